@@ -1,0 +1,90 @@
+/**
+ * Electron main process: one Engine, one window, a tray, IPC handlers
+ * generated from the contract. Nothing else lives here; features belong in
+ * engine/ so the headless server and CLI get them too.
+ */
+import { app, dialog, Notification, type BrowserWindow } from 'electron';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Engine } from '../engine/engine.js';
+import { ApiError } from '../engine/api/errors.js';
+import { readSettings } from '../engine/catalog/settings-store.js';
+import { forwardEvents, registerIpc } from './main/ipc.js';
+import { createTray } from './main/tray.js';
+import { createMainWindow, hardenSessions } from './main/window.js';
+
+const here = dirname(fileURLToPath(import.meta.url)); // dist/electron
+const distDir = join(here, '..');
+const assetsDir = join(distDir, '..', 'electron', 'assets');
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  let win: BrowserWindow | null = null;
+  let quitting = false;
+  let engine: Engine | null = null;
+
+  const show = (): void => {
+    if (!win || win.isDestroyed()) win = createWindow();
+    win.show();
+    win.focus();
+  };
+
+  const createWindow = (): BrowserWindow => {
+    const w = createMainWindow(distDir);
+    w.on('close', (e) => {
+      if (quitting || !engine) return;
+      if (readSettings(engine.catalog).closeToTray) {
+        e.preventDefault();
+        w.hide();
+      }
+    });
+    return w;
+  };
+
+  app.on('second-instance', show);
+  app.on('before-quit', () => {
+    quitting = true;
+  });
+
+  void app.whenReady().then(() => {
+    hardenSessions();
+    try {
+      engine = Engine.open({
+        dataDir: process.env.MBM_DATA_DIR ?? app.getPath('userData'),
+        mode: 'desktop',
+      });
+    } catch (err) {
+      const msg = err instanceof ApiError ? err.message : String(err);
+      dialog.showErrorBox('Mongo Backup Manager cannot start', msg);
+      app.exit(1);
+      return;
+    }
+    const e = engine;
+    registerIpc(e, join(distDir, 'renderer'));
+    forwardEvents(e, () => win);
+    const tray = createTray(assetsDir, { show, quit: () => app.quit() });
+    e.events.subscribe((ev) => {
+      if (ev.event !== 'job.finished') return;
+      const running = e.jobs.list('running').length;
+      tray.setStatus(running ? `${running} job(s) running` : 'Engine running');
+      if (ev.payload.state === 'failed' && readSettings(e.catalog).desktopNotifications && Notification.isSupported()) {
+        new Notification({ title: `${ev.payload.kind} failed`, body: ev.payload.error?.message ?? '' }).show();
+      }
+    });
+    win = createWindow();
+  });
+
+  // With close-to-tray the app keeps running without windows; otherwise quit.
+  app.on('window-all-closed', () => {
+    if (!engine || !readSettings(engine.catalog).closeToTray) app.quit();
+  });
+
+  app.on('will-quit', (ev) => {
+    if (!engine) return;
+    ev.preventDefault();
+    const e = engine;
+    engine = null;
+    void e.close().finally(() => app.exit(0));
+  });
+}

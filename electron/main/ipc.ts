@@ -1,0 +1,37 @@
+/**
+ * IPC handlers generated from the contract: one `api:<command>` channel per
+ * command, each going through `dispatch` (which validates the input). Only
+ * our own renderer page may call them.
+ */
+import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
+import { pathToFileURL } from 'node:url';
+import { commandNames } from '../../engine/api/contract.js';
+import { dispatch } from '../../engine/api/dispatch.js';
+import type { Engine } from '../../engine/engine.js';
+
+export const EVENT_CHANNEL = 'api:event';
+
+export function registerIpc(engine: Engine, rendererDir: string): () => void {
+  const allowedPrefix = pathToFileURL(rendererDir).href;
+  const fromOurPage = (e: IpcMainInvokeEvent): boolean =>
+    !!e.senderFrame && e.senderFrame.url.startsWith(allowedPrefix);
+
+  for (const name of commandNames) {
+    ipcMain.handle(`api:${name}`, (e, input: unknown) => {
+      if (!fromOurPage(e)) {
+        return { ok: false, error: { code: 'UNAVAILABLE', message: 'Caller is not the app window.' } };
+      }
+      return dispatch(engine, name, input);
+    });
+  }
+  return () => {
+    for (const name of commandNames) ipcMain.removeHandler(`api:${name}`);
+  };
+}
+
+export function forwardEvents(engine: Engine, getWindow: () => BrowserWindow | null): () => void {
+  return engine.events.subscribe((e) => {
+    const win = getWindow();
+    if (win && !win.isDestroyed()) win.webContents.send(EVENT_CHANNEL, e);
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * The CLI door: `npm run --silent cli -- <command> [flags] [--data-dir DIR] [--json]`.
+ * Command words map to the contract's dotted names (`settings get` →
+ * `settings.get`, or an alias such as `info`); flags come from the command's
+ * input schema. Exit codes: 0 ok, 2 invalid input, 3 not found, 4 conflict,
+ * 5 unavailable, 1 anything else.
+ */
+import { commands, isCommandName, type CommandName } from './api/contract.js';
+import { dispatch } from './api/dispatch.js';
+import { ApiError, type ApiErrorShape } from './api/errors.js';
+import { coerceCliValue, objectFields } from './api/schema-fields.js';
+import { kebab, readArgv, takeFlag, type ParsedArgv } from './cli/argv.js';
+import { formatHuman } from './cli/format.js';
+import { Engine } from './engine.js';
+import { defaultDataDir } from './paths.js';
+
+const EXIT: Partial<Record<ApiErrorShape['code'], number>> = {
+  INVALID_INPUT: 2,
+  NOT_FOUND: 3,
+  CONFLICT: 4,
+  UNAVAILABLE: 5,
+};
+
+function resolveCommand(words: string[]): { name: CommandName; rest: string[] } | null {
+  // Longest match first: `settings get` before `settings`.
+  for (let n = Math.min(words.length, 3); n >= 1; n--) {
+    const candidate = words.slice(0, n).join('.');
+    if (isCommandName(candidate)) return { name: candidate, rest: words.slice(n) };
+    for (const [name, def] of Object.entries(commands)) {
+      const aliases = (def as { cliAliases?: readonly string[] }).cliAliases ?? [];
+      if (aliases.includes(words.slice(0, n).join(' '))) {
+        return { name: name as CommandName, rest: words.slice(n) };
+      }
+    }
+  }
+  return null;
+}
+
+function buildInput(name: CommandName, args: ParsedArgv): Record<string, unknown> {
+  const json = takeFlag(args, 'input-json');
+  const input: Record<string, unknown> = json ? (JSON.parse(json) as Record<string, unknown>) : {};
+  for (const f of objectFields(commands[name].input)) {
+    const values = args.flags.get(kebab(f.key));
+    if (!values) continue;
+    args.flags.delete(kebab(f.key));
+    input[f.key] =
+      f.kind === 'array'
+        ? values.flatMap((v) => v.split(',')).map((v) => coerceCliValue(f.itemKind ?? 'string', v))
+        : coerceCliValue(f.kind, values[values.length - 1]!);
+  }
+  const unknown = [...args.flags.keys()];
+  if (unknown.length) {
+    const known = objectFields(commands[name].input).map((f) => `--${kebab(f.key)}`);
+    throw new ApiError(
+      'INVALID_INPUT',
+      `Unknown flag(s) for ${name}: ${unknown.map((u) => `--${u}`).join(', ')}. ` +
+        `Accepted: ${known.length ? known.join(', ') : '(none)'}.`,
+    );
+  }
+  return input;
+}
+
+function usage(): string {
+  const lines = ['Usage: npm run --silent cli -- <command> [flags] [--data-dir DIR] [--json]', ''];
+  for (const [name, def] of Object.entries(commands)) {
+    const words = name.replace('.', ' ');
+    const alias = (def as { cliAliases?: readonly string[] }).cliAliases?.[0];
+    const flags = objectFields(def.input)
+      .map((f) => (f.required ? `--${kebab(f.key)} <${f.kind}>` : `[--${kebab(f.key)}]`))
+      .join(' ');
+    lines.push(`  ${(alias ? `${alias} | ${words}` : words).padEnd(22)} ${flags}`);
+    lines.push(`  ${''.padEnd(22)} ${def.summary}`);
+  }
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const args = readArgv(argv);
+  const asJson = takeFlag(args, 'json') === 'true';
+  const dataDirFlag = takeFlag(args, 'data-dir');
+  const fail = (e: ApiErrorShape): number => {
+    process.stderr.write(asJson ? `${JSON.stringify({ error: e })}\n` : `error [${e.code}]: ${e.message}\n`);
+    return EXIT[e.code] ?? 1;
+  };
+
+  if (args.words.length === 0 || args.words[0] === 'help' || args.flags.has('help')) {
+    process.stdout.write(`${usage()}\n`);
+    return args.words.length === 0 && !args.flags.has('help') ? 2 : 0;
+  }
+  const resolved = resolveCommand(args.words);
+  if (!resolved) {
+    return fail({ code: 'NOT_FOUND', message: `Unknown command "${args.words.join(' ')}". Run "cli help".` });
+  }
+  if (resolved.rest.length) {
+    return fail({ code: 'INVALID_INPUT', message: `Unexpected argument(s): ${resolved.rest.join(' ')}` });
+  }
+  let input: Record<string, unknown>;
+  try {
+    input = buildInput(resolved.name, args);
+  } catch (err) {
+    return fail(
+      err instanceof ApiError ? err.toJSON() : { code: 'INVALID_INPUT', message: `--input-json: ${String(err)}` },
+    );
+  }
+
+  let engine: Engine;
+  try {
+    engine = Engine.open({ dataDir: dataDirFlag ?? defaultDataDir(), mode: 'cli' });
+  } catch (err) {
+    return fail(err instanceof ApiError ? err.toJSON() : { code: 'UNAVAILABLE', message: String(err) });
+  }
+  try {
+    const res = await dispatch(engine, resolved.name, input);
+    if (!res.ok) return fail(res.error);
+    process.stdout.write(asJson ? `${JSON.stringify(res.result, null, 2)}\n` : `${formatHuman(res.result)}\n`);
+    return 0;
+  } finally {
+    await engine.close();
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`error [INTERNAL]: ${String(err)}\n`);
+    process.exitCode = 1;
+  },
+);
+

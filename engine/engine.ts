@@ -1,0 +1,51 @@
+/**
+ * The Engine: one per process (desktop main process, headless server, or a
+ * CLI invocation). It owns the catalog, the job runner and the event bus;
+ * transports call it only through `dispatch`.
+ */
+import { join, resolve } from 'node:path';
+import type { z } from 'zod';
+import type { RunMode } from './api/schemas.js';
+import { EventBus } from './events.js';
+import { JobRunner } from './jobs/job-runner.js';
+import { openCatalog, type CatalogDb } from './catalog/open-catalog.js';
+import { CATALOG_FILE } from './paths.js';
+
+export interface EngineOptions {
+  dataDir: string;
+  mode: z.infer<typeof RunMode>;
+}
+
+export class Engine {
+  readonly dataDir: string;
+  readonly catalogPath: string;
+  readonly mode: EngineOptions['mode'];
+  readonly startedAt = new Date();
+  readonly events = new EventBus();
+  readonly jobs = new JobRunner(this.events);
+  readonly catalog: CatalogDb;
+  readonly schemaVersion: number;
+  private closed = false;
+
+  private constructor(opts: EngineOptions) {
+    this.dataDir = resolve(opts.dataDir);
+    this.mode = opts.mode;
+    this.catalogPath = join(this.dataDir, CATALOG_FILE);
+    const { db, schemaVersion } = openCatalog(this.catalogPath);
+    this.catalog = db;
+    this.schemaVersion = schemaVersion;
+  }
+
+  /** Opens the data directory; throws CATALOG_TOO_NEW without touching a newer catalog. */
+  static open(opts: EngineOptions): Engine {
+    return new Engine(opts);
+  }
+
+  /** Stops jobs and closes the catalog. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.jobs.stopAll();
+    this.catalog.close();
+  }
+}
