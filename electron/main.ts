@@ -68,8 +68,15 @@ if (!app.requestSingleInstanceLock()) {
       if (ev.event !== 'job.finished') return;
       const running = e.jobs.list('running').length;
       tray.setStatus(running ? `${running} job(s) running` : 'Engine running');
-      if (ev.payload.state === 'failed' && readSettings(e.catalog).desktopNotifications && Notification.isSupported()) {
-        new Notification({ title: `${ev.payload.kind} failed`, body: ev.payload.error?.message ?? '' }).show();
+      if (
+        ev.payload.state === 'failed' &&
+        readSettings(e.catalog).desktopNotifications &&
+        Notification.isSupported()
+      ) {
+        new Notification({
+          title: `${ev.payload.kind} failed`,
+          body: ev.payload.error?.message ?? '',
+        }).show();
       }
     });
     win = createWindow();

@@ -24,8 +24,7 @@ async function invokeCommand(name: string, input: unknown): Promise<unknown> {
 }
 
 contextBridge.exposeInMainWorld('backup', {
-  invoke: (name: string, input: unknown): Promise<unknown> =>
-    invokeCommand(String(name), input),
+  invoke: (name: string, input: unknown): Promise<unknown> => invokeCommand(String(name), input),
   onEvent: (listener: (event: unknown) => void): (() => void) => {
     const wrapped = (_e: IpcRendererEvent, payload: unknown): void => listener(payload);
     ipcRenderer.on(EVENT, wrapped);

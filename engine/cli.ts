@@ -99,7 +99,9 @@ async function main(argv: string[]): Promise<number> {
     input = buildInput(resolved.name, args);
   } catch (err) {
     return fail(
-      err instanceof ApiError ? err.toJSON() : { code: 'INVALID_INPUT', message: `--input-json: ${String(err)}` },
+      err instanceof ApiError
+        ? err.toJSON()
+        : { code: 'INVALID_INPUT', message: `--input-json: ${String(err)}` },
     );
   }
 
@@ -112,7 +114,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     const res = await dispatch(engine, resolved.name, input);
     if (!res.ok) return fail(res.error);
-    process.stdout.write(asJson ? `${JSON.stringify(res.result, null, 2)}\n` : `${formatHuman(res.result)}\n`);
+    process.stdout.write(
+      asJson ? `${JSON.stringify(res.result, null, 2)}\n` : `${formatHuman(res.result)}\n`,
+    );
     return 0;
   } finally {
     await engine.close();
@@ -128,4 +132,3 @@ main(process.argv.slice(2)).then(
     process.exitCode = 1;
   },
 );
-

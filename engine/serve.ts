@@ -1,5 +1,5 @@
 /**
- * Headless mode: `npm run serve -- --data-dir DIR [--port N]`. Starts the
+ * Headless mode: `npm run serve -- --data-dir DIR [--port N] [--token-file F]`. Starts the
  * Engine and serves the renderer plus the API on 127.0.0.1 only, printing
  * exactly one line: `Listening on http://127.0.0.1:PORT/?token=TOKEN`.
  */
@@ -11,6 +11,7 @@ import { ApiError } from './api/errors.js';
 import { readArgv, takeFlag } from './cli/argv.js';
 import { defaultDataDir } from './paths.js';
 import { startHeadlessServer } from './server/http-server.js';
+import { loadOrCreateToken } from './server/token-file.js';
 
 function rendererDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -25,6 +26,7 @@ async function main(): Promise<void> {
   const args = readArgv(process.argv.slice(2));
   const dataDir = takeFlag(args, 'data-dir') ?? defaultDataDir();
   const portText = takeFlag(args, 'port') ?? '0';
+  const tokenFile = takeFlag(args, 'token-file');
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ApiError('INVALID_INPUT', `--port must be a number from 0 to 65535, not "${portText}".`);
@@ -33,7 +35,11 @@ async function main(): Promise<void> {
   if (unknown.length) throw new ApiError('INVALID_INPUT', `Unknown argument(s): ${unknown.join(', ')}`);
 
   const engine = Engine.open({ dataDir, mode: 'headless' });
-  const server = await startHeadlessServer(engine, { port, rendererDir: rendererDir() });
+  const server = await startHeadlessServer(engine, {
+    port,
+    rendererDir: rendererDir(),
+    ...(tokenFile ? { token: loadOrCreateToken(tokenFile) } : {}),
+  });
   process.stdout.write(`Listening on ${server.url}\n`);
 
   let stopping = false;

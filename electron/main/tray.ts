@@ -7,7 +7,10 @@ export interface TrayActions {
   quit(): void;
 }
 
-export function createTray(assetsDir: string, actions: TrayActions): { setStatus(text: string): void; destroy(): void } {
+export function createTray(
+  assetsDir: string,
+  actions: TrayActions,
+): { setStatus(text: string): void; destroy(): void } {
   const tray = new Tray(nativeImage.createFromPath(join(assetsDir, 'tray.png')));
   const render = (status: string): void => {
     tray.setToolTip(`Mongo Backup Manager — ${status}`);

@@ -6,7 +6,16 @@
  * handlers/) makes it reachable through all three doors.
  */
 import { z } from 'zod';
-import { AppInfo, Job, JobProgress, JobRef, JobState, ErrorShape, Settings } from './schemas.js';
+import {
+  AppInfo,
+  Job,
+  JobProgress,
+  JobRef,
+  JobState,
+  ErrorShape,
+  Settings,
+  SettingsChange,
+} from './schemas.js';
 
 interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
   summary: string;
@@ -36,9 +45,7 @@ export const commands = {
   }),
   'settings.set': command({
     summary: 'Change some settings; returns all settings after the change.',
-    input: Settings.partial().refine((v) => Object.keys(v).length > 0, {
-      message: 'Give at least one setting to change.',
-    }),
+    input: SettingsChange,
     output: Settings,
   }),
   'job.list': command({

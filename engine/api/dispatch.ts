@@ -14,11 +14,7 @@ export function issuesOf(error: z.ZodError): { path: string; message: string }[]
   return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
 }
 
-export async function dispatch(
-  engine: Engine,
-  name: string,
-  rawInput: unknown,
-): Promise<ApiResult<unknown>> {
+export async function dispatch(engine: Engine, name: string, rawInput: unknown): Promise<ApiResult<unknown>> {
   try {
     if (typeof name !== 'string' || !isCommandName(name)) {
       throw new ApiError('NOT_FOUND', `Unknown command: ${String(name)}.`);

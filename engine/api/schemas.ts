@@ -7,23 +7,29 @@ import { z } from 'zod';
 
 export const Theme = z.enum(['system', 'light', 'dark']);
 
-/** User settings. Defaults live here, once; the catalog stores only what was changed. */
+/** User settings. Every field is required here; defaults live in SETTINGS_DEFAULTS, once. */
 export const Settings = z.strictObject({
-  theme: Theme.default('system').describe('Colour theme of the desktop and web UI.'),
-  closeToTray: z
-    .boolean()
-    .default(true)
-    .describe('Closing the desktop window keeps capture running in the tray.'),
-  desktopNotifications: z
-    .boolean()
-    .default(true)
-    .describe('Show alerts as desktop notifications (desktop app only).'),
-  showLocalTime: z
-    .boolean()
-    .default(true)
-    .describe('Show local time next to UTC in timelines and schedules.'),
+  theme: Theme.describe('Colour theme of the desktop and web UI.'),
+  closeToTray: z.boolean().describe('Closing the desktop window keeps capture running in the tray.'),
+  desktopNotifications: z.boolean().describe('Show alerts as desktop notifications (desktop app only).'),
+  showLocalTime: z.boolean().describe('Show local time next to UTC in timelines and schedules.'),
 });
 export type Settings = z.infer<typeof Settings>;
+
+export const SETTINGS_DEFAULTS: Settings = {
+  theme: 'system',
+  closeToTray: true,
+  desktopNotifications: true,
+  showLocalTime: true,
+};
+
+/**
+ * A change to some settings. Built from the fields without defaults, so a
+ * missing field means "leave as is", never "reset to the default".
+ */
+export const SettingsChange = Settings.partial().refine((v) => Object.keys(v).length > 0, {
+  message: 'Give at least one setting to change.',
+});
 
 export const RunMode = z.enum(['desktop', 'headless', 'cli']);
 

@@ -18,10 +18,7 @@ export interface OpenCatalogResult {
   applied: number[];
 }
 
-export function openCatalog(
-  path: string,
-  available: readonly Migration[] = migrations,
-): OpenCatalogResult {
+export function openCatalog(path: string, available: readonly Migration[] = migrations): OpenCatalogResult {
   mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   try {

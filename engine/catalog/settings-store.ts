@@ -1,5 +1,5 @@
 /** Settings rows: only values the user changed are stored; defaults come from the schema. */
-import { Settings } from '../api/schemas.js';
+import { SETTINGS_DEFAULTS, Settings } from '../api/schemas.js';
 import type { CatalogDb } from './open-catalog.js';
 
 export function readSettings(db: CatalogDb): Settings {
@@ -12,8 +12,8 @@ export function readSettings(db: CatalogDb): Settings {
   // A key from a newer version, or one that no longer validates, is ignored
   // rather than making the whole app unusable.
   for (const r of rows) if (known.has(r.key)) stored[r.key] = JSON.parse(r.value_json);
-  const parsed = Settings.safeParse(stored);
-  return parsed.success ? parsed.data : Settings.parse({});
+  const parsed = Settings.safeParse({ ...SETTINGS_DEFAULTS, ...stored });
+  return parsed.success ? parsed.data : { ...SETTINGS_DEFAULTS };
 }
 
 export function writeSettings(db: CatalogDb, change: Partial<Settings>): Settings {

@@ -44,9 +44,7 @@ export class AccessGuard {
     try {
       const u = new URL(origin);
       return (
-        u.protocol === 'http:' &&
-        LOOPBACK_HOSTS.has(u.hostname) &&
-        (u.port || '80') === String(this.port)
+        u.protocol === 'http:' && LOOPBACK_HOSTS.has(u.hostname) && (u.port || '80') === String(this.port)
       );
     } catch {
       return false;

@@ -36,10 +36,7 @@ export async function startHeadlessServer(
     // The page is opened with ?token=…; later asset requests and reloads carry
     // the token in a same-site, HttpOnly cookie scoped to this server.
     if (url.searchParams.get('token')) {
-      res.setHeader(
-        'Set-Cookie',
-        `${TOKEN_COOKIE}=${guard.token}; HttpOnly; SameSite=Strict; Path=/`,
-      );
+      res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${guard.token}; HttpOnly; SameSite=Strict; Path=/`);
     }
     serveStatic(opts.rendererDir, url.pathname, res);
   });

@@ -3,12 +3,7 @@
  * matched by id, events fanned out, and automatic reconnection (with
  * back-off) after the server restarts.
  */
-import type {
-  ApiClient,
-  ConnectionState,
-  EngineEvent,
-  WsMessage,
-} from '../../../engine/api/client';
+import type { ApiClient, ConnectionState, EngineEvent, WsMessage } from '../../../engine/api/client';
 import { ClientError } from './client-error';
 
 interface Pending {

@@ -1,6 +1,10 @@
 import { useApp } from '../store';
 
-const LABEL = { connecting: 'Connecting to engine…', connected: 'Engine connected', disconnected: 'Engine disconnected — retrying' };
+const LABEL = {
+  connecting: 'Connecting to engine…',
+  connected: 'Engine connected',
+  disconnected: 'Engine disconnected — retrying',
+};
 
 export function StatusBar() {
   const connection = useApp((s) => s.connection);

@@ -7,13 +7,13 @@ export function Dashboard() {
     <>
       <h2>Dashboard</h2>
       <p className="lead">
-        The state of protection across every source: live recovery point, last snapshot, oplog
-        coverage, storage used and open alerts.
+        The state of protection across every source: live recovery point, last snapshot, oplog coverage,
+        storage used and open alerts.
       </p>
       <EmptyState title="No sources protected yet">
-        Add a MongoDB replica set under <strong>Sources</strong>. Once its backup job is active,
-        this page shows how many seconds of writes would be lost right now, the newest snapshot,
-        gaps in oplog coverage and any alerts that need you.
+        Add a MongoDB replica set under <strong>Sources</strong>. Once its backup job is active, this page
+        shows how many seconds of writes would be lost right now, the newest snapshot, gaps in oplog coverage
+        and any alerts that need you.
       </EmptyState>
       {info && (
         <section className="card" aria-label="Engine">

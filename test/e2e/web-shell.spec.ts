@@ -1,0 +1,91 @@
+import { expect, test } from '@playwright/test';
+import { startServe, type ServeProcess } from '../support/serve-process.js';
+import { tempDir } from '../support/temp-dir.js';
+
+let dir: ReturnType<typeof tempDir>;
+let serve: ServeProcess;
+
+test.beforeAll(async () => {
+  dir = tempDir('mbm-e2e-');
+  serve = await startServe(dir.path);
+});
+test.afterAll(async () => {
+  await serve?.stop();
+  dir?.remove();
+});
+
+const SECTIONS = [
+  ['Dashboard', 'No sources protected yet'],
+  ['Sources', 'No sources yet'],
+  ['Timeline', 'Nothing captured yet'],
+  ['Restores', 'No restores yet'],
+] as const;
+
+test('opens the printed URL, connects, and shows every section', async ({ page }) => {
+  await page.goto(serve.url);
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected');
+  await expect(page.getByTestId('engine-version')).toHaveText(/\d+\.\d+\.\d+/);
+  for (const [tab, emptyTitle] of SECTIONS) {
+    await page.getByRole('tab', { name: tab }).click();
+    await expect(page.getByRole('tabpanel')).toContainText(emptyTitle);
+    await expect(page.getByRole('heading', { level: 2 })).toHaveText(tab);
+  }
+  await page.getByRole('tab', { name: 'Settings' }).click();
+  await expect(page.getByRole('tabpanel')).toContainText(dir.path);
+});
+
+test('keyboard navigation moves between sections', async ({ page }) => {
+  await page.goto(serve.url);
+  await page.getByRole('tab', { name: 'Dashboard' }).focus();
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByRole('tab', { name: 'Sources' })).toBeFocused();
+  await expect(page.getByRole('tab', { name: 'Sources' })).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('End');
+  await expect(page.getByRole('tab', { name: 'Settings' })).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('ArrowDown');
+  await expect(page.getByRole('tab', { name: 'Dashboard' })).toHaveAttribute('aria-selected', 'true');
+});
+
+test('theme setting switches light/dark and persists through the engine', async ({ page }) => {
+  await page.goto(serve.url);
+  await page.getByRole('tab', { name: 'Settings' }).click();
+  await page.getByLabel('Theme').selectOption('dark');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await page.reload();
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
+  await page.getByRole('tab', { name: 'Settings' }).click();
+  await page.getByLabel('Theme').selectOption('light');
+  await expect(page.locator('html')).toHaveAttribute('data-theme', 'light');
+});
+
+test('the API refuses a missing token (401) and a foreign Origin (403)', async ({ request }) => {
+  const noToken = await request.get(`${serve.origin}/`);
+  expect(noToken.status()).toBe(401);
+  const foreign = await request.get(serve.url, { headers: { Origin: 'http://attacker.example' } });
+  expect(foreign.status()).toBe(403);
+  const ok = await request.get(serve.url);
+  expect(ok.status()).toBe(200);
+});
+
+test('the page reconnects by itself after the server restarts (stable --token-file)', async ({ page }) => {
+  const own = tempDir('mbm-e2e-restart-');
+  const tokenArgs = ['--token-file', `${own.path}/token`];
+  let server = await startServe(`${own.path}/data`, 0, tokenArgs);
+  const port = Number(new URL(server.origin).port);
+  try {
+    await page.goto(server.url);
+    await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected');
+    expect(await server.stop('SIGTERM')).toBe(0); // clean shutdown on SIGTERM
+    await expect(page.getByTestId('connection-state')).not.toHaveAttribute('data-state', 'connected');
+    server = await startServe(`${own.path}/data`, port, tokenArgs);
+    // No reload: the WebSocket client retries and the status bar turns green again.
+    await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected', {
+      timeout: 15_000,
+    });
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await expect(page.getByLabel('Theme')).toBeVisible();
+  } finally {
+    await server.stop();
+    own.remove();
+  }
+});

@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../support/temp-dir.js';
+
+const root = join(import.meta.dirname, '..', '..');
+let dir: ReturnType<typeof tempDir>;
+beforeAll(() => (dir = tempDir()));
+afterAll(() => dir.remove());
+
+/** Runs the CLI as a user would (through tsx), with a private data dir. */
+function cli(...args: string[]) {
+  const r = spawnSync(
+    join(root, 'node_modules', '.bin', 'tsx'),
+    [join(root, 'engine', 'cli.ts'), ...args, '--data-dir', dir.path],
+    {
+      encoding: 'utf8',
+      cwd: root,
+    },
+  );
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('CLI door', () => {
+  it('info --json prints only JSON, exit 0', () => {
+    const r = cli('info', '--json');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout) as { dataDir: string; catalogSchemaVersion: number; mode: string };
+    expect(info).toMatchObject({ dataDir: dir.path, mode: 'cli' });
+    expect(info.catalogSchemaVersion).toBeGreaterThan(0);
+  });
+
+  it('reaches the same commands by their dotted name and maps flags from the schema', () => {
+    const set = cli('settings', 'set', '--theme', 'dark', '--close-to-tray', 'false', '--json');
+    expect(set.code).toBe(0);
+    expect(JSON.parse(set.stdout)).toMatchObject({ theme: 'dark', closeToTray: false });
+    const get = cli('settings.get', '--json');
+    expect(JSON.parse(get.stdout)).toMatchObject({ theme: 'dark', closeToTray: false, showLocalTime: true });
+  });
+
+  it('prints human-readable output without --json', () => {
+    const r = cli('info');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^name: /m);
+    expect(r.stdout).toContain(`dataDir: ${dir.path}`);
+  });
+
+  it('fails with a typed error on stderr and a non-zero exit code', () => {
+    const bad = cli('settings', 'set', '--theme', 'purple', '--json');
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toBe('');
+    expect(JSON.parse(bad.stderr)).toMatchObject({ error: { code: 'INVALID_INPUT' } });
+
+    const unknownFlag = cli('info', '--colour', 'red');
+    expect(unknownFlag.code).toBe(2);
+    expect(unknownFlag.stderr).toMatch(/^error \[INVALID_INPUT\]: Unknown flag\(s\) for app.info: --colour/);
+
+    const unknownCmd = cli('frobnicate');
+    expect(unknownCmd.code).toBe(3);
+    expect(unknownCmd.stderr).toContain('NOT_FOUND');
+
+    const missingJob = cli('job', 'get', '--job-id', 'nope');
+    expect(missingJob.code).toBe(3);
+  });
+
+  it('lists every command in help', () => {
+    const r = cli('help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('info | app info');
+    expect(r.stdout).toContain('settings set');
+  });
+});

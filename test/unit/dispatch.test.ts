@@ -1,0 +1,102 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { commandNames, commands } from '../../engine/api/contract.js';
+import { dispatch } from '../../engine/api/dispatch.js';
+import { Engine } from '../../engine/engine.js';
+import { tempDir } from '../support/temp-dir.js';
+
+let dir: ReturnType<typeof tempDir>;
+let engine: Engine;
+
+beforeEach(() => {
+  dir = tempDir();
+  engine = Engine.open({ dataDir: dir.path, mode: 'cli' });
+});
+afterEach(async () => {
+  await engine.close();
+  dir.remove();
+});
+
+/** Inputs that no command accepts: wrong JSON types and unknown fields. */
+const alwaysInvalid: unknown[] = [42, 'text', [1, 2], { __notAField: true }];
+
+/** Inputs that are the right shape but wrong values, per command. */
+const badValues: Record<string, unknown[]> = {
+  'settings.set': [{}, { theme: 'purple' }, { closeToTray: 'yes' }],
+  'job.list': [{ state: 'sleeping' }],
+  'job.get': [{}, { jobId: '' }, { jobId: 7 }],
+  'job.cancel': [{}, { jobId: '' }],
+};
+
+describe('every command validates its input', () => {
+  it('has a bad-value case for every command with fields', () => {
+    for (const name of commandNames) {
+      const shape = (commands[name].input as unknown as { shape?: object }).shape ?? {};
+      if (Object.keys(shape).length > 0) expect(badValues[name], name).toBeDefined();
+    }
+  });
+
+  for (const name of commandNames) {
+    it(`${name} rejects malformed input with INVALID_INPUT`, async () => {
+      for (const input of [...alwaysInvalid, ...(badValues[name] ?? [])]) {
+        const res = await dispatch(engine, name, input);
+        expect(res.ok, `${name} accepted ${JSON.stringify(input)}`).toBe(false);
+        if (!res.ok) {
+          expect(res.error.code).toBe('INVALID_INPUT');
+          expect(res.error.message).toContain(name);
+          expect(JSON.stringify(res.error)).not.toMatch(/\n\s+at /); // no stack trace
+        }
+      }
+    });
+  }
+});
+
+describe('dispatch', () => {
+  it('answers an unknown command with NOT_FOUND', async () => {
+    const res = await dispatch(engine, 'repo.explode', {});
+    expect(res).toEqual({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: 'Unknown command: repo.explode.' },
+    });
+  });
+
+  it('returns app.info that matches the contract', async () => {
+    const res = await dispatch(engine, 'app.info', {});
+    expect(res.ok).toBe(true);
+    if (res.ok) {
+      const info = commands['app.info'].output.parse(res.result);
+      expect(info.dataDir).toBe(dir.path);
+      expect(info.catalogSchemaVersion).toBeGreaterThanOrEqual(1);
+      expect(info.mode).toBe('cli');
+    }
+  });
+
+  it('stores settings, fills defaults and publishes settings.changed', async () => {
+    const seen: unknown[] = [];
+    engine.events.subscribe((e) => seen.push(e));
+    const before = await dispatch(engine, 'settings.get', {});
+    expect(before).toMatchObject({ ok: true, result: { theme: 'system', closeToTray: true } });
+    await dispatch(engine, 'settings.set', { closeToTray: false });
+    const after = await dispatch(engine, 'settings.set', { theme: 'dark' });
+    // A partial change leaves the other settings as they were (not reset to defaults).
+    expect(after).toMatchObject({ ok: true, result: { theme: 'dark', closeToTray: false } });
+    expect(seen.at(-1)).toEqual({
+      event: 'settings.changed',
+      payload: (after as { result: unknown }).result,
+    });
+    expect(seen).toHaveLength(2);
+    await engine.close();
+    engine = Engine.open({ dataDir: dir.path, mode: 'cli' });
+    expect(await dispatch(engine, 'settings.get', {})).toMatchObject({
+      result: { theme: 'dark', closeToTray: false },
+    });
+  });
+
+  it('hides internal failures behind INTERNAL without a stack trace', async () => {
+    engine.catalog.close(); // any handler touching the catalog now throws a plain Error
+    const res = await dispatch(engine, 'settings.get', {});
+    expect(res).toEqual({
+      ok: false,
+      error: { code: 'INTERNAL', message: 'Internal engine error; see the engine log for details.' },
+    });
+  });
+});
