@@ -33,24 +33,22 @@ test.describe('desktop app', () => {
         await expect(page.getByRole('heading', { level: 2 })).toHaveText(tab);
       }
       // The page has the bridge but no Node.
-      expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe(
+      expect(await page.evaluate(() => typeof (globalThis as unknown as { require?: unknown }).require)).toBe(
         'undefined',
       );
-      expect(await page.evaluate(() => typeof (window as unknown as { backup?: unknown }).backup)).toBe(
+      expect(await page.evaluate(() => typeof (globalThis as unknown as { backup?: unknown }).backup)).toBe(
         'object',
       );
       const info = await page.evaluate(() =>
-        (window as unknown as { backup: { invoke(n: string, i: unknown): Promise<unknown> } }).backup.invoke(
-          'app.info',
-          {},
-        ),
+        (
+          globalThis as unknown as { backup: { invoke(n: string, i: unknown): Promise<unknown> } }
+        ).backup.invoke('app.info', {}),
       );
       expect(info).toMatchObject({ ok: true, result: { mode: 'desktop', dataDir: dir.path } });
       const bad = await page.evaluate(() =>
-        (window as unknown as { backup: { invoke(n: string, i: unknown): Promise<unknown> } }).backup.invoke(
-          'settings.set',
-          { theme: 1 },
-        ),
+        (
+          globalThis as unknown as { backup: { invoke(n: string, i: unknown): Promise<unknown> } }
+        ).backup.invoke('settings.set', { theme: 1 }),
       );
       expect(bad).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     } finally {

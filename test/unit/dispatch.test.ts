@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { commandNames, commands } from '../../engine/api/contract.js';
 import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
@@ -93,7 +93,11 @@ describe('dispatch', () => {
 
   it('hides internal failures behind INTERNAL without a stack trace', async () => {
     engine.catalog.close(); // any handler touching the catalog now throws a plain Error
+    const logged: unknown[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void logged.push(a));
     const res = await dispatch(engine, 'settings.get', {});
+    spy.mockRestore();
+    expect(logged).toHaveLength(1); // the stack goes to the engine log, not to the caller
     expect(res).toEqual({
       ok: false,
       error: { code: 'INTERNAL', message: 'Internal engine error; see the engine log for details.' },
