@@ -13,6 +13,8 @@ import { kebab, readArgv, takeFlag, type ParsedArgv } from './cli/argv.js';
 import { formatHuman } from './cli/format.js';
 import { Engine } from './engine.js';
 import { defaultDataDir } from './paths.js';
+import { SECRET_FIELDS, passphraseFromEnv } from './cli/passphrase.js';
+import { waitForJob } from './cli/wait-job.js';
 
 const EXIT: Partial<Record<ApiErrorShape['code'], number>> = {
   INVALID_INPUT: 2,
@@ -36,10 +38,24 @@ function resolveCommand(words: string[]): { name: CommandName; rest: string[] } 
   return null;
 }
 
-function buildInput(name: CommandName, args: ParsedArgv): Record<string, unknown> {
+function buildInput(
+  name: CommandName,
+  args: ParsedArgv,
+  passphrase: string | undefined,
+): Record<string, unknown> {
   const json = takeFlag(args, 'input-json');
   const input: Record<string, unknown> = json ? (JSON.parse(json) as Record<string, unknown>) : {};
   for (const f of objectFields(commands[name].input)) {
+    if (SECRET_FIELDS.has(f.key)) {
+      if (args.flags.has(kebab(f.key))) {
+        throw new ApiError(
+          'INVALID_INPUT',
+          `Give the ${f.key} through an environment variable: --${kebab(f.key)}-env VAR.`,
+        );
+      }
+      if (passphrase !== undefined) input[f.key] = passphrase;
+      continue;
+    }
     const values = args.flags.get(kebab(f.key));
     if (!values) continue;
     args.flags.delete(kebab(f.key));
@@ -78,6 +94,8 @@ async function main(argv: string[]): Promise<number> {
   const args = readArgv(argv);
   const asJson = takeFlag(args, 'json') === 'true';
   const dataDirFlag = takeFlag(args, 'data-dir');
+  takeFlag(args, 'wait'); // jobs started from the CLI are always waited for (the process owns them)
+  const passphraseEnv = takeFlag(args, 'passphrase-env');
   const fail = (e: ApiErrorShape): number => {
     process.stderr.write(asJson ? `${JSON.stringify({ error: e })}\n` : `error [${e.code}]: ${e.message}\n`);
     return EXIT[e.code] ?? 1;
@@ -95,8 +113,10 @@ async function main(argv: string[]): Promise<number> {
     return fail({ code: 'INVALID_INPUT', message: `Unexpected argument(s): ${resolved.rest.join(' ')}` });
   }
   let input: Record<string, unknown>;
+  let passphrase: string | undefined;
   try {
-    input = buildInput(resolved.name, args);
+    passphrase = passphraseFromEnv(passphraseEnv);
+    input = buildInput(resolved.name, args, passphrase);
   } catch (err) {
     return fail(
       err instanceof ApiError
@@ -107,16 +127,25 @@ async function main(argv: string[]): Promise<number> {
 
   let engine: Engine;
   try {
-    engine = Engine.open({ dataDir: dataDirFlag ?? defaultDataDir(), mode: 'cli' });
+    engine = Engine.open({
+      dataDir: dataDirFlag ?? defaultDataDir(),
+      mode: 'cli',
+      ...(passphrase ? { passphrase } : {}),
+    });
   } catch (err) {
     return fail(err instanceof ApiError ? err.toJSON() : { code: 'UNAVAILABLE', message: String(err) });
   }
   try {
     const res = await dispatch(engine, resolved.name, input);
     if (!res.ok) return fail(res.error);
-    process.stdout.write(
-      asJson ? `${JSON.stringify(res.result, null, 2)}\n` : `${formatHuman(res.result)}\n`,
-    );
+    let result = res.result;
+    if ((commands[resolved.name] as { job?: boolean }).job) {
+      const jobId = (result as { jobId: string }).jobId;
+      const job = await waitForJob(engine, jobId, !asJson && process.stderr.isTTY);
+      if (job.state !== 'succeeded') return fail(job.error ?? { code: 'INTERNAL', message: 'Job failed.' });
+      result = job.result ?? null;
+    }
+    process.stdout.write(asJson ? `${JSON.stringify(result, null, 2)}\n` : `${formatHuman(result)}\n`);
     return 0;
   } finally {
     await engine.close();

@@ -10,10 +10,18 @@ import { EventBus } from './events.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { openCatalog, type CatalogDb } from './catalog/open-catalog.js';
 import { CATALOG_FILE } from './paths.js';
+import { MemorySecretStore, repositoryPassphraseKey, type SecretStore } from './secrets.js';
+import { StoreRegistry } from './store/store-registry.js';
 
 export interface EngineOptions {
   dataDir: string;
   mode: z.infer<typeof RunMode>;
+  /** Passphrase for encrypted repositories given to this run (--passphrase-env). */
+  passphrase?: string;
+  /** Where passphrases are remembered (the OS keychain in the desktop app). */
+  secrets?: SecretStore;
+  /** scrypt cost for new repositories (tests lower it). */
+  kdfCost?: { N: number; r: number; p: number };
 }
 
 export class Engine {
@@ -25,6 +33,9 @@ export class Engine {
   readonly jobs = new JobRunner(this.events);
   readonly catalog: CatalogDb;
   readonly schemaVersion: number;
+  readonly stores: StoreRegistry;
+  readonly secrets: SecretStore;
+  readonly kdfCost: EngineOptions['kdfCost'];
   private closed = false;
 
   private constructor(opts: EngineOptions) {
@@ -34,6 +45,18 @@ export class Engine {
     const { db, schemaVersion } = openCatalog(this.catalogPath);
     this.catalog = db;
     this.schemaVersion = schemaVersion;
+    this.secrets = opts.secrets ?? new MemorySecretStore();
+    this.kdfCost = opts.kdfCost;
+    this.stores = new StoreRegistry(db, this.secrets, opts.passphrase ?? null);
+  }
+
+  /** Who the audit log names for actions taken through this engine. */
+  get actor(): string {
+    return `${this.mode}:${process.env.USER ?? process.env.USERNAME ?? 'unknown'}`;
+  }
+
+  rememberPassphrase(repositoryId: string, passphrase: string): void {
+    this.secrets.set(repositoryPassphraseKey(repositoryId), passphrase);
   }
 
   /** Opens the data directory; throws CATALOG_TOO_NEW without touching a newer catalog. */

@@ -1,5 +1,5 @@
 /**
- * Headless mode: `npm run serve -- --data-dir DIR [--port N] [--token-file F]`. Starts the
+ * Headless mode: `npm run serve -- --data-dir DIR [--port N] [--token-file F] [--passphrase-env VAR]`. Starts the
  * Engine and serves the renderer plus the API on 127.0.0.1 only, printing
  * exactly one line: `Listening on http://127.0.0.1:PORT/?token=TOKEN`.
  */
@@ -12,6 +12,7 @@ import { readArgv, takeFlag } from './cli/argv.js';
 import { defaultDataDir } from './paths.js';
 import { startHeadlessServer } from './server/http-server.js';
 import { loadOrCreateToken } from './server/token-file.js';
+import { passphraseFromEnv } from './cli/passphrase.js';
 
 function rendererDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
   const dataDir = takeFlag(args, 'data-dir') ?? defaultDataDir();
   const portText = takeFlag(args, 'port') ?? '0';
   const tokenFile = takeFlag(args, 'token-file');
+  const passphrase = passphraseFromEnv(takeFlag(args, 'passphrase-env'));
   const port = Number(portText);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ApiError('INVALID_INPUT', `--port must be a number from 0 to 65535, not "${portText}".`);
@@ -34,7 +36,7 @@ async function main(): Promise<void> {
   const unknown = [...args.flags.keys(), ...args.words];
   if (unknown.length) throw new ApiError('INVALID_INPUT', `Unknown argument(s): ${unknown.join(', ')}`);
 
-  const engine = Engine.open({ dataDir, mode: 'headless' });
+  const engine = Engine.open({ dataDir, mode: 'headless', ...(passphrase ? { passphrase } : {}) });
   const server = await startHeadlessServer(engine, {
     port,
     rendererDir: rendererDir(),

@@ -8,13 +8,22 @@
 import { z } from 'zod';
 import {
   AppInfo,
+  AuditEntryView,
+  Compression,
+  Coverage,
+  ErrorShape,
   Job,
   JobProgress,
   JobRef,
+  JobStarted,
   JobState,
-  ErrorShape,
+  RepositoryInfo,
+  RepositoryRef,
+  RestorePlanView,
+  SecretPassphrase,
   Settings,
   SettingsChange,
+  SnapshotView,
 } from './schemas.js';
 
 interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
@@ -62,6 +71,142 @@ export const commands = {
     summary: 'Ask a running job to stop; it finishes with state "cancelled".',
     input: JobRef,
     output: Job,
+  }),
+  'repo.init': command({
+    summary: 'Create a backup repository in an empty directory and register it.',
+    input: z.strictObject({
+      path: z.string().min(1).describe('Directory for the repository (created if absent, must be empty).'),
+      encrypt: z
+        .boolean()
+        .optional()
+        .describe('Encrypt every file with AES-256-GCM under a passphrase-wrapped key.'),
+      passphrase: SecretPassphrase.optional(),
+      compression: Compression.optional().describe('zstd (default) or gzip.'),
+      level: z
+        .number()
+        .int()
+        .min(1)
+        .max(19)
+        .optional()
+        .describe('Compression level (zstd 1-19, gzip 1-9; default 3).'),
+    }),
+    output: RepositoryInfo,
+  }),
+  'repo.attach': command({
+    summary: 'Register an existing repository (e.g. a disk carried from elsewhere) and index it.',
+    input: z.strictObject({ path: z.string().min(1), passphrase: SecretPassphrase.optional() }),
+    output: RepositoryInfo,
+  }),
+  'repo.unlock': command({
+    summary:
+      'Unlock an encrypted repository for this run (the desktop app keeps the passphrase in the OS keychain).',
+    input: z.strictObject({ repository: RepositoryRef.optional(), passphrase: SecretPassphrase }),
+    output: RepositoryInfo,
+  }),
+  'repo.list': command({
+    summary: 'Repositories registered in this catalog.',
+    input: NoInput,
+    output: z.array(RepositoryInfo),
+  }),
+  'repo.info': command({
+    summary: 'One repository: format, encryption, sources, storage, secondary copies.',
+    input: z.strictObject({ repository: RepositoryRef.optional() }),
+    output: RepositoryInfo,
+  }),
+  'repo.verify': command({
+    summary:
+      'Re-read every file (checksums, decryption, decompression, segment chain); missing and corrupt files become gaps.',
+    input: z.strictObject({ repository: RepositoryRef.optional() }),
+    output: JobStarted,
+    job: true,
+  }),
+  'catalog.rebuild': command({
+    summary: 'Empty the catalog index and rebuild it from the repositories alone.',
+    input: z.strictObject({
+      repositoryPaths: z
+        .array(z.string().min(1))
+        .optional()
+        .describe('Repositories to index (default: those registered).'),
+    }),
+    output: JobStarted,
+    job: true,
+  }),
+  'source.coverage': command({
+    summary: 'Continuous oplog intervals of a source and the gaps between them.',
+    input: z.strictObject({ source: z.string().min(1).describe('Source name.') }),
+    output: Coverage,
+    cliAliases: ['coverage'],
+  }),
+  'restore.plan': command({
+    summary: 'Which snapshot and oplog segments restore a point, or why the point cannot be restored.',
+    input: z.strictObject({
+      source: z.string().min(1).describe('Source name.'),
+      at: z
+        .string()
+        .min(1)
+        .describe('latest, t:i (oplog timestamp, inclusive) or an ISO-8601 second with zone (inclusive).'),
+    }),
+    output: RestorePlanView,
+    cliAliases: ['plan'],
+  }),
+  'snapshot.list': command({
+    summary: 'Snapshots of a source, oldest first.',
+    input: z.strictObject({ source: z.string().min(1) }),
+    output: z.array(SnapshotView),
+  }),
+  'retention.lock': command({
+    summary: 'Lock a snapshot or an oplog segment against deletion until a date (extend only).',
+    input: z
+      .strictObject({
+        snapshot: z.string().min(1).optional().describe('Snapshot id.'),
+        segment: z.string().min(1).optional().describe('Segment path relative to the repository.'),
+        until: z.iso.datetime({ offset: true }).describe('ISO-8601 date-time.'),
+        reason: z.string().max(500).optional(),
+        repository: RepositoryRef.optional(),
+      })
+      .refine((v) => (v.snapshot ? 1 : 0) + (v.segment ? 1 : 0) === 1, {
+        message: 'Give exactly one of snapshot or segment.',
+      }),
+    output: z.strictObject({
+      kind: z.enum(['snapshot', 'segment']),
+      target: z.string(),
+      lockedUntil: z.string(),
+    }),
+    cliAliases: ['lock'],
+  }),
+  'snapshot.delete': command({
+    summary: 'Delete a snapshot (refused inside a retention lock; audited).',
+    input: z.strictObject({
+      id: z.string().min(1),
+      confirm: z.literal(true).describe('Must be true: deleting a backup cannot be undone.'),
+      repository: RepositoryRef.optional(),
+    }),
+    output: z.strictObject({ deleted: z.string() }),
+  }),
+  'segment.delete': command({
+    summary: 'Delete an oplog segment (refused inside a retention lock; audited; leaves a gap).',
+    input: z.strictObject({
+      path: z.string().min(1),
+      confirm: z.literal(true).describe('Must be true: deleting a backup cannot be undone.'),
+      repository: RepositoryRef.optional(),
+    }),
+    output: z.strictObject({ deleted: z.string() }),
+  }),
+  'copy.add': command({
+    summary: 'Add a secondary copy location (NAS mount, removable disk) for a repository.',
+    input: z.strictObject({ path: z.string().min(1), repository: RepositoryRef.optional() }),
+    output: z.strictObject({ id: z.string(), path: z.string() }),
+  }),
+  'copy.run': command({
+    summary: 'Copy new files to every secondary location, verifying each by checksum; resumable.',
+    input: z.strictObject({ repository: RepositoryRef.optional() }),
+    output: JobStarted,
+    job: true,
+  }),
+  'audit.list': command({
+    summary: 'The audit log (destructive and refused actions), newest first.',
+    input: z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }),
+    output: z.array(AuditEntryView),
   }),
 } as const;
 

@@ -11,6 +11,11 @@ export const ERROR_CODES = [
   'INTERNAL',
   'CATALOG_TOO_NEW',
   'CANCELLED',
+  'WRONG_PASSPHRASE',
+  'LOCKED',
+  'CORRUPT',
+  'INVALID_BSON',
+  'RETENTION_LOCKED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -76,3 +76,151 @@ export const Job = z.strictObject({
 export type Job = z.infer<typeof Job>;
 
 export const JobRef = z.strictObject({ jobId: z.string().min(1) });
+
+// ---- Repository, coverage and plans (issue: repository and catalog) ----
+
+export const OpTimeView = z.strictObject({
+  t: z.number().int(),
+  i: z.number().int(),
+  /** `t:i`, as typed in restore points. */
+  text: z.string(),
+  /** Wall-clock time of `t` (UTC). */
+  wall: z.string(),
+});
+
+export const RepositoryRef = z
+  .string()
+  .min(1)
+  .describe('Repository id or path (optional when only one is registered).');
+
+export const Compression = z.enum(['zstd', 'gzip']);
+
+export const SecretPassphrase = z.string().min(1).describe('Passphrase (CLI: only as --passphrase-env VAR).');
+
+export const RepositoryInfo = z.strictObject({
+  id: z.string(),
+  path: z.string(),
+  formatVersion: z.number().int(),
+  compression: z.string(),
+  encrypted: z.boolean(),
+  unlocked: z.boolean(),
+  createdAt: z.string(),
+  sources: z.array(
+    z.strictObject({
+      name: z.string(),
+      id: z.string(),
+      snapshots: z.number().int(),
+      segments: z.number().int(),
+      storedBytes: z.number(),
+      intervals: z.number().int(),
+      gaps: z.number().int(),
+    }),
+  ),
+  copyTargets: z.array(
+    z.strictObject({
+      path: z.string(),
+      lastRunAt: z.string().nullable(),
+      lastError: z.string().nullable(),
+      filesCopied: z.number().int(),
+    }),
+  ),
+});
+
+export const CoverageIntervalView = z.strictObject({
+  start: OpTimeView,
+  end: OpTimeView,
+  seconds: z.number(),
+  segments: z.number().int(),
+});
+
+export const CoverageGapView = z.strictObject({
+  after: OpTimeView,
+  before: OpTimeView,
+  seconds: z.number(),
+  reason: z.enum(['chain-break', 'missing', 'corrupt']),
+});
+
+export const Coverage = z.strictObject({
+  source: z.string(),
+  intervals: z.array(CoverageIntervalView),
+  gaps: z.array(CoverageGapView),
+  snapshots: z.number().int(),
+});
+
+export const RestorePlanView = z.union([
+  z.strictObject({
+    restorable: z.literal(true),
+    source: z.string(),
+    point: z.string(),
+    replayThrough: OpTimeView,
+    snapshot: z.strictObject({
+      id: z.string(),
+      path: z.string(),
+      startTs: OpTimeView,
+      consistentTs: OpTimeView,
+      completedAt: z.string().nullable(),
+    }),
+    interval: CoverageIntervalView,
+    segments: z.array(
+      z.strictObject({
+        path: z.string(),
+        firstTs: OpTimeView,
+        lastTs: OpTimeView,
+        entries: z.number().int(),
+      }),
+    ),
+    entriesToReplayAtMost: z.number().int(),
+  }),
+  z.strictObject({
+    restorable: z.literal(false),
+    source: z.string(),
+    point: z.string(),
+    reason: z.enum(['NO_COVERAGE', 'BEFORE_WINDOW', 'IN_GAP', 'IN_FUTURE', 'NO_SNAPSHOT']),
+    message: z.string(),
+    nearestInterval: z.strictObject({ start: OpTimeView, end: OpTimeView }).nullable(),
+  }),
+]);
+
+export const SnapshotView = z.strictObject({
+  id: z.string(),
+  status: z.enum(['complete', 'incomplete', 'missing', 'corrupt']),
+  startTs: OpTimeView.nullable(),
+  consistentTs: OpTimeView.nullable(),
+  completedAt: z.string().nullable(),
+  documents: z.number().int(),
+  storedBytes: z.number(),
+  lockedUntil: z.string().nullable(),
+});
+
+export const VerifyReportView = z.strictObject({
+  verificationId: z.string(),
+  repositoryId: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string(),
+  filesChecked: z.number().int(),
+  bytesChecked: z.number(),
+  segmentsOk: z.number().int(),
+  snapshotsOk: z.number().int(),
+  problems: z.array(
+    z.strictObject({
+      path: z.string(),
+      kind: z.enum(['segment', 'snapshot']),
+      problem: z.enum(['missing', 'corrupt']),
+      error: z.string(),
+    }),
+  ),
+  healed: z.array(z.string()),
+  gaps: z.array(z.strictObject({ source: z.string(), gaps: z.array(z.unknown()) })),
+});
+
+export const JobStarted = z.strictObject({ jobId: z.string() });
+
+export const AuditEntryView = z.strictObject({
+  id: z.number().int(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string().nullable(),
+  outcome: z.string(),
+  details: z.unknown(),
+});

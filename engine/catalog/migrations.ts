@@ -35,6 +35,144 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: 'repository index',
+    sql: `
+      CREATE TABLE repositories (
+        id             TEXT PRIMARY KEY,
+        path           TEXT NOT NULL UNIQUE,
+        format_version INTEGER NOT NULL,
+        compression    TEXT NOT NULL,
+        encrypted      INTEGER NOT NULL,
+        created_at     TEXT NOT NULL,
+        registered_at  TEXT NOT NULL
+      );
+      CREATE TABLE sources (
+        id            TEXT PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        repository_id TEXT NOT NULL REFERENCES repositories(id),
+        uri_redacted  TEXT,
+        options_json  TEXT NOT NULL DEFAULT '{}',
+        created_at    TEXT NOT NULL
+      );
+      CREATE TABLE backup_jobs (
+        source_id   TEXT PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
+        policy_json TEXT NOT NULL,
+        state       TEXT NOT NULL CHECK (state IN ('active', 'stopped', 'inactive', 'misconfigured')),
+        reason      TEXT,
+        updated_at  TEXT NOT NULL
+      );
+      CREATE TABLE snapshots (
+        id             TEXT PRIMARY KEY,
+        source_id      TEXT NOT NULL REFERENCES sources(id),
+        path           TEXT NOT NULL UNIQUE,
+        status         TEXT NOT NULL CHECK (status IN ('complete', 'incomplete', 'missing', 'corrupt')),
+        start_t        INTEGER,
+        start_i        INTEGER,
+        consistent_t   INTEGER,
+        consistent_i   INTEGER,
+        started_at     TEXT,
+        completed_at   TEXT,
+        server_version TEXT,
+        doc_count      INTEGER NOT NULL DEFAULT 0,
+        raw_bytes      INTEGER NOT NULL DEFAULT 0,
+        stored_bytes   INTEGER NOT NULL DEFAULT 0,
+        locked_until   TEXT
+      );
+      CREATE INDEX snapshots_by_point ON snapshots (source_id, status, consistent_t, consistent_i);
+      CREATE TABLE snapshot_namespaces (
+        snapshot_id  TEXT NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
+        ns           TEXT NOT NULL,
+        type         TEXT NOT NULL,
+        doc_count    INTEGER NOT NULL,
+        raw_bytes    INTEGER NOT NULL,
+        stored_bytes INTEGER NOT NULL,
+        file         TEXT,
+        sha256       TEXT,
+        PRIMARY KEY (snapshot_id, ns)
+      );
+      CREATE TABLE oplog_segments (
+        id             INTEGER PRIMARY KEY,
+        source_id      TEXT NOT NULL REFERENCES sources(id),
+        path           TEXT NOT NULL UNIQUE,
+        status         TEXT NOT NULL CHECK (status IN ('ok', 'missing', 'corrupt')),
+        first_t        INTEGER NOT NULL,
+        first_i        INTEGER NOT NULL,
+        last_t         INTEGER NOT NULL,
+        last_i         INTEGER NOT NULL,
+        prev_t         INTEGER,
+        prev_i         INTEGER,
+        entry_count    INTEGER NOT NULL,
+        raw_bytes      INTEGER NOT NULL,
+        stored_bytes   INTEGER NOT NULL,
+        payload_sha256 TEXT NOT NULL,
+        locked_until   TEXT,
+        created_at     TEXT NOT NULL
+      );
+      CREATE INDEX segments_by_first ON oplog_segments (source_id, first_t, first_i);
+      CREATE TABLE coverage_intervals (
+        source_id        TEXT NOT NULL REFERENCES sources(id),
+        start_t          INTEGER NOT NULL,
+        start_i          INTEGER NOT NULL,
+        end_t            INTEGER NOT NULL,
+        end_i            INTEGER NOT NULL,
+        first_segment_id INTEGER NOT NULL,
+        last_segment_id  INTEGER NOT NULL,
+        segment_count    INTEGER NOT NULL,
+        -- Why the interval before this one ended: 'start', 'chain-break', 'missing', 'corrupt'.
+        break_reason     TEXT NOT NULL,
+        PRIMARY KEY (source_id, start_t, start_i)
+      ) WITHOUT ROWID;
+      CREATE TABLE copy_targets (
+        id            TEXT PRIMARY KEY,
+        repository_id TEXT NOT NULL REFERENCES repositories(id),
+        path          TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        last_run_at   TEXT,
+        last_error    TEXT,
+        UNIQUE (repository_id, path)
+      );
+      CREATE TABLE file_copies (
+        target_id TEXT NOT NULL REFERENCES copy_targets(id) ON DELETE CASCADE,
+        rel_path  TEXT NOT NULL,
+        sha256    TEXT NOT NULL,
+        bytes     INTEGER NOT NULL,
+        copied_at TEXT NOT NULL,
+        PRIMARY KEY (target_id, rel_path)
+      );
+      CREATE TABLE restores (
+        id          TEXT PRIMARY KEY,
+        source_id   TEXT NOT NULL,
+        point_json  TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        state       TEXT NOT NULL,
+        started_at  TEXT NOT NULL,
+        finished_at TEXT,
+        details_json TEXT
+      );
+      CREATE TABLE verifications (
+        id            TEXT PRIMARY KEY,
+        repository_id TEXT NOT NULL REFERENCES repositories(id),
+        started_at    TEXT NOT NULL,
+        finished_at   TEXT,
+        files_checked INTEGER NOT NULL DEFAULT 0,
+        missing       INTEGER NOT NULL DEFAULT 0,
+        corrupt       INTEGER NOT NULL DEFAULT 0,
+        report_json   TEXT
+      );
+      CREATE TABLE alerts (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        source_id    TEXT,
+        kind         TEXT NOT NULL,
+        severity     TEXT NOT NULL,
+        message      TEXT NOT NULL,
+        raised_at    TEXT NOT NULL,
+        resolved_at  TEXT,
+        details_json TEXT
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

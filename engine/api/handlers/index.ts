@@ -2,10 +2,18 @@
 import { appHandlers } from './app.js';
 import { jobHandlers } from './jobs.js';
 import { settingsHandlers } from './settings.js';
+import { repositoryHandlers } from './repository.js';
+import { coverageHandlers } from './coverage.js';
+import { retentionHandlers } from './retention.js';
+import { copyHandlers } from './copy.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
   ...appHandlers,
   ...settingsHandlers,
   ...jobHandlers,
+  ...repositoryHandlers,
+  ...coverageHandlers,
+  ...retentionHandlers,
+  ...copyHandlers,
 };

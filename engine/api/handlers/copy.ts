@@ -1,0 +1,26 @@
+import { ApiError } from '../../api/errors.js';
+import { addCopyTarget, copyTargets, runSecondaryCopy } from '../../store/secondary-copy.js';
+import type { PartialHandlers } from './types.js';
+
+export const copyHandlers: PartialHandlers<'copy.add' | 'copy.run'> = {
+  'copy.add': async (engine, { path, repository }) => {
+    const store = await engine.stores.get(repository);
+    const t = addCopyTarget(engine.catalog, store.repo, path);
+    return { id: t.id, path: t.path };
+  },
+  'copy.run': async (engine, { repository }) => {
+    const store = await engine.stores.get(repository);
+    const targets = copyTargets(engine.catalog, store.repo.id);
+    if (targets.length === 0)
+      throw new ApiError('NOT_FOUND', 'No secondary copy location: add one with `copy add --path P`.');
+    const job = engine.jobs.start('copy.run', async (ctx) => {
+      const reports = [];
+      for (const t of targets) reports.push(await runSecondaryCopy(engine.catalog, store.repo, t, ctx));
+      const failed = reports.flatMap((r) => r.failed);
+      if (failed.length)
+        throw new ApiError('UNAVAILABLE', `${failed.length} file(s) could not be copied.`, { reports });
+      return reports;
+    });
+    return { jobId: job.jobId };
+  },
+};

@@ -1,0 +1,189 @@
+/**
+ * Restore planning (DESIGN.md rule 2): for a point, the newest complete
+ * snapshot with consistentTs <= point whose startTs lies in the same
+ * continuous interval as the point, plus the segments to replay from that
+ * startTs through the point; or the reason there is none.
+ *
+ * Point semantics: `t:i` includes the entry at exactly that timestamp; a
+ * wall-clock second S includes every entry written during S (bound S:2^32-1);
+ * `latest` is the newest captured entry.
+ */
+import { ApiError } from '../api/errors.js';
+import { MAX_INCREMENT, compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
+import { intervalAfter, intervalAtOrBefore, type CoverageInterval } from './coverage.js';
+import type { CatalogDb } from './open-catalog.js';
+import type { SegmentRow } from './segments.js';
+import type { SnapshotRow } from './snapshots.js';
+
+export type RestorePoint =
+  { kind: 'latest' } | { kind: 'ts'; ts: OpTime } | { kind: 'wall'; seconds: number };
+
+export type NoPlanReason = 'NO_COVERAGE' | 'BEFORE_WINDOW' | 'IN_GAP' | 'IN_FUTURE' | 'NO_SNAPSHOT';
+
+export interface PlannedSegment {
+  id: number;
+  path: string;
+  firstTs: OpTime;
+  lastTs: OpTime;
+  count: number;
+}
+
+export type Plan =
+  | {
+      ok: true;
+      /** Replay entries with ts > snapshot.startTs and ts <= bound. */
+      bound: OpTime;
+      snapshot: {
+        id: string;
+        path: string;
+        startTs: OpTime;
+        consistentTs: OpTime;
+        completedAt: string | null;
+      };
+      interval: CoverageInterval;
+      segments: PlannedSegment[];
+    }
+  | { ok: false; reason: NoPlanReason; message: string; nearest?: { start: OpTime; end: OpTime } };
+
+/** Parses what users type: `latest`, `t:i`, or an ISO-8601 second (`2026-11-22T10:15:30Z`). */
+export function parseRestorePoint(text: string): RestorePoint {
+  const s = text.trim();
+  if (s === 'latest') return { kind: 'latest' };
+  if (/^\d+:\d+$/.test(s)) {
+    const [t, i] = s.split(':').map(Number) as [number, number];
+    if (t <= 0xffffffff && i <= MAX_INCREMENT) return { kind: 'ts', ts: { t, i } };
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.0+)?(Z|[+-]\d{2}:\d{2})$/.test(s)) {
+    const ms = Date.parse(s);
+    if (!Number.isNaN(ms)) return { kind: 'wall', seconds: Math.floor(ms / 1000) };
+  }
+  throw new ApiError(
+    'INVALID_INPUT',
+    `"${text}" is not a restore point: use latest, seconds:increment (e.g. 1763805600:3) or an ISO-8601 second with a zone (e.g. 2026-11-22T10:15:30Z).`,
+  );
+}
+
+function newestIntervalEnd(db: CatalogDb, sourceId: string): OpTime | null {
+  const r = db
+    .prepare(
+      'SELECT end_t, end_i FROM coverage_intervals WHERE source_id = ? ORDER BY start_t DESC, start_i DESC LIMIT 1',
+    )
+    .get(sourceId) as { end_t: number; end_i: number } | undefined;
+  return r ? { t: r.end_t, i: r.end_i } : null;
+}
+
+export function planRestore(db: CatalogDb, sourceId: string, point: RestorePoint): Plan {
+  let bound: OpTime;
+  if (point.kind === 'latest') {
+    const end = newestIntervalEnd(db, sourceId);
+    if (!end)
+      return { ok: false, reason: 'NO_COVERAGE', message: 'No oplog has been captured for this source yet.' };
+    bound = end;
+  } else bound = point.kind === 'ts' ? point.ts : { t: point.seconds, i: MAX_INCREMENT };
+
+  const interval = intervalAtOrBefore(db, sourceId, bound);
+  if (!interval) {
+    const first = intervalAfter(db, sourceId, { t: 0, i: 0 });
+    return first
+      ? {
+          ok: false,
+          reason: 'BEFORE_WINDOW',
+          message: `The point is before the oldest captured oplog (${formatOpTime(first.start)}).`,
+          nearest: { start: first.start, end: first.end },
+        }
+      : { ok: false, reason: 'NO_COVERAGE', message: 'No oplog has been captured for this source yet.' };
+  }
+  if (compareOpTime(bound, interval.end) > 0) {
+    // A wall second whose last captured entry falls in that very second is covered up to that entry.
+    const sameSecond = point.kind === 'wall' && interval.end.t === point.seconds;
+    if (!sameSecond) {
+      const next = intervalAfter(db, sourceId, interval.start);
+      return next
+        ? {
+            ok: false,
+            reason: 'IN_GAP',
+            message: `The point falls in a gap of the oplog between ${formatOpTime(interval.end)} and ${formatOpTime(next.start)} (${next.breakReason}); no restore can cross it.`,
+            nearest: { start: interval.start, end: interval.end },
+          }
+        : {
+            ok: false,
+            reason: 'IN_FUTURE',
+            message: `The point is after the newest captured oplog entry (${formatOpTime(interval.end)}).`,
+            nearest: { start: interval.start, end: interval.end },
+          };
+    }
+  }
+
+  const snap = db
+    .prepare(
+      `SELECT * FROM snapshots
+       WHERE source_id = ? AND status = 'complete'
+         AND (consistent_t, consistent_i) <= (?, ?)
+         AND (start_t, start_i) >= (?, ?)
+       ORDER BY consistent_t DESC, consistent_i DESC LIMIT 1`,
+    )
+    .get(sourceId, bound.t, bound.i, interval.start.t, interval.start.i) as SnapshotRow | undefined;
+  if (!snap) {
+    const any = db
+      .prepare(`SELECT 1 FROM snapshots WHERE source_id = ? AND status = 'complete' LIMIT 1`)
+      .get(sourceId);
+    return {
+      ok: false,
+      reason: 'NO_SNAPSHOT',
+      message: any
+        ? `No complete snapshot was taken inside the continuous oplog interval ${formatOpTime(interval.start)}..${formatOpTime(interval.end)} before the point.`
+        : 'No complete snapshot of this source exists yet.',
+      nearest: { start: interval.start, end: interval.end },
+    };
+  }
+  const startTs = { t: snap.start_t!, i: snap.start_i! };
+
+  // The segment holding startTs, then every segment up to the bound.
+  const from = db
+    .prepare(
+      `SELECT first_t, first_i FROM oplog_segments WHERE source_id = ? AND (first_t, first_i) <= (?, ?)
+       ORDER BY first_t DESC, first_i DESC LIMIT 1`,
+    )
+    .get(sourceId, startTs.t, startTs.i) as { first_t: number; first_i: number };
+  const rows = db
+    .prepare(
+      `SELECT id, path, status, first_t, first_i, last_t, last_i, entry_count FROM oplog_segments
+       WHERE source_id = ? AND (first_t, first_i) >= (?, ?) AND (first_t, first_i) <= (?, ?)
+       ORDER BY first_t, first_i`,
+    )
+    .all(sourceId, from.first_t, from.first_i, bound.t, bound.i) as Pick<
+    SegmentRow,
+    'id' | 'path' | 'status' | 'first_t' | 'first_i' | 'last_t' | 'last_i' | 'entry_count'
+  >[];
+  const segments: PlannedSegment[] = [];
+  for (const r of rows) {
+    if (r.status !== 'ok') {
+      // Coverage says the interval is continuous; a bad segment here means coverage is stale.
+      throw new ApiError(
+        'CONFLICT',
+        `Segment ${r.path} is ${r.status}; run repo verify to refresh coverage.`,
+      );
+    }
+    if (compareOpTime({ t: r.last_t, i: r.last_i }, startTs) <= 0) continue; // wholly inside the snapshot
+    segments.push({
+      id: r.id,
+      path: r.path,
+      firstTs: { t: r.first_t, i: r.first_i },
+      lastTs: { t: r.last_t, i: r.last_i },
+      count: r.entry_count,
+    });
+  }
+  return {
+    ok: true,
+    bound: compareOpTime(bound, interval.end) > 0 ? interval.end : bound,
+    snapshot: {
+      id: snap.id,
+      path: snap.path,
+      startTs,
+      consistentTs: { t: snap.consistent_t!, i: snap.consistent_i! },
+      completedAt: snap.completed_at,
+    },
+    interval,
+    segments,
+  };
+}

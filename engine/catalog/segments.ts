@@ -1,0 +1,82 @@
+/** Oplog segment rows: one per segment file, keyed by its path (so nothing is stored twice). */
+import type { OpTime } from '../repo/optime.js';
+import type { SegmentInfo } from '../repo/segment-file.js';
+import type { CatalogDb } from './open-catalog.js';
+
+export type SegmentStatus = 'ok' | 'missing' | 'corrupt';
+
+export interface SegmentRow {
+  id: number;
+  source_id: string;
+  path: string;
+  status: SegmentStatus;
+  first_t: number;
+  first_i: number;
+  last_t: number;
+  last_i: number;
+  prev_t: number | null;
+  prev_i: number | null;
+  entry_count: number;
+  raw_bytes: number;
+  stored_bytes: number;
+  payload_sha256: string;
+  locked_until: string | null;
+  created_at: string;
+}
+
+export const firstOf = (r: SegmentRow): OpTime => ({ t: r.first_t, i: r.first_i });
+export const lastOf = (r: SegmentRow): OpTime => ({ t: r.last_t, i: r.last_i });
+export const prevOf = (r: SegmentRow): OpTime | null =>
+  r.prev_t === null ? null : { t: r.prev_t, i: r.prev_i! };
+
+/** Inserts a segment row unless its path is already known; returns the row and whether it is new. */
+export function insertSegment(
+  db: CatalogDb,
+  info: SegmentInfo,
+  status: SegmentStatus = 'ok',
+): { row: SegmentRow; inserted: boolean } {
+  const res = db
+    .prepare(
+      `INSERT OR IGNORE INTO oplog_segments
+        (source_id, path, status, first_t, first_i, last_t, last_i, prev_t, prev_i, entry_count, raw_bytes, stored_bytes, payload_sha256, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    .run(
+      info.sourceId,
+      info.path,
+      status,
+      info.firstTs.t,
+      info.firstTs.i,
+      info.lastTs.t,
+      info.lastTs.i,
+      info.prevLastTs?.t ?? null,
+      info.prevLastTs?.i ?? null,
+      info.count,
+      info.rawBytes,
+      info.storedBytes,
+      info.payloadSha256,
+      info.createdAt,
+    );
+  const row = db.prepare('SELECT * FROM oplog_segments WHERE path = ?').get(info.path) as SegmentRow;
+  return { row, inserted: res.changes === 1 };
+}
+
+export function setSegmentStatus(db: CatalogDb, path: string, status: SegmentStatus): boolean {
+  return (
+    db
+      .prepare('UPDATE oplog_segments SET status = ? WHERE path = ? AND status <> ?')
+      .run(status, path, status).changes > 0
+  );
+}
+
+export function segmentsOfSource(db: CatalogDb, sourceId: string): SegmentRow[] {
+  return db
+    .prepare('SELECT * FROM oplog_segments WHERE source_id = ? ORDER BY first_t, first_i')
+    .all(sourceId) as SegmentRow[];
+}
+
+export function lastSegment(db: CatalogDb, sourceId: string): SegmentRow | undefined {
+  return db
+    .prepare('SELECT * FROM oplog_segments WHERE source_id = ? ORDER BY first_t DESC, first_i DESC LIMIT 1')
+    .get(sourceId) as SegmentRow | undefined;
+}

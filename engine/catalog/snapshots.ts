@@ -1,0 +1,88 @@
+/** Snapshot rows and their namespaces, registered from manifests. */
+import type { SnapshotManifest } from '../repo/snapshot-files.js';
+import type { CatalogDb } from './open-catalog.js';
+
+export type SnapshotStatus = 'complete' | 'incomplete' | 'missing' | 'corrupt';
+
+export interface SnapshotRow {
+  id: string;
+  source_id: string;
+  path: string;
+  status: SnapshotStatus;
+  start_t: number | null;
+  start_i: number | null;
+  consistent_t: number | null;
+  consistent_i: number | null;
+  started_at: string | null;
+  completed_at: string | null;
+  server_version: string | null;
+  doc_count: number;
+  raw_bytes: number;
+  stored_bytes: number;
+  locked_until: string | null;
+}
+
+/** Registers a complete snapshot (its manifest is durable) in one transaction. */
+export function insertCompleteSnapshot(db: CatalogDb, relDir: string, m: SnapshotManifest): boolean {
+  return db.transaction(() => {
+    const res = db
+      .prepare(
+        `INSERT INTO snapshots (id, source_id, path, status, start_t, start_i, consistent_t, consistent_i,
+           started_at, completed_at, server_version, doc_count, raw_bytes, stored_bytes)
+         VALUES (?, ?, ?, 'complete', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT(id) DO UPDATE SET status = 'complete', start_t = excluded.start_t, start_i = excluded.start_i,
+           consistent_t = excluded.consistent_t, consistent_i = excluded.consistent_i, completed_at = excluded.completed_at,
+           doc_count = excluded.doc_count, raw_bytes = excluded.raw_bytes, stored_bytes = excluded.stored_bytes
+         WHERE snapshots.status <> 'complete'`,
+      )
+      .run(
+        m.snapshotId,
+        m.sourceId,
+        relDir,
+        m.startTs.t,
+        m.startTs.i,
+        m.consistentTs.t,
+        m.consistentTs.i,
+        m.startedAt,
+        m.completedAt,
+        m.serverVersion,
+        m.totals.count,
+        m.totals.rawBytes,
+        m.totals.storedBytes,
+      );
+    if (res.changes === 0) return false;
+    const ins = db.prepare(
+      `INSERT OR REPLACE INTO snapshot_namespaces (snapshot_id, ns, type, doc_count, raw_bytes, stored_bytes, file, sha256)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    for (const n of m.namespaces)
+      ins.run(m.snapshotId, n.ns, n.type, n.count, n.rawBytes, n.storedBytes, n.file, n.sha256);
+    return true;
+  })();
+}
+
+/** A snapshot directory without manifest: known, never restorable. */
+export function insertIncompleteSnapshot(
+  db: CatalogDb,
+  sourceId: string,
+  snapshotId: string,
+  relDir: string,
+): void {
+  db.prepare(
+    `INSERT INTO snapshots (id, source_id, path, status) VALUES (?, ?, ?, 'incomplete')
+     ON CONFLICT(id) DO UPDATE SET status = 'incomplete' WHERE snapshots.status = 'complete'`,
+  ).run(snapshotId, sourceId, relDir);
+}
+
+export function setSnapshotStatus(db: CatalogDb, id: string, status: SnapshotStatus): boolean {
+  return (
+    db.prepare('UPDATE snapshots SET status = ? WHERE id = ? AND status <> ?').run(status, id, status)
+      .changes > 0
+  );
+}
+
+export function snapshotsOfSource(db: CatalogDb, sourceId: string): SnapshotRow[] {
+  return db
+    .prepare('SELECT * FROM snapshots WHERE source_id = ? ORDER BY consistent_t, consistent_i, id')
+    .all(sourceId) as SnapshotRow[];
+}

@@ -1,0 +1,125 @@
+/**
+ * Crash-safe file writes (DESIGN.md rule 4): write to a temporary name in the
+ * same directory, fsync, rename over the final name, fsync the directory. A
+ * reader (or the start-up scan) therefore sees either nothing or the whole
+ * file; temporaries left by a crash are recognised by their marker and removed.
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+export const TEMP_MARKER = '.tmp-';
+export const isTempName = (name: string): boolean => name.includes(TEMP_MARKER);
+
+export function fsyncDir(dir: string): void {
+  // Windows cannot open directories for fsync; NTFS metadata is journaled there.
+  if (process.platform === 'win32') return;
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** mkdir -p that also makes the new directory entries durable. */
+export function ensureDirDurable(dir: string): void {
+  const created = mkdirSync(dir, { recursive: true });
+  if (created === undefined) return;
+  // fsync every directory from the first created one's parent downwards.
+  let d = dir;
+  const chain: string[] = [];
+  while (d.length >= created.length) {
+    chain.unshift(d);
+    d = dirname(d);
+  }
+  fsyncDir(dirname(created));
+  for (const c of chain) fsyncDir(c);
+}
+
+export class DurableFile {
+  private constructor(
+    readonly path: string,
+    readonly tempPath: string,
+    private readonly fh: FileHandle,
+  ) {}
+
+  bytes = 0;
+
+  static async create(path: string): Promise<DurableFile> {
+    ensureDirDurable(dirname(path));
+    const tempPath = join(
+      dirname(path),
+      `${basename(path)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`,
+    );
+    const fh = await open(tempPath, 'wx', 0o600);
+    return new DurableFile(path, tempPath, fh);
+  }
+
+  async write(parts: readonly Uint8Array[]): Promise<void> {
+    if (parts.length === 0) return;
+    const { bytesWritten } = await this.fh.writev(parts as Uint8Array[]);
+    const expected = parts.reduce((n, p) => n + p.byteLength, 0);
+    if (bytesWritten !== expected) {
+      // writev may write partially (e.g. a signal); finish the rest.
+      let skip = bytesWritten;
+      for (const p of parts) {
+        if (skip >= p.byteLength) {
+          skip -= p.byteLength;
+          continue;
+        }
+        await this.fh.write(p.subarray(skip));
+        skip = 0;
+      }
+    }
+    this.bytes += expected;
+  }
+
+  /** fsync, rename into place, fsync the directory. After this the file is durable. */
+  async commit(): Promise<void> {
+    await this.fh.sync();
+    await this.fh.close();
+    await rename(this.tempPath, this.path);
+    fsyncDir(dirname(this.path));
+  }
+
+  async abort(): Promise<void> {
+    await this.fh.close().catch(() => {});
+    await unlink(this.tempPath).catch(() => {});
+  }
+}
+
+export async function writeFileDurable(path: string, parts: readonly Uint8Array[]): Promise<number> {
+  const f = await DurableFile.create(path);
+  try {
+    await f.write(parts);
+    await f.commit();
+    return f.bytes;
+  } catch (err) {
+    await f.abort();
+    throw err;
+  }
+}
+
+/** Removes temporaries under `root` (left by a crash); returns how many. */
+export async function removeTemporaries(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (isTempName(e.name)) {
+        await rm(p, { recursive: true, force: true });
+        removed.push(p);
+      } else if (e.isDirectory()) await walk(p);
+    }
+  };
+  await walk(root);
+  return removed;
+}

@@ -1,0 +1,26 @@
+/**
+ * Where repository passphrases come from. The CLI and headless mode take one
+ * from an environment variable (--passphrase-env VAR), held in memory only;
+ * the desktop app plugs in the OS keychain (Electron safeStorage) through
+ * this interface, so the engine never imports Electron.
+ */
+export interface SecretStore {
+  get(key: string): string | null;
+  set(key: string, value: string): void;
+  delete(key: string): void;
+}
+
+export class MemorySecretStore implements SecretStore {
+  private readonly values = new Map<string, string>();
+  get(key: string): string | null {
+    return this.values.get(key) ?? null;
+  }
+  set(key: string, value: string): void {
+    this.values.set(key, value);
+  }
+  delete(key: string): void {
+    this.values.delete(key);
+  }
+}
+
+export const repositoryPassphraseKey = (repositoryId: string) => `repository:${repositoryId}`;

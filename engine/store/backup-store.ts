@@ -1,0 +1,183 @@
+/**
+ * BackupStore binds one repository (the truth, on disk) to the catalog (the
+ * index). Every write goes file first (durable), catalog second (one
+ * transaction), so a crash between the two leaves a durable file that the
+ * next start-up registers (reconcile.ts) and never a catalog row without a file.
+ */
+import { rm } from 'node:fs/promises';
+import { ApiError } from '../api/errors.js';
+import { audit } from '../catalog/audit.js';
+import { coverageAfterAppend, recomputeCoverage } from '../catalog/coverage.js';
+import type { CatalogDb } from '../catalog/open-catalog.js';
+import { insertSegment, lastSegment, lastOf, type SegmentRow } from '../catalog/segments.js';
+import { insertCompleteSnapshot, type SnapshotRow } from '../catalog/snapshots.js';
+import { upsertSource, getSourceByName } from '../catalog/sources.js';
+import type { OpTime } from '../repo/optime.js';
+import type { Repository } from '../repo/repository.js';
+import { writeLockFile, type LockKind } from '../repo/retention-lock-file.js';
+import { writeSegment, type SegmentInfo } from '../repo/segment-file.js';
+import { SnapshotWriter, type SnapshotManifest, type SnapshotStart } from '../repo/snapshot-files.js';
+import { writeSourceFile } from '../repo/source-file.js';
+import { randomUUID } from 'node:crypto';
+
+export class BackupStore {
+  constructor(
+    readonly db: CatalogDb,
+    readonly repo: Repository,
+  ) {}
+
+  /** Creates the source in the repository (source.json) and the catalog; returns its id. */
+  async ensureSource(name: string, uriRedacted: string | null = null): Promise<string> {
+    const existing = this.db.prepare('SELECT id, repository_id FROM sources WHERE name = ?').get(name) as
+      { id: string; repository_id: string } | undefined;
+    if (existing) {
+      if (existing.repository_id !== this.repo.id)
+        throw new ApiError('CONFLICT', `Source "${name}" belongs to another repository.`);
+      return existing.id;
+    }
+    const sourceId = randomUUID();
+    const file = await writeSourceFile(this.repo, {
+      sourceId,
+      name,
+      createdAt: new Date().toISOString(),
+      uriRedacted,
+    });
+    upsertSource(this.db, {
+      id: sourceId,
+      name,
+      repositoryId: this.repo.id,
+      createdAt: file.createdAt,
+      uriRedacted,
+    });
+    return sourceId;
+  }
+
+  sourceId(name: string): string {
+    const s = getSourceByName(this.db, name);
+    if (s.repository_id !== this.repo.id)
+      throw new ApiError('CONFLICT', `Source "${name}" belongs to another repository.`);
+    return s.id;
+  }
+
+  /** The chain link for the next segment: the newest segment's last ts, or null. */
+  chainTip(sourceId: string): OpTime | null {
+    const last = lastSegment(this.db, sourceId);
+    return last ? lastOf(last) : null;
+  }
+
+  /** Writes a segment durably, then registers it and extends coverage in one transaction. */
+  async appendSegment(
+    sourceId: string,
+    entries: readonly Uint8Array[],
+    prevLastTs: OpTime | null,
+  ): Promise<{ info: SegmentInfo; row: SegmentRow }> {
+    const info = await writeSegment(this.repo, sourceId, entries, prevLastTs);
+    const row = this.db.transaction(() => {
+      const { row: r, inserted } = insertSegment(this.db, info);
+      if (inserted) coverageAfterAppend(this.db, r);
+      return r;
+    })();
+    return { info, row };
+  }
+
+  beginSnapshot(start: Omit<SnapshotStart, 'snapshotId'> & { snapshotId?: string }): SnapshotWriter {
+    return SnapshotWriter.begin(this.repo, { snapshotId: start.snapshotId ?? newSnapshotId(), ...start });
+  }
+
+  /** Writes the manifest (the snapshot becomes complete) and registers it. */
+  async commitSnapshot(
+    writer: SnapshotWriter,
+    end: Parameters<SnapshotWriter['commit']>[0],
+  ): Promise<SnapshotManifest> {
+    const manifest = await writer.commit(end);
+    insertCompleteSnapshot(this.db, writer.relDir, manifest);
+    return manifest;
+  }
+
+  /** Locks a snapshot or segment until a date (extend only). */
+  async lock(kind: LockKind, target: string, until: Date, reason: string, actor: string): Promise<void> {
+    const row = this.lockTarget(kind, target);
+    if (row.locked_until && Date.parse(row.locked_until) > until.getTime()) {
+      throw new ApiError(
+        'CONFLICT',
+        `${kind} ${target} is already locked until ${row.locked_until}; a lock can only be extended.`,
+      );
+    }
+    await writeLockFile(this.repo, {
+      kind,
+      sourceId: row.source_id,
+      target,
+      until: until.toISOString(),
+      reason,
+      createdAt: new Date().toISOString(),
+    });
+    this.db
+      .prepare(
+        `UPDATE ${kind === 'snapshot' ? 'snapshots' : 'oplog_segments'} SET locked_until = ? WHERE ${kind === 'snapshot' ? 'id' : 'path'} = ?`,
+      )
+      .run(until.toISOString(), target);
+    audit(this.db, {
+      actor,
+      action: `${kind}.lock`,
+      target,
+      outcome: 'done',
+      details: { until: until.toISOString(), reason },
+    });
+  }
+
+  private lockTarget(
+    kind: LockKind,
+    target: string,
+  ): { source_id: string; locked_until: string | null; path: string } {
+    const row =
+      kind === 'snapshot'
+        ? (this.db.prepare('SELECT source_id, locked_until, path FROM snapshots WHERE id = ?').get(target) as
+            SnapshotRow | undefined)
+        : (this.db
+            .prepare('SELECT source_id, locked_until, path FROM oplog_segments WHERE path = ?')
+            .get(target) as SegmentRow | undefined);
+    if (!row) throw new ApiError('NOT_FOUND', `No ${kind} ${target}.`);
+    return row;
+  }
+
+  /** Deletes a snapshot or segment: refused inside a retention lock, always audited. */
+  async delete(kind: LockKind, target: string, actor: string, now = new Date()): Promise<void> {
+    const row = this.lockTarget(kind, target);
+    if (row.locked_until && Date.parse(row.locked_until) > now.getTime()) {
+      audit(this.db, {
+        actor,
+        action: `${kind}.delete`,
+        target,
+        outcome: 'refused',
+        details: { lockedUntil: row.locked_until },
+      });
+      throw new ApiError(
+        'RETENTION_LOCKED',
+        `${kind} ${target} is under a retention lock until ${row.locked_until}.`,
+        {
+          lockedUntil: row.locked_until,
+        },
+      );
+    }
+    // Catalog first here: a crash after this leaves a file that reconcile re-registers (nothing is lost);
+    // deleting the file first could leave a row pointing at nothing.
+    this.db.transaction(() => {
+      if (kind === 'snapshot') this.db.prepare('DELETE FROM snapshots WHERE id = ?').run(target);
+      else {
+        this.db.prepare('DELETE FROM oplog_segments WHERE path = ?').run(target);
+        recomputeCoverage(this.db, row.source_id);
+      }
+      audit(this.db, { actor, action: `${kind}.delete`, target, outcome: 'done' });
+    })();
+    await rm(this.repo.abs(row.path), { recursive: true, force: true });
+  }
+}
+
+/** Snapshot ids sort by time: 20261122T101530Z-<6 hex>. */
+export function newSnapshotId(at = new Date()): string {
+  const stamp = at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
+  return `${stamp}-${randomUUID().slice(0, 6)}`;
+}

@@ -1,0 +1,196 @@
+/**
+ * Brings the catalog in line with the repository (DESIGN.md rules 4 and 5):
+ * removes temporaries left by a crash, registers durable files the catalog
+ * does not know, marks rows whose file is gone as missing, re-reads retention
+ * locks, and recomputes coverage where anything changed. Run at start-up and
+ * by `catalog rebuild` (on an emptied catalog, which makes it a full rebuild).
+ */
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { recomputeCoverage } from '../catalog/coverage.js';
+import type { CatalogDb } from '../catalog/open-catalog.js';
+import { insertSegment, setSegmentStatus } from '../catalog/segments.js';
+import { insertCompleteSnapshot, insertIncompleteSnapshot, setSnapshotStatus } from '../catalog/snapshots.js';
+import { upsertRepository, upsertSource } from '../catalog/sources.js';
+import { isTempName, removeTemporaries } from '../repo/durable-file.js';
+import type { Repository } from '../repo/repository.js';
+import { readLockFiles } from '../repo/retention-lock-file.js';
+import { readSegmentHeader, type SegmentInfo } from '../repo/segment-file.js';
+import { MANIFEST_FILE, readManifest, snapshotRelDir } from '../repo/snapshot-files.js';
+import { readSourceFile } from '../repo/source-file.js';
+import type { ApiError } from '../api/errors.js';
+
+export interface ReconcileReport {
+  temporariesRemoved: number;
+  segmentsRegistered: number;
+  snapshotsRegistered: number;
+  markedMissing: string[];
+  unreadable: { path: string; error: string }[];
+}
+
+const SEGMENT_NAME = /^(\d+)-(\d+)_(\d+)-(\d+)\.seg$/;
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).filter((n) => !isTempName(n)).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Every segment file of a source, relative to the repository root, in time order. */
+export async function listSegmentFiles(repo: Repository, sourceId: string): Promise<string[]> {
+  const out: string[] = [];
+  const base = join('sources', sourceId, 'oplog');
+  for (const y of await listDir(repo.abs(base)))
+    for (const m of await listDir(repo.abs(join(base, y))))
+      for (const d of await listDir(repo.abs(join(base, y, m))))
+        for (const f of await listDir(repo.abs(join(base, y, m, d))))
+          if (f.endsWith('.seg')) out.push(join(base, y, m, d, f));
+  return out;
+}
+
+export async function reconcileRepository(db: CatalogDb, repo: Repository): Promise<ReconcileReport> {
+  const report: ReconcileReport = {
+    temporariesRemoved: 0,
+    segmentsRegistered: 0,
+    snapshotsRegistered: 0,
+    markedMissing: [],
+    unreadable: [],
+  };
+  report.temporariesRemoved = (await removeTemporaries(repo.root)).length;
+  upsertRepository(db, repo.root, repo.config);
+
+  for (const sourceId of await listDir(join(repo.root, 'sources'))) {
+    const sf = await readSourceFile(repo, sourceId).catch((err: ApiError) => {
+      report.unreadable.push({ path: `sources/${sourceId}/source.json`, error: err.message });
+      return null;
+    });
+    const known = db.prepare('SELECT id FROM sources WHERE id = ?').get(sourceId);
+    if (!sf && !known) continue;
+    if (sf)
+      upsertSource(db, {
+        id: sourceId,
+        name: sf.name,
+        repositoryId: repo.id,
+        createdAt: sf.createdAt,
+        uriRedacted: sf.uriRedacted,
+      });
+    let changed = false;
+
+    // Segments: register unknown files; mark known rows whose file is gone.
+    const files = await listSegmentFiles(repo, sourceId);
+    const knownPaths = new Set(
+      db.prepare('SELECT path FROM oplog_segments WHERE source_id = ?').pluck().all(sourceId) as string[],
+    );
+    const toInsert: { info: SegmentInfo; status: 'ok' | 'corrupt' }[] = [];
+    for (const path of files) {
+      if (knownPaths.delete(path)) continue;
+      try {
+        toInsert.push({ info: await readSegmentHeader(repo, path), status: 'ok' });
+      } catch (err) {
+        if ((err as ApiError).code === 'LOCKED') throw err;
+        // The name still says which range the file held: keep it as a known, corrupt segment (a gap).
+        const m = SEGMENT_NAME.exec(path.split('/').pop()!);
+        report.unreadable.push({ path, error: (err as Error).message });
+        if (m) {
+          toInsert.push({
+            status: 'corrupt',
+            info: {
+              type: 'oplog-segment',
+              formatVersion: 1,
+              sourceId,
+              path,
+              count: 0,
+              rawBytes: 0,
+              storedBytes: 0,
+              firstTs: { t: Number(m[1]), i: Number(m[2]) },
+              lastTs: { t: Number(m[3]), i: Number(m[4]) },
+              prevLastTs: null,
+              payloadSha256: '',
+              createdAt: new Date().toISOString(),
+            },
+          });
+        }
+      }
+    }
+    db.transaction(() => {
+      for (const x of toInsert) if (insertSegment(db, x.info, x.status).inserted) report.segmentsRegistered++;
+      for (const gone of knownPaths) {
+        if (setSegmentStatus(db, gone, 'missing')) report.markedMissing.push(gone);
+      }
+    })();
+    changed ||= toInsert.length > 0 || knownPaths.size > 0;
+
+    // Snapshots: a directory with a manifest is complete; without one, incomplete.
+    const snapDirs = await listDir(repo.snapshotsDir(sourceId));
+    const knownSnaps = new Map(
+      (
+        db.prepare('SELECT id, status FROM snapshots WHERE source_id = ?').all(sourceId) as {
+          id: string;
+          status: string;
+        }[]
+      ).map((r) => [r.id, r.status]),
+    );
+    for (const id of snapDirs) {
+      const rel = snapshotRelDir(sourceId, id);
+      const status = knownSnaps.get(id);
+      knownSnaps.delete(id);
+      if (status === 'complete' || status === 'corrupt') {
+        if (!existsSync(repo.abs(join(rel, MANIFEST_FILE)))) {
+          setSnapshotStatus(db, id, 'missing');
+          report.markedMissing.push(rel);
+        }
+        continue;
+      }
+      if (!existsSync(repo.abs(join(rel, MANIFEST_FILE)))) {
+        insertIncompleteSnapshot(db, sourceId, id, rel);
+        continue;
+      }
+      try {
+        if (insertCompleteSnapshot(db, rel, await readManifest(repo, rel))) report.snapshotsRegistered++;
+      } catch (err) {
+        report.unreadable.push({ path: join(rel, MANIFEST_FILE), error: (err as Error).message });
+        db.prepare(
+          `INSERT OR IGNORE INTO snapshots (id, source_id, path, status) VALUES (?, ?, ?, 'corrupt')`,
+        ).run(id, sourceId, rel);
+      }
+    }
+    for (const [id, status] of knownSnaps) {
+      if (status !== 'missing' && setSnapshotStatus(db, id, 'missing'))
+        report.markedMissing.push(snapshotRelDir(sourceId, id));
+    }
+
+    // Retention locks come from the repository too.
+    for (const l of await readLockFiles(repo, sourceId)) {
+      db.prepare(
+        `UPDATE ${l.kind === 'snapshot' ? 'snapshots' : 'oplog_segments'} SET locked_until = ?
+         WHERE ${l.kind === 'snapshot' ? 'id' : 'path'} = ? AND (locked_until IS NULL OR locked_until < ?)`,
+      ).run(l.until, l.target, l.until);
+    }
+
+    const hasIntervals = db
+      .prepare('SELECT 1 FROM coverage_intervals WHERE source_id = ? LIMIT 1')
+      .get(sourceId);
+    if (changed || !hasIntervals) recomputeCoverage(db, sourceId);
+  }
+  return report;
+}
+
+/** Empties everything the repository can rebuild, then reconciles: the catalog as if new. */
+export async function rebuildFromRepository(db: CatalogDb, repos: Repository[]): Promise<ReconcileReport[]> {
+  db.transaction(() => {
+    for (const t of [
+      'coverage_intervals',
+      'snapshot_namespaces',
+      'snapshots',
+      'oplog_segments',
+      'file_copies',
+    ])
+      db.exec(`DELETE FROM ${t}`);
+  })();
+  const reports: ReconcileReport[] = [];
+  for (const r of repos) reports.push(await reconcileRepository(db, r));
+  return reports;
+}
