@@ -127,8 +127,9 @@ export async function readSegment(
     const reader = await EnvelopeReader.open<SegmentHeader>(fh, relPath, repo.key());
     const h = reader.info.header;
     checkHeader(h, relPath);
-    const payload = await reader.readAll();
     const corrupt = (why: string) => new ApiError('CORRUPT', `${relPath}: ${why}`);
+    if (!relPath.startsWith(`sources/${h.sourceId}/`)) throw corrupt(`belongs to source ${h.sourceId}, not to this path.`);
+    const payload = await reader.readAll();
     if (payload.length !== h.rawBytes)
       throw corrupt(`payload has ${payload.length} bytes, header says ${h.rawBytes}.`);
     if (createHash('sha256').update(payload).digest('hex') !== h.payloadSha256)
