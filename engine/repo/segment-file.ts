@@ -128,7 +128,8 @@ export async function readSegment(
     const h = reader.info.header;
     checkHeader(h, relPath);
     const corrupt = (why: string) => new ApiError('CORRUPT', `${relPath}: ${why}`);
-    if (!relPath.startsWith(`sources/${h.sourceId}/`)) throw corrupt(`belongs to source ${h.sourceId}, not to this path.`);
+    if (!relPath.startsWith(`sources/${h.sourceId}/`))
+      throw corrupt(`belongs to source ${h.sourceId}, not to this path.`);
     const payload = await reader.readAll();
     if (payload.length !== h.rawBytes)
       throw corrupt(`payload has ${payload.length} bytes, header says ${h.rawBytes}.`);

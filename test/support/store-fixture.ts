@@ -44,11 +44,19 @@ export async function makeStore(
     sourceId,
     factory,
     async appendSegments(n, per = 40) {
-      for (let k = 0; k < n; k++) await store.appendSegment(sourceId, factory.mixed(per), store.chainTip(sourceId));
+      for (let k = 0; k < n; k++)
+        await store.appendSegment(sourceId, factory.mixed(per), store.chainTip(sourceId));
     },
     async snapshot(startTs, consistentTs, docs) {
       const w = store.beginSnapshot({ sourceId, startTs, serverVersion: '8.0.4' });
-      const c = await w.collection({ db: 'shop', name: 'orders', type: 'collection', uuid: null, options: {}, indexes: [{ v: 2, key: { _id: 1 }, name: '_id_' }] });
+      const c = await w.collection({
+        db: 'shop',
+        name: 'orders',
+        type: 'collection',
+        uuid: null,
+        options: {},
+        indexes: [{ v: 2, key: { _id: 1 }, name: '_id_' }],
+      });
       for (const d of docs ?? factory.mixed(5)) await c.write(d);
       w.add(await c.close());
       const m = await store.commitSnapshot(w, { consistentTs });

@@ -20,7 +20,9 @@ const chainArb = fc.array(
   { minLength: 0, maxLength: 40 },
 );
 
-function buildSegments(spec: { gapBefore: number; length: number; chained: boolean; status: string }[]): SegmentRow[] {
+function buildSegments(
+  spec: { gapBefore: number; length: number; chained: boolean; status: string }[],
+): SegmentRow[] {
   let t = 1000;
   let prevLast: OpTime | null = null;
   return spec.map((s, k) => {
@@ -30,10 +32,22 @@ function buildSegments(spec: { gapBefore: number; length: number; chained: boole
     const prev = k > 0 && s.chained ? prevLast : null;
     prevLast = last;
     return {
-      id: k + 1, source_id: 's', path: `p${k}`, status: s.status as SegmentRow['status'],
-      first_t: first.t, first_i: first.i, last_t: last.t, last_i: last.i,
-      prev_t: prev?.t ?? null, prev_i: prev?.i ?? null,
-      entry_count: 1, raw_bytes: 1, stored_bytes: 1, payload_sha256: '', locked_until: null, created_at: '',
+      id: k + 1,
+      source_id: 's',
+      path: `p${k}`,
+      status: s.status as SegmentRow['status'],
+      first_t: first.t,
+      first_i: first.i,
+      last_t: last.t,
+      last_i: last.i,
+      prev_t: prev?.t ?? null,
+      prev_i: prev?.i ?? null,
+      entry_count: 1,
+      raw_bytes: 1,
+      stored_bytes: 1,
+      payload_sha256: '',
+      locked_until: null,
+      created_at: '',
     };
   });
 }
@@ -57,19 +71,26 @@ function coveredByModel(segs: SegmentRow[], p: OpTime): boolean {
 describe('coverage', () => {
   it('derives intervals that cover exactly the points the chain model covers (property)', () => {
     fc.assert(
-      fc.property(chainArb, fc.array(fc.integer({ min: 990, max: 1300 }), { maxLength: 30 }), (spec, probes) => {
-        const segs = buildSegments(spec);
-        const intervals = deriveIntervals(segs);
-        // Intervals are ordered and disjoint.
-        for (let k = 1; k < intervals.length; k++) expect(compareOpTime(intervals[k - 1]!.end, intervals[k]!.start)).toBeLessThan(0);
-        for (const t of probes) {
-          for (const i of [0, 1, 7, 8]) {
-            const p = { t, i };
-            const inInterval = intervals.some((iv) => compareOpTime(iv.start, p) <= 0 && compareOpTime(p, iv.end) <= 0);
-            expect(inInterval).toBe(coveredByModel(segs, p));
+      fc.property(
+        chainArb,
+        fc.array(fc.integer({ min: 990, max: 1300 }), { maxLength: 30 }),
+        (spec, probes) => {
+          const segs = buildSegments(spec);
+          const intervals = deriveIntervals(segs);
+          // Intervals are ordered and disjoint.
+          for (let k = 1; k < intervals.length; k++)
+            expect(compareOpTime(intervals[k - 1]!.end, intervals[k]!.start)).toBeLessThan(0);
+          for (const t of probes) {
+            for (const i of [0, 1, 7, 8]) {
+              const p = { t, i };
+              const inInterval = intervals.some(
+                (iv) => compareOpTime(iv.start, p) <= 0 && compareOpTime(p, iv.end) <= 0,
+              );
+              expect(inInterval).toBe(coveredByModel(segs, p));
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -113,7 +134,9 @@ describe('coverage', () => {
           }
           const incremental = listCoverage(db, fx.sourceId);
           const full = recomputeCoverage(db, fx.sourceId);
-          expect(incremental.intervals.map((iv) => [iv.start, iv.end, iv.segmentCount])).toEqual(full.map((iv) => [iv.start, iv.end, iv.segmentCount]));
+          expect(incremental.intervals.map((iv) => [iv.start, iv.end, iv.segmentCount])).toEqual(
+            full.map((iv) => [iv.start, iv.end, iv.segmentCount]),
+          );
         }),
         { numRuns: 60 },
       );

@@ -25,6 +25,31 @@ const badValues: Record<string, unknown[]> = {
   'job.list': [{ state: 'sleeping' }],
   'job.get': [{}, { jobId: '' }, { jobId: 7 }],
   'job.cancel': [{}, { jobId: '' }],
+  'repo.init': [
+    {},
+    { path: '' },
+    { path: '/x', compression: 'lz4' },
+    { path: '/x', level: 40 },
+    { path: '/x', encrypt: 'yes' },
+  ],
+  'repo.attach': [{}, { path: 3 }],
+  'repo.unlock': [{}, { passphrase: '' }],
+  'repo.info': [{ repository: '' }],
+  'repo.verify': [{ repository: 5 }],
+  'catalog.rebuild': [{ repositoryPaths: 'one' }, { repositoryPaths: [''] }],
+  'source.coverage': [{}, { source: '' }],
+  'restore.plan': [{ source: 'a' }, { at: 'latest' }, { source: 'a', at: '' }],
+  'snapshot.list': [{}],
+  'retention.lock': [
+    { until: '2030-01-01T00:00:00Z' },
+    { snapshot: 'a', segment: 'b', until: '2030-01-01T00:00:00Z' },
+    { snapshot: 'a', until: 'next year' },
+  ],
+  'snapshot.delete': [{ id: 'a' }, { id: 'a', confirm: false }, { confirm: true }],
+  'segment.delete': [{ path: 'a' }, { path: 'a', confirm: 'true' }],
+  'copy.add': [{}, { path: '' }],
+  'copy.run': [{ repository: '' }],
+  'audit.list': [{ limit: 0 }, { limit: 'ten' }],
 };
 
 describe('every command validates its input', () => {

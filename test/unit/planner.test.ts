@@ -35,8 +35,17 @@ describe('restore planning', () => {
     expect(parseRestorePoint('1763805600:3')).toEqual({ kind: 'ts', ts: ts(T0, 3) });
     expect(parseRestorePoint('2025-11-22T10:00:05Z')).toEqual({ kind: 'wall', seconds: T0 + 5 });
     expect(parseRestorePoint('2025-11-22T11:00:05+01:00')).toEqual({ kind: 'wall', seconds: T0 + 5 });
-    for (const bad of ['yesterday', '2025-11-22 10:00', '2025-11-22T10:00:05', '12:', '1:2:3', '2025-11-22T10:00:05.5Z']) {
-      expect(() => parseRestorePoint(bad), bad).toThrow(expect.objectContaining({ code: 'INVALID_INPUT' }) as Error);
+    for (const bad of [
+      'yesterday',
+      '2025-11-22 10:00',
+      '2025-11-22T10:00:05',
+      '12:',
+      '1:2:3',
+      '2025-11-22T10:00:05.5Z',
+    ]) {
+      expect(() => parseRestorePoint(bad), bad).toThrow(
+        expect.objectContaining({ code: 'INVALID_INPUT' }) as Error,
+      );
     }
   });
 
@@ -73,8 +82,13 @@ describe('restore planning', () => {
     expect(plan(`${tip.t}:${tip.i + 1}`)).toMatchObject({ ok: false, reason: 'IN_GAP' });
     expect(plan(`${tip.t + 50}:1`)).toMatchObject({ ok: false, reason: 'IN_GAP' });
     // After the gap: the old snapshot is in another interval, so no plan until a new snapshot exists.
-    const afterGap = fx.engine.catalog.prepare('SELECT start_t, start_i FROM coverage_intervals ORDER BY start_t DESC').get() as { start_t: number; start_i: number };
-    expect(plan(`${afterGap.start_t}:${afterGap.start_i}`)).toMatchObject({ ok: false, reason: 'NO_SNAPSHOT' });
+    const afterGap = fx.engine.catalog
+      .prepare('SELECT start_t, start_i FROM coverage_intervals ORDER BY start_t DESC')
+      .get() as { start_t: number; start_i: number };
+    expect(plan(`${afterGap.start_t}:${afterGap.start_i}`)).toMatchObject({
+      ok: false,
+      reason: 'NO_SNAPSHOT',
+    });
     await fx.snapshot(ts(afterGap.start_t, afterGap.start_i), ts(afterGap.start_t, afterGap.start_i + 1));
     expect(plan('latest')).toMatchObject({ ok: true });
     expect(plan(`${afterGap.start_t + 1000}:1`)).toMatchObject({ ok: false, reason: 'IN_FUTURE' });
@@ -86,7 +100,9 @@ describe('restore planning', () => {
     const p = plan(new Date((T0 + 2) * 1000).toISOString().replace('.000Z', 'Z'));
     expect(p.ok && p.bound).toEqual(ts(T0 + 2, 0xffffffff));
     // The newest second (after the gap, so it needs a snapshot there): covered up to its last captured entry.
-    const afterGap = fx.engine.catalog.prepare('SELECT start_t, start_i FROM coverage_intervals ORDER BY start_t DESC').get() as { start_t: number; start_i: number };
+    const afterGap = fx.engine.catalog
+      .prepare('SELECT start_t, start_i FROM coverage_intervals ORDER BY start_t DESC')
+      .get() as { start_t: number; start_i: number };
     await fx.snapshot(ts(afterGap.start_t, afterGap.start_i), ts(afterGap.start_t, afterGap.start_i));
     const end = fx.store.chainTip(fx.sourceId)!;
     const q = plan(new Date(end.t * 1000).toISOString().replace('.000Z', 'Z'));
@@ -103,20 +119,29 @@ describe('restore planning', () => {
   it('never plans across a corrupt segment, and says NO_COVERAGE before any capture', async () => {
     const { fx } = await timeline();
     await fx.snapshot(ts(T0, 1), ts(T0, 2));
-    const second = fx.engine.catalog.prepare('SELECT path FROM oplog_segments ORDER BY first_t LIMIT 1 OFFSET 1').pluck().get() as string;
+    const second = fx.engine.catalog
+      .prepare('SELECT path FROM oplog_segments ORDER BY first_t LIMIT 1 OFFSET 1')
+      .pluck()
+      .get() as string;
     setSegmentStatus(fx.engine.catalog, second, 'corrupt');
     recomputeCoverage(fx.engine.catalog, fx.sourceId);
     expect(plan(`${T0 + 5}:1`)).toMatchObject({ ok: false, reason: 'NO_SNAPSHOT' });
     expect(plan(`${T0 + 2}:5`)).toMatchObject({ ok: false, reason: 'IN_GAP' });
     const other = await fx.store.ensureSource('empty-rs');
-    expect(planRestore(fx.engine.catalog, other, { kind: 'latest' })).toMatchObject({ ok: false, reason: 'NO_COVERAGE' });
+    expect(planRestore(fx.engine.catalog, other, { kind: 'latest' })).toMatchObject({
+      ok: false,
+      reason: 'NO_COVERAGE',
+    });
   });
 
   it('answers through the API with restorable true/false', async () => {
     const { fx } = await timeline();
     await fx.snapshot(ts(T0, 1), ts(T0, 2));
     const yes = await dispatch(fx.engine, 'restore.plan', { source: 'prod-rs', at: `${T0 + 1}:1` });
-    expect(yes).toMatchObject({ ok: true, result: { restorable: true, snapshot: { consistentTs: { text: `${T0}:2` } } } });
+    expect(yes).toMatchObject({
+      ok: true,
+      result: { restorable: true, snapshot: { consistentTs: { text: `${T0}:2` } } },
+    });
     const no = await dispatch(fx.engine, 'restore.plan', { source: 'prod-rs', at: `${T0 - 100}:1` });
     expect(no).toMatchObject({ ok: true, result: { restorable: false, reason: 'BEFORE_WINDOW' } });
     const bad = await dispatch(fx.engine, 'restore.plan', { source: 'prod-rs', at: 'soon' });

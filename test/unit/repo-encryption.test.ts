@@ -24,7 +24,10 @@ describe('repository encryption', () => {
   it('never stores the key or the plaintext', async () => {
     const { fx, abs } = await encryptedWithSegment();
     const config = readFileSync(fx.repo.abs('repository.json'), 'utf8');
-    expect(JSON.parse(config).encryption).toMatchObject({ algorithm: 'AES-256-GCM', kdf: { name: 'scrypt' } });
+    expect(JSON.parse(config).encryption).toMatchObject({
+      algorithm: 'AES-256-GCM',
+      kdf: { name: 'scrypt' },
+    });
     expect(config).not.toContain(PASS);
     const bytes = readFileSync(abs);
     expect(bytes.includes(Buffer.from('shop.orders'))).toBe(false);
@@ -35,7 +38,9 @@ describe('repository encryption', () => {
     const { fx, path } = await encryptedWithSegment();
     const ok = Repository.open(fx.repo.root, PASS);
     expect((await readSegment(ok, path)).entries).toHaveLength(30);
-    expect(() => Repository.open(fx.repo.root, 'not the passphrase')).toThrow(expect.objectContaining({ code: 'WRONG_PASSPHRASE' }) as Error);
+    expect(() => Repository.open(fx.repo.root, 'not the passphrase')).toThrow(
+      expect.objectContaining({ code: 'WRONG_PASSPHRASE' }) as Error,
+    );
     const res = await dispatch(fx.engine, 'repo.unlock', { passphrase: 'nope nope nope' });
     expect(res).toMatchObject({ ok: false, error: { code: 'WRONG_PASSPHRASE' } });
   });
@@ -53,15 +58,21 @@ describe('repository encryption', () => {
     const at = b.indexOf(Buffer.from('"count":30'));
     b[at + 9] = '4'.charCodeAt(0); // "count":34
     writeFileSync(abs, b);
-    await expect(readSegment(fx.repo, path)).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/header/) });
+    await expect(readSegment(fx.repo, path)).rejects.toMatchObject({
+      code: 'CORRUPT',
+      message: expect.stringMatching(/header/),
+    });
   });
 
   it('detects a tampered payload as CORRUPT (authentication)', async () => {
     const { fx, path, abs } = await encryptedWithSegment();
     const b = readFileSync(abs);
-    b[b.length - 40] ^= 0x01;
+    b[b.length - 40] = b[b.length - 40]! ^ 0x01;
     writeFileSync(abs, b);
-    await expect(readSegment(fx.repo, path)).rejects.toMatchObject({ code: 'CORRUPT', message: expect.stringMatching(/authentication/) });
+    await expect(readSegment(fx.repo, path)).rejects.toMatchObject({
+      code: 'CORRUPT',
+      message: expect.stringMatching(/authentication/),
+    });
   });
 
   it('detects a file swapped in from another repository with the same passphrase', async () => {
@@ -69,7 +80,10 @@ describe('repository encryption', () => {
     const other = await makeStore({ passphrase: PASS });
     try {
       await other.appendSegments(1, 30);
-      const otherPath = other.engine.catalog.prepare('SELECT path FROM oplog_segments').pluck().get() as string;
+      const otherPath = other.engine.catalog
+        .prepare('SELECT path FROM oplog_segments')
+        .pluck()
+        .get() as string;
       writeFileSync(fx.repo.abs(path), readFileSync(other.repo.abs(otherPath)));
       await expect(readSegment(fx.repo, path)).rejects.toMatchObject({ code: 'CORRUPT' });
     } finally {
