@@ -57,8 +57,32 @@ export function insertSegment(
       info.payloadSha256,
       info.createdAt,
     );
-  const row = db.prepare('SELECT * FROM oplog_segments WHERE path = ?').get(info.path) as SegmentRow;
-  return { row, inserted: res.changes === 1 };
+  if (res.changes !== 1) {
+    return {
+      row: db.prepare('SELECT * FROM oplog_segments WHERE path = ?').get(info.path) as SegmentRow,
+      inserted: false,
+    };
+  }
+  // Built from what was inserted: saves a SELECT per row when reconcile registers thousands.
+  const row: SegmentRow = {
+    id: Number(res.lastInsertRowid),
+    source_id: info.sourceId,
+    path: info.path,
+    status,
+    first_t: info.firstTs.t,
+    first_i: info.firstTs.i,
+    last_t: info.lastTs.t,
+    last_i: info.lastTs.i,
+    prev_t: info.prevLastTs?.t ?? null,
+    prev_i: info.prevLastTs?.i ?? null,
+    entry_count: info.count,
+    raw_bytes: info.rawBytes,
+    stored_bytes: info.storedBytes,
+    payload_sha256: info.payloadSha256,
+    locked_until: null,
+    created_at: info.createdAt,
+  };
+  return { row, inserted: true };
 }
 
 export function setSegmentStatus(db: CatalogDb, path: string, status: SegmentStatus): boolean {

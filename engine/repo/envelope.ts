@@ -128,104 +128,136 @@ export interface EnvelopeHeader<H> {
   header: H;
 }
 
-/** Reads an envelope from an open file: header first, then frames on demand. */
+/** Where an envelope's bytes come from: an open file (large snapshot data) or a buffer (segments). */
+export interface ByteSource {
+  size: number;
+  read(length: number, position: number): Promise<Buffer> | Buffer;
+}
+
+export function bufferSource(buf: Buffer): ByteSource {
+  return { size: buf.length, read: (length, position) => buf.subarray(position, position + length) };
+}
+
+export async function fileSource(fh: FileHandle): Promise<ByteSource> {
+  const size = (await fh.stat()).size;
+  return {
+    size,
+    read: async (length, position) => {
+      const b = Buffer.alloc(length);
+      const { bytesRead } = await fh.read(b, 0, length, position);
+      return bytesRead === length ? b : b.subarray(0, bytesRead);
+    },
+  };
+}
+
+interface Preamble<H> {
+  info: EnvelopeHeader<H>;
+  compression: ReturnType<typeof compressionFromCode>;
+  headerSum: Buffer;
+  prefix: Buffer | null;
+  framesAt: number;
+}
+
+/**
+ * Parses and checks the fixed part and the header from the first bytes of a
+ * file. Returns the number of bytes needed when `head` is too short.
+ */
+export function parsePreamble<H>(head: Buffer, size: number, label: string): Preamble<H> | number {
+  const corrupt = (why: string) => new ApiError('CORRUPT', `${label}: ${why}`);
+  if (size < FIXED + HEADER_SUM) throw corrupt('file is too short to be a repository file.');
+  if (head.length < FIXED) return FIXED;
+  if (!head.subarray(0, 4).equals(MAGIC)) throw corrupt('not a repository data file (bad magic).');
+  if (head[4] !== CONTAINER_VERSION) throw corrupt(`unsupported container version ${head[4]}.`);
+  const headerLen = head.readUInt32LE(8);
+  if (FIXED + headerLen + HEADER_SUM > size) throw corrupt('header runs past the end of the file.');
+  const encrypted = head[7] === 1;
+  if (head[7]! > 1) throw corrupt(`unknown encryption code ${head[7]}.`);
+  const framesAt = FIXED + headerLen + HEADER_SUM + (encrypted ? NONCE_PREFIX_BYTES : 0);
+  if (head.length < framesAt) return framesAt;
+  const json = head.subarray(FIXED, FIXED + headerLen);
+  const sum = head.subarray(FIXED + headerLen, FIXED + headerLen + HEADER_SUM);
+  if (
+    !createHash('sha256')
+      .update(head.subarray(0, FIXED + headerLen))
+      .digest()
+      .equals(sum)
+  ) {
+    throw corrupt('header checksum mismatch.');
+  }
+  let header: H;
+  try {
+    header = JSON.parse(json.toString('utf8')) as H;
+  } catch {
+    throw corrupt('header is not valid JSON.');
+  }
+  return {
+    info: { kind: head[5] as FileKind, encrypted, header },
+    compression: compressionFromCode(head[6]!),
+    headerSum: Buffer.from(sum),
+    prefix: encrypted ? Buffer.from(head.subarray(FIXED + headerLen + HEADER_SUM, framesAt)) : null,
+    framesAt,
+  };
+}
+
+/** Reads an envelope: header first (no key needed), then frames on demand. */
 export class EnvelopeReader<H = Record<string, unknown>> {
   private constructor(
-    private readonly fh: FileHandle,
+    private readonly src: ByteSource,
     private readonly label: string,
-    readonly info: EnvelopeHeader<H>,
-    private readonly compression: ReturnType<typeof compressionFromCode>,
-    private readonly headerSum: Buffer,
-    private readonly prefix: Buffer | null,
-    private readonly framesAt: number,
-    private readonly size: number,
+    private readonly pre: Preamble<H>,
     private readonly key: Buffer | null,
   ) {}
 
-  static async open<H>(fh: FileHandle, label: string, key: Buffer | null): Promise<EnvelopeReader<H>> {
-    const size = (await fh.stat()).size;
-    const corrupt = (why: string) => new ApiError('CORRUPT', `${label}: ${why}`);
-    if (size < FIXED + HEADER_SUM) throw corrupt('file is too short to be a repository file.');
-    const fixed = Buffer.alloc(FIXED);
-    await fh.read(fixed, 0, FIXED, 0);
-    if (!fixed.subarray(0, 4).equals(MAGIC)) throw corrupt('not a repository data file (bad magic).');
-    if (fixed[4] !== CONTAINER_VERSION) throw corrupt(`unsupported container version ${fixed[4]}.`);
-    const headerLen = fixed.readUInt32LE(8);
-    if (FIXED + headerLen + HEADER_SUM > size) throw corrupt('header runs past the end of the file.');
-    const rest = Buffer.alloc(headerLen + HEADER_SUM + NONCE_PREFIX_BYTES);
-    await fh.read(rest, 0, rest.length, FIXED);
-    const json = rest.subarray(0, headerLen);
-    const sum = rest.subarray(headerLen, headerLen + HEADER_SUM);
-    if (!createHash('sha256').update(fixed).update(json).digest().equals(sum)) {
-      throw corrupt('header checksum mismatch.');
+  get info(): EnvelopeHeader<H> {
+    return this.pre.info;
+  }
+
+  static async open<H>(src: ByteSource, label: string, key: Buffer | null): Promise<EnvelopeReader<H>> {
+    let want = 4096;
+    for (;;) {
+      const head = await src.read(Math.min(want, src.size), 0);
+      const pre = parsePreamble<H>(head, src.size, label);
+      if (typeof pre !== 'number') return new EnvelopeReader<H>(src, label, pre, key);
+      if (pre <= head.length || head.length >= src.size)
+        throw new ApiError('CORRUPT', `${label}: header runs past the end of the file.`);
+      want = pre;
     }
-    let header: H;
-    try {
-      header = JSON.parse(json.toString('utf8')) as H;
-    } catch {
-      throw corrupt('header is not valid JSON.');
-    }
-    const encrypted = fixed[7] === 1;
-    if (fixed[7]! > 1) throw corrupt(`unknown encryption code ${fixed[7]}.`);
-    const prefix = encrypted
-      ? Buffer.from(rest.subarray(headerLen + HEADER_SUM, headerLen + HEADER_SUM + NONCE_PREFIX_BYTES))
-      : null;
-    const framesAt = FIXED + headerLen + HEADER_SUM + (encrypted ? NONCE_PREFIX_BYTES : 0);
-    return new EnvelopeReader<H>(
-      fh,
-      label,
-      { kind: fixed[5] as FileKind, encrypted, header },
-      compressionFromCode(fixed[6]!),
-      Buffer.from(sum),
-      prefix,
-      framesAt,
-      size,
-      key,
-    );
   }
 
   /** Yields each frame's raw (decrypted, decompressed) bytes; CORRUPT on any defect. */
   async *frames(): AsyncGenerator<Buffer> {
-    if (this.info.encrypted && !this.key) {
+    const { info, prefix, headerSum, compression } = this.pre;
+    if (info.encrypted && !this.key) {
       throw new ApiError(
         'LOCKED',
         `${this.label}: the repository is encrypted; unlock it with its passphrase.`,
       );
     }
-    let pos = this.framesAt;
+    const size = this.src.size;
+    let pos = this.pre.framesAt;
     let index = 0;
-    const head = Buffer.alloc(FRAME_HEAD);
     for (;;) {
-      if (pos + FRAME_HEAD > this.size) {
+      if (pos + FRAME_HEAD > size)
         throw new ApiError('CORRUPT', `${this.label}: truncated (no final frame).`);
-      }
-      await this.fh.read(head, 0, FRAME_HEAD, pos);
+      const head = await this.src.read(FRAME_HEAD, pos);
       const storedLen = head.readUInt32LE(0);
       const rawLen = head.readUInt32LE(4);
       const flags = head[8]!;
-      if (flags & ~FINAL || pos + FRAME_HEAD + storedLen > this.size || rawLen > 64 * FRAME_RAW_BYTES) {
+      if (flags & ~FINAL || pos + FRAME_HEAD + storedLen > size || rawLen > 64 * FRAME_RAW_BYTES) {
         throw new ApiError('CORRUPT', `${this.label}: frame ${index} is damaged or truncated.`);
       }
-      let stored: Buffer = Buffer.alloc(storedLen);
-      await this.fh.read(stored, 0, storedLen, pos + FRAME_HEAD);
-      if (this.info.encrypted && this.key && this.prefix) {
-        stored = decryptFrame(
-          this.key,
-          this.prefix,
-          index,
-          frameAad(this.headerSum, index, flags),
-          stored,
-          this.label,
-        );
+      let stored = await this.src.read(storedLen, pos + FRAME_HEAD);
+      if (info.encrypted && this.key && prefix) {
+        stored = decryptFrame(this.key, prefix, index, frameAad(headerSum, index, flags), stored, this.label);
       }
-      yield decompressFrame(stored, this.compression, rawLen, `${this.label} frame ${index}`);
+      yield decompressFrame(stored, compression, rawLen, `${this.label} frame ${index}`);
       pos += FRAME_HEAD + storedLen;
       index++;
       if (flags & FINAL) {
-        if (pos !== this.size)
+        if (pos !== size)
           throw new ApiError(
             'CORRUPT',
-            `${this.label}: ${this.size - pos} unexpected bytes after the final frame.`,
+            `${this.label}: ${size - pos} unexpected bytes after the final frame.`,
           );
         return;
       }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { ApiError } from '../api/errors.js';
 import { parseDocument, splitBsonDocuments } from './bson-entries.js';
 import { DurableFile, writeFileDurable } from './durable-file.js';
-import { EnvelopeEncoder, EnvelopeReader, FRAME_RAW_BYTES, FileKind } from './envelope.js';
+import { EnvelopeEncoder, EnvelopeReader, FRAME_RAW_BYTES, FileKind, fileSource } from './envelope.js';
 import type { OpTime } from './optime.js';
 import type { Repository } from './repository.js';
 
@@ -282,7 +282,7 @@ export async function* readCollection(
     throw err.code === 'ENOENT' ? new ApiError('NOT_FOUND', `${rel} is missing.`) : err;
   });
   try {
-    const reader = await EnvelopeReader.open<{ ns: string }>(fh, rel, repo.key());
+    const reader = await EnvelopeReader.open<{ ns: string }>(await fileSource(fh), rel, repo.key());
     if (reader.info.kind !== FileKind.CollectionData || reader.info.header.ns !== entry.ns) {
       throw new ApiError('CORRUPT', `${rel}: header does not belong to ${entry.ns}.`);
     }

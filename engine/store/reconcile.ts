@@ -88,7 +88,7 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
     for (const path of files) {
       if (knownPaths.delete(path)) continue;
       try {
-        toInsert.push({ info: await readSegmentHeader(repo, path), status: 'ok' });
+        toInsert.push({ info: readSegmentHeader(repo, path), status: 'ok' });
       } catch (err) {
         if ((err as ApiError).code === 'LOCKED') throw err;
         // The name still says which range the file held: keep it as a known, corrupt segment (a gap).

@@ -1,0 +1,43 @@
+/**
+ * `npm run bench -- <name> [--json]`: performance measurements (never timed
+ * tests). Figures from one run are comparable with each other; compare
+ * ratios measured side by side rather than absolute numbers across machines.
+ */
+import { cpus } from 'node:os';
+import { runStoreBench } from './store-bench.js';
+
+const [name = 'store', ...rest] = process.argv.slice(2);
+const asJson = rest.includes('--json');
+const arg = (flag: string, dflt: number) => {
+  const k = rest.indexOf(flag);
+  return k >= 0 ? Number(rest[k + 1]) : dflt;
+};
+
+const benches: Record<string, () => Promise<unknown>> = {
+  store: () =>
+    runStoreBench({
+      ingestMB: arg('--ingest-mb', 128),
+      planSegments: arg('--plan-segments', 1_000_000),
+      planSnapshots: arg('--plan-snapshots', 10_000),
+      rebuildSegments: arg('--rebuild-segments', 100_000),
+      log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
+    }),
+};
+
+const run = benches[name];
+if (!run) {
+  process.stderr.write(`Unknown benchmark "${name}". Available: ${Object.keys(benches).join(', ')}\n`);
+  process.exit(2);
+}
+const result = {
+  benchmark: name,
+  at: new Date().toISOString(),
+  machine: {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: process.platform,
+  },
+  ...((await run()) as object),
+};
+process.stdout.write(`${JSON.stringify(result, null, asJson ? 0 : 2)}\n`);
