@@ -11,6 +11,7 @@ import { ApiError } from '../engine/api/errors.js';
 import { readSettings } from '../engine/catalog/settings-store.js';
 import { forwardEvents, registerIpc } from './main/ipc.js';
 import { createTray } from './main/tray.js';
+import { KeychainSecretStore } from './main/keychain.js';
 import { createMainWindow, hardenSessions } from './main/window.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/electron
@@ -50,9 +51,12 @@ if (!app.requestSingleInstanceLock()) {
   void app.whenReady().then(() => {
     hardenSessions();
     try {
+      const dataDir = process.env.MBM_DATA_DIR ?? app.getPath('userData');
       engine = Engine.open({
-        dataDir: process.env.MBM_DATA_DIR ?? app.getPath('userData'),
+        dataDir,
         mode: 'desktop',
+        // Passphrases are asked once (repo.unlock) and kept in the OS keychain.
+        secrets: new KeychainSecretStore(join(dataDir, 'secrets.json')),
       });
     } catch (err) {
       const msg = err instanceof ApiError ? err.message : String(err);

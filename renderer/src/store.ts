@@ -5,6 +5,7 @@ import type { CommandInput, CommandOutput } from '../../engine/api/contract';
 
 export type AppInfo = CommandOutput<'app.info'>;
 export type Settings = CommandOutput<'settings.get'>;
+export type RepositoryInfo = CommandOutput<'repo.info'>;
 
 export const SECTIONS = [
   { id: 'dashboard', label: 'Dashboard' },
@@ -22,7 +23,11 @@ interface AppState {
   settings: Settings | null;
   section: SectionId;
   lastError: string | null;
+  repositories: RepositoryInfo[];
   connect(client: ApiClient): void;
+  loadRepositories(): Promise<void>;
+  /** Resolves with an error message, or null when unlocked. */
+  unlockRepository(repository: string, passphrase: string): Promise<string | null>;
   refresh(): Promise<void>;
   setSection(id: SectionId): void;
   changeSettings(change: CommandInput<'settings.set'>): Promise<void>;
@@ -35,6 +40,7 @@ export const useApp = create<AppState>((set, get) => ({
   settings: null,
   section: 'dashboard',
   lastError: null,
+  repositories: [],
 
   connect(client) {
     set({ client });
@@ -56,6 +62,28 @@ export const useApp = create<AppState>((set, get) => ({
       set({ info, settings, lastError: null });
     } catch (err) {
       set({ lastError: (err as Error).message });
+    }
+  },
+
+  async loadRepositories() {
+    const { client } = get();
+    if (!client) return;
+    try {
+      set({ repositories: await client.invoke('repo.list', {}) });
+    } catch (err) {
+      set({ lastError: (err as Error).message });
+    }
+  },
+
+  async unlockRepository(repository, passphrase) {
+    const { client } = get();
+    if (!client) return 'Not connected to the engine.';
+    try {
+      await client.invoke('repo.unlock', { repository, passphrase });
+      await get().loadRepositories();
+      return null;
+    } catch (err) {
+      return (err as Error).message;
     }
   },
 

@@ -1,3 +1,4 @@
+import { RepositoriesCard } from '../components/RepositoriesCard';
 import { useApp } from '../store';
 
 export function SettingsSection() {
@@ -50,6 +51,7 @@ export function SettingsSection() {
           Show local time next to UTC
         </label>
       </form>
+      <RepositoriesCard />
       {info && (
         <p className="hint">
           Data directory: <span className="mono">{info.dataDir}</span>
