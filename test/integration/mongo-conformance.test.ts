@@ -1,0 +1,182 @@
+/**
+ * Conformance of the MongoDB used by integration tests (the stand-in, or a
+ * real server through MONGODB_URI / MONGOD_BINARY), through the official driver.
+ * Nothing here asserts stand-in-only behaviour.
+ */
+import { Decimal128, Double, Int32, Long, serialize, deserialize, Timestamp, type Document } from 'bson';
+import { readFileSync } from 'node:fs';
+import { MongoClient, type MongoServerError, Timestamp as DriverTimestamp, UUID } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { splitBsonDocuments } from '../../engine/repo/bson-entries.js';
+import { HAVE_FIXTURES, fixture } from '../support/fixtures.js';
+import { MONGO_KIND, uniqueDb, withMongo } from '../support/with-mongo.js';
+
+// Test documents are free-form; the driver's strict typing of filters and operators is not under test.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyDoc = any;
+const coll = (db: string, name: string) => client.db(db).collection<AnyDoc>(name);
+
+let client: MongoClient;
+let release: () => void;
+let done: Promise<void>;
+
+beforeAll(async () => {
+  let ready!: () => void;
+  const started = new Promise<void>((r) => (ready = r));
+  done = withMongo(async (e) => {
+    client = new MongoClient(e.uri, { serverSelectionTimeoutMS: 10_000 });
+    await client.connect();
+    ready();
+    await new Promise<void>((r) => (release = r));
+    await client.close();
+  });
+  await started;
+});
+afterAll(async () => {
+  release();
+  await done;
+});
+
+const err = async (p: Promise<unknown>): Promise<MongoServerError> => {
+  try {
+    await p;
+  } catch (e) {
+    return e as MongoServerError;
+  }
+  throw new Error('expected the server to refuse');
+};
+
+describe(`MongoDB conformance (${MONGO_KIND})`, () => {
+  it('reports a replica-set primary', async () => {
+    const hello = await client.db('admin').command({ hello: 1 });
+    expect(hello).toMatchObject({ isWritablePrimary: true, setName: expect.any(String), hosts: expect.any(Array) });
+    expect(hello.topologyVersion).toBeDefined();
+    expect(hello.maxWireVersion).toBeGreaterThanOrEqual(17);
+    const info = await client.db('admin').command({ buildInfo: 1 });
+    expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
+    const status = await client.db('admin').command({ replSetGetStatus: 1 });
+    expect(status.members[0]).toMatchObject({ stateStr: 'PRIMARY', optime: { ts: expect.any(DriverTimestamp) } });
+  });
+
+  it('does CRUD with filters, projections, sorts, upserts and array filters', async () => {
+    const c = coll(uniqueDb('crud'), 'orders');
+    await c.insertMany([
+      { sku: 'a', qty: 5, tags: ['x'], items: [{ n: 1 }, { n: 2 }] },
+      { sku: 'b', qty: 1, tags: [], items: [] },
+      { sku: 'c', qty: 9, tags: ['x', 'y'], items: [{ n: 3 }] },
+    ]);
+    expect((await c.find({ qty: { $gt: 2 } }, { projection: { _id: 0, sku: 1 } }).sort({ qty: -1 }).toArray())).toEqual([{ sku: 'c' }, { sku: 'a' }]);
+    expect(await c.find({}).skip(1).limit(1).sort({ sku: 1 }).project({ _id: 0, sku: 1 }).toArray()).toEqual([{ sku: 'b' }]);
+    expect((await c.updateOne({ sku: 'a' }, { $inc: { qty: 2 }, $push: { tags: 'z' } as never })).modifiedCount).toBe(1);
+    expect((await c.updateOne({ sku: 'a' }, { $set: { 'items.$[e].n': 10 } }, { arrayFilters: [{ 'e.n': { $gte: 2 } }] })).modifiedCount).toBe(1);
+    expect(await c.findOne({ sku: 'a' }, { projection: { _id: 0 } })).toEqual({ sku: 'a', qty: 7, tags: ['x', 'z'], items: [{ n: 1 }, { n: 10 }] });
+    const up = await c.updateOne({ sku: 'd' }, { $set: { qty: 4 }, $setOnInsert: { created: true } }, { upsert: true });
+    expect(up.upsertedCount).toBe(1);
+    expect(await c.findOne({ sku: 'd' }, { projection: { _id: 0 } })).toEqual({ sku: 'd', qty: 4, created: true });
+    expect((await c.updateMany({ qty: { $lt: 5 } }, { $set: { low: true } })).modifiedCount).toBe(2);
+    expect((await c.replaceOne({ sku: 'b' }, { sku: 'b', qty: 0 })).modifiedCount).toBe(1);
+    const after = await c.findOneAndUpdate({ sku: 'c' }, { $set: { qty: 8 } }, { returnDocument: 'after' });
+    expect(after?.qty).toBe(8);
+    expect((await c.deleteMany({ low: true })).deletedCount).toBe(1);
+    expect(await c.countDocuments({})).toBe(3);
+    const agg = await c.aggregate([{ $match: { qty: { $gte: 1 } } }, { $group: { _id: null, total: { $sum: '$qty' } } }, { $project: { _id: 0, total: 1 } }]).toArray();
+    expect(agg).toEqual([{ total: 15 }]);
+    expect(await c.aggregate([{ $sort: { qty: 1 } }, { $limit: 1 }, { $count: 'n' }]).toArray()).toEqual([{ n: 1 }]);
+  });
+
+  it('returns large results in batches through getMore and kills cursors', async () => {
+    const c = coll(uniqueDb('cursor'), 'many');
+    await c.insertMany(Array.from({ length: 250 }, (_, k) => ({ k })));
+    const seen = await c.find({}, { batchSize: 40 }).sort({ k: 1 }).toArray();
+    expect(seen.map((d) => d.k)).toEqual(Array.from({ length: 250 }, (_, k) => k));
+    // A cursor left open can be killed, after which getMore says CursorNotFound (43).
+    const first = await c.db.command({ find: c.collectionName, filter: {}, batchSize: 10 });
+    const id = first.cursor.id;
+    expect(first.cursor.firstBatch).toHaveLength(10);
+    const more = await c.db.command({ getMore: id, collection: c.collectionName, batchSize: 5 });
+    expect(more.cursor.nextBatch).toHaveLength(5);
+    const killed = await c.db.command({ killCursors: c.collectionName, cursors: [id] });
+    expect(killed.cursorsKilled.map(String)).toEqual([String(id)]);
+    expect((await err(c.db.command({ getMore: id, collection: c.collectionName })))?.code).toBe(43);
+  });
+
+  it('enforces unique indexes with DuplicateKey (11000) and lists index specs', async () => {
+    const c = coll(uniqueDb('idx'), 'users');
+    await c.createIndex({ email: 1 }, { unique: true, name: 'email_1' });
+    await c.insertOne({ email: 'a@x' });
+    const e = await err(c.insertOne({ email: 'a@x' }));
+    expect(e.code).toBe(11000);
+    expect(e.message).toMatch(/E11000 duplicate key error/);
+    const idx = await c.listIndexes().toArray();
+    expect(idx).toEqual([
+      expect.objectContaining({ v: 2, key: { _id: 1 }, name: '_id_' }),
+      expect.objectContaining({ v: 2, key: { email: 1 }, name: 'email_1', unique: true }),
+    ]);
+    await c.dropIndex('email_1');
+    expect((await c.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_']);
+  });
+
+  it('describes collections, options, UUIDs and views like listCollections does', async () => {
+    const db = client.db(uniqueDb('meta'));
+    await db.createCollection('capped', { capped: true, size: 65536 });
+    await db.createCollection('valid', { validator: { $jsonSchema: { required: ['a'] } }, collation: { locale: 'fr', strength: 2 } });
+    await db.createCollection('recent', { viewOn: 'valid', pipeline: [{ $match: { a: { $gt: 1 } } }] });
+    await db.createCollection('metrics', { timeseries: { timeField: 'ts', metaField: 'host', granularity: 'seconds' } });
+    const all = await db.listCollections().toArray();
+    const byName = Object.fromEntries(all.map((c) => [c.name, c]));
+    expect(byName.capped).toMatchObject({ type: 'collection', options: { capped: true, size: 65536 }, info: { readOnly: false, uuid: expect.any(UUID) } });
+    expect((byName.valid as AnyDoc).options).toMatchObject({ validator: { $jsonSchema: { required: ['a'] } }, collation: expect.objectContaining({ locale: 'fr', strength: 2 }) });
+    expect(byName.recent).toMatchObject({ type: 'view', options: { viewOn: 'valid', pipeline: [{ $match: { a: { $gt: 1 } } }] } });
+    expect(byName.metrics).toMatchObject({ type: 'timeseries', options: { timeseries: expect.objectContaining({ timeField: 'ts', metaField: 'host', granularity: 'seconds' }) } });
+    expect((await db.listCollections({}, { nameOnly: true }).toArray()).every((c) => Object.keys(c).sort().join() === 'name,type')).toBe(true);
+    const e = await err(db.createCollection('capped'));
+    expect(e.code).toBe(48); // NamespaceExists
+  });
+
+  it('answers with MongoDB error codes', async () => {
+    const db = client.db(uniqueDb('errors'));
+    expect((await err(db.command({ noSuchCommandAtAll: 1 }))).code).toBe(59);
+    expect((await err(db.collection('missing').listIndexes().toArray())).code).toBe(26);
+    await db.collection('a').insertOne({});
+    await db.collection('b').insertOne({});
+    expect((await err(db.collection('a').rename('b'))).code).toBe(48);
+  });
+
+  it('makes transaction writes visible at commit only, and discards aborted ones', async () => {
+    const c = coll(uniqueDb('txn'), 'acct');
+    await c.insertMany([{ _id: 1, bal: 10 }, { _id: 2, bal: 0 }]);
+    const s = client.startSession();
+    try {
+      s.startTransaction();
+      await c.updateOne({ _id: 1 }, { $inc: { bal: -5 } }, { session: s });
+      await c.updateOne({ _id: 2 }, { $inc: { bal: 5 } }, { session: s });
+      expect((await c.findOne({ _id: 2 }))?.bal).toBe(0); // outside the transaction: not yet
+      await s.commitTransaction();
+      expect((await c.find({}).sort({ _id: 1 }).toArray()).map((d) => d.bal)).toEqual([5, 5]);
+      s.startTransaction();
+      await c.insertOne({ _id: 3, bal: 1 }, { session: s });
+      await s.abortTransaction();
+      expect(await c.countDocuments({})).toBe(2);
+    } finally {
+      await s.endSession();
+    }
+  });
+
+  it.skipIf(!HAVE_FIXTURES)('round-trips every BSON type of all_types.bson exactly', async () => {
+    const c = coll(uniqueDb('types'), 'all');
+    const docs = [...splitBsonDocuments(readFileSync(fixture('bsondump', 'testdata', 'all_types.bson')))].map(
+      (raw, k) => ({ _id: k, ...deserialize(raw, { promoteValues: false, bsonRegExp: true }) }) as Document,
+    );
+    await c.insertMany(docs.map((d) => ({ ...d })));
+    const back = await c.find({}, { promoteValues: false, bsonRegExp: true }).sort({ _id: 1 }).toArray();
+    // The deprecated BSON undefined type reaches JavaScript as undefined and any JS driver sends it as null.
+    const bytes = (d: Document) => Buffer.from(serialize(d, { ignoreUndefined: false })).toString('hex');
+    expect(back.map(bytes)).toEqual(docs.map(bytes));
+    // And a hand-made one with the types a backup must never change.
+    const special = { _id: 'special', d: new Double(1), i: new Int32(1), l: Long.fromString('9007199254740993'), dec: Decimal128.fromString('1.10'), ts: new Timestamp({ t: 5, i: 6 }) };
+    await c.insertOne(special);
+    const got = await c.findOne({ _id: 'special' }, { promoteValues: false, promoteLongs: false });
+    expect(Buffer.from(serialize(got!)).equals(Buffer.from(serialize(special)))).toBe(true);
+  });
+});
+

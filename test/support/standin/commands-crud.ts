@@ -1,0 +1,248 @@
+/** insert, update, delete, findAndModify, find, count, aggregate: with mingo for query, update, projection and sort semantics. */
+import { ObjectId, serialize, type Document } from 'bson';
+import { Aggregator, Query, update as mingoUpdate } from 'mingo';
+import type { Ctx } from './context.js';
+import { oplogMatcher, type Cursors } from './cursors.js';
+import { bsonEqual, updateOplogObject } from './diff.js';
+import { E, MongoError } from './errors.js';
+import type { Collection, StoredDoc } from './store.js';
+import { RawValue } from './raw-value.js';
+import { decodeBson, idFirstRaw } from './wire.js';
+
+export type Handler = (ctx: Ctx, cursors: Cursors) => Document | Buffer | Promise<Document | Buffer>;
+
+const fresh = (d: StoredDoc): Document => decodeBson(d.raw);
+
+function withIdFirst(doc: Document): Document {
+  if (doc._id === undefined) return { _id: new ObjectId(), ...doc };
+  if (Object.keys(doc)[0] === '_id') return doc;
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
+}
+
+function refuseView(c: Collection | undefined): void {
+  if (c?.type === 'view') throw E.commandNotSupportedOnView(`Namespace ${c.ns} is a view, not a collection`);
+}
+
+export function insertOne(ctx: Ctx, coll: Collection, input: Document, rawInput?: Uint8Array): void {
+  refuseView(coll);
+  // Keep the client's exact bytes when it sent an _id (the driver always does); otherwise encode.
+  const raw = rawInput && input._id !== undefined ? idFirstRaw(rawInput) : serialize(withIdFirst(input));
+  const doc = decodeBson(raw);
+  coll.checkUnique(doc, null);
+  coll.put(doc, raw);
+  ctx.log({ op: 'i', ns: coll.ns, ui: coll.uuid, o: new RawValue(raw), o2: { _id: doc._id } });
+}
+
+/** Replaces a stored document with `post`, logging a $v:2 diff (or the whole document when no diff fits). */
+export function replaceStored(ctx: Ctx, coll: Collection, pre: StoredDoc, post: Document): boolean {
+  if (!bsonEqual(pre.js._id, post._id)) {
+    throw new MongoError(66, 'ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
+  }
+  if (Buffer.from(serialize(post)).equals(Buffer.from(pre.raw))) return false; // no-op updates are not logged
+  coll.checkUnique(post, Buffer.from(serialize({ _id: post._id })).toString('hex'));
+  const preJs = fresh(pre);
+  coll.put(post);
+  ctx.log({ op: 'u', ns: coll.ns, ui: coll.uuid, o: updateOplogObject(preJs, post), o2: { _id: post._id } });
+  return true;
+}
+
+export function deleteStored(ctx: Ctx, coll: Collection, d: StoredDoc): void {
+  coll.delete(d.js._id);
+  ctx.log({ op: 'd', ns: coll.ns, ui: coll.uuid, o: { _id: d.js._id } });
+}
+
+function matching(coll: Collection | undefined, filter: Document, sort?: Document): StoredDoc[] {
+  if (!coll) return [];
+  const q = new Query(filter ?? {});
+  const hits = coll.all().filter((d) => q.test(d.js));
+  if (!sort || Object.keys(sort).length === 0) return hits;
+  const order = new Query({}).find(hits.map((h, k) => ({ ...h.js, __k: k }))).sort(sort).all() as Document[];
+  return order.map((o) => hits[o.__k as number]!);
+}
+
+const isModifier = (u: unknown) => !Array.isArray(u) && Object.keys(u as Document).some((k) => k.startsWith('$'));
+
+/** The document after applying an update spec (modifier, replacement or pipeline) to `doc`. */
+function updated(doc: Document, u: Document | Document[], arrayFilters?: Document[], isInsert = false): Document {
+  if (Array.isArray(u)) {
+    const out = new Aggregator(u).run([doc])[0] as Document;
+    return withIdFirst(out);
+  }
+  if (!isModifier(u)) return { _id: doc._id, ...Object.fromEntries(Object.entries(u).filter(([k]) => k !== '_id')) };
+  const copy = decodeBson(serialize(doc));
+  const { $setOnInsert, ...mods } = u as Document;
+  if (Object.keys(mods).length) mingoUpdate(copy, mods, arrayFilters);
+  if (isInsert && $setOnInsert) mingoUpdate(copy, { $set: $setOnInsert });
+  return copy;
+}
+
+/** Equality fields of a query seed an upserted document, as MongoDB does. */
+function seedFromQuery(q: Document): Document {
+  const seed: Document = {};
+  for (const [k, v] of Object.entries(q ?? {})) {
+    if (k.startsWith('$')) continue;
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).some((x) => x.startsWith('$'))) {
+      if ('$eq' in (v as Document)) seed[k] = (v as Document).$eq;
+      continue;
+    }
+    seed[k] = v;
+  }
+  return seed;
+}
+
+function writeError(index: number, err: unknown): Document {
+  if (err instanceof MongoError) return { index, code: err.code, codeName: err.codeName, errmsg: err.message, ...err.extra };
+  throw err;
+}
+
+export const crudCommands: Record<string, Handler> = {
+  insert(ctx) {
+    const docs = (ctx.cmd.documents ?? []) as Document[];
+    const ordered = ctx.cmd.ordered !== false;
+    const coll = ctx.ensureColl(ctx.cmd.insert as string);
+    let n = 0;
+    const writeErrors: Document[] = [];
+    for (const [k, d] of docs.entries()) {
+      try {
+        insertOne(ctx, coll, d, ctx.rawDocuments?.[k]);
+        n++;
+      } catch (err) {
+        writeErrors.push(writeError(k, err));
+        if (ordered) break;
+      }
+    }
+    return writeErrors.length ? { n, writeErrors, ok: 1 } : { n, ok: 1 };
+  },
+
+  update(ctx) {
+    const name = ctx.cmd.update as string;
+    let n = 0;
+    let nModified = 0;
+    const upserted: Document[] = [];
+    const writeErrors: Document[] = [];
+    for (const [k, spec] of ((ctx.cmd.updates ?? []) as Document[]).entries()) {
+      try {
+        const coll = ctx.coll(name);
+        refuseView(coll);
+        const hits = matching(coll, spec.q as Document);
+        const targets = spec.multi ? hits : hits.slice(0, 1);
+        if (targets.length === 0 && spec.upsert) {
+          const c = ctx.ensureColl(name);
+          const doc = withIdFirst(updated(withIdFirst(seedFromQuery(spec.q as Document)), spec.u as Document, spec.arrayFilters as Document[], true));
+          insertOne(ctx, c, doc);
+          upserted.push({ index: k, _id: doc._id });
+          n++;
+          continue;
+        }
+        if (spec.multi && !Array.isArray(spec.u) && !isModifier(spec.u)) throw E.invalidOptions('multi update is not supported for replacement-style update');
+        for (const t of targets) {
+          n++;
+          if (replaceStored(ctx, coll!, t, updated(fresh(t), spec.u as Document, spec.arrayFilters as Document[]))) nModified++;
+        }
+      } catch (err) {
+        writeErrors.push(writeError(k, err));
+        if (ctx.cmd.ordered !== false) break;
+      }
+    }
+    const res: Document = { n, nModified, ok: 1 };
+    if (upserted.length) res.upserted = upserted;
+    if (writeErrors.length) res.writeErrors = writeErrors;
+    return res;
+  },
+
+  delete(ctx) {
+    const coll = ctx.coll(ctx.cmd.delete as string);
+    refuseView(coll);
+    let n = 0;
+    for (const spec of (ctx.cmd.deletes ?? []) as Document[]) {
+      const hits = matching(coll, spec.q as Document);
+      for (const d of Number(spec.limit) === 1 ? hits.slice(0, 1) : hits) {
+        deleteStored(ctx, coll!, d);
+        n++;
+      }
+    }
+    return { n, ok: 1 };
+  },
+
+  findandmodify(ctx) {
+    const name = ctx.cmd.findAndModify as string;
+    const coll = ctx.coll(name);
+    refuseView(coll);
+    const [hit] = matching(coll, (ctx.cmd.query ?? {}) as Document, ctx.cmd.sort as Document);
+    const project = (d: Document | null) => (d && ctx.cmd.fields ? (new Query({}).find([d], ctx.cmd.fields as Document).all()[0] as Document) : d);
+    if (ctx.cmd.remove) {
+      if (hit) deleteStored(ctx, coll!, hit);
+      return { lastErrorObject: { n: hit ? 1 : 0 }, value: project(hit ? fresh(hit) : null), ok: 1 };
+    }
+    const u = ctx.cmd.update as Document;
+    if (!hit) {
+      if (!ctx.cmd.upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
+      const doc = withIdFirst(updated(withIdFirst(seedFromQuery(ctx.cmd.query as Document)), u, ctx.cmd.arrayFilters as Document[], true));
+      insertOne(ctx, ctx.ensureColl(name), doc);
+      return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: project(ctx.cmd.new ? doc : null), ok: 1 };
+    }
+    const before = fresh(hit);
+    const after = updated(fresh(hit), u, ctx.cmd.arrayFilters as Document[]);
+    replaceStored(ctx, coll!, hit, after);
+    return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(ctx.cmd.new ? after : before), ok: 1 };
+  },
+
+  find(ctx, cursors) {
+    const name = ctx.cmd.find as string;
+    const extra = ctx.extra();
+    if (ctx.db === 'local' && name === 'oplog.rs') {
+      const filter = (ctx.cmd.filter ?? {}) as Document;
+      if (ctx.cmd.tailable) return cursors.openOplog(ctx.server.oplog, filter, ctx.cmd.batchSize as number | undefined, !!ctx.cmd.awaitData, extra);
+      const match = ctx.server.oplog.entries.filter(oplogMatcher(filter));
+      let docs = match.map((e) => e.raw);
+      const sort = ctx.cmd.sort as Document | undefined;
+      if (sort && (sort.$natural === -1 || sort.ts === -1)) docs = docs.reverse();
+      if (ctx.cmd.limit) docs = docs.slice(0, Math.abs(Number(ctx.cmd.limit)));
+      return cursors.firstBatch('local.oplog.rs', docs, ctx.cmd.batchSize as number | undefined, !!ctx.cmd.singleBatch, extra);
+    }
+    const coll = ctx.coll(name);
+    const source = coll?.type === 'view' ? viewDocs(ctx, coll) : (coll?.all() ?? []);
+    const q = new Query((ctx.cmd.filter ?? {}) as Document);
+    let hits = source.filter((d) => q.test(d.js));
+    if (ctx.cmd.sort && Object.keys(ctx.cmd.sort as Document).length) {
+      const order = q.find(hits.map((h, k) => ({ ...h.js, __k: k }))).sort(ctx.cmd.sort as Document).all() as Document[];
+      hits = order.map((o) => hits[o.__k as number]!);
+    }
+    if (ctx.cmd.skip) hits = hits.slice(Number(ctx.cmd.skip));
+    if (ctx.cmd.limit) hits = hits.slice(0, Math.abs(Number(ctx.cmd.limit)));
+    const projection = ctx.cmd.projection as Document | undefined;
+    const docs =
+      projection && Object.keys(projection).length
+        ? (new Query({}).find(hits.map((h) => h.js), projection).all() as Document[]).map((d) => serialize(d))
+        : hits.map((h) => h.raw);
+    return cursors.firstBatch(`${ctx.db}.${name}`, docs, ctx.cmd.batchSize as number | undefined, !!ctx.cmd.singleBatch || Number(ctx.cmd.limit) < 0, extra);
+  },
+
+  count(ctx) {
+    const coll = ctx.coll(ctx.cmd.count as string);
+    let n = matching(coll, (ctx.cmd.query ?? {}) as Document).length;
+    if (ctx.cmd.skip) n = Math.max(0, n - Number(ctx.cmd.skip));
+    if (ctx.cmd.limit) n = Math.min(n, Math.abs(Number(ctx.cmd.limit)));
+    return { n, ok: 1 };
+  },
+
+  aggregate(ctx, cursors) {
+    const name = ctx.cmd.aggregate;
+    const pipeline = (ctx.cmd.pipeline ?? []) as Document[];
+    let input: Document[] = [];
+    if (typeof name === 'string') {
+      const coll = ctx.coll(name);
+      input = (coll?.type === 'view' ? viewDocs(ctx, coll) : (coll?.all() ?? [])).map((d) => d.js);
+    }
+    const out = new Aggregator(pipeline).run(input) as Document[];
+    const batchSize = (ctx.cmd.cursor as Document | undefined)?.batchSize as number | undefined;
+    return cursors.firstBatch(`${ctx.db}.${typeof name === 'string' ? name : '$cmd.aggregate'}`, out.map((d) => serialize(d)), batchSize, false, ctx.extra());
+  },
+};
+
+function viewDocs(ctx: Ctx, view: Collection): StoredDoc[] {
+  const on = ctx.coll(view.options.viewOn as string);
+  const docs = new Aggregator((view.options.pipeline ?? []) as Document[]).run((on?.all() ?? []).map((d) => d.js)) as Document[];
+  return docs.map((js) => ({ js, raw: serialize(js) }));
+}

@@ -1,0 +1,88 @@
+/**
+ * Computes the `$v: 2` oplog diff of an update the way MongoDB 5.0+ logs it:
+ * `u` (changed fields), `i` (new fields, appended), `d` (removed fields, value
+ * false), `s<field>` (nested object diff), and array diffs `{a: true, u<i>,
+ * s<i>, l}`. Returns null when a diff cannot express the change (fields
+ * reordered): MongoDB logs a full replacement then.
+ */
+import { serialize } from 'bson';
+
+type Doc = Record<string, unknown>;
+
+const isPlainObject = (v: unknown): v is Doc =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && (v as { _bsontype?: unknown })._bsontype === undefined && !(v instanceof Date) && !(v instanceof RegExp) && !ArrayBuffer.isView(v);
+
+/** BSON-exact equality (type and value), as the server compares for "changed". */
+export function bsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  try {
+    return Buffer.from(serialize({ v: a })).equals(Buffer.from(serialize({ v: b })));
+  } catch {
+    return false;
+  }
+}
+
+function objectDiff(pre: Doc, post: Doc): Doc | null {
+  const preKeys = Object.keys(pre);
+  const postKeys = Object.keys(post);
+  const kept = preKeys.filter((k) => k in post);
+  // Kept fields must stay in the same relative order, new ones must come after them.
+  const postKept = postKeys.filter((k) => k in pre);
+  if (kept.join('\u0000') !== postKept.join('\u0000')) return null;
+  const firstNew = postKeys.findIndex((k) => !(k in pre));
+  if (firstNew >= 0 && postKeys.slice(firstNew).some((k) => k in pre)) return null;
+
+  const diff: Doc = {};
+  const d: Doc = {};
+  const u: Doc = {};
+  const i: Doc = {};
+  const subs: Doc = {};
+  for (const k of preKeys) {
+    if (!(k in post)) {
+      d[k] = false;
+      continue;
+    }
+    const a = pre[k];
+    const b = post[k];
+    if (bsonEqual(a, b)) continue;
+    if (isPlainObject(a) && isPlainObject(b)) {
+      const sub = objectDiff(a, b);
+      if (sub) subs[`s${k}`] = sub;
+      else u[k] = b;
+    } else if (Array.isArray(a) && Array.isArray(b)) {
+      subs[`s${k}`] = arrayDiff(a, b);
+    } else u[k] = b;
+  }
+  for (const k of postKeys) if (!(k in pre)) i[k] = post[k];
+  if (Object.keys(d).length) diff.d = d;
+  if (Object.keys(u).length) diff.u = u;
+  if (Object.keys(i).length) diff.i = i;
+  Object.assign(diff, subs);
+  return diff;
+}
+
+function arrayDiff(pre: unknown[], post: unknown[]): Doc {
+  const diff: Doc = { a: true };
+  if (post.length < pre.length) diff.l = post.length;
+  for (let k = 0; k < post.length; k++) {
+    if (k >= pre.length) {
+      diff[`u${k}`] = post[k];
+      continue;
+    }
+    const a = pre[k];
+    const b = post[k];
+    if (bsonEqual(a, b)) continue;
+    if (isPlainObject(a) && isPlainObject(b)) {
+      const sub = objectDiff(a, b);
+      diff[sub ? `s${k}` : `u${k}`] = sub ?? b;
+    } else if (Array.isArray(a) && Array.isArray(b)) diff[`s${k}`] = arrayDiff(a, b);
+    else diff[`u${k}`] = b;
+  }
+  return diff;
+}
+
+/** The `o` of the oplog entry: `{$v: 2, diff}`, or the whole new document when no diff fits. */
+export function updateOplogObject(pre: Doc, post: Doc): Doc {
+  const diff = objectDiff(pre, post);
+  return diff ? { $v: 2, diff } : post;
+}

@@ -1,0 +1,241 @@
+/**
+ * A MongoDB stand-in for tests: speaks the wire protocol on 127.0.0.1 and
+ * behaves like a single-node replica set (primary) closely enough for the
+ * engine's integration tests through the official driver. Test
+ * infrastructure only; never imported by engine/, electron/ or renderer/.
+ */
+import { Binary, ObjectId, type Document } from 'bson';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { Ctx, clusterTimeFields, type ConnState, type ServerState } from './context.js';
+import { adminCommands } from './commands-admin.js';
+import { crudCommands, type Handler } from './commands-crud.js';
+import { ddlCommands } from './commands-ddl.js';
+import { Cursors } from './cursors.js';
+import { E, MongoError } from './errors.js';
+import { Oplog } from './oplog.js';
+import { ScramServer, type ScramConversation } from './scram.js';
+import { Store } from './store.js';
+import { OP_MSG, OP_QUERY, opMsgReply, opReply, parseMessage, serializeReply } from './wire.js';
+
+export interface StandinOptions {
+  replSetName?: string;
+  /** The oplog keeps at most this many entries (oldest trimmed), so tests can make it roll over. */
+  oplogMaxEntries?: number;
+  port?: number;
+  /** Enables SCRAM-SHA-256 authentication with this one user (in admin). */
+  auth?: { username: string; password: string };
+  /** Periodic no-op oplog entries, as MongoDB writes every 10 s; 0 disables. */
+  noopIntervalMs?: number;
+  version?: string;
+}
+
+export interface Faults {
+  /** Closes every open connection (the driver sees a network error). */
+  dropConnections(): void;
+  /** Stops accepting connections for `ms` (connection refused), dropping open ones. */
+  refuseFor(ms: number): Promise<void>;
+  /** Accepts and reads, but answers nothing for `ms`. */
+  stall(ms: number): void;
+  /** Same data, new process: connections, cursors and sessions are gone, a new topologyVersion. */
+  restart(): Promise<void>;
+  /** Drops oplog entries older than ts (the oplog rolled over). */
+  trimOplogTo(ts: { t: number; i: number }): void;
+}
+
+export interface Standin {
+  uri: string;
+  port: number;
+  host: string;
+  state: ServerState;
+  faults: Faults;
+  stop(): Promise<void>;
+}
+
+const UNAUTHENTICATED_OK = new Set(['hello', 'ismaster', 'ping', 'buildinfo', 'saslstart', 'saslcontinue', 'endsessions', 'getnonce']);
+
+export async function startStandin(opts: StandinOptions = {}): Promise<Standin> {
+  const replSetName = opts.replSetName ?? 'rs0';
+  const state: ServerState = {
+    store: new Store(),
+    oplog: new Oplog(opts.oplogMaxEntries ?? 1_000_000),
+    replSetName,
+    host: '127.0.0.1:0',
+    version: opts.version ?? '8.0.4',
+    processId: new ObjectId(),
+    startedAt: Date.now(),
+    txns: new Map(),
+    auth: opts.auth ?? null,
+  };
+  const scram = opts.auth ? new ScramServer(opts.auth.username, opts.auth.password) : null;
+  let cursors = new Cursors();
+  const sockets = new Set<Socket>();
+  const conversations = new Map<number, ScramConversation>();
+  let connCounter = 0;
+  let stalledUntil = 0;
+  let server: Server;
+  let stopped = false;
+  const pendingHellos = new Set<() => void>();
+
+  const handlers: Record<string, Handler> = { ...crudCommands, ...ddlCommands, ...adminCommands };
+
+  handlers.saslstart = (ctx) => {
+    if (!scram) throw E.authFailed();
+    const payload = Buffer.from((ctx.cmd.payload as Binary).buffer).toString('utf8');
+    const { conv, reply } = scram.start(payload);
+    const id = ++connCounter;
+    conversations.set(id, conv);
+    return { conversationId: id, done: false, payload: new Binary(Buffer.from(reply)), ok: 1 };
+  };
+  handlers.saslcontinue = (ctx) => {
+    const conv = conversations.get(Number(ctx.cmd.conversationId));
+    if (!scram || !conv) throw E.authFailed();
+    const payload = Buffer.from((ctx.cmd.payload as Binary).buffer).toString('utf8');
+    if (conv.step === 2) {
+      const final = scram.finish(conv, payload);
+      if (!final) {
+        conversations.delete(Number(ctx.cmd.conversationId));
+        throw E.authFailed();
+      }
+      conv.step = 3;
+      ctx.conn.authenticated = true;
+      return { conversationId: ctx.cmd.conversationId, done: true, payload: new Binary(Buffer.from(final)), ok: 1 };
+    }
+    conversations.delete(Number(ctx.cmd.conversationId));
+    return { conversationId: ctx.cmd.conversationId, done: true, payload: new Binary(Buffer.alloc(0)), ok: 1 };
+  };
+
+  async function runCommand(cmd: Document, db: string, conn: ConnState, raw: Pick<ReturnType<typeof parseMessage>, 'rawDocuments' | 'rawApplyOpsO'> = {}): Promise<Buffer> {
+    const name = Object.keys(cmd)[0] ?? '';
+    const lower = name.toLowerCase();
+    try {
+      const handler = handlers[lower];
+      if (!handler) throw E.commandNotFound(name);
+      if (state.auth && !conn.authenticated && !UNAUTHENTICATED_OK.has(lower)) {
+        throw E.unauthorized(`Command ${name} requires authentication`);
+      }
+      // Awaitable hello (streaming SDAM): wait until the topology changes or maxAwaitTimeMS passes.
+      if ((lower === 'hello' || lower === 'ismaster') && cmd.topologyVersion && cmd.maxAwaitTimeMS) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(done, Number(cmd.maxAwaitTimeMS));
+          function done() {
+            clearTimeout(t);
+            pendingHellos.delete(done);
+            resolve();
+          }
+          pendingHellos.add(done);
+        });
+      }
+      const result = await handler(new Ctx(state, conn, cmd, db, raw.rawDocuments, raw.rawApplyOpsO), cursors);
+      if (Buffer.isBuffer(result)) return result;
+      return serializeReply({ ...result, ...clusterTimeFields(state) });
+    } catch (err) {
+      if (err instanceof MongoError) {
+        return serializeReply({ ok: 0, errmsg: err.message, code: err.code, codeName: err.codeName, ...err.extra, ...clusterTimeFields(state) });
+      }
+      return serializeReply({ ok: 0, errmsg: String((err as Error)?.message ?? err), code: 1, codeName: 'InternalError' });
+    }
+  }
+
+  function onConnection(sock: Socket): void {
+    if (stopped) return void sock.destroy();
+    sockets.add(sock);
+    sock.setNoDelay(true);
+    const conn: ConnState = { id: ++connCounter, authenticated: false };
+    let buf: Buffer = Buffer.alloc(0);
+    let chain = Promise.resolve();
+    sock.on('data', (chunk: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
+      while (buf.length >= 4) {
+        const len = buf.readInt32LE(0);
+        if (buf.length < len) break;
+        const msg = buf.subarray(0, len);
+        buf = buf.subarray(len);
+        chain = chain.then(() => handleMessage(sock, conn, Buffer.from(msg)));
+      }
+    });
+    sock.on('close', () => sockets.delete(sock));
+    sock.on('error', () => sockets.delete(sock));
+  }
+
+  async function handleMessage(sock: Socket, conn: ConnState, msg: Buffer): Promise<void> {
+    const wait = stalledUntil - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    let incoming;
+    try {
+      incoming = parseMessage(msg);
+    } catch {
+      sock.destroy();
+      return;
+    }
+    const db = incoming.opCode === OP_QUERY ? (incoming.fullCollectionName ?? 'admin.$cmd').split('.')[0]! : String(incoming.command.$db ?? 'admin');
+    const body = await runCommand(incoming.command, db, conn, incoming);
+    if (incoming.moreToCome || sock.destroyed) return;
+    sock.write(incoming.opCode === OP_MSG ? opMsgReply(incoming.requestId, body) : opReply(incoming.requestId, body));
+  }
+
+  function listen(port: number): Promise<number> {
+    server = createServer(onConnection);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    });
+  }
+
+  const closeServer = () =>
+    new Promise<void>((resolve) => {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+      server.close(() => resolve());
+    });
+
+  const port = await listen(opts.port ?? 0);
+  state.host = `127.0.0.1:${port}`;
+
+  const noopTimer =
+    (opts.noopIntervalMs ?? 10_000) > 0
+      ? setInterval(() => state.oplog.append({ op: 'n', ns: '', o: { msg: 'periodic noop' } }), opts.noopIntervalMs ?? 10_000)
+      : null;
+  noopTimer?.unref();
+
+  const faults: Faults = {
+    dropConnections() {
+      for (const s of sockets) s.destroy();
+      sockets.clear();
+    },
+    async refuseFor(ms) {
+      await closeServer();
+      await new Promise((r) => setTimeout(r, ms));
+      if (!stopped) await listen(port);
+    },
+    stall(ms) {
+      stalledUntil = Date.now() + ms;
+    },
+    async restart() {
+      await closeServer();
+      cursors = new Cursors();
+      state.txns.clear();
+      conversations.clear();
+      state.processId = new ObjectId();
+      for (const h of [...pendingHellos]) h();
+      if (!stopped) await listen(port);
+    },
+    trimOplogTo(ts) {
+      state.oplog.trimTo(ts);
+    },
+  };
+
+  return {
+    uri: `mongodb://${opts.auth ? `${encodeURIComponent(opts.auth.username)}:${encodeURIComponent(opts.auth.password)}@` : ''}127.0.0.1:${port}/?replicaSet=${replSetName}`,
+    port,
+    host: state.host,
+    state,
+    faults,
+    async stop() {
+      stopped = true;
+      if (noopTimer) clearInterval(noopTimer);
+      for (const h of [...pendingHellos]) h();
+      await closeServer();
+    },
+  };
+}
