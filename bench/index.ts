@@ -5,6 +5,7 @@
  */
 import { cpus } from 'node:os';
 import { runStoreBench } from './store-bench.js';
+import { runStandinBench } from './standin-bench.js';
 
 const [name = 'store', ...rest] = process.argv.slice(2);
 const asJson = rest.includes('--json');
@@ -22,6 +23,7 @@ const benches: Record<string, () => Promise<unknown>> = {
       rebuildSegments: arg('--rebuild-segments', 100_000),
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
     }),
+  standin: () => runStandinBench(arg('--samples', 300)),
 };
 
 const run = benches[name];

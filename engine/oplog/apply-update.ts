@@ -13,7 +13,13 @@ import { ApiError } from '../api/errors.js';
 type Doc = Record<string, unknown>;
 
 const isPlainObject = (v: unknown): v is Doc =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && (v as { _bsontype?: unknown })._bsontype === undefined && !(v instanceof Date) && !(v instanceof RegExp) && !ArrayBuffer.isView(v);
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  (v as { _bsontype?: unknown })._bsontype === undefined &&
+  !(v instanceof Date) &&
+  !(v instanceof RegExp) &&
+  !ArrayBuffer.isView(v);
 
 function bad(why: string): never {
   throw new ApiError('INVALID_INPUT', `Cannot apply oplog update: ${why}`);
@@ -53,7 +59,8 @@ function applyArrayDiff(arr: unknown[], diff: Doc, path: string): unknown[] {
   const out = [...arr];
   // `l` is the new length: it truncates (appends are logged as u<index> past the end).
   const newLength = diff.l === undefined ? null : Number(diff.l);
-  if (newLength !== null && (!Number.isInteger(newLength) || newLength < 0)) bad(`bad array length at ${path}`);
+  if (newLength !== null && (!Number.isInteger(newLength) || newLength < 0))
+    bad(`bad array length at ${path}`);
   if (newLength !== null && newLength < out.length) out.length = newLength;
   for (const [key, v] of Object.entries(diff)) {
     if (key === 'a' || key === 'l') continue;
@@ -95,7 +102,8 @@ function unsetPath(doc: Doc, path: string): void {
     cur = (cur as Doc)[p];
   }
   const last = parts[parts.length - 1]!;
-  if (Array.isArray(cur)) (cur as unknown[])[Number(last)] = null; // $unset on an array element leaves null
+  if (Array.isArray(cur))
+    (cur as unknown[])[Number(last)] = null; // $unset on an array element leaves null
   else delete (cur as Doc)[last];
 }
 

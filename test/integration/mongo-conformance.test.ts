@@ -49,13 +49,20 @@ const err = async (p: Promise<unknown>): Promise<MongoServerError> => {
 describe(`MongoDB conformance (${MONGO_KIND})`, () => {
   it('reports a replica-set primary', async () => {
     const hello = await client.db('admin').command({ hello: 1 });
-    expect(hello).toMatchObject({ isWritablePrimary: true, setName: expect.any(String), hosts: expect.any(Array) });
+    expect(hello).toMatchObject({
+      isWritablePrimary: true,
+      setName: expect.any(String),
+      hosts: expect.any(Array),
+    });
     expect(hello.topologyVersion).toBeDefined();
     expect(hello.maxWireVersion).toBeGreaterThanOrEqual(17);
     const info = await client.db('admin').command({ buildInfo: 1 });
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/);
     const status = await client.db('admin').command({ replSetGetStatus: 1 });
-    expect(status.members[0]).toMatchObject({ stateStr: 'PRIMARY', optime: { ts: expect.any(DriverTimestamp) } });
+    expect(status.members[0]).toMatchObject({
+      stateStr: 'PRIMARY',
+      optime: { ts: expect.any(DriverTimestamp) },
+    });
   });
 
   it('does CRUD with filters, projections, sorts, upserts and array filters', async () => {
@@ -65,23 +72,61 @@ describe(`MongoDB conformance (${MONGO_KIND})`, () => {
       { sku: 'b', qty: 1, tags: [], items: [] },
       { sku: 'c', qty: 9, tags: ['x', 'y'], items: [{ n: 3 }] },
     ]);
-    expect((await c.find({ qty: { $gt: 2 } }, { projection: { _id: 0, sku: 1 } }).sort({ qty: -1 }).toArray())).toEqual([{ sku: 'c' }, { sku: 'a' }]);
-    expect(await c.find({}).skip(1).limit(1).sort({ sku: 1 }).project({ _id: 0, sku: 1 }).toArray()).toEqual([{ sku: 'b' }]);
-    expect((await c.updateOne({ sku: 'a' }, { $inc: { qty: 2 }, $push: { tags: 'z' } as never })).modifiedCount).toBe(1);
-    expect((await c.updateOne({ sku: 'a' }, { $set: { 'items.$[e].n': 10 } }, { arrayFilters: [{ 'e.n': { $gte: 2 } }] })).modifiedCount).toBe(1);
-    expect(await c.findOne({ sku: 'a' }, { projection: { _id: 0 } })).toEqual({ sku: 'a', qty: 7, tags: ['x', 'z'], items: [{ n: 1 }, { n: 10 }] });
-    const up = await c.updateOne({ sku: 'd' }, { $set: { qty: 4 }, $setOnInsert: { created: true } }, { upsert: true });
+    expect(
+      await c
+        .find({ qty: { $gt: 2 } }, { projection: { _id: 0, sku: 1 } })
+        .sort({ qty: -1 })
+        .toArray(),
+    ).toEqual([{ sku: 'c' }, { sku: 'a' }]);
+    expect(await c.find({}).skip(1).limit(1).sort({ sku: 1 }).project({ _id: 0, sku: 1 }).toArray()).toEqual([
+      { sku: 'b' },
+    ]);
+    expect(
+      (await c.updateOne({ sku: 'a' }, { $inc: { qty: 2 }, $push: { tags: 'z' } as never })).modifiedCount,
+    ).toBe(1);
+    expect(
+      (
+        await c.updateOne(
+          { sku: 'a' },
+          { $set: { 'items.$[e].n': 10 } },
+          { arrayFilters: [{ 'e.n': { $gte: 2 } }] },
+        )
+      ).modifiedCount,
+    ).toBe(1);
+    expect(await c.findOne({ sku: 'a' }, { projection: { _id: 0 } })).toEqual({
+      sku: 'a',
+      qty: 7,
+      tags: ['x', 'z'],
+      items: [{ n: 1 }, { n: 10 }],
+    });
+    const up = await c.updateOne(
+      { sku: 'd' },
+      { $set: { qty: 4 }, $setOnInsert: { created: true } },
+      { upsert: true },
+    );
     expect(up.upsertedCount).toBe(1);
-    expect(await c.findOne({ sku: 'd' }, { projection: { _id: 0 } })).toEqual({ sku: 'd', qty: 4, created: true });
+    expect(await c.findOne({ sku: 'd' }, { projection: { _id: 0 } })).toEqual({
+      sku: 'd',
+      qty: 4,
+      created: true,
+    });
     expect((await c.updateMany({ qty: { $lt: 5 } }, { $set: { low: true } })).modifiedCount).toBe(2);
     expect((await c.replaceOne({ sku: 'b' }, { sku: 'b', qty: 0 })).modifiedCount).toBe(1);
     const after = await c.findOneAndUpdate({ sku: 'c' }, { $set: { qty: 8 } }, { returnDocument: 'after' });
     expect(after?.qty).toBe(8);
     expect((await c.deleteMany({ low: true })).deletedCount).toBe(1);
     expect(await c.countDocuments({})).toBe(3);
-    const agg = await c.aggregate([{ $match: { qty: { $gte: 1 } } }, { $group: { _id: null, total: { $sum: '$qty' } } }, { $project: { _id: 0, total: 1 } }]).toArray();
+    const agg = await c
+      .aggregate([
+        { $match: { qty: { $gte: 1 } } },
+        { $group: { _id: null, total: { $sum: '$qty' } } },
+        { $project: { _id: 0, total: 1 } },
+      ])
+      .toArray();
     expect(agg).toEqual([{ total: 15 }]);
-    expect(await c.aggregate([{ $sort: { qty: 1 } }, { $limit: 1 }, { $count: 'n' }]).toArray()).toEqual([{ n: 1 }]);
+    expect(await c.aggregate([{ $sort: { qty: 1 } }, { $limit: 1 }, { $count: 'n' }]).toArray()).toEqual([
+      { n: 1 },
+    ]);
   });
 
   it('returns large results in batches through getMore and kills cursors', async () => {
@@ -119,16 +164,40 @@ describe(`MongoDB conformance (${MONGO_KIND})`, () => {
   it('describes collections, options, UUIDs and views like listCollections does', async () => {
     const db = client.db(uniqueDb('meta'));
     await db.createCollection('capped', { capped: true, size: 65536 });
-    await db.createCollection('valid', { validator: { $jsonSchema: { required: ['a'] } }, collation: { locale: 'fr', strength: 2 } });
+    await db.createCollection('valid', {
+      validator: { $jsonSchema: { required: ['a'] } },
+      collation: { locale: 'fr', strength: 2 },
+    });
     await db.createCollection('recent', { viewOn: 'valid', pipeline: [{ $match: { a: { $gt: 1 } } }] });
-    await db.createCollection('metrics', { timeseries: { timeField: 'ts', metaField: 'host', granularity: 'seconds' } });
+    await db.createCollection('metrics', {
+      timeseries: { timeField: 'ts', metaField: 'host', granularity: 'seconds' },
+    });
     const all = await db.listCollections().toArray();
     const byName = Object.fromEntries(all.map((c) => [c.name, c]));
-    expect(byName.capped).toMatchObject({ type: 'collection', options: { capped: true, size: 65536 }, info: { readOnly: false, uuid: expect.any(UUID) } });
-    expect((byName.valid as AnyDoc).options).toMatchObject({ validator: { $jsonSchema: { required: ['a'] } }, collation: expect.objectContaining({ locale: 'fr', strength: 2 }) });
-    expect(byName.recent).toMatchObject({ type: 'view', options: { viewOn: 'valid', pipeline: [{ $match: { a: { $gt: 1 } } }] } });
-    expect(byName.metrics).toMatchObject({ type: 'timeseries', options: { timeseries: expect.objectContaining({ timeField: 'ts', metaField: 'host', granularity: 'seconds' }) } });
-    expect((await db.listCollections({}, { nameOnly: true }).toArray()).every((c) => Object.keys(c).sort().join() === 'name,type')).toBe(true);
+    expect(byName.capped).toMatchObject({
+      type: 'collection',
+      options: { capped: true, size: 65536 },
+      info: { readOnly: false, uuid: expect.any(UUID) },
+    });
+    expect((byName.valid as AnyDoc).options).toMatchObject({
+      validator: { $jsonSchema: { required: ['a'] } },
+      collation: expect.objectContaining({ locale: 'fr', strength: 2 }),
+    });
+    expect(byName.recent).toMatchObject({
+      type: 'view',
+      options: { viewOn: 'valid', pipeline: [{ $match: { a: { $gt: 1 } } }] },
+    });
+    expect(byName.metrics).toMatchObject({
+      type: 'timeseries',
+      options: {
+        timeseries: expect.objectContaining({ timeField: 'ts', metaField: 'host', granularity: 'seconds' }),
+      },
+    });
+    expect(
+      (await db.listCollections({}, { nameOnly: true }).toArray()).every(
+        (c) => Object.keys(c).sort().join() === 'name,type',
+      ),
+    ).toBe(true);
     const e = await err(db.createCollection('capped'));
     expect(e.code).toBe(48); // NamespaceExists
   });
@@ -144,7 +213,10 @@ describe(`MongoDB conformance (${MONGO_KIND})`, () => {
 
   it('makes transaction writes visible at commit only, and discards aborted ones', async () => {
     const c = coll(uniqueDb('txn'), 'acct');
-    await c.insertMany([{ _id: 1, bal: 10 }, { _id: 2, bal: 0 }]);
+    await c.insertMany([
+      { _id: 1, bal: 10 },
+      { _id: 2, bal: 0 },
+    ]);
     const s = client.startSession();
     try {
       s.startTransaction();
@@ -173,10 +245,16 @@ describe(`MongoDB conformance (${MONGO_KIND})`, () => {
     const bytes = (d: Document) => Buffer.from(serialize(d, { ignoreUndefined: false })).toString('hex');
     expect(back.map(bytes)).toEqual(docs.map(bytes));
     // And a hand-made one with the types a backup must never change.
-    const special = { _id: 'special', d: new Double(1), i: new Int32(1), l: Long.fromString('9007199254740993'), dec: Decimal128.fromString('1.10'), ts: new Timestamp({ t: 5, i: 6 }) };
+    const special = {
+      _id: 'special',
+      d: new Double(1),
+      i: new Int32(1),
+      l: Long.fromString('9007199254740993'),
+      dec: Decimal128.fromString('1.10'),
+      ts: new Timestamp({ t: 5, i: 6 }),
+    };
     await c.insertOne(special);
     const got = await c.findOne({ _id: 'special' }, { promoteValues: false, promoteLongs: false });
     expect(Buffer.from(serialize(got!)).equals(Buffer.from(serialize(special)))).toBe(true);
   });
 });
-

@@ -22,7 +22,11 @@ export interface MongoEnv {
   standin: Standin | null;
 }
 
-export const MONGO_KIND: MongoKind = process.env.MONGODB_URI ? 'uri' : process.env.MONGOD_BINARY ? 'mongod' : 'standin';
+export const MONGO_KIND: MongoKind = process.env.MONGODB_URI
+  ? 'uri'
+  : process.env.MONGOD_BINARY
+    ? 'mongod'
+    : 'standin';
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -36,12 +40,32 @@ function freePort(): Promise<number> {
 async function startMongod(binary: string): Promise<{ uri: string; stop: () => Promise<void> }> {
   const dir = tempDir('mbm-mongod-');
   const port = await freePort();
-  const child: ChildProcess = spawn(binary, ['--replSet', 'rs0', '--port', String(port), '--bind_ip', '127.0.0.1', '--dbpath', dir.path, '--oplogSize', '64', '--quiet'], {
-    stdio: 'ignore',
+  const child: ChildProcess = spawn(
+    binary,
+    [
+      '--replSet',
+      'rs0',
+      '--port',
+      String(port),
+      '--bind_ip',
+      '127.0.0.1',
+      '--dbpath',
+      dir.path,
+      '--oplogSize',
+      '64',
+      '--quiet',
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
+  const direct = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, {
+    serverSelectionTimeoutMS: 30_000,
   });
-  const direct = new MongoClient(`mongodb://127.0.0.1:${port}/?directConnection=true`, { serverSelectionTimeoutMS: 30_000 });
   await direct.connect();
-  await direct.db('admin').command({ replSetInitiate: { _id: 'rs0', members: [{ _id: 0, host: `127.0.0.1:${port}` }] } });
+  await direct
+    .db('admin')
+    .command({ replSetInitiate: { _id: 'rs0', members: [{ _id: 0, host: `127.0.0.1:${port}` }] } });
   for (let k = 0; k < 300; k++) {
     const hello = await direct.db('admin').command({ hello: 1 });
     if (hello.isWritablePrimary) break;
@@ -58,7 +82,10 @@ async function startMongod(binary: string): Promise<{ uri: string; stop: () => P
   };
 }
 
-export async function withMongo<T>(fn: (env: MongoEnv) => Promise<T>, standinOptions: StandinOptions = {}): Promise<T> {
+export async function withMongo<T>(
+  fn: (env: MongoEnv) => Promise<T>,
+  standinOptions: StandinOptions = {},
+): Promise<T> {
   if (process.env.MONGODB_URI) return fn({ uri: process.env.MONGODB_URI, kind: 'uri', standin: null });
   if (process.env.MONGOD_BINARY) {
     const m = await startMongod(process.env.MONGOD_BINARY);
@@ -77,7 +104,9 @@ export async function withMongo<T>(fn: (env: MongoEnv) => Promise<T>, standinOpt
 }
 
 /** A database name no other test uses (real servers are shared between tests). */
-export const uniqueDb = (prefix: string) => `${prefix}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+export const uniqueDb = (prefix: string) =>
+  `${prefix}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
 
 export const needsFaults = MONGO_KIND !== 'standin';
-export const FAULTS_SKIP_MESSAGE = 'skipped: fault injection needs the stand-in (MONGODB_URI / MONGOD_BINARY is set)';
+export const FAULTS_SKIP_MESSAGE =
+  'skipped: fault injection needs the stand-in (MONGODB_URI / MONGOD_BINARY is set)';

@@ -28,7 +28,12 @@ export function helloReply(s: ServerState, connectionId: number, legacy: boolean
     primary: s.host,
     me: s.host,
     electionId: new ObjectId('7fffffff0000000000000001'),
-    lastWrite: { opTime: { ts: op.ts, t: op.t }, lastWriteDate: op.date, majorityOpTime: { ts: op.ts, t: op.t }, majorityWriteDate: op.date },
+    lastWrite: {
+      opTime: { ts: op.ts, t: op.t },
+      lastWriteDate: op.date,
+      majorityOpTime: { ts: op.ts, t: op.t },
+      majorityWriteDate: op.date,
+    },
     maxBsonObjectSize: 16 * 1024 * 1024,
     maxMessageSizeBytes: 48_000_000,
     maxWriteBatchSize: 100_000,
@@ -66,7 +71,8 @@ export function applyOp(ctx: Ctx, op: Document, rawO?: Uint8Array): void {
       const existing = coll.get(id);
       if (!existing) {
         const o = op.o as Document;
-        if (o.$v === undefined && !Object.keys(o).some((k) => k.startsWith('$'))) insertOne(ctx, coll, { _id: id, ...o });
+        if (o.$v === undefined && !Object.keys(o).some((k) => k.startsWith('$')))
+          insertOne(ctx, coll, { _id: id, ...o });
         return; // a diff of a document that is gone: MongoDB skips it in oplog application
       }
       replaceStored(ctx, coll, existing, applyUpdate(decodeBson(existing.raw), op.o as Document));
@@ -125,7 +131,8 @@ export const adminCommands: Record<string, Handler> = {
   whatsmyuri: (ctx) => ({ you: `127.0.0.1:${ctx.conn.id}`, ok: 1 }),
   getparameter(ctx) {
     const out: Document = { ok: 1 };
-    if (ctx.cmd.featureCompatibilityVersion) out.featureCompatibilityVersion = { version: ctx.server.version.split('.').slice(0, 2).join('.') };
+    if (ctx.cmd.featureCompatibilityVersion)
+      out.featureCompatibilityVersion = { version: ctx.server.version.split('.').slice(0, 2).join('.') };
     return out;
   },
   serverstatus(ctx) {
@@ -137,7 +144,14 @@ export const adminCommands: Record<string, Handler> = {
       pid: Long.fromNumber(process.pid),
       uptime: (Date.now() - s.startedAt) / 1000,
       localTime: new Date(),
-      repl: { setName: s.replSetName, isWritablePrimary: true, hosts: [s.host], primary: s.host, me: s.host, rbid: 1 },
+      repl: {
+        setName: s.replSetName,
+        isWritablePrimary: true,
+        hosts: [s.host],
+        primary: s.host,
+        me: s.host,
+        rbid: 1,
+      },
       ok: 1,
     };
   },
@@ -156,7 +170,17 @@ export const adminCommands: Record<string, Handler> = {
         lastAppliedWallTime: op.date,
       },
       members: [
-        { _id: 0, name: s.host, health: 1, state: 1, stateStr: 'PRIMARY', uptime: Math.floor((Date.now() - s.startedAt) / 1000), optime: { ts: op.ts, t: op.t }, optimeDate: op.date, self: true },
+        {
+          _id: 0,
+          name: s.host,
+          health: 1,
+          state: 1,
+          stateStr: 'PRIMARY',
+          uptime: Math.floor((Date.now() - s.startedAt) / 1000),
+          optime: { ts: op.ts, t: op.t },
+          optimeDate: op.date,
+          self: true,
+        },
       ],
       ok: 1,
     };
@@ -165,13 +189,31 @@ export const adminCommands: Record<string, Handler> = {
     const colls = [...(ctx.server.store.dbs.get(ctx.db)?.values() ?? [])];
     const dataSize = colls.reduce((n, c) => n + c.dataSize(), 0);
     const objects = colls.reduce((n, c) => n + c.docs.size, 0);
-    return { db: ctx.db, collections: colls.length, views: colls.filter((c) => c.type === 'view').length, objects, dataSize, storageSize: dataSize, indexes: colls.reduce((n, c) => n + c.indexes.length, 0), ok: 1 };
+    return {
+      db: ctx.db,
+      collections: colls.length,
+      views: colls.filter((c) => c.type === 'view').length,
+      objects,
+      dataSize,
+      storageSize: dataSize,
+      indexes: colls.reduce((n, c) => n + c.indexes.length, 0),
+      ok: 1,
+    };
   },
   collstats(ctx) {
     const coll = ctx.coll(ctx.cmd.collStats as string);
     if (!coll) throw E.nsNotFound(`Collection [${ctx.db}.${String(ctx.cmd.collStats)}] not found.`);
     const size = coll.dataSize();
-    return { ns: coll.ns, count: coll.docs.size, size, storageSize: size, avgObjSize: coll.docs.size ? Math.round(size / coll.docs.size) : 0, nindexes: coll.indexes.length, capped: !!coll.options.capped, ok: 1 };
+    return {
+      ns: coll.ns,
+      count: coll.docs.size,
+      size,
+      storageSize: size,
+      avgObjSize: coll.docs.size ? Math.round(size / coll.docs.size) : 0,
+      nindexes: coll.indexes.length,
+      capped: !!coll.options.capped,
+      ok: 1,
+    };
   },
   applyops(ctx) {
     const ops = (ctx.cmd.applyOps ?? []) as Document[];
@@ -212,18 +254,32 @@ export const adminCommands: Record<string, Handler> = {
     return { ok: 1 };
   },
   getmore: (ctx, cursors) =>
-    cursors.getMore(ctx.server.oplog, ctx.cmd.getMore as Long, ctx.cmd.collection as string, ctx.db, ctx.cmd.batchSize as number | undefined, ctx.cmd.maxTimeMS as number | undefined, ctx.extra()),
+    cursors.getMore(
+      ctx.server.oplog,
+      ctx.cmd.getMore as Long,
+      ctx.cmd.collection as string,
+      ctx.db,
+      ctx.cmd.batchSize as number | undefined,
+      ctx.cmd.maxTimeMS as number | undefined,
+      ctx.extra(),
+    ),
   killcursors(ctx, cursors) {
     const { killed, notFound } = cursors.kill((ctx.cmd.cursors ?? []) as Long[]);
     return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
   },
   connectionstatus(ctx) {
-    const user = ctx.server.auth && ctx.conn.authenticated ? [{ user: ctx.server.auth.username, db: 'admin' }] : [];
-    return { authInfo: { authenticatedUsers: user, authenticatedUserRoles: user.length ? [{ role: 'root', db: 'admin' }] : [] }, ok: 1 };
+    const user =
+      ctx.server.auth && ctx.conn.authenticated ? [{ user: ctx.server.auth.username, db: 'admin' }] : [];
+    return {
+      authInfo: {
+        authenticatedUsers: user,
+        authenticatedUserRoles: user.length ? [{ role: 'root', db: 'admin' }] : [],
+      },
+      ok: 1,
+    };
   },
 };
 
 function saslMechs(ctx: Ctx): Document {
   return ctx.cmd.saslSupportedMechs ? { saslSupportedMechs: ['SCRAM-SHA-256'] } : {};
 }
-

@@ -37,7 +37,11 @@ export function insertOne(ctx: Ctx, coll: Collection, input: Document, rawInput?
 /** Replaces a stored document with `post`, logging a $v:2 diff (or the whole document when no diff fits). */
 export function replaceStored(ctx: Ctx, coll: Collection, pre: StoredDoc, post: Document): boolean {
   if (!bsonEqual(pre.js._id, post._id)) {
-    throw new MongoError(66, 'ImmutableField', "Performing an update on the path '_id' would modify the immutable field '_id'");
+    throw new MongoError(
+      66,
+      'ImmutableField',
+      "Performing an update on the path '_id' would modify the immutable field '_id'",
+    );
   }
   if (Buffer.from(serialize(post)).equals(Buffer.from(pre.raw))) return false; // no-op updates are not logged
   coll.checkUnique(post, Buffer.from(serialize({ _id: post._id })).toString('hex'));
@@ -57,19 +61,29 @@ function matching(coll: Collection | undefined, filter: Document, sort?: Documen
   const q = new Query(filter ?? {});
   const hits = coll.all().filter((d) => q.test(d.js));
   if (!sort || Object.keys(sort).length === 0) return hits;
-  const order = new Query({}).find(hits.map((h, k) => ({ ...h.js, __k: k }))).sort(sort).all() as Document[];
+  const order = new Query({})
+    .find(hits.map((h, k) => ({ ...h.js, __k: k })))
+    .sort(sort)
+    .all() as Document[];
   return order.map((o) => hits[o.__k as number]!);
 }
 
-const isModifier = (u: unknown) => !Array.isArray(u) && Object.keys(u as Document).some((k) => k.startsWith('$'));
+const isModifier = (u: unknown) =>
+  !Array.isArray(u) && Object.keys(u as Document).some((k) => k.startsWith('$'));
 
 /** The document after applying an update spec (modifier, replacement or pipeline) to `doc`. */
-function updated(doc: Document, u: Document | Document[], arrayFilters?: Document[], isInsert = false): Document {
+function updated(
+  doc: Document,
+  u: Document | Document[],
+  arrayFilters?: Document[],
+  isInsert = false,
+): Document {
   if (Array.isArray(u)) {
     const out = new Aggregator(u).run([doc])[0] as Document;
     return withIdFirst(out);
   }
-  if (!isModifier(u)) return { _id: doc._id, ...Object.fromEntries(Object.entries(u).filter(([k]) => k !== '_id')) };
+  if (!isModifier(u))
+    return { _id: doc._id, ...Object.fromEntries(Object.entries(u).filter(([k]) => k !== '_id')) };
   const copy = decodeBson(serialize(doc));
   const { $setOnInsert, ...mods } = u as Document;
   if (Object.keys(mods).length) mingoUpdate(copy, mods, arrayFilters);
@@ -92,7 +106,8 @@ function seedFromQuery(q: Document): Document {
 }
 
 function writeError(index: number, err: unknown): Document {
-  if (err instanceof MongoError) return { index, code: err.code, codeName: err.codeName, errmsg: err.message, ...err.extra };
+  if (err instanceof MongoError)
+    return { index, code: err.code, codeName: err.codeName, errmsg: err.message, ...err.extra };
   throw err;
 }
 
@@ -129,16 +144,32 @@ export const crudCommands: Record<string, Handler> = {
         const targets = spec.multi ? hits : hits.slice(0, 1);
         if (targets.length === 0 && spec.upsert) {
           const c = ctx.ensureColl(name);
-          const doc = withIdFirst(updated(withIdFirst(seedFromQuery(spec.q as Document)), spec.u as Document, spec.arrayFilters as Document[], true));
+          const doc = withIdFirst(
+            updated(
+              withIdFirst(seedFromQuery(spec.q as Document)),
+              spec.u as Document,
+              spec.arrayFilters as Document[],
+              true,
+            ),
+          );
           insertOne(ctx, c, doc);
           upserted.push({ index: k, _id: doc._id });
           n++;
           continue;
         }
-        if (spec.multi && !Array.isArray(spec.u) && !isModifier(spec.u)) throw E.invalidOptions('multi update is not supported for replacement-style update');
+        if (spec.multi && !Array.isArray(spec.u) && !isModifier(spec.u))
+          throw E.invalidOptions('multi update is not supported for replacement-style update');
         for (const t of targets) {
           n++;
-          if (replaceStored(ctx, coll!, t, updated(fresh(t), spec.u as Document, spec.arrayFilters as Document[]))) nModified++;
+          if (
+            replaceStored(
+              ctx,
+              coll!,
+              t,
+              updated(fresh(t), spec.u as Document, spec.arrayFilters as Document[]),
+            )
+          )
+            nModified++;
         }
       } catch (err) {
         writeErrors.push(writeError(k, err));
@@ -170,7 +201,8 @@ export const crudCommands: Record<string, Handler> = {
     const coll = ctx.coll(name);
     refuseView(coll);
     const [hit] = matching(coll, (ctx.cmd.query ?? {}) as Document, ctx.cmd.sort as Document);
-    const project = (d: Document | null) => (d && ctx.cmd.fields ? (new Query({}).find([d], ctx.cmd.fields as Document).all()[0] as Document) : d);
+    const project = (d: Document | null) =>
+      d && ctx.cmd.fields ? (new Query({}).find([d], ctx.cmd.fields as Document).all()[0] as Document) : d;
     if (ctx.cmd.remove) {
       if (hit) deleteStored(ctx, coll!, hit);
       return { lastErrorObject: { n: hit ? 1 : 0 }, value: project(hit ? fresh(hit) : null), ok: 1 };
@@ -178,14 +210,29 @@ export const crudCommands: Record<string, Handler> = {
     const u = ctx.cmd.update as Document;
     if (!hit) {
       if (!ctx.cmd.upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
-      const doc = withIdFirst(updated(withIdFirst(seedFromQuery(ctx.cmd.query as Document)), u, ctx.cmd.arrayFilters as Document[], true));
+      const doc = withIdFirst(
+        updated(
+          withIdFirst(seedFromQuery(ctx.cmd.query as Document)),
+          u,
+          ctx.cmd.arrayFilters as Document[],
+          true,
+        ),
+      );
       insertOne(ctx, ctx.ensureColl(name), doc);
-      return { lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id }, value: project(ctx.cmd.new ? doc : null), ok: 1 };
+      return {
+        lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
+        value: project(ctx.cmd.new ? doc : null),
+        ok: 1,
+      };
     }
     const before = fresh(hit);
     const after = updated(fresh(hit), u, ctx.cmd.arrayFilters as Document[]);
     replaceStored(ctx, coll!, hit, after);
-    return { lastErrorObject: { n: 1, updatedExisting: true }, value: project(ctx.cmd.new ? after : before), ok: 1 };
+    return {
+      lastErrorObject: { n: 1, updatedExisting: true },
+      value: project(ctx.cmd.new ? after : before),
+      ok: 1,
+    };
   },
 
   find(ctx, cursors) {
@@ -193,20 +240,36 @@ export const crudCommands: Record<string, Handler> = {
     const extra = ctx.extra();
     if (ctx.db === 'local' && name === 'oplog.rs') {
       const filter = (ctx.cmd.filter ?? {}) as Document;
-      if (ctx.cmd.tailable) return cursors.openOplog(ctx.server.oplog, filter, ctx.cmd.batchSize as number | undefined, !!ctx.cmd.awaitData, extra);
+      if (ctx.cmd.tailable)
+        return cursors.openOplog(
+          ctx.server.oplog,
+          filter,
+          ctx.cmd.batchSize as number | undefined,
+          !!ctx.cmd.awaitData,
+          extra,
+        );
       const match = ctx.server.oplog.entries.filter(oplogMatcher(filter));
       let docs = match.map((e) => e.raw);
       const sort = ctx.cmd.sort as Document | undefined;
       if (sort && (sort.$natural === -1 || sort.ts === -1)) docs = docs.reverse();
       if (ctx.cmd.limit) docs = docs.slice(0, Math.abs(Number(ctx.cmd.limit)));
-      return cursors.firstBatch('local.oplog.rs', docs, ctx.cmd.batchSize as number | undefined, !!ctx.cmd.singleBatch, extra);
+      return cursors.firstBatch(
+        'local.oplog.rs',
+        docs,
+        ctx.cmd.batchSize as number | undefined,
+        !!ctx.cmd.singleBatch,
+        extra,
+      );
     }
     const coll = ctx.coll(name);
     const source = coll?.type === 'view' ? viewDocs(ctx, coll) : (coll?.all() ?? []);
     const q = new Query((ctx.cmd.filter ?? {}) as Document);
     let hits = source.filter((d) => q.test(d.js));
     if (ctx.cmd.sort && Object.keys(ctx.cmd.sort as Document).length) {
-      const order = q.find(hits.map((h, k) => ({ ...h.js, __k: k }))).sort(ctx.cmd.sort as Document).all() as Document[];
+      const order = q
+        .find(hits.map((h, k) => ({ ...h.js, __k: k })))
+        .sort(ctx.cmd.sort as Document)
+        .all() as Document[];
       hits = order.map((o) => hits[o.__k as number]!);
     }
     if (ctx.cmd.skip) hits = hits.slice(Number(ctx.cmd.skip));
@@ -214,14 +277,30 @@ export const crudCommands: Record<string, Handler> = {
     const projection = ctx.cmd.projection as Document | undefined;
     const docs =
       projection && Object.keys(projection).length
-        ? (new Query({}).find(hits.map((h) => h.js), projection).all() as Document[]).map((d) => serialize(d))
+        ? (
+            new Query({})
+              .find(
+                hits.map((h) => h.js),
+                projection,
+              )
+              .all() as Document[]
+          ).map((d) => serialize(d))
         : hits.map((h) => h.raw);
-    return cursors.firstBatch(`${ctx.db}.${name}`, docs, ctx.cmd.batchSize as number | undefined, !!ctx.cmd.singleBatch || Number(ctx.cmd.limit) < 0, extra);
+    return cursors.firstBatch(
+      `${ctx.db}.${name}`,
+      docs,
+      ctx.cmd.batchSize as number | undefined,
+      !!ctx.cmd.singleBatch || Number(ctx.cmd.limit) < 0,
+      extra,
+    );
   },
 
   count(ctx) {
-    const coll = ctx.coll(ctx.cmd.count as string);
-    let n = matching(coll, (ctx.cmd.query ?? {}) as Document).length;
+    const name = ctx.cmd.count as string;
+    let n =
+      ctx.db === 'local' && name === 'oplog.rs'
+        ? ctx.server.oplog.entries.filter(oplogMatcher((ctx.cmd.query ?? {}) as Document)).length
+        : matching(ctx.coll(name), (ctx.cmd.query ?? {}) as Document).length;
     if (ctx.cmd.skip) n = Math.max(0, n - Number(ctx.cmd.skip));
     if (ctx.cmd.limit) n = Math.min(n, Math.abs(Number(ctx.cmd.limit)));
     return { n, ok: 1 };
@@ -231,18 +310,27 @@ export const crudCommands: Record<string, Handler> = {
     const name = ctx.cmd.aggregate;
     const pipeline = (ctx.cmd.pipeline ?? []) as Document[];
     let input: Document[] = [];
-    if (typeof name === 'string') {
+    if (ctx.db === 'local' && name === 'oplog.rs') input = ctx.server.oplog.entries.map((e) => e.js);
+    else if (typeof name === 'string') {
       const coll = ctx.coll(name);
       input = (coll?.type === 'view' ? viewDocs(ctx, coll) : (coll?.all() ?? [])).map((d) => d.js);
     }
     const out = new Aggregator(pipeline).run(input) as Document[];
     const batchSize = (ctx.cmd.cursor as Document | undefined)?.batchSize as number | undefined;
-    return cursors.firstBatch(`${ctx.db}.${typeof name === 'string' ? name : '$cmd.aggregate'}`, out.map((d) => serialize(d)), batchSize, false, ctx.extra());
+    return cursors.firstBatch(
+      `${ctx.db}.${typeof name === 'string' ? name : '$cmd.aggregate'}`,
+      out.map((d) => serialize(d)),
+      batchSize,
+      false,
+      ctx.extra(),
+    );
   },
 };
 
 function viewDocs(ctx: Ctx, view: Collection): StoredDoc[] {
   const on = ctx.coll(view.options.viewOn as string);
-  const docs = new Aggregator((view.options.pipeline ?? []) as Document[]).run((on?.all() ?? []).map((d) => d.js)) as Document[];
+  const docs = new Aggregator((view.options.pipeline ?? []) as Document[]).run(
+    (on?.all() ?? []).map((d) => d.js),
+  ) as Document[];
   return docs.map((js) => ({ js, raw: serialize(js) }));
 }

@@ -7,7 +7,22 @@ import { insertOne } from './commands-crud.js';
 import { E } from './errors.js';
 import { getPath, type Collection, type IndexSpec } from './store.js';
 
-const COMMAND_META = new Set(['lsid', '$db', '$clusterTime', 'txnNumber', 'autocommit', 'startTransaction', '$readPreference', 'writeConcern', 'readConcern', 'comment', 'apiVersion', 'apiStrict', 'apiDeprecationErrors', 'maxTimeMS']);
+const COMMAND_META = new Set([
+  'lsid',
+  '$db',
+  '$clusterTime',
+  'txnNumber',
+  'autocommit',
+  'startTransaction',
+  '$readPreference',
+  'writeConcern',
+  'readConcern',
+  'comment',
+  'apiVersion',
+  'apiStrict',
+  'apiDeprecationErrors',
+  'maxTimeMS',
+]);
 
 function optionsOf(cmd: Document, skip: string): Document {
   return Object.fromEntries(Object.entries(cmd).filter(([k]) => k !== skip && !COMMAND_META.has(k)));
@@ -19,19 +34,54 @@ export function createCollection(ctx: Ctx, db: string, name: string, options: Do
   if (options.viewOn) {
     // MongoDB records a view as a document in <db>.system.views.
     const { coll: views, created } = store.ensure(db, 'system.views');
-    if (created) ctx.server.oplog.append({ op: 'c', ns: `${db}.$cmd`, ui: views.uuid, o: { create: 'system.views', idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } } });
-    const { coll } = store.ensure(db, name, { viewOn: options.viewOn, pipeline: options.pipeline ?? [] }, 'view');
+    if (created)
+      ctx.server.oplog.append({
+        op: 'c',
+        ns: `${db}.$cmd`,
+        ui: views.uuid,
+        o: { create: 'system.views', idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } },
+      });
+    const { coll } = store.ensure(
+      db,
+      name,
+      { viewOn: options.viewOn, pipeline: options.pipeline ?? [] },
+      'view',
+    );
     insertOne(ctx, views, { _id: `${db}.${name}`, viewOn: options.viewOn, pipeline: options.pipeline ?? [] });
     return coll;
   }
   if (options.timeseries) {
-    const { coll: buckets } = store.ensure(db, `system.buckets.${name}`, { validator: {}, clusteredIndex: true, timeseries: options.timeseries });
-    ctx.server.oplog.append({ op: 'c', ns: `${db}.$cmd`, ui: buckets.uuid, o: { create: `system.buckets.${name}`, clusteredIndex: true, timeseries: options.timeseries } });
-    const { coll } = store.ensure(db, name, { timeseries: options.timeseries, ...(options.expireAfterSeconds !== undefined ? { expireAfterSeconds: options.expireAfterSeconds } : {}) }, 'timeseries');
+    const { coll: buckets } = store.ensure(db, `system.buckets.${name}`, {
+      validator: {},
+      clusteredIndex: true,
+      timeseries: options.timeseries,
+    });
+    ctx.server.oplog.append({
+      op: 'c',
+      ns: `${db}.$cmd`,
+      ui: buckets.uuid,
+      o: { create: `system.buckets.${name}`, clusteredIndex: true, timeseries: options.timeseries },
+    });
+    const { coll } = store.ensure(
+      db,
+      name,
+      {
+        timeseries: options.timeseries,
+        ...(options.expireAfterSeconds !== undefined
+          ? { expireAfterSeconds: options.expireAfterSeconds }
+          : {}),
+      },
+      'timeseries',
+    );
     return coll;
   }
   const { coll } = store.ensure(db, name, options);
-  ctx.server.oplog.append({ op: 'c', ns: `${db}.$cmd`, ui: coll.uuid, o: { create: name, ...options, idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } } });
+  ctx.server.oplog.append({
+    op: 'c',
+    ns: `${db}.$cmd`,
+    ui: coll.uuid,
+    o: { create: name, ...options, idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } },
+  });
   return coll;
 }
 
@@ -49,7 +99,13 @@ export function dropCollection(ctx: Ctx, db: string, name: string): boolean {
     return true;
   }
   ctx.server.store.drop(db, name);
-  ctx.server.oplog.append({ op: 'c', ns: `${db}.$cmd`, ui: c.uuid, o: { drop: name }, o2: { numRecords: c.docs.size } });
+  ctx.server.oplog.append({
+    op: 'c',
+    ns: `${db}.$cmd`,
+    ui: c.uuid,
+    o: { drop: name },
+    o2: { numRecords: c.docs.size },
+  });
   return true;
 }
 
@@ -61,24 +117,38 @@ function indexName(key: Document): string {
 
 export function createIndex(ctx: Ctx, coll: Collection, spec: Document): boolean {
   const key = spec.key as Document;
-  if (!key || typeof key !== 'object' || Object.keys(key).length === 0) throw E.badValue('Index key pattern must be a non-empty object.');
+  if (!key || typeof key !== 'object' || Object.keys(key).length === 0)
+    throw E.badValue('Index key pattern must be a non-empty object.');
   const name = (spec.name as string) ?? indexName(key);
   const same = coll.indexes.find((i) => i.name === name);
   if (same) {
     if (Buffer.from(serialize(same.key)).equals(Buffer.from(serialize(key)))) return false;
     throw E.indexKeySpecsConflict(`An existing index has the same name as the requested index: ${name}`);
   }
-  const full: IndexSpec = { v: 2, key, name, ...Object.fromEntries(Object.entries(spec).filter(([k]) => !['key', 'name', 'v'].includes(k))) };
+  const full: IndexSpec = {
+    v: 2,
+    key,
+    name,
+    ...Object.fromEntries(Object.entries(spec).filter(([k]) => !['key', 'name', 'v'].includes(k))),
+  };
   if (full.unique) {
     const seen = new Set<string>();
     for (const d of coll.all()) {
-      const sig = Buffer.from(serialize({ v: Object.keys(key).map((f) => getPath(d.js, f) ?? null) })).toString('hex');
-      if (seen.has(sig)) throw E.duplicateKey(`E11000 duplicate key error collection: ${coll.ns} index: ${name}`, key, {});
+      const sig = Buffer.from(
+        serialize({ v: Object.keys(key).map((f) => getPath(d.js, f) ?? null) }),
+      ).toString('hex');
+      if (seen.has(sig))
+        throw E.duplicateKey(`E11000 duplicate key error collection: ${coll.ns} index: ${name}`, key, {});
       seen.add(sig);
     }
   }
   coll.indexes.push(full);
-  ctx.server.oplog.append({ op: 'c', ns: `${coll.db}.$cmd`, ui: coll.uuid, o: { createIndexes: coll.name, ...full } });
+  ctx.server.oplog.append({
+    op: 'c',
+    ns: `${coll.db}.$cmd`,
+    ui: coll.uuid,
+    o: { createIndexes: coll.name, ...full },
+  });
   return true;
 }
 
@@ -147,8 +217,16 @@ export const ddlCommands: Record<string, Handler> = {
     const o2: Document = {};
     if (change.index) {
       const idx = change.index as Document;
-      const ix = coll.indexes.find((i) => i.name === idx.name || (idx.keyPattern && Buffer.from(serialize(i.key)).equals(Buffer.from(serialize(idx.keyPattern as Document)))));
-      if (!ix) throw E.indexNotFound(`cannot find index ${String(idx.name ?? JSON.stringify(idx.keyPattern))} for ns ${coll.ns}`);
+      const ix = coll.indexes.find(
+        (i) =>
+          i.name === idx.name ||
+          (idx.keyPattern &&
+            Buffer.from(serialize(i.key)).equals(Buffer.from(serialize(idx.keyPattern as Document)))),
+      );
+      if (!ix)
+        throw E.indexNotFound(
+          `cannot find index ${String(idx.name ?? JSON.stringify(idx.keyPattern))} for ns ${coll.ns}`,
+        );
       for (const [k, v] of Object.entries(idx)) {
         if (k === 'name' || k === 'keyPattern') continue;
         o2[`${k}_old`] = ix[k];
@@ -158,7 +236,13 @@ export const ddlCommands: Record<string, Handler> = {
       }
     }
     for (const [k, v] of Object.entries(change)) if (k !== 'index') coll.options[k] = v;
-    ctx.server.oplog.append({ op: 'c', ns: `${ctx.db}.$cmd`, ui: coll.uuid, o: { collMod: name, ...change }, ...(Object.keys(o2).length ? { o2 } : {}) });
+    ctx.server.oplog.append({
+      op: 'c',
+      ns: `${ctx.db}.$cmd`,
+      ui: coll.uuid,
+      o: { collMod: name, ...change },
+      ...(Object.keys(o2).length ? { o2 } : {}),
+    });
     return result;
   },
 
@@ -166,7 +250,12 @@ export const ddlCommands: Record<string, Handler> = {
     const coll = ctx.ensureColl(ctx.cmd.createIndexes as string);
     const before = coll.indexes.length;
     for (const spec of (ctx.cmd.indexes ?? []) as Document[]) createIndex(ctx, coll, spec);
-    return { numIndexesBefore: before, numIndexesAfter: coll.indexes.length, createdCollectionAutomatically: false, ok: 1 };
+    return {
+      numIndexesBefore: before,
+      numIndexesAfter: coll.indexes.length,
+      createdCollectionAutomatically: false,
+      ok: 1,
+    };
   },
 
   dropindexes(ctx) {
@@ -182,13 +271,23 @@ export const ddlCommands: Record<string, Handler> = {
           ? (which as string[])
           : typeof which === 'string'
             ? [which]
-            : coll.indexes.filter((i) => Buffer.from(serialize(i.key)).equals(Buffer.from(serialize(which as Document)))).map((i) => i.name);
+            : coll.indexes
+                .filter((i) =>
+                  Buffer.from(serialize(i.key)).equals(Buffer.from(serialize(which as Document))),
+                )
+                .map((i) => i.name);
     for (const n of names) {
       if (n === '_id_') throw E.invalidOptions('cannot drop _id index');
       const ix = coll.indexes.find((i) => i.name === n);
       if (!ix) throw E.indexNotFound(`index not found with name [${n}]`);
       coll.indexes = coll.indexes.filter((i) => i !== ix);
-      ctx.server.oplog.append({ op: 'c', ns: `${ctx.db}.$cmd`, ui: coll.uuid, o: { dropIndexes: name, index: n }, o2: { ...ix } });
+      ctx.server.oplog.append({
+        op: 'c',
+        ns: `${ctx.db}.$cmd`,
+        ui: coll.uuid,
+        o: { dropIndexes: name, index: n },
+        o2: { ...ix },
+      });
     }
     return { nIndexesWas, ok: 1 };
   },
@@ -198,19 +297,42 @@ export const ddlCommands: Record<string, Handler> = {
       const size = [...colls.values()].reduce((n, c) => n + c.dataSize(), 0);
       return { name, sizeOnDisk: size + 4096, empty: colls.size === 0 };
     });
-    dbs.push({ name: 'local', sizeOnDisk: ctx.server.oplog.entries.reduce((n, e) => n + e.raw.byteLength, 0) + 4096, empty: false });
-    const filtered = ctx.cmd.filter ? (new Query(ctx.cmd.filter as Document).find(dbs).all() as typeof dbs) : dbs;
+    dbs.push({
+      name: 'local',
+      sizeOnDisk: ctx.server.oplog.entries.reduce((n, e) => n + e.raw.byteLength, 0) + 4096,
+      empty: false,
+    });
+    const filtered = ctx.cmd.filter
+      ? (new Query(ctx.cmd.filter as Document).find(dbs).all() as typeof dbs)
+      : dbs;
     if (ctx.cmd.nameOnly) return { databases: filtered.map((d) => ({ name: d.name })), ok: 1 };
-    return { databases: filtered, totalSize: filtered.reduce((n, d) => n + d.sizeOnDisk, 0), totalSizeMb: 0, ok: 1 };
+    return {
+      databases: filtered,
+      totalSize: filtered.reduce((n, d) => n + d.sizeOnDisk, 0),
+      totalSizeMb: 0,
+      ok: 1,
+    };
   },
 
   listcollections(ctx, cursors) {
     let entries = [...(ctx.server.store.dbs.get(ctx.db)?.values() ?? [])].map(listCollectionEntry);
-    if (ctx.db === 'local') entries.push({ name: 'oplog.rs', type: 'collection', options: { capped: true, size: 990 * 1024 * 1024 }, info: { readOnly: false } });
+    if (ctx.db === 'local')
+      entries.push({
+        name: 'oplog.rs',
+        type: 'collection',
+        options: { capped: true, size: 990 * 1024 * 1024 },
+        info: { readOnly: false },
+      });
     if (ctx.cmd.filter) entries = new Query(ctx.cmd.filter as Document).find(entries).all() as Document[];
     if (ctx.cmd.nameOnly) entries = entries.map((e) => ({ name: e.name, type: e.type }));
     const batchSize = (ctx.cmd.cursor as Document | undefined)?.batchSize as number | undefined;
-    return cursors.firstBatch(`${ctx.db}.$cmd.listCollections`, entries.map((e) => serialize(e)), batchSize, false, ctx.extra());
+    return cursors.firstBatch(
+      `${ctx.db}.$cmd.listCollections`,
+      entries.map((e) => serialize(e)),
+      batchSize,
+      false,
+      ctx.extra(),
+    );
   },
 
   listindexes(ctx, cursors) {
@@ -218,6 +340,12 @@ export const ddlCommands: Record<string, Handler> = {
     const coll = ctx.coll(name);
     if (!coll) throw E.nsNotFound(`ns does not exist: ${ctx.db}.${name}`);
     const batchSize = (ctx.cmd.cursor as Document | undefined)?.batchSize as number | undefined;
-    return cursors.firstBatch(`${ctx.db}.$cmd.listIndexes.${name}`, coll.indexes.map((i) => serialize(i)), batchSize, false, ctx.extra());
+    return cursors.firstBatch(
+      `${ctx.db}.$cmd.listIndexes.${name}`,
+      coll.indexes.map((i) => serialize(i)),
+      batchSize,
+      false,
+      ctx.extra(),
+    );
   },
 };

@@ -64,7 +64,8 @@ export class Ctx {
       t = { txnNumber: n, colls: new Map(), ops: [], lsid: lsid as Document };
       this.server.txns.set(key, t);
     }
-    if (!t || t.txnNumber !== n) throw E.noSuchTransaction(`Transaction with { txnNumber: ${n} } has been aborted or never started.`);
+    if (!t || t.txnNumber !== n)
+      throw E.noSuchTransaction(`Transaction with { txnNumber: ${n} } has been aborted or never started.`);
     return t;
   }
 
@@ -87,7 +88,13 @@ export class Ctx {
     const existing = this.coll(name, db);
     if (existing) return existing;
     const { coll, created } = this.server.store.ensure(db, name);
-    if (created) this.server.oplog.append({ op: 'c', ns: `${db}.$cmd`, ui: coll.uuid, o: { create: name, idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } } });
+    if (created)
+      this.server.oplog.append({
+        op: 'c',
+        ns: `${db}.$cmd`,
+        ui: coll.uuid,
+        o: { create: name, idIndex: { v: 2, key: { _id: 1 }, name: '_id_' } },
+      });
     return this.coll(name, db)!;
   }
 
@@ -112,7 +119,10 @@ export function clusterTimeFields(s: ServerState): Document {
   const last = s.oplog.last();
   const ts = new Timestamp({ t: last?.t ?? Math.floor(s.startedAt / 1000), i: last?.i ?? 1 });
   return {
-    $clusterTime: { clusterTime: ts, signature: { hash: new Binary(Buffer.alloc(20), 0), keyId: Long.fromNumber(0) } },
+    $clusterTime: {
+      clusterTime: ts,
+      signature: { hash: new Binary(Buffer.alloc(20), 0), keyId: Long.fromNumber(0) },
+    },
     operationTime: ts,
   };
 }

@@ -27,7 +27,8 @@ interface OplogCursor {
 
 type Cursor = PlainCursor | OplogCursor;
 
-const cmpTs = (a: { t: number; i: number }, b: { t: number; i: number }) => (a.t !== b.t ? a.t - b.t : a.i - b.i);
+const cmpTs = (a: { t: number; i: number }, b: { t: number; i: number }) =>
+  a.t !== b.t ? a.t - b.t : a.i - b.i;
 
 function tsOf(v: unknown): { t: number; i: number } | null {
   const ts = v as { t?: number; i?: number; high?: number; low?: number; _bsontype?: string } | undefined;
@@ -53,7 +54,18 @@ export function oplogMatcher(filter: Document): (e: OplogEntry) => boolean {
   return (e) => {
     for (const [op, ts] of conds) {
       const c = cmpTs(e, ts);
-      const ok = op === '$gt' ? c > 0 : op === '$gte' ? c >= 0 : op === '$lt' ? c < 0 : op === '$lte' ? c <= 0 : op === '$eq' ? c === 0 : false;
+      const ok =
+        op === '$gt'
+          ? c > 0
+          : op === '$gte'
+            ? c >= 0
+            : op === '$lt'
+              ? c < 0
+              : op === '$lte'
+                ? c <= 0
+                : op === '$eq'
+                  ? c === 0
+                  : false;
       if (!ok) return false;
     }
     return query ? query.test(e.js) : true;
@@ -61,7 +73,13 @@ export function oplogMatcher(filter: Document): (e: OplogEntry) => boolean {
 }
 
 /** Builds `{cursor: {<field>: [raw docs], id, ns}, ok: 1, ...extra}` without re-encoding the documents. */
-export function cursorReply(id: Long, ns: string, field: 'firstBatch' | 'nextBatch', docs: Uint8Array[], extra: Document): Buffer {
+export function cursorReply(
+  id: Long,
+  ns: string,
+  field: 'firstBatch' | 'nextBatch',
+  docs: Uint8Array[],
+  extra: Document,
+): Buffer {
   const parts: Buffer[] = [];
   docs.forEach((d, k) => parts.push(Buffer.from([0x03]), Buffer.from(`${k}\0`), Buffer.from(d)));
   const arrayBody = Buffer.concat(parts);
@@ -72,11 +90,21 @@ export function cursorReply(id: Long, ns: string, field: 'firstBatch' | 'nextBat
     const b = Buffer.from(serialize(doc));
     return b.subarray(4, b.length - 1);
   };
-  const cursorBody = Buffer.concat([Buffer.from([0x04]), Buffer.from(`${field}\0`), arrayDoc, inner({ id, ns })]);
+  const cursorBody = Buffer.concat([
+    Buffer.from([0x04]),
+    Buffer.from(`${field}\0`),
+    arrayDoc,
+    inner({ id, ns }),
+  ]);
   const cursorLen = Buffer.alloc(4);
   cursorLen.writeInt32LE(cursorBody.length + 5);
   const cursorDoc = Buffer.concat([cursorLen, cursorBody, Buffer.from([0])]);
-  const top = Buffer.concat([Buffer.from([0x03]), Buffer.from('cursor\0'), cursorDoc, inner({ ok: 1, ...extra })]);
+  const top = Buffer.concat([
+    Buffer.from([0x03]),
+    Buffer.from('cursor\0'),
+    cursorDoc,
+    inner({ ok: 1, ...extra }),
+  ]);
   const topLen = Buffer.alloc(4);
   topLen.writeInt32LE(top.length + 5);
   return Buffer.concat([topLen, top, Buffer.from([0])]);
@@ -97,7 +125,13 @@ export class Cursors {
   }
 
   /** First batch of a plain cursor; keeps the rest under a new id. */
-  firstBatch(ns: string, docs: Uint8Array[], batchSize: number | undefined, singleBatch: boolean, extra: Document): Buffer {
+  firstBatch(
+    ns: string,
+    docs: Uint8Array[],
+    batchSize: number | undefined,
+    singleBatch: boolean,
+    extra: Document,
+  ): Buffer {
     const n = take(docs, batchSize ?? 101);
     const batch = docs.slice(0, n);
     const rest = docs.slice(n);
@@ -110,7 +144,13 @@ export class Cursors {
   }
 
   /** A tailable cursor on the oplog: returns what matches now and stays open. */
-  openOplog(oplog: Oplog, filter: Document, batchSize: number | undefined, awaitData: boolean, extra: Document): Buffer {
+  openOplog(
+    oplog: Oplog,
+    filter: Document,
+    batchSize: number | undefined,
+    awaitData: boolean,
+    extra: Document,
+  ): Buffer {
     const match = oplogMatcher(filter);
     const id = this.newId();
     const cursor: OplogCursor = { kind: 'oplog', ns: 'local.oplog.rs', last: null, match, awaitData };
@@ -125,7 +165,9 @@ export class Cursors {
     if (c.last) {
       const first = entries[0];
       if (!first || cmpTs(first, c.last) > 0) {
-        throw E.cappedPositionLost(`CollectionScan died due to position in capped collection being deleted. Last seen record id: RecordId(${c.last.t}:${c.last.i})`);
+        throw E.cappedPositionLost(
+          `CollectionScan died due to position in capped collection being deleted. Last seen record id: RecordId(${c.last.t}:${c.last.i})`,
+        );
       }
       // Binary search for the first entry after the position.
       let lo = 0;
@@ -151,7 +193,15 @@ export class Cursors {
     return out;
   }
 
-  async getMore(oplog: Oplog, id: Long, collection: string, db: string, batchSize: number | undefined, maxTimeMS: number | undefined, extra: Document): Promise<Buffer> {
+  async getMore(
+    oplog: Oplog,
+    id: Long,
+    collection: string,
+    db: string,
+    batchSize: number | undefined,
+    maxTimeMS: number | undefined,
+    extra: Document,
+  ): Promise<Buffer> {
     const key = id.toString();
     const c = this.open.get(key);
     if (!c) throw E.cursorNotFound(key);
@@ -174,7 +224,12 @@ export class Cursors {
     return cursorReply(id, c.ns, 'nextBatch', batch, extra);
   }
 
-  private collectOplogOrForget(oplog: Oplog, c: OplogCursor, key: string, batchSize: number | undefined): Uint8Array[] {
+  private collectOplogOrForget(
+    oplog: Oplog,
+    c: OplogCursor,
+    key: string,
+    batchSize: number | undefined,
+  ): Uint8Array[] {
     try {
       return this.collectOplog(oplog, c, batchSize);
     } catch (err) {

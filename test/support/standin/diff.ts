@@ -10,7 +10,13 @@ import { serialize } from 'bson';
 type Doc = Record<string, unknown>;
 
 const isPlainObject = (v: unknown): v is Doc =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && (v as { _bsontype?: unknown })._bsontype === undefined && !(v instanceof Date) && !(v instanceof RegExp) && !ArrayBuffer.isView(v);
+  typeof v === 'object' &&
+  v !== null &&
+  !Array.isArray(v) &&
+  (v as { _bsontype?: unknown })._bsontype === undefined &&
+  !(v instanceof Date) &&
+  !(v instanceof RegExp) &&
+  !ArrayBuffer.isView(v);
 
 /** BSON-exact equality (type and value), as the server compares for "changed". */
 export function bsonEqual(a: unknown, b: unknown): boolean {

@@ -23,8 +23,10 @@ export const E = {
   invalidOptions: (m: string) => new MongoError(72, 'InvalidOptions', m),
   invalidNamespace: (m: string) => new MongoError(73, 'InvalidNamespace', m),
   indexKeySpecsConflict: (m: string) => new MongoError(86, 'IndexKeySpecsConflict', m),
-  noSuchTransaction: (m: string) => new MongoError(251, 'NoSuchTransaction', m, { errorLabels: ['TransientTransactionError'] }),
+  noSuchTransaction: (m: string) =>
+    new MongoError(251, 'NoSuchTransaction', m, { errorLabels: ['TransientTransactionError'] }),
   cappedPositionLost: (m: string) => new MongoError(136, 'CappedPositionLost', m),
-  duplicateKey: (m: string, keyPattern: object, keyValue: object) => new MongoError(11000, 'DuplicateKey', m, { keyPattern, keyValue }),
+  duplicateKey: (m: string, keyPattern: object, keyValue: object) =>
+    new MongoError(11000, 'DuplicateKey', m, { keyPattern, keyValue }),
   commandNotSupportedOnView: (m: string) => new MongoError(166, 'CommandNotSupportedOnView', m),
 };

@@ -22,7 +22,12 @@ export class Oplog {
   private lastI = 0;
   private waiters = new Set<() => void>();
 
-  constructor(public maxEntries: number) {}
+  private bytes = 0;
+
+  constructor(
+    public maxEntries: number,
+    public maxBytes = Infinity,
+  ) {}
 
   nextTs(): { t: number; i: number } {
     const now = Math.floor(Date.now() / 1000);
@@ -34,7 +39,14 @@ export class Oplog {
   }
 
   /** Appends an entry; `fields` is everything but ts/t/wall/v, in MongoDB's field order. */
-  append(fields: { op: string; ns: string; ui?: UUID; o: Document; o2?: Document; [k: string]: unknown }): OplogEntry {
+  append(fields: {
+    op: string;
+    ns: string;
+    ui?: UUID;
+    o: Document;
+    o2?: Document;
+    [k: string]: unknown;
+  }): OplogEntry {
     const ts = this.nextTs();
     const { op, ns, ui, o, o2, ...rest } = fields;
     const doc: Document = { ...rest, op, ns };
@@ -48,7 +60,17 @@ export class Oplog {
     const raw = serializeWithRaw(doc);
     const entry = { ...ts, raw, js: decodeBson(raw) };
     this.entries.push(entry);
-    if (this.entries.length > this.maxEntries) this.entries.splice(0, this.entries.length - this.maxEntries);
+    this.bytes += raw.byteLength;
+    // Capped like the real oplog: by size (bytes) and, for tests, by entry count.
+    let drop = Math.max(0, this.entries.length - this.maxEntries);
+    let freed = 0;
+    for (let k = 0; k < drop; k++) freed += this.entries[k]!.raw.byteLength;
+    while (this.bytes - freed > this.maxBytes && drop < this.entries.length - 1)
+      freed += this.entries[drop++]!.raw.byteLength;
+    if (drop) {
+      this.entries.splice(0, drop);
+      this.bytes -= freed;
+    }
     for (const w of this.waiters) w();
     this.waiters.clear();
     return entry;
@@ -57,7 +79,8 @@ export class Oplog {
   /** Drops every entry older than ts (a test fault: the oplog rolled over). */
   trimTo(ts: { t: number; i: number }): void {
     const k = this.entries.findIndex((e) => e.t > ts.t || (e.t === ts.t && e.i >= ts.i));
-    this.entries.splice(0, k < 0 ? this.entries.length : k);
+    const removed = this.entries.splice(0, k < 0 ? this.entries.length : k);
+    for (const e of removed) this.bytes -= e.raw.byteLength;
   }
 
   /** Resolves when a new entry arrives or after `ms`. */

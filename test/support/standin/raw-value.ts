@@ -10,7 +10,12 @@ export class RawValue {
 }
 
 const isPlain = (v: unknown): v is Document =>
-  typeof v === 'object' && v !== null && (v as { _bsontype?: unknown })._bsontype === undefined && !(v instanceof Date) && !(v instanceof RegExp) && !ArrayBuffer.isView(v);
+  typeof v === 'object' &&
+  v !== null &&
+  (v as { _bsontype?: unknown })._bsontype === undefined &&
+  !(v instanceof Date) &&
+  !(v instanceof RegExp) &&
+  !ArrayBuffer.isView(v);
 
 function containsRaw(v: unknown): boolean {
   if (v instanceof RawValue) return true;

@@ -42,7 +42,14 @@ export class ScramServer {
     const nonce = `${a.r}${randomBytes(18).toString('base64')}`;
     const serverFirst = `r=${nonce},s=${this.salt.toString('base64')},i=${ITERATIONS}`;
     return {
-      conv: { step: 2, user: (a.n ?? '').replace(/=2C/g, ',').replace(/=3D/g, '='), clientFirstBare: bare, serverFirst, nonce, salted: this.salted },
+      conv: {
+        step: 2,
+        user: (a.n ?? '').replace(/=2C/g, ',').replace(/=3D/g, '='),
+        clientFirstBare: bare,
+        serverFirst,
+        nonce,
+        salted: this.salted,
+      },
       reply: serverFirst,
     };
   }

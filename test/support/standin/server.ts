@@ -22,6 +22,8 @@ export interface StandinOptions {
   replSetName?: string;
   /** The oplog keeps at most this many entries (oldest trimmed), so tests can make it roll over. */
   oplogMaxEntries?: number;
+  /** The oplog's size cap in bytes (MongoDB's is at least 990 MB; tests use small ones). */
+  oplogMaxBytes?: number;
   port?: number;
   /** Enables SCRAM-SHA-256 authentication with this one user (in admin). */
   auth?: { username: string; password: string };
@@ -52,13 +54,22 @@ export interface Standin {
   stop(): Promise<void>;
 }
 
-const UNAUTHENTICATED_OK = new Set(['hello', 'ismaster', 'ping', 'buildinfo', 'saslstart', 'saslcontinue', 'endsessions', 'getnonce']);
+const UNAUTHENTICATED_OK = new Set([
+  'hello',
+  'ismaster',
+  'ping',
+  'buildinfo',
+  'saslstart',
+  'saslcontinue',
+  'endsessions',
+  'getnonce',
+]);
 
 export async function startStandin(opts: StandinOptions = {}): Promise<Standin> {
   const replSetName = opts.replSetName ?? 'rs0';
   const state: ServerState = {
     store: new Store(),
-    oplog: new Oplog(opts.oplogMaxEntries ?? 1_000_000),
+    oplog: new Oplog(opts.oplogMaxEntries ?? 1_000_000, opts.oplogMaxBytes ?? 990 * 1024 * 1024),
     replSetName,
     host: '127.0.0.1:0',
     version: opts.version ?? '8.0.4',
@@ -99,13 +110,28 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
       }
       conv.step = 3;
       ctx.conn.authenticated = true;
-      return { conversationId: ctx.cmd.conversationId, done: true, payload: new Binary(Buffer.from(final)), ok: 1 };
+      return {
+        conversationId: ctx.cmd.conversationId,
+        done: true,
+        payload: new Binary(Buffer.from(final)),
+        ok: 1,
+      };
     }
     conversations.delete(Number(ctx.cmd.conversationId));
-    return { conversationId: ctx.cmd.conversationId, done: true, payload: new Binary(Buffer.alloc(0)), ok: 1 };
+    return {
+      conversationId: ctx.cmd.conversationId,
+      done: true,
+      payload: new Binary(Buffer.alloc(0)),
+      ok: 1,
+    };
   };
 
-  async function runCommand(cmd: Document, db: string, conn: ConnState, raw: Pick<ReturnType<typeof parseMessage>, 'rawDocuments' | 'rawApplyOpsO'> = {}): Promise<Buffer> {
+  async function runCommand(
+    cmd: Document,
+    db: string,
+    conn: ConnState,
+    raw: Pick<ReturnType<typeof parseMessage>, 'rawDocuments' | 'rawApplyOpsO'> = {},
+  ): Promise<Buffer> {
     const name = Object.keys(cmd)[0] ?? '';
     const lower = name.toLowerCase();
     try {
@@ -126,14 +152,29 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
           pendingHellos.add(done);
         });
       }
-      const result = await handler(new Ctx(state, conn, cmd, db, raw.rawDocuments, raw.rawApplyOpsO), cursors);
+      const result = await handler(
+        new Ctx(state, conn, cmd, db, raw.rawDocuments, raw.rawApplyOpsO),
+        cursors,
+      );
       if (Buffer.isBuffer(result)) return result;
       return serializeReply({ ...result, ...clusterTimeFields(state) });
     } catch (err) {
       if (err instanceof MongoError) {
-        return serializeReply({ ok: 0, errmsg: err.message, code: err.code, codeName: err.codeName, ...err.extra, ...clusterTimeFields(state) });
+        return serializeReply({
+          ok: 0,
+          errmsg: err.message,
+          code: err.code,
+          codeName: err.codeName,
+          ...err.extra,
+          ...clusterTimeFields(state),
+        });
       }
-      return serializeReply({ ok: 0, errmsg: String((err as Error)?.message ?? err), code: 1, codeName: 'InternalError' });
+      return serializeReply({
+        ok: 0,
+        errmsg: String((err as Error)?.message ?? err),
+        code: 1,
+        codeName: 'InternalError',
+      });
     }
   }
 
@@ -168,10 +209,15 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
       sock.destroy();
       return;
     }
-    const db = incoming.opCode === OP_QUERY ? (incoming.fullCollectionName ?? 'admin.$cmd').split('.')[0]! : String(incoming.command.$db ?? 'admin');
+    const db =
+      incoming.opCode === OP_QUERY
+        ? (incoming.fullCollectionName ?? 'admin.$cmd').split('.')[0]!
+        : String(incoming.command.$db ?? 'admin');
     const body = await runCommand(incoming.command, db, conn, incoming);
     if (incoming.moreToCome || sock.destroyed) return;
-    sock.write(incoming.opCode === OP_MSG ? opMsgReply(incoming.requestId, body) : opReply(incoming.requestId, body));
+    sock.write(
+      incoming.opCode === OP_MSG ? opMsgReply(incoming.requestId, body) : opReply(incoming.requestId, body),
+    );
   }
 
   function listen(port: number): Promise<number> {
@@ -191,10 +237,15 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
 
   const port = await listen(opts.port ?? 0);
   state.host = `127.0.0.1:${port}`;
+  // A replica set's oplog starts with this no-op (see dump_with_noop_in_oplog in the fixtures).
+  state.oplog.append({ op: 'n', ns: '', o: { msg: 'initiating set' } });
 
   const noopTimer =
     (opts.noopIntervalMs ?? 10_000) > 0
-      ? setInterval(() => state.oplog.append({ op: 'n', ns: '', o: { msg: 'periodic noop' } }), opts.noopIntervalMs ?? 10_000)
+      ? setInterval(
+          () => state.oplog.append({ op: 'n', ns: '', o: { msg: 'periodic noop' } }),
+          opts.noopIntervalMs ?? 10_000,
+        )
       : null;
   noopTimer?.unref();
 

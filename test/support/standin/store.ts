@@ -79,7 +79,11 @@ export class Collection {
     const shown = Object.entries(keyValue)
       .map(([k, v]) => `${k}: ${JSON.stringify(v)}`)
       .join(', ');
-    return E.duplicateKey(`E11000 duplicate key error collection: ${this.ns} index: ${ix.name} dup key: { ${shown} }`, ix.key, keyValue);
+    return E.duplicateKey(
+      `E11000 duplicate key error collection: ${this.ns} index: ${ix.name} dup key: { ${shown} }`,
+      ix.key,
+      keyValue,
+    );
   }
 
   put(js: Document, raw?: Uint8Array): StoredDoc {
@@ -119,8 +123,14 @@ export class Store {
   }
 
   /** Creates the collection if absent (implicit creation on first write, as MongoDB does). */
-  ensure(db: string, name: string, options: Document = {}, type: Collection['type'] = 'collection'): { coll: Collection; created: boolean } {
-    if (!db || !name || name.includes('$') || db.includes('.')) throw E.invalidNamespace(`Invalid namespace specified '${db}.${name}'`);
+  ensure(
+    db: string,
+    name: string,
+    options: Document = {},
+    type: Collection['type'] = 'collection',
+  ): { coll: Collection; created: boolean } {
+    if (!db || !name || name.includes('$') || db.includes('.'))
+      throw E.invalidNamespace(`Invalid namespace specified '${db}.${name}'`);
     let dbMap = this.dbs.get(db);
     if (!dbMap) this.dbs.set(db, (dbMap = new Map()));
     const existing = dbMap.get(name);

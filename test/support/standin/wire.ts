@@ -31,7 +31,12 @@ export interface Incoming {
 function rawField(doc: Uint8Array, field: string): Uint8Array | undefined {
   const name = Buffer.from(field);
   for (const [type, nameOff, nameLen, off, len] of onDemand.parseToElements(doc) as Iterable<Element>) {
-    if (type === 3 && nameLen === name.length && Buffer.from(doc.buffer, doc.byteOffset + nameOff, nameLen).equals(name)) return doc.subarray(off, off + len);
+    if (
+      type === 3 &&
+      nameLen === name.length &&
+      Buffer.from(doc.buffer, doc.byteOffset + nameOff, nameLen).equals(name)
+    )
+      return doc.subarray(off, off + len);
   }
   return undefined;
 }
@@ -42,9 +47,16 @@ type Element = [type: number, nameOffset: number, nameLength: number, offset: nu
 function rawArrayDocs(doc: Uint8Array, field: string): Uint8Array[] | undefined {
   const name = Buffer.from(field);
   for (const [type, nameOff, nameLen, off, len] of onDemand.parseToElements(doc) as Iterable<Element>) {
-    if (type !== 4 || nameLen !== name.length || !Buffer.from(doc.buffer, doc.byteOffset + nameOff, nameLen).equals(name)) continue;
+    if (
+      type !== 4 ||
+      nameLen !== name.length ||
+      !Buffer.from(doc.buffer, doc.byteOffset + nameOff, nameLen).equals(name)
+    )
+      continue;
     const arr = doc.subarray(off, off + len);
-    return [...(onDemand.parseToElements(arr) as Iterable<Element>)].map(([, , , o, l]) => arr.subarray(o, o + l));
+    return [...(onDemand.parseToElements(arr) as Iterable<Element>)].map(([, , , o, l]) =>
+      arr.subarray(o, o + l),
+    );
   }
   return undefined;
 }
@@ -52,7 +64,8 @@ function rawArrayDocs(doc: Uint8Array, field: string): Uint8Array[] | undefined 
 /** Moves `_id` to the front of a raw document, as the server stores it, without re-encoding anything. */
 export function idFirstRaw(doc: Uint8Array): Uint8Array {
   const elements = [...(onDemand.parseToElements(doc) as Iterable<Element>)];
-  const isId = ([, nameOff, nameLen]: Element) => nameLen === 3 && Buffer.from(doc.buffer, doc.byteOffset + nameOff, 3).toString() === '_id';
+  const isId = ([, nameOff, nameLen]: Element) =>
+    nameLen === 3 && Buffer.from(doc.buffer, doc.byteOffset + nameOff, 3).toString() === '_id';
   const k = elements.findIndex(isId);
   if (k <= 0) return doc;
   const span = ([, nameOff, , off, len]: Element) => doc.subarray(nameOff - 1, off + len);
@@ -115,7 +128,10 @@ export function parseMessage(msg: Buffer): Incoming {
     if (!body) throw new Error('OP_MSG without a body section');
     for (const [id, docs] of Object.entries(sequences)) body[id] = docs;
     if (!rawDocuments && bodyRaw && 'insert' in body) rawDocuments = rawArrayDocs(bodyRaw, 'documents');
-    const rawApplyOpsO = bodyRaw && 'applyOps' in body ? rawArrayDocs(bodyRaw, 'applyOps')?.map((op) => rawField(op, 'o')) : undefined;
+    const rawApplyOpsO =
+      bodyRaw && 'applyOps' in body
+        ? rawArrayDocs(bodyRaw, 'applyOps')?.map((op) => rawField(op, 'o'))
+        : undefined;
     return {
       requestId,
       opCode,
