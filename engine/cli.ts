@@ -13,7 +13,7 @@ import { kebab, readArgv, takeFlag, type ParsedArgv } from './cli/argv.js';
 import { formatHuman } from './cli/format.js';
 import { Engine } from './engine.js';
 import { defaultDataDir } from './paths.js';
-import { SECRET_FIELDS, passphraseFromEnv } from './cli/passphrase.js';
+import { SECRET_FIELDS, passphraseFromEnv, secretFromEnv } from './cli/passphrase.js';
 import { waitForJob } from './cli/wait-job.js';
 
 const EXIT: Partial<Record<ApiErrorShape['code'], number>> = {
@@ -53,7 +53,12 @@ function buildInput(
           `Give the ${f.key} through an environment variable: --${kebab(f.key)}-env VAR.`,
         );
       }
-      if (passphrase !== undefined) input[f.key] = passphrase;
+      // The passphrase comes from the global --passphrase-env; other secrets from --<field>-env.
+      const value =
+        f.key === 'passphrase'
+          ? passphrase
+          : secretFromEnv(takeFlag(args, `${kebab(f.key)}-env`), `${kebab(f.key)}-env`);
+      if (value !== undefined) input[f.key] = value;
       continue;
     }
     const values = args.flags.get(kebab(f.key));

@@ -22,6 +22,8 @@ export interface EngineOptions {
   secrets?: SecretStore;
   /** scrypt cost for new repositories (tests lower it). */
   kdfCost?: { N: number; r: number; p: number };
+  /** How long to wait for a source to answer before UNREACHABLE (default 5 s). */
+  sourceTimeoutMs?: number;
 }
 
 export class Engine {
@@ -36,6 +38,7 @@ export class Engine {
   readonly stores: StoreRegistry;
   readonly secrets: SecretStore;
   readonly kdfCost: EngineOptions['kdfCost'];
+  readonly sourceTimeoutMs: number;
   private closed = false;
 
   private constructor(opts: EngineOptions) {
@@ -47,6 +50,7 @@ export class Engine {
     this.schemaVersion = schemaVersion;
     this.secrets = opts.secrets ?? new MemorySecretStore();
     this.kdfCost = opts.kdfCost;
+    this.sourceTimeoutMs = opts.sourceTimeoutMs ?? 5000;
     this.stores = new StoreRegistry(db, this.secrets, opts.passphrase ?? null);
   }
 

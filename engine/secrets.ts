@@ -5,12 +5,15 @@
  * this interface, so the engine never imports Electron.
  */
 export interface SecretStore {
+  /** True when values survive a restart (the OS keychain); false for memory only. */
+  readonly persistent: boolean;
   get(key: string): string | null;
   set(key: string, value: string): void;
   delete(key: string): void;
 }
 
 export class MemorySecretStore implements SecretStore {
+  readonly persistent = false;
   private readonly values = new Map<string, string>();
   get(key: string): string | null {
     return this.values.get(key) ?? null;
@@ -24,3 +27,4 @@ export class MemorySecretStore implements SecretStore {
 }
 
 export const repositoryPassphraseKey = (repositoryId: string) => `repository:${repositoryId}`;
+export const sourcePasswordKey = (sourceId: string) => `source:${sourceId}`;

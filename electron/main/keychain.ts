@@ -20,7 +20,7 @@ export class KeychainSecretStore implements SecretStore {
     }
   }
 
-  private get persistent(): boolean {
+  get persistent(): boolean {
     return safeStorage.isEncryptionAvailable();
   }
 

@@ -24,6 +24,9 @@ import {
   Settings,
   SettingsChange,
   SnapshotView,
+  SourceView,
+  ProbeReportView,
+  ReadPreference,
 } from './schemas.js';
 
 interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
@@ -207,6 +210,67 @@ export const commands = {
     summary: 'The audit log (destructive and refused actions), newest first.',
     input: z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }),
     output: z.array(AuditEntryView),
+  }),
+  'source.add': command({
+    summary:
+      'Add a MongoDB deployment to protect; it is tested first and nothing is saved if the test fails.',
+    input: z.strictObject({
+      name: z
+        .string()
+        .min(1)
+        .max(100)
+        .regex(/^[\w.-]+$/, 'letters, digits, _ . - only')
+        .describe('A short name, e.g. prod-rs.'),
+      uri: z.string().min(1).describe('mongodb:// or mongodb+srv:// connection string.'),
+      password: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Password (CLI: only as --password-env VAR); or put it in the URI.'),
+      repository: RepositoryRef.optional(),
+      tlsCaFile: z.string().min(1).optional(),
+      tlsCertFile: z.string().min(1).optional(),
+      readPreference: ReadPreference.optional(),
+      insecureStorePassword: z
+        .boolean()
+        .optional()
+        .describe('Allow storing the password unprotected in an unencrypted repository.'),
+    }),
+    output: z.strictObject({ source: SourceView, test: ProbeReportView }),
+  }),
+  'source.test': command({
+    summary: 'Connect to a source and report topology, version, oplog window and backup privileges.',
+    input: z.strictObject({ name: z.string().min(1) }),
+    output: ProbeReportView,
+  }),
+  'source.edit': command({
+    summary: 'Change how a source is reached (tested before saving).',
+    input: z.strictObject({
+      name: z.string().min(1),
+      newName: z
+        .string()
+        .min(1)
+        .max(100)
+        .regex(/^[\w.-]+$/)
+        .optional(),
+      uri: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      tlsCaFile: z.string().min(1).optional(),
+      tlsCertFile: z.string().min(1).optional(),
+      readPreference: ReadPreference.optional(),
+      insecureStorePassword: z.boolean().optional(),
+    }),
+    output: z.strictObject({ source: SourceView, test: ProbeReportView }),
+  }),
+  'source.remove': command({
+    summary: 'Forget a source that has no backups (its backups are removed by terminating its job).',
+    input: z.strictObject({ name: z.string().min(1), confirm: z.literal(true) }),
+    output: z.strictObject({ removed: z.string() }),
+  }),
+  'source.list': command({
+    summary: 'All sources.',
+    input: NoInput,
+    output: z.array(SourceView),
   }),
 } as const;
 

@@ -16,6 +16,9 @@ export const ERROR_CODES = [
   'CORRUPT',
   'INVALID_BSON',
   'RETENTION_LOCKED',
+  'UNREACHABLE',
+  'AUTH_FAILED',
+  'UNSUPPORTED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -224,3 +224,54 @@ export const AuditEntryView = z.strictObject({
   outcome: z.string(),
   details: z.unknown(),
 });
+
+// ---- Sources (issue: continuous capture) ----
+
+export const ProbeReportView = z.strictObject({
+  reachable: z.literal(true),
+  authenticated: z.boolean(),
+  user: z.string().nullable(),
+  topology: z.strictObject({
+    kind: z.enum(['replicaSet', 'standalone', 'sharded']),
+    setName: z.string().nullable(),
+    members: z.array(z.string()),
+    primary: z.string().nullable(),
+  }),
+  serverVersion: z.string(),
+  oplog: z
+    .strictObject({
+      first: z.strictObject({ t: z.number(), i: z.number() }),
+      last: z.strictObject({ t: z.number(), i: z.number() }),
+      hours: z.number(),
+    })
+    .nullable(),
+  privileges: z.strictObject({
+    sufficient: z.boolean(),
+    checked: z.enum(['roles', 'authentication disabled']),
+    missing: z.array(z.string()),
+  }),
+  pitr: z.strictObject({ enabled: z.boolean(), reason: z.string().nullable() }),
+  warnings: z.array(z.string()),
+});
+
+export const SourceView = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  repositoryId: z.string(),
+  uri: z.string().describe('Connection string with the user, never the password.'),
+  username: z.string().nullable(),
+  tlsCaFile: z.string().nullable(),
+  tlsCertFile: z.string().nullable(),
+  readPreference: z.string().nullable(),
+  passwordStorage: z.enum(['none', 'keychain', 'repository-key', 'insecure-base64']),
+  warnings: z.array(z.string()),
+  createdAt: z.string(),
+});
+
+export const ReadPreference = z.enum([
+  'primary',
+  'primaryPreferred',
+  'secondary',
+  'secondaryPreferred',
+  'nearest',
+]);

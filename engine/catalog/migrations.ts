@@ -173,6 +173,17 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'source connections',
+    sql: `
+      -- How to reach a source: connection string without credentials, user, TLS files, read preference.
+      ALTER TABLE sources ADD COLUMN connection_json TEXT;
+      -- The password, never in clear: encrypted with the repository key, or a pointer to the OS keychain,
+      -- or (only with --insecure-store-password) base64, flagged.
+      ALTER TABLE sources ADD COLUMN secret_json TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

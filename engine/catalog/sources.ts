@@ -81,3 +81,27 @@ export function listSources(db: CatalogDb, repositoryId?: string): SourceRow[] {
       : db.prepare('SELECT * FROM sources ORDER BY name').all()
   ) as SourceRow[];
 }
+
+export interface SourceConnectionRow {
+  connection_json: string | null;
+  secret_json: string | null;
+}
+
+export function setSourceConnection(
+  db: CatalogDb,
+  sourceId: string,
+  connection: unknown,
+  secret: unknown | null,
+): void {
+  db.prepare('UPDATE sources SET connection_json = ?, secret_json = ? WHERE id = ?').run(
+    JSON.stringify(connection),
+    secret === null ? null : JSON.stringify(secret),
+    sourceId,
+  );
+}
+
+export function getSourceConnection(db: CatalogDb, sourceId: string): SourceConnectionRow {
+  return db
+    .prepare('SELECT connection_json, secret_json FROM sources WHERE id = ?')
+    .get(sourceId) as SourceConnectionRow;
+}

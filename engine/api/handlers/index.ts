@@ -6,6 +6,7 @@ import { repositoryHandlers } from './repository.js';
 import { coverageHandlers } from './coverage.js';
 import { retentionHandlers } from './retention.js';
 import { copyHandlers } from './copy.js';
+import { sourceHandlers } from './sources.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
@@ -16,4 +17,5 @@ export const handlers: HandlerTable = {
   ...coverageHandlers,
   ...retentionHandlers,
   ...copyHandlers,
+  ...sourceHandlers,
 };

@@ -22,6 +22,7 @@ export interface ServerState {
   startedAt: number;
   txns: Map<string, Txn>;
   auth: { username: string; password: string } | null;
+  topology: 'replicaSet' | 'standalone' | 'sharded';
 }
 
 export interface ConnState {

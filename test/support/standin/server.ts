@@ -30,6 +30,8 @@ export interface StandinOptions {
   /** Periodic no-op oplog entries, as MongoDB writes every 10 s; 0 disables. */
   noopIntervalMs?: number;
   version?: string;
+  /** Present as a standalone mongod or a mongos instead of a replica-set primary (for refusal paths). */
+  topology?: 'replicaSet' | 'standalone' | 'sharded';
 }
 
 export interface Faults {
@@ -77,6 +79,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     startedAt: Date.now(),
     txns: new Map(),
     auth: opts.auth ?? null,
+    topology: opts.topology ?? 'replicaSet',
   };
   const scram = opts.auth ? new ScramServer(opts.auth.username, opts.auth.password) : null;
   let cursors = new Cursors();
@@ -277,7 +280,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   };
 
   return {
-    uri: `mongodb://${opts.auth ? `${encodeURIComponent(opts.auth.username)}:${encodeURIComponent(opts.auth.password)}@` : ''}127.0.0.1:${port}/?replicaSet=${replSetName}`,
+    uri: `mongodb://${opts.auth ? `${encodeURIComponent(opts.auth.username)}:${encodeURIComponent(opts.auth.password)}@` : ''}127.0.0.1:${port}/${state.topology === 'replicaSet' ? `?replicaSet=${replSetName}` : '?directConnection=true'}`,
     port,
     host: state.host,
     state,

@@ -1,0 +1,180 @@
+import { rm } from 'node:fs/promises';
+import { ApiError } from '../../api/errors.js';
+import { audit } from '../../catalog/audit.js';
+import {
+  getSourceByName,
+  getSourceConnection,
+  listSources,
+  setSourceConnection,
+  upsertSource,
+  type SourceRow,
+} from '../../catalog/sources.js';
+import type { Engine } from '../../engine.js';
+import { displayUri, parseConnection, type ConnectionConfig } from '../../source/connection-config.js';
+import { assertSupported, probeSource, type ProbeReport } from '../../source/probe.js';
+import { sealPassword, unsealPassword, type SealedSecret } from '../../source/source-secret.js';
+import { writeSourceFile } from '../../repo/source-file.js';
+import type { PartialHandlers } from './types.js';
+
+/** A source's connection and password, ready to connect. */
+export async function sourceConnection(
+  engine: Engine,
+  row: SourceRow,
+): Promise<{ config: ConnectionConfig; password: string | null }> {
+  const c = getSourceConnection(engine.catalog, row.id);
+  if (!c.connection_json)
+    throw new ApiError(
+      'INVALID_INPUT',
+      `Source "${row.name}" has no connection settings; edit it with --uri.`,
+    );
+  const config = JSON.parse(c.connection_json) as ConnectionConfig;
+  if (!c.secret_json) return { config, password: null };
+  const store = await engine.stores.get(row.repository_id);
+  return {
+    config,
+    password: unsealPassword(JSON.parse(c.secret_json) as SealedSecret, row.id, store.repo, engine.secrets),
+  };
+}
+
+function sourceView(engine: Engine, row: SourceRow) {
+  const c = getSourceConnection(engine.catalog, row.id);
+  const config = c.connection_json ? (JSON.parse(c.connection_json) as ConnectionConfig) : null;
+  const sealed = c.secret_json ? (JSON.parse(c.secret_json) as SealedSecret) : null;
+  const warnings: string[] = [];
+  if (sealed?.scheme === 'insecure-base64')
+    warnings.push(
+      'The password is stored unprotected (--insecure-store-password): anyone who can read the catalog can read it.',
+    );
+  return {
+    id: row.id,
+    name: row.name,
+    repositoryId: row.repository_id,
+    uri: config ? displayUri(config) : (row.uri_redacted ?? ''),
+    username: config?.username ?? null,
+    tlsCaFile: config?.tlsCaFile ?? null,
+    tlsCertFile: config?.tlsCertFile ?? null,
+    readPreference: config?.readPreference ?? null,
+    passwordStorage: sealed?.scheme ?? ('none' as const),
+    warnings,
+    createdAt: row.created_at,
+  };
+}
+
+export const sourceHandlers: PartialHandlers<
+  'source.add' | 'source.test' | 'source.edit' | 'source.remove' | 'source.list'
+> = {
+  'source.add': async (engine, input) => {
+    if (engine.catalog.prepare('SELECT 1 FROM sources WHERE name = ?').get(input.name)) {
+      throw new ApiError('CONFLICT', `A source named "${input.name}" already exists.`);
+    }
+    const { config, password: fromUri } = parseConnection(input.uri, input);
+    const password = input.password ?? fromUri;
+    if (password && !config.username)
+      throw new ApiError(
+        'INVALID_INPUT',
+        'A password was given without a user name in the connection string.',
+      );
+    const store = await engine.stores.get(input.repository);
+    // Test first: nothing is saved for a source that cannot be reached, authenticated, or is sharded.
+    const test: ProbeReport = await probeSource(config, password, engine.sourceTimeoutMs);
+    assertSupported(test);
+    const sourceId = await store.ensureSource(input.name, displayUri(config));
+    try {
+      const sealed = password
+        ? sealPassword(password, sourceId, store.repo, engine.secrets, !!input.insecureStorePassword)
+        : null;
+      setSourceConnection(engine.catalog, sourceId, config, sealed);
+    } catch (err) {
+      engine.catalog.prepare('DELETE FROM sources WHERE id = ?').run(sourceId);
+      await rm(store.repo.sourceDir(sourceId), { recursive: true, force: true });
+      throw err;
+    }
+    audit(engine.catalog, {
+      actor: engine.actor,
+      action: 'source.add',
+      target: input.name,
+      outcome: 'done',
+      details: { uri: displayUri(config), topology: test.topology.kind },
+    });
+    return { source: sourceView(engine, getSourceByName(engine.catalog, input.name)), test };
+  },
+  'source.test': async (engine, { name }) => {
+    const row = getSourceByName(engine.catalog, name);
+    const { config, password } = await sourceConnection(engine, row);
+    return probeSource(config, password, engine.sourceTimeoutMs);
+  },
+  'source.edit': async (engine, input) => {
+    const row = getSourceByName(engine.catalog, input.name);
+    const current = await sourceConnection(engine, row);
+    const parsed = input.uri
+      ? parseConnection(input.uri, { ...current.config, ...input })
+      : { config: { ...current.config, ...pick(input) }, password: null };
+    const password =
+      input.password ?? parsed.password ?? (input.uri && !parsed.config.username ? null : current.password);
+    const test = await probeSource(parsed.config, password, engine.sourceTimeoutMs);
+    assertSupported(test);
+    const store = await engine.stores.get(row.repository_id);
+    const sealed = password
+      ? sealPassword(password, row.id, store.repo, engine.secrets, !!input.insecureStorePassword)
+      : null;
+    const name = input.newName ?? row.name;
+    if (input.newName) {
+      upsertSource(engine.catalog, {
+        id: row.id,
+        name,
+        repositoryId: row.repository_id,
+        createdAt: row.created_at,
+      });
+      await writeSourceFile(store.repo, {
+        sourceId: row.id,
+        name,
+        createdAt: row.created_at,
+        uriRedacted: displayUri(parsed.config),
+      });
+    }
+    setSourceConnection(engine.catalog, row.id, parsed.config, sealed);
+    audit(engine.catalog, { actor: engine.actor, action: 'source.edit', target: name, outcome: 'done' });
+    return { source: sourceView(engine, getSourceByName(engine.catalog, name)), test };
+  },
+  'source.remove': async (engine, { name }) => {
+    const row = getSourceByName(engine.catalog, name);
+    const count = engine.catalog
+      .prepare(
+        'SELECT (SELECT count(*) FROM snapshots WHERE source_id = ?) + (SELECT count(*) FROM oplog_segments WHERE source_id = ?)',
+      )
+      .pluck()
+      .get(row.id, row.id) as number;
+    if (count > 0) {
+      audit(engine.catalog, {
+        actor: engine.actor,
+        action: 'source.remove',
+        target: name,
+        outcome: 'refused',
+        details: { backups: count },
+      });
+      throw new ApiError(
+        'CONFLICT',
+        `Source "${name}" still has ${count} backup file(s); terminate its backup job (which deletes them after confirmation) first.`,
+      );
+    }
+    const store = await engine.stores.get(row.repository_id);
+    engine.catalog.prepare('DELETE FROM sources WHERE id = ?').run(row.id);
+    engine.secrets.delete(`source:${row.id}`);
+    await rm(store.repo.sourceDir(row.id), { recursive: true, force: true });
+    audit(engine.catalog, { actor: engine.actor, action: 'source.remove', target: name, outcome: 'done' });
+    return { removed: name };
+  },
+  'source.list': (engine) => listSources(engine.catalog).map((r) => sourceView(engine, r)),
+};
+
+function pick(input: {
+  tlsCaFile?: string;
+  tlsCertFile?: string;
+  readPreference?: string;
+}): Partial<ConnectionConfig> {
+  const out: Partial<ConnectionConfig> = {};
+  if (input.tlsCaFile) out.tlsCaFile = input.tlsCaFile;
+  if (input.tlsCertFile) out.tlsCertFile = input.tlsCertFile;
+  if (input.readPreference) out.readPreference = input.readPreference;
+  return out;
+}

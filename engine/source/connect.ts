@@ -1,0 +1,72 @@
+/** Opens a driver connection to a source and turns driver failures into typed errors with the reason. */
+import { MongoClient, MongoServerError, type MongoClientOptions, type ReadPreferenceMode } from 'mongodb';
+import { ApiError } from '../api/errors.js';
+import type { ConnectionConfig } from './connection-config.js';
+
+export const APP_NAME = 'mongo-backup-manager';
+
+export function clientOptions(
+  config: ConnectionConfig,
+  password: string | null,
+  timeoutMs = 5000,
+): MongoClientOptions {
+  const o: MongoClientOptions = {
+    appName: APP_NAME,
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+  };
+  if (config.username) o.auth = { username: config.username, password: password ?? '' };
+  if (config.tlsCaFile) {
+    o.tls = true;
+    o.tlsCAFile = config.tlsCaFile;
+  }
+  if (config.tlsCertFile) {
+    o.tls = true;
+    o.tlsCertificateKeyFile = config.tlsCertFile;
+  }
+  if (config.readPreference) o.readPreference = config.readPreference as ReadPreferenceMode;
+  return o;
+}
+
+export function toSourceError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as Error & { code?: number | string; cause?: { code?: string; message?: string } };
+  const text = `${e.message ?? ''} ${e.cause?.message ?? ''}`;
+  if (
+    (err instanceof MongoServerError && (e.code === 18 || e.code === 13)) ||
+    /Authentication failed|auth/i.test(e.message ?? '')
+  ) {
+    return new ApiError('AUTH_FAILED', `The server refused the credentials: ${e.message}`);
+  }
+  if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/.test(text))
+    return new ApiError('UNREACHABLE', `Unknown host: ${e.message}`, { reason: 'dns' });
+  if (/ECONNREFUSED/.test(text))
+    return new ApiError('UNREACHABLE', `Connection refused: ${e.message}`, { reason: 'refused' });
+  if (/Server selection timed out|timed out|ETIMEDOUT/i.test(text))
+    return new ApiError('UNREACHABLE', `No answer from the server: ${e.message}`, { reason: 'timeout' });
+  if (/ENOENT/.test(text)) return new ApiError('INVALID_INPUT', `A TLS file cannot be read: ${e.message}`);
+  if (e.name?.startsWith('Mongo')) return new ApiError('UNREACHABLE', e.message);
+  return new ApiError('INTERNAL', e.message ?? String(err));
+}
+
+/** Connects (and proves it with a ping) or throws a typed error; the caller closes the client. */
+export async function connectSource(
+  config: ConnectionConfig,
+  password: string | null,
+  timeoutMs = 5000,
+): Promise<MongoClient> {
+  let client: MongoClient;
+  try {
+    client = new MongoClient(config.uri, clientOptions(config, password, timeoutMs));
+  } catch (err) {
+    throw new ApiError('INVALID_INPUT', `The connection string is not usable: ${(err as Error).message}`);
+  }
+  try {
+    await client.connect();
+    await client.db('admin').command({ ping: 1 });
+    return client;
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw toSourceError(err);
+  }
+}

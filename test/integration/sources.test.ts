@@ -1,0 +1,170 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dispatch } from '../../engine/api/dispatch.js';
+import { Engine } from '../../engine/engine.js';
+import { Repository } from '../../engine/repo/repository.js';
+import { startStandin, type Standin } from '../support/standin/server.js';
+import { TEST_KDF } from '../support/store-fixture.js';
+import { tempDir } from '../support/temp-dir.js';
+import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function engineWithRepo(opts: { passphrase?: string } = {}) {
+  const dir = tempDir('mbm-src-');
+  const engine = Engine.open({
+    dataDir: join(dir.path, 'data'),
+    mode: 'cli',
+    kdfCost: TEST_KDF,
+    sourceTimeoutMs: 1500,
+    ...(opts.passphrase ? { passphrase: opts.passphrase } : {}),
+  });
+  await engine.stores.attach(
+    await Repository.init(join(dir.path, 'repo'), {
+      kdfCost: TEST_KDF,
+      ...(opts.passphrase ? { passphrase: opts.passphrase } : {}),
+    }),
+  );
+  cleanups.push(async () => {
+    await engine.close();
+    dir.remove();
+  });
+  return { engine, dir };
+}
+
+async function standin(opts: Parameters<typeof startStandin>[0] = {}): Promise<Standin> {
+  const s = await startStandin({ noopIntervalMs: 0, ...opts });
+  cleanups.push(() => s.stop());
+  return s;
+}
+
+const count = (engine: Engine) => engine.catalog.prepare('SELECT count(*) FROM sources').pluck().get();
+
+describe(`sources (${MONGO_KIND})`, () => {
+  it('adds a replica set after testing it and reports topology, version and oplog window', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine } = await engineWithRepo();
+      const res = await dispatch(engine, 'source.add', { name: 'prod-rs', uri });
+      expect(res).toMatchObject({
+        ok: true,
+        result: {
+          source: { name: 'prod-rs', passwordStorage: 'none' },
+          test: {
+            reachable: true,
+            topology: { kind: 'replicaSet', setName: expect.any(String) },
+            pitr: { enabled: true },
+            oplog: { hours: expect.any(Number) },
+          },
+        },
+      });
+      const test = await dispatch(engine, 'source.test', { name: 'prod-rs' });
+      expect(test).toMatchObject({ ok: true, result: { serverVersion: expect.stringMatching(/^\d+\./) } });
+      expect(await dispatch(engine, 'source.add', { name: 'prod-rs', uri })).toMatchObject({
+        ok: false,
+        error: { code: 'CONFLICT' },
+      });
+      expect(await dispatch(engine, 'source.list', {})).toMatchObject({
+        ok: true,
+        result: [{ name: 'prod-rs' }],
+      });
+      expect(await dispatch(engine, 'source.remove', { name: 'prod-rs', confirm: true })).toMatchObject({
+        ok: true,
+      });
+      expect(count(engine)).toBe(0);
+    });
+  });
+
+  it('refuses bad input with typed errors and saves nothing', async () => {
+    const { engine } = await engineWithRepo();
+    expect(await dispatch(engine, 'source.add', { name: 'x', uri: 'http://nope' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
+    expect(await dispatch(engine, 'source.add', { name: 'x', uri: 'mongodb://' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
+    expect(await dispatch(engine, 'source.add', { name: 'bad name!', uri: 'mongodb://h' })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT' },
+    });
+    const unknownHost = await dispatch(engine, 'source.add', {
+      name: 'x',
+      uri: 'mongodb://no-such-host.invalid:27017/',
+    });
+    expect(unknownHost).toMatchObject({ ok: false, error: { code: 'UNREACHABLE' } });
+    const refused = await dispatch(engine, 'source.add', { name: 'x', uri: 'mongodb://127.0.0.1:1/' });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'UNREACHABLE' } });
+    expect(count(engine)).toBe(0);
+  });
+
+  it('refuses a sharded cluster and marks a standalone as snapshots-only', async () => {
+    const { engine } = await engineWithRepo();
+    const mongos = await standin({ topology: 'sharded' });
+    expect(await dispatch(engine, 'source.add', { name: 'cluster', uri: mongos.uri })).toMatchObject({
+      ok: false,
+      error: { code: 'UNSUPPORTED', message: expect.stringMatching(/sharded/i) },
+    });
+    const single = await standin({ topology: 'standalone' });
+    const res = await dispatch(engine, 'source.add', { name: 'single', uri: single.uri });
+    expect(res).toMatchObject({
+      ok: true,
+      result: {
+        test: {
+          topology: { kind: 'standalone' },
+          pitr: { enabled: false, reason: expect.stringMatching(/snapshots/) },
+        },
+      },
+    });
+    expect(count(engine)).toBe(1);
+  });
+
+  it('never stores a password in clear: repository key when encrypted, refusal (or explicit insecure choice) otherwise', async () => {
+    const auth = { username: 'backup', password: 'S3cret-Passw0rd' };
+    const s = await standin({ auth });
+    const bareUri = s.uri.replace(`${auth.username}:${auth.password}@`, `${auth.username}@`);
+
+    const plain = await engineWithRepo();
+    expect(await dispatch(plain.engine, 'source.add', { name: 'a', uri: s.uri })).toMatchObject({
+      ok: false,
+      error: { code: 'INVALID_INPUT', message: expect.stringMatching(/insecure-store-password/) },
+    });
+    expect(count(plain.engine)).toBe(0);
+    const insecure = await dispatch(plain.engine, 'source.add', {
+      name: 'a',
+      uri: bareUri,
+      password: auth.password,
+      insecureStorePassword: true,
+    });
+    expect(insecure).toMatchObject({
+      ok: true,
+      result: {
+        source: { passwordStorage: 'insecure-base64', warnings: [expect.stringMatching(/unprotected/)] },
+      },
+    });
+
+    const enc = await engineWithRepo({ passphrase: 'repository passphrase' });
+    const ok = await dispatch(enc.engine, 'source.add', { name: 'b', uri: s.uri });
+    expect(ok).toMatchObject({
+      ok: true,
+      result: {
+        source: { passwordStorage: 'repository-key', uri: expect.not.stringContaining(auth.password) },
+        test: { authenticated: true },
+      },
+    });
+    const catalogBytes = readFileSync(join(enc.dir.path, 'data', 'catalog.sqlite'));
+    expect(catalogBytes.includes(Buffer.from(auth.password))).toBe(false);
+    expect(await dispatch(enc.engine, 'source.test', { name: 'b' })).toMatchObject({
+      ok: true,
+      result: { authenticated: true, user: 'backup' },
+    });
+
+    const wrong = await dispatch(enc.engine, 'source.add', { name: 'c', uri: bareUri, password: 'wrong' });
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'AUTH_FAILED' } });
+    expect(count(enc.engine)).toBe(1);
+  });
+});
