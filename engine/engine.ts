@@ -12,6 +12,9 @@ import { openCatalog, type CatalogDb } from './catalog/open-catalog.js';
 import { CATALOG_FILE } from './paths.js';
 import { MemorySecretStore, repositoryPassphraseKey, type SecretStore } from './secrets.js';
 import { StoreRegistry } from './store/store-registry.js';
+import { CaptureManager } from './source/capture-manager.js';
+import { DEFAULT_CAPTURE, type CaptureOptions } from './source/oplog-capture.js';
+import { sourceConnection } from './source/source-connection.js';
 
 export interface EngineOptions {
   dataDir: string;
@@ -24,6 +27,8 @@ export interface EngineOptions {
   kdfCost?: { N: number; r: number; p: number };
   /** How long to wait for a source to answer before UNREACHABLE (default 5 s). */
   sourceTimeoutMs?: number;
+  /** Segment cutting and back-off of continuous capture. */
+  capture?: Partial<CaptureOptions>;
 }
 
 export class Engine {
@@ -39,6 +44,7 @@ export class Engine {
   readonly secrets: SecretStore;
   readonly kdfCost: EngineOptions['kdfCost'];
   readonly sourceTimeoutMs: number;
+  readonly capture: CaptureManager;
   private closed = false;
 
   private constructor(opts: EngineOptions) {
@@ -52,6 +58,10 @@ export class Engine {
     this.kdfCost = opts.kdfCost;
     this.sourceTimeoutMs = opts.sourceTimeoutMs ?? 5000;
     this.stores = new StoreRegistry(db, this.secrets, opts.passphrase ?? null);
+    this.capture = new CaptureManager(this, (row) => sourceConnection(this, row), {
+      ...DEFAULT_CAPTURE,
+      ...opts.capture,
+    });
   }
 
   /** Who the audit log names for actions taken through this engine. */
@@ -72,6 +82,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.capture.stopAll();
     await this.jobs.stopAll();
     this.catalog.close();
   }

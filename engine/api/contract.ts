@@ -27,6 +27,9 @@ import {
   SourceView,
   ProbeReportView,
   ReadPreference,
+  AlertView,
+  CaptureMetricsView,
+  SourceStatus,
 } from './schemas.js';
 
 interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
@@ -272,6 +275,45 @@ export const commands = {
     input: NoInput,
     output: z.array(SourceView),
   }),
+  'snapshot.take': command({
+    summary:
+      'Take a consistent snapshot of a source now (all databases but local/config/admin, or selected namespaces).',
+    input: z.strictObject({
+      source: z.string().min(1),
+      parallel: z.number().int().min(1).max(8).optional().describe('Collections copied at once (default 2).'),
+      includeUsers: z.boolean().optional().describe('Also copy admin.system.users and system.roles.'),
+      namespaces: z.array(z.string().min(3)).optional().describe('Only these: db.collection or db.*'),
+    }),
+    output: JobStarted,
+    job: true,
+    cliAliases: ['snapshot'],
+  }),
+  'capture.start': command({
+    summary:
+      'Start continuous oplog capture for a source (runs while the desktop app or headless server runs).',
+    input: z.strictObject({ source: z.string().min(1) }),
+    output: CaptureMetricsView,
+  }),
+  'capture.stop': command({
+    summary: 'Stop continuous capture for a source; what was read is written first.',
+    input: z.strictObject({ source: z.string().min(1) }),
+    output: CaptureMetricsView,
+  }),
+  'source.status': command({
+    summary: 'Capture state, recovery point, last snapshot, coverage and open alerts of a source.',
+    input: z.strictObject({ source: z.string().min(1) }),
+    output: SourceStatus,
+    cliAliases: ['status'],
+  }),
+  'alert.list': command({
+    summary: 'Alerts, newest first.',
+    input: z.strictObject({
+      source: z.string().min(1).optional(),
+      open: z.boolean().optional().describe('Only unresolved alerts.'),
+    }),
+    output: z.array(AlertView),
+    cliAliases: ['alerts'],
+  }),
 } as const;
 
 export const events = {
@@ -291,6 +333,18 @@ export const events = {
   'settings.changed': {
     summary: 'Settings were changed through any door.',
     payload: Settings,
+  },
+  'alert.raised': {
+    summary:
+      'A new alert (backup failed, PITR gap, oplog window low, recovery point above objective, disk nearly full, copy failing).',
+    payload: z.strictObject({
+      id: z.number().int(),
+      sourceId: z.string().nullable(),
+      kind: z.string(),
+      severity: z.enum(['warning', 'critical']),
+      message: z.string(),
+      raisedAt: z.string(),
+    }),
   },
 } as const;
 

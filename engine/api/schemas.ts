@@ -275,3 +275,33 @@ export const ReadPreference = z.enum([
   'secondaryPreferred',
   'nearest',
 ]);
+
+export const AlertView = z.strictObject({
+  id: z.number().int(),
+  source: z.string().nullable(),
+  kind: z.string(),
+  severity: z.enum(['warning', 'critical']),
+  message: z.string(),
+  raisedAt: z.string(),
+  resolvedAt: z.string().nullable(),
+});
+
+export const CaptureMetricsView = z.strictObject({
+  state: z.enum(['starting', 'capturing', 'paused', 'reconnecting', 'stopped']),
+  capturedTs: OpTimeView.nullable(),
+  sourceTs: OpTimeView.nullable(),
+  recoveryPointSeconds: z.number().nullable(),
+  entriesPerSecond: z.number(),
+  bytesPerSecond: z.number(),
+  segmentsWritten: z.number().int(),
+  gaps: z.number().int(),
+  lastError: z.string().nullable(),
+});
+
+export const SourceStatus = z.strictObject({
+  source: z.string(),
+  capture: CaptureMetricsView,
+  lastSnapshot: SnapshotView.nullable(),
+  coverage: Coverage,
+  openAlerts: z.array(AlertView),
+});

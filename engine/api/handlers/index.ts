@@ -7,6 +7,7 @@ import { coverageHandlers } from './coverage.js';
 import { retentionHandlers } from './retention.js';
 import { copyHandlers } from './copy.js';
 import { sourceHandlers } from './sources.js';
+import { captureHandlers } from './capture.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
@@ -18,4 +19,5 @@ export const handlers: HandlerTable = {
   ...retentionHandlers,
   ...copyHandlers,
   ...sourceHandlers,
+  ...captureHandlers,
 };

@@ -12,29 +12,10 @@ import {
 import type { Engine } from '../../engine.js';
 import { displayUri, parseConnection, type ConnectionConfig } from '../../source/connection-config.js';
 import { assertSupported, probeSource, type ProbeReport } from '../../source/probe.js';
-import { sealPassword, unsealPassword, type SealedSecret } from '../../source/source-secret.js';
+import { sealPassword, type SealedSecret } from '../../source/source-secret.js';
+import { sourceConnection } from '../../source/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
-
-/** A source's connection and password, ready to connect. */
-export async function sourceConnection(
-  engine: Engine,
-  row: SourceRow,
-): Promise<{ config: ConnectionConfig; password: string | null }> {
-  const c = getSourceConnection(engine.catalog, row.id);
-  if (!c.connection_json)
-    throw new ApiError(
-      'INVALID_INPUT',
-      `Source "${row.name}" has no connection settings; edit it with --uri.`,
-    );
-  const config = JSON.parse(c.connection_json) as ConnectionConfig;
-  if (!c.secret_json) return { config, password: null };
-  const store = await engine.stores.get(row.repository_id);
-  return {
-    config,
-    password: unsealPassword(JSON.parse(c.secret_json) as SealedSecret, row.id, store.repo, engine.secrets),
-  };
-}
 
 function sourceView(engine: Engine, row: SourceRow) {
   const c = getSourceConnection(engine.catalog, row.id);

@@ -1,0 +1,100 @@
+import { ApiError } from '../../api/errors.js';
+import { getSourceByName } from '../../catalog/sources.js';
+import { snapshotsOfSource } from '../../catalog/snapshots.js';
+import { listCoverage } from '../../catalog/coverage.js';
+import type { CaptureMetrics } from '../../source/oplog-capture.js';
+import { listAlerts, type AlertRow } from '../../schedule/alerts.js';
+import type { CatalogDb } from '../../catalog/open-catalog.js';
+import { gapView, intervalView, opTimeView, snapshotView } from '../views.js';
+import type { PartialHandlers } from './types.js';
+
+const STOPPED: CaptureMetrics = {
+  state: 'stopped',
+  capturedTs: null,
+  sourceTs: null,
+  recoveryPointSeconds: null,
+  entriesPerSecond: 0,
+  bytesPerSecond: 0,
+  segmentsWritten: 0,
+  gaps: 0,
+  lastError: null,
+};
+
+const metricsView = (m: CaptureMetrics) => ({
+  ...m,
+  capturedTs: m.capturedTs ? opTimeView(m.capturedTs) : null,
+  sourceTs: m.sourceTs ? opTimeView(m.sourceTs) : null,
+});
+
+function alertView(db: CatalogDb, a: AlertRow) {
+  const source = a.source_id
+    ? ((db.prepare('SELECT name FROM sources WHERE id = ?').pluck().get(a.source_id) as string | undefined) ??
+      null)
+    : null;
+  return {
+    id: a.id,
+    source,
+    kind: a.kind,
+    severity: a.severity,
+    message: a.message,
+    raisedAt: a.raised_at,
+    resolvedAt: a.resolved_at,
+  };
+}
+
+export const captureHandlers: PartialHandlers<
+  'snapshot.take' | 'capture.start' | 'capture.stop' | 'source.status' | 'alert.list'
+> = {
+  'snapshot.take': async (engine, { source, ...opts }) => {
+    const row = getSourceByName(engine.catalog, source);
+    (await engine.stores.get(row.repository_id)).repo.key(); // LOCKED now rather than inside the job
+    const job = engine.capture.startSnapshot(row, opts);
+    return { jobId: job.jobId };
+  },
+  'capture.start': async (engine, { source }) => {
+    if (engine.mode === 'cli') {
+      throw new ApiError(
+        'INVALID_INPUT',
+        'Continuous capture runs in the desktop app or the headless server (npm run serve); a CLI command ends when it returns.',
+      );
+    }
+    const row = getSourceByName(engine.catalog, source);
+    return metricsView((await engine.capture.start(row)).metrics);
+  },
+  'capture.stop': async (engine, { source }) => {
+    const row = getSourceByName(engine.catalog, source);
+    const c = engine.capture.get(row.id);
+    await engine.capture.stop(row.id);
+    return metricsView(c?.metrics ?? STOPPED);
+  },
+  'source.status': async (engine, { source }) => {
+    const row = getSourceByName(engine.catalog, source);
+    await engine.stores.get(row.repository_id);
+    const { intervals, gaps } = listCoverage(engine.catalog, row.id);
+    const snaps = snapshotsOfSource(engine.catalog, row.id).filter((s) => s.status === 'complete');
+    const capture = engine.capture.get(row.id)?.metrics ?? {
+      ...STOPPED,
+      capturedTs: intervals.at(-1)?.end ?? null,
+    };
+    return {
+      source: row.name,
+      capture: metricsView(capture),
+      lastSnapshot: snaps.length ? snapshotView(snaps[snaps.length - 1]!) : null,
+      coverage: {
+        source: row.name,
+        intervals: intervals.map(intervalView),
+        gaps: gaps.map(gapView),
+        snapshots: snaps.length,
+      },
+      openAlerts: listAlerts(engine.catalog, { sourceId: row.id, open: true }).map((a) =>
+        alertView(engine.catalog, a),
+      ),
+    };
+  },
+  'alert.list': (engine, { source, open }) => {
+    const sourceId = source ? getSourceByName(engine.catalog, source).id : undefined;
+    return listAlerts(engine.catalog, { ...(sourceId ? { sourceId } : {}), ...(open ? { open } : {}) }).map(
+      (a) => alertView(engine.catalog, a),
+    );
+  },
+};

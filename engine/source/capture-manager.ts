@@ -1,0 +1,110 @@
+/**
+ * Runs continuous capture for sources in the long-lived modes (desktop and
+ * headless), raises alerts, and takes a new snapshot when a gap appears.
+ */
+import type { MongoClient } from 'mongodb';
+import { type ApiError } from '../api/errors.js';
+import type { SourceRow } from '../catalog/sources.js';
+import type { Engine } from '../engine.js';
+import type { Job } from '../api/schemas.js';
+import { formatOpTime } from '../repo/optime.js';
+import { raiseAlert } from '../schedule/alerts.js';
+import { connectSource } from './connect.js';
+import { copyOplogRange } from './oplog-range.js';
+import { DEFAULT_CAPTURE, OplogCapture, type CaptureOptions } from './oplog-capture.js';
+import { takeSnapshot, type SnapshotOptions } from './snapshot.js';
+import type { ConnectionConfig } from './connection-config.js';
+
+export type ConnectionResolver = (
+  row: SourceRow,
+) => Promise<{ config: ConnectionConfig; password: string | null }>;
+
+export class CaptureManager {
+  private readonly running = new Map<string, OplogCapture>();
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly resolve: ConnectionResolver,
+    readonly options: CaptureOptions = DEFAULT_CAPTURE,
+  ) {}
+
+  private async connect(row: SourceRow): Promise<MongoClient> {
+    const { config, password } = await this.resolve(row);
+    return connectSource(config, password, this.engine.sourceTimeoutMs);
+  }
+
+  async start(row: SourceRow): Promise<OplogCapture> {
+    const existing = this.running.get(row.id);
+    if (existing) return existing;
+    const store = await this.engine.stores.get(row.repository_id);
+    const capture = new OplogCapture(
+      {
+        store,
+        sourceId: row.id,
+        connect: () => this.connect(row),
+        onGap: ({ lastCaptured, resumedAt }) => {
+          raiseAlert(this.engine.catalog, this.engine.events, {
+            sourceId: row.id,
+            kind: 'PITR_GAP',
+            severity: 'critical',
+            message: `The oplog of ${row.name} rolled over past the last captured entry (${formatOpTime(lastCaptured)}); capture resumed at ${formatOpTime(resumedAt)}. A new snapshot is being taken.`,
+            details: { lastCaptured, resumedAt },
+          });
+          this.startSnapshot(row, {});
+        },
+      },
+      this.options,
+    );
+    this.running.set(row.id, capture);
+    capture.start();
+    return capture;
+  }
+
+  get(sourceId: string): OplogCapture | undefined {
+    return this.running.get(sourceId);
+  }
+
+  async stop(sourceId: string): Promise<void> {
+    const c = this.running.get(sourceId);
+    this.running.delete(sourceId);
+    await c?.stop();
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.running.keys()].map((id) => this.stop(id)));
+  }
+
+  /** Takes a snapshot as a job; without running capture the snapshot also copies its own oplog range. */
+  startSnapshot(row: SourceRow, opts: SnapshotOptions): Job {
+    return this.engine.jobs.start('snapshot', async (ctx) => {
+      const store = await this.engine.stores.get(row.repository_id);
+      let client: MongoClient | null = null;
+      try {
+        client = await this.connect(row);
+        const manifest = await takeSnapshot(client, store, row.id, opts, ctx);
+        const hello = await client.db('admin').command({ hello: 1 });
+        if (hello.setName && !this.running.has(row.id))
+          await copyOplogRange(client, store, row.id, manifest.startTs, manifest.consistentTs);
+        return {
+          snapshotId: manifest.snapshotId,
+          startTs: manifest.startTs,
+          consistentTs: manifest.consistentTs,
+          documents: manifest.totals.count,
+          bytes: manifest.totals.storedBytes,
+        };
+      } catch (err) {
+        if ((err as ApiError).code !== 'CANCELLED') {
+          raiseAlert(this.engine.catalog, this.engine.events, {
+            sourceId: row.id,
+            kind: 'BACKUP_FAILED',
+            severity: 'critical',
+            message: `Snapshot of ${row.name} failed: ${(err as Error).message}`,
+          });
+        }
+        throw err;
+      } finally {
+        await client?.close().catch(() => undefined);
+      }
+    });
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * Continuous oplog capture for one source (DESIGN.md rule 3). A tailable,
+ * awaitData cursor reads `local.oplog.rs` from the last durable ts with
+ * `ts >= last`, and the first entry it returns must be that same entry;
+ * otherwise the oplog rolled over past our position: the next segment starts
+ * a new chain (a gap), a PITR_GAP alert is raised and a new snapshot is
+ * requested. Entries are buffered and cut into segments by size or by time,
+ * so the recovery point stays bounded on a quiet source too (MongoDB's
+ * periodic no-ops keep the oplog moving). Network errors are retried with
+ * back-off; nothing in the buffer is acknowledged until its segment is durable,
+ * so a crash re-reads it from the source.
+ */
+import { Timestamp, type MongoClient } from 'mongodb';
+import { ApiError } from '../api/errors.js';
+import { readEntryTs } from '../repo/bson-entries.js';
+import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
+import type { BackupStore } from '../store/backup-store.js';
+import { toSourceError } from './connect.js';
+
+export interface CaptureOptions {
+  segmentMaxBytes: number;
+  segmentMaxMs: number;
+  /** How long a getMore waits for new entries. */
+  awaitMs: number;
+  backoffMinMs: number;
+  backoffMaxMs: number;
+}
+
+export const DEFAULT_CAPTURE: CaptureOptions = {
+  segmentMaxBytes: 16 * 1024 * 1024,
+  segmentMaxMs: 10_000,
+  awaitMs: 1000,
+  backoffMinMs: 250,
+  backoffMaxMs: 30_000,
+};
+
+export type CaptureState = 'starting' | 'capturing' | 'paused' | 'reconnecting' | 'stopped';
+
+export interface CaptureMetrics {
+  state: CaptureState;
+  /** Last ts that is durable in the repository. */
+  capturedTs: OpTime | null;
+  /** The source's newest oplog entry, as last seen. */
+  sourceTs: OpTime | null;
+  /** Seconds of writes that would be lost right now. */
+  recoveryPointSeconds: number | null;
+  entriesPerSecond: number;
+  bytesPerSecond: number;
+  segmentsWritten: number;
+  gaps: number;
+  lastError: string | null;
+}
+
+export interface CaptureDeps {
+  store: BackupStore;
+  sourceId: string;
+  connect: () => Promise<MongoClient>;
+  /** Called when the chain broke (the oplog rolled over past our position). */
+  onGap: (info: { lastCaptured: OpTime; resumedAt: OpTime }) => void;
+  onError?: (err: ApiError) => void;
+}
+
+const toTs = (o: OpTime) => new Timestamp({ t: o.t, i: o.i });
+
+export class OplogCapture {
+  private stopped = false;
+  private paused = false;
+  private client: MongoClient | null = null;
+  private loop: Promise<void> | null = null;
+  private buffer: Uint8Array[] = [];
+  private bufferBytes = 0;
+  private bufferSince = 0;
+  private wake: (() => void) | null = null;
+  private closeCursor: (() => Promise<void>) | null = null;
+  private readonly rate = { windowStart: Date.now(), entries: 0, bytes: 0, eps: 0, bps: 0 };
+  readonly metrics: CaptureMetrics = {
+    state: 'stopped',
+    capturedTs: null,
+    sourceTs: null,
+    recoveryPointSeconds: null,
+    entriesPerSecond: 0,
+    bytesPerSecond: 0,
+    segmentsWritten: 0,
+    gaps: 0,
+    lastError: null,
+  };
+
+  constructor(
+    private readonly deps: CaptureDeps,
+    private readonly opts: CaptureOptions = DEFAULT_CAPTURE,
+  ) {}
+
+  start(): void {
+    if (this.loop) return;
+    this.stopped = false;
+    this.metrics.state = 'starting';
+    this.metrics.capturedTs = this.deps.store.chainTip(this.deps.sourceId);
+    this.loop = this.run();
+  }
+
+  /** Stops tailing, writes what is buffered as a last segment, and closes the connection. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wake?.();
+    await this.closeCursor?.().catch(() => undefined);
+    await this.loop;
+    this.loop = null;
+    this.metrics.state = 'stopped';
+  }
+
+  /** Pauses capture (in-place restores); what was read is flushed first. */
+  async pause(): Promise<void> {
+    this.paused = true;
+    await this.closeCursor?.().catch(() => undefined);
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const entries = this.buffer;
+    const prev = this.chainLink;
+    const { info } = await this.deps.store.appendSegment(this.deps.sourceId, entries, prev);
+    this.buffer = [];
+    this.bufferBytes = 0;
+    this.chainLink = info.lastTs;
+    this.metrics.capturedTs = info.lastTs;
+    this.metrics.segmentsWritten++;
+    this.updateRecoveryPoint();
+  }
+
+  /** The chain link for the next segment: the last durable ts, or null after a gap / at the first start. */
+  private chainLink: OpTime | null = null;
+
+  /** Where a capture that has nothing durable yet started reading. */
+  private firstStart: OpTime | null = null;
+
+  private updateRecoveryPoint(): void {
+    const { sourceTs, capturedTs } = this.metrics;
+    this.metrics.recoveryPointSeconds =
+      sourceTs && capturedTs ? Math.max(0, sourceTs.t - capturedTs.t) : null;
+  }
+
+  private countRate(bytes: number): void {
+    const now = Date.now();
+    this.rate.entries++;
+    this.rate.bytes += bytes;
+    if (now - this.rate.windowStart >= 1000) {
+      const s = (now - this.rate.windowStart) / 1000;
+      this.metrics.entriesPerSecond = Math.round(this.rate.entries / s);
+      this.metrics.bytesPerSecond = Math.round(this.rate.bytes / s);
+      this.rate.windowStart = now;
+      this.rate.entries = 0;
+      this.rate.bytes = 0;
+    }
+  }
+
+  private async run(): Promise<void> {
+    let backoff = this.opts.backoffMinMs;
+    while (!this.stopped) {
+      if (this.paused) {
+        this.metrics.state = 'paused';
+        await this.flush();
+        await this.sleep(60_000);
+        continue;
+      }
+      try {
+        this.client ??= await this.deps.connect();
+        await this.tail(this.client);
+        backoff = this.opts.backoffMinMs;
+      } catch (err) {
+        const e = err as { code?: number };
+        if (e.code === 136) continue; // CappedPositionLost: reopen; the first-entry check finds the gap
+        const apiErr = toSourceError(err);
+        this.metrics.lastError = apiErr.message;
+        this.deps.onError?.(apiErr);
+        if (this.stopped) break;
+        this.metrics.state = 'reconnecting';
+        await this.client?.close().catch(() => undefined);
+        this.client = null;
+        await this.sleep(backoff);
+        backoff = Math.min(backoff * 2, this.opts.backoffMaxMs);
+      }
+    }
+    try {
+      await this.flush();
+    } finally {
+      await this.client?.close().catch(() => undefined);
+      this.client = null;
+    }
+  }
+
+  private async tail(client: MongoClient): Promise<void> {
+    const oplog = client.db('local').collection('oplog.rs');
+    // Anything buffered but not durable is read again from the source.
+    this.buffer = [];
+    this.bufferBytes = 0;
+    const tip = this.deps.store.chainTip(this.deps.sourceId);
+    this.chainLink = tip;
+    let start = tip;
+    if (!start) {
+      // Nothing durable yet: resume where this capture first started (entries read since then were
+      // only buffered), or, on the very first start, at the source's newest entry.
+      if (!this.firstStart) {
+        const [newest] = await oplog
+          .find({}, { projection: { ts: 1 } })
+          .sort({ $natural: -1 })
+          .limit(1)
+          .toArray();
+        if (!newest) throw new ApiError('UNAVAILABLE', 'The source oplog is empty.');
+        this.firstStart = { t: (newest.ts as Timestamp).high, i: (newest.ts as Timestamp).low };
+      }
+      start = this.firstStart;
+    }
+    const cursor = oplog.find(
+      { ts: { $gte: toTs(start) } },
+      { tailable: true, awaitData: true, raw: true, batchSize: 5000, maxAwaitTimeMS: this.opts.awaitMs },
+    );
+    this.closeCursor = () => cursor.close();
+    let first = true;
+    let lastHello = 0;
+    this.metrics.state = 'capturing';
+    this.metrics.lastError = null;
+    try {
+      while (!this.stopped && !this.paused) {
+        const doc = (await cursor.tryNext()) as unknown as Uint8Array | null;
+        if (doc) {
+          const ts = readEntryTs(doc);
+          if (first) {
+            first = false;
+            if (tip) {
+              if (compareOpTime(ts, tip) === 0) continue; // the entry we already have: continuity proven
+              // The entry we stopped at is gone: the oplog rolled over. Start a new chain from here.
+              this.chainLink = null;
+              this.metrics.gaps++;
+              this.deps.onGap({ lastCaptured: tip, resumedAt: ts });
+            }
+          }
+          if (this.buffer.length === 0) this.bufferSince = Date.now();
+          this.buffer.push(doc);
+          this.bufferBytes += doc.byteLength;
+          this.countRate(doc.byteLength);
+          if (!this.metrics.sourceTs || compareOpTime(ts, this.metrics.sourceTs) > 0)
+            this.metrics.sourceTs = ts;
+        } else if (first && !tip) {
+          first = false;
+        }
+        const now = Date.now();
+        if (
+          this.bufferBytes >= this.opts.segmentMaxBytes ||
+          (this.buffer.length && now - this.bufferSince >= this.opts.segmentMaxMs)
+        )
+          await this.flush();
+        if (now - lastHello >= 1000) {
+          lastHello = now;
+          const hello = await client.db('admin').command({ hello: 1 });
+          const lw = hello.lastWrite?.opTime?.ts as Timestamp | undefined;
+          if (lw) {
+            const s = { t: lw.high, i: lw.low };
+            if (!this.metrics.sourceTs || compareOpTime(s, this.metrics.sourceTs) > 0)
+              this.metrics.sourceTs = s;
+          }
+          this.updateRecoveryPoint();
+        }
+        if (!doc && cursor.closed && !this.stopped)
+          throw new ApiError('UNAVAILABLE', 'The oplog cursor closed.');
+      }
+    } finally {
+      this.closeCursor = null;
+      await cursor.close().catch(() => undefined);
+    }
+    if (this.paused || this.stopped) await this.flush();
+  }
+
+  describe(): string {
+    const m = this.metrics;
+    return `${m.state}, captured ${m.capturedTs ? formatOpTime(m.capturedTs) : 'nothing'}, recovery point ${m.recoveryPointSeconds ?? '?'} s`;
+  }
+}

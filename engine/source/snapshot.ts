@@ -1,0 +1,180 @@
+/**
+ * A consistent logical snapshot (DESIGN.md rule 1): `startTs` is the newest
+ * oplog entry before the first read, `consistentTs` the newest after the last
+ * read; replaying the oplog between them over the copied data gives the
+ * state at `consistentTs` (what `mongodump --oplog` does). Documents are
+ * streamed as raw BSON from the driver into the repository, a few collections
+ * at a time, never holding a collection in memory.
+ */
+import type { Document, MongoClient, Timestamp } from 'mongodb';
+import { ApiError } from '../api/errors.js';
+import type { JobContext } from '../jobs/job-runner.js';
+import { compareOpTime, type OpTime } from '../repo/optime.js';
+import type { NamespaceMeta, SnapshotManifest } from '../repo/snapshot-files.js';
+import type { BackupStore } from '../store/backup-store.js';
+import { toSourceError } from './connect.js';
+import { EJSON } from 'bson';
+
+export interface SnapshotOptions {
+  /** Collections copied at the same time. */
+  parallel?: number;
+  /** Include admin.system.users and admin.system.roles. */
+  includeUsers?: boolean;
+  /** Only these namespaces (`db.collection` or `db.*`); all when absent. */
+  namespaces?: string[];
+}
+
+const SKIP_DBS = new Set(['local', 'config', 'admin']);
+const SKIP_COLLECTIONS = new Set(['system.profile', 'system.views', 'system.sessions']);
+
+const toOpTime = (ts: Timestamp): OpTime => ({ t: ts.high, i: ts.low });
+const canonical = (v: unknown) =>
+  JSON.parse(EJSON.stringify(v, { relaxed: false })) as Record<string, unknown>;
+
+export async function newestOplogTs(client: MongoClient): Promise<OpTime | null> {
+  const [last] = await client
+    .db('local')
+    .collection('oplog.rs')
+    .find({}, { projection: { ts: 1 } })
+    .sort({ $natural: -1 })
+    .limit(1)
+    .toArray();
+  return last ? toOpTime(last.ts as Timestamp) : null;
+}
+
+function wanted(filters: string[] | undefined, db: string, coll: string): boolean {
+  if (!filters?.length) return true;
+  return filters.some((f) => f === `${db}.${coll}` || f === `${db}.*`);
+}
+
+interface Planned {
+  meta: NamespaceMeta;
+  estimate: number;
+}
+
+export async function takeSnapshot(
+  client: MongoClient,
+  store: BackupStore,
+  sourceId: string,
+  opts: SnapshotOptions,
+  ctx?: JobContext,
+): Promise<SnapshotManifest> {
+  const admin = client.db('admin');
+  let hello: Document;
+  let serverVersion: string;
+  try {
+    hello = await admin.command({ hello: 1 });
+    serverVersion = String((await admin.command({ buildInfo: 1 })).version);
+  } catch (err) {
+    throw toSourceError(err);
+  }
+  const replicaSet = !!hello.setName;
+  // startTs: the newest oplog entry before the first read (a standalone has no oplog).
+  const startTs = replicaSet
+    ? ((await newestOplogTs(client)) ?? { t: 0, i: 0 })
+    : { t: Math.floor(Date.now() / 1000), i: 0 };
+  const writer = store.beginSnapshot({ sourceId, startTs, serverVersion });
+  try {
+    const plan: Planned[] = [];
+    const dbs = (await admin.command({ listDatabases: 1, nameOnly: true })).databases as { name: string }[];
+    for (const { name: db } of dbs) {
+      if (SKIP_DBS.has(db)) continue;
+      for (const c of await client.db(db).listCollections().toArray()) {
+        const name = c.name as string;
+        if (SKIP_COLLECTIONS.has(name) || !wanted(opts.namespaces, db, name)) continue;
+        const type =
+          (c.type as string) === 'view'
+            ? 'view'
+            : (c.type as string) === 'timeseries'
+              ? 'timeseries'
+              : 'collection';
+        const info = (c as { info?: { uuid?: { toHexString?: () => string } } }).info;
+        const meta: NamespaceMeta = {
+          db,
+          name,
+          type,
+          uuid: info?.uuid?.toHexString ? info.uuid.toHexString() : null,
+          options: canonical((c as { options?: unknown }).options ?? {}),
+          indexes:
+            type === 'view'
+              ? []
+              : (await client.db(db).collection(name).listIndexes().toArray()).map(canonical),
+        };
+        if (type === 'view') writer.addView(meta);
+        else
+          plan.push({
+            meta,
+            estimate: await client
+              .db(db)
+              .collection(name)
+              .estimatedDocumentCount()
+              .catch(() => 0),
+          });
+      }
+    }
+    const total = plan.reduce((n, p) => n + p.estimate, 0);
+    let docs = 0;
+    let bytes = 0;
+    let nsDone = 0;
+    const started = Date.now();
+    const report = (message: string) => {
+      const secs = Math.max(0.001, (Date.now() - started) / 1000);
+      const rate = docs / secs;
+      ctx?.progress({
+        done: docs,
+        total: Math.max(total, docs),
+        unit: 'documents',
+        message: `${message} · ${nsDone}/${plan.length} collections · ${(bytes / 1e6).toFixed(1)} MB · ${Math.round(rate)} docs/s${rate > 0 && total > docs ? ` · ETA ${Math.round((total - docs) / rate)} s` : ''}`,
+      });
+    };
+
+    const queue = [...plan];
+    const worker = async () => {
+      for (let p = queue.shift(); p; p = queue.shift()) {
+        ctx?.throwIfCancelled();
+        const cw = await writer.collection(p.meta);
+        try {
+          const cursor = client
+            .db(p.meta.db)
+            .collection(p.meta.name)
+            .find({}, { raw: true, batchSize: 1000 });
+          for await (const doc of cursor) {
+            await cw.write(doc as unknown as Uint8Array);
+            docs++;
+            bytes += (doc as unknown as Uint8Array).byteLength;
+            if (docs % 2000 === 0) {
+              ctx?.throwIfCancelled();
+              report(`Copying ${p.meta.db}.${p.meta.name}`);
+            }
+          }
+          writer.add(await cw.close());
+          nsDone++;
+          report(`Copied ${p.meta.db}.${p.meta.name}`);
+        } catch (err) {
+          await cw.abort();
+          throw err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel ?? 2, 8)) }, worker));
+
+    let users: Record<string, unknown>[] | null = null;
+    let roles: Record<string, unknown>[] | null = null;
+    if (opts.includeUsers) {
+      users = (await admin.collection('system.users').find({}).toArray()).map(canonical);
+      roles = (await admin.collection('system.roles').find({}).toArray()).map(canonical);
+    }
+    const consistentTs = replicaSet ? ((await newestOplogTs(client)) ?? startTs) : startTs;
+    if (compareOpTime(consistentTs, startTs) < 0)
+      throw new ApiError(
+        'CONFLICT',
+        'The source oplog went backwards during the snapshot (a rollback?); try again.',
+      );
+    ctx?.throwIfCancelled();
+    return await store.commitSnapshot(writer, { consistentTs, users, roles });
+  } catch (err) {
+    // A failed or cancelled snapshot leaves no trace (no manifest, no files).
+    await writer.abort();
+    throw err instanceof ApiError ? err : toSourceError(err);
+  }
+}
