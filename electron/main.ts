@@ -84,6 +84,7 @@ if (!app.requestSingleInstanceLock()) {
       }
     });
     win = createWindow();
+    void e.startBackgroundWork();
   });
 
   // With close-to-tray the app keeps running without windows; otherwise quit.

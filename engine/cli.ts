@@ -23,17 +23,30 @@ const EXIT: Partial<Record<ApiErrorShape['code'], number>> = {
   UNAVAILABLE: 5,
 };
 
-function resolveCommand(words: string[]): { name: CommandName; rest: string[] } | null {
-  // Longest match first: `settings get` before `settings`.
+/**
+ * Maps command words to a contract command: the dotted name (`settings get`)
+ * or an alias (`info`, `job get`). When both match, as `job get --job-id`
+ * (an engine job) and `job get --source` (a backup job) do, the command whose
+ * input accepts every given flag wins.
+ */
+function resolveCommand(words: string[], flagNames: string[]): { name: CommandName; rest: string[] } | null {
   for (let n = Math.min(words.length, 3); n >= 1; n--) {
-    const candidate = words.slice(0, n).join('.');
-    if (isCommandName(candidate)) return { name: candidate, rest: words.slice(n) };
+    const phrase = words.slice(0, n);
+    const candidates: CommandName[] = [];
+    const dotted = phrase.join('.');
+    if (isCommandName(dotted)) candidates.push(dotted);
     for (const [name, def] of Object.entries(commands)) {
       const aliases = (def as { cliAliases?: readonly string[] }).cliAliases ?? [];
-      if (aliases.includes(words.slice(0, n).join(' '))) {
-        return { name: name as CommandName, rest: words.slice(n) };
-      }
+      if (aliases.includes(phrase.join(' '))) candidates.push(name as CommandName);
     }
+    if (candidates.length === 0) continue;
+    const fits = (c: CommandName) => {
+      const known = new Set(
+        objectFields(commands[c].input).flatMap((f) => [kebab(f.key), `${kebab(f.key)}-env`]),
+      );
+      return flagNames.every((f) => known.has(f));
+    };
+    return { name: candidates.find(fits) ?? candidates[0]!, rest: words.slice(n) };
   }
   return null;
 }
@@ -110,7 +123,10 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${usage()}\n`);
     return args.words.length === 0 && !args.flags.has('help') ? 2 : 0;
   }
-  const resolved = resolveCommand(args.words);
+  const resolved = resolveCommand(
+    args.words,
+    [...args.flags.keys()].filter((f) => f !== 'input-json'),
+  );
   if (!resolved) {
     return fail({ code: 'NOT_FOUND', message: `Unknown command "${args.words.join(' ')}". Run "cli help".` });
   }

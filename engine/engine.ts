@@ -15,6 +15,10 @@ import { StoreRegistry } from './store/store-registry.js';
 import { CaptureManager } from './source/capture-manager.js';
 import { DEFAULT_CAPTURE, type CaptureOptions } from './source/oplog-capture.js';
 import { sourceConnection } from './source/source-connection.js';
+import { Scheduler } from './schedule/scheduler.js';
+import { getBackupJob, setBackupJobState } from './schedule/backup-jobs.js';
+import { raiseAlert } from './schedule/alerts.js';
+import { listSources, type SourceRow } from './catalog/sources.js';
 
 export interface EngineOptions {
   dataDir: string;
@@ -45,6 +49,7 @@ export class Engine {
   readonly kdfCost: EngineOptions['kdfCost'];
   readonly sourceTimeoutMs: number;
   readonly capture: CaptureManager;
+  readonly scheduler: Scheduler;
   private closed = false;
 
   private constructor(opts: EngineOptions) {
@@ -62,6 +67,39 @@ export class Engine {
       ...DEFAULT_CAPTURE,
       ...opts.capture,
     });
+    this.scheduler = new Scheduler(this);
+  }
+
+  sourceIsReplicaSet(row: SourceRow): boolean {
+    const o = JSON.parse(
+      (this.catalog.prepare('SELECT options_json FROM sources WHERE id = ?').pluck().get(row.id) as
+        string | undefined) ?? '{}',
+    ) as { topology?: string };
+    return (o.topology ?? 'replicaSet') === 'replicaSet';
+  }
+
+  /**
+   * Desktop and headless only: continuous capture for every Active job of a
+   * replica set, and the scheduler. A job that cannot start is marked
+   * Misconfigured with the reason and alerted.
+   */
+  async startBackgroundWork(): Promise<void> {
+    for (const row of listSources(this.catalog)) {
+      if (getBackupJob(this.catalog, row.id).state !== 'active' || !this.sourceIsReplicaSet(row)) continue;
+      try {
+        await this.capture.start(row);
+      } catch (err) {
+        const reason = (err as Error).message;
+        setBackupJobState(this.catalog, row.id, 'misconfigured', reason);
+        raiseAlert(this.catalog, this.events, {
+          sourceId: row.id,
+          kind: 'BACKUP_FAILED',
+          severity: 'critical',
+          message: `Backup of ${row.name} cannot run: ${reason}`,
+        });
+      }
+    }
+    this.scheduler.start();
   }
 
   /** Who the audit log names for actions taken through this engine. */
@@ -82,6 +120,7 @@ export class Engine {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.scheduler.stop();
     await this.capture.stopAll();
     await this.jobs.stopAll();
     this.catalog.close();

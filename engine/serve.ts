@@ -43,6 +43,10 @@ async function main(): Promise<void> {
     ...(tokenFile ? { token: loadOrCreateToken(tokenFile) } : {}),
   });
   process.stdout.write(`Listening on ${server.url}\n`);
+  // Continuous capture for active jobs and the scheduler run while the server runs.
+  void engine
+    .startBackgroundWork()
+    .catch((err: unknown) => process.stderr.write(`background work failed to start: ${String(err)}\n`));
 
   let stopping = false;
   const shutdown = (signal: string): void => {

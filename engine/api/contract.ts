@@ -30,6 +30,7 @@ import {
   AlertView,
   CaptureMetricsView,
   SourceStatus,
+  BackupJobView,
 } from './schemas.js';
 
 interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
@@ -313,6 +314,55 @@ export const commands = {
     }),
     output: z.array(AlertView),
     cliAliases: ['alerts'],
+  }),
+  'backup.get': command({
+    summary:
+      "A source's backup job: state (active, stopped, inactive, misconfigured), policy, next scheduled runs (UTC).",
+    input: z.strictObject({ source: z.string().min(1) }),
+    output: BackupJobView,
+    cliAliases: ['job get'],
+  }),
+  'backup.set': command({
+    summary:
+      'Change the backup policy (tiers, retention, PITR window, objectives) or apply a preset (default, pci-dss).',
+    input: z.strictObject({
+      source: z.string().min(1),
+      preset: z.enum(['default', 'pci-dss']).optional(),
+      policy: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe('Partial policy as JSON, e.g. {"daily":{"at":"02:00","keepDays":30}}'),
+    }),
+    output: BackupJobView,
+    cliAliases: ['job set'],
+  }),
+  'backup.stop': command({
+    summary: 'Stop taking backups (existing ones are kept).',
+    input: z.strictObject({ source: z.string().min(1) }),
+    output: BackupJobView,
+    cliAliases: ['job stop'],
+  }),
+  'backup.start': command({
+    summary: 'Start (or restart) a stopped backup job.',
+    input: z.strictObject({ source: z.string().min(1) }),
+    output: BackupJobView,
+    cliAliases: ['job start'],
+  }),
+  'backup.terminate': command({
+    summary:
+      'Terminate a backup job (inactive); with deleteBackups, delete its backups outside retention locks.',
+    input: z.strictObject({
+      source: z.string().min(1),
+      confirm: z.literal(true),
+      deleteBackups: z.boolean().optional(),
+    }),
+    output: z.strictObject({
+      job: BackupJobView,
+      deletedSnapshots: z.number().int(),
+      deletedSegments: z.number().int(),
+      keptLocked: z.number().int(),
+    }),
+    cliAliases: ['job terminate'],
   }),
 } as const;
 

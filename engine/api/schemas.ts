@@ -305,3 +305,11 @@ export const SourceStatus = z.strictObject({
   coverage: Coverage,
   openAlerts: z.array(AlertView),
 });
+
+export const BackupJobView = z.strictObject({
+  source: z.string(),
+  state: z.enum(['active', 'stopped', 'inactive', 'misconfigured']),
+  reason: z.string().nullable(),
+  policy: z.record(z.string(), z.unknown()),
+  nextRuns: z.record(z.string(), z.string()),
+});

@@ -184,6 +184,14 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE sources ADD COLUMN secret_json TEXT;
     `,
   },
+  {
+    version: 4,
+    name: 'snapshot tiers',
+    sql: `
+      -- Which schedule tiers (hourly, daily, weekly, monthly) a snapshot was taken for; [] = on demand.
+      ALTER TABLE snapshots ADD COLUMN tiers_json TEXT NOT NULL DEFAULT '[]';
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

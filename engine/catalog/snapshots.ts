@@ -20,6 +20,7 @@ export interface SnapshotRow {
   raw_bytes: number;
   stored_bytes: number;
   locked_until: string | null;
+  tiers_json: string;
 }
 
 /** Registers a complete snapshot (its manifest is durable) in one transaction. */
@@ -28,8 +29,8 @@ export function insertCompleteSnapshot(db: CatalogDb, relDir: string, m: Snapsho
     const res = db
       .prepare(
         `INSERT INTO snapshots (id, source_id, path, status, start_t, start_i, consistent_t, consistent_i,
-           started_at, completed_at, server_version, doc_count, raw_bytes, stored_bytes)
-         VALUES (?, ?, ?, 'complete', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           started_at, completed_at, server_version, doc_count, raw_bytes, stored_bytes, tiers_json)
+         VALUES (?, ?, ?, 'complete', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET status = 'complete', start_t = excluded.start_t, start_i = excluded.start_i,
            consistent_t = excluded.consistent_t, consistent_i = excluded.consistent_i, completed_at = excluded.completed_at,
            doc_count = excluded.doc_count, raw_bytes = excluded.raw_bytes, stored_bytes = excluded.stored_bytes
@@ -49,6 +50,7 @@ export function insertCompleteSnapshot(db: CatalogDb, relDir: string, m: Snapsho
         m.totals.count,
         m.totals.rawBytes,
         m.totals.storedBytes,
+        JSON.stringify(m.tiers ?? []),
       );
     if (res.changes === 0) return false;
     const ins = db.prepare(

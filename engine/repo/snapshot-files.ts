@@ -55,6 +55,8 @@ export interface SnapshotManifest {
   users: Record<string, unknown>[] | null;
   roles: Record<string, unknown>[] | null;
   totals: { count: number; rawBytes: number; storedBytes: number };
+  /** Schedule tiers this snapshot was taken for (empty: on demand). */
+  tiers?: string[];
   integrity?: { algorithm: 'sha256' | 'hmac-sha256'; value: string };
 }
 
@@ -138,6 +140,7 @@ export interface SnapshotStart {
   startTs: OpTime;
   startedAt?: string;
   serverVersion?: string | null;
+  tiers?: string[];
 }
 
 export class SnapshotWriter {
@@ -157,6 +160,7 @@ export class SnapshotWriter {
     return new SnapshotWriter(repo, {
       startedAt: new Date().toISOString(),
       serverVersion: null,
+      tiers: [],
       ...start,
     });
   }
@@ -211,6 +215,7 @@ export class SnapshotWriter {
       namespaces,
       users: end.users ?? null,
       roles: end.roles ?? null,
+      tiers: this.start.tiers,
       totals: namespaces.reduce(
         (t, n) => ({
           count: t.count + n.count,

@@ -75,13 +75,13 @@ export class CaptureManager {
   }
 
   /** Takes a snapshot as a job; without running capture the snapshot also copies its own oplog range. */
-  startSnapshot(row: SourceRow, opts: SnapshotOptions): Job {
+  startSnapshot(row: SourceRow, opts: SnapshotOptions, tiers: string[] = []): Job {
     return this.engine.jobs.start('snapshot', async (ctx) => {
       const store = await this.engine.stores.get(row.repository_id);
       let client: MongoClient | null = null;
       try {
         client = await this.connect(row);
-        const manifest = await takeSnapshot(client, store, row.id, opts, ctx);
+        const manifest = await takeSnapshot(client, store, row.id, { ...opts, tiers }, ctx);
         const hello = await client.db('admin').command({ hello: 1 });
         if (hello.setName && !this.running.has(row.id))
           await copyOplogRange(client, store, row.id, manifest.startTs, manifest.consistentTs);

@@ -22,6 +22,8 @@ export interface SnapshotOptions {
   includeUsers?: boolean;
   /** Only these namespaces (`db.collection` or `db.*`); all when absent. */
   namespaces?: string[];
+  /** Schedule tiers this snapshot is taken for (recorded in the manifest). */
+  tiers?: string[];
 }
 
 const SKIP_DBS = new Set(['local', 'config', 'admin']);
@@ -73,7 +75,7 @@ export async function takeSnapshot(
   const startTs = replicaSet
     ? ((await newestOplogTs(client)) ?? { t: 0, i: 0 })
     : { t: Math.floor(Date.now() / 1000), i: 0 };
-  const writer = store.beginSnapshot({ sourceId, startTs, serverVersion });
+  const writer = store.beginSnapshot({ sourceId, startTs, serverVersion, tiers: opts.tiers ?? [] });
   try {
     const plan: Planned[] = [];
     const dbs = (await admin.command({ listDatabases: 1, nameOnly: true })).databases as { name: string }[];

@@ -50,6 +50,25 @@ const badValues: Record<string, unknown[]> = {
   'copy.add': [{}, { path: '' }],
   'copy.run': [{ repository: '' }],
   'audit.list': [{ limit: 0 }, { limit: 'ten' }],
+  'source.add': [
+    {},
+    { name: 'a' },
+    { name: 'bad name', uri: 'mongodb://h' },
+    { name: 'a', uri: 'mongodb://h', readPreference: 'fastest' },
+  ],
+  'source.test': [{}, { name: '' }],
+  'source.edit': [{}, { name: 'a', newName: 'no spaces allowed' }],
+  'source.remove': [{ name: 'a' }, { name: 'a', confirm: 'yes' }],
+  'snapshot.take': [{}, { source: 'a', parallel: 0 }, { source: 'a', namespaces: 'db.c' }],
+  'capture.start': [{}],
+  'capture.stop': [{ source: '' }],
+  'source.status': [{}],
+  'alert.list': [{ open: 'yes' }, { source: '' }],
+  'backup.get': [{}],
+  'backup.set': [{}, { source: 'a', preset: 'hipaa' }, { source: 'a', policy: 'daily' }],
+  'backup.stop': [{}],
+  'backup.start': [{ source: 3 }],
+  'backup.terminate': [{ source: 'a' }, { source: 'a', confirm: true, deleteBackups: 'yes' }],
 };
 
 describe('every command validates its input', () => {

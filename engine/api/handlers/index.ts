@@ -8,6 +8,7 @@ import { retentionHandlers } from './retention.js';
 import { copyHandlers } from './copy.js';
 import { sourceHandlers } from './sources.js';
 import { captureHandlers } from './capture.js';
+import { backupJobHandlers } from './backup-jobs.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
@@ -20,4 +21,5 @@ export const handlers: HandlerTable = {
   ...copyHandlers,
   ...sourceHandlers,
   ...captureHandlers,
+  ...backupJobHandlers,
 };

@@ -16,6 +16,7 @@ import { sealPassword, type SealedSecret } from '../../source/source-secret.js';
 import { sourceConnection } from '../../source/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
+import { getBackupJob } from '../../schedule/backup-jobs.js';
 
 function sourceView(engine: Engine, row: SourceRow) {
   const c = getSourceConnection(engine.catalog, row.id);
@@ -65,6 +66,10 @@ export const sourceHandlers: PartialHandlers<
         ? sealPassword(password, sourceId, store.repo, engine.secrets, !!input.insecureStorePassword)
         : null;
       setSourceConnection(engine.catalog, sourceId, config, sealed);
+      engine.catalog
+        .prepare('UPDATE sources SET options_json = ? WHERE id = ?')
+        .run(JSON.stringify({ topology: test.topology.kind }), sourceId);
+      getBackupJob(engine.catalog, sourceId); // the source's backup job, Active with the default policy
     } catch (err) {
       engine.catalog.prepare('DELETE FROM sources WHERE id = ?').run(sourceId);
       await rm(store.repo.sourceDir(sourceId), { recursive: true, force: true });
@@ -114,6 +119,9 @@ export const sourceHandlers: PartialHandlers<
       });
     }
     setSourceConnection(engine.catalog, row.id, parsed.config, sealed);
+    engine.catalog
+      .prepare('UPDATE sources SET options_json = ? WHERE id = ?')
+      .run(JSON.stringify({ topology: test.topology.kind }), row.id);
     audit(engine.catalog, { actor: engine.actor, action: 'source.edit', target: name, outcome: 'done' });
     return { source: sourceView(engine, getSourceByName(engine.catalog, name)), test };
   },

@@ -1,0 +1,123 @@
+import { ApiError } from '../../api/errors.js';
+import { audit } from '../../catalog/audit.js';
+import { getSourceByName, type SourceRow } from '../../catalog/sources.js';
+import type { Engine } from '../../engine.js';
+import {
+  getBackupJob,
+  setBackupJobState,
+  setBackupPolicy,
+  type BackupJob,
+} from '../../schedule/backup-jobs.js';
+import { PRESETS, TIERS, type BackupPolicy } from '../../schedule/policy.js';
+import { nextOccurrence } from '../../schedule/schedule.js';
+import type { PartialHandlers } from './types.js';
+
+function view(row: SourceRow, job: BackupJob) {
+  const now = new Date();
+  const nextRuns: Record<string, string> = {};
+  for (const t of TIERS) {
+    const n = nextOccurrence(job.policy, t, now);
+    if (n) nextRuns[t] = n.toISOString();
+  }
+  return {
+    source: row.name,
+    state: job.state,
+    reason: job.reason,
+    policy: job.policy as unknown as Record<string, unknown>,
+    nextRuns,
+  };
+}
+
+async function startCaptureIfLongLived(engine: Engine, row: SourceRow): Promise<void> {
+  if (engine.mode !== 'cli' && engine.sourceIsReplicaSet(row)) await engine.capture.start(row);
+}
+
+export const backupJobHandlers: PartialHandlers<
+  'backup.get' | 'backup.set' | 'backup.stop' | 'backup.start' | 'backup.terminate'
+> = {
+  'backup.get': (engine, { source }) => {
+    const row = getSourceByName(engine.catalog, source);
+    return view(row, getBackupJob(engine.catalog, row.id));
+  },
+  'backup.set': (engine, { source, preset, policy }) => {
+    const row = getSourceByName(engine.catalog, source);
+    if (!preset && !policy) throw new ApiError('INVALID_INPUT', 'Give a preset or a policy change.');
+    const change: Partial<BackupPolicy> = {
+      ...(preset ? PRESETS[preset] : {}),
+      ...((policy ?? {}) as Partial<BackupPolicy>),
+    };
+    const job = setBackupPolicy(engine.catalog, row.id, change);
+    audit(engine.catalog, {
+      actor: engine.actor,
+      action: 'backup.set',
+      target: source,
+      outcome: 'done',
+      details: change,
+    });
+    return view(row, job);
+  },
+  'backup.stop': async (engine, { source }) => {
+    const row = getSourceByName(engine.catalog, source);
+    await engine.capture.stop(row.id);
+    const job = setBackupJobState(engine.catalog, row.id, 'stopped');
+    audit(engine.catalog, { actor: engine.actor, action: 'backup.stop', target: source, outcome: 'done' });
+    return view(row, job);
+  },
+  'backup.start': async (engine, { source }) => {
+    const row = getSourceByName(engine.catalog, source);
+    if (getBackupJob(engine.catalog, row.id).state === 'inactive')
+      throw new ApiError(
+        'CONFLICT',
+        `The backup job of ${source} was terminated; add the source again to protect it.`,
+      );
+    const job = setBackupJobState(engine.catalog, row.id, 'active');
+    await startCaptureIfLongLived(engine, row);
+    audit(engine.catalog, { actor: engine.actor, action: 'backup.start', target: source, outcome: 'done' });
+    return view(row, job);
+  },
+  'backup.terminate': async (engine, { source, deleteBackups }) => {
+    const row = getSourceByName(engine.catalog, source);
+    await engine.capture.stop(row.id);
+    const job = setBackupJobState(engine.catalog, row.id, 'inactive', 'terminated');
+    let deletedSnapshots = 0;
+    let deletedSegments = 0;
+    let keptLocked = 0;
+    if (deleteBackups) {
+      const store = await engine.stores.get(row.repository_id);
+      const snaps = engine.catalog
+        .prepare('SELECT id FROM snapshots WHERE source_id = ?')
+        .pluck()
+        .all(row.id) as string[];
+      const segs = engine.catalog
+        .prepare('SELECT path FROM oplog_segments WHERE source_id = ?')
+        .pluck()
+        .all(row.id) as string[];
+      for (const id of snaps) {
+        try {
+          await store.delete('snapshot', id, engine.actor);
+          deletedSnapshots++;
+        } catch (err) {
+          if ((err as ApiError).code !== 'RETENTION_LOCKED') throw err;
+          keptLocked++;
+        }
+      }
+      for (const p of segs) {
+        try {
+          await store.delete('segment', p, engine.actor);
+          deletedSegments++;
+        } catch (err) {
+          if ((err as ApiError).code !== 'RETENTION_LOCKED') throw err;
+          keptLocked++;
+        }
+      }
+    }
+    audit(engine.catalog, {
+      actor: engine.actor,
+      action: 'backup.terminate',
+      target: source,
+      outcome: 'done',
+      details: { deleteBackups: !!deleteBackups, deletedSnapshots, deletedSegments, keptLocked },
+    });
+    return { job: view(row, job), deletedSnapshots, deletedSegments, keptLocked };
+  },
+};
