@@ -6,6 +6,7 @@
 import { cpus } from 'node:os';
 import { runStoreBench } from './store-bench.js';
 import { runStandinBench } from './standin-bench.js';
+import { runCaptureBench } from './capture-bench.js';
 
 const [name = 'store', ...rest] = process.argv.slice(2);
 const asJson = rest.includes('--json');
@@ -24,6 +25,18 @@ const benches: Record<string, () => Promise<unknown>> = {
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
     }),
   standin: () => runStandinBench(arg('--samples', 300)),
+  capture: () =>
+    runCaptureBench({
+      rates: (rest[rest.indexOf('--rates') + 1] && rest.includes('--rates')
+        ? rest[rest.indexOf('--rates') + 1]!
+        : '2000,5000,8000'
+      )
+        .split(',')
+        .map(Number),
+      seconds: arg('--seconds', 60),
+      segmentMaxMs: arg('--segment-ms', 500),
+      log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
+    }),
 };
 
 const run = benches[name];

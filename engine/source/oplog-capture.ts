@@ -11,6 +11,7 @@
  * so a crash re-reads it from the source.
  */
 import { Timestamp, type MongoClient } from 'mongodb';
+import { deserialize } from 'bson';
 import { ApiError } from '../api/errors.js';
 import { readEntryTs } from '../repo/bson-entries.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
@@ -44,6 +45,8 @@ export interface CaptureMetrics {
   sourceTs: OpTime | null;
   /** Seconds of writes that would be lost right now. */
   recoveryPointSeconds: number | null;
+  /** Wall-clock time (ms) of the last durable entry, from its `wall` field. */
+  capturedWall: number | null;
   entriesPerSecond: number;
   bytesPerSecond: number;
   segmentsWritten: number;
@@ -78,6 +81,7 @@ export class OplogCapture {
     capturedTs: null,
     sourceTs: null,
     recoveryPointSeconds: null,
+    capturedWall: null,
     entriesPerSecond: 0,
     bytesPerSecond: 0,
     segmentsWritten: 0,
@@ -139,6 +143,8 @@ export class OplogCapture {
     this.bufferBytes = 0;
     this.chainLink = info.lastTs;
     this.metrics.capturedTs = info.lastTs;
+    const wall = (deserialize(entries[entries.length - 1]!) as { wall?: Date }).wall;
+    if (wall instanceof Date) this.metrics.capturedWall = wall.getTime();
     this.metrics.segmentsWritten++;
     this.updateRecoveryPoint();
   }

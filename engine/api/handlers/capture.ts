@@ -13,6 +13,7 @@ const STOPPED: CaptureMetrics = {
   capturedTs: null,
   sourceTs: null,
   recoveryPointSeconds: null,
+  capturedWall: null,
   entriesPerSecond: 0,
   bytesPerSecond: 0,
   segmentsWritten: 0,
@@ -20,7 +21,7 @@ const STOPPED: CaptureMetrics = {
   lastError: null,
 };
 
-const metricsView = (m: CaptureMetrics) => ({
+const metricsView = ({ capturedWall: _wall, ...m }: CaptureMetrics) => ({
   ...m,
   capturedTs: m.capturedTs ? opTimeView(m.capturedTs) : null,
   sourceTs: m.sourceTs ? opTimeView(m.sourceTs) : null,

@@ -1,0 +1,123 @@
+/**
+ * Capture benchmark: the stand-in takes writes at a fixed rate for N seconds
+ * while the engine (a separate process) captures; the recovery point is
+ * sampled every 50 ms as now minus the write time (`wall`) of the last entry
+ * that is durable in the repository.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { Engine } from '../engine/engine.js';
+import { dispatch } from '../engine/api/dispatch.js';
+import { Repository } from '../engine/repo/repository.js';
+import { startStandin } from '../test/support/standin/server.js';
+import { tempDir } from '../test/support/temp-dir.js';
+
+const root = join(import.meta.dirname, '..');
+const pct = (s: number[], p: number) =>
+  s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
+
+async function runStep(rate: number, seconds: number, segmentMaxMs: number, log: (m: string) => void) {
+  const dir = tempDir('mbm-capbench-');
+  const standin = await startStandin({ noopIntervalMs: 10_000 });
+  const client = new MongoClient(standin.uri, { maxPoolSize: 4 });
+  try {
+    const dataDir = join(dir.path, 'data');
+    const setup = Engine.open({ dataDir, mode: 'cli' });
+    await setup.stores.attach(await Repository.init(join(dir.path, 'repo')));
+    const added = await dispatch(setup, 'source.add', { name: 'bench-rs', uri: standin.uri });
+    if (!added.ok) throw new Error(added.error.message);
+    await setup.close();
+
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'bench', 'capture-child.ts'), dataDir, String(segmentMaxMs)],
+      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const samples: {
+      at: number;
+      capturedWall: number | null;
+      cpuMs: number;
+      wallMs: number;
+      rss: number;
+      segments: number;
+    }[] = [];
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop()!;
+      for (const l of lines) samples.push(JSON.parse(l));
+    });
+    while (!samples.some((s) => s.segments >= 0 && s.capturedWall !== undefined))
+      await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 1500)); // capture connected and tailing
+
+    await client.connect();
+    const coll = client.db('bench').collection('events');
+    const payload = 'x'.repeat(400);
+    const tickMs = 20;
+    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+    const start = Date.now();
+    const end = start + seconds * 1000;
+    let written = 0;
+    log(`capture bench: ${rate} writes/s for ${seconds} s, segments cut every ${segmentMaxMs} ms`);
+    while (Date.now() < end) {
+      const due = Math.floor(((Date.now() - start) / 1000) * rate);
+      if (written < due) {
+        const n = Math.min(perTick * 4, due - written);
+        await coll.insertMany(
+          Array.from({ length: n }, (_, k) => ({ n: written + k, at: new Date(), payload })),
+          { ordered: false },
+        );
+        written += n;
+      } else await new Promise((r) => setTimeout(r, 2));
+    }
+    const elapsed = (Date.now() - start) / 1000;
+    await new Promise((r) => setTimeout(r, 2000));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+
+    const during = samples.filter((s) => s.at >= start + 2000 && s.at <= end && s.capturedWall);
+    const rp = during.map((s) => s.at - s.capturedWall!).sort((a, b) => a - b);
+    const first = samples.find((s) => s.at >= start)!;
+    const last = samples.filter((s) => s.at <= end).at(-1)!;
+    const cpuPercent = Math.round(((last.cpuMs - first.cpuMs) / (last.wallMs - first.wallMs)) * 100);
+    const rawMB = (written * 470) / 1e6;
+    return {
+      targetWritesPerSecond: rate,
+      achievedWritesPerSecond: Math.round(written / elapsed),
+      approxMBps: Math.round((rawMB / elapsed) * 10) / 10,
+      segmentMaxMs,
+      recoveryPointMs: { p50: pct(rp, 50), p99: pct(rp, 99), max: rp.at(-1) ?? NaN, samples: rp.length },
+      engine: {
+        cpuPercentOfOneCore: cpuPercent,
+        maxRssMB: Math.round(Math.max(...samples.map((s) => s.rss)) / 1e6),
+      },
+      meetsTarget: pct(rp, 99) < 1000 && written / elapsed >= rate * 0.95,
+    };
+  } finally {
+    await client.close();
+    await standin.stop();
+    dir.remove();
+  }
+}
+
+export async function runCaptureBench(opts: {
+  rates: number[];
+  seconds: number;
+  segmentMaxMs: number;
+  log: (m: string) => void;
+}) {
+  const steps = [];
+  for (const rate of opts.rates) steps.push(await runStep(rate, opts.seconds, opts.segmentMaxMs, opts.log));
+  const passing = steps.filter((s) => s.meetsTarget).map((s) => s.achievedWritesPerSecond);
+  return {
+    capture: {
+      note: 'stand-in and writer share one process and core; the engine runs in its own process',
+      steps,
+      highestRateMeetingTarget: passing.length ? Math.max(...passing) : null,
+      target: { writesPerSecond: 5000, recoveryPointP99Ms: 1000 },
+    },
+  };
+}

@@ -1,0 +1,179 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dispatch } from '../../engine/api/dispatch.js';
+import { Engine } from '../../engine/engine.js';
+import { getSourceByName } from '../../engine/catalog/sources.js';
+import { Repository } from '../../engine/repo/repository.js';
+import { Scheduler } from '../../engine/schedule/scheduler.js';
+import { tempDir } from '../support/temp-dir.js';
+import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
+
+const root = join(import.meta.dirname, '..', '..');
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(uri: string, mode: 'cli' | 'headless' = 'cli') {
+  const dir = tempDir('mbm-jobs-');
+  const engine = Engine.open({ dataDir: join(dir.path, 'data'), mode });
+  await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
+  const added = await dispatch(engine, 'source.add', { name: 'rs', uri });
+  if (!added.ok) throw new Error(added.error.message);
+  cleanups.push(async () => {
+    await engine.close();
+    dir.remove();
+  });
+  return { engine, dir };
+}
+
+describe(`backup jobs (${MONGO_KIND})`, () => {
+  it('start Active with the default policy, change by preset or policy, refuse invalid policies', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine } = await setup(uri);
+      const job = await dispatch(engine, 'backup.get', { source: 'rs' });
+      expect(job).toMatchObject({
+        ok: true,
+        result: {
+          state: 'active',
+          policy: {
+            hourly: { everyHours: 1, keepDays: 2 },
+            daily: { at: '03:00', keepDays: 7 },
+            weekly: { day: 'saturday', keepWeeks: 4 },
+            monthly: { day: 1, keepMonths: 12 },
+            pitrWindowHours: 72,
+          },
+          nextRuns: { hourly: expect.any(String), daily: expect.stringMatching(/T03:00:00/) },
+        },
+      });
+      expect(await dispatch(engine, 'backup.set', { source: 'rs', preset: 'pci-dss' })).toMatchObject({
+        ok: true,
+        result: { policy: { preset: 'pci-dss', daily: { keepDays: 90 } } },
+      });
+      // A change that breaks the preset's minimum is refused.
+      expect(
+        await dispatch(engine, 'backup.set', {
+          source: 'rs',
+          policy: { daily: { at: '03:00', keepDays: 30 } },
+        }),
+      ).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_INPUT', message: expect.stringMatching(/90 days/) },
+      });
+      expect(
+        await dispatch(engine, 'backup.set', { source: 'rs', policy: { pitrWindowHours: 24 * 31 } }),
+      ).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      expect(
+        await dispatch(engine, 'backup.set', {
+          source: 'rs',
+          policy: { daily: { at: '25:00', keepDays: 100 } },
+        }),
+      ).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+      expect(await dispatch(engine, 'backup.stop', { source: 'rs' })).toMatchObject({
+        ok: true,
+        result: { state: 'stopped' },
+      });
+      expect(await dispatch(engine, 'backup.start', { source: 'rs' })).toMatchObject({
+        ok: true,
+        result: { state: 'active' },
+      });
+    });
+  });
+
+  it('scheduler takes tiered snapshots when due (missed runs once, audited) and applies retention on the real repository', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine } = await setup(uri);
+      let now = new Date('2026-03-04T12:10:00Z');
+      const scheduler = new Scheduler(engine, () => now);
+      const [first] = await scheduler.tick();
+      await engine.jobs.wait(first!);
+      const snaps = await dispatch(engine, 'snapshot.list', { source: 'rs' });
+      expect(snaps).toMatchObject({ ok: true, result: [{ status: 'complete' }] });
+      const tiers = engine.catalog.prepare('SELECT tiers_json FROM snapshots').pluck().all();
+      expect(tiers).toEqual(['["hourly","daily","weekly","monthly"]']);
+      const auditLog = await dispatch(engine, 'audit.list', {});
+      expect(
+        (auditLog as { result: { action: string }[] }).result.filter(
+          (a) => a.action === 'schedule.missed-run',
+        ),
+      ).toHaveLength(4);
+      // Nothing is due again within the hour.
+      now = new Date('2026-03-04T12:40:00Z');
+      expect(await scheduler.tick()).toEqual([]);
+      // On-demand snapshot, then far in the future: it expires (7 days), the tiered one is kept 12 months.
+      const od = await dispatch(engine, 'snapshot.take', { source: 'rs' });
+      await engine.jobs.wait((od as { result: { jobId: string } }).result.jobId);
+      // Retention compares snapshot completion times with the fake clock.
+      engine.catalog
+        .prepare(`UPDATE snapshots SET completed_at = '2026-03-04T12:45:00.000Z' WHERE tiers_json = '[]'`)
+        .run();
+      now = new Date('2026-03-20T00:00:00Z');
+      const removed = await scheduler.applyRetention(getSourceByName(engine.catalog, 'rs'));
+      expect(removed.snapshots).toHaveLength(1);
+      expect(engine.catalog.prepare('SELECT count(*) FROM snapshots').pluck().get()).toBe(1);
+      const log = (await dispatch(engine, 'audit.list', {})) as {
+        result: { action: string; actor: string }[];
+      };
+      expect(log.result.some((a) => a.action === 'snapshot.delete' && a.actor === 'retention')).toBe(true);
+    });
+  });
+
+  it('terminates a job, deleting its backups only with confirmation and never inside a lock', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine } = await setup(uri);
+      for (let k = 0; k < 2; k++) {
+        const s = await dispatch(engine, 'snapshot.take', { source: 'rs' });
+        await engine.jobs.wait((s as { result: { jobId: string } }).result.jobId);
+      }
+      const [keep] = engine.catalog.prepare('SELECT id FROM snapshots ORDER BY id').pluck().all() as string[];
+      await dispatch(engine, 'retention.lock', { snapshot: keep, until: '2099-01-01T00:00:00Z' });
+      expect(await dispatch(engine, 'backup.terminate', { source: 'rs' })).toMatchObject({
+        ok: false,
+        error: { code: 'INVALID_INPUT' },
+      });
+      const res = await dispatch(engine, 'backup.terminate', {
+        source: 'rs',
+        confirm: true,
+        deleteBackups: true,
+      });
+      expect(res).toMatchObject({
+        ok: true,
+        result: { job: { state: 'inactive' }, deletedSnapshots: 1, keptLocked: expect.any(Number) },
+      });
+      expect(engine.catalog.prepare('SELECT id FROM snapshots').pluck().all()).toEqual([keep]);
+      expect(await dispatch(engine, 'backup.start', { source: 'rs' })).toMatchObject({
+        ok: false,
+        error: { code: 'CONFLICT' },
+      });
+    });
+  });
+
+  it('is reached from the CLI as `job get --source NAME` next to `job get --job-id`', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine, dir } = await setup(uri);
+      await engine.close();
+      const cli = (...args: string[]) =>
+        spawnSync(
+          process.execPath,
+          [
+            '--import',
+            'tsx',
+            join(root, 'engine', 'cli.ts'),
+            ...args,
+            '--data-dir',
+            join(dir.path, 'data'),
+            '--json',
+          ],
+          { cwd: root, encoding: 'utf8' },
+        );
+      const job = cli('job', 'get', '--source', 'rs');
+      expect(job.status, job.stderr).toBe(0);
+      expect(JSON.parse(job.stdout)).toMatchObject({ source: 'rs', state: 'active' });
+      const engineJob = cli('job', 'get', '--job-id', 'nope');
+      expect(engineJob.status).toBe(3); // NOT_FOUND: routed to the engine job command
+      const status = cli('status', '--source', 'rs');
+      expect(JSON.parse(status.stdout)).toMatchObject({ source: 'rs', capture: { state: 'stopped' } });
+    });
+  });
+});
