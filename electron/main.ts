@@ -69,6 +69,14 @@ if (!app.requestSingleInstanceLock()) {
     forwardEvents(e, () => win);
     const tray = createTray(assetsDir, { show, quit: () => app.quit() });
     e.events.subscribe((ev) => {
+      if (
+        ev.event === 'alert.raised' &&
+        readSettings(e.catalog).desktopNotifications &&
+        Notification.isSupported()
+      ) {
+        new Notification({ title: `Backup alert: ${ev.payload.kind}`, body: ev.payload.message }).show();
+        return;
+      }
       if (ev.event !== 'job.finished') return;
       const running = e.jobs.list('running').length;
       tray.setStatus(running ? `${running} job(s) running` : 'Engine running');

@@ -192,6 +192,19 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE snapshots ADD COLUMN tiers_json TEXT NOT NULL DEFAULT '[]';
     `,
   },
+  {
+    version: 5,
+    name: 'capture status',
+    sql: `
+      -- The live capture metrics of each source, written every few seconds by the process that
+      -- captures (desktop or headless), so the dashboard and \`status\` from any door can read them.
+      CREATE TABLE capture_status (
+        source_id    TEXT PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
+        metrics_json TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

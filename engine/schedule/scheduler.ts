@@ -14,12 +14,15 @@ import { raiseAlert, resolveAlerts } from './alerts.js';
 import { getBackupJob } from './backup-jobs.js';
 import type { Tier } from './policy.js';
 import { decideRetention } from './retention.js';
+import { sourceConnection } from '../source/source-connection.js';
+import { probeSource } from '../source/probe.js';
 import { dueTiers } from './schedule.js';
 
 export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
   private lastRetention = 0;
   private readonly running = new Set<string>();
+  private readonly windowChecked = new Map<string, number>();
 
   constructor(
     private readonly engine: Engine,
@@ -61,6 +64,10 @@ export class Scheduler {
       const job = getBackupJob(this.engine.catalog, row.id);
       if (job.state !== 'active') continue;
       this.checkObjectives(row, job.policy.rpoObjectiveSeconds, job.policy.diskAlertPercent);
+      if (now.getTime() - (this.windowChecked.get(row.id) ?? 0) >= 3_600_000) {
+        this.windowChecked.set(row.id, now.getTime());
+        void this.checkOplogWindow(row, job.policy.oplogWindowAlertHours);
+      }
       if (this.running.has(row.id)) continue;
       const due = dueTiers(job.policy, this.lastRuns(row.id), now);
       if (due.length === 0) continue;
@@ -127,6 +134,24 @@ export class Scheduler {
     for (const id of decision.deleteSnapshots) await store.delete('snapshot', id, 'retention', now);
     for (const p of decision.deleteSegments) await store.delete('segment', p, 'retention', now);
     return { snapshots: decision.deleteSnapshots, segments: decision.deleteSegments };
+  }
+
+  /** The source's own oplog window (how long capture may stop before a gap), checked hourly. */
+  private async checkOplogWindow(row: SourceRow, minHours: number): Promise<void> {
+    try {
+      const { config, password } = await sourceConnection(this.engine, row);
+      const report = await probeSource(config, password, this.engine.sourceTimeoutMs);
+      if (report.oplog && report.oplog.hours < minHours) {
+        raiseAlert(this.engine.catalog, this.engine.events, {
+          sourceId: row.id,
+          kind: 'OPLOG_WINDOW_LOW',
+          severity: 'warning',
+          message: `The oplog of ${row.name} covers ${report.oplog.hours} h, below the ${minHours} h threshold.`,
+        });
+      } else if (report.oplog) resolveAlerts(this.engine.catalog, row.id, 'OPLOG_WINDOW_LOW');
+    } catch {
+      // Unreachable sources are reported by capture; nothing to add here.
+    }
   }
 
   private checkObjectives(row: SourceRow, rpoObjective: number, diskPercent: number): void {

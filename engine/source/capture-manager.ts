@@ -21,6 +21,17 @@ export type ConnectionResolver = (
 
 export class CaptureManager {
   private readonly running = new Map<string, OplogCapture>();
+  private metricsTimer: NodeJS.Timeout | null = null;
+
+  /** Writes the live metrics of every running capture to the catalog (read by `status` from any process). */
+  persistMetrics(): void {
+    const upsert = this.engine.catalog.prepare(
+      `INSERT INTO capture_status (source_id, metrics_json, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT(source_id) DO UPDATE SET metrics_json = excluded.metrics_json, updated_at = excluded.updated_at`,
+    );
+    const now = new Date().toISOString();
+    for (const [id, c] of this.running) upsert.run(id, JSON.stringify(c.metrics), now);
+  }
 
   constructor(
     private readonly engine: Engine,
@@ -57,6 +68,10 @@ export class CaptureManager {
     );
     this.running.set(row.id, capture);
     capture.start();
+    if (!this.metricsTimer) {
+      this.metricsTimer = setInterval(() => this.persistMetrics(), 2000);
+      this.metricsTimer.unref();
+    }
     return capture;
   }
 
@@ -66,8 +81,17 @@ export class CaptureManager {
 
   async stop(sourceId: string): Promise<void> {
     const c = this.running.get(sourceId);
+    if (!c) return;
+    await c.stop();
+    this.persistMetrics();
     this.running.delete(sourceId);
-    await c?.stop();
+    this.engine.catalog
+      .prepare(`INSERT OR REPLACE INTO capture_status (source_id, metrics_json, updated_at) VALUES (?, ?, ?)`)
+      .run(sourceId, JSON.stringify(c.metrics), new Date().toISOString());
+    if (this.running.size === 0 && this.metricsTimer) {
+      clearInterval(this.metricsTimer);
+      this.metricsTimer = null;
+    }
   }
 
   async stopAll(): Promise<void> {

@@ -134,20 +134,52 @@ export class OplogCapture {
     });
   }
 
+  /**
+   * Hands the buffer to the segment writer and goes on reading: segments are
+   * written one after the other (each chained to the one before, even if that
+   * one is not durable yet), while the cursor keeps draining the source. A
+   * write failure stops the chain; the tail loop then restarts from the last
+   * durable entry. At most a few segments wait, so memory stays bounded.
+   */
   private async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
     const entries = this.buffer;
     const prev = this.chainLink;
-    const { info } = await this.deps.store.appendSegment(this.deps.sourceId, entries, prev);
+    this.chainLink = readEntryTs(entries[entries.length - 1]!);
     this.buffer = [];
     this.bufferBytes = 0;
-    this.chainLink = info.lastTs;
-    this.metrics.capturedTs = info.lastTs;
-    const wall = (deserialize(entries[entries.length - 1]!) as { wall?: Date }).wall;
-    if (wall instanceof Date) this.metrics.capturedWall = wall.getTime();
-    this.metrics.segmentsWritten++;
-    this.updateRecoveryPoint();
+    this.pendingWrites++;
+    this.writeChain = this.writeChain.then(async () => {
+      try {
+        if (this.writeError) return;
+        const { info } = await this.deps.store.appendSegment(this.deps.sourceId, entries, prev);
+        this.metrics.capturedTs = info.lastTs;
+        const wall = (deserialize(entries[entries.length - 1]!) as { wall?: Date }).wall;
+        if (wall instanceof Date) this.metrics.capturedWall = wall.getTime();
+        this.metrics.segmentsWritten++;
+        this.updateRecoveryPoint();
+      } catch (err) {
+        this.writeError = err;
+      } finally {
+        this.pendingWrites--;
+      }
+    });
+    if (this.pendingWrites > 4) await this.writeChain; // back-pressure
   }
+
+  /** Waits until every handed-over segment is written (or the chain failed). */
+  private async drainWrites(): Promise<void> {
+    await this.writeChain;
+    if (this.writeError) {
+      const err = this.writeError;
+      this.writeError = null;
+      throw err;
+    }
+  }
+
+  private writeChain: Promise<void> = Promise.resolve();
+  private writeError: unknown = null;
+  private pendingWrites = 0;
 
   /** The chain link for the next segment: the last durable ts, or null after a gap / at the first start. */
   private chainLink: OpTime | null = null;
@@ -181,6 +213,7 @@ export class OplogCapture {
       if (this.paused) {
         this.metrics.state = 'paused';
         await this.flush();
+        await this.drainWrites().catch(() => undefined);
         await this.sleep(60_000);
         continue;
       }
@@ -204,6 +237,7 @@ export class OplogCapture {
     }
     try {
       await this.flush();
+      await this.drainWrites();
     } finally {
       await this.client?.close().catch(() => undefined);
       this.client = null;
@@ -212,7 +246,10 @@ export class OplogCapture {
 
   private async tail(client: MongoClient): Promise<void> {
     const oplog = client.db('local').collection('oplog.rs');
-    // Anything buffered but not durable is read again from the source.
+    // Anything buffered but not durable is read again from the source; segments already handed
+    // over are finished first, so the resume point is the true durable tip.
+    await this.writeChain;
+    this.writeError = null;
     this.buffer = [];
     this.bufferBytes = 0;
     const tip = this.deps.store.chainTip(this.deps.sourceId);
@@ -256,7 +293,11 @@ export class OplogCapture {
               this.deps.onGap({ lastCaptured: tip, resumedAt: ts });
             }
           }
-          if (this.buffer.length === 0) this.bufferSince = Date.now();
+          if (this.buffer.length === 0) {
+            // Cut by the age of the oldest buffered write (its wall time), not by when we read it.
+            const wall = (deserialize(doc, { promoteValues: true }) as { wall?: Date }).wall;
+            this.bufferSince = wall instanceof Date ? Math.min(wall.getTime(), Date.now()) : Date.now();
+          }
           this.buffer.push(doc);
           this.bufferBytes += doc.byteLength;
           this.countRate(doc.byteLength);
@@ -289,7 +330,10 @@ export class OplogCapture {
       this.closeCursor = null;
       await cursor.close().catch(() => undefined);
     }
-    if (this.paused || this.stopped) await this.flush();
+    if (this.paused || this.stopped) {
+      await this.flush();
+      await this.drainWrites();
+    }
   }
 
   describe(): string {

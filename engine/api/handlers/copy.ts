@@ -1,6 +1,7 @@
 import { ApiError } from '../../api/errors.js';
 import { addCopyTarget, copyTargets, runSecondaryCopy } from '../../store/secondary-copy.js';
 import type { PartialHandlers } from './types.js';
+import { raiseAlert, resolveAlerts } from '../../schedule/alerts.js';
 
 export const copyHandlers: PartialHandlers<'copy.add' | 'copy.run'> = {
   'copy.add': async (engine, { path, repository }) => {

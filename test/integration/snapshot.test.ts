@@ -1,0 +1,126 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dispatch } from '../../engine/api/dispatch.js';
+import { Engine } from '../../engine/engine.js';
+import { getSourceByName } from '../../engine/catalog/sources.js';
+import { Repository } from '../../engine/repo/repository.js';
+import { readManifest } from '../../engine/repo/snapshot-files.js';
+import { tempDir } from '../support/temp-dir.js';
+import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(uri: string) {
+  const dir = tempDir('mbm-snap-');
+  const engine = Engine.open({ dataDir: join(dir.path, 'data'), mode: 'cli', sourceTimeoutMs: 3000 });
+  const repo = await Repository.init(join(dir.path, 'repo'));
+  await engine.stores.attach(repo);
+  const added = await dispatch(engine, 'source.add', { name: 'rs', uri });
+  if (!added.ok) throw new Error(added.error.message);
+  cleanups.push(async () => {
+    await engine.close();
+    dir.remove();
+  });
+  return { engine, repo, sourceId: getSourceByName(engine.catalog, 'rs').id };
+}
+
+describe(`snapshots (${MONGO_KIND})`, () => {
+  it('copy documents, collection options, UUIDs, indexes and views, consistent between startTs and consistentTs', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine, repo, sourceId } = await setup(uri);
+      const client = new MongoClient(uri);
+      cleanups.push(() => client.close());
+      const db = client.db(`snap_${Date.now()}`);
+      await db.createCollection('capped', { capped: true, size: 1 << 16 });
+      await db.createCollection('orders', { validator: { qty: { $gte: 0 } } });
+      await db.collection('orders').createIndex({ sku: 1 }, { unique: true, name: 'sku_1' });
+      await db
+        .collection('orders')
+        .insertMany(Array.from({ length: 2500 }, (_, k) => ({ sku: `s${k}`, qty: k })));
+      await db.createCollection('big_orders', {
+        viewOn: 'orders',
+        pipeline: [{ $match: { qty: { $gt: 2000 } } }],
+      });
+      await db.collection('capped').insertOne({ a: 1 });
+
+      const started = await dispatch(engine, 'snapshot.take', { source: 'rs', parallel: 2 });
+      const job = await engine.jobs.wait((started as { result: { jobId: string } }).result.jobId);
+      expect(job.state).toBe('succeeded');
+      const { snapshotId } = job.result as { snapshotId: string };
+      const m = await readManifest(repo, join('sources', sourceId, 'snapshots', snapshotId));
+      const byName = Object.fromEntries(
+        m.namespaces.filter((n) => n.db === db.databaseName).map((n) => [n.name, n]),
+      );
+      expect(byName.orders).toMatchObject({
+        type: 'collection',
+        count: 2500,
+        options: { validator: { qty: { $gte: expect.anything() } } },
+        uuid: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+      });
+      expect(byName.orders!.indexes.map((i) => i.name)).toEqual(['_id_', 'sku_1']);
+      expect(byName.capped).toMatchObject({ count: 1, options: { capped: true } });
+      expect(byName.big_orders).toMatchObject({ type: 'view', file: null, options: { viewOn: 'orders' } });
+      expect(m.serverVersion).toMatch(/^\d+\./);
+      expect(m.consistentTs.t * 2 ** 32 + m.consistentTs.i).toBeGreaterThanOrEqual(
+        m.startTs.t * 2 ** 32 + m.startTs.i,
+      );
+      // Without capture, the snapshot copied its own oplog range: it is restorable at consistentTs.
+      const plan = await dispatch(engine, 'restore.plan', {
+        source: 'rs',
+        at: `${m.consistentTs.t}:${m.consistentTs.i}`,
+      });
+      expect(plan).toMatchObject({ ok: true, result: { restorable: true, snapshot: { id: snapshotId } } });
+      // Selected namespaces only.
+      const only = await dispatch(engine, 'snapshot.take', {
+        source: 'rs',
+        namespaces: [`${db.databaseName}.capped`],
+      });
+      const j2 = await engine.jobs.wait((only as { result: { jobId: string } }).result.jobId);
+      const m2 = await readManifest(
+        repo,
+        join('sources', sourceId, 'snapshots', (j2.result as { snapshotId: string }).snapshotId),
+      );
+      expect(m2.namespaces.map((n) => n.ns)).toEqual([`${db.databaseName}.capped`]);
+    });
+  });
+
+  it('leaves no trace when cancelled, and none (plus a BACKUP_FAILED alert) when the source fails midway', async () => {
+    await withMongo(async ({ uri, standin }) => {
+      const { engine, repo, sourceId } = await setup(uri);
+      const client = new MongoClient(uri);
+      cleanups.push(() => client.close());
+      const coll = client.db(`cancel_${Date.now()}`).collection('many');
+      for (let k = 0; k < 10; k++)
+        await coll.insertMany(Array.from({ length: 2000 }, (_, j) => ({ k, j, pad: 'x'.repeat(200) })));
+      const snapDir = join(repo.root, 'sources', sourceId, 'snapshots');
+      const dirs = () => (existsSync(snapDir) ? readdirSync(snapDir) : []);
+
+      const started = await dispatch(engine, 'snapshot.take', { source: 'rs', parallel: 1 });
+      const id = (started as { result: { jobId: string } }).result.jobId;
+      await new Promise((r) => setTimeout(r, 30));
+      await dispatch(engine, 'job.cancel', { jobId: id });
+      expect(await engine.jobs.wait(id)).toMatchObject({ state: 'cancelled' });
+      expect(dirs()).toEqual([]);
+      expect(engine.catalog.prepare('SELECT count(*) FROM snapshots').pluck().get()).toBe(0);
+
+      if (standin) {
+        const again = await dispatch(engine, 'snapshot.take', { source: 'rs', parallel: 1 });
+        const id2 = (again as { result: { jobId: string } }).result.jobId;
+        // Fail it midway: once documents are being copied (a getMore is not retried by the driver).
+        while (engine.jobs.get(id2).progress.done === 0 && engine.jobs.get(id2).state === 'running')
+          await new Promise((r) => setTimeout(r, 2));
+        await standin.faults.refuseFor(300);
+        const failed = await engine.jobs.wait(id2);
+        expect(failed.state).toBe('failed');
+        expect(dirs()).toEqual([]);
+        const alerts = await dispatch(engine, 'alert.list', { source: 'rs' });
+        expect(alerts).toMatchObject({ ok: true, result: [{ kind: 'BACKUP_FAILED' }] });
+      }
+    });
+  });
+});
