@@ -34,7 +34,7 @@ const benches: Record<string, () => Promise<unknown>> = {
         .split(',')
         .map(Number),
       seconds: arg('--seconds', 60),
-      segmentMaxMs: arg('--segment-ms', 500),
+      segmentMaxMs: arg('--segment-ms', 250),
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
     }),
 };

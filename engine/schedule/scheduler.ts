@@ -14,6 +14,7 @@ import { raiseAlert, resolveAlerts } from './alerts.js';
 import { getBackupJob } from './backup-jobs.js';
 import type { Tier } from './policy.js';
 import { decideRetention } from './retention.js';
+import { dispatch } from '../api/dispatch.js';
 import { sourceConnection } from '../source/source-connection.js';
 import { probeSource } from '../source/probe.js';
 import { dueTiers } from './schedule.js';

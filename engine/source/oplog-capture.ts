@@ -73,6 +73,7 @@ export class OplogCapture {
   private buffer: Uint8Array[] = [];
   private bufferBytes = 0;
   private bufferSince = 0;
+  private bufferOldestWrite = 0;
   private wake: (() => void) | null = null;
   private closeCursor: (() => Promise<void>) | null = null;
   private readonly rate = { windowStart: Date.now(), entries: 0, bytes: 0, eps: 0, bps: 0 };
@@ -294,9 +295,10 @@ export class OplogCapture {
             }
           }
           if (this.buffer.length === 0) {
-            // Cut by the age of the oldest buffered write (its wall time), not by when we read it.
+            this.bufferSince = Date.now();
             const wall = (deserialize(doc, { promoteValues: true }) as { wall?: Date }).wall;
-            this.bufferSince = wall instanceof Date ? Math.min(wall.getTime(), Date.now()) : Date.now();
+            this.bufferOldestWrite =
+              wall instanceof Date ? Math.min(wall.getTime(), this.bufferSince) : this.bufferSince;
           }
           this.buffer.push(doc);
           this.bufferBytes += doc.byteLength;

@@ -12,13 +12,15 @@ export const copyHandlers: PartialHandlers<'copy.add' | 'copy.run'> = {
   'copy.run': async (engine, { repository }) => {
     const store = await engine.stores.get(repository);
     const targets = copyTargets(engine.catalog, store.repo.id);
-    if (targets.length === 0) throw new ApiError('NOT_FOUND', 'No secondary copy location: add one with `copy add --path P`.');
+    if (targets.length === 0)
+      throw new ApiError('NOT_FOUND', 'No secondary copy location: add one with `copy add --path P`.');
     const job = engine.jobs.start('copy.run', async (ctx) => {
       try {
         const reports = [];
         for (const t of targets) reports.push(await runSecondaryCopy(engine.catalog, store.repo, t, ctx));
         const failed = reports.flatMap((r) => r.failed);
-        if (failed.length) throw new ApiError('UNAVAILABLE', `${failed.length} file(s) could not be copied.`, { reports });
+        if (failed.length)
+          throw new ApiError('UNAVAILABLE', `${failed.length} file(s) could not be copied.`, { reports });
         resolveAlerts(engine.catalog, null, 'COPY_FAILING');
         return reports;
       } catch (err) {
