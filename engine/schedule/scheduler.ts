@@ -97,6 +97,14 @@ export class Scheduler {
       this.lastRetention = now.getTime();
       for (const row of listSources(this.engine.catalog))
         await this.applyRetention(row).catch(() => undefined);
+      // New snapshots and segments go to every secondary copy location, hourly, through the same
+      // command users run; skipped while a copy is still running.
+      const repos = this.engine.catalog
+        .prepare('SELECT DISTINCT repository_id FROM copy_targets')
+        .pluck()
+        .all() as string[];
+      const copying = this.engine.jobs.list('running').some((j) => j.kind === 'copy.run');
+      if (!copying) for (const repository of repos) await dispatch(this.engine, 'copy.run', { repository });
     }
     return started;
   }

@@ -83,11 +83,18 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
 
   it('scheduler takes tiered snapshots when due (missed runs once, audited) and applies retention on the real repository', async () => {
     await withMongo(async ({ uri }) => {
-      const { engine } = await setup(uri);
+      const { engine, dir } = await setup(uri);
+      expect(await dispatch(engine, 'copy.add', { path: join(dir.path, 'mirror') })).toMatchObject({
+        ok: true,
+      });
       let now = new Date('2026-03-04T12:10:00Z');
       const scheduler = new Scheduler(engine, () => now);
       const [first] = await scheduler.tick();
       await engine.jobs.wait(first!);
+      // The hourly pass also started the secondary copy.
+      const copy = engine.jobs.list().find((j) => j.kind === 'copy.run');
+      expect(copy).toBeDefined();
+      expect(await engine.jobs.wait(copy!.jobId)).toMatchObject({ state: 'succeeded' });
       const snaps = await dispatch(engine, 'snapshot.list', { source: 'rs' });
       expect(snaps).toMatchObject({ ok: true, result: [{ status: 'complete' }] });
       const tiers = engine.catalog.prepare('SELECT tiers_json FROM snapshots').pluck().all();
