@@ -12,7 +12,8 @@ import { ApiError } from '../api/errors.js';
 
 type Doc = Record<string, unknown>;
 
-const isPlainObject = (v: unknown): v is Doc =>
+/** A plain (sub)document, as opposed to arrays and BSON values (ObjectId, Date, Binary…). */
+export const isPlainObject = (v: unknown): v is Doc =>
   typeof v === 'object' &&
   v !== null &&
   !Array.isArray(v) &&

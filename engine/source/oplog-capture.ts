@@ -54,6 +54,20 @@ export interface CaptureMetrics {
   lastError: string | null;
 }
 
+/** Metrics of a capture that is not running. */
+export const stoppedMetrics = (): CaptureMetrics => ({
+  state: 'stopped',
+  capturedTs: null,
+  sourceTs: null,
+  recoveryPointSeconds: null,
+  capturedWall: null,
+  entriesPerSecond: 0,
+  bytesPerSecond: 0,
+  segmentsWritten: 0,
+  gaps: 0,
+  lastError: null,
+});
+
 export interface CaptureDeps {
   store: BackupStore;
   sourceId: string;
@@ -77,18 +91,7 @@ export class OplogCapture {
   private wake: (() => void) | null = null;
   private closeCursor: (() => Promise<void>) | null = null;
   private readonly rate = { windowStart: Date.now(), entries: 0, bytes: 0, eps: 0, bps: 0 };
-  readonly metrics: CaptureMetrics = {
-    state: 'stopped',
-    capturedTs: null,
-    sourceTs: null,
-    recoveryPointSeconds: null,
-    capturedWall: null,
-    entriesPerSecond: 0,
-    bytesPerSecond: 0,
-    segmentsWritten: 0,
-    gaps: 0,
-    lastError: null,
-  };
+  readonly metrics: CaptureMetrics = stoppedMetrics();
 
   constructor(
     private readonly deps: CaptureDeps,

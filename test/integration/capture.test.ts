@@ -80,6 +80,15 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
         const c = engine.capture.get(row.id)!.metrics.capturedTs;
         return !!c && (c.t > lastTs.t || (c.t === lastTs.t && c.i >= lastTs.i));
       });
+      // Another process (here a CLI engine on the same data dir) sees the live capture through the catalog.
+      engine.capture.persistMetrics();
+      const cli = Engine.open({ dataDir: engine.dataDir, mode: 'cli' });
+      const seen = await dispatch(cli, 'source.status', { source: 'rs' });
+      await cli.close();
+      expect(seen).toMatchObject({
+        ok: true,
+        result: { capture: { state: 'capturing', recoveryPointSeconds: expect.any(Number) } },
+      });
       await engine.capture.stop(row.id);
 
       expect(instants).toHaveLength(20);

@@ -5,11 +5,11 @@
  */
 import { Decimal128, Double, Int32, Long, serialize, deserialize, Timestamp, type Document } from 'bson';
 import { readFileSync } from 'node:fs';
-import { MongoClient, type MongoServerError, Timestamp as DriverTimestamp, UUID } from 'mongodb';
+import { type MongoClient, type MongoServerError, Timestamp as DriverTimestamp, UUID } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitBsonDocuments } from '../../engine/repo/bson-entries.js';
 import { HAVE_FIXTURES, fixture } from '../support/fixtures.js';
-import { MONGO_KIND, uniqueDb, withMongo } from '../support/with-mongo.js';
+import { MONGO_KIND, sharedMongoClient, uniqueDb } from '../support/with-mongo.js';
 
 // Test documents are free-form; the driver's strict typing of filters and operators is not under test.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -17,25 +17,12 @@ type AnyDoc = any;
 const coll = (db: string, name: string) => client.db(db).collection<AnyDoc>(name);
 
 let client: MongoClient;
-let release: () => void;
-let done: Promise<void>;
+let release: () => Promise<void>;
 
 beforeAll(async () => {
-  let ready!: () => void;
-  const started = new Promise<void>((r) => (ready = r));
-  done = withMongo(async (e) => {
-    client = new MongoClient(e.uri, { serverSelectionTimeoutMS: 10_000 });
-    await client.connect();
-    ready();
-    await new Promise<void>((r) => (release = r));
-    await client.close();
-  });
-  await started;
+  ({ client, release } = await sharedMongoClient());
 });
-afterAll(async () => {
-  release();
-  await done;
-});
+afterAll(() => release());
 
 const err = async (p: Promise<unknown>): Promise<MongoServerError> => {
   try {

@@ -7,33 +7,20 @@
 import { deserialize, serialize, type Document } from 'bson';
 import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
-import { MongoClient, type Timestamp } from 'mongodb';
+import { type MongoClient, type Timestamp } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitBsonDocuments } from '../../engine/repo/bson-entries.js';
 import { applyUpdate } from '../../engine/oplog/apply-update.js';
 import { HAVE_FIXTURES, fixture } from '../support/fixtures.js';
-import { MONGO_KIND, uniqueDb, withMongo } from '../support/with-mongo.js';
+import { MONGO_KIND, sharedMongoClient, uniqueDb } from '../support/with-mongo.js';
 
 let client: MongoClient;
-let release: () => void;
-let done: Promise<void>;
+let release: () => Promise<void>;
 
 beforeAll(async () => {
-  let ready!: () => void;
-  const started = new Promise<void>((r) => (ready = r));
-  done = withMongo(async (e) => {
-    client = new MongoClient(e.uri, { serverSelectionTimeoutMS: 10_000 });
-    await client.connect();
-    ready();
-    await new Promise<void>((r) => (release = r));
-    await client.close();
-  });
-  await started;
+  ({ client, release } = await sharedMongoClient());
 });
-afterAll(async () => {
-  release();
-  await done;
-});
+afterAll(() => release());
 
 const oplog = () => client.db('local').collection('oplog.rs');
 

@@ -110,3 +110,28 @@ export const uniqueDb = (prefix: string) =>
 export const needsFaults = MONGO_KIND !== 'standin';
 export const FAULTS_SKIP_MESSAGE =
   'skipped: fault injection needs the stand-in (MONGODB_URI / MONGOD_BINARY is set)';
+
+/**
+ * For a suite that shares one server and client: call in beforeAll, and the
+ * returned `release` in afterAll.
+ */
+export async function sharedMongoClient(): Promise<{ client: MongoClient; release: () => Promise<void> }> {
+  let ready!: (c: MongoClient) => void;
+  let stop!: () => void;
+  const started = new Promise<MongoClient>((r) => (ready = r));
+  const done = withMongo(async (e) => {
+    const client = new MongoClient(e.uri, { serverSelectionTimeoutMS: 10_000 });
+    await client.connect();
+    ready(client);
+    await new Promise<void>((r) => (stop = r));
+    await client.close();
+  });
+  const client = await started;
+  return {
+    client,
+    release: async () => {
+      stop();
+      await done;
+    },
+  };
+}

@@ -2,24 +2,11 @@ import { ApiError } from '../../api/errors.js';
 import { getSourceByName } from '../../catalog/sources.js';
 import { snapshotsOfSource } from '../../catalog/snapshots.js';
 import { listCoverage } from '../../catalog/coverage.js';
-import type { CaptureMetrics } from '../../source/oplog-capture.js';
+import { stoppedMetrics, type CaptureMetrics } from '../../source/oplog-capture.js';
 import { listAlerts, type AlertRow } from '../../schedule/alerts.js';
 import type { CatalogDb } from '../../catalog/open-catalog.js';
 import { gapView, intervalView, opTimeView, snapshotView } from '../views.js';
 import type { PartialHandlers } from './types.js';
-
-const STOPPED: CaptureMetrics = {
-  state: 'stopped',
-  capturedTs: null,
-  sourceTs: null,
-  recoveryPointSeconds: null,
-  capturedWall: null,
-  entriesPerSecond: 0,
-  bytesPerSecond: 0,
-  segmentsWritten: 0,
-  gaps: 0,
-  lastError: null,
-};
 
 const metricsView = ({ capturedWall: _wall, ...m }: CaptureMetrics) => ({
   ...m,
@@ -66,17 +53,23 @@ export const captureHandlers: PartialHandlers<
     const row = getSourceByName(engine.catalog, source);
     const c = engine.capture.get(row.id);
     await engine.capture.stop(row.id);
-    return metricsView(c?.metrics ?? STOPPED);
+    return metricsView(c?.metrics ?? stoppedMetrics());
   },
   'source.status': async (engine, { source }) => {
     const row = getSourceByName(engine.catalog, source);
     await engine.stores.get(row.repository_id);
     const { intervals, gaps } = listCoverage(engine.catalog, row.id);
     const snaps = snapshotsOfSource(engine.catalog, row.id).filter((s) => s.status === 'complete');
-    const capture = engine.capture.get(row.id)?.metrics ?? {
-      ...STOPPED,
-      capturedTs: intervals.at(-1)?.end ?? null,
-    };
+    // Live from this process, or as last written by the process that captures (desktop / headless).
+    const stored = engine.catalog
+      .prepare('SELECT metrics_json, updated_at FROM capture_status WHERE source_id = ?')
+      .get(row.id) as { metrics_json: string; updated_at: string } | undefined;
+    const fresh =
+      stored && Date.now() - Date.parse(stored.updated_at) < 15_000
+        ? (JSON.parse(stored.metrics_json) as CaptureMetrics)
+        : null;
+    const capture = engine.capture.get(row.id)?.metrics ??
+      fresh ?? { ...stoppedMetrics(), capturedTs: intervals.at(-1)?.end ?? null };
     return {
       source: row.name,
       capture: metricsView(capture),

@@ -17,29 +17,26 @@ function opTime(s: ServerState) {
 }
 
 export function helloReply(s: ServerState, connectionId: number, legacy: boolean): Document {
-  const op = opTime(s);
-  if (s.topology !== 'replicaSet') {
-    return {
-      ...(legacy ? { ismaster: true } : { isWritablePrimary: true }),
-      ...(s.topology === 'sharded' ? { msg: 'isdbgrid' } : {}),
-      helloOk: true,
-      topologyVersion: { processId: s.processId, counter: Long.fromNumber(0) },
-      maxBsonObjectSize: 16 * 1024 * 1024,
-      maxMessageSizeBytes: 48_000_000,
-      maxWriteBatchSize: 100_000,
-      localTime: new Date(),
-      logicalSessionTimeoutMinutes: 30,
-      connectionId,
-      minWireVersion: 0,
-      maxWireVersion: MAX_WIRE_VERSION,
-      readOnly: false,
-      ok: 1,
-    };
-  }
-  return {
+  const common: Document = {
     ...(legacy ? { ismaster: true } : { isWritablePrimary: true }),
     helloOk: true,
     topologyVersion: { processId: s.processId, counter: Long.fromNumber(0) },
+    maxBsonObjectSize: 16 * 1024 * 1024,
+    maxMessageSizeBytes: 48_000_000,
+    maxWriteBatchSize: 100_000,
+    localTime: new Date(),
+    logicalSessionTimeoutMinutes: 30,
+    connectionId,
+    minWireVersion: 0,
+    maxWireVersion: MAX_WIRE_VERSION,
+    readOnly: false,
+    ok: 1,
+  };
+  if (s.topology === 'sharded') return { ...common, msg: 'isdbgrid' };
+  if (s.topology === 'standalone') return common;
+  const op = opTime(s);
+  return {
+    ...common,
     hosts: [s.host],
     setName: s.replSetName,
     setVersion: 1,
@@ -52,16 +49,6 @@ export function helloReply(s: ServerState, connectionId: number, legacy: boolean
       majorityOpTime: { ts: op.ts, t: op.t },
       majorityWriteDate: op.date,
     },
-    maxBsonObjectSize: 16 * 1024 * 1024,
-    maxMessageSizeBytes: 48_000_000,
-    maxWriteBatchSize: 100_000,
-    localTime: new Date(),
-    logicalSessionTimeoutMinutes: 30,
-    connectionId,
-    minWireVersion: 0,
-    maxWireVersion: MAX_WIRE_VERSION,
-    readOnly: false,
-    ok: 1,
   };
 }
 

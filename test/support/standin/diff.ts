@@ -6,17 +6,9 @@
  * reordered): MongoDB logs a full replacement then.
  */
 import { serialize } from 'bson';
+import { isPlainObject } from '../../../engine/oplog/apply-update.js';
 
 type Doc = Record<string, unknown>;
-
-const isPlainObject = (v: unknown): v is Doc =>
-  typeof v === 'object' &&
-  v !== null &&
-  !Array.isArray(v) &&
-  (v as { _bsontype?: unknown })._bsontype === undefined &&
-  !(v instanceof Date) &&
-  !(v instanceof RegExp) &&
-  !ArrayBuffer.isView(v);
 
 /** BSON-exact equality (type and value), as the server compares for "changed". */
 export function bsonEqual(a: unknown, b: unknown): boolean {

@@ -4,23 +4,16 @@
  * a transaction's applyOps). The bson package cannot embed raw bytes itself.
  */
 import { serialize, type Document } from 'bson';
+import { isPlainObject } from '../../../engine/oplog/apply-update.js';
 
 export class RawValue {
   constructor(readonly bytes: Uint8Array) {}
 }
 
-const isPlain = (v: unknown): v is Document =>
-  typeof v === 'object' &&
-  v !== null &&
-  (v as { _bsontype?: unknown })._bsontype === undefined &&
-  !(v instanceof Date) &&
-  !(v instanceof RegExp) &&
-  !ArrayBuffer.isView(v);
-
 function containsRaw(v: unknown): boolean {
   if (v instanceof RawValue) return true;
   if (Array.isArray(v)) return v.some(containsRaw);
-  if (isPlain(v)) return Object.values(v).some(containsRaw);
+  if (isPlainObject(v)) return Object.values(v).some(containsRaw);
   return false;
 }
 
@@ -35,7 +28,7 @@ function encode(obj: Document | unknown[]): Buffer {
     if (v === undefined) continue;
     if (v instanceof RawValue) parts.push(element(0x03, k, v.bytes));
     else if (Array.isArray(v) && containsRaw(v)) parts.push(element(0x04, k, encode(v)));
-    else if (isPlain(v) && containsRaw(v)) parts.push(element(0x03, k, encode(v)));
+    else if (isPlainObject(v) && containsRaw(v)) parts.push(element(0x03, k, encode(v)));
     else {
       const b = Buffer.from(serialize({ [k]: v }));
       parts.push(b.subarray(4, b.length - 1));
