@@ -6,6 +6,8 @@ import type { CommandInput, CommandOutput } from '../../engine/api/contract';
 export type AppInfo = CommandOutput<'app.info'>;
 export type Settings = CommandOutput<'settings.get'>;
 export type RepositoryInfo = CommandOutput<'repo.info'>;
+export type SourceView = CommandOutput<'source.list'>[number];
+export type SourceStatus = CommandOutput<'source.status'>;
 
 export const SECTIONS = [
   { id: 'dashboard', label: 'Dashboard' },
@@ -24,7 +26,11 @@ interface AppState {
   section: SectionId;
   lastError: string | null;
   repositories: RepositoryInfo[];
+  sources: SourceView[];
+  statuses: Record<string, SourceStatus>;
   connect(client: ApiClient): void;
+  /** Sources and their live status (capture, recovery point, coverage, alerts). */
+  loadSources(): Promise<void>;
   loadRepositories(): Promise<void>;
   /** Resolves with an error message, or null when unlocked. */
   unlockRepository(repository: string, passphrase: string): Promise<string | null>;
@@ -41,6 +47,8 @@ export const useApp = create<AppState>((set, get) => ({
   section: 'dashboard',
   lastError: null,
   repositories: [],
+  sources: [],
+  statuses: {},
 
   connect(client) {
     set({ client });
@@ -49,6 +57,24 @@ export const useApp = create<AppState>((set, get) => ({
       if (connection === 'connected') void get().refresh();
     });
     client.on('settings.changed', (settings) => set({ settings }));
+    client.on('alert.raised', () => void get().loadSources());
+    // The dashboard is live: the recovery point moves every second.
+    setInterval(() => {
+      if (get().connection === 'connected') void get().loadSources();
+    }, 3000);
+  },
+
+  async loadSources() {
+    const { client } = get();
+    if (!client) return;
+    try {
+      const sources = await client.invoke('source.list', {});
+      const statuses: Record<string, SourceStatus> = {};
+      for (const s of sources) statuses[s.name] = await client.invoke('source.status', { source: s.name });
+      set({ sources, statuses });
+    } catch (err) {
+      set({ lastError: (err as Error).message });
+    }
   },
 
   async refresh() {
@@ -60,6 +86,7 @@ export const useApp = create<AppState>((set, get) => ({
         client.invoke('settings.get', {}),
       ]);
       set({ info, settings, lastError: null });
+      void get().loadSources();
     } catch (err) {
       set({ lastError: (err as Error).message });
     }
