@@ -300,6 +300,17 @@ export const commands = {
     input: z.strictObject({ source: z.string().min(1) }),
     output: CaptureMetricsView,
   }),
+  'capture.pause': command({
+    summary: 'Pause continuous capture (what was read is written first); used around in-place restores.',
+    input: z.strictObject({ source: z.string().min(1) }),
+    output: CaptureMetricsView,
+  }),
+  'capture.resume': command({
+    summary:
+      'Resume paused capture from the last durable entry (a gap is detected if the oplog rolled over meanwhile).',
+    input: z.strictObject({ source: z.string().min(1) }),
+    output: CaptureMetricsView,
+  }),
   'source.status': command({
     summary: 'Capture state, recovery point, last snapshot, coverage and open alerts of a source.',
     input: z.strictObject({ source: z.string().min(1) }),

@@ -140,6 +140,25 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
           const c = capture.metrics.capturedTs;
           return !!c && (c.t > lastTs.t || (c.t === lastTs.t && c.i >= lastTs.i));
         }, 15_000);
+        // Pause (as an in-place restore does), write, resume: no gap, nothing lost.
+        expect(await dispatch(engine, 'capture.pause', { source: 'rs' })).toMatchObject({
+          ok: true,
+          result: { state: 'paused' },
+        });
+        await write(10);
+        expect(await dispatch(engine, 'capture.resume', { source: 'rs' })).toMatchObject({ ok: true });
+        await write(5);
+        const [after] = await client
+          .db('local')
+          .collection('oplog.rs')
+          .find({})
+          .sort({ $natural: -1 })
+          .limit(1)
+          .toArray();
+        await waitFor(() => {
+          const c = capture.metrics.capturedTs;
+          return !!c && (c.t > after!.ts.high || (c.t === after!.ts.high && c.i >= after!.ts.low));
+        }, 15_000);
         await engine.capture.stop(row.id);
         const cov = listCoverage(engine.catalog, row.id);
         expect(cov.gaps).toEqual([]);

@@ -62,6 +62,8 @@ const badValues: Record<string, unknown[]> = {
   'snapshot.take': [{}, { source: 'a', parallel: 0 }, { source: 'a', namespaces: 'db.c' }],
   'capture.start': [{}],
   'capture.stop': [{ source: '' }],
+  'capture.pause': [{}],
+  'capture.resume': [{ source: 1 }],
   'source.status': [{}],
   'alert.list': [{ open: 'yes' }, { source: '' }],
   'backup.get': [{}],

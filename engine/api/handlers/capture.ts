@@ -2,7 +2,8 @@ import { ApiError } from '../../api/errors.js';
 import { getSourceByName } from '../../catalog/sources.js';
 import { snapshotsOfSource } from '../../catalog/snapshots.js';
 import { listCoverage } from '../../catalog/coverage.js';
-import { stoppedMetrics, type CaptureMetrics } from '../../source/oplog-capture.js';
+import { stoppedMetrics, type CaptureMetrics, type OplogCapture } from '../../source/oplog-capture.js';
+import type { Engine } from '../../engine.js';
 import { listAlerts, type AlertRow } from '../../schedule/alerts.js';
 import type { CatalogDb } from '../../catalog/open-catalog.js';
 import { gapView, intervalView, opTimeView, snapshotView } from '../views.js';
@@ -30,9 +31,33 @@ function alertView(db: CatalogDb, a: AlertRow) {
   };
 }
 
+function running(engine: Engine, source: string): OplogCapture {
+  const row = getSourceByName(engine.catalog, source);
+  const c = engine.capture.get(row.id);
+  if (!c) throw new ApiError('CONFLICT', `Capture of ${source} is not running in this process.`);
+  return c;
+}
+
 export const captureHandlers: PartialHandlers<
-  'snapshot.take' | 'capture.start' | 'capture.stop' | 'source.status' | 'alert.list'
+  | 'snapshot.take'
+  | 'capture.start'
+  | 'capture.stop'
+  | 'capture.pause'
+  | 'capture.resume'
+  | 'source.status'
+  | 'alert.list'
 > = {
+  'capture.pause': async (engine, { source }) => {
+    const c = running(engine, source);
+    await c.pause();
+    for (let k = 0; k < 100 && c.metrics.state !== 'paused'; k++) await new Promise((r) => setTimeout(r, 20));
+    return metricsView(c.metrics);
+  },
+  'capture.resume': (engine, { source }) => {
+    const c = running(engine, source);
+    c.resume();
+    return metricsView(c.metrics);
+  },
   'snapshot.take': async (engine, { source, ...opts }) => {
     const row = getSourceByName(engine.catalog, source);
     (await engine.stores.get(row.repository_id)).repo.key(); // LOCKED now rather than inside the job
