@@ -92,6 +92,10 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
       await engine.capture.stop(row.id);
 
       expect(instants).toHaveLength(20);
+      // The workload really changed metadata between instants (an index came and went, collections were renamed).
+      expect(instants.some((i) => Object.values(i.meta).some((m) => m.includes('status_1')))).toBe(true);
+      expect(instants.some((i) => !Object.values(i.meta).some((m) => m.includes('status_1')))).toBe(true);
+      expect(instants.some((i) => Object.keys(i.meta).some((k) => k.includes('.scratch_')))).toBe(true);
       const store = await engine.stores.get();
       for (const inst of instants) {
         const plan = planRestore(engine.catalog, row.id, { kind: 'ts', ts: inst.ts });
@@ -99,7 +103,8 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
         if (!plan.ok) continue;
         expect(plan.snapshot.consistentTs.t).toBeGreaterThanOrEqual(snap.consistentTs.t);
         const rebuilt = canonicalState(await buildOfflineState(store.repo, plan), w.db);
-        expect(rebuilt).toEqual(inst.state);
+        expect(rebuilt.state).toEqual(inst.state); // every document
+        expect(rebuilt.meta).toEqual(inst.meta); // every collection's options and indexes
       }
       const cov = listCoverage(engine.catalog, row.id);
       expect(cov.gaps).toEqual([]);

@@ -6,12 +6,21 @@
  */
 import { EJSON } from 'bson';
 import type { Document, MongoClient, Timestamp } from 'mongodb';
+import type { OfflineState } from '../../engine/restore/offline-state.js';
 
 export interface Instant {
   ts: { t: number; i: number };
   /** namespace -> canonical Extended JSON of each document, sorted. */
   state: Record<string, string[]>;
+  /** namespace -> canonical Extended JSON of {options, indexes (sorted by name)}. */
+  meta: Record<string, string>;
 }
+
+const metaKey = (options: Document, indexes: Document[]) =>
+  EJSON.stringify(
+    { options, indexes: [...indexes].sort((a, b) => String(a.name).localeCompare(String(b.name))) },
+    { relaxed: false },
+  );
 
 export class Workload {
   private n = 0;
@@ -69,12 +78,29 @@ export class Workload {
       } finally {
         await s.endSession();
       }
-    } else if (r < 0.97) {
+    } else if (r < 0.95) {
       await db.collection('scratch').insertOne({ k: this.n });
-    } else {
+    } else if (r < 0.96) {
       await db
         .collection('scratch')
         .drop()
+        .catch(() => undefined);
+    } else if (r < 0.97) {
+      // DDL: an index, changed by collMod, later dropped; renamed collections.
+      await orders
+        .createIndex({ status: 1 }, { name: 'status_1', expireAfterSeconds: 86_400 })
+        .catch(() => undefined);
+    } else if (r < 0.98) {
+      await db
+        .command({ collMod: 'orders', index: { name: 'status_1', expireAfterSeconds: 3600 + this.n } })
+        .catch(() => undefined);
+    } else if (r < 0.99) {
+      await orders.dropIndex('status_1').catch(() => undefined);
+    } else {
+      await db.collection('scratch').insertOne({ k: this.n });
+      await db
+        .collection('scratch')
+        .rename(`scratch_${this.n}`)
         .catch(() => undefined);
     }
   }
@@ -89,23 +115,31 @@ export class Workload {
       .toArray();
     const ts = last!.ts as Timestamp;
     const state: Record<string, string[]> = {};
+    const meta: Record<string, string> = {};
     for (const c of await this.client.db(this.db).listCollections().toArray()) {
-      const docs = await this.client.db(this.db).collection(c.name).find({}).toArray();
+      const coll = this.client.db(this.db).collection(c.name);
+      const docs = await coll.find({}).toArray();
       if (docs.length)
         state[`${this.db}.${c.name}`] = docs.map((d) => EJSON.stringify(d, { relaxed: false })).sort();
+      meta[`${this.db}.${c.name}`] = metaKey(
+        (c as { options?: Document }).options ?? {},
+        await coll.listIndexes().toArray(),
+      );
     }
-    return { ts: { t: ts.high, i: ts.low }, state };
+    return { ts: { t: ts.high, i: ts.low }, state, meta };
   }
 }
 
 export function canonicalState(
-  state: Map<string, Map<string, Document>>,
+  state: OfflineState,
   db: string,
-): Record<string, string[]> {
+): { state: Record<string, string[]>; meta: Record<string, string> } {
   const out: Record<string, string[]> = {};
-  for (const [ns, docs] of state) {
-    if (!ns.startsWith(`${db}.`) || docs.size === 0) continue;
-    out[ns] = [...docs.values()].map((d) => EJSON.stringify(d, { relaxed: false })).sort();
+  const meta: Record<string, string> = {};
+  for (const [ns, c] of state) {
+    if (!ns.startsWith(`${db}.`)) continue;
+    if (c.docs.size) out[ns] = [...c.docs.values()].map((d) => EJSON.stringify(d, { relaxed: false })).sort();
+    meta[ns] = metaKey(c.options, c.indexes);
   }
-  return out;
+  return { state: out, meta };
 }
