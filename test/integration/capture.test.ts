@@ -218,17 +218,11 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
           const alerts = await dispatch(engine, 'alert.list', { source: 'rs', open: true });
           return alerts.ok && (alerts.result as { kind: string }[]).some((a) => a.kind === 'PITR_GAP');
         });
-        // The new snapshot taken because of the gap completes.
-        await waitFor(() =>
-          engine.jobs
-            .list()
-            .some(
-              (j) =>
-                j.kind === 'snapshot' &&
-                j.state === 'succeeded' &&
-                engine.jobs.list().filter((x) => x.kind === 'snapshot').length >= 2,
-            ),
-        );
+        // The new snapshot taken because of the gap completes (every snapshot job has finished, all succeeded).
+        await waitFor(() => {
+          const snaps = engine.jobs.list().filter((j) => j.kind === 'snapshot');
+          return snaps.length >= 2 && snaps.every((j) => j.state === 'succeeded');
+        });
         const [last2] = await client
           .db('local')
           .collection('oplog.rs')
