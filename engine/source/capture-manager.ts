@@ -10,6 +10,7 @@ import type { Job } from '../api/schemas.js';
 import { formatOpTime } from '../repo/optime.js';
 import { raiseAlert } from '../schedule/alerts.js';
 import { connectSource } from './connect.js';
+import { getBackupJob } from '../schedule/backup-jobs.js';
 import { copyOplogRange } from './oplog-range.js';
 import { DEFAULT_CAPTURE, OplogCapture, type CaptureOptions } from './oplog-capture.js';
 import { takeSnapshot, type SnapshotOptions } from './snapshot.js';
@@ -48,6 +49,19 @@ export class CaptureManager {
     const existing = this.running.get(row.id);
     if (existing) return existing;
     const store = await this.engine.stores.get(row.repository_id);
+    // The job's policy sets how often segments are cut (bounding the recovery point) and their size.
+    const { policy } = getBackupJob(this.engine.catalog, row.id);
+    const options: CaptureOptions = {
+      ...this.options,
+      segmentMaxMs:
+        this.options.segmentMaxMs === DEFAULT_CAPTURE.segmentMaxMs
+          ? policy.segmentSeconds * 1000
+          : this.options.segmentMaxMs,
+      segmentMaxBytes:
+        this.options.segmentMaxBytes === DEFAULT_CAPTURE.segmentMaxBytes
+          ? policy.segmentMaxMB * 1024 * 1024
+          : this.options.segmentMaxBytes,
+    };
     const capture = new OplogCapture(
       {
         store,
@@ -64,7 +78,7 @@ export class CaptureManager {
           this.startSnapshot(row, {});
         },
       },
-      this.options,
+      options,
     );
     this.running.set(row.id, capture);
     capture.start();

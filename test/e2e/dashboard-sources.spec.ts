@@ -51,3 +51,21 @@ test('the dashboard shows each source with live capture, recovery point, snapsho
   await expect(page.getByRole('tabpanel')).toContainText('prod-rs');
   await expect(page.getByRole('tabpanel')).toContainText('127.0.0.1');
 });
+
+test('the Sources section shows the backup job in UTC with local time, and stops and starts it', async ({
+  page,
+}) => {
+  await page.goto(serve.url);
+  await page.getByRole('tab', { name: 'Sources' }).click();
+  const job = page.getByTestId('job-prod-rs');
+  await expect(job.getByTestId('job-state')).toHaveText('active');
+  await expect(job).toContainText('daily: at 03:00 UTC');
+  await expect(job).toContainText('kept 7 days');
+  await expect(job).toContainText('point-in-time window: 72 h');
+  await job.getByRole('button', { name: 'Stop backups' }).click();
+  await expect(job.getByTestId('job-state')).toHaveText('stopped');
+  await job.getByRole('button', { name: 'Start backups' }).click();
+  await expect(job.getByTestId('job-state')).toHaveText('active');
+  await job.getByRole('button', { name: 'Take a snapshot now' }).click();
+  await expect(job.getByRole('status')).toHaveText('Snapshot started.');
+});

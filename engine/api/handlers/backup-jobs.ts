@@ -39,7 +39,7 @@ export const backupJobHandlers: PartialHandlers<
     const row = getSourceByName(engine.catalog, source);
     return view(row, getBackupJob(engine.catalog, row.id));
   },
-  'backup.set': (engine, { source, preset, policy }) => {
+  'backup.set': async (engine, { source, preset, policy }) => {
     const row = getSourceByName(engine.catalog, source);
     if (!preset && !policy) throw new ApiError('INVALID_INPUT', 'Give a preset or a policy change.');
     const change: Partial<BackupPolicy> = {

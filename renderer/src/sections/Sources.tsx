@@ -1,4 +1,5 @@
 import { EmptyState } from '../components/EmptyState';
+import { BackupJobCard } from '../components/BackupJobCard';
 import { useApp } from '../store';
 
 export function Sources() {
@@ -21,6 +22,7 @@ export function Sources() {
                   {w}
                 </div>
               ))}
+              <BackupJobCard source={s.name} />
             </li>
           ))}
         </ul>
