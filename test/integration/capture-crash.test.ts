@@ -10,6 +10,7 @@ import { getSourceByName } from '../../engine/catalog/sources.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { readSegment } from '../../engine/repo/segment-file.js';
 import { tempDir } from '../support/temp-dir.js';
+import { waitUntilCaptured } from '../support/capture-wait.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -70,19 +71,7 @@ describe(`capture crash safety (${MONGO_KIND})`, () => {
         try {
           const row = getSourceByName(engine.catalog, 'rs');
           const capture = await engine.capture.start(row);
-          const [last] = await client
-            .db('local')
-            .collection('oplog.rs')
-            .find({})
-            .sort({ $natural: -1 })
-            .limit(1)
-            .toArray();
-          const end = Date.now() + 15_000;
-          while (Date.now() < end) {
-            const c = capture.metrics.capturedTs;
-            if (c && (c.t > last!.ts.high || (c.t === last!.ts.high && c.i >= last!.ts.low))) break;
-            await new Promise((r) => setTimeout(r, 50));
-          }
+          await waitUntilCaptured(capture, client);
           await engine.capture.stop(row.id);
 
           expect(listCoverage(engine.catalog, row.id)).toMatchObject({

@@ -18,6 +18,7 @@ import { buildOfflineState } from '../../engine/restore/offline-state.js';
 import { tempDir } from '../support/temp-dir.js';
 import { FAULTS_SKIP_MESSAGE, MONGO_KIND, withMongo } from '../support/with-mongo.js';
 import { Workload, canonicalState, type Instant } from '../support/workload.js';
+import { waitUntilCaptured } from '../support/capture-wait.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -75,11 +76,7 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
         if (k % 20 === 19) instants.push(await w.recordInstant());
         if (k === 200) await snapshotNow(engine); // a second snapshot mid-way
       }
-      const lastTs = instants.at(-1)!.ts;
-      await waitFor(() => {
-        const c = engine.capture.get(row.id)!.metrics.capturedTs;
-        return !!c && (c.t > lastTs.t || (c.t === lastTs.t && c.i >= lastTs.i));
-      });
+      await waitUntilCaptured(engine.capture.get(row.id)!, client);
       // Another process (here a CLI engine on the same data dir) sees the live capture through the catalog.
       engine.capture.persistMetrics();
       const cli = Engine.open({ dataDir: engine.dataDir, mode: 'cli' });
@@ -133,18 +130,7 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
         await write(20);
         await standin!.faults.restart();
         await write(20);
-        const [last] = await client
-          .db('local')
-          .collection('oplog.rs')
-          .find({})
-          .sort({ $natural: -1 })
-          .limit(1)
-          .toArray();
-        const lastTs = { t: last!.ts.high, i: last!.ts.low };
-        await waitFor(() => {
-          const c = capture.metrics.capturedTs;
-          return !!c && (c.t > lastTs.t || (c.t === lastTs.t && c.i >= lastTs.i));
-        }, 15_000);
+        await waitUntilCaptured(capture, client);
         // Pause (as an in-place restore does), write, resume: no gap, nothing lost.
         expect(await dispatch(engine, 'capture.pause', { source: 'rs' })).toMatchObject({
           ok: true,
@@ -153,17 +139,7 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
         await write(10);
         expect(await dispatch(engine, 'capture.resume', { source: 'rs' })).toMatchObject({ ok: true });
         await write(5);
-        const [after] = await client
-          .db('local')
-          .collection('oplog.rs')
-          .find({})
-          .sort({ $natural: -1 })
-          .limit(1)
-          .toArray();
-        await waitFor(() => {
-          const c = capture.metrics.capturedTs;
-          return !!c && (c.t > after!.ts.high || (c.t === after!.ts.high && c.i >= after!.ts.low));
-        }, 15_000);
+        await waitUntilCaptured(capture, client);
         await engine.capture.stop(row.id);
         const cov = listCoverage(engine.catalog, row.id);
         expect(cov.gaps).toEqual([]);
@@ -223,17 +199,7 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
           const snaps = engine.jobs.list().filter((j) => j.kind === 'snapshot');
           return snaps.length >= 2 && snaps.every((j) => j.state === 'succeeded');
         });
-        const [last2] = await client
-          .db('local')
-          .collection('oplog.rs')
-          .find({})
-          .sort({ $natural: -1 })
-          .limit(1)
-          .toArray();
-        await waitFor(() => {
-          const c = engine.capture.get(row.id)!.metrics.capturedTs;
-          return !!c && c.t >= last2!.ts.high && (c.t > last2!.ts.high || c.i >= last2!.ts.low);
-        });
+        await waitUntilCaptured(engine.capture.get(row.id)!, client);
         const status = await dispatch(engine, 'source.status', { source: 'rs' });
         expect(status).toMatchObject({
           ok: true,

@@ -5,8 +5,9 @@
  * state rebuilt from backups at that exact point.
  */
 import { EJSON } from 'bson';
-import type { Document, MongoClient, Timestamp } from 'mongodb';
+import type { Document, MongoClient } from 'mongodb';
 import type { OfflineState } from '../../engine/restore/offline-state.js';
+import { newestOplogTs } from '../../engine/source/snapshot.js';
 
 export interface Instant {
   ts: { t: number; i: number };
@@ -106,14 +107,7 @@ export class Workload {
   }
 
   async recordInstant(): Promise<Instant> {
-    const [last] = await this.client
-      .db('local')
-      .collection('oplog.rs')
-      .find({}, { projection: { ts: 1 } })
-      .sort({ $natural: -1 })
-      .limit(1)
-      .toArray();
-    const ts = last!.ts as Timestamp;
+    const ts = (await newestOplogTs(this.client))!;
     const state: Record<string, string[]> = {};
     const meta: Record<string, string> = {};
     for (const c of await this.client.db(this.db).listCollections().toArray()) {
@@ -126,7 +120,7 @@ export class Workload {
         await coll.listIndexes().toArray(),
       );
     }
-    return { ts: { t: ts.high, i: ts.low }, state, meta };
+    return { ts, state, meta };
   }
 }
 
