@@ -38,6 +38,13 @@ export function toSourceError(err: unknown): ApiError {
   ) {
     return new ApiError('AUTH_FAILED', `The server refused the credentials: ${e.message}`);
   }
+  if (/certificate|self[- ]signed|SSL|TLS|handshake|ECONNRESET.*tls/i.test(text)) {
+    return new ApiError(
+      'UNREACHABLE',
+      `TLS handshake failed (check the CA file and the client certificate): ${e.message}`,
+      { reason: 'tls' },
+    );
+  }
   if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/.test(text))
     return new ApiError('UNREACHABLE', `Unknown host: ${e.message}`, { reason: 'dns' });
   if (/ECONNREFUSED/.test(text))

@@ -8,6 +8,7 @@ import { startStandin, type Standin } from '../support/standin/server.js';
 import { TEST_KDF } from '../support/store-fixture.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
+import { makeTestCerts } from '../support/tls-certs.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -166,5 +167,52 @@ describe(`sources (${MONGO_KIND})`, () => {
     const wrong = await dispatch(enc.engine, 'source.add', { name: 'c', uri: bareUri, password: 'wrong' });
     expect(wrong).toMatchObject({ ok: false, error: { code: 'AUTH_FAILED' } });
     expect(count(enc.engine)).toBe(1);
+  });
+
+  it('reaches a TLS source with its CA file, and with a client certificate where the server requires one', async () => {
+    const certDir = tempDir('mbm-certs-');
+    cleanups.push(() => certDir.remove());
+    const certs = makeTestCerts(certDir.path);
+    const { engine } = await engineWithRepo();
+
+    const tls = await standin({ tls: { cert: certs.serverCert, key: certs.serverKey } });
+    // Without the CA the server's certificate cannot be trusted: refused, nothing saved.
+    expect(await dispatch(engine, 'source.add', { name: 'tls-rs', uri: tls.uri })).toMatchObject({
+      ok: false,
+      error: { code: 'UNREACHABLE' },
+    });
+    expect(count(engine)).toBe(0);
+    const ok = await dispatch(engine, 'source.add', {
+      name: 'tls-rs',
+      uri: tls.uri,
+      tlsCaFile: certs.caFile,
+    });
+    expect(ok).toMatchObject({
+      ok: true,
+      result: { source: { tlsCaFile: certs.caFile }, test: { topology: { kind: 'replicaSet' } } },
+    });
+    // The stored settings are used for later connections: a snapshot over TLS.
+    const snap = await dispatch(engine, 'snapshot.take', { source: 'tls-rs' });
+    expect(await engine.jobs.wait((snap as { result: { jobId: string } }).result.jobId)).toMatchObject({
+      state: 'succeeded',
+    });
+
+    const mutual = await standin({
+      tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, requireClientCert: true },
+    });
+    expect(
+      await dispatch(engine, 'source.add', { name: 'mtls-rs', uri: mutual.uri, tlsCaFile: certs.caFile }),
+    ).toMatchObject({ ok: false, error: { code: 'UNREACHABLE' } });
+    const withCert = await dispatch(engine, 'source.add', {
+      name: 'mtls-rs',
+      uri: mutual.uri,
+      tlsCaFile: certs.caFile,
+      tlsCertFile: certs.clientPemFile,
+    });
+    expect(withCert).toMatchObject({ ok: true, result: { source: { tlsCertFile: certs.clientPemFile } } });
+    expect(await dispatch(engine, 'source.test', { name: 'mtls-rs' })).toMatchObject({
+      ok: true,
+      result: { reachable: true },
+    });
   });
 });

@@ -6,6 +6,7 @@
  */
 import { Binary, ObjectId, type Document } from 'bson';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { Ctx, clusterTimeFields, type ConnState, type ServerState } from './context.js';
 import { adminCommands } from './commands-admin.js';
@@ -32,6 +33,8 @@ export interface StandinOptions {
   version?: string;
   /** Present as a standalone mongod or a mongos instead of a replica-set primary (for refusal paths). */
   topology?: 'replicaSet' | 'standalone' | 'sharded';
+  /** Serve TLS with this certificate; with `requireClientCert`, clients must present one signed by `ca`. */
+  tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean };
 }
 
 export interface Faults {
@@ -224,7 +227,20 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   }
 
   function listen(port: number): Promise<number> {
-    server = createServer(onConnection);
+    server = opts.tls
+      ? createTlsServer(
+          {
+            cert: opts.tls.cert,
+            key: opts.tls.key,
+            ca: opts.tls.ca,
+            requestCert: !!opts.tls.requireClientCert,
+            rejectUnauthorized: !!opts.tls.requireClientCert,
+          },
+          onConnection,
+        )
+      : createServer(onConnection);
+    // A failed TLS handshake is the client's problem; the server keeps running.
+    server.on('tlsClientError', () => undefined);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
@@ -280,7 +296,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   };
 
   return {
-    uri: `mongodb://${opts.auth ? `${encodeURIComponent(opts.auth.username)}:${encodeURIComponent(opts.auth.password)}@` : ''}127.0.0.1:${port}/${state.topology === 'replicaSet' ? `?replicaSet=${replSetName}` : '?directConnection=true'}`,
+    uri: `mongodb://${opts.auth ? `${encodeURIComponent(opts.auth.username)}:${encodeURIComponent(opts.auth.password)}@` : ''}127.0.0.1:${port}/${state.topology === 'replicaSet' ? `?replicaSet=${replSetName}` : '?directConnection=true'}${opts.tls ? '&tls=true' : ''}`,
     port,
     host: state.host,
     state,

@@ -1,0 +1,108 @@
+/**
+ * A throw-away certificate authority, a server certificate for 127.0.0.1 and
+ * a client certificate, made with the openssl command line (Node cannot issue
+ * X.509 certificates itself). For TLS tests only.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface TestCerts {
+  caFile: string;
+  serverCert: string;
+  serverKey: string;
+  ca: string;
+  /** Client certificate and key in one PEM file, as the driver's tlsCertificateKeyFile wants. */
+  clientPemFile: string;
+}
+
+export function makeTestCerts(dir: string): TestCerts {
+  const f = (n: string) => join(dir, n);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  ssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.pem'),
+    '-days',
+    '2',
+    '-subj',
+    '/CN=mbm-test-ca',
+  );
+  writeFileSync(f('san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  ssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('server.key'),
+    '-out',
+    f('server.csr'),
+    '-subj',
+    '/CN=127.0.0.1',
+  );
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    f('server.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('server.pem'),
+    '-days',
+    '2',
+    '-extfile',
+    f('san.cnf'),
+  );
+  writeFileSync(f('client.cnf'), 'extendedKeyUsage=clientAuth\n');
+  ssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    f('client.key'),
+    '-out',
+    f('client.csr'),
+    '-subj',
+    '/CN=backup-client',
+  );
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    f('client.csr'),
+    '-CA',
+    f('ca.pem'),
+    '-CAkey',
+    f('ca.key'),
+    '-CAcreateserial',
+    '-out',
+    f('client.crt'),
+    '-days',
+    '2',
+    '-extfile',
+    f('client.cnf'),
+  );
+  writeFileSync(
+    f('client.pem'),
+    Buffer.concat([readFileSync(f('client.crt')), readFileSync(f('client.key'))]),
+  );
+  return {
+    caFile: f('ca.pem'),
+    ca: readFileSync(f('ca.pem'), 'utf8'),
+    serverCert: readFileSync(f('server.pem'), 'utf8'),
+    serverKey: readFileSync(f('server.key'), 'utf8'),
+    clientPemFile: f('client.pem'),
+  };
+}
