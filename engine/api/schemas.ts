@@ -192,27 +192,6 @@ export const SnapshotView = z.strictObject({
   lockedUntil: z.string().nullable(),
 });
 
-export const VerifyReportView = z.strictObject({
-  verificationId: z.string(),
-  repositoryId: z.string(),
-  startedAt: z.string(),
-  finishedAt: z.string(),
-  filesChecked: z.number().int(),
-  bytesChecked: z.number(),
-  segmentsOk: z.number().int(),
-  snapshotsOk: z.number().int(),
-  problems: z.array(
-    z.strictObject({
-      path: z.string(),
-      kind: z.enum(['segment', 'snapshot']),
-      problem: z.enum(['missing', 'corrupt']),
-      error: z.string(),
-    }),
-  ),
-  healed: z.array(z.string()),
-  gaps: z.array(z.strictObject({ source: z.string(), gaps: z.array(z.unknown()) })),
-});
-
 export const JobStarted = z.strictObject({ jobId: z.string() });
 
 export const AuditEntryView = z.strictObject({

@@ -9,7 +9,7 @@
  * `latest` is the newest captured entry.
  */
 import { ApiError } from '../api/errors.js';
-import { MAX_INCREMENT, compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
+import { MAX_INCREMENT, compareOpTime, formatOpTime, parseOpTime, type OpTime } from '../repo/optime.js';
 import { intervalAfter, intervalAtOrBefore, type CoverageInterval } from './coverage.js';
 import type { CatalogDb } from './open-catalog.js';
 import type { SegmentRow } from './segments.js';
@@ -49,10 +49,7 @@ export type Plan =
 export function parseRestorePoint(text: string): RestorePoint {
   const s = text.trim();
   if (s === 'latest') return { kind: 'latest' };
-  if (/^\d+:\d+$/.test(s)) {
-    const [t, i] = s.split(':').map(Number) as [number, number];
-    if (t <= 0xffffffff && i <= MAX_INCREMENT) return { kind: 'ts', ts: { t, i } };
-  }
+  if (/^\d+:\d+$/.test(s)) return { kind: 'ts', ts: parseOpTime(s) };
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.0+)?(Z|[+-]\d{2}:\d{2})$/.test(s)) {
     const ms = Date.parse(s);
     if (!Number.isNaN(ms)) return { kind: 'wall', seconds: Math.floor(ms / 1000) };

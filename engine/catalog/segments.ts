@@ -93,12 +93,6 @@ export function setSegmentStatus(db: CatalogDb, path: string, status: SegmentSta
   );
 }
 
-export function segmentsOfSource(db: CatalogDb, sourceId: string): SegmentRow[] {
-  return db
-    .prepare('SELECT * FROM oplog_segments WHERE source_id = ? ORDER BY first_t, first_i')
-    .all(sourceId) as SegmentRow[];
-}
-
 export function lastSegment(db: CatalogDb, sourceId: string): SegmentRow | undefined {
   return db
     .prepare('SELECT * FROM oplog_segments WHERE source_id = ? ORDER BY first_t DESC, first_i DESC LIMIT 1')

@@ -39,4 +39,3 @@ export function takeFlag(p: ParsedArgv, name: string): string | undefined {
 }
 
 export const kebab = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-export const camel = (s: string): string => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());

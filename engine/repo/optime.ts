@@ -16,9 +16,6 @@ export function compareOpTime(a: OpTime, b: OpTime): number {
   return a.t !== b.t ? a.t - b.t : a.i - b.i;
 }
 
-export const sameOpTime = (a: OpTime | null, b: OpTime | null): boolean =>
-  a === null || b === null ? a === b : a.t === b.t && a.i === b.i;
-
 export const formatOpTime = (ts: OpTime): string => `${ts.t}:${ts.i}`;
 
 export function isOpTime(v: unknown): v is OpTime {

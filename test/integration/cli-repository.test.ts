@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
 import { OplogFactory } from '../support/oplog-factory.js';
 import { tempDir } from '../support/temp-dir.js';
+import { writeTestSnapshot } from '../support/store-fixture.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let dir: ReturnType<typeof tempDir>;
@@ -51,7 +52,7 @@ describe('repository commands through the CLI', () => {
   });
 
   it('answers coverage, plan, verify and rebuild, with WRONG_PASSPHRASE for a bad passphrase', async () => {
-    // Data written through the engine (capture arrives with the capture issue).
+    // Data written through the engine directly, so that this test covers the CLI door alone.
     const engine = Engine.open({
       dataDir: join(dir.path, 'data'),
       mode: 'cli',
@@ -61,18 +62,9 @@ describe('repository commands through the CLI', () => {
     const sourceId = await store.ensureSource('prod-rs');
     const f = new OplogFactory({ start: { t: 1_763_805_600, i: 1 }, perSecond: 20 });
     for (let k = 0; k < 3; k++) await store.appendSegment(sourceId, f.mixed(30), store.chainTip(sourceId));
-    const w = store.beginSnapshot({ sourceId, startTs: { t: 1_763_805_600, i: 1 } });
-    const c = await w.collection({
-      db: 'shop',
-      name: 'orders',
-      type: 'collection',
-      uuid: null,
-      options: {},
-      indexes: [],
-    });
-    await c.write(f.insert());
-    w.add(await c.close());
-    await store.commitSnapshot(w, { consistentTs: { t: 1_763_805_600, i: 2 } });
+    await writeTestSnapshot(store, sourceId, { t: 1_763_805_600, i: 1 }, { t: 1_763_805_600, i: 2 }, [
+      f.insert(),
+    ]);
     await engine.close();
 
     const env = { MBM_PASS: 'eight chars or more' };

@@ -9,6 +9,28 @@ import { tempDir } from './temp-dir.js';
 
 export const TEST_KDF = { N: 1 << 10, r: 8, p: 1 };
 
+/** A complete snapshot of one collection (shop.orders) holding `docs`; returns its id. */
+export async function writeTestSnapshot(
+  store: BackupStore,
+  sourceId: string,
+  startTs: OpTime,
+  consistentTs: OpTime,
+  docs: Uint8Array[],
+): Promise<string> {
+  const w = store.beginSnapshot({ sourceId, startTs, serverVersion: '8.0.4' });
+  const c = await w.collection({
+    db: 'shop',
+    name: 'orders',
+    type: 'collection',
+    uuid: null,
+    options: {},
+    indexes: [{ v: 2, key: { _id: 1 }, name: '_id_' }],
+  });
+  for (const d of docs) await c.write(d);
+  w.add(await c.close());
+  return (await store.commitSnapshot(w, { consistentTs })).snapshotId;
+}
+
 export interface StoreFixture {
   dir: ReturnType<typeof tempDir>;
   engine: Engine;
@@ -47,21 +69,8 @@ export async function makeStore(
       for (let k = 0; k < n; k++)
         await store.appendSegment(sourceId, factory.mixed(per), store.chainTip(sourceId));
     },
-    async snapshot(startTs, consistentTs, docs) {
-      const w = store.beginSnapshot({ sourceId, startTs, serverVersion: '8.0.4' });
-      const c = await w.collection({
-        db: 'shop',
-        name: 'orders',
-        type: 'collection',
-        uuid: null,
-        options: {},
-        indexes: [{ v: 2, key: { _id: 1 }, name: '_id_' }],
-      });
-      for (const d of docs ?? factory.mixed(5)) await c.write(d);
-      w.add(await c.close());
-      const m = await store.commitSnapshot(w, { consistentTs });
-      return m.snapshotId;
-    },
+    snapshot: (startTs, consistentTs, docs) =>
+      writeTestSnapshot(store, sourceId, startTs, consistentTs, docs ?? factory.mixed(5)),
     async close() {
       await engine.close();
       dir.remove();

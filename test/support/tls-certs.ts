@@ -34,66 +34,45 @@ export function makeTestCerts(dir: string): TestCerts {
     '-subj',
     '/CN=mbm-test-ca',
   );
-  writeFileSync(f('san.cnf'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
-  ssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    f('server.key'),
-    '-out',
-    f('server.csr'),
-    '-subj',
+  /** A key and a certificate signed by the test CA, with the given X.509 extensions. */
+  const issue = (name: string, subject: string, extensions: string) => {
+    writeFileSync(f(`${name}.cnf`), extensions);
+    ssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      f(`${name}.key`),
+      '-out',
+      f(`${name}.csr`),
+      '-subj',
+      subject,
+    );
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.pem'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f(`${name}.crt`),
+      '-days',
+      '2',
+      '-extfile',
+      f(`${name}.cnf`),
+    );
+  };
+  issue(
+    'server',
     '/CN=127.0.0.1',
+    'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n',
   );
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    f('server.csr'),
-    '-CA',
-    f('ca.pem'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    f('server.pem'),
-    '-days',
-    '2',
-    '-extfile',
-    f('san.cnf'),
-  );
-  writeFileSync(f('client.cnf'), 'extendedKeyUsage=clientAuth\n');
-  ssl(
-    'req',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    f('client.key'),
-    '-out',
-    f('client.csr'),
-    '-subj',
-    '/CN=backup-client',
-  );
-  ssl(
-    'x509',
-    '-req',
-    '-in',
-    f('client.csr'),
-    '-CA',
-    f('ca.pem'),
-    '-CAkey',
-    f('ca.key'),
-    '-CAcreateserial',
-    '-out',
-    f('client.crt'),
-    '-days',
-    '2',
-    '-extfile',
-    f('client.cnf'),
-  );
+  issue('client', '/CN=backup-client', 'extendedKeyUsage=clientAuth\n');
   writeFileSync(
     f('client.pem'),
     Buffer.concat([readFileSync(f('client.crt')), readFileSync(f('client.key'))]),
@@ -101,7 +80,7 @@ export function makeTestCerts(dir: string): TestCerts {
   return {
     caFile: f('ca.pem'),
     ca: readFileSync(f('ca.pem'), 'utf8'),
-    serverCert: readFileSync(f('server.pem'), 'utf8'),
+    serverCert: readFileSync(f('server.crt'), 'utf8'),
     serverKey: readFileSync(f('server.key'), 'utf8'),
     clientPemFile: f('client.pem'),
   };

@@ -84,32 +84,29 @@ export const backupJobHandlers: PartialHandlers<
     let keptLocked = 0;
     if (deleteBackups) {
       const store = await engine.stores.get(row.repository_id);
-      const snaps = engine.catalog
-        .prepare('SELECT id FROM snapshots WHERE source_id = ?')
-        .pluck()
-        .all(row.id) as string[];
-      const segs = engine.catalog
-        .prepare('SELECT path FROM oplog_segments WHERE source_id = ?')
-        .pluck()
-        .all(row.id) as string[];
-      for (const id of snaps) {
-        try {
-          await store.delete('snapshot', id, engine.actor);
-          deletedSnapshots++;
-        } catch (err) {
-          if ((err as ApiError).code !== 'RETENTION_LOCKED') throw err;
-          keptLocked++;
+      const ids = (sql: string) => engine.catalog.prepare(sql).pluck().all(row.id) as string[];
+      // Everything outside a retention lock goes; locked items stay and are counted.
+      const deleteUnlessLocked = async (kind: 'snapshot' | 'segment', targets: string[]) => {
+        let deleted = 0;
+        for (const t of targets) {
+          try {
+            await store.delete(kind, t, engine.actor);
+            deleted++;
+          } catch (err) {
+            if ((err as ApiError).code !== 'RETENTION_LOCKED') throw err;
+            keptLocked++;
+          }
         }
-      }
-      for (const p of segs) {
-        try {
-          await store.delete('segment', p, engine.actor);
-          deletedSegments++;
-        } catch (err) {
-          if ((err as ApiError).code !== 'RETENTION_LOCKED') throw err;
-          keptLocked++;
-        }
-      }
+        return deleted;
+      };
+      deletedSnapshots = await deleteUnlessLocked(
+        'snapshot',
+        ids('SELECT id FROM snapshots WHERE source_id = ?'),
+      );
+      deletedSegments = await deleteUnlessLocked(
+        'segment',
+        ids('SELECT path FROM oplog_segments WHERE source_id = ?'),
+      );
     }
     audit(engine.catalog, {
       actor: engine.actor,

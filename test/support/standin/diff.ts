@@ -40,16 +40,9 @@ function objectDiff(pre: Doc, post: Doc): Doc | null {
       d[k] = false;
       continue;
     }
-    const a = pre[k];
-    const b = post[k];
-    if (bsonEqual(a, b)) continue;
-    if (isPlainObject(a) && isPlainObject(b)) {
-      const sub = objectDiff(a, b);
-      if (sub) subs[`s${k}`] = sub;
-      else u[k] = b;
-    } else if (Array.isArray(a) && Array.isArray(b)) {
-      subs[`s${k}`] = arrayDiff(a, b);
-    } else u[k] = b;
+    const change = valueChange(pre[k], post[k]);
+    if (change?.sub) subs[`s${k}`] = change.sub;
+    else if (change) u[k] = post[k];
   }
   for (const k of postKeys) if (!(k in pre)) i[k] = post[k];
   if (Object.keys(d).length) diff.d = d;
@@ -57,6 +50,17 @@ function objectDiff(pre: Doc, post: Doc): Doc | null {
   if (Object.keys(i).length) diff.i = i;
   Object.assign(diff, subs);
   return diff;
+}
+
+/**
+ * How one value changed: null when equal, a nested diff (`s…`) when both are
+ * documents or both arrays and a diff can express it, else a plain update (`u…`).
+ */
+function valueChange(a: unknown, b: unknown): { sub: Doc | null } | null {
+  if (bsonEqual(a, b)) return null;
+  if (isPlainObject(a) && isPlainObject(b)) return { sub: objectDiff(a, b) };
+  if (Array.isArray(a) && Array.isArray(b)) return { sub: arrayDiff(a, b) };
+  return { sub: null };
 }
 
 function arrayDiff(pre: unknown[], post: unknown[]): Doc {
@@ -67,14 +71,9 @@ function arrayDiff(pre: unknown[], post: unknown[]): Doc {
       diff[`u${k}`] = post[k];
       continue;
     }
-    const a = pre[k];
-    const b = post[k];
-    if (bsonEqual(a, b)) continue;
-    if (isPlainObject(a) && isPlainObject(b)) {
-      const sub = objectDiff(a, b);
-      diff[sub ? `s${k}` : `u${k}`] = sub ?? b;
-    } else if (Array.isArray(a) && Array.isArray(b)) diff[`s${k}`] = arrayDiff(a, b);
-    else diff[`u${k}`] = b;
+    const change = valueChange(pre[k], post[k]);
+    if (change?.sub) diff[`s${k}`] = change.sub;
+    else if (change) diff[`u${k}`] = post[k];
   }
   return diff;
 }
