@@ -326,6 +326,12 @@ export const commands = {
     output: z.array(AlertView),
     cliAliases: ['alerts'],
   }),
+  'alert.resolve': command({
+    summary:
+      'Acknowledge an open alert (marks it resolved and writes the audit log). Alerts whose condition clears resolve themselves.',
+    input: z.strictObject({ id: z.number().int().min(1) }),
+    output: AlertView,
+  }),
   'backup.get': command({
     summary:
       "A source's backup job: state (active, stopped, inactive, misconfigured), policy, next scheduled runs (UTC).",

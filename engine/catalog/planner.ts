@@ -69,13 +69,63 @@ function newestIntervalEnd(db: CatalogDb, sourceId: string): OpTime | null {
   return r ? { t: r.end_t, i: r.end_i } : null;
 }
 
+/**
+ * A source with snapshots but no oplog at all (a standalone server): its
+ * restore points are exactly its snapshots, each with startTs = consistentTs.
+ * `latest` is the newest one; a `t:i` or wall second must name one.
+ */
+function planSnapshotOnly(db: CatalogDb, sourceId: string, point: RestorePoint): Plan | null {
+  const snaps = db
+    .prepare(
+      `SELECT * FROM snapshots WHERE source_id = ? AND status = 'complete'
+         AND start_t = consistent_t AND start_i = consistent_i
+       ORDER BY consistent_t DESC, consistent_i DESC`,
+    )
+    .all(sourceId) as SnapshotRow[];
+  if (snaps.length === 0) return null;
+  const snap = snaps.find((s) =>
+    point.kind === 'latest'
+      ? true
+      : point.kind === 'ts'
+        ? s.consistent_t === point.ts.t && s.consistent_i === point.ts.i
+        : s.consistent_t === point.seconds,
+  );
+  const newest = { t: snaps[0]!.consistent_t!, i: snaps[0]!.consistent_i! };
+  if (!snap)
+    return {
+      ok: false,
+      reason: 'NO_COVERAGE',
+      message: `This source has no oplog (snapshots only): its restore points are its snapshots, the newest at ${formatOpTime(newest)}.`,
+      nearest: { start: newest, end: newest },
+    };
+  const ts = { t: snap.consistent_t!, i: snap.consistent_i! };
+  return {
+    ok: true,
+    bound: ts,
+    snapshot: { id: snap.id, path: snap.path, startTs: ts, consistentTs: ts, completedAt: snap.completed_at },
+    interval: {
+      start: ts,
+      end: ts,
+      firstSegmentId: 0,
+      lastSegmentId: 0,
+      segmentCount: 0,
+      breakReason: 'start',
+    },
+    segments: [],
+  };
+}
+
 export function planRestore(db: CatalogDb, sourceId: string, point: RestorePoint): Plan {
   let bound: OpTime;
+  const newestEnd = newestIntervalEnd(db, sourceId);
+  if (!newestEnd) {
+    const snapshotOnly = planSnapshotOnly(db, sourceId, point);
+    if (snapshotOnly) return snapshotOnly;
+  }
   if (point.kind === 'latest') {
-    const end = newestIntervalEnd(db, sourceId);
-    if (!end)
+    if (!newestEnd)
       return { ok: false, reason: 'NO_COVERAGE', message: 'No oplog has been captured for this source yet.' };
-    bound = end;
+    bound = newestEnd;
   } else bound = point.kind === 'ts' ? point.ts : { t: point.seconds, i: MAX_INCREMENT };
 
   const interval = intervalAtOrBefore(db, sourceId, bound);

@@ -60,6 +60,15 @@ export function resolveAlerts(db: CatalogDb, sourceId: string | null, kind: Aler
     .run(new Date().toISOString(), kind, sourceId).changes;
 }
 
+/** Marks one alert resolved; returns it, or null when there is no such alert. */
+export function resolveAlertById(db: CatalogDb, id: number): AlertRow | null {
+  db.prepare('UPDATE alerts SET resolved_at = ? WHERE id = ? AND resolved_at IS NULL').run(
+    new Date().toISOString(),
+    id,
+  );
+  return (db.prepare('SELECT * FROM alerts WHERE id = ?').get(id) as AlertRow | undefined) ?? null;
+}
+
 export function listAlerts(db: CatalogDb, opts: { sourceId?: string; open?: boolean } = {}): AlertRow[] {
   const where: string[] = [];
   const args: unknown[] = [];

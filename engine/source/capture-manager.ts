@@ -3,12 +3,12 @@
  * headless), raises alerts, and takes a new snapshot when a gap appears.
  */
 import type { MongoClient } from 'mongodb';
-import { type ApiError } from '../api/errors.js';
+import { ApiError } from '../api/errors.js';
 import type { SourceRow } from '../catalog/sources.js';
 import type { Engine } from '../engine.js';
 import type { Job } from '../api/schemas.js';
 import { formatOpTime } from '../repo/optime.js';
-import { raiseAlert } from '../schedule/alerts.js';
+import { raiseAlert, resolveAlerts } from '../schedule/alerts.js';
 import { connectSource } from './connect.js';
 import { getBackupJob } from '../schedule/backup-jobs.js';
 import { copyOplogRange } from './oplog-range.js';
@@ -48,6 +48,11 @@ export class CaptureManager {
   async start(row: SourceRow): Promise<OplogCapture> {
     const existing = this.running.get(row.id);
     if (existing) return existing;
+    if (!this.engine.sourceIsReplicaSet(row))
+      throw new ApiError(
+        'UNSUPPORTED',
+        `${row.name} is a standalone server: it has no oplog, so it gets snapshots only (no continuous capture, no point-in-time restore).`,
+      );
     const store = await this.engine.stores.get(row.repository_id);
     // The job's policy sets how often segments are cut (bounding the recovery point) and their size.
     const { policy } = getBackupJob(this.engine.catalog, row.id);
@@ -123,6 +128,8 @@ export class CaptureManager {
         const hello = await client.db('admin').command({ hello: 1 });
         if (hello.setName && !this.running.has(row.id))
           await copyOplogRange(client, store, row.id, manifest.startTs, manifest.consistentTs);
+        // A failure alert is about "backups are not being taken"; a good snapshot ends that condition.
+        resolveAlerts(this.engine.catalog, row.id, 'BACKUP_FAILED');
         return {
           snapshotId: manifest.snapshotId,
           startTs: manifest.startTs,

@@ -120,6 +120,15 @@ describe(`snapshots (${MONGO_KIND})`, () => {
         expect(dirs()).toEqual([]);
         const alerts = await dispatch(engine, 'alert.list', { source: 'rs' });
         expect(alerts).toMatchObject({ ok: true, result: [{ kind: 'BACKUP_FAILED' }] });
+
+        // The next good snapshot ends the "backups are failing" condition.
+        const good = await dispatch(engine, 'snapshot.take', { source: 'rs', parallel: 1 });
+        const id3 = (good as { result: { jobId: string } }).result.jobId;
+        expect(await engine.jobs.wait(id3)).toMatchObject({ state: 'succeeded' });
+        expect(await dispatch(engine, 'alert.list', { source: 'rs', open: true })).toEqual({
+          ok: true,
+          result: [],
+        });
       }
     });
   });

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
@@ -122,6 +123,47 @@ describe(`sources (${MONGO_KIND})`, () => {
       },
     });
     expect(count(engine)).toBe(1);
+  });
+
+  it('snapshots a standalone (no oplog: startTs = consistentTs) and refuses continuous capture with the reason', async () => {
+    const dir = tempDir('mbm-standalone-');
+    const engine = Engine.open({ dataDir: join(dir.path, 'data'), mode: 'headless', sourceTimeoutMs: 1500 });
+    cleanups.push(async () => {
+      await engine.close();
+      dir.remove();
+    });
+    await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
+    const single = await standin({ topology: 'standalone' });
+    expect(await dispatch(engine, 'source.add', { name: 'single', uri: single.uri })).toMatchObject({
+      ok: true,
+    });
+    const client = new MongoClient(single.uri);
+    cleanups.push(() => client.close());
+    await client
+      .db('shop')
+      .collection('orders')
+      .insertMany(Array.from({ length: 50 }, (_, k) => ({ k })));
+
+    expect(await dispatch(engine, 'capture.start', { source: 'single' })).toMatchObject({
+      ok: false,
+      error: { code: 'UNSUPPORTED', message: expect.stringMatching(/standalone.*snapshots only/) },
+    });
+    const started = await dispatch(engine, 'snapshot.take', { source: 'single' });
+    const jobId = (started as { result: { jobId: string } }).result.jobId;
+    expect(await engine.jobs.wait(jobId)).toMatchObject({ state: 'succeeded' });
+    const snaps = await dispatch(engine, 'snapshot.list', { source: 'single' });
+    expect(snaps).toMatchObject({ ok: true, result: [{ status: 'complete', documents: 50 }] });
+    const [snap] = (snaps as { result: { startTs: unknown; consistentTs: unknown }[] }).result;
+    expect(snap!.consistentTs).toEqual(snap!.startTs);
+    // No oplog was captured, so the snapshot itself is the only restore point.
+    const plan = await dispatch(engine, 'restore.plan', { source: 'single', at: 'latest' });
+    expect(plan).toMatchObject({ ok: true, result: { restorable: true, segments: [] } });
+    expect(engine.catalog.prepare('SELECT count(*) FROM oplog_segments').pluck().get()).toBe(0);
+    // Any other instant cannot be restored, and the answer says why and which points exist.
+    expect(await dispatch(engine, 'restore.plan', { source: 'single', at: '1000:1' })).toMatchObject({
+      ok: true,
+      result: { restorable: false, reason: 'NO_COVERAGE', message: expect.stringMatching(/snapshots only/) },
+    });
   });
 
   it('never stores a password in clear: repository key when encrypted, refusal (or explicit insecure choice) otherwise', async () => {

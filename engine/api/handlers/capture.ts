@@ -4,7 +4,8 @@ import { snapshotsOfSource } from '../../catalog/snapshots.js';
 import { listCoverage } from '../../catalog/coverage.js';
 import { stoppedMetrics, type CaptureMetrics, type OplogCapture } from '../../source/oplog-capture.js';
 import type { Engine } from '../../engine.js';
-import { listAlerts, type AlertRow } from '../../schedule/alerts.js';
+import { listAlerts, resolveAlertById, type AlertRow } from '../../schedule/alerts.js';
+import { audit } from '../../catalog/audit.js';
 import type { CatalogDb } from '../../catalog/open-catalog.js';
 import { gapView, intervalView, opTimeView, snapshotView } from '../views.js';
 import type { PartialHandlers } from './types.js';
@@ -46,6 +47,7 @@ export const captureHandlers: PartialHandlers<
   | 'capture.resume'
   | 'source.status'
   | 'alert.list'
+  | 'alert.resolve'
 > = {
   'capture.pause': async (engine, { source }) => {
     const c = running(engine, source);
@@ -115,5 +117,17 @@ export const captureHandlers: PartialHandlers<
     return listAlerts(engine.catalog, { ...(sourceId ? { sourceId } : {}), ...(open ? { open } : {}) }).map(
       (a) => alertView(engine.catalog, a),
     );
+  },
+  'alert.resolve': (engine, { id }) => {
+    const row = resolveAlertById(engine.catalog, id);
+    if (!row) throw new ApiError('NOT_FOUND', `No alert ${id}.`);
+    audit(engine.catalog, {
+      actor: engine.actor,
+      action: 'alert.resolve',
+      target: String(id),
+      outcome: 'done',
+      details: { kind: row.kind, message: row.message },
+    });
+    return alertView(engine.catalog, row);
   },
 };
