@@ -84,22 +84,31 @@ export class Engine {
    * Misconfigured with the reason and alerted.
    */
   async startBackgroundWork(): Promise<void> {
-    for (const row of listSources(this.catalog)) {
-      if (getBackupJob(this.catalog, row.id).state !== 'active' || !this.sourceIsReplicaSet(row)) continue;
-      try {
-        await this.capture.start(row);
-      } catch (err) {
-        const reason = (err as Error).message;
-        setBackupJobState(this.catalog, row.id, 'misconfigured', reason);
-        raiseAlert(this.catalog, this.events, {
-          sourceId: row.id,
-          kind: 'BACKUP_FAILED',
-          severity: 'critical',
-          message: `Backup of ${row.name} cannot run: ${reason}`,
-        });
-      }
-    }
+    for (const row of listSources(this.catalog)) await this.protect(row);
     this.scheduler.start();
+  }
+
+  /**
+   * Starts continuous capture for a source whose job is Active, when this
+   * engine is long-lived (desktop, headless; a CLI command ends when it
+   * returns) and the source has an oplog. A capture that cannot start marks
+   * the job Misconfigured with the reason and raises an alert.
+   */
+  async protect(row: SourceRow): Promise<void> {
+    if (this.mode === 'cli' || !this.sourceIsReplicaSet(row)) return;
+    if (getBackupJob(this.catalog, row.id).state !== 'active') return;
+    try {
+      await this.capture.start(row);
+    } catch (err) {
+      const reason = (err as Error).message;
+      setBackupJobState(this.catalog, row.id, 'misconfigured', reason);
+      raiseAlert(this.catalog, this.events, {
+        sourceId: row.id,
+        kind: 'BACKUP_FAILED',
+        severity: 'critical',
+        message: `Backup of ${row.name} cannot run: ${reason}`,
+      });
+    }
   }
 
   /** Who the audit log names for actions taken through this engine. */

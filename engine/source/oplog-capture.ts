@@ -95,7 +95,8 @@ export class OplogCapture {
 
   constructor(
     private readonly deps: CaptureDeps,
-    private readonly opts: CaptureOptions = DEFAULT_CAPTURE,
+    /** Read by tests and status: how this capture cuts segments. */
+    readonly opts: CaptureOptions = DEFAULT_CAPTURE,
   ) {}
 
   start(): void {

@@ -1,11 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
 import { getSourceByName } from '../../engine/catalog/sources.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { Scheduler } from '../../engine/schedule/scheduler.js';
+import { waitUntilCaptured } from '../support/capture-wait.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
 
@@ -153,6 +155,48 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
         ok: false,
         error: { code: 'CONFLICT' },
       });
+    });
+  });
+
+  it('protects a source as soon as it is added (headless), and restarts capture when its policy or connection changes', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine } = await setup(uri, 'headless');
+      const id = getSourceByName(engine.catalog, 'rs').id;
+      const first = engine.capture.get(id);
+      expect(first, 'capture runs right after source.add').toBeDefined();
+      expect(first!.opts.segmentMaxMs).toBe(10_000); // the default policy's 10 s cut
+
+      expect(
+        await dispatch(engine, 'backup.set', { source: 'rs', policy: { segmentSeconds: 0.5 } }),
+      ).toMatchObject({
+        ok: true,
+      });
+      const second = engine.capture.get(id);
+      expect(second).not.toBe(first);
+      expect(second!.opts.segmentMaxMs).toBe(500);
+
+      expect(
+        await dispatch(engine, 'source.edit', { name: 'rs', readPreference: 'primaryPreferred' }),
+      ).toMatchObject({
+        ok: true,
+      });
+      expect(engine.capture.get(id)).not.toBe(second);
+      expect(engine.capture.get(id)!.opts.segmentMaxMs).toBe(500);
+
+      // Stopping writes what was read; a source with backups is not removed and keeps being captured.
+      const client = new MongoClient(uri);
+      cleanups.push(() => client.close());
+      await client.db('protect_test').collection('c').insertOne({ at: Date.now() });
+      await waitUntilCaptured(engine.capture.get(id)!, client);
+      await dispatch(engine, 'backup.stop', { source: 'rs' });
+      expect(engine.capture.get(id)).toBeUndefined();
+      expect(engine.catalog.prepare('SELECT count(*) FROM oplog_segments').pluck().get()).toBeGreaterThan(0);
+      await dispatch(engine, 'backup.start', { source: 'rs' });
+      expect(await dispatch(engine, 'source.remove', { name: 'rs', confirm: true })).toMatchObject({
+        ok: false,
+        error: { code: 'CONFLICT' },
+      });
+      expect(engine.capture.get(id)).toBeDefined();
     });
   });
 

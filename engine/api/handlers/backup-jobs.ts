@@ -1,7 +1,6 @@
 import { ApiError } from '../../api/errors.js';
 import { audit } from '../../catalog/audit.js';
 import { getSourceByName, type SourceRow } from '../../catalog/sources.js';
-import type { Engine } from '../../engine.js';
 import {
   getBackupJob,
   setBackupJobState,
@@ -28,10 +27,6 @@ function view(row: SourceRow, job: BackupJob) {
   };
 }
 
-async function startCaptureIfLongLived(engine: Engine, row: SourceRow): Promise<void> {
-  if (engine.mode !== 'cli' && engine.sourceIsReplicaSet(row)) await engine.capture.start(row);
-}
-
 export const backupJobHandlers: PartialHandlers<
   'backup.get' | 'backup.set' | 'backup.stop' | 'backup.start' | 'backup.terminate'
 > = {
@@ -47,6 +42,11 @@ export const backupJobHandlers: PartialHandlers<
       ...((policy ?? {}) as Partial<BackupPolicy>),
     };
     const job = setBackupPolicy(engine.catalog, row.id, change);
+    // A running capture cuts segments by the policy it started with: restart it on the new one.
+    if (engine.capture.get(row.id)) {
+      await engine.capture.stop(row.id);
+      await engine.protect(row);
+    }
     audit(engine.catalog, {
       actor: engine.actor,
       action: 'backup.set',
@@ -71,7 +71,7 @@ export const backupJobHandlers: PartialHandlers<
         `The backup job of ${source} was terminated; add the source again to protect it.`,
       );
     const job = setBackupJobState(engine.catalog, row.id, 'active');
-    await startCaptureIfLongLived(engine, row);
+    await engine.protect(row);
     audit(engine.catalog, { actor: engine.actor, action: 'backup.start', target: source, outcome: 'done' });
     return view(row, job);
   },

@@ -82,7 +82,9 @@ export const sourceHandlers: PartialHandlers<
       outcome: 'done',
       details: { uri: displayUri(config), topology: test.topology.kind },
     });
-    return { source: sourceView(engine, getSourceByName(engine.catalog, input.name)), test };
+    const added = getSourceByName(engine.catalog, input.name);
+    await engine.protect(added); // desktop / headless: protected from now on
+    return { source: sourceView(engine, added), test };
   },
   'source.test': async (engine, { name }) => {
     const row = getSourceByName(engine.catalog, name);
@@ -123,10 +125,18 @@ export const sourceHandlers: PartialHandlers<
       .prepare('UPDATE sources SET options_json = ? WHERE id = ?')
       .run(JSON.stringify({ topology: test.topology.kind }), row.id);
     audit(engine.catalog, { actor: engine.actor, action: 'source.edit', target: name, outcome: 'done' });
+    // A running capture holds a connection made with the old settings: reconnect with the new ones.
+    if (engine.capture.get(row.id)) {
+      await engine.capture.stop(row.id);
+      await engine.protect(getSourceByName(engine.catalog, name));
+    }
     return { source: sourceView(engine, getSourceByName(engine.catalog, name)), test };
   },
   'source.remove': async (engine, { name }) => {
     const row = getSourceByName(engine.catalog, name);
+    // Stop capture first so that no segment appears between the check and the removal.
+    const wasCapturing = !!engine.capture.get(row.id);
+    await engine.capture.stop(row.id);
     const count = engine.catalog
       .prepare(
         'SELECT (SELECT count(*) FROM snapshots WHERE source_id = ?) + (SELECT count(*) FROM oplog_segments WHERE source_id = ?)',
@@ -134,6 +144,7 @@ export const sourceHandlers: PartialHandlers<
       .pluck()
       .get(row.id, row.id) as number;
     if (count > 0) {
+      if (wasCapturing) await engine.protect(row);
       audit(engine.catalog, {
         actor: engine.actor,
         action: 'source.remove',
