@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { Nav } from './components/Nav';
+import { Alerts } from './sections/Alerts';
 import { StatusBar } from './components/StatusBar';
 import { Dashboard } from './sections/Dashboard';
 import { Restores } from './sections/Restores';
@@ -13,6 +14,7 @@ const PANELS: Record<SectionId, () => React.JSX.Element> = {
   sources: Sources,
   timeline: Timeline,
   restores: Restores,
+  alerts: Alerts,
   settings: SettingsSection,
 };
 

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { CommandOutput } from '../../../engine/api/contract';
 import { useApp } from '../store';
+import { PolicyEditor } from './PolicyEditor';
 
 type Job = CommandOutput<'backup.get'>;
 type Tier = {
@@ -39,6 +40,9 @@ export function BackupJobCard({ source }: { source: string }) {
   const showLocal = useApp((s) => !!s.settings?.showLocalTime);
   const [job, setJob] = useState<Job | null>(null);
   const [message, setMessage] = useState<string | null>(null);
+  const [editing, setEditing] = useState(false);
+  const [terminating, setTerminating] = useState(false);
+  const [deleteBackups, setDeleteBackups] = useState(false);
 
   useEffect(() => {
     void client?.invoke('backup.get', { source }).then(setJob, (e: Error) => setMessage(e.message));
@@ -49,7 +53,7 @@ export function BackupJobCard({ source }: { source: string }) {
   const act = async (f: () => Promise<unknown>, done: string) => {
     try {
       await f();
-      setMessage(done);
+      if (done) setMessage(done);
       setJob(await client!.invoke('backup.get', { source }));
     } catch (e) {
       setMessage((e as Error).message);
@@ -100,8 +104,68 @@ export function BackupJobCard({ source }: { source: string }) {
             Start backups
           </button>
         ) : null}
+        {job.state !== 'inactive' && (
+          <button type="button" onClick={() => setEditing((v) => !v)} aria-expanded={editing}>
+            Edit policy
+          </button>
+        )}
+        {job.state !== 'inactive' && (
+          <button type="button" onClick={() => setTerminating(true)}>
+            Terminate…
+          </button>
+        )}
         {message && <span role="status">{message}</span>}
       </div>
+      {terminating && (
+        <div className="card" role="group" aria-label={`Terminate the backup job of ${source}`}>
+          <p>
+            Terminating makes the job Inactive: no new snapshots, no capture. Its backups stay unless you
+            delete them here; anything under a retention lock is always kept.
+          </p>
+          <label className="inline">
+            <input
+              type="checkbox"
+              checked={deleteBackups}
+              onChange={(e) => setDeleteBackups(e.target.checked)}
+            />
+            Also delete its snapshots and oplog segments
+          </label>
+          <div className="actions">
+            <button
+              type="button"
+              onClick={() =>
+                void act(async () => {
+                  const r = await client!.invoke('backup.terminate', {
+                    source,
+                    confirm: true,
+                    deleteBackups,
+                  });
+                  setTerminating(false);
+                  setMessage(
+                    `Terminated; deleted ${r.deletedSnapshots} snapshot(s) and ${r.deletedSegments} segment(s), kept ${r.keptLocked} locked.`,
+                  );
+                }, '')
+              }
+            >
+              Terminate the job
+            </button>
+            <button type="button" onClick={() => setTerminating(false)}>
+              Cancel
+            </button>
+          </div>
+        </div>
+      )}
+      {editing && (
+        <PolicyEditor
+          job={job}
+          onCancel={() => setEditing(false)}
+          onSaved={(saved) => {
+            setJob(saved);
+            setEditing(false);
+            setMessage('Policy saved.');
+          }}
+        />
+      )}
     </div>
   );
 }

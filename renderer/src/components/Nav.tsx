@@ -8,6 +8,7 @@ import { SECTIONS, useApp } from '../store';
 export function Nav() {
   const section = useApp((s) => s.section);
   const setSection = useApp((s) => s.setSection);
+  const openAlerts = useApp((s) => s.alerts.filter((a) => !a.resolvedAt).length);
   const refs = useRef<(HTMLButtonElement | null)[]>([]);
 
   const onKeyDown = (e: KeyboardEvent, index: number) => {
@@ -50,6 +51,11 @@ export function Nav() {
             onKeyDown={(e) => onKeyDown(e, i)}
           >
             {s.label}
+            {s.id === 'alerts' && openAlerts > 0 && (
+              <span className="badge" aria-label={`${openAlerts} open`}>
+                {openAlerts}
+              </span>
+            )}
           </button>
         ))}
       </div>
