@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { ErrorBoundary } from './components/ErrorBoundary';
 import { Nav } from './components/Nav';
 import { Alerts } from './sections/Alerts';
 import { StatusBar } from './components/StatusBar';
@@ -50,7 +51,9 @@ export function App() {
         aria-labelledby={`tab-${section}`}
         tabIndex={0}
       >
-        <Panel />
+        <ErrorBoundary key={section}>
+          <Panel />
+        </ErrorBoundary>
       </main>
       <StatusBar />
     </div>

@@ -68,7 +68,8 @@ export function PolicyEditor({
     setPolicy((p) => ({ ...p, [tier]: { ...p[tier]!, ...patch } }));
   const num = (v: string) => (v === '' ? NaN : Number(v));
 
-  const tierRow = <K extends keyof Tiers>(tier: K, fields: React.ReactNode) => (
+  // `fields` is a function: a switched-off tier (null) has no values to render.
+  const tierRow = <K extends keyof Tiers>(tier: K, fields: () => React.ReactNode) => (
     <fieldset key={tier} data-testid={`tier-${tier}`}>
       <legend>
         <label className="inline">
@@ -80,7 +81,7 @@ export function PolicyEditor({
           {tier}
         </label>
       </legend>
-      {policy[tier] && <div className="form-grid">{fields}</div>}
+      {policy[tier] && <div className="form-grid">{fields()}</div>}
     </fieldset>
   );
   const timeField = (tier: 'daily' | 'weekly' | 'monthly') => (
@@ -121,8 +122,7 @@ export function PolicyEditor({
           Apply the PCI-DSS preset
         </button>
       </div>
-      {tierRow(
-        'hourly',
+      {tierRow('hourly', () => (
         <>
           <label className="inline full">
             every (hours)
@@ -136,17 +136,15 @@ export function PolicyEditor({
             />
           </label>
           {keepField('hourly', 'keepDays', 'keep (days)')}
-        </>,
-      )}
-      {tierRow(
-        'daily',
+        </>
+      ))}
+      {tierRow('daily', () => (
         <>
           {timeField('daily')}
           {keepField('daily', 'keepDays', 'keep (days)')}
-        </>,
-      )}
-      {tierRow(
-        'weekly',
+        </>
+      ))}
+      {tierRow('weekly', () => (
         <>
           <label className="inline full">
             on
@@ -162,10 +160,9 @@ export function PolicyEditor({
           </label>
           {timeField('weekly')}
           {keepField('weekly', 'keepWeeks', 'keep (weeks)')}
-        </>,
-      )}
-      {tierRow(
-        'monthly',
+        </>
+      ))}
+      {tierRow('monthly', () => (
         <>
           <label className="inline full">
             on day (1–28)
@@ -180,8 +177,8 @@ export function PolicyEditor({
           </label>
           {timeField('monthly')}
           {keepField('monthly', 'keepMonths', 'keep (months)')}
-        </>,
-      )}
+        </>
+      ))}
       <div className="form-grid">
         {SETTINGS.map(([key, label, step]) => (
           <label key={key} className="inline full">
