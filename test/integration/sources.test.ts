@@ -5,8 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
 import { Repository } from '../../engine/repo/repository.js';
+import { getSourceByName } from '../../engine/catalog/sources.js';
 import { startStandin, type Standin } from '../support/standin/server.js';
 import { TEST_KDF } from '../support/store-fixture.js';
+import { waitUntilCaptured } from '../support/capture-wait.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
 import { makeTestCerts } from '../support/tls-certs.js';
@@ -164,6 +166,68 @@ describe(`sources (${MONGO_KIND})`, () => {
       ok: true,
       result: { restorable: false, reason: 'NO_COVERAGE', message: expect.stringMatching(/snapshots only/) },
     });
+  });
+
+  it('reads snapshots and the oplog from a secondary when the read preference says so', async () => {
+    const rs = await standin({ secondaries: 1, noopIntervalMs: 200 });
+    const [secondary] = rs.secondaryHosts;
+    const dir = tempDir('mbm-secondary-');
+    const engine = Engine.open({
+      dataDir: join(dir.path, 'data'),
+      mode: 'headless',
+      sourceTimeoutMs: 3000,
+      capture: { segmentMaxMs: 200 },
+    });
+    cleanups.push(async () => {
+      await engine.close();
+      dir.remove();
+    });
+    await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
+    const writer = new MongoClient(rs.uri);
+    cleanups.push(() => writer.close());
+    await writer
+      .db('shop')
+      .collection('orders')
+      .insertMany(Array.from({ length: 300 }, (_, k) => ({ k })));
+    const finds = () => rs.commandsOn(secondary!).find ?? 0;
+
+    // Primary (the default): the secondary serves no reads.
+    const onPrimary = await dispatch(engine, 'source.add', { name: 'on-primary', uri: rs.uri });
+    expect(onPrimary).toMatchObject({
+      ok: true,
+      result: { test: { topology: { members: [rs.host, secondary] } } },
+    });
+    await engine.capture.stop(getSourceByName(engine.catalog, 'on-primary').id);
+    const primaryJob = await dispatch(engine, 'snapshot.take', { source: 'on-primary' });
+    expect(await engine.jobs.wait((primaryJob as { result: { jobId: string } }).result.jobId)).toMatchObject({
+      state: 'succeeded',
+    });
+    expect(finds()).toBe(0);
+
+    // secondary: the snapshot's documents and the continuous capture both come from it.
+    const added = await dispatch(engine, 'source.add', {
+      name: 'on-secondary',
+      uri: rs.uri,
+      readPreference: 'secondary',
+    });
+    expect(added).toMatchObject({ ok: true, result: { source: { readPreference: 'secondary' } } });
+    const id = getSourceByName(engine.catalog, 'on-secondary').id;
+    const job = await dispatch(engine, 'snapshot.take', { source: 'on-secondary' });
+    expect(await engine.jobs.wait((job as { result: { jobId: string } }).result.jobId)).toMatchObject({
+      state: 'succeeded',
+    });
+    expect(await dispatch(engine, 'snapshot.list', { source: 'on-secondary' })).toMatchObject({
+      ok: true,
+      result: [{ status: 'complete', documents: 300 }],
+    });
+    expect(finds()).toBeGreaterThan(0);
+    // The tailing cursor (opened when the source was added) runs on the secondary: its getMores land there.
+    const getMores = () => rs.commandsOn(secondary!).getmore ?? 0;
+    const before = getMores();
+    await writer.db('shop').collection('orders').insertOne({ k: 'late' });
+    await waitUntilCaptured(engine.capture.get(id)!, writer);
+    expect(getMores()).toBeGreaterThan(before);
+    expect(rs.commandsOn(secondary!).insert ?? 0).toBe(0);
   });
 
   it('never stores a password in clear: repository key when encrypted, refusal (or explicit insecure choice) otherwise', async () => {

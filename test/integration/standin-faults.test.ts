@@ -207,3 +207,26 @@ describe(`applyOps replay (${MONGO_KIND})`, () => {
     });
   });
 });
+
+describe.skipIf(standinOnly)('stand-in: secondary members', () => {
+  it('serve the same data and refuse writes (NotWritablePrimary)', async () => {
+    const { startStandin } = await import('../support/standin/server.js');
+    const rs = await startStandin({ secondaries: 1, noopIntervalMs: 0 });
+    const primary = new MongoClient(rs.uri);
+    const direct = new MongoClient(`mongodb://${rs.secondaryHosts[0]}/?directConnection=true`);
+    try {
+      await primary.db('d').collection<{ _id: number }>('c').insertOne({ _id: 1 });
+      const hello = await direct.db('admin').command({ hello: 1 });
+      expect(hello).toMatchObject({ isWritablePrimary: false, secondary: true, primary: rs.host });
+      // A direct connection reads with secondaryOk, as drivers do for a single server.
+      expect(await direct.db('d').collection('c').find({}).toArray()).toEqual([{ _id: 1 }]);
+      expect(
+        (await refused(direct.db('d').collection<{ _id: number }>('c').insertOne({ _id: 2 }))).code,
+      ).toBe(10107);
+    } finally {
+      await primary.close();
+      await direct.close();
+      await rs.stop();
+    }
+  });
+});

@@ -16,9 +16,15 @@ function opTime(s: ServerState) {
   return { ts, t: Long.fromNumber(TERM), date: new Date((last?.t ?? s.startedAt / 1000) * 1000) };
 }
 
-export function helloReply(s: ServerState, connectionId: number, legacy: boolean): Document {
+export function helloReply(
+  s: ServerState,
+  connectionId: number,
+  legacy: boolean,
+  me: string = s.host,
+): Document {
+  const primary = me === s.host;
   const common: Document = {
-    ...(legacy ? { ismaster: true } : { isWritablePrimary: true }),
+    ...(legacy ? { ismaster: primary } : { isWritablePrimary: primary }),
     helloOk: true,
     topologyVersion: { processId: s.processId, counter: Long.fromNumber(0) },
     maxBsonObjectSize: 16 * 1024 * 1024,
@@ -37,11 +43,12 @@ export function helloReply(s: ServerState, connectionId: number, legacy: boolean
   const op = opTime(s);
   return {
     ...common,
-    hosts: [s.host],
+    hosts: [s.host, ...s.secondaryHosts],
     setName: s.replSetName,
     setVersion: 1,
     primary: s.host,
-    me: s.host,
+    me,
+    ...(primary ? {} : { secondary: true }),
     electionId: new ObjectId('7fffffff0000000000000001'),
     lastWrite: {
       opTime: { ts: op.ts, t: op.t },
@@ -118,8 +125,8 @@ export function applyOp(ctx: Ctx, op: Document, rawO?: Uint8Array): void {
 }
 
 export const adminCommands: Record<string, Handler> = {
-  hello: (ctx) => ({ ...helloReply(ctx.server, ctx.conn.id, false), ...saslMechs(ctx) }),
-  ismaster: (ctx) => ({ ...helloReply(ctx.server, ctx.conn.id, true), ...saslMechs(ctx) }),
+  hello: (ctx) => ({ ...helloReply(ctx.server, ctx.conn.id, false, ctx.conn.member), ...saslMechs(ctx) }),
+  ismaster: (ctx) => ({ ...helloReply(ctx.server, ctx.conn.id, true, ctx.conn.member), ...saslMechs(ctx) }),
   ping: () => ({ ok: 1 }),
   buildinfo: (ctx) => ({
     version: ctx.server.version,

@@ -23,11 +23,17 @@ export interface ServerState {
   txns: Map<string, Txn>;
   auth: { username: string; password: string } | null;
   topology: 'replicaSet' | 'standalone' | 'sharded';
+  /** Secondary members' host:port; they serve the same data (no replication lag). */
+  secondaryHosts: string[];
+  /** Commands received, by member host and command name (lower case). */
+  commandsByMember: Map<string, Map<string, number>>;
 }
 
 export interface ConnState {
   id: number;
   authenticated: boolean;
+  /** The member (host:port) this connection reached. */
+  member: string;
 }
 
 export class Ctx {

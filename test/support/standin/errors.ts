@@ -29,4 +29,7 @@ export const E = {
   duplicateKey: (m: string, keyPattern: object, keyValue: object) =>
     new MongoError(11000, 'DuplicateKey', m, { keyPattern, keyValue }),
   commandNotSupportedOnView: (m: string) => new MongoError(166, 'CommandNotSupportedOnView', m),
+  notWritablePrimary: () => new MongoError(10107, 'NotWritablePrimary', 'not primary'),
+  notPrimaryNoSecondaryOk: () =>
+    new MongoError(13435, 'NotPrimaryNoSecondaryOk', 'not primary and secondaryOk=false'),
 };

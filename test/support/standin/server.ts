@@ -35,6 +35,12 @@ export interface StandinOptions {
   topology?: 'replicaSet' | 'standalone' | 'sharded';
   /** Serve TLS with this certificate; with `requireClientCert`, clients must present one signed by `ca`. */
   tls?: { cert: string; key: string; ca?: string; requireClientCert?: boolean };
+  /**
+   * Secondary members, each on its own port, serving the same data (no
+   * replication lag). Like mongod they refuse writes, and refuse reads
+   * unless the driver sent a non-primary read preference.
+   */
+  secondaries?: number;
 }
 
 export interface Faults {
@@ -56,8 +62,39 @@ export interface Standin {
   host: string;
   state: ServerState;
   faults: Faults;
+  /** host:port of each secondary member. */
+  secondaryHosts: string[];
+  /** How many times each command reached a member (lower-case names). */
+  commandsOn(host: string): Record<string, number>;
   stop(): Promise<void>;
 }
+
+/** Commands a secondary refuses (NotWritablePrimary), as mongod does. */
+const WRITE_COMMANDS = new Set([
+  'insert',
+  'update',
+  'delete',
+  'findandmodify',
+  'create',
+  'drop',
+  'dropdatabase',
+  'createindexes',
+  'dropindexes',
+  'collmod',
+  'renamecollection',
+  'applyops',
+  'committransaction',
+  'aborttransaction',
+]);
+/** Reads a secondary serves only when the driver allows it ($readPreference other than primary). */
+const SECONDARY_OK_READS = new Set([
+  'find',
+  'aggregate',
+  'count',
+  'distinct',
+  'listcollections',
+  'listindexes',
+]);
 
 const UNAUTHENTICATED_OK = new Set([
   'hello',
@@ -83,6 +120,8 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     txns: new Map(),
     auth: opts.auth ?? null,
     topology: opts.topology ?? 'replicaSet',
+    secondaryHosts: [],
+    commandsByMember: new Map(),
   };
   const scram = opts.auth ? new ScramServer(opts.auth.username, opts.auth.password) : null;
   let cursors = new Cursors();
@@ -140,9 +179,16 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   ): Promise<Buffer> {
     const name = Object.keys(cmd)[0] ?? '';
     const lower = name.toLowerCase();
+    const counts = state.commandsByMember.get(conn.member) ?? new Map<string, number>();
+    state.commandsByMember.set(conn.member, counts.set(lower, (counts.get(lower) ?? 0) + 1));
     try {
       const handler = handlers[lower];
       if (!handler) throw E.commandNotFound(name);
+      if (conn.member !== state.host) {
+        if (WRITE_COMMANDS.has(lower)) throw E.notWritablePrimary();
+        const mode = (cmd.$readPreference as { mode?: string } | undefined)?.mode ?? 'primary';
+        if (SECONDARY_OK_READS.has(lower) && mode === 'primary') throw E.notPrimaryNoSecondaryOk();
+      }
       if (state.auth && !conn.authenticated && !UNAUTHENTICATED_OK.has(lower)) {
         throw E.unauthorized(`Command ${name} requires authentication`);
       }
@@ -184,11 +230,11 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     }
   }
 
-  function onConnection(sock: Socket): void {
+  function onConnection(sock: Socket, member = state.host): void {
     if (stopped) return void sock.destroy();
     sockets.add(sock);
     sock.setNoDelay(true);
-    const conn: ConnState = { id: ++connCounter, authenticated: false };
+    const conn: ConnState = { id: ++connCounter, authenticated: false, member };
     let buf: Buffer = Buffer.alloc(0);
     let chain = Promise.resolve();
     sock.on('data', (chunk: Buffer) => {
@@ -226,8 +272,8 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     );
   }
 
-  function listen(port: number): Promise<number> {
-    server = opts.tls
+  function makeServer(onSocket: (sock: Socket) => void): Server {
+    const srv = opts.tls
       ? createTlsServer(
           {
             cert: opts.tls.cert,
@@ -236,15 +282,24 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
             requestCert: !!opts.tls.requireClientCert,
             rejectUnauthorized: !!opts.tls.requireClientCert,
           },
-          onConnection,
+          onSocket,
         )
-      : createServer(onConnection);
+      : createServer(onSocket);
     // A failed TLS handshake is the client's problem; the server keeps running.
-    server.on('tlsClientError', () => undefined);
+    srv.on('tlsClientError', () => undefined);
+    return srv;
+  }
+
+  function listenOn(srv: Server, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+      srv.once('error', reject);
+      srv.listen(port, '127.0.0.1', () => resolve((srv.address() as AddressInfo).port));
     });
+  }
+
+  function listen(port: number): Promise<number> {
+    server = makeServer((sock) => onConnection(sock));
+    return listenOn(server, port);
   }
 
   const closeServer = () =>
@@ -256,6 +311,14 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
 
   const port = await listen(opts.port ?? 0);
   state.host = `127.0.0.1:${port}`;
+  const secondaryServers: Server[] = [];
+  for (let k = 0; k < (opts.secondaries ?? 0); k++) {
+    let host = '';
+    const srv = makeServer((sock) => onConnection(sock, host));
+    host = `127.0.0.1:${await listenOn(srv, 0)}`;
+    state.secondaryHosts.push(host);
+    secondaryServers.push(srv);
+  }
   // A replica set's oplog starts with this no-op (see dump_with_noop_in_oplog in the fixtures).
   state.oplog.append({ op: 'n', ns: '', o: { msg: 'initiating set' } });
 
@@ -301,11 +364,14 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     host: state.host,
     state,
     faults,
+    secondaryHosts: state.secondaryHosts,
+    commandsOn: (host) => Object.fromEntries(state.commandsByMember.get(host) ?? []),
     async stop() {
       stopped = true;
       if (noopTimer) clearInterval(noopTimer);
       for (const h of [...pendingHellos]) h();
       await closeServer();
+      await Promise.all(secondaryServers.map((srv) => new Promise((r) => srv.close(r))));
     },
   };
 }
