@@ -1,3 +1,4 @@
+import dns from 'node:dns';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -9,6 +10,7 @@ import { getSourceByName } from '../../engine/catalog/sources.js';
 import { startStandin, type Standin } from '../support/standin/server.js';
 import { TEST_KDF } from '../support/store-fixture.js';
 import { waitUntilCaptured } from '../support/capture-wait.js';
+import { startDnsServer } from '../support/dns-server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
 import { makeTestCerts } from '../support/tls-certs.js';
@@ -228,6 +230,79 @@ describe(`sources (${MONGO_KIND})`, () => {
     await waitUntilCaptured(engine.capture.get(id)!, writer);
     expect(getMores()).toBeGreaterThan(before);
     expect(rs.commandsOn(secondary!).insert ?? 0).toBe(0);
+  });
+
+  it('adds a mongodb+srv:// source resolved through DNS (SRV + TXT), snapshots and captures it; an unknown name is UNREACHABLE (dns)', async () => {
+    const rs = await standin({ noopIntervalMs: 200 });
+    const zone = await startDnsServer({
+      srv: { '_mongodb._tcp.rs.mbm.test': [{ port: rs.port, target: 'node1.mbm.test' }] },
+      txt: { 'rs.mbm.test': [`replicaSet=${rs.state.replSetName}&authSource=admin`] },
+    });
+    // SRV and TXT go to the test's DNS server through the driver's real resolver; only the
+    // address of the SRV target comes from a stub of the OS lookup (an /etc/hosts line, in effect).
+    const servers = dns.getServers();
+    const lookup = dns.lookup;
+    dns.setServers([zone.address]);
+    dns.lookup = ((host: string, opts: unknown, cb: unknown) => {
+      const callback = (typeof opts === 'function' ? opts : cb) as (...a: unknown[]) => void;
+      const o = (typeof opts === 'object' && opts ? opts : {}) as { all?: boolean };
+      if (!host.endsWith('.mbm.test')) return (lookup as (...a: unknown[]) => void)(host, opts, cb);
+      return o.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4);
+    }) as typeof dns.lookup;
+    cleanups.push(async () => {
+      dns.setServers(servers);
+      dns.lookup = lookup;
+      await zone.stop();
+    });
+
+    const dir = tempDir('mbm-srv-');
+    const engine = Engine.open({
+      dataDir: join(dir.path, 'data'),
+      mode: 'headless',
+      sourceTimeoutMs: 3000,
+      capture: { segmentMaxMs: 200 },
+    });
+    cleanups.push(async () => {
+      await engine.close();
+      dir.remove();
+    });
+    await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
+    const uri = 'mongodb+srv://rs.mbm.test/?tls=false'; // +srv turns TLS on by default; the stand-in is plain TCP here
+    const added = await dispatch(engine, 'source.add', { name: 'atlas-like', uri });
+    expect(added).toMatchObject({
+      ok: true,
+      result: {
+        source: { uri: expect.stringMatching(/^mongodb\+srv:\/\/rs\.mbm\.test/) },
+        test: { topology: { kind: 'replicaSet', setName: rs.state.replSetName } },
+      },
+    });
+    expect(zone.queries).toEqual(
+      expect.arrayContaining([
+        { name: '_mongodb._tcp.rs.mbm.test', type: 33 },
+        { name: 'rs.mbm.test', type: 16 },
+      ]),
+    );
+    const writer = new MongoClient(rs.uri);
+    cleanups.push(() => writer.close());
+    await writer
+      .db('srv')
+      .collection('c')
+      .insertMany(Array.from({ length: 20 }, (_, k) => ({ k })));
+    const job = await dispatch(engine, 'snapshot.take', { source: 'atlas-like' });
+    expect(await engine.jobs.wait((job as { result: { jobId: string } }).result.jobId)).toMatchObject({
+      state: 'succeeded',
+    });
+    expect(await dispatch(engine, 'snapshot.list', { source: 'atlas-like' })).toMatchObject({
+      ok: true,
+      result: [{ status: 'complete', documents: 20 }],
+    });
+    const id = getSourceByName(engine.catalog, 'atlas-like').id;
+    await writer.db('srv').collection('c').insertOne({ k: 'late' });
+    await waitUntilCaptured(engine.capture.get(id)!, writer);
+
+    expect(
+      await dispatch(engine, 'source.add', { name: 'typo', uri: 'mongodb+srv://nope.mbm.test/' }),
+    ).toMatchObject({ ok: false, error: { code: 'UNREACHABLE', details: { reason: 'dns' } } });
   });
 
   it('never stores a password in clear: repository key when encrypted, refusal (or explicit insecure choice) otherwise', async () => {
