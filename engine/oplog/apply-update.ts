@@ -4,10 +4,12 @@
  *  - `{$v: 2, diff}` (MongoDB 5.0+): `u` updates fields, `i` inserts fields
  *    (appended), `d` deletes fields, `s<field>` holds a nested diff; a nested
  *    diff with `a: true` is an array diff (`u<index>`, `s<index>`, `l` new length);
+ *    `b` holds binary (BSONColumn) appends of time-series buckets (MongoDB 8.0);
  *  - `$set` / `$unset` with `$v: 1` or no `$v` (MongoDB 4.x);
  *  - a replacement (a whole document without `$v` or operators).
  * Documents are plain objects as deserialized by `bson`; the input is not mutated.
  */
+import { Binary } from 'bson';
 import { ApiError } from '../api/errors.js';
 
 type Doc = Record<string, unknown>;
@@ -37,6 +39,8 @@ function applyObjectDiff(target: Doc, diff: Doc): Doc {
     const field = key.slice(1);
     out[field] = applySubDiff(out[field], sub as Doc, field);
   }
+  const bin = diff.b as Doc | undefined;
+  if (bin) for (const [k, change] of Object.entries(bin)) out[k] = applyBinaryDiff(out[k], change as Doc, k);
   const ins = diff.i as Doc | undefined;
   if (ins) {
     for (const [k, v] of Object.entries(ins)) {
@@ -45,6 +49,24 @@ function applyObjectDiff(target: Doc, diff: Doc): Doc {
     }
   }
   return out;
+}
+
+/**
+ * A `b` (binary) section, which MongoDB 8.0 logs for time-series buckets:
+ * `{o: offset, d: bytes}` keeps the existing BSONColumn up to `o` and
+ * appends `d` (a column only grows; its tail is re-encoded from `o`).
+ */
+function applyBinaryDiff(value: unknown, change: Doc, path: string): Binary {
+  if (!(value instanceof Binary)) bad(`binary diff for ${path}, which is not binary data`);
+  const offset = Number(change.o);
+  const data = change.d;
+  if (!Number.isInteger(offset) || offset < 0 || offset > value.length())
+    bad(`binary diff offset ${String(change.o)} outside ${path} (${value.length()} bytes)`);
+  if (!(data instanceof Binary)) bad(`binary diff for ${path} without data`);
+  const bytes = new Uint8Array(offset + data.length());
+  bytes.set(value.buffer.subarray(0, offset), 0);
+  bytes.set(data.buffer.subarray(0, data.length()), offset);
+  return new Binary(bytes, value.sub_type);
 }
 
 function applySubDiff(value: unknown, sub: Doc, path: string): unknown {
