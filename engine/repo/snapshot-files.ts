@@ -35,7 +35,7 @@ export interface NamespaceEntry extends NamespaceMeta {
   count: number;
   rawBytes: number;
   storedBytes: number;
-  /** Data file name inside the snapshot directory; null for views. */
+  /** Data file name inside the snapshot directory; null for views and time-series definitions. */
   file: string | null;
   sha256: string | null;
 }
@@ -183,7 +183,8 @@ export class SnapshotWriter {
     this.namespaces.push(entry);
   }
 
-  addView(meta: NamespaceMeta): void {
+  /** A namespace recorded by its definition only: a view, or a time-series collection (its data is its buckets). */
+  addWithoutData(meta: NamespaceMeta): void {
     this.add({
       ...meta,
       ns: `${meta.db}.${meta.name}`,

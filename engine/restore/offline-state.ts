@@ -132,7 +132,7 @@ export async function buildOfflineState(
   const state: OfflineState = new Map();
   const manifest = await readManifest(repo, plan.snapshot.path);
   for (const n of manifest.namespaces) {
-    if (n.type === 'view') continue;
+    if (n.type === 'view' || (n.type === 'timeseries' && n.file === null)) continue; // definitions only
     const c = coll(state, n.ns);
     // Options and indexes are stored as canonical Extended JSON: back to BSON values.
     c.options = EJSON.deserialize(n.options, { relaxed: false }) as Document;

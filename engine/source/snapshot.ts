@@ -44,9 +44,13 @@ export async function newestOplogTs(client: MongoClient): Promise<OpTime | null>
   return last ? toOpTime(last.ts as Timestamp) : null;
 }
 
+const BUCKETS_PREFIX = 'system.buckets.';
+
+/** Selected namespaces; a time-series collection brings its buckets collection with it. */
 function wanted(filters: string[] | undefined, db: string, coll: string): boolean {
   if (!filters?.length) return true;
-  return filters.some((f) => f === `${db}.${coll}` || f === `${db}.*`);
+  const own = coll.startsWith(BUCKETS_PREFIX) ? coll.slice(BUCKETS_PREFIX.length) : coll;
+  return filters.some((f) => f === `${db}.${coll}` || f === `${db}.${own}` || f === `${db}.*`);
 }
 
 interface Planned {
@@ -81,7 +85,9 @@ export async function takeSnapshot(
     const dbs = (await admin.command({ listDatabases: 1, nameOnly: true })).databases as { name: string }[];
     for (const { name: db } of dbs) {
       if (SKIP_DBS.has(db)) continue;
-      for (const c of await client.db(db).listCollections().toArray()) {
+      const listed = await client.db(db).listCollections().toArray();
+      const names = new Set(listed.map((c) => c.name as string));
+      for (const c of listed) {
         const name = c.name as string;
         if (SKIP_COLLECTIONS.has(name) || !wanted(opts.namespaces, db, name)) continue;
         const type =
@@ -102,7 +108,11 @@ export async function takeSnapshot(
               ? []
               : (await client.db(db).collection(name).listIndexes().toArray()).map(canonical),
         };
-        if (type === 'view') writer.addView(meta);
+        // A time-series collection's data is its buckets collection (copied as a collection, as
+        // mongodump does, so that the oplog's bucket writes replay onto it); the time-series
+        // entry keeps the definition. Without a listed buckets collection, copy the measurements.
+        if (type === 'view' || (type === 'timeseries' && names.has(`${BUCKETS_PREFIX}${name}`)))
+          writer.addWithoutData(meta);
         else
           plan.push({
             meta,

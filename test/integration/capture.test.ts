@@ -5,6 +5,7 @@
  * without a gap, and a detected, alerted gap when the oplog rolls over.
  */
 import { join } from 'node:path';
+import { EJSON, Timestamp, type Document } from 'bson';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
@@ -14,6 +15,7 @@ import { planRestore } from '../../engine/catalog/planner.js';
 import { getSourceByName } from '../../engine/catalog/sources.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { readSegment } from '../../engine/repo/segment-file.js';
+import { readManifest, snapshotRelDir } from '../../engine/repo/snapshot-files.js';
 import { buildOfflineState } from '../../engine/restore/offline-state.js';
 import { tempDir } from '../support/temp-dir.js';
 import { FAULTS_SKIP_MESSAGE, MONGO_KIND, withMongo } from '../support/with-mongo.js';
@@ -106,6 +108,59 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
       const cov = listCoverage(engine.catalog, row.id);
       expect(cov.gaps).toEqual([]);
       expect(cov.intervals).toHaveLength(1);
+    });
+  });
+
+  it('backs up a time-series collection as its definition plus its buckets, and replays bucket writes', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine, row } = await setup(uri);
+      const client = new MongoClient(uri);
+      cleanups.push(() => client.close());
+      const db = client.db(`ts_${Date.now()}`);
+      await db.createCollection('metrics', {
+        timeseries: { timeField: 'at', metaField: 'host', granularity: 'seconds' },
+      });
+      const metrics = db.collection('metrics');
+      const base = Date.UTC(2026, 10, 22, 10, 0, 0);
+      const measure = (k: number, host: string) => ({ at: new Date(base + k * 1000), host, cpu: k % 97 });
+      await metrics.insertMany(Array.from({ length: 40 }, (_, k) => measure(k, k % 2 ? 'db1' : 'db2')));
+      const snap = await snapshotNow(engine);
+
+      const store = await engine.stores.get();
+      const manifest = await readManifest(store.repo, snapshotRelDir(row.id, snap.snapshotId));
+      const byName = Object.fromEntries(manifest.namespaces.map((n) => [n.name, n]));
+      expect(byName.metrics).toMatchObject({
+        type: 'timeseries',
+        file: null, // the definition; the data is in the buckets
+        options: { timeseries: expect.objectContaining({ timeField: 'at', metaField: 'host' }) },
+      });
+      expect(byName['system.buckets.metrics']!.count).toBeGreaterThan(0);
+
+      // After the snapshot: measurements into open buckets (bucket updates) and a new series (a new bucket).
+      for (let k = 40; k < 70; k++) await metrics.insertOne(measure(k, k % 3 ? 'db1' : 'db3'));
+      await waitUntilCaptured(engine.capture.get(row.id)!, client);
+      const bucketWrites = await client
+        .db('local')
+        .collection('oplog.rs')
+        .find({
+          ns: `${db.databaseName}.system.buckets.metrics`,
+          ts: { $gt: new Timestamp(snap.consistentTs) },
+        })
+        .toArray();
+      // New buckets and measurements added to open ones.
+      expect([...new Set(bucketWrites.map((e) => e.op as string))].sort()).toEqual(['i', 'u']);
+
+      const plan = planRestore(engine.catalog, row.id, { kind: 'latest' });
+      if (!plan.ok) throw new Error(plan.message);
+      const rebuilt = await buildOfflineState(store.repo, plan);
+      const canonical = (docs: Iterable<unknown>) =>
+        [...docs].map((d) => EJSON.stringify(d as Document, { relaxed: false })).sort();
+      const buckets = await db.collection('system.buckets.metrics').find({}).toArray();
+      expect(canonical(rebuilt.get(`${db.databaseName}.system.buckets.metrics`)!.docs.values())).toEqual(
+        canonical(buckets),
+      );
+      expect(await metrics.countDocuments()).toBe(70);
+      expect(rebuilt.has(`${db.databaseName}.metrics`)).toBe(false); // no data of its own
     });
   });
 

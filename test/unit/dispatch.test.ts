@@ -66,6 +66,7 @@ const badValues: Record<string, unknown[]> = {
   'capture.resume': [{ source: 1 }],
   'source.status': [{}],
   'alert.list': [{ open: 'yes' }, { source: '' }],
+  'alert.resolve': [{}, { id: 0 }, { id: 'one' }],
   'backup.get': [{}],
   'backup.set': [{}, { source: 'a', preset: 'hipaa' }, { source: 'a', policy: 'daily' }],
   'backup.stop': [{}],

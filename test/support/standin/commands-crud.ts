@@ -7,6 +7,7 @@ import { bsonEqual, updateOplogObject } from './diff.js';
 import { E, MongoError } from './errors.js';
 import type { Collection, StoredDoc } from './store.js';
 import { RawValue } from './raw-value.js';
+import { insertMeasurement, unpackMeasurements } from './timeseries.js';
 import { decodeBson, idFirstRaw } from './wire.js';
 
 export type Handler = (ctx: Ctx, cursors: Cursors) => Document | Buffer | Promise<Document | Buffer>;
@@ -120,7 +121,8 @@ export const crudCommands: Record<string, Handler> = {
     const writeErrors: Document[] = [];
     for (const [k, d] of docs.entries()) {
       try {
-        insertOne(ctx, coll, d, ctx.rawDocuments?.[k]);
+        if (coll.type === 'timeseries') insertMeasurement(ctx, coll, d);
+        else insertOne(ctx, coll, d, ctx.rawDocuments?.[k]);
         n++;
       } catch (err) {
         writeErrors.push(writeError(k, err));
@@ -262,7 +264,7 @@ export const crudCommands: Record<string, Handler> = {
       );
     }
     const coll = ctx.coll(name);
-    const source = coll?.type === 'view' ? viewDocs(ctx, coll) : (coll?.all() ?? []);
+    const source = readable(ctx, coll);
     const q = new Query((ctx.cmd.filter ?? {}) as Document);
     let hits = source.filter((d) => q.test(d.js));
     if (ctx.cmd.sort && Object.keys(ctx.cmd.sort as Document).length) {
@@ -313,7 +315,7 @@ export const crudCommands: Record<string, Handler> = {
     if (ctx.db === 'local' && name === 'oplog.rs') input = ctx.server.oplog.entries.map((e) => e.js);
     else if (typeof name === 'string') {
       const coll = ctx.coll(name);
-      input = (coll?.type === 'view' ? viewDocs(ctx, coll) : (coll?.all() ?? [])).map((d) => d.js);
+      input = readable(ctx, coll).map((d) => d.js);
     }
     const out = new Aggregator(pipeline).run(input) as Document[];
     const batchSize = (ctx.cmd.cursor as Document | undefined)?.batchSize as number | undefined;
@@ -326,6 +328,13 @@ export const crudCommands: Record<string, Handler> = {
     );
   },
 };
+
+/** What a read of a namespace sees: a view's pipeline output, a time-series' unpacked measurements, or the documents. */
+function readable(ctx: Ctx, coll: Collection | undefined): StoredDoc[] {
+  if (coll?.type === 'view') return viewDocs(ctx, coll);
+  if (coll?.type === 'timeseries') return unpackMeasurements(ctx, coll);
+  return coll?.all() ?? [];
+}
 
 function viewDocs(ctx: Ctx, view: Collection): StoredDoc[] {
   const on = ctx.coll(view.options.viewOn as string);
