@@ -103,21 +103,73 @@ async function runStep(rate: number, seconds: number, segmentMaxMs: number, log:
   }
 }
 
+type Step = Awaited<ReturnType<typeof runStep>>;
+
+/**
+ * The highest rate that meets the target: ramp up by x1.5 from `from` until
+ * a step fails (or `max`), then bisect between the last pass and the first
+ * failure until they are within 10% of each other. Each step is a full run.
+ */
+async function searchHighestRate(
+  from: number,
+  max: number,
+  run: (rate: number) => Promise<Step>,
+): Promise<Step[]> {
+  const steps: Step[] = [];
+  let pass = 0;
+  let fail = 0;
+  for (let rate = from; ; rate = Math.min(max, Math.round(rate * 1.5))) {
+    const step = await run(rate);
+    steps.push(step);
+    if (!step.meetsTarget) {
+      fail = rate;
+      break;
+    }
+    pass = rate;
+    if (rate >= max) return steps;
+  }
+  while (pass > 0 && fail - pass > pass * 0.1) {
+    const rate = Math.round((pass + fail) / 2 / 100) * 100;
+    const step = await run(rate);
+    steps.push(step);
+    if (step.meetsTarget) pass = rate;
+    else fail = rate;
+  }
+  return steps;
+}
+
 export async function runCaptureBench(opts: {
+  /** Fixed rates to measure; empty: search for the highest rate that meets the target. */
   rates: number[];
   seconds: number;
   segmentMaxMs: number;
+  searchFrom: number;
+  searchMax: number;
   log: (m: string) => void;
 }) {
-  const steps = [];
-  for (const rate of opts.rates) steps.push(await runStep(rate, opts.seconds, opts.segmentMaxMs, opts.log));
+  const run = (rate: number) => runStep(rate, opts.seconds, opts.segmentMaxMs, opts.log);
+  const steps: Step[] = [];
+  if (opts.rates.length) for (const rate of opts.rates) steps.push(await run(rate));
+  else steps.push(...(await searchHighestRate(opts.searchFrom, opts.searchMax, run)));
   const passing = steps.filter((s) => s.meetsTarget).map((s) => s.achievedWritesPerSecond);
+  const best = steps
+    .filter((s) => s.meetsTarget)
+    .sort((a, b) => b.achievedWritesPerSecond - a.achievedWritesPerSecond)[0];
   return {
     capture: {
       note: 'stand-in and writer share one process and core; the engine runs in its own process',
+      mode: opts.rates.length ? 'fixed rates' : 'search (x1.5 ramp, then bisection to 10%)',
       steps,
       highestRateMeetingTarget: passing.length ? Math.max(...passing) : null,
-      target: { writesPerSecond: 5000, recoveryPointP99Ms: 1000 },
+      atHighestRate: best
+        ? {
+            entriesPerSecond: best.achievedWritesPerSecond,
+            approxMBps: best.approxMBps,
+            recoveryPointMs: best.recoveryPointMs,
+            engine: best.engine,
+          }
+        : null,
+      target: { writesPerSecond: 5000, recoveryPointP99Ms: 1000, sustainedSeconds: opts.seconds },
     },
   };
 }
