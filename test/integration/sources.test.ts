@@ -20,13 +20,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function engineWithRepo(opts: { passphrase?: string } = {}) {
+/** An engine with one repository; `headless` runs capture (segments cut every 200 ms) as `serve` does. */
+async function engineWithRepo(opts: { passphrase?: string; headless?: boolean } = {}) {
   const dir = tempDir('mbm-src-');
   const engine = Engine.open({
     dataDir: join(dir.path, 'data'),
-    mode: 'cli',
+    mode: opts.headless ? 'headless' : 'cli',
     kdfCost: TEST_KDF,
-    sourceTimeoutMs: 1500,
+    sourceTimeoutMs: opts.headless ? 3000 : 1500,
+    ...(opts.headless ? { capture: { segmentMaxMs: 200 } } : {}),
     ...(opts.passphrase ? { passphrase: opts.passphrase } : {}),
   });
   await engine.stores.attach(
@@ -130,13 +132,7 @@ describe(`sources (${MONGO_KIND})`, () => {
   });
 
   it('snapshots a standalone (no oplog: startTs = consistentTs) and refuses continuous capture with the reason', async () => {
-    const dir = tempDir('mbm-standalone-');
-    const engine = Engine.open({ dataDir: join(dir.path, 'data'), mode: 'headless', sourceTimeoutMs: 1500 });
-    cleanups.push(async () => {
-      await engine.close();
-      dir.remove();
-    });
-    await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
+    const { engine } = await engineWithRepo({ headless: true });
     const single = await standin({ topology: 'standalone' });
     expect(await dispatch(engine, 'source.add', { name: 'single', uri: single.uri })).toMatchObject({
       ok: true,
@@ -173,18 +169,7 @@ describe(`sources (${MONGO_KIND})`, () => {
   it('reads snapshots and the oplog from a secondary when the read preference says so', async () => {
     const rs = await standin({ secondaries: 1, noopIntervalMs: 200 });
     const [secondary] = rs.secondaryHosts;
-    const dir = tempDir('mbm-secondary-');
-    const engine = Engine.open({
-      dataDir: join(dir.path, 'data'),
-      mode: 'headless',
-      sourceTimeoutMs: 3000,
-      capture: { segmentMaxMs: 200 },
-    });
-    cleanups.push(async () => {
-      await engine.close();
-      dir.remove();
-    });
-    await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
+    const { engine } = await engineWithRepo({ headless: true });
     const writer = new MongoClient(rs.uri);
     cleanups.push(() => writer.close());
     await writer
@@ -255,18 +240,7 @@ describe(`sources (${MONGO_KIND})`, () => {
       await zone.stop();
     });
 
-    const dir = tempDir('mbm-srv-');
-    const engine = Engine.open({
-      dataDir: join(dir.path, 'data'),
-      mode: 'headless',
-      sourceTimeoutMs: 3000,
-      capture: { segmentMaxMs: 200 },
-    });
-    cleanups.push(async () => {
-      await engine.close();
-      dir.remove();
-    });
-    await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
+    const { engine } = await engineWithRepo({ headless: true });
     const uri = 'mongodb+srv://rs.mbm.test/?tls=false'; // +srv turns TLS on by default; the stand-in is plain TCP here
     const added = await dispatch(engine, 'source.add', { name: 'atlas-like', uri });
     expect(added).toMatchObject({

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { CommandOutput } from '../../../engine/api/contract';
+import { FormFooter } from './FormFooter';
 import { useApp } from '../store';
 
 type Job = CommandOutput<'backup.get'>;
@@ -95,12 +96,13 @@ export function PolicyEditor({
       />
     </label>
   );
-  const keepField = (tier: keyof Tiers, key: string, label: string) => (
+  const numberField = (tier: keyof Tiers, key: string, label: string, max?: number) => (
     <label className="inline full">
       {label}
       <input
         type="number"
         min={1}
+        max={max}
         aria-label={`${tier} ${label}`}
         value={String((policy[tier] as Record<string, unknown>)[key])}
         onChange={(e) => patchTier(tier, { [key]: num(e.target.value) } as never)}
@@ -124,24 +126,14 @@ export function PolicyEditor({
       </div>
       {tierRow('hourly', () => (
         <>
-          <label className="inline full">
-            every (hours)
-            <input
-              type="number"
-              min={1}
-              max={24}
-              aria-label="hourly every (hours)"
-              value={String(policy.hourly?.everyHours)}
-              onChange={(e) => patchTier('hourly', { everyHours: num(e.target.value) })}
-            />
-          </label>
-          {keepField('hourly', 'keepDays', 'keep (days)')}
+          {numberField('hourly', 'everyHours', 'every (hours)', 24)}
+          {numberField('hourly', 'keepDays', 'keep (days)')}
         </>
       ))}
       {tierRow('daily', () => (
         <>
           {timeField('daily')}
-          {keepField('daily', 'keepDays', 'keep (days)')}
+          {numberField('daily', 'keepDays', 'keep (days)')}
         </>
       ))}
       {tierRow('weekly', () => (
@@ -159,24 +151,14 @@ export function PolicyEditor({
             </select>
           </label>
           {timeField('weekly')}
-          {keepField('weekly', 'keepWeeks', 'keep (weeks)')}
+          {numberField('weekly', 'keepWeeks', 'keep (weeks)')}
         </>
       ))}
       {tierRow('monthly', () => (
         <>
-          <label className="inline full">
-            on day (1–28)
-            <input
-              type="number"
-              min={1}
-              max={28}
-              aria-label="monthly day"
-              value={String(policy.monthly?.day)}
-              onChange={(e) => patchTier('monthly', { day: num(e.target.value) })}
-            />
-          </label>
+          {numberField('monthly', 'day', 'on day (1–28)', 28)}
           {timeField('monthly')}
-          {keepField('monthly', 'keepMonths', 'keep (months)')}
+          {numberField('monthly', 'keepMonths', 'keep (months)')}
         </>
       ))}
       <div className="form-grid">
@@ -193,17 +175,7 @@ export function PolicyEditor({
           </label>
         ))}
       </div>
-      <div className="actions">
-        <button type="submit">Save policy</button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-      {error && (
-        <p role="alert" className="status-error">
-          {error}
-        </p>
-      )}
+      <FormFooter submit="Save policy" onCancel={onCancel} error={error} />
     </form>
   );
 }

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import type { CommandInput } from '../../../engine/api/contract';
+import { FormFooter } from './FormFooter';
 import { useApp, type SourceView } from '../store';
 import type { Probe } from './ProbeReport';
 
@@ -67,6 +68,20 @@ export function SourceForm({
     }
   };
 
+  /** A file path on the engine's machine (the engine reads it; the renderer has no file access). */
+  const pathField = (id: string, label: string, hint: string, value: string, set: (v: string) => void) => (
+    <>
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        className="mono"
+        placeholder={hint}
+        value={value}
+        onChange={(e) => set(e.target.value)}
+      />
+    </>
+  );
+
   return (
     <form
       className="card"
@@ -102,22 +117,14 @@ export function SourceForm({
           value={password}
           onChange={(e) => setPassword(e.target.value)}
         />
-        <label htmlFor="src-ca">TLS CA file</label>
-        <input
-          id="src-ca"
-          className="mono"
-          placeholder="/etc/ssl/mongo-ca.pem (optional)"
-          value={tlsCaFile}
-          onChange={(e) => setTlsCaFile(e.target.value)}
-        />
-        <label htmlFor="src-cert">TLS client certificate</label>
-        <input
-          id="src-cert"
-          className="mono"
-          placeholder="PEM with certificate and key (optional)"
-          value={tlsCertFile}
-          onChange={(e) => setTlsCertFile(e.target.value)}
-        />
+        {pathField('src-ca', 'TLS CA file', '/etc/ssl/mongo-ca.pem (optional)', tlsCaFile, setTlsCaFile)}
+        {pathField(
+          'src-cert',
+          'TLS client certificate',
+          'PEM with certificate and key (optional)',
+          tlsCertFile,
+          setTlsCertFile,
+        )}
         <label htmlFor="src-rp">Read preference</label>
         <select id="src-rp" value={readPreference} onChange={(e) => setReadPreference(e.target.value)}>
           <option value="">default (primary)</option>
@@ -132,19 +139,12 @@ export function SourceForm({
           Store the password unprotected if the repository is not encrypted (not recommended)
         </label>
       </div>
-      <div className="actions">
-        <button type="submit" disabled={busy}>
-          {busy ? 'Testing…' : existing ? 'Test and save' : 'Test and add'}
-        </button>
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-      </div>
-      {error && (
-        <p role="alert" className="status-error">
-          {error}
-        </p>
-      )}
+      <FormFooter
+        submit={busy ? 'Testing…' : existing ? 'Test and save' : 'Test and add'}
+        busy={busy}
+        onCancel={onCancel}
+        error={error}
+      />
     </form>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { EmptyState } from '../components/EmptyState';
+import { ErrorText } from '../components/ErrorText';
 import { useApp } from '../store';
 
 /** What each kind means to a DBA, and what to do about it. */
@@ -40,11 +41,7 @@ export function Alerts() {
         <input type="checkbox" checked={onlyOpen} onChange={(e) => setOnlyOpen(e.target.checked)} /> Open
         alerts only
       </label>
-      {error && (
-        <p role="alert" className="status-error">
-          {error}
-        </p>
-      )}
+      <ErrorText message={error} />
       {shown.length === 0 ? (
         <EmptyState title={onlyOpen ? 'No open alerts' : 'No alerts yet'}>
           Alerts are raised when a backup fails, the oplog rolls over before it is captured (a gap in

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { BackupJobCard } from '../components/BackupJobCard';
 import { EmptyState } from '../components/EmptyState';
+import { ErrorText } from '../components/ErrorText';
 import { ProbeReport, type Probe } from '../components/ProbeReport';
 import { SourceForm } from '../components/SourceForm';
 import { useApp, type SourceView } from '../store';
@@ -82,11 +83,7 @@ function SourceCard({ source, onEdit }: { source: SourceView; onEdit: () => void
           </button>
         </div>
       )}
-      {error && (
-        <p role="alert" className="status-error">
-          {error}
-        </p>
-      )}
+      <ErrorText message={error} />
       {report && <ProbeReport report={report} />}
       <BackupJobCard source={source.name} />
     </li>
