@@ -3,7 +3,7 @@
  * generated from the contract. Nothing else lives here; features belong in
  * engine/ so the headless server and CLI get them too.
  */
-import { app, dialog, Notification, type BrowserWindow } from 'electron';
+import { app, dialog, Notification, safeStorage, type BrowserWindow } from 'electron';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/engine.js';
@@ -11,7 +11,8 @@ import { ApiError } from '../engine/api/errors.js';
 import { readSettings } from '../engine/catalog/settings-store.js';
 import { forwardEvents, registerIpc } from './main/ipc.js';
 import { createTray } from './main/tray.js';
-import { KeychainSecretStore } from './main/keychain.js';
+import { KeychainSecretStore } from './main/keychain-store.js';
+import { notifyDesktop } from './main/notifications.js';
 import { createMainWindow, hardenSessions } from './main/window.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/electron
@@ -56,7 +57,7 @@ if (!app.requestSingleInstanceLock()) {
         dataDir,
         mode: 'desktop',
         // Passphrases are asked once (repo.unlock) and kept in the OS keychain.
-        secrets: new KeychainSecretStore(join(dataDir, 'secrets.json')),
+        secrets: new KeychainSecretStore(join(dataDir, 'secrets.json'), safeStorage),
       });
     } catch (err) {
       const msg = err instanceof ApiError ? err.message : String(err);
@@ -68,28 +69,12 @@ if (!app.requestSingleInstanceLock()) {
     registerIpc(e, join(distDir, 'renderer'));
     forwardEvents(e, () => win);
     const tray = createTray(assetsDir, { show, quit: () => app.quit() });
+    if (Notification.isSupported())
+      notifyDesktop(e, (n) => new Notification({ title: n.title, body: n.body }).show());
     e.events.subscribe((ev) => {
-      if (
-        ev.event === 'alert.raised' &&
-        readSettings(e.catalog).desktopNotifications &&
-        Notification.isSupported()
-      ) {
-        new Notification({ title: `Backup alert: ${ev.payload.kind}`, body: ev.payload.message }).show();
-        return;
-      }
       if (ev.event !== 'job.finished') return;
       const running = e.jobs.list('running').length;
       tray.setStatus(running ? `${running} job(s) running` : 'Engine running');
-      if (
-        ev.payload.state === 'failed' &&
-        readSettings(e.catalog).desktopNotifications &&
-        Notification.isSupported()
-      ) {
-        new Notification({
-          title: `${ev.payload.kind} failed`,
-          body: ev.payload.error?.message ?? '',
-        }).show();
-      }
     });
     win = createWindow();
     void e.startBackgroundWork();
