@@ -283,6 +283,12 @@ export const SourceStatus = z.strictObject({
   lastSnapshot: SnapshotView.nullable(),
   coverage: Coverage,
   openAlerts: z.array(AlertView),
+  oplogWindow: z
+    .strictObject({ first: OpTimeView, last: OpTimeView, hours: z.number(), checkedAt: z.string() })
+    .nullable()
+    .describe(
+      "The source's own oplog window as last measured (source test, hourly check); null for a standalone.",
+    ),
 });
 
 export const BackupJobView = z.strictObject({

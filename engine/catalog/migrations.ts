@@ -205,6 +205,23 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 6,
+    name: 'source oplog window',
+    sql: `
+      -- The source's own oplog window (first and last entry it still holds), as last measured by
+      -- source test or the scheduler's hourly check: how long capture may stop before a gap.
+      CREATE TABLE source_oplog_window (
+        source_id  TEXT PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
+        first_t    INTEGER NOT NULL,
+        first_i    INTEGER NOT NULL,
+        last_t     INTEGER NOT NULL,
+        last_i     INTEGER NOT NULL,
+        hours      REAL NOT NULL,
+        checked_at TEXT NOT NULL
+      );
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -11,6 +11,7 @@ import type { Engine } from '../engine.js';
 import type { SnapshotRow } from '../catalog/snapshots.js';
 import type { SegmentRow } from '../catalog/segments.js';
 import { raiseAlert, resolveAlerts } from './alerts.js';
+import { recordOplogWindow } from '../catalog/oplog-window.js';
 import { getBackupJob } from './backup-jobs.js';
 import type { Tier } from './policy.js';
 import { decideRetention } from './retention.js';
@@ -150,6 +151,7 @@ export class Scheduler {
     try {
       const { config, password } = await sourceConnection(this.engine, row);
       const report = await probeSource(config, password, this.engine.sourceTimeoutMs);
+      recordOplogWindow(this.engine.catalog, row.id, report.oplog);
       if (report.oplog && report.oplog.hours < minHours) {
         raiseAlert(this.engine.catalog, this.engine.events, {
           sourceId: row.id,

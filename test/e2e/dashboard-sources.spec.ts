@@ -47,6 +47,7 @@ test('the dashboard shows each source with live capture, recovery point, snapsho
   // The scheduler's first pass takes the job's first snapshot; coverage appears as capture writes segments.
   await expect(row).not.toContainText('none yet', { timeout: 30_000 });
   await expect(row).toContainText(/1 interval\(s\), 0 gap\(s\)/, { timeout: 30_000 });
+  await expect(row.getByTestId('oplog-window')).toContainText(/^\d+\.\d h \(measured \d{4}-/);
   await page.getByRole('tab', { name: 'Sources' }).click();
   await expect(page.getByRole('tabpanel')).toContainText('prod-rs');
   await expect(page.getByRole('tabpanel')).toContainText('127.0.0.1');

@@ -91,8 +91,13 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       });
       let now = new Date('2026-03-04T12:10:00Z');
       const scheduler = new Scheduler(engine, () => now);
+      engine.catalog.prepare('DELETE FROM source_oplog_window').run(); // as measured by source add
       const [first] = await scheduler.tick();
       await engine.jobs.wait(first!);
+      // The hourly pass measured the source's oplog window for the dashboard.
+      for (let k = 0; k < 100 && !engine.catalog.prepare('SELECT 1 FROM source_oplog_window').get(); k++)
+        await new Promise((r) => setTimeout(r, 20));
+      expect(engine.catalog.prepare('SELECT count(*) FROM source_oplog_window').pluck().get()).toBe(1);
       // The hourly pass also started the secondary copy.
       const copy = engine.jobs.list().find((j) => j.kind === 'copy.run');
       expect(copy).toBeDefined();

@@ -71,6 +71,21 @@ describe(`sources (${MONGO_KIND})`, () => {
       });
       const test = await dispatch(engine, 'source.test', { name: 'prod-rs' });
       expect(test).toMatchObject({ ok: true, result: { serverVersion: expect.stringMatching(/^\d+\./) } });
+      // The window measured by the test is kept for the dashboard (status), with when it was measured.
+      const tested = (test as { result: { oplog: { first: { t: number }; last: { t: number } } } }).result
+        .oplog;
+      const status = await dispatch(engine, 'source.status', { source: 'prod-rs' });
+      expect(status).toMatchObject({
+        ok: true,
+        result: {
+          oplogWindow: {
+            first: { t: tested.first.t },
+            last: { t: tested.last.t },
+            hours: expect.any(Number),
+            checkedAt: expect.stringMatching(/^\d{4}-/),
+          },
+        },
+      });
       expect(await dispatch(engine, 'source.add', { name: 'prod-rs', uri })).toMatchObject({
         ok: false,
         error: { code: 'CONFLICT' },

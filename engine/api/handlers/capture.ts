@@ -6,6 +6,7 @@ import { stoppedMetrics, type CaptureMetrics, type OplogCapture } from '../../so
 import type { Engine } from '../../engine.js';
 import { listAlerts, resolveAlertById, type AlertRow } from '../../schedule/alerts.js';
 import { audit } from '../../catalog/audit.js';
+import { getOplogWindow, type OplogWindow } from '../../catalog/oplog-window.js';
 import type { CatalogDb } from '../../catalog/open-catalog.js';
 import { gapView, intervalView, opTimeView, snapshotView } from '../views.js';
 import type { PartialHandlers } from './types.js';
@@ -31,6 +32,9 @@ function alertView(db: CatalogDb, a: AlertRow) {
     resolvedAt: a.resolved_at,
   };
 }
+
+const windowView = (w: OplogWindow | null) =>
+  w && { first: opTimeView(w.first), last: opTimeView(w.last), hours: w.hours, checkedAt: w.checkedAt };
 
 function running(engine: Engine, source: string): OplogCapture {
   const row = getSourceByName(engine.catalog, source);
@@ -110,6 +114,7 @@ export const captureHandlers: PartialHandlers<
       openAlerts: listAlerts(engine.catalog, { sourceId: row.id, open: true }).map((a) =>
         alertView(engine.catalog, a),
       ),
+      oplogWindow: windowView(getOplogWindow(engine.catalog, row.id)),
     };
   },
   'alert.list': (engine, { source, open }) => {

@@ -17,6 +17,7 @@ import { sourceConnection } from '../../source/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
 import { getBackupJob } from '../../schedule/backup-jobs.js';
+import { recordOplogWindow } from '../../catalog/oplog-window.js';
 
 function sourceView(engine: Engine, row: SourceRow) {
   const c = getSourceConnection(engine.catalog, row.id);
@@ -70,6 +71,7 @@ export const sourceHandlers: PartialHandlers<
         .prepare('UPDATE sources SET options_json = ? WHERE id = ?')
         .run(JSON.stringify({ topology: test.topology.kind }), sourceId);
       getBackupJob(engine.catalog, sourceId); // the source's backup job, Active with the default policy
+      recordOplogWindow(engine.catalog, sourceId, test.oplog);
     } catch (err) {
       engine.catalog.prepare('DELETE FROM sources WHERE id = ?').run(sourceId);
       await rm(store.repo.sourceDir(sourceId), { recursive: true, force: true });
@@ -89,7 +91,9 @@ export const sourceHandlers: PartialHandlers<
   'source.test': async (engine, { name }) => {
     const row = getSourceByName(engine.catalog, name);
     const { config, password } = await sourceConnection(engine, row);
-    return probeSource(config, password, engine.sourceTimeoutMs);
+    const report = await probeSource(config, password, engine.sourceTimeoutMs);
+    recordOplogWindow(engine.catalog, row.id, report.oplog);
+    return report;
   },
   'source.edit': async (engine, input) => {
     const row = getSourceByName(engine.catalog, input.name);
@@ -121,6 +125,7 @@ export const sourceHandlers: PartialHandlers<
       });
     }
     setSourceConnection(engine.catalog, row.id, parsed.config, sealed);
+    recordOplogWindow(engine.catalog, row.id, test.oplog);
     engine.catalog
       .prepare('UPDATE sources SET options_json = ? WHERE id = ?')
       .run(JSON.stringify({ topology: test.topology.kind }), row.id);

@@ -24,6 +24,7 @@ export function SourceTable() {
           <th scope="col">Recovery point</th>
           <th scope="col">Last snapshot</th>
           <th scope="col">Coverage</th>
+          <th scope="col">Source oplog window</th>
           <th scope="col">Open alerts</th>
         </tr>
       </thead>
@@ -49,6 +50,19 @@ export function SourceTable() {
                 )}
               </td>
               <td>{st ? coverageText(st) : '…'}</td>
+              <td data-testid="oplog-window">
+                {st?.oplogWindow ? (
+                  <>
+                    {st.oplogWindow.hours.toFixed(1)} h
+                    <span className="hint">
+                      {' '}
+                      (measured {st.oplogWindow.checkedAt.replace(/\.\d{3}Z$/, 'Z')})
+                    </span>
+                  </>
+                ) : (
+                  'unknown'
+                )}
+              </td>
               <td>
                 {st?.openAlerts.length ? (
                   <ul className="alerts">
