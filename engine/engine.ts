@@ -16,8 +16,8 @@ import { CaptureManager } from './source/capture-manager.js';
 import { DEFAULT_CAPTURE, type CaptureOptions } from './source/oplog-capture.js';
 import { sourceConnection } from './source/source-connection.js';
 import { Scheduler } from './schedule/scheduler.js';
-import { getBackupJob, setBackupJobState } from './schedule/backup-jobs.js';
-import { raiseAlert } from './schedule/alerts.js';
+import { getBackupJob } from './schedule/backup-jobs.js';
+import { misconfigure, repositoryProblem } from './schedule/job-health.js';
 import { listSources, type SourceRow } from './catalog/sources.js';
 
 export interface EngineOptions {
@@ -97,17 +97,12 @@ export class Engine {
   async protect(row: SourceRow): Promise<void> {
     if (this.mode === 'cli' || !this.sourceIsReplicaSet(row)) return;
     if (getBackupJob(this.catalog, row.id).state !== 'active') return;
+    const problem = repositoryProblem(this, row);
+    if (problem) return misconfigure(this, row, problem);
     try {
       await this.capture.start(row);
     } catch (err) {
-      const reason = (err as Error).message;
-      setBackupJobState(this.catalog, row.id, 'misconfigured', reason);
-      raiseAlert(this.catalog, this.events, {
-        sourceId: row.id,
-        kind: 'BACKUP_FAILED',
-        severity: 'critical',
-        message: `Backup of ${row.name} cannot run: ${reason}`,
-      });
+      await misconfigure(this, row, (err as Error).message);
     }
   }
 

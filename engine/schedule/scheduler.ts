@@ -12,6 +12,7 @@ import type { SnapshotRow } from '../catalog/snapshots.js';
 import type { SegmentRow } from '../catalog/segments.js';
 import { raiseAlert, resolveAlerts } from './alerts.js';
 import { recordOplogWindow } from '../catalog/oplog-window.js';
+import { checkJobHealth } from './job-health.js';
 import { getBackupJob } from './backup-jobs.js';
 import type { Tier } from './policy.js';
 import { decideRetention } from './retention.js';
@@ -63,6 +64,7 @@ export class Scheduler {
     const now = this.clock();
     const started: string[] = [];
     for (const row of listSources(this.engine.catalog)) {
+      await checkJobHealth(this.engine, row);
       const job = getBackupJob(this.engine.catalog, row.id);
       if (job.state !== 'active') continue;
       this.checkObjectives(row, job.policy.rpoObjectiveSeconds, job.policy.diskAlertPercent);

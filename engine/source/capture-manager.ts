@@ -11,6 +11,7 @@ import { formatOpTime } from '../repo/optime.js';
 import { raiseAlert, resolveAlerts } from '../schedule/alerts.js';
 import { connectSource } from './connect.js';
 import { getBackupJob } from '../schedule/backup-jobs.js';
+import { misconfigure } from '../schedule/job-health.js';
 import { copyOplogRange } from './oplog-range.js';
 import { DEFAULT_CAPTURE, OplogCapture, type CaptureOptions } from './oplog-capture.js';
 import { takeSnapshot, type SnapshotOptions } from './snapshot.js';
@@ -81,6 +82,11 @@ export class CaptureManager {
             details: { lastCaptured, resumedAt },
           });
           this.startSnapshot(row, {});
+        },
+        // Rejected credentials do not heal by retrying: the job needs the DBA (edit the source).
+        onError: (err) => {
+          if (err.code === 'AUTH_FAILED')
+            void misconfigure(this.engine, row, `the source rejected the credentials (${err.message})`);
         },
       },
       options,

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -8,6 +9,7 @@ import { getSourceByName } from '../../engine/catalog/sources.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { Scheduler } from '../../engine/schedule/scheduler.js';
 import { waitUntilCaptured } from '../support/capture-wait.js';
+import { startStandin } from '../support/standin/server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
 
@@ -19,7 +21,12 @@ afterEach(async () => {
 
 async function setup(uri: string, mode: 'cli' | 'headless' = 'cli') {
   const dir = tempDir('mbm-jobs-');
-  const engine = Engine.open({ dataDir: join(dir.path, 'data'), mode });
+  const engine = Engine.open({
+    dataDir: join(dir.path, 'data'),
+    mode,
+    sourceTimeoutMs: 2000,
+    capture: { awaitMs: 100, backoffMinMs: 50, backoffMaxMs: 400 },
+  });
   await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
   const added = await dispatch(engine, 'source.add', { name: 'rs', uri });
   if (!added.ok) throw new Error(added.error.message);
@@ -204,6 +211,107 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       expect(engine.capture.get(id)).toBeDefined();
     });
   });
+
+  it('becomes Misconfigured when the repository path goes away, and Active again when it is back', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine, dir } = await setup(uri, 'headless');
+      const row = getSourceByName(engine.catalog, 'rs');
+      const scheduler = new Scheduler(engine, () => new Date());
+      const repo = join(dir.path, 'repo');
+      renameSync(repo, `${repo}-unplugged`); // a removable disk unplugged
+      await scheduler.tick();
+      expect(await dispatch(engine, 'backup.get', { source: 'rs' })).toMatchObject({
+        ok: true,
+        result: {
+          state: 'misconfigured',
+          reason: expect.stringMatching(/repository path .* missing or not writable/),
+        },
+      });
+      expect(engine.capture.get(row.id)).toBeUndefined();
+      expect(await dispatch(engine, 'alert.list', { source: 'rs', open: true })).toMatchObject({
+        ok: true,
+        result: [{ kind: 'BACKUP_FAILED' }],
+      });
+
+      renameSync(`${repo}-unplugged`, repo); // plugged in again
+      await scheduler.tick();
+      expect(await dispatch(engine, 'backup.get', { source: 'rs' })).toMatchObject({
+        ok: true,
+        result: { state: 'active', reason: null },
+      });
+      expect(engine.capture.get(row.id)).toBeDefined();
+      expect(await dispatch(engine, 'alert.list', { source: 'rs', open: true })).toEqual({
+        ok: true,
+        result: [],
+      });
+    });
+  });
+
+  it.skipIf(MONGO_KIND !== 'standin')(
+    'becomes Misconfigured when the source rejects the credentials, and Active again after the source is edited',
+    async () => {
+      const auth = { username: 'backup', password: 'Old-Passw0rd' };
+      const s = await startStandin({ auth, noopIntervalMs: 200 });
+      cleanups.push(() => s.stop());
+      const dir = tempDir('mbm-jobs-auth-');
+      const engine = Engine.open({
+        dataDir: join(dir.path, 'data'),
+        mode: 'headless',
+        sourceTimeoutMs: 2000,
+        capture: { backoffMinMs: 50, backoffMaxMs: 200, awaitMs: 100 },
+      });
+      cleanups.push(async () => {
+        await engine.close();
+        dir.remove();
+      });
+      await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
+      const bare = s.uri.replace(`:${auth.password}@`, '@');
+      const added = await dispatch(engine, 'source.add', {
+        name: 'rs',
+        uri: bare,
+        password: auth.password,
+        insecureStorePassword: true,
+      });
+      expect(added).toMatchObject({ ok: true });
+      const row = getSourceByName(engine.catalog, 'rs');
+      expect(engine.capture.get(row.id)).toBeDefined();
+
+      s.faults.changePassword('New-Passw0rd'); // rotated on the server, not here
+      const state = async () =>
+        (
+          (await dispatch(engine, 'backup.get', { source: 'rs' })) as {
+            result: { state: string; reason: string };
+          }
+        ).result;
+      for (let k = 0; k < 200 && (await state()).state !== 'misconfigured'; k++)
+        await new Promise((r) => setTimeout(r, 25));
+      expect(await state()).toMatchObject({
+        state: 'misconfigured',
+        reason: expect.stringMatching(/rejected the credentials/),
+      });
+      expect(engine.capture.get(row.id)).toBeUndefined();
+
+      expect(
+        await dispatch(engine, 'source.edit', { name: 'rs', password: 'Wrong', insecureStorePassword: true }),
+      ).toMatchObject({
+        ok: false,
+        error: { code: 'AUTH_FAILED' },
+      });
+      expect(
+        await dispatch(engine, 'source.edit', {
+          name: 'rs',
+          password: 'New-Passw0rd',
+          insecureStorePassword: true,
+        }),
+      ).toMatchObject({ ok: true });
+      expect(await state()).toMatchObject({ state: 'active', reason: null });
+      expect(engine.capture.get(row.id)).toBeDefined();
+      expect(await dispatch(engine, 'alert.list', { source: 'rs', open: true })).toEqual({
+        ok: true,
+        result: [],
+      });
+    },
+  );
 
   it('is reached from the CLI as `job get --source NAME` next to `job get --job-id`', async () => {
     await withMongo(async ({ uri }) => {

@@ -16,8 +16,9 @@ import { sealPassword, type SealedSecret } from '../../source/source-secret.js';
 import { sourceConnection } from '../../source/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
-import { getBackupJob } from '../../schedule/backup-jobs.js';
+import { getBackupJob, setBackupJobState } from '../../schedule/backup-jobs.js';
 import { recordOplogWindow } from '../../catalog/oplog-window.js';
+import { resolveAlerts } from '../../schedule/alerts.js';
 
 function sourceView(engine: Engine, row: SourceRow) {
   const c = getSourceConnection(engine.catalog, row.id);
@@ -131,8 +132,14 @@ export const sourceHandlers: PartialHandlers<
       .run(JSON.stringify({ topology: test.topology.kind }), row.id);
     audit(engine.catalog, { actor: engine.actor, action: 'source.edit', target: name, outcome: 'done' });
     // A running capture holds a connection made with the old settings: reconnect with the new ones.
-    if (engine.capture.get(row.id)) {
+    // A job Misconfigured by the old settings (e.g. rejected credentials) gets another chance.
+    const job = getBackupJob(engine.catalog, row.id);
+    if (engine.capture.get(row.id) || job.state === 'misconfigured') {
       await engine.capture.stop(row.id);
+      if (job.state === 'misconfigured') {
+        setBackupJobState(engine.catalog, row.id, 'active');
+        resolveAlerts(engine.catalog, row.id, 'BACKUP_FAILED');
+      }
       await engine.protect(getSourceByName(engine.catalog, name));
     }
     return { source: sourceView(engine, getSourceByName(engine.catalog, name)), test };

@@ -54,6 +54,8 @@ export interface Faults {
   restart(): Promise<void>;
   /** Drops oplog entries older than ts (the oplog rolled over). */
   trimOplogTo(ts: { t: number; i: number }): void;
+  /** The DBA rotates the user's password: open connections drop, new ones must use it. */
+  changePassword(password: string): void;
 }
 
 export interface Standin {
@@ -123,7 +125,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     secondaryHosts: [],
     commandsByMember: new Map(),
   };
-  const scram = opts.auth ? new ScramServer(opts.auth.username, opts.auth.password) : null;
+  let scram = opts.auth ? new ScramServer(opts.auth.username, opts.auth.password) : null;
   let cursors = new Cursors();
   const sockets = new Set<Socket>();
   const conversations = new Map<number, ScramConversation>();
@@ -355,6 +357,12 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     },
     trimOplogTo(ts) {
       state.oplog.trimTo(ts);
+    },
+    changePassword(password) {
+      if (!opts.auth) throw new Error('the stand-in was started without auth');
+      scram = new ScramServer(opts.auth.username, password);
+      conversations.clear();
+      faults.dropConnections();
     },
   };
 
