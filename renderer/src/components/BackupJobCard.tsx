@@ -96,12 +96,12 @@ export function BackupJobCard({ source }: { source: string }) {
           >
             Stop backups
           </button>
-        ) : job.state === 'stopped' ? (
+        ) : job.state === 'stopped' || job.state === 'misconfigured' ? (
           <button
             type="button"
             onClick={() => void act(() => client!.invoke('backup.start', { source }), 'Backup job started.')}
           >
-            Start backups
+            {job.state === 'stopped' ? 'Start backups' : 'Retry now'}
           </button>
         ) : null}
         {job.state !== 'inactive' && (
