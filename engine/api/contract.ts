@@ -404,13 +404,9 @@ export const events = {
   'alert.raised': {
     summary:
       'A new alert (backup failed, PITR gap, oplog window low, recovery point above objective, disk nearly full, copy failing).',
-    payload: z.strictObject({
-      id: z.number().int(),
+    // The alert as alert.list shows it, with the source's id (names can change) and not yet resolved.
+    payload: AlertView.pick({ id: true, kind: true, severity: true, message: true, raisedAt: true }).extend({
       sourceId: z.string().nullable(),
-      kind: z.string(),
-      severity: z.enum(['warning', 'critical']),
-      message: z.string(),
-      raisedAt: z.string(),
     }),
   },
 } as const;
