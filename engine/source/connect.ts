@@ -32,9 +32,11 @@ export function toSourceError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
   const e = err as Error & { code?: number | string; cause?: { code?: string; message?: string } };
   const text = `${e.message ?? ''} ${e.cause?.message ?? ''}`;
+  // Only what the server says about the credentials: capture treats this as permanent (Misconfigured),
+  // so a message that merely mentions "auth" (authSource, author…) must not count.
   if (
     (err instanceof MongoServerError && (e.code === 18 || e.code === 13)) ||
-    /Authentication failed|auth/i.test(e.message ?? '')
+    /Authentication failed/i.test(e.message ?? '')
   ) {
     return new ApiError('AUTH_FAILED', `The server refused the credentials: ${e.message}`);
   }
