@@ -17,6 +17,7 @@ import { Repository } from '../../engine/repo/repository.js';
 import { readSegment } from '../../engine/repo/segment-file.js';
 import { readManifest, snapshotRelDir } from '../../engine/repo/snapshot-files.js';
 import { buildOfflineState } from '../../engine/restore/offline-state.js';
+import { runJob } from '../support/run-job.js';
 import { tempDir } from '../support/temp-dir.js';
 import { FAULTS_SKIP_MESSAGE, MONGO_KIND, withMongo } from '../support/with-mongo.js';
 import { Workload, canonicalState, type Instant } from '../support/workload.js';
@@ -55,9 +56,7 @@ const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {
 };
 
 async function snapshotNow(engine: Engine) {
-  const res = await dispatch(engine, 'snapshot.take', { source: 'rs' });
-  if (!res.ok) throw new Error(res.error.message);
-  const job = await engine.jobs.wait((res.result as { jobId: string }).jobId);
+  const job = await runJob(engine, 'snapshot.take', { source: 'rs' });
   if (job.state !== 'succeeded') throw new Error(JSON.stringify(job.error));
   return job.result as { snapshotId: string; consistentTs: { t: number; i: number } };
 }

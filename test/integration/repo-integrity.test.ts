@@ -5,6 +5,7 @@ import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
 import { listCoverage } from '../../engine/catalog/coverage.js';
 import { verifyRepository } from '../../engine/verify/repository-verify.js';
+import { runJob } from '../support/run-job.js';
 import { makeStore, TEST_KDF, type StoreFixture } from '../support/store-fixture.js';
 
 let fx: StoreFixture | null = null;
@@ -32,16 +33,6 @@ const segPaths = (f: StoreFixture) =>
     .prepare('SELECT path FROM oplog_segments ORDER BY first_t, first_i')
     .pluck()
     .all() as string[];
-
-async function runJob(
-  engine: Engine,
-  command: 'repo.verify' | 'catalog.rebuild' | 'copy.run',
-  input: object = {},
-) {
-  const res = await dispatch(engine, command, input);
-  if (!res.ok) throw new Error(res.error.message);
-  return engine.jobs.wait((res.result as { jobId: string }).jobId);
-}
 
 describe('repo verify', () => {
   it('passes a healthy repository and reports the genuine gap', async () => {

@@ -7,6 +7,7 @@ import { Engine } from '../../engine/engine.js';
 import { getSourceByName } from '../../engine/catalog/sources.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { readManifest } from '../../engine/repo/snapshot-files.js';
+import { runJob } from '../support/run-job.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
 
@@ -122,9 +123,9 @@ describe(`snapshots (${MONGO_KIND})`, () => {
         expect(alerts).toMatchObject({ ok: true, result: [{ kind: 'BACKUP_FAILED' }] });
 
         // The next good snapshot ends the "backups are failing" condition.
-        const good = await dispatch(engine, 'snapshot.take', { source: 'rs', parallel: 1 });
-        const id3 = (good as { result: { jobId: string } }).result.jobId;
-        expect(await engine.jobs.wait(id3)).toMatchObject({ state: 'succeeded' });
+        expect(await runJob(engine, 'snapshot.take', { source: 'rs', parallel: 1 })).toMatchObject({
+          state: 'succeeded',
+        });
         expect(await dispatch(engine, 'alert.list', { source: 'rs', open: true })).toEqual({
           ok: true,
           result: [],
