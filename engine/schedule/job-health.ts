@@ -52,8 +52,17 @@ export async function checkJobHealth(engine: Engine, row: SourceRow): Promise<vo
     !problem &&
     job.reason === repositoryProblemText(getRepository(engine.catalog, row.repository_id).path)
   ) {
-    setBackupJobState(engine.catalog, row.id, 'active');
-    resolveAlerts(engine.catalog, row.id, 'BACKUP_FAILED');
-    await engine.protect(row);
+    await reactivate(engine, row);
   }
+}
+
+/**
+ * A Misconfigured job whose cause was fixed (repository back, source edited,
+ * or the DBA retries): Active again, its "cannot run" alert resolved, capture
+ * started; protect() misconfigures it again if the cause is still there.
+ */
+export async function reactivate(engine: Engine, row: SourceRow): Promise<void> {
+  setBackupJobState(engine.catalog, row.id, 'active');
+  resolveAlerts(engine.catalog, row.id, 'BACKUP_FAILED');
+  await engine.protect(row);
 }

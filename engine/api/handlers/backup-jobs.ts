@@ -10,6 +10,7 @@ import {
 import { PRESETS, TIERS, type BackupPolicy } from '../../schedule/policy.js';
 import { nextOccurrence } from '../../schedule/schedule.js';
 import type { PartialHandlers } from './types.js';
+import { reactivate } from '../../schedule/job-health.js';
 
 function view(row: SourceRow, job: BackupJob) {
   const now = new Date();
@@ -65,15 +66,20 @@ export const backupJobHandlers: PartialHandlers<
   },
   'backup.start': async (engine, { source }) => {
     const row = getSourceByName(engine.catalog, source);
-    if (getBackupJob(engine.catalog, row.id).state === 'inactive')
+    const { state } = getBackupJob(engine.catalog, row.id);
+    if (state === 'inactive')
       throw new ApiError(
         'CONFLICT',
         `The backup job of ${source} was terminated; add the source again to protect it.`,
       );
-    const job = setBackupJobState(engine.catalog, row.id, 'active');
-    await engine.protect(row);
+    // Retrying a Misconfigured job; protect() sets it back, with the reason, if the cause remains.
+    if (state === 'misconfigured') await reactivate(engine, row);
+    else {
+      setBackupJobState(engine.catalog, row.id, 'active');
+      await engine.protect(row);
+    }
     audit(engine.catalog, { actor: engine.actor, action: 'backup.start', target: source, outcome: 'done' });
-    return view(row, job);
+    return view(row, getBackupJob(engine.catalog, row.id));
   },
   'backup.terminate': async (engine, { source, deleteBackups }) => {
     const row = getSourceByName(engine.catalog, source);

@@ -16,9 +16,9 @@ import { sealPassword, type SealedSecret } from '../../source/source-secret.js';
 import { sourceConnection } from '../../source/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
-import { getBackupJob, setBackupJobState } from '../../schedule/backup-jobs.js';
+import { getBackupJob } from '../../schedule/backup-jobs.js';
+import { reactivate } from '../../schedule/job-health.js';
 import { recordOplogWindow } from '../../catalog/oplog-window.js';
-import { resolveAlerts } from '../../schedule/alerts.js';
 
 function sourceView(engine: Engine, row: SourceRow) {
   const c = getSourceConnection(engine.catalog, row.id);
@@ -133,14 +133,11 @@ export const sourceHandlers: PartialHandlers<
     audit(engine.catalog, { actor: engine.actor, action: 'source.edit', target: name, outcome: 'done' });
     // A running capture holds a connection made with the old settings: reconnect with the new ones.
     // A job Misconfigured by the old settings (e.g. rejected credentials) gets another chance.
-    const job = getBackupJob(engine.catalog, row.id);
-    if (engine.capture.get(row.id) || job.state === 'misconfigured') {
+    const edited = getSourceByName(engine.catalog, name);
+    if (getBackupJob(engine.catalog, row.id).state === 'misconfigured') await reactivate(engine, edited);
+    else if (engine.capture.get(row.id)) {
       await engine.capture.stop(row.id);
-      if (job.state === 'misconfigured') {
-        setBackupJobState(engine.catalog, row.id, 'active');
-        resolveAlerts(engine.catalog, row.id, 'BACKUP_FAILED');
-      }
-      await engine.protect(getSourceByName(engine.catalog, name));
+      await engine.protect(edited);
     }
     return { source: sourceView(engine, getSourceByName(engine.catalog, name)), test };
   },
