@@ -1,14 +1,21 @@
+import '@mantine/core/styles.css';
+import './styles.css';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
-import { pickClient } from './api/pick-client';
-import { useApp } from './store';
-import './styles.css';
+import { App } from './app/App';
+import { Providers } from './app/Providers';
+import { pickClient } from './app/client/pick-client';
+import { startLiveUpdates } from './app/live-updates';
+import { theme } from './app/theme';
+import { adoptThemeVariables } from './app/theme-variables';
 
-useApp.getState().connect(pickClient());
+adoptThemeVariables(theme);
+startLiveUpdates(pickClient());
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <App />
+    <Providers>
+      <App />
+    </Providers>
   </StrictMode>,
 );

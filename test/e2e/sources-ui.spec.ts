@@ -134,16 +134,26 @@ test('terminates a job deleting its backups, then removes the source', async ({ 
   await page.goto(serve.url);
   await page.getByRole('tab', { name: 'Sources' }).click();
   const card = page.getByTestId('source-prod-rs');
+  // Confirmations are modal dialogs: the refusal is shown in the dialog and nothing is removed.
   await card.getByRole('button', { name: 'Remove…' }).click();
-  await card.getByRole('button', { name: 'Remove prod-rs' }).click();
-  await expect(card.getByRole('alert')).toContainText('terminate its backup job');
+  const remove = page.getByRole('dialog', { name: 'Remove prod-rs' });
+  await remove.getByRole('button', { name: 'Remove prod-rs' }).click();
+  await expect(remove.getByRole('alert')).toContainText('terminate its backup job');
+  await remove.getByRole('button', { name: 'Cancel' }).click();
+  await expect(remove).toHaveCount(0);
+  await expect(card).toBeVisible();
 
   await card.getByRole('button', { name: 'Terminate…' }).click();
-  const dialog = card.getByRole('group', { name: 'Terminate the backup job of prod-rs' });
+  const dialog = page.getByRole('dialog', { name: 'Terminate the backup job of prod-rs' });
   await dialog.getByLabel('Also delete its snapshots and oplog segments').check();
   await dialog.getByRole('button', { name: 'Terminate the job' }).click();
+  await expect(dialog).toHaveCount(0);
   await expect(card.getByTestId('job-state')).toHaveText('inactive');
   await expect(card.getByRole('status')).toContainText(/Terminated; deleted \d+ snapshot/);
-  await card.getByRole('button', { name: 'Remove prod-rs' }).click();
+  await card.getByRole('button', { name: 'Remove…' }).click();
+  await page
+    .getByRole('dialog', { name: 'Remove prod-rs' })
+    .getByRole('button', { name: 'Remove prod-rs' })
+    .click();
   await expect(page.getByTestId('source-prod-rs')).toHaveCount(0);
 });

@@ -1,0 +1,13 @@
+/**
+ * What each alert kind means to a DBA, and what to do about it. The kinds
+ * themselves come from the engine; a kind without help here is still shown.
+ */
+export const KIND_HELP: Record<string, string> = {
+  BACKUP_FAILED: 'A snapshot or the capture could not run; resolves itself after the next good snapshot.',
+  PITR_GAP:
+    'The source oplog rolled over before it was captured: points inside the gap cannot be restored. A new snapshot was started.',
+  OPLOG_WINDOW_LOW: 'The source keeps less oplog than the objective; enlarge its oplog (replSetResizeOplog).',
+  RPO_EXCEEDED: 'More seconds of writes than the objective would be lost right now.',
+  DISK_NEARLY_FULL: 'The repository disk is nearly full; retention may need shortening or a bigger disk.',
+  COPY_FAILING: 'Copying to a secondary location (NAS, removable disk) fails.',
+};
