@@ -4,6 +4,24 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
+/** The renderer talks to the engine only through the API client (DESIGN.md). */
+const RENDERER_IMPORTS = [
+  {
+    group: ['node:*', 'fs', 'path', 'child_process', 'better-sqlite3', 'mongodb', 'electron'],
+    message: 'The renderer may not use Node, database or Electron modules.',
+  },
+  {
+    group: [
+      '**/engine/*',
+      '!**/engine/api',
+      '**/engine/api/*',
+      '!**/engine/api/contract',
+      '!**/engine/api/client',
+    ],
+    message: 'Import only the API contract and client types from engine/api.',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/', 'release/', 'node_modules/', 'test-results/', 'playwright-report/', '.cache/'] },
   js.configs.recommended,
@@ -17,29 +35,27 @@ export default tseslint.config(
     },
   },
   {
-    files: ['renderer/src/**/*.{ts,tsx}'],
+    files: ['renderer/src/**/*.{ts,tsx}', 'test/renderer/**/*.{ts,tsx}'],
     languageOptions: { globals: { ...globals.browser } },
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      // The renderer talks to the engine only through the API client (DESIGN.md).
+      'no-restricted-imports': ['error', { patterns: RENDERER_IMPORTS }],
+    },
+  },
+  {
+    // Components read the slices; only the slices (*.ts) talk to the engine.
+    files: ['renderer/src/**/*.tsx'],
+    rules: {
       'no-restricted-imports': [
         'error',
         {
           patterns: [
+            ...RENDERER_IMPORTS,
             {
-              group: ['node:*', 'fs', 'path', 'child_process', 'better-sqlite3', 'mongodb', 'electron'],
-              message: 'The renderer may not use Node, database or Electron modules.',
-            },
-            {
-              group: [
-                '**/engine/*',
-                '!**/engine/api',
-                '**/engine/api/*',
-                '!**/engine/api/contract',
-                '!**/engine/api/client',
-              ],
-              message: 'Import only the API contract and client types from engine/api.',
+              group: ['**/app/connection-store'],
+              importNames: ['engine'],
+              message: 'Components fetch through their feature slice, never with the client directly.',
             },
           ],
         },

@@ -20,11 +20,17 @@ export function useNow(everyMs = 15_000): number {
  * hover, and optionally its age ("3 min ago") beside it.
  */
 export function Time({ iso, age = false }: { iso: string; age?: boolean }) {
-  const now = useNow();
-  return (
+  const now = useNow(age ? 15_000 : 3_600_000);
+  const time = (
     <time dateTime={iso} title={utcDateTime(iso)}>
       {localDateTime(iso)}
-      {age && <span className="age"> · {relativeAge(iso, now)}</span>}
     </time>
+  );
+  if (!age) return time;
+  return (
+    <span>
+      {time}
+      <span className="age"> · {relativeAge(iso, now)}</span>
+    </span>
   );
 }

@@ -50,6 +50,7 @@ export function SourceTable({ sources }: { sources: readonly SourceView[] }) {
                 <Table.Td>
                   {st ? (
                     <Badge
+                      className="state-badge"
                       variant="light"
                       color={CAPTURE_COLOR[st.capture.state]}
                       data-testid="capture-state"

@@ -28,10 +28,10 @@ export function RepositoriesCard() {
           <li key={r.id} data-testid="repository">
             <Code>{r.path}</Code>
             <Group gap="xs" mt={4}>
-              <Badge variant="light" color="gray">
+              <Badge variant="outline" color="gray">
                 {r.compression}
               </Badge>
-              <Badge variant="light" color={r.encrypted ? (r.unlocked ? 'teal' : 'yellow') : 'gray'}>
+              <Badge variant="outline" color={r.encrypted ? (r.unlocked ? 'teal' : 'yellow') : 'gray'}>
                 {r.encrypted ? (r.unlocked ? 'encrypted, unlocked' : 'encrypted, locked') : 'not encrypted'}
               </Badge>
               <Text size="sm" c="dimmed">

@@ -75,7 +75,12 @@ export function BackupJobCard({ source }: { source: string }) {
       <Stack gap="xs">
         <Group gap="xs">
           <Text fw={500}>Backup job</Text>
-          <Badge variant="light" color={STATE_COLOR[job.state]} data-testid="job-state">
+          <Badge
+            className="state-badge"
+            variant="light"
+            color={STATE_COLOR[job.state]}
+            data-testid="job-state"
+          >
             {job.state}
           </Badge>
         </Group>

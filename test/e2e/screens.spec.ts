@@ -1,0 +1,99 @@
+import { expect, test, type Page } from '@playwright/test';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServe, type ServeProcess } from '../support/serve-process.js';
+import { startStandin, type Standin } from '../support/standin/server.js';
+import { tempDir } from '../support/temp-dir.js';
+
+/**
+ * A screenshot of every section in the light and the dark theme, with data
+ * in it (a protected source, a failed one and its alert), saved to
+ * test-results/screens/ for a person to look at. The test also checks that
+ * each section shows its data, so a screenshot of an empty or broken page
+ * fails instead of being saved quietly.
+ */
+const root = join(import.meta.dirname, '..', '..');
+const screens = join(root, 'test-results', 'screens');
+let dir: ReturnType<typeof tempDir>;
+let serve: ServeProcess;
+let standin: Standin;
+let flaky: Standin;
+
+const cli = (...args: string[]) =>
+  new Promise<number | null>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'engine', 'cli.ts'), ...args, '--data-dir', join(dir.path, 'data')],
+      { cwd: root, stdio: 'ignore' },
+    );
+    child.on('exit', resolve);
+  });
+
+test.beforeAll(async () => {
+  mkdirSync(screens, { recursive: true });
+  dir = tempDir('mbm-e2e-screens-');
+  standin = await startStandin({ noopIntervalMs: 1000 });
+  flaky = await startStandin({ noopIntervalMs: 1000 });
+  expect(await cli('repo', 'init', '--path', join(dir.path, 'repo'))).toBe(0);
+  expect(await cli('source', 'add', '--name', 'prod-rs', '--uri', standin.uri)).toBe(0);
+  expect(await cli('source', 'add', '--name', 'reporting', '--uri', flaky.uri)).toBe(0);
+  serve = await startServe(join(dir.path, 'data'));
+});
+test.afterAll(async () => {
+  await serve?.stop();
+  await standin?.stop();
+  await flaky?.stop();
+  dir?.remove();
+});
+
+/** What each section must show before its picture is taken. */
+const SECTIONS: [tab: string, ready: (page: Page) => Promise<void>][] = [
+  [
+    'Dashboard',
+    async (page) => {
+      const row = page.getByTestId('source-row-prod-rs');
+      await expect(row.getByTestId('capture-state')).toHaveText('capturing', { timeout: 30_000 });
+      await expect(row).not.toContainText('none yet', { timeout: 30_000 });
+    },
+  ],
+  [
+    'Sources',
+    async (page) => {
+      await expect(page.getByTestId('job-prod-rs').getByTestId('job-state')).toHaveText('active');
+      await expect(page.getByTestId('source-prod-rs').getByTestId('probe-report')).toBeVisible();
+    },
+  ],
+  ['Timeline', async (page) => expect(page.getByRole('tabpanel')).toContainText('Nothing captured yet')],
+  ['Restores', async (page) => expect(page.getByRole('tabpanel')).toContainText('No restores yet')],
+  [
+    'Alerts',
+    async (page) => expect(page.getByRole('table', { name: 'Alerts' })).toContainText('BACKUP_FAILED'),
+  ],
+  ['Settings', async (page) => expect(page.getByTestId('repository')).toContainText('not encrypted')],
+];
+
+test('every section, in the light and the dark theme', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 1360, height: 900 });
+  await page.goto(serve.url);
+  // Data for the pictures: a connection test on prod-rs, and a failed snapshot (an alert) on reporting.
+  await page.getByRole('tab', { name: 'Sources' }).click();
+  await page.getByTestId('source-prod-rs').getByRole('button', { name: 'Test connection' }).click();
+  await expect(page.getByTestId('source-prod-rs').getByTestId('probe-report')).toBeVisible();
+  await flaky.stop();
+  await page.getByTestId('job-reporting').getByRole('button', { name: 'Take a snapshot now' }).click();
+  await expect(page.getByRole('tab', { name: /Alerts/ })).toHaveText(/^Alerts\d+$/, { timeout: 30_000 });
+
+  for (const theme of ['light', 'dark'] as const) {
+    await page.getByRole('tab', { name: 'Settings' }).click();
+    await page.getByLabel('Theme').selectOption(theme);
+    await expect(page.locator('html')).toHaveAttribute('data-mantine-color-scheme', theme);
+    for (const [tab, ready] of SECTIONS) {
+      await page.getByRole('tab', { name: tab }).click();
+      await expect(page.getByRole('heading', { level: 2 })).toHaveText(tab);
+      await ready(page);
+      await page.screenshot({ path: join(screens, `${tab.toLowerCase()}-${theme}.png`), fullPage: true });
+    }
+  }
+});
