@@ -95,5 +95,20 @@ test('every section, in the light and the dark theme', async ({ page }) => {
       await ready(page);
       await page.screenshot({ path: join(screens, `${tab.toLowerCase()}-${theme}.png`), fullPage: true });
     }
+    // The two larger pieces of the Sources section: the policy editor and a confirmation dialog.
+    await page.getByRole('tab', { name: 'Sources' }).click();
+    const job = page.getByTestId('job-prod-rs');
+    await job.getByRole('button', { name: 'Edit policy' }).click();
+    await expect(job.getByRole('form', { name: 'Backup policy of prod-rs' })).toBeVisible();
+    await job.screenshot({ path: join(screens, `sources-policy-${theme}.png`) });
+    await job.getByRole('button', { name: 'Cancel' }).click();
+    await job.getByRole('button', { name: 'Terminate…' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Terminate the backup job of prod-rs' });
+    await expect(dialog).toBeVisible();
+    await expect(dialog).toHaveCSS('opacity', '1'); // its fade-in is over
+    await expect(page.locator('.mantine-Modal-overlay')).toHaveCSS('opacity', '1');
+    await page.screenshot({ path: join(screens, `sources-dialog-${theme}.png`) });
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await expect(dialog).toHaveCount(0);
   }
 });

@@ -28,7 +28,14 @@ export function ConfirmDialog({
 }) {
   return (
     // lockScroll off: its scroll lock injects a <style> element, which the CSP forbids.
-    <Modal opened={opened} onClose={onClose} title={title} lockScroll={false} centered>
+    <Modal
+      opened={opened}
+      onClose={onClose}
+      title={title}
+      lockScroll={false}
+      centered
+      closeButtonProps={{ 'aria-label': 'Close' }}
+    >
       <Stack gap="sm">
         {children}
         <ErrorText message={error} />
