@@ -43,10 +43,14 @@ export function startLiveUpdates(client: ApiClient): () => void {
     client.on('task.progress', (e) => useTasks.getState().onProgress(e)),
     client.on('task.finished', (e) => {
       useTasks.getState().onFinished(e);
-      // A finished snapshot changes the last snapshot and coverage; a failed one raises an alert.
+      // A finished snapshot changes the last snapshot, coverage and next runs; a failed one raises an alert.
       void refreshSourcesAndAlerts();
+      void useSources.getState().reloadJobs();
     }),
-    client.on('alert.raised', () => void refreshSourcesAndAlerts()),
+    client.on('alert.raised', () => {
+      void refreshSourcesAndAlerts();
+      void useSources.getState().reloadJobs(); // a job can turn Misconfigured with its alert
+    }),
   ];
   const timer = setInterval(() => {
     if (useConnection.getState().connection === 'connected') void refreshSourcesAndAlerts();

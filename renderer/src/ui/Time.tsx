@@ -1,18 +1,36 @@
-import { useEffect, useState } from 'react';
+import { useSyncExternalStore } from 'react';
 import { localDateTime, relativeAge, utcDateTime } from './format';
 
+const TICK_MS = 15_000;
+let now = Date.now();
+let timer: ReturnType<typeof setInterval> | undefined;
+const listeners = new Set<() => void>();
+
+/** One clock for every age on screen, started by the first that needs it, stopped with the last. */
+function subscribe(listener: () => void): () => void {
+  listeners.add(listener);
+  if (!timer) {
+    now = Date.now(); // the clock was idle: catch up before the first render counts from it
+    timer = setInterval(() => {
+      now = Date.now();
+      for (const l of listeners) l();
+    }, TICK_MS);
+  }
+  return () => {
+    listeners.delete(listener);
+    if (listeners.size === 0) {
+      clearInterval(timer);
+      timer = undefined;
+    }
+  };
+}
+
 /**
- * The clock that relative ages are computed against, ticking every
- * `everyMs`. It only re-renders text ("3 min ago" becomes "4 min ago"); it
- * fetches nothing.
+ * The time relative ages are computed against, moving every 15 s. It only
+ * re-renders text ("3 min ago" becomes "4 min ago"); it fetches nothing.
  */
-export function useNow(everyMs = 15_000): number {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now()), everyMs);
-    return () => clearInterval(timer);
-  }, [everyMs]);
-  return now;
+export function useNow(): number {
+  return useSyncExternalStore(subscribe, () => now);
 }
 
 /**
@@ -20,16 +38,21 @@ export function useNow(everyMs = 15_000): number {
  * hover, and optionally its age ("3 min ago") beside it.
  */
 export function Time({ iso, age = false }: { iso: string; age?: boolean }) {
-  const now = useNow(age ? 15_000 : 3_600_000);
   const time = (
     <time dateTime={iso} title={utcDateTime(iso)}>
       {localDateTime(iso)}
     </time>
   );
   if (!age) return time;
+  return <WithAge iso={iso}>{time}</WithAge>;
+}
+
+/** Only instants that show an age follow the clock. */
+function WithAge({ iso, children }: { iso: string; children: React.ReactNode }) {
+  const now = useNow();
   return (
     <span>
-      {time}
+      {children}
       <span className="age"> · {relativeAge(iso, now)}</span>
     </span>
   );

@@ -33,6 +33,8 @@ interface SourcesSlice {
   setProbeReport(source: string, report: ProbeReportView): void;
 
   loadJob(source: string): Promise<void>;
+  /** Reads again the jobs already shown (after a task ends or an alert: state and next runs move). */
+  reloadJobs(): Promise<void>;
   stopJob(source: string): Promise<BackupJob>;
   startJob(source: string): Promise<BackupJob>;
   setPolicy(source: string, change: Omit<CommandInput<'backup-job.set'>, 'source'>): Promise<BackupJob>;
@@ -98,6 +100,9 @@ export const useSources = create<SourcesSlice>((set, get) => {
       } catch (err) {
         set((s) => ({ jobErrors: { ...s.jobErrors, [source]: errorMessage(err) } }));
       }
+    },
+    async reloadJobs() {
+      await Promise.all(Object.keys(get().jobs).map((source) => get().loadJob(source)));
     },
     stopJob: async (source) => keepJob(await engine().invoke('backup-job.stop', { source })),
     startJob: async (source) => keepJob(await engine().invoke('backup-job.start', { source })),
