@@ -17,7 +17,7 @@ import { DEFAULT_CAPTURE, type CaptureOptions } from './source/oplog-capture.js'
 import { sourceConnection } from './source/source-connection.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { getBackupJob } from './schedule/backup-jobs.js';
-import { misconfigure, repositoryProblem } from './schedule/job-health.js';
+import { misconfigure, repositoryProblem } from './protection/protection.js';
 import { listSources, type SourceRow } from './catalog/sources.js';
 
 export interface EngineOptions {

@@ -12,7 +12,7 @@ import type { SnapshotRow } from '../catalog/snapshots.js';
 import type { SegmentRow } from '../catalog/segments.js';
 import { raiseAlert, resolveAlerts } from './alerts.js';
 import { recordOplogWindow } from '../catalog/oplog-window.js';
-import { checkJobHealth } from './job-health.js';
+import { checkJobHealth } from '../protection/protection.js';
 import { getBackupJob } from './backup-jobs.js';
 import type { Tier } from './policy.js';
 import { decideRetention } from './retention.js';

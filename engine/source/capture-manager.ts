@@ -11,7 +11,7 @@ import { formatOpTime } from '../repo/optime.js';
 import { raiseAlert, resolveAlerts } from '../schedule/alerts.js';
 import { connectSource } from './connect.js';
 import { getBackupJob } from '../schedule/backup-jobs.js';
-import { misconfigure } from '../schedule/job-health.js';
+import { misconfigure } from '../protection/protection.js';
 import { copyOplogRange } from './oplog-range.js';
 import { DEFAULT_CAPTURE, OplogCapture, type CaptureOptions } from './oplog-capture.js';
 import { takeSnapshot, type SnapshotOptions } from './snapshot.js';

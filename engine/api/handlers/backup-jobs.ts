@@ -10,7 +10,7 @@ import {
 import { PRESETS, TIERS, type BackupPolicy } from '../../schedule/policy.js';
 import { nextOccurrence } from '../../schedule/schedule.js';
 import type { PartialHandlers } from './types.js';
-import { reactivate } from '../../schedule/job-health.js';
+import { reactivate } from '../../protection/protection.js';
 
 function view(row: SourceRow, job: BackupJob) {
   const now = new Date();

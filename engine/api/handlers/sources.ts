@@ -17,7 +17,7 @@ import { sourceConnection } from '../../source/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
 import { getBackupJob } from '../../schedule/backup-jobs.js';
-import { reactivate } from '../../schedule/job-health.js';
+import { reactivate } from '../../protection/protection.js';
 import { recordOplogWindow } from '../../catalog/oplog-window.js';
 
 function sourceView(engine: Engine, row: SourceRow) {

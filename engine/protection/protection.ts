@@ -10,8 +10,8 @@
 import { accessSync, constants } from 'node:fs';
 import { getRepository, type SourceRow } from '../catalog/sources.js';
 import type { Engine } from '../engine.js';
-import { raiseAlert, resolveAlerts } from './alerts.js';
-import { getBackupJob, setBackupJobState } from './backup-jobs.js';
+import { raiseAlert, resolveAlerts } from '../schedule/alerts.js';
+import { getBackupJob, setBackupJobState } from '../schedule/backup-jobs.js';
 
 const repositoryProblemText = (path: string) => `The repository path ${path} is missing or not writable.`;
 
