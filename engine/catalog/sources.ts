@@ -82,6 +82,24 @@ export function listSources(db: CatalogDb, repositoryId?: string): SourceRow[] {
   ) as SourceRow[];
 }
 
+/** A standalone has no oplog: snapshots only. Unknown (older catalogs) counts as a replica set. */
+export function sourceIsReplicaSet(db: CatalogDb, sourceId: string): boolean {
+  const json = db.prepare('SELECT options_json FROM sources WHERE id = ?').pluck().get(sourceId) as
+    string | null | undefined;
+  const o = JSON.parse(json ?? '{}') as { topology?: string };
+  return (o.topology ?? 'replicaSet') === 'replicaSet';
+}
+
+/** Records the topology the last test found (replicaSet, standalone). */
+export function setSourceTopology(db: CatalogDb, sourceId: string, topology: string): void {
+  db.prepare('UPDATE sources SET options_json = ? WHERE id = ?').run(JSON.stringify({ topology }), sourceId);
+}
+
+/** Removes a source's catalog row (its segments and snapshots must be gone already). */
+export function deleteSource(db: CatalogDb, sourceId: string): void {
+  db.prepare('DELETE FROM sources WHERE id = ?').run(sourceId);
+}
+
 export interface SourceConnectionRow {
   connection_json: string | null;
   secret_json: string | null;

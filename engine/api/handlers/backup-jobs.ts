@@ -9,8 +9,8 @@ import {
 } from '../../schedule/backup-jobs.js';
 import { PRESETS, TIERS, type BackupPolicy } from '../../schedule/policy.js';
 import { nextOccurrence } from '../../schedule/schedule.js';
+import type { Services } from '../../services.js';
 import type { PartialHandlers } from './types.js';
-import { reactivate } from '../../protection/protection.js';
 
 function view(row: SourceRow, job: BackupJob) {
   const now = new Date();
@@ -29,27 +29,25 @@ function view(row: SourceRow, job: BackupJob) {
 }
 
 export const backupJobHandlers: PartialHandlers<
-  'backup-job.get' | 'backup-job.set' | 'backup-job.stop' | 'backup-job.start' | 'backup-job.terminate'
+  'backup-job.get' | 'backup-job.set' | 'backup-job.stop' | 'backup-job.start' | 'backup-job.terminate',
+  Pick<Services, 'catalog' | 'stores' | 'protection' | 'actor'>
 > = {
-  'backup-job.get': (engine, { source }) => {
-    const row = getSourceByName(engine.catalog, source);
-    return view(row, getBackupJob(engine.catalog, row.id));
+  'backup-job.get': (svc, { source }) => {
+    const row = getSourceByName(svc.catalog, source);
+    return view(row, getBackupJob(svc.catalog, row.id));
   },
-  'backup-job.set': async (engine, { source, preset, policy }) => {
-    const row = getSourceByName(engine.catalog, source);
+  'backup-job.set': async (svc, { source, preset, policy }) => {
+    const row = getSourceByName(svc.catalog, source);
     if (!preset && !policy) throw new ApiError('INVALID_INPUT', 'Give a preset or a policy change.');
     const change: Partial<BackupPolicy> = {
       ...(preset ? PRESETS[preset] : {}),
       ...((policy ?? {}) as Partial<BackupPolicy>),
     };
-    const job = setBackupPolicy(engine.catalog, row.id, change);
+    const job = setBackupPolicy(svc.catalog, row.id, change);
     // A running capture cuts segments by the policy it started with: restart it on the new one.
-    if (engine.capture.get(row.id)) {
-      await engine.capture.stop(row.id);
-      await engine.protect(row);
-    }
-    audit(engine.catalog, {
-      actor: engine.actor,
+    await svc.protection.restart(row);
+    audit(svc.catalog, {
+      actor: svc.actor,
       action: 'backup-job.set',
       target: source,
       outcome: 'done',
@@ -57,56 +55,56 @@ export const backupJobHandlers: PartialHandlers<
     });
     return view(row, job);
   },
-  'backup-job.stop': async (engine, { source }) => {
-    const row = getSourceByName(engine.catalog, source);
-    await engine.capture.stop(row.id);
-    const job = setBackupJobState(engine.catalog, row.id, 'stopped');
-    audit(engine.catalog, {
-      actor: engine.actor,
+  'backup-job.stop': async (svc, { source }) => {
+    const row = getSourceByName(svc.catalog, source);
+    await svc.protection.stop(row.id);
+    const job = setBackupJobState(svc.catalog, row.id, 'stopped');
+    audit(svc.catalog, {
+      actor: svc.actor,
       action: 'backup-job.stop',
       target: source,
       outcome: 'done',
     });
     return view(row, job);
   },
-  'backup-job.start': async (engine, { source }) => {
-    const row = getSourceByName(engine.catalog, source);
-    const { state } = getBackupJob(engine.catalog, row.id);
+  'backup-job.start': async (svc, { source }) => {
+    const row = getSourceByName(svc.catalog, source);
+    const { state } = getBackupJob(svc.catalog, row.id);
     if (state === 'inactive')
       throw new ApiError(
         'CONFLICT',
         `The backup job of ${source} was terminated; add the source again to protect it.`,
       );
     // Retrying a Misconfigured job; protect() sets it back, with the reason, if the cause remains.
-    if (state === 'misconfigured') await reactivate(engine, row);
+    if (state === 'misconfigured') await svc.protection.reactivate(row);
     else {
-      setBackupJobState(engine.catalog, row.id, 'active');
-      await engine.protect(row);
+      setBackupJobState(svc.catalog, row.id, 'active');
+      await svc.protection.protect(row);
     }
-    audit(engine.catalog, {
-      actor: engine.actor,
+    audit(svc.catalog, {
+      actor: svc.actor,
       action: 'backup-job.start',
       target: source,
       outcome: 'done',
     });
-    return view(row, getBackupJob(engine.catalog, row.id));
+    return view(row, getBackupJob(svc.catalog, row.id));
   },
-  'backup-job.terminate': async (engine, { source, deleteBackups }) => {
-    const row = getSourceByName(engine.catalog, source);
-    await engine.capture.stop(row.id);
-    const job = setBackupJobState(engine.catalog, row.id, 'inactive', 'terminated');
+  'backup-job.terminate': async (svc, { source, deleteBackups }) => {
+    const row = getSourceByName(svc.catalog, source);
+    await svc.protection.stop(row.id);
+    const job = setBackupJobState(svc.catalog, row.id, 'inactive', 'terminated');
     let deletedSnapshots = 0;
     let deletedSegments = 0;
     let keptLocked = 0;
     if (deleteBackups) {
-      const store = await engine.stores.get(row.repository_id);
-      const ids = (sql: string) => engine.catalog.prepare(sql).pluck().all(row.id) as string[];
+      const store = await svc.stores.get(row.repository_id);
+      const ids = (sql: string) => svc.catalog.prepare(sql).pluck().all(row.id) as string[];
       // Everything outside a retention lock goes; locked items stay and are counted.
       const deleteUnlessLocked = async (kind: 'snapshot' | 'segment', targets: string[]) => {
         let deleted = 0;
         for (const t of targets) {
           try {
-            await store.delete(kind, t, engine.actor);
+            await store.delete(kind, t, svc.actor);
             deleted++;
           } catch (err) {
             if ((err as ApiError).code !== 'RETENTION_LOCKED') throw err;
@@ -124,8 +122,8 @@ export const backupJobHandlers: PartialHandlers<
         ids('SELECT path FROM oplog_segments WHERE source_id = ?'),
       );
     }
-    audit(engine.catalog, {
-      actor: engine.actor,
+    audit(svc.catalog, {
+      actor: svc.actor,
       action: 'backup-job.terminate',
       target: source,
       outcome: 'done',

@@ -3,25 +3,29 @@ import { parseRestorePoint, planRestore } from '../../catalog/planner.js';
 import { snapshotsOfSource } from '../../catalog/snapshots.js';
 import { getSourceByName } from '../../catalog/sources.js';
 import { gapView, intervalView, opTimeView, snapshotView } from '../views.js';
+import type { Services } from '../../services.js';
 import type { PartialHandlers } from './types.js';
 
-export const coverageHandlers: PartialHandlers<'source.coverage' | 'restore.plan' | 'snapshot.list'> = {
-  'source.coverage': async (engine, { source }) => {
-    const s = getSourceByName(engine.catalog, source);
-    await engine.stores.get(s.repository_id); // reconciled before answering
-    const { intervals, gaps } = listCoverage(engine.catalog, s.id);
+export const coverageHandlers: PartialHandlers<
+  'source.coverage' | 'restore.plan' | 'snapshot.list',
+  Pick<Services, 'catalog' | 'stores'>
+> = {
+  'source.coverage': async (svc, { source }) => {
+    const s = getSourceByName(svc.catalog, source);
+    await svc.stores.get(s.repository_id); // reconciled before answering
+    const { intervals, gaps } = listCoverage(svc.catalog, s.id);
     return {
       source: s.name,
       intervals: intervals.map(intervalView),
       gaps: gaps.map(gapView),
-      snapshots: snapshotsOfSource(engine.catalog, s.id).filter((x) => x.status === 'complete').length,
+      snapshots: snapshotsOfSource(svc.catalog, s.id).filter((x) => x.status === 'complete').length,
     };
   },
-  'restore.plan': async (engine, { source, at }) => {
+  'restore.plan': async (svc, { source, at }) => {
     const point = parseRestorePoint(at);
-    const s = getSourceByName(engine.catalog, source);
-    await engine.stores.get(s.repository_id);
-    const plan = planRestore(engine.catalog, s.id, point);
+    const s = getSourceByName(svc.catalog, source);
+    await svc.stores.get(s.repository_id);
+    const plan = planRestore(svc.catalog, s.id, point);
     if (!plan.ok) {
       return {
         restorable: false as const,
@@ -56,9 +60,9 @@ export const coverageHandlers: PartialHandlers<'source.coverage' | 'restore.plan
       entriesToReplayAtMost: plan.segments.reduce((n, g) => n + g.count, 0),
     };
   },
-  'snapshot.list': async (engine, { source }) => {
-    const s = getSourceByName(engine.catalog, source);
-    await engine.stores.get(s.repository_id);
-    return snapshotsOfSource(engine.catalog, s.id).map(snapshotView);
+  'snapshot.list': async (svc, { source }) => {
+    const s = getSourceByName(svc.catalog, source);
+    await svc.stores.get(s.repository_id);
+    return snapshotsOfSource(svc.catalog, s.id).map(snapshotView);
   },
 };

@@ -4,12 +4,15 @@ import { rebuildFromRepository } from '../../store/reconcile.js';
 import { verifyRepository } from '../../verify/repository-verify.js';
 import { listRepositories } from '../../catalog/sources.js';
 import { repositoryInfo } from '../views.js';
+import { repositoryPassphraseKey } from '../../secrets.js';
+import type { Services } from '../../services.js';
 import type { PartialHandlers } from './types.js';
 
 export const repositoryHandlers: PartialHandlers<
-  'repo.init' | 'repo.attach' | 'repo.unlock' | 'repo.list' | 'repo.info' | 'repo.verify' | 'catalog.rebuild'
+  'repo.init' | 'repo.attach' | 'repo.unlock' | 'repo.list' | 'repo.info' | 'repo.verify' | 'catalog.rebuild',
+  Pick<Services, 'catalog' | 'stores' | 'secrets' | 'tasks' | 'kdfCost'>
 > = {
-  'repo.init': async (engine, input) => {
+  'repo.init': async (svc, input) => {
     if (input.encrypt && !input.passphrase) {
       throw new ApiError(
         'INVALID_INPUT',
@@ -22,46 +25,46 @@ export const repositoryHandlers: PartialHandlers<
     const repo = await Repository.init(input.path, {
       compression: { algorithm: input.compression ?? 'zstd', level: input.level ?? 3 },
       ...(input.encrypt ? { passphrase: input.passphrase } : {}),
-      ...(engine.kdfCost ? { kdfCost: engine.kdfCost } : {}),
+      ...(svc.kdfCost ? { kdfCost: svc.kdfCost } : {}),
     });
-    if (input.passphrase) engine.rememberPassphrase(repo.id, input.passphrase);
-    await engine.stores.attach(repo);
-    return repositoryInfo(engine.catalog, repo);
+    if (input.passphrase) svc.secrets.set(repositoryPassphraseKey(repo.id), input.passphrase);
+    await svc.stores.attach(repo);
+    return repositoryInfo(svc.catalog, repo);
   },
-  'repo.attach': async (engine, { path, passphrase }) => {
+  'repo.attach': async (svc, { path, passphrase }) => {
     const repo = Repository.open(path, passphrase);
-    if (passphrase) engine.rememberPassphrase(repo.id, passphrase);
-    const store = await engine.stores.attach(repo);
-    return repositoryInfo(engine.catalog, store.repo);
+    if (passphrase) svc.secrets.set(repositoryPassphraseKey(repo.id), passphrase);
+    const store = await svc.stores.attach(repo);
+    return repositoryInfo(svc.catalog, store.repo);
   },
-  'repo.unlock': async (engine, { repository, passphrase }) => {
-    const store = await engine.stores.unlock(repository, passphrase);
-    return repositoryInfo(engine.catalog, store.repo);
+  'repo.unlock': async (svc, { repository, passphrase }) => {
+    const store = await svc.stores.unlock(repository, passphrase);
+    return repositoryInfo(svc.catalog, store.repo);
   },
-  'repo.list': async (engine) => {
+  'repo.list': async (svc) => {
     const out = [];
-    for (const r of listRepositories(engine.catalog))
-      out.push(repositoryInfo(engine.catalog, (await engine.stores.get(r.id)).repo));
+    for (const r of listRepositories(svc.catalog))
+      out.push(repositoryInfo(svc.catalog, (await svc.stores.get(r.id)).repo));
     return out;
   },
-  'repo.info': async (engine, { repository }) =>
-    repositoryInfo(engine.catalog, (await engine.stores.get(repository)).repo),
-  'repo.verify': async (engine, { repository }) => {
-    const store = await engine.stores.get(repository);
+  'repo.info': async (svc, { repository }) =>
+    repositoryInfo(svc.catalog, (await svc.stores.get(repository)).repo),
+  'repo.verify': async (svc, { repository }) => {
+    const store = await svc.stores.get(repository);
     store.repo.key(); // LOCKED now, not later inside the job
-    const job = engine.tasks.start('repo.verify', (ctx) => verifyRepository(engine.catalog, store.repo, ctx));
+    const job = svc.tasks.start('repo.verify', (ctx) => verifyRepository(svc.catalog, store.repo, ctx));
     return { taskId: job.taskId };
   },
-  'catalog.rebuild': async (engine, { repositoryPaths }) => {
-    const paths = repositoryPaths ?? listRepositories(engine.catalog).map((r) => r.path);
+  'catalog.rebuild': async (svc, { repositoryPaths }) => {
+    const paths = repositoryPaths ?? listRepositories(svc.catalog).map((r) => r.path);
     if (paths.length === 0)
       throw new ApiError('NOT_FOUND', 'No repository to rebuild from: give --repository-paths.');
     const repos = paths.map((p) => Repository.open(p));
-    const job = engine.tasks.start('catalog.rebuild', async (ctx) => {
+    const job = svc.tasks.start('catalog.rebuild', async (ctx) => {
       ctx.progress({ done: 0, total: repos.length, unit: 'repositories', message: 'Rebuilding the catalog' });
-      for (const r of repos) engine.stores.forget(r.id);
-      const reports = await rebuildFromRepository(engine.catalog, repos);
-      for (const r of repos) await engine.stores.attach(r);
+      for (const r of repos) svc.stores.forget(r.id);
+      const reports = await rebuildFromRepository(svc.catalog, repos);
+      for (const r of repos) await svc.stores.attach(r);
       return reports;
     });
     return { taskId: job.taskId };

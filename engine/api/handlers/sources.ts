@@ -9,7 +9,7 @@ import {
   upsertSource,
   type SourceRow,
 } from '../../catalog/sources.js';
-import type { Engine } from '../../engine.js';
+import type { Services } from '../../services.js';
 import { displayUri, parseConnection, type ConnectionConfig } from '../../source/connection-config.js';
 import { assertSupported, probeSource, type ProbeReport } from '../../source/probe.js';
 import { sealPassword, type SealedSecret } from '../../source/source-secret.js';
@@ -17,11 +17,10 @@ import { sourceConnection } from '../../source/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
 import { getBackupJob } from '../../schedule/backup-jobs.js';
-import { reactivate } from '../../protection/protection.js';
 import { recordOplogWindow } from '../../catalog/oplog-window.js';
 
-function sourceView(engine: Engine, row: SourceRow) {
-  const c = getSourceConnection(engine.catalog, row.id);
+function sourceView(svc: Pick<Services, 'catalog'>, row: SourceRow) {
+  const c = getSourceConnection(svc.catalog, row.id);
   const config = c.connection_json ? (JSON.parse(c.connection_json) as ConnectionConfig) : null;
   const sealed = c.secret_json ? (JSON.parse(c.secret_json) as SealedSecret) : null;
   const warnings: string[] = [];
@@ -45,10 +44,11 @@ function sourceView(engine: Engine, row: SourceRow) {
 }
 
 export const sourceHandlers: PartialHandlers<
-  'source.add' | 'source.test' | 'source.edit' | 'source.remove' | 'source.list'
+  'source.add' | 'source.test' | 'source.edit' | 'source.remove' | 'source.list',
+  Pick<Services, 'catalog' | 'stores' | 'secrets' | 'protection' | 'sourceTimeoutMs' | 'actor'>
 > = {
-  'source.add': async (engine, input) => {
-    if (engine.catalog.prepare('SELECT 1 FROM sources WHERE name = ?').get(input.name)) {
+  'source.add': async (svc, input) => {
+    if (svc.catalog.prepare('SELECT 1 FROM sources WHERE name = ?').get(input.name)) {
       throw new ApiError('CONFLICT', `A source named "${input.name}" already exists.`);
     }
     const { config, password: fromUri } = parseConnection(input.uri, input);
@@ -58,61 +58,61 @@ export const sourceHandlers: PartialHandlers<
         'INVALID_INPUT',
         'A password was given without a user name in the connection string.',
       );
-    const store = await engine.stores.get(input.repository);
+    const store = await svc.stores.get(input.repository);
     // Test first: nothing is saved for a source that cannot be reached, authenticated, or is sharded.
-    const test: ProbeReport = await probeSource(config, password, engine.sourceTimeoutMs);
+    const test: ProbeReport = await probeSource(config, password, svc.sourceTimeoutMs);
     assertSupported(test);
     const sourceId = await store.ensureSource(input.name, displayUri(config));
     try {
       const sealed = password
-        ? sealPassword(password, sourceId, store.repo, engine.secrets, !!input.insecureStorePassword)
+        ? sealPassword(password, sourceId, store.repo, svc.secrets, !!input.insecureStorePassword)
         : null;
-      setSourceConnection(engine.catalog, sourceId, config, sealed);
-      engine.catalog
+      setSourceConnection(svc.catalog, sourceId, config, sealed);
+      svc.catalog
         .prepare('UPDATE sources SET options_json = ? WHERE id = ?')
         .run(JSON.stringify({ topology: test.topology.kind }), sourceId);
-      getBackupJob(engine.catalog, sourceId); // the source's backup job, Active with the default policy
-      recordOplogWindow(engine.catalog, sourceId, test.oplog);
+      getBackupJob(svc.catalog, sourceId); // the source's backup job, Active with the default policy
+      recordOplogWindow(svc.catalog, sourceId, test.oplog);
     } catch (err) {
-      engine.catalog.prepare('DELETE FROM sources WHERE id = ?').run(sourceId);
+      svc.catalog.prepare('DELETE FROM sources WHERE id = ?').run(sourceId);
       await rm(store.repo.sourceDir(sourceId), { recursive: true, force: true });
       throw err;
     }
-    audit(engine.catalog, {
-      actor: engine.actor,
+    audit(svc.catalog, {
+      actor: svc.actor,
       action: 'source.add',
       target: input.name,
       outcome: 'done',
       details: { uri: displayUri(config), topology: test.topology.kind },
     });
-    const added = getSourceByName(engine.catalog, input.name);
-    await engine.protect(added); // desktop / headless: protected from now on
-    return { source: sourceView(engine, added), test };
+    const added = getSourceByName(svc.catalog, input.name);
+    await svc.protection.protect(added); // desktop / headless: protected from now on
+    return { source: sourceView(svc, added), test };
   },
-  'source.test': async (engine, { name }) => {
-    const row = getSourceByName(engine.catalog, name);
-    const { config, password } = await sourceConnection(engine, row);
-    const report = await probeSource(config, password, engine.sourceTimeoutMs);
-    recordOplogWindow(engine.catalog, row.id, report.oplog);
+  'source.test': async (svc, { name }) => {
+    const row = getSourceByName(svc.catalog, name);
+    const { config, password } = await sourceConnection(svc, row);
+    const report = await probeSource(config, password, svc.sourceTimeoutMs);
+    recordOplogWindow(svc.catalog, row.id, report.oplog);
     return report;
   },
-  'source.edit': async (engine, input) => {
-    const row = getSourceByName(engine.catalog, input.name);
-    const current = await sourceConnection(engine, row);
+  'source.edit': async (svc, input) => {
+    const row = getSourceByName(svc.catalog, input.name);
+    const current = await sourceConnection(svc, row);
     const parsed = input.uri
       ? parseConnection(input.uri, { ...current.config, ...input })
       : { config: { ...current.config, ...pick(input) }, password: null };
     const password =
       input.password ?? parsed.password ?? (input.uri && !parsed.config.username ? null : current.password);
-    const test = await probeSource(parsed.config, password, engine.sourceTimeoutMs);
+    const test = await probeSource(parsed.config, password, svc.sourceTimeoutMs);
     assertSupported(test);
-    const store = await engine.stores.get(row.repository_id);
+    const store = await svc.stores.get(row.repository_id);
     const sealed = password
-      ? sealPassword(password, row.id, store.repo, engine.secrets, !!input.insecureStorePassword)
+      ? sealPassword(password, row.id, store.repo, svc.secrets, !!input.insecureStorePassword)
       : null;
     const name = input.newName ?? row.name;
     if (input.newName) {
-      upsertSource(engine.catalog, {
+      upsertSource(svc.catalog, {
         id: row.id,
         name,
         repositoryId: row.repository_id,
@@ -125,37 +125,33 @@ export const sourceHandlers: PartialHandlers<
         uriRedacted: displayUri(parsed.config),
       });
     }
-    setSourceConnection(engine.catalog, row.id, parsed.config, sealed);
-    recordOplogWindow(engine.catalog, row.id, test.oplog);
-    engine.catalog
+    setSourceConnection(svc.catalog, row.id, parsed.config, sealed);
+    recordOplogWindow(svc.catalog, row.id, test.oplog);
+    svc.catalog
       .prepare('UPDATE sources SET options_json = ? WHERE id = ?')
       .run(JSON.stringify({ topology: test.topology.kind }), row.id);
-    audit(engine.catalog, { actor: engine.actor, action: 'source.edit', target: name, outcome: 'done' });
+    audit(svc.catalog, { actor: svc.actor, action: 'source.edit', target: name, outcome: 'done' });
     // A running capture holds a connection made with the old settings: reconnect with the new ones.
     // A job Misconfigured by the old settings (e.g. rejected credentials) gets another chance.
-    const edited = getSourceByName(engine.catalog, name);
-    if (getBackupJob(engine.catalog, row.id).state === 'misconfigured') await reactivate(engine, edited);
-    else if (engine.capture.get(row.id)) {
-      await engine.capture.stop(row.id);
-      await engine.protect(edited);
-    }
-    return { source: sourceView(engine, getSourceByName(engine.catalog, name)), test };
+    const edited = getSourceByName(svc.catalog, name);
+    if (getBackupJob(svc.catalog, row.id).state === 'misconfigured') await svc.protection.reactivate(edited);
+    else await svc.protection.restart(edited);
+    return { source: sourceView(svc, getSourceByName(svc.catalog, name)), test };
   },
-  'source.remove': async (engine, { name }) => {
-    const row = getSourceByName(engine.catalog, name);
+  'source.remove': async (svc, { name }) => {
+    const row = getSourceByName(svc.catalog, name);
     // Stop capture first so that no segment appears between the check and the removal.
-    const wasCapturing = !!engine.capture.get(row.id);
-    await engine.capture.stop(row.id);
-    const count = engine.catalog
+    const wasCapturing = await svc.protection.stop(row.id);
+    const count = svc.catalog
       .prepare(
         'SELECT (SELECT count(*) FROM snapshots WHERE source_id = ?) + (SELECT count(*) FROM oplog_segments WHERE source_id = ?)',
       )
       .pluck()
       .get(row.id, row.id) as number;
     if (count > 0) {
-      if (wasCapturing) await engine.protect(row);
-      audit(engine.catalog, {
-        actor: engine.actor,
+      if (wasCapturing) await svc.protection.protect(row);
+      audit(svc.catalog, {
+        actor: svc.actor,
         action: 'source.remove',
         target: name,
         outcome: 'refused',
@@ -166,14 +162,14 @@ export const sourceHandlers: PartialHandlers<
         `Source "${name}" still has ${count} backup file(s); terminate its backup job (which deletes them after confirmation) first.`,
       );
     }
-    const store = await engine.stores.get(row.repository_id);
-    engine.catalog.prepare('DELETE FROM sources WHERE id = ?').run(row.id);
-    engine.secrets.delete(`source:${row.id}`);
+    const store = await svc.stores.get(row.repository_id);
+    svc.catalog.prepare('DELETE FROM sources WHERE id = ?').run(row.id);
+    svc.secrets.delete(`source:${row.id}`);
     await rm(store.repo.sourceDir(row.id), { recursive: true, force: true });
-    audit(engine.catalog, { actor: engine.actor, action: 'source.remove', target: name, outcome: 'done' });
+    audit(svc.catalog, { actor: svc.actor, action: 'source.remove', target: name, outcome: 'done' });
     return { removed: name };
   },
-  'source.list': (engine) => listSources(engine.catalog).map((r) => sourceView(engine, r)),
+  'source.list': (svc) => listSources(svc.catalog).map((r) => sourceView(svc, r)),
 };
 
 function pick(input: {
