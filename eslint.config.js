@@ -60,4 +60,23 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // SQL lives in engine/catalog/, one file per table family (DESIGN.md): elsewhere, call a function there.
+    files: ['engine/**/*.ts'],
+    ignores: ['engine/catalog/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='prepare']",
+          message: 'SQL lives in engine/catalog/: add or use a function of the table family there.',
+        },
+        {
+          selector:
+            'CallExpression[callee.property.name=/^(exec|pragma)$/]:matches([callee.object.name=/^(db|catalog)$/], [callee.object.property.name=/^(db|catalog)$/])',
+          message: 'SQL lives in engine/catalog/: add or use a function of the table family there.',
+        },
+      ],
+    },
+  },
 );

@@ -6,7 +6,8 @@ import type { SnapshotRow } from '../catalog/snapshots.js';
 import { listSources } from '../catalog/sources.js';
 import { formatOpTime, opTimeToDate, type OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
-import { copyTargets } from '../store/secondary-copy.js';
+import { copiedFileCount, copyTargets } from '../catalog/copy-targets.js';
+import { sourceStorage } from '../catalog/storage.js';
 import type {
   CoverageGapView,
   CoverageIntervalView,
@@ -51,7 +52,6 @@ export const snapshotView = (r: SnapshotRow): z.infer<typeof SnapshotView> => ({
 });
 
 export function repositoryInfo(db: CatalogDb, repo: Repository): z.infer<typeof RepositoryInfo> {
-  const count = (sql: string, id: string) => (db.prepare(sql).pluck().get(id) as number | null) ?? 0;
   return {
     id: repo.id,
     path: repo.root,
@@ -65,11 +65,7 @@ export function repositoryInfo(db: CatalogDb, repo: Repository): z.infer<typeof 
       return {
         name: s.name,
         id: s.id,
-        snapshots: count(`SELECT count(*) FROM snapshots WHERE source_id = ? AND status = 'complete'`, s.id),
-        segments: count('SELECT count(*) FROM oplog_segments WHERE source_id = ?', s.id),
-        storedBytes:
-          count('SELECT sum(stored_bytes) FROM oplog_segments WHERE source_id = ?', s.id) +
-          count('SELECT sum(stored_bytes) FROM snapshots WHERE source_id = ?', s.id),
+        ...sourceStorage(db, s.id),
         intervals: cov.intervals.length,
         gaps: cov.gaps.length,
       };
@@ -78,7 +74,7 @@ export function repositoryInfo(db: CatalogDb, repo: Repository): z.infer<typeof 
       path: t.path,
       lastRunAt: t.last_run_at,
       lastError: t.last_error,
-      filesCopied: count('SELECT count(*) FROM file_copies WHERE target_id = ?', t.id),
+      filesCopied: copiedFileCount(db, t.id),
     })),
   };
 }

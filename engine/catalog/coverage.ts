@@ -235,3 +235,8 @@ export function intervalAfter(db: CatalogDb, sourceId: string, point: OpTime): C
     .get(sourceId, point.t, point.i) as IntervalRow | undefined;
   return r ? toInterval(r) : null;
 }
+
+/** True when the source's coverage has been computed at least once. */
+export function hasCoverageIntervals(db: CatalogDb, sourceId: string): boolean {
+  return !!db.prepare('SELECT 1 FROM coverage_intervals WHERE source_id = ? LIMIT 1').get(sourceId);
+}

@@ -98,3 +98,29 @@ export function lastSegment(db: CatalogDb, sourceId: string): SegmentRow | undef
     .prepare('SELECT * FROM oplog_segments WHERE source_id = ? ORDER BY first_t DESC, first_i DESC LIMIT 1')
     .get(sourceId) as SegmentRow | undefined;
 }
+
+export function segmentPathsOfSource(db: CatalogDb, sourceId: string): string[] {
+  return db.prepare('SELECT path FROM oplog_segments WHERE source_id = ?').pluck().all(sourceId) as string[];
+}
+
+export function segmentsOfSource(db: CatalogDb, sourceId: string): SegmentRow[] {
+  return db.prepare('SELECT * FROM oplog_segments WHERE source_id = ?').all(sourceId) as SegmentRow[];
+}
+
+/** Every segment of a repository's sources, in chain order per source (verification reads them all). */
+export function segmentsOfRepository(db: CatalogDb, repositoryId: string): SegmentRow[] {
+  return db
+    .prepare(
+      `SELECT * FROM oplog_segments WHERE source_id IN (SELECT id FROM sources WHERE repository_id = ?) ORDER BY source_id, first_t, first_i`,
+    )
+    .all(repositoryId) as SegmentRow[];
+}
+
+export function segmentByPath(db: CatalogDb, path: string): SegmentRow | undefined {
+  return db.prepare('SELECT * FROM oplog_segments WHERE path = ?').get(path) as SegmentRow | undefined;
+}
+
+/** Removes the row only; the caller recomputes coverage in the same transaction. */
+export function deleteSegmentRow(db: CatalogDb, path: string): void {
+  db.prepare('DELETE FROM oplog_segments WHERE path = ?').run(path);
+}

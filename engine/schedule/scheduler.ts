@@ -6,7 +6,8 @@
  */
 import { statfsSync } from 'node:fs';
 import { audit } from '../catalog/audit.js';
-import { getRepository, listSources, type SourceRow } from '../catalog/sources.js';
+import { getRepository, repositoryPath } from '../catalog/repositories.js';
+import { listSources, type SourceRow } from '../catalog/sources.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import type { EventBus } from '../events.js';
 import type { Protection } from '../protection/protection.js';
@@ -15,9 +16,11 @@ import type { CaptureManager } from '../source/capture-manager.js';
 import type { StoreRegistry } from '../store/store-registry.js';
 import type { TaskRunner } from '../tasks/task-runner.js';
 import { startCopyTask } from '../store/copy-task.js';
-import type { SnapshotRow } from '../catalog/snapshots.js';
-import type { SegmentRow } from '../catalog/segments.js';
-import { raiseAlert, resolveAlerts } from './alerts.js';
+import { resolveAlerts } from '../catalog/alerts.js';
+import { repositoriesWithCopyTargets } from '../catalog/copy-targets.js';
+import { segmentsOfSource } from '../catalog/segments.js';
+import { completeSnapshotsOfSource, tieredSnapshotStarts } from '../catalog/snapshots.js';
+import { raiseAlert } from './alerts.js';
 import { recordOplogWindow } from '../catalog/oplog-window.js';
 import { getBackupJob } from './backup-jobs.js';
 import type { Tier } from './policy.js';
@@ -61,12 +64,7 @@ export class Scheduler {
 
   private lastRuns(sourceId: string): Partial<Record<Tier, Date>> {
     const out: Partial<Record<Tier, Date>> = {};
-    const rows = this.deps.catalog
-      .prepare(
-        `SELECT tiers_json, started_at FROM snapshots WHERE source_id = ? AND status = 'complete' AND tiers_json <> '[]'`,
-      )
-      .all(sourceId) as { tiers_json: string; started_at: string }[];
-    for (const r of rows) {
+    for (const r of tieredSnapshotStarts(this.deps.catalog, sourceId)) {
       for (const t of JSON.parse(r.tiers_json) as Tier[]) {
         const at = new Date(r.started_at);
         if (!out[t] || out[t]! < at) out[t] = at;
@@ -117,10 +115,7 @@ export class Scheduler {
       for (const row of listSources(this.deps.catalog)) await this.applyRetention(row).catch(() => undefined);
       // New snapshots and segments go to every secondary copy location, hourly, as the same task
       // `copy run` starts; skipped while a copy is still running.
-      const repos = this.deps.catalog
-        .prepare('SELECT DISTINCT repository_id FROM copy_targets')
-        .pluck()
-        .all() as string[];
+      const repos = repositoriesWithCopyTargets(this.deps.catalog);
       const copying = this.deps.tasks.list('running').some((j) => j.kind === 'copy.run');
       if (!copying) for (const repository of repos) await this.startCopy(repository);
     }
@@ -149,14 +144,8 @@ export class Scheduler {
   async applyRetention(row: SourceRow): Promise<{ snapshots: string[]; segments: string[] }> {
     const job = getBackupJob(this.deps.catalog, row.id);
     const now = this.clock();
-    const snaps = this.deps.catalog
-      .prepare(`SELECT * FROM snapshots WHERE source_id = ? AND status = 'complete'`)
-      .all(row.id) as SnapshotRow[];
-    const segs = this.deps.catalog
-      .prepare(
-        'SELECT path, first_t, first_i, last_t, last_i, locked_until FROM oplog_segments WHERE source_id = ?',
-      )
-      .all(row.id) as SegmentRow[];
+    const snaps = completeSnapshotsOfSource(this.deps.catalog, row.id);
+    const segs = segmentsOfSource(this.deps.catalog, row.id);
     const decision = decideRetention(
       job.policy,
       snaps.map((s) => ({
@@ -212,10 +201,7 @@ export class Scheduler {
         });
       } else resolveAlerts(this.deps.catalog, row.id, 'RPO_EXCEEDED');
     }
-    const repoPath = this.deps.catalog
-      .prepare('SELECT path FROM repositories WHERE id = ?')
-      .pluck()
-      .get(row.repository_id) as string | undefined;
+    const repoPath = repositoryPath(this.deps.catalog, row.repository_id);
     if (repoPath) {
       try {
         const st = statfsSync(repoPath);

@@ -11,7 +11,9 @@ import type { StoreRegistry } from '../store/store-registry.js';
 import type { TaskRunner } from '../tasks/task-runner.js';
 import type { Task } from '../api/schemas.js';
 import { formatOpTime } from '../repo/optime.js';
-import { raiseAlert, resolveAlerts } from '../schedule/alerts.js';
+import { resolveAlerts } from '../catalog/alerts.js';
+import { saveCaptureStatus } from '../catalog/capture-status.js';
+import { raiseAlert } from '../schedule/alerts.js';
 import { connectSource } from './connect.js';
 import { getBackupJob } from '../schedule/backup-jobs.js';
 import { copyOplogRange } from './oplog-range.js';
@@ -45,12 +47,8 @@ export class CaptureManager {
 
   /** Writes the live metrics of every running capture to the catalog (read by `status` from any process). */
   persistMetrics(): void {
-    const upsert = this.deps.catalog.prepare(
-      `INSERT INTO capture_status (source_id, metrics_json, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT(source_id) DO UPDATE SET metrics_json = excluded.metrics_json, updated_at = excluded.updated_at`,
-    );
-    const now = new Date().toISOString();
-    for (const [id, c] of this.running) upsert.run(id, JSON.stringify(c.metrics), now);
+    const now = new Date();
+    for (const [id, c] of this.running) saveCaptureStatus(this.deps.catalog, id, c.metrics, now);
   }
 
   constructor(
@@ -128,9 +126,7 @@ export class CaptureManager {
     await c.stop();
     this.persistMetrics();
     this.running.delete(sourceId);
-    this.deps.catalog
-      .prepare(`INSERT OR REPLACE INTO capture_status (source_id, metrics_json, updated_at) VALUES (?, ?, ?)`)
-      .run(sourceId, JSON.stringify(c.metrics), new Date().toISOString());
+    saveCaptureStatus(this.deps.catalog, sourceId, c.metrics);
     if (this.running.size === 0 && this.metricsTimer) {
       clearInterval(this.metricsTimer);
       this.metricsTimer = null;

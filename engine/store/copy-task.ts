@@ -6,10 +6,12 @@
 import { ApiError } from '../errors.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import type { EventBus } from '../events.js';
-import { raiseAlert, resolveAlerts } from '../schedule/alerts.js';
+import { resolveAlerts } from '../catalog/alerts.js';
+import { copyTargets } from '../catalog/copy-targets.js';
+import { raiseAlert } from '../schedule/alerts.js';
 import type { Task } from '../api/schemas.js';
 import type { TaskRunner } from '../tasks/task-runner.js';
-import { copyTargets, runSecondaryCopy } from './secondary-copy.js';
+import { runSecondaryCopy } from './secondary-copy.js';
 import type { StoreRegistry } from './store-registry.js';
 
 export interface CopyTaskDeps {

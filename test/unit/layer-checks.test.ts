@@ -73,3 +73,26 @@ describe('dependency-cruiser (npm run depcruise)', () => {
     expect(bad.out).toContain('renderer-only-api-contract: renderer/sources.ts → engine/catalog/sources.ts');
   });
 });
+
+describe('ESLint: SQL only in engine/catalog/', () => {
+  it('refuses .prepare( and db.exec( outside engine/catalog/ and allows them inside', async () => {
+    const { ESLint } = await import('eslint');
+    const sql = [
+      "import type Database from 'better-sqlite3';",
+      'export function count(db: Database.Database): number {',
+      "  db.exec('VACUUM');",
+      "  return db.prepare('SELECT count(*) FROM sources').pluck().get() as number;",
+      '}',
+      '',
+    ].join('\n');
+    const dir = tree({ 'engine/store/leaky.ts': sql, 'engine/catalog/sources.ts': sql });
+    const eslint = new ESLint({ cwd: dir, overrideConfigFile: join(root, 'eslint.config.js') });
+    const [catalog, leaky] = await eslint.lintFiles(['engine/catalog/sources.ts', 'engine/store/leaky.ts']);
+    expect(catalog!.messages).toEqual([]);
+    expect(leaky!.messages.map((m) => [m.ruleId, m.line])).toEqual([
+      ['no-restricted-syntax', 3],
+      ['no-restricted-syntax', 4],
+    ]);
+    expect(leaky!.messages[0]!.message).toContain('SQL lives in engine/catalog/');
+  });
+});

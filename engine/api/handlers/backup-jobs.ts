@@ -1,5 +1,7 @@
 import { ApiError } from '../../errors.js';
 import { audit } from '../../catalog/audit.js';
+import { segmentPathsOfSource } from '../../catalog/segments.js';
+import { snapshotIdsOfSource } from '../../catalog/snapshots.js';
 import { getSourceByName, type SourceRow } from '../../catalog/sources.js';
 import {
   getBackupJob,
@@ -98,7 +100,6 @@ export const backupJobHandlers: PartialHandlers<
     let keptLocked = 0;
     if (deleteBackups) {
       const store = await svc.stores.get(row.repository_id);
-      const ids = (sql: string) => svc.catalog.prepare(sql).pluck().all(row.id) as string[];
       // Everything outside a retention lock goes; locked items stay and are counted.
       const deleteUnlessLocked = async (kind: 'snapshot' | 'segment', targets: string[]) => {
         let deleted = 0;
@@ -113,14 +114,8 @@ export const backupJobHandlers: PartialHandlers<
         }
         return deleted;
       };
-      deletedSnapshots = await deleteUnlessLocked(
-        'snapshot',
-        ids('SELECT id FROM snapshots WHERE source_id = ?'),
-      );
-      deletedSegments = await deleteUnlessLocked(
-        'segment',
-        ids('SELECT path FROM oplog_segments WHERE source_id = ?'),
-      );
+      deletedSnapshots = await deleteUnlessLocked('snapshot', snapshotIdsOfSource(svc.catalog, row.id));
+      deletedSegments = await deleteUnlessLocked('segment', segmentPathsOfSource(svc.catalog, row.id));
     }
     audit(svc.catalog, {
       actor: svc.actor,

@@ -1,10 +1,11 @@
 import { ApiError } from '../../errors.js';
-import { getSourceByName } from '../../catalog/sources.js';
+import { getSourceByName, sourceNameById } from '../../catalog/sources.js';
 import { snapshotsOfSource } from '../../catalog/snapshots.js';
 import { listCoverage } from '../../catalog/coverage.js';
 import { stoppedMetrics, type CaptureMetrics } from '../../source/oplog-capture.js';
 import type { Services } from '../../services.js';
-import { listAlerts, resolveAlertById, type AlertRow } from '../../schedule/alerts.js';
+import { listAlerts, resolveAlertById, type AlertRow } from '../../catalog/alerts.js';
+import { readCaptureStatus } from '../../catalog/capture-status.js';
 import { audit } from '../../catalog/audit.js';
 import { getOplogWindow, type OplogWindow } from '../../catalog/oplog-window.js';
 import type { CatalogDb } from '../../catalog/open-catalog.js';
@@ -18,10 +19,7 @@ const metricsView = ({ capturedWall: _wall, ...m }: CaptureMetrics) => ({
 });
 
 function alertView(db: CatalogDb, a: AlertRow) {
-  const source = a.source_id
-    ? ((db.prepare('SELECT name FROM sources WHERE id = ?').pluck().get(a.source_id) as string | undefined) ??
-      null)
-    : null;
+  const source = a.source_id ? sourceNameById(db, a.source_id) : null;
   return {
     id: a.id,
     source,
@@ -79,12 +77,10 @@ export const captureHandlers: PartialHandlers<
     const { intervals, gaps } = listCoverage(svc.catalog, row.id);
     const snaps = snapshotsOfSource(svc.catalog, row.id).filter((s) => s.status === 'complete');
     // Live from this process, or as last written by the process that captures (desktop / headless).
-    const stored = svc.catalog
-      .prepare('SELECT metrics_json, updated_at FROM capture_status WHERE source_id = ?')
-      .get(row.id) as { metrics_json: string; updated_at: string } | undefined;
+    const stored = readCaptureStatus(svc.catalog, row.id);
     const fresh =
-      stored && Date.now() - Date.parse(stored.updated_at) < 15_000
-        ? (JSON.parse(stored.metrics_json) as CaptureMetrics)
+      stored && Date.now() - Date.parse(stored.updatedAt) < 15_000
+        ? (stored.metrics as CaptureMetrics)
         : null;
     const capture = svc.capture.get(row.id)?.metrics ??
       fresh ?? { ...stoppedMetrics(), capturedTs: intervals.at(-1)?.end ?? null };

@@ -2,7 +2,7 @@ import { ApiError } from '../../errors.js';
 import { Repository } from '../../repo/repository.js';
 import { rebuildFromRepository } from '../../store/reconcile.js';
 import { verifyRepository } from '../../verify/repository-verify.js';
-import { listRepositories } from '../../catalog/sources.js';
+import { listRepositories } from '../../catalog/repositories.js';
 import { repositoryInfo } from '../views.js';
 import { repositoryPassphraseKey } from '../../secrets.js';
 import type { Services } from '../../services.js';

@@ -2,7 +2,10 @@ import { rm } from 'node:fs/promises';
 import { ApiError } from '../../errors.js';
 import { audit } from '../../catalog/audit.js';
 import {
+  deleteSource,
+  findSourceByName,
   getSourceByName,
+  setSourceTopology,
   getSourceConnection,
   listSources,
   setSourceConnection,
@@ -16,7 +19,8 @@ import { sealPassword, type SealedSecret } from '../../source/source-secret.js';
 import { sourceConnection } from '../../source/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
-import { getBackupJob } from '../../schedule/backup-jobs.js';
+import { createBackupJob, getBackupJob } from '../../schedule/backup-jobs.js';
+import { backupFileCount } from '../../catalog/storage.js';
 import { recordOplogWindow } from '../../catalog/oplog-window.js';
 
 function sourceView(svc: Pick<Services, 'catalog'>, row: SourceRow) {
@@ -48,7 +52,7 @@ export const sourceHandlers: PartialHandlers<
   Pick<Services, 'catalog' | 'stores' | 'secrets' | 'protection' | 'sourceTimeoutMs' | 'actor'>
 > = {
   'source.add': async (svc, input) => {
-    if (svc.catalog.prepare('SELECT 1 FROM sources WHERE name = ?').get(input.name)) {
+    if (findSourceByName(svc.catalog, input.name)) {
       throw new ApiError('CONFLICT', `A source named "${input.name}" already exists.`);
     }
     const { config, password: fromUri } = parseConnection(input.uri, input);
@@ -68,13 +72,11 @@ export const sourceHandlers: PartialHandlers<
         ? sealPassword(password, sourceId, store.repo, svc.secrets, !!input.insecureStorePassword)
         : null;
       setSourceConnection(svc.catalog, sourceId, config, sealed);
-      svc.catalog
-        .prepare('UPDATE sources SET options_json = ? WHERE id = ?')
-        .run(JSON.stringify({ topology: test.topology.kind }), sourceId);
-      getBackupJob(svc.catalog, sourceId); // the source's backup job, Active with the default policy
+      setSourceTopology(svc.catalog, sourceId, test.topology.kind);
+      createBackupJob(svc.catalog, sourceId); // the source's backup job, Active with the default policy
       recordOplogWindow(svc.catalog, sourceId, test.oplog);
     } catch (err) {
-      svc.catalog.prepare('DELETE FROM sources WHERE id = ?').run(sourceId);
+      deleteSource(svc.catalog, sourceId);
       await rm(store.repo.sourceDir(sourceId), { recursive: true, force: true });
       throw err;
     }
@@ -127,9 +129,7 @@ export const sourceHandlers: PartialHandlers<
     }
     setSourceConnection(svc.catalog, row.id, parsed.config, sealed);
     recordOplogWindow(svc.catalog, row.id, test.oplog);
-    svc.catalog
-      .prepare('UPDATE sources SET options_json = ? WHERE id = ?')
-      .run(JSON.stringify({ topology: test.topology.kind }), row.id);
+    setSourceTopology(svc.catalog, row.id, test.topology.kind);
     audit(svc.catalog, { actor: svc.actor, action: 'source.edit', target: name, outcome: 'done' });
     // A running capture holds a connection made with the old settings: reconnect with the new ones.
     // A job Misconfigured by the old settings (e.g. rejected credentials) gets another chance.
@@ -142,12 +142,7 @@ export const sourceHandlers: PartialHandlers<
     const row = getSourceByName(svc.catalog, name);
     // Stop capture first so that no segment appears between the check and the removal.
     const wasCapturing = await svc.protection.stop(row.id);
-    const count = svc.catalog
-      .prepare(
-        'SELECT (SELECT count(*) FROM snapshots WHERE source_id = ?) + (SELECT count(*) FROM oplog_segments WHERE source_id = ?)',
-      )
-      .pluck()
-      .get(row.id, row.id) as number;
+    const count = backupFileCount(svc.catalog, row.id);
     if (count > 0) {
       if (wasCapturing) await svc.protection.protect(row);
       audit(svc.catalog, {
@@ -163,7 +158,7 @@ export const sourceHandlers: PartialHandlers<
       );
     }
     const store = await svc.stores.get(row.repository_id);
-    svc.catalog.prepare('DELETE FROM sources WHERE id = ?').run(row.id);
+    deleteSource(svc.catalog, row.id);
     svc.secrets.delete(`source:${row.id}`);
     await rm(store.repo.sourceDir(row.id), { recursive: true, force: true });
     audit(svc.catalog, { actor: svc.actor, action: 'source.remove', target: name, outcome: 'done' });
