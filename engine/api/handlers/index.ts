@@ -2,13 +2,13 @@
 import { appHandlers } from './app.js';
 import { taskHandlers } from './task.js';
 import { settingsHandlers } from './settings.js';
-import { repositoryHandlers } from './repository.js';
+import { repositoryHandlers } from './repo.js';
 import { coverageHandlers } from './coverage.js';
 import { retentionHandlers } from './retention.js';
 import { copyHandlers } from './copy.js';
-import { sourceHandlers } from './sources.js';
+import { sourceHandlers } from './source.js';
 import { captureHandlers } from './capture.js';
-import { backupJobHandlers } from './backup-jobs.js';
+import { backupJobHandlers } from './backup-job.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
