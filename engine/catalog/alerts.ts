@@ -1,9 +1,8 @@
 /** The alerts table: one row per raised condition, resolved when it clears or is acknowledged. */
+import type { AlertKind, AlertSeverity as Severity } from '../api/schemas.js';
 import type { CatalogDb } from './open-catalog.js';
 
-export type AlertKind =
-  'BACKUP_FAILED' | 'PITR_GAP' | 'OPLOG_WINDOW_LOW' | 'RPO_EXCEEDED' | 'DISK_NEARLY_FULL' | 'COPY_FAILING';
-export type Severity = 'warning' | 'critical';
+export type { AlertKind, Severity };
 
 export interface AlertRow {
   id: number;

@@ -1,7 +1,8 @@
 /** The backup_jobs table: one row per source (its policy and state). The rules are in schedule/backup-jobs.ts. */
+import type { BackupJobState as BackupJobStateName } from '../api/schemas.js';
 import type { CatalogDb } from './open-catalog.js';
 
-export type BackupJobStateName = 'active' | 'stopped' | 'inactive' | 'misconfigured';
+export type { BackupJobStateName };
 
 export interface BackupJobRow {
   source_id: string;

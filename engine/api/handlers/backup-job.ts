@@ -2,48 +2,33 @@ import { ApiError } from '../../errors.js';
 import { audit } from '../../catalog/audit.js';
 import { segmentPathsOfSource } from '../../catalog/segments.js';
 import { snapshotIdsOfSource } from '../../catalog/snapshots.js';
-import { getSourceByName, type SourceRow } from '../../catalog/sources.js';
-import {
-  getBackupJob,
-  setBackupJobState,
-  setBackupPolicy,
-  type BackupJob,
-} from '../../schedule/backup-jobs.js';
-import { PRESETS, TIERS, type BackupPolicy } from '../../schedule/policy.js';
-import { nextOccurrence } from '../../schedule/schedule.js';
+import { getSourceByName } from '../../catalog/sources.js';
+import { getBackupJob, setBackupJobState, setBackupPolicy } from '../../schedule/backup-jobs.js';
+import { DEFAULT_POLICY, PRESETS, type BackupPolicy } from '../../schedule/policy.js';
+import { backupJobView } from '../views.js';
 import type { Services } from '../../services.js';
 import type { PartialHandlers } from './types.js';
 
-function view(row: SourceRow, job: BackupJob) {
-  const now = new Date();
-  const nextRuns: Record<string, string> = {};
-  for (const t of TIERS) {
-    const n = nextOccurrence(job.policy, t, now);
-    if (n) nextRuns[t] = n.toISOString();
-  }
-  return {
-    source: row.name,
-    state: job.state,
-    reason: job.reason,
-    policy: job.policy as unknown as Record<string, unknown>,
-    nextRuns,
-  };
-}
-
 export const backupJobHandlers: PartialHandlers<
-  'backup-job.get' | 'backup-job.set' | 'backup-job.stop' | 'backup-job.start' | 'backup-job.terminate',
+  | 'backup-job.get'
+  | 'backup-job.defaults'
+  | 'backup-job.set'
+  | 'backup-job.stop'
+  | 'backup-job.start'
+  | 'backup-job.terminate',
   Pick<Services, 'catalog' | 'stores' | 'protection' | 'actor'>
 > = {
   'backup-job.get': (svc, { source }) => {
     const row = getSourceByName(svc.catalog, source);
-    return view(row, getBackupJob(svc.catalog, row.id));
+    return backupJobView(row, getBackupJob(svc.catalog, row.id));
   },
+  'backup-job.defaults': () => ({ policy: DEFAULT_POLICY, presets: PRESETS }),
   'backup-job.set': async (svc, { source, preset, policy }) => {
     const row = getSourceByName(svc.catalog, source);
     if (!preset && !policy) throw new ApiError('INVALID_INPUT', 'Give a preset or a policy change.');
     const change: Partial<BackupPolicy> = {
       ...(preset ? PRESETS[preset] : {}),
-      ...((policy ?? {}) as Partial<BackupPolicy>),
+      ...policy,
     };
     const job = setBackupPolicy(svc.catalog, row.id, change);
     // A running capture cuts segments by the policy it started with: restart it on the new one.
@@ -55,7 +40,7 @@ export const backupJobHandlers: PartialHandlers<
       outcome: 'done',
       details: change,
     });
-    return view(row, job);
+    return backupJobView(row, job);
   },
   'backup-job.stop': async (svc, { source }) => {
     const row = getSourceByName(svc.catalog, source);
@@ -67,7 +52,7 @@ export const backupJobHandlers: PartialHandlers<
       target: source,
       outcome: 'done',
     });
-    return view(row, job);
+    return backupJobView(row, job);
   },
   'backup-job.start': async (svc, { source }) => {
     const row = getSourceByName(svc.catalog, source);
@@ -89,7 +74,7 @@ export const backupJobHandlers: PartialHandlers<
       target: source,
       outcome: 'done',
     });
-    return view(row, getBackupJob(svc.catalog, row.id));
+    return backupJobView(row, getBackupJob(svc.catalog, row.id));
   },
   'backup-job.terminate': async (svc, { source, deleteBackups }) => {
     const row = getSourceByName(svc.catalog, source);
@@ -124,6 +109,6 @@ export const backupJobHandlers: PartialHandlers<
       outcome: 'done',
       details: { deleteBackups: !!deleteBackups, deletedSnapshots, deletedSegments, keptLocked },
     });
-    return { job: view(row, job), deletedSnapshots, deletedSegments, keptLocked };
+    return { job: backupJobView(row, job), deletedSnapshots, deletedSegments, keptLocked };
   },
 };

@@ -1,6 +1,5 @@
 import { ApiError } from '../../errors.js';
 import { Repository } from '../../repo/repository.js';
-import { rebuildFromRepository } from '../../store/reconcile.js';
 import { verifyRepository } from '../../verify/repository-verify.js';
 import { listRepositories } from '../../catalog/repositories.js';
 import { repositoryInfo } from '../views.js';
@@ -8,8 +7,8 @@ import { repositoryPassphraseKey } from '../../secrets.js';
 import type { Services } from '../../services.js';
 import type { PartialHandlers } from './types.js';
 
-export const repositoryHandlers: PartialHandlers<
-  'repo.init' | 'repo.attach' | 'repo.unlock' | 'repo.list' | 'repo.info' | 'repo.verify' | 'catalog.rebuild',
+export const repoHandlers: PartialHandlers<
+  'repo.init' | 'repo.attach' | 'repo.unlock' | 'repo.list' | 'repo.info' | 'repo.verify',
   Pick<Services, 'catalog' | 'stores' | 'secrets' | 'tasks' | 'kdfCost'>
 > = {
   'repo.init': async (svc, input) => {
@@ -51,22 +50,8 @@ export const repositoryHandlers: PartialHandlers<
     repositoryInfo(svc.catalog, (await svc.stores.get(repository)).repo),
   'repo.verify': async (svc, { repository }) => {
     const store = await svc.stores.get(repository);
-    store.repo.key(); // LOCKED now, not later inside the job
-    const job = svc.tasks.start('repo.verify', (ctx) => verifyRepository(svc.catalog, store.repo, ctx));
-    return { taskId: job.taskId };
-  },
-  'catalog.rebuild': async (svc, { repositoryPaths }) => {
-    const paths = repositoryPaths ?? listRepositories(svc.catalog).map((r) => r.path);
-    if (paths.length === 0)
-      throw new ApiError('NOT_FOUND', 'No repository to rebuild from: give --repository-paths.');
-    const repos = paths.map((p) => Repository.open(p));
-    const job = svc.tasks.start('catalog.rebuild', async (ctx) => {
-      ctx.progress({ done: 0, total: repos.length, unit: 'repositories', message: 'Rebuilding the catalog' });
-      for (const r of repos) svc.stores.forget(r.id);
-      const reports = await rebuildFromRepository(svc.catalog, repos);
-      for (const r of repos) await svc.stores.attach(r);
-      return reports;
-    });
-    return { taskId: job.taskId };
+    store.repo.key(); // LOCKED now, not later inside the task
+    const task = svc.tasks.start('repo.verify', (ctx) => verifyRepository(svc.catalog, store.repo, ctx));
+    return { taskId: task.taskId };
   },
 };

@@ -6,50 +6,35 @@ import {
   findSourceByName,
   getSourceByName,
   setSourceTopology,
-  getSourceConnection,
   listSources,
   setSourceConnection,
   upsertSource,
-  type SourceRow,
 } from '../../catalog/sources.js';
 import type { Services } from '../../services.js';
 import { displayUri, parseConnection, type ConnectionConfig } from '../../source/connection-config.js';
+import { stoppedMetrics, type CaptureMetrics } from '../../source/oplog-capture.js';
 import { assertSupported, probeSource, type ProbeReport } from '../../source/probe.js';
-import { sealPassword, type SealedSecret } from '../../source/source-secret.js';
+import { sealPassword } from '../../source/source-secret.js';
 import { sourceConnection } from '../../source/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
 import { createBackupJob, getBackupJob } from '../../schedule/backup-jobs.js';
 import { backupFileCount } from '../../catalog/storage.js';
-import { recordOplogWindow } from '../../catalog/oplog-window.js';
-
-function sourceView(svc: Pick<Services, 'catalog'>, row: SourceRow) {
-  const c = getSourceConnection(svc.catalog, row.id);
-  const config = c.connection_json ? (JSON.parse(c.connection_json) as ConnectionConfig) : null;
-  const sealed = c.secret_json ? (JSON.parse(c.secret_json) as SealedSecret) : null;
-  const warnings: string[] = [];
-  if (sealed?.scheme === 'insecure-base64')
-    warnings.push(
-      'The password is stored unprotected (--insecure-store-password): anyone who can read the catalog can read it.',
-    );
-  return {
-    id: row.id,
-    name: row.name,
-    repositoryId: row.repository_id,
-    uri: config ? displayUri(config) : (row.uri_redacted ?? ''),
-    username: config?.username ?? null,
-    tlsCaFile: config?.tlsCaFile ?? null,
-    tlsCertFile: config?.tlsCertFile ?? null,
-    readPreference: config?.readPreference ?? null,
-    passwordStorage: sealed?.scheme ?? ('none' as const),
-    warnings,
-    createdAt: row.created_at,
-  };
-}
+import { getOplogWindow, recordOplogWindow } from '../../catalog/oplog-window.js';
+import { listAlerts } from '../../catalog/alerts.js';
+import { readCaptureStatus } from '../../catalog/capture-status.js';
+import { snapshotsOfSource } from '../../catalog/snapshots.js';
+import { alertView, coverageView, metricsView, oplogWindowView, snapshotView, sourceView } from '../views.js';
 
 export const sourceHandlers: PartialHandlers<
-  'source.add' | 'source.test' | 'source.edit' | 'source.remove' | 'source.list',
-  Pick<Services, 'catalog' | 'stores' | 'secrets' | 'protection' | 'sourceTimeoutMs' | 'actor'>
+  | 'source.add'
+  | 'source.test'
+  | 'source.edit'
+  | 'source.remove'
+  | 'source.list'
+  | 'source.coverage'
+  | 'source.status',
+  Pick<Services, 'catalog' | 'stores' | 'secrets' | 'capture' | 'protection' | 'sourceTimeoutMs' | 'actor'>
 > = {
   'source.add': async (svc, input) => {
     if (findSourceByName(svc.catalog, input.name)) {
@@ -89,7 +74,7 @@ export const sourceHandlers: PartialHandlers<
     });
     const added = getSourceByName(svc.catalog, input.name);
     await svc.protection.protect(added); // desktop / headless: protected from now on
-    return { source: sourceView(svc, added), test };
+    return { source: sourceView(svc.catalog, added), test };
   },
   'source.test': async (svc, { name }) => {
     const row = getSourceByName(svc.catalog, name);
@@ -136,7 +121,7 @@ export const sourceHandlers: PartialHandlers<
     const edited = getSourceByName(svc.catalog, name);
     if (getBackupJob(svc.catalog, row.id).state === 'misconfigured') await svc.protection.reactivate(edited);
     else await svc.protection.restart(edited);
-    return { source: sourceView(svc, getSourceByName(svc.catalog, name)), test };
+    return { source: sourceView(svc.catalog, getSourceByName(svc.catalog, name)), test };
   },
   'source.remove': async (svc, { name }) => {
     const row = getSourceByName(svc.catalog, name);
@@ -164,7 +149,40 @@ export const sourceHandlers: PartialHandlers<
     audit(svc.catalog, { actor: svc.actor, action: 'source.remove', target: name, outcome: 'done' });
     return { removed: name };
   },
-  'source.list': (svc) => listSources(svc.catalog).map((r) => sourceView(svc, r)),
+  'source.list': (svc) => listSources(svc.catalog).map((r) => sourceView(svc.catalog, r)),
+  'source.coverage': async (svc, { source }) => {
+    const s = getSourceByName(svc.catalog, source);
+    await svc.stores.get(s.repository_id); // reconciled before answering
+    return coverageView(svc.catalog, s);
+  },
+  'source.status': async (svc, { source }) => {
+    const row = getSourceByName(svc.catalog, source);
+    await svc.stores.get(row.repository_id);
+    const coverage = coverageView(svc.catalog, row);
+    const snaps = snapshotsOfSource(svc.catalog, row.id).filter((s) => s.status === 'complete');
+    // Live from this process, or as last written by the process that captures (desktop / headless).
+    const stored = readCaptureStatus(svc.catalog, row.id);
+    const fresh =
+      stored && Date.now() - Date.parse(stored.updatedAt) < 15_000
+        ? (stored.metrics as CaptureMetrics)
+        : null;
+    const lastCaptured = coverage.intervals.at(-1)?.end;
+    const capture = svc.capture.get(row.id)?.metrics ??
+      fresh ?? {
+        ...stoppedMetrics(),
+        capturedTs: lastCaptured ? { t: lastCaptured.t, i: lastCaptured.i } : null,
+      };
+    return {
+      source: row.name,
+      capture: metricsView(capture),
+      lastSnapshot: snaps.length ? snapshotView(snaps[snaps.length - 1]!) : null,
+      coverage,
+      openAlerts: listAlerts(svc.catalog, { sourceId: row.id, open: true }).map((a) =>
+        alertView(svc.catalog, a),
+      ),
+      oplogWindow: oplogWindowView(getOplogWindow(svc.catalog, row.id)),
+    };
+  },
 };
 
 function pick(input: {

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { CommandOutput } from '../../../engine/api/contract';
+import type { CommandOutput, SnapshotTier } from '../../../engine/api/contract';
 import { useApp } from '../store';
 import { PolicyEditor } from './PolicyEditor';
 
@@ -66,7 +66,7 @@ export function BackupJobCard({ source }: { source: string }) {
         {job.reason && <span className="status-error"> — {job.reason}</span>}
       </div>
       <ul className="tiers">
-        {['hourly', 'daily', 'weekly', 'monthly'].map((t) => {
+        {(['hourly', 'daily', 'weekly', 'monthly'] as const satisfies readonly SnapshotTier[]).map((t) => {
           const text = describe(t, policy[t] as Tier, showLocal);
           return text ? (
             <li key={t}>

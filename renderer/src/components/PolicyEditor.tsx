@@ -1,18 +1,29 @@
 import { useState, type FormEvent } from 'react';
-import type { CommandOutput } from '../../../engine/api/contract';
+import type {
+  BackupPolicy,
+  CommandInput,
+  CommandOutput,
+  SnapshotTier,
+  Weekday,
+} from '../../../engine/api/contract';
 import { FormFooter } from './FormFooter';
 import { useApp } from '../store';
 
 type Job = CommandOutput<'backup-job.get'>;
-type Tiers = {
-  hourly: { everyHours: number; keepDays: number } | null;
-  daily: { at: string; keepDays: number } | null;
-  weekly: { day: string; at: string; keepWeeks: number } | null;
-  monthly: { day: number; at: string; keepMonths: number } | null;
-};
-type Policy = Tiers & Record<string, unknown>;
+type Tiers = Pick<BackupPolicy, SnapshotTier>;
+type Policy = BackupPolicy;
 
-const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
+/** The contract's weekdays in order; the Record makes a missing or unknown day a type error. */
+const WEEKDAY_ORDER: Record<Weekday, number> = {
+  sunday: 0,
+  monday: 1,
+  tuesday: 2,
+  wednesday: 3,
+  thursday: 4,
+  friday: 5,
+  saturday: 6,
+};
+const WEEKDAYS = Object.keys(WEEKDAY_ORDER) as Weekday[];
 /** Used when a tier that was off is switched on; the engine validates whatever is saved. */
 const TIER_STARTERS: Tiers = {
   hourly: { everyHours: 1, keepDays: 2 },
@@ -21,7 +32,7 @@ const TIER_STARTERS: Tiers = {
   monthly: { day: 1, at: '03:00', keepMonths: 12 },
 };
 /** The policy's scalar settings, as the engine names them, with what a DBA reads. */
-const SETTINGS: [key: string, label: string, step: number][] = [
+const SETTINGS: [key: Exclude<keyof Policy, SnapshotTier | 'preset'>, label: string, step: number][] = [
   ['pitrWindowHours', 'Point-in-time window (hours, up to 720)', 1],
   ['onDemandKeepDays', 'Keep on-demand snapshots (days)', 1],
   ['rpoObjectiveSeconds', 'Recovery point objective (seconds)', 1],
@@ -50,7 +61,7 @@ export function PolicyEditor({
   const [policy, setPolicy] = useState<Policy>(() => structuredClone(job.policy) as Policy);
   const [error, setError] = useState<string | null>(null);
 
-  const save = async (input: { preset?: 'default' | 'pci-dss'; policy?: Record<string, unknown> }) => {
+  const save = async (input: Omit<CommandInput<'backup-job.set'>, 'source'>) => {
     if (!client) return;
     setError(null);
     try {
@@ -143,7 +154,7 @@ export function PolicyEditor({
             <select
               aria-label="weekly day"
               value={policy.weekly?.day}
-              onChange={(e) => patchTier('weekly', { day: e.target.value })}
+              onChange={(e) => patchTier('weekly', { day: e.target.value as Weekday })}
             >
               {WEEKDAYS.map((d) => (
                 <option key={d}>{d}</option>

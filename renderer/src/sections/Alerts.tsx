@@ -1,10 +1,11 @@
 import { useEffect, useState } from 'react';
+import type { AlertKind } from '../../../engine/api/contract';
 import { EmptyState } from '../components/EmptyState';
 import { ErrorText } from '../components/ErrorText';
 import { useApp } from '../store';
 
 /** What each kind means to a DBA, and what to do about it. */
-const KIND_HELP: Record<string, string> = {
+const KIND_HELP: Record<AlertKind, string> = {
   BACKUP_FAILED: 'A snapshot or the capture could not run; resolves itself after the next good snapshot.',
   PITR_GAP:
     'The source oplog rolled over before it was captured: points inside the gap cannot be restored. A new snapshot was started.',
