@@ -1,4 +1,5 @@
 /** Snapshot rows and their namespaces, registered from manifests. */
+import type { OpTime } from '../repo/optime.js';
 import type { SnapshotManifest } from '../repo/snapshot-files.js';
 import type { CatalogDb } from './open-catalog.js';
 
@@ -142,4 +143,39 @@ export function insertCorruptSnapshot(db: CatalogDb, id: string, sourceId: strin
 
 export function deleteSnapshotRow(db: CatalogDb, id: string): void {
   db.prepare('DELETE FROM snapshots WHERE id = ?').run(id);
+}
+
+/** Snapshots that are restore points by themselves (startTs = consistentTs: a source without oplog), newest first. */
+export function pointSnapshotsOfSource(db: CatalogDb, sourceId: string): SnapshotRow[] {
+  return db
+    .prepare(
+      `SELECT * FROM snapshots WHERE source_id = ? AND status = 'complete'
+         AND start_t = consistent_t AND start_i = consistent_i
+       ORDER BY consistent_t DESC, consistent_i DESC`,
+    )
+    .all(sourceId) as SnapshotRow[];
+}
+
+/** The newest complete snapshot consistent by `bound` whose oplog range starts inside an interval starting at `from`. */
+export function newestSnapshotWithin(
+  db: CatalogDb,
+  sourceId: string,
+  from: OpTime,
+  bound: OpTime,
+): SnapshotRow | undefined {
+  return db
+    .prepare(
+      `SELECT * FROM snapshots
+       WHERE source_id = ? AND status = 'complete'
+         AND (consistent_t, consistent_i) <= (?, ?)
+         AND (start_t, start_i) >= (?, ?)
+       ORDER BY consistent_t DESC, consistent_i DESC LIMIT 1`,
+    )
+    .get(sourceId, bound.t, bound.i, from.t, from.i) as SnapshotRow | undefined;
+}
+
+export function hasCompleteSnapshot(db: CatalogDb, sourceId: string): boolean {
+  return !!db
+    .prepare(`SELECT 1 FROM snapshots WHERE source_id = ? AND status = 'complete' LIMIT 1`)
+    .get(sourceId);
 }
