@@ -7,7 +7,7 @@ import type { AlertRow } from '../catalog/alerts.js';
 import { listCoverage, type CoverageGap, type CoverageInterval } from '../catalog/coverage.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import type { OplogWindow } from '../catalog/oplog-window.js';
-import type { Plan } from '../catalog/planner.js';
+import type { Plan } from '../restore/planner.js';
 import type { AuditRow } from '../catalog/audit.js';
 import { snapshotsOfSource, type SnapshotRow } from '../catalog/snapshots.js';
 import { getSourceConnection, listSources, sourceNameById, type SourceRow } from '../catalog/sources.js';

@@ -1,4 +1,4 @@
-import { parseRestorePoint, planRestore } from '../../catalog/planner.js';
+import { parseRestorePoint, planRestore } from '../../restore/planner.js';
 import { getSourceByName } from '../../catalog/sources.js';
 import type { Services } from '../../services.js';
 import { restorePlanView } from '../views.js';

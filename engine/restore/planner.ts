@@ -10,10 +10,15 @@
  */
 import { ApiError } from '../errors.js';
 import { MAX_INCREMENT, compareOpTime, formatOpTime, parseOpTime, type OpTime } from '../repo/optime.js';
-import { intervalAfter, intervalAtOrBefore, newestIntervalEnd, type CoverageInterval } from './coverage.js';
-import type { CatalogDb } from './open-catalog.js';
-import { segmentStartAtOrBefore, segmentsStartingBetween } from './segments.js';
-import { hasCompleteSnapshot, newestSnapshotWithin, pointSnapshotsOfSource } from './snapshots.js';
+import {
+  intervalAfter,
+  intervalAtOrBefore,
+  newestIntervalEnd,
+  type CoverageInterval,
+} from '../catalog/coverage.js';
+import type { CatalogDb } from '../catalog/open-catalog.js';
+import { segmentStartAtOrBefore, segmentsStartingBetween } from '../catalog/segments.js';
+import { hasCompleteSnapshot, newestSnapshotWithin, pointSnapshotsOfSource } from '../catalog/snapshots.js';
 
 export type RestorePoint =
   { kind: 'latest' } | { kind: 'ts'; ts: OpTime } | { kind: 'wall'; seconds: number };
