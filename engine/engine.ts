@@ -16,7 +16,7 @@ import { MemorySecretStore, type SecretStore } from './secrets.js';
 import { StoreRegistry } from './store/store-registry.js';
 import { CaptureManager } from './source/capture-manager.js';
 import { DEFAULT_CAPTURE, type CaptureOptions } from './source/oplog-capture.js';
-import { sourceConnection } from './source/source-connection.js';
+import { sourceConnection } from './mongo/source-connection.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { Protection } from './protection/protection.js';
 import { listSources } from './catalog/sources.js';

@@ -25,7 +25,7 @@ import { recordOplogWindow } from '../catalog/oplog-window.js';
 import { getBackupJob } from './backup-jobs.js';
 import type { Tier } from './policy.js';
 import { decideRetention } from './retention.js';
-import { sourceConnection } from '../source/source-connection.js';
+import { sourceConnection } from '../mongo/source-connection.js';
 import { probeSource } from '../source/probe.js';
 import { dueTiers } from './schedule.js';
 

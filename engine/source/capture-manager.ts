@@ -14,12 +14,12 @@ import { formatOpTime } from '../repo/optime.js';
 import { resolveAlerts } from '../catalog/alerts.js';
 import { saveCaptureStatus } from '../catalog/capture-status.js';
 import { raiseAlert } from '../schedule/alerts.js';
-import { connectSource } from './connect.js';
+import { connectSource } from '../mongo/connect.js';
 import { getBackupJob } from '../schedule/backup-jobs.js';
 import { copyOplogRange } from './oplog-range.js';
 import { DEFAULT_CAPTURE, OplogCapture, type CaptureOptions } from './oplog-capture.js';
 import { takeSnapshot, type SnapshotOptions } from './snapshot.js';
-import type { ConnectionConfig } from './connection-config.js';
+import type { ConnectionConfig } from '../mongo/connection-config.js';
 
 export type ConnectionResolver = (
   row: SourceRow,

@@ -11,11 +11,11 @@ import {
   upsertSource,
 } from '../../catalog/sources.js';
 import type { Services } from '../../services.js';
-import { displayUri, parseConnection, type ConnectionConfig } from '../../source/connection-config.js';
+import { displayUri, parseConnection, type ConnectionConfig } from '../../mongo/connection-config.js';
 import { stoppedMetrics, type CaptureMetrics } from '../../source/oplog-capture.js';
 import { assertSupported, probeSource, type ProbeReport } from '../../source/probe.js';
-import { sealPassword } from '../../source/source-secret.js';
-import { sourceConnection } from '../../source/source-connection.js';
+import { sealPassword } from '../../mongo/source-secret.js';
+import { sourceConnection } from '../../mongo/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
 import { createBackupJob, getBackupJob } from '../../schedule/backup-jobs.js';
