@@ -27,7 +27,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.{ts,tsx,cts,mts,js,mjs}'],
+    files: ['**/*.{ts,tsx,cts,mts,js,mjs,cjs}'],
     languageOptions: { globals: { ...globals.node } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -72,6 +72,25 @@ export default tseslint.config(
           patterns: [
             { group: ['**/test/support/*'], message: 'Test infrastructure is never imported by the engine.' },
           ],
+        },
+      ],
+    },
+  },
+  {
+    // SQL lives in engine/catalog/, one file per table family (DESIGN.md): elsewhere, call a function there.
+    files: ['engine/**/*.ts'],
+    ignores: ['engine/catalog/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='prepare']",
+          message: 'SQL lives in engine/catalog/: add or use a function of the table family there.',
+        },
+        {
+          selector:
+            'CallExpression[callee.property.name=/^(exec|pragma)$/]:matches([callee.object.name=/^(db|catalog)$/], [callee.object.property.name=/^(db|catalog)$/])',
+          message: 'SQL lives in engine/catalog/: add or use a function of the table family there.',
         },
       ],
     },

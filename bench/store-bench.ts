@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { recomputeCoverage } from '../engine/catalog/coverage.js';
-import { planRestore } from '../engine/catalog/planner.js';
+import { planRestore } from '../engine/restore/planner.js';
 import { Engine } from '../engine/engine.js';
 import { FileKind, encodeEnvelope } from '../engine/repo/envelope.js';
 import { readEntryTs } from '../engine/repo/bson-entries.js';

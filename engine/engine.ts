@@ -1,7 +1,9 @@
 /**
  * The Engine: one per process (desktop main process, headless server, or a
- * CLI invocation). It owns the catalog, the task runner and the event bus;
- * transports call it only through `dispatch`.
+ * CLI invocation). It is the composition root: it builds the services
+ * (catalog, events, tasks, stores, capture, protection, scheduler) and wires
+ * them together; the work is done in those rooms. Transports call it only
+ * through `dispatch`, which hands handlers the services they name.
  */
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
@@ -10,16 +12,15 @@ import { EventBus } from './events.js';
 import { TaskRunner } from './tasks/task-runner.js';
 import { openCatalog, type CatalogDb } from './catalog/open-catalog.js';
 import { CATALOG_FILE } from './paths.js';
-import { MemorySecretStore, repositoryPassphraseKey, type SecretStore } from './secrets.js';
+import { MemorySecretStore, type SecretStore } from './secrets.js';
 import { StoreRegistry } from './store/store-registry.js';
 import { CaptureManager } from './source/capture-manager.js';
 import { DEFAULT_CAPTURE, type CaptureOptions } from './source/oplog-capture.js';
-import { sourceConnection } from './source/source-connection.js';
+import { sourceConnection } from './mongo/source-connection.js';
 import { Scheduler } from './schedule/scheduler.js';
-import { getBackupJob } from './schedule/backup-jobs.js';
-import { misconfigure, repositoryProblem } from './schedule/job-health.js';
-import { listSources, type SourceRow } from './catalog/sources.js';
-
+import { Protection } from './protection/protection.js';
+import { listSources } from './catalog/sources.js';
+import type { Services } from './services.js';
 export interface EngineOptions {
   dataDir: string;
   mode: z.infer<typeof RunMode>;
@@ -35,7 +36,7 @@ export interface EngineOptions {
   capture?: Partial<CaptureOptions>;
 }
 
-export class Engine {
+export class Engine implements Services {
   readonly dataDir: string;
   readonly catalogPath: string;
   readonly mode: EngineOptions['mode'];
@@ -49,6 +50,7 @@ export class Engine {
   readonly kdfCost: EngineOptions['kdfCost'];
   readonly sourceTimeoutMs: number;
   readonly capture: CaptureManager;
+  readonly protection: Protection;
   readonly scheduler: Scheduler;
   private closed = false;
 
@@ -63,19 +65,15 @@ export class Engine {
     this.kdfCost = opts.kdfCost;
     this.sourceTimeoutMs = opts.sourceTimeoutMs ?? 5000;
     this.stores = new StoreRegistry(db, this.secrets, opts.passphrase ?? null);
-    this.capture = new CaptureManager(this, (row) => sourceConnection(this, row), {
-      ...DEFAULT_CAPTURE,
-      ...opts.capture,
-    });
+    const { events, tasks, stores, secrets, sourceTimeoutMs } = this;
+    this.capture = new CaptureManager(
+      { catalog: db, events, tasks, stores, sourceTimeoutMs },
+      (row) => sourceConnection({ catalog: db, stores, secrets }, row),
+      { ...DEFAULT_CAPTURE, ...opts.capture },
+      { onCredentialsRejected: (row, reason) => void this.protection.misconfigure(row, reason) },
+    );
+    this.protection = new Protection({ catalog: db, events, capture: this.capture, mode: this.mode });
     this.scheduler = new Scheduler(this);
-  }
-
-  sourceIsReplicaSet(row: SourceRow): boolean {
-    const o = JSON.parse(
-      (this.catalog.prepare('SELECT options_json FROM sources WHERE id = ?').pluck().get(row.id) as
-        string | undefined) ?? '{}',
-    ) as { topology?: string };
-    return (o.topology ?? 'replicaSet') === 'replicaSet';
   }
 
   /**
@@ -84,35 +82,13 @@ export class Engine {
    * Misconfigured with the reason and alerted.
    */
   async startBackgroundWork(): Promise<void> {
-    for (const row of listSources(this.catalog)) await this.protect(row);
+    for (const row of listSources(this.catalog)) await this.protection.protect(row);
     this.scheduler.start();
-  }
-
-  /**
-   * Starts continuous capture for a source whose job is Active, when this
-   * engine is long-lived (desktop, headless; a CLI command ends when it
-   * returns) and the source has an oplog. A capture that cannot start marks
-   * the job Misconfigured with the reason and raises an alert.
-   */
-  async protect(row: SourceRow): Promise<void> {
-    if (this.mode === 'cli' || !this.sourceIsReplicaSet(row)) return;
-    if (getBackupJob(this.catalog, row.id).state !== 'active') return;
-    const problem = repositoryProblem(this, row);
-    if (problem) return misconfigure(this, row, problem);
-    try {
-      await this.capture.start(row);
-    } catch (err) {
-      await misconfigure(this, row, (err as Error).message);
-    }
   }
 
   /** Who the audit log names for actions taken through this engine. */
   get actor(): string {
     return `${this.mode}:${process.env.USER ?? process.env.USERNAME ?? 'unknown'}`;
-  }
-
-  rememberPassphrase(repositoryId: string, passphrase: string): void {
-    this.secrets.set(repositoryPassphraseKey(repositoryId), passphrase);
   }
 
   /** Opens the data directory; throws CATALOG_TOO_NEW without touching a newer catalog. */

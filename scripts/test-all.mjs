@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm test`: every check in order (typecheck, lint, build, unit and
- * integration tests with Vitest, browser and Electron tests with
- * Playwright), then one summary line `tests: N passed, N failed, N skipped`.
+ * `npm test`: every check in order (typecheck, lint with ESLint and
+ * dependency-cruiser, build, unit and integration tests with Vitest,
+ * browser and Electron tests with Playwright), then one summary line `tests: N passed, N failed, N skipped`.
  * Exits non-zero when anything failed. Typecheck, lint and build count as one
  * test each so that their failure shows in the summary.
  */
@@ -44,6 +44,8 @@ if (want('typecheck')) {
 }
 if (want('lint')) {
   step('eslint', npmBin('eslint'), ['.', '--max-warnings', '0']);
+  // Layer rules and no import cycles, on the whole graph (.dependency-cruiser.cjs).
+  step('dependency-cruiser', 'npm', ['run', '--silent', 'depcruise']);
   step('prettier --check', npmBin('prettier'), ['--check', '.', '--log-level', 'warn']);
 }
 let built = true;

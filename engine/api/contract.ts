@@ -31,6 +31,27 @@ import {
   CaptureMetricsView,
   SourceStatus,
   BackupJobView,
+  BackupPolicy,
+  BackupPolicyChange,
+  PolicyPreset,
+  ConnectionUri,
+  FsPath,
+  Identifier,
+  MAX_LIST,
+  Namespace,
+  Secret,
+  SourceName,
+} from './schemas.js';
+
+// The domain's shapes the renderer needs, as types (it imports nothing else from the engine).
+export type {
+  AlertKind,
+  AlertSeverity,
+  BackupJobState,
+  BackupPolicy,
+  PolicyPreset,
+  SnapshotTier,
+  Weekday,
 } from './schemas.js';
 
 interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
@@ -83,7 +104,7 @@ export const commands = {
   'repo.init': command({
     summary: 'Create a backup repository in an empty directory and register it.',
     input: z.strictObject({
-      path: z.string().min(1).describe('Directory for the repository (created if absent, must be empty).'),
+      path: FsPath.describe('Directory for the repository (created if absent, must be empty).'),
       encrypt: z
         .boolean()
         .optional()
@@ -102,7 +123,7 @@ export const commands = {
   }),
   'repo.attach': command({
     summary: 'Register an existing repository (e.g. a disk carried from elsewhere) and index it.',
-    input: z.strictObject({ path: z.string().min(1), passphrase: SecretPassphrase.optional() }),
+    input: z.strictObject({ path: FsPath, passphrase: SecretPassphrase.optional() }),
     output: RepositoryInfo,
   }),
   'repo.unlock': command({
@@ -132,7 +153,8 @@ export const commands = {
     summary: 'Empty the catalog index and rebuild it from the repositories alone.',
     input: z.strictObject({
       repositoryPaths: z
-        .array(z.string().min(1))
+        .array(FsPath)
+        .max(MAX_LIST)
         .optional()
         .describe('Repositories to index (default: those registered).'),
     }),
@@ -141,33 +163,32 @@ export const commands = {
   }),
   'source.coverage': command({
     summary: 'Continuous oplog intervals of a source and the gaps between them.',
-    input: z.strictObject({ source: z.string().min(1).describe('Source name.') }),
+    input: z.strictObject({ source: SourceName.describe('Source name.') }),
     output: Coverage,
     cliAliases: ['coverage'],
   }),
   'restore.plan': command({
     summary: 'Which snapshot and oplog segments restore a point, or why the point cannot be restored.',
     input: z.strictObject({
-      source: z.string().min(1).describe('Source name.'),
-      at: z
-        .string()
-        .min(1)
-        .describe('latest, t:i (oplog timestamp, inclusive) or an ISO-8601 second with zone (inclusive).'),
+      source: SourceName.describe('Source name.'),
+      at: Identifier.describe(
+        'latest, t:i (oplog timestamp, inclusive) or an ISO-8601 second with zone (inclusive).',
+      ),
     }),
     output: RestorePlanView,
     cliAliases: ['plan'],
   }),
   'snapshot.list': command({
     summary: 'Snapshots of a source, oldest first.',
-    input: z.strictObject({ source: z.string().min(1) }),
+    input: z.strictObject({ source: SourceName }),
     output: z.array(SnapshotView),
   }),
   'retention.lock': command({
     summary: 'Lock a snapshot or an oplog segment against deletion until a date (extend only).',
     input: z
       .strictObject({
-        snapshot: z.string().min(1).optional().describe('Snapshot id.'),
-        segment: z.string().min(1).optional().describe('Segment path relative to the repository.'),
+        snapshot: Identifier.optional().describe('Snapshot id.'),
+        segment: FsPath.optional().describe('Segment path relative to the repository.'),
         until: z.iso.datetime({ offset: true }).describe('ISO-8601 date-time.'),
         reason: z.string().max(500).optional(),
         repository: RepositoryRef.optional(),
@@ -185,7 +206,7 @@ export const commands = {
   'snapshot.delete': command({
     summary: 'Delete a snapshot (refused inside a retention lock; audited).',
     input: z.strictObject({
-      id: z.string().min(1),
+      id: Identifier,
       confirm: z.literal(true).describe('Must be true: deleting a backup cannot be undone.'),
       repository: RepositoryRef.optional(),
     }),
@@ -194,7 +215,7 @@ export const commands = {
   'segment.delete': command({
     summary: 'Delete an oplog segment (refused inside a retention lock; audited; leaves a gap).',
     input: z.strictObject({
-      path: z.string().min(1),
+      path: FsPath,
       confirm: z.literal(true).describe('Must be true: deleting a backup cannot be undone.'),
       repository: RepositoryRef.optional(),
     }),
@@ -202,7 +223,7 @@ export const commands = {
   }),
   'copy.add': command({
     summary: 'Add a secondary copy location (NAS mount, removable disk) for a repository.',
-    input: z.strictObject({ path: z.string().min(1), repository: RepositoryRef.optional() }),
+    input: z.strictObject({ path: FsPath, repository: RepositoryRef.optional() }),
     output: z.strictObject({ id: z.string(), path: z.string() }),
   }),
   'copy.run': command({
@@ -226,15 +247,13 @@ export const commands = {
         .max(100)
         .regex(/^[\w.-]+$/, 'letters, digits, _ . - only')
         .describe('A short name, e.g. prod-rs.'),
-      uri: z.string().min(1).describe('mongodb:// or mongodb+srv:// connection string.'),
-      password: z
-        .string()
-        .min(1)
-        .optional()
-        .describe('Password (CLI: only as --password-env VAR); or put it in the URI.'),
+      uri: ConnectionUri.describe('mongodb:// or mongodb+srv:// connection string.'),
+      password: Secret.optional().describe(
+        'Password (CLI: only as --password-env VAR); or put it in the URI.',
+      ),
       repository: RepositoryRef.optional(),
-      tlsCaFile: z.string().min(1).optional(),
-      tlsCertFile: z.string().min(1).optional(),
+      tlsCaFile: FsPath.optional(),
+      tlsCertFile: FsPath.optional(),
       readPreference: ReadPreference.optional(),
       insecureStorePassword: z
         .boolean()
@@ -245,23 +264,23 @@ export const commands = {
   }),
   'source.test': command({
     summary: 'Connect to a source and report topology, version, oplog window and backup privileges.',
-    input: z.strictObject({ name: z.string().min(1) }),
+    input: z.strictObject({ name: SourceName }),
     output: ProbeReportView,
   }),
   'source.edit': command({
     summary: 'Change how a source is reached (tested before saving).',
     input: z.strictObject({
-      name: z.string().min(1),
+      name: SourceName,
       newName: z
         .string()
         .min(1)
         .max(100)
         .regex(/^[\w.-]+$/)
         .optional(),
-      uri: z.string().min(1).optional(),
-      password: z.string().min(1).optional(),
-      tlsCaFile: z.string().min(1).optional(),
-      tlsCertFile: z.string().min(1).optional(),
+      uri: ConnectionUri.optional(),
+      password: Secret.optional(),
+      tlsCaFile: FsPath.optional(),
+      tlsCertFile: FsPath.optional(),
       readPreference: ReadPreference.optional(),
       insecureStorePassword: z.boolean().optional(),
     }),
@@ -269,7 +288,7 @@ export const commands = {
   }),
   'source.remove': command({
     summary: 'Forget a source that has no backups (its backups are removed by terminating its job).',
-    input: z.strictObject({ name: z.string().min(1), confirm: z.literal(true) }),
+    input: z.strictObject({ name: SourceName, confirm: z.literal(true) }),
     output: z.strictObject({ removed: z.string() }),
   }),
   'source.list': command({
@@ -281,10 +300,10 @@ export const commands = {
     summary:
       'Take a consistent snapshot of a source now (all databases but local/config/admin, or selected namespaces).',
     input: z.strictObject({
-      source: z.string().min(1),
+      source: SourceName,
       parallel: z.number().int().min(1).max(8).optional().describe('Collections copied at once (default 2).'),
       includeUsers: z.boolean().optional().describe('Also copy admin.system.users and system.roles.'),
-      namespaces: z.array(z.string().min(3)).optional().describe('Only these: db.collection or db.*'),
+      namespaces: z.array(Namespace).max(MAX_LIST).optional().describe('Only these: db.collection or db.*'),
     }),
     output: TaskStarted,
     task: true,
@@ -293,35 +312,35 @@ export const commands = {
   'capture.start': command({
     summary:
       'Start continuous oplog capture for a source (runs while the desktop app or headless server runs).',
-    input: z.strictObject({ source: z.string().min(1) }),
+    input: z.strictObject({ source: SourceName }),
     output: CaptureMetricsView,
   }),
   'capture.stop': command({
     summary: 'Stop continuous capture for a source; what was read is written first.',
-    input: z.strictObject({ source: z.string().min(1) }),
+    input: z.strictObject({ source: SourceName }),
     output: CaptureMetricsView,
   }),
   'capture.pause': command({
     summary: 'Pause continuous capture (what was read is written first); used around in-place restores.',
-    input: z.strictObject({ source: z.string().min(1) }),
+    input: z.strictObject({ source: SourceName }),
     output: CaptureMetricsView,
   }),
   'capture.resume': command({
     summary:
       'Resume paused capture from the last durable entry (a gap is detected if the oplog rolled over meanwhile).',
-    input: z.strictObject({ source: z.string().min(1) }),
+    input: z.strictObject({ source: SourceName }),
     output: CaptureMetricsView,
   }),
   'source.status': command({
     summary: 'Capture state, recovery point, last snapshot, coverage and open alerts of a source.',
-    input: z.strictObject({ source: z.string().min(1) }),
+    input: z.strictObject({ source: SourceName }),
     output: SourceStatus,
     cliAliases: ['status'],
   }),
   'alert.list': command({
     summary: 'Alerts, newest first.',
     input: z.strictObject({
-      source: z.string().min(1).optional(),
+      source: SourceName.optional(),
       open: z.boolean().optional().describe('Only unresolved alerts.'),
     }),
     output: z.array(AlertView),
@@ -336,37 +355,45 @@ export const commands = {
   'backup-job.get': command({
     summary:
       "A source's backup job: state (active, stopped, inactive, misconfigured), policy, next scheduled runs (UTC).",
-    input: z.strictObject({ source: z.string().min(1) }),
+    input: z.strictObject({ source: SourceName }),
     output: BackupJobView,
+  }),
+  'backup-job.defaults': command({
+    summary:
+      'The default policy and the presets (what a form starts from when a tier is switched on or a preset is chosen).',
+    input: NoInput,
+    output: z.strictObject({
+      policy: BackupPolicy,
+      presets: z.strictObject({ default: BackupPolicy, 'pci-dss': BackupPolicy }),
+    }),
   }),
   'backup-job.set': command({
     summary:
       'Change the backup policy (tiers, retention, PITR window, objectives) or apply a preset (default, pci-dss).',
     input: z.strictObject({
-      source: z.string().min(1),
-      preset: z.enum(['default', 'pci-dss']).optional(),
-      policy: z
-        .record(z.string(), z.unknown())
-        .optional()
-        .describe('Partial policy as JSON, e.g. {"daily":{"at":"02:00","keepDays":30}}'),
+      source: SourceName,
+      preset: PolicyPreset.exclude(['custom']).optional(),
+      policy: BackupPolicyChange.optional().describe(
+        'Partial policy as JSON, e.g. {"daily":{"at":"02:00","keepDays":30}}',
+      ),
     }),
     output: BackupJobView,
   }),
   'backup-job.stop': command({
     summary: 'Stop taking backups (existing ones are kept).',
-    input: z.strictObject({ source: z.string().min(1) }),
+    input: z.strictObject({ source: SourceName }),
     output: BackupJobView,
   }),
   'backup-job.start': command({
     summary: 'Start (or restart) a stopped backup job.',
-    input: z.strictObject({ source: z.string().min(1) }),
+    input: z.strictObject({ source: SourceName }),
     output: BackupJobView,
   }),
   'backup-job.terminate': command({
     summary:
       'Terminate a backup job (inactive); with deleteBackups, delete its backups outside retention locks.',
     input: z.strictObject({
-      source: z.string().min(1),
+      source: SourceName,
       confirm: z.literal(true),
       deleteBackups: z.boolean().optional(),
     }),

@@ -8,13 +8,17 @@ import { commands, isCommandName } from './contract.js';
 import { ApiError, toApiError, type ApiResult } from '../errors.js';
 import { handlers } from './handlers/index.js';
 import type { Handler } from './handlers/types.js';
-import type { Engine } from '../engine.js';
+import type { Services } from '../services.js';
 
 export function issuesOf(error: z.ZodError): { path: string; message: string }[] {
   return error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
 }
 
-export async function dispatch(engine: Engine, name: string, rawInput: unknown): Promise<ApiResult<unknown>> {
+export async function dispatch(
+  services: Services,
+  name: string,
+  rawInput: unknown,
+): Promise<ApiResult<unknown>> {
   try {
     if (typeof name !== 'string' || !isCommandName(name)) {
       throw new ApiError('NOT_FOUND', `Unknown command: ${String(name)}.`);
@@ -30,7 +34,7 @@ export async function dispatch(engine: Engine, name: string, rawInput: unknown):
       );
     }
     const handler = handlers[name] as Handler<typeof name>;
-    const output = await handler(engine, parsed.data as never);
+    const output = await handler(services, parsed.data as never);
     // The output is checked too, so the contract cannot drift from the code.
     const checked = def.output.safeParse(output);
     if (!checked.success) {

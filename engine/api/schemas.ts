@@ -5,6 +5,25 @@
  */
 import { z } from 'zod';
 
+// ---- Input bounds: every string and list a caller sends has a maximum, so a
+// runaway script or a hostile page cannot hand the engine megabytes to parse,
+// log or store. The numbers follow the systems behind them.
+
+/** A source name as typed by a DBA (new names also match [\w.-]+, 100 characters). */
+export const SourceName = z.string().min(1).max(100);
+/** A file-system path: Linux's PATH_MAX. */
+export const FsPath = z.string().min(1).max(4096);
+/** A connection string: long seed lists and options fit; mongosh has no lower limit to copy. */
+export const ConnectionUri = z.string().min(1).max(16_384);
+/** Ids made by the engine (snapshot ids, task ids) and short tokens (restore points). */
+export const Identifier = z.string().min(1).max(200);
+/** A password or passphrase. */
+export const Secret = z.string().min(1).max(1024);
+/** A MongoDB namespace `db.collection` (or `db.*`): mongod's limit is 255 bytes. */
+export const Namespace = z.string().min(3).max(255);
+/** Lists a caller sends (namespaces, repository paths). */
+export const MAX_LIST = 1000;
+
 export const Theme = z.enum(['system', 'light', 'dark']);
 
 /** User settings. Every field is required here; defaults live in SETTINGS_DEFAULTS, once. */
@@ -75,7 +94,7 @@ export const Task = z.strictObject({
 });
 export type Task = z.infer<typeof Task>;
 
-export const TaskRef = z.strictObject({ taskId: z.string().min(1) });
+export const TaskRef = z.strictObject({ taskId: Identifier });
 
 // ---- Repository, coverage and plans (issue: repository and catalog) ----
 
@@ -88,14 +107,11 @@ export const OpTimeView = z.strictObject({
   wall: z.string(),
 });
 
-export const RepositoryRef = z
-  .string()
-  .min(1)
-  .describe('Repository id or path (optional when only one is registered).');
+export const RepositoryRef = FsPath.describe('Repository id or path (optional when only one is registered).');
 
 export const Compression = z.enum(['zstd', 'gzip']);
 
-export const SecretPassphrase = z.string().min(1).describe('Passphrase (CLI: only as --passphrase-env VAR).');
+export const SecretPassphrase = Secret.describe('Passphrase (CLI: only as --passphrase-env VAR).');
 
 export const RepositoryInfo = z.strictObject({
   id: z.string(),
@@ -255,11 +271,89 @@ export const ReadPreference = z.enum([
   'nearest',
 ]);
 
+/** Days of the week as the policy names them (the weekly tier). */
+export const Weekday = z.enum(['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday']);
+export type Weekday = z.infer<typeof Weekday>;
+
+/** The snapshot tiers of a backup policy. */
+export const SnapshotTier = z.enum(['hourly', 'daily', 'weekly', 'monthly']);
+export type SnapshotTier = z.infer<typeof SnapshotTier>;
+
+export const PolicyPreset = z.enum(['default', 'pci-dss', 'custom']);
+export type PolicyPreset = z.infer<typeof PolicyPreset>;
+
+const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (UTC)');
+
+/**
+ * Backup policy of a source, like Atlas and Ops Manager: snapshot tiers
+ * (hourly, daily, weekly, monthly, each with its retention; null = off) plus
+ * the point-in-time window and the objectives that raise alerts. Times are
+ * UTC. The rules across fields (preset minimums, at least one tier) are in
+ * engine/schedule/policy.ts.
+ */
+export const BackupPolicy = z.strictObject({
+  hourly: z
+    .strictObject({
+      everyHours: z.number().int().min(1).max(24),
+      keepDays: z.number().int().min(1).max(3650),
+    })
+    .nullable(),
+  daily: z.strictObject({ at: HHMM, keepDays: z.number().int().min(1).max(3650) }).nullable(),
+  weekly: z.strictObject({ day: Weekday, at: HHMM, keepWeeks: z.number().int().min(1).max(520) }).nullable(),
+  monthly: z
+    .strictObject({
+      day: z.number().int().min(1).max(28),
+      at: HHMM,
+      keepMonths: z.number().int().min(1).max(120),
+    })
+    .nullable(),
+  /** On-demand snapshots (no tier) are kept this long. */
+  onDemandKeepDays: z.number().int().min(1).max(3650),
+  /** Any second in this window can be restored (max 30 days). */
+  pitrWindowHours: z.number().int().min(1).max(720),
+  /**
+   * Oplog segments are cut at least this often, which bounds the recovery point. The issue asks for
+   * 10 s by default and 1 s at least; DESIGN.md's budget (< 1 s at 5,000 writes/s) needs less, so
+   * values down to 0.25 s are accepted.
+   */
+  segmentSeconds: z.number().min(0.25).max(600),
+  /** ...or when this much oplog is buffered. */
+  segmentMaxMB: z.number().int().min(1).max(256),
+  /** Alert when the recovery point exceeds this. */
+  rpoObjectiveSeconds: z.number().int().min(1).max(86_400),
+  /** Alert when the source's own oplog covers less than this. */
+  oplogWindowAlertHours: z.number().min(1).max(720),
+  /** Alert when the repository disk is fuller than this. */
+  diskAlertPercent: z.number().int().min(50).max(99),
+  preset: PolicyPreset,
+});
+export type BackupPolicy = z.infer<typeof BackupPolicy>;
+
+/** A change to some fields of a policy (a tier is given whole, or null to switch it off). */
+export const BackupPolicyChange = BackupPolicy.partial();
+
+/** Ops Manager's backup job states. */
+export const BackupJobState = z.enum(['active', 'stopped', 'inactive', 'misconfigured']);
+export type BackupJobState = z.infer<typeof BackupJobState>;
+
+/** What alerts are about (the Alerts section explains each). */
+export const AlertKind = z.enum([
+  'BACKUP_FAILED',
+  'PITR_GAP',
+  'OPLOG_WINDOW_LOW',
+  'RPO_EXCEEDED',
+  'DISK_NEARLY_FULL',
+  'COPY_FAILING',
+]);
+export type AlertKind = z.infer<typeof AlertKind>;
+export const AlertSeverity = z.enum(['warning', 'critical']);
+export type AlertSeverity = z.infer<typeof AlertSeverity>;
+
 export const AlertView = z.strictObject({
   id: z.number().int(),
   source: z.string().nullable(),
-  kind: z.string(),
-  severity: z.enum(['warning', 'critical']),
+  kind: AlertKind,
+  severity: AlertSeverity,
   message: z.string(),
   raisedAt: z.string(),
   resolvedAt: z.string().nullable(),
@@ -293,8 +387,9 @@ export const SourceStatus = z.strictObject({
 
 export const BackupJobView = z.strictObject({
   source: z.string(),
-  state: z.enum(['active', 'stopped', 'inactive', 'misconfigured']),
+  state: BackupJobState,
   reason: z.string().nullable(),
-  policy: z.record(z.string(), z.unknown()),
-  nextRuns: z.record(z.string(), z.string()),
+  policy: BackupPolicy,
+  /** The next run of each tier that is on (UTC). */
+  nextRuns: z.partialRecord(SnapshotTier, z.string()),
 });

@@ -1,18 +1,39 @@
-/** Turns internal records into the contract's output shapes (one place for each conversion). */
+/**
+ * Turns internal records (catalog rows, engine objects) into the contract's
+ * output shapes: every conversion lives here, once, and handlers only call them.
+ */
 import type { z } from 'zod';
+import type { AlertRow } from '../catalog/alerts.js';
 import { listCoverage, type CoverageGap, type CoverageInterval } from '../catalog/coverage.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
-import type { SnapshotRow } from '../catalog/snapshots.js';
-import { listSources } from '../catalog/sources.js';
+import type { OplogWindow } from '../catalog/oplog-window.js';
+import type { Plan } from '../restore/planner.js';
+import type { AuditRow } from '../catalog/audit.js';
+import { snapshotsOfSource, type SnapshotRow } from '../catalog/snapshots.js';
+import { getSourceConnection, listSources, sourceNameById, type SourceRow } from '../catalog/sources.js';
+import type { BackupJob } from '../schedule/backup-jobs.js';
+import { TIERS, type Tier } from '../schedule/policy.js';
+import { nextOccurrence } from '../schedule/schedule.js';
+import type { CaptureMetrics } from '../source/oplog-capture.js';
+import { displayUri, type ConnectionConfig } from '../mongo/connection-config.js';
+import type { SealedSecret } from '../mongo/source-secret.js';
 import { formatOpTime, opTimeToDate, type OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
-import { copyTargets } from '../store/secondary-copy.js';
+import { copiedFileCount, copyTargets } from '../catalog/copy-targets.js';
+import { sourceStorage } from '../catalog/storage.js';
 import type {
+  AlertView,
+  AuditEntryView,
+  BackupJobView,
+  Coverage,
   CoverageGapView,
   CoverageIntervalView,
+  CaptureMetricsView,
   OpTimeView,
   RepositoryInfo,
+  RestorePlanView,
   SnapshotView,
+  SourceView,
 } from './schemas.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
@@ -51,7 +72,6 @@ export const snapshotView = (r: SnapshotRow): z.infer<typeof SnapshotView> => ({
 });
 
 export function repositoryInfo(db: CatalogDb, repo: Repository): z.infer<typeof RepositoryInfo> {
-  const count = (sql: string, id: string) => (db.prepare(sql).pluck().get(id) as number | null) ?? 0;
   return {
     id: repo.id,
     path: repo.root,
@@ -65,11 +85,7 @@ export function repositoryInfo(db: CatalogDb, repo: Repository): z.infer<typeof 
       return {
         name: s.name,
         id: s.id,
-        snapshots: count(`SELECT count(*) FROM snapshots WHERE source_id = ? AND status = 'complete'`, s.id),
-        segments: count('SELECT count(*) FROM oplog_segments WHERE source_id = ?', s.id),
-        storedBytes:
-          count('SELECT sum(stored_bytes) FROM oplog_segments WHERE source_id = ?', s.id) +
-          count('SELECT sum(stored_bytes) FROM snapshots WHERE source_id = ?', s.id),
+        ...sourceStorage(db, s.id),
         intervals: cov.intervals.length,
         gaps: cov.gaps.length,
       };
@@ -78,7 +94,134 @@ export function repositoryInfo(db: CatalogDb, repo: Repository): z.infer<typeof 
       path: t.path,
       lastRunAt: t.last_run_at,
       lastError: t.last_error,
-      filesCopied: count('SELECT count(*) FROM file_copies WHERE target_id = ?', t.id),
+      filesCopied: copiedFileCount(db, t.id),
     })),
   };
 }
+
+/** A source's coverage: continuous intervals, gaps, and how many complete snapshots it has. */
+export function coverageView(db: CatalogDb, row: SourceRow): z.infer<typeof Coverage> {
+  const { intervals, gaps } = listCoverage(db, row.id);
+  return {
+    source: row.name,
+    intervals: intervals.map(intervalView),
+    gaps: gaps.map(gapView),
+    snapshots: snapshotsOfSource(db, row.id).filter((x) => x.status === 'complete').length,
+  };
+}
+
+/** A source as the user sees it: the password never, how it is stored always (with a warning if unprotected). */
+export function sourceView(db: CatalogDb, row: SourceRow): z.infer<typeof SourceView> {
+  const c = getSourceConnection(db, row.id);
+  const config = c.connection_json ? (JSON.parse(c.connection_json) as ConnectionConfig) : null;
+  const sealed = c.secret_json ? (JSON.parse(c.secret_json) as SealedSecret) : null;
+  const warnings: string[] = [];
+  if (sealed?.scheme === 'insecure-base64')
+    warnings.push(
+      'The password is stored unprotected (--insecure-store-password): anyone who can read the catalog can read it.',
+    );
+  return {
+    id: row.id,
+    name: row.name,
+    repositoryId: row.repository_id,
+    uri: config ? displayUri(config) : (row.uri_redacted ?? ''),
+    username: config?.username ?? null,
+    tlsCaFile: config?.tlsCaFile ?? null,
+    tlsCertFile: config?.tlsCertFile ?? null,
+    readPreference: config?.readPreference ?? null,
+    passwordStorage: sealed?.scheme ?? ('none' as const),
+    warnings,
+    createdAt: row.created_at,
+  };
+}
+
+/** Live capture metrics; the wall-clock copy of capturedTs stays internal. */
+export const metricsView = ({
+  capturedWall: _wall,
+  ...m
+}: CaptureMetrics): z.infer<typeof CaptureMetricsView> => ({
+  ...m,
+  capturedTs: m.capturedTs ? opTimeView(m.capturedTs) : null,
+  sourceTs: m.sourceTs ? opTimeView(m.sourceTs) : null,
+});
+
+export function alertView(db: CatalogDb, a: AlertRow): z.infer<typeof AlertView> {
+  return {
+    id: a.id,
+    source: a.source_id ? sourceNameById(db, a.source_id) : null,
+    kind: a.kind,
+    severity: a.severity,
+    message: a.message,
+    raisedAt: a.raised_at,
+    resolvedAt: a.resolved_at,
+  };
+}
+
+export const oplogWindowView = (w: OplogWindow | null) =>
+  w && { first: opTimeView(w.first), last: opTimeView(w.last), hours: w.hours, checkedAt: w.checkedAt };
+
+/** A backup job with the next run of each tier its policy schedules. */
+export function backupJobView(
+  row: SourceRow,
+  job: BackupJob,
+  now = new Date(),
+): z.infer<typeof BackupJobView> {
+  const nextRuns: Partial<Record<Tier, string>> = {};
+  for (const t of TIERS) {
+    const n = nextOccurrence(job.policy, t, now);
+    if (n) nextRuns[t] = n.toISOString();
+  }
+  return {
+    source: row.name,
+    state: job.state,
+    reason: job.reason,
+    policy: job.policy,
+    nextRuns,
+  };
+}
+
+export function restorePlanView(source: string, point: string, plan: Plan): z.infer<typeof RestorePlanView> {
+  if (!plan.ok) {
+    return {
+      restorable: false as const,
+      source,
+      point,
+      reason: plan.reason,
+      message: plan.message,
+      nearestInterval: plan.nearest
+        ? { start: opTimeView(plan.nearest.start), end: opTimeView(plan.nearest.end) }
+        : null,
+    };
+  }
+  return {
+    restorable: true as const,
+    source,
+    point,
+    replayThrough: opTimeView(plan.bound),
+    snapshot: {
+      id: plan.snapshot.id,
+      path: plan.snapshot.path,
+      startTs: opTimeView(plan.snapshot.startTs),
+      consistentTs: opTimeView(plan.snapshot.consistentTs),
+      completedAt: plan.snapshot.completedAt,
+    },
+    interval: intervalView(plan.interval),
+    segments: plan.segments.map((g) => ({
+      path: g.path,
+      firstTs: opTimeView(g.firstTs),
+      lastTs: opTimeView(g.lastTs),
+      entries: g.count,
+    })),
+    entriesToReplayAtMost: plan.segments.reduce((n, g) => n + g.count, 0),
+  };
+}
+
+export const auditEntryView = (r: AuditRow): z.infer<typeof AuditEntryView> => ({
+  id: r.id,
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  outcome: r.outcome,
+  details: r.details_json ? (JSON.parse(r.details_json) as unknown) : null,
+});

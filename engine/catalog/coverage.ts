@@ -235,3 +235,18 @@ export function intervalAfter(db: CatalogDb, sourceId: string, point: OpTime): C
     .get(sourceId, point.t, point.i) as IntervalRow | undefined;
   return r ? toInterval(r) : null;
 }
+
+/** True when the source's coverage has been computed at least once. */
+export function hasCoverageIntervals(db: CatalogDb, sourceId: string): boolean {
+  return !!db.prepare('SELECT 1 FROM coverage_intervals WHERE source_id = ? LIMIT 1').get(sourceId);
+}
+
+/** The end of the newest continuous interval (the newest restorable entry), or null. */
+export function newestIntervalEnd(db: CatalogDb, sourceId: string): OpTime | null {
+  const r = db
+    .prepare(
+      'SELECT end_t, end_i FROM coverage_intervals WHERE source_id = ? ORDER BY start_t DESC, start_i DESC LIMIT 1',
+    )
+    .get(sourceId) as { end_t: number; end_i: number } | undefined;
+  return r ? { t: r.end_t, i: r.end_i } : null;
+}

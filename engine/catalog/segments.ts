@@ -98,3 +98,61 @@ export function lastSegment(db: CatalogDb, sourceId: string): SegmentRow | undef
     .prepare('SELECT * FROM oplog_segments WHERE source_id = ? ORDER BY first_t DESC, first_i DESC LIMIT 1')
     .get(sourceId) as SegmentRow | undefined;
 }
+
+export function segmentPathsOfSource(db: CatalogDb, sourceId: string): string[] {
+  return db.prepare('SELECT path FROM oplog_segments WHERE source_id = ?').pluck().all(sourceId) as string[];
+}
+
+export function segmentsOfSource(db: CatalogDb, sourceId: string): SegmentRow[] {
+  return db.prepare('SELECT * FROM oplog_segments WHERE source_id = ?').all(sourceId) as SegmentRow[];
+}
+
+/** Every segment of a repository's sources, in chain order per source (verification reads them all). */
+export function segmentsOfRepository(db: CatalogDb, repositoryId: string): SegmentRow[] {
+  return db
+    .prepare(
+      `SELECT * FROM oplog_segments WHERE source_id IN (SELECT id FROM sources WHERE repository_id = ?) ORDER BY source_id, first_t, first_i`,
+    )
+    .all(repositoryId) as SegmentRow[];
+}
+
+export function segmentByPath(db: CatalogDb, path: string): SegmentRow | undefined {
+  return db.prepare('SELECT * FROM oplog_segments WHERE path = ?').get(path) as SegmentRow | undefined;
+}
+
+/** Removes the row only; the caller recomputes coverage in the same transaction. */
+export function deleteSegmentRow(db: CatalogDb, path: string): void {
+  db.prepare('DELETE FROM oplog_segments WHERE path = ?').run(path);
+}
+
+/** The first ts of the segment holding `ts` (the newest starting at or before it). */
+export function segmentStartAtOrBefore(db: CatalogDb, sourceId: string, ts: OpTime): OpTime | null {
+  const r = db
+    .prepare(
+      `SELECT first_t, first_i FROM oplog_segments WHERE source_id = ? AND (first_t, first_i) <= (?, ?)
+       ORDER BY first_t DESC, first_i DESC LIMIT 1`,
+    )
+    .get(sourceId, ts.t, ts.i) as { first_t: number; first_i: number } | undefined;
+  return r ? { t: r.first_t, i: r.first_i } : null;
+}
+
+export type PlannedSegmentRow = Pick<
+  SegmentRow,
+  'id' | 'path' | 'status' | 'first_t' | 'first_i' | 'last_t' | 'last_i' | 'entry_count'
+>;
+
+/** Segments whose first ts lies in [from, to], in chain order. */
+export function segmentsStartingBetween(
+  db: CatalogDb,
+  sourceId: string,
+  from: OpTime,
+  to: OpTime,
+): PlannedSegmentRow[] {
+  return db
+    .prepare(
+      `SELECT id, path, status, first_t, first_i, last_t, last_i, entry_count FROM oplog_segments
+       WHERE source_id = ? AND (first_t, first_i) >= (?, ?) AND (first_t, first_i) <= (?, ?)
+       ORDER BY first_t, first_i`,
+    )
+    .all(sourceId, from.t, from.i, to.t, to.i) as PlannedSegmentRow[];
+}

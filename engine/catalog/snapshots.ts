@@ -1,4 +1,5 @@
 /** Snapshot rows and their namespaces, registered from manifests. */
+import type { OpTime } from '../repo/optime.js';
 import type { SnapshotManifest } from '../repo/snapshot-files.js';
 import type { CatalogDb } from './open-catalog.js';
 
@@ -87,4 +88,94 @@ export function snapshotsOfSource(db: CatalogDb, sourceId: string): SnapshotRow[
   return db
     .prepare('SELECT * FROM snapshots WHERE source_id = ? ORDER BY consistent_t, consistent_i, id')
     .all(sourceId) as SnapshotRow[];
+}
+
+export function snapshotIdsOfSource(db: CatalogDb, sourceId: string): string[] {
+  return db.prepare('SELECT id FROM snapshots WHERE source_id = ?').pluck().all(sourceId) as string[];
+}
+
+export function completeSnapshotsOfSource(db: CatalogDb, sourceId: string): SnapshotRow[] {
+  return db
+    .prepare(`SELECT * FROM snapshots WHERE source_id = ? AND status = 'complete'`)
+    .all(sourceId) as SnapshotRow[];
+}
+
+/** Start times of the complete snapshots taken for schedule tiers (when each tier last ran). */
+export function tieredSnapshotStarts(
+  db: CatalogDb,
+  sourceId: string,
+): { tiers_json: string; started_at: string }[] {
+  return db
+    .prepare(
+      `SELECT tiers_json, started_at FROM snapshots WHERE source_id = ? AND status = 'complete' AND tiers_json <> '[]'`,
+    )
+    .all(sourceId) as { tiers_json: string; started_at: string }[];
+}
+
+/** The snapshots of a repository's sources that have a manifest to check (verification). */
+export function verifiableSnapshotsOfRepository(db: CatalogDb, repositoryId: string): SnapshotRow[] {
+  return db
+    .prepare(
+      `SELECT * FROM snapshots WHERE status <> 'incomplete' AND source_id IN (SELECT id FROM sources WHERE repository_id = ?)`,
+    )
+    .all(repositoryId) as SnapshotRow[];
+}
+
+export function snapshotById(db: CatalogDb, id: string): SnapshotRow | undefined {
+  return db.prepare('SELECT * FROM snapshots WHERE id = ?').get(id) as SnapshotRow | undefined;
+}
+
+export function snapshotStatuses(db: CatalogDb, sourceId: string): { id: string; status: SnapshotStatus }[] {
+  return db.prepare('SELECT id, status FROM snapshots WHERE source_id = ?').all(sourceId) as {
+    id: string;
+    status: SnapshotStatus;
+  }[];
+}
+
+/** A snapshot directory whose manifest cannot be read: known, and never restorable. */
+export function insertCorruptSnapshot(db: CatalogDb, id: string, sourceId: string, relDir: string): void {
+  db.prepare(`INSERT OR IGNORE INTO snapshots (id, source_id, path, status) VALUES (?, ?, ?, 'corrupt')`).run(
+    id,
+    sourceId,
+    relDir,
+  );
+}
+
+export function deleteSnapshotRow(db: CatalogDb, id: string): void {
+  db.prepare('DELETE FROM snapshots WHERE id = ?').run(id);
+}
+
+/** Snapshots that are restore points by themselves (startTs = consistentTs: a source without oplog), newest first. */
+export function pointSnapshotsOfSource(db: CatalogDb, sourceId: string): SnapshotRow[] {
+  return db
+    .prepare(
+      `SELECT * FROM snapshots WHERE source_id = ? AND status = 'complete'
+         AND start_t = consistent_t AND start_i = consistent_i
+       ORDER BY consistent_t DESC, consistent_i DESC`,
+    )
+    .all(sourceId) as SnapshotRow[];
+}
+
+/** The newest complete snapshot consistent by `bound` whose oplog range starts inside an interval starting at `from`. */
+export function newestSnapshotWithin(
+  db: CatalogDb,
+  sourceId: string,
+  from: OpTime,
+  bound: OpTime,
+): SnapshotRow | undefined {
+  return db
+    .prepare(
+      `SELECT * FROM snapshots
+       WHERE source_id = ? AND status = 'complete'
+         AND (consistent_t, consistent_i) <= (?, ?)
+         AND (start_t, start_i) >= (?, ?)
+       ORDER BY consistent_t DESC, consistent_i DESC LIMIT 1`,
+    )
+    .get(sourceId, bound.t, bound.i, from.t, from.i) as SnapshotRow | undefined;
+}
+
+export function hasCompleteSnapshot(db: CatalogDb, sourceId: string): boolean {
+  return !!db
+    .prepare(`SELECT 1 FROM snapshots WHERE source_id = ? AND status = 'complete' LIMIT 1`)
+    .get(sourceId);
 }

@@ -1,16 +1,6 @@
-/** Repositories and sources known to this catalog. */
+/** The sources table: the MongoDB deployments protected, their connection settings and topology. */
 import { ApiError } from '../errors.js';
-import type { RepositoryConfig } from '../repo/repository.js';
 import type { CatalogDb } from './open-catalog.js';
-
-export interface RepositoryRow {
-  id: string;
-  path: string;
-  format_version: number;
-  compression: string;
-  encrypted: number;
-  created_at: string;
-}
 
 export interface SourceRow {
   id: string;
@@ -18,42 +8,6 @@ export interface SourceRow {
   repository_id: string;
   uri_redacted: string | null;
   created_at: string;
-}
-
-export function upsertRepository(db: CatalogDb, path: string, config: RepositoryConfig): void {
-  db.prepare(
-    `INSERT INTO repositories (id, path, format_version, compression, encrypted, created_at, registered_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT(id) DO UPDATE SET path = excluded.path, format_version = excluded.format_version`,
-  ).run(
-    config.repositoryId,
-    path,
-    config.formatVersion,
-    `${config.compression.algorithm}:${config.compression.level}`,
-    config.encryption ? 1 : 0,
-    config.createdAt,
-    new Date().toISOString(),
-  );
-}
-
-export function listRepositories(db: CatalogDb): RepositoryRow[] {
-  return db.prepare('SELECT * FROM repositories ORDER BY registered_at').all() as RepositoryRow[];
-}
-
-export function getRepository(db: CatalogDb, idOrPath?: string): RepositoryRow {
-  const all = listRepositories(db);
-  if (!idOrPath) {
-    if (all.length === 1) return all[0]!;
-    throw new ApiError(
-      all.length === 0 ? 'NOT_FOUND' : 'INVALID_INPUT',
-      all.length === 0
-        ? 'No repository yet: create one with `repo init --path P`.'
-        : 'Several repositories are registered: say which with --repository (id or path).',
-    );
-  }
-  const found = all.find((r) => r.id === idOrPath || r.path === idOrPath);
-  if (!found) throw new ApiError('NOT_FOUND', `No repository ${idOrPath} in this catalog.`);
-  return found;
 }
 
 export function upsertSource(
@@ -68,8 +22,23 @@ export function upsertSource(
   ).run(s.id, s.name, s.repositoryId, s.uriRedacted ?? null, s.createdAt);
 }
 
+/** The source of that name, or undefined (getSourceByName says NOT_FOUND instead). */
+export function findSourceByName(db: CatalogDb, name: string): SourceRow | undefined {
+  return db.prepare('SELECT * FROM sources WHERE name = ?').get(name) as SourceRow | undefined;
+}
+
+export function sourceExists(db: CatalogDb, sourceId: string): boolean {
+  return !!db.prepare('SELECT 1 FROM sources WHERE id = ?').get(sourceId);
+}
+
+export function sourceNameById(db: CatalogDb, sourceId: string): string | null {
+  return (
+    (db.prepare('SELECT name FROM sources WHERE id = ?').pluck().get(sourceId) as string | undefined) ?? null
+  );
+}
+
 export function getSourceByName(db: CatalogDb, name: string): SourceRow {
-  const row = db.prepare('SELECT * FROM sources WHERE name = ?').get(name) as SourceRow | undefined;
+  const row = findSourceByName(db, name);
   if (!row) throw new ApiError('NOT_FOUND', `No source named "${name}".`);
   return row;
 }
@@ -80,6 +49,24 @@ export function listSources(db: CatalogDb, repositoryId?: string): SourceRow[] {
       ? db.prepare('SELECT * FROM sources WHERE repository_id = ? ORDER BY name').all(repositoryId)
       : db.prepare('SELECT * FROM sources ORDER BY name').all()
   ) as SourceRow[];
+}
+
+/** A standalone has no oplog: snapshots only. Unknown (older catalogs) counts as a replica set. */
+export function sourceIsReplicaSet(db: CatalogDb, sourceId: string): boolean {
+  const json = db.prepare('SELECT options_json FROM sources WHERE id = ?').pluck().get(sourceId) as
+    string | null | undefined;
+  const o = JSON.parse(json ?? '{}') as { topology?: string };
+  return (o.topology ?? 'replicaSet') === 'replicaSet';
+}
+
+/** Records the topology the last test found (replicaSet, standalone). */
+export function setSourceTopology(db: CatalogDb, sourceId: string, topology: string): void {
+  db.prepare('UPDATE sources SET options_json = ? WHERE id = ?').run(JSON.stringify({ topology }), sourceId);
+}
+
+/** Removes a source's catalog row (its segments and snapshots must be gone already). */
+export function deleteSource(db: CatalogDb, sourceId: string): void {
+  db.prepare('DELETE FROM sources WHERE id = ?').run(sourceId);
 }
 
 export interface SourceConnectionRow {

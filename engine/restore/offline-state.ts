@@ -9,7 +9,7 @@
  */
 import { EJSON, deserialize, serialize, type Document } from 'bson';
 import { ApiError } from '../errors.js';
-import type { Plan } from '../catalog/planner.js';
+import type { Plan } from './planner.js';
 import { applyUpdate } from '../oplog/apply-update.js';
 import { compareOpTime, type OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';

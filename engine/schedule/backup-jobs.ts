@@ -5,34 +5,34 @@
  */
 import { ApiError } from '../errors.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
+import {
+  findBackupJob,
+  insertBackupJob,
+  updateBackupJobPolicy,
+  updateBackupJobState,
+  type BackupJobStateName,
+} from '../catalog/backup-jobs.js';
 import { BackupPolicy, DEFAULT_POLICY, validatePolicy } from './policy.js';
 
-export type JobStateName = 'active' | 'stopped' | 'inactive' | 'misconfigured';
+export type JobStateName = BackupJobStateName;
 
 export interface BackupJob {
   sourceId: string;
   state: JobStateName;
   reason: string | null;
   policy: BackupPolicy;
-  updatedAt: string;
+  /** Null while the job has never been changed (no row yet: Active with the default policy). */
+  updatedAt: string | null;
 }
 
-interface Row {
-  source_id: string;
-  policy_json: string;
-  state: JobStateName;
-  reason: string | null;
-  updated_at: string;
-}
-
+/**
+ * A source's backup job. Reading never writes: a source without a row (added
+ * before jobs existed, or found by a rebuild) has the default job, Active with
+ * the default policy, and gets a row when it is first changed.
+ */
 export function getBackupJob(db: CatalogDb, sourceId: string): BackupJob {
-  let row = db.prepare('SELECT * FROM backup_jobs WHERE source_id = ?').get(sourceId) as Row | undefined;
-  if (!row) {
-    db.prepare(
-      'INSERT INTO backup_jobs (source_id, policy_json, state, reason, updated_at) VALUES (?, ?, ?, NULL, ?)',
-    ).run(sourceId, JSON.stringify(DEFAULT_POLICY), 'active', new Date().toISOString());
-    row = db.prepare('SELECT * FROM backup_jobs WHERE source_id = ?').get(sourceId) as Row;
-  }
+  const row = findBackupJob(db, sourceId);
+  if (!row) return { sourceId, state: 'active', reason: null, policy: DEFAULT_POLICY, updatedAt: null };
   const parsed = BackupPolicy.safeParse({ ...DEFAULT_POLICY, ...(JSON.parse(row.policy_json) as object) });
   return {
     sourceId,
@@ -43,19 +43,20 @@ export function getBackupJob(db: CatalogDb, sourceId: string): BackupJob {
   };
 }
 
+/** Records the default job of a new source (Active, default policy); nothing if it has one. */
+export function createBackupJob(db: CatalogDb, sourceId: string): BackupJob {
+  insertBackupJob(db, sourceId, JSON.stringify(DEFAULT_POLICY), 'active');
+  return getBackupJob(db, sourceId);
+}
+
 export function setBackupJobState(
   db: CatalogDb,
   sourceId: string,
   state: JobStateName,
   reason: string | null = null,
 ): BackupJob {
-  getBackupJob(db, sourceId);
-  db.prepare('UPDATE backup_jobs SET state = ?, reason = ?, updated_at = ? WHERE source_id = ?').run(
-    state,
-    reason,
-    new Date().toISOString(),
-    sourceId,
-  );
+  createBackupJob(db, sourceId);
+  updateBackupJobState(db, sourceId, state, reason);
   return getBackupJob(db, sourceId);
 }
 
@@ -79,10 +80,7 @@ export function setBackupPolicy(db: CatalogDb, sourceId: string, change: Partial
     );
   const problems = validatePolicy(next.data);
   if (problems.length) throw new ApiError('INVALID_INPUT', problems.join(' '), { problems });
-  db.prepare('UPDATE backup_jobs SET policy_json = ?, updated_at = ? WHERE source_id = ?').run(
-    JSON.stringify(next.data),
-    new Date().toISOString(),
-    sourceId,
-  );
+  createBackupJob(db, sourceId);
+  updateBackupJobPolicy(db, sourceId, JSON.stringify(next.data));
   return getBackupJob(db, sourceId);
 }

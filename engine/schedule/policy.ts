@@ -1,62 +1,15 @@
 /**
- * Backup policy of a source, like Atlas and Ops Manager: snapshot tiers
- * (hourly, daily, weekly, monthly, each with its retention) plus the
- * point-in-time window and the objectives that raise alerts. Times are UTC.
+ * Backup policy rules: the defaults, the presets and the minimums a preset
+ * enforces. The policy's shape (tiers, retention, PITR window, objectives)
+ * is declared in the API contract, engine/api/schemas.ts.
  */
-import { z } from 'zod';
+import { BackupPolicy, SnapshotTier, Weekday, type PolicyPreset } from '../api/schemas.js';
 
-const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (UTC)');
-export const WEEKDAYS = [
-  'sunday',
-  'monday',
-  'tuesday',
-  'wednesday',
-  'thursday',
-  'friday',
-  'saturday',
-] as const;
-
-export const BackupPolicy = z.strictObject({
-  hourly: z
-    .strictObject({
-      everyHours: z.number().int().min(1).max(24),
-      keepDays: z.number().int().min(1).max(3650),
-    })
-    .nullable(),
-  daily: z.strictObject({ at: HHMM, keepDays: z.number().int().min(1).max(3650) }).nullable(),
-  weekly: z
-    .strictObject({ day: z.enum(WEEKDAYS), at: HHMM, keepWeeks: z.number().int().min(1).max(520) })
-    .nullable(),
-  monthly: z
-    .strictObject({
-      day: z.number().int().min(1).max(28),
-      at: HHMM,
-      keepMonths: z.number().int().min(1).max(120),
-    })
-    .nullable(),
-  /** On-demand snapshots (no tier) are kept this long. */
-  onDemandKeepDays: z.number().int().min(1).max(3650),
-  /** Any second in this window can be restored (max 30 days). */
-  pitrWindowHours: z.number().int().min(1).max(720),
-  /**
-   * Oplog segments are cut at least this often, which bounds the recovery point. The issue asks for
-   * 10 s by default and 1 s at least; DESIGN.md's budget (< 1 s at 5,000 writes/s) needs less, so
-   * values down to 0.25 s are accepted.
-   */
-  segmentSeconds: z.number().min(0.25).max(600),
-  /** ...or when this much oplog is buffered. */
-  segmentMaxMB: z.number().int().min(1).max(256),
-  /** Alert when the recovery point exceeds this. */
-  rpoObjectiveSeconds: z.number().int().min(1).max(86_400),
-  /** Alert when the source's own oplog covers less than this. */
-  oplogWindowAlertHours: z.number().min(1).max(720),
-  /** Alert when the repository disk is fuller than this. */
-  diskAlertPercent: z.number().int().min(50).max(99),
-  preset: z.enum(['default', 'pci-dss', 'custom']),
-});
-export type BackupPolicy = z.infer<typeof BackupPolicy>;
-export type Tier = 'hourly' | 'daily' | 'weekly' | 'monthly';
-export const TIERS: Tier[] = ['hourly', 'daily', 'weekly', 'monthly'];
+// The shape is part of the API contract (engine/api/schemas.ts); the rules across fields are here.
+export { BackupPolicy };
+export const WEEKDAYS = Weekday.options;
+export type Tier = SnapshotTier;
+export const TIERS: Tier[] = [...SnapshotTier.options];
 
 export const DEFAULT_POLICY: BackupPolicy = {
   hourly: { everyHours: 1, keepDays: 2 },
@@ -74,7 +27,7 @@ export const DEFAULT_POLICY: BackupPolicy = {
 };
 
 /** Presets enforce minimums (a compliance rule the DBA must not weaken by accident). */
-export const PRESET_MINIMUMS: Record<BackupPolicy['preset'], (p: BackupPolicy) => string[]> = {
+export const PRESET_MINIMUMS: Record<PolicyPreset, (p: BackupPolicy) => string[]> = {
   default: () => [],
   custom: () => [],
   'pci-dss': (p) => {

@@ -6,20 +6,39 @@
  */
 import { statfsSync } from 'node:fs';
 import { audit } from '../catalog/audit.js';
+import { getRepository, repositoryPath } from '../catalog/repositories.js';
 import { listSources, type SourceRow } from '../catalog/sources.js';
-import type { Engine } from '../engine.js';
-import type { SnapshotRow } from '../catalog/snapshots.js';
-import type { SegmentRow } from '../catalog/segments.js';
-import { raiseAlert, resolveAlerts } from './alerts.js';
+import type { CatalogDb } from '../catalog/open-catalog.js';
+import type { EventBus } from '../events.js';
+import type { Protection } from '../protection/protection.js';
+import type { SecretStore } from '../secrets.js';
+import type { CaptureManager } from '../source/capture-manager.js';
+import type { StoreRegistry } from '../store/store-registry.js';
+import type { TaskRunner } from '../tasks/task-runner.js';
+import { startCopyTask } from '../store/copy-task.js';
+import { resolveAlerts } from '../catalog/alerts.js';
+import { repositoriesWithCopyTargets } from '../catalog/copy-targets.js';
+import { segmentsOfSource } from '../catalog/segments.js';
+import { completeSnapshotsOfSource, tieredSnapshotStarts } from '../catalog/snapshots.js';
+import { raiseAlert } from './alerts.js';
 import { recordOplogWindow } from '../catalog/oplog-window.js';
-import { checkJobHealth } from './job-health.js';
 import { getBackupJob } from './backup-jobs.js';
 import type { Tier } from './policy.js';
 import { decideRetention } from './retention.js';
-import { dispatch } from '../api/dispatch.js';
-import { sourceConnection } from '../source/source-connection.js';
+import { sourceConnection } from '../mongo/source-connection.js';
 import { probeSource } from '../source/probe.js';
 import { dueTiers } from './schedule.js';
+
+export interface SchedulerDeps {
+  readonly catalog: CatalogDb;
+  readonly events: EventBus;
+  readonly tasks: TaskRunner;
+  readonly stores: StoreRegistry;
+  readonly secrets: SecretStore;
+  readonly capture: CaptureManager;
+  readonly protection: Protection;
+  readonly sourceTimeoutMs: number;
+}
 
 export class Scheduler {
   private timer: NodeJS.Timeout | null = null;
@@ -28,7 +47,7 @@ export class Scheduler {
   private readonly windowChecked = new Map<string, number>();
 
   constructor(
-    private readonly engine: Engine,
+    private readonly deps: SchedulerDeps,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
@@ -45,12 +64,7 @@ export class Scheduler {
 
   private lastRuns(sourceId: string): Partial<Record<Tier, Date>> {
     const out: Partial<Record<Tier, Date>> = {};
-    const rows = this.engine.catalog
-      .prepare(
-        `SELECT tiers_json, started_at FROM snapshots WHERE source_id = ? AND status = 'complete' AND tiers_json <> '[]'`,
-      )
-      .all(sourceId) as { tiers_json: string; started_at: string }[];
-    for (const r of rows) {
+    for (const r of tieredSnapshotStarts(this.deps.catalog, sourceId)) {
       for (const t of JSON.parse(r.tiers_json) as Tier[]) {
         const at = new Date(r.started_at);
         if (!out[t] || out[t]! < at) out[t] = at;
@@ -63,9 +77,9 @@ export class Scheduler {
   async tick(): Promise<string[]> {
     const now = this.clock();
     const started: string[] = [];
-    for (const row of listSources(this.engine.catalog)) {
-      await checkJobHealth(this.engine, row);
-      const job = getBackupJob(this.engine.catalog, row.id);
+    for (const row of listSources(this.deps.catalog)) {
+      await this.deps.protection.checkHealth(row);
+      const job = getBackupJob(this.deps.catalog, row.id);
       if (job.state !== 'active') continue;
       this.checkObjectives(row, job.policy.rpoObjectiveSeconds, job.policy.diskAlertPercent);
       if (now.getTime() - (this.windowChecked.get(row.id) ?? 0) >= 3_600_000) {
@@ -76,7 +90,7 @@ export class Scheduler {
       const due = dueTiers(job.policy, this.lastRuns(row.id), now);
       if (due.length === 0) continue;
       for (const d of due.filter((x) => x.missed)) {
-        audit(this.engine.catalog, {
+        audit(this.deps.catalog, {
           actor: 'scheduler',
           action: 'schedule.missed-run',
           target: row.name,
@@ -85,45 +99,53 @@ export class Scheduler {
         });
       }
       this.running.add(row.id);
-      const j = this.engine.capture.startSnapshot(
+      const j = this.deps.capture.startSnapshot(
         row,
         {},
         due.map((d) => d.tier),
       );
       started.push(j.taskId);
-      void this.engine.tasks.wait(j.taskId).finally(() => {
+      void this.deps.tasks.wait(j.taskId).finally(() => {
         this.running.delete(row.id);
         void this.applyRetention(row).catch(() => undefined);
       });
     }
     if (now.getTime() - this.lastRetention >= 3_600_000) {
       this.lastRetention = now.getTime();
-      for (const row of listSources(this.engine.catalog))
-        await this.applyRetention(row).catch(() => undefined);
-      // New snapshots and segments go to every secondary copy location, hourly, through the same
-      // command users run; skipped while a copy is still running.
-      const repos = this.engine.catalog
-        .prepare('SELECT DISTINCT repository_id FROM copy_targets')
-        .pluck()
-        .all() as string[];
-      const copying = this.engine.tasks.list('running').some((j) => j.kind === 'copy.run');
-      if (!copying) for (const repository of repos) await dispatch(this.engine, 'copy.run', { repository });
+      for (const row of listSources(this.deps.catalog)) await this.applyRetention(row).catch(() => undefined);
+      // New snapshots and segments go to every secondary copy location, hourly, as the same task
+      // `copy run` starts; skipped while a copy is still running.
+      const repos = repositoriesWithCopyTargets(this.deps.catalog);
+      const copying = this.deps.tasks.list('running').some((j) => j.kind === 'copy.run');
+      if (!copying) for (const repository of repos) await this.startCopy(repository);
     }
     return started;
   }
 
+  /**
+   * A copy refused before its task starts (the repository cannot be opened,
+   * e.g. its disk is not mounted) is a failing copy too: alert, as a failed task does.
+   */
+  private async startCopy(repository: string): Promise<void> {
+    try {
+      await startCopyTask(this.deps, repository);
+    } catch (err) {
+      const path = getRepository(this.deps.catalog, repository).path;
+      raiseAlert(this.deps.catalog, this.deps.events, {
+        sourceId: null,
+        kind: 'COPY_FAILING',
+        severity: 'warning',
+        message: `Secondary copy of ${path} could not start: ${(err as Error).message}`,
+      });
+    }
+  }
+
   /** Deletes what the policy no longer needs (never inside a lock), writing each deletion to the audit log. */
   async applyRetention(row: SourceRow): Promise<{ snapshots: string[]; segments: string[] }> {
-    const job = getBackupJob(this.engine.catalog, row.id);
+    const job = getBackupJob(this.deps.catalog, row.id);
     const now = this.clock();
-    const snaps = this.engine.catalog
-      .prepare(`SELECT * FROM snapshots WHERE source_id = ? AND status = 'complete'`)
-      .all(row.id) as SnapshotRow[];
-    const segs = this.engine.catalog
-      .prepare(
-        'SELECT path, first_t, first_i, last_t, last_i, locked_until FROM oplog_segments WHERE source_id = ?',
-      )
-      .all(row.id) as SegmentRow[];
+    const snaps = completeSnapshotsOfSource(this.deps.catalog, row.id);
+    const segs = segmentsOfSource(this.deps.catalog, row.id);
     const decision = decideRetention(
       job.policy,
       snaps.map((s) => ({
@@ -142,7 +164,7 @@ export class Scheduler {
       })),
       now,
     );
-    const store = await this.engine.stores.get(row.repository_id);
+    const store = await this.deps.stores.get(row.repository_id);
     for (const id of decision.deleteSnapshots) await store.delete('snapshot', id, 'retention', now);
     for (const p of decision.deleteSegments) await store.delete('segment', p, 'retention', now);
     return { snapshots: decision.deleteSnapshots, segments: decision.deleteSegments };
@@ -151,50 +173,47 @@ export class Scheduler {
   /** The source's own oplog window (how long capture may stop before a gap), checked hourly. */
   private async checkOplogWindow(row: SourceRow, minHours: number): Promise<void> {
     try {
-      const { config, password } = await sourceConnection(this.engine, row);
-      const report = await probeSource(config, password, this.engine.sourceTimeoutMs);
-      recordOplogWindow(this.engine.catalog, row.id, report.oplog);
+      const { config, password } = await sourceConnection(this.deps, row);
+      const report = await probeSource(config, password, this.deps.sourceTimeoutMs);
+      recordOplogWindow(this.deps.catalog, row.id, report.oplog);
       if (report.oplog && report.oplog.hours < minHours) {
-        raiseAlert(this.engine.catalog, this.engine.events, {
+        raiseAlert(this.deps.catalog, this.deps.events, {
           sourceId: row.id,
           kind: 'OPLOG_WINDOW_LOW',
           severity: 'warning',
           message: `The oplog of ${row.name} covers ${report.oplog.hours} h, below the ${minHours} h threshold.`,
         });
-      } else if (report.oplog) resolveAlerts(this.engine.catalog, row.id, 'OPLOG_WINDOW_LOW');
+      } else if (report.oplog) resolveAlerts(this.deps.catalog, row.id, 'OPLOG_WINDOW_LOW');
     } catch {
       // Unreachable sources are reported by capture; nothing to add here.
     }
   }
 
   private checkObjectives(row: SourceRow, rpoObjective: number, diskPercent: number): void {
-    const m = this.engine.capture.get(row.id)?.metrics;
+    const m = this.deps.capture.get(row.id)?.metrics;
     if (m?.recoveryPointSeconds !== null && m?.recoveryPointSeconds !== undefined) {
       if (m.recoveryPointSeconds > rpoObjective) {
-        raiseAlert(this.engine.catalog, this.engine.events, {
+        raiseAlert(this.deps.catalog, this.deps.events, {
           sourceId: row.id,
           kind: 'RPO_EXCEEDED',
           severity: 'warning',
           message: `The recovery point of ${row.name} is ${m.recoveryPointSeconds} s, above the objective of ${rpoObjective} s.`,
         });
-      } else resolveAlerts(this.engine.catalog, row.id, 'RPO_EXCEEDED');
+      } else resolveAlerts(this.deps.catalog, row.id, 'RPO_EXCEEDED');
     }
-    const repoPath = this.engine.catalog
-      .prepare('SELECT path FROM repositories WHERE id = ?')
-      .pluck()
-      .get(row.repository_id) as string | undefined;
+    const repoPath = repositoryPath(this.deps.catalog, row.repository_id);
     if (repoPath) {
       try {
         const st = statfsSync(repoPath);
         const used = Math.round((1 - st.bavail / st.blocks) * 100);
         if (used >= diskPercent) {
-          raiseAlert(this.engine.catalog, this.engine.events, {
+          raiseAlert(this.deps.catalog, this.deps.events, {
             sourceId: null,
             kind: 'DISK_NEARLY_FULL',
             severity: 'critical',
             message: `The disk holding ${repoPath} is ${used}% full (alert at ${diskPercent}%).`,
           });
-        } else resolveAlerts(this.engine.catalog, null, 'DISK_NEARLY_FULL');
+        } else resolveAlerts(this.deps.catalog, null, 'DISK_NEARLY_FULL');
       } catch {
         // A missing repository path makes the job misconfigured elsewhere; nothing to measure here.
       }

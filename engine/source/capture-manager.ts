@@ -4,22 +4,42 @@
  */
 import type { MongoClient } from 'mongodb';
 import { ApiError } from '../errors.js';
-import type { SourceRow } from '../catalog/sources.js';
-import type { Engine } from '../engine.js';
+import { sourceIsReplicaSet, type SourceRow } from '../catalog/sources.js';
+import type { CatalogDb } from '../catalog/open-catalog.js';
+import type { EventBus } from '../events.js';
+import type { StoreRegistry } from '../store/store-registry.js';
+import type { TaskRunner } from '../tasks/task-runner.js';
 import type { Task } from '../api/schemas.js';
 import { formatOpTime } from '../repo/optime.js';
-import { raiseAlert, resolveAlerts } from '../schedule/alerts.js';
-import { connectSource } from './connect.js';
+import { resolveAlerts } from '../catalog/alerts.js';
+import { saveCaptureStatus } from '../catalog/capture-status.js';
+import { raiseAlert } from '../schedule/alerts.js';
+import { connectSource } from '../mongo/connect.js';
 import { getBackupJob } from '../schedule/backup-jobs.js';
-import { misconfigure } from '../schedule/job-health.js';
 import { copyOplogRange } from './oplog-range.js';
 import { DEFAULT_CAPTURE, OplogCapture, type CaptureOptions } from './oplog-capture.js';
 import { takeSnapshot, type SnapshotOptions } from './snapshot.js';
-import type { ConnectionConfig } from './connection-config.js';
+import type { ConnectionConfig } from '../mongo/connection-config.js';
 
 export type ConnectionResolver = (
   row: SourceRow,
 ) => Promise<{ config: ConnectionConfig; password: string | null }>;
+
+export interface CaptureDeps {
+  readonly catalog: CatalogDb;
+  readonly events: EventBus;
+  readonly tasks: TaskRunner;
+  readonly stores: StoreRegistry;
+  readonly sourceTimeoutMs: number;
+}
+
+export interface CaptureHooks {
+  /**
+   * Rejected credentials do not heal by retrying: the job needs the DBA (edit
+   * the source). Protection marks the job Misconfigured; capture only reports.
+   */
+  onCredentialsRejected?(row: SourceRow, reason: string): void;
+}
 
 export class CaptureManager {
   private readonly running = new Map<string, OplogCapture>();
@@ -27,36 +47,33 @@ export class CaptureManager {
 
   /** Writes the live metrics of every running capture to the catalog (read by `status` from any process). */
   persistMetrics(): void {
-    const upsert = this.engine.catalog.prepare(
-      `INSERT INTO capture_status (source_id, metrics_json, updated_at) VALUES (?, ?, ?)
-       ON CONFLICT(source_id) DO UPDATE SET metrics_json = excluded.metrics_json, updated_at = excluded.updated_at`,
-    );
-    const now = new Date().toISOString();
-    for (const [id, c] of this.running) upsert.run(id, JSON.stringify(c.metrics), now);
+    const now = new Date();
+    for (const [id, c] of this.running) saveCaptureStatus(this.deps.catalog, id, c.metrics, now);
   }
 
   constructor(
-    private readonly engine: Engine,
+    private readonly deps: CaptureDeps,
     private readonly resolve: ConnectionResolver,
     readonly options: CaptureOptions = DEFAULT_CAPTURE,
+    private readonly hooks: CaptureHooks = {},
   ) {}
 
   private async connect(row: SourceRow): Promise<MongoClient> {
     const { config, password } = await this.resolve(row);
-    return connectSource(config, password, this.engine.sourceTimeoutMs);
+    return connectSource(config, password, this.deps.sourceTimeoutMs);
   }
 
   async start(row: SourceRow): Promise<OplogCapture> {
     const existing = this.running.get(row.id);
     if (existing) return existing;
-    if (!this.engine.sourceIsReplicaSet(row))
+    if (!sourceIsReplicaSet(this.deps.catalog, row.id))
       throw new ApiError(
         'UNSUPPORTED',
         `${row.name} is a standalone server: it has no oplog, so it gets snapshots only (no continuous capture, no point-in-time restore).`,
       );
-    const store = await this.engine.stores.get(row.repository_id);
+    const store = await this.deps.stores.get(row.repository_id);
     // The job's policy sets how often segments are cut (bounding the recovery point) and their size.
-    const { policy } = getBackupJob(this.engine.catalog, row.id);
+    const { policy } = getBackupJob(this.deps.catalog, row.id);
     const options: CaptureOptions = {
       ...this.options,
       segmentMaxMs:
@@ -74,7 +91,7 @@ export class CaptureManager {
         sourceId: row.id,
         connect: () => this.connect(row),
         onGap: ({ lastCaptured, resumedAt }) => {
-          raiseAlert(this.engine.catalog, this.engine.events, {
+          raiseAlert(this.deps.catalog, this.deps.events, {
             sourceId: row.id,
             kind: 'PITR_GAP',
             severity: 'critical',
@@ -83,10 +100,9 @@ export class CaptureManager {
           });
           this.startSnapshot(row, {});
         },
-        // Rejected credentials do not heal by retrying: the job needs the DBA (edit the source).
         onError: (err) => {
           if (err.code === 'AUTH_FAILED')
-            void misconfigure(this.engine, row, `the source rejected the credentials (${err.message})`);
+            this.hooks.onCredentialsRejected?.(row, `the source rejected the credentials (${err.message})`);
         },
       },
       options,
@@ -110,9 +126,7 @@ export class CaptureManager {
     await c.stop();
     this.persistMetrics();
     this.running.delete(sourceId);
-    this.engine.catalog
-      .prepare(`INSERT OR REPLACE INTO capture_status (source_id, metrics_json, updated_at) VALUES (?, ?, ?)`)
-      .run(sourceId, JSON.stringify(c.metrics), new Date().toISOString());
+    saveCaptureStatus(this.deps.catalog, sourceId, c.metrics);
     if (this.running.size === 0 && this.metricsTimer) {
       clearInterval(this.metricsTimer);
       this.metricsTimer = null;
@@ -125,8 +139,8 @@ export class CaptureManager {
 
   /** Takes a snapshot as a job; without running capture the snapshot also copies its own oplog range. */
   startSnapshot(row: SourceRow, opts: SnapshotOptions, tiers: string[] = []): Task {
-    return this.engine.tasks.start('snapshot', async (ctx) => {
-      const store = await this.engine.stores.get(row.repository_id);
+    return this.deps.tasks.start('snapshot', async (ctx) => {
+      const store = await this.deps.stores.get(row.repository_id);
       let client: MongoClient | null = null;
       try {
         client = await this.connect(row);
@@ -135,7 +149,7 @@ export class CaptureManager {
         if (hello.setName && !this.running.has(row.id))
           await copyOplogRange(client, store, row.id, manifest.startTs, manifest.consistentTs);
         // A failure alert is about "backups are not being taken"; a good snapshot ends that condition.
-        resolveAlerts(this.engine.catalog, row.id, 'BACKUP_FAILED');
+        resolveAlerts(this.deps.catalog, row.id, 'BACKUP_FAILED');
         return {
           snapshotId: manifest.snapshotId,
           startTs: manifest.startTs,
@@ -145,7 +159,7 @@ export class CaptureManager {
         };
       } catch (err) {
         if ((err as ApiError).code !== 'CANCELLED') {
-          raiseAlert(this.engine.catalog, this.engine.events, {
+          raiseAlert(this.deps.catalog, this.deps.events, {
             sourceId: row.id,
             kind: 'BACKUP_FAILED',
             severity: 'critical',

@@ -16,7 +16,7 @@ import { ApiError } from '../errors.js';
 import { readEntryTs } from '../repo/bson-entries.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
 import type { BackupStore } from '../store/backup-store.js';
-import { toSourceError } from './connect.js';
+import { toSourceError } from '../mongo/connect.js';
 
 export interface CaptureOptions {
   segmentMaxBytes: number;

@@ -5,8 +5,8 @@
  */
 import type { Document, MongoClient, Timestamp } from 'mongodb';
 import { ApiError } from '../errors.js';
-import type { ConnectionConfig } from './connection-config.js';
-import { connectSource } from './connect.js';
+import type { ConnectionConfig } from '../mongo/connection-config.js';
+import { connectSource } from '../mongo/connect.js';
 
 export type TopologyKind = 'replicaSet' | 'standalone' | 'sharded';
 

@@ -12,7 +12,7 @@ import type { TaskContext } from '../tasks/task-runner.js';
 import { compareOpTime, type OpTime } from '../repo/optime.js';
 import type { NamespaceMeta, SnapshotManifest } from '../repo/snapshot-files.js';
 import type { BackupStore } from '../store/backup-store.js';
-import { toSourceError } from './connect.js';
+import { toSourceError } from '../mongo/connect.js';
 import { EJSON } from 'bson';
 
 export interface SnapshotOptions {

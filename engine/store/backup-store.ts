@@ -10,8 +10,10 @@ import { audit } from '../catalog/audit.js';
 import { coverageAfterAppend, recomputeCoverage } from '../catalog/coverage.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { insertSegment, lastSegment, lastOf, type SegmentRow } from '../catalog/segments.js';
-import { insertCompleteSnapshot, type SnapshotRow } from '../catalog/snapshots.js';
-import { upsertSource, getSourceByName } from '../catalog/sources.js';
+import { deleteSegmentRow } from '../catalog/segments.js';
+import { deleteSnapshotRow, insertCompleteSnapshot } from '../catalog/snapshots.js';
+import { findSourceByName, upsertSource, getSourceByName } from '../catalog/sources.js';
+import { findLockTarget, setLockedUntil, type LockTargetRow } from '../catalog/retention-locks.js';
 import type { OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
 import { writeLockFile, type LockKind } from '../repo/retention-lock-file.js';
@@ -28,8 +30,7 @@ export class BackupStore {
 
   /** Creates the source in the repository (source.json) and the catalog; returns its id. */
   async ensureSource(name: string, uriRedacted: string | null = null): Promise<string> {
-    const existing = this.db.prepare('SELECT id, repository_id FROM sources WHERE name = ?').get(name) as
-      { id: string; repository_id: string } | undefined;
+    const existing = findSourceByName(this.db, name);
     if (existing) {
       if (existing.repository_id !== this.repo.id)
         throw new ApiError('CONFLICT', `Source "${name}" belongs to another repository.`);
@@ -111,11 +112,7 @@ export class BackupStore {
       reason,
       createdAt: new Date().toISOString(),
     });
-    this.db
-      .prepare(
-        `UPDATE ${kind === 'snapshot' ? 'snapshots' : 'oplog_segments'} SET locked_until = ? WHERE ${kind === 'snapshot' ? 'id' : 'path'} = ?`,
-      )
-      .run(until.toISOString(), target);
+    setLockedUntil(this.db, kind, target, until.toISOString());
     audit(this.db, {
       actor,
       action: `${kind}.lock`,
@@ -125,17 +122,8 @@ export class BackupStore {
     });
   }
 
-  private lockTarget(
-    kind: LockKind,
-    target: string,
-  ): { source_id: string; locked_until: string | null; path: string } {
-    const row =
-      kind === 'snapshot'
-        ? (this.db.prepare('SELECT source_id, locked_until, path FROM snapshots WHERE id = ?').get(target) as
-            SnapshotRow | undefined)
-        : (this.db
-            .prepare('SELECT source_id, locked_until, path FROM oplog_segments WHERE path = ?')
-            .get(target) as SegmentRow | undefined);
+  private lockTarget(kind: LockKind, target: string): LockTargetRow {
+    const row = findLockTarget(this.db, kind, target);
     if (!row) throw new ApiError('NOT_FOUND', `No ${kind} ${target}.`);
     return row;
   }
@@ -162,9 +150,9 @@ export class BackupStore {
     // Catalog first here: a crash after this leaves a file that reconcile re-registers (nothing is lost);
     // deleting the file first could leave a row pointing at nothing.
     this.db.transaction(() => {
-      if (kind === 'snapshot') this.db.prepare('DELETE FROM snapshots WHERE id = ?').run(target);
+      if (kind === 'snapshot') deleteSnapshotRow(this.db, target);
       else {
-        this.db.prepare('DELETE FROM oplog_segments WHERE path = ?').run(target);
+        deleteSegmentRow(this.db, target);
         recomputeCoverage(this.db, row.source_id);
       }
       audit(this.db, { actor, action: `${kind}.delete`, target, outcome: 'done' });

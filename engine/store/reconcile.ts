@@ -8,11 +8,20 @@
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { recomputeCoverage } from '../catalog/coverage.js';
+import { hasCoverageIntervals, recomputeCoverage } from '../catalog/coverage.js';
+import { emptyBackupIndex } from '../catalog/storage.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
-import { insertSegment, setSegmentStatus } from '../catalog/segments.js';
-import { insertCompleteSnapshot, insertIncompleteSnapshot, setSnapshotStatus } from '../catalog/snapshots.js';
-import { upsertRepository, upsertSource } from '../catalog/sources.js';
+import { extendLockedUntil } from '../catalog/retention-locks.js';
+import { insertSegment, segmentPathsOfSource, setSegmentStatus } from '../catalog/segments.js';
+import {
+  insertCompleteSnapshot,
+  insertCorruptSnapshot,
+  insertIncompleteSnapshot,
+  setSnapshotStatus,
+  snapshotStatuses,
+} from '../catalog/snapshots.js';
+import { upsertRepository } from '../catalog/repositories.js';
+import { sourceExists, upsertSource } from '../catalog/sources.js';
 import { isTempName, removeTemporaries } from '../repo/durable-file.js';
 import type { Repository } from '../repo/repository.js';
 import { readLockFiles } from '../repo/retention-lock-file.js';
@@ -67,7 +76,7 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
       report.unreadable.push({ path: `sources/${sourceId}/source.json`, error: err.message });
       return null;
     });
-    const known = db.prepare('SELECT id FROM sources WHERE id = ?').get(sourceId);
+    const known = sourceExists(db, sourceId);
     if (!sf && !known) continue;
     if (sf)
       upsertSource(db, {
@@ -81,9 +90,7 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
 
     // Segments: register unknown files; mark known rows whose file is gone.
     const files = await listSegmentFiles(repo, sourceId);
-    const knownPaths = new Set(
-      db.prepare('SELECT path FROM oplog_segments WHERE source_id = ?').pluck().all(sourceId) as string[],
-    );
+    const knownPaths = new Set(segmentPathsOfSource(db, sourceId));
     const toInsert: { info: SegmentInfo; status: 'ok' | 'corrupt' }[] = [];
     for (const path of files) {
       if (knownPaths.delete(path)) continue;
@@ -125,14 +132,7 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
 
     // Snapshots: a directory with a manifest is complete; without one, incomplete.
     const snapDirs = await listDir(repo.snapshotsDir(sourceId));
-    const knownSnaps = new Map(
-      (
-        db.prepare('SELECT id, status FROM snapshots WHERE source_id = ?').all(sourceId) as {
-          id: string;
-          status: string;
-        }[]
-      ).map((r) => [r.id, r.status]),
-    );
+    const knownSnaps = new Map(snapshotStatuses(db, sourceId).map((r) => [r.id, r.status]));
     for (const id of snapDirs) {
       const rel = snapshotRelDir(sourceId, id);
       const status = knownSnaps.get(id);
@@ -152,9 +152,7 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
         if (insertCompleteSnapshot(db, rel, await readManifest(repo, rel))) report.snapshotsRegistered++;
       } catch (err) {
         report.unreadable.push({ path: join(rel, MANIFEST_FILE), error: (err as Error).message });
-        db.prepare(
-          `INSERT OR IGNORE INTO snapshots (id, source_id, path, status) VALUES (?, ?, ?, 'corrupt')`,
-        ).run(id, sourceId, rel);
+        insertCorruptSnapshot(db, id, sourceId, rel);
       }
     }
     for (const [id, status] of knownSnaps) {
@@ -164,15 +162,10 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
 
     // Retention locks come from the repository too.
     for (const l of await readLockFiles(repo, sourceId)) {
-      db.prepare(
-        `UPDATE ${l.kind === 'snapshot' ? 'snapshots' : 'oplog_segments'} SET locked_until = ?
-         WHERE ${l.kind === 'snapshot' ? 'id' : 'path'} = ? AND (locked_until IS NULL OR locked_until < ?)`,
-      ).run(l.until, l.target, l.until);
+      extendLockedUntil(db, l.kind, l.target, l.until);
     }
 
-    const hasIntervals = db
-      .prepare('SELECT 1 FROM coverage_intervals WHERE source_id = ? LIMIT 1')
-      .get(sourceId);
+    const hasIntervals = hasCoverageIntervals(db, sourceId);
     if (changed || !hasIntervals) recomputeCoverage(db, sourceId);
   }
   return report;
@@ -180,16 +173,7 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
 
 /** Empties everything the repository can rebuild, then reconciles: the catalog as if new. */
 export async function rebuildFromRepository(db: CatalogDb, repos: Repository[]): Promise<ReconcileReport[]> {
-  db.transaction(() => {
-    for (const t of [
-      'coverage_intervals',
-      'snapshot_namespaces',
-      'snapshots',
-      'oplog_segments',
-      'file_copies',
-    ])
-      db.exec(`DELETE FROM ${t}`);
-  })();
+  emptyBackupIndex(db);
   const reports: ReconcileReport[] = [];
   for (const r of repos) reports.push(await reconcileRepository(db, r));
   return reports;

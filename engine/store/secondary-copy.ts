@@ -8,43 +8,32 @@
  * their data files, so an interrupted copy never holds a manifest whose data
  * is incomplete.
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ApiError } from '../errors.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
+import {
+  copiedFiles,
+  copyRecorder,
+  insertCopyTarget,
+  recordCopyRun,
+  type CopyTargetRow,
+} from '../catalog/copy-targets.js';
 import type { TaskContext } from '../tasks/task-runner.js';
 import { DurableFile, isTempName, removeTemporaries } from '../repo/durable-file.js';
 import { REPOSITORY_FILE, type Repository } from '../repo/repository.js';
 import { MANIFEST_FILE, fileSha256 } from '../repo/snapshot-files.js';
 
-export interface CopyTargetRow {
-  id: string;
-  repository_id: string;
-  path: string;
-  created_at: string;
-  last_run_at: string | null;
-  last_error: string | null;
-}
+export type { CopyTargetRow };
 
 export function addCopyTarget(db: CatalogDb, repo: Repository, path: string): CopyTargetRow {
   const abs = resolve(path);
   if (abs === repo.root || abs.startsWith(`${repo.root}/`)) {
     throw new ApiError('INVALID_INPUT', 'The secondary copy must be outside the repository.');
   }
-  db.prepare(
-    'INSERT OR IGNORE INTO copy_targets (id, repository_id, path, created_at) VALUES (?, ?, ?, ?)',
-  ).run(randomUUID(), repo.id, abs, new Date().toISOString());
-  return db
-    .prepare('SELECT * FROM copy_targets WHERE repository_id = ? AND path = ?')
-    .get(repo.id, abs) as CopyTargetRow;
-}
-
-export function copyTargets(db: CatalogDb, repositoryId: string): CopyTargetRow[] {
-  return db
-    .prepare('SELECT * FROM copy_targets WHERE repository_id = ? ORDER BY created_at')
-    .all(repositoryId) as CopyTargetRow[];
+  return insertCopyTarget(db, repo.id, abs);
 }
 
 /** Durable files of the repository in copy order: config, sources, locks, segments, snapshot data, manifests last. */
@@ -128,14 +117,9 @@ export async function runSecondaryCopy(
     );
   }
   await removeTemporaries(target.path);
-  const recorded = new Set(
-    db.prepare('SELECT rel_path FROM file_copies WHERE target_id = ?').pluck().all(target.id) as string[],
-  );
+  const recorded = copiedFiles(db, target.id);
   const files = (await filesToCopy(repo)).filter((f) => !recorded.has(f) || f === REPOSITORY_FILE);
-  const record = db.prepare(
-    `INSERT INTO file_copies (target_id, rel_path, sha256, bytes, copied_at) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT(target_id, rel_path) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes, copied_at = excluded.copied_at`,
-  );
+  const record = copyRecorder(db);
   let index = 0;
   try {
     for (const rel of files) {
@@ -147,11 +131,11 @@ export async function runSecondaryCopy(
         const srcSha = await fileSha256(src);
         if (existsSync(dst) && (await fileSha256(dst)) === srcSha) {
           report.alreadyPresent++;
-          record.run(target.id, rel, srcSha, 0, new Date().toISOString());
+          record(target.id, rel, srcSha, 0);
           continue;
         }
         const { sha256, bytes } = await copyVerified(src, dst);
-        record.run(target.id, rel, sha256, bytes, new Date().toISOString());
+        record(target.id, rel, sha256, bytes);
         report.copied++;
         report.bytesCopied += bytes;
       } catch (err) {
@@ -167,17 +151,9 @@ export async function runSecondaryCopy(
         message: `Copying to ${target.path}`,
       });
     }
-    db.prepare('UPDATE copy_targets SET last_run_at = ?, last_error = ? WHERE id = ?').run(
-      new Date().toISOString(),
-      report.failed.length ? `${report.failed.length} file(s) failed` : null,
-      target.id,
-    );
+    recordCopyRun(db, target.id, report.failed.length ? `${report.failed.length} file(s) failed` : null);
   } catch (err) {
-    db.prepare('UPDATE copy_targets SET last_run_at = ?, last_error = ? WHERE id = ?').run(
-      new Date().toISOString(),
-      (err as Error).message,
-      target.id,
-    );
+    recordCopyRun(db, target.id, (err as Error).message);
     throw err;
   }
   return report;

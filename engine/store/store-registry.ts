@@ -5,7 +5,7 @@
  */
 import { ApiError } from '../errors.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
-import { getRepository, listRepositories, upsertRepository } from '../catalog/sources.js';
+import { getRepository, listRepositories, upsertRepository } from '../catalog/repositories.js';
 import { Repository } from '../repo/repository.js';
 import { repositoryPassphraseKey, type SecretStore } from '../secrets.js';
 import { BackupStore } from './backup-store.js';

@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { type ApiError } from '../errors.js';
 import { listCoverage, recomputeCoverage, type CoverageGap } from '../catalog/coverage.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
-import { setSegmentStatus, type SegmentRow } from '../catalog/segments.js';
-import { setSnapshotStatus, type SnapshotRow } from '../catalog/snapshots.js';
+import { segmentsOfRepository, setSegmentStatus } from '../catalog/segments.js';
+import { setSnapshotStatus, verifiableSnapshotsOfRepository } from '../catalog/snapshots.js';
+import { insertVerification } from '../catalog/verifications.js';
 import { listSources } from '../catalog/sources.js';
 import type { TaskContext } from '../tasks/task-runner.js';
 import type { Repository } from '../repo/repository.js';
@@ -57,16 +58,8 @@ export async function verifyRepository(
   let segmentsOk = 0;
   let snapshotsOk = 0;
   const sources = listSources(db, repo.id);
-  const segments = db
-    .prepare(
-      `SELECT * FROM oplog_segments WHERE source_id IN (SELECT id FROM sources WHERE repository_id = ?) ORDER BY source_id, first_t, first_i`,
-    )
-    .all(repo.id) as SegmentRow[];
-  const snapshots = db
-    .prepare(
-      `SELECT * FROM snapshots WHERE status <> 'incomplete' AND source_id IN (SELECT id FROM sources WHERE repository_id = ?)`,
-    )
-    .all(repo.id) as SnapshotRow[];
+  const segments = segmentsOfRepository(db, repo.id);
+  const snapshots = verifiableSnapshotsOfRepository(db, repo.id);
   const total = segments.length + snapshots.length;
   let itemsDone = 0;
   const step = (message: string) =>
@@ -164,18 +157,15 @@ export async function verifyRepository(
     healed,
     gaps,
   };
-  db.prepare(
-    `INSERT INTO verifications (id, repository_id, started_at, finished_at, files_checked, missing, corrupt, report_json)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  ).run(
-    verificationId,
-    repo.id,
+  insertVerification(db, {
+    id: verificationId,
+    repositoryId: repo.id,
     startedAt,
-    report.finishedAt,
+    finishedAt: report.finishedAt,
     filesChecked,
-    problems.filter((p) => p.problem === 'missing').length,
-    problems.filter((p) => p.problem === 'corrupt').length,
-    JSON.stringify(report),
-  );
+    missing: problems.filter((p) => p.problem === 'missing').length,
+    corrupt: problems.filter((p) => p.problem === 'corrupt').length,
+    report,
+  });
   return report;
 }

@@ -107,6 +107,15 @@ test('edits the backup policy; a PCI-DSS minimum is enforced and the refusal sho
   await expect(job).toContainText('kept 120 days');
   await expect(job).toContainText('point-in-time window: 168 h');
   await expect(job).not.toContainText('hourly:');
+
+  // A tier switched on again starts from the engine's default policy (backup-job.defaults).
+  await job.getByRole('button', { name: 'Edit policy' }).click();
+  const hourly = job.getByTestId('tier-hourly');
+  await hourly.getByRole('checkbox').check();
+  await expect(hourly.getByLabel('hourly every (hours)')).toHaveValue('1');
+  await expect(hourly.getByLabel('hourly keep (days)')).toHaveValue('2');
+  await job.getByRole('button', { name: 'Cancel' }).click();
+  await expect(job).not.toContainText('hourly:'); // nothing was saved
 });
 
 test('shows an alert as it is raised, and acknowledges it', async ({ page }) => {

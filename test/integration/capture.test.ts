@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
 import { listCoverage } from '../../engine/catalog/coverage.js';
-import { planRestore } from '../../engine/catalog/planner.js';
+import { planRestore } from '../../engine/restore/planner.js';
 import { getSourceByName } from '../../engine/catalog/sources.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { readSegment } from '../../engine/repo/segment-file.js';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseRestorePoint, planRestore, type Plan } from '../../engine/catalog/planner.js';
+import { parseRestorePoint, planRestore, type Plan } from '../../engine/restore/planner.js';
 import { setSegmentStatus } from '../../engine/catalog/segments.js';
 import { recomputeCoverage } from '../../engine/catalog/coverage.js';
 import { dispatch } from '../../engine/api/dispatch.js';

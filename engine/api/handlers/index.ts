@@ -1,25 +1,38 @@
-/** Every command's implementation, checked against the contract: a missing one fails to compile. */
+/**
+ * Every command's implementation, one file per command prefix (`alert.ts`
+ * serves `alert.*`), checked against the contract: a missing one fails to compile.
+ */
+import { alertHandlers } from './alert.js';
 import { appHandlers } from './app.js';
-import { taskHandlers } from './task.js';
-import { settingsHandlers } from './settings.js';
-import { repositoryHandlers } from './repository.js';
-import { coverageHandlers } from './coverage.js';
-import { retentionHandlers } from './retention.js';
-import { copyHandlers } from './copy.js';
-import { sourceHandlers } from './sources.js';
+import { auditHandlers } from './audit.js';
+import { backupJobHandlers } from './backup-job.js';
 import { captureHandlers } from './capture.js';
-import { backupJobHandlers } from './backup-jobs.js';
+import { catalogHandlers } from './catalog.js';
+import { copyHandlers } from './copy.js';
+import { repoHandlers } from './repo.js';
+import { restoreHandlers } from './restore.js';
+import { retentionHandlers } from './retention.js';
+import { segmentHandlers } from './segment.js';
+import { settingsHandlers } from './settings.js';
+import { snapshotHandlers } from './snapshot.js';
+import { sourceHandlers } from './source.js';
+import { taskHandlers } from './task.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
+  ...alertHandlers,
   ...appHandlers,
-  ...settingsHandlers,
-  ...taskHandlers,
-  ...repositoryHandlers,
-  ...coverageHandlers,
-  ...retentionHandlers,
-  ...copyHandlers,
-  ...sourceHandlers,
-  ...captureHandlers,
+  ...auditHandlers,
   ...backupJobHandlers,
+  ...captureHandlers,
+  ...catalogHandlers,
+  ...copyHandlers,
+  ...repoHandlers,
+  ...restoreHandlers,
+  ...retentionHandlers,
+  ...segmentHandlers,
+  ...settingsHandlers,
+  ...snapshotHandlers,
+  ...sourceHandlers,
+  ...taskHandlers,
 };

@@ -1,7 +1,11 @@
+import type { Services } from '../../services.js';
 import type { PartialHandlers } from './types.js';
 
-export const taskHandlers: PartialHandlers<'task.list' | 'task.get' | 'task.cancel'> = {
-  'task.list': (engine, { state }) => engine.tasks.list(state),
-  'task.get': (engine, { taskId }) => engine.tasks.get(taskId),
-  'task.cancel': (engine, { taskId }) => engine.tasks.cancel(taskId),
+export const taskHandlers: PartialHandlers<
+  'task.list' | 'task.get' | 'task.cancel',
+  Pick<Services, 'tasks'>
+> = {
+  'task.list': (svc, { state }) => svc.tasks.list(state),
+  'task.get': (svc, { taskId }) => svc.tasks.get(taskId),
+  'task.cancel': (svc, { taskId }) => svc.tasks.cancel(taskId),
 };

@@ -1,8 +1,10 @@
+import type { AlertKind } from '../../../../engine/api/contract';
+
 /**
  * What each alert kind means to a DBA, and what to do about it. The kinds
- * themselves come from the engine; a kind without help here is still shown.
+ * are the contract's: a kind it adds is a type error here until it is explained.
  */
-export const KIND_HELP: Record<string, string> = {
+export const KIND_HELP: Record<AlertKind, string> = {
   BACKUP_FAILED: 'A snapshot or the capture could not run; resolves itself after the next good snapshot.',
   PITR_GAP:
     'The source oplog rolled over before it was captured: points inside the gap cannot be restored. A new snapshot was started.',

@@ -7,7 +7,7 @@ import { utcClock } from '../../ui/format';
 import { TaskProgress } from '../../ui/TaskProgress';
 import { Time } from '../../ui/Time';
 import { PolicyEditor } from './PolicyEditor';
-import { policyOf, TIERS, type Policy, type TierName } from './policy';
+import { TIERS, type Policy, type TierName } from './policy';
 import { useSources, type BackupJob } from './sources-store';
 
 const STATE_COLOR: Record<BackupJob['state'], string> = {
@@ -49,7 +49,7 @@ export function BackupJobCard({ source }: { source: string }) {
   }, [loadJob, source]);
 
   if (!job) return <Text c={loadError ? 'red' : 'dimmed'}>{loadError ?? 'Loading the backup job…'}</Text>;
-  const policy = policyOf(job);
+  const policy = job.policy;
   const act = async (f: () => Promise<unknown>, done: string) => {
     try {
       await f();

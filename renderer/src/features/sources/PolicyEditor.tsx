@@ -9,16 +9,16 @@ import {
   Text,
   TextInput,
 } from '@mantine/core';
-import { useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useState, type FormEvent, type ReactNode } from 'react';
+import type { CommandInput, Weekday } from '../../../../engine/api/contract';
 import { errorMessage } from '../../app/connection-store';
+import { ErrorText } from '../../ui/ErrorText';
 import { FormFooter } from '../../ui/FormFooter';
-import { policyOf, TIER_STARTERS, WEEKDAYS, type Policy, type Tiers } from './policy';
+import { WEEKDAYS, type Policy, type PolicyScalar, type Tiers } from './policy';
 import { useSources, type BackupJob } from './sources-store';
 
-type Scalar = Exclude<keyof Policy, keyof Tiers | 'preset'>;
-
 /** The policy's scalar settings, as the engine names them, with what a DBA reads. */
-const SETTINGS: [key: Scalar, label: string, step: number][] = [
+const SETTINGS: [key: PolicyScalar, label: string, step: number][] = [
   ['pitrWindowHours', 'Point-in-time window (hours, up to 720)', 1],
   ['onDemandKeepDays', 'Keep on-demand snapshots (days)', 1],
   ['rpoObjectiveSeconds', 'Recovery point objective (seconds)', 1],
@@ -47,10 +47,17 @@ export function PolicyEditor({
   onCancel: () => void;
 }) {
   const setPolicyOnEngine = useSources((s) => s.setPolicy);
-  const [policy, setPolicy] = useState<Policy>(() => structuredClone(policyOf(job)));
+  const defaults = useSources((s) => s.defaults);
+  const loadDefaults = useSources((s) => s.loadDefaults);
+  const defaultsError = useSources((s) => s.defaultsError);
+  const [policy, setPolicy] = useState<Policy>(() => structuredClone(job.policy));
+
+  useEffect(() => {
+    void loadDefaults();
+  }, [loadDefaults]);
   const [error, setError] = useState<string | null>(null);
 
-  const save = async (input: { preset?: 'default' | 'pci-dss'; policy?: Record<string, unknown> }) => {
+  const save = async (input: Omit<CommandInput<'backup-job.set'>, 'source'>) => {
     setError(null);
     try {
       await setPolicyOnEngine(job.source, input);
@@ -77,7 +84,9 @@ export function PolicyEditor({
       legend={
         <Checkbox
           checked={policy[tier] !== null}
-          onChange={(e) => setTier(tier, e.currentTarget.checked ? (TIER_STARTERS[tier] as Tiers[K]) : null)}
+          // Switched on, a tier starts from the engine's default policy (backup-job.defaults).
+          disabled={policy[tier] === null && !defaults}
+          onChange={(e) => setTier(tier, e.currentTarget.checked ? defaults!.policy[tier] : null)}
           label={tier}
         />
       }
@@ -125,6 +134,7 @@ export function PolicyEditor({
         Preset: <strong>{policy.preset}</strong>. Applying a preset replaces the policy; PCI-DSS keeps daily
         snapshots at least 90 days and refuses changes below that.
       </Text>
+      <ErrorText message={defaultsError} />
       <Group gap="xs">
         <Button variant="light" onClick={() => void save({ preset: 'default' })}>
           Apply the default preset
@@ -151,7 +161,7 @@ export function PolicyEditor({
             label="on"
             aria-label="weekly day"
             value={policy.weekly?.day}
-            onChange={(e) => patchTier('weekly', { day: e.currentTarget.value })}
+            onChange={(e) => patchTier('weekly', { day: e.currentTarget.value as Weekday })}
             data={WEEKDAYS}
             w={150}
           />

@@ -1,37 +1,34 @@
 /**
  * The backup policy as the Sources section edits it. Its shape comes from the
- * API contract once the contract types it; until then this file is the one
- * place the renderer states it.
+ * API contract (`BackupPolicy`, `SnapshotTier`, `Weekday`); the values a
+ * switched-on tier starts from come from the engine (`backup-job.defaults`,
+ * kept by the sources slice). The Records below make a tier or weekday the
+ * contract adds, or drops, a type error here.
  */
-import type { BackupJob } from './sources-store';
+import type { BackupPolicy, SnapshotTier, Weekday } from '../../../../engine/api/contract';
 
-export type Tiers = {
-  hourly: { everyHours: number; keepDays: number } | null;
-  daily: { at: string; keepDays: number } | null;
-  weekly: { day: string; at: string; keepWeeks: number } | null;
-  monthly: { day: number; at: string; keepMonths: number } | null;
+export type Policy = BackupPolicy;
+export type Tiers = Pick<BackupPolicy, SnapshotTier>;
+export type TierName = SnapshotTier;
+/** The policy's numbers besides the tiers. */
+export type PolicyScalar = Exclude<keyof BackupPolicy, SnapshotTier | 'preset'>;
+
+/** Tiers in the order a DBA reads them, finest first. */
+const TIER_ORDER: Record<SnapshotTier, number> = { hourly: 0, daily: 1, weekly: 2, monthly: 3 };
+export const TIERS = (Object.keys(TIER_ORDER) as SnapshotTier[]).sort(
+  (a, b) => TIER_ORDER[a] - TIER_ORDER[b],
+);
+
+/** Weekdays in calendar order, as cron counts them (Sunday is 0). */
+const WEEKDAY_ORDER: Record<Weekday, number> = {
+  sunday: 0,
+  monday: 1,
+  tuesday: 2,
+  wednesday: 3,
+  thursday: 4,
+  friday: 5,
+  saturday: 6,
 };
-export type TierName = keyof Tiers;
-export type Policy = Tiers & {
-  onDemandKeepDays: number;
-  pitrWindowHours: number;
-  segmentSeconds: number;
-  segmentMaxMB: number;
-  rpoObjectiveSeconds: number;
-  oplogWindowAlertHours: number;
-  diskAlertPercent: number;
-  preset: string;
-};
-
-export const TIERS: TierName[] = ['hourly', 'daily', 'weekly', 'monthly'];
-export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'];
-
-/** Used when a tier that was off is switched on; the engine validates whatever is saved. */
-export const TIER_STARTERS: Tiers = {
-  hourly: { everyHours: 1, keepDays: 2 },
-  daily: { at: '03:00', keepDays: 7 },
-  weekly: { day: 'saturday', at: '03:00', keepWeeks: 4 },
-  monthly: { day: 1, at: '03:00', keepMonths: 12 },
-};
-
-export const policyOf = (job: BackupJob): Policy => job.policy as unknown as Policy;
+export const WEEKDAYS = (Object.keys(WEEKDAY_ORDER) as Weekday[]).sort(
+  (a, b) => WEEKDAY_ORDER[a] - WEEKDAY_ORDER[b],
+);

@@ -11,6 +11,7 @@ export type SourceView = CommandOutput<'source.list'>[number];
 export type ProbeReportView = CommandOutput<'source.test'>;
 export type BackupJob = CommandOutput<'backup-job.get'>;
 export type TerminateResult = CommandOutput<'backup-job.terminate'>;
+export type PolicyDefaults = CommandOutput<'backup-job.defaults'>;
 type Saved = CommandOutput<'source.add'>;
 
 interface SourcesSlice {
@@ -24,6 +25,9 @@ interface SourcesSlice {
   jobErrors: Record<string, string>;
   /** The last snapshot task started from this window, by source name (progress: tasks slice). */
   snapshotTasks: Record<string, string>;
+  /** The engine's default policy and presets: what a switched-on tier starts from. */
+  defaults: PolicyDefaults | null;
+  defaultsError: string | null;
 
   load(): Promise<void>;
   add(input: CommandInput<'source.add'>): Promise<Saved>;
@@ -33,6 +37,7 @@ interface SourcesSlice {
   setProbeReport(source: string, report: ProbeReportView): void;
 
   loadJob(source: string): Promise<void>;
+  loadDefaults(): Promise<void>;
   /** Reads again the jobs already shown (after a task ends or an alert: state and next runs move). */
   reloadJobs(): Promise<void>;
   stopJob(source: string): Promise<BackupJob>;
@@ -55,6 +60,8 @@ export const useSources = create<SourcesSlice>((set, get) => {
     jobs: {},
     jobErrors: {},
     snapshotTasks: {},
+    defaults: null,
+    defaultsError: null,
 
     async load() {
       try {
@@ -99,6 +106,14 @@ export const useSources = create<SourcesSlice>((set, get) => {
         });
       } catch (err) {
         set((s) => ({ jobErrors: { ...s.jobErrors, [source]: errorMessage(err) } }));
+      }
+    },
+    async loadDefaults() {
+      if (get().defaults) return; // the engine's defaults do not change while it runs
+      try {
+        set({ defaults: await engine().invoke('backup-job.defaults', {}), defaultsError: null });
+      } catch (err) {
+        set({ defaultsError: errorMessage(err) });
       }
     },
     async reloadJobs() {

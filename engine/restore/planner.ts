@@ -10,10 +10,15 @@
  */
 import { ApiError } from '../errors.js';
 import { MAX_INCREMENT, compareOpTime, formatOpTime, parseOpTime, type OpTime } from '../repo/optime.js';
-import { intervalAfter, intervalAtOrBefore, type CoverageInterval } from './coverage.js';
-import type { CatalogDb } from './open-catalog.js';
-import type { SegmentRow } from './segments.js';
-import type { SnapshotRow } from './snapshots.js';
+import {
+  intervalAfter,
+  intervalAtOrBefore,
+  newestIntervalEnd,
+  type CoverageInterval,
+} from '../catalog/coverage.js';
+import type { CatalogDb } from '../catalog/open-catalog.js';
+import { segmentStartAtOrBefore, segmentsStartingBetween } from '../catalog/segments.js';
+import { hasCompleteSnapshot, newestSnapshotWithin, pointSnapshotsOfSource } from '../catalog/snapshots.js';
 
 export type RestorePoint =
   { kind: 'latest' } | { kind: 'ts'; ts: OpTime } | { kind: 'wall'; seconds: number };
@@ -60,28 +65,13 @@ export function parseRestorePoint(text: string): RestorePoint {
   );
 }
 
-function newestIntervalEnd(db: CatalogDb, sourceId: string): OpTime | null {
-  const r = db
-    .prepare(
-      'SELECT end_t, end_i FROM coverage_intervals WHERE source_id = ? ORDER BY start_t DESC, start_i DESC LIMIT 1',
-    )
-    .get(sourceId) as { end_t: number; end_i: number } | undefined;
-  return r ? { t: r.end_t, i: r.end_i } : null;
-}
-
 /**
  * A source with snapshots but no oplog at all (a standalone server): its
  * restore points are exactly its snapshots, each with startTs = consistentTs.
  * `latest` is the newest one; a `t:i` or wall second must name one.
  */
 function planSnapshotOnly(db: CatalogDb, sourceId: string, point: RestorePoint): Plan | null {
-  const snaps = db
-    .prepare(
-      `SELECT * FROM snapshots WHERE source_id = ? AND status = 'complete'
-         AND start_t = consistent_t AND start_i = consistent_i
-       ORDER BY consistent_t DESC, consistent_i DESC`,
-    )
-    .all(sourceId) as SnapshotRow[];
+  const snaps = pointSnapshotsOfSource(db, sourceId);
   if (snaps.length === 0) return null;
   const snap = snaps.find((s) =>
     point.kind === 'latest'
@@ -161,19 +151,9 @@ export function planRestore(db: CatalogDb, sourceId: string, point: RestorePoint
     }
   }
 
-  const snap = db
-    .prepare(
-      `SELECT * FROM snapshots
-       WHERE source_id = ? AND status = 'complete'
-         AND (consistent_t, consistent_i) <= (?, ?)
-         AND (start_t, start_i) >= (?, ?)
-       ORDER BY consistent_t DESC, consistent_i DESC LIMIT 1`,
-    )
-    .get(sourceId, bound.t, bound.i, interval.start.t, interval.start.i) as SnapshotRow | undefined;
+  const snap = newestSnapshotWithin(db, sourceId, interval.start, bound);
   if (!snap) {
-    const any = db
-      .prepare(`SELECT 1 FROM snapshots WHERE source_id = ? AND status = 'complete' LIMIT 1`)
-      .get(sourceId);
+    const any = hasCompleteSnapshot(db, sourceId);
     return {
       ok: false,
       reason: 'NO_SNAPSHOT',
@@ -186,22 +166,8 @@ export function planRestore(db: CatalogDb, sourceId: string, point: RestorePoint
   const startTs = { t: snap.start_t!, i: snap.start_i! };
 
   // The segment holding startTs, then every segment up to the bound.
-  const from = db
-    .prepare(
-      `SELECT first_t, first_i FROM oplog_segments WHERE source_id = ? AND (first_t, first_i) <= (?, ?)
-       ORDER BY first_t DESC, first_i DESC LIMIT 1`,
-    )
-    .get(sourceId, startTs.t, startTs.i) as { first_t: number; first_i: number };
-  const rows = db
-    .prepare(
-      `SELECT id, path, status, first_t, first_i, last_t, last_i, entry_count FROM oplog_segments
-       WHERE source_id = ? AND (first_t, first_i) >= (?, ?) AND (first_t, first_i) <= (?, ?)
-       ORDER BY first_t, first_i`,
-    )
-    .all(sourceId, from.first_t, from.first_i, bound.t, bound.i) as Pick<
-    SegmentRow,
-    'id' | 'path' | 'status' | 'first_t' | 'first_i' | 'last_t' | 'last_i' | 'entry_count'
-  >[];
+  const from = segmentStartAtOrBefore(db, sourceId, startTs)!;
+  const rows = segmentsStartingBetween(db, sourceId, from, bound);
   const segments: PlannedSegment[] = [];
   for (const r of rows) {
     if (r.status !== 'ok') {

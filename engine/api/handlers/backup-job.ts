@@ -1,0 +1,114 @@
+import { ApiError } from '../../errors.js';
+import { audit } from '../../catalog/audit.js';
+import { segmentPathsOfSource } from '../../catalog/segments.js';
+import { snapshotIdsOfSource } from '../../catalog/snapshots.js';
+import { getSourceByName } from '../../catalog/sources.js';
+import { getBackupJob, setBackupJobState, setBackupPolicy } from '../../schedule/backup-jobs.js';
+import { DEFAULT_POLICY, PRESETS, type BackupPolicy } from '../../schedule/policy.js';
+import { backupJobView } from '../views.js';
+import type { Services } from '../../services.js';
+import type { PartialHandlers } from './types.js';
+
+export const backupJobHandlers: PartialHandlers<
+  | 'backup-job.get'
+  | 'backup-job.defaults'
+  | 'backup-job.set'
+  | 'backup-job.stop'
+  | 'backup-job.start'
+  | 'backup-job.terminate',
+  Pick<Services, 'catalog' | 'stores' | 'protection' | 'actor'>
+> = {
+  'backup-job.get': (svc, { source }) => {
+    const row = getSourceByName(svc.catalog, source);
+    return backupJobView(row, getBackupJob(svc.catalog, row.id));
+  },
+  'backup-job.defaults': () => ({ policy: DEFAULT_POLICY, presets: PRESETS }),
+  'backup-job.set': async (svc, { source, preset, policy }) => {
+    const row = getSourceByName(svc.catalog, source);
+    if (!preset && !policy) throw new ApiError('INVALID_INPUT', 'Give a preset or a policy change.');
+    const change: Partial<BackupPolicy> = {
+      ...(preset ? PRESETS[preset] : {}),
+      ...policy,
+    };
+    const job = setBackupPolicy(svc.catalog, row.id, change);
+    // A running capture cuts segments by the policy it started with: restart it on the new one.
+    await svc.protection.restart(row);
+    audit(svc.catalog, {
+      actor: svc.actor,
+      action: 'backup-job.set',
+      target: source,
+      outcome: 'done',
+      details: change,
+    });
+    return backupJobView(row, job);
+  },
+  'backup-job.stop': async (svc, { source }) => {
+    const row = getSourceByName(svc.catalog, source);
+    await svc.protection.stop(row.id);
+    const job = setBackupJobState(svc.catalog, row.id, 'stopped');
+    audit(svc.catalog, {
+      actor: svc.actor,
+      action: 'backup-job.stop',
+      target: source,
+      outcome: 'done',
+    });
+    return backupJobView(row, job);
+  },
+  'backup-job.start': async (svc, { source }) => {
+    const row = getSourceByName(svc.catalog, source);
+    const { state } = getBackupJob(svc.catalog, row.id);
+    if (state === 'inactive')
+      throw new ApiError(
+        'CONFLICT',
+        `The backup job of ${source} was terminated; add the source again to protect it.`,
+      );
+    // Retrying a Misconfigured job; protect() sets it back, with the reason, if the cause remains.
+    if (state === 'misconfigured') await svc.protection.reactivate(row);
+    else {
+      setBackupJobState(svc.catalog, row.id, 'active');
+      await svc.protection.protect(row);
+    }
+    audit(svc.catalog, {
+      actor: svc.actor,
+      action: 'backup-job.start',
+      target: source,
+      outcome: 'done',
+    });
+    return backupJobView(row, getBackupJob(svc.catalog, row.id));
+  },
+  'backup-job.terminate': async (svc, { source, deleteBackups }) => {
+    const row = getSourceByName(svc.catalog, source);
+    await svc.protection.stop(row.id);
+    const job = setBackupJobState(svc.catalog, row.id, 'inactive', 'terminated');
+    let deletedSnapshots = 0;
+    let deletedSegments = 0;
+    let keptLocked = 0;
+    if (deleteBackups) {
+      const store = await svc.stores.get(row.repository_id);
+      // Everything outside a retention lock goes; locked items stay and are counted.
+      const deleteUnlessLocked = async (kind: 'snapshot' | 'segment', targets: string[]) => {
+        let deleted = 0;
+        for (const t of targets) {
+          try {
+            await store.delete(kind, t, svc.actor);
+            deleted++;
+          } catch (err) {
+            if ((err as ApiError).code !== 'RETENTION_LOCKED') throw err;
+            keptLocked++;
+          }
+        }
+        return deleted;
+      };
+      deletedSnapshots = await deleteUnlessLocked('snapshot', snapshotIdsOfSource(svc.catalog, row.id));
+      deletedSegments = await deleteUnlessLocked('segment', segmentPathsOfSource(svc.catalog, row.id));
+    }
+    audit(svc.catalog, {
+      actor: svc.actor,
+      action: 'backup-job.terminate',
+      target: source,
+      outcome: 'done',
+      details: { deleteBackups: !!deleteBackups, deletedSnapshots, deletedSegments, keptLocked },
+    });
+    return { job: backupJobView(row, job), deletedSnapshots, deletedSegments, keptLocked };
+  },
+};

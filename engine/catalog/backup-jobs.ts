@@ -1,0 +1,59 @@
+/** The backup_jobs table: one row per source (its policy and state). The rules are in schedule/backup-jobs.ts. */
+import type { BackupJobState as BackupJobStateName } from '../api/schemas.js';
+import type { CatalogDb } from './open-catalog.js';
+
+export type { BackupJobStateName };
+
+export interface BackupJobRow {
+  source_id: string;
+  policy_json: string;
+  state: BackupJobStateName;
+  reason: string | null;
+  updated_at: string;
+}
+
+export function findBackupJob(db: CatalogDb, sourceId: string): BackupJobRow | undefined {
+  return db.prepare('SELECT * FROM backup_jobs WHERE source_id = ?').get(sourceId) as
+    BackupJobRow | undefined;
+}
+
+/** Creates the job row unless it exists (the start-up scan and a command may both try). */
+export function insertBackupJob(
+  db: CatalogDb,
+  sourceId: string,
+  policyJson: string,
+  state: BackupJobStateName,
+  at = new Date(),
+): void {
+  db.prepare(
+    'INSERT OR IGNORE INTO backup_jobs (source_id, policy_json, state, reason, updated_at) VALUES (?, ?, ?, NULL, ?)',
+  ).run(sourceId, policyJson, state, at.toISOString());
+}
+
+export function updateBackupJobState(
+  db: CatalogDb,
+  sourceId: string,
+  state: BackupJobStateName,
+  reason: string | null,
+  at = new Date(),
+): void {
+  db.prepare('UPDATE backup_jobs SET state = ?, reason = ?, updated_at = ? WHERE source_id = ?').run(
+    state,
+    reason,
+    at.toISOString(),
+    sourceId,
+  );
+}
+
+export function updateBackupJobPolicy(
+  db: CatalogDb,
+  sourceId: string,
+  policyJson: string,
+  at = new Date(),
+): void {
+  db.prepare('UPDATE backup_jobs SET policy_json = ?, updated_at = ? WHERE source_id = ?').run(
+    policyJson,
+    at.toISOString(),
+    sourceId,
+  );
+}
