@@ -17,6 +17,7 @@ import { settingsHandlers } from './settings.js';
 import { snapshotHandlers } from './snapshot.js';
 import { sourceHandlers } from './source.js';
 import { taskHandlers } from './task.js';
+import { timelineHandlers } from './timeline.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
@@ -35,4 +36,5 @@ export const handlers: HandlerTable = {
   ...snapshotHandlers,
   ...sourceHandlers,
   ...taskHandlers,
+  ...timelineHandlers,
 };
