@@ -6,7 +6,7 @@
  */
 import { statfsSync } from 'node:fs';
 import { audit } from '../catalog/audit.js';
-import { getRepository, repositoryPath } from '../catalog/repositories.js';
+import { repositoryPath } from '../catalog/repositories.js';
 import { listSources, type SourceRow } from '../catalog/sources.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import type { EventBus } from '../events.js';
@@ -130,7 +130,7 @@ export class Scheduler {
     try {
       await startCopyTask(this.deps, repository);
     } catch (err) {
-      const path = getRepository(this.deps.catalog, repository).path;
+      const path = repositoryPath(this.deps.catalog, repository) ?? repository;
       raiseAlert(this.deps.catalog, this.deps.events, {
         sourceId: null,
         kind: 'COPY_FAILING',
