@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { ApiError } from '../api/errors.js';
+import { openToOthers } from '../owner-only.js';
 import { newToken } from './access-guard.js';
 
 const VALID = /^[\w-]{32,}$/;
@@ -17,6 +18,13 @@ export function loadOrCreateToken(path: string): string {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (existing !== null) {
+    // A token others could read may already be known to them: refuse it rather than quietly chmod it.
+    if (openToOthers(path)) {
+      throw new ApiError(
+        'INVALID_INPUT',
+        `The token file ${path} is readable by other users. Delete it (a new one is made) or run chmod 600 on it if you are sure nobody read it.`,
+      );
+    }
     if (!VALID.test(existing)) {
       throw new ApiError(
         'INVALID_INPUT',

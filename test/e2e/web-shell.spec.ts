@@ -34,6 +34,16 @@ test('opens the printed URL, connects, and shows every section', async ({ page }
   await expect(page.getByRole('tabpanel')).toContainText(dir.path);
 });
 
+test('the token leaves the address bar at once and a reload still connects', async ({ page }) => {
+  await page.goto(serve.url);
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected');
+  expect(page.url()).toBe(`${serve.origin}/`);
+  await page.reload();
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected');
+  const cookies = await page.context().cookies();
+  expect(cookies.map((c) => c.value).join()).not.toContain(serve.token);
+});
+
 test('keyboard navigation moves between sections', async ({ page }) => {
   await page.goto(serve.url);
   await page.getByRole('tab', { name: 'Dashboard' }).focus();

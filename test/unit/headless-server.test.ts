@@ -213,9 +213,7 @@ describe('requests that must not stop the server', () => {
   });
 
   it('GET /%zz with the token (a malformed escape) is answered 400', async () => {
-    const answer = await raw(
-      `GET /%zz?token=${server.token} HTTP/1.1\r\n${host()}Connection: close\r\n\r\n`,
-    );
+    const answer = await raw(`GET /%zz?token=${server.token} HTTP/1.1\r\n${host()}Connection: close\r\n\r\n`);
     expect(answer).toMatch(/^HTTP\/1\.1 400 /);
     expect(await appInfoAnswers()).toBe(true);
   });
