@@ -3,9 +3,10 @@
  * service restarted by systemd keeps the same URL, so open browser tabs
  * reconnect on their own. Without the flag every run gets a new token.
  */
-import { readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { ApiError } from '../api/errors.js';
 import { openToOthers } from '../owner-only.js';
+import { writeFileDurableSync } from '../repo/durable-file.js';
 import { newToken } from './access-guard.js';
 
 const VALID = /^[\w-]{32,}$/;
@@ -34,11 +35,6 @@ export function loadOrCreateToken(path: string): string {
     return existing;
   }
   const token = newToken();
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
+  writeFileDurableSync(path, `${token}\n`);
   return token;
 }

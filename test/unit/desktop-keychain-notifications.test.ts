@@ -6,7 +6,7 @@
  * where a binary exists.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeychainSecretStore, type SafeStorage } from '../../electron/main/keychain-store.js';
@@ -76,6 +76,53 @@ describe('desktop keychain store', () => {
     store.set('repository:r1', 'pw');
     expect(store.get('repository:r1')).toBe('pw');
     expect(new KeychainSecretStore(file, osKeychain(false)).get('repository:r1')).toBeNull();
+  });
+
+  it("treats Linux's basic_text backend (a fixed password) as no OS encryption, with a visible alert", async () => {
+    const d = dir();
+    const file = join(d.path, 'secrets.json');
+    const basicText: SafeStorage = { ...osKeychain(true), getSelectedStorageBackend: () => 'basic_text' };
+    const store = new KeychainSecretStore(file, basicText);
+    expect(store.persistent).toBe(false);
+    expect(store.warning).toMatch(/basic_text/);
+    store.set('repository:r1', 'pw');
+    expect(existsSync(file)).toBe(false); // nothing written under a key everyone knows
+    expect(new KeychainSecretStore(file, osKeychain(true)).persistent).toBe(true); // other backends keep working
+    expect(new KeychainSecretStore(file, osKeychain(true)).warning).toBeNull();
+
+    const engine = Engine.open({ dataDir: join(d.path, 'data'), mode: 'desktop', secrets: store });
+    cleanups.push(() => engine.close());
+    await engine.startBackgroundWork();
+    const alerts = await dispatch(engine, 'alert.list', {});
+    expect(alerts).toMatchObject({
+      ok: true,
+      result: [
+        { kind: 'KEYCHAIN_UNPROTECTED', severity: 'warning', message: expect.stringMatching(/basic_text/) },
+      ],
+    });
+  });
+
+  it('never overwrites a secrets.json it cannot parse, and writes it durably (no temporary left)', () => {
+    const d = dir();
+    const file = join(d.path, 'secrets.json');
+    writeFileSync(file, '{"repository:r1": "half-writ', { mode: 0o600 });
+    const store = new KeychainSecretStore(file, osKeychain());
+    expect(store.warning).toMatch(/secrets\.json/);
+    expect(store.persistent).toBe(false); // so source passwords are sealed another way, not lost
+    store.set('repository:r2', 'pw');
+    store.delete('repository:r1');
+    expect(readFileSync(file, 'utf8')).toBe('{"repository:r1": "half-writ');
+    expect(store.get('repository:r2')).toBe('pw'); // still usable for this run, from memory
+
+    const good = join(d.path, 'good.json');
+    const ok = new KeychainSecretStore(good, osKeychain());
+    ok.set('repository:r1', 'pw');
+    ok.set('repository:r2', 'pw2');
+    expect(Object.keys(JSON.parse(readFileSync(good, 'utf8')) as object)).toEqual([
+      'repository:r1',
+      'repository:r2',
+    ]);
+    expect(readdirSync(d.path).filter((n) => n.includes('.tmp-'))).toEqual([]);
   });
 
   it('holds a desktop source password: the catalog records only "keychain", and it survives a restart', async () => {
