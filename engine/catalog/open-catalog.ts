@@ -6,8 +6,8 @@
  */
 import Database from 'better-sqlite3';
 import { dirname } from 'node:path';
-import { ApiError } from '../api/errors.js';
 import { ownerOnlyDir, ownerOnlyFile, ownerOnlyIfPresent } from '../owner-only.js';
+import { ApiError } from '../errors.js';
 import { LATEST_SCHEMA_VERSION, migrations, type Migration } from './migrations.js';
 
 export type CatalogDb = Database.Database;

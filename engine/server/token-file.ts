@@ -4,7 +4,7 @@
  * reconnect on their own. Without the flag every run gets a new token.
  */
 import { readFileSync } from 'node:fs';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { openToOthers } from '../owner-only.js';
 import { writeFileDurableSync } from '../repo/durable-file.js';
 import { newToken } from './access-guard.js';

@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../engine/api/errors.js';
+import { ApiError } from '../../engine/errors.js';
 import { Engine } from '../../engine/engine.js';
 import { loadOrCreateToken } from '../../engine/server/token-file.js';
 import { tempDir } from '../support/temp-dir.js';
