@@ -30,3 +30,4 @@ export class MemorySecretStore implements SecretStore {
 
 export const repositoryPassphraseKey = (repositoryId: string) => `repository:${repositoryId}`;
 export const sourcePasswordKey = (sourceId: string) => `source:${sourceId}`;
+export const sourceUriOptionsKey = (sourceId: string) => `source-uri-options:${sourceId}`;
