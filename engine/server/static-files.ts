@@ -14,6 +14,9 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+/** The Content-Type for a file extension ('.js'), for this server and the desktop's renderer scheme. */
+export const contentTypeFor = (ext: string): string => TYPES[ext] ?? 'application/octet-stream';
+
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
@@ -68,7 +71,7 @@ export function serveStatic(root: string, pathname: string, res: ServerResponse)
   }
   res.writeHead(200, {
     ...securityHeaders(),
-    'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'Content-Type': contentTypeFor(extname(file)),
     'Content-Length': String(size),
   });
   createReadStream(file).pipe(res);
