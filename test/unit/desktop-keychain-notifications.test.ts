@@ -142,12 +142,21 @@ describe('desktop keychain store', () => {
       });
     const engine = open();
     await engine.stores.attach(await Repository.init(join(d.path, 'repo'), { kdfCost: TEST_KDF }));
-    const bare = s.uri.replace(`:${auth.password}@`, '@');
+    // A secret connection-string option goes to the keychain too (unused without TLS, harmless here).
+    const keyPassword = 'KeyPass-desktop-51';
+    const bare = `${s.uri.replace(`:${auth.password}@`, '@')}&tlsCertificateKeyFilePassword=${keyPassword}`;
     const added = await dispatch(engine, 'source.add', { name: 'rs', uri: bare, password: auth.password });
     expect(added).toMatchObject({ ok: true, result: { source: { passwordStorage: 'keychain' } } });
     await engine.capture.stopAll();
-    const catalogBytes = readFileSync(join(d.path, 'data', 'catalog.sqlite'));
+    const catalogBytes = Buffer.concat(
+      ['catalog.sqlite', 'catalog.sqlite-wal'].map((f) => readFileSync(join(d.path, 'data', f))),
+    );
     expect(catalogBytes.includes(Buffer.from(auth.password))).toBe(false);
+    expect(catalogBytes.includes(Buffer.from(keyPassword))).toBe(false);
+    const sourceId = (added as { result: { source: { id: string } } }).result.source.id;
+    expect(new KeychainSecretStore(file, keychain).get(`source-uri-options:${sourceId}`)).toContain(
+      keyPassword,
+    );
     await engine.close();
 
     const reopened = open();
