@@ -24,14 +24,22 @@ export function requestUrl(req: IncomingMessage): URL | null {
 }
 
 /**
- * Browsers scope cookies by host and path, not by port: every service on
- * 127.0.0.1 receives a cookie set by this one. So the cookie never carries
- * the token. It carries a value derived from it that opens only the static
- * renderer files (the public app bundle, no data), and its name holds the
- * port so that two servers on one host do not overwrite each other's. The
- * API (the WebSocket) accepts only the token itself, which the page keeps
- * in sessionStorage, readable by this origin (scheme, host and port) alone.
+ * Browsers scope cookies by host and path, not by port: a cookie set for
+ * 127.0.0.1 goes to every service on 127.0.0.1 whose path matches. So:
+ * - the page lives under a path of its own, `/mbm-PORT/` (the printed `/`
+ *   redirects there), and the cookie's Path is that path: requests to other
+ *   services on the host do not carry it;
+ * - the cookie never carries the token, only a value derived from it that
+ *   opens the static renderer files (the public app bundle, no data); the
+ *   API (the WebSocket) accepts the token itself, which the page keeps in
+ *   sessionStorage, readable by this origin (scheme, host and port) alone;
+ * - its name holds the port, so two servers on one host do not overwrite
+ *   each other's cookie.
  */
+export function appPath(port: number): string {
+  return `/mbm-${port}/`;
+}
+
 export function assetCookieName(port: number): string {
   return `mbm_assets_${port}`;
 }
@@ -41,7 +49,7 @@ export function assetCookieValue(token: string, port: number): string {
 }
 
 export function assetCookieHeader(token: string, port: number): string {
-  return `${assetCookieName(port)}=${assetCookieValue(token, port)}; Path=/; HttpOnly; SameSite=Strict`;
+  return `${assetCookieName(port)}=${assetCookieValue(token, port)}; Path=${appPath(port)}; HttpOnly; SameSite=Strict`;
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);

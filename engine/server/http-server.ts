@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { Engine } from '../engine.js';
-import { AccessGuard, assetCookieHeader, newToken, requestUrl } from './access-guard.js';
+import { AccessGuard, appPath, assetCookieHeader, newToken, requestUrl } from './access-guard.js';
 import { serveStatic, securityHeaders } from './static-files.js';
 import { attachWsClient } from './ws-transport.js';
 
@@ -41,10 +41,20 @@ export async function startHeadlessServer(
       return;
     }
     const url = requestUrl(req)!; // the guard refused what does not parse
+    const app = appPath(port);
+    if (url.pathname === '/') {
+      // The printed URL: on to the page's own path, which the cookie is scoped to (access-guard.ts).
+      res.writeHead(302, { ...securityHeaders(), Location: `${app}${url.search}` }).end();
+      return;
+    }
+    if (!url.pathname.startsWith(app)) {
+      res.writeHead(404, { 'Content-Type': 'text/plain', ...securityHeaders() }).end('Not found');
+      return;
+    }
     // The page is opened with ?token=…; later asset requests and reloads carry
-    // a cookie that opens the static files only (see access-guard.ts).
+    // a cookie that opens the static files only.
     if (url.searchParams.get('token')) res.setHeader('Set-Cookie', assetCookieHeader(guard.token, port));
-    serveStatic(opts.rendererDir, url.pathname, res);
+    serveStatic(opts.rendererDir, url.pathname.slice(app.length - 1), res);
   };
 
   const server: Server = createServer((req, res) => {

@@ -37,7 +37,7 @@ test('opens the printed URL, connects, and shows every section', async ({ page }
 test('the token leaves the address bar at once and a reload still connects', async ({ page }) => {
   await page.goto(serve.url);
   await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected');
-  expect(page.url()).toBe(`${serve.origin}/`);
+  expect(page.url()).toBe(`${serve.origin}/mbm-${new URL(serve.origin).port}/`);
   await page.reload();
   await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected');
   const cookies = await page.context().cookies();

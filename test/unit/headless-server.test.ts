@@ -59,8 +59,11 @@ describe('headless server access rules', () => {
     expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{32}$/);
   });
 
-  it('serves the page with the token, with a strict CSP and a token cookie', async () => {
-    const res = await get(`/?token=${server.token}`);
+  it("sends the printed URL on to the page under this server's own path, with a strict CSP and a cookie", async () => {
+    const first = await get(`/?token=${server.token}`);
+    expect(first.status).toBe(302);
+    expect(first.headers.location).toBe(`/mbm-${server.port}/?token=${server.token}`);
+    const res = await get(`/mbm-${server.port}/?token=${server.token}`);
     expect(res.status).toBe(200);
     expect(res.body).toContain('<title>ok</title>');
     expect(String(res.headers['content-security-policy'])).toContain("default-src 'none'");
@@ -82,28 +85,35 @@ describe('headless server access rules', () => {
   });
 
   it('sets a port-named cookie that opens the static files only, never the API', async () => {
-    const setCookie = String((await get(`/?token=${server.token}`)).headers['set-cookie']);
+    const app = `/mbm-${server.port}/`;
+    const setCookie = String((await get(`${app}?token=${server.token}`)).headers['set-cookie']);
     const m = /^([^=]+)=([^;]+);(.*)$/.exec(setCookie)!;
     const [name, value, attrs] = [m[1]!, m[2]!, m[3]!];
     expect(name).toBe(`mbm_assets_${server.port}`);
     expect(attrs).toMatch(/HttpOnly/);
     expect(attrs).toMatch(/SameSite=Strict/);
-    expect(attrs).toMatch(/Path=\//);
-    // Browsers send 127.0.0.1 cookies to every port: what they carry must not be the token.
+    // Browsers scope cookies by host and path, not port: the path is this server's own, so requests
+    // to another service on 127.0.0.1 do not carry it, and what it carries is not the token anyway.
+    expect(attrs).toMatch(new RegExp(`Path=${app}(;|$)`));
     expect(value).not.toContain(server.token);
     const cookie = `${name}=${value}`;
-    const page = await get('/index.html', { Cookie: cookie, Origin: `http://localhost:${server.port}` });
+    const page = await get(`${app}index.html`, { Cookie: cookie, Origin: `http://localhost:${server.port}` });
     expect(page.status).toBe(200);
+    expect((await get(app, { Cookie: cookie })).body).toContain('<title>ok</title>'); // a reload
     expect(await wsStatus(openWs('', { Cookie: cookie }))).toBe(401);
     expect(await wsStatus(openWs(`?token=${value}`))).toBe(401);
     // The same value under another port's name is not ours.
-    expect((await get('/index.html', { Cookie: `mbm_assets_${server.port + 1}=${value}` })).status).toBe(401);
+    expect((await get(`${app}index.html`, { Cookie: `mbm_assets_${server.port + 1}=${value}` })).status).toBe(
+      401,
+    );
   });
 
   it('never serves files outside the renderer directory', async () => {
-    const res = await get(`/..%2Fsecret.txt?token=${server.token}`);
-    expect(res.status).toBe(404);
-    expect(res.body).not.toContain('outside');
+    for (const path of [`/mbm-${server.port}/..%2Fsecret.txt`, '/..%2Fsecret.txt', '/secret.txt']) {
+      const res = await get(`${path}?token=${server.token}`);
+      expect(res.status, path).toBe(404);
+      expect(res.body).not.toContain('outside');
+    }
   });
 });
 
@@ -213,8 +223,12 @@ describe('requests that must not stop the server', () => {
   });
 
   it('GET /%zz with the token (a malformed escape) is answered 400', async () => {
-    const answer = await raw(`GET /%zz?token=${server.token} HTTP/1.1\r\n${host()}Connection: close\r\n\r\n`);
-    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    for (const path of ['/%zz', `/mbm-${server.port}/%zz`]) {
+      const answer = await raw(
+        `GET ${path}?token=${server.token} HTTP/1.1\r\n${host()}Connection: close\r\n\r\n`,
+      );
+      expect(answer, path).toMatch(path === '/%zz' ? /^HTTP\/1\.1 404 / : /^HTTP\/1\.1 400 /);
+    }
     expect(await appInfoAnswers()).toBe(true);
   });
 
