@@ -74,5 +74,8 @@ export function serveStatic(root: string, pathname: string, res: ServerResponse)
     'Content-Type': contentTypeFor(extname(file)),
     'Content-Length': String(size),
   });
-  createReadStream(file).pipe(res);
+  // A file removed or unreadable after the stat ends this response, not the process.
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }
