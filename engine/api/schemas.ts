@@ -389,6 +389,7 @@ export const AlertKind = z.enum([
   'RPO_EXCEEDED',
   'DISK_NEARLY_FULL',
   'COPY_FAILING',
+  'KEYCHAIN_UNPROTECTED',
 ]);
 export type AlertKind = z.infer<typeof AlertKind>;
 export const AlertSeverity = z.enum(['warning', 'critical']);
