@@ -23,6 +23,7 @@
 import { ApiError } from '../errors.js';
 import {
   DocBuilder,
+  ElementCursor,
   T,
   elementBytes,
   elements,
@@ -58,108 +59,105 @@ function isArrayDiff(diff: Buffer): boolean {
   return false;
 }
 
+function put(mods: Map<string, FieldMod>, name: string, mod: FieldMod): void {
+  if (mods.has(name)) bad(`duplicate field name in diff: ${name}`); // mongod 4728000
+  mods.set(name, mod);
+}
+
+function section(diff: Buffer, e: RawElement): Buffer {
+  if (e.type !== T.object) bad(`diff section "${e.name}" is not a document`);
+  return subDocument(diff, e);
+}
+
 function readObjectDiff(diff: Buffer): ObjectDiff {
   const mods = new Map<string, FieldMod>();
   const updates: { name: string; element: Buffer }[] = [];
   const inserts: { name: string; element: Buffer }[] = [];
-  const put = (name: string, mod: FieldMod) => {
-    if (mods.has(name)) bad(`duplicate field name in diff: ${name}`); // mongod 4728000
-    mods.set(name, mod);
-  };
-  const section = (e: RawElement) => {
-    if (e.type !== T.object) bad(`diff section "${e.name}" is not a document`);
-    const sub = subDocument(diff, e);
-    return { sub, els: elements(sub) };
-  };
   for (const e of elements(diff)) {
     if (e.name === 'd') {
-      for (const f of section(e).els) put(f.name, { kind: 'delete' });
+      for (const f of elements(section(diff, e))) put(mods, f.name, { kind: 'delete' });
     } else if (e.name === 'u' || e.name === 'i') {
-      const { sub, els } = section(e);
-      for (const f of els) {
+      const sub = section(diff, e);
+      const list = e.name === 'u' ? updates : inserts;
+      for (const f of elements(sub)) {
         const element = elementBytes(sub, f);
-        put(f.name, e.name === 'u' ? { kind: 'update', element } : { kind: 'insert', element });
-        (e.name === 'u' ? updates : inserts).push({ name: f.name, element });
+        put(mods, f.name, e.name === 'u' ? { kind: 'update', element } : { kind: 'insert', element });
+        list.push({ name: f.name, element });
       }
     } else if (e.name === 'b') {
-      const { sub, els } = section(e);
-      for (const f of els) {
+      const sub = section(diff, e);
+      for (const f of elements(sub)) {
         if (f.type !== T.object) bad(`binary diff for ${f.name} is not a document`);
-        put(f.name, { kind: 'binary', change: subDocument(sub, f) });
+        put(mods, f.name, { kind: 'binary', change: subDocument(sub, f) });
       }
     } else if (e.name.length > 1 && e.name[0] === 's') {
       if (e.type !== T.object) bad(`sub-diff ${e.name} is not a document`);
       const sub = subDocument(diff, e);
-      put(e.name.slice(1), { kind: 'sub', diff: sub, array: isArrayDiff(sub) });
+      put(mods, e.name.slice(1), { kind: 'sub', diff: sub, array: isArrayDiff(sub) });
     } else {
       bad(`unexpected field "${e.name}" in a $v:2 diff`);
     }
   }
-  return { mods, toAppend: [...updates, ...inserts] };
+  for (const f of inserts) updates.push(f);
+  return { mods, toAppend: updates };
 }
 
 /** Applies an object diff to a document (or sub-document); returns the new document. */
 export function applyObjectDiff(pre: Buffer, diff: Buffer): Buffer {
   const { mods, toAppend } = readObjectDiff(diff);
   const out = new DocBuilder();
-  const placed = new Set<string>();
+  let placed: Set<string> | null = null;
   let binaries = 0;
-  let binariesSeen = 0;
-  const seen = new Set<string>();
   for (const mod of mods.values()) if (mod.kind === 'binary') binaries++;
   // Unchanged fields are copied as contiguous runs of the pre-image.
   let runStart = -1;
   let runEnd = -1;
-  const flush = () => {
-    if (runStart >= 0) out.append(pre.subarray(runStart, runEnd));
-    runStart = -1;
-  };
-  for (const e of elements(pre)) {
+  const e = new ElementCursor(pre);
+  while (e.next()) {
     const mod = mods.get(e.name);
     if (!mod) {
       if (runStart < 0) runStart = e.start;
       runEnd = e.end;
       continue;
     }
-    flush();
+    if (runStart >= 0) out.append(pre.subarray(runStart, runEnd));
+    runStart = -1;
     switch (mod.kind) {
       case 'delete':
       case 'insert': // the pre-image's version goes; the new one is appended at the end
         break;
       case 'update':
         out.append(mod.element);
-        placed.add(e.name);
+        (placed ??= new Set()).add(e.name);
         break;
       case 'sub':
-        out.append(applySubDiff(pre, e, mod.diff, mod.array, e.name));
+        appendSubDiff(out, pre, e, mod.diff, mod.array);
         break;
       case 'binary':
         out.append(applyBinaryDiff(pre, e, mod.change));
-        binariesSeen++;
-        seen.add(e.name);
+        binaries--;
         break;
     }
   }
-  flush();
-  for (const f of toAppend) if (!placed.has(f.name)) out.append(f.element);
+  if (runStart >= 0) out.append(pre.subarray(runStart, runEnd));
+  for (const f of toAppend) if (!placed?.has(f.name)) out.append(f.element);
   // A sub-diff for a field the pre-image lacks is ignored (mongod: a later entry writes the
   // field). A binary diff only ever extends an existing column, so a missing one is refused.
-  if (binaries !== binariesSeen) {
-    const missing = [...mods].find(([name, mod]) => mod.kind === 'binary' && !seen.has(name));
+  if (binaries > 0) {
+    const have = new Set(elements(pre).map((e) => e.name));
+    const missing = [...mods].find(([name, mod]) => mod.kind === 'binary' && !have.has(name));
     bad(`binary diff for ${missing?.[0] ?? '?'}, which is not binary data`);
   }
   return out.finish();
 }
 
-/** The element `name` with the sub-diff applied, or null when the types do not match. */
-function applySubDiff(doc: Buffer, e: RawElement, diff: Buffer, array: boolean, name: string): Buffer {
-  if (array && e.type === T.array) {
-    return makeElement(T.array, name, applyArrayDiff(subDocument(doc, e), diff));
-  }
-  if (!array && e.type === T.object) {
-    return makeElement(T.object, name, applyObjectDiff(subDocument(doc, e), diff));
-  }
-  return nullElement(name); // re-application onto a newer value of another type
+/** Appends element `e` of `doc` with the sub-diff applied, or null when the types do not match. */
+function appendSubDiff(out: DocBuilder, doc: Buffer, e: RawElement, diff: Buffer, array: boolean): void {
+  if (array && e.type === T.array)
+    out.appendWithValue(doc, e, T.array, applyArrayDiff(subDocument(doc, e), diff));
+  else if (!array && e.type === T.object)
+    out.appendWithValue(doc, e, T.object, applyObjectDiff(subDocument(doc, e), diff));
+  else out.append(nullElement(e.name)); // re-application onto a newer value of another type
 }
 
 type ArrayMod =
@@ -194,31 +192,43 @@ function readArrayDiff(diff: Buffer): { newSize: number | null; mods: ArrayMod[]
 /** Applies an array diff to a BSON array (a document keyed "0", "1"…); returns the new array. */
 export function applyArrayDiff(pre: Buffer, diff: Buffer): Buffer {
   const { newSize, mods } = readArrayDiff(diff);
-  const items = elements(pre);
+  let items = elements(pre);
+  // mongod rebuilds arrays keyed 0, 1, 2…: an array stored with other keys is renamed first.
+  if (items.some((item, k) => item.name !== String(k))) {
+    const canonical = new DocBuilder();
+    items.forEach((item, k) => canonical.append(renamed(pre, item, String(k))));
+    pre = canonical.finish();
+    items = elements(pre);
+  }
   const out = new DocBuilder();
   let m = 0;
-  const value = (idx: number, item: RawElement | undefined): Buffer => {
-    const mod = mods[m++]!;
-    if (mod.kind === 'update') return renamed(mod.doc, mod.e, String(idx));
-    // A sub-diff for an element that is missing or of another type: null (a later entry rewrites it).
-    if (!item) return nullElement(String(idx));
-    return applySubDiff(pre, item, mod.diff, mod.array, String(idx));
-  };
   let idx = 0;
   for (; idx < items.length && (newSize === null || idx < newSize); idx++) {
     const item = items[idx]!;
-    if (m < mods.length && mods[m]!.index === idx) out.append(value(idx, item));
-    else if (item.name === String(idx)) out.append(elementBytes(pre, item));
-    else out.append(renamed(pre, item, String(idx)));
+    if (m < mods.length && mods[m]!.index === idx) appendArrayMod(out, pre, idx, item, mods[m++]!);
+    else out.append(elementBytes(pre, item));
   }
   // The pre-image was shorter than the diff expects: pad with null.
   for (; (newSize !== null && idx < newSize) || m < mods.length; idx++) {
-    if (m < mods.length && mods[m]!.index === idx) out.append(value(idx, undefined));
+    if (m < mods.length && mods[m]!.index === idx) appendArrayMod(out, pre, idx, undefined, mods[m++]!);
     else out.append(nullElement(String(idx)));
   }
   if (newSize !== null && idx !== newSize)
     bad(`array diff modifies index ${idx - 1} beyond new length ${newSize}`);
   return out.finish();
+}
+
+function appendArrayMod(
+  out: DocBuilder,
+  pre: Buffer,
+  idx: number,
+  item: RawElement | undefined,
+  mod: ArrayMod,
+): void {
+  if (mod.kind === 'update') out.append(renamed(mod.doc, mod.e, String(idx)));
+  // A sub-diff for an element that is missing or of another type: null (a later entry rewrites it).
+  else if (!item) out.append(nullElement(String(idx)));
+  else appendSubDiff(out, pre, item, mod.diff, mod.array);
 }
 
 /**

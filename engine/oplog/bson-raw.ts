@@ -11,10 +11,9 @@
  * flags, dates) exactly as mongod wrote them, and it is also what mongod's
  * own applier does (it appends the diff's elements as they are).
  *
- * Element boundaries come from bson's on-demand parser (the one the
- * official driver uses), which checks every length against the document.
+ * Element boundaries are checked against their document: a garbled one is
+ * INVALID_BSON.
  */
-import { onDemand } from 'bson';
 import { ApiError } from '../errors.js';
 
 export const T = {
@@ -51,29 +50,162 @@ export function invalid(why: string): never {
   throw new ApiError('INVALID_BSON', why);
 }
 
-/** The top-level elements of `doc`, in order. */
-export function elements(doc: Buffer): RawElement[] {
-  let parsed: Iterable<[number, number, number, number, number]>;
-  try {
-    parsed = onDemand.parseToElements(doc) as Iterable<[number, number, number, number, number]>;
-  } catch (err) {
-    invalid(`malformed BSON document: ${(err as Error).message}`);
-  }
-  const out: RawElement[] = [];
-  for (const [type, nameOff, nameLen, off, len] of parsed) {
-    out.push({
-      type,
-      name: doc.toString('utf8', nameOff, nameOff + nameLen),
-      start: nameOff - 1,
-      valueStart: off,
-      end: off + len,
-    });
-  }
-  return out;
+/** Bytes of a value of fixed size, by type (0: none); variable-size types are computed below. */
+const FIXED = new Int8Array(256).fill(-1);
+FIXED[0x01] = 8; // double
+FIXED[0x06] = 0; // undefined
+FIXED[0x07] = 12; // ObjectId
+FIXED[0x08] = 1; // bool
+FIXED[0x09] = 8; // date
+FIXED[0x0a] = 0; // null
+FIXED[0x10] = 4; // int32
+FIXED[0x11] = 8; // timestamp
+FIXED[0x12] = 8; // int64
+FIXED[0x13] = 16; // decimal128
+FIXED[0x7f] = 0; // maxKey
+FIXED[0xff] = 0; // minKey
+
+/** A little-endian int32 whose bytes are known to be inside `b` (no bounds check, unlike readInt32LE). */
+const int32 = (b: Buffer, at: number) => b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
+
+/** Checks a document's length prefix and terminator; returns the offset of its terminator. */
+function documentEnd(doc: Buffer): number {
+  if (doc.length < 5) invalid(`BSON document of ${doc.length} bytes`);
+  const end = int32(doc, 0);
+  if (end < 5 || end > doc.length) invalid(`BSON document length ${end} in ${doc.length} bytes`);
+  if (doc[end - 1] !== 0) invalid('BSON document does not end with a 0 byte');
+  return end - 1;
 }
 
+/** Field names are nearly always short ASCII: decoding them by hand beats a native call per name. */
+function decodeName(doc: Buffer, from: number, to: number): string {
+  if (to - from > 32) return doc.toString('utf8', from, to);
+  let s = '';
+  for (let k = from; k < to; k++) {
+    const c = doc[k]!;
+    if (c >= 0x80) return doc.toString('utf8', from, to);
+    s += String.fromCharCode(c);
+  }
+  return s;
+}
+
+/** The end of the value that starts at `v` (type `type`), checked against `last`. */
+function valueEnd(doc: Buffer, type: number, v: number, last: number): number {
+  let len = FIXED[type]!;
+  if (len < 0) {
+    if (type === 0x0b) {
+      // regex: pattern and options, two C strings
+      const a = doc.indexOf(0, v);
+      const b = a < 0 ? -1 : doc.indexOf(0, a + 1);
+      if (b < 0 || b >= last) invalid('BSON regular expression runs past the document');
+      len = b + 1 - v;
+    } else {
+      if (v + 4 > last) invalid('BSON value runs past the document');
+      const n = int32(doc, v);
+      if (n < 0 || ((type === 0x03 || type === 0x04) && n < 5)) invalid(`BSON value length ${n}`);
+      if (type === 0x03 || type === 0x04 || type === 0x0f) len = n;
+      else if (type === 0x02 || type === 0x0d || type === 0x0e) len = 4 + n;
+      else if (type === 0x05) len = 5 + n;
+      else if (type === 0x0c) len = 16 + n;
+      else invalid(`BSON type 0x${type.toString(16)} is not a known type`);
+    }
+  }
+  if (v + len > last) invalid('BSON value runs past the document');
+  return v + len;
+}
+
+/**
+ * The top-level elements of `doc`, in order. Every length is checked
+ * against the document (a garbled one is INVALID_BSON, never a read past
+ * its end). Written here rather than taken from bson's on-demand parser
+ * because replay scans millions of elements and this allocates nothing but
+ * the result.
+ */
+export function elements(doc: Buffer): RawElement[] {
+  const last = documentEnd(doc);
+  const out: RawElement[] = [];
+  let off = 4;
+  for (;;) {
+    const type = doc[off]!;
+    if (type === 0) {
+      if (off !== last) invalid(`BSON document ends at ${off} of ${last + 1} bytes`);
+      return out;
+    }
+    const nameEnd = doc.indexOf(0, off + 1);
+    if (nameEnd < 0 || nameEnd >= last) invalid('BSON field name runs past the document');
+    const end = valueEnd(doc, type, nameEnd + 1, last);
+    out.push({ type, name: decodeName(doc, off + 1, nameEnd), start: off, valueStart: nameEnd + 1, end });
+    off = end;
+  }
+}
+
+/**
+ * Walks a document's elements without allocating one object per element
+ * (the hot loops of replay): `next()` moves to the next element and fills
+ * the fields, `false` at the end. Same checks as elements().
+ */
+export class ElementCursor implements RawElement {
+  type = 0;
+  name = '';
+  start = 0;
+  valueStart = 0;
+  end = 4;
+  private readonly last: number;
+
+  constructor(private readonly doc: Buffer) {
+    this.last = documentEnd(doc);
+  }
+
+  next(): boolean {
+    const doc = this.doc;
+    const off = this.end;
+    const type = doc[off]!;
+    if (type === 0) {
+      if (off !== this.last) invalid(`BSON document ends at ${off} of ${this.last + 1} bytes`);
+      return false;
+    }
+    const nameEnd = doc.indexOf(0, off + 1);
+    if (nameEnd < 0 || nameEnd >= this.last) invalid('BSON field name runs past the document');
+    this.type = type;
+    this.name = decodeName(doc, off + 1, nameEnd);
+    this.start = off;
+    this.valueStart = nameEnd + 1;
+    this.end = valueEnd(doc, type, nameEnd + 1, this.last);
+    return true;
+  }
+
+  /** The current element as a standalone object (to keep it past the next `next()`). */
+  snapshot(): RawElement {
+    return {
+      type: this.type,
+      name: this.name,
+      start: this.start,
+      valueStart: this.valueStart,
+      end: this.end,
+    };
+  }
+}
+
+/** The first top-level element named `name`, stopping there (ASCII names compared as bytes). */
 export function field(doc: Buffer, name: string): RawElement | undefined {
-  for (const e of elements(doc)) if (e.name === name) return e;
+  const last = documentEnd(doc);
+  let ascii = true;
+  for (let k = 0; k < name.length && ascii; k++) ascii = name.charCodeAt(k) < 0x80;
+  let off = 4;
+  while (off < last) {
+    const type = doc[off]!;
+    const nameEnd = doc.indexOf(0, off + 1);
+    if (nameEnd < 0 || nameEnd >= last) invalid('BSON field name runs past the document');
+    const end = valueEnd(doc, type, nameEnd + 1, last);
+    let match: boolean;
+    if (ascii) {
+      match = nameEnd - off - 1 === name.length;
+      for (let k = 0; match && k < name.length; k++) match = doc[off + 1 + k] === name.charCodeAt(k);
+    } else match = decodeName(doc, off + 1, nameEnd) === name;
+    if (match) return { type, name, start: off, valueStart: nameEnd + 1, end };
+    off = end;
+  }
+  if (off !== last) invalid(`BSON document ends at ${off} of ${last + 1} bytes`);
   return undefined;
 }
 
@@ -134,6 +266,34 @@ export const renamed = (doc: Buffer, e: RawElement, name: string): Buffer =>
 export const nullElement = (name: string): Buffer => makeElement(T.null, name, Buffer.alloc(0));
 
 /**
+ * Memory for rebuilt documents, carved from 64 KiB slabs: replay rebuilds
+ * one document per update, and an ArrayBuffer per document (or per 8 KiB
+ * of Node's own pool) was a tenth of the replay's time. A slab is freed
+ * when no document in it is referenced any more; large documents get their
+ * own memory.
+ */
+const SLAB = 64 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB);
+let slabUsed = 0;
+function allocDocument(size: number): Buffer {
+  if (size > SLAB / 8) return Buffer.allocUnsafeSlow(size);
+  if (slabUsed + size > SLAB) {
+    slab = Buffer.allocUnsafeSlow(SLAB);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + size);
+  slabUsed += (size + 7) & ~7;
+  return out;
+}
+
+/** An owned copy of `b` (documents kept in a state must not pin the segment they came from). */
+export function copyDocument(b: Uint8Array): Buffer {
+  const out = allocDocument(b.length);
+  out.set(b, 0);
+  return out;
+}
+
+/**
  * Builds a document from element bytes. Consecutive ranges of one source
  * document are kept as slices, so copying unchanged fields costs one copy.
  */
@@ -147,13 +307,26 @@ export class DocBuilder {
     return this;
   }
 
-  /** Appends an element whose value is a document or array built elsewhere. */
-  appendDocument(type: number, name: string, value: Uint8Array): this {
-    return this.append(makeElement(type, name, value));
+  /**
+   * Appends the element of `doc` at `e` with another value (a sub-document
+   * rebuilt elsewhere), reusing its type and name bytes: no copy here.
+   */
+  appendWithValue(doc: Buffer, e: RawElement, type: number, value: Uint8Array): this {
+    if (type === e.type) this.append(doc.subarray(e.start, e.valueStart));
+    else this.append(doc.subarray(e.start, e.valueStart)).retype(type);
+    return this.append(value);
+  }
+
+  /** Changes the type byte of the last header appended (a copy, the source stays intact). */
+  private retype(type: number): this {
+    const h = Buffer.from(this.parts[this.parts.length - 1]!);
+    h[0] = type;
+    this.parts[this.parts.length - 1] = h;
+    return this;
   }
 
   finish(): Buffer {
-    const out = Buffer.allocUnsafe(this.size);
+    const out = allocDocument(this.size);
     out.writeInt32LE(this.size, 0);
     let at = 4;
     for (const p of this.parts) {

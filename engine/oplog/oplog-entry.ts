@@ -5,6 +5,7 @@
  */
 import type { OpTime } from '../repo/optime.js';
 import {
+  ElementCursor,
   T,
   asBuffer,
   elements,
@@ -61,7 +62,8 @@ export function parseOplogEntry(bytes: Uint8Array): OplogEntry {
     prevTs: null,
     multiOpType: null,
   };
-  for (const e of elements(raw)) {
+  const e = new ElementCursor(raw);
+  while (e.next()) {
     switch (e.name) {
       case 'op':
         entry.op = readString(raw, e);

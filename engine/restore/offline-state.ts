@@ -14,6 +14,7 @@ import type { Plan } from '../catalog/planner.js';
 import {
   T,
   asBuffer,
+  copyDocument,
   elementBytes,
   elements,
   field,
@@ -65,7 +66,7 @@ export class OfflineState extends Map<string, OfflineCollection> implements Repl
     switch (op.op) {
       case 'insert':
         // applyOps upserts inserts: replaying an insert the snapshot already has is harmless.
-        this.coll(op.ns).docs.set(idKey(op.doc), Buffer.from(op.doc));
+        this.coll(op.ns).docs.set(idKey(op.doc), copyDocument(op.doc));
         return;
       case 'update': {
         const id = field(op.o2, '_id');
@@ -181,7 +182,7 @@ export async function buildOfflineState(
     };
     state.set(n.ns, c);
     for await (const raw of readCollection(repo, plan.snapshot.path, n)) {
-      const doc = Buffer.from(raw); // own copy: the frame it came from can go
+      const doc = copyDocument(raw); // own copy: the frame it came from can go
       c.docs.set(idKey(doc), doc);
     }
   }
