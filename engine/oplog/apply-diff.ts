@@ -108,19 +108,32 @@ export function applyObjectDiff(pre: Buffer, diff: Buffer): Buffer {
   const out = new DocBuilder();
   let placed: Set<string> | null = null;
   let binaries = 0;
-  for (const mod of mods.values()) if (mod.kind === 'binary') binaries++;
+  // A diff touches a few fields: their names compared as bytes spare decoding every field name.
+  const few = mods.size <= 8;
+  const names: Uint8Array[] = [];
+  const byIndex: FieldMod[] = [];
+  for (const [name, mod] of mods) {
+    if (mod.kind === 'binary') binaries++;
+    if (few) {
+      names.push(Buffer.from(name, 'utf8'));
+      byIndex.push(mod);
+    }
+  }
   // Unchanged fields are copied as contiguous runs of the pre-image.
   let runStart = -1;
   let runEnd = -1;
   const e = new ElementCursor(pre);
   while (e.next()) {
-    const mod = mods.get(e.name);
+    let mod: FieldMod | undefined;
+    if (few) {
+      for (let k = 0; k < names.length; k++) if (e.nameIs(names[k]!)) mod = byIndex[k];
+    } else mod = mods.get(e.name);
     if (!mod) {
       if (runStart < 0) runStart = e.start;
       runEnd = e.end;
       continue;
     }
-    if (runStart >= 0) out.append(pre.subarray(runStart, runEnd));
+    if (runStart >= 0) out.appendRange(pre, runStart, runEnd);
     runStart = -1;
     switch (mod.kind) {
       case 'delete':
@@ -139,7 +152,7 @@ export function applyObjectDiff(pre: Buffer, diff: Buffer): Buffer {
         break;
     }
   }
-  if (runStart >= 0) out.append(pre.subarray(runStart, runEnd));
+  if (runStart >= 0) out.appendRange(pre, runStart, runEnd);
   for (const f of toAppend) if (!placed?.has(f.name)) out.append(f.element);
   // A sub-diff for a field the pre-image lacks is ignored (mongod: a later entry writes the
   // field). A binary diff only ever extends an existing column, so a missing one is refused.

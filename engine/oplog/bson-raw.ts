@@ -146,14 +146,27 @@ export function elements(doc: Buffer): RawElement[] {
  */
 export class ElementCursor implements RawElement {
   type = 0;
-  name = '';
   start = 0;
   valueStart = 0;
   end = 4;
+  private decoded: string | null = null;
   private readonly last: number;
 
   constructor(private readonly doc: Buffer) {
     this.last = documentEnd(doc);
+  }
+
+  /** The field name, decoded on first use (comparisons with nameIs() need no decoding). */
+  get name(): string {
+    return (this.decoded ??= decodeName(this.doc, this.start + 1, this.valueStart - 1));
+  }
+
+  /** Whether the field name is exactly these UTF-8 bytes. */
+  nameIs(bytes: Uint8Array): boolean {
+    const from = this.start + 1;
+    if (this.valueStart - 1 - from !== bytes.length) return false;
+    for (let k = 0; k < bytes.length; k++) if (this.doc[from + k] !== bytes[k]) return false;
+    return true;
   }
 
   next(): boolean {
@@ -167,7 +180,7 @@ export class ElementCursor implements RawElement {
     const nameEnd = doc.indexOf(0, off + 1);
     if (nameEnd < 0 || nameEnd >= this.last) invalid('BSON field name runs past the document');
     this.type = type;
-    this.name = decodeName(doc, off + 1, nameEnd);
+    this.decoded = null;
     this.start = off;
     this.valueStart = nameEnd + 1;
     this.end = valueEnd(doc, type, nameEnd + 1, this.last);
@@ -298,41 +311,45 @@ export function copyDocument(b: Uint8Array): Buffer {
  * document are kept as slices, so copying unchanged fields costs one copy.
  */
 export class DocBuilder {
-  private parts: Uint8Array[] = [];
+  // Parts as (source, start, end): copied by the native Buffer#copy at the end, no view per part.
+  private readonly srcs: Buffer[] = [];
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
   private size = 5;
 
-  append(element: Uint8Array): this {
-    this.parts.push(element);
-    this.size += element.length;
+  append(element: Buffer): this {
+    return this.appendRange(element, 0, element.length);
+  }
+
+  /** Appends bytes [start, end) of `src` (elements of a source document, a run of them). */
+  appendRange(src: Buffer, start: number, end: number): this {
+    this.srcs.push(src);
+    this.starts.push(start);
+    this.ends.push(end);
+    this.size += end - start;
     return this;
   }
 
   /**
    * Appends the element of `doc` at `e` with another value (a sub-document
-   * rebuilt elsewhere), reusing its type and name bytes: no copy here.
+   * rebuilt elsewhere), reusing its name bytes.
    */
-  appendWithValue(doc: Buffer, e: RawElement, type: number, value: Uint8Array): this {
-    if (type === e.type) this.append(doc.subarray(e.start, e.valueStart));
-    else this.append(doc.subarray(e.start, e.valueStart)).retype(type);
+  appendWithValue(doc: Buffer, e: RawElement, type: number, value: Buffer): this {
+    if (type === e.type) this.appendRange(doc, e.start, e.valueStart);
+    else {
+      const header = Buffer.from(doc.subarray(e.start, e.valueStart));
+      header[0] = type;
+      this.append(header);
+    }
     return this.append(value);
-  }
-
-  /** Changes the type byte of the last header appended (a copy, the source stays intact). */
-  private retype(type: number): this {
-    const h = Buffer.from(this.parts[this.parts.length - 1]!);
-    h[0] = type;
-    this.parts[this.parts.length - 1] = h;
-    return this;
   }
 
   finish(): Buffer {
     const out = allocDocument(this.size);
     out.writeInt32LE(this.size, 0);
     let at = 4;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
-    }
+    for (let k = 0; k < this.srcs.length; k++)
+      at += this.srcs[k]!.copy(out, at, this.starts[k], this.ends[k]);
     out[at] = 0;
     return out;
   }
@@ -349,43 +366,24 @@ export function idKey(doc: Buffer): string {
   return idKeyOf(doc, e);
 }
 
-/** `{name: value}` of one element, e.g. `{_id: …}` from a document's `_id` element. */
-export const docOf = (...els: Uint8Array[]): Buffer => {
-  const b = new DocBuilder();
-  for (const e of els) b.append(e);
-  return b.finish();
-};
-
 /** The document without the named top-level fields (order kept). */
 export function withoutFields(doc: Buffer, names: ReadonlySet<string>): Buffer {
   const b = new DocBuilder();
-  for (const e of elements(doc)) if (!names.has(e.name)) b.append(elementBytes(doc, e));
+  for (const e of elements(doc)) if (!names.has(e.name)) b.appendRange(doc, e.start, e.end);
   return b.finish();
 }
 
 /** The document with `name` set to `element` (in place if present, else appended). */
-export function withField(doc: Buffer, name: string, element: Uint8Array): Buffer {
+export function withField(doc: Buffer, name: string, element: Buffer): Buffer {
   const b = new DocBuilder();
   let done = false;
   for (const e of elements(doc)) {
     if (e.name === name) {
       if (!done) b.append(element);
       done = true;
-    } else b.append(elementBytes(doc, e));
+    } else b.appendRange(doc, e.start, e.end);
   }
   if (!done) b.append(element);
-  return b.finish();
-}
-
-/** Every element value of an array document, in order. */
-export function arrayItems(arr: Buffer): RawElement[] {
-  return elements(arr);
-}
-
-/** A BSON array from element values (renamed 0, 1, 2…). */
-export function arrayOf(values: { doc: Buffer; e: RawElement }[]): Buffer {
-  const b = new DocBuilder();
-  values.forEach((v, k) => b.append(renamed(v.doc, v.e, String(k))));
   return b.finish();
 }
 
