@@ -11,7 +11,10 @@
  *    prepareUnique, unique, forceNonUnique leaves a non-unique index with
  *    `prepareUnique: true`, `forceNonUnique: true` and no `unique` field,
  *    which is the spec mongorestore creates. Other options are refused.
- * Field order of the specs is kept; new fields are appended.
+ * Field order of the specs is kept; new fields are appended. Specs are kept
+ * as listIndexes shows them: `expireAfterSeconds` is a 32-bit integer there
+ * (stable API; mongod 7.3+ also truncates a fractional value before storing
+ * it), whatever type the oplog entry carried (collMod logs an Int64).
  */
 import { ApiError } from '../errors.js';
 import {
@@ -19,6 +22,8 @@ import {
   bytesEqual,
   elementBytes,
   elements,
+  makeElement,
+  readNumber,
   readString,
   subDocument,
   withField,
@@ -43,9 +48,18 @@ function isIdIndex(spec: Buffer): boolean {
   return els.length === 1 && els[0]!.name === '_id';
 }
 
-export function createIndexes(indexes: Buffer[], specs: Buffer[]): Buffer[] {
+/** `expireAfterSeconds` as listIndexes reports it: Int32, truncated. */
+function asListed(spec: Buffer): Buffer {
+  const e = elements(spec).find((x) => x.name === 'expireAfterSeconds');
+  if (!e || e.type === T.int32 || !(e.type === T.double || e.type === T.int64)) return spec;
+  const value = Buffer.alloc(4);
+  value.writeInt32LE(Math.trunc(readNumber(spec, e)) | 0, 0);
+  return withField(spec, 'expireAfterSeconds', makeElement(T.int32, 'expireAfterSeconds', value));
+}
+
+export function createIndexes(indexes: Buffer[], created: Buffer[]): Buffer[] {
   let out = indexes;
-  for (const spec of specs) {
+  for (const spec of created.map(asListed)) {
     const name = indexName(spec);
     const at = out.findIndex((i) => indexName(i) === name);
     out = at >= 0 ? out.map((i, k) => (k === at ? spec : i)) : [...out, spec];
@@ -94,5 +108,6 @@ export function modifyIndex(indexes: Buffer[], mod: Buffer): Buffer[] {
     }
     spec = withField(spec, e.name, elementBytes(mod, e));
   }
+  spec = asListed(spec);
   return indexes.map((i, k) => (k === at ? spec : i));
 }

@@ -1,6 +1,8 @@
 /** Feeding real oplog fixtures through the replay core and reading the result as raw BSON. */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { EJSON, deserialize, serialize, type Document } from 'bson';
+import { idKey } from '../../engine/oplog/bson-raw.js';
 import { splitBsonDocuments } from '../../engine/repo/bson-entries.js';
 import { OfflineState } from '../../engine/restore/offline-state.js';
 import { OplogReplay, type ReplayOptions } from '../../engine/restore/replay.js';
@@ -44,3 +46,27 @@ export const indexSpec = (state: OfflineState, ns: string, name: string): string
   const spec = state.get(ns)?.indexes.find((i) => decodeExact(i).name === name);
   return spec && EJSON.stringify(decodeExact(spec), { relaxed: false });
 };
+
+/**
+ * A mongodump directory as an offline state (what a snapshot holds): each
+ * `<db>/<coll>.metadata.json` (options, indexes as canonical Extended JSON)
+ * and `<coll>.bson` (the documents' exact bytes).
+ */
+export function loadDump(dir: string): OfflineState {
+  const state = new OfflineState();
+  for (const db of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    for (const f of readdirSync(join(dir, db.name)).filter((n) => n.endsWith('.metadata.json'))) {
+      const coll = f.slice(0, -'.metadata.json'.length);
+      const meta = EJSON.parse(readFileSync(join(dir, db.name, f), 'utf8'), { relaxed: false }) as Document;
+      const docs = new Map<string, Buffer>();
+      const data = join(dir, db.name, `${coll}.bson`);
+      if (existsSync(data)) for (const d of readBsonFile(data)) docs.set(idKey(d), d);
+      state.set(`${db.name}.${coll}`, {
+        docs,
+        options: Buffer.from(serialize((meta.options as Document | undefined) ?? {})),
+        indexes: ((meta.indexes as Document[] | undefined) ?? []).map((i) => Buffer.from(serialize(i))),
+      });
+    }
+  }
+  return state;
+}

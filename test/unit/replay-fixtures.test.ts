@@ -5,6 +5,7 @@
  * mongorestore's own tests and mongod's rules, compared as raw BSON.
  */
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { serialize } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { HAVE_FIXTURES, SKIP_FIXTURES_MESSAGE, fixture } from '../support/fixtures.js';
@@ -14,6 +15,7 @@ import {
   hex,
   indexNames,
   indexSpec,
+  loadDump,
   readBsonFile,
   readJsonLines,
   replayEntries,
@@ -72,12 +74,12 @@ describe.skipIf(!HAVE_FIXTURES)(`replay of real oplogs ${HAVE_FIXTURES ? '' : SK
     );
   });
 
-  it('collMod with TTL (an Int64, kept) and hidden, createIndexes, dropIndexes, drop, dropDatabase on test.foo', () => {
+  it('collMod with TTL (logged as an Int64, listed as an Int32) and hidden, createIndexes, dropIndexes, drop, dropDatabase on test.foo', () => {
     const create = readBsonFile(testdata('oplogs', 'bson', 'create_index.bson'));
     const mods = readBsonFile(testdata('oplogs', 'bson', 'collMod_with_hidden.bson'));
     let state = replayEntries([...create, ...mods]);
     expect(indexSpec(state, 'test.foo', 'f_1')).toBe(
-      '{"v":{"$numberInt":"2"},"key":{"f":{"$numberDouble":"1.0"}},"name":"f_1","expireAfterSeconds":{"$numberLong":"3600"},"hidden":true}',
+      '{"v":{"$numberInt":"2"},"key":{"f":{"$numberDouble":"1.0"}},"name":"f_1","expireAfterSeconds":{"$numberInt":"3600"},"hidden":true}',
     );
     state = replayEntries([...create, ...readBsonFile(testdata('oplogs', 'bson', 'drop_index.bson'))]);
     expect(indexNames(state, 'test.foo')).toEqual(['_id_']);
@@ -149,6 +151,29 @@ describe.skipIf(!HAVE_FIXTURES)(`replay of real oplogs ${HAVE_FIXTURES ? '' : SK
     }
     expect(readBsonFile(testdata('extra_oplog.bson')).length).toBeGreaterThan(0);
     expect(() => replayEntries(readBsonFile(testdata('extra_oplog.bson')))).not.toThrow();
+  });
+
+  it('collMod_ttl_index dump + oplog: the TTL index ends with expireAfterSeconds Int32 1000, as mongorestore restores it', () => {
+    const dir = testdata('collMod_ttl_index');
+    const state = replayEntries(readBsonFile(join(dir, 'oplog.bson')), {}, loadDump(dir));
+    expect(indexNames(state, 'mongodump_test_db.coll1')).toEqual(['_id_', 'a_1']);
+    expect(indexSpec(state, 'mongodump_test_db.coll1', 'a_1')).toBe(
+      '{"v":{"$numberInt":"2"},"key":{"a":{"$numberInt":"1"}},"name":"a_1","expireAfterSeconds":{"$numberInt":"1000"}}',
+    );
+    expect(state.get('mongodump_test_db.coll1')!.docs.size).toBeGreaterThan(0);
+    expect([...state.keys()].filter((ns) => ns.startsWith('admin.'))).toEqual(['admin.system.version']); // from the dump, not replayed
+  });
+
+  it('oplogdump: the dump plus its oplog, documents kept byte for byte where the oplog does not touch them', () => {
+    const dir = testdata('oplogdump');
+    const dump = loadDump(dir);
+    const before = new Map([...dump.get('db1.c1')!.docs].map(([k, v]) => [k, hex(v)]));
+    const state = replayEntries(readBsonFile(join(dir, 'oplog.bson')), {}, loadDump(dir));
+    const after = state.get('db1.c1')!.docs;
+    let kept = 0;
+    for (const [k, v] of before) if (after.has(k) && hex(after.get(k)!) === v) kept++;
+    expect(kept).toBeGreaterThan(0);
+    expect(state.report!.entries).toBeGreaterThan(0);
   });
 
   it('importCollection (mongodump test data) is refused with a clear reason', () => {
