@@ -186,17 +186,6 @@ export class ElementCursor implements RawElement {
     this.end = valueEnd(doc, type, nameEnd + 1, this.last);
     return true;
   }
-
-  /** The current element as a standalone object (to keep it past the next `next()`). */
-  snapshot(): RawElement {
-    return {
-      type: this.type,
-      name: this.name,
-      start: this.start,
-      valueStart: this.valueStart,
-      end: this.end,
-    };
-  }
 }
 
 /** The first top-level element named `name`, stopping there (ASCII names compared as bytes). */
