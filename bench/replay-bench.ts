@@ -8,6 +8,7 @@
  */
 import { Binary, Decimal128, Double, Int32, Long, Timestamp, UUID, serialize } from 'bson';
 import { performance } from 'node:perf_hooks';
+import { splitBsonDocuments } from '../engine/repo/bson-entries.js';
 import { OfflineState } from '../engine/restore/offline-state.js';
 import { OplogReplay } from '../engine/restore/replay.js';
 
@@ -124,12 +125,23 @@ function generate(o: ReplayBenchOptions) {
       push({ op: 'd', ns: NS, o: { _id: id } });
     }
   }
-  return { entries, bytes };
+  // Packed as segments hold them once decompressed: ~16 MiB buffers of concatenated entries.
+  const segments: Buffer[] = [];
+  for (let k = 0; k < entries.length;) {
+    const batch: Buffer[] = [];
+    let size = 0;
+    while (k < entries.length && size < 16 * 1024 * 1024) {
+      size += entries[k]!.length;
+      batch.push(entries[k++]!);
+    }
+    segments.push(Buffer.concat(batch));
+  }
+  return { segments, count: entries.length, bytes };
 }
 
 export async function runReplayBench(o: ReplayBenchOptions) {
   o.log(`replay: generating ${o.entries} entries on ${o.prefill} documents…`);
-  const { entries, bytes } = generate(o);
+  const { segments, count, bytes } = generate(o);
   const state = new OfflineState();
   const coll = {
     docs: new Map<string, Buffer>(),
@@ -152,9 +164,11 @@ export async function runReplayBench(o: ReplayBenchOptions) {
   const replay = new OplogReplay(state);
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
-  for (let k = 0; k < entries.length; k++) {
-    replay.push(entries[k]!);
-    if (k % 5000 === 0) {
+  let k = 0;
+  for (const segment of segments) {
+    for (const entry of splitBsonDocuments(segment)) {
+      replay.push(entry);
+      if (k++ % 5000 !== 0) continue;
       const m = process.memoryUsage();
       peakRss = Math.max(peakRss, m.rss);
       peakHeap = Math.max(peakHeap, m.heapUsed);
@@ -167,23 +181,29 @@ export async function runReplayBench(o: ReplayBenchOptions) {
   peakHeap = Math.max(peakHeap, m.heapUsed);
   const report = replay.report();
   return {
-    entries: entries.length,
+    entries: count,
     operations: report.operations,
     transactions: report.transactions.committed,
     inputMB: round(bytes / 1048576),
     documentsAtEnd: state.get(NS)!.docs.size,
     seconds: round(seconds, 3),
-    entriesPerSecond: Math.round(entries.length / seconds),
+    entriesPerSecond: Math.round(count / seconds),
     operationsPerSecond: Math.round(report.operations / seconds),
     // The machine may be shared: entries per second of this process's own CPU time is the steadier figure.
-    entriesPerCpuSecond: Math.round(entries.length / ((cpu.user + cpu.system) / 1e6)),
+    entriesPerCpuSecond: Math.round(count / ((cpu.user + cpu.system) / 1e6)),
     cpuPercentOfOneCore: round(((cpu.user + cpu.system) / 1e6 / seconds) * 100),
-    target: { entriesPerSecond: 100_000, met: entries.length / seconds >= 100_000 },
+    target: {
+      entriesPerSecond: 100_000,
+      met: count / seconds >= 100_000,
+      metPerCpuSecond: count / ((cpu.user + cpu.system) / 1e6) >= 100_000,
+    },
     memory: {
       rssBeforeMB: round(before.rss / 1048576),
       peakRssMB: round(peakRss / 1048576),
       heapBeforeMB: round(before.heapUsed / 1048576),
       peakHeapMB: round(peakHeap / 1048576),
+      // Buffers outside the heap: the input segments (inputMB) plus the state's documents.
+      arrayBuffersMB: round(m.arrayBuffers / 1048576),
     },
   };
 }
