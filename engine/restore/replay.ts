@@ -5,7 +5,9 @@
  * point-in-time views) feeds entries here and applies what comes out.
  *
  * - `n` no-ops (and the replicated-record-id bookkeeping ops) are skipped;
- * - namespaces: oplog/namespace-filter.ts (config.*, local.*, admin.system.*);
+ * - namespaces: oplog/namespace-filter.ts (config.*, local.*, admin.system.*),
+ *   checked for a transaction's operations too (mongorestore checks only
+ *   top-level and nested applyOps entries);
  * - transactions: oplog/transactions.ts, applied once, at their commit, in
  *   order; aborted ones and ones that never commit in the range are dropped
  *   and reported in `report()`;
