@@ -1,7 +1,7 @@
 /** zstd (through zstd-napi, a maintained binding) or gzip (node:zlib) for stored frames. */
 import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 
 export type CompressionAlgorithm = 'zstd' | 'gzip' | 'none';
 export interface CompressionSettings {

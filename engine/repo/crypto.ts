@@ -7,7 +7,7 @@
  * between files, and the header cannot be altered).
  */
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 
 export interface KdfParams {
   name: 'scrypt';

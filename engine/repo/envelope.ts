@@ -20,7 +20,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import {
   COMPRESSION_CODES,
   compressFrame,

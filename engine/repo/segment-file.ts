@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { readEntryTs, splitBsonDocuments } from './bson-entries.js';
 import { writeFileDurable } from './durable-file.js';
 import { EnvelopeReader, FileKind, bufferSource, encodeEnvelope, parsePreamble } from './envelope.js';

@@ -12,9 +12,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
-import type { JobContext } from '../jobs/job-runner.js';
+import type { TaskContext } from '../tasks/task-runner.js';
 import { DurableFile, isTempName, removeTemporaries } from '../repo/durable-file.js';
 import { REPOSITORY_FILE, type Repository } from '../repo/repository.js';
 import { MANIFEST_FILE, fileSha256 } from '../repo/snapshot-files.js';
@@ -109,7 +109,7 @@ export async function runSecondaryCopy(
   db: CatalogDb,
   repo: Repository,
   target: CopyTargetRow,
-  ctx?: JobContext,
+  ctx?: TaskContext,
   /** Test hook: called before each file; throwing simulates an interruption. */
   beforeFile?: (rel: string, index: number) => void,
 ): Promise<CopyReport> {
