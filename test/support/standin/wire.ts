@@ -48,7 +48,7 @@ export function rawField(doc: Uint8Array, field: string): Uint8Array | undefined
 type Element = [type: number, nameOffset: number, nameLength: number, offset: number, length: number];
 
 /** The raw bytes of the documents in array field `field` of a BSON document. */
-function rawArrayDocs(doc: Uint8Array, field: string): Uint8Array[] | undefined {
+export function rawArrayDocs(doc: Uint8Array, field: string): Uint8Array[] | undefined {
   const name = Buffer.from(field);
   for (const [type, nameOff, nameLen, off, len] of onDemand.parseToElements(doc) as Iterable<Element>) {
     if (
