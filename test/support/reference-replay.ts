@@ -39,7 +39,8 @@ function coll(state: RefState, ns: string): RefCollection {
 }
 
 /** Each applyOps operation of a raw entry, as its exact bytes. */
-const applyOpsRaw = (entry: Uint8Array): Uint8Array[] => rawArrayDocs(rawField(entry, 'o')!, 'applyOps') ?? [];
+const applyOpsRaw = (entry: Uint8Array): Uint8Array[] =>
+  rawArrayDocs(rawField(entry, 'o')!, 'applyOps') ?? [];
 
 function applyCrud(state: RefState, raw: Uint8Array): void {
   const e = deserialize(raw, TYPED);
@@ -121,53 +122,65 @@ function applyCommand(state: RefState, raw: Uint8Array): void {
 const txnKey = (e: Document) =>
   `${Buffer.from(serialize({ l: e.lsid })).toString('hex')}:${String(e.txnNumber)}`;
 
+/** Applies entries in order, holding transactions until the entry that commits them. */
+export class ReferenceReplay {
+  readonly state: RefState = new Map();
+  private readonly pending = new Map<string, Uint8Array[]>();
+
+  apply(raw: Uint8Array): void {
+    const e = deserialize(raw, TYPED);
+    const o = (e.o ?? {}) as Document;
+    if (e.op === 'c' && o.applyOps !== undefined) {
+      const ops = applyOpsRaw(raw);
+      if (e.lsid === undefined || e.txnNumber === undefined) {
+        for (const op of ops) applyCrud(this.state, op);
+        return;
+      }
+      const key = txnKey(e);
+      const chain = [...(this.pending.get(key) ?? []), ...ops];
+      if (o.partialTxn === true || o.prepare === true) this.pending.set(key, chain);
+      else {
+        this.pending.delete(key);
+        for (const op of chain) applyCrud(this.state, op);
+      }
+      return;
+    }
+    if (e.op === 'c' && o.commitTransaction !== undefined) {
+      const key = txnKey(e);
+      for (const op of this.pending.get(key) ?? []) applyCrud(this.state, op);
+      this.pending.delete(key);
+      return;
+    }
+    if (e.op === 'c' && o.abortTransaction !== undefined) {
+      this.pending.delete(txnKey(e));
+      return;
+    }
+    applyCrud(this.state, raw);
+  }
+}
+
 /** Rebuilds the state at `plan.bound`: the snapshot's documents, then entries with startTs < ts <= bound. */
-export async function referenceRebuild(repo: Repository, plan: Extract<Plan, { ok: true }>): Promise<RefState> {
-  const state: RefState = new Map();
+export async function referenceRebuild(
+  repo: Repository,
+  plan: Extract<Plan, { ok: true }>,
+): Promise<RefState> {
+  const replay = new ReferenceReplay();
   const manifest = await readManifest(repo, plan.snapshot.path);
   for (const n of manifest.namespaces) {
     if (n.type === 'view' || (n.type === 'timeseries' && n.file === null)) continue;
-    const c = coll(state, n.ns);
+    const c = coll(replay.state, n.ns);
     c.indexes = n.indexes.map((i) => EJSON.deserialize(i, { relaxed: false }) as Document);
     for await (const raw of readCollection(repo, plan.snapshot.path, n)) {
       c.docs.set(idKey(deserialize(raw, TYPED)._id), raw);
     }
   }
-  const pending = new Map<string, Uint8Array[]>();
   for (const seg of plan.segments) {
     for (const raw of (await readSegment(repo, seg.path)).entries) {
       const ts = readEntryTs(raw);
       if (compareOpTime(ts, plan.snapshot.startTs) <= 0) continue;
-      if (compareOpTime(ts, plan.bound) > 0) return state;
-      const e = deserialize(raw, TYPED);
-      const o = (e.o ?? {}) as Document;
-      if (e.op === 'c' && o.applyOps !== undefined) {
-        const ops = applyOpsRaw(raw);
-        if (e.lsid === undefined || e.txnNumber === undefined) {
-          for (const op of ops) applyCrud(state, op);
-          continue;
-        }
-        const key = txnKey(e);
-        const chain = [...(pending.get(key) ?? []), ...ops];
-        if (o.partialTxn === true || o.prepare === true) pending.set(key, chain);
-        else {
-          pending.delete(key);
-          for (const op of chain) applyCrud(state, op);
-        }
-        continue;
-      }
-      if (e.op === 'c' && o.commitTransaction !== undefined) {
-        const key = txnKey(e);
-        for (const op of pending.get(key) ?? []) applyCrud(state, op);
-        pending.delete(key);
-        continue;
-      }
-      if (e.op === 'c' && o.abortTransaction !== undefined) {
-        pending.delete(txnKey(e));
-        continue;
-      }
-      applyCrud(state, raw);
+      if (compareOpTime(ts, plan.bound) > 0) return replay.state;
+      replay.apply(raw);
     }
   }
-  return state;
+  return replay.state;
 }
