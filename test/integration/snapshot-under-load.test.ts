@@ -10,7 +10,7 @@
  * Runs against the stand-in or a real server (MONGOD_BINARY / MONGODB_URI).
  */
 import { join } from 'node:path';
-import { EJSON, Timestamp, deserialize, type Document } from 'bson';
+import { Timestamp, type Document } from 'bson';
 import { MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
@@ -23,9 +23,8 @@ import { buildOfflineState } from '../../engine/restore/offline-state.js';
 import { waitUntilCaptured } from '../support/capture-wait.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, uniqueDb, withMongo } from '../support/with-mongo.js';
-import { Workload, indexKey, rawState, type RawInstant } from '../support/workload.js';
-import { parseDoc } from '../support/reference-applier.js';
-import { referenceRebuild, type RefState } from '../support/reference-replay.js';
+import { Workload, rawDifferences, rawState, type RawInstant } from '../support/workload.js';
+import { refRawState, referenceRebuild } from '../support/reference-replay.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -78,43 +77,6 @@ async function stateChangesBetween(client: MongoClient, after: OpTime, upTo: OpT
     return !(o.partialTxn === true || o.prepare === true || o.startIndexBuild !== undefined);
   });
 }
-
-const TYPED = { promoteValues: false, promoteLongs: false } as const;
-
-/** Readable differences between two raw states (empty when equal byte for byte). */
-function differences(actual: Omit<RawInstant, 'ts'>, expected: Omit<RawInstant, 'ts'>): string[] {
-  const out: string[] = [];
-  const show = (h: string) => {
-    const raw = Buffer.from(h, 'hex');
-    const fields = parseDoc(raw).fields.map(([f]) => f);
-    return `${EJSON.stringify(deserialize(raw, TYPED), { relaxed: false })} fields ${fields.join(',')}`;
-  };
-  for (const ns of new Set([...Object.keys(actual.docs), ...Object.keys(expected.docs)])) {
-    const a = new Set(actual.docs[ns] ?? []);
-    const e = new Set(expected.docs[ns] ?? []);
-    const missing = [...e].filter((h) => !a.has(h));
-    const extra = [...a].filter((h) => !e.has(h));
-    if (missing.length || extra.length)
-      out.push(
-        `${ns}: ${missing.length} missing or different, ${extra.length} extra; e.g. expected ${missing.slice(0, 1).map(show).join('')} got ${extra.slice(0, 1).map(show).join('')}`,
-      );
-  }
-  for (const ns of new Set([...Object.keys(actual.indexes), ...Object.keys(expected.indexes)]))
-    if (actual.indexes[ns] !== expected.indexes[ns])
-      out.push(`${ns} indexes: expected ${expected.indexes[ns]} got ${actual.indexes[ns]}`);
-  return out;
-}
-
-const refRaw = (state: RefState, db: string): Omit<RawInstant, 'ts'> => {
-  const docs: Record<string, string[]> = {};
-  const indexes: Record<string, string> = {};
-  for (const [ns, c] of state) {
-    if (!ns.startsWith(`${db}.`)) continue;
-    if (c.docs.size) docs[ns] = [...c.docs.values()].map((d) => Buffer.from(d).toString('hex')).sort();
-    indexes[ns] = indexKey(c.indexes);
-  }
-  return { docs, indexes };
-};
 
 interface Scenario {
   engine: Engine;
@@ -235,7 +197,7 @@ describe(`snapshot under load (${MONGO_KIND})`, () => {
     for (const inst of [s.atConsistent, ...s.after]) {
       const { plan: p, repo } = await plan(s, inst.ts);
       expect(
-        differences(refRaw(await referenceRebuild(repo, p), s.dbName), inst),
+        rawDifferences(refRawState(await referenceRebuild(repo, p), s.dbName), inst),
         `at ${inst.ts.t}:${inst.ts.i}`,
       ).toEqual([]);
     }
@@ -246,7 +208,7 @@ describe(`snapshot under load (${MONGO_KIND})`, () => {
     for (const inst of [s.atConsistent, ...s.after]) {
       const { plan: p, repo } = await plan(s, inst.ts);
       expect(
-        differences(rawState(await buildOfflineState(repo, p), s.dbName), inst),
+        rawDifferences(rawState(await buildOfflineState(repo, p), s.dbName), inst),
         `at ${inst.ts.t}:${inst.ts.i}`,
       ).toEqual([]);
     }

@@ -8,7 +8,8 @@
  * reads the newest oplog ts and every document (canonical Extended JSON);
  * `recordRawInstant()` the same as raw BSON, to compare byte for byte.
  */
-import { Decimal128, Double, EJSON, Long, serialize } from 'bson';
+import { Decimal128, Double, EJSON, Long, deserialize, serialize } from 'bson';
+import { parseDoc } from './reference-applier.js';
 import type { Document, MongoClient } from 'mongodb';
 import type { OfflineState } from '../../engine/restore/offline-state.js';
 import { newestOplogTs } from '../../engine/source/snapshot.js';
@@ -255,4 +256,30 @@ export function rawState(state: OfflineState, db: string): Omit<RawInstant, 'ts'
     indexes[ns] = indexKey(c.indexes as Document[]);
   }
   return { docs, indexes };
+}
+
+const TYPED = { promoteValues: false, promoteLongs: false } as const;
+
+/** Readable differences between two raw states (empty when equal byte for byte). */
+export function rawDifferences(actual: Omit<RawInstant, 'ts'>, expected: Omit<RawInstant, 'ts'>): string[] {
+  const out: string[] = [];
+  const show = (h: string) => {
+    const raw = Buffer.from(h, 'hex');
+    const fields = parseDoc(raw).fields.map(([f]) => f);
+    return `${EJSON.stringify(deserialize(raw, TYPED), { relaxed: false })} fields ${fields.join(',')}`;
+  };
+  for (const ns of new Set([...Object.keys(actual.docs), ...Object.keys(expected.docs)])) {
+    const a = new Set(actual.docs[ns] ?? []);
+    const e = new Set(expected.docs[ns] ?? []);
+    const missing = [...e].filter((h) => !a.has(h));
+    const extra = [...a].filter((h) => !e.has(h));
+    if (missing.length || extra.length)
+      out.push(
+        `${ns}: ${missing.length} missing or different, ${extra.length} extra; e.g. expected ${missing.slice(0, 1).map(show).join('')} got ${extra.slice(0, 1).map(show).join('')}`,
+      );
+  }
+  for (const ns of new Set([...Object.keys(actual.indexes), ...Object.keys(expected.indexes)]))
+    if (actual.indexes[ns] !== expected.indexes[ns])
+      out.push(`${ns} indexes: expected ${expected.indexes[ns]} got ${actual.indexes[ns]}`);
+  return out;
 }
