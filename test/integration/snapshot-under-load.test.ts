@@ -112,6 +112,8 @@ function runScenario(): Promise<Scenario> {
       const capture = await engine.capture.start(row);
       for (let k = 0; k < 100 && capture.metrics.state !== 'capturing'; k++) await sleep(50);
 
+      // Recorded before the prepare: on mongod a read of the prepared documents waits for the commit.
+      const during: RawInstant[] = [await w.recordRawInstant()];
       // A transaction prepared before the snapshot starts and committed while it reads: its
       // operations are in an entry older than the snapshot's first read.
       const held = client.startSession();
@@ -129,7 +131,6 @@ function runScenario(): Promise<Scenario> {
       const prepared = await client.db('admin').command({ prepareTransaction: 1 }, { session: held });
       const prepareTs = prepared.prepareTimestamp as Timestamp;
 
-      const during: RawInstant[] = [await w.recordRawInstant()];
       const taskId = await startSnapshot(engine);
       await client
         .db('admin')
