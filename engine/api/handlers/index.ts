@@ -4,6 +4,8 @@ import { taskHandlers } from './task.js';
 import { settingsHandlers } from './settings.js';
 import { repositoryHandlers } from './repository.js';
 import { coverageHandlers } from './coverage.js';
+import { timelineHandlers } from './timeline.js';
+import { restoreRunHandlers } from './restore-run.js';
 import { retentionHandlers } from './retention.js';
 import { copyHandlers } from './copy.js';
 import { sourceHandlers } from './sources.js';
@@ -17,6 +19,8 @@ export const handlers: HandlerTable = {
   ...taskHandlers,
   ...repositoryHandlers,
   ...coverageHandlers,
+  ...timelineHandlers,
+  ...restoreRunHandlers,
   ...retentionHandlers,
   ...copyHandlers,
   ...sourceHandlers,

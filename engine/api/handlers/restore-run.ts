@@ -67,7 +67,7 @@ export const restoreRunHandlers: PartialHandlers<'restore.run' | 'restore.list' 
       actor: engine.actor,
       action: 'restore.start',
       target: source.name,
-      outcome: 'started',
+      outcome: 'done',
       details: { restoreId, at: input.at, target: displayUri(config), options },
     });
     const task = engine.tasks.start('restore', async (ctx) => {
@@ -91,7 +91,7 @@ export const restoreRunHandlers: PartialHandlers<'restore.run' | 'restore.list' 
           actor: engine.actor,
           action: 'restore.finish',
           target: source.name,
-          outcome: 'succeeded',
+          outcome: 'done',
           details: { restoreId, durationMs: report.durationMs, failures: report.failures.count },
         });
         return report;
@@ -103,8 +103,8 @@ export const restoreRunHandlers: PartialHandlers<'restore.run' | 'restore.list' 
           actor: engine.actor,
           action: 'restore.finish',
           target: source.name,
-          outcome: state,
-          details: { restoreId, error: e.message },
+          outcome: 'failed',
+          details: { restoreId, state, error: e.message },
         });
         throw err;
       } finally {
