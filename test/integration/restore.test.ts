@@ -6,7 +6,7 @@
  * is refused before anything is written.
  */
 import { join } from 'node:path';
-import { openSync, readSync, writeSync, closeSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { Decimal128, Double, Long } from 'bson';
 import { MongoClient, type Document } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -113,6 +113,7 @@ describe(`restore into a MongoDB deployment (${MONGO_KIND})`, () => {
         });
         expect(refused, JSON.stringify(refused)).toBeUndefined();
         expect(task!.state, JSON.stringify(task!.error)).toBe('succeeded');
+        expect((task!.result as { validation: { passed: boolean } }).validation.passed).toBe(true);
         const got = await rawState(client, target);
         expect(got.docs).toEqual(inst.state.docs);
         expect(got.indexes).toEqual(inst.state.indexes);
@@ -250,6 +251,64 @@ describe(`restore into a MongoDB deployment (${MONGO_KIND})`, () => {
       const marker = await client.db(`${db}_t`).collection(INCOMPLETE_MARKER).findOne({});
       expect(marker).toMatchObject({ source: 'rs', point: 'latest' });
       await client.db(`${db}_t`).dropDatabase();
+    });
+  });
+
+  it('validation catches a missing document, a changed document, a missing index and a wrong option', async () => {
+    await withMongo(async ({ uri, kind }) => {
+      const { engine, client, dir } = await setup(uri);
+      const db = `val_${Date.now()}`;
+      for (const name of ['a', 'b', 'c', 'd']) {
+        await client.db(db).createCollection(name, { validator: { qty: { $gte: 0 } } });
+        await client
+          .db(db)
+          .collection<AnyDoc>(name)
+          .insertMany(Array.from({ length: 20 }, (_, k) => ({ _id: k, qty: k })));
+        await client.db(db).collection(name).createIndex({ qty: 1 }, { name: 'qty_1', unique: true });
+      }
+      expect((await runTask(engine, 'snapshot.take', { source: 'rs' })).state).toBe('succeeded');
+      const selection = { include: [`${db}.*`], rename: [`${db}.$c$=${db}_t.$c$`] };
+      const { task } = await restore(engine, { at: 'latest', targetUri: uri, ...selection });
+      expect(task!.state, JSON.stringify(task!.error)).toBe('succeeded');
+      expect((task!.result as { validation: { passed: boolean } }).validation.passed).toBe(true);
+
+      const t = client.db(`${db}_t`);
+      await t.collection('a').deleteOne({ _id: 7 as never });
+      await t.collection('b').updateOne({ _id: 3 as never }, { $set: { qty: 1000 } });
+      await t.collection('c').dropIndex('qty_1');
+      await t.command({ collMod: 'd', validator: { qty: { $gte: 5 } } });
+      const html = join(dir.path, 'report.html');
+      const v = await runTask(engine, 'restore.validate', {
+        source: 'rs',
+        at: 'latest',
+        targetUri: uri,
+        ...selection,
+        full: true,
+        htmlFile: html,
+      });
+      expect(v.state, JSON.stringify(v.error)).toBe('succeeded');
+      const report = v.result as {
+        passed: boolean;
+        checks: { name: string; passed: boolean; findings: string[] }[];
+      };
+      expect(report.passed).toBe(false);
+      const check = (n: string) => report.checks.find((c) => c.name === n)!;
+      expect(check('collections')).toMatchObject({ passed: true, findings: [] });
+      expect(check('counts').findings).toEqual([`${db}_t.a: 19 documents on the target, 20 in the backup.`]);
+      expect(check('documents').findings).toEqual([
+        `${db}_t.a: document _id {"$numberInt":"7"} is missing.`,
+        expect.stringContaining(`${db}_t.b: document _id {"$numberInt":"3"} differs`),
+      ]);
+      expect(check('indexes').findings).toEqual([
+        expect.stringContaining(`${db}_t.c: index qty_1 is missing`),
+      ]);
+      expect(check('options').findings).toEqual([expect.stringContaining(`${db}_t.d: options differ`)]);
+      const page = readFileSync(html, 'utf8');
+      expect(page).toContain('FAILED');
+      expect(page).toContain(`${db}_t.c: index qty_1 is missing`);
+      expect(page).not.toMatch(/<script/i);
+      await t.dropDatabase();
+      void kind;
     });
   });
 });

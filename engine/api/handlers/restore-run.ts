@@ -12,6 +12,10 @@ import { restoreToMongo } from '../../restore/restore-to-mongo.js';
 import { connectSource } from '../../source/connect.js';
 import { displayUri, parseConnection } from '../../source/connection-config.js';
 import { restoreView } from '../views.js';
+import type { Engine } from '../../engine.js';
+import { writeFileDurable } from '../../repo/durable-file.js';
+import { validateRestore } from '../../verify/restore-validation.js';
+import { validationHtml } from '../../verify/validation-html.js';
 import type { PartialHandlers } from './types.js';
 
 /** A restore point as typed, or the id of one of the source's snapshots (restored at its consistent point). */
@@ -23,28 +27,50 @@ function pointOf(db: CatalogDb, source: SourceRow, at: string): RestorePoint {
   return { kind: 'ts', ts: { t: snap.consistent_t, i: snap.consistent_i } };
 }
 
-export const restoreRunHandlers: PartialHandlers<'restore.run' | 'restore.list' | 'restore.get'> = {
-  'restore.run': async (engine, input) => {
-    const db = engine.catalog;
-    const source = getSourceByName(db, input.source);
-    const store = await engine.stores.get(source.repository_id);
-    const plan = planRestore(db, source.id, pointOf(db, source, input.at));
-    if (!plan.ok)
-      throw new ApiError('NOT_FOUND', `${input.at} cannot be restored: ${plan.message}`, {
-        reason: plan.reason,
-        nearest: plan.nearest ?? null,
-      });
-    // Patterns are checked before anything is written.
-    const selection = new NamespaceFilter({
-      include: input.include,
-      exclude: input.exclude,
-      rename: input.rename,
+interface TargetInput {
+  source: string;
+  at: string;
+  targetUri: string;
+  password?: string | undefined;
+  include: string[];
+  exclude: string[];
+  rename: string[];
+}
+
+/**
+ * What restore and validation both need, checked before the target is touched: the source, a plan for
+ * the point, the namespace selection, every segment of the range readable (a corrupt one refuses the
+ * restore instead of leaving a half-restored target), and a connected client.
+ */
+async function prepare(engine: Engine, input: TargetInput) {
+  const db = engine.catalog;
+  const source = getSourceByName(db, input.source);
+  const store = await engine.stores.get(source.repository_id);
+  const plan = planRestore(db, source.id, pointOf(db, source, input.at));
+  if (!plan.ok)
+    throw new ApiError('NOT_FOUND', `${input.at} cannot be restored: ${plan.message}`, {
+      reason: plan.reason,
+      nearest: plan.nearest ?? null,
     });
-    // Every segment of the range is read (and its checksum checked) before the target is touched: a corrupt
-    // segment refuses the restore instead of leaving a half-restored target.
-    for (const seg of plan.segments) await readSegment(store.repo, seg.path);
-    const { config, password } = parseConnection(input.targetUri);
-    const client = await connectSource(config, input.password ?? password, 10_000);
+  const selection = new NamespaceFilter({
+    include: input.include,
+    exclude: input.exclude,
+    rename: input.rename,
+  });
+  for (const seg of plan.segments) await readSegment(store.repo, seg.path);
+  const { config, password } = parseConnection(input.targetUri);
+  const client = await connectSource(config, input.password ?? password, 10_000);
+  return { db, source, store, plan, selection, config, client };
+}
+
+/** Documents compared per namespace by the validation that follows every restore. */
+const AFTER_RESTORE_SAMPLE = 100;
+
+export const restoreRunHandlers: PartialHandlers<
+  'restore.run' | 'restore.list' | 'restore.get' | 'restore.validate'
+> = {
+  'restore.run': async (engine, input) => {
+    const { db, source, store, plan, selection, config, client } = await prepare(engine, input);
     const restoreId = randomUUID();
     const options = {
       include: input.include,
@@ -86,13 +112,30 @@ export const restoreRunHandlers: PartialHandlers<'restore.run' | 'restore.list' 
           ...(input.writeConcern !== undefined ? { writeConcern: { w: input.writeConcern } } : {}),
           ctx,
         });
+        ctx.progress({ message: 'validating the target' });
+        const validation = await validateRestore({
+          repo: store.repo,
+          plan,
+          point: input.at,
+          client,
+          selection,
+          sample: AFTER_RESTORE_SAMPLE,
+          full: false,
+          ctx,
+        });
+        Object.assign(report, { validation });
         finishRestore(db, restoreId, 'succeeded', { ...recorded, report });
         audit(db, {
           actor: engine.actor,
           action: 'restore.finish',
           target: source.name,
           outcome: 'done',
-          details: { restoreId, durationMs: report.durationMs, failures: report.failures.count },
+          details: {
+            restoreId,
+            durationMs: report.durationMs,
+            failures: report.failures.count,
+            validated: validation.passed,
+          },
         });
         return report;
       } catch (err) {
@@ -107,6 +150,42 @@ export const restoreRunHandlers: PartialHandlers<'restore.run' | 'restore.list' 
           details: { restoreId, state, error: e.message },
         });
         throw err;
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    });
+    return { taskId: task.taskId };
+  },
+  'restore.validate': async (engine, input) => {
+    const { source, store, plan, selection, config, client } = await prepare(engine, input);
+    const task = engine.tasks.start('restore.validate', async (ctx) => {
+      try {
+        const report = await validateRestore({
+          repo: store.repo,
+          plan,
+          point: input.at,
+          client,
+          selection,
+          sample: input.sample,
+          full: input.full,
+          ctx,
+        });
+        if (input.htmlFile) {
+          const html = validationHtml(report, {
+            source: source.name,
+            target: displayUri(config),
+            generatedAt: new Date().toISOString(),
+          });
+          await writeFileDurable(input.htmlFile, [Buffer.from(html)]);
+        }
+        audit(engine.catalog, {
+          actor: engine.actor,
+          action: 'restore.validate',
+          target: source.name,
+          outcome: report.passed ? 'done' : 'failed',
+          details: { at: input.at, target: displayUri(config), passed: report.passed },
+        });
+        return report;
       } finally {
         await client.close().catch(() => undefined);
       }
