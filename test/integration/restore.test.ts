@@ -311,4 +311,53 @@ describe(`restore into a MongoDB deployment (${MONGO_KIND})`, () => {
       void kind;
     });
   });
+
+  it('restores a time-series collection: its definition, its buckets and the bucket writes of the oplog', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine, row, client } = await setup(uri);
+      const db = `tsr_${Date.now()}`;
+      await engine.capture.start(row);
+      await client.db(db).createCollection('metrics', {
+        timeseries: { timeField: 'at', metaField: 'host', granularity: 'seconds' },
+      });
+      const metrics = client.db(db).collection('metrics');
+      const base = Date.UTC(2026, 10, 22, 10, 0, 0);
+      const measure = (k: number) => ({
+        at: new Date(base + k * 1000),
+        host: k % 2 ? 'db1' : 'db2',
+        cpu: k % 97,
+      });
+      await metrics.insertMany(Array.from({ length: 30 }, (_, k) => measure(k)));
+      expect((await runTask(engine, 'snapshot.take', { source: 'rs' })).state).toBe('succeeded');
+      await metrics.insertMany(Array.from({ length: 30 }, (_, k) => measure(30 + k)));
+      await waitUntilCaptured(engine.capture.get(row.id)!, client);
+      await engine.capture.stop(row.id);
+      const { task } = await restore(engine, {
+        at: 'latest',
+        targetUri: uri,
+        include: [`${db}.*`],
+        rename: [`${db}.$c$=${db}_t.$c$`],
+      });
+      expect(task!.state, JSON.stringify(task!.error)).toBe('succeeded');
+      const info = await client.db(`${db}_t`).listCollections({ name: 'metrics' }).toArray();
+      expect(info[0]).toMatchObject({
+        type: 'timeseries',
+        options: { timeseries: { timeField: 'at', metaField: 'host' } },
+      });
+      const sort = { at: 1 } as const;
+      const want = await metrics
+        .find({}, { projection: { _id: 0 } })
+        .sort(sort)
+        .toArray();
+      const got = await client
+        .db(`${db}_t`)
+        .collection('metrics')
+        .find({}, { projection: { _id: 0 } })
+        .sort(sort)
+        .toArray();
+      expect(got).toHaveLength(60);
+      expect(got).toEqual(want);
+      await client.db(`${db}_t`).dropDatabase();
+    });
+  });
 });
