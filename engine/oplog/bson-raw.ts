@@ -355,6 +355,13 @@ export function idKey(doc: Buffer): string {
   return idKeyOf(doc, e);
 }
 
+/** A document of the given elements, e.g. `{_id: …}` from a document's `_id` element. */
+export function docOf(...els: Buffer[]): Buffer {
+  const b = new DocBuilder();
+  for (const e of els) b.append(e);
+  return b.finish();
+}
+
 /** The document without the named top-level fields (order kept). */
 export function withoutFields(doc: Buffer, names: ReadonlySet<string>): Buffer {
   const b = new DocBuilder();
