@@ -113,7 +113,9 @@ describe(`restore into a MongoDB deployment (${MONGO_KIND})`, () => {
         });
         expect(refused, JSON.stringify(refused)).toBeUndefined();
         expect(task!.state, JSON.stringify(task!.error)).toBe('succeeded');
-        expect((task!.result as { validation: { passed: boolean } }).validation.passed).toBe(true);
+        const validation = (task!.result as { validation: { passed: boolean; checks: unknown[] } })
+          .validation;
+        expect(validation.passed, JSON.stringify(validation.checks)).toBe(true);
         const got = await rawState(client, target);
         expect(got.docs).toEqual(inst.state.docs);
         expect(got.indexes).toEqual(inst.state.indexes);

@@ -86,7 +86,14 @@ export function applyOp(ctx: Ctx, op: Document, rawO?: Uint8Array): void {
       const replacement =
         (op.o as Document).$v === undefined && !Object.keys(op.o as Document).some((k) => k.startsWith('$'));
       if (!existing) {
-        if (replacement) insertOne(ctx, coll, { _id: id, ...(op.o as Document) });
+        // An upserted replacement is stored as sent (mongod keeps its bytes; _id comes first).
+        if (replacement)
+          insertOne(
+            ctx,
+            coll,
+            { _id: id, ...(op.o as Document) },
+            (op.o as Document)._id !== undefined ? o : undefined,
+          );
         return; // a diff of a document that is gone: MongoDB skips it in oplog application
       }
       replaceStored(ctx, coll, existing, applyOplogUpdate(existing.raw, o), replacement);
