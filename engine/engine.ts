@@ -20,6 +20,8 @@ import { sourceConnection } from './mongo/source-connection.js';
 import { Scheduler } from './schedule/scheduler.js';
 import { Protection } from './protection/protection.js';
 import { listSources } from './catalog/sources.js';
+import { resolveAlerts } from './catalog/alerts.js';
+import { raiseAlert } from './schedule/alerts.js';
 import type { Services } from './services.js';
 export interface EngineOptions {
   dataDir: string;
@@ -82,6 +84,16 @@ export class Engine implements Services {
    * Misconfigured with the reason and alerted.
    */
   async startBackgroundWork(): Promise<void> {
+    // Secrets the user expects kept (desktop keychain) but that are not: say so where alerts are seen.
+    const warning = this.secrets.warning ?? null;
+    if (warning)
+      raiseAlert(this.catalog, this.events, {
+        sourceId: null,
+        kind: 'KEYCHAIN_UNPROTECTED',
+        severity: 'warning',
+        message: warning,
+      });
+    else resolveAlerts(this.catalog, null, 'KEYCHAIN_UNPROTECTED');
     for (const row of listSources(this.catalog)) await this.protection.protect(row);
     this.scheduler.start();
   }

@@ -2,7 +2,8 @@
 /**
  * `npm test`: every check in order (typecheck, lint with ESLint and
  * dependency-cruiser, build, unit and integration tests with Vitest,
- * browser and Electron tests with Playwright), then one summary line `tests: N passed, N failed, N skipped`.
+ * browser and Electron tests with Playwright; Electronegativity with the
+ * lint step), then one summary line `tests: N passed, N failed, N skipped`.
  * Exits non-zero when anything failed. Typecheck, lint and build count as one
  * test each so that their failure shows in the summary.
  */
@@ -47,6 +48,8 @@ if (want('lint')) {
   // Layer rules and no import cycles, on the whole graph (.dependency-cruiser.cjs).
   step('dependency-cruiser', 'npm', ['run', '--silent', 'depcruise']);
   step('prettier --check', npmBin('prettier'), ['--check', '.', '--log-level', 'warn']);
+  // Electron misconfigurations and anti-patterns; accepted findings in electron/electronegativity-accepted.txt.
+  step('electronegativity', 'node', [join(root, 'scripts', 'electronegativity.mjs')]);
 }
 let built = true;
 if (want('unit') || want('e2e')) {

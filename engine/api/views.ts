@@ -16,7 +16,7 @@ import { TIERS, type Tier } from '../schedule/policy.js';
 import { nextOccurrence } from '../schedule/schedule.js';
 import type { CaptureMetrics } from '../source/oplog-capture.js';
 import { displayUri, type ConnectionConfig } from '../mongo/connection-config.js';
-import type { SealedSecret } from '../mongo/source-secret.js';
+import { readStoredSecrets } from '../mongo/source-secret.js';
 import { formatOpTime, opTimeToDate, type OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
 import { copiedFileCount, copyTargets } from '../catalog/copy-targets.js';
@@ -35,7 +35,9 @@ import type {
   SnapshotView,
   SourceView,
   TimelineView,
+  RestoreView,
 } from './schemas.js';
+import type { RestoreRow } from '../catalog/restores.js';
 import type { Timeline } from '../timeline/timeline.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
@@ -72,6 +74,33 @@ export const snapshotView = (r: SnapshotRow): z.infer<typeof SnapshotView> => ({
   storedBytes: r.stored_bytes,
   lockedUntil: r.locked_until,
 });
+
+export function restoreView(db: CatalogDb, r: RestoreRow): z.infer<typeof RestoreView> {
+  const d = (r.details_json ? JSON.parse(r.details_json) : {}) as {
+    actor?: string;
+    target?: string;
+    options?: Record<string, unknown>;
+    report?: Record<string, unknown>;
+    error?: { code: string; message: string };
+    markerLeft?: boolean;
+  };
+  const source = sourceNameById(db, r.source_id);
+  return {
+    id: r.id,
+    source: source ?? r.source_id,
+    point: JSON.parse(r.point_json) as string,
+    kind: r.kind,
+    state: r.state,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    actor: d.actor ?? null,
+    target: d.target ?? null,
+    options: d.options ?? {},
+    report: d.report ?? null,
+    error: d.error ? { code: d.error.code, message: d.error.message } : null,
+    markerLeft: d.markerLeft ?? false,
+  };
+}
 
 const isoSecond = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 
@@ -149,11 +178,15 @@ export function coverageView(db: CatalogDb, row: SourceRow): z.infer<typeof Cove
 export function sourceView(db: CatalogDb, row: SourceRow): z.infer<typeof SourceView> {
   const c = getSourceConnection(db, row.id);
   const config = c.connection_json ? (JSON.parse(c.connection_json) as ConnectionConfig) : null;
-  const sealed = c.secret_json ? (JSON.parse(c.secret_json) as SealedSecret) : null;
+  const sealed = readStoredSecrets(c.secret_json);
   const warnings: string[] = [];
-  if (sealed?.scheme === 'insecure-base64')
+  if (sealed.password?.scheme === 'insecure-base64')
     warnings.push(
       'The password is stored unprotected (--insecure-store-password): anyone who can read the catalog can read it.',
+    );
+  if (sealed.uriOptions?.scheme === 'insecure-base64')
+    warnings.push(
+      'The connection-string secrets are stored unprotected (--insecure-store-password): anyone who can read the catalog can read them.',
     );
   return {
     id: row.id,
@@ -164,7 +197,7 @@ export function sourceView(db: CatalogDb, row: SourceRow): z.infer<typeof Source
     tlsCaFile: config?.tlsCaFile ?? null,
     tlsCertFile: config?.tlsCertFile ?? null,
     readPreference: config?.readPreference ?? null,
-    passwordStorage: sealed?.scheme ?? ('none' as const),
+    passwordStorage: sealed.password?.scheme ?? ('none' as const),
     warnings,
     createdAt: row.created_at,
   };

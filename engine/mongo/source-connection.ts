@@ -1,12 +1,13 @@
-/** A source's stored connection settings and password, ready to connect. */
+/** A source's stored connection settings and secrets, ready to connect. */
 import { ApiError } from '../errors.js';
 import { getSourceConnection, type SourceRow } from '../catalog/sources.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import type { SecretStore } from '../secrets.js';
 import type { StoreRegistry } from '../store/store-registry.js';
-import type { ConnectionConfig } from './connection-config.js';
-import { unsealPassword, type SealedSecret } from './source-secret.js';
+import { URI_SECRETS, liftSecretOptions, type ConnectionConfig } from './connection-config.js';
+import { readStoredSecrets, unsealPassword, unsealUriSecrets } from './source-secret.js';
 
+/** The config carries its unsealed URI secrets in memory (URI_SECRETS), for the driver only. */
 export async function sourceConnection(
   deps: { readonly catalog: CatalogDb; readonly stores: StoreRegistry; readonly secrets: SecretStore },
   row: SourceRow,
@@ -17,11 +18,18 @@ export async function sourceConnection(
       'INVALID_INPUT',
       `Source "${row.name}" has no connection settings; edit it with --uri.`,
     );
-  const config = JSON.parse(c.connection_json) as ConnectionConfig;
-  if (!c.secret_json) return { config, password: null };
+  // A row written before secret options were split off still has them in its uri: lift them out.
+  const config = liftSecretOptions(JSON.parse(c.connection_json) as ConnectionConfig);
+  const stored = readStoredSecrets(c.secret_json);
+  if (!stored.password && !stored.uriOptions) return { config, password: null };
   const store = await deps.stores.get(row.repository_id);
+  if (stored.uriOptions)
+    config[URI_SECRETS] = {
+      ...config[URI_SECRETS],
+      ...unsealUriSecrets(stored.uriOptions, row.id, store.repo, deps.secrets),
+    };
   return {
     config,
-    password: unsealPassword(JSON.parse(c.secret_json) as SealedSecret, row.id, store.repo, deps.secrets),
+    password: stored.password ? unsealPassword(stored.password, row.id, store.repo, deps.secrets) : null,
   };
 }

@@ -11,10 +11,23 @@ import {
   upsertSource,
 } from '../../catalog/sources.js';
 import type { Services } from '../../services.js';
-import { displayUri, parseConnection, type ConnectionConfig } from '../../mongo/connection-config.js';
+import {
+  displayUri,
+  keepSecretOptions,
+  parseConnection,
+  secretOptions,
+  type ConnectionConfig,
+} from '../../mongo/connection-config.js';
 import { stoppedMetrics, type CaptureMetrics } from '../../source/oplog-capture.js';
 import { assertSupported, probeSource, type ProbeReport } from '../../source/probe.js';
-import { sealPassword } from '../../mongo/source-secret.js';
+import {
+  sealPassword,
+  sealUriSecrets,
+  storedSecretsJson,
+  type StoredSecrets,
+} from '../../mongo/source-secret.js';
+import type { Repository } from '../../repo/repository.js';
+import { sourcePasswordKey, sourceUriOptionsKey, type SecretStore } from '../../secrets.js';
 import { sourceConnection } from '../../mongo/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
@@ -53,9 +66,14 @@ export const sourceHandlers: PartialHandlers<
     assertSupported(test);
     const sourceId = await store.ensureSource(input.name, displayUri(config));
     try {
-      const sealed = password
-        ? sealPassword(password, sourceId, store.repo, svc.secrets, !!input.insecureStorePassword)
-        : null;
+      const sealed = sealSecrets(
+        svc.secrets,
+        sourceId,
+        store.repo,
+        password,
+        config,
+        !!input.insecureStorePassword,
+      );
       setSourceConnection(svc.catalog, sourceId, config, sealed);
       setSourceTopology(svc.catalog, sourceId, test.topology.kind);
       createBackupJob(svc.catalog, sourceId); // the source's backup job, Active with the default policy
@@ -89,14 +107,20 @@ export const sourceHandlers: PartialHandlers<
     const parsed = input.uri
       ? parseConnection(input.uri, { ...current.config, ...input })
       : { config: { ...current.config, ...pick(input) }, password: null };
+    if (input.uri) parsed.config = keepSecretOptions(parsed.config, current.config);
     const password =
       input.password ?? parsed.password ?? (input.uri && !parsed.config.username ? null : current.password);
     const test = await probeSource(parsed.config, password, svc.sourceTimeoutMs);
     assertSupported(test);
     const store = await svc.stores.get(row.repository_id);
-    const sealed = password
-      ? sealPassword(password, row.id, store.repo, svc.secrets, !!input.insecureStorePassword)
-      : null;
+    const sealed = sealSecrets(
+      svc.secrets,
+      row.id,
+      store.repo,
+      password,
+      parsed.config,
+      !!input.insecureStorePassword,
+    );
     const name = input.newName ?? row.name;
     if (input.newName) {
       upsertSource(svc.catalog, {
@@ -144,7 +168,8 @@ export const sourceHandlers: PartialHandlers<
     }
     const store = await svc.stores.get(row.repository_id);
     deleteSource(svc.catalog, row.id);
-    svc.secrets.delete(`source:${row.id}`);
+    svc.secrets.delete(sourcePasswordKey(row.id));
+    svc.secrets.delete(sourceUriOptionsKey(row.id));
     await rm(store.repo.sourceDir(row.id), { recursive: true, force: true });
     audit(svc.catalog, { actor: svc.actor, action: 'source.remove', target: name, outcome: 'done' });
     return { removed: name };
@@ -184,6 +209,22 @@ export const sourceHandlers: PartialHandlers<
     };
   },
 };
+
+/** Seals the password and the connection string's secret options; null when there is neither. */
+function sealSecrets(
+  secrets: SecretStore,
+  sourceId: string,
+  repo: Repository,
+  password: string | null,
+  config: ConnectionConfig,
+  insecureOk: boolean,
+): StoredSecrets | null {
+  const options = secretOptions(config);
+  return storedSecretsJson({
+    password: password ? sealPassword(password, sourceId, repo, secrets, insecureOk) : null,
+    uriOptions: options ? sealUriSecrets(options, sourceId, repo, secrets, insecureOk) : null,
+  });
+}
 
 function pick(input: {
   tlsCaFile?: string;
