@@ -6,7 +6,6 @@ import { alertHandlers } from './alert.js';
 import { appHandlers } from './app.js';
 import { auditHandlers } from './audit.js';
 import { backupJobHandlers } from './backup-job.js';
-import { restoreRunHandlers } from './restore-run.js';
 import { captureHandlers } from './capture.js';
 import { catalogHandlers } from './catalog.js';
 import { copyHandlers } from './copy.js';
@@ -25,7 +24,6 @@ export const handlers: HandlerTable = {
   ...alertHandlers,
   ...appHandlers,
   ...auditHandlers,
-  ...restoreRunHandlers,
   ...backupJobHandlers,
   ...captureHandlers,
   ...catalogHandlers,
