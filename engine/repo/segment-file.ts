@@ -4,16 +4,30 @@
  * previous segment's last ts as the chain link, SHA-256 of the payload).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { ApiError } from '../api/errors.js';
 import { readEntryTs, splitBsonDocuments } from './bson-entries.js';
 import { writeFileDurable } from './durable-file.js';
-import { EnvelopeReader, FileKind, bufferSource, encodeEnvelope, parsePreamble } from './envelope.js';
-import { compareOpTime, formatOpTime, type OpTime } from './optime.js';
+import {
+  EnvelopeReader,
+  FileKind,
+  authenticateByFirstFrame,
+  bufferSource,
+  encodeEnvelope,
+  parsePreamble,
+} from './envelope.js';
+import { compareOpTime, formatOpTime, isOpTime, type OpTime } from './optime.js';
+import { openRepoFileSync, readRepoFile } from './repo-file.js';
 import type { Repository } from './repository.js';
 
 export const SEGMENT_FORMAT_VERSION = 1;
+/**
+ * The largest payload a segment may declare: the policy's largest cut
+ * (256 MiB) plus one oplog entry (16 MiB) and some room. A header declaring
+ * more is CORRUPT; frames holding more than their header declares are too.
+ */
+export const MAX_SEGMENT_RAW_BYTES = 320 * 1024 * 1024;
+const MAX_SEGMENT_FILE_BYTES = MAX_SEGMENT_RAW_BYTES + 32 * 1024 * 1024;
 
 export interface SegmentHeader {
   type: 'oplog-segment';
@@ -86,18 +100,37 @@ export async function writeSegment(
   return { ...header, path, storedBytes };
 }
 
-function checkHeader(h: SegmentHeader, label: string): void {
+/**
+ * Checks a header's shape and that it belongs where it lies: the source is the
+ * one whose directory holds the file and the range is the one its name says
+ * (ids come from the place in the tree; a header saying otherwise is CORRUPT).
+ */
+function checkHeader(repo: Repository, h: SegmentHeader, label: string): void {
   const ok =
     h &&
     h.type === 'oplog-segment' &&
     typeof h.sourceId === 'string' &&
-    Number.isInteger(h.count) &&
-    h.firstTs &&
-    h.lastTs &&
+    Number.isSafeInteger(h.count) &&
+    h.count >= 1 &&
+    Number.isSafeInteger(h.rawBytes) &&
+    h.rawBytes >= 0 &&
+    isOpTime(h.firstTs) &&
+    isOpTime(h.lastTs) &&
+    (h.prevLastTs === null || isOpTime(h.prevLastTs)) &&
     typeof h.payloadSha256 === 'string';
   if (!ok) throw new ApiError('CORRUPT', `${label}: not an oplog segment header.`);
   if (h.formatVersion > SEGMENT_FORMAT_VERSION)
     throw new ApiError('CORRUPT', `${label}: segment format ${h.formatVersion} is newer than supported.`);
+  if (h.rawBytes > MAX_SEGMENT_RAW_BYTES)
+    throw new ApiError('CORRUPT', `${label}: declares ${h.rawBytes} bytes, more than a segment may hold.`);
+  const place = /^sources\/([^/]+)\/oplog\//.exec(label.split('\\').join('/'));
+  if (!place || place[1] !== h.sourceId)
+    throw new ApiError(
+      'CORRUPT',
+      `${label}: its header names source ${h.sourceId}, not the source whose directory holds it.`,
+    );
+  if (repo.segmentRelPath(h.sourceId, h.firstTs, h.lastTs) !== label)
+    throw new ApiError('CORRUPT', `${label}: its header's first and last ts do not match its name.`);
 }
 
 /**
@@ -106,23 +139,30 @@ function checkHeader(h: SegmentHeader, label: string): void {
  * round trip through the thread pool costs hundreds.
  */
 export function readSegmentHeader(repo: Repository, relPath: string): SegmentInfo {
-  const fd = openSync(repo.abs(relPath), 'r');
+  // In an encrypted repository a header is only trusted once the key has authenticated it.
+  if (repo.encrypted) repo.key();
+  const fd = openRepoFileSync(repo.abs(relPath));
   try {
     const size = fstatSync(fd).size;
+    const read = (length: number, position: number) => {
+      const b = Buffer.alloc(Math.max(0, Math.min(length, size - position)));
+      readSync(fd, b, 0, b.length, position);
+      return b;
+    };
     let want = 4096;
     for (;;) {
-      const head = Buffer.alloc(Math.min(want, size));
-      readSync(fd, head, 0, head.length, 0);
-      const pre = parsePreamble<SegmentHeader>(head, size, relPath);
+      const head = read(Math.min(want, size), 0);
+      const pre = parsePreamble<SegmentHeader>(head, size, relPath, repo.keying());
       if (typeof pre === 'number') {
         if (pre <= head.length || head.length >= size)
           throw new ApiError('CORRUPT', `${relPath}: header runs past the end of the file.`);
         want = pre;
         continue;
       }
-      checkHeader(pre.info.header, relPath);
       if (pre.info.kind !== FileKind.OplogSegment)
         throw new ApiError('CORRUPT', `${relPath}: not a segment file.`);
+      authenticateByFirstFrame(pre, read, size, relPath);
+      checkHeader(repo, pre.info.header, relPath);
       return { ...pre.info.header, path: relPath, storedBytes: size };
     }
   } finally {
@@ -139,15 +179,16 @@ export async function readSegment(
   repo: Repository,
   relPath: string,
 ): Promise<{ info: SegmentInfo; entries: Uint8Array[] }> {
-  const bytes = await readFile(repo.abs(relPath));
+  repo.key(); // LOCKED before reading anything
+  const bytes = await readRepoFile(repo.abs(relPath), MAX_SEGMENT_FILE_BYTES);
   {
-    const reader = await EnvelopeReader.open<SegmentHeader>(bufferSource(bytes), relPath, repo.key());
+    const reader = await EnvelopeReader.open<SegmentHeader>(bufferSource(bytes), relPath, repo.keying());
     const h = reader.info.header;
-    checkHeader(h, relPath);
+    checkHeader(repo, h, relPath);
+    if (reader.info.kind !== FileKind.OplogSegment)
+      throw new ApiError('CORRUPT', `${relPath}: not a segment file.`);
     const corrupt = (why: string) => new ApiError('CORRUPT', `${relPath}: ${why}`);
-    if (!relPath.startsWith(`sources/${h.sourceId}/`))
-      throw corrupt(`belongs to source ${h.sourceId}, not to this path.`);
-    const payload = await reader.readAll();
+    const payload = await reader.readAll(h.rawBytes);
     if (payload.length !== h.rawBytes)
       throw corrupt(`payload has ${payload.length} bytes, header says ${h.rawBytes}.`);
     if (createHash('sha256').update(payload).digest('hex') !== h.payloadSha256)
