@@ -7,7 +7,7 @@ import { app, dialog, Notification, safeStorage, type BrowserWindow } from 'elec
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/engine.js';
-import { ApiError } from '../engine/api/errors.js';
+import { ApiError } from '../engine/errors.js';
 import { readSettings } from '../engine/catalog/settings-store.js';
 import { forwardEvents, registerIpc } from './main/ipc.js';
 import { createTray } from './main/tray.js';
@@ -72,8 +72,8 @@ if (!app.requestSingleInstanceLock()) {
     if (Notification.isSupported())
       notifyDesktop(e, (n) => new Notification({ title: n.title, body: n.body }).show());
     e.events.subscribe((ev) => {
-      if (ev.event !== 'job.finished') return;
-      const running = e.jobs.list('running').length;
+      if (ev.event !== 'task.finished') return;
+      const running = e.tasks.list('running').length;
       tray.setStatus(running ? `${running} job(s) running` : 'Engine running');
     });
     win = createWindow();

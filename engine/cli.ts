@@ -7,14 +7,14 @@
  */
 import { commands, isCommandName, type CommandName } from './api/contract.js';
 import { dispatch } from './api/dispatch.js';
-import { ApiError, type ApiErrorShape } from './api/errors.js';
+import { ApiError, type ApiErrorShape } from './errors.js';
 import { coerceCliValue, objectFields } from './api/schema-fields.js';
 import { kebab, readArgv, takeFlag, type ParsedArgv } from './cli/argv.js';
 import { formatHuman } from './cli/format.js';
 import { Engine } from './engine.js';
 import { defaultDataDir } from './paths.js';
 import { SECRET_FIELDS, passphraseFromEnv, secretFromEnv } from './cli/passphrase.js';
-import { waitForJob } from './cli/wait-job.js';
+import { waitForTask } from './cli/wait-task.js';
 
 const EXIT: Partial<Record<ApiErrorShape['code'], number>> = {
   INVALID_INPUT: 2,
@@ -25,8 +25,8 @@ const EXIT: Partial<Record<ApiErrorShape['code'], number>> = {
 
 /**
  * Maps command words to a contract command: the dotted name (`settings get`)
- * or an alias (`info`, `job get`). When both match, as `job get --job-id`
- * (an engine job) and `job get --source` (a backup job) do, the command whose
+ * or an alias (`info`, `tasks`). When several match,
+ * the command whose
  * input accepts every given flag wins.
  */
 function resolveCommand(words: string[], flagNames: string[]): { name: CommandName; rest: string[] } | null {
@@ -112,7 +112,7 @@ async function main(argv: string[]): Promise<number> {
   const args = readArgv(argv);
   const asJson = takeFlag(args, 'json') === 'true';
   const dataDirFlag = takeFlag(args, 'data-dir');
-  takeFlag(args, 'wait'); // jobs started from the CLI are always waited for (the process owns them)
+  takeFlag(args, 'wait'); // tasks started from the CLI are always waited for (the process owns them)
   const passphraseEnv = takeFlag(args, 'passphrase-env');
   const fail = (e: ApiErrorShape): number => {
     process.stderr.write(asJson ? `${JSON.stringify({ error: e })}\n` : `error [${e.code}]: ${e.message}\n`);
@@ -160,11 +160,12 @@ async function main(argv: string[]): Promise<number> {
     const res = await dispatch(engine, resolved.name, input);
     if (!res.ok) return fail(res.error);
     let result = res.result;
-    if ((commands[resolved.name] as { job?: boolean }).job) {
-      const jobId = (result as { jobId: string }).jobId;
-      const job = await waitForJob(engine, jobId, !asJson && process.stderr.isTTY);
-      if (job.state !== 'succeeded') return fail(job.error ?? { code: 'INTERNAL', message: 'Job failed.' });
-      result = job.result ?? null;
+    if ((commands[resolved.name] as { task?: boolean }).task) {
+      const taskId = (result as { taskId: string }).taskId;
+      const task = await waitForTask(engine, taskId, !asJson && process.stderr.isTTY);
+      if (task.state !== 'succeeded')
+        return fail(task.error ?? { code: 'INTERNAL', message: 'Task failed.' });
+      result = task.result ?? null;
     }
     process.stdout.write(asJson ? `${JSON.stringify(result, null, 2)}\n` : `${formatHuman(result)}\n`);
     return 0;

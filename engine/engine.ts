@@ -1,13 +1,13 @@
 /**
  * The Engine: one per process (desktop main process, headless server, or a
- * CLI invocation). It owns the catalog, the job runner and the event bus;
+ * CLI invocation). It owns the catalog, the task runner and the event bus;
  * transports call it only through `dispatch`.
  */
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { RunMode } from './api/schemas.js';
 import { EventBus } from './events.js';
-import { JobRunner } from './jobs/job-runner.js';
+import { TaskRunner } from './tasks/task-runner.js';
 import { openCatalog, type CatalogDb } from './catalog/open-catalog.js';
 import { CATALOG_FILE } from './paths.js';
 import { MemorySecretStore, repositoryPassphraseKey, type SecretStore } from './secrets.js';
@@ -41,7 +41,7 @@ export class Engine {
   readonly mode: EngineOptions['mode'];
   readonly startedAt = new Date();
   readonly events = new EventBus();
-  readonly jobs = new JobRunner(this.events);
+  readonly tasks = new TaskRunner(this.events);
   readonly catalog: CatalogDb;
   readonly schemaVersion: number;
   readonly stores: StoreRegistry;
@@ -126,7 +126,7 @@ export class Engine {
     this.closed = true;
     this.scheduler.stop();
     await this.capture.stopAll();
-    await this.jobs.stopAll();
+    await this.tasks.stopAll();
     this.catalog.close();
   }
 }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from './engine.js';
-import { ApiError } from './api/errors.js';
+import { ApiError } from './errors.js';
 import { readArgv, takeFlag } from './cli/argv.js';
 import { defaultDataDir } from './paths.js';
 import { startHeadlessServer } from './server/http-server.js';

@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { commands, events } from '../engine/api/contract.js';
-import { ERROR_CODES } from '../engine/api/errors.js';
+import { ERROR_CODES } from '../engine/errors.js';
 import { objectFields } from '../engine/api/schema-fields.js';
 import { kebab } from '../engine/cli/argv.js';
 
@@ -35,7 +35,7 @@ export function renderApiDocs(): string {
     const d = def as typeof def & { cliAliases?: readonly string[]; job?: boolean };
     out.push(`### \`${name}\``, '', d.summary, '');
     const words = [name.replace('.', ' '), ...(d.cliAliases ?? [])].map((w) => `\`${w}\``).join(' or ');
-    out.push(`CLI: ${words}${d.job ? ' (starts a job; returns `{jobId}`)' : ''}`, '');
+    out.push(`CLI: ${words}${d.job ? ' (starts a job; returns `{taskId}`)' : ''}`, '');
     const fields = objectFields(d.input);
     if (fields.length) {
       out.push('| field | CLI flag | type | required | description |', '|---|---|---|---|---|');

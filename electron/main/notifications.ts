@@ -18,7 +18,7 @@ export function noticeFor(ev: EngineEvent): DesktopNotice | null {
     const a = ev.payload as { kind: string; severity: string; message: string };
     return { title: `Backup alert (${a.severity}): ${a.kind}`, body: a.message };
   }
-  if (ev.event === 'job.finished') {
+  if (ev.event === 'task.finished') {
     const j = ev.payload as { kind: string; state: string; error: { message: string } | null };
     if (j.state === 'failed') return { title: `${j.kind} failed`, body: j.error?.message ?? '' };
   }

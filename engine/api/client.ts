@@ -3,7 +3,7 @@
  * implementations exist: IPC through Electron's preload bridge, and a
  * WebSocket client for the headless mode. Types only: nothing here runs.
  */
-import type { ApiErrorShape, ApiResult } from './errors.js';
+import type { ApiErrorShape, ApiResult } from '../errors.js';
 import type {
   CommandInput,
   CommandName,

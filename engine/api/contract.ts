@@ -12,11 +12,11 @@ import {
   Compression,
   Coverage,
   ErrorShape,
-  Job,
-  JobProgress,
-  JobRef,
-  JobStarted,
-  JobState,
+  Task,
+  TaskProgress,
+  TaskRef,
+  TaskStarted,
+  TaskState,
   RepositoryInfo,
   RepositoryRef,
   RestorePlanView,
@@ -39,8 +39,8 @@ interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
   output: O;
   /** Words the CLI accepts for this command besides the dotted name (e.g. `info`). */
   cliAliases?: readonly string[];
-  /** Starts a job: the output is `{jobId}` and the work reports through job events. */
-  job?: boolean;
+  /** Starts a task (long work): the output is `{taskId}` and the work reports through task events. */
+  task?: boolean;
 }
 
 const command = <I extends z.ZodType, O extends z.ZodType>(def: CommandDef<I, O>) => def;
@@ -64,20 +64,21 @@ export const commands = {
     input: SettingsChange,
     output: Settings,
   }),
-  'job.list': command({
-    summary: 'Jobs of this engine run, newest first.',
-    input: z.strictObject({ state: JobState.optional() }),
-    output: z.array(Job),
+  'task.list': command({
+    summary: 'Tasks (long work: snapshots, verification, copies) of this engine run, newest first.',
+    input: z.strictObject({ state: TaskState.optional() }),
+    output: z.array(Task),
+    cliAliases: ['tasks'],
   }),
-  'job.get': command({
-    summary: 'One job by id.',
-    input: JobRef,
-    output: Job,
+  'task.get': command({
+    summary: 'One task by id.',
+    input: TaskRef,
+    output: Task,
   }),
-  'job.cancel': command({
-    summary: 'Ask a running job to stop; it finishes with state "cancelled".',
-    input: JobRef,
-    output: Job,
+  'task.cancel': command({
+    summary: 'Ask a running task to stop; it finishes with state "cancelled".',
+    input: TaskRef,
+    output: Task,
   }),
   'repo.init': command({
     summary: 'Create a backup repository in an empty directory and register it.',
@@ -124,8 +125,8 @@ export const commands = {
     summary:
       'Re-read every file (checksums, decryption, decompression, segment chain); missing and corrupt files become gaps.',
     input: z.strictObject({ repository: RepositoryRef.optional() }),
-    output: JobStarted,
-    job: true,
+    output: TaskStarted,
+    task: true,
   }),
   'catalog.rebuild': command({
     summary: 'Empty the catalog index and rebuild it from the repositories alone.',
@@ -135,8 +136,8 @@ export const commands = {
         .optional()
         .describe('Repositories to index (default: those registered).'),
     }),
-    output: JobStarted,
-    job: true,
+    output: TaskStarted,
+    task: true,
   }),
   'source.coverage': command({
     summary: 'Continuous oplog intervals of a source and the gaps between them.',
@@ -207,8 +208,8 @@ export const commands = {
   'copy.run': command({
     summary: 'Copy new files to every secondary location, verifying each by checksum; resumable.',
     input: z.strictObject({ repository: RepositoryRef.optional() }),
-    output: JobStarted,
-    job: true,
+    output: TaskStarted,
+    task: true,
   }),
   'audit.list': command({
     summary: 'The audit log (destructive and refused actions), newest first.',
@@ -285,8 +286,8 @@ export const commands = {
       includeUsers: z.boolean().optional().describe('Also copy admin.system.users and system.roles.'),
       namespaces: z.array(z.string().min(3)).optional().describe('Only these: db.collection or db.*'),
     }),
-    output: JobStarted,
-    job: true,
+    output: TaskStarted,
+    task: true,
     cliAliases: ['snapshot'],
   }),
   'capture.start': command({
@@ -332,14 +333,13 @@ export const commands = {
     input: z.strictObject({ id: z.number().int().min(1) }),
     output: AlertView,
   }),
-  'backup.get': command({
+  'backup-job.get': command({
     summary:
       "A source's backup job: state (active, stopped, inactive, misconfigured), policy, next scheduled runs (UTC).",
     input: z.strictObject({ source: z.string().min(1) }),
     output: BackupJobView,
-    cliAliases: ['job get'],
   }),
-  'backup.set': command({
+  'backup-job.set': command({
     summary:
       'Change the backup policy (tiers, retention, PITR window, objectives) or apply a preset (default, pci-dss).',
     input: z.strictObject({
@@ -351,21 +351,18 @@ export const commands = {
         .describe('Partial policy as JSON, e.g. {"daily":{"at":"02:00","keepDays":30}}'),
     }),
     output: BackupJobView,
-    cliAliases: ['job set'],
   }),
-  'backup.stop': command({
+  'backup-job.stop': command({
     summary: 'Stop taking backups (existing ones are kept).',
     input: z.strictObject({ source: z.string().min(1) }),
     output: BackupJobView,
-    cliAliases: ['job stop'],
   }),
-  'backup.start': command({
+  'backup-job.start': command({
     summary: 'Start (or restart) a stopped backup job.',
     input: z.strictObject({ source: z.string().min(1) }),
     output: BackupJobView,
-    cliAliases: ['job start'],
   }),
-  'backup.terminate': command({
+  'backup-job.terminate': command({
     summary:
       'Terminate a backup job (inactive); with deleteBackups, delete its backups outside retention locks.',
     input: z.strictObject({
@@ -379,21 +376,20 @@ export const commands = {
       deletedSegments: z.number().int(),
       keptLocked: z.number().int(),
     }),
-    cliAliases: ['job terminate'],
   }),
 } as const;
 
 export const events = {
-  'job.progress': {
-    summary: 'A running job advanced.',
-    payload: z.strictObject({ jobId: z.string(), kind: z.string(), progress: JobProgress }),
+  'task.progress': {
+    summary: 'A running task advanced.',
+    payload: z.strictObject({ taskId: z.string(), kind: z.string(), progress: TaskProgress }),
   },
-  'job.finished': {
-    summary: 'A job ended: succeeded, failed or cancelled.',
+  'task.finished': {
+    summary: 'A task ended: succeeded, failed or cancelled.',
     payload: z.strictObject({
-      jobId: z.string(),
+      taskId: z.string(),
       kind: z.string(),
-      state: JobState,
+      state: TaskState,
       error: ErrorShape.nullable(),
     }),
   },

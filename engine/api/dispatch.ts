@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import { commands, isCommandName } from './contract.js';
-import { ApiError, toApiError, type ApiResult } from './errors.js';
+import { ApiError, toApiError, type ApiResult } from '../errors.js';
 import { handlers } from './handlers/index.js';
 import type { Handler } from './handlers/types.js';
 import type { Engine } from '../engine.js';

@@ -47,15 +47,15 @@ export const AppInfo = z.strictObject({
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 
-export const JobState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
+export const TaskState = z.enum(['running', 'succeeded', 'failed', 'cancelled']);
 
-export const JobProgress = z.strictObject({
+export const TaskProgress = z.strictObject({
   done: z.number(),
   total: z.number().nullable(),
   unit: z.string(),
   message: z.string(),
 });
-export type JobProgress = z.infer<typeof JobProgress>;
+export type TaskProgress = z.infer<typeof TaskProgress>;
 
 export const ErrorShape = z.strictObject({
   code: z.string(),
@@ -63,19 +63,19 @@ export const ErrorShape = z.strictObject({
   details: z.unknown().optional(),
 });
 
-export const Job = z.strictObject({
-  jobId: z.string(),
+export const Task = z.strictObject({
+  taskId: z.string(),
   kind: z.string(),
-  state: JobState,
-  progress: JobProgress,
+  state: TaskState,
+  progress: TaskProgress,
   startedAt: z.iso.datetime(),
   finishedAt: z.iso.datetime().nullable(),
   error: ErrorShape.nullable(),
   result: z.unknown().optional(),
 });
-export type Job = z.infer<typeof Job>;
+export type Task = z.infer<typeof Task>;
 
-export const JobRef = z.strictObject({ jobId: z.string().min(1) });
+export const TaskRef = z.strictObject({ taskId: z.string().min(1) });
 
 // ---- Repository, coverage and plans (issue: repository and catalog) ----
 
@@ -192,7 +192,7 @@ export const SnapshotView = z.strictObject({
   lockedUntil: z.string().nullable(),
 });
 
-export const JobStarted = z.strictObject({ jobId: z.string() });
+export const TaskStarted = z.strictObject({ taskId: z.string() });
 
 export const AuditEntryView = z.strictObject({
   id: z.number().int(),

@@ -7,7 +7,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { LATEST_SCHEMA_VERSION, migrations, type Migration } from './migrations.js';
 
 export type CatalogDb = Database.Database;

@@ -8,7 +8,7 @@
  * wall-clock second S includes every entry written during S (bound S:2^32-1);
  * `latest` is the newest captured entry.
  */
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { MAX_INCREMENT, compareOpTime, formatOpTime, parseOpTime, type OpTime } from '../repo/optime.js';
 import { intervalAfter, intervalAtOrBefore, type CoverageInterval } from './coverage.js';
 import type { CatalogDb } from './open-catalog.js';

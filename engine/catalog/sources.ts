@@ -1,5 +1,5 @@
 /** Repositories and sources known to this catalog. */
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import type { RepositoryConfig } from '../repo/repository.js';
 import type { CatalogDb } from './open-catalog.js';
 

@@ -4,7 +4,7 @@
  * line (`--passphrase-env VAR`, `--password-env VAR`), never as an argument:
  * arguments are visible to every user in the process list.
  */
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 
 export const SECRET_FIELDS = new Set(['passphrase', 'password']);
 

@@ -10,7 +10,7 @@
  * Documents are plain objects as deserialized by `bson`; the input is not mutated.
  */
 import { Binary } from 'bson';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 
 type Doc = Record<string, unknown>;
 

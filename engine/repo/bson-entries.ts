@@ -5,7 +5,7 @@
  * of a crash or a silent skip.
  */
 import { BSONError, deserialize, onDemand } from 'bson';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import type { OpTime } from './optime.js';
 
 const MIN_DOC = 5;

@@ -3,7 +3,7 @@ import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
 import { compress as zstdCompress } from 'zstd-napi';
 // The binding's DCtx gives one-shot decompression into a buffer we size (CommonJS: default import).
 import zstdBinding from 'zstd-napi/binding.js';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 
 export type CompressionAlgorithm = 'zstd' | 'gzip' | 'none';
 export interface CompressionSettings {

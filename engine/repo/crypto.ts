@@ -22,7 +22,7 @@ import {
   scryptSync,
   timingSafeEqual,
 } from 'node:crypto';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 
 export interface KdfParams {
   name: 'scrypt';

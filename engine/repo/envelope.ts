@@ -22,7 +22,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import {
   COMPRESSION_CODES,
   compressFrame,

@@ -3,7 +3,7 @@
  * kept as two plain numbers everywhere (files, catalog columns) so that no
  * 64-bit packing or BigInt is needed and the full uint32 range of `t` works.
  */
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 
 export interface OpTime {
   t: number;

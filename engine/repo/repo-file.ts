@@ -7,7 +7,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 
 // Windows has no O_NOFOLLOW; there the regular-file check after opening still applies.
 const NOFOLLOW = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0);

@@ -10,7 +10,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { DEFAULT_COMPRESSION, type CompressionSettings } from './compression.js';
 import {
   DEFAULT_SCRYPT,

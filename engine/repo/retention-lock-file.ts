@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { sameMac } from './crypto.js';
 import { writeFileDurable } from './durable-file.js';
 import { readRepoFile } from './repo-file.js';

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, readSync } from 'node:fs';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { readEntryTs, splitBsonDocuments } from './bson-entries.js';
 import { writeFileDurable } from './durable-file.js';
 import {

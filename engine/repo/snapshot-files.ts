@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { EJSON, serialize } from 'bson';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { parseDocument, splitBsonDocuments } from './bson-entries.js';
 import { DurableFile, writeFileDurable } from './durable-file.js';
 import { EnvelopeEncoder, EnvelopeReader, FRAME_RAW_BYTES, FileKind, fileSource } from './envelope.js';

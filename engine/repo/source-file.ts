@@ -1,7 +1,7 @@
 /** sources/<id>/source.json: the source's identity inside the repository, so a rebuild knows its name. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { writeFileDurable } from './durable-file.js';
 import type { Repository } from './repository.js';
 

@@ -8,7 +8,7 @@
  * offline query view.
  */
 import { EJSON, deserialize, serialize, type Document } from 'bson';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import type { Plan } from '../catalog/planner.js';
 import { applyUpdate } from '../oplog/apply-update.js';
 import { compareOpTime, type OpTime } from '../repo/optime.js';

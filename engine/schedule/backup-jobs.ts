@@ -3,7 +3,7 @@
  * and capture), Stopped (keeps existing backups, takes no new ones),
  * Inactive (terminated), Misconfigured (with the reason).
  */
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { BackupPolicy, DEFAULT_POLICY, validatePolicy } from './policy.js';
 

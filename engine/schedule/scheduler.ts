@@ -90,8 +90,8 @@ export class Scheduler {
         {},
         due.map((d) => d.tier),
       );
-      started.push(j.jobId);
-      void this.engine.jobs.wait(j.jobId).finally(() => {
+      started.push(j.taskId);
+      void this.engine.tasks.wait(j.taskId).finally(() => {
         this.running.delete(row.id);
         void this.applyRetention(row).catch(() => undefined);
       });
@@ -106,7 +106,7 @@ export class Scheduler {
         .prepare('SELECT DISTINCT repository_id FROM copy_targets')
         .pluck()
         .all() as string[];
-      const copying = this.engine.jobs.list('running').some((j) => j.kind === 'copy.run');
+      const copying = this.engine.tasks.list('running').some((j) => j.kind === 'copy.run');
       if (!copying) for (const repository of repos) await dispatch(this.engine, 'copy.run', { repository });
     }
     return started;

@@ -4,7 +4,7 @@
  * reconnect on their own. Without the flag every run gets a new token.
  */
 import { readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { newToken } from './access-guard.js';
 
 const VALID = /^[\w-]{32,}$/;

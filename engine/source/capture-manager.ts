@@ -3,10 +3,10 @@
  * headless), raises alerts, and takes a new snapshot when a gap appears.
  */
 import type { MongoClient } from 'mongodb';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import type { SourceRow } from '../catalog/sources.js';
 import type { Engine } from '../engine.js';
-import type { Job } from '../api/schemas.js';
+import type { Task } from '../api/schemas.js';
 import { formatOpTime } from '../repo/optime.js';
 import { raiseAlert, resolveAlerts } from '../schedule/alerts.js';
 import { connectSource } from './connect.js';
@@ -124,8 +124,8 @@ export class CaptureManager {
   }
 
   /** Takes a snapshot as a job; without running capture the snapshot also copies its own oplog range. */
-  startSnapshot(row: SourceRow, opts: SnapshotOptions, tiers: string[] = []): Job {
-    return this.engine.jobs.start('snapshot', async (ctx) => {
+  startSnapshot(row: SourceRow, opts: SnapshotOptions, tiers: string[] = []): Task {
+    return this.engine.tasks.start('snapshot', async (ctx) => {
       const store = await this.engine.stores.get(row.repository_id);
       let client: MongoClient | null = null;
       try {

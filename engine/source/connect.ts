@@ -1,6 +1,6 @@
 /** Opens a driver connection to a source and turns driver failures into typed errors with the reason. */
 import { MongoClient, MongoServerError, type MongoClientOptions, type ReadPreferenceMode } from 'mongodb';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import type { ConnectionConfig } from './connection-config.js';
 
 export const APP_NAME = 'mongo-backup-manager';

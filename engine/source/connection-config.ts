@@ -4,7 +4,7 @@
  * off so that only the password's sealed form is ever stored.
  */
 import { ConnectionString } from 'mongodb-connection-string-url';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 
 export interface ConnectionConfig {
   /** mongodb:// or mongodb+srv:// without user and password. */

@@ -12,7 +12,7 @@
  */
 import { Timestamp, type MongoClient } from 'mongodb';
 import { deserialize } from 'bson';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { readEntryTs } from '../repo/bson-entries.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
 import type { BackupStore } from '../store/backup-store.js';

@@ -4,7 +4,7 @@
  * oplog window, and the privileges a backup needs.
  */
 import type { Document, MongoClient, Timestamp } from 'mongodb';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import type { ConnectionConfig } from './connection-config.js';
 import { connectSource } from './connect.js';
 

@@ -7,8 +7,8 @@
  * at a time, never holding a collection in memory.
  */
 import type { Document, MongoClient, Timestamp } from 'mongodb';
-import { ApiError } from '../api/errors.js';
-import type { JobContext } from '../jobs/job-runner.js';
+import { ApiError } from '../errors.js';
+import type { TaskContext } from '../tasks/task-runner.js';
 import { compareOpTime, type OpTime } from '../repo/optime.js';
 import type { NamespaceMeta, SnapshotManifest } from '../repo/snapshot-files.js';
 import type { BackupStore } from '../store/backup-store.js';
@@ -63,7 +63,7 @@ export async function takeSnapshot(
   store: BackupStore,
   sourceId: string,
   opts: SnapshotOptions,
-  ctx?: JobContext,
+  ctx?: TaskContext,
 ): Promise<SnapshotManifest> {
   const admin = client.db('admin');
   let hello: Document;

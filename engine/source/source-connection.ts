@@ -1,5 +1,5 @@
 /** A source's stored connection settings and password, ready to connect. */
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { getSourceConnection, type SourceRow } from '../catalog/sources.js';
 import type { Engine } from '../engine.js';
 import type { ConnectionConfig } from './connection-config.js';

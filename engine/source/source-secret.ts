@@ -6,7 +6,7 @@
  * explicitly chooses --insecure-store-password, and that choice is reported.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { sourcePasswordKey, type SecretStore } from '../secrets.js';
 

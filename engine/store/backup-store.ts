@@ -5,7 +5,7 @@
  * next start-up registers (reconcile.ts) and never a catalog row without a file.
  */
 import { rm } from 'node:fs/promises';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import { audit } from '../catalog/audit.js';
 import { coverageAfterAppend, recomputeCoverage } from '../catalog/coverage.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';

@@ -19,7 +19,7 @@ import { readLockFiles } from '../repo/retention-lock-file.js';
 import { readSegmentHeader, type SegmentInfo } from '../repo/segment-file.js';
 import { MANIFEST_FILE, readManifest, snapshotRelDir } from '../repo/snapshot-files.js';
 import { readSourceFile } from '../repo/source-file.js';
-import type { ApiError } from '../api/errors.js';
+import type { ApiError } from '../errors.js';
 
 export interface ReconcileReport {
   temporariesRemoved: number;

@@ -12,9 +12,9 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
-import type { JobContext } from '../jobs/job-runner.js';
+import type { TaskContext } from '../tasks/task-runner.js';
 import { DurableFile, isTempName, removeTemporaries } from '../repo/durable-file.js';
 import { openRepoFile } from '../repo/repo-file.js';
 import { REPOSITORY_FILE, type Repository } from '../repo/repository.js';
@@ -119,7 +119,7 @@ export async function runSecondaryCopy(
   db: CatalogDb,
   repo: Repository,
   target: CopyTargetRow,
-  ctx?: JobContext,
+  ctx?: TaskContext,
   /** Test hook: called before each file; throwing simulates an interruption. */
   beforeFile?: (rel: string, index: number) => void,
 ): Promise<CopyReport> {

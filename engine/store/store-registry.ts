@@ -3,7 +3,7 @@
  * passphrase this run was given (or the one in the secret store), and
  * reconciles each once per engine run before it is used.
  */
-import { ApiError } from '../api/errors.js';
+import { ApiError } from '../errors.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { getRepository, listRepositories, upsertRepository, type RepositoryRow } from '../catalog/sources.js';
 import { Repository } from '../repo/repository.js';

@@ -8,13 +8,13 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type ApiError } from '../api/errors.js';
+import { type ApiError } from '../errors.js';
 import { listCoverage, recomputeCoverage, type CoverageGap } from '../catalog/coverage.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { setSegmentStatus, type SegmentRow } from '../catalog/segments.js';
 import { setSnapshotStatus, type SnapshotRow } from '../catalog/snapshots.js';
 import { listSources } from '../catalog/sources.js';
-import type { JobContext } from '../jobs/job-runner.js';
+import type { TaskContext } from '../tasks/task-runner.js';
 import type { Repository } from '../repo/repository.js';
 import { readSegment } from '../repo/segment-file.js';
 import {
@@ -51,7 +51,7 @@ export interface VerifyReport {
 export async function verifyRepository(
   db: CatalogDb,
   repo: Repository,
-  ctx?: JobContext,
+  ctx?: TaskContext,
 ): Promise<VerifyReport> {
   repo.key(); // LOCKED early: decryption is part of the check
   const startedAt = new Date().toISOString();

@@ -41,7 +41,7 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
   it('start Active with the default policy, change by preset or policy, refuse invalid policies', async () => {
     await withMongo(async ({ uri }) => {
       const { engine } = await setup(uri);
-      const job = await dispatch(engine, 'backup.get', { source: 'rs' });
+      const job = await dispatch(engine, 'backup-job.get', { source: 'rs' });
       expect(job).toMatchObject({
         ok: true,
         result: {
@@ -56,13 +56,13 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
           nextRuns: { hourly: expect.any(String), daily: expect.stringMatching(/T03:00:00/) },
         },
       });
-      expect(await dispatch(engine, 'backup.set', { source: 'rs', preset: 'pci-dss' })).toMatchObject({
+      expect(await dispatch(engine, 'backup-job.set', { source: 'rs', preset: 'pci-dss' })).toMatchObject({
         ok: true,
         result: { policy: { preset: 'pci-dss', daily: { keepDays: 90 } } },
       });
       // A change that breaks the preset's minimum is refused.
       expect(
-        await dispatch(engine, 'backup.set', {
+        await dispatch(engine, 'backup-job.set', {
           source: 'rs',
           policy: { daily: { at: '03:00', keepDays: 30 } },
         }),
@@ -71,19 +71,19 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
         error: { code: 'INVALID_INPUT', message: expect.stringMatching(/90 days/) },
       });
       expect(
-        await dispatch(engine, 'backup.set', { source: 'rs', policy: { pitrWindowHours: 24 * 31 } }),
+        await dispatch(engine, 'backup-job.set', { source: 'rs', policy: { pitrWindowHours: 24 * 31 } }),
       ).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
       expect(
-        await dispatch(engine, 'backup.set', {
+        await dispatch(engine, 'backup-job.set', {
           source: 'rs',
           policy: { daily: { at: '25:00', keepDays: 100 } },
         }),
       ).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
-      expect(await dispatch(engine, 'backup.stop', { source: 'rs' })).toMatchObject({
+      expect(await dispatch(engine, 'backup-job.stop', { source: 'rs' })).toMatchObject({
         ok: true,
         result: { state: 'stopped' },
       });
-      expect(await dispatch(engine, 'backup.start', { source: 'rs' })).toMatchObject({
+      expect(await dispatch(engine, 'backup-job.start', { source: 'rs' })).toMatchObject({
         ok: true,
         result: { state: 'active' },
       });
@@ -100,15 +100,15 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       const scheduler = new Scheduler(engine, () => now);
       engine.catalog.prepare('DELETE FROM source_oplog_window').run(); // as measured by source add
       const [first] = await scheduler.tick();
-      await engine.jobs.wait(first!);
+      await engine.tasks.wait(first!);
       // The hourly pass measured the source's oplog window for the dashboard.
       for (let k = 0; k < 100 && !engine.catalog.prepare('SELECT 1 FROM source_oplog_window').get(); k++)
         await new Promise((r) => setTimeout(r, 20));
       expect(engine.catalog.prepare('SELECT count(*) FROM source_oplog_window').pluck().get()).toBe(1);
       // The hourly pass also started the secondary copy.
-      const copy = engine.jobs.list().find((j) => j.kind === 'copy.run');
+      const copy = engine.tasks.list().find((j) => j.kind === 'copy.run');
       expect(copy).toBeDefined();
-      expect(await engine.jobs.wait(copy!.jobId)).toMatchObject({ state: 'succeeded' });
+      expect(await engine.tasks.wait(copy!.taskId)).toMatchObject({ state: 'succeeded' });
       const snaps = await dispatch(engine, 'snapshot.list', { source: 'rs' });
       expect(snaps).toMatchObject({ ok: true, result: [{ status: 'complete' }] });
       const tiers = engine.catalog.prepare('SELECT tiers_json FROM snapshots').pluck().all();
@@ -124,7 +124,7 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       expect(await scheduler.tick()).toEqual([]);
       // On-demand snapshot, then far in the future: it expires (7 days), the tiered one is kept 12 months.
       const od = await dispatch(engine, 'snapshot.take', { source: 'rs' });
-      await engine.jobs.wait((od as { result: { jobId: string } }).result.jobId);
+      await engine.tasks.wait((od as { result: { taskId: string } }).result.taskId);
       // Retention compares snapshot completion times with the fake clock.
       engine.catalog
         .prepare(`UPDATE snapshots SET completed_at = '2026-03-04T12:45:00.000Z' WHERE tiers_json = '[]'`)
@@ -145,15 +145,15 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       const { engine } = await setup(uri);
       for (let k = 0; k < 2; k++) {
         const s = await dispatch(engine, 'snapshot.take', { source: 'rs' });
-        await engine.jobs.wait((s as { result: { jobId: string } }).result.jobId);
+        await engine.tasks.wait((s as { result: { taskId: string } }).result.taskId);
       }
       const [keep] = engine.catalog.prepare('SELECT id FROM snapshots ORDER BY id').pluck().all() as string[];
       await dispatch(engine, 'retention.lock', { snapshot: keep, until: '2099-01-01T00:00:00Z' });
-      expect(await dispatch(engine, 'backup.terminate', { source: 'rs' })).toMatchObject({
+      expect(await dispatch(engine, 'backup-job.terminate', { source: 'rs' })).toMatchObject({
         ok: false,
         error: { code: 'INVALID_INPUT' },
       });
-      const res = await dispatch(engine, 'backup.terminate', {
+      const res = await dispatch(engine, 'backup-job.terminate', {
         source: 'rs',
         confirm: true,
         deleteBackups: true,
@@ -163,7 +163,7 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
         result: { job: { state: 'inactive' }, deletedSnapshots: 1, keptLocked: expect.any(Number) },
       });
       expect(engine.catalog.prepare('SELECT id FROM snapshots').pluck().all()).toEqual([keep]);
-      expect(await dispatch(engine, 'backup.start', { source: 'rs' })).toMatchObject({
+      expect(await dispatch(engine, 'backup-job.start', { source: 'rs' })).toMatchObject({
         ok: false,
         error: { code: 'CONFLICT' },
       });
@@ -179,7 +179,7 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       expect(first!.opts.segmentMaxMs).toBe(10_000); // the default policy's 10 s cut
 
       expect(
-        await dispatch(engine, 'backup.set', { source: 'rs', policy: { segmentSeconds: 0.5 } }),
+        await dispatch(engine, 'backup-job.set', { source: 'rs', policy: { segmentSeconds: 0.5 } }),
       ).toMatchObject({
         ok: true,
       });
@@ -200,10 +200,10 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       cleanups.push(() => client.close());
       await client.db('protect_test').collection('c').insertOne({ at: Date.now() });
       await waitUntilCaptured(engine.capture.get(id)!, client);
-      await dispatch(engine, 'backup.stop', { source: 'rs' });
+      await dispatch(engine, 'backup-job.stop', { source: 'rs' });
       expect(engine.capture.get(id)).toBeUndefined();
       expect(engine.catalog.prepare('SELECT count(*) FROM oplog_segments').pluck().get()).toBeGreaterThan(0);
-      await dispatch(engine, 'backup.start', { source: 'rs' });
+      await dispatch(engine, 'backup-job.start', { source: 'rs' });
       expect(await dispatch(engine, 'source.remove', { name: 'rs', confirm: true })).toMatchObject({
         ok: false,
         error: { code: 'CONFLICT' },
@@ -220,7 +220,7 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       const repo = join(dir.path, 'repo');
       renameSync(repo, `${repo}-unplugged`); // a removable disk unplugged
       await scheduler.tick();
-      expect(await dispatch(engine, 'backup.get', { source: 'rs' })).toMatchObject({
+      expect(await dispatch(engine, 'backup-job.get', { source: 'rs' })).toMatchObject({
         ok: true,
         result: {
           state: 'misconfigured',
@@ -235,7 +235,7 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
 
       renameSync(`${repo}-unplugged`, repo); // plugged in again
       await scheduler.tick();
-      expect(await dispatch(engine, 'backup.get', { source: 'rs' })).toMatchObject({
+      expect(await dispatch(engine, 'backup-job.get', { source: 'rs' })).toMatchObject({
         ok: true,
         result: { state: 'active', reason: null },
       });
@@ -279,7 +279,7 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       s.faults.changePassword('New-Passw0rd'); // rotated on the server, not here
       const state = async () =>
         (
-          (await dispatch(engine, 'backup.get', { source: 'rs' })) as {
+          (await dispatch(engine, 'backup-job.get', { source: 'rs' })) as {
             result: { state: string; reason: string };
           }
         ).result;
@@ -313,7 +313,7 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
     },
   );
 
-  it('is reached from the CLI as `job get --source NAME` next to `job get --job-id`', async () => {
+  it('is reached from the CLI as `backup-job get --source NAME`; `task get --task-id` reaches long work', async () => {
     await withMongo(async ({ uri }) => {
       const { engine, dir } = await setup(uri);
       await engine.close();
@@ -331,11 +331,11 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
           ],
           { cwd: root, encoding: 'utf8' },
         );
-      const job = cli('job', 'get', '--source', 'rs');
+      const job = cli('backup-job', 'get', '--source', 'rs');
       expect(job.status, job.stderr).toBe(0);
       expect(JSON.parse(job.stdout)).toMatchObject({ source: 'rs', state: 'active' });
-      const engineJob = cli('job', 'get', '--job-id', 'nope');
-      expect(engineJob.status).toBe(3); // NOT_FOUND: routed to the engine job command
+      const engineTask = cli('task', 'get', '--task-id', 'nope');
+      expect(engineTask.status).toBe(3); // NOT_FOUND: no such task
       const status = cli('status', '--source', 'rs');
       expect(JSON.parse(status.stdout)).toMatchObject({ source: 'rs', capture: { state: 'stopped' } });
     });

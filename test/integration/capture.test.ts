@@ -17,7 +17,7 @@ import { Repository } from '../../engine/repo/repository.js';
 import { readSegment } from '../../engine/repo/segment-file.js';
 import { readManifest, snapshotRelDir } from '../../engine/repo/snapshot-files.js';
 import { buildOfflineState } from '../../engine/restore/offline-state.js';
-import { runJob } from '../support/run-job.js';
+import { runTask } from '../support/run-task.js';
 import { tempDir } from '../support/temp-dir.js';
 import { FAULTS_SKIP_MESSAGE, MONGO_KIND, withMongo } from '../support/with-mongo.js';
 import { Workload, canonicalState, type Instant } from '../support/workload.js';
@@ -56,7 +56,7 @@ const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {
 };
 
 async function snapshotNow(engine: Engine) {
-  const job = await runJob(engine, 'snapshot.take', { source: 'rs' });
+  const job = await runTask(engine, 'snapshot.take', { source: 'rs' });
   if (job.state !== 'succeeded') throw new Error(JSON.stringify(job.error));
   return job.result as { snapshotId: string; consistentTs: { t: number; i: number } };
 }
@@ -250,7 +250,7 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
         });
         // The new snapshot taken because of the gap completes (every snapshot job has finished, all succeeded).
         await waitFor(() => {
-          const snaps = engine.jobs.list().filter((j) => j.kind === 'snapshot');
+          const snaps = engine.tasks.list().filter((j) => j.kind === 'snapshot');
           return snaps.length >= 2 && snaps.every((j) => j.state === 'succeeded');
         });
         await waitUntilCaptured(engine.capture.get(row.id)!, client);

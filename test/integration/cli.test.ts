@@ -59,8 +59,8 @@ describe('CLI door', () => {
     expect(unknownCmd.code).toBe(3);
     expect(unknownCmd.stderr).toContain('NOT_FOUND');
 
-    const missingJob = cli('job', 'get', '--job-id', 'nope');
-    expect(missingJob.code).toBe(3);
+    const missingTask = cli('task', 'get', '--task-id', 'nope');
+    expect(missingTask.code).toBe(3);
   });
 
   it('lists every command in help', () => {

@@ -5,7 +5,7 @@ import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
 import { listCoverage } from '../../engine/catalog/coverage.js';
 import { verifyRepository } from '../../engine/verify/repository-verify.js';
-import { runJob } from '../support/run-job.js';
+import { runTask } from '../support/run-task.js';
 import { makeStore, TEST_KDF, type StoreFixture } from '../support/store-fixture.js';
 
 let fx: StoreFixture | null = null;
@@ -37,7 +37,7 @@ const segPaths = (f: StoreFixture) =>
 describe('repo verify', () => {
   it('passes a healthy repository and reports the genuine gap', async () => {
     const { fx } = await populated();
-    const job = await runJob(fx.engine, 'repo.verify');
+    const job = await runTask(fx.engine, 'repo.verify');
     expect(job.state).toBe('succeeded');
     const report = job.result as {
       problems: unknown[];
@@ -131,7 +131,7 @@ describe('repo verify', () => {
         ok: true,
         result: { unlocked: true },
       });
-      const job = await runJob(e2, 'repo.verify');
+      const job = await runTask(e2, 'repo.verify');
       expect(job).toMatchObject({ state: 'succeeded', result: { problems: [] } });
     } finally {
       await e2.close();
@@ -168,7 +168,7 @@ describe('catalog rebuild', () => {
     const before = await snapshotOf(fx.engine);
 
     // 1. Rebuild in place.
-    const job = await runJob(fx.engine, 'catalog.rebuild');
+    const job = await runTask(fx.engine, 'catalog.rebuild');
     expect(job.state).toBe('succeeded');
     expect(await snapshotOf(fx.engine)).toEqual(before);
 
@@ -176,7 +176,7 @@ describe('catalog rebuild', () => {
     rmSync(join(fx.dir.path, 'data'), { recursive: true, force: true });
     const fresh = Engine.open({ dataDir: join(fx.dir.path, 'fresh'), mode: 'cli' });
     try {
-      const r = await runJob(fresh, 'catalog.rebuild', { repositoryPaths: [fx.repo.root] });
+      const r = await runTask(fresh, 'catalog.rebuild', { repositoryPaths: [fx.repo.root] });
       expect(r.state).toBe('succeeded');
       expect(await snapshotOf(fresh)).toEqual(before);
     } finally {
@@ -225,7 +225,7 @@ describe('retention locks', () => {
     const { fx } = await populated();
     const p = segPaths(fx)[1]!;
     await fx.store.lock('segment', p, new Date('2099-01-01'), 'case 42', 'test');
-    await runJob(fx.engine, 'catalog.rebuild');
+    await runTask(fx.engine, 'catalog.rebuild');
     expect(await dispatch(fx.engine, 'segment.delete', { path: p, confirm: true })).toMatchObject({
       ok: false,
       error: { code: 'RETENTION_LOCKED' },

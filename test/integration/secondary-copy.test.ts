@@ -83,7 +83,7 @@ describe('secondary copy', () => {
       ok: true,
     });
     const started = await dispatch(fx.engine, 'copy.run', {});
-    const job = await fx.engine.jobs.wait((started as { result: { jobId: string } }).result.jobId);
+    const job = await fx.engine.tasks.wait((started as { result: { taskId: string } }).result.taskId);
     expect(job.state).toBe('succeeded');
     const info = await dispatch(fx.engine, 'repo.info', {});
     expect(info).toMatchObject({ ok: true, result: { copyTargets: [{ filesCopied: 4, lastError: null }] } });
@@ -92,7 +92,7 @@ describe('secondary copy', () => {
       await dispatch(fx.engine, 'copy.add', { path: join(fx.dir.path, 'unmounted', 'disk', 'mbm') }),
     ).toMatchObject({ ok: true });
     const second = await dispatch(fx.engine, 'copy.run', {});
-    const failed = await fx.engine.jobs.wait((second as { result: { jobId: string } }).result.jobId);
+    const failed = await fx.engine.tasks.wait((second as { result: { taskId: string } }).result.taskId);
     expect(failed).toMatchObject({
       state: 'failed',
       error: { code: 'UNAVAILABLE', message: expect.stringMatching(/not mounted/) },

@@ -7,7 +7,7 @@ import { Engine } from '../../engine/engine.js';
 import { getSourceByName } from '../../engine/catalog/sources.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { readManifest } from '../../engine/repo/snapshot-files.js';
-import { runJob } from '../support/run-job.js';
+import { runTask } from '../support/run-task.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
 
@@ -50,7 +50,7 @@ describe(`snapshots (${MONGO_KIND})`, () => {
       await db.collection('capped').insertOne({ a: 1 });
 
       const started = await dispatch(engine, 'snapshot.take', { source: 'rs', parallel: 2 });
-      const job = await engine.jobs.wait((started as { result: { jobId: string } }).result.jobId);
+      const job = await engine.tasks.wait((started as { result: { taskId: string } }).result.taskId);
       expect(job.state).toBe('succeeded');
       const { snapshotId } = job.result as { snapshotId: string };
       const m = await readManifest(repo, join('sources', sourceId, 'snapshots', snapshotId));
@@ -81,7 +81,7 @@ describe(`snapshots (${MONGO_KIND})`, () => {
         source: 'rs',
         namespaces: [`${db.databaseName}.capped`],
       });
-      const j2 = await engine.jobs.wait((only as { result: { jobId: string } }).result.jobId);
+      const j2 = await engine.tasks.wait((only as { result: { taskId: string } }).result.taskId);
       const m2 = await readManifest(
         repo,
         join('sources', sourceId, 'snapshots', (j2.result as { snapshotId: string }).snapshotId),
@@ -102,28 +102,28 @@ describe(`snapshots (${MONGO_KIND})`, () => {
       const dirs = () => (existsSync(snapDir) ? readdirSync(snapDir) : []);
 
       const started = await dispatch(engine, 'snapshot.take', { source: 'rs', parallel: 1 });
-      const id = (started as { result: { jobId: string } }).result.jobId;
+      const id = (started as { result: { taskId: string } }).result.taskId;
       await new Promise((r) => setTimeout(r, 30));
-      await dispatch(engine, 'job.cancel', { jobId: id });
-      expect(await engine.jobs.wait(id)).toMatchObject({ state: 'cancelled' });
+      await dispatch(engine, 'task.cancel', { taskId: id });
+      expect(await engine.tasks.wait(id)).toMatchObject({ state: 'cancelled' });
       expect(dirs()).toEqual([]);
       expect(engine.catalog.prepare('SELECT count(*) FROM snapshots').pluck().get()).toBe(0);
 
       if (standin) {
         const again = await dispatch(engine, 'snapshot.take', { source: 'rs', parallel: 1 });
-        const id2 = (again as { result: { jobId: string } }).result.jobId;
+        const id2 = (again as { result: { taskId: string } }).result.taskId;
         // Fail it midway: once documents are being copied (a getMore is not retried by the driver).
-        while (engine.jobs.get(id2).progress.done === 0 && engine.jobs.get(id2).state === 'running')
+        while (engine.tasks.get(id2).progress.done === 0 && engine.tasks.get(id2).state === 'running')
           await new Promise((r) => setTimeout(r, 2));
         await standin.faults.refuseFor(300);
-        const failed = await engine.jobs.wait(id2);
+        const failed = await engine.tasks.wait(id2);
         expect(failed.state).toBe('failed');
         expect(dirs()).toEqual([]);
         const alerts = await dispatch(engine, 'alert.list', { source: 'rs' });
         expect(alerts).toMatchObject({ ok: true, result: [{ kind: 'BACKUP_FAILED' }] });
 
         // The next good snapshot ends the "backups are failing" condition.
-        expect(await runJob(engine, 'snapshot.take', { source: 'rs', parallel: 1 })).toMatchObject({
+        expect(await runTask(engine, 'snapshot.take', { source: 'rs', parallel: 1 })).toMatchObject({
           state: 'succeeded',
         });
         expect(await dispatch(engine, 'alert.list', { source: 'rs', open: true })).toEqual({

@@ -11,7 +11,7 @@ import { startStandin, type Standin } from '../support/standin/server.js';
 import { TEST_KDF } from '../support/store-fixture.js';
 import { waitUntilCaptured } from '../support/capture-wait.js';
 import { startDnsServer } from '../support/dns-server.js';
-import { runJob } from '../support/run-job.js';
+import { runTask } from '../support/run-task.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
 import { makeTestCerts } from '../support/tls-certs.js';
@@ -164,7 +164,9 @@ describe(`sources (${MONGO_KIND})`, () => {
       ok: false,
       error: { code: 'UNSUPPORTED', message: expect.stringMatching(/standalone.*snapshots only/) },
     });
-    expect(await runJob(engine, 'snapshot.take', { source: 'single' })).toMatchObject({ state: 'succeeded' });
+    expect(await runTask(engine, 'snapshot.take', { source: 'single' })).toMatchObject({
+      state: 'succeeded',
+    });
     const snaps = await dispatch(engine, 'snapshot.list', { source: 'single' });
     expect(snaps).toMatchObject({ ok: true, result: [{ status: 'complete', documents: 50 }] });
     const [snap] = (snaps as { result: { startTs: unknown; consistentTs: unknown }[] }).result;
@@ -199,7 +201,7 @@ describe(`sources (${MONGO_KIND})`, () => {
       result: { test: { topology: { members: [rs.host, secondary] } } },
     });
     await engine.capture.stop(getSourceByName(engine.catalog, 'on-primary').id);
-    expect(await runJob(engine, 'snapshot.take', { source: 'on-primary' })).toMatchObject({
+    expect(await runTask(engine, 'snapshot.take', { source: 'on-primary' })).toMatchObject({
       state: 'succeeded',
     });
     expect(finds()).toBe(0);
@@ -212,7 +214,7 @@ describe(`sources (${MONGO_KIND})`, () => {
     });
     expect(added).toMatchObject({ ok: true, result: { source: { readPreference: 'secondary' } } });
     const id = getSourceByName(engine.catalog, 'on-secondary').id;
-    expect(await runJob(engine, 'snapshot.take', { source: 'on-secondary' })).toMatchObject({
+    expect(await runTask(engine, 'snapshot.take', { source: 'on-secondary' })).toMatchObject({
       state: 'succeeded',
     });
     expect(await dispatch(engine, 'snapshot.list', { source: 'on-secondary' })).toMatchObject({
@@ -274,7 +276,7 @@ describe(`sources (${MONGO_KIND})`, () => {
       .db('srv')
       .collection('c')
       .insertMany(Array.from({ length: 20 }, (_, k) => ({ k })));
-    expect(await runJob(engine, 'snapshot.take', { source: 'atlas-like' })).toMatchObject({
+    expect(await runTask(engine, 'snapshot.take', { source: 'atlas-like' })).toMatchObject({
       state: 'succeeded',
     });
     expect(await dispatch(engine, 'snapshot.list', { source: 'atlas-like' })).toMatchObject({
@@ -358,7 +360,9 @@ describe(`sources (${MONGO_KIND})`, () => {
       result: { source: { tlsCaFile: certs.caFile }, test: { topology: { kind: 'replicaSet' } } },
     });
     // The stored settings are used for later connections: a snapshot over TLS.
-    expect(await runJob(engine, 'snapshot.take', { source: 'tls-rs' })).toMatchObject({ state: 'succeeded' });
+    expect(await runTask(engine, 'snapshot.take', { source: 'tls-rs' })).toMatchObject({
+      state: 'succeeded',
+    });
 
     const mutual = await standin({
       tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, requireClientCert: true },

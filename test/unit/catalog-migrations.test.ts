@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiError } from '../../engine/api/errors.js';
+import { ApiError } from '../../engine/errors.js';
 import { LATEST_SCHEMA_VERSION, migrations } from '../../engine/catalog/migrations.js';
 import { openCatalog } from '../../engine/catalog/open-catalog.js';
 import { tempDir } from '../support/temp-dir.js';

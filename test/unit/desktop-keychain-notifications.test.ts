@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { KeychainSecretStore, type SafeStorage } from '../../electron/main/keychain-store.js';
 import { notifyDesktop, type DesktopNotice } from '../../electron/main/notifications.js';
 import { dispatch } from '../../engine/api/dispatch.js';
-import { ApiError } from '../../engine/api/errors.js';
+import { ApiError } from '../../engine/errors.js';
 import { Engine } from '../../engine/engine.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { raiseAlert } from '../../engine/schedule/alerts.js';
@@ -125,10 +125,10 @@ describe('desktop notifications', () => {
       severity: 'warning',
       message: 'The repository disk is 93% full.',
     });
-    const failing = engine.jobs.start('snapshot', async () => {
+    const failing = engine.tasks.start('snapshot', async () => {
       throw new ApiError('UNREACHABLE', 'source went away');
     });
-    await engine.jobs.wait(failing.jobId);
+    await engine.tasks.wait(failing.taskId);
     expect(shown).toEqual([
       { title: 'Backup alert (warning): DISK_NEARLY_FULL', body: 'The repository disk is 93% full.' },
       { title: 'snapshot failed', body: 'source went away' },

@@ -22,9 +22,9 @@ const alwaysInvalid: unknown[] = [42, 'text', [1, 2], { __notAField: true }];
 /** Inputs that are the right shape but wrong values, per command. */
 const badValues: Record<string, unknown[]> = {
   'settings.set': [{}, { theme: 'purple' }, { closeToTray: 'yes' }],
-  'job.list': [{ state: 'sleeping' }],
-  'job.get': [{}, { jobId: '' }, { jobId: 7 }],
-  'job.cancel': [{}, { jobId: '' }],
+  'task.list': [{ state: 'sleeping' }],
+  'task.get': [{}, { taskId: '' }, { taskId: 7 }],
+  'task.cancel': [{}, { taskId: '' }],
   'repo.init': [
     {},
     { path: '' },
@@ -67,11 +67,11 @@ const badValues: Record<string, unknown[]> = {
   'source.status': [{}],
   'alert.list': [{ open: 'yes' }, { source: '' }],
   'alert.resolve': [{}, { id: 0 }, { id: 'one' }],
-  'backup.get': [{}],
-  'backup.set': [{}, { source: 'a', preset: 'hipaa' }, { source: 'a', policy: 'daily' }],
-  'backup.stop': [{}],
-  'backup.start': [{ source: 3 }],
-  'backup.terminate': [{ source: 'a' }, { source: 'a', confirm: true, deleteBackups: 'yes' }],
+  'backup-job.get': [{}],
+  'backup-job.set': [{}, { source: 'a', preset: 'hipaa' }, { source: 'a', policy: 'daily' }],
+  'backup-job.stop': [{}],
+  'backup-job.start': [{ source: 3 }],
+  'backup-job.terminate': [{ source: 'a' }, { source: 'a', confirm: true, deleteBackups: 'yes' }],
 };
 
 describe('every command validates its input', () => {

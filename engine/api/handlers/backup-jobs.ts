@@ -1,4 +1,4 @@
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../errors.js';
 import { audit } from '../../catalog/audit.js';
 import { getSourceByName, type SourceRow } from '../../catalog/sources.js';
 import {
@@ -29,13 +29,13 @@ function view(row: SourceRow, job: BackupJob) {
 }
 
 export const backupJobHandlers: PartialHandlers<
-  'backup.get' | 'backup.set' | 'backup.stop' | 'backup.start' | 'backup.terminate'
+  'backup-job.get' | 'backup-job.set' | 'backup-job.stop' | 'backup-job.start' | 'backup-job.terminate'
 > = {
-  'backup.get': (engine, { source }) => {
+  'backup-job.get': (engine, { source }) => {
     const row = getSourceByName(engine.catalog, source);
     return view(row, getBackupJob(engine.catalog, row.id));
   },
-  'backup.set': async (engine, { source, preset, policy }) => {
+  'backup-job.set': async (engine, { source, preset, policy }) => {
     const row = getSourceByName(engine.catalog, source);
     if (!preset && !policy) throw new ApiError('INVALID_INPUT', 'Give a preset or a policy change.');
     const change: Partial<BackupPolicy> = {
@@ -50,21 +50,26 @@ export const backupJobHandlers: PartialHandlers<
     }
     audit(engine.catalog, {
       actor: engine.actor,
-      action: 'backup.set',
+      action: 'backup-job.set',
       target: source,
       outcome: 'done',
       details: change,
     });
     return view(row, job);
   },
-  'backup.stop': async (engine, { source }) => {
+  'backup-job.stop': async (engine, { source }) => {
     const row = getSourceByName(engine.catalog, source);
     await engine.capture.stop(row.id);
     const job = setBackupJobState(engine.catalog, row.id, 'stopped');
-    audit(engine.catalog, { actor: engine.actor, action: 'backup.stop', target: source, outcome: 'done' });
+    audit(engine.catalog, {
+      actor: engine.actor,
+      action: 'backup-job.stop',
+      target: source,
+      outcome: 'done',
+    });
     return view(row, job);
   },
-  'backup.start': async (engine, { source }) => {
+  'backup-job.start': async (engine, { source }) => {
     const row = getSourceByName(engine.catalog, source);
     const { state } = getBackupJob(engine.catalog, row.id);
     if (state === 'inactive')
@@ -78,10 +83,15 @@ export const backupJobHandlers: PartialHandlers<
       setBackupJobState(engine.catalog, row.id, 'active');
       await engine.protect(row);
     }
-    audit(engine.catalog, { actor: engine.actor, action: 'backup.start', target: source, outcome: 'done' });
+    audit(engine.catalog, {
+      actor: engine.actor,
+      action: 'backup-job.start',
+      target: source,
+      outcome: 'done',
+    });
     return view(row, getBackupJob(engine.catalog, row.id));
   },
-  'backup.terminate': async (engine, { source, deleteBackups }) => {
+  'backup-job.terminate': async (engine, { source, deleteBackups }) => {
     const row = getSourceByName(engine.catalog, source);
     await engine.capture.stop(row.id);
     const job = setBackupJobState(engine.catalog, row.id, 'inactive', 'terminated');
@@ -116,7 +126,7 @@ export const backupJobHandlers: PartialHandlers<
     }
     audit(engine.catalog, {
       actor: engine.actor,
-      action: 'backup.terminate',
+      action: 'backup-job.terminate',
       target: source,
       outcome: 'done',
       details: { deleteBackups: !!deleteBackups, deletedSnapshots, deletedSegments, keptLocked },

@@ -1,4 +1,4 @@
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../errors.js';
 import { getSourceByName } from '../../catalog/sources.js';
 import { snapshotsOfSource } from '../../catalog/snapshots.js';
 import { listCoverage } from '../../catalog/coverage.js';
@@ -68,7 +68,7 @@ export const captureHandlers: PartialHandlers<
     const row = getSourceByName(engine.catalog, source);
     (await engine.stores.get(row.repository_id)).repo.key(); // LOCKED now rather than inside the job
     const job = engine.capture.startSnapshot(row, opts);
-    return { jobId: job.jobId };
+    return { taskId: job.taskId };
   },
   'capture.start': async (engine, { source }) => {
     if (engine.mode === 'cli') {

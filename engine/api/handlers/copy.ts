@@ -1,4 +1,4 @@
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../errors.js';
 import { raiseAlert, resolveAlerts } from '../../schedule/alerts.js';
 import { addCopyTarget, copyTargets, runSecondaryCopy } from '../../store/secondary-copy.js';
 import type { PartialHandlers } from './types.js';
@@ -14,7 +14,7 @@ export const copyHandlers: PartialHandlers<'copy.add' | 'copy.run'> = {
     const targets = copyTargets(engine.catalog, store.repo.id);
     if (targets.length === 0)
       throw new ApiError('NOT_FOUND', 'No secondary copy location: add one with `copy add --path P`.');
-    const job = engine.jobs.start('copy.run', async (ctx) => {
+    const job = engine.tasks.start('copy.run', async (ctx) => {
       try {
         const reports = [];
         for (const t of targets) reports.push(await runSecondaryCopy(engine.catalog, store.repo, t, ctx));
@@ -35,6 +35,6 @@ export const copyHandlers: PartialHandlers<'copy.add' | 'copy.run'> = {
         throw err;
       }
     });
-    return { jobId: job.jobId };
+    return { taskId: job.taskId };
   },
 };

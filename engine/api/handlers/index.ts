@@ -1,6 +1,6 @@
 /** Every command's implementation, checked against the contract: a missing one fails to compile. */
 import { appHandlers } from './app.js';
-import { jobHandlers } from './jobs.js';
+import { taskHandlers } from './task.js';
 import { settingsHandlers } from './settings.js';
 import { repositoryHandlers } from './repository.js';
 import { coverageHandlers } from './coverage.js';
@@ -14,7 +14,7 @@ import type { HandlerTable } from './types.js';
 export const handlers: HandlerTable = {
   ...appHandlers,
   ...settingsHandlers,
-  ...jobHandlers,
+  ...taskHandlers,
   ...repositoryHandlers,
   ...coverageHandlers,
   ...retentionHandlers,

@@ -1,4 +1,4 @@
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../errors.js';
 import { Repository } from '../../repo/repository.js';
 import { rebuildFromRepository } from '../../store/reconcile.js';
 import { verifyRepository } from '../../verify/repository-verify.js';
@@ -49,21 +49,21 @@ export const repositoryHandlers: PartialHandlers<
   'repo.verify': async (engine, { repository }) => {
     const store = await engine.stores.get(repository);
     store.repo.key(); // LOCKED now, not later inside the job
-    const job = engine.jobs.start('repo.verify', (ctx) => verifyRepository(engine.catalog, store.repo, ctx));
-    return { jobId: job.jobId };
+    const job = engine.tasks.start('repo.verify', (ctx) => verifyRepository(engine.catalog, store.repo, ctx));
+    return { taskId: job.taskId };
   },
   'catalog.rebuild': async (engine, { repositoryPaths }) => {
     const paths = repositoryPaths ?? listRepositories(engine.catalog).map((r) => r.path);
     if (paths.length === 0)
       throw new ApiError('NOT_FOUND', 'No repository to rebuild from: give --repository-paths.');
     const repos = paths.map((p) => Repository.open(p));
-    const job = engine.jobs.start('catalog.rebuild', async (ctx) => {
+    const job = engine.tasks.start('catalog.rebuild', async (ctx) => {
       ctx.progress({ done: 0, total: repos.length, unit: 'repositories', message: 'Rebuilding the catalog' });
       for (const r of repos) engine.stores.forget(r.id);
       const reports = await rebuildFromRepository(engine.catalog, repos);
       for (const r of repos) await engine.stores.attach(r);
       return reports;
     });
-    return { jobId: job.jobId };
+    return { taskId: job.taskId };
   },
 };

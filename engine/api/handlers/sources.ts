@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises';
-import { ApiError } from '../../api/errors.js';
+import { ApiError } from '../../errors.js';
 import { audit } from '../../catalog/audit.js';
 import {
   getSourceByName,

@@ -3,7 +3,7 @@ import type { CommandOutput } from '../../../engine/api/contract';
 import { useApp } from '../store';
 import { PolicyEditor } from './PolicyEditor';
 
-type Job = CommandOutput<'backup.get'>;
+type Job = CommandOutput<'backup-job.get'>;
 type Tier = {
   everyHours?: number;
   at?: string;
@@ -45,7 +45,7 @@ export function BackupJobCard({ source }: { source: string }) {
   const [deleteBackups, setDeleteBackups] = useState(false);
 
   useEffect(() => {
-    void client?.invoke('backup.get', { source }).then(setJob, (e: Error) => setMessage(e.message));
+    void client?.invoke('backup-job.get', { source }).then(setJob, (e: Error) => setMessage(e.message));
   }, [client, source]);
 
   if (!job) return <p className="hint">{message ?? 'Loading the backup job…'}</p>;
@@ -54,7 +54,7 @@ export function BackupJobCard({ source }: { source: string }) {
     try {
       await f();
       if (done) setMessage(done);
-      setJob(await client!.invoke('backup.get', { source }));
+      setJob(await client!.invoke('backup-job.get', { source }));
     } catch (e) {
       setMessage((e as Error).message);
     }
@@ -92,14 +92,18 @@ export function BackupJobCard({ source }: { source: string }) {
         {job.state === 'active' ? (
           <button
             type="button"
-            onClick={() => void act(() => client!.invoke('backup.stop', { source }), 'Backup job stopped.')}
+            onClick={() =>
+              void act(() => client!.invoke('backup-job.stop', { source }), 'Backup job stopped.')
+            }
           >
             Stop backups
           </button>
         ) : job.state === 'stopped' || job.state === 'misconfigured' ? (
           <button
             type="button"
-            onClick={() => void act(() => client!.invoke('backup.start', { source }), 'Backup job started.')}
+            onClick={() =>
+              void act(() => client!.invoke('backup-job.start', { source }), 'Backup job started.')
+            }
           >
             {job.state === 'stopped' ? 'Start backups' : 'Retry now'}
           </button>
@@ -135,7 +139,7 @@ export function BackupJobCard({ source }: { source: string }) {
               type="button"
               onClick={() =>
                 void act(async () => {
-                  const r = await client!.invoke('backup.terminate', {
+                  const r = await client!.invoke('backup-job.terminate', {
                     source,
                     confirm: true,
                     deleteBackups,

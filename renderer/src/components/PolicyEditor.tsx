@@ -3,7 +3,7 @@ import type { CommandOutput } from '../../../engine/api/contract';
 import { FormFooter } from './FormFooter';
 import { useApp } from '../store';
 
-type Job = CommandOutput<'backup.get'>;
+type Job = CommandOutput<'backup-job.get'>;
 type Tiers = {
   hourly: { everyHours: number; keepDays: number } | null;
   daily: { at: string; keepDays: number } | null;
@@ -54,7 +54,7 @@ export function PolicyEditor({
     if (!client) return;
     setError(null);
     try {
-      onSaved(await client.invoke('backup.set', { source: job.source, ...input }));
+      onSaved(await client.invoke('backup-job.set', { source: job.source, ...input }));
     } catch (err) {
       setError((err as Error).message);
     }
