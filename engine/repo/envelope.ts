@@ -44,8 +44,12 @@ import {
 export const MAGIC = Buffer.from('MBMF', 'ascii');
 export const CONTAINER_VERSION = 2;
 export const FRAME_RAW_BYTES = 1 << 20;
-/** No frame's raw length may exceed this (frames hold about 1 MiB, or one document of at most 16 MiB more). */
-export const MAX_FRAME_RAW_BYTES = 64 * FRAME_RAW_BYTES;
+/**
+ * No frame's raw length may exceed this: writers cut frames at 1 MiB (a
+ * snapshot frame ends on a document boundary, so it holds at most 1 MiB plus
+ * one document of at most 16 MiB). It bounds the memory one frame can cost.
+ */
+export const MAX_FRAME_RAW_BYTES = 32 * FRAME_RAW_BYTES;
 const FIXED = 12;
 const HEADER_SUM = 32;
 const FRAME_HEAD = 9;

@@ -31,7 +31,14 @@ import { readRepoFileSync } from './repo-file.js';
 
 export const REPOSITORY_FILE = 'repository.json';
 export const REPOSITORY_FORMAT = 'mongo-backup-manager-repository';
-export const REPOSITORY_FORMAT_VERSION = 1;
+/**
+ * 2: data files in container version 2 (per-file keys, authenticated
+ * headers), manifests with users and roles in data files, retention locks
+ * with a MAC. A version-1 repository is read as it is and becomes version 2
+ * when this app first writes to it (upgradeFormat), so that an older app
+ * refuses it as a whole instead of meeting files it cannot read.
+ */
+export const REPOSITORY_FORMAT_VERSION = 2;
 
 export interface RepositoryConfig {
   format: typeof REPOSITORY_FORMAT;
@@ -150,6 +157,16 @@ export class Repository {
     const repo = new Repository(root, config, null);
     if (passphrase !== undefined && config.encryption) repo.unlock(passphrase);
     return repo;
+  }
+
+  /** Marks an older repository as version 2 before the first file of version 2 is written into it. */
+  async upgradeFormat(): Promise<void> {
+    if (this.config.formatVersion >= REPOSITORY_FORMAT_VERSION) return;
+    const upgraded = { ...this.config, formatVersion: REPOSITORY_FORMAT_VERSION };
+    await writeFileDurable(join(this.root, REPOSITORY_FILE), [
+      Buffer.from(`${JSON.stringify(upgraded, null, 2)}\n`),
+    ]);
+    this.config.formatVersion = REPOSITORY_FORMAT_VERSION;
   }
 
   /** WRONG_PASSPHRASE when it does not unwrap the key. */

@@ -12,12 +12,12 @@ import {
   EnvelopeReader,
   FileKind,
   authenticateByFirstFrame,
-  bufferSource,
   encodeEnvelope,
+  fileSource,
   parsePreamble,
 } from './envelope.js';
 import { compareOpTime, formatOpTime, isOpTime, type OpTime } from './optime.js';
-import { openRepoFileSync, readRepoFile } from './repo-file.js';
+import { openRepoFile, openRepoFileSync } from './repo-file.js';
 import type { Repository } from './repository.js';
 
 export const SEGMENT_FORMAT_VERSION = 1;
@@ -27,7 +27,8 @@ export const SEGMENT_FORMAT_VERSION = 1;
  * more is CORRUPT; frames holding more than their header declares are too.
  */
 export const MAX_SEGMENT_RAW_BYTES = 320 * 1024 * 1024;
-const MAX_SEGMENT_FILE_BYTES = MAX_SEGMENT_RAW_BYTES + 32 * 1024 * 1024;
+/** An oplog entry is at most 16 MiB (plus a little for its envelope fields); more is damage. */
+const MAX_ENTRY_BYTES = 17 * 1024 * 1024;
 
 export interface SegmentHeader {
   type: 'oplog-segment';
@@ -171,40 +172,81 @@ export function readSegmentHeader(repo: Repository, relPath: string): SegmentInf
 }
 
 /**
- * Reads and fully checks a segment: authentication, decompression, payload
- * checksum, BSON framing, entry count, order and first/last ts against the
- * header. Returns the raw entries.
+ * Reads and fully checks a segment as a stream, one frame at a time:
+ * authentication, decompression, payload checksum, BSON framing, entry
+ * count, order and first/last ts against the header. Memory stays at one
+ * frame (at most MAX_FRAME_RAW_BYTES) plus one entry, whatever the file
+ * claims; `onEntry` sees each entry (a view into the frame) as it is read,
+ * before the whole file is known to be good.
  */
+export async function scanSegment(
+  repo: Repository,
+  relPath: string,
+  onEntry?: (entry: Uint8Array) => void,
+): Promise<SegmentInfo> {
+  repo.key(); // LOCKED before reading anything
+  const fh = await openRepoFile(repo.abs(relPath));
+  try {
+    const src = await fileSource(fh);
+    const reader = await EnvelopeReader.open<SegmentHeader>(src, relPath, repo.keying());
+    const h = reader.info.header;
+    if (reader.info.kind !== FileKind.OplogSegment)
+      throw new ApiError('CORRUPT', `${relPath}: not a segment file.`);
+    checkHeader(repo, h, relPath);
+    const corrupt = (why: string) => new ApiError('CORRUPT', `${relPath}: ${why}`);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let count = 0;
+    let first: OpTime | null = null;
+    let prev = h.prevLastTs;
+    let carry: Buffer = Buffer.alloc(0);
+    for await (const frame of reader.frames(h.rawBytes)) {
+      hash.update(frame);
+      bytes += frame.length;
+      // Entries may straddle frames (segments are cut every 1 MiB of payload): carry the rest.
+      const buf: Buffer = carry.length ? Buffer.concat([carry, frame]) : frame;
+      let used = 0;
+      try {
+        while (buf.length - used >= 4) {
+          const len = buf.readInt32LE(used);
+          if (len < 5 || len > MAX_ENTRY_BYTES)
+            throw new Error(`entry ${count} has an impossible length ${len}`);
+          if (used + len > buf.length) break;
+          const [doc] = splitBsonDocuments(buf.subarray(used, used + len), relPath);
+          const ts = readEntryTs(doc!);
+          if (prev && compareOpTime(ts, prev) <= 0)
+            throw new Error(
+              `oplog entries out of order: ${formatOpTime(ts)} does not follow ${formatOpTime(prev)}`,
+            );
+          first ??= ts;
+          prev = ts;
+          onEntry?.(doc!);
+          count++;
+          used += len;
+        }
+      } catch (err) {
+        throw corrupt((err as Error).message);
+      }
+      carry = buf.subarray(used);
+    }
+    if (carry.length) throw corrupt(`${carry.length} trailing bytes (a truncated entry).`);
+    if (bytes !== h.rawBytes) throw corrupt(`payload has ${bytes} bytes, header says ${h.rawBytes}.`);
+    if (hash.digest('hex') !== h.payloadSha256) throw corrupt('payload checksum mismatch.');
+    if (count !== h.count) throw corrupt(`${count} entries, header says ${h.count}.`);
+    if (!first || compareOpTime(first, h.firstTs) !== 0 || compareOpTime(prev!, h.lastTs) !== 0)
+      throw corrupt('first/last ts do not match the header.');
+    return { ...h, path: relPath, storedBytes: src.size };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads and fully checks a segment (scanSegment) and returns its raw entries. */
 export async function readSegment(
   repo: Repository,
   relPath: string,
 ): Promise<{ info: SegmentInfo; entries: Uint8Array[] }> {
-  repo.key(); // LOCKED before reading anything
-  const bytes = await readRepoFile(repo.abs(relPath), MAX_SEGMENT_FILE_BYTES);
-  {
-    const reader = await EnvelopeReader.open<SegmentHeader>(bufferSource(bytes), relPath, repo.keying());
-    const h = reader.info.header;
-    checkHeader(repo, h, relPath);
-    if (reader.info.kind !== FileKind.OplogSegment)
-      throw new ApiError('CORRUPT', `${relPath}: not a segment file.`);
-    const corrupt = (why: string) => new ApiError('CORRUPT', `${relPath}: ${why}`);
-    const payload = await reader.readAll(h.rawBytes);
-    if (payload.length !== h.rawBytes)
-      throw corrupt(`payload has ${payload.length} bytes, header says ${h.rawBytes}.`);
-    if (createHash('sha256').update(payload).digest('hex') !== h.payloadSha256)
-      throw corrupt('payload checksum mismatch.');
-    let entries: Uint8Array[];
-    let range: { first: OpTime; last: OpTime };
-    try {
-      entries = [...splitBsonDocuments(payload, relPath)];
-      range = scanEntries(entries, h.prevLastTs);
-    } catch (err) {
-      throw corrupt((err as Error).message);
-    }
-    if (entries.length !== h.count) throw corrupt(`${entries.length} entries, header says ${h.count}.`);
-    if (compareOpTime(range.first, h.firstTs) !== 0 || compareOpTime(range.last, h.lastTs) !== 0) {
-      throw corrupt('first/last ts do not match the header.');
-    }
-    return { info: { ...h, path: relPath, storedBytes: bytes.length }, entries };
-  }
+  const entries: Uint8Array[] = [];
+  const info = await scanSegment(repo, relPath, (e) => entries.push(e));
+  return { info, entries };
 }

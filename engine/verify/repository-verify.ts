@@ -16,7 +16,7 @@ import { setSnapshotStatus, type SnapshotRow } from '../catalog/snapshots.js';
 import { listSources } from '../catalog/sources.js';
 import type { TaskContext } from '../tasks/task-runner.js';
 import type { Repository } from '../repo/repository.js';
-import { readSegment } from '../repo/segment-file.js';
+import { scanSegment } from '../repo/segment-file.js';
 import {
   MANIFEST_FILE,
   dataFilePath,
@@ -89,7 +89,7 @@ export async function verifyRepository(
       continue;
     }
     try {
-      const { info } = await readSegment(repo, s.path);
+      const info = await scanSegment(repo, s.path); // streamed: memory stays at one frame
       bytesChecked += info.storedBytes;
       segmentsOk++;
       if (s.status !== 'ok' && setSegmentStatus(db, s.path, 'ok')) healed.push(s.path);

@@ -186,6 +186,7 @@ describe('scrypt parameters in repository.json', () => {
       Object.assign((c.encryption as { kdf: object }).kdf, { N: 1 << 20, r: 8, p: 4 });
     });
     const r = hostileRead('open', fx.repo.root, PASS);
+    console.log(`open with N = 2^20, p = 4: peak resident memory ${r.peakMB} MB`);
     expect(r).toMatchObject({ ok: false, code: 'CORRUPT', message: expect.stringMatching(/scrypt/) });
     expect(r.peakMB).toBeLessThan(MEMORY_LIMIT_MB);
   });
@@ -294,7 +295,33 @@ describe('decompression', () => {
       m.namespaces[0]!.storedBytes = data.length;
     });
 
+    // And a segment whose ten frames each really hold their declared 32 MiB (320 MiB in all):
+    // verify streams it, so it never holds more than one frame.
+    const ts3 = { t: 1_763_900_200, i: 1 };
+    const bigRel = fx.repo.segmentRelPath(fx.sourceId, ts3, ts3);
+    writeFileSync(
+      fx.repo.abs(bigRel),
+      envelope(
+        1,
+        1,
+        {
+          type: 'oplog-segment',
+          formatVersion: 1,
+          sourceId: fx.sourceId,
+          firstTs: ts3,
+          lastTs: ts3,
+          count: 1,
+          rawBytes: 10 * (32 << 20),
+          prevLastTs: null,
+          payloadSha256: '0'.repeat(64),
+          createdAt: new Date().toISOString(),
+        },
+        Array.from({ length: 10 }, () => ({ stored: zstdBomb(32 << 20, true), raw: 32 << 20 })),
+      ),
+    );
+
     const r = hostileRead('verify', fx.repo.root);
+    console.log(`repo verify of the bombs: peak resident memory ${r.peakMB} MB`);
     expect(r.ok).toBe(true);
     expect(r.problems).toEqual(
       expect.arrayContaining([
@@ -698,6 +725,12 @@ describe('a format-1 repository (written before these changes)', () => {
       // New files go into the old repository in the new format, and everything still verifies.
       await store.appendSegment(old.sourceId, [serialize(e(1_763_805_602, 1))], { t: 1_763_805_601, i: 1 });
       expect((await verifyRepository(engine.catalog, store.repo)).problems).toEqual([]);
+      // ...and the repository says so, so that an older app refuses it whole rather than file by file.
+      expect(JSON.parse(readFileSync(join(old.root, 'repository.json'), 'utf8'))).toMatchObject({
+        formatVersion: 2,
+        repositoryId: old.repositoryId,
+      });
+      expect(Repository.open(old.root, passphrase).unlocked).toBe(true);
     });
   }
 
