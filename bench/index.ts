@@ -7,6 +7,7 @@ import { cpus } from 'node:os';
 import { runStoreBench } from './store-bench.js';
 import { runStandinBench } from './standin-bench.js';
 import { runCaptureBench } from './capture-bench.js';
+import { runReplayBench } from './replay-bench.js';
 
 const [name = 'store', ...rest] = process.argv.slice(2);
 const asJson = rest.includes('--json');
@@ -25,6 +26,12 @@ const benches: Record<string, () => Promise<unknown>> = {
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
     }),
   standin: () => runStandinBench(arg('--samples', 300)),
+  replay: () =>
+    runReplayBench({
+      entries: arg('--entries', 300_000),
+      prefill: arg('--prefill', 20_000),
+      log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
+    }),
   capture: () =>
     runCaptureBench({
       // --rates 2000,5000 measures those; without it the highest passing rate is searched for.

@@ -5,7 +5,7 @@
  * without a gap, and a detected, alerted gap when the oplog rolls over.
  */
 import { join } from 'node:path';
-import { EJSON, Timestamp, type Document } from 'bson';
+import { Timestamp } from 'bson';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
@@ -152,11 +152,15 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
       const plan = planRestore(engine.catalog, row.id, { kind: 'latest' });
       if (!plan.ok) throw new Error(plan.message);
       const rebuilt = await buildOfflineState(store.repo, plan);
-      const canonical = (docs: Iterable<unknown>) =>
-        [...docs].map((d) => EJSON.stringify(d as Document, { relaxed: false })).sort();
-      const buckets = await db.collection('system.buckets.metrics').find({}).toArray();
-      expect(canonical(rebuilt.get(`${db.databaseName}.system.buckets.metrics`)!.docs.values())).toEqual(
-        canonical(buckets),
+      // Byte for byte: the rebuilt buckets against the server's own BSON.
+      const hexes = (docs: Iterable<Uint8Array>) =>
+        [...docs].map((d) => Buffer.from(d).toString('hex')).sort();
+      const buckets = (await db
+        .collection('system.buckets.metrics')
+        .find({}, { raw: true })
+        .toArray()) as unknown as Uint8Array[];
+      expect(hexes(rebuilt.get(`${db.databaseName}.system.buckets.metrics`)!.docs.values())).toEqual(
+        hexes(buckets),
       );
       expect(await metrics.countDocuments()).toBe(70);
       expect(rebuilt.has(`${db.databaseName}.metrics`)).toBe(false); // no data of its own

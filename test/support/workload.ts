@@ -4,14 +4,14 @@
  * the newest oplog ts and every document, so a test can later compare the
  * state rebuilt from backups at that exact point.
  */
-import { EJSON } from 'bson';
+import { EJSON, deserialize } from 'bson';
 import type { Document, MongoClient } from 'mongodb';
 import type { OfflineState } from '../../engine/restore/offline-state.js';
 import { newestOplogTs } from '../../engine/source/snapshot.js';
 
 export interface Instant {
   ts: { t: number; i: number };
-  /** namespace -> canonical Extended JSON of each document, sorted. */
+  /** namespace -> each document's exact BSON (hex), sorted: types and field order compared too. */
   state: Record<string, string[]>;
   /** namespace -> canonical Extended JSON of {options, indexes (sorted by name)}. */
   meta: Record<string, string>;
@@ -112,9 +112,8 @@ export class Workload {
     const meta: Record<string, string> = {};
     for (const c of await this.client.db(this.db).listCollections().toArray()) {
       const coll = this.client.db(this.db).collection(c.name);
-      const docs = await coll.find({}).toArray();
-      if (docs.length)
-        state[`${this.db}.${c.name}`] = docs.map((d) => EJSON.stringify(d, { relaxed: false })).sort();
+      const docs = (await coll.find({}, { raw: true }).toArray()) as unknown as Uint8Array[];
+      if (docs.length) state[`${this.db}.${c.name}`] = docs.map(rawHex).sort();
       meta[`${this.db}.${c.name}`] = metaKey(
         (c as { options?: Document }).options ?? {},
         await coll.listIndexes().toArray(),
@@ -124,6 +123,8 @@ export class Workload {
   }
 }
 
+const rawHex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+
 export function canonicalState(
   state: OfflineState,
   db: string,
@@ -132,8 +133,12 @@ export function canonicalState(
   const meta: Record<string, string> = {};
   for (const [ns, c] of state) {
     if (!ns.startsWith(`${db}.`)) continue;
-    if (c.docs.size) out[ns] = [...c.docs.values()].map((d) => EJSON.stringify(d, { relaxed: false })).sort();
-    meta[ns] = metaKey(c.options, c.indexes);
+    if (c.docs.size) out[ns] = [...c.docs.values()].map(rawHex).sort();
+    // Metadata decoded as the driver decodes listCollections/listIndexes, to compare with what it returned.
+    meta[ns] = metaKey(
+      deserialize(c.options),
+      c.indexes.map((i) => deserialize(i)),
+    );
   }
   return { state: out, meta };
 }
