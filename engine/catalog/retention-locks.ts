@@ -27,8 +27,22 @@ export function setLockedUntil(db: CatalogDb, kind: LockKind, target: string, un
 }
 
 /** Applies a lock file found in the repository; a lock is only ever extended, never shortened. */
-export function extendLockedUntil(db: CatalogDb, kind: LockKind, target: string, until: string): void {
+/** Extends a lock (never shortens it); `sourceId` confines it to the source whose directory holds the lock file. */
+export function extendLockedUntil(
+  db: CatalogDb,
+  kind: LockKind,
+  target: string,
+  until: string,
+  sourceId?: string,
+): void {
+  if (sourceId === undefined) {
+    db.prepare(
+      `UPDATE ${table(kind)} SET locked_until = ? WHERE ${key(kind)} = ? AND (locked_until IS NULL OR locked_until < ?)`,
+    ).run(until, target, until);
+    return;
+  }
   db.prepare(
-    `UPDATE ${table(kind)} SET locked_until = ? WHERE ${key(kind)} = ? AND (locked_until IS NULL OR locked_until < ?)`,
-  ).run(until, target, until);
+    `UPDATE ${table(kind)} SET locked_until = ? WHERE ${key(kind)} = ? AND source_id = ?
+       AND (locked_until IS NULL OR locked_until < ?)`,
+  ).run(until, target, sourceId, until);
 }
