@@ -1,6 +1,8 @@
 /** zstd (through zstd-napi, a maintained binding) or gzip (node:zlib) for stored frames. */
 import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
-import { compress as zstdCompress, decompress as zstdDecompress } from 'zstd-napi';
+import { compress as zstdCompress } from 'zstd-napi';
+// The binding's DCtx gives one-shot decompression into a buffer we size (CommonJS: default import).
+import zstdBinding from 'zstd-napi/binding.js';
 import { ApiError } from '../errors.js';
 
 export type CompressionAlgorithm = 'zstd' | 'gzip' | 'none';
@@ -32,6 +34,28 @@ export function compressFrame(raw: Uint8Array, c: CompressionSettings): Buffer {
   }
 }
 
+let dctx: InstanceType<typeof zstdBinding.DCtx> | null = null;
+
+/**
+ * zstd into a buffer of exactly the frame's declared raw length: one-shot
+ * ZSTD_decompressDCtx writes straight into it and fails ("destination buffer
+ * is too small") as soon as the data would run past it, whatever size the
+ * zstd frame header claims. zstd-napi's own decompress() allocates what the
+ * frame header says (or grows without limit when it says nothing): a 64 KiB
+ * frame of RLE blocks would cost 2 GiB.
+ */
+function zstdDecompressCapped(stored: Uint8Array, rawLength: number): Buffer {
+  dctx ??= new zstdBinding.DCtx();
+  const out = Buffer.allocUnsafe(rawLength);
+  const n = dctx.decompress(out, stored);
+  return n === rawLength ? out : out.subarray(0, n);
+}
+
+/**
+ * Decompresses one frame, never producing (or allocating) more than
+ * `rawLength` bytes, the size the frame's head declares: a frame that would
+ * expand further is CORRUPT before its output exists.
+ */
 export function decompressFrame(
   stored: Uint8Array,
   algorithm: CompressionAlgorithm,
@@ -41,9 +65,13 @@ export function decompressFrame(
   try {
     const out =
       algorithm === 'zstd'
-        ? zstdDecompress(stored)
+        ? zstdDecompressCapped(stored, rawLength)
         : algorithm === 'gzip'
-          ? gunzipSync(stored, { finishFlush: zlibConstants.Z_SYNC_FLUSH })
+          ? gunzipSync(stored, {
+              finishFlush: zlibConstants.Z_SYNC_FLUSH,
+              // zlib stops with an error once the output would exceed this.
+              maxOutputLength: Math.max(rawLength, 1),
+            })
           : Buffer.from(stored);
     if (out.length !== rawLength) throw new Error(`expected ${rawLength} bytes, got ${out.length}`);
     return out;

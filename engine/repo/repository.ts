@@ -7,14 +7,17 @@
  *   sources/<sourceId>/oplog/YYYY/MM/DD/<t>-<i>_<t>-<i>.seg
  *   sources/<sourceId>/locks/<kind>-<id>.json   retention locks
  */
-import { randomBytes, randomUUID, createHmac } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ApiError } from '../errors.js';
 import { DEFAULT_COMPRESSION, type CompressionSettings } from './compression.js';
 import {
   DEFAULT_SCRYPT,
+  checkKdfParams,
   deriveKek,
+  hmacHex,
+  subkey,
   newKdfParams,
   unwrapKey,
   wrapKey,
@@ -22,11 +25,20 @@ import {
   type WrappedKey,
 } from './crypto.js';
 import { writeFileDurable } from './durable-file.js';
+import type { RepoKeying } from './envelope.js';
 import type { OpTime } from './optime.js';
+import { readRepoFileSync } from './repo-file.js';
 
 export const REPOSITORY_FILE = 'repository.json';
 export const REPOSITORY_FORMAT = 'mongo-backup-manager-repository';
-export const REPOSITORY_FORMAT_VERSION = 1;
+/**
+ * 2: data files in container version 2 (per-file keys, authenticated
+ * headers), manifests with users and roles in data files, retention locks
+ * with a MAC. A version-1 repository is read as it is and becomes version 2
+ * when this app first writes to it (upgradeFormat), so that an older app
+ * refuses it as a whole instead of meeting files it cannot read.
+ */
+export const REPOSITORY_FORMAT_VERSION = 2;
 
 export interface RepositoryConfig {
   format: typeof REPOSITORY_FORMAT;
@@ -63,6 +75,11 @@ export class Repository {
   }
   get unlocked(): boolean {
     return !this.encrypted || this.dataKey !== null;
+  }
+
+  /** For readers: whether files must be encrypted, and the key when unlocked (never throws). */
+  keying(): RepoKeying {
+    return { encrypted: this.encrypted, key: this.dataKey };
   }
 
   /** The data key for reading and writing files; LOCKED when the passphrase was not given. */
@@ -118,15 +135,17 @@ export class Repository {
   static open(path: string, passphrase?: string): Repository {
     const root = resolve(path);
     let config: RepositoryConfig;
+    const file = join(root, REPOSITORY_FILE);
     try {
-      config = JSON.parse(readFileSync(join(root, REPOSITORY_FILE), 'utf8')) as RepositoryConfig;
+      config = JSON.parse(readRepoFileSync(file, 1 << 20).toString('utf8')) as RepositoryConfig;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new ApiError('NOT_FOUND', `No repository at ${root} (${REPOSITORY_FILE} is missing).`);
       }
-      throw new ApiError('CORRUPT', `${join(root, REPOSITORY_FILE)} is not valid JSON.`);
+      if (err instanceof ApiError) throw err;
+      throw new ApiError('CORRUPT', `${file} is not valid JSON.`);
     }
-    if (config.format !== REPOSITORY_FORMAT)
+    if (config?.format !== REPOSITORY_FORMAT)
       throw new ApiError('CORRUPT', `${root} is not a repository of this app.`);
     if (config.formatVersion > REPOSITORY_FORMAT_VERSION) {
       throw new ApiError(
@@ -134,9 +153,20 @@ export class Repository {
         `Repository format ${config.formatVersion} is newer than this app supports.`,
       );
     }
+    checkConfig(config, file);
     const repo = new Repository(root, config, null);
     if (passphrase !== undefined && config.encryption) repo.unlock(passphrase);
     return repo;
+  }
+
+  /** Marks an older repository as version 2 before the first file of version 2 is written into it. */
+  async upgradeFormat(): Promise<void> {
+    if (this.config.formatVersion >= REPOSITORY_FORMAT_VERSION) return;
+    const upgraded = { ...this.config, formatVersion: REPOSITORY_FORMAT_VERSION };
+    await writeFileDurable(join(this.root, REPOSITORY_FILE), [
+      Buffer.from(`${JSON.stringify(upgraded, null, 2)}\n`),
+    ]);
+    this.config.formatVersion = REPOSITORY_FORMAT_VERSION;
   }
 
   /** WRONG_PASSPHRASE when it does not unwrap the key. */
@@ -146,12 +176,16 @@ export class Repository {
     this.dataKey = unwrapKey(enc.wrappedKey, deriveKek(passphrase, enc.kdf), keyAad(this.id));
   }
 
-  /** Authenticates JSON files (manifests, locks) of an encrypted repository with a key derived from the data key. */
+  /** Authenticates manifests of an encrypted repository with a key derived from the data key. */
   mac(text: string): string | null {
+    return this.macFor('mbm-manifest-mac', text);
+  }
+
+  /** HMAC-SHA256 under the data key's subkey for one purpose; null when not encrypted, LOCKED when locked. */
+  macFor(purpose: string, text: string): string | null {
     const key = this.key();
     if (!key) return null;
-    const macKey = createHmac('sha256', key).update('mbm-manifest-mac').digest();
-    return createHmac('sha256', macKey).update(text).digest('hex');
+    return hmacHex(subkey(key, purpose), text);
   }
 
   sourceDir(sourceId: string): string {
@@ -184,4 +218,22 @@ export class Repository {
   abs(rel: string): string {
     return join(this.root, rel);
   }
+}
+
+/** CORRUPT unless repository.json has the shape this app writes (bounded scrypt cost included). */
+function checkConfig(config: RepositoryConfig, file: string): void {
+  const c = config.compression as Partial<CompressionSettings> | undefined;
+  if (typeof config.repositoryId !== 'string' || !/^[\w-]{1,64}$/.test(config.repositoryId))
+    throw new ApiError('CORRUPT', `${file}: repositoryId is missing or malformed.`);
+  if (!c || !['zstd', 'gzip', 'none'].includes(String(c.algorithm)) || !Number.isInteger(c.level))
+    throw new ApiError('CORRUPT', `${file}: compression is missing or unknown.`);
+  const enc = config.encryption;
+  if (enc === null) return;
+  if (!enc || enc.algorithm !== 'AES-256-GCM' || !enc.wrappedKey)
+    throw new ApiError('CORRUPT', `${file}: encryption is neither null nor AES-256-GCM.`);
+  checkKdfParams(enc.kdf, file);
+  const w = enc.wrappedKey;
+  const len = (v: unknown) => (typeof v === 'string' ? Buffer.from(v, 'base64').length : -1);
+  if (w.algorithm !== 'AES-256-GCM' || len(w.iv) !== 12 || len(w.ciphertext) !== 32 || len(w.tag) !== 16)
+    throw new ApiError('CORRUPT', `${file}: the wrapped key is malformed.`);
 }

@@ -4,16 +4,31 @@
  * previous segment's last ts as the chain link, SHA-256 of the payload).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { ApiError } from '../errors.js';
 import { readEntryTs, splitBsonDocuments } from './bson-entries.js';
 import { writeFileDurable } from './durable-file.js';
-import { EnvelopeReader, FileKind, bufferSource, encodeEnvelope, parsePreamble } from './envelope.js';
-import { compareOpTime, formatOpTime, type OpTime } from './optime.js';
+import {
+  EnvelopeReader,
+  FileKind,
+  authenticateByFirstFrame,
+  encodeEnvelope,
+  fileSource,
+  parsePreamble,
+} from './envelope.js';
+import { compareOpTime, formatOpTime, isOpTime, type OpTime } from './optime.js';
+import { openRepoFile, openRepoFileSync } from './repo-file.js';
 import type { Repository } from './repository.js';
 
 export const SEGMENT_FORMAT_VERSION = 1;
+/**
+ * The largest payload a segment may declare: the policy's largest cut
+ * (256 MiB) plus one oplog entry (16 MiB) and some room. A header declaring
+ * more is CORRUPT; frames holding more than their header declares are too.
+ */
+export const MAX_SEGMENT_RAW_BYTES = 320 * 1024 * 1024;
+/** An oplog entry is at most 16 MiB (plus a little for its envelope fields); more is damage. */
+const MAX_ENTRY_BYTES = 17 * 1024 * 1024;
 
 export interface SegmentHeader {
   type: 'oplog-segment';
@@ -86,18 +101,37 @@ export async function writeSegment(
   return { ...header, path, storedBytes };
 }
 
-function checkHeader(h: SegmentHeader, label: string): void {
+/**
+ * Checks a header's shape and that it belongs where it lies: the source is the
+ * one whose directory holds the file and the range is the one its name says
+ * (ids come from the place in the tree; a header saying otherwise is CORRUPT).
+ */
+function checkHeader(repo: Repository, h: SegmentHeader, label: string): void {
   const ok =
     h &&
     h.type === 'oplog-segment' &&
     typeof h.sourceId === 'string' &&
-    Number.isInteger(h.count) &&
-    h.firstTs &&
-    h.lastTs &&
+    Number.isSafeInteger(h.count) &&
+    h.count >= 1 &&
+    Number.isSafeInteger(h.rawBytes) &&
+    h.rawBytes >= 0 &&
+    isOpTime(h.firstTs) &&
+    isOpTime(h.lastTs) &&
+    (h.prevLastTs === null || isOpTime(h.prevLastTs)) &&
     typeof h.payloadSha256 === 'string';
   if (!ok) throw new ApiError('CORRUPT', `${label}: not an oplog segment header.`);
   if (h.formatVersion > SEGMENT_FORMAT_VERSION)
     throw new ApiError('CORRUPT', `${label}: segment format ${h.formatVersion} is newer than supported.`);
+  if (h.rawBytes > MAX_SEGMENT_RAW_BYTES)
+    throw new ApiError('CORRUPT', `${label}: declares ${h.rawBytes} bytes, more than a segment may hold.`);
+  const place = /^sources\/([^/]+)\/oplog\//.exec(label.split('\\').join('/'));
+  if (!place || place[1] !== h.sourceId)
+    throw new ApiError(
+      'CORRUPT',
+      `${label}: its header names source ${h.sourceId}, not the source whose directory holds it.`,
+    );
+  if (repo.segmentRelPath(h.sourceId, h.firstTs, h.lastTs) !== label)
+    throw new ApiError('CORRUPT', `${label}: its header's first and last ts do not match its name.`);
 }
 
 /**
@@ -106,23 +140,30 @@ function checkHeader(h: SegmentHeader, label: string): void {
  * round trip through the thread pool costs hundreds.
  */
 export function readSegmentHeader(repo: Repository, relPath: string): SegmentInfo {
-  const fd = openSync(repo.abs(relPath), 'r');
+  // In an encrypted repository a header is only trusted once the key has authenticated it.
+  if (repo.encrypted) repo.key();
+  const fd = openRepoFileSync(repo.abs(relPath));
   try {
     const size = fstatSync(fd).size;
+    const read = (length: number, position: number) => {
+      const b = Buffer.alloc(Math.max(0, Math.min(length, size - position)));
+      readSync(fd, b, 0, b.length, position);
+      return b;
+    };
     let want = 4096;
     for (;;) {
-      const head = Buffer.alloc(Math.min(want, size));
-      readSync(fd, head, 0, head.length, 0);
-      const pre = parsePreamble<SegmentHeader>(head, size, relPath);
+      const head = read(Math.min(want, size), 0);
+      const pre = parsePreamble<SegmentHeader>(head, size, relPath, repo.keying());
       if (typeof pre === 'number') {
         if (pre <= head.length || head.length >= size)
           throw new ApiError('CORRUPT', `${relPath}: header runs past the end of the file.`);
         want = pre;
         continue;
       }
-      checkHeader(pre.info.header, relPath);
       if (pre.info.kind !== FileKind.OplogSegment)
         throw new ApiError('CORRUPT', `${relPath}: not a segment file.`);
+      authenticateByFirstFrame(pre, read, size, relPath);
+      checkHeader(repo, pre.info.header, relPath);
       return { ...pre.info.header, path: relPath, storedBytes: size };
     }
   } finally {
@@ -131,39 +172,81 @@ export function readSegmentHeader(repo: Repository, relPath: string): SegmentInf
 }
 
 /**
- * Reads and fully checks a segment: authentication, decompression, payload
- * checksum, BSON framing, entry count, order and first/last ts against the
- * header. Returns the raw entries.
+ * Reads and fully checks a segment as a stream, one frame at a time:
+ * authentication, decompression, payload checksum, BSON framing, entry
+ * count, order and first/last ts against the header. Memory stays at one
+ * frame (at most MAX_FRAME_RAW_BYTES) plus one entry, whatever the file
+ * claims; `onEntry` sees each entry (a view into the frame) as it is read,
+ * before the whole file is known to be good.
  */
+export async function scanSegment(
+  repo: Repository,
+  relPath: string,
+  onEntry?: (entry: Uint8Array) => void,
+): Promise<SegmentInfo> {
+  repo.key(); // LOCKED before reading anything
+  const fh = await openRepoFile(repo.abs(relPath));
+  try {
+    const src = await fileSource(fh);
+    const reader = await EnvelopeReader.open<SegmentHeader>(src, relPath, repo.keying());
+    const h = reader.info.header;
+    if (reader.info.kind !== FileKind.OplogSegment)
+      throw new ApiError('CORRUPT', `${relPath}: not a segment file.`);
+    checkHeader(repo, h, relPath);
+    const corrupt = (why: string) => new ApiError('CORRUPT', `${relPath}: ${why}`);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let count = 0;
+    let first: OpTime | null = null;
+    let prev = h.prevLastTs;
+    let carry: Buffer = Buffer.alloc(0);
+    for await (const frame of reader.frames(h.rawBytes)) {
+      hash.update(frame);
+      bytes += frame.length;
+      // Entries may straddle frames (segments are cut every 1 MiB of payload): carry the rest.
+      const buf: Buffer = carry.length ? Buffer.concat([carry, frame]) : frame;
+      let used = 0;
+      try {
+        while (buf.length - used >= 4) {
+          const len = buf.readInt32LE(used);
+          if (len < 5 || len > MAX_ENTRY_BYTES)
+            throw new Error(`entry ${count} has an impossible length ${len}`);
+          if (used + len > buf.length) break;
+          const [doc] = splitBsonDocuments(buf.subarray(used, used + len), relPath);
+          const ts = readEntryTs(doc!);
+          if (prev && compareOpTime(ts, prev) <= 0)
+            throw new Error(
+              `oplog entries out of order: ${formatOpTime(ts)} does not follow ${formatOpTime(prev)}`,
+            );
+          first ??= ts;
+          prev = ts;
+          onEntry?.(doc!);
+          count++;
+          used += len;
+        }
+      } catch (err) {
+        throw corrupt((err as Error).message);
+      }
+      carry = buf.subarray(used);
+    }
+    if (carry.length) throw corrupt(`${carry.length} trailing bytes (a truncated entry).`);
+    if (bytes !== h.rawBytes) throw corrupt(`payload has ${bytes} bytes, header says ${h.rawBytes}.`);
+    if (hash.digest('hex') !== h.payloadSha256) throw corrupt('payload checksum mismatch.');
+    if (count !== h.count) throw corrupt(`${count} entries, header says ${h.count}.`);
+    if (!first || compareOpTime(first, h.firstTs) !== 0 || compareOpTime(prev!, h.lastTs) !== 0)
+      throw corrupt('first/last ts do not match the header.');
+    return { ...h, path: relPath, storedBytes: src.size };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Reads and fully checks a segment (scanSegment) and returns its raw entries. */
 export async function readSegment(
   repo: Repository,
   relPath: string,
 ): Promise<{ info: SegmentInfo; entries: Uint8Array[] }> {
-  const bytes = await readFile(repo.abs(relPath));
-  {
-    const reader = await EnvelopeReader.open<SegmentHeader>(bufferSource(bytes), relPath, repo.key());
-    const h = reader.info.header;
-    checkHeader(h, relPath);
-    const corrupt = (why: string) => new ApiError('CORRUPT', `${relPath}: ${why}`);
-    if (!relPath.startsWith(`sources/${h.sourceId}/`))
-      throw corrupt(`belongs to source ${h.sourceId}, not to this path.`);
-    const payload = await reader.readAll();
-    if (payload.length !== h.rawBytes)
-      throw corrupt(`payload has ${payload.length} bytes, header says ${h.rawBytes}.`);
-    if (createHash('sha256').update(payload).digest('hex') !== h.payloadSha256)
-      throw corrupt('payload checksum mismatch.');
-    let entries: Uint8Array[];
-    let range: { first: OpTime; last: OpTime };
-    try {
-      entries = [...splitBsonDocuments(payload, relPath)];
-      range = scanEntries(entries, h.prevLastTs);
-    } catch (err) {
-      throw corrupt((err as Error).message);
-    }
-    if (entries.length !== h.count) throw corrupt(`${entries.length} entries, header says ${h.count}.`);
-    if (compareOpTime(range.first, h.firstTs) !== 0 || compareOpTime(range.last, h.lastTs) !== 0) {
-      throw corrupt('first/last ts do not match the header.');
-    }
-    return { info: { ...h, path: relPath, storedBytes: bytes.length }, entries };
-  }
+  const entries: Uint8Array[] = [];
+  const info = await scanSegment(repo, relPath, (e) => entries.push(e));
+  return { info, entries };
 }

@@ -1,8 +1,8 @@
 /** sources/<id>/source.json: the source's identity inside the repository, so a rebuild knows its name. */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ApiError } from '../errors.js';
 import { writeFileDurable } from './durable-file.js';
+import { readRepoFile } from './repo-file.js';
 import type { Repository } from './repository.js';
 
 export interface SourceFile {
@@ -28,7 +28,9 @@ export async function writeSourceFile(
 
 export async function readSourceFile(repo: Repository, sourceId: string): Promise<SourceFile | null> {
   try {
-    const s = JSON.parse(await readFile(join(repo.sourceDir(sourceId), 'source.json'), 'utf8')) as SourceFile;
+    const s = JSON.parse(
+      (await readRepoFile(join(repo.sourceDir(sourceId), 'source.json'), 1 << 20)).toString('utf8'),
+    ) as SourceFile;
     if (s.type !== 'source' || s.sourceId !== sourceId) throw new Error('bad');
     return s;
   } catch (err) {

@@ -184,11 +184,14 @@ export async function takeSnapshot(
     };
     await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel ?? 2, 8)) }, worker));
 
-    let users: Record<string, unknown>[] | null = null;
-    let roles: Record<string, unknown>[] | null = null;
+    // Raw BSON, as the server holds them: they go into data files (encrypted like any collection).
+    let users: Uint8Array[] | null = null;
+    let roles: Uint8Array[] | null = null;
     if (opts.includeUsers) {
-      users = (await admin.collection('system.users').find({}).toArray()).map(canonical);
-      roles = (await admin.collection('system.roles').find({}).toArray()).map(canonical);
+      const raw = (name: string) =>
+        admin.collection(name).find({}, { raw: true }).toArray() as unknown as Promise<Uint8Array[]>;
+      users = await raw('system.users');
+      roles = await raw('system.roles');
     }
     const consistentTs = replicaSet ? ((await newestOplogTs(client)) ?? startTs) : startTs;
     if (compareOpTime(consistentTs, startTs) < 0)

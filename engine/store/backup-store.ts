@@ -71,6 +71,7 @@ export class BackupStore {
     entries: readonly Uint8Array[],
     prevLastTs: OpTime | null,
   ): Promise<{ info: SegmentInfo; row: SegmentRow }> {
+    await this.repo.upgradeFormat();
     const info = await writeSegment(this.repo, sourceId, entries, prevLastTs);
     const row = this.db.transaction(() => {
       const { row: r, inserted } = insertSegment(this.db, info);
@@ -89,6 +90,7 @@ export class BackupStore {
     writer: SnapshotWriter,
     end: Parameters<SnapshotWriter['commit']>[0],
   ): Promise<SnapshotManifest> {
+    await this.repo.upgradeFormat();
     const manifest = await writer.commit(end);
     insertCompleteSnapshot(this.db, writer.relDir, manifest);
     return manifest;
@@ -103,6 +105,7 @@ export class BackupStore {
         `${kind} ${target} is already locked until ${row.locked_until}; a lock can only be extended.`,
       );
     }
+    await this.repo.upgradeFormat();
     await writeLockFile(this.repo, {
       kind,
       sourceId: row.source_id,

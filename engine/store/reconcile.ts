@@ -27,6 +27,13 @@ export interface ReconcileReport {
   snapshotsRegistered: number;
   markedMissing: string[];
   unreadable: { path: string; error: string }[];
+  /**
+   * New files of an encrypted repository left unregistered because it is
+   * locked: their headers and manifests can only be authenticated with the
+   * key, and the catalog never takes an unauthenticated one. Registered by
+   * the reconcile that follows the unlock.
+   */
+  deferredUntilUnlocked: number;
 }
 
 const SEGMENT_NAME = /^(\d+)-(\d+)_(\d+)-(\d+)\.seg$/;
@@ -58,7 +65,9 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
     snapshotsRegistered: 0,
     markedMissing: [],
     unreadable: [],
+    deferredUntilUnlocked: 0,
   };
+  const locked = repo.encrypted && !repo.unlocked;
   report.temporariesRemoved = (await removeTemporaries(repo.root)).length;
   upsertRepository(db, repo.root, repo.config);
 
@@ -87,10 +96,15 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
     const toInsert: { info: SegmentInfo; status: 'ok' | 'corrupt' }[] = [];
     for (const path of files) {
       if (knownPaths.delete(path)) continue;
+      if (locked) {
+        report.deferredUntilUnlocked++;
+        continue;
+      }
       try {
         toInsert.push({ info: readSegmentHeader(repo, path), status: 'ok' });
       } catch (err) {
-        if ((err as ApiError).code === 'LOCKED') throw err;
+        // CONFLICT: an encrypted file while repository.json says unencrypted; refuse the repository.
+        if ((err as ApiError).code === 'LOCKED' || (err as ApiError).code === 'CONFLICT') throw err;
         // The name still says which range the file held: keep it as a known, corrupt segment (a gap).
         const m = SEGMENT_NAME.exec(path.split('/').pop()!);
         report.unreadable.push({ path, error: (err as Error).message });
@@ -148,6 +162,10 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
         insertIncompleteSnapshot(db, sourceId, id, rel);
         continue;
       }
+      if (locked) {
+        report.deferredUntilUnlocked++;
+        continue;
+      }
       try {
         if (insertCompleteSnapshot(db, rel, await readManifest(repo, rel))) report.snapshotsRegistered++;
       } catch (err) {
@@ -162,12 +180,13 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
         report.markedMissing.push(snapshotRelDir(sourceId, id));
     }
 
-    // Retention locks come from the repository too.
-    for (const l of await readLockFiles(repo, sourceId)) {
+    // Retention locks come from the repository too, each for the source whose directory holds it.
+    for (const l of await readLockFiles(repo, sourceId, report.unreadable)) {
       db.prepare(
         `UPDATE ${l.kind === 'snapshot' ? 'snapshots' : 'oplog_segments'} SET locked_until = ?
-         WHERE ${l.kind === 'snapshot' ? 'id' : 'path'} = ? AND (locked_until IS NULL OR locked_until < ?)`,
-      ).run(l.until, l.target, l.until);
+         WHERE ${l.kind === 'snapshot' ? 'id' : 'path'} = ? AND source_id = ?
+           AND (locked_until IS NULL OR locked_until < ?)`,
+      ).run(l.until, l.target, sourceId, l.until);
     }
 
     const hasIntervals = db

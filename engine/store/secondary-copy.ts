@@ -10,12 +10,13 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { open, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { ApiError } from '../errors.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import type { TaskContext } from '../tasks/task-runner.js';
 import { DurableFile, isTempName, removeTemporaries } from '../repo/durable-file.js';
+import { openRepoFile } from '../repo/repo-file.js';
 import { REPOSITORY_FILE, type Repository } from '../repo/repository.js';
 import { MANIFEST_FILE, fileSha256 } from '../repo/snapshot-files.js';
 
@@ -47,16 +48,24 @@ export function copyTargets(db: CatalogDb, repositoryId: string): CopyTargetRow[
     .all(repositoryId) as CopyTargetRow[];
 }
 
-/** Durable files of the repository in copy order: config, sources, locks, segments, snapshot data, manifests last. */
-async function filesToCopy(repo: Repository): Promise<string[]> {
+/**
+ * Durable files of the repository in copy order: config, sources, locks,
+ * segments, snapshot data, manifests last. Only regular files and real
+ * directories are taken: a symbolic link (to /etc/passwd, to a directory
+ * elsewhere) or a device is never followed and is listed in `skipped`, so it
+ * shows as a failed file of the run instead of carrying outside data.
+ */
+async function filesToCopy(repo: Repository): Promise<{ files: string[]; skipped: string[] }> {
   const out: string[] = [];
   const manifests: string[] = [];
+  const skipped: string[] = [];
   const walk = async (rel: string): Promise<void> => {
     const entries = await readdir(repo.abs(rel), { withFileTypes: true }).catch(() => []);
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (isTempName(e.name)) continue;
       const p = rel ? join(rel, e.name) : e.name;
       if (e.isDirectory()) await walk(p);
+      else if (!e.isFile()) skipped.push(p);
       else if (e.name === MANIFEST_FILE) manifests.push(p);
       else out.push(p);
     }
@@ -64,7 +73,7 @@ async function filesToCopy(repo: Repository): Promise<string[]> {
   await walk('');
   // repository.json first, so a partial copy is recognisable as a repository.
   out.sort((a, b) => (a === REPOSITORY_FILE ? -1 : b === REPOSITORY_FILE ? 1 : 0));
-  return [...out, ...manifests];
+  return { files: [...out, ...manifests], skipped };
 }
 
 /** Copies one file; returns the source checksum after verifying the copy against it. */
@@ -72,7 +81,8 @@ async function copyVerified(src: string, dst: string): Promise<{ sha256: string;
   const hash = createHash('sha256');
   const out = await DurableFile.create(dst);
   try {
-    const fh = await open(src, 'r');
+    // No symbolic link even if one replaced the file after the listing.
+    const fh = await openRepoFile(src);
     try {
       for await (const chunk of fh.createReadStream({ highWaterMark: 1 << 20 })) {
         hash.update(chunk as Buffer);
@@ -131,7 +141,10 @@ export async function runSecondaryCopy(
   const recorded = new Set(
     db.prepare('SELECT rel_path FROM file_copies WHERE target_id = ?').pluck().all(target.id) as string[],
   );
-  const files = (await filesToCopy(repo)).filter((f) => !recorded.has(f) || f === REPOSITORY_FILE);
+  const listed = await filesToCopy(repo);
+  for (const p of listed.skipped)
+    report.failed.push({ path: p, error: 'not a regular file (a symbolic link or a device): not copied' });
+  const files = listed.files.filter((f) => !recorded.has(f) || f === REPOSITORY_FILE);
   const record = db.prepare(
     `INSERT INTO file_copies (target_id, rel_path, sha256, bytes, copied_at) VALUES (?, ?, ?, ?, ?)
      ON CONFLICT(target_id, rel_path) DO UPDATE SET sha256 = excluded.sha256, bytes = excluded.bytes, copied_at = excluded.copied_at`,

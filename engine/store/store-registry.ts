@@ -5,11 +5,26 @@
  */
 import { ApiError } from '../errors.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
-import { getRepository, listRepositories, upsertRepository } from '../catalog/sources.js';
+import { getRepository, listRepositories, upsertRepository, type RepositoryRow } from '../catalog/sources.js';
 import { Repository } from '../repo/repository.js';
 import { repositoryPassphraseKey, type SecretStore } from '../secrets.js';
 import { BackupStore } from './backup-store.js';
 import { reconcileRepository, type ReconcileReport } from './reconcile.js';
+
+/**
+ * CONFLICT when repository.json no longer says what the catalog recorded
+ * about encryption: setting `"encryption": null` must not switch encryption
+ * off silently (the next snapshot would be written in clear).
+ */
+function checkEncryptionUnchanged(row: RepositoryRow | undefined, repo: Repository): void {
+  if (!row || !!row.encrypted === repo.encrypted) return;
+  throw new ApiError(
+    'CONFLICT',
+    row.encrypted
+      ? `${repo.root} was created encrypted, but its repository.json now says "encryption": null. Nothing will be written in clear: put back the "encryption" section (from a secondary copy or a backup of repository.json).`
+      : `${repo.root} was registered unencrypted, but its repository.json now says it is encrypted: it is not the repository this catalog knows; attach it again after checking where it comes from.`,
+  );
+}
 
 export class StoreRegistry {
   private readonly open = new Map<string, BackupStore>();
@@ -54,6 +69,7 @@ export class StoreRegistry {
         `${row.path} now holds a different repository (${repo.id}); attach it again.`,
       );
     }
+    checkEncryptionUnchanged(row, repo);
     const store = new BackupStore(this.db, repo);
     this.open.set(row.id, store);
     try {
@@ -67,12 +83,19 @@ export class StoreRegistry {
 
   /** Registers a repository that exists on disk (new, or carried from elsewhere) and indexes it. */
   async attach(repo: Repository): Promise<BackupStore> {
+    checkEncryptionUnchanged(
+      listRepositories(this.db).find((r) => r.id === repo.id),
+      repo,
+    );
     upsertRepository(this.db, repo.root, repo.config);
     this.open.delete(repo.id);
     const store = new BackupStore(this.db, repo);
     this.open.set(repo.id, store);
-    this.lastReconcile.set(repo.id, await reconcileRepository(this.db, repo));
-    this.tryUnlock(repo);
+    try {
+      this.tryUnlock(repo); // first, so that new files can be authenticated and registered
+    } finally {
+      this.lastReconcile.set(repo.id, await reconcileRepository(this.db, repo));
+    }
     return store;
   }
 
@@ -82,7 +105,10 @@ export class StoreRegistry {
     const repo = this.open.get(row.id)?.repo ?? Repository.open(row.path);
     repo.unlock(passphrase);
     this.secrets.set(repositoryPassphraseKey(repo.id), passphrase);
-    return this.open.has(repo.id) ? this.get(repo.id) : this.attach(repo);
+    if (!this.open.has(repo.id)) return this.attach(repo);
+    // Files found while locked were left unregistered (they need the key to be authenticated).
+    this.lastReconcile.set(repo.id, await reconcileRepository(this.db, repo));
+    return this.get(repo.id);
   }
 
   all(): Promise<BackupStore[]> {

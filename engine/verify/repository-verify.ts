@@ -16,8 +16,15 @@ import { setSnapshotStatus, type SnapshotRow } from '../catalog/snapshots.js';
 import { listSources } from '../catalog/sources.js';
 import type { TaskContext } from '../tasks/task-runner.js';
 import type { Repository } from '../repo/repository.js';
-import { readSegment } from '../repo/segment-file.js';
-import { MANIFEST_FILE, fileSha256, readCollection, readManifest } from '../repo/snapshot-files.js';
+import { scanSegment } from '../repo/segment-file.js';
+import {
+  MANIFEST_FILE,
+  dataFilePath,
+  fileSha256,
+  readCollection,
+  readManifest,
+  securityEntries,
+} from '../repo/snapshot-files.js';
 import { reconcileRepository } from '../store/reconcile.js';
 
 export interface VerifyProblem {
@@ -82,7 +89,7 @@ export async function verifyRepository(
       continue;
     }
     try {
-      const { info } = await readSegment(repo, s.path);
+      const info = await scanSegment(repo, s.path); // streamed: memory stays at one frame
       bytesChecked += info.storedBytes;
       segmentsOk++;
       if (s.status !== 'ok' && setSegmentStatus(db, s.path, 'ok')) healed.push(s.path);
@@ -110,10 +117,10 @@ export async function verifyRepository(
     try {
       const manifest = await readManifest(repo, snap.path);
       let bad = false;
-      for (const ns of manifest.namespaces) {
+      for (const ns of [...manifest.namespaces, ...securityEntries(manifest)]) {
         if (!ns.file) continue;
         ctx?.throwIfCancelled();
-        const rel = join(snap.path, ns.file);
+        const rel = dataFilePath(snap.path, ns.file);
         filesChecked++;
         if (!existsSync(repo.abs(rel))) {
           fail('missing', `data file of ${ns.ns} is missing`, rel);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
 import { getSourceByName } from '../../engine/catalog/sources.js';
 import { Repository } from '../../engine/repo/repository.js';
-import { readManifest } from '../../engine/repo/snapshot-files.js';
+import { readManifest, readUsersAndRoles, snapshotRelDir } from '../../engine/repo/snapshot-files.js';
+import { TEST_KDF } from '../support/store-fixture.js';
 import { runTask } from '../support/run-task.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
@@ -130,6 +131,91 @@ describe(`snapshots (${MONGO_KIND})`, () => {
           ok: true,
           result: [],
         });
+      }
+    });
+  });
+
+  it('with users and roles: no SCRAM key in clear in an encrypted repository, the catalog or the API', async () => {
+    await withMongo(async ({ uri }) => {
+      const dir = tempDir('mbm-snap-users-');
+      const engine = Engine.open({
+        dataDir: join(dir.path, 'data'),
+        mode: 'cli',
+        sourceTimeoutMs: 3000,
+        kdfCost: TEST_KDF,
+      });
+      const repo = await Repository.init(join(dir.path, 'repo'), {
+        passphrase: 'users and roles passphrase',
+        kdfCost: TEST_KDF,
+      });
+      await engine.stores.attach(repo);
+      const client = new MongoClient(uri);
+      cleanups.push(async () => {
+        await engine.close();
+        dir.remove();
+      });
+      cleanups.push(() => client.close());
+      const added = await dispatch(engine, 'source.add', { name: 'rs', uri });
+      if (!added.ok) throw new Error(added.error.message);
+      const user = `backup_probe_${Date.now()}`;
+      await client.db('admin').command({
+        createUser: user,
+        pwd: 'Probe-Passw0rd-1',
+        roles: [],
+        mechanisms: ['SCRAM-SHA-256'],
+      });
+      // Dropped while the server still runs (it stops when this callback ends).
+      const dropUser = () => client.db('admin').command({ dropUser: user });
+      try {
+        const seeded = (await client
+          .db('admin')
+          .collection<{ _id: string }>('system.users')
+          .findOne({ _id: `admin.${user}` })) as unknown as {
+          credentials: { 'SCRAM-SHA-256': { storedKey: string; serverKey: string } };
+        };
+        const { storedKey, serverKey } = seeded.credentials['SCRAM-SHA-256'];
+        expect(storedKey).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+
+        const task = await runTask(engine, 'snapshot.take', { source: 'rs', includeUsers: true });
+        expect(task.state).toBe('succeeded');
+        const { snapshotId } = task.result as { snapshotId: string };
+
+        const needles = [storedKey, serverKey].flatMap((k) => [
+          Buffer.from(k),
+          Buffer.from(k, 'base64'),
+          Buffer.from(Buffer.from(k, 'base64').toString('hex')),
+        ]);
+        const walk = (d: string): string[] =>
+          readdirSync(d).flatMap((n) =>
+            statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)],
+          );
+        const all = walk(dir.path); // the repository and the data dir (catalog, its WAL, the audit log in it)
+        expect(all.some((p) => p.endsWith('users.bin'))).toBe(true);
+        for (const p of all) {
+          const bytes = readFileSync(p);
+          for (const n of needles) expect(bytes.includes(n), `${p} holds a SCRAM key`).toBe(false);
+        }
+        const views = JSON.stringify([
+          task,
+          await dispatch(engine, 'snapshot.list', { source: 'rs' }),
+          await dispatch(engine, 'audit.list', {}),
+        ]);
+        for (const k of [storedKey, serverKey]) expect(views).not.toContain(k);
+
+        // And the users come back byte for byte from the encrypted file.
+        const sourceId = getSourceByName(engine.catalog, 'rs').id;
+        const rel = snapshotRelDir(sourceId, snapshotId);
+        const back = await readUsersAndRoles(repo, rel, await readManifest(repo, rel));
+        const raw = (await client
+          .db('admin')
+          .collection('system.users')
+          .find({}, { raw: true })
+          .toArray()) as unknown as Uint8Array[];
+        expect(back.users!.map((d) => Buffer.from(d).toString('hex')).sort()).toEqual(
+          raw.map((d) => Buffer.from(d).toString('hex')).sort(),
+        );
+      } finally {
+        await dropUser();
       }
     });
   });

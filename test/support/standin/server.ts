@@ -12,6 +12,7 @@ import { Ctx, clusterTimeFields, type ConnState, type ServerState } from './cont
 import { adminCommands } from './commands-admin.js';
 import { crudCommands, type Handler } from './commands-crud.js';
 import { ddlCommands } from './commands-ddl.js';
+import { userCommands } from './commands-users.js';
 import { Cursors } from './cursors.js';
 import { E, MongoError } from './errors.js';
 import { Oplog } from './oplog.js';
@@ -145,7 +146,12 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
   let stopped = false;
   const pendingHellos = new Set<() => void>();
 
-  const handlers: Record<string, Handler> = { ...crudCommands, ...ddlCommands, ...adminCommands };
+  const handlers: Record<string, Handler> = {
+    ...crudCommands,
+    ...ddlCommands,
+    ...adminCommands,
+    ...userCommands,
+  };
 
   handlers.saslstart = (ctx) => {
     if (!scram) throw E.authFailed();
