@@ -28,6 +28,12 @@ export interface NamespaceMeta {
   options: Record<string, unknown>;
   /** Index specifications as canonical Extended JSON. */
   indexes: Record<string, unknown>[];
+  /**
+   * Imported from a mongodump: the top-level fields its metadata.json had,
+   * in order (null: the dump had no metadata file), so an export writes the
+   * same ones. Absent for snapshots taken from a source.
+   */
+  dumpMetadataFields?: string[] | null;
 }
 
 export interface NamespaceEntry extends NamespaceMeta {
@@ -199,6 +205,8 @@ export class SnapshotWriter {
   /** Writes the manifest durably: from now on the snapshot is complete. */
   async commit(end: {
     consistentTs: OpTime;
+    /** An import learns its start only from the dump's oplog, after the data is written. */
+    startTs?: OpTime;
     users?: Record<string, unknown>[] | null;
     roles?: Record<string, unknown>[] | null;
   }): Promise<SnapshotManifest> {
@@ -208,7 +216,7 @@ export class SnapshotWriter {
       formatVersion: MANIFEST_FORMAT_VERSION,
       sourceId: this.start.sourceId,
       snapshotId: this.start.snapshotId,
-      startTs: this.start.startTs,
+      startTs: end.startTs ?? this.start.startTs,
       consistentTs: end.consistentTs,
       startedAt: this.start.startedAt,
       completedAt: new Date().toISOString(),

@@ -9,6 +9,8 @@ import { copyHandlers } from './copy.js';
 import { sourceHandlers } from './sources.js';
 import { captureHandlers } from './capture.js';
 import { backupJobHandlers } from './backup-jobs.js';
+import { exportHandlers } from './export.js';
+import { importHandlers } from './import.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
@@ -22,4 +24,6 @@ export const handlers: HandlerTable = {
   ...sourceHandlers,
   ...captureHandlers,
   ...backupJobHandlers,
+  ...exportHandlers,
+  ...importHandlers,
 };
