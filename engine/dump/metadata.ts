@@ -28,12 +28,42 @@ export interface DumpMetadata {
 const canonical = (v: unknown) =>
   JSON.parse(EJSON.stringify(v as never, { relaxed: false })) as Record<string, unknown>;
 
+/**
+ * In relaxed Extended JSON, Go's reader (mongorestore's) takes a number
+ * written with a fraction or exponent (`1.0`, `1e3`) as a double and other
+ * numbers as integers; JSON.parse cannot tell `1.0` from `1`, so such
+ * numbers are rewritten as canonical `$numberDouble` first (outside strings).
+ */
+function markDoubles(text: string): string {
+  let out = '';
+  let k = 0;
+  while (k < text.length) {
+    const c = text[k]!;
+    if (c === '"') {
+      let j = k + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(k, j + 1);
+      k = j + 1;
+      continue;
+    }
+    const m = /^-?\d+(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(k, k + 64));
+    if (m && (c === '-' || (c >= '0' && c <= '9'))) {
+      out += m[1] || m[2] ? `{"$numberDouble":"${m[0]}"}` : m[0];
+      k += m[0].length;
+      continue;
+    }
+    out += c;
+    k++;
+  }
+  return out;
+}
+
 /** Parses a metadata document; relaxed and canonical Extended JSON are both accepted, as mongorestore does. */
 export function parseDumpMetadata(text: string, label: string): DumpMetadata {
   let doc: Record<string, unknown>;
   try {
     // relaxed: false keeps `2` an Int32 and `1.0` a Double, as Go's Extended JSON reader types them.
-    doc = EJSON.parse(text, { relaxed: false }) as Record<string, unknown>;
+    doc = EJSON.parse(markDoubles(text), { relaxed: false }) as Record<string, unknown>;
   } catch (err) {
     throw new ApiError('INVALID_INPUT', `${label} is not valid Extended JSON: ${(err as Error).message}`);
   }
