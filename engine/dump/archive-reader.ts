@@ -143,6 +143,7 @@ export async function readArchive(path: string, gzip?: boolean): Promise<DumpCon
   }
 
   return {
+    format: 'archive',
     prelude: {
       serverVersion: typeof header.server_version === 'string' ? header.server_version : '',
       toolVersion: typeof header.tool_version === 'string' ? header.tool_version : '',

@@ -103,7 +103,14 @@ export async function readDirectory(root: string, gzip?: boolean): Promise<DumpC
     }
   }
 
-  return { prelude, namespaces: found.map((f) => f.ns), hasOplog: !!oplogPath, writtenAt, items };
+  return {
+    format: 'directory',
+    prelude,
+    namespaces: found.map((f) => f.ns),
+    hasOplog: !!oplogPath,
+    writtenAt,
+    items,
+  };
 }
 
 async function readDatabase(db: string, dir: string, gzip: boolean | undefined): Promise<Found[]> {

@@ -27,6 +27,7 @@ export class DirectoryWriter implements DumpWriter {
   constructor(
     readonly path: string,
     private readonly gzip: boolean,
+    private readonly writePrelude = true,
   ) {
     this.tempDir = join(
       dirname(path),
@@ -69,7 +70,7 @@ export class DirectoryWriter implements DumpWriter {
         await this.small(join(ns.db, `${collectionFileBase(ns.collection)}.metadata.json`), ns.metadata);
     }
     // mongodump writes prelude.json when the dump holds any data directory.
-    if (namespaces.length)
+    if (namespaces.length && this.writePrelude)
       await this.small(
         'prelude.json',
         JSON.stringify({ ServerVersion: prelude.serverVersion, ToolVersion: prelude.toolVersion }),

@@ -51,6 +51,8 @@ export type DumpItem =
   { kind: 'document'; ns: DumpNamespace; doc: Uint8Array } | { kind: 'oplog'; doc: Uint8Array };
 
 export interface DumpContents {
+  format: 'directory' | 'archive';
+  /** From prelude.json or the archive header; null for a directory without prelude.json. */
   prelude: DumpPrelude | null;
   namespaces: DumpNamespace[];
   hasOplog: boolean;

@@ -3,7 +3,8 @@
  * `mongodump --oplog` would have written had it run then: the plan's
  * snapshot collections as they are, and `oplog.bson` holding exactly the
  * entries from the snapshot's start through the point (mongodump includes
- * the start entry too), so that `mongorestore --oplogReplay` rebuilds the
+ * the start entry too; an imported snapshot's start is an anchor no-op that
+ * is left out), so that `mongorestore --oplogReplay` rebuilds the
  * point. Include / exclude / rename apply to the files and to the oplog
  * entries alike. Written under a temporary name and renamed when complete.
  */
@@ -148,7 +149,7 @@ export async function exportDump(
 
   const gzip = !!input.gzip;
   const writer: DumpWriter = input.out
-    ? new DirectoryWriter(input.out, gzip)
+    ? new DirectoryWriter(input.out, gzip, manifest.importedFrom?.preludeJson ?? true)
     : new ArchiveWriter(input.archive!, gzip);
   const withOplog = plan.segments.length > 0;
   const total = planned.reduce((n, p) => n + p.ns.size, 0) + plan.segments.reduce((n, s) => n + s.count, 0);
@@ -190,11 +191,13 @@ export async function exportDump(
     if (withOplog) {
       const sink = await writer.oplog();
       const from = plan.snapshot.startTs;
+      // mongodump includes its start entry; an imported snapshot's start is its anchor, which is left out.
+      const firstKept = manifest.importedFrom ? 1 : 0;
       outer: for (const seg of plan.segments) {
         const { entries } = await readSegment(store.repo, seg.path);
         for (const raw of entries) {
           const ts = readEntryTs(raw);
-          if (compareOpTime(ts, from) < 0) continue;
+          if (compareOpTime(ts, from) < firstKept) continue;
           if (compareOpTime(ts, plan.bound) > 0) break outer;
           const kept = filter.entry(raw);
           if (!kept) continue;

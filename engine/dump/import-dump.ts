@@ -2,16 +2,15 @@
  * A mongodump directory or archive becomes one snapshot of a source in the
  * repository, through the same snapshot writer and store commit path as a
  * snapshot taken from a server: collection data files, the manifest last,
- * the dump's oplog as segments. Its start is the first oplog entry (the
- * entry mongodump read before dumping, so already reflected in the data),
- * its consistent point the last one; a dump without oplog is consistent at
- * the time it was written. Everything is read and checked before anything
+ * the dump's oplog as segments. Its start is just before the first oplog
+ * entry (see anchorBefore), its consistent point the last entry; a dump
+ * without oplog is consistent at the time it was written. Everything is read and checked before anything
  * becomes visible; a failure removes what was written.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EJSON, deserialize } from 'bson';
+import { EJSON, Timestamp, deserialize, serialize } from 'bson';
 import { ApiError } from '../errors.js';
 import { newestSegmentEnd } from '../catalog/segments.js';
 import { parseDocument, readEntryTs } from '../repo/bson-entries.js';
@@ -109,9 +108,11 @@ export async function importDump(
         parseDocument(item.doc, `${label} oplog entry ${oplogEntries}`);
         const ts = readEntryTs(item.doc);
         if (last && compareOpTime(ts, last) <= 0)
+          // A server's oplog never repeats or goes back in time; such a file was assembled by hand.
+          // mongorestore applies it in file order, but the repository keeps the oplog ordered by ts.
           throw new ApiError(
             'INVALID_INPUT',
-            `${label}: oplog entries out of order (${formatOpTime(ts)} after ${formatOpTime(last)}).`,
+            `${label}: oplog entry ${oplogEntries} (ts ${formatOpTime(ts)}) does not follow ${formatOpTime(last)}; an oplog must be in increasing ts order, which no server ever breaks, so this oplog.bson was edited by hand and cannot be imported.`,
           );
         first ??= ts;
         last = ts;
@@ -173,10 +174,11 @@ export async function importDump(
       );
 
     let segments = 0;
+    const anchor = first ? anchorBefore(first) : null;
     if (oplogFile) {
       ctx.progress({ message: 'Writing oplog segments' });
       const r = await ByteReader.open(oplogTemp, 'imported oplog', false);
-      let batch: Uint8Array[] = [];
+      let batch: Uint8Array[] = [anchorEntry(anchor!)];
       let batchBytes = 0;
       let prev: OpTime | null = null;
       const flush = async () => {
@@ -202,10 +204,15 @@ export async function importDump(
     }
     const at = { t: Math.floor(dump.writtenAt.getTime() / 1000), i: 0 };
     const manifest = await store.commitSnapshot(writer, {
-      startTs: first ?? at,
+      startTs: anchor ?? at,
       consistentTs: last ?? at,
       users: users.length ? users : null,
       roles: roles.length ? roles : null,
+      importedFrom: {
+        format: dump.format,
+        preludeJson: dump.prelude !== null,
+        toolVersion: dump.prelude?.toolVersion ?? '',
+      },
     });
     return {
       snapshotId: manifest.snapshotId,
@@ -225,6 +232,29 @@ export async function importDump(
     for (const path of appended.reverse()) await store.forgetSegment(path);
     throw err;
   }
+}
+
+/**
+ * mongodump copies the oplog from the newest entry before it started
+ * (inclusive) and mongorestore replays every entry of oplog.bson, the first
+ * one included. A snapshot replays the entries after its start, so an
+ * imported snapshot starts one tick before the dump's first entry, and the
+ * oplog is anchored there by a no-op entry (the planner needs the snapshot's
+ * start inside the segments' coverage). Export leaves the anchor out.
+ */
+export function anchorBefore(first: OpTime): OpTime {
+  return first.i > 0 ? { t: first.t, i: first.i - 1 } : { t: first.t - 1, i: 0xffffffff };
+}
+
+export const ANCHOR_MESSAGE = 'import anchor: the dump oplog starts after this entry';
+
+function anchorEntry(ts: OpTime): Uint8Array {
+  return serialize({
+    ts: new Timestamp({ t: ts.t, i: ts.i }),
+    op: 'n',
+    ns: '',
+    o: { msg: ANCHOR_MESSAGE },
+  });
 }
 
 function canonical(raw: Uint8Array): Record<string, unknown> {

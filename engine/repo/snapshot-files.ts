@@ -63,7 +63,16 @@ export interface SnapshotManifest {
   totals: { count: number; rawBytes: number; storedBytes: number };
   /** Schedule tiers this snapshot was taken for (empty: on demand). */
   tiers?: string[];
+  /** Set when the snapshot was imported from mongodump output (import.dump). */
+  importedFrom?: ImportedFrom;
   integrity?: { algorithm: 'sha256' | 'hmac-sha256'; value: string };
+}
+
+export interface ImportedFrom {
+  format: 'directory' | 'archive';
+  /** Whether the dump had a prelude (an archive header, or prelude.json: older mongodump wrote none); a directory export writes prelude.json only then. */
+  preludeJson: boolean;
+  toolVersion: string;
 }
 
 export const snapshotRelDir = (sourceId: string, snapshotId: string) =>
@@ -209,6 +218,7 @@ export class SnapshotWriter {
     startTs?: OpTime;
     users?: Record<string, unknown>[] | null;
     roles?: Record<string, unknown>[] | null;
+    importedFrom?: ImportedFrom;
   }): Promise<SnapshotManifest> {
     const namespaces = [...this.namespaces].sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
     const body: SnapshotManifest = {
@@ -225,6 +235,7 @@ export class SnapshotWriter {
       users: end.users ?? null,
       roles: end.roles ?? null,
       tiers: this.start.tiers,
+      ...(end.importedFrom ? { importedFrom: end.importedFrom } : {}),
       totals: namespaces.reduce(
         (t, n) => ({
           count: t.count + n.count,
