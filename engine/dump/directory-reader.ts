@@ -56,7 +56,7 @@ export async function readDirectory(root: string, gzip?: boolean): Promise<DumpC
   for (const e of top) {
     const p = join(root, e.name);
     if (e.isFile()) {
-      if (baseOf(e.name, 'oplog.bson', gzip) === '') oplogPath = p;
+      if (e.name === 'oplog.bson' || e.name === 'oplog.bson.gz') oplogPath = p;
       else if (baseOf(e.name, 'prelude.json', gzip) === '') {
         try {
           const j = JSON.parse(await readSmall(p)) as { ServerVersion?: unknown; ToolVersion?: unknown };
@@ -94,7 +94,8 @@ export async function readDirectory(root: string, gzip?: boolean): Promise<DumpC
       }
     }
     if (oplogPath) {
-      const r = await ByteReader.open(oplogPath, oplogPath, oplogPath.endsWith('.gz'));
+      // mongodump --gzip writes a gzipped oplog.bson without the .gz suffix: detected by its magic bytes.
+      const r = await ByteReader.open(oplogPath, oplogPath);
       for (;;) {
         const doc = await r.document('oplog entry');
         if (!doc) break;

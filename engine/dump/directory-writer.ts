@@ -77,8 +77,8 @@ export class DirectoryWriter implements DumpWriter {
       );
   }
 
-  private async sink(rel: string): Promise<DocumentSink> {
-    const file = OutputFile.create(join(this.tempDir, this.name(rel)), this.gzip);
+  private async sink(rel: string, name = this.name(rel)): Promise<DocumentSink> {
+    const file = OutputFile.create(join(this.tempDir, name), this.gzip);
     this.open = file;
     return {
       write: (doc) => file.write(doc),
@@ -97,7 +97,8 @@ export class DirectoryWriter implements DumpWriter {
   }
 
   oplog(): Promise<DocumentSink> {
-    return this.sink('oplog.bson');
+    // mongodump --gzip compresses the oplog but keeps the name oplog.bson, the one mongorestore looks for.
+    return this.sink('oplog.bson', 'oplog.bson');
   }
 
   async commit(): Promise<void> {
