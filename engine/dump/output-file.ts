@@ -55,7 +55,13 @@ export class OutputFile {
     this.parts = [];
     this.partBytes = 0;
     this.check();
-    if (!this.head.write(chunk)) await Promise.race([once(this.head, 'drain'), once(this.file, 'close')]);
+    if (!this.head.write(chunk)) {
+      // Wait for room, or for the file to close on an error (kept in this.failed); listeners are removed after.
+      const ac = new AbortController();
+      const opts = { signal: ac.signal };
+      await Promise.race([once(this.head, 'drain', opts), once(this.file, 'close', opts)]).catch(() => {});
+      ac.abort();
+    }
     this.check();
   }
 
