@@ -126,6 +126,13 @@ export function isImportedSource(db: CatalogDb, sourceId: string): boolean {
   return (JSON.parse(json ?? '{}') as { topology?: string }).topology === IMPORTED_TOPOLOGY;
 }
 
+/** A replica set has an oplog; a standalone (and an imported dump) has none of its own. */
+export function sourceHasOplog(db: CatalogDb, sourceId: string): boolean {
+  const json = db.prepare('SELECT options_json FROM sources WHERE id = ?').pluck().get(sourceId) as
+    string | undefined;
+  return ((JSON.parse(json ?? '{}') as { topology?: string }).topology ?? 'replicaSet') === 'replicaSet';
+}
+
 /** Forgets a source row (an import that failed before writing anything of it). */
 export function deleteSourceRow(db: CatalogDb, sourceId: string): void {
   db.transaction(() => {

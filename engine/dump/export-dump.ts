@@ -11,6 +11,7 @@
 import { stat, readdir } from 'node:fs/promises';
 import { EJSON, serialize, type Document } from 'bson';
 import { ApiError } from '../errors.js';
+import { sourceHasOplog } from '../catalog/sources.js';
 import { parseRestorePoint, planRestore } from '../catalog/planner.js';
 import { NamespaceFilter, type NamespaceRules } from '../oplog/namespace-filter.js';
 import { readEntryTs } from '../repo/bson-entries.js';
@@ -151,7 +152,10 @@ export async function exportDump(
   const writer: DumpWriter = input.out
     ? new DirectoryWriter(input.out, gzip, manifest.importedFrom?.preludeJson ?? true)
     : new ArchiveWriter(input.archive!, gzip);
-  const withOplog = plan.segments.length > 0;
+  // mongodump --oplog of a replica set always writes oplog.bson, even when nothing happened during
+  // the dump; a standalone's snapshot or a dump imported without oplog has none.
+  const withOplog =
+    plan.segments.length > 0 || (!manifest.importedFrom && sourceHasOplog(store.db, sourceId));
   const total = planned.reduce((n, p) => n + p.ns.size, 0) + plan.segments.reduce((n, s) => n + s.count, 0);
   let documents = 0;
   let oplogEntries = 0;
