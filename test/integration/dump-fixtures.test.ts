@@ -120,6 +120,10 @@ describe.skipIf(!HAVE_FIXTURES)('mongodump fixtures: import, then export', () =>
       ok: true,
       result: { state: 'stopped' },
     });
+    expect(await dispatch(env.engine, 'backup-job.start', { source: 'od' })).toMatchObject({
+      ok: false,
+      error: { code: 'CONFLICT', message: /imported from a mongodump/ },
+    });
   });
 
   it('duplicate_index_key_with_oplog/ and dump_with_noop_in_oplog/ replay to what mongorestore asserts', async () => {
