@@ -21,12 +21,23 @@ export interface DumpEnv {
   close(): Promise<void>;
 }
 
-export async function dumpEnv(opts: { engine?: Engine; dir?: string } = {}): Promise<DumpEnv> {
+export async function dumpEnv(opts: { engine?: Engine; passphrase?: string } = {}): Promise<DumpEnv> {
   const t = tempDir('mbm-dump-');
   const engine =
-    opts.engine ?? Engine.open({ dataDir: join(t.path, 'data'), mode: 'cli', kdfCost: TEST_KDF });
+    opts.engine ??
+    Engine.open({
+      dataDir: join(t.path, 'data'),
+      mode: 'cli',
+      kdfCost: TEST_KDF,
+      ...(opts.passphrase ? { passphrase: opts.passphrase } : {}),
+    });
   if (!opts.engine)
-    await engine.stores.attach(await Repository.init(join(t.path, 'repo'), { kdfCost: TEST_KDF }));
+    await engine.stores.attach(
+      await Repository.init(join(t.path, 'repo'), {
+        kdfCost: TEST_KDF,
+        ...(opts.passphrase ? { passphrase: opts.passphrase } : {}),
+      }),
+    );
   const run = async (command: 'import.dump' | 'export.dump', input: never) => {
     const task = await runTask(engine, command, input);
     if (task.state !== 'succeeded') throw Object.assign(new Error(task.error?.message), task.error);
