@@ -156,16 +156,21 @@ export async function exportDump(
   // the dump; a standalone's snapshot or a dump imported without oplog has none.
   const withOplog =
     plan.segments.length > 0 || (!manifest.importedFrom && sourceHasOplog(store.db, sourceId));
-  const total = planned.reduce((n, p) => n + p.ns.size, 0) + plan.segments.reduce((n, s) => n + s.count, 0);
+  // Progress counts documents and oplog entries (the planned segments may hold a few outside the range).
+  const total =
+    planned.reduce(
+      (n, p) => n + (p.data ? ('entry' in p.data ? p.data.entry.count : p.data.docs.length) : 0),
+      0,
+    ) + plan.segments.reduce((n, s) => n + s.count, 0);
   let documents = 0;
   let oplogEntries = 0;
   const tick = () => {
     if ((documents + oplogEntries) % 1000 !== 0) return;
     ctx.throwIfCancelled();
     ctx.progress({
-      done: writer.bytes,
+      done: documents + oplogEntries,
       total: total || null,
-      unit: 'bytes',
+      unit: 'documents',
       message: `Exporting to ${target}`,
     });
   };
