@@ -19,6 +19,7 @@ import { Scheduler } from './schedule/scheduler.js';
 import { getBackupJob } from './schedule/backup-jobs.js';
 import { misconfigure, repositoryProblem } from './schedule/job-health.js';
 import { listSources, type SourceRow } from './catalog/sources.js';
+import { raiseAlert, resolveAlerts } from './schedule/alerts.js';
 
 export interface EngineOptions {
   dataDir: string;
@@ -84,6 +85,16 @@ export class Engine {
    * Misconfigured with the reason and alerted.
    */
   async startBackgroundWork(): Promise<void> {
+    // Secrets the user expects kept (desktop keychain) but that are not: say so where alerts are seen.
+    const warning = this.secrets.warning ?? null;
+    if (warning)
+      raiseAlert(this.catalog, this.events, {
+        sourceId: null,
+        kind: 'KEYCHAIN_UNPROTECTED',
+        severity: 'warning',
+        message: warning,
+      });
+    else resolveAlerts(this.catalog, null, 'KEYCHAIN_UNPROTECTED');
     for (const row of listSources(this.catalog)) await this.protect(row);
     this.scheduler.start();
   }

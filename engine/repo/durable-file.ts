@@ -5,7 +5,7 @@
  * file; temporaries left by a crash are recognised by their marker and removed.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -100,6 +100,39 @@ export async function writeFileDurable(path: string, parts: readonly Uint8Array[
     await f.abort();
     throw err;
   }
+}
+
+/**
+ * The same (temp 0600, fsync, rename, fsync the directory) for small files
+ * written by synchronous code: the token file, the desktop's secrets.json.
+ */
+export function writeFileDurableSync(path: string, data: string | Uint8Array): void {
+  const tempPath = join(
+    dirname(path),
+    `${basename(path)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+  const fd = openSync(tempPath, 'wx', 0o600);
+  try {
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < bytes.byteLength) off += writeSync(fd, bytes, off);
+    fsyncSync(fd);
+    closeSync(fd);
+    renameSync(tempPath, path);
+  } catch (err) {
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    try {
+      unlinkSync(tempPath);
+    } catch {
+      /* renamed or never written */
+    }
+    throw err;
+  }
+  fsyncDir(dirname(path));
 }
 
 /** Removes temporaries under `root` (left by a crash); returns how many. */
