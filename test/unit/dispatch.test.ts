@@ -77,11 +77,6 @@ const badValues: Record<string, unknown[]> = {
   'backup-job.stop': [{}],
   'backup-job.start': [{ source: 3 }],
   'backup-job.terminate': [{ source: 'a' }, { source: 'a', confirm: true, deleteBackups: 'yes' }],
-  'timeline.get': [
-    {},
-    { source: 'a', from: '2026-11-22T10:00:00Z', to: '2026-11-22T11:00:00Z', width: 0 },
-    { source: 'a', from: 'yesterday', to: '2026-11-22T11:00:00Z', width: 100 },
-  ],
   'export.dump': [
     {},
     { source: 'a', at: 'latest', gzip: 'yes' },
