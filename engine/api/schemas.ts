@@ -311,6 +311,7 @@ export const SourceView = z.strictObject({
   readPreference: z.string().nullable(),
   passwordStorage: z.enum(['none', 'keychain', 'repository-key', 'insecure-base64']),
   warnings: z.array(z.string()),
+  imported: z.boolean().describe('Created by importing a mongodump: no connection, nothing to capture.'),
   createdAt: z.string(),
 });
 
@@ -346,6 +347,7 @@ export const CaptureMetricsView = z.strictObject({
 
 export const SourceStatus = z.strictObject({
   source: z.string(),
+  imported: z.boolean().describe('Created by importing a mongodump: no connection, nothing to capture.'),
   capture: CaptureMetricsView,
   lastSnapshot: SnapshotView.nullable(),
   coverage: Coverage,

@@ -98,3 +98,13 @@ export function lastSegment(db: CatalogDb, sourceId: string): SegmentRow | undef
     .prepare('SELECT * FROM oplog_segments WHERE source_id = ? ORDER BY first_t DESC, first_i DESC LIMIT 1')
     .get(sourceId) as SegmentRow | undefined;
 }
+
+/** The newest last ts among a source's segments, or null (to refuse an import that overlaps them). */
+export function newestSegmentEnd(db: CatalogDb, sourceId: string): OpTime | null {
+  const r = db
+    .prepare(
+      'SELECT last_t, last_i FROM oplog_segments WHERE source_id = ? ORDER BY last_t DESC, last_i DESC LIMIT 1',
+    )
+    .get(sourceId) as { last_t: number; last_i: number } | undefined;
+  return r ? { t: r.last_t, i: r.last_i } : null;
+}

@@ -6,7 +6,7 @@
  */
 import { statfsSync } from 'node:fs';
 import { audit } from '../catalog/audit.js';
-import { listSources, type SourceRow } from '../catalog/sources.js';
+import { isImportedSource, listSources, type SourceRow } from '../catalog/sources.js';
 import type { Engine } from '../engine.js';
 import type { SnapshotRow } from '../catalog/snapshots.js';
 import type { SegmentRow } from '../catalog/segments.js';
@@ -114,6 +114,8 @@ export class Scheduler {
 
   /** Deletes what the policy no longer needs (never inside a lock), writing each deletion to the audit log. */
   async applyRetention(row: SourceRow): Promise<{ snapshots: string[]; segments: string[] }> {
+    // An imported dump is the user's archive, not a rolling backup: no policy ages it out.
+    if (isImportedSource(this.engine.catalog, row.id)) return { snapshots: [], segments: [] };
     const job = getBackupJob(this.engine.catalog, row.id);
     const now = this.clock();
     const snaps = this.engine.catalog

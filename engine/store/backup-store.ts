@@ -11,7 +11,7 @@ import { coverageAfterAppend, recomputeCoverage } from '../catalog/coverage.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { insertSegment, lastSegment, lastOf, type SegmentRow } from '../catalog/segments.js';
 import { insertCompleteSnapshot, type SnapshotRow } from '../catalog/snapshots.js';
-import { upsertSource, getSourceByName } from '../catalog/sources.js';
+import { upsertSource, getSourceByName, markImportedSource } from '../catalog/sources.js';
 import type { OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
 import { writeLockFile, type LockKind } from '../repo/retention-lock-file.js';
@@ -27,7 +27,11 @@ export class BackupStore {
   ) {}
 
   /** Creates the source in the repository (source.json) and the catalog; returns its id. */
-  async ensureSource(name: string, uriRedacted: string | null = null): Promise<string> {
+  async ensureSource(
+    name: string,
+    uriRedacted: string | null = null,
+    opts: { imported?: boolean } = {},
+  ): Promise<string> {
     const existing = this.db.prepare('SELECT id, repository_id FROM sources WHERE name = ?').get(name) as
       { id: string; repository_id: string } | undefined;
     if (existing) {
@@ -41,6 +45,7 @@ export class BackupStore {
       name,
       createdAt: new Date().toISOString(),
       uriRedacted,
+      ...(opts.imported ? { imported: true } : {}),
     });
     upsertSource(this.db, {
       id: sourceId,
@@ -49,6 +54,7 @@ export class BackupStore {
       createdAt: file.createdAt,
       uriRedacted,
     });
+    if (opts.imported) markImportedSource(this.db, sourceId);
     return sourceId;
   }
 
@@ -94,6 +100,21 @@ export class BackupStore {
     const manifest = await writer.commit(end);
     insertCompleteSnapshot(this.db, writer.relDir, manifest);
     return manifest;
+  }
+
+  /**
+   * Removes a segment this run has just written for work that then failed
+   * (an import): it never was a backup anyone relied on, so no audit entry.
+   */
+  async forgetSegment(path: string): Promise<void> {
+    const row = this.db.prepare('SELECT source_id FROM oplog_segments WHERE path = ?').get(path) as
+      { source_id: string } | undefined;
+    if (row)
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM oplog_segments WHERE path = ?').run(path);
+        recomputeCoverage(this.db, row.source_id);
+      })();
+    await rm(this.repo.abs(path), { force: true });
   }
 
   /** Locks a snapshot or segment until a date (extend only). */

@@ -12,7 +12,7 @@ import { recomputeCoverage } from '../catalog/coverage.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { insertSegment, setSegmentStatus } from '../catalog/segments.js';
 import { insertCompleteSnapshot, insertIncompleteSnapshot, setSnapshotStatus } from '../catalog/snapshots.js';
-import { upsertRepository, upsertSource } from '../catalog/sources.js';
+import { markImportedSource, upsertRepository, upsertSource } from '../catalog/sources.js';
 import { isTempName, removeTemporaries } from '../repo/durable-file.js';
 import type { Repository } from '../repo/repository.js';
 import { readLockFiles } from '../repo/retention-lock-file.js';
@@ -86,6 +86,7 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
         createdAt: sf.createdAt,
         uriRedacted: sf.uriRedacted,
       });
+    if (sf?.imported) markImportedSource(db, sourceId);
     let changed = false;
 
     // Segments: register unknown files; mark known rows whose file is gone.

@@ -1,6 +1,6 @@
 import { ApiError } from '../../errors.js';
 import { audit } from '../../catalog/audit.js';
-import { getSourceByName, type SourceRow } from '../../catalog/sources.js';
+import { getSourceByName, isImportedSource, type SourceRow } from '../../catalog/sources.js';
 import {
   getBackupJob,
   setBackupJobState,
@@ -71,6 +71,11 @@ export const backupJobHandlers: PartialHandlers<
   },
   'backup-job.start': async (engine, { source }) => {
     const row = getSourceByName(engine.catalog, source);
+    if (isImportedSource(engine.catalog, row.id))
+      throw new ApiError(
+        'CONFLICT',
+        `${source} was imported from a mongodump: it has no connection, so there is nothing to capture.`,
+      );
     const { state } = getBackupJob(engine.catalog, row.id);
     if (state === 'inactive')
       throw new ApiError(

@@ -1,5 +1,5 @@
 import { ApiError } from '../../errors.js';
-import { getSourceByName } from '../../catalog/sources.js';
+import { getSourceByName, isImportedSource } from '../../catalog/sources.js';
 import { snapshotsOfSource } from '../../catalog/snapshots.js';
 import { listCoverage } from '../../catalog/coverage.js';
 import { stoppedMetrics, type CaptureMetrics, type OplogCapture } from '../../source/oplog-capture.js';
@@ -103,6 +103,7 @@ export const captureHandlers: PartialHandlers<
       fresh ?? { ...stoppedMetrics(), capturedTs: intervals.at(-1)?.end ?? null };
     return {
       source: row.name,
+      imported: isImportedSource(engine.catalog, row.id),
       capture: metricsView(capture),
       lastSnapshot: snaps.length ? snapshotView(snaps[snaps.length - 1]!) : null,
       coverage: {

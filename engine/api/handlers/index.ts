@@ -11,6 +11,8 @@ import { copyHandlers } from './copy.js';
 import { sourceHandlers } from './sources.js';
 import { captureHandlers } from './capture.js';
 import { backupJobHandlers } from './backup-jobs.js';
+import { exportHandlers } from './export.js';
+import { importHandlers } from './import.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
@@ -26,4 +28,6 @@ export const handlers: HandlerTable = {
   ...sourceHandlers,
   ...captureHandlers,
   ...backupJobHandlers,
+  ...exportHandlers,
+  ...importHandlers,
 };

@@ -4,6 +4,7 @@ import { audit } from '../../catalog/audit.js';
 import {
   getSourceByName,
   getSourceConnection,
+  isImportedSource,
   listSources,
   setSourceConnection,
   upsertSource,
@@ -58,6 +59,7 @@ function sourceView(engine: Engine, row: SourceRow) {
     readPreference: config?.readPreference ?? null,
     passwordStorage: sealed.password?.scheme ?? ('none' as const),
     warnings,
+    imported: isImportedSource(engine.catalog, row.id),
     createdAt: row.created_at,
   };
 }
