@@ -1,5 +1,5 @@
 /** Include / exclude / rename of namespaces, for collections and oplog entries (incl. applyOps) alike. */
-import { deserialize, serialize, Timestamp } from 'bson';
+import { deserialize, Double, Long, serialize, Timestamp } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { NamespaceFilter } from '../../engine/oplog/namespace-selection.js';
 
@@ -72,6 +72,30 @@ describe('NamespaceFilter', () => {
       o: { applyOps: [{ op: 'i', ns: 'shop.secret', o: { _id: 2 } }], partialTxn: true },
     });
     expect(back(f.entry(link))!.o.applyOps).toEqual([]);
+  });
+
+  it('a renamed entry keeps every other byte: field order (number-like names too) and types of o and o2', () => {
+    const f = new NamespaceFilter({ rename: ['shop.$c$=archive.$c$'], exclude: ['shop.secret'] });
+    // Maps keep the order sent; a JavaScript object would put "2024" and "10" first.
+    const doc = new Map<string, unknown>([
+      ['_id', 7],
+      ['qty', -1],
+      ['2024', new Double(1)],
+      ['10', Long.fromNumber(10)],
+    ]);
+    const original = e({ op: 'u', ns: 'shop.orders', o: doc, o2: { _id: 7 } });
+    const out = f.entry(original)!;
+    const expected = e({ op: 'u', ns: 'archive.orders', o: doc, o2: { _id: 7 } });
+    expect(Buffer.from(out).equals(Buffer.from(expected))).toBe(true);
+    // Inside a transaction, with one operation dropped: the kept one's bytes are the same as sent.
+    const txn = (ops: unknown[]) => e({ op: 'c', ns: 'admin.$cmd', o: { applyOps: ops }, lsid: { id: 1 } });
+    const got = f.entry(
+      txn([
+        { op: 'i', ns: 'shop.secret', o: { _id: 1 } },
+        { op: 'i', ns: 'shop.orders', o: doc },
+      ]),
+    )!;
+    expect(Buffer.from(got).equals(Buffer.from(txn([{ op: 'i', ns: 'archive.orders', o: doc }])))).toBe(true);
   });
 
   it('refuses malformed rules with a typed error', () => {
