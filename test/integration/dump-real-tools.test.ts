@@ -24,7 +24,7 @@ import { TOOLS, dumpEnv, fileTree, type DumpEnv } from '../support/dump-helpers.
 import { HAVE_FIXTURES, fixture } from '../support/fixtures.js';
 import { startStandin, type Standin } from '../support/standin/server.js';
 import { tempDir } from '../support/temp-dir.js';
-import { Workload, canonicalState } from '../support/workload.js';
+import { Workload, canonicalState, rawDifferences, rawState } from '../support/workload.js';
 
 const run = promisify(execFile);
 const HAVE_TOOLS = existsSync(join(TOOLS, 'mongorestore'));
@@ -41,9 +41,12 @@ async function restoreInto(args: string[]): Promise<{ s: Standin; client: MongoC
   return { s, client, log: stderr };
 }
 
+/** A target's documents as raw BSON (exact types and field order) and its options and indexes. */
 async function stateOf(client: MongoClient, db: string) {
-  const { state, meta } = await new Workload(client, db).recordInstant();
-  return { state, meta };
+  const w = new Workload(client, db);
+  const { docs, indexes } = await w.recordRawInstant();
+  const { meta } = await w.recordInstant();
+  return { raw: { docs, indexes }, meta };
 }
 
 async function bsondumpParses(path: string): Promise<void> {
@@ -129,9 +132,9 @@ describe.skipIf(!HAVE_TOOLS)('real mongo-tools against our exports (captured rep
       const { s, client } = await restoreInto(args);
       try {
         const restored = await stateOf(client, DB);
-        const ours = canonicalState(await env.offline('rs', at), DB);
-        expect(restored.state).toEqual(ours.state); // document for document
-        expect(restored.meta).toEqual(ours.meta); // index for index, options too
+        const offline = await env.offline('rs', at);
+        expect(rawDifferences(restored.raw, rawState(offline, DB))).toEqual([]); // byte for byte
+        expect(restored.meta).toEqual(canonicalState(offline, DB).meta); // index for index, options too
       } finally {
         await client.close();
         await s.stop();
@@ -172,15 +175,20 @@ describe.skipIf(!HAVE_TOOLS)('real mongo-tools against our exports (captured rep
     const { s, client } = await restoreInto(['--dir', out, '--oplogReplay']);
     try {
       const restored = await stateOf(client, `${DB}_r`);
-      const ours = canonicalState(await env.offline('rs', at), DB);
-      const renamed = (o: Record<string, unknown>) =>
+      const offline = await env.offline('rs', at);
+      const renamed = <T>(o: Record<string, T>) =>
         Object.fromEntries(
           Object.entries(o)
             .filter(([k]) => k !== `${DB}.ledger`)
             .map(([k, v]) => [k.replace(`${DB}.`, `${DB}_r.`), v]),
         );
-      expect(restored.state).toEqual(renamed(ours.state));
-      expect(Object.keys(restored.meta).sort()).toEqual(Object.keys(renamed(ours.meta)).sort());
+      const ours = rawState(offline, DB);
+      expect(
+        rawDifferences(restored.raw, { docs: renamed(ours.docs), indexes: renamed(ours.indexes) }),
+      ).toEqual([]);
+      expect(Object.keys(restored.meta).sort()).toEqual(
+        Object.keys(renamed(canonicalState(offline, DB).meta)).sort(),
+      );
       expect(await client.db(DB).listCollections().toArray()).toEqual([]);
     } finally {
       await client.close();
@@ -233,11 +241,11 @@ describe.skipIf(!HAVE_TOOLS)('real mongo-tools against our exports (captured rep
         ...(flags[0] === '--out' ? { dir: target } : { archive: target }),
       })) as { consistentTs: OpTime; oplogEntries: number };
       expect(r.oplogEntries).toBeGreaterThan(0);
-      const imported = canonicalState(await env.offline(name), wdb);
-      const captured = canonicalState(await env.offline('rs', formatOpTime(r.consistentTs)), wdb);
-      expect(Object.keys(captured.state).length).toBeGreaterThan(0);
-      expect(imported.state).toEqual(captured.state);
-      expect(imported.meta).toEqual(captured.meta);
+      const imported = await env.offline(name);
+      const captured = await env.offline('rs', formatOpTime(r.consistentTs));
+      expect(Object.keys(rawState(captured, wdb).docs).length).toBeGreaterThan(0);
+      expect(rawDifferences(rawState(imported, wdb), rawState(captured, wdb))).toEqual([]);
+      expect(canonicalState(imported, wdb).meta).toEqual(canonicalState(captured, wdb).meta);
     }, 90_000);
   }
 });
