@@ -9,6 +9,7 @@ import { runStandinBench } from './standin-bench.js';
 import { runCaptureBench } from './capture-bench.js';
 import { runReplayBench } from './replay-bench.js';
 import { runRestoreBench } from './restore-bench.js';
+import { runExportBench } from './export-bench.js';
 
 const [name = 'store', ...rest] = process.argv.slice(2);
 const asJson = rest.includes('--json');
@@ -49,6 +50,13 @@ const benches: Record<string, () => Promise<unknown>> = {
       segmentMaxMs: arg('--segment-ms', 250),
       searchFrom: arg('--from', 2000),
       searchMax: arg('--max', 40_000),
+      log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
+    }),
+  // Small by default (runs in seconds here); --size 1024 --entries 1000000 is the full run.
+  export: () =>
+    runExportBench({
+      sizeMB: arg('--size', 128),
+      entries: arg('--entries', 100_000),
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
     }),
 };

@@ -450,6 +450,59 @@ export const commands = {
     input: z.strictObject({ id: z.number().int().min(1) }),
     output: AlertView,
   }),
+  'export.dump': command({
+    summary:
+      'Export a restore point as mongodump output (a directory, or one --archive file) that `mongorestore --oplogReplay` restores: the snapshot plus oplog.bson from its start to the point.',
+    input: z.strictObject({
+      source: z.string().min(1).describe('Source name.'),
+      at: z
+        .string()
+        .min(1)
+        .describe('latest, t:i (oplog timestamp, inclusive) or an ISO-8601 second with zone (inclusive).'),
+      out: z.string().min(1).optional().describe('Directory to create (must not exist, or be empty).'),
+      archive: z.string().min(1).optional().describe('Archive file to create (must not exist).'),
+      gzip: z.boolean().optional().describe('Compress (each file with .gz names, or the whole archive).'),
+      include: z
+        .array(z.string().min(1))
+        .optional()
+        .describe(
+          'Only namespaces matching these patterns (db.coll, * wildcards), as mongorestore --nsInclude.',
+        ),
+      exclude: z
+        .array(z.string().min(1))
+        .optional()
+        .describe('Leave out namespaces matching these patterns, as mongorestore --nsExclude.'),
+      rename: z
+        .array(z.string().min(3))
+        .optional()
+        .describe('FROM=TO renames (* wildcards, $var$ carried over), as mongorestore --nsFrom/--nsTo.'),
+    }),
+    output: TaskStarted,
+    task: true,
+    cliAliases: ['export'],
+  }),
+  'import.dump': command({
+    summary:
+      'Import mongodump output (directory or archive, gzip or not, with or without oplog.bson) as a snapshot of a source; a new name creates an imported source.',
+    input: z.strictObject({
+      source: z
+        .string()
+        .min(1)
+        .describe('Source name; created as an imported source (no connection) if absent.'),
+      dir: z.string().min(1).optional().describe('A mongodump directory.'),
+      archive: z.string().min(1).optional().describe('A mongodump --archive file.'),
+      gzip: z
+        .boolean()
+        .optional()
+        .describe(
+          'The dump is gzipped (detected by itself when absent; with a directory, only .gz files are read).',
+        ),
+      repository: RepositoryRef.optional().describe('Repository for a new source (default: the only one).'),
+    }),
+    output: TaskStarted,
+    task: true,
+    cliAliases: ['import'],
+  }),
   'backup-job.get': command({
     summary:
       "A source's backup job: state (active, stopped, inactive, misconfigured), policy, next scheduled runs (UTC).",

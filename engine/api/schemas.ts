@@ -327,6 +327,7 @@ export const SourceView = z.strictObject({
   readPreference: z.string().nullable(),
   passwordStorage: z.enum(['none', 'keychain', 'repository-key', 'insecure-base64']),
   warnings: z.array(z.string()),
+  imported: z.boolean().describe('Created by importing a mongodump: no connection, nothing to capture.'),
   createdAt: z.string(),
 });
 
@@ -441,6 +442,7 @@ export const CaptureMetricsView = z.strictObject({
 
 export const SourceStatus = z.strictObject({
   source: z.string(),
+  imported: z.boolean().describe('Created by importing a mongodump: no connection, nothing to capture.'),
   capture: CaptureMetricsView,
   lastSnapshot: SnapshotView.nullable(),
   coverage: Coverage,

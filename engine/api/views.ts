@@ -10,7 +10,13 @@ import type { OplogWindow } from '../catalog/oplog-window.js';
 import type { Plan } from '../restore/planner.js';
 import type { AuditRow } from '../catalog/audit.js';
 import { snapshotsOfSource, type SnapshotRow } from '../catalog/snapshots.js';
-import { getSourceConnection, listSources, sourceNameById, type SourceRow } from '../catalog/sources.js';
+import {
+  getSourceConnection,
+  listSources,
+  sourceNameById,
+  type SourceRow,
+  isImportedSource,
+} from '../catalog/sources.js';
 import type { BackupJob } from '../schedule/backup-jobs.js';
 import { TIERS, type Tier } from '../schedule/policy.js';
 import { nextOccurrence } from '../schedule/schedule.js';
@@ -199,6 +205,7 @@ export function sourceView(db: CatalogDb, row: SourceRow): z.infer<typeof Source
     readPreference: config?.readPreference ?? null,
     passwordStorage: sealed.password?.scheme ?? ('none' as const),
     warnings,
+    imported: isImportedSource(db, row.id),
     createdAt: row.created_at,
   };
 }

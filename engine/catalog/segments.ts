@@ -156,3 +156,13 @@ export function segmentsStartingBetween(
     )
     .all(sourceId, from.t, from.i, to.t, to.i) as PlannedSegmentRow[];
 }
+
+/** The newest last ts among a source's segments, or null (to refuse an import that overlaps them). */
+export function newestSegmentEnd(db: CatalogDb, sourceId: string): OpTime | null {
+  const r = db
+    .prepare(
+      'SELECT last_t, last_i FROM oplog_segments WHERE source_id = ? ORDER BY last_t DESC, last_i DESC LIMIT 1',
+    )
+    .get(sourceId) as { last_t: number; last_i: number } | undefined;
+  return r ? { t: r.last_t, i: r.last_i } : null;
+}

@@ -92,3 +92,38 @@ export function getSourceConnection(db: CatalogDb, sourceId: string): SourceConn
     .prepare('SELECT connection_json, secret_json FROM sources WHERE id = ?')
     .get(sourceId) as SourceConnectionRow;
 }
+
+/**
+ * An imported source came from a mongodump (import): no connection, nothing
+ * to capture or schedule. Kept in options_json beside the probed topology,
+ * which is what decides whether capture starts.
+ */
+export const IMPORTED_TOPOLOGY = 'imported';
+
+export function markImportedSource(db: CatalogDb, sourceId: string): void {
+  db.prepare('UPDATE sources SET options_json = ? WHERE id = ?').run(
+    JSON.stringify({ topology: IMPORTED_TOPOLOGY }),
+    sourceId,
+  );
+}
+
+export function isImportedSource(db: CatalogDb, sourceId: string): boolean {
+  const json = db.prepare('SELECT options_json FROM sources WHERE id = ?').pluck().get(sourceId) as
+    string | undefined;
+  return (JSON.parse(json ?? '{}') as { topology?: string }).topology === IMPORTED_TOPOLOGY;
+}
+
+/** A replica set has an oplog; a standalone (and an imported dump) has none of its own. */
+export function sourceHasOplog(db: CatalogDb, sourceId: string): boolean {
+  const json = db.prepare('SELECT options_json FROM sources WHERE id = ?').pluck().get(sourceId) as
+    string | undefined;
+  return ((JSON.parse(json ?? '{}') as { topology?: string }).topology ?? 'replicaSet') === 'replicaSet';
+}
+
+/** Forgets a source row (an import that failed before writing anything of it). */
+export function deleteSourceRow(db: CatalogDb, sourceId: string): void {
+  db.transaction(() => {
+    db.prepare('DELETE FROM backup_jobs WHERE source_id = ?').run(sourceId);
+    db.prepare('DELETE FROM sources WHERE id = ?').run(sourceId);
+  })();
+}

@@ -265,6 +265,15 @@ export function makeElement(type: number, name: string, value: Uint8Array): Buff
 export const renamed = (doc: Buffer, e: RawElement, name: string): Buffer =>
   makeElement(e.type, name, valueBytes(doc, e));
 
+/** A string element (int32 byte length including the NUL, UTF-8 bytes, NUL). */
+export function stringElement(name: string, value: string): Buffer {
+  const bytes = Buffer.from(value, 'utf8');
+  const v = Buffer.alloc(4 + bytes.length + 1);
+  v.writeInt32LE(bytes.length + 1, 0);
+  bytes.copy(v, 4);
+  return makeElement(T.string, name, v);
+}
+
 export const nullElement = (name: string): Buffer => makeElement(T.null, name, Buffer.alloc(0));
 
 /**

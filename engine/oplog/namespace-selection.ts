@@ -7,8 +7,21 @@
  * inside a transaction's applyOps and the collection named by a command, so
  * that the files and the oplog of an export always agree.
  */
-import { deserialize, serialize, type Document } from 'bson';
 import { ApiError } from '../errors.js';
+import {
+  T,
+  asBuffer,
+  docOf,
+  elements,
+  field,
+  isTruthy,
+  makeElement,
+  readString,
+  stringElement,
+  subDocument,
+  valueBytes,
+  withField,
+} from './bson-raw.js';
 
 export interface NamespaceRules {
   include?: readonly string[];
@@ -131,65 +144,88 @@ export class NamespaceFilter {
   /**
    * An oplog entry after filtering: the same bytes when it is untouched,
    * new bytes when a namespace in it was renamed or some of its applyOps
-   * were dropped, null when nothing of it is kept.
+   * were dropped, null when nothing of it is kept. Rewritten as raw BSON:
+   * only the names change, every other element (the documents in `o`, `o2`,
+   * with their field order and types) is copied as it is.
    */
   entry(raw: Uint8Array): Uint8Array | null {
     if (this.identity) return raw;
-    const e = deserialize(raw, {
-      promoteLongs: false,
-      promoteValues: false,
-      bsonRegExp: true,
-      useBigInt64: false,
-    });
-    const out = this.apply(e);
+    const out = this.apply(asBuffer(raw));
     if (out === 'drop') return null;
-    return out === 'same' ? raw : serialize(out);
+    return out === 'same' ? raw : out;
   }
 
-  private apply(e: Document): Document | 'same' | 'drop' {
-    const ns = String(e.ns ?? '');
-    if (e.op === 'n' || ns === '') return 'same';
-    if (e.op !== 'c') {
+  private apply(e: Buffer): Buffer | 'same' | 'drop' {
+    const nsEl = field(e, 'ns');
+    const ns = nsEl?.type === T.string ? readString(e, nsEl) : '';
+    const opEl = field(e, 'op');
+    const op = opEl?.type === T.string ? readString(e, opEl) : '';
+    if (op === 'n' || ns === '') return 'same';
+    if (op !== 'c') {
       if (!this.keeps(ns)) return 'drop';
       const to = this.rename(ns);
-      return to === ns ? 'same' : { ...e, ns: to };
+      return to === ns ? 'same' : withField(e, 'ns', stringElement('ns', to));
     }
     const [db] = SPLIT(ns);
-    const o = e.o as Document;
-    const cmd = Object.keys(o)[0] ?? '';
-    if (cmd === 'applyOps' && Array.isArray(o.applyOps)) {
+    const oEl = field(e, 'o');
+    if (oEl?.type !== T.object) return this.keepsDb(db) ? 'same' : 'drop';
+    const o = subDocument(e, oEl);
+    const first = elements(o)[0];
+    const cmd = first?.name ?? '';
+    const withO = (doc: Buffer, newO: Buffer) => withField(doc, 'o', makeElement(T.object, 'o', newO));
+    if (cmd === 'applyOps' && first!.type === T.array) {
       let changed = false;
-      const kept: Document[] = [];
-      for (const inner of o.applyOps as Document[]) {
+      const kept: { type: number; value: Buffer }[] = [];
+      const ops = subDocument(o, first!);
+      for (const el of elements(ops)) {
+        if (el.type !== T.object) {
+          kept.push({ type: el.type, value: valueBytes(ops, el) });
+          continue;
+        }
+        const inner = subDocument(ops, el);
         const r = this.apply(inner);
         if (r === 'drop') changed = true;
-        else if (r === 'same') kept.push(inner);
+        else if (r === 'same') kept.push({ type: T.object, value: inner });
         else {
           changed = true;
-          kept.push(r);
+          kept.push({ type: T.object, value: r });
         }
       }
       if (!changed) return 'same';
       // A transaction's commit or a partial chain link must stay even when emptied: others refer to it.
-      if (kept.length === 0 && !o.partialTxn && !e.prevOpTime && !o.prepare) return 'drop';
-      return { ...e, o: { ...o, applyOps: kept } };
+      const flag = (name: string) => {
+        const f = field(o, name);
+        return f !== undefined && isTruthy(o, f);
+      };
+      if (kept.length === 0 && !flag('partialTxn') && !field(e, 'prevOpTime') && !flag('prepare'))
+        return 'drop';
+      // Array elements are named by their index: renumbered after a drop.
+      const array = docOf(...kept.map((d, k) => makeElement(d.type, String(k), d.value)));
+      return withO(e, withField(o, 'applyOps', makeElement(T.array, 'applyOps', array)));
     }
-    if (COLLECTION_COMMANDS.has(cmd) && typeof o[cmd] === 'string') {
-      const full = `${db}.${o[cmd] as string}`;
+    if (COLLECTION_COMMANDS.has(cmd) && first!.type === T.string) {
+      const full = `${db}.${readString(o, first!)}`;
       if (!this.keeps(full)) return 'drop';
       const to = this.rename(full);
       if (to === full) return 'same';
       const [toDb, toColl] = SPLIT(to);
-      return { ...e, ns: `${toDb}.$cmd`, o: { ...o, [cmd]: toColl } };
+      const renamedNs = withField(e, 'ns', stringElement('ns', `${toDb}.$cmd`));
+      return withO(renamedNs, withField(o, cmd, stringElement(cmd, toColl)));
     }
-    if (cmd === 'renameCollection' && typeof o.renameCollection === 'string' && typeof o.to === 'string') {
-      const from = o.renameCollection;
-      const target = o.to as string;
+    const toEl = field(o, 'to');
+    if (cmd === 'renameCollection' && first!.type === T.string && toEl?.type === T.string) {
+      const from = readString(o, first!);
+      const target = readString(o, toEl);
       if (!this.keeps(from) && !this.keeps(target)) return 'drop';
       const nf = this.rename(from);
       const nt = this.rename(target);
       if (nf === from && nt === target) return 'same';
-      return { ...e, ns: `${SPLIT(nf)[0]}.$cmd`, o: { ...o, renameCollection: nf, to: nt } };
+      const newO = withField(
+        withField(o, 'renameCollection', stringElement('renameCollection', nf)),
+        'to',
+        stringElement('to', nt),
+      );
+      return withO(withField(e, 'ns', stringElement('ns', `${SPLIT(nf)[0]}.$cmd`)), newO);
     }
     // Database-wide commands (dropDatabase) and transaction control (commit/abort) follow their database.
     return this.keepsDb(db) ? 'same' : 'drop';

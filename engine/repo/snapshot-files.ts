@@ -39,6 +39,12 @@ export interface NamespaceMeta {
   options: Record<string, unknown>;
   /** Index specifications as canonical Extended JSON. */
   indexes: Record<string, unknown>[];
+  /**
+   * Imported from a mongodump: the top-level fields its metadata.json had,
+   * in order (null: the dump had no metadata file), so an export writes the
+   * same ones. Absent for snapshots taken from a source.
+   */
+  dumpMetadataFields?: string[] | null;
 }
 
 export interface NamespaceEntry extends NamespaceMeta {
@@ -81,7 +87,16 @@ export interface SnapshotManifest {
   totals: { count: number; rawBytes: number; storedBytes: number };
   /** Schedule tiers this snapshot was taken for (empty: on demand). */
   tiers?: string[];
+  /** Set when the snapshot was imported from mongodump output (import.dump). */
+  importedFrom?: ImportedFrom;
   integrity?: { algorithm: 'sha256' | 'hmac-sha256'; value: string };
+}
+
+export interface ImportedFrom {
+  format: 'directory' | 'archive';
+  /** Whether the dump had a prelude (an archive header, or prelude.json: older mongodump wrote none); a directory export writes prelude.json only then. */
+  preludeJson: boolean;
+  toolVersion: string;
 }
 
 export const snapshotRelDir = (sourceId: string, snapshotId: string) =>
@@ -267,9 +282,12 @@ export class SnapshotWriter {
   /** Writes users and roles, then the manifest durably: from now on the snapshot is complete. */
   async commit(end: {
     consistentTs: OpTime;
+    /** An import learns its start only from the dump's oplog, after the data is written. */
+    startTs?: OpTime;
     /** admin.system.users documents as raw BSON, when chosen. */
     users?: readonly Uint8Array[] | null;
     roles?: readonly Uint8Array[] | null;
+    importedFrom?: ImportedFrom;
   }): Promise<SnapshotManifest> {
     const users = await this.securityFile('admin.system.users', end.users);
     const roles = await this.securityFile('admin.system.roles', end.roles);
@@ -279,7 +297,7 @@ export class SnapshotWriter {
       formatVersion: MANIFEST_FORMAT_VERSION,
       sourceId: this.start.sourceId,
       snapshotId: this.start.snapshotId,
-      startTs: this.start.startTs,
+      startTs: end.startTs ?? this.start.startTs,
       consistentTs: end.consistentTs,
       startedAt: this.start.startedAt,
       completedAt: new Date().toISOString(),
@@ -288,6 +306,7 @@ export class SnapshotWriter {
       users,
       roles,
       tiers: this.start.tiers,
+      ...(end.importedFrom ? { importedFrom: end.importedFrom } : {}),
       totals: namespaces.reduce(
         (t, n) => ({
           count: t.count + n.count,

@@ -13,6 +13,8 @@ export interface SourceFile {
   createdAt: string;
   /** Connection string without credentials, for display only. */
   uriRedacted: string | null;
+  /** Created by importing a mongodump: no connection, nothing to capture. */
+  imported?: boolean;
 }
 
 export async function writeSourceFile(

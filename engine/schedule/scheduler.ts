@@ -7,7 +7,7 @@
 import { statfsSync } from 'node:fs';
 import { audit } from '../catalog/audit.js';
 import { repositoryPath } from '../catalog/repositories.js';
-import { listSources, type SourceRow } from '../catalog/sources.js';
+import { isImportedSource, listSources, type SourceRow } from '../catalog/sources.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import type { EventBus } from '../events.js';
 import type { Protection } from '../protection/protection.js';
@@ -142,6 +142,8 @@ export class Scheduler {
 
   /** Deletes what the policy no longer needs (never inside a lock), writing each deletion to the audit log. */
   async applyRetention(row: SourceRow): Promise<{ snapshots: string[]; segments: string[] }> {
+    // An imported dump is the user's archive, not a rolling backup: no policy ages it out.
+    if (isImportedSource(this.deps.catalog, row.id)) return { snapshots: [], segments: [] };
     const job = getBackupJob(this.deps.catalog, row.id);
     const now = this.clock();
     const snaps = completeSnapshotsOfSource(this.deps.catalog, row.id);

@@ -10,9 +10,9 @@ import { audit } from '../catalog/audit.js';
 import { coverageAfterAppend, recomputeCoverage } from '../catalog/coverage.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { insertSegment, lastSegment, lastOf, type SegmentRow } from '../catalog/segments.js';
-import { deleteSegmentRow } from '../catalog/segments.js';
+import { deleteSegmentRow, segmentByPath } from '../catalog/segments.js';
 import { deleteSnapshotRow, insertCompleteSnapshot } from '../catalog/snapshots.js';
-import { findSourceByName, upsertSource, getSourceByName } from '../catalog/sources.js';
+import { findSourceByName, upsertSource, getSourceByName, markImportedSource } from '../catalog/sources.js';
 import { findLockTarget, setLockedUntil, type LockTargetRow } from '../catalog/retention-locks.js';
 import type { OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
@@ -29,7 +29,11 @@ export class BackupStore {
   ) {}
 
   /** Creates the source in the repository (source.json) and the catalog; returns its id. */
-  async ensureSource(name: string, uriRedacted: string | null = null): Promise<string> {
+  async ensureSource(
+    name: string,
+    uriRedacted: string | null = null,
+    opts: { imported?: boolean } = {},
+  ): Promise<string> {
     const existing = findSourceByName(this.db, name);
     if (existing) {
       if (existing.repository_id !== this.repo.id)
@@ -42,6 +46,7 @@ export class BackupStore {
       name,
       createdAt: new Date().toISOString(),
       uriRedacted,
+      ...(opts.imported ? { imported: true } : {}),
     });
     upsertSource(this.db, {
       id: sourceId,
@@ -50,6 +55,7 @@ export class BackupStore {
       createdAt: file.createdAt,
       uriRedacted,
     });
+    if (opts.imported) markImportedSource(this.db, sourceId);
     return sourceId;
   }
 
@@ -95,6 +101,20 @@ export class BackupStore {
     const manifest = await writer.commit(end);
     insertCompleteSnapshot(this.db, writer.relDir, manifest);
     return manifest;
+  }
+
+  /**
+   * Removes a segment this run has just written for work that then failed
+   * (an import): it never was a backup anyone relied on, so no audit entry.
+   */
+  async forgetSegment(path: string): Promise<void> {
+    const row = segmentByPath(this.db, path);
+    if (row)
+      this.db.transaction(() => {
+        deleteSegmentRow(this.db, path);
+        recomputeCoverage(this.db, row.source_id);
+      })();
+    await rm(this.repo.abs(path), { force: true });
   }
 
   /** Locks a snapshot or segment until a date (extend only). */

@@ -21,7 +21,7 @@ import {
   snapshotStatuses,
 } from '../catalog/snapshots.js';
 import { upsertRepository } from '../catalog/repositories.js';
-import { sourceExists, upsertSource } from '../catalog/sources.js';
+import { markImportedSource, sourceExists, upsertSource } from '../catalog/sources.js';
 import { isTempName, removeTemporaries } from '../repo/durable-file.js';
 import type { Repository } from '../repo/repository.js';
 import { readLockFiles } from '../repo/retention-lock-file.js';
@@ -95,6 +95,7 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
         createdAt: sf.createdAt,
         uriRedacted: sf.uriRedacted,
       });
+    if (sf?.imported) markImportedSource(db, sourceId);
     let changed = false;
 
     // Segments: register unknown files; mark known rows whose file is gone.

@@ -5,7 +5,14 @@ import type { Task } from '../../engine/api/schemas.js';
 import type { Engine } from '../../engine/engine.js';
 
 type TaskCommand =
-  'snapshot.take' | 'repo.verify' | 'catalog.rebuild' | 'copy.run' | 'restore.run' | 'restore.validate';
+  | 'snapshot.take'
+  | 'repo.verify'
+  | 'catalog.rebuild'
+  | 'copy.run'
+  | 'restore.run'
+  | 'restore.validate'
+  | 'export.dump'
+  | 'import.dump';
 
 /** The finished task (succeeded, failed or cancelled); throws when the command itself is refused. */
 export async function runTask<K extends TaskCommand>(

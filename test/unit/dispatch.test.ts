@@ -88,6 +88,12 @@ const badValues: Record<string, unknown[]> = {
   'backup-job.stop': [{}],
   'backup-job.start': [{ source: 3 }],
   'backup-job.terminate': [{ source: 'a' }, { source: 'a', confirm: true, deleteBackups: 'yes' }],
+  'export.dump': [
+    {},
+    { source: 'a', at: 'latest', gzip: 'yes' },
+    { source: 'a', at: 'latest', include: 'a.b' },
+  ],
+  'import.dump': [{}, { source: 'a', dir: '' }, { source: 'a', archive: 'x', gzip: 1 }],
 };
 
 describe('every command validates its input', () => {

@@ -2,7 +2,7 @@ import { ApiError } from '../../errors.js';
 import { audit } from '../../catalog/audit.js';
 import { segmentPathsOfSource } from '../../catalog/segments.js';
 import { snapshotIdsOfSource } from '../../catalog/snapshots.js';
-import { getSourceByName } from '../../catalog/sources.js';
+import { getSourceByName, isImportedSource } from '../../catalog/sources.js';
 import { getBackupJob, setBackupJobState, setBackupPolicy } from '../../schedule/backup-jobs.js';
 import { DEFAULT_POLICY, PRESETS, type BackupPolicy } from '../../schedule/policy.js';
 import { backupJobView } from '../views.js';
@@ -56,6 +56,11 @@ export const backupJobHandlers: PartialHandlers<
   },
   'backup-job.start': async (svc, { source }) => {
     const row = getSourceByName(svc.catalog, source);
+    if (isImportedSource(svc.catalog, row.id))
+      throw new ApiError(
+        'CONFLICT',
+        `${source} was imported from a mongodump: it has no connection, so there is nothing to capture.`,
+      );
     const { state } = getBackupJob(svc.catalog, row.id);
     if (state === 'inactive')
       throw new ApiError(

@@ -9,6 +9,8 @@ import { backupJobHandlers } from './backup-job.js';
 import { captureHandlers } from './capture.js';
 import { catalogHandlers } from './catalog.js';
 import { copyHandlers } from './copy.js';
+import { exportHandlers } from './export.js';
+import { importHandlers } from './import.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
 import { retentionHandlers } from './retention.js';
@@ -28,6 +30,8 @@ export const handlers: HandlerTable = {
   ...captureHandlers,
   ...catalogHandlers,
   ...copyHandlers,
+  ...exportHandlers,
+  ...importHandlers,
   ...repoHandlers,
   ...restoreHandlers,
   ...retentionHandlers,

@@ -9,6 +9,7 @@ import {
   listSources,
   setSourceConnection,
   upsertSource,
+  isImportedSource,
 } from '../../catalog/sources.js';
 import type { Services } from '../../services.js';
 import {
@@ -199,6 +200,7 @@ export const sourceHandlers: PartialHandlers<
       };
     return {
       source: row.name,
+      imported: isImportedSource(svc.catalog, row.id),
       capture: metricsView(capture),
       lastSnapshot: snaps.length ? snapshotView(snaps[snaps.length - 1]!) : null,
       coverage,

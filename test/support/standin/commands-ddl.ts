@@ -231,7 +231,10 @@ function listCollectionEntry(c: Collection): Document {
 
 export const ddlCommands: Record<string, Handler> = {
   create(ctx) {
-    createCollection(ctx, ctx.db, ctx.cmd.create as string, optionsOf(ctx.cmd, 'create'));
+    // idIndex describes the _id index to build (mongorestore sends it); mongod does not keep it among
+    // the collection's options (listCollections shows it beside them).
+    const { idIndex: _idIndex, ...options } = optionsOf(ctx.cmd, 'create');
+    createCollection(ctx, ctx.db, ctx.cmd.create as string, options);
     return { ok: 1 };
   },
 
