@@ -186,7 +186,7 @@ export const commands = {
     summary:
       'Restore a point (latest, t:i, ISO second or snapshot id) into a MongoDB deployment: collections, documents, indexes, then the oplog replayed up to the point. Refuses target collections holding data unless drop is set.',
     input: z.strictObject({
-      source: z.string().min(1).max(200).describe('Source name.'),
+      source: SourceName.describe('Source name.'),
       at: z.string().min(1).max(100).describe('latest, t:i, an ISO-8601 second with zone, or a snapshot id.'),
       targetUri: z.string().min(1).max(4000).describe('Connection string of the target deployment.'),
       password: z
@@ -218,7 +218,7 @@ export const commands = {
     summary:
       "Validate a target against the backup at a point: collections present, document counts, indexes, options, and documents compared byte for byte (a sample per namespace, or all with full). The task's result is the checklist report.",
     input: z.strictObject({
-      source: z.string().min(1).max(200).describe('Source name.'),
+      source: SourceName.describe('Source name.'),
       at: z.string().min(1).max(100).describe('latest, t:i, an ISO-8601 second with zone, or a snapshot id.'),
       targetUri: z.string().min(1).max(4000).describe('Connection string of the target deployment.'),
       password: z
@@ -454,28 +454,24 @@ export const commands = {
     summary:
       'Export a restore point as mongodump output (a directory, or one --archive file) that `mongorestore --oplogReplay` restores: the snapshot plus oplog.bson from its start to the point.',
     input: z.strictObject({
-      source: z.string().min(1).describe('Source name.'),
+      source: SourceName.describe('Source name.'),
       at: z
         .string()
         .min(1)
+        .max(100)
         .describe('latest, t:i (oplog timestamp, inclusive) or an ISO-8601 second with zone (inclusive).'),
-      out: z.string().min(1).optional().describe('Directory to create (must not exist, or be empty).'),
-      archive: z.string().min(1).optional().describe('Archive file to create (must not exist).'),
+      out: FsPath.optional().describe('Directory to create (must not exist, or be empty).'),
+      archive: FsPath.optional().describe('Archive file to create (must not exist).'),
       gzip: z.boolean().optional().describe('Compress (each file with .gz names, or the whole archive).'),
-      include: z
-        .array(z.string().min(1))
-        .optional()
-        .describe(
-          'Only namespaces matching these patterns (db.coll, * wildcards), as mongorestore --nsInclude.',
-        ),
-      exclude: z
-        .array(z.string().min(1))
-        .optional()
-        .describe('Leave out namespaces matching these patterns, as mongorestore --nsExclude.'),
-      rename: z
-        .array(z.string().min(3))
-        .optional()
-        .describe('FROM=TO renames (* wildcards, $var$ carried over), as mongorestore --nsFrom/--nsTo.'),
+      include: NamespacePatterns.optional().describe(
+        'Only namespaces matching these patterns (db.coll, * wildcards), as mongorestore --nsInclude.',
+      ),
+      exclude: NamespacePatterns.optional().describe(
+        'Leave out namespaces matching these patterns, as mongorestore --nsExclude.',
+      ),
+      rename: NamespacePatterns.optional().describe(
+        'FROM=TO renames (* wildcards, $var$ carried over), as mongorestore --nsFrom/--nsTo.',
+      ),
     }),
     output: TaskStarted,
     task: true,
@@ -485,12 +481,9 @@ export const commands = {
     summary:
       'Import mongodump output (directory or archive, gzip or not, with or without oplog.bson) as a snapshot of a source; a new name creates an imported source.',
     input: z.strictObject({
-      source: z
-        .string()
-        .min(1)
-        .describe('Source name; created as an imported source (no connection) if absent.'),
-      dir: z.string().min(1).optional().describe('A mongodump directory.'),
-      archive: z.string().min(1).optional().describe('A mongodump --archive file.'),
+      source: SourceName.describe('Source name; created as an imported source (no connection) if absent.'),
+      dir: FsPath.optional().describe('A mongodump directory.'),
+      archive: FsPath.optional().describe('A mongodump --archive file.'),
       gzip: z
         .boolean()
         .optional()
