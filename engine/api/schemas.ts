@@ -266,7 +266,11 @@ export const AlertView = z.strictObject({
 });
 
 export const CaptureMetricsView = z.strictObject({
-  state: z.enum(['starting', 'capturing', 'paused', 'reconnecting', 'stopped']),
+  state: z
+    .enum(['starting', 'capturing', 'paused', 'reconnecting', 'write-failed', 'stopped'])
+    .describe(
+      'write-failed: the repository refused a segment (lastError says why); capture retries by itself.',
+    ),
   capturedTs: OpTimeView.nullable(),
   sourceTs: OpTimeView.nullable(),
   recoveryPointSeconds: z.number().nullable(),

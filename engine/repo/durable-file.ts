@@ -38,23 +38,35 @@ export function ensureDirDurable(dir: string): void {
   for (const c of chain) fsyncDir(c);
 }
 
+/**
+ * The file-system calls a durable write makes. A repository carries one (`Repository.io`) so that
+ * tests can make writes fail the way a full or read-only disk does (ENOSPC, EROFS) where no small
+ * file system can be mounted; production always uses NODE_IO.
+ */
+export interface FileIo {
+  open(path: string, flags: 'wx', mode: number): Promise<FileHandle>;
+  rename(from: string, to: string): Promise<void>;
+}
+export const NODE_IO: FileIo = { open, rename };
+
 export class DurableFile {
   private constructor(
     readonly path: string,
     readonly tempPath: string,
     private readonly fh: FileHandle,
+    private readonly io: FileIo,
   ) {}
 
   bytes = 0;
 
-  static async create(path: string): Promise<DurableFile> {
+  static async create(path: string, io: FileIo = NODE_IO): Promise<DurableFile> {
     ensureDirDurable(dirname(path));
     const tempPath = join(
       dirname(path),
       `${basename(path)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`,
     );
-    const fh = await open(tempPath, 'wx', 0o600);
-    return new DurableFile(path, tempPath, fh);
+    const fh = await io.open(tempPath, 'wx', 0o600);
+    return new DurableFile(path, tempPath, fh, io);
   }
 
   async write(parts: readonly Uint8Array[]): Promise<void> {
@@ -80,7 +92,7 @@ export class DurableFile {
   async commit(): Promise<void> {
     await this.fh.sync();
     await this.fh.close();
-    await rename(this.tempPath, this.path);
+    await this.io.rename(this.tempPath, this.path);
     fsyncDir(dirname(this.path));
   }
 
@@ -90,8 +102,12 @@ export class DurableFile {
   }
 }
 
-export async function writeFileDurable(path: string, parts: readonly Uint8Array[]): Promise<number> {
-  const f = await DurableFile.create(path);
+export async function writeFileDurable(
+  path: string,
+  parts: readonly Uint8Array[],
+  io: FileIo = NODE_IO,
+): Promise<number> {
+  const f = await DurableFile.create(path, io);
   try {
     await f.write(parts);
     await f.commit();

@@ -85,7 +85,7 @@ export class CollectionWriter {
     header: object,
     meta: NamespaceMeta,
   ): Promise<CollectionWriter> {
-    const file = await DurableFile.create(join(dir, fileName));
+    const file = await DurableFile.create(join(dir, fileName), repo.io);
     const encoder = new EnvelopeEncoder(FileKind.CollectionData, header, {
       compression: repo.config.compression,
       key: repo.key(),
@@ -227,9 +227,11 @@ export class SnapshotWriter {
       ),
     };
     const manifest = sealManifest(this.repo, body);
-    await writeFileDurable(join(this.repo.abs(this.relDir), MANIFEST_FILE), [
-      Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`),
-    ]);
+    await writeFileDurable(
+      join(this.repo.abs(this.relDir), MANIFEST_FILE),
+      [Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`)],
+      this.repo.io,
+    );
     return manifest;
   }
 

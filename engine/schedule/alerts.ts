@@ -7,7 +7,13 @@ import type { CatalogDb } from '../catalog/open-catalog.js';
 import type { EventBus } from '../events.js';
 
 export type AlertKind =
-  'BACKUP_FAILED' | 'PITR_GAP' | 'OPLOG_WINDOW_LOW' | 'RPO_EXCEEDED' | 'DISK_NEARLY_FULL' | 'COPY_FAILING';
+  | 'BACKUP_FAILED'
+  | 'CAPTURE_FAILED'
+  | 'PITR_GAP'
+  | 'OPLOG_WINDOW_LOW'
+  | 'RPO_EXCEEDED'
+  | 'DISK_NEARLY_FULL'
+  | 'COPY_FAILING';
 export type Severity = 'warning' | 'critical';
 
 export interface AlertRow {
