@@ -151,6 +151,9 @@ async function main(argv: string[]): Promise<number> {
     engine = Engine.open({
       dataDir: dataDirFlag ?? defaultDataDir(),
       mode: 'cli',
+      // Read-only commands run beside a serve or desktop engine that holds the data dir; the others
+      // need its writer lock (CONFLICT naming the holder).
+      readOnly: (commands[resolved.name] as { readOnly?: boolean }).readOnly === true,
       ...(passphrase ? { passphrase } : {}),
     });
   } catch (err) {

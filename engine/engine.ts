@@ -12,6 +12,7 @@ import { openCatalog, type CatalogDb } from './catalog/open-catalog.js';
 import { CATALOG_FILE } from './paths.js';
 import { MemorySecretStore, repositoryPassphraseKey, type SecretStore } from './secrets.js';
 import { StoreRegistry } from './store/store-registry.js';
+import { WriterLock } from './store/writer-lock.js';
 import { CaptureManager } from './source/capture-manager.js';
 import { DEFAULT_CAPTURE, type CaptureOptions } from './source/oplog-capture.js';
 import { sourceConnection } from './source/source-connection.js';
@@ -33,6 +34,12 @@ export interface EngineOptions {
   sourceTimeoutMs?: number;
   /** Segment cutting and back-off of continuous capture. */
   capture?: Partial<CaptureOptions>;
+  /**
+   * Reads only (a CLI `status`, `repo info`, `plan` beside a running serve): takes no writer lock,
+   * removes no temporaries, and refuses commands that write. Otherwise the engine holds the data
+   * dir's writer lock and each repository's as it opens it (CONFLICT naming the holder).
+   */
+  readOnly?: boolean;
 }
 
 export class Engine {
@@ -50,19 +57,38 @@ export class Engine {
   readonly sourceTimeoutMs: number;
   readonly capture: CaptureManager;
   readonly scheduler: Scheduler;
+  readonly readOnly: boolean;
+  /** The data dir's writer lock; `writerLock.tookOverFrom` names a dead holder whose lock was left. */
+  readonly writerLock: WriterLock | null;
   private closed = false;
 
   private constructor(opts: EngineOptions) {
     this.dataDir = resolve(opts.dataDir);
     this.mode = opts.mode;
     this.catalogPath = join(this.dataDir, CATALOG_FILE);
-    const { db, schemaVersion } = openCatalog(this.catalogPath);
+    this.readOnly = opts.readOnly ?? false;
+    this.writerLock = this.readOnly
+      ? null
+      : WriterLock.acquire(this.dataDir, `The data directory ${this.dataDir}`, opts.mode);
+    let opened;
+    try {
+      opened = openCatalog(this.catalogPath);
+    } catch (err) {
+      this.writerLock?.release();
+      throw err;
+    }
+    const { db, schemaVersion } = opened;
     this.catalog = db;
     this.schemaVersion = schemaVersion;
     this.secrets = opts.secrets ?? new MemorySecretStore();
     this.kdfCost = opts.kdfCost;
     this.sourceTimeoutMs = opts.sourceTimeoutMs ?? 5000;
-    this.stores = new StoreRegistry(db, this.secrets, opts.passphrase ?? null);
+    this.stores = new StoreRegistry(
+      db,
+      this.secrets,
+      opts.passphrase ?? null,
+      this.readOnly ? null : opts.mode,
+    );
     this.capture = new CaptureManager(this, (row) => sourceConnection(this, row), {
       ...DEFAULT_CAPTURE,
       ...opts.capture,
@@ -128,5 +154,7 @@ export class Engine {
     await this.capture.stopAll();
     await this.tasks.stopAll();
     this.catalog.close();
+    this.stores.close();
+    this.writerLock?.release();
   }
 }

@@ -20,6 +20,8 @@ export async function dispatch(engine: Engine, name: string, rawInput: unknown):
       throw new ApiError('NOT_FOUND', `Unknown command: ${String(name)}.`);
     }
     const def = commands[name];
+    if (engine.readOnly && !(def as { readOnly?: boolean }).readOnly)
+      throw new ApiError('CONFLICT', `${name} writes, and this engine was opened read-only.`);
     const parsed = def.input.safeParse(rawInput ?? {});
     if (!parsed.success) {
       const issues = issuesOf(parsed.error);

@@ -5,7 +5,7 @@
  * file; temporaries left by a crash are recognised by their marker and removed.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { open, readdir, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -49,6 +49,9 @@ export interface FileIo {
 }
 export const NODE_IO: FileIo = { open, rename };
 
+/** Temporaries this process is writing now: start-up cleanup never removes these. */
+const inFlight = new Set<string>();
+
 export class DurableFile {
   private constructor(
     readonly path: string,
@@ -66,6 +69,7 @@ export class DurableFile {
       `${basename(path)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`,
     );
     const fh = await io.open(tempPath, 'wx', 0o600);
+    inFlight.add(tempPath);
     return new DurableFile(path, tempPath, fh, io);
   }
 
@@ -93,12 +97,14 @@ export class DurableFile {
     await this.fh.sync();
     await this.fh.close();
     await this.io.rename(this.tempPath, this.path);
+    inFlight.delete(this.tempPath);
     fsyncDir(dirname(this.path));
   }
 
   async abort(): Promise<void> {
     await this.fh.close().catch(() => {});
     await unlink(this.tempPath).catch(() => {});
+    inFlight.delete(this.tempPath);
   }
 }
 
@@ -118,7 +124,32 @@ export async function writeFileDurable(
   }
 }
 
-/** Removes temporaries under `root` (left by a crash); returns how many. */
+/** The synchronous form for small files (lock holders, JSON written at start-up). */
+export function writeFileDurableSync(path: string, text: string): void {
+  ensureDirDurable(dirname(path));
+  const tempPath = join(
+    dirname(path),
+    `${basename(path)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`,
+  );
+  const fd = openSync(tempPath, 'wx', 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSync(tempPath);
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tempPath, path);
+  fsyncDir(dirname(path));
+}
+
+/**
+ * Removes temporaries under `root` left by a crash; returns them. Only the engine holding the
+ * repository's writer lock calls this (store/writer-lock.ts), so the temporaries of another live
+ * engine are never touched; this process's own files in flight are skipped too.
+ */
 export async function removeTemporaries(root: string): Promise<string[]> {
   const removed: string[] = [];
   const walk = async (dir: string): Promise<void> => {
@@ -131,6 +162,7 @@ export async function removeTemporaries(root: string): Promise<string[]> {
     for (const e of entries) {
       const p = join(dir, e.name);
       if (isTempName(e.name)) {
+        if (inFlight.has(p)) continue;
         await rm(p, { recursive: true, force: true });
         removed.push(p);
       } else if (e.isDirectory()) await walk(p);

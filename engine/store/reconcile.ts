@@ -51,7 +51,16 @@ export async function listSegmentFiles(repo: Repository, sourceId: string): Prom
   return out;
 }
 
-export async function reconcileRepository(db: CatalogDb, repo: Repository): Promise<ReconcileReport> {
+export interface ReconcileOptions {
+  /** Only for the engine holding the repository's writer lock: another engine's files in flight look the same. */
+  removeTemporaries: boolean;
+}
+
+export async function reconcileRepository(
+  db: CatalogDb,
+  repo: Repository,
+  opts: ReconcileOptions = { removeTemporaries: false },
+): Promise<ReconcileReport> {
   const report: ReconcileReport = {
     temporariesRemoved: 0,
     segmentsRegistered: 0,
@@ -59,7 +68,7 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
     markedMissing: [],
     unreadable: [],
   };
-  report.temporariesRemoved = (await removeTemporaries(repo.root)).length;
+  if (opts.removeTemporaries) report.temporariesRemoved = (await removeTemporaries(repo.root)).length;
   upsertRepository(db, repo.root, repo.config);
 
   for (const sourceId of await listDir(join(repo.root, 'sources'))) {
@@ -179,7 +188,11 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
 }
 
 /** Empties everything the repository can rebuild, then reconciles: the catalog as if new. */
-export async function rebuildFromRepository(db: CatalogDb, repos: Repository[]): Promise<ReconcileReport[]> {
+export async function rebuildFromRepository(
+  db: CatalogDb,
+  repos: Repository[],
+  opts: ReconcileOptions,
+): Promise<ReconcileReport[]> {
   db.transaction(() => {
     for (const t of [
       'coverage_intervals',
@@ -191,6 +204,6 @@ export async function rebuildFromRepository(db: CatalogDb, repos: Repository[]):
       db.exec(`DELETE FROM ${t}`);
   })();
   const reports: ReconcileReport[] = [];
-  for (const r of repos) reports.push(await reconcileRepository(db, r));
+  for (const r of repos) reports.push(await reconcileRepository(db, r, opts));
   return reports;
 }

@@ -1,7 +1,10 @@
 /**
  * Opens registered repositories on demand, unlocks encrypted ones with the
  * passphrase this run was given (or the one in the secret store), and
- * reconciles each once per engine run before it is used.
+ * reconciles each once per engine run before it is used. A writing engine
+ * takes each repository's writer lock first (writer-lock.ts), so only the one
+ * engine that writes a repository removes its temporaries; a read-only engine
+ * (a CLI status beside a running serve) neither locks nor reconciles.
  */
 import { ApiError } from '../errors.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
@@ -10,9 +13,15 @@ import { Repository } from '../repo/repository.js';
 import { repositoryPassphraseKey, type SecretStore } from '../secrets.js';
 import { BackupStore } from './backup-store.js';
 import { reconcileRepository, type ReconcileReport } from './reconcile.js';
+import { WriterLock } from './writer-lock.js';
+
+/** Errors of a repository on read-only or write-protected media: nobody can write there, so no lock is needed. */
+const CANNOT_WRITE = new Set(['EROFS', 'EACCES', 'EPERM']);
 
 export class StoreRegistry {
   private readonly open = new Map<string, BackupStore>();
+  /** Writer locks by repository root; null where the medium cannot be written at all. */
+  private readonly locks = new Map<string, WriterLock | null>();
   readonly lastReconcile = new Map<string, ReconcileReport>();
 
   constructor(
@@ -20,7 +29,35 @@ export class StoreRegistry {
     private readonly secrets: SecretStore,
     /** A passphrase given for this run (CLI / headless --passphrase-env). */
     private readonly runPassphrase: string | null,
+    /** The engine's mode when it writes (named in the lock); null for a read-only engine. */
+    private readonly writerMode: string | null = 'cli',
   ) {}
+
+  /**
+   * Takes the repository's writer lock for this engine (CONFLICT naming the holder when another
+   * engine has it). True when this engine may clean up the repository's temporaries.
+   */
+  hold(repo: Repository): boolean {
+    if (!this.writerMode) return false;
+    if (this.locks.has(repo.root)) return this.locks.get(repo.root) !== null;
+    try {
+      this.locks.set(
+        repo.root,
+        WriterLock.acquire(repo.root, `The repository ${repo.root}`, this.writerMode),
+      );
+      return true;
+    } catch (err) {
+      if (!CANNOT_WRITE.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      this.locks.set(repo.root, null);
+      return false;
+    }
+  }
+
+  private async reconcile(repo: Repository): Promise<void> {
+    if (!this.writerMode) return; // read-only: the writing engine keeps the catalog in line
+    const removeTemporaries = this.hold(repo);
+    this.lastReconcile.set(repo.id, await reconcileRepository(this.db, repo, { removeTemporaries }));
+  }
 
   private tryUnlock(repo: Repository): void {
     if (!repo.encrypted || repo.unlocked) return;
@@ -54,24 +91,26 @@ export class StoreRegistry {
         `${row.path} now holds a different repository (${repo.id}); attach it again.`,
       );
     }
+    this.hold(repo); // CONFLICT before anything is cached when another engine writes here
     const store = new BackupStore(this.db, repo);
     this.open.set(row.id, store);
     try {
       this.tryUnlock(repo);
     } finally {
       // Headers, manifests' presence and locks are readable without the key.
-      this.lastReconcile.set(repo.id, await reconcileRepository(this.db, repo));
+      await this.reconcile(repo);
     }
     return store;
   }
 
   /** Registers a repository that exists on disk (new, or carried from elsewhere) and indexes it. */
   async attach(repo: Repository): Promise<BackupStore> {
+    this.hold(repo);
     upsertRepository(this.db, repo.root, repo.config);
     this.open.delete(repo.id);
     const store = new BackupStore(this.db, repo);
     this.open.set(repo.id, store);
-    this.lastReconcile.set(repo.id, await reconcileRepository(this.db, repo));
+    await this.reconcile(repo);
     this.tryUnlock(repo);
     return store;
   }
@@ -91,5 +130,11 @@ export class StoreRegistry {
 
   forget(id: string): void {
     this.open.delete(id);
+  }
+
+  /** Releases every repository lock (engine close). */
+  close(): void {
+    for (const l of this.locks.values()) l?.release();
+    this.locks.clear();
   }
 }

@@ -138,7 +138,7 @@ async function fullDiskScenario(uri: string, disk: DiskControl): Promise<void> {
     expect.objectContaining({ kind: 'CAPTURE_FAILED', severity: 'critical' }),
   );
   // Another process (status from the CLI) sees it too, through the catalog.
-  const cli = Engine.open({ dataDir: engine.dataDir, mode: 'cli' });
+  const cli = Engine.open({ dataDir: engine.dataDir, mode: 'cli', readOnly: true });
   const seen = await dispatch(cli, 'source.status', { source: 'rs' });
   await cli.close();
   expect(seen).toMatchObject({ ok: true, result: { capture: { state: 'write-failed' } } });

@@ -57,10 +57,15 @@ export const repositoryHandlers: PartialHandlers<
     if (paths.length === 0)
       throw new ApiError('NOT_FOUND', 'No repository to rebuild from: give --repository-paths.');
     const repos = paths.map((p) => Repository.open(p));
+    // Lock every repository first (CONFLICT now, not inside the task): rebuilding removes
+    // temporaries, which only the repository's one writer may do.
+    const cleanable = repos.map((r) => engine.stores.hold(r));
     const job = engine.tasks.start('catalog.rebuild', async (ctx) => {
       ctx.progress({ done: 0, total: repos.length, unit: 'repositories', message: 'Rebuilding the catalog' });
       for (const r of repos) engine.stores.forget(r.id);
-      const reports = await rebuildFromRepository(engine.catalog, repos);
+      const reports = await rebuildFromRepository(engine.catalog, repos, {
+        removeTemporaries: cleanable.every(Boolean),
+      });
       for (const r of repos) await engine.stores.attach(r);
       return reports;
     });
