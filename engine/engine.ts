@@ -8,8 +8,10 @@ import type { z } from 'zod';
 import type { RunMode } from './api/schemas.js';
 import { EventBus } from './events.js';
 import { TaskRunner } from './tasks/task-runner.js';
-import { openCatalog, type CatalogDb } from './catalog/open-catalog.js';
-import { CATALOG_FILE } from './paths.js';
+import { openCatalog, openCatalogOrSetAside, type CatalogDb, type SetAside } from './catalog/open-catalog.js';
+import { CATALOG_FILE, KNOWN_REPOSITORIES_FILE } from './paths.js';
+import { ApiError } from './errors.js';
+import { raiseAlert } from './schedule/alerts.js';
 import { MemorySecretStore, repositoryPassphraseKey, type SecretStore } from './secrets.js';
 import { StoreRegistry } from './store/store-registry.js';
 import { WriterLock } from './store/writer-lock.js';
@@ -72,12 +74,20 @@ export class Engine {
       : WriterLock.acquire(this.dataDir, `The data directory ${this.dataDir}`, opts.mode);
     let opened;
     try {
-      opened = openCatalog(this.catalogPath);
+      // A damaged catalog is set aside and rebuilt by the writer; a reader reports it (CORRUPT).
+      opened = this.readOnly
+        ? { ...openCatalog(this.catalogPath), setAside: null }
+        : openCatalogOrSetAside(this.catalogPath, { check: opts.mode !== 'cli' });
     } catch (err) {
       this.writerLock?.release();
+      if (['SQLITE_NOTADB', 'SQLITE_CORRUPT'].includes((err as { code?: string }).code ?? ''))
+        throw new ApiError(
+          'CORRUPT',
+          `The catalog ${this.catalogPath} is damaged; the next writing command (or the app) sets it aside and rebuilds it.`,
+        );
       throw err;
     }
-    const { db, schemaVersion } = opened;
+    const { db, schemaVersion, setAside } = opened;
     this.catalog = db;
     this.schemaVersion = schemaVersion;
     this.secrets = opts.secrets ?? new MemorySecretStore();
@@ -88,12 +98,29 @@ export class Engine {
       this.secrets,
       opts.passphrase ?? null,
       this.readOnly ? null : opts.mode,
+      join(this.dataDir, KNOWN_REPOSITORIES_FILE),
     );
+    if (setAside) this.rebuildSetAside(setAside);
     this.capture = new CaptureManager(this, (row) => sourceConnection(this, row), {
       ...DEFAULT_CAPTURE,
       ...opts.capture,
     });
     this.scheduler = new Scheduler(this);
+  }
+
+  /** Reports a damaged catalog that was set aside, and has the new one rebuilt from the repositories. */
+  private rebuildSetAside(setAside: SetAside): void {
+    const paths = [...new Set([...setAside.repositoryPaths, ...this.stores.knownPaths()])];
+    const message = `The catalog was damaged (${setAside.reason}); it was set aside as ${setAside.path} and a new one is being rebuilt from ${paths.length ? paths.join(', ') : 'no known repository (attach them again: repo attach / catalog rebuild --repository-paths)'}.`;
+    process.stderr.write(`${message}\n`);
+    raiseAlert(this.catalog, this.events, {
+      sourceId: null,
+      kind: 'CATALOG_REBUILT',
+      severity: 'warning',
+      message,
+      details: { setAside: setAside.path, reason: setAside.reason, repositories: paths },
+    });
+    this.stores.scheduleRecovery(paths);
   }
 
   sourceIsReplicaSet(row: SourceRow): boolean {
@@ -110,6 +137,7 @@ export class Engine {
    * Misconfigured with the reason and alerted.
    */
   async startBackgroundWork(): Promise<void> {
+    await this.stores.recover();
     for (const row of listSources(this.catalog)) await this.protect(row);
     this.scheduler.start();
   }

@@ -31,6 +31,7 @@ export async function dispatch(engine: Engine, name: string, rawInput: unknown):
         { issues },
       );
     }
+    await engine.stores.recover(); // a damaged catalog set aside at open is rebuilt before any answer
     const handler = handlers[name] as Handler<typeof name>;
     const output = await handler(engine, parsed.data as never);
     // The output is checked too, so the contract cannot drift from the code.

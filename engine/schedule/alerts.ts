@@ -9,6 +9,8 @@ import type { EventBus } from '../events.js';
 export type AlertKind =
   | 'BACKUP_FAILED'
   | 'CAPTURE_FAILED'
+  | 'POLICY_UNKNOWN'
+  | 'CATALOG_REBUILT'
   | 'PITR_GAP'
   | 'OPLOG_WINDOW_LOW'
   | 'RPO_EXCEEDED'

@@ -9,11 +9,15 @@ import { BackupPolicy, DEFAULT_POLICY, validatePolicy } from './policy.js';
 
 export type JobStateName = 'active' | 'stopped' | 'inactive' | 'misconfigured';
 
+/** 'assumed': a catalog rebuild found no policy in the repository; retention waits until one is set. */
+export type PolicyOrigin = 'set' | 'repository' | 'assumed';
+
 export interface BackupJob {
   sourceId: string;
   state: JobStateName;
   reason: string | null;
   policy: BackupPolicy;
+  policyOrigin: PolicyOrigin;
   updatedAt: string;
 }
 
@@ -22,6 +26,7 @@ interface Row {
   policy_json: string;
   state: JobStateName;
   reason: string | null;
+  policy_origin: PolicyOrigin;
   updated_at: string;
 }
 
@@ -39,6 +44,7 @@ export function getBackupJob(db: CatalogDb, sourceId: string): BackupJob {
     state: row.state,
     reason: row.reason,
     policy: parsed.success ? parsed.data : DEFAULT_POLICY,
+    policyOrigin: parsed.success ? row.policy_origin : 'assumed',
     updatedAt: row.updated_at,
   };
 }
@@ -79,10 +85,8 @@ export function setBackupPolicy(db: CatalogDb, sourceId: string, change: Partial
     );
   const problems = validatePolicy(next.data);
   if (problems.length) throw new ApiError('INVALID_INPUT', problems.join(' '), { problems });
-  db.prepare('UPDATE backup_jobs SET policy_json = ?, updated_at = ? WHERE source_id = ?').run(
-    JSON.stringify(next.data),
-    new Date().toISOString(),
-    sourceId,
-  );
+  db.prepare(
+    "UPDATE backup_jobs SET policy_json = ?, policy_origin = 'set', updated_at = ? WHERE source_id = ?",
+  ).run(JSON.stringify(next.data), new Date().toISOString(), sourceId);
   return getBackupJob(db, sourceId);
 }

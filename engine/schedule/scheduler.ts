@@ -115,6 +115,17 @@ export class Scheduler {
   /** Deletes what the policy no longer needs (never inside a lock), writing each deletion to the audit log. */
   async applyRetention(row: SourceRow): Promise<{ snapshots: string[]; segments: string[] }> {
     const job = getBackupJob(this.engine.catalog, row.id);
+    if (job.policyOrigin === 'assumed') {
+      // The catalog was rebuilt and the repository held no policy for this source: deleting by the
+      // default (7 days) could destroy what a longer policy (PCI-DSS: a year) keeps. Wait for the DBA.
+      raiseAlert(this.engine.catalog, this.engine.events, {
+        sourceId: row.id,
+        kind: 'POLICY_UNKNOWN',
+        severity: 'critical',
+        message: `The backup policy of ${row.name} could not be recovered from its repository after the catalog was rebuilt; retention deletes nothing until a policy is set (backup-job set).`,
+      });
+      return { snapshots: [], segments: [] };
+    }
     const now = this.clock();
     const snaps = this.engine.catalog
       .prepare(`SELECT * FROM snapshots WHERE source_id = ? AND status = 'complete'`)

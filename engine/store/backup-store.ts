@@ -18,6 +18,7 @@ import { writeLockFile, type LockKind } from '../repo/retention-lock-file.js';
 import { writeSegment, type SegmentInfo } from '../repo/segment-file.js';
 import { SnapshotWriter, type SnapshotManifest, type SnapshotStart } from '../repo/snapshot-files.js';
 import { writeSourceFile } from '../repo/source-file.js';
+import { saveProtection } from './protection.js';
 import { randomUUID } from 'node:crypto';
 
 export class BackupStore {
@@ -50,6 +51,15 @@ export class BackupStore {
       uriRedacted,
     });
     return sourceId;
+  }
+
+  /**
+   * Mirrors the source's connection (no secrets) and backup job into the repository
+   * (protection.json), so that `catalog rebuild` resumes protection as it was. Called after every
+   * change to either.
+   */
+  async saveProtection(sourceId: string): Promise<void> {
+    await saveProtection(this.db, this.repo, sourceId);
   }
 
   sourceId(name: string): string {
@@ -117,6 +127,7 @@ export class BackupStore {
       )
       .run(until.toISOString(), target);
     audit(this.db, {
+      repositoryId: this.repo.id,
       actor,
       action: `${kind}.lock`,
       target,
@@ -145,6 +156,7 @@ export class BackupStore {
     const row = this.lockTarget(kind, target);
     if (row.locked_until && Date.parse(row.locked_until) > now.getTime()) {
       audit(this.db, {
+        repositoryId: this.repo.id,
         actor,
         action: `${kind}.delete`,
         target,
@@ -167,7 +179,13 @@ export class BackupStore {
         this.db.prepare('DELETE FROM oplog_segments WHERE path = ?').run(target);
         recomputeCoverage(this.db, row.source_id);
       }
-      audit(this.db, { actor, action: `${kind}.delete`, target, outcome: 'done' });
+      audit(this.db, {
+        repositoryId: this.repo.id,
+        actor,
+        action: `${kind}.delete`,
+        target,
+        outcome: 'done',
+      });
     })();
     await rm(this.repo.abs(row.path), { recursive: true, force: true });
   }

@@ -9,6 +9,9 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { recomputeCoverage } from '../catalog/coverage.js';
+import { forgetRepositoryIndex } from '../catalog/rebuild.js';
+import { importAudit } from '../catalog/audit.js';
+import { readAuditLog, type AuditRecord } from '../repo/audit-log-file.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { insertSegment, setSegmentStatus } from '../catalog/segments.js';
 import { insertCompleteSnapshot, insertIncompleteSnapshot, setSnapshotStatus } from '../catalog/snapshots.js';
@@ -19,6 +22,8 @@ import { readLockFiles } from '../repo/retention-lock-file.js';
 import { readSegmentHeader, type SegmentInfo } from '../repo/segment-file.js';
 import { MANIFEST_FILE, readManifest, snapshotRelDir } from '../repo/snapshot-files.js';
 import { readSourceFile } from '../repo/source-file.js';
+import { PROTECTION_FILE } from '../repo/protection-file.js';
+import { syncProtection } from './protection.js';
 import type { ApiError } from '../errors.js';
 
 export interface ReconcileReport {
@@ -27,6 +32,8 @@ export interface ReconcileReport {
   snapshotsRegistered: number;
   markedMissing: string[];
   unreadable: { path: string; error: string }[];
+  /** Sources whose job had no readable policy in the repository: the default is assumed, retention waits. */
+  policiesAssumed: string[];
 }
 
 const SEGMENT_NAME = /^(\d+)-(\d+)_(\d+)-(\d+)\.seg$/;
@@ -67,6 +74,7 @@ export async function reconcileRepository(
     snapshotsRegistered: 0,
     markedMissing: [],
     unreadable: [],
+    policiesAssumed: [],
   };
   if (opts.removeTemporaries) report.temporariesRemoved = (await removeTemporaries(repo.root)).length;
   upsertRepository(db, repo.root, repo.config);
@@ -86,6 +94,14 @@ export async function reconcileRepository(
         createdAt: sf.createdAt,
         uriRedacted: sf.uriRedacted,
       });
+    // Connection and job from protection.json where the catalog lacks them (a rebuild), and back.
+    const protection = await syncProtection(db, repo, sourceId, !known);
+    if (protection.unreadable)
+      report.unreadable.push({
+        path: `sources/${sourceId}/${PROTECTION_FILE}`,
+        error: protection.unreadable,
+      });
+    if (protection.restored.job === 'assumed') report.policiesAssumed.push(sourceId);
     let changed = false;
 
     // Segments: register unknown files; mark known rows whose file is gone.
@@ -187,23 +203,38 @@ export async function reconcileRepository(
   return report;
 }
 
-/** Empties everything the repository can rebuild, then reconciles: the catalog as if new. */
+/**
+ * Empties what the given repositories can rebuild (and only theirs: the rows of repositories not
+ * given stay as they are), then reconciles them: their index as if new.
+ */
 export async function rebuildFromRepository(
   db: CatalogDb,
   repos: Repository[],
   opts: ReconcileOptions,
 ): Promise<ReconcileReport[]> {
-  db.transaction(() => {
-    for (const t of [
-      'coverage_intervals',
-      'snapshot_namespaces',
-      'snapshots',
-      'oplog_segments',
-      'file_copies',
-    ])
-      db.exec(`DELETE FROM ${t}`);
-  })();
+  forgetRepositoryIndex(
+    db,
+    repos.map((r) => r.id),
+  );
   const reports: ReconcileReport[] = [];
   for (const r of repos) reports.push(await reconcileRepository(db, r, opts));
+  // A new catalog gets its audit log back from the repositories' audit.log (each entry once).
+  const seen = new Set<string>();
+  const entries = repos
+    .flatMap((r) =>
+      readAuditLog(r).flatMap((line) => {
+        try {
+          return [JSON.parse(line) as AuditRecord];
+        } catch {
+          return []; // a damaged line: repo verify reports it
+        }
+      }),
+    )
+    .filter((e) => {
+      const key = JSON.stringify([e.at, e.actor, e.action, e.target, e.outcome, e.details]);
+      return !seen.has(key) && !!seen.add(key);
+    })
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  importAudit(db, entries);
   return reports;
 }

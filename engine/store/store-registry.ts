@@ -14,6 +14,10 @@ import { repositoryPassphraseKey, type SecretStore } from '../secrets.js';
 import { BackupStore } from './backup-store.js';
 import { reconcileRepository, type ReconcileReport } from './reconcile.js';
 import { WriterLock } from './writer-lock.js';
+import { readFileSync } from 'node:fs';
+import { setAuditMirror, type AuditEntry } from '../catalog/audit.js';
+import { appendAuditRecord } from '../repo/audit-log-file.js';
+import { writeFileDurableSync } from '../repo/durable-file.js';
 
 /** Errors of a repository on read-only or write-protected media: nobody can write there, so no lock is needed. */
 const CANNOT_WRITE = new Set(['EROFS', 'EACCES', 'EPERM']);
@@ -31,7 +35,85 @@ export class StoreRegistry {
     private readonly runPassphrase: string | null,
     /** The engine's mode when it writes (named in the lock); null for a read-only engine. */
     private readonly writerMode: string | null = 'cli',
-  ) {}
+    /**
+     * `repositories.json` in the data dir: the paths of repositories this data dir has written,
+     * kept outside the catalog so that a catalog damaged beyond reading can still be rebuilt.
+     */
+    private readonly knownFile: string | null = null,
+  ) {
+    if (writerMode) setAuditMirror(db, (e) => this.mirrorAudit(e));
+  }
+
+  /** Appends an audit entry to the audit.log of each repository this engine writes (or the one it names). */
+  private mirrorAudit(e: AuditEntry & { at: string }): void {
+    for (const store of this.open.values()) {
+      if (e.repositoryId && e.repositoryId !== store.repo.id) continue;
+      if (!this.locks.get(store.repo.root)) continue; // not ours to write
+      try {
+        appendAuditRecord(store.repo, {
+          at: e.at,
+          actor: e.actor,
+          action: e.action,
+          target: e.target ?? null,
+          outcome: e.outcome,
+          details: e.details ?? null,
+        });
+      } catch (err) {
+        // A locked (encrypted) or unwritable repository: the catalog still has the entry.
+        console.error(`[audit] not written to ${store.repo.root}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  /** Repositories to index again before anything else (the catalog was set aside as damaged). */
+  private pending: string[] = [];
+  private recovering: Promise<void> | null = null;
+
+  /** Paths from `repositories.json` (empty when it is absent or unreadable). */
+  knownPaths(): string[] {
+    if (!this.knownFile) return [];
+    try {
+      const v = JSON.parse(readFileSync(this.knownFile, 'utf8')) as unknown;
+      return Array.isArray(v) ? v.filter((p): p is string => typeof p === 'string') : [];
+    } catch {
+      return [];
+    }
+  }
+
+  private remember(root: string): void {
+    if (!this.knownFile) return;
+    const known = this.knownPaths();
+    if (known.includes(root)) return;
+    writeFileDurableSync(this.knownFile, `${JSON.stringify([...known, root], null, 2)}\n`);
+  }
+
+  /** Indexes these repositories again at the first use of the registry (see recover()). */
+  scheduleRecovery(paths: string[]): void {
+    this.pending = [...new Set(paths)];
+  }
+
+  /**
+   * Rebuilds the index of the repositories scheduled by scheduleRecovery(); every door awaits
+   * this before a command, so the first command after a damaged catalog sees it rebuilt. A
+   * repository that cannot be opened is skipped (its path is still in repositories.json).
+   */
+  async recover(): Promise<void> {
+    if (this.pending.length === 0) return;
+    this.recovering ??= (async () => {
+      const paths = this.pending;
+      for (const p of paths) {
+        try {
+          await this.attach(Repository.open(p));
+        } catch (err) {
+          console.error(`[catalog] could not re-index ${p}: ${(err as Error).message}`);
+        }
+      }
+      this.pending = [];
+    })().finally(() => {
+      this.recovering = null;
+    });
+    await this.recovering;
+  }
 
   /**
    * Takes the repository's writer lock for this engine (CONFLICT naming the holder when another
@@ -45,6 +127,7 @@ export class StoreRegistry {
         repo.root,
         WriterLock.acquire(repo.root, `The repository ${repo.root}`, this.writerMode),
       );
+      this.remember(repo.root);
       return true;
     } catch (err) {
       if (!CANNOT_WRITE.has((err as NodeJS.ErrnoException).code ?? '')) throw err;

@@ -11,6 +11,8 @@ import { PRESETS, TIERS, type BackupPolicy } from '../../schedule/policy.js';
 import { nextOccurrence } from '../../schedule/schedule.js';
 import type { PartialHandlers } from './types.js';
 import { reactivate } from '../../schedule/job-health.js';
+import { resolveAlerts } from '../../schedule/alerts.js';
+import type { Engine } from '../../engine.js';
 
 function view(row: SourceRow, job: BackupJob) {
   const now = new Date();
@@ -28,6 +30,19 @@ function view(row: SourceRow, job: BackupJob) {
   };
 }
 
+/**
+ * Mirrors the job into the repository (protection.json) for `catalog rebuild`. A repository that
+ * is away (the job may be Misconfigured for that very reason) must not block stopping the job:
+ * the next start-up reconcile writes the mirror when the repository is back.
+ */
+async function mirrorJob(engine: Engine, row: SourceRow): Promise<void> {
+  try {
+    await (await engine.stores.get(row.repository_id)).saveProtection(row.id);
+  } catch (err) {
+    console.error(`[backup-job] ${row.name}: protection.json not written now (${(err as Error).message})`);
+  }
+}
+
 export const backupJobHandlers: PartialHandlers<
   'backup-job.get' | 'backup-job.set' | 'backup-job.stop' | 'backup-job.start' | 'backup-job.terminate'
 > = {
@@ -43,6 +58,8 @@ export const backupJobHandlers: PartialHandlers<
       ...((policy ?? {}) as Partial<BackupPolicy>),
     };
     const job = setBackupPolicy(engine.catalog, row.id, change);
+    await mirrorJob(engine, row);
+    resolveAlerts(engine.catalog, row.id, 'POLICY_UNKNOWN'); // a policy the DBA chose: retention may run
     // A running capture cuts segments by the policy it started with: restart it on the new one.
     if (engine.capture.get(row.id)) {
       await engine.capture.stop(row.id);
@@ -61,6 +78,7 @@ export const backupJobHandlers: PartialHandlers<
     const row = getSourceByName(engine.catalog, source);
     await engine.capture.stop(row.id);
     const job = setBackupJobState(engine.catalog, row.id, 'stopped');
+    await mirrorJob(engine, row);
     audit(engine.catalog, {
       actor: engine.actor,
       action: 'backup-job.stop',
@@ -83,6 +101,7 @@ export const backupJobHandlers: PartialHandlers<
       setBackupJobState(engine.catalog, row.id, 'active');
       await engine.protect(row);
     }
+    await mirrorJob(engine, row);
     audit(engine.catalog, {
       actor: engine.actor,
       action: 'backup-job.start',
@@ -95,6 +114,7 @@ export const backupJobHandlers: PartialHandlers<
     const row = getSourceByName(engine.catalog, source);
     await engine.capture.stop(row.id);
     const job = setBackupJobState(engine.catalog, row.id, 'inactive', 'terminated');
+    await mirrorJob(engine, row);
     let deletedSnapshots = 0;
     let deletedSegments = 0;
     let keptLocked = 0;

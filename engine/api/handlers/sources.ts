@@ -73,6 +73,7 @@ export const sourceHandlers: PartialHandlers<
         .run(JSON.stringify({ topology: test.topology.kind }), sourceId);
       getBackupJob(engine.catalog, sourceId); // the source's backup job, Active with the default policy
       recordOplogWindow(engine.catalog, sourceId, test.oplog);
+      await store.saveProtection(sourceId); // what a catalog rebuild needs to resume protection
     } catch (err) {
       engine.catalog.prepare('DELETE FROM sources WHERE id = ?').run(sourceId);
       await rm(store.repo.sourceDir(sourceId), { recursive: true, force: true });
@@ -130,6 +131,7 @@ export const sourceHandlers: PartialHandlers<
     engine.catalog
       .prepare('UPDATE sources SET options_json = ? WHERE id = ?')
       .run(JSON.stringify({ topology: test.topology.kind }), row.id);
+    await store.saveProtection(row.id);
     audit(engine.catalog, { actor: engine.actor, action: 'source.edit', target: name, outcome: 'done' });
     // A running capture holds a connection made with the old settings: reconnect with the new ones.
     // A job Misconfigured by the old settings (e.g. rejected credentials) gets another chance.
