@@ -110,6 +110,25 @@ describe(`catalog loss (${MONGO_KIND})`, () => {
     });
   });
 
+  it('an older repository (no protection.json, no audit.log) with its catalog gets protection.json at the next start', async () => {
+    await withMongo(async ({ uri }) => {
+      const { dataDir, repoPath, job } = await protectedSource(uri);
+      const sourceId = getSourceId(repoPath);
+      const file = join(repoPath, 'sources', sourceId, PROTECTION_FILE);
+      rmSync(file);
+      rmSync(join(repoPath, AUDIT_LOG_FILE));
+      const engine = Engine.open({ dataDir, mode: 'cli' });
+      cleanups.push(() => engine.close());
+      expect(await runTask(engine, 'repo.verify')).toMatchObject({
+        state: 'succeeded',
+        result: { problems: [] },
+      });
+      expect(existsSync(file)).toBe(true);
+      const written = JSON.parse(readFileSync(file, 'utf8')) as { job: { state: string; policy: unknown } };
+      expect(written.job).toEqual({ state: 'stopped', policy: (job as { policy: unknown }).policy });
+    });
+  });
+
   it('a damaged catalog is set aside, reported and rebuilt instead of failing every command', async () => {
     await withMongo(async ({ uri }) => {
       const { dataDir, job } = await protectedSource(uri);
