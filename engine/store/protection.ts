@@ -1,13 +1,35 @@
 /** Keeps sources/<id>/protection.json in line with the catalog, and the catalog with it after a rebuild. */
+import { ConnectionString } from 'mongodb-connection-string-url';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { readProtectionRows, restoreProtectionRows, type ProtectionRows } from '../catalog/protection.js';
 import { readProtectionFile, writeProtectionFile } from '../repo/protection-file.js';
 import type { Repository } from '../repo/repository.js';
 
-/** The repository's view of the job: a Misconfigured job is stored as Active (its cause is runtime). */
+/** Connection-string options that carry secrets: never written to a repository. */
+const SECRET_OPTIONS = ['tlsCertificateKeyFilePassword', 'authMechanismProperties', 'proxyPassword'];
+
+/** The connection with secret options removed from its URI (they are asked for again after a rebuild). */
+function withoutSecrets(connection: unknown): unknown {
+  const c = connection as { uri?: unknown } | null;
+  if (!c || typeof c.uri !== 'string') return connection;
+  try {
+    const cs = new ConnectionString(c.uri);
+    for (const [k] of [...cs.searchParams])
+      if (SECRET_OPTIONS.some((o) => o.toLowerCase() === k.toLowerCase())) cs.searchParams.delete(k);
+    return { ...c, uri: cs.toString() };
+  } catch {
+    return { ...c, uri: null };
+  }
+}
+
+/**
+ * The repository's view: no secrets, and a Misconfigured job stored as Active (its cause is
+ * runtime, the DBA's intent is to protect).
+ */
 function intended(rows: ProtectionRows): ProtectionRows {
   return {
     ...rows,
+    connection: withoutSecrets(rows.connection),
     job: rows.job && {
       state: rows.job.state === 'misconfigured' ? 'active' : rows.job.state,
       policy: rows.job.policy,

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
-import { getSourceByName } from '../../engine/catalog/sources.js';
+import { getSourceByName, setSourceConnection } from '../../engine/catalog/sources.js';
 import { listAlerts } from '../../engine/schedule/alerts.js';
 import { getBackupJob } from '../../engine/schedule/backup-jobs.js';
 import { AUDIT_LOG_FILE } from '../../engine/repo/audit-log-file.js';
@@ -202,6 +202,24 @@ describe('partial rebuild and the audit chain', () => {
     expect(count(engine, a.sourceId)).toBe(3);
     expect(count(engine, b.sourceId)).toBe(3);
     expect(await ok(dispatch(engine, 'source.coverage', { source: 'src-b' }))).toEqual(coverageB);
+  });
+
+  it('protection.json never holds a secret connection option', async () => {
+    const { engine, stores } = await twoRepositories();
+    const { store, sourceId } = stores[0]!;
+    setSourceConnection(
+      engine.catalog,
+      sourceId,
+      {
+        uri: 'mongodb://db1:27017/?replicaSet=rs0&tlsCertificateKeyFilePassword=s3cret-pem&proxyPassword=hunter2',
+        username: 'backup',
+      },
+      null,
+    );
+    await store.saveProtection(sourceId);
+    const text = readFileSync(join(store.repo.sourceDir(sourceId), PROTECTION_FILE), 'utf8');
+    expect(text).toContain('replicaSet=rs0');
+    expect(text).not.toMatch(/s3cret-pem|hunter2/);
   });
 
   it('repo verify flags an edited or removed audit entry', async () => {
