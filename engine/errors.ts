@@ -98,9 +98,16 @@ const FS_SYSCALLS = new Set([
   'futime',
 ]);
 
+/** The fields of a Node system error (declared here: this file is shared with the renderer's types). */
+export interface SystemError extends Error {
+  code?: string;
+  syscall?: string;
+  path?: string;
+}
+
 /** A Node file-system error (a string `code` such as ENOSPC from one of fs's syscalls). */
-export function isFileSystemError(err: unknown): err is NodeJS.ErrnoException {
-  const e = err as NodeJS.ErrnoException | null;
+export function isFileSystemError(err: unknown): err is SystemError {
+  const e = err as SystemError | null;
   return !!e && typeof e.code === 'string' && typeof e.syscall === 'string' && FS_SYSCALLS.has(e.syscall);
 }
 

@@ -37,7 +37,7 @@ export function clientOptions(
 export function toSourceError(err: unknown, tlsFiles: readonly (string | null | undefined)[] = []): ApiError {
   if (err instanceof ApiError) return err;
   if (isFileSystemError(err)) {
-    const path = (err as NodeJS.ErrnoException).path;
+    const path = err.path;
     if (path && tlsFiles.includes(path))
       return new ApiError('INVALID_INPUT', `A TLS file cannot be read: ${(err as Error).message}`, {
         reason: 'tls-file',
