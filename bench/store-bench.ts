@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { recomputeCoverage } from '../engine/catalog/coverage.js';
 import { planRestore } from '../engine/catalog/planner.js';
+import { buildTimeline } from '../engine/timeline/timeline.js';
 import { Engine } from '../engine/engine.js';
 import { FileKind, encodeEnvelope } from '../engine/repo/envelope.js';
 import { readEntryTs } from '../engine/repo/bson-entries.js';
@@ -186,8 +187,32 @@ async function planningBench(o: StoreBenchOptions, dir: string) {
     if (plan.ok) segmentsPerPlan += plan.segments.length;
   }
   times.sort((a, b) => a - b);
+
+  // The timeline at several zoom levels (a year down to a minute), 1,600 buckets wide: it must not
+  // grow with the number of segments (it reads coverage intervals and the snapshot index only).
+  const zooms = { year: 366 * 86_400, month: 31 * 86_400, day: 86_400, hour: 3_600, minute: 60 };
+  const timelineMs: Record<string, { p50: number; p99: number }> = {};
+  for (const [zoom, seconds] of Object.entries(zooms)) {
+    const tl: number[] = [];
+    for (let k = 0; k < 200; k++) {
+      const from = T0 + Math.floor(Math.random() * Math.max(1, span - seconds));
+      const t0 = performance.now();
+      buildTimeline(db, sourceId, {
+        fromT: from,
+        toT: from + seconds,
+        width: 1600,
+        now: new Date(),
+        pitrWindowHours: 72,
+        maxMarkers: 2000,
+      });
+      tl.push(performance.now() - t0);
+    }
+    tl.sort((a, b) => a - b);
+    timelineMs[zoom] = { p50: round(pct(tl, 50), 3), p99: round(pct(tl, 99), 3) };
+  }
   await engine.close();
   return {
+    timeline: { width: 1600, ms: timelineMs },
     segments: o.planSegments,
     snapshots: o.planSnapshots,
     intervals: cov.length,

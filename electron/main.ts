@@ -14,10 +14,14 @@ import { createTray } from './main/tray.js';
 import { KeychainSecretStore } from './main/keychain-store.js';
 import { notifyDesktop } from './main/notifications.js';
 import { createMainWindow, hardenSessions } from './main/window.js';
+import { registerRendererScheme, serveRenderer } from './main/protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // dist/electron
 const distDir = join(here, '..');
 const assetsDir = join(distDir, '..', 'electron', 'assets');
+
+// Before 'ready', as Electron requires: the renderer's own privileged scheme (mbm://app/).
+registerRendererScheme();
 
 if (!app.requestSingleInstanceLock()) {
   app.quit();
@@ -51,6 +55,7 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(() => {
     hardenSessions();
+    serveRenderer(join(distDir, 'renderer'));
     try {
       const dataDir = process.env.MBM_DATA_DIR ?? app.getPath('userData');
       engine = Engine.open({
@@ -66,7 +71,7 @@ if (!app.requestSingleInstanceLock()) {
       return;
     }
     const e = engine;
-    registerIpc(e, join(distDir, 'renderer'));
+    registerIpc(e);
     forwardEvents(e, () => win);
     const tray = createTray(assetsDir, { show, quit: () => app.quit() });
     if (Notification.isSupported())

@@ -58,6 +58,14 @@ function buildInput(
 ): Record<string, unknown> {
   const json = takeFlag(args, 'input-json');
   const input: Record<string, unknown> = json ? (JSON.parse(json) as Record<string, unknown>) : {};
+  // --input-json is on the command line too, as visible to other users in the process list as a flag.
+  const inJson = secretFieldIn(input);
+  if (inJson) {
+    throw new ApiError(
+      'INVALID_INPUT',
+      `--input-json must not carry the ${inJson}: give it through an environment variable: --${kebab(inJson)}-env VAR.`,
+    );
+  }
   for (const f of objectFields(commands[name].input)) {
     if (SECRET_FIELDS.has(f.key)) {
       if (args.flags.has(kebab(f.key))) {
@@ -92,6 +100,17 @@ function buildInput(
     );
   }
   return input;
+}
+
+/** The first secret field name found at any depth of a JSON input, or null. */
+function secretFieldIn(value: unknown): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  for (const [k, v] of Object.entries(value)) {
+    if (SECRET_FIELDS.has(k)) return k;
+    const nested = secretFieldIn(v);
+    if (nested) return nested;
+  }
+  return null;
 }
 
 function usage(): string {

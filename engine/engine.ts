@@ -11,7 +11,6 @@ import { TaskRunner } from './tasks/task-runner.js';
 import { openCatalog, openCatalogOrSetAside, type CatalogDb, type SetAside } from './catalog/open-catalog.js';
 import { CATALOG_FILE, KNOWN_REPOSITORIES_FILE } from './paths.js';
 import { ApiError } from './errors.js';
-import { raiseAlert } from './schedule/alerts.js';
 import { MemorySecretStore, repositoryPassphraseKey, type SecretStore } from './secrets.js';
 import { StoreRegistry } from './store/store-registry.js';
 import { WriterLock } from './store/writer-lock.js';
@@ -22,6 +21,7 @@ import { Scheduler } from './schedule/scheduler.js';
 import { getBackupJob } from './schedule/backup-jobs.js';
 import { misconfigure, repositoryProblem } from './schedule/job-health.js';
 import { listSources, type SourceRow } from './catalog/sources.js';
+import { raiseAlert, resolveAlerts } from './schedule/alerts.js';
 
 export interface EngineOptions {
   dataDir: string;
@@ -138,6 +138,16 @@ export class Engine {
    */
   async startBackgroundWork(): Promise<void> {
     await this.stores.recover();
+    // Secrets the user expects kept (desktop keychain) but that are not: say so where alerts are seen.
+    const warning = this.secrets.warning ?? null;
+    if (warning)
+      raiseAlert(this.catalog, this.events, {
+        sourceId: null,
+        kind: 'KEYCHAIN_UNPROTECTED',
+        severity: 'warning',
+        message: warning,
+      });
+    else resolveAlerts(this.catalog, null, 'KEYCHAIN_UNPROTECTED');
     for (const row of listSources(this.catalog)) await this.protect(row);
     this.scheduler.start();
   }

@@ -7,6 +7,8 @@
 export interface SecretStore {
   /** True when values survive a restart (the OS keychain); false for memory only. */
   readonly persistent: boolean;
+  /** Why secrets are not kept across restarts although the user may expect it (shown as an alert), or null. */
+  readonly warning?: string | null;
   get(key: string): string | null;
   set(key: string, value: string): void;
   delete(key: string): void;
@@ -28,3 +30,4 @@ export class MemorySecretStore implements SecretStore {
 
 export const repositoryPassphraseKey = (repositoryId: string) => `repository:${repositoryId}`;
 export const sourcePasswordKey = (sourceId: string) => `source:${sourceId}`;
+export const sourceUriOptionsKey = (sourceId: string) => `source-uri-options:${sourceId}`;

@@ -2,7 +2,7 @@
 /**
  * `npm test`: every check in order (typecheck, lint, build, unit and
  * integration tests with Vitest, browser and Electron tests with
- * Playwright), then one summary line `tests: N passed, N failed, N skipped`.
+ * Playwright; Electronegativity with the lint step), then one summary line `tests: N passed, N failed, N skipped`.
  * Exits non-zero when anything failed. Typecheck, lint and build count as one
  * test each so that their failure shows in the summary.
  */
@@ -45,6 +45,8 @@ if (want('typecheck')) {
 if (want('lint')) {
   step('eslint', npmBin('eslint'), ['.', '--max-warnings', '0']);
   step('prettier --check', npmBin('prettier'), ['--check', '.', '--log-level', 'warn']);
+  // Electron misconfigurations and anti-patterns; accepted findings in electron/electronegativity-accepted.txt.
+  step('electronegativity', 'node', [join(root, 'scripts', 'electronegativity.mjs')]);
 }
 let built = true;
 if (want('unit') || want('e2e')) {

@@ -4,17 +4,16 @@
  * our own renderer page may call them.
  */
 import { ipcMain, type BrowserWindow, type IpcMainInvokeEvent } from 'electron';
-import { pathToFileURL } from 'node:url';
 import { commandNames } from '../../engine/api/contract.js';
 import { dispatch } from '../../engine/api/dispatch.js';
 import type { Engine } from '../../engine/engine.js';
+import { isTrustedSender } from './renderer-origin.js';
 
 export const EVENT_CHANNEL = 'api:event';
 
-export function registerIpc(engine: Engine, rendererDir: string): () => void {
-  const allowedPrefix = pathToFileURL(rendererDir).href;
-  const fromOurPage = (e: IpcMainInvokeEvent): boolean =>
-    !!e.senderFrame && e.senderFrame.url.startsWith(allowedPrefix);
+export function registerIpc(engine: Engine): () => void {
+  // The main frame of our own scheme's page (renderer-origin.ts); a subframe or any other page is refused.
+  const fromOurPage = (e: IpcMainInvokeEvent): boolean => isTrustedSender(e.senderFrame);
 
   for (const name of commandNames) {
     ipcMain.handle(`api:${name}`, (e, input: unknown) => {

@@ -1,13 +1,14 @@
 /** The one app window, locked down as DESIGN.md's security section requires. */
-import { BrowserWindow, app, session, shell } from 'electron';
+import { BrowserWindow, app, session } from 'electron';
 import { join } from 'node:path';
+import { RENDERER_ORIGIN, RENDERER_START_URL } from './renderer-origin.js';
 
 export function hardenSessions(): void {
   // No permission (camera, notifications from the page, geolocation…) is ever granted to web content.
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
-  // Nothing remote: the renderer is loaded from disk and talks only over IPC.
+  // Nothing remote, no file:// either: the renderer comes from our scheme only and talks over IPC.
   session.defaultSession.webRequest.onBeforeRequest((details, cb) => {
-    const ok = details.url.startsWith('file://') || details.url.startsWith('devtools://');
+    const ok = details.url.startsWith(`${RENDERER_ORIGIN}/`) || details.url.startsWith('devtools://');
     cb({ cancel: !ok });
   });
   app.on('web-contents-created', (_e, contents) => {
@@ -32,14 +33,11 @@ export function createMainWindow(distDir: string): BrowserWindow {
       webSecurity: true,
       allowRunningInsecureContent: false,
       spellcheck: false,
+      // Middle-click would open links in new windows without going through the window-open handler.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   win.once('ready-to-show', () => win.show());
-  void win.loadFile(join(distDir, 'renderer', 'index.html'));
+  void win.loadURL(RENDERER_START_URL);
   return win;
-}
-
-/** Links in help text open in the system browser, never inside the app. */
-export function openExternal(url: string): void {
-  if (/^https:\/\//.test(url)) void shell.openExternal(url);
 }

@@ -24,6 +24,8 @@ import {
   Settings,
   SettingsChange,
   SnapshotView,
+  IsoInstant,
+  TimelineView,
   SourceView,
   ProbeReportView,
   ReadPreference,
@@ -169,6 +171,22 @@ export const commands = {
     }),
     output: RestorePlanView,
     cliAliases: ['plan'],
+  }),
+  'timeline.get': command({
+    summary:
+      'The timeline of a source for a time range, aggregated into `width` buckets (one per pixel): oplog coverage, restorable share, snapshots with tiers and locks, gaps, live edge and PITR window edge.',
+    input: z.strictObject({
+      source: z.string().min(1).max(200).describe('Source name.'),
+      from: IsoInstant.describe('Start of the range (ISO-8601 with zone).'),
+      to: IsoInstant.describe('End of the range, exclusive (ISO-8601 with zone).'),
+      width: z
+        .number()
+        .int()
+        .min(1)
+        .max(8192)
+        .describe('Number of buckets, usually the drawing width in pixels.'),
+    }),
+    output: TimelineView,
   }),
   'snapshot.list': command({
     readOnly: true,

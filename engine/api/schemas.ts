@@ -181,6 +181,51 @@ export const RestorePlanView = z.union([
   }),
 ]);
 
+/** A point in time typed by the user: an ISO-8601 date-time with a zone (Z or an offset). */
+export const IsoInstant = z
+  .string()
+  .max(40)
+  .regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/,
+    'ISO-8601 with Z or an offset',
+  )
+  .refine((v) => !Number.isNaN(Date.parse(v)), 'not a valid date-time');
+
+export const TimelineSnapshotMarker = z.strictObject({
+  id: z.string(),
+  consistentTs: OpTimeView,
+  tiers: z.array(z.string()),
+  lockedUntil: z.string().nullable(),
+  documents: z.number().int(),
+  storedBytes: z.number(),
+});
+
+export const TimelineView = z.strictObject({
+  source: z.string(),
+  from: z.string(),
+  to: z.string(),
+  width: z.number().int(),
+  /** Length of one bucket in seconds (may be fractional when zoomed below a second per pixel). */
+  bucketSeconds: z.number(),
+  /** Per bucket, the fraction (0..1) covered by captured oplog. */
+  covered: z.array(z.number()),
+  /** Per bucket, the fraction (0..1) that can be restored (a snapshot before it, oplog continuous since). */
+  restorable: z.array(z.number()),
+  /** Per bucket, complete snapshots whose consistent point falls in it. */
+  snapshots: z.array(z.number().int()),
+  /** Per bucket, which snapshots: 1 hourly, 2 daily, 4 weekly, 8 monthly, 16 on demand, 32 retention-locked. */
+  snapshotFlags: z.array(z.number().int()),
+  gaps: z.array(CoverageGapView),
+  /** Each snapshot in the range, while there are few enough to draw one by one; otherwise null. */
+  markers: z.array(TimelineSnapshotMarker).nullable(),
+  /** The newest captured entry. */
+  liveEdge: OpTimeView.nullable(),
+  /** Where the policy's point-in-time window begins (ISO), counted back from the live edge. */
+  pitrWindowStart: z.string().nullable(),
+  /** The source has no oplog: only its snapshots are restore points. */
+  snapshotOnly: z.boolean(),
+});
+
 export const SnapshotView = z.strictObject({
   id: z.string(),
   status: z.enum(['complete', 'incomplete', 'missing', 'corrupt']),

@@ -13,7 +13,9 @@ import type {
   OpTimeView,
   RepositoryInfo,
   SnapshotView,
+  TimelineView,
 } from './schemas.js';
+import type { Timeline } from '../timeline/timeline.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
   t: ts.t,
@@ -48,6 +50,39 @@ export const snapshotView = (r: SnapshotRow): z.infer<typeof SnapshotView> => ({
   documents: r.doc_count,
   storedBytes: r.stored_bytes,
   lockedUntil: r.locked_until,
+});
+
+const isoSecond = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
+
+export const timelineView = (
+  source: string,
+  fromT: number,
+  toT: number,
+  width: number,
+  tl: Timeline,
+): z.infer<typeof TimelineView> => ({
+  source,
+  from: isoSecond(fromT),
+  to: isoSecond(toT),
+  width,
+  bucketSeconds: tl.bucketSeconds,
+  covered: tl.covered,
+  restorable: tl.restorable,
+  snapshots: tl.snapshots,
+  snapshotFlags: tl.snapshotFlags,
+  gaps: tl.gaps.map(gapView),
+  markers:
+    tl.markers?.map((r) => ({
+      id: r.id,
+      consistentTs: opTimeView({ t: r.consistent_t ?? 0, i: r.consistent_i ?? 0 }),
+      tiers: JSON.parse(r.tiers_json) as string[],
+      lockedUntil: r.locked_until,
+      documents: r.doc_count,
+      storedBytes: r.stored_bytes,
+    })) ?? null,
+  liveEdge: tl.liveEdge ? opTimeView(tl.liveEdge) : null,
+  pitrWindowStart: tl.pitrWindowStart === null ? null : isoSecond(tl.pitrWindowStart),
+  snapshotOnly: tl.snapshotOnly,
 });
 
 export function repositoryInfo(db: CatalogDb, repo: Repository): z.infer<typeof RepositoryInfo> {

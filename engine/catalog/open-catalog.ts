@@ -5,8 +5,9 @@
  * re-registered from the repository on the next start.
  */
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { ownerOnlyDir, ownerOnlyFile, ownerOnlyIfPresent } from '../owner-only.js';
 import { ApiError } from '../errors.js';
 import { LATEST_SCHEMA_VERSION, migrations, type Migration } from './migrations.js';
 
@@ -19,7 +20,10 @@ export interface OpenCatalogResult {
 }
 
 export function openCatalog(path: string, available: readonly Migration[] = migrations): OpenCatalogResult {
-  mkdirSync(dirname(path), { recursive: true });
+  // Owner-only before SQLite opens it: the -wal and -shm it creates copy the database file's mode.
+  ownerOnlyDir(dirname(path));
+  ownerOnlyFile(path);
+  for (const side of ['-wal', '-shm', '-journal']) ownerOnlyIfPresent(`${path}${side}`);
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');

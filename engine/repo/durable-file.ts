@@ -124,24 +124,36 @@ export async function writeFileDurable(
   }
 }
 
-/** The synchronous form for small files (lock holders, JSON written at start-up). */
-export function writeFileDurableSync(path: string, text: string): void {
-  ensureDirDurable(dirname(path));
+/**
+ * The same (temp 0600, fsync, rename, fsync the directory) for small files
+ * written by synchronous code: the token file, the desktop's secrets.json.
+ */
+export function writeFileDurableSync(path: string, data: string | Uint8Array): void {
   const tempPath = join(
     dirname(path),
     `${basename(path)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`,
   );
   const fd = openSync(tempPath, 'wx', 0o600);
   try {
-    writeSync(fd, text);
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let off = 0;
+    while (off < bytes.byteLength) off += writeSync(fd, bytes, off);
     fsyncSync(fd);
-  } catch (err) {
     closeSync(fd);
-    unlinkSync(tempPath);
+    renameSync(tempPath, path);
+  } catch (err) {
+    try {
+      closeSync(fd);
+    } catch {
+      /* already closed */
+    }
+    try {
+      unlinkSync(tempPath);
+    } catch {
+      /* renamed or never written */
+    }
     throw err;
   }
-  closeSync(fd);
-  renameSync(tempPath, path);
   fsyncDir(dirname(path));
 }
 

@@ -15,7 +15,8 @@ export type AlertKind =
   | 'OPLOG_WINDOW_LOW'
   | 'RPO_EXCEEDED'
   | 'DISK_NEARLY_FULL'
-  | 'COPY_FAILING';
+  | 'COPY_FAILING'
+  | 'KEYCHAIN_UNPROTECTED';
 export type Severity = 'warning' | 'critical';
 
 export interface AlertRow {

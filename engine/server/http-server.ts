@@ -1,9 +1,16 @@
 /** The headless server: static renderer + WebSocket API on 127.0.0.1, behind the access guard. */
-import { createServer, type Server } from 'node:http';
+import {
+  STATUS_CODES,
+  createServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import type { Engine } from '../engine.js';
-import { AccessGuard, TOKEN_COOKIE, newToken } from './access-guard.js';
+import { AccessGuard, appPath, assetCookieHeader, newToken, requestUrl } from './access-guard.js';
 import { serveStatic, securityHeaders } from './static-files.js';
 import { attachWsClient } from './ws-transport.js';
 
@@ -19,10 +26,11 @@ export async function startHeadlessServer(
   opts: { port: number; rendererDir: string; token?: string },
 ): Promise<HeadlessServer> {
   const guard = new AccessGuard(opts.token ?? newToken(), opts.port);
+  let port = opts.port;
   const wss = new WebSocketServer({ noServer: true, maxPayload: 1 << 20 });
 
-  const server: Server = createServer((req, res) => {
-    const verdict = guard.check(req);
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const verdict = guard.check(req, 'static');
     if (!verdict.ok) {
       res.writeHead(verdict.status, { 'Content-Type': 'text/plain', ...securityHeaders() });
       res.end(verdict.reason);
@@ -32,21 +40,45 @@ export async function startHeadlessServer(
       res.writeHead(405).end();
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    // The page is opened with ?token=…; later asset requests and reloads carry
-    // the token in a same-site, HttpOnly cookie scoped to this server.
-    if (url.searchParams.get('token')) {
-      res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${guard.token}; HttpOnly; SameSite=Strict; Path=/`);
+    const url = requestUrl(req)!; // the guard refused what does not parse
+    const app = appPath(port);
+    if (url.pathname === '/') {
+      // The printed URL: on to the page's own path, which the cookie is scoped to (access-guard.ts).
+      res.writeHead(302, { ...securityHeaders(), Location: `${app}${url.search}` }).end();
+      return;
     }
-    serveStatic(opts.rendererDir, url.pathname, res);
+    if (!url.pathname.startsWith(app)) {
+      res.writeHead(404, { 'Content-Type': 'text/plain', ...securityHeaders() }).end('Not found');
+      return;
+    }
+    // The page is opened with ?token=…; later asset requests and reloads carry
+    // a cookie that opens the static files only.
+    if (url.searchParams.get('token')) res.setHeader('Set-Cookie', assetCookieHeader(guard.token, port));
+    serveStatic(opts.rendererDir, url.pathname.slice(app.length - 1), res);
+  };
+
+  const server: Server = createServer((req, res) => {
+    // A request can cost that request, never the process (capture runs in it).
+    try {
+      handle(req, res);
+    } catch (err) {
+      process.stderr.write(`[http] ${req.method} failed: ${String(err)}\n`);
+      if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'text/plain' });
+      res.end('Internal error');
+    }
+  });
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
   });
 
-  server.on('upgrade', (req, socket, head) => {
-    const verdict = guard.check(req);
-    const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    if (!verdict.ok || url.pathname !== '/api') {
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const verdict = guard.check(req, 'api');
+    const path = requestUrl(req)?.pathname;
+    if (!verdict.ok || path !== '/api') {
       const status = verdict.ok ? 404 : verdict.status;
-      socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}\r\n\r\n`);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => attachWsClient(engine, ws));
@@ -56,7 +88,7 @@ export async function startHeadlessServer(
     server.once('error', reject);
     server.listen(opts.port, '127.0.0.1', () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   guard.setPort(port);
 
   return {

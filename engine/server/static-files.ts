@@ -14,6 +14,9 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+/** The Content-Type for a file extension ('.js'), for this server and the desktop's renderer scheme. */
+export const contentTypeFor = (ext: string): string => TYPES[ext] ?? 'application/octet-stream';
+
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
   "script-src 'self'",
@@ -37,8 +40,21 @@ export function securityHeaders(): Record<string, string> {
   };
 }
 
+function decodePath(pathname: string): string | null {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return null; // a malformed escape such as /%zz
+  }
+}
+
 export function serveStatic(root: string, pathname: string, res: ServerResponse): void {
-  const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+  const decoded = decodePath(pathname);
+  if (decoded === null || decoded.includes('\0')) {
+    res.writeHead(400, { 'Content-Type': 'text/plain' }).end('Bad request');
+    return;
+  }
+  const rel = decoded === '/' ? 'index.html' : decoded.replace(/^\/+/, '');
   const file = normalize(join(root, rel));
   if (!file.startsWith(normalize(root) + sep)) {
     res.writeHead(404).end();
@@ -55,8 +71,11 @@ export function serveStatic(root: string, pathname: string, res: ServerResponse)
   }
   res.writeHead(200, {
     ...securityHeaders(),
-    'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
+    'Content-Type': contentTypeFor(extname(file)),
     'Content-Length': String(size),
   });
-  createReadStream(file).pipe(res);
+  // A file removed or unreadable after the stat ends this response, not the process.
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }

@@ -3,8 +3,10 @@
  * service restarted by systemd keeps the same URL, so open browser tabs
  * reconnect on their own. Without the flag every run gets a new token.
  */
-import { readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { ApiError } from '../errors.js';
+import { openToOthers } from '../owner-only.js';
+import { writeFileDurableSync } from '../repo/durable-file.js';
 import { newToken } from './access-guard.js';
 
 const VALID = /^[\w-]{32,}$/;
@@ -17,6 +19,13 @@ export function loadOrCreateToken(path: string): string {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (existing !== null) {
+    // A token others could read may already be known to them: refuse it rather than quietly chmod it.
+    if (openToOthers(path)) {
+      throw new ApiError(
+        'INVALID_INPUT',
+        `The token file ${path} is readable by other users. Delete it (a new one is made) or run chmod 600 on it if you are sure nobody read it.`,
+      );
+    }
     if (!VALID.test(existing)) {
       throw new ApiError(
         'INVALID_INPUT',
@@ -26,11 +35,6 @@ export function loadOrCreateToken(path: string): string {
     return existing;
   }
   const token = newToken();
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${token}\n`, { mode: 0o600 });
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, path);
+  writeFileDurableSync(path, `${token}\n`);
   return token;
 }

@@ -28,6 +28,9 @@ export function attachWsClient(engine: Engine, ws: WebSocket): void {
   send(ws, { hello: { version: APP_VERSION } });
   const unsubscribe = engine.events.subscribe((e) => send(ws, e));
   ws.on('close', unsubscribe);
+  // ws reports a frame it refuses (over maxPayload: 1009, invalid UTF-8: 1007) as an 'error' and
+  // closes that socket itself; without a listener the error would be thrown and stop the process.
+  ws.on('error', (err) => process.stderr.write(`[ws] client dropped: ${err.message}\n`));
   ws.on('message', (raw, isBinary) => {
     const text = isBinary ? '' : raw.toString();
     if (text.length > MAX_MESSAGE_BYTES) return ws.close(1009, 'message too large');

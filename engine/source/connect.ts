@@ -1,7 +1,7 @@
 /** Opens a driver connection to a source and turns driver failures into typed errors with the reason. */
 import { MongoClient, MongoServerError, type MongoClientOptions, type ReadPreferenceMode } from 'mongodb';
 import { ApiError, fileSystemError, isFileSystemError } from '../errors.js';
-import type { ConnectionConfig } from './connection-config.js';
+import { driverUri, type ConnectionConfig } from './connection-config.js';
 
 export const APP_NAME = 'mongo-backup-manager';
 
@@ -82,7 +82,7 @@ export async function connectSource(
 ): Promise<MongoClient> {
   let client: MongoClient;
   try {
-    client = new MongoClient(config.uri, clientOptions(config, password, timeoutMs));
+    client = new MongoClient(driverUri(config), clientOptions(config, password, timeoutMs));
   } catch (err) {
     throw new ApiError('INVALID_INPUT', `The connection string is not usable: ${(err as Error).message}`);
   }

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect, test } from '@playwright/test';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -32,6 +34,38 @@ test('opens the printed URL, connects, and shows every section', async ({ page }
   }
   await page.getByRole('tab', { name: 'Settings' }).click();
   await expect(page.getByRole('tabpanel')).toContainText(dir.path);
+});
+
+test('the token leaves the address bar at once and a reload still connects', async ({ page }) => {
+  await page.goto(serve.url);
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected');
+  expect(page.url()).toBe(`${serve.origin}/mbm-${new URL(serve.origin).port}/`);
+  await page.reload();
+  await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected');
+  const cookies = await page.context().cookies();
+  expect(cookies.map((c) => c.value).join()).not.toContain(serve.token);
+});
+
+test('another service on 127.0.0.1 receives no cookie of ours', async ({ page }) => {
+  const seen: string[] = [];
+  const other = createServer((req, res) => {
+    seen.push(`${req.url} ${req.headers.cookie ?? ''}`);
+    res.end('other service');
+  });
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  try {
+    await page.goto(serve.url);
+    await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected');
+    const at = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+    for (const path of ['/', '/api', '/assets/x.js']) await page.goto(`${at}${path}`);
+    expect(seen.filter((l) => !l.startsWith('/favicon')).length).toBe(3);
+    // Not vacuous: the browser does hold our cookie, for our path only.
+    const ours = (await page.context().cookies()).filter((c) => c.name.startsWith('mbm_assets_'));
+    expect(ours.map((c) => c.path)).toEqual([`/mbm-${new URL(serve.origin).port}/`]);
+    for (const line of seen) expect(line).not.toMatch(/mbm_|token/);
+  } finally {
+    other.close();
+  }
 });
 
 test('keyboard navigation moves between sections', async ({ page }) => {

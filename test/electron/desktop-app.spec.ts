@@ -28,6 +28,16 @@ test.describe('desktop app', () => {
     try {
       const page = await app.firstWindow();
       await expect(page.getByTestId('connection-state')).toHaveAttribute('data-state', 'connected');
+      // Served from the app's own scheme, not file://, and a file:// fetch from the page is cancelled.
+      expect(page.url()).toBe('mbm://app/index.html');
+      expect(
+        await page.evaluate(() =>
+          fetch('file:///etc/hostname').then(
+            () => 'read',
+            () => 'refused',
+          ),
+        ),
+      ).toBe('refused');
       for (const tab of ['Dashboard', 'Sources', 'Timeline', 'Restores', 'Settings']) {
         await page.getByRole('tab', { name: tab }).click();
         await expect(page.getByRole('heading', { level: 2 })).toHaveText(tab);

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
@@ -30,6 +31,30 @@ function cli(args: string[], env: Record<string, string> = {}) {
 }
 
 describe('repository commands through the CLI', () => {
+  it('refuses secret fields given in --input-json, which is as visible in ps as a flag', () => {
+    const repo = join(dir.path, 'repo-json');
+    const viaJson = cli([
+      'repo',
+      'init',
+      '--path',
+      repo,
+      '--encrypt',
+      '--input-json',
+      '{"passphrase":"visible-in-ps"}',
+    ]);
+    expect(viaJson.code).toBe(2);
+    expect(viaJson.stderr).toContain('--passphrase-env VAR');
+    expect(existsSync(repo)).toBe(false);
+    const password = cli([
+      'source',
+      'add',
+      '--input-json',
+      JSON.stringify({ name: 'x', uri: 'mongodb://u@127.0.0.1:1/', repository: repo, password: 'hunter2' }),
+    ]);
+    expect(password.code).toBe(2);
+    expect(password.stderr).toContain('--password-env VAR');
+  });
+
   it('init refuses a passphrase on the command line and takes it from --passphrase-env', () => {
     const repo = join(dir.path, 'repo');
     const direct = cli(['repo', 'init', '--path', repo, '--encrypt', '--passphrase', 'visible-in-ps']);

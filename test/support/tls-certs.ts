@@ -14,6 +14,9 @@ export interface TestCerts {
   ca: string;
   /** Client certificate and key in one PEM file, as the driver's tlsCertificateKeyFile wants. */
   clientPemFile: string;
+  /** The same with the key encrypted (AES-256) under `clientKeyPassword` (tlsCertificateKeyFilePassword). */
+  clientEncryptedPemFile: string;
+  clientKeyPassword: string;
 }
 
 export function makeTestCerts(dir: string): TestCerts {
@@ -77,11 +80,28 @@ export function makeTestCerts(dir: string): TestCerts {
     f('client.pem'),
     Buffer.concat([readFileSync(f('client.crt')), readFileSync(f('client.key'))]),
   );
+  const clientKeyPassword = 'client-key-Passw0rd';
+  ssl(
+    'pkey',
+    '-in',
+    f('client.key'),
+    '-aes256',
+    '-passout',
+    `pass:${clientKeyPassword}`,
+    '-out',
+    f('client.enc.key'),
+  );
+  writeFileSync(
+    f('client.enc.pem'),
+    Buffer.concat([readFileSync(f('client.crt')), readFileSync(f('client.enc.key'))]),
+  );
   return {
     caFile: f('ca.pem'),
     ca: readFileSync(f('ca.pem'), 'utf8'),
     serverCert: readFileSync(f('server.crt'), 'utf8'),
     serverKey: readFileSync(f('server.key'), 'utf8'),
     clientPemFile: f('client.pem'),
+    clientEncryptedPemFile: f('client.enc.pem'),
+    clientKeyPassword,
   };
 }

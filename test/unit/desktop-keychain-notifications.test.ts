@@ -6,7 +6,7 @@
  * where a binary exists.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { KeychainSecretStore, type SafeStorage } from '../../electron/main/keychain-store.js';
@@ -78,6 +78,53 @@ describe('desktop keychain store', () => {
     expect(new KeychainSecretStore(file, osKeychain(false)).get('repository:r1')).toBeNull();
   });
 
+  it("treats Linux's basic_text backend (a fixed password) as no OS encryption, with a visible alert", async () => {
+    const d = dir();
+    const file = join(d.path, 'secrets.json');
+    const basicText: SafeStorage = { ...osKeychain(true), getSelectedStorageBackend: () => 'basic_text' };
+    const store = new KeychainSecretStore(file, basicText);
+    expect(store.persistent).toBe(false);
+    expect(store.warning).toMatch(/basic_text/);
+    store.set('repository:r1', 'pw');
+    expect(existsSync(file)).toBe(false); // nothing written under a key everyone knows
+    expect(new KeychainSecretStore(file, osKeychain(true)).persistent).toBe(true); // other backends keep working
+    expect(new KeychainSecretStore(file, osKeychain(true)).warning).toBeNull();
+
+    const engine = Engine.open({ dataDir: join(d.path, 'data'), mode: 'desktop', secrets: store });
+    cleanups.push(() => engine.close());
+    await engine.startBackgroundWork();
+    const alerts = await dispatch(engine, 'alert.list', {});
+    expect(alerts).toMatchObject({
+      ok: true,
+      result: [
+        { kind: 'KEYCHAIN_UNPROTECTED', severity: 'warning', message: expect.stringMatching(/basic_text/) },
+      ],
+    });
+  });
+
+  it('never overwrites a secrets.json it cannot parse, and writes it durably (no temporary left)', () => {
+    const d = dir();
+    const file = join(d.path, 'secrets.json');
+    writeFileSync(file, '{"repository:r1": "half-writ', { mode: 0o600 });
+    const store = new KeychainSecretStore(file, osKeychain());
+    expect(store.warning).toMatch(/secrets\.json/);
+    expect(store.persistent).toBe(false); // so source passwords are sealed another way, not lost
+    store.set('repository:r2', 'pw');
+    store.delete('repository:r1');
+    expect(readFileSync(file, 'utf8')).toBe('{"repository:r1": "half-writ');
+    expect(store.get('repository:r2')).toBe('pw'); // still usable for this run, from memory
+
+    const good = join(d.path, 'good.json');
+    const ok = new KeychainSecretStore(good, osKeychain());
+    ok.set('repository:r1', 'pw');
+    ok.set('repository:r2', 'pw2');
+    expect(Object.keys(JSON.parse(readFileSync(good, 'utf8')) as object)).toEqual([
+      'repository:r1',
+      'repository:r2',
+    ]);
+    expect(readdirSync(d.path).filter((n) => n.includes('.tmp-'))).toEqual([]);
+  });
+
   it('holds a desktop source password: the catalog records only "keychain", and it survives a restart', async () => {
     const d = dir();
     const file = join(d.path, 'secrets.json');
@@ -95,12 +142,21 @@ describe('desktop keychain store', () => {
       });
     const engine = open();
     await engine.stores.attach(await Repository.init(join(d.path, 'repo'), { kdfCost: TEST_KDF }));
-    const bare = s.uri.replace(`:${auth.password}@`, '@');
+    // A secret connection-string option goes to the keychain too (unused without TLS, harmless here).
+    const keyPassword = 'KeyPass-desktop-51';
+    const bare = `${s.uri.replace(`:${auth.password}@`, '@')}&tlsCertificateKeyFilePassword=${keyPassword}`;
     const added = await dispatch(engine, 'source.add', { name: 'rs', uri: bare, password: auth.password });
     expect(added).toMatchObject({ ok: true, result: { source: { passwordStorage: 'keychain' } } });
     await engine.capture.stopAll();
-    const catalogBytes = readFileSync(join(d.path, 'data', 'catalog.sqlite'));
+    const catalogBytes = Buffer.concat(
+      ['catalog.sqlite', 'catalog.sqlite-wal'].map((f) => readFileSync(join(d.path, 'data', f))),
+    );
     expect(catalogBytes.includes(Buffer.from(auth.password))).toBe(false);
+    expect(catalogBytes.includes(Buffer.from(keyPassword))).toBe(false);
+    const sourceId = (added as { result: { source: { id: string } } }).result.source.id;
+    expect(new KeychainSecretStore(file, keychain).get(`source-uri-options:${sourceId}`)).toContain(
+      keyPassword,
+    );
     await engine.close();
 
     const reopened = open();

@@ -39,6 +39,11 @@ const badValues: Record<string, unknown[]> = {
   'catalog.rebuild': [{ repositoryPaths: 'one' }, { repositoryPaths: [''] }],
   'source.coverage': [{}, { source: '' }],
   'restore.plan': [{ source: 'a' }, { at: 'latest' }, { source: 'a', at: '' }],
+  'timeline.get': [
+    { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
+    { source: 'a', from: '2026-01-01', to: '2026-01-02T00:00:00Z', width: 10 },
+    { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', width: 0 },
+  ],
   'snapshot.list': [{}],
   'retention.lock': [
     { until: '2030-01-01T00:00:00Z' },

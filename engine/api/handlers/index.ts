@@ -4,6 +4,7 @@ import { taskHandlers } from './task.js';
 import { settingsHandlers } from './settings.js';
 import { repositoryHandlers } from './repository.js';
 import { coverageHandlers } from './coverage.js';
+import { timelineHandlers } from './timeline.js';
 import { retentionHandlers } from './retention.js';
 import { copyHandlers } from './copy.js';
 import { sourceHandlers } from './sources.js';
@@ -17,6 +18,7 @@ export const handlers: HandlerTable = {
   ...taskHandlers,
   ...repositoryHandlers,
   ...coverageHandlers,
+  ...timelineHandlers,
   ...retentionHandlers,
   ...copyHandlers,
   ...sourceHandlers,

@@ -10,9 +10,23 @@ import {
   type SourceRow,
 } from '../../catalog/sources.js';
 import type { Engine } from '../../engine.js';
-import { displayUri, parseConnection, type ConnectionConfig } from '../../source/connection-config.js';
+import {
+  displayUri,
+  keepSecretOptions,
+  parseConnection,
+  secretOptions,
+  type ConnectionConfig,
+} from '../../source/connection-config.js';
 import { assertSupported, probeSource, type ProbeReport } from '../../source/probe.js';
-import { sealPassword, type SealedSecret } from '../../source/source-secret.js';
+import {
+  readStoredSecrets,
+  sealPassword,
+  sealUriSecrets,
+  storedSecretsJson,
+  type StoredSecrets,
+} from '../../source/source-secret.js';
+import type { Repository } from '../../repo/repository.js';
+import { sourcePasswordKey, sourceUriOptionsKey } from '../../secrets.js';
 import { sourceConnection } from '../../source/source-connection.js';
 import { writeSourceFile } from '../../repo/source-file.js';
 import type { PartialHandlers } from './types.js';
@@ -23,11 +37,15 @@ import { recordOplogWindow } from '../../catalog/oplog-window.js';
 function sourceView(engine: Engine, row: SourceRow) {
   const c = getSourceConnection(engine.catalog, row.id);
   const config = c.connection_json ? (JSON.parse(c.connection_json) as ConnectionConfig) : null;
-  const sealed = c.secret_json ? (JSON.parse(c.secret_json) as SealedSecret) : null;
+  const sealed = readStoredSecrets(c.secret_json);
   const warnings: string[] = [];
-  if (sealed?.scheme === 'insecure-base64')
+  if (sealed.password?.scheme === 'insecure-base64')
     warnings.push(
       'The password is stored unprotected (--insecure-store-password): anyone who can read the catalog can read it.',
+    );
+  if (sealed.uriOptions?.scheme === 'insecure-base64')
+    warnings.push(
+      'The connection-string secrets are stored unprotected (--insecure-store-password): anyone who can read the catalog can read them.',
     );
   return {
     id: row.id,
@@ -38,7 +56,7 @@ function sourceView(engine: Engine, row: SourceRow) {
     tlsCaFile: config?.tlsCaFile ?? null,
     tlsCertFile: config?.tlsCertFile ?? null,
     readPreference: config?.readPreference ?? null,
-    passwordStorage: sealed?.scheme ?? ('none' as const),
+    passwordStorage: sealed.password?.scheme ?? ('none' as const),
     warnings,
     createdAt: row.created_at,
   };
@@ -64,9 +82,14 @@ export const sourceHandlers: PartialHandlers<
     assertSupported(test);
     const sourceId = await store.ensureSource(input.name, displayUri(config));
     try {
-      const sealed = password
-        ? sealPassword(password, sourceId, store.repo, engine.secrets, !!input.insecureStorePassword)
-        : null;
+      const sealed = sealSecrets(
+        engine,
+        sourceId,
+        store.repo,
+        password,
+        config,
+        !!input.insecureStorePassword,
+      );
       setSourceConnection(engine.catalog, sourceId, config, sealed);
       engine.catalog
         .prepare('UPDATE sources SET options_json = ? WHERE id = ?')
@@ -103,14 +126,20 @@ export const sourceHandlers: PartialHandlers<
     const parsed = input.uri
       ? parseConnection(input.uri, { ...current.config, ...input })
       : { config: { ...current.config, ...pick(input) }, password: null };
+    if (input.uri) parsed.config = keepSecretOptions(parsed.config, current.config);
     const password =
       input.password ?? parsed.password ?? (input.uri && !parsed.config.username ? null : current.password);
     const test = await probeSource(parsed.config, password, engine.sourceTimeoutMs);
     assertSupported(test);
     const store = await engine.stores.get(row.repository_id);
-    const sealed = password
-      ? sealPassword(password, row.id, store.repo, engine.secrets, !!input.insecureStorePassword)
-      : null;
+    const sealed = sealSecrets(
+      engine,
+      row.id,
+      store.repo,
+      password,
+      parsed.config,
+      !!input.insecureStorePassword,
+    );
     const name = input.newName ?? row.name;
     if (input.newName) {
       upsertSource(engine.catalog, {
@@ -170,13 +199,30 @@ export const sourceHandlers: PartialHandlers<
     }
     const store = await engine.stores.get(row.repository_id);
     engine.catalog.prepare('DELETE FROM sources WHERE id = ?').run(row.id);
-    engine.secrets.delete(`source:${row.id}`);
+    engine.secrets.delete(sourcePasswordKey(row.id));
+    engine.secrets.delete(sourceUriOptionsKey(row.id));
     await rm(store.repo.sourceDir(row.id), { recursive: true, force: true });
     audit(engine.catalog, { actor: engine.actor, action: 'source.remove', target: name, outcome: 'done' });
     return { removed: name };
   },
   'source.list': (engine) => listSources(engine.catalog).map((r) => sourceView(engine, r)),
 };
+
+/** Seals the password and the connection string's secret options; null when there is neither. */
+function sealSecrets(
+  engine: Engine,
+  sourceId: string,
+  repo: Repository,
+  password: string | null,
+  config: ConnectionConfig,
+  insecureOk: boolean,
+): StoredSecrets | null {
+  const options = secretOptions(config);
+  return storedSecretsJson({
+    password: password ? sealPassword(password, sourceId, repo, engine.secrets, insecureOk) : null,
+    uriOptions: options ? sealUriSecrets(options, sourceId, repo, engine.secrets, insecureOk) : null,
+  });
+}
 
 function pick(input: {
   tlsCaFile?: string;

@@ -12,6 +12,8 @@ const KIND_HELP: Record<string, string> = {
   RPO_EXCEEDED: 'More seconds of writes than the objective would be lost right now.',
   DISK_NEARLY_FULL: 'The repository disk is nearly full; retention may need shortening or a bigger disk.',
   COPY_FAILING: 'Copying to a secondary location (NAS, removable disk) fails.',
+  KEYCHAIN_UNPROTECTED:
+    'The OS keychain offers no real encryption (or its file is damaged): passphrases and source passwords are not saved. Start a secret service (GNOME Keyring, KWallet) and restart the app.',
 };
 
 const utc = (iso: string) => iso.replace(/\.\d{3}Z$/, 'Z');

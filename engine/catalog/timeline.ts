@@ -1,0 +1,157 @@
+/**
+ * The catalog queries behind the timeline: everything is answered from the
+ * stored coverage intervals and the snapshot index, never by reading every
+ * segment, so a year of history with 100,000 segments costs a few index scans.
+ */
+import type { CoverageInterval } from './coverage.js';
+import type { CatalogDb } from './open-catalog.js';
+import type { SnapshotRow } from './snapshots.js';
+import type { OpTime } from '../repo/optime.js';
+
+interface IntervalRow {
+  start_t: number;
+  start_i: number;
+  end_t: number;
+  end_i: number;
+  first_segment_id: number;
+  last_segment_id: number;
+  segment_count: number;
+  break_reason: CoverageInterval['breakReason'];
+}
+
+const toInterval = (r: IntervalRow): CoverageInterval => ({
+  start: { t: r.start_t, i: r.start_i },
+  end: { t: r.end_t, i: r.end_i },
+  firstSegmentId: r.first_segment_id,
+  lastSegmentId: r.last_segment_id,
+  segmentCount: r.segment_count,
+  breakReason: r.break_reason,
+});
+
+/** Coverage intervals that touch the seconds [fromT, toT), in time order. */
+export function intervalsTouching(
+  db: CatalogDb,
+  sourceId: string,
+  fromT: number,
+  toT: number,
+): CoverageInterval[] {
+  return (
+    db
+      .prepare(
+        `SELECT * FROM coverage_intervals WHERE source_id = ? AND start_t < ? AND end_t >= ?
+         ORDER BY start_t, start_i`,
+      )
+      .all(sourceId, toT, fromT) as IntervalRow[]
+  ).map(toInterval);
+}
+
+/** The interval just before `fromT` (to tell whether the range starts inside a gap). */
+export function intervalBefore(db: CatalogDb, sourceId: string, fromT: number): CoverageInterval | null {
+  const r = db
+    .prepare(
+      `SELECT * FROM coverage_intervals WHERE source_id = ? AND end_t < ? ORDER BY end_t DESC, end_i DESC LIMIT 1`,
+    )
+    .get(sourceId, fromT) as IntervalRow | undefined;
+  return r ? toInterval(r) : null;
+}
+
+/** The first interval that starts at or after `toT` (to tell whether the range ends inside a gap). */
+export function intervalStartingFrom(db: CatalogDb, sourceId: string, toT: number): CoverageInterval | null {
+  const r = db
+    .prepare(
+      'SELECT * FROM coverage_intervals WHERE source_id = ? AND start_t >= ? ORDER BY start_t, start_i LIMIT 1',
+    )
+    .get(sourceId, toT) as IntervalRow | undefined;
+  return r ? toInterval(r) : null;
+}
+
+/** The newest captured entry of the source (the live edge), from its last interval. */
+export function newestCovered(db: CatalogDb, sourceId: string): OpTime | null {
+  const r = db
+    .prepare(
+      'SELECT end_t, end_i FROM coverage_intervals WHERE source_id = ? ORDER BY end_t DESC, end_i DESC LIMIT 1',
+    )
+    .get(sourceId) as { end_t: number; end_i: number } | undefined;
+  return r ? { t: r.end_t, i: r.end_i } : null;
+}
+
+/**
+ * The earliest point inside `iv` from which every later point of the interval
+ * can be restored: the smallest consistentTs of a complete snapshot whose
+ * startTs lies in the interval (DESIGN.md rule 2). Null when none.
+ */
+export function earliestRestorableIn(db: CatalogDb, sourceId: string, iv: CoverageInterval): OpTime | null {
+  const r = db
+    .prepare(
+      `SELECT consistent_t, consistent_i FROM snapshots
+       WHERE source_id = ? AND status = 'complete'
+         AND (start_t, start_i) >= (?, ?) AND (start_t, start_i) <= (?, ?)
+         AND (consistent_t, consistent_i) >= (?, ?) AND (consistent_t, consistent_i) <= (?, ?)
+       ORDER BY consistent_t, consistent_i LIMIT 1`,
+    )
+    // consistentTs >= startTs always, so the index range can start at the interval's start.
+    .get(sourceId, iv.start.t, iv.start.i, iv.end.t, iv.end.i, iv.start.t, iv.start.i, iv.end.t, iv.end.i) as
+    { consistent_t: number; consistent_i: number } | undefined;
+  return r ? { t: r.consistent_t, i: r.consistent_i } : null;
+}
+
+export interface SnapshotBucketRow {
+  bucket: number;
+  count: number;
+  hourly: number;
+  daily: number;
+  weekly: number;
+  monthly: number;
+  onDemand: number;
+  locked: number;
+}
+
+/**
+ * Complete snapshots grouped into `width` equal buckets of [fromT, toT) by
+ * their consistent time, with which tiers and locks occur in each bucket.
+ */
+export function snapshotBuckets(
+  db: CatalogDb,
+  sourceId: string,
+  fromT: number,
+  toT: number,
+  width: number,
+  nowIso: string,
+): SnapshotBucketRow[] {
+  return db
+    .prepare(
+      `SELECT CAST((consistent_t - @from) * @width / (@to - @from) AS INTEGER) AS bucket,
+              COUNT(*) AS count,
+              MAX(instr(tiers_json, '"hourly"') > 0) AS hourly,
+              MAX(instr(tiers_json, '"daily"') > 0) AS daily,
+              MAX(instr(tiers_json, '"weekly"') > 0) AS weekly,
+              MAX(instr(tiers_json, '"monthly"') > 0) AS monthly,
+              MAX(tiers_json = '[]') AS onDemand,
+              MAX(locked_until IS NOT NULL AND locked_until > @now) AS locked
+       FROM snapshots
+       WHERE source_id = @source AND status = 'complete' AND consistent_t >= @from AND consistent_t < @to
+       GROUP BY bucket ORDER BY bucket`,
+    )
+    .all({ source: sourceId, from: fromT, to: toT, width, now: nowIso }) as SnapshotBucketRow[];
+}
+
+/** At most `limit` complete snapshots whose consistent time falls in [fromT, toT), oldest first. */
+export function snapshotsBetween(
+  db: CatalogDb,
+  sourceId: string,
+  fromT: number,
+  toT: number,
+  limit: number,
+): SnapshotRow[] {
+  return db
+    .prepare(
+      `SELECT * FROM snapshots WHERE source_id = ? AND status = 'complete' AND consistent_t >= ? AND consistent_t < ?
+       ORDER BY consistent_t, consistent_i LIMIT ?`,
+    )
+    .all(sourceId, fromT, toT, limit) as SnapshotRow[];
+}
+
+/** Whether the source has any oplog at all (a standalone has snapshots only). */
+export function hasAnySegment(db: CatalogDb, sourceId: string): boolean {
+  return db.prepare('SELECT 1 FROM oplog_segments WHERE source_id = ? LIMIT 1').get(sourceId) !== undefined;
+}
