@@ -218,7 +218,12 @@ export async function rebuildFromRepository(
   );
   const reports: ReconcileReport[] = [];
   for (const r of repos) reports.push(await reconcileRepository(db, r, opts));
-  // A new catalog gets its audit log back from the repositories' audit.log (each entry once).
+  restoreAudit(db, repos);
+  return reports;
+}
+
+/** A new (empty) catalog gets its audit log back from the repositories' audit.log, each entry once. */
+export function restoreAudit(db: CatalogDb, repos: readonly Repository[]): number {
   const seen = new Set<string>();
   const entries = repos
     .flatMap((r) =>
@@ -235,6 +240,5 @@ export async function rebuildFromRepository(
       return !seen.has(key) && !!seen.add(key);
     })
     .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  importAudit(db, entries);
-  return reports;
+  return importAudit(db, entries);
 }

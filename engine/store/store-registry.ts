@@ -12,7 +12,7 @@ import { getRepository, listRepositories, upsertRepository } from '../catalog/so
 import { Repository } from '../repo/repository.js';
 import { repositoryPassphraseKey, type SecretStore } from '../secrets.js';
 import { BackupStore } from './backup-store.js';
-import { reconcileRepository, type ReconcileReport } from './reconcile.js';
+import { reconcileRepository, restoreAudit, type ReconcileReport } from './reconcile.js';
 import { WriterLock } from './writer-lock.js';
 import { readFileSync } from 'node:fs';
 import { setAuditMirror, type AuditEntry } from '../catalog/audit.js';
@@ -101,13 +101,15 @@ export class StoreRegistry {
     if (this.pending.length === 0) return;
     this.recovering ??= (async () => {
       const paths = this.pending;
+      const repos: Repository[] = [];
       for (const p of paths) {
         try {
-          await this.attach(Repository.open(p));
+          repos.push((await this.attach(Repository.open(p))).repo);
         } catch (err) {
           console.error(`[catalog] could not re-index ${p}: ${(err as Error).message}`);
         }
       }
+      restoreAudit(this.db, repos);
       this.pending = [];
     })().finally(() => {
       this.recovering = null;

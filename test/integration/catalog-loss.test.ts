@@ -166,6 +166,11 @@ describe(`catalog loss (${MONGO_KIND})`, () => {
       const engine = Engine.open({ dataDir, mode: 'cli' });
       cleanups.push(() => engine.close());
       expect(listAlerts(engine.catalog, {}).map((a) => a.kind)).toContain('CATALOG_REBUILT');
+      // Its audit log came back from the repository's audit.log.
+      const actions = (await ok<{ action: string }[]>(dispatch(engine, 'audit.list', {}))).map(
+        (e) => e.action,
+      );
+      expect(actions).toEqual(expect.arrayContaining(['source.add', 'backup-job.set']));
     });
   });
 });
