@@ -7,6 +7,8 @@ import { cpus } from 'node:os';
 import { runStoreBench } from './store-bench.js';
 import { runStandinBench } from './standin-bench.js';
 import { runCaptureBench } from './capture-bench.js';
+import { runReplayBench } from './replay-bench.js';
+import { runRestoreBench } from './restore-bench.js';
 
 const [name = 'store', ...rest] = process.argv.slice(2);
 const asJson = rest.includes('--json');
@@ -25,6 +27,20 @@ const benches: Record<string, () => Promise<unknown>> = {
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
     }),
   standin: () => runStandinBench(arg('--samples', 300)),
+  replay: () =>
+    runReplayBench({
+      entries: arg('--entries', 300_000),
+      prefill: arg('--prefill', 20_000),
+      log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
+    }),
+  // The issue's full size is --docs 1000000 --entries 1000000 (about 1 GB); the default runs in about a minute.
+  restore: () =>
+    runRestoreBench({
+      docs: arg('--docs', 100_000),
+      entries: arg('--entries', 100_000),
+      parallel: arg('--parallel', 4),
+      log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
+    }),
   capture: () =>
     runCaptureBench({
       // --rates 2000,5000 measures those; without it the highest passing rate is searched for.

@@ -24,6 +24,8 @@ import {
   Settings,
   SettingsChange,
   SnapshotView,
+  NamespacePatterns,
+  RestoreView,
   IsoInstant,
   TimelineView,
   SourceView,
@@ -171,6 +173,84 @@ export const commands = {
     }),
     output: RestorePlanView,
     cliAliases: ['plan'],
+  }),
+  'restore.run': command({
+    summary:
+      'Restore a point (latest, t:i, ISO second or snapshot id) into a MongoDB deployment: collections, documents, indexes, then the oplog replayed up to the point. Refuses target collections holding data unless drop is set.',
+    input: z.strictObject({
+      source: z.string().min(1).max(200).describe('Source name.'),
+      at: z.string().min(1).max(100).describe('latest, t:i, an ISO-8601 second with zone, or a snapshot id.'),
+      targetUri: z.string().min(1).max(4000).describe('Connection string of the target deployment.'),
+      password: z
+        .string()
+        .max(1000)
+        .optional()
+        .describe("Target user's password (CLI: only as --password-env VAR)."),
+      include: NamespacePatterns.default([]).describe('Only these namespaces (db.*, db.coll).'),
+      exclude: NamespacePatterns.default([]).describe('Not these namespaces.'),
+      rename: NamespacePatterns.default([]).describe(
+        'FROM=TO renames, e.g. shop.*=shop_staging.* ($var$ carries a part).',
+      ),
+      drop: z.boolean().default(false).describe('Drop target collections that exist before restoring them.'),
+      strict: z
+        .boolean()
+        .default(false)
+        .describe('Stop at the first per-document failure (duplicate key, validation).'),
+      parallel: z.number().int().min(1).max(16).default(4).describe('Collections copied at once.'),
+      writeConcern: z
+        .union([z.literal('majority'), z.number().int().min(0).max(50)])
+        .optional()
+        .describe("Write concern w for the target (default: the target's)."),
+    }),
+    output: TaskStarted,
+    task: true,
+    cliAliases: ['restore'],
+  }),
+  'restore.validate': command({
+    summary:
+      "Validate a target against the backup at a point: collections present, document counts, indexes, options, and documents compared byte for byte (a sample per namespace, or all with full). The task's result is the checklist report.",
+    input: z.strictObject({
+      source: z.string().min(1).max(200).describe('Source name.'),
+      at: z.string().min(1).max(100).describe('latest, t:i, an ISO-8601 second with zone, or a snapshot id.'),
+      targetUri: z.string().min(1).max(4000).describe('Connection string of the target deployment.'),
+      password: z
+        .string()
+        .max(1000)
+        .optional()
+        .describe("Target user's password (CLI: only as --password-env VAR)."),
+      include: NamespacePatterns.default([]).describe('Only these namespaces, as given to the restore.'),
+      exclude: NamespacePatterns.default([]).describe('Not these namespaces.'),
+      rename: NamespacePatterns.default([]).describe('The renames the restore used (FROM=TO).'),
+      sample: z
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000)
+        .default(100)
+        .describe('Documents compared per namespace.'),
+      full: z.boolean().default(false).describe('Compare every document.'),
+      htmlFile: z
+        .string()
+        .min(1)
+        .max(4096)
+        .optional()
+        .describe('Also write the report as a self-contained HTML page here.'),
+    }),
+    output: TaskStarted,
+    task: true,
+    cliAliases: ['validate'],
+  }),
+  'restore.list': command({
+    summary: 'The restore history, newest first.',
+    input: z.strictObject({}),
+    output: z.array(RestoreView),
+    cliAliases: ['restores'],
+  }),
+  'restore.get': command({
+    summary: 'One restore with its report.',
+    input: z.strictObject({ id: z.string().min(1).max(100) }),
+    output: RestoreView,
+    cliAliases: ['restore show'],
   }),
   'timeline.get': command({
     summary:

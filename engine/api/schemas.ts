@@ -181,6 +181,28 @@ export const RestorePlanView = z.union([
   }),
 ]);
 
+/** Namespace patterns as mongorestore's --nsInclude/--nsExclude (`db.*`, `db.coll`, `*.coll`). */
+export const NamespacePatterns = z.array(z.string().min(1).max(255)).max(100);
+
+export const RestoreView = z.strictObject({
+  id: z.string(),
+  source: z.string(),
+  point: z.string(),
+  kind: z.string(),
+  state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  actor: z.string().nullable(),
+  /** The target's connection string without credentials. */
+  target: z.string().nullable(),
+  options: z.record(z.string(), z.unknown()),
+  /** The restore's report: namespaces, documents, oplog, failures, phases with their durations. */
+  report: z.record(z.string(), z.unknown()).nullable(),
+  error: ErrorShape.nullable(),
+  /** A cancelled or failed restore leaves the __mbm_restore_incomplete marker in the target databases. */
+  markerLeft: z.boolean(),
+});
+
 /** A point in time typed by the user: an ISO-8601 date-time with a zone (Z or an offset). */
 export const IsoInstant = z
   .string()

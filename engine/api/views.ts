@@ -14,7 +14,9 @@ import type {
   RepositoryInfo,
   SnapshotView,
   TimelineView,
+  RestoreView,
 } from './schemas.js';
+import type { RestoreRow } from '../catalog/restores.js';
 import type { Timeline } from '../timeline/timeline.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
@@ -51,6 +53,34 @@ export const snapshotView = (r: SnapshotRow): z.infer<typeof SnapshotView> => ({
   storedBytes: r.stored_bytes,
   lockedUntil: r.locked_until,
 });
+
+export function restoreView(db: CatalogDb, r: RestoreRow): z.infer<typeof RestoreView> {
+  const d = (r.details_json ? JSON.parse(r.details_json) : {}) as {
+    actor?: string;
+    target?: string;
+    options?: Record<string, unknown>;
+    report?: Record<string, unknown>;
+    error?: { code: string; message: string };
+    markerLeft?: boolean;
+  };
+  const source = db.prepare('SELECT name FROM sources WHERE id = ?').pluck().get(r.source_id) as
+    string | undefined;
+  return {
+    id: r.id,
+    source: source ?? r.source_id,
+    point: JSON.parse(r.point_json) as string,
+    kind: r.kind,
+    state: r.state,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    actor: d.actor ?? null,
+    target: d.target ?? null,
+    options: d.options ?? {},
+    report: d.report ?? null,
+    error: d.error ? { code: d.error.code, message: d.error.message } : null,
+    markerLeft: d.markerLeft ?? false,
+  };
+}
 
 const isoSecond = (t: number) => new Date(t * 1000).toISOString().replace('.000Z', 'Z');
 

@@ -1,160 +1,206 @@
 /**
- * Rebuilds the state of a source at a restore point without any MongoDB
- * server: load the plan's snapshot (documents, collection options, indexes),
- * then replay the oplog entries with startTs < ts <= bound, as mongorestore
- * --oplogReplay would, including the DDL that changes collections (create,
- * drop, rename, createIndexes, dropIndexes, collMod) and transactions'
- * applyOps. The result is in memory; it serves restore verification and the
- * offline query view.
+ * The state of a source at a restore point, in memory and without any
+ * MongoDB server: the plan's snapshot (documents, collection options,
+ * indexes), then the oplog entries with startTs < ts <= bound through the
+ * replay core (replay.ts), applying the effective operations it yields.
+ * Serves restore verification and the offline query view.
+ *
+ * Everything is raw BSON (oplog/bson-raw.ts says why): documents keep their
+ * exact bytes from the snapshot or the oplog, updates are applied to bytes.
  */
-import { EJSON, deserialize, serialize, type Document } from 'bson';
+import { EJSON, serialize, type Document } from 'bson';
 import { ApiError } from '../errors.js';
 import type { Plan } from '../catalog/planner.js';
-import { applyUpdate } from '../oplog/apply-update.js';
+import {
+  T,
+  asBuffer,
+  copyDocument,
+  elementBytes,
+  elements,
+  field,
+  idKey,
+  idKeyOf,
+  makeElement,
+  subDocument,
+  valueBytes,
+  withField,
+  withoutFields,
+} from '../oplog/bson-raw.js';
+import { applyUpdateEntry } from '../oplog/update-entry.js';
 import { compareOpTime, type OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
 import { readEntryTs } from '../repo/bson-entries.js';
 import { readSegment } from '../repo/segment-file.js';
 import { readCollection, readManifest } from '../repo/snapshot-files.js';
+import type { EffectiveOp, ReplaySink } from './effective-op.js';
+import { createIndexes, dropIndexes, modifyIndex } from './index-rules.js';
+import { OplogReplay, type ReplayOptions, type ReplayReport } from './replay.js';
 
 export interface OfflineCollection {
-  docs: Map<string, Document>;
-  options: Document;
-  indexes: Document[];
+  /** `_id` key (bson-raw idKey) -> the document's exact BSON. */
+  docs: Map<string, Buffer>;
+  /** Collection options as listCollections shows them, raw BSON. */
+  options: Buffer;
+  /** Index specifications as listIndexes shows them, raw BSON, in creation order. */
+  indexes: Buffer[];
 }
 
-export type OfflineState = Map<string, OfflineCollection>;
+const ID_INDEX = Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' }));
+const EMPTY = Buffer.from(serialize({}));
 
-const BSON_OPTS = { promoteValues: true, promoteLongs: false, bsonRegExp: true } as const;
-const idKey = (id: unknown) => Buffer.from(serialize({ _id: id })).toString('hex');
-const ID_INDEX = { v: 2, key: { _id: 1 }, name: '_id_' };
+const newCollection = (): OfflineCollection => ({ docs: new Map(), options: EMPTY, indexes: [ID_INDEX] });
 
-function coll(state: OfflineState, ns: string): OfflineCollection {
-  let c = state.get(ns);
-  if (!c) state.set(ns, (c = { docs: new Map(), options: {}, indexes: [ID_INDEX] }));
-  return c;
-}
+/** Namespace -> collection; applies the replay core's effective operations. */
+export class OfflineState extends Map<string, OfflineCollection> implements ReplaySink {
+  /** What the replay did (transactions dropped, namespaces skipped…), once built from a plan. */
+  report: ReplayReport | null = null;
 
-function without(o: Document, ...keys: string[]): Document {
-  return Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k)));
-}
+  /** The collection, created implicitly as a write to a missing one does. */
+  private coll(ns: string): OfflineCollection {
+    let c = this.get(ns);
+    if (!c) this.set(ns, (c = newCollection()));
+    return c;
+  }
 
-function applyCommand(state: OfflineState, db: string, o: Document): void {
-  const cmd = Object.keys(o)[0];
-  switch (cmd) {
-    case 'create': {
-      const c = coll(state, `${db}.${o.create}`);
-      c.options = without(o, 'create', 'idIndex');
-      c.indexes = o.idIndex ? [o.idIndex as Document] : c.options.viewOn ? [] : [ID_INDEX];
-      return;
-    }
-    case 'drop':
-      state.delete(`${db}.${o.drop}`);
-      return;
-    case 'dropDatabase':
-      for (const k of [...state.keys()]) if (k.startsWith(`${db}.`)) state.delete(k);
-      return;
-    case 'renameCollection': {
-      const from = state.get(String(o.renameCollection));
-      state.delete(String(o.renameCollection));
-      if (o.dropTarget) state.delete(String(o.to));
-      state.set(String(o.to), from ?? { docs: new Map(), options: {}, indexes: [ID_INDEX] });
-      return;
-    }
-    case 'createIndexes': {
-      const c = coll(state, `${db}.${o.createIndexes}`);
-      const spec = without(o, 'createIndexes');
-      c.indexes = [...c.indexes.filter((i) => i.name !== spec.name), spec];
-      return;
-    }
-    case 'dropIndexes': {
-      const c = state.get(`${db}.${o.dropIndexes}`);
-      if (c) c.indexes = c.indexes.filter((i) => i.name !== o.index);
-      return;
-    }
-    case 'collMod': {
-      const c = coll(state, `${db}.${o.collMod}`);
-      const change = without(o, 'collMod');
-      if (change.index) {
-        const idx = change.index as Document;
-        c.indexes = c.indexes.map((i) =>
-          i.name === idx.name ? { ...i, ...without(idx, 'name', 'keyPattern') } : i,
-        );
+  apply(op: EffectiveOp): void {
+    switch (op.op) {
+      case 'insert':
+        // applyOps upserts inserts: replaying an insert the snapshot already has is harmless.
+        this.coll(op.ns).docs.set(idKey(op.doc), copyDocument(op.doc));
+        return;
+      case 'update': {
+        const id = field(op.o2, '_id');
+        if (!id) throw new ApiError('CORRUPT', `Update on ${op.ns} without _id in o2.`);
+        const docs = this.coll(op.ns).docs;
+        const key = idKeyOf(op.o2, id);
+        docs.set(key, applyUpdateEntry(docs.get(key) ?? null, op.update, op.o2));
+        return;
       }
-      c.options = { ...c.options, ...without(change, 'index') };
-      return;
+      case 'delete':
+        this.get(op.ns)?.docs.delete(idKey(op.o));
+        return;
+      case 'createCollection': {
+        const c = this.coll(op.ns);
+        c.options = op.options;
+        const o = new Set(elements(op.options).map((e) => e.name));
+        // Views have no indexes; clustered collections have their clustered index, not an _id index.
+        c.indexes = o.has('viewOn') || o.has('clusteredIndex') ? [] : [op.idIndex ?? ID_INDEX];
+        return;
+      }
+      case 'dropCollection':
+        this.delete(op.ns);
+        return;
+      case 'dropDatabase':
+        for (const ns of [...this.keys()]) if (ns.startsWith(`${op.db}.`)) this.delete(ns);
+        return;
+      case 'renameCollection': {
+        const from = this.get(op.from);
+        // A source that is already gone means the state already shows the rename (re-application).
+        if (!from) return;
+        this.delete(op.from);
+        this.delete(op.to);
+        this.set(op.to, from);
+        return;
+      }
+      case 'createIndexes': {
+        const c = this.coll(op.ns);
+        c.indexes = createIndexes(c.indexes, op.indexes);
+        return;
+      }
+      case 'dropIndexes': {
+        const c = this.get(op.ns);
+        if (c) c.indexes = dropIndexes(c.indexes, op.index);
+        return;
+      }
+      case 'modifyIndex': {
+        const c = this.get(op.ns);
+        if (c) c.indexes = modifyIndex(c.indexes, op.index);
+        return;
+      }
+      case 'modifyCollection': {
+        const c = this.get(op.ns);
+        if (c) c.options = modifyOptions(c.options, op.options);
+        return;
+      }
+      case 'convertToCapped': {
+        const c = this.coll(op.ns);
+        const capped = Buffer.from(serialize({ capped: true, size: op.size }));
+        for (const e of elements(capped)) c.options = withField(c.options, e.name, elementBytes(capped, e));
+        return;
+      }
+      case 'emptyCollection':
+        this.get(op.ns)?.docs.clear();
+        return;
     }
-    case 'applyOps':
-      for (const inner of o.applyOps as Document[]) applyEntry(state, inner);
-      return;
-    default:
-      return; // commands that change neither data nor collection metadata
   }
 }
 
-/** Applies one oplog entry. */
-export function applyEntry(state: OfflineState, e: Document): void {
-  const ns = String(e.ns ?? '');
-  switch (e.op) {
-    case 'i': {
-      const doc = e.o as Document;
-      coll(state, ns).docs.set(idKey(doc._id), doc);
-      return;
+/**
+ * collMod's collection options merged into the current ones: each given
+ * option replaces its namesake; `expireAfterSeconds: "off"` removes TTL;
+ * `timeseries` changes (granularity, bucket spans) merge into the existing
+ * time-series options; `cappedSize`/`cappedMax` resize a capped collection.
+ */
+function modifyOptions(options: Buffer, changes: Buffer): Buffer {
+  let out = options;
+  for (const e of elements(changes)) {
+    if (e.name === 'expireAfterSeconds' && e.type === T.string) {
+      out = withoutFields(out, new Set(['expireAfterSeconds']));
+    } else if (e.name === 'timeseries' && e.type === T.object) {
+      const current = field(out, 'timeseries');
+      let ts = current?.type === T.object ? subDocument(out, current) : EMPTY;
+      const sub = subDocument(changes, e);
+      for (const f of elements(sub)) ts = withField(ts, f.name, elementBytes(sub, f));
+      out = withField(out, 'timeseries', makeElement(T.object, 'timeseries', ts));
+    } else if (e.name === 'cappedSize' || e.name === 'cappedMax') {
+      const name = e.name === 'cappedSize' ? 'size' : 'max';
+      out = withField(out, name, makeElement(e.type, name, valueBytes(changes, e)));
+    } else {
+      out = withField(out, e.name, elementBytes(changes, e));
     }
-    case 'u': {
-      const id = (e.o2 as Document | undefined)?._id;
-      const docs = coll(state, ns).docs;
-      const existing = docs.get(idKey(id));
-      if (existing) docs.set(idKey(id), applyUpdate(existing, e.o as Document));
-      else if (
-        (e.o as Document).$v === undefined &&
-        !Object.keys(e.o as Document).some((k) => k.startsWith('$'))
-      ) {
-        docs.set(idKey(id), { _id: id, ...(e.o as Document) });
-      }
-      return;
-    }
-    case 'd':
-      state.get(ns)?.docs.delete(idKey((e.o as Document)._id));
-      return;
-    case 'c':
-      applyCommand(state, ns.slice(0, ns.indexOf('.')), e.o as Document);
-      return;
-    default:
-      return; // 'n' no-ops
   }
+  return out;
 }
+
+/** Canonical Extended JSON (as the manifest keeps metadata) back to exact BSON. */
+const fromManifest = (v: Record<string, unknown>): Buffer =>
+  Buffer.from(serialize(EJSON.deserialize(v, { relaxed: false }) as Document));
 
 export async function buildOfflineState(
   repo: Repository,
   plan: Extract<Plan, { ok: true }>,
+  options: ReplayOptions = {},
 ): Promise<OfflineState> {
-  const state: OfflineState = new Map();
+  const state = new OfflineState();
   const manifest = await readManifest(repo, plan.snapshot.path);
   for (const n of manifest.namespaces) {
     if (n.type === 'view' || (n.type === 'timeseries' && n.file === null)) continue; // definitions only
-    const c = coll(state, n.ns);
-    // Options and indexes are stored as canonical Extended JSON: back to BSON values.
-    c.options = EJSON.deserialize(n.options, { relaxed: false }) as Document;
-    c.indexes = n.indexes.map((i) => EJSON.deserialize(i, { relaxed: false }) as Document);
+    const c: OfflineCollection = {
+      docs: new Map(),
+      options: fromManifest(n.options),
+      indexes: n.indexes.map(fromManifest),
+    };
+    state.set(n.ns, c);
     for await (const raw of readCollection(repo, plan.snapshot.path, n)) {
-      const d = deserialize(raw, BSON_OPTS);
-      c.docs.set(idKey(d._id), d);
+      const doc = copyDocument(raw); // own copy: the frame it came from can go
+      c.docs.set(idKey(doc), doc);
     }
   }
+  const replay = new OplogReplay(state, options);
   const from: OpTime = plan.snapshot.startTs;
   let last: OpTime | null = null;
-  for (const seg of plan.segments) {
+  outer: for (const seg of plan.segments) {
     const { entries } = await readSegment(repo, seg.path);
     for (const raw of entries) {
       const ts = readEntryTs(raw);
       if (compareOpTime(ts, from) <= 0) continue;
-      if (compareOpTime(ts, plan.bound) > 0) return state;
+      if (compareOpTime(ts, plan.bound) > 0) break outer;
       if (last && compareOpTime(ts, last) <= 0)
         throw new ApiError('CORRUPT', 'Oplog entries out of order across segments.');
       last = ts;
-      applyEntry(state, deserialize(raw, BSON_OPTS));
+      replay.push(asBuffer(raw));
     }
   }
+  state.report = replay.report();
   return state;
 }

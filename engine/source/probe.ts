@@ -24,8 +24,29 @@ export interface ProbeReport {
 
 const asTs = (ts: Timestamp) => ({ t: ts.high, i: ts.low });
 
-/** Roles that include find on every database and on local.oplog.rs. */
-const SUFFICIENT_ROLES = new Set(['backup', 'root', 'readAnyDatabase', '__system', 'clusterAdmin']);
+/**
+ * What a backup needs, by mongod's built-in roles (builtin_roles.yml): find on
+ * every database and on local.oplog.rs. backup and root give both;
+ * readAnyDatabase covers every database except local and config, so it needs
+ * clusterMonitor (or clusterAdmin, which includes it) or read on local too.
+ */
+const BOTH = new Set(['backup', 'root', '__system']);
+const ALL_DATABASES = new Set(['readAnyDatabase', 'readWriteAnyDatabase']);
+const LOCAL = new Set(['clusterMonitor', 'clusterAdmin']);
+const ON_LOCAL = new Set(['read', 'readWrite', 'dbOwner']);
+
+export function missingPrivileges(roles: { role: string; db: string }[]): string[] {
+  const admin = new Set(roles.filter((r) => r.db === 'admin').map((r) => r.role));
+  if ([...admin].some((r) => BOTH.has(r))) return [];
+  const missing: string[] = [];
+  if (![...admin].some((r) => ALL_DATABASES.has(r)))
+    missing.push('find on all databases (grant the "backup" role)');
+  if (![...admin].some((r) => LOCAL.has(r)) && !roles.some((r) => r.db === 'local' && ON_LOCAL.has(r.role)))
+    missing.push('find on local.oplog.rs (grant the "backup" role, or "clusterMonitor" or read on local)');
+  return missing;
+}
+
+const isUnauthorized = (err: unknown) => (err as { code?: number })?.code === 13;
 
 export async function probeClient(client: MongoClient, expectUser: string | null): Promise<ProbeReport> {
   const admin = client.db('admin');
@@ -35,41 +56,49 @@ export async function probeClient(client: MongoClient, expectUser: string | null
     hello.msg === 'isdbgrid' ? 'sharded' : hello.setName ? 'replicaSet' : 'standalone';
   const warnings: string[] = [];
 
-  let oplog: ProbeReport['oplog'] = null;
-  if (kind === 'replicaSet') {
-    const coll = client.db('local').collection('oplog.rs');
-    const [first] = await coll
-      .find({}, { projection: { ts: 1 } })
-      .sort({ $natural: 1 })
-      .limit(1)
-      .toArray();
-    const [last] = await coll
-      .find({}, { projection: { ts: 1 } })
-      .sort({ $natural: -1 })
-      .limit(1)
-      .toArray();
-    if (first && last) {
-      const f = asTs(first.ts as Timestamp);
-      const l = asTs(last.ts as Timestamp);
-      oplog = { first: f, last: l, hours: Math.round(((l.t - f.t) / 3600) * 100) / 100 };
-    }
-  }
-
   const status = (await admin.command({ connectionStatus: 1 })) as Document;
   const users = (status.authInfo?.authenticatedUsers ?? []) as { user: string }[];
-  const roles = ((status.authInfo?.authenticatedUserRoles ?? []) as { role: string }[]).map((r) => r.role);
+  const roles = (status.authInfo?.authenticatedUserRoles ?? []) as { role: string; db: string }[];
   let privileges: ProbeReport['privileges'];
   if (users.length === 0) {
     privileges = { sufficient: true, checked: 'authentication disabled', missing: [] };
     warnings.push('The server runs without authentication; anyone who can reach it can read and change it.');
   } else {
-    const ok = roles.some((r) => SUFFICIENT_ROLES.has(r));
-    privileges = {
-      sufficient: ok,
-      checked: 'roles',
-      missing: ok ? [] : ['find on all databases and on local.oplog.rs (grant the "backup" role)'],
-    };
+    const missing = missingPrivileges(roles);
+    privileges = { sufficient: missing.length === 0, checked: 'roles', missing };
   }
+
+  let oplog: ProbeReport['oplog'] = null;
+  if (kind === 'replicaSet') {
+    try {
+      const coll = client.db('local').collection('oplog.rs');
+      const [first] = await coll
+        .find({}, { projection: { ts: 1 } })
+        .sort({ $natural: 1 })
+        .limit(1)
+        .toArray();
+      const [last] = await coll
+        .find({}, { projection: { ts: 1 } })
+        .sort({ $natural: -1 })
+        .limit(1)
+        .toArray();
+      if (first && last) {
+        const f = asTs(first.ts as Timestamp);
+        const l = asTs(last.ts as Timestamp);
+        oplog = { first: f, last: l, hours: Math.round(((l.t - f.t) / 3600) * 100) / 100 };
+      }
+    } catch (err) {
+      // The user may not read the oplog: that is a missing privilege, not a failed probe.
+      if (!isUnauthorized(err)) throw err;
+      if (privileges.sufficient || !privileges.missing.some((m) => m.includes('local.oplog.rs')))
+        privileges = {
+          sufficient: false,
+          checked: privileges.checked,
+          missing: [...privileges.missing, 'find on local.oplog.rs (the server refused it)'],
+        };
+    }
+  }
+
   if (kind === 'replicaSet' && oplog && oplog.hours < 24) {
     warnings.push(
       `The source oplog covers only ${oplog.hours} h; if capture stops for longer, a gap follows.`,

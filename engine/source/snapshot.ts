@@ -1,8 +1,11 @@
 /**
  * A consistent logical snapshot (DESIGN.md rule 1): `startTs` is the newest
- * oplog entry before the first read, `consistentTs` the newest after the last
+ * oplog entry before the first read (before the oldest open transaction's
+ * first entry when one is open), `consistentTs` the newest after the last
  * read; replaying the oplog between them over the copied data gives the
- * state at `consistentTs` (what `mongodump --oplog` does). Documents are
+ * state at `consistentTs` (what `mongodump --oplog` does). A rename, an
+ * importCollection or an admin.system.version change in between fails the
+ * snapshot with the reason (snapshot-oplog.ts). Documents are
  * streamed as raw BSON from the driver into the repository, a few collections
  * at a time, never holding a collection in memory.
  */
@@ -13,6 +16,7 @@ import { compareOpTime, type OpTime } from '../repo/optime.js';
 import type { NamespaceMeta, SnapshotManifest } from '../repo/snapshot-files.js';
 import type { BackupStore } from '../store/backup-store.js';
 import { toSourceError } from './connect.js';
+import { assertNoSnapshotConflict, snapshotStartTs } from './snapshot-oplog.js';
 import { EJSON } from 'bson';
 
 export interface SnapshotOptions {
@@ -75,10 +79,20 @@ export async function takeSnapshot(
     throw toSourceError(err);
   }
   const replicaSet = !!hello.setName;
-  // startTs: the newest oplog entry before the first read (a standalone has no oplog).
-  const startTs = replicaSet
-    ? ((await newestOplogTs(client)) ?? { t: 0, i: 0 })
-    : { t: Math.floor(Date.now() / 1000), i: 0 };
+  // startTs: the newest oplog entry before the first read, or before the oldest open
+  // transaction's first entry (a standalone has no oplog).
+  let startTs: OpTime;
+  try {
+    startTs = replicaSet
+      ? await snapshotStartTs(client, (await newestOplogTs(client)) ?? { t: 0, i: 0 })
+      : { t: Math.floor(Date.now() / 1000), i: 0 };
+  } catch (err) {
+    throw toSourceError(err);
+  }
+  const relevant = (ns: string) => {
+    const dot = ns.indexOf('.');
+    return dot > 0 && wanted(opts.namespaces, ns.slice(0, dot), ns.slice(dot + 1));
+  };
   const writer = store.beginSnapshot({ sourceId, startTs, serverVersion, tiers: opts.tiers ?? [] });
   try {
     const plan: Planned[] = [];
@@ -182,11 +196,17 @@ export async function takeSnapshot(
         'CONFLICT',
         'The source oplog went backwards during the snapshot (a rollback?); try again.',
       );
+    if (replicaSet) await assertNoSnapshotConflict(client, startTs, consistentTs, relevant);
     ctx?.throwIfCancelled();
     return await store.commitSnapshot(writer, { consistentTs, users, roles });
   } catch (err) {
     // A failed or cancelled snapshot leaves no trace (no manifest, no files).
     await writer.abort();
+    // A read that failed because a collection was renamed under it reports the rename.
+    if (replicaSet && !(err instanceof ApiError))
+      await assertNoSnapshotConflict(client, startTs, null, relevant).catch((conflict: unknown) => {
+        if (conflict instanceof ApiError && conflict.code === 'CONFLICT') throw conflict;
+      });
     throw err instanceof ApiError ? err : toSourceError(err);
   }
 }

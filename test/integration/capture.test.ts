@@ -5,7 +5,7 @@
  * without a gap, and a detected, alerted gap when the oplog rolls over.
  */
 import { join } from 'node:path';
-import { EJSON, Timestamp, type Document } from 'bson';
+import { Timestamp } from 'bson';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
@@ -20,8 +20,16 @@ import { buildOfflineState } from '../../engine/restore/offline-state.js';
 import { runTask } from '../support/run-task.js';
 import { tempDir } from '../support/temp-dir.js';
 import { FAULTS_SKIP_MESSAGE, MONGO_KIND, withMongo } from '../support/with-mongo.js';
-import { Workload, canonicalState, type Instant } from '../support/workload.js';
+import {
+  Workload,
+  canonicalState,
+  rawDifferences,
+  rawState,
+  type Instant,
+  type RawInstant,
+} from '../support/workload.js';
 import { waitUntilCaptured } from '../support/capture-wait.js';
+import { refRawState, referenceRebuild } from '../support/reference-replay.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -72,9 +80,13 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
       for (let k = 0; k < 30; k++) await w.step();
       const snap = await snapshotNow(engine);
       const instants: Instant[] = [];
+      const raw: RawInstant[] = [];
       for (let k = 0; k < 400; k++) {
         await w.step();
-        if (k % 20 === 19) instants.push(await w.recordInstant());
+        if (k % 20 === 19) {
+          instants.push(await w.recordInstant());
+          raw.push(await w.recordRawInstant());
+        }
         if (k === 200) await snapshotNow(engine); // a second snapshot mid-way
       }
       await waitUntilCaptured(engine.capture.get(row.id)!, client);
@@ -95,14 +107,27 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
       expect(instants.some((i) => !Object.values(i.meta).some((m) => m.includes('status_1')))).toBe(true);
       expect(instants.some((i) => Object.keys(i.meta).some((k) => k.includes('.scratch_')))).toBe(true);
       const store = await engine.stores.get();
-      for (const inst of instants) {
+      const plans = instants.map((inst) => {
         const plan = planRestore(engine.catalog, row.id, { kind: 'ts', ts: inst.ts });
-        expect(plan.ok, JSON.stringify(plan)).toBe(true);
-        if (!plan.ok) continue;
+        if (!plan.ok) throw new Error(JSON.stringify(plan));
         expect(plan.snapshot.consistentTs.t).toBeGreaterThanOrEqual(snap.consistentTs.t);
-        const rebuilt = canonicalState(await buildOfflineState(store.repo, plan), w.db);
-        expect(rebuilt.state).toEqual(inst.state); // every document
-        expect(rebuilt.meta).toEqual(inst.meta); // every collection's options and indexes
+        return plan;
+      });
+      // The backup holds everything: a reference replay (the tests' own applier) gives the source.
+      for (const [k, plan] of plans.entries())
+        expect(
+          rawDifferences(refRawState(await referenceRebuild(store.repo, plan), w.db), raw[k]!),
+          `reference at ${raw[k]!.ts.t}:${raw[k]!.ts.i}`,
+        ).toEqual([]);
+      // The engine's rebuild: every document as raw BSON (types, field order), every collection's
+      // options and indexes.
+      for (const [k, plan] of plans.entries()) {
+        const offline = await buildOfflineState(store.repo, plan);
+        expect(
+          rawDifferences(rawState(offline, w.db), raw[k]!),
+          `at ${raw[k]!.ts.t}:${raw[k]!.ts.i}`,
+        ).toEqual([]);
+        expect(canonicalState(offline, w.db).meta).toEqual(instants[k]!.meta);
       }
       const cov = listCoverage(engine.catalog, row.id);
       expect(cov.gaps).toEqual([]);
@@ -152,11 +177,15 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
       const plan = planRestore(engine.catalog, row.id, { kind: 'latest' });
       if (!plan.ok) throw new Error(plan.message);
       const rebuilt = await buildOfflineState(store.repo, plan);
-      const canonical = (docs: Iterable<unknown>) =>
-        [...docs].map((d) => EJSON.stringify(d as Document, { relaxed: false })).sort();
-      const buckets = await db.collection('system.buckets.metrics').find({}).toArray();
-      expect(canonical(rebuilt.get(`${db.databaseName}.system.buckets.metrics`)!.docs.values())).toEqual(
-        canonical(buckets),
+      // Byte for byte: the rebuilt buckets against the server's own BSON.
+      const hexes = (docs: Iterable<Uint8Array>) =>
+        [...docs].map((d) => Buffer.from(d).toString('hex')).sort();
+      const buckets = (await db
+        .collection('system.buckets.metrics')
+        .find({}, { raw: true })
+        .toArray()) as unknown as Uint8Array[];
+      expect(hexes(rebuilt.get(`${db.databaseName}.system.buckets.metrics`)!.docs.values())).toEqual(
+        hexes(buckets),
       );
       expect(await metrics.countDocuments()).toBe(70);
       expect(rebuilt.has(`${db.databaseName}.metrics`)).toBe(false); // no data of its own

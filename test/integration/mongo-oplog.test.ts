@@ -1,16 +1,21 @@
 /**
  * The oplog as MongoDB writes it: entry shapes per op kind (compared with the
- * real entries in ../shared/fixtures), $v:2 diffs that an independent applier
- * (engine/oplog/apply-update.ts) turns from the pre-image into the post-image,
- * tailable awaitData cursors, roll-over. Runs against the stand-in or a real server.
+ * real entries in ../shared/fixtures), update entries that the tests' own
+ * reference applier (test/support/reference-applier.ts, written from mongod's
+ * rules, not the engine's code) and the engine's applier (on raw BSON) each
+ * turn from the pre-image into the post-image,
+ * also when re-applied to newer pre-images, tailable awaitData cursors,
+ * roll-over. Runs against the stand-in or a real server.
  */
-import { deserialize, serialize, type Document } from 'bson';
+import { Decimal128, Double, Long, deserialize, type Document } from 'bson';
 import fc from 'fast-check';
 import { readFileSync, readdirSync } from 'node:fs';
 import { type MongoClient, type Timestamp } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitBsonDocuments } from '../../engine/repo/bson-entries.js';
-import { applyUpdate } from '../../engine/oplog/apply-update.js';
+import { applyUpdateEntry } from '../../engine/oplog/update-entry.js';
+import { applyOplogUpdate, parseDoc } from '../support/reference-applier.js';
+import { rawField } from '../support/standin/wire.js';
 import { HAVE_FIXTURES, fixture } from '../support/fixtures.js';
 import { MONGO_KIND, sharedMongoClient, uniqueDb } from '../support/with-mongo.js';
 
@@ -75,7 +80,7 @@ describe(`oplog entries (${MONGO_KIND})`, () => {
       const c = client.db(db).collection('orders');
       await c.insertOne({ _id: 1 as never, a: 1 });
       await c.updateOne({ _id: 1 as never }, { $set: { a: 2 } });
-      await c.createIndex({ a: 1 }, { name: 'a_1', expireAfterSeconds: 1000 });
+      await c.createIndex({ a: 1 }, { name: 'a_1', expireAfterSeconds: 1000 }); // non-empty: a two-phase build
       await client.db(db).command({ collMod: 'orders', index: { name: 'a_1', expireAfterSeconds: 3600 } });
       await c.deleteOne({ _id: 1 as never });
       await c.dropIndex('a_1');
@@ -89,7 +94,8 @@ describe(`oplog entries (${MONGO_KIND})`, () => {
           'c:create',
           'i',
           'u',
-          'c:createIndexes',
+          'c:startIndexBuild',
+          'c:commitIndexBuild',
           'c:collMod',
           'd',
           'c:dropIndexes',
@@ -150,21 +156,28 @@ describe(`oplog entries (${MONGO_KIND})`, () => {
   });
 });
 
-/** Random documents and modifier updates for the $v:2 property test. */
+/**
+ * Random documents and updates for the property tests: BSON types that JavaScript
+ * numbers would blur (Double, Int64, Decimal128) and field names like numbers
+ * ("2024", "10"), inserted as Maps so that their order is the one written.
+ */
 const scalar = fc.oneof(
   fc.integer({ min: -1000, max: 1000 }),
   fc.string({ maxLength: 6 }),
   fc.boolean(),
   fc.constant(null),
   fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e6, max: 1e6 }),
+  fc.integer({ min: -5, max: 5 }).map((n) => new Double(n)),
+  fc.bigInt({ min: -(2n ** 40n), max: 2n ** 40n }).map((n) => Long.fromBigInt(n)),
+  fc.integer({ min: -999, max: 999 }).map((n) => Decimal128.fromString(`${n}.5`)),
 );
-const key = fc.constantFrom('a', 'b', 'c', 'd', 'e');
+const key = fc.constantFrom('a', 'b', 'c', '2024', '10');
 const value: fc.Arbitrary<unknown> = fc.letrec((tie) => ({
   v: fc.oneof({ depthSize: 'small', withCrossShrink: true }, scalar, tie('obj'), tie('arr')),
-  obj: fc.dictionary(key, tie('v'), { maxKeys: 4 }),
+  obj: fc.uniqueArray(fc.tuple(key, tie('v')), { maxLength: 4, selector: ([k]) => k }).map((e) => new Map(e)),
   arr: fc.array(tie('v'), { maxLength: 4 }),
 })).v;
-const docArb = fc.dictionary(key, value, { maxKeys: 5 });
+const docArb = fc.uniqueArray(fc.tuple(key, value), { maxLength: 5, selector: ([k]) => k });
 const path = fc.oneof(
   key,
   fc.tuple(key, key).map(([x, y]) => `${x}.${y}`),
@@ -179,43 +192,88 @@ const updateArb = fc.oneof(
     .filter(([x, y]) => x !== y)
     .map(([x, y]) => ({ $rename: { [x]: y } })),
   fc.tuple(key, fc.integer({ min: 1, max: 5 })).map(([k, n]) => ({ $inc: { [k]: n } })),
+  docArb.map((fields) => ({ replace: new Map(fields) })),
 );
 
-describe(`$v:2 update diffs (${MONGO_KIND})`, () => {
-  it('turn the pre-image into the post-image with an independent applier (property)', async () => {
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
+describe(`update entries (${MONGO_KIND})`, () => {
+  it('turn S0 into Sn through D1..Dn with the reference applier and the engine alike, also re-applied to any newer Sj (property)', async () => {
     const c = client.db(uniqueDb('diff')).collection('docs');
     let n = 0;
-    let checked = 0;
+    let steps = 0;
+    let reapplied = 0;
     await fc.assert(
-      fc.asyncProperty(docArb, updateArb, async (doc, update) => {
-        const _id = ++n;
-        await c.insertOne({ _id, ...(doc as Document) } as never);
-        const pre = await c.findOne({ _id } as never, { promoteValues: false, promoteLongs: false });
-        const before = await lastTs();
-        try {
-          await c.updateOne({ _id } as never, update as never);
-        } catch {
-          return; // an update MongoDB refuses (e.g. $inc on a string, a path through a scalar) logs nothing
-        }
-        const post = await c.findOne({ _id } as never, { promoteValues: false, promoteLongs: false });
-        const entries = (await entriesAfter(before, c.dbName)).filter((e) => e.op === 'u');
-        if (Buffer.from(serialize(pre!)).equals(Buffer.from(serialize(post!)))) {
-          expect(entries).toEqual([]); // no-op updates are not logged
-          return;
-        }
-        expect(entries).toHaveLength(1);
-        const applied = applyUpdate(
-          deserialize(serialize(pre!), { promoteValues: false, promoteLongs: false }),
-          entries[0]!.o as Document,
-        );
-        expect(Buffer.from(serialize(applied)).toString('hex')).toBe(
-          Buffer.from(serialize(post!)).toString('hex'),
-        );
-        checked++;
-      }),
-      { numRuns: 150 },
+      fc.asyncProperty(
+        docArb,
+        fc.array(updateArb, { minLength: 1, maxLength: 6 }),
+        async (fields, updates) => {
+          const _id = ++n;
+          await c.insertOne(new Map<string, unknown>([['_id', _id], ...fields]) as never);
+          const read = async () =>
+            (await c.findOne({ _id } as never, { raw: true })) as unknown as Uint8Array;
+          const states: Uint8Array[] = [await read()]; // S0, S1, …
+          const diffs: Uint8Array[] = []; // D1, D2, …: the raw `o` of each logged update
+          const ids: Uint8Array[] = []; // their o2
+          for (const u of updates) {
+            const before = await lastTs();
+            try {
+              if ('replace' in u) await c.replaceOne({ _id } as never, u.replace as never);
+              else await c.updateOne({ _id } as never, u as never);
+            } catch {
+              continue; // an update MongoDB refuses (e.g. $inc on a string, a path through a scalar) logs nothing
+            }
+            const post = await read();
+            const raw = (await oplog()
+              .find({ ts: { $gt: before }, op: 'u', ns: c.namespace }, { raw: true })
+              .toArray()) as unknown as Uint8Array[];
+            if (hex(post) === hex(states[states.length - 1]!)) {
+              expect(raw).toEqual([]); // no-op updates are not logged
+              continue;
+            }
+            expect(raw).toHaveLength(1);
+            const o = rawField(raw[0]!, 'o')!;
+            if ('replace' in u) {
+              // A replacement is logged as the whole new document: _id first, no $v.
+              const names = parseDoc(o).fields.map(([f]) => f);
+              expect(names[0]).toBe('_id');
+              expect(names).not.toContain('$v');
+              expect(hex(o)).toBe(hex(post));
+            }
+            // The entry turns the previous state into this one, byte for byte: with the reference
+            // applier and with the engine's (engine/oplog/update-entry.ts), each on its own.
+            const o2 = rawField(raw[0]!, 'o2')!;
+            expect(hex(applyOplogUpdate(states[states.length - 1]!, o))).toBe(hex(post));
+            expect(
+              hex(applyUpdateEntry(Buffer.from(states[states.length - 1]!), Buffer.from(o), Buffer.from(o2))),
+            ).toBe(hex(post));
+            states.push(post);
+            diffs.push(o);
+            ids.push(o2);
+            steps++;
+          }
+          // Re-application: D_k..D_n applied to any S_j with j >= k-1 gives S_n (what replay over a
+          // snapshot taken while writes ran does to every document changed meanwhile).
+          const last = hex(states[states.length - 1]!);
+          for (let k = 1; k <= diffs.length; k++) {
+            for (let j = k - 1; j < states.length; j++) {
+              let doc: Uint8Array = states[j]!;
+              let engineDoc: Buffer = Buffer.from(states[j]!);
+              for (let d = k; d <= diffs.length; d++) {
+                doc = applyOplogUpdate(doc, diffs[d - 1]!);
+                engineDoc = applyUpdateEntry(engineDoc, Buffer.from(diffs[d - 1]!), Buffer.from(ids[d - 1]!));
+              }
+              expect(hex(doc), `D${k}..D${diffs.length} over S${j}`).toBe(last);
+              expect(hex(engineDoc), `engine: D${k}..D${diffs.length} over S${j}`).toBe(last);
+              if (j >= k) reapplied++;
+            }
+          }
+        },
+      ),
+      { numRuns: 120 },
     );
-    expect(checked).toBeGreaterThan(50);
+    expect(steps).toBeGreaterThan(100);
+    expect(reapplied).toBeGreaterThan(50);
   });
 });
 

@@ -4,7 +4,8 @@ import type { CommandInput } from '../../engine/api/contract.js';
 import type { Task } from '../../engine/api/schemas.js';
 import type { Engine } from '../../engine/engine.js';
 
-type TaskCommand = 'snapshot.take' | 'repo.verify' | 'catalog.rebuild' | 'copy.run';
+type TaskCommand =
+  'snapshot.take' | 'repo.verify' | 'catalog.rebuild' | 'copy.run' | 'restore.run' | 'restore.validate';
 
 /** The finished task (succeeded, failed or cancelled); throws when the command itself is refused. */
 export async function runTask<K extends TaskCommand>(

@@ -39,6 +39,17 @@ const badValues: Record<string, unknown[]> = {
   'catalog.rebuild': [{ repositoryPaths: 'one' }, { repositoryPaths: [''] }],
   'source.coverage': [{}, { source: '' }],
   'restore.plan': [{ source: 'a' }, { at: 'latest' }, { source: 'a', at: '' }],
+  'restore.run': [
+    { source: 'a', at: 'latest' },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', parallel: 0 },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', include: 'shop.*' },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', writeConcern: 'all' },
+  ],
+  'restore.validate': [
+    { source: 'a', at: 'latest' },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', sample: 0 },
+  ],
+  'restore.get': [{}, { id: '' }],
   'timeline.get': [
     { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
     { source: 'a', from: '2026-01-01', to: '2026-01-02T00:00:00Z', width: 10 },

@@ -5,6 +5,7 @@ import { settingsHandlers } from './settings.js';
 import { repositoryHandlers } from './repository.js';
 import { coverageHandlers } from './coverage.js';
 import { timelineHandlers } from './timeline.js';
+import { restoreRunHandlers } from './restore-run.js';
 import { retentionHandlers } from './retention.js';
 import { copyHandlers } from './copy.js';
 import { sourceHandlers } from './sources.js';
@@ -19,6 +20,7 @@ export const handlers: HandlerTable = {
   ...repositoryHandlers,
   ...coverageHandlers,
   ...timelineHandlers,
+  ...restoreRunHandlers,
   ...retentionHandlers,
   ...copyHandlers,
   ...sourceHandlers,

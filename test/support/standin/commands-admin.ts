@@ -1,12 +1,13 @@
 /** Handshake, status and server commands; applyOps; transactions; cursors' getMore/killCursors. */
-import { Long, ObjectId, Timestamp, type Document } from 'bson';
-import { applyUpdate } from '../../../engine/oplog/apply-update.js';
-import { Ctx, oplogLsid, sessionKey, type ServerState } from './context.js';
+import { Long, ObjectId, Timestamp, serialize, type Document } from 'bson';
+import { applyOplogUpdate } from '../reference-applier.js';
+import { Ctx, type ServerState } from './context.js';
+import { abortTransaction, commitTransaction, prepareTransaction } from './transactions.js';
 import { deleteStored, insertOne, replaceStored, type Handler } from './commands-crud.js';
-import { createCollection, createIndex, ddlCommands, dropCollection } from './commands-ddl.js';
+import { createCollection, createIndexes, ddlCommands, dropCollection } from './commands-ddl.js';
 import { E } from './errors.js';
 import { TERM } from './oplog.js';
-import { decodeBson } from './wire.js';
+import { idFirstRaw } from './wire.js';
 
 export const MAX_WIRE_VERSION = 25; // MongoDB 8.0
 
@@ -73,7 +74,7 @@ export function applyOp(ctx: Ctx, op: Document, rawO?: Uint8Array): void {
       const doc = op.o as Document;
       const existing = coll.get(doc._id);
       // applyOps upserts inserts (alwaysUpsert), so replaying a range twice is harmless.
-      if (existing) replaceStored(ctx, coll, existing, doc);
+      if (existing) replaceStored(ctx, coll, existing, idFirstRaw(rawO ?? serialize(doc)), true);
       else insertOne(ctx, coll, doc, rawO);
       return;
     }
@@ -81,13 +82,21 @@ export function applyOp(ctx: Ctx, op: Document, rawO?: Uint8Array): void {
       const coll = ctx.ensureColl(name, db);
       const id = (op.o2 as Document)._id;
       const existing = coll.get(id);
+      const o = rawO ?? serialize(op.o as Document);
+      const replacement =
+        (op.o as Document).$v === undefined && !Object.keys(op.o as Document).some((k) => k.startsWith('$'));
       if (!existing) {
-        const o = op.o as Document;
-        if (o.$v === undefined && !Object.keys(o).some((k) => k.startsWith('$')))
-          insertOne(ctx, coll, { _id: id, ...o });
+        // An upserted replacement is stored as sent (mongod keeps its bytes; _id comes first).
+        if (replacement)
+          insertOne(
+            ctx,
+            coll,
+            { _id: id, ...(op.o as Document) },
+            (op.o as Document)._id !== undefined ? o : undefined,
+          );
         return; // a diff of a document that is gone: MongoDB skips it in oplog application
       }
-      replaceStored(ctx, coll, existing, applyUpdate(decodeBson(existing.raw), op.o as Document));
+      replaceStored(ctx, coll, existing, applyOplogUpdate(existing.raw, o), replacement);
       return;
     }
     case 'd': {
@@ -109,7 +118,7 @@ export function applyOp(ctx: Ctx, op: Document, rawO?: Uint8Array): void {
       } else if (cmdName === 'drop') dropCollection(ctx, db, o.drop as string);
       else if (cmdName === 'createIndexes') {
         const { createIndexes: coll, ...spec } = o;
-        createIndex(ctx, ctx.ensureColl(coll as string, db), spec);
+        createIndexes(ctx, ctx.ensureColl(coll as string, db), [spec], true);
       } else if (cmdName === 'applyOps') for (const inner of o.applyOps as Document[]) applyOp(ctx, inner);
       else {
         const lower = cmdName.toLowerCase();
@@ -239,31 +248,19 @@ export const adminCommands: Record<string, Handler> = {
   committransaction(ctx) {
     const t = ctx.txn;
     if (!t) throw E.noSuchTransaction('No transaction to commit.');
-    const s = ctx.server;
-    for (const [ns, copy] of t.colls) {
-      const dot = ns.indexOf('.');
-      const live = s.store.ensure(ns.slice(0, dot), ns.slice(dot + 1)).coll;
-      live.docs.clear();
-      for (const [k, d] of copy.docs) live.docs.set(k, d);
-      live.indexes = copy.indexes;
-    }
-    if (t.ops.length) {
-      s.oplog.append({
-        lsid: oplogLsid(t.lsid),
-        txnNumber: Long.fromString(t.txnNumber),
-        op: 'c',
-        ns: 'admin.$cmd',
-        o: { applyOps: t.ops },
-        prevOpTime: { ts: new Timestamp({ t: 0, i: 0 }), t: Long.fromNumber(-1) },
-      } as never);
-    }
-    s.txns.delete(sessionKey(t.lsid));
+    commitTransaction(ctx.server, t, ctx.cmd.commitTimestamp);
     return { ok: 1 };
   },
   aborttransaction(ctx) {
     const t = ctx.txn;
-    if (t) ctx.server.txns.delete(sessionKey(t.lsid));
+    if (t) abortTransaction(ctx.server, t);
     return { ok: 1 };
+  },
+  /** As on a replica-set mongod (what a shard does in a cross-shard commit; tests use it to hold a transaction prepared). */
+  preparetransaction(ctx) {
+    const t = ctx.txn;
+    if (!t) throw E.noSuchTransaction('No transaction to prepare.');
+    return { prepareTimestamp: prepareTransaction(ctx.server, t), ok: 1 };
   },
   getmore: (ctx, cursors) =>
     cursors.getMore(
@@ -285,7 +282,7 @@ export const adminCommands: Record<string, Handler> = {
     return {
       authInfo: {
         authenticatedUsers: user,
-        authenticatedUserRoles: user.length ? [{ role: 'root', db: 'admin' }] : [],
+        authenticatedUserRoles: user.length ? ctx.server.auth!.roles : [],
       },
       ok: 1,
     };

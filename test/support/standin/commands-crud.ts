@@ -7,6 +7,8 @@ import { bsonEqual, updateOplogObject } from './diff.js';
 import { E, MongoError } from './errors.js';
 import type { Collection, StoredDoc } from './store.js';
 import { RawValue } from './raw-value.js';
+import { parseDoc } from '../reference-applier.js';
+import { arithmeticHints, decodeTyped, encodeOrdered, retype, rawOrder, setHints } from './typed-values.js';
 import { insertMeasurement, unpackMeasurements } from './timeseries.js';
 import { decodeBson, idFirstRaw } from './wire.js';
 
@@ -35,8 +37,29 @@ export function insertOne(ctx: Ctx, coll: Collection, input: Document, rawInput?
   ctx.log({ op: 'i', ns: coll.ns, ui: coll.uuid, o: new RawValue(raw), o2: { _id: doc._id } });
 }
 
-/** Replaces a stored document with `post`, logging a $v:2 diff (or the whole document when no diff fits). */
-export function replaceStored(ctx: Ctx, coll: Collection, pre: StoredDoc, post: Document): boolean {
+/**
+ * The raw post-image of an update computed on promoted values (mingo): numbers
+ * get back the BSON type the client sent or the pre-image had, fields keep
+ * the pre-image's order (new ones after, as mongod appends them).
+ */
+export function encodeUpdated(preRaw: Uint8Array, postJs: Document, hints: unknown[] = []): Uint8Array {
+  return encodeOrdered(retype(postJs, [...hints, decodeTyped(preRaw)]) as Document, [rawOrder(preRaw)]);
+}
+
+/**
+ * Stores `postRaw` in place of `pre` and logs it as mongod does: a replacement
+ * (`replaceOne`, an update with a whole document) as the whole new document
+ * (with _id, no $v); a modifier update as a `$v: 2` diff (or the whole document
+ * when no diff can express it). No-op updates are not logged.
+ */
+export function replaceStored(
+  ctx: Ctx,
+  coll: Collection,
+  pre: StoredDoc,
+  postRaw: Uint8Array,
+  replacement = false,
+): boolean {
+  const post = decodeBson(postRaw);
   if (!bsonEqual(pre.js._id, post._id)) {
     throw new MongoError(
       66,
@@ -44,11 +67,11 @@ export function replaceStored(ctx: Ctx, coll: Collection, pre: StoredDoc, post: 
       "Performing an update on the path '_id' would modify the immutable field '_id'",
     );
   }
-  if (Buffer.from(serialize(post)).equals(Buffer.from(pre.raw))) return false; // no-op updates are not logged
+  if (Buffer.from(postRaw).equals(Buffer.from(pre.raw))) return false; // no-op updates are not logged
   coll.checkUnique(post, Buffer.from(serialize({ _id: post._id })).toString('hex'));
-  const preJs = fresh(pre);
-  coll.put(post);
-  ctx.log({ op: 'u', ns: coll.ns, ui: coll.uuid, o: updateOplogObject(preJs, post), o2: { _id: post._id } });
+  const o = replacement ? postRaw : updateOplogObject(parseDoc(pre.raw), parseDoc(postRaw));
+  coll.put(post, postRaw);
+  ctx.log({ op: 'u', ns: coll.ns, ui: coll.uuid, o: new RawValue(o), o2: { _id: post._id } });
   return true;
 }
 
@@ -72,24 +95,51 @@ function matching(coll: Collection | undefined, filter: Document, sort?: Documen
 const isModifier = (u: unknown) =>
   !Array.isArray(u) && Object.keys(u as Document).some((k) => k.startsWith('$'));
 
-/** The document after applying an update spec (modifier, replacement or pipeline) to `doc`. */
+/** A raw document with `_id` first: the given one when the document has none. */
+function withRawId(raw: Uint8Array, id: unknown): Uint8Array {
+  const doc = decodeBson(raw);
+  if (doc._id !== undefined) return idFirstRaw(raw);
+  const idEl = Buffer.from(serialize({ _id: id }));
+  const body = Buffer.concat([
+    idEl.subarray(4, idEl.length - 1),
+    Buffer.from(raw).subarray(4, raw.length - 1),
+  ]);
+  const out = Buffer.alloc(body.length + 5);
+  out.writeInt32LE(out.length, 0);
+  body.copy(out, 4);
+  return out;
+}
+
+/**
+ * The raw document after applying an update spec (modifier, replacement or
+ * pipeline) to the stored `pre` (raw); `rawU` is the spec as the client sent it.
+ */
 function updated(
-  doc: Document,
+  pre: Uint8Array,
   u: Document | Document[],
+  rawU: Uint8Array | undefined,
   arrayFilters?: Document[],
   isInsert = false,
-): Document {
+): { raw: Uint8Array; replacement: boolean } {
+  const doc = decodeBson(pre);
   if (Array.isArray(u)) {
     const out = new Aggregator(u).run([doc])[0] as Document;
-    return withIdFirst(out);
+    return { raw: encodeUpdated(pre, withIdFirst(out)), replacement: false };
   }
-  if (!isModifier(u))
-    return { _id: doc._id, ...Object.fromEntries(Object.entries(u).filter(([k]) => k !== '_id')) };
-  const copy = decodeBson(serialize(doc));
+  if (!isModifier(u)) {
+    // A replacement keeps the client's exact bytes, with the stored _id first.
+    const raw = rawU
+      ? withRawId(rawU, doc._id)
+      : serialize({ _id: doc._id, ...Object.fromEntries(Object.entries(u).filter(([k]) => k !== '_id')) });
+    return { raw, replacement: true };
+  }
+  const copy = decodeBson(pre);
   const { $setOnInsert, ...mods } = u as Document;
   if (Object.keys(mods).length) mingoUpdate(copy, mods, arrayFilters);
   if (isInsert && $setOnInsert) mingoUpdate(copy, { $set: $setOnInsert });
-  return copy;
+  const typedSpec = rawU ? decodeTyped(rawU) : undefined;
+  const hints = [setHints(typedSpec), arithmeticHints(typedSpec, decodeTyped(pre))];
+  return { raw: encodeUpdated(pre, copy, hints), replacement: false };
 }
 
 /** Equality fields of a query seed an upserted document, as MongoDB does. */
@@ -146,15 +196,16 @@ export const crudCommands: Record<string, Handler> = {
         const targets = spec.multi ? hits : hits.slice(0, 1);
         if (targets.length === 0 && spec.upsert) {
           const c = ctx.ensureColl(name);
-          const doc = withIdFirst(
-            updated(
-              withIdFirst(seedFromQuery(spec.q as Document)),
-              spec.u as Document,
-              spec.arrayFilters as Document[],
-              true,
-            ),
+          const seed = serialize(withIdFirst(seedFromQuery(spec.q as Document)));
+          const { raw } = updated(
+            seed,
+            spec.u as Document,
+            ctx.rawUpdates?.[k],
+            spec.arrayFilters as Document[],
+            true,
           );
-          insertOne(ctx, c, doc);
+          const doc = decodeBson(raw);
+          insertOne(ctx, c, doc, raw);
           upserted.push({ index: k, _id: doc._id });
           n++;
           continue;
@@ -163,15 +214,13 @@ export const crudCommands: Record<string, Handler> = {
           throw E.invalidOptions('multi update is not supported for replacement-style update');
         for (const t of targets) {
           n++;
-          if (
-            replaceStored(
-              ctx,
-              coll!,
-              t,
-              updated(fresh(t), spec.u as Document, spec.arrayFilters as Document[]),
-            )
-          )
-            nModified++;
+          const next = updated(
+            t.raw,
+            spec.u as Document,
+            ctx.rawUpdates?.[k],
+            spec.arrayFilters as Document[],
+          );
+          if (replaceStored(ctx, coll!, t, next.raw, next.replacement)) nModified++;
         }
       } catch (err) {
         writeErrors.push(writeError(k, err));
@@ -212,15 +261,10 @@ export const crudCommands: Record<string, Handler> = {
     const u = ctx.cmd.update as Document;
     if (!hit) {
       if (!ctx.cmd.upsert) return { lastErrorObject: { n: 0, updatedExisting: false }, value: null, ok: 1 };
-      const doc = withIdFirst(
-        updated(
-          withIdFirst(seedFromQuery(ctx.cmd.query as Document)),
-          u,
-          ctx.cmd.arrayFilters as Document[],
-          true,
-        ),
-      );
-      insertOne(ctx, ctx.ensureColl(name), doc);
+      const seed = serialize(withIdFirst(seedFromQuery(ctx.cmd.query as Document)));
+      const { raw } = updated(seed, u, ctx.rawFamUpdate, ctx.cmd.arrayFilters as Document[], true);
+      const doc = decodeBson(raw);
+      insertOne(ctx, ctx.ensureColl(name), doc, raw);
       return {
         lastErrorObject: { n: 1, updatedExisting: false, upserted: doc._id },
         value: project(ctx.cmd.new ? doc : null),
@@ -228,8 +272,9 @@ export const crudCommands: Record<string, Handler> = {
       };
     }
     const before = fresh(hit);
-    const after = updated(fresh(hit), u, ctx.cmd.arrayFilters as Document[]);
-    replaceStored(ctx, coll!, hit, after);
+    const next = updated(hit.raw, u, ctx.rawFamUpdate, ctx.cmd.arrayFilters as Document[]);
+    replaceStored(ctx, coll!, hit, next.raw, next.replacement);
+    const after = decodeBson(next.raw);
     return {
       lastErrorObject: { n: 1, updatedExisting: true },
       value: project(ctx.cmd.new ? after : before),
@@ -264,10 +309,44 @@ export const crudCommands: Record<string, Handler> = {
       );
     }
     const coll = ctx.coll(name);
-    const source = readable(ctx, coll);
     const q = new Query((ctx.cmd.filter ?? {}) as Document);
+    const projection = ctx.cmd.projection as Document | undefined;
+    const project = (h: StoredDoc): Uint8Array =>
+      projection && Object.keys(projection).length
+        ? serialize(new Query({}).find([h.js], projection).all()[0] as Document)
+        : h.raw;
+    const singleBatch = !!ctx.cmd.singleBatch || Number(ctx.cmd.limit) < 0;
+    const sorted = ctx.cmd.sort && Object.keys(ctx.cmd.sort as Document).length;
+    if (coll && coll.type === 'collection' && !sorted) {
+      // A collection scan, read live at each getMore (what a snapshot sees while writes go on).
+      const { db, name: collName } = coll;
+      const store = ctx.server.store;
+      const inTxn = !!ctx.txn;
+      return cursors.openLive(
+        {
+          ns: `${ctx.db}.${name}`,
+          iter: coll.docs.values(),
+          match: (d) => q.test(d.js),
+          encode: project,
+          skip: Number(ctx.cmd.skip ?? 0),
+          left: ctx.cmd.limit ? Math.abs(Number(ctx.cmd.limit)) : Infinity,
+          check: () => {
+            if (inTxn || store.collection(db, collName) === coll) return;
+            throw new MongoError(
+              175,
+              'QueryPlanKilled',
+              `collection ${coll.name === collName ? 'dropped' : 'renamed'}: ${db}.${collName}`,
+            );
+          },
+        },
+        ctx.cmd.batchSize as number | undefined,
+        singleBatch,
+        extra,
+      );
+    }
+    const source = readable(ctx, coll);
     let hits = source.filter((d) => q.test(d.js));
-    if (ctx.cmd.sort && Object.keys(ctx.cmd.sort as Document).length) {
+    if (sorted) {
       const order = q
         .find(hits.map((h, k) => ({ ...h.js, __k: k })))
         .sort(ctx.cmd.sort as Document)
@@ -276,23 +355,11 @@ export const crudCommands: Record<string, Handler> = {
     }
     if (ctx.cmd.skip) hits = hits.slice(Number(ctx.cmd.skip));
     if (ctx.cmd.limit) hits = hits.slice(0, Math.abs(Number(ctx.cmd.limit)));
-    const projection = ctx.cmd.projection as Document | undefined;
-    const docs =
-      projection && Object.keys(projection).length
-        ? (
-            new Query({})
-              .find(
-                hits.map((h) => h.js),
-                projection,
-              )
-              .all() as Document[]
-          ).map((d) => serialize(d))
-        : hits.map((h) => h.raw);
     return cursors.firstBatch(
       `${ctx.db}.${name}`,
-      docs,
+      hits.map(project),
       ctx.cmd.batchSize as number | undefined,
-      !!ctx.cmd.singleBatch || Number(ctx.cmd.limit) < 0,
+      singleBatch,
       extra,
     );
   },

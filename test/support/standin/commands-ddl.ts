@@ -1,10 +1,10 @@
 /** create, drop, dropDatabase, renameCollection, collMod, createIndexes, dropIndexes, listDatabases/Collections/Indexes. */
-import { serialize, type Document } from 'bson';
+import { UUID, serialize, type Document } from 'bson';
 import { Query } from 'mingo';
 import type { Ctx } from './context.js';
 import type { Handler } from './commands-crud.js';
 import { insertOne } from './commands-crud.js';
-import { E } from './errors.js';
+import { E, MongoError } from './errors.js';
 import { getPath, type Collection, type IndexSpec } from './store.js';
 
 const COMMAND_META = new Set([
@@ -115,41 +115,107 @@ function indexName(key: Document): string {
     .join('_');
 }
 
-export function createIndex(ctx: Ctx, coll: Collection, spec: Document): boolean {
+/** The full spec mongod stores and logs (`v`, `key`, `name`, then the options), or null when it exists already. */
+function indexSpec(coll: Collection, spec: Document): IndexSpec | null {
   const key = spec.key as Document;
   if (!key || typeof key !== 'object' || Object.keys(key).length === 0)
     throw E.badValue('Index key pattern must be a non-empty object.');
   const name = (spec.name as string) ?? indexName(key);
   const same = coll.indexes.find((i) => i.name === name);
   if (same) {
-    if (Buffer.from(serialize(same.key)).equals(Buffer.from(serialize(key)))) return false;
+    if (Buffer.from(serialize(same.key)).equals(Buffer.from(serialize(key)))) return null;
     throw E.indexKeySpecsConflict(`An existing index has the same name as the requested index: ${name}`);
   }
-  const full: IndexSpec = {
+  return {
     v: 2,
     key,
     name,
     ...Object.fromEntries(Object.entries(spec).filter(([k]) => !['key', 'name', 'v'].includes(k))),
   };
-  if (full.unique) {
-    const seen = new Set<string>();
-    for (const d of coll.all()) {
-      const sig = Buffer.from(
-        serialize({ v: Object.keys(key).map((f) => getPath(d.js, f) ?? null) }),
-      ).toString('hex');
-      if (seen.has(sig))
-        throw E.duplicateKey(`E11000 duplicate key error collection: ${coll.ns} index: ${name}`, key, {});
-      seen.add(sig);
+}
+
+/** The first duplicate key a unique index would meet in the collection's documents. */
+function duplicateOf(coll: Collection, ix: IndexSpec): MongoError | null {
+  if (!ix.unique) return null;
+  const fields = Object.keys(ix.key);
+  const seen = new Set<string>();
+  for (const d of coll.all()) {
+    const values = fields.map((f) => getPath(d.js, f) ?? null);
+    const sig = Buffer.from(serialize({ v: values })).toString('hex');
+    if (seen.has(sig)) {
+      const keyValue = Object.fromEntries(fields.map((f, n) => [f, values[n]]));
+      const shown = fields.map((f, n) => `${f}: ${JSON.stringify(values[n])}`).join(', ');
+      return E.duplicateKey(
+        `E11000 duplicate key error collection: ${coll.ns} index: ${ix.name} dup key: { ${shown} }`,
+        ix.key,
+        keyValue,
+      );
     }
+    seen.add(sig);
   }
-  coll.indexes.push(full);
+  return null;
+}
+
+/**
+ * createIndexes as mongod logs it: on an empty collection one `createIndexes`
+ * entry per index; on a non-empty one a two-phase build, `startIndexBuild`
+ * then `commitIndexBuild` with all the indexes (or `abortIndexBuild` with the
+ * cause when a unique index meets a duplicate). An applyOps replay
+ * (`singlePhase`) logs createIndexes, as mongod's oplog application does.
+ */
+export function createIndexes(ctx: Ctx, coll: Collection, specs: Document[], singlePhase = false): number {
+  const fresh: IndexSpec[] = [];
+  for (const spec of specs) {
+    const full = indexSpec(coll, spec);
+    if (full && !fresh.some((f) => f.name === full.name)) fresh.push(full);
+  }
+  if (fresh.length === 0) return 0;
+  const ns = `${coll.db}.$cmd`;
+  if (coll.docs.size === 0 || singlePhase) {
+    for (const full of fresh) {
+      const dup = duplicateOf(coll, full);
+      if (dup) throw dup;
+      coll.indexes.push(full);
+      ctx.server.oplog.append({ op: 'c', ns, ui: coll.uuid, o: { createIndexes: coll.name, ...full } });
+    }
+    return fresh.length;
+  }
+  const indexBuildUUID = new UUID();
   ctx.server.oplog.append({
     op: 'c',
-    ns: `${coll.db}.$cmd`,
+    ns,
     ui: coll.uuid,
-    o: { createIndexes: coll.name, ...full },
+    o: { startIndexBuild: coll.name, indexBuildUUID, indexes: fresh },
   });
-  return true;
+  for (const full of fresh) {
+    const dup = duplicateOf(coll, full);
+    if (!dup) continue;
+    ctx.server.oplog.append({
+      op: 'c',
+      ns,
+      ui: coll.uuid,
+      o: {
+        abortIndexBuild: coll.name,
+        indexBuildUUID,
+        indexes: fresh,
+        cause: { ok: false, code: dup.code, codeName: dup.codeName, errmsg: dup.message, ...dup.extra },
+      },
+    });
+    throw new MongoError(
+      dup.code,
+      dup.codeName,
+      `Index build failed: ${indexBuildUUID.toHexString()}: Collection ${coll.ns} ( ${coll.uuid.toHexString()} ) :: caused by :: ${dup.message}`,
+      dup.extra,
+    );
+  }
+  coll.indexes.push(...fresh);
+  ctx.server.oplog.append({
+    op: 'c',
+    ns,
+    ui: coll.uuid,
+    o: { commitIndexBuild: coll.name, indexBuildUUID, indexes: fresh },
+  });
+  return fresh.length;
 }
 
 function listCollectionEntry(c: Collection): Document {
@@ -249,7 +315,7 @@ export const ddlCommands: Record<string, Handler> = {
   createindexes(ctx) {
     const coll = ctx.ensureColl(ctx.cmd.createIndexes as string);
     const before = coll.indexes.length;
-    for (const spec of (ctx.cmd.indexes ?? []) as Document[]) createIndex(ctx, coll, spec);
+    createIndexes(ctx, coll, (ctx.cmd.indexes ?? []) as Document[]);
     return {
       numIndexesBefore: before,
       numIndexesAfter: coll.indexes.length,

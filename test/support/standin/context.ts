@@ -1,8 +1,8 @@
 /** Shared state of a stand-in server and the per-command context handed to command handlers. */
 import { Binary, Long, type ObjectId, Timestamp, serialize, type Document } from 'bson';
 import { createHash } from 'node:crypto';
-import { E } from './errors.js';
-import type { Oplog } from './oplog.js';
+import { E, MongoError } from './errors.js';
+import type { Oplog, OplogEntry } from './oplog.js';
 import { type Collection, type Store } from './store.js';
 
 export interface Txn {
@@ -10,6 +10,8 @@ export interface Txn {
   colls: Map<string, Collection>;
   ops: Document[];
   lsid: Document;
+  /** Set by prepareTransaction: the chain's first and last (prepare) entries. */
+  prepared?: { first: OplogEntry; last: OplogEntry };
 }
 
 export interface ServerState {
@@ -21,7 +23,9 @@ export interface ServerState {
   processId: ObjectId;
   startedAt: number;
   txns: Map<string, Txn>;
-  auth: { username: string; password: string } | null;
+  /** Transactions above this many bytes of operations are logged as partialTxn chains (mongod: 16 MB). */
+  txnSplitBytes: number;
+  auth: { username: string; password: string; roles: { role: string; db: string }[] } | null;
   topology: 'replicaSet' | 'standalone' | 'sharded';
   /** Secondary members' host:port; they serve the same data (no replication lag). */
   secondaryHosts: string[];
@@ -46,6 +50,10 @@ export class Ctx {
     readonly rawDocuments?: Uint8Array[],
     /** Raw bytes of each applyOps operation's `o`. */
     readonly rawApplyOpsO?: (Uint8Array | undefined)[],
+    /** Raw bytes of each update statement's `u`. */
+    readonly rawUpdates?: (Uint8Array | undefined)[],
+    /** Raw bytes of findAndModify's `update`. */
+    readonly rawFamUpdate?: Uint8Array,
   ) {}
 
   /** Fields every reply carries ($clusterTime, operationTime). */
@@ -73,6 +81,13 @@ export class Ctx {
     }
     if (!t || t.txnNumber !== n)
       throw E.noSuchTransaction(`Transaction with { txnNumber: ${n} } has been aborted or never started.`);
+    const name = Object.keys(this.cmd)[0]!.toLowerCase();
+    if (t.prepared && name !== 'committransaction' && name !== 'aborttransaction')
+      throw new MongoError(
+        267,
+        'PreparedTransactionInProgress',
+        'Cannot call any operation other than abort, prepare or commit on a prepared transaction',
+      );
     return t;
   }
 

@@ -8,6 +8,7 @@ import { Long, serialize, type Document } from 'bson';
 import { Query } from 'mingo';
 import { E } from './errors.js';
 import type { Oplog, OplogEntry } from './oplog.js';
+import type { StoredDoc } from './store.js';
 
 const MAX_BATCH_BYTES = 16 * 1024 * 1024;
 
@@ -25,7 +26,25 @@ interface OplogCursor {
   awaitData: boolean;
 }
 
-type Cursor = PlainCursor | OplogCursor;
+/**
+ * A find on a collection without sort: a collection scan that reads the
+ * collection's current documents at each getMore, as mongod's yields do. A
+ * document changed after the cursor opened is returned in its new version, one
+ * deleted before it was reached is not returned, one inserted later is seen.
+ */
+interface LiveCursor {
+  kind: 'live';
+  ns: string;
+  iter: Iterator<StoredDoc>;
+  match: (d: StoredDoc) => boolean;
+  encode: (d: StoredDoc) => Uint8Array;
+  skip: number;
+  left: number;
+  /** Throws when the collection was dropped or renamed since (QueryPlanKilled, as mongod). */
+  check: () => void;
+}
+
+type Cursor = PlainCursor | OplogCursor | LiveCursor;
 
 const cmpTs = (a: { t: number; i: number }, b: { t: number; i: number }) =>
   a.t !== b.t ? a.t - b.t : a.i - b.i;
@@ -143,6 +162,23 @@ export class Cursors {
     return cursorReply(id, ns, 'firstBatch', batch, extra);
   }
 
+  /** First batch of a live collection scan; stays open while documents remain. */
+  openLive(
+    c: Omit<LiveCursor, 'kind'>,
+    batchSize: number | undefined,
+    singleBatch: boolean,
+    extra: Document,
+  ): Buffer {
+    const cursor: LiveCursor = { kind: 'live', ...c };
+    const { batch, done } = collectLive(cursor, batchSize ?? 101);
+    let id = Long.ZERO;
+    if (!done && !singleBatch) {
+      id = this.newId();
+      this.open.set(id.toString(), cursor);
+    }
+    return cursorReply(id, cursor.ns, 'firstBatch', batch, extra);
+  }
+
   /** A tailable cursor on the oplog: returns what matches now and stays open. */
   openOplog(
     oplog: Oplog,
@@ -206,6 +242,17 @@ export class Cursors {
     const c = this.open.get(key);
     if (!c) throw E.cursorNotFound(key);
     if (c.ns !== `${db}.${collection}`) throw E.badValue(`cursor ${key} belongs to ${c.ns}`);
+    if (c.kind === 'live') {
+      try {
+        c.check();
+      } catch (err) {
+        this.open.delete(key);
+        throw err;
+      }
+      const { batch, done } = collectLive(c, batchSize ?? 0);
+      if (done) this.open.delete(key);
+      return cursorReply(done ? Long.ZERO : id, c.ns, 'nextBatch', batch, extra);
+    }
     if (c.kind === 'plain') {
       const n = take(c.docs, batchSize ?? c.docs.length);
       const batch = c.docs.splice(0, n);
@@ -244,6 +291,26 @@ export class Cursors {
     for (const id of ids) (this.open.delete(id.toString()) ? killed : notFound).push(id);
     return { killed, notFound };
   }
+}
+
+function collectLive(c: LiveCursor, batchSize: number): { batch: Uint8Array[]; done: boolean } {
+  const batch: Uint8Array[] = [];
+  let bytes = 0;
+  const max = batchSize > 0 ? batchSize : Infinity;
+  while (batch.length < max && bytes < MAX_BATCH_BYTES && c.left > 0) {
+    const next = c.iter.next();
+    if (next.done) return { batch, done: true };
+    if (!c.match(next.value)) continue;
+    if (c.skip > 0) {
+      c.skip--;
+      continue;
+    }
+    const raw = c.encode(next.value);
+    batch.push(raw);
+    bytes += raw.byteLength;
+    c.left--;
+  }
+  return { batch, done: c.left <= 0 };
 }
 
 function take(docs: Uint8Array[], batchSize: number): number {

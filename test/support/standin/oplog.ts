@@ -38,15 +38,21 @@ export class Oplog {
     return { t: this.lastT, i: this.lastI };
   }
 
-  /** Appends an entry; `fields` is everything but ts/t/wall/v, in MongoDB's field order. */
-  append(fields: {
-    op: string;
-    ns: string;
-    ui?: UUID;
-    o: Document;
-    o2?: Document;
-    [k: string]: unknown;
-  }): OplogEntry {
+  /**
+   * Appends an entry; `fields` is everything but ts/t/wall/v, in MongoDB's field order;
+   * `trailing` comes after them (a transaction entry's prevOpTime, as MongoDB writes it).
+   */
+  append(
+    fields: {
+      op: string;
+      ns: string;
+      ui?: UUID;
+      o: Document;
+      o2?: Document;
+      [k: string]: unknown;
+    },
+    trailing: Document = {},
+  ): OplogEntry {
     const ts = this.nextTs();
     const { op, ns, ui, o, o2, ...rest } = fields;
     const doc: Document = { ...rest, op, ns };
@@ -57,6 +63,7 @@ export class Oplog {
     doc.t = Long.fromNumber(TERM);
     doc.wall = new Date();
     doc.v = Long.fromNumber(2);
+    Object.assign(doc, trailing);
     const raw = serializeWithRaw(doc);
     const entry = { ...ts, raw, js: decodeBson(raw) };
     this.entries.push(entry);

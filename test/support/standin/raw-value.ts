@@ -4,7 +4,7 @@
  * a transaction's applyOps). The bson package cannot embed raw bytes itself.
  */
 import { serialize, type Document } from 'bson';
-import { isPlainObject } from '../../../engine/oplog/apply-update.js';
+import { isPlainObject } from './typed-values.js';
 
 export class RawValue {
   constructor(readonly bytes: Uint8Array) {}

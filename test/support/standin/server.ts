@@ -17,6 +17,7 @@ import { E, MongoError } from './errors.js';
 import { Oplog } from './oplog.js';
 import { ScramServer, type ScramConversation } from './scram.js';
 import { Store } from './store.js';
+import { canFind, type RoleRef } from './roles.js';
 import { OP_MSG, OP_QUERY, opMsgReply, opReply, parseMessage, serializeReply } from './wire.js';
 
 export interface StandinOptions {
@@ -26,8 +27,13 @@ export interface StandinOptions {
   /** The oplog's size cap in bytes (MongoDB's is at least 990 MB; tests use small ones). */
   oplogMaxBytes?: number;
   port?: number;
-  /** Enables SCRAM-SHA-256 authentication with this one user (in admin). */
-  auth?: { username: string; password: string };
+  /**
+   * Enables SCRAM-SHA-256 authentication with this one user (in admin), with
+   * these roles (root by default); reads are refused as mongod refuses them.
+   */
+  auth?: { username: string; password: string; roles?: RoleRef[] };
+  /** Transactions above this many bytes of operations are logged as partialTxn chains (mongod: 16 MB). */
+  txnSplitBytes?: number;
   /** Periodic no-op oplog entries, as MongoDB writes every 10 s; 0 disables. */
   noopIntervalMs?: number;
   version?: string;
@@ -87,7 +93,10 @@ const WRITE_COMMANDS = new Set([
   'applyops',
   'committransaction',
   'aborttransaction',
+  'preparetransaction',
 ]);
+/** Commands that read documents: refused (13) on a database the user's roles cannot read. */
+const READ_COMMANDS = new Set(['find', 'aggregate', 'count', 'distinct', 'getmore']);
 /** Reads a secondary serves only when the driver allows it ($readPreference other than primary). */
 const SECONDARY_OK_READS = new Set([
   'find',
@@ -120,7 +129,8 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     processId: new ObjectId(),
     startedAt: Date.now(),
     txns: new Map(),
-    auth: opts.auth ?? null,
+    auth: opts.auth ? { ...opts.auth, roles: opts.auth.roles ?? [{ role: 'root', db: 'admin' }] } : null,
+    txnSplitBytes: opts.txnSplitBytes ?? 16 * 1024 * 1024,
     topology: opts.topology ?? 'replicaSet',
     secondaryHosts: [],
     commandsByMember: new Map(),
@@ -177,7 +187,10 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     cmd: Document,
     db: string,
     conn: ConnState,
-    raw: Pick<ReturnType<typeof parseMessage>, 'rawDocuments' | 'rawApplyOpsO'> = {},
+    raw: Pick<
+      ReturnType<typeof parseMessage>,
+      'rawDocuments' | 'rawApplyOpsO' | 'rawUpdates' | 'rawFamUpdate'
+    > = {},
   ): Promise<Buffer> {
     const name = Object.keys(cmd)[0] ?? '';
     const lower = name.toLowerCase();
@@ -194,6 +207,11 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
       if (state.auth && !conn.authenticated && !UNAUTHENTICATED_OK.has(lower)) {
         throw E.unauthorized(`Command ${name} requires authentication`);
       }
+      if (state.auth && READ_COMMANDS.has(lower) && !canFind(state.auth.roles, db)) {
+        throw E.unauthorized(
+          `not authorized on ${db} to execute command { ${name}: ${JSON.stringify(String(cmd[name]))}, $db: "${db}" }`,
+        );
+      }
       // Awaitable hello (streaming SDAM): wait until the topology changes or maxAwaitTimeMS passes.
       if ((lower === 'hello' || lower === 'ismaster') && cmd.topologyVersion && cmd.maxAwaitTimeMS) {
         await new Promise<void>((resolve) => {
@@ -207,7 +225,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
         });
       }
       const result = await handler(
-        new Ctx(state, conn, cmd, db, raw.rawDocuments, raw.rawApplyOpsO),
+        new Ctx(state, conn, cmd, db, raw.rawDocuments, raw.rawApplyOpsO, raw.rawUpdates, raw.rawFamUpdate),
         cursors,
       );
       if (Buffer.isBuffer(result)) return result;

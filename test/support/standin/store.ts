@@ -32,8 +32,11 @@ export function getPath(doc: unknown, path: string): unknown {
 }
 
 export class Collection {
+  /** In insertion order, like record ids: a Map iterator sees later inserts and skips deleted entries, as a collection scan does. */
   readonly docs = new Map<string, StoredDoc>();
   indexes: IndexSpec[] = [{ v: 2, key: { _id: 1 }, name: '_id_' }];
+  /** A transaction's private copy records which documents it wrote, so that commit changes only those. */
+  dirty: Set<string> | null = null;
 
   constructor(
     readonly db: string,
@@ -88,7 +91,9 @@ export class Collection {
 
   put(js: Document, raw?: Uint8Array): StoredDoc {
     const stored = { js, raw: raw ?? serialize(js) };
-    this.docs.set(idKey(js._id), stored);
+    const k = idKey(js._id);
+    this.docs.set(k, stored);
+    this.dirty?.add(k);
     return stored;
   }
 
@@ -97,13 +102,16 @@ export class Collection {
   }
 
   delete(id: unknown): boolean {
-    return this.docs.delete(idKey(id));
+    const k = idKey(id);
+    this.dirty?.add(k);
+    return this.docs.delete(k);
   }
 
   /** A deep copy, for transactions (writes are visible only at commit). */
   clone(): Collection {
     const c = new Collection(this.db, this.name, this.uuid, this.options, this.type);
     c.indexes = this.indexes.map((i) => ({ ...i }));
+    c.dirty = new Set();
     for (const [k, d] of this.docs) c.docs.set(k, { raw: d.raw, js: decodeBson(d.raw) });
     return c;
   }

@@ -9,7 +9,7 @@
  */
 import { ObjectId, serialize, type Document } from 'bson';
 import type { Ctx } from './context.js';
-import { insertOne, replaceStored } from './commands-crud.js';
+import { encodeUpdated, insertOne, replaceStored } from './commands-crud.js';
 import { bsonEqual } from './diff.js';
 import { MongoError } from './errors.js';
 import type { Collection, StoredDoc } from './store.js';
@@ -93,7 +93,7 @@ export function insertMeasurement(ctx: Ctx, ts: Collection, input: Document): vo
     if (control.min[k] === undefined || smaller(v, control.min[k])) control.min[k] = v;
     if (control.max[k] === undefined || smaller(control.max[k], v)) control.max[k] = v;
   }
-  replaceStored(ctx, buckets, open, post);
+  replaceStored(ctx, buckets, open, encodeUpdated(open.raw, post));
 }
 
 /** The measurements, as a find on the time-series collection returns them. */

@@ -25,10 +25,14 @@ export interface Incoming {
   rawDocuments?: Uint8Array[];
   /** Raw bytes of each applyOps operation's `o` (applyOps), for exact replays. */
   rawApplyOpsO?: (Uint8Array | undefined)[];
+  /** Raw bytes of each update statement's `u` (update), so updates keep the client's BSON types and order. */
+  rawUpdates?: (Uint8Array | undefined)[];
+  /** Raw bytes of findAndModify's `update` document. */
+  rawFamUpdate?: Uint8Array;
 }
 
 /** The raw bytes of an embedded-document field. */
-function rawField(doc: Uint8Array, field: string): Uint8Array | undefined {
+export function rawField(doc: Uint8Array, field: string): Uint8Array | undefined {
   const name = Buffer.from(field);
   for (const [type, nameOff, nameLen, off, len] of onDemand.parseToElements(doc) as Iterable<Element>) {
     if (
@@ -44,7 +48,7 @@ function rawField(doc: Uint8Array, field: string): Uint8Array | undefined {
 type Element = [type: number, nameOffset: number, nameLength: number, offset: number, length: number];
 
 /** The raw bytes of the documents in array field `field` of a BSON document. */
-function rawArrayDocs(doc: Uint8Array, field: string): Uint8Array[] | undefined {
+export function rawArrayDocs(doc: Uint8Array, field: string): Uint8Array[] | undefined {
   const name = Buffer.from(field);
   for (const [type, nameOff, nameLen, off, len] of onDemand.parseToElements(doc) as Iterable<Element>) {
     if (
@@ -99,6 +103,7 @@ export function parseMessage(msg: Buffer): Incoming {
     let body: Document | null = null;
     let bodyRaw: Uint8Array | null = null;
     let rawDocuments: Uint8Array[] | undefined;
+    let rawUpdateStatements: Uint8Array[] | undefined;
     const sequences: Record<string, Document[]> = {};
     while (pos < end) {
       const kind = msg[pos++]!;
@@ -122,6 +127,7 @@ export function parseMessage(msg: Buffer): Incoming {
         }
         sequences[id] = docs;
         if (id === 'documents') rawDocuments = raws;
+        if (id === 'updates') rawUpdateStatements = raws;
         pos = stop;
       } else throw new Error(`unknown OP_MSG section kind ${kind}`);
     }
@@ -132,6 +138,13 @@ export function parseMessage(msg: Buffer): Incoming {
       bodyRaw && 'applyOps' in body
         ? rawArrayDocs(bodyRaw, 'applyOps')?.map((op) => rawField(op, 'o'))
         : undefined;
+    if (!rawUpdateStatements && bodyRaw && 'update' in body)
+      rawUpdateStatements = rawArrayDocs(bodyRaw, 'updates');
+    const rawUpdates = rawUpdateStatements?.map((u) => rawField(u, 'u'));
+    const rawFamUpdate =
+      bodyRaw && ('findAndModify' in body || 'findandmodify' in body)
+        ? rawField(bodyRaw, 'update')
+        : undefined;
     return {
       requestId,
       opCode,
@@ -139,6 +152,8 @@ export function parseMessage(msg: Buffer): Incoming {
       moreToCome: (flags & MORE_TO_COME) !== 0,
       ...(rawDocuments ? { rawDocuments } : {}),
       ...(rawApplyOpsO ? { rawApplyOpsO } : {}),
+      ...(rawUpdates ? { rawUpdates } : {}),
+      ...(rawFamUpdate ? { rawFamUpdate } : {}),
     };
   }
   if (opCode === OP_QUERY) {

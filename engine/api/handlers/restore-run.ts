@@ -1,0 +1,201 @@
+import { randomUUID } from 'node:crypto';
+import { audit } from '../../catalog/audit.js';
+import { parseRestorePoint, planRestore, type RestorePoint } from '../../catalog/planner.js';
+import { finishRestore, getRestore, insertRestore, listRestores } from '../../catalog/restores.js';
+import { snapshotsOfSource } from '../../catalog/snapshots.js';
+import { getSourceByName, type SourceRow } from '../../catalog/sources.js';
+import type { CatalogDb } from '../../catalog/open-catalog.js';
+import { ApiError, toApiError } from '../../errors.js';
+import { NamespaceFilter } from '../../oplog/namespace-selection.js';
+import { readSegment } from '../../repo/segment-file.js';
+import { restoreToMongo } from '../../restore/restore-to-mongo.js';
+import { connectSource } from '../../source/connect.js';
+import { displayUri, parseConnection } from '../../source/connection-config.js';
+import { restoreView } from '../views.js';
+import type { Engine } from '../../engine.js';
+import { writeFileDurable } from '../../repo/durable-file.js';
+import { validateRestore } from '../../verify/restore-validation.js';
+import { validationHtml } from '../../verify/validation-html.js';
+import type { PartialHandlers } from './types.js';
+
+/** A restore point as typed, or the id of one of the source's snapshots (restored at its consistent point). */
+function pointOf(db: CatalogDb, source: SourceRow, at: string): RestorePoint {
+  const snap = snapshotsOfSource(db, source.id).find((s) => s.id === at);
+  if (!snap) return parseRestorePoint(at);
+  if (snap.status !== 'complete' || snap.consistent_t === null || snap.consistent_i === null)
+    throw new ApiError('CONFLICT', `Snapshot ${at} is ${snap.status}; it cannot be restored.`);
+  return { kind: 'ts', ts: { t: snap.consistent_t, i: snap.consistent_i } };
+}
+
+interface TargetInput {
+  source: string;
+  at: string;
+  targetUri: string;
+  password?: string | undefined;
+  include: string[];
+  exclude: string[];
+  rename: string[];
+}
+
+/**
+ * What restore and validation both need, checked before the target is touched: the source, a plan for
+ * the point, the namespace selection, every segment of the range readable (a corrupt one refuses the
+ * restore instead of leaving a half-restored target), and a connected client.
+ */
+async function prepare(engine: Engine, input: TargetInput) {
+  const db = engine.catalog;
+  const source = getSourceByName(db, input.source);
+  const store = await engine.stores.get(source.repository_id);
+  const plan = planRestore(db, source.id, pointOf(db, source, input.at));
+  if (!plan.ok)
+    throw new ApiError('NOT_FOUND', `${input.at} cannot be restored: ${plan.message}`, {
+      reason: plan.reason,
+      nearest: plan.nearest ?? null,
+    });
+  const selection = new NamespaceFilter({
+    include: input.include,
+    exclude: input.exclude,
+    rename: input.rename,
+  });
+  for (const seg of plan.segments) await readSegment(store.repo, seg.path);
+  const { config, password } = parseConnection(input.targetUri);
+  const client = await connectSource(config, input.password ?? password, 10_000);
+  return { db, source, store, plan, selection, config, client };
+}
+
+/** Documents compared per namespace by the validation that follows every restore. */
+const AFTER_RESTORE_SAMPLE = 100;
+
+export const restoreRunHandlers: PartialHandlers<
+  'restore.run' | 'restore.list' | 'restore.get' | 'restore.validate'
+> = {
+  'restore.run': async (engine, input) => {
+    const { db, source, store, plan, selection, config, client } = await prepare(engine, input);
+    const restoreId = randomUUID();
+    const options = {
+      include: input.include,
+      exclude: input.exclude,
+      rename: input.rename,
+      drop: input.drop,
+      strict: input.strict,
+      parallel: input.parallel,
+      writeConcern: input.writeConcern ?? null,
+    };
+    const recorded = { actor: engine.actor, target: displayUri(config), options };
+    insertRestore(db, {
+      id: restoreId,
+      sourceId: source.id,
+      point: input.at,
+      kind: 'new-target',
+      details: recorded,
+    });
+    audit(db, {
+      actor: engine.actor,
+      action: 'restore.start',
+      target: source.name,
+      outcome: 'done',
+      details: { restoreId, at: input.at, target: displayUri(config), options },
+    });
+    const task = engine.tasks.start('restore', async (ctx) => {
+      try {
+        const report = await restoreToMongo({
+          restoreId,
+          sourceName: source.name,
+          point: input.at,
+          repo: store.repo,
+          plan,
+          client,
+          selection,
+          drop: input.drop,
+          strict: input.strict,
+          parallel: input.parallel,
+          ...(input.writeConcern !== undefined ? { writeConcern: { w: input.writeConcern } } : {}),
+          ctx,
+        });
+        ctx.progress({ message: 'validating the target' });
+        const validation = await validateRestore({
+          repo: store.repo,
+          plan,
+          point: input.at,
+          client,
+          selection,
+          sample: AFTER_RESTORE_SAMPLE,
+          full: false,
+          ctx,
+        });
+        Object.assign(report, { validation });
+        finishRestore(db, restoreId, 'succeeded', { ...recorded, report });
+        audit(db, {
+          actor: engine.actor,
+          action: 'restore.finish',
+          target: source.name,
+          outcome: 'done',
+          details: {
+            restoreId,
+            durationMs: report.durationMs,
+            failures: report.failures.count,
+            validated: validation.passed,
+          },
+        });
+        return report;
+      } catch (err) {
+        const e = toApiError(err);
+        const state = e.code === 'CANCELLED' ? 'cancelled' : 'failed';
+        finishRestore(db, restoreId, state, { ...recorded, error: e, markerLeft: true });
+        audit(db, {
+          actor: engine.actor,
+          action: 'restore.finish',
+          target: source.name,
+          outcome: 'failed',
+          details: { restoreId, state, error: e.message },
+        });
+        throw err;
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    });
+    return { taskId: task.taskId };
+  },
+  'restore.validate': async (engine, input) => {
+    const { source, store, plan, selection, config, client } = await prepare(engine, input);
+    const task = engine.tasks.start('restore.validate', async (ctx) => {
+      try {
+        const report = await validateRestore({
+          repo: store.repo,
+          plan,
+          point: input.at,
+          client,
+          selection,
+          sample: input.sample,
+          full: input.full,
+          ctx,
+        });
+        if (input.htmlFile) {
+          const html = validationHtml(report, {
+            source: source.name,
+            target: displayUri(config),
+            generatedAt: new Date().toISOString(),
+          });
+          await writeFileDurable(input.htmlFile, [Buffer.from(html)]);
+        }
+        audit(engine.catalog, {
+          actor: engine.actor,
+          action: 'restore.validate',
+          target: source.name,
+          outcome: report.passed ? 'done' : 'failed',
+          details: { at: input.at, target: displayUri(config), passed: report.passed },
+        });
+        return report;
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    });
+    return { taskId: task.taskId };
+  },
+  'restore.list': (engine) => listRestores(engine.catalog).map((r) => restoreView(engine.catalog, r)),
+  'restore.get': (engine, { id }) => {
+    const r = getRestore(engine.catalog, id);
+    if (!r) throw new ApiError('NOT_FOUND', `No restore ${id}.`);
+    return restoreView(engine.catalog, r);
+  },
+};
