@@ -443,7 +443,7 @@ describe('ids come from the place of a file in the tree, not from its contents',
     const fake = snapshotRelDir(fx.sourceId, '20000101T000000Z-000000'); // sorts first
     cpSync(fx.repo.abs(real), fx.repo.abs(fake), { recursive: true });
     await expect(readManifest(fx.repo, fake)).rejects.toMatchObject({ code: 'CORRUPT' });
-    const [report] = await rebuildFromRepository(fx.engine.catalog, [fx.repo]);
+    const [report] = await rebuildFromRepository(fx.engine.catalog, [fx.repo], { removeTemporaries: true });
     expect(report!.unreadable).toEqual([
       expect.objectContaining({
         path: join(fake, 'manifest.json'),
@@ -468,7 +468,7 @@ describe('ids come from the place of a file in the tree, not from its contents',
     expect(() => readSegmentHeader(fx!.repo, moved)).toThrow(
       expect.objectContaining({ code: 'CORRUPT', message: expect.stringMatching(/source/) }) as Error,
     );
-    await rebuildFromRepository(fx.engine.catalog, [fx.repo]);
+    await rebuildFromRepository(fx.engine.catalog, [fx.repo], { removeTemporaries: true });
     expect(
       fx.engine.catalog.prepare('SELECT source_id, status FROM oplog_segments WHERE path = ?').get(moved),
     ).toEqual({ source_id: otherId, status: 'corrupt' });
@@ -498,7 +498,7 @@ describe('ids come from the place of a file in the tree, not from its contents',
     await expect(readLockFile(fx.repo, otherId, `snapshot-${id}.json`)).rejects.toMatchObject({
       code: 'CORRUPT',
     });
-    await rebuildFromRepository(fx.engine.catalog, [fx.repo]);
+    await rebuildFromRepository(fx.engine.catalog, [fx.repo], { removeTemporaries: true });
     expect(
       fx.engine.catalog.prepare('SELECT locked_until FROM snapshots WHERE id = ?').pluck().get(id),
     ).toBeNull();
@@ -534,7 +534,7 @@ describe('retention lock files', () => {
       expect(await readLockFiles(fx.repo, fx.sourceId)).toEqual([
         expect.objectContaining({ kind: 'snapshot', target: id, until: FOREVER }),
       ]);
-      const [report] = await rebuildFromRepository(fx.engine.catalog, [fx.repo]);
+      const [report] = await rebuildFromRepository(fx.engine.catalog, [fx.repo], { removeTemporaries: true });
       expect(report!.unreadable).toEqual([
         expect.objectContaining({ path: join('sources', fx.sourceId, 'locks', name) }),
       ]);
