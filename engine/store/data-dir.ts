@@ -5,7 +5,12 @@
  * only reports it (CORRUPT), since it may not write anything.
  */
 import { ApiError } from '../errors.js';
-import { openCatalog, openCatalogOrSetAside, type CatalogDb, type SetAside } from '../catalog/open-catalog.js';
+import {
+  openCatalog,
+  openCatalogOrSetAside,
+  type CatalogDb,
+  type SetAside,
+} from '../catalog/open-catalog.js';
 import type { EventBus } from '../events.js';
 import { raiseAlert } from '../schedule/alerts.js';
 import type { StoreRegistry } from './store-registry.js';
