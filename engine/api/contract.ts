@@ -472,26 +472,22 @@ export const commands = {
     summary:
       'Export a restore point as mongodump output (a directory, or one --archive file) that `mongorestore --oplogReplay` restores: the snapshot plus oplog.bson from its start to the point.',
     input: z.strictObject({
-      source: z.string().min(1).describe('Source name.'),
-      at: z
-        .string()
-        .min(1)
-        .describe('latest, t:i (oplog timestamp, inclusive) or an ISO-8601 second with zone (inclusive).'),
-      out: z.string().min(1).optional().describe('Directory to create (must not exist, or be empty).'),
-      archive: z.string().min(1).optional().describe('Archive file to create (must not exist).'),
+      source: SourceName.describe('Source name.'),
+      at: Identifier.describe(
+        'latest, t:i (oplog timestamp, inclusive) or an ISO-8601 second with zone (inclusive).',
+      ),
+      out: FsPath.optional().describe('Directory to create (must not exist, or be empty).'),
+      archive: FsPath.optional().describe('Archive file to create (must not exist).'),
       gzip: z.boolean().optional().describe('Compress (each file with .gz names, or the whole archive).'),
-      include: z
-        .array(z.string().min(1))
-        .optional()
-        .describe(
-          'Only namespaces matching these patterns (db.coll, * wildcards), as mongorestore --nsInclude.',
-        ),
-      exclude: z
-        .array(z.string().min(1))
-        .optional()
-        .describe('Leave out namespaces matching these patterns, as mongorestore --nsExclude.'),
+      include: NamespacePatterns.optional().describe(
+        'Only namespaces matching these patterns (db.coll, * wildcards), as mongorestore --nsInclude.',
+      ),
+      exclude: NamespacePatterns.optional().describe(
+        'Leave out namespaces matching these patterns, as mongorestore --nsExclude.',
+      ),
       rename: z
-        .array(z.string().min(3))
+        .array(z.string().min(3).max(511))
+        .max(100)
         .optional()
         .describe('FROM=TO renames (* wildcards, $var$ carried over), as mongorestore --nsFrom/--nsTo.'),
     }),
@@ -503,12 +499,9 @@ export const commands = {
     summary:
       'Import mongodump output (directory or archive, gzip or not, with or without oplog.bson) as a snapshot of a source; a new name creates an imported source.',
     input: z.strictObject({
-      source: z
-        .string()
-        .min(1)
-        .describe('Source name; created as an imported source (no connection) if absent.'),
-      dir: z.string().min(1).optional().describe('A mongodump directory.'),
-      archive: z.string().min(1).optional().describe('A mongodump --archive file.'),
+      source: SourceName.describe('Source name; created as an imported source (no connection) if absent.'),
+      dir: FsPath.optional().describe('A mongodump directory.'),
+      archive: FsPath.optional().describe('A mongodump --archive file.'),
       gzip: z
         .boolean()
         .optional()

@@ -320,6 +320,7 @@ describe('decompression', () => {
       ),
     );
 
+    await fx.engine.close(); // one writing engine per repository: the child attaches it
     const r = hostileRead('verify', fx.repo.root);
     console.log(`repo verify of the bombs: peak resident memory ${r.peakMB} MB`);
     expect(r.ok).toBe(true);
@@ -370,6 +371,7 @@ describe('encryption switched off in repository.json', () => {
     editJson(fx.repo.abs('repository.json'), (c) => {
       c.encryption = null;
     });
+    await fx.engine.close(); // one writing engine per repository: the fresh catalog's engine attaches it
     const e2 = Engine.open({ dataDir: join(fx.dir.path, 'data2'), mode: 'cli', kdfCost: TEST_KDF });
     cleanups.push(() => e2.close());
     const res = await dispatch(e2, 'repo.attach', { path: fx.repo.root });
@@ -557,6 +559,7 @@ describe('segment headers at start-up in an encrypted repository', () => {
       expect.objectContaining({ code: 'CORRUPT' }) as Error,
     );
     // A fresh catalog, locked first: nothing unauthenticated is registered; unlocked: the forgery is corrupt.
+    await fx.engine.close(); // one writing engine per repository
     const e2 = Engine.open({ dataDir: join(fx.dir.path, 'data2'), mode: 'cli', kdfCost: TEST_KDF });
     cleanups.push(() => e2.close());
     expect(await dispatch(e2, 'repo.attach', { path: fx.repo.root })).toMatchObject({ ok: true });
