@@ -272,7 +272,7 @@ async function rebuildBench(o: StoreBenchOptions, dir: string) {
   }
   o.log('rebuild: rebuilding the catalog from the repository…');
   const t0 = performance.now();
-  const [report] = await rebuildFromRepository(engine.catalog, [repo]);
+  const [report] = await rebuildFromRepository(engine.catalog, [repo], { removeTemporaries: true });
   const seconds = (performance.now() - t0) / 1000;
   const intervals = engine.catalog.prepare('SELECT count(*) FROM coverage_intervals').pluck().get();
   await engine.close();

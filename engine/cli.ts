@@ -166,12 +166,24 @@ async function main(argv: string[]): Promise<number> {
   }
 
   let engine: Engine;
-  try {
-    engine = Engine.open({
+  const open = (readOnly: boolean) =>
+    Engine.open({
       dataDir: dataDirFlag ?? defaultDataDir(),
       mode: 'cli',
+      // Read-only commands run beside a serve or desktop engine that holds the data dir; the others
+      // need its writer lock (CONFLICT naming the holder).
+      readOnly,
       ...(passphrase ? { passphrase } : {}),
     });
+  try {
+    const readOnly = (commands[resolved.name] as { readOnly?: boolean }).readOnly === true;
+    try {
+      engine = open(readOnly);
+    } catch (err) {
+      // A damaged catalog: only a writer may set it aside and rebuild it, so become one for this run.
+      if (!readOnly || (err as ApiError).code !== 'CORRUPT') throw err;
+      engine = open(false);
+    }
   } catch (err) {
     return fail(err instanceof ApiError ? err.toJSON() : { code: 'UNAVAILABLE', message: String(err) });
   }

@@ -10,10 +10,12 @@ import type { z } from 'zod';
 import type { RunMode } from './api/schemas.js';
 import { EventBus } from './events.js';
 import { TaskRunner } from './tasks/task-runner.js';
-import { openCatalog, type CatalogDb } from './catalog/open-catalog.js';
-import { CATALOG_FILE } from './paths.js';
+import type { CatalogDb } from './catalog/open-catalog.js';
+import { CATALOG_FILE, KNOWN_REPOSITORIES_FILE } from './paths.js';
 import { MemorySecretStore, type SecretStore } from './secrets.js';
 import { StoreRegistry } from './store/store-registry.js';
+import type { WriterLock } from './store/writer-lock.js';
+import { openDataDir, reportSetAside } from './store/data-dir.js';
 import { CaptureManager } from './source/capture-manager.js';
 import { DEFAULT_CAPTURE, type CaptureOptions } from './source/oplog-capture.js';
 import { sourceConnection } from './mongo/source-connection.js';
@@ -36,6 +38,12 @@ export interface EngineOptions {
   sourceTimeoutMs?: number;
   /** Segment cutting and back-off of continuous capture. */
   capture?: Partial<CaptureOptions>;
+  /**
+   * Reads only (a CLI `status`, `repo info`, `plan` beside a running serve): takes no writer lock,
+   * removes no temporaries, and refuses commands that write. Otherwise the engine holds the data
+   * dir's writer lock and each repository's as it opens it (CONFLICT naming the holder).
+   */
+  readOnly?: boolean;
 }
 
 export class Engine implements Services {
@@ -54,19 +62,36 @@ export class Engine implements Services {
   readonly capture: CaptureManager;
   readonly protection: Protection;
   readonly scheduler: Scheduler;
+  readonly readOnly: boolean;
+  /** The data dir's writer lock; `writerLock.tookOverFrom` names a dead holder whose lock was left. */
+  readonly writerLock: WriterLock | null;
   private closed = false;
 
   private constructor(opts: EngineOptions) {
     this.dataDir = resolve(opts.dataDir);
     this.mode = opts.mode;
     this.catalogPath = join(this.dataDir, CATALOG_FILE);
-    const { db, schemaVersion } = openCatalog(this.catalogPath);
+    this.readOnly = opts.readOnly ?? false;
+    const { writerLock, db, schemaVersion, setAside } = openDataDir(
+      this.dataDir,
+      this.catalogPath,
+      opts.mode,
+      this.readOnly,
+    );
+    this.writerLock = writerLock;
     this.catalog = db;
     this.schemaVersion = schemaVersion;
     this.secrets = opts.secrets ?? new MemorySecretStore();
     this.kdfCost = opts.kdfCost;
     this.sourceTimeoutMs = opts.sourceTimeoutMs ?? 5000;
-    this.stores = new StoreRegistry(db, this.secrets, opts.passphrase ?? null);
+    this.stores = new StoreRegistry(
+      db,
+      this.secrets,
+      opts.passphrase ?? null,
+      this.readOnly ? null : opts.mode,
+      join(this.dataDir, KNOWN_REPOSITORIES_FILE),
+    );
+    if (setAside) reportSetAside({ catalog: db, events: this.events, stores: this.stores }, setAside);
     const { events, tasks, stores, secrets, sourceTimeoutMs } = this;
     this.capture = new CaptureManager(
       { catalog: db, events, tasks, stores, sourceTimeoutMs },
@@ -84,6 +109,7 @@ export class Engine implements Services {
    * Misconfigured with the reason and alerted.
    */
   async startBackgroundWork(): Promise<void> {
+    await this.stores.recover();
     // Secrets the user expects kept (desktop keychain) but that are not: say so where alerts are seen.
     const warning = this.secrets.warning ?? null;
     if (warning)
@@ -116,5 +142,7 @@ export class Engine implements Services {
     await this.capture.stopAll();
     await this.tasks.stopAll();
     this.catalog.close();
+    this.stores.close();
+    this.writerLock?.release();
   }
 }

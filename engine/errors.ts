@@ -55,3 +55,74 @@ export function toApiError(err: unknown): ApiError {
 
 /** The envelope every transport carries. */
 export type ApiResult<T> = { ok: true; result: T } | { ok: false; error: ApiErrorShape };
+
+const FS_REASONS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EROFS: 'the file system is read-only',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'a file or directory is missing',
+  EIO: 'input/output error (the device may be failing or disconnected)',
+  EMFILE: 'too many open files',
+};
+
+/** The syscalls of Node's fs module (network errors such as ENOTFOUND from getaddrinfo are not these). */
+const FS_SYSCALLS = new Set([
+  'open',
+  'read',
+  'write',
+  'writev',
+  'close',
+  'fsync',
+  'fdatasync',
+  'rename',
+  'mkdir',
+  'rmdir',
+  'rm',
+  'unlink',
+  'stat',
+  'lstat',
+  'fstat',
+  'scandir',
+  'opendir',
+  'copyfile',
+  'ftruncate',
+  'link',
+  'symlink',
+  'readlink',
+  'access',
+  'chmod',
+  'fchmod',
+  'utime',
+  'futime',
+]);
+
+/** The fields of a Node system error (declared here: this file is shared with the renderer's types). */
+export interface SystemError extends Error {
+  code?: string;
+  syscall?: string;
+  path?: string;
+}
+
+/** A Node file-system error (a string `code` such as ENOSPC from one of fs's syscalls). */
+export function isFileSystemError(err: unknown): err is SystemError {
+  const e = err as SystemError | null;
+  return !!e && typeof e.code === 'string' && typeof e.syscall === 'string' && FS_SYSCALLS.has(e.syscall);
+}
+
+/**
+ * Names the real cause of a failed file operation (`what`: "writing to the repository at /r"):
+ * a full disk is a full disk, a missing file during a rename is not a TLS problem.
+ */
+export function fileSystemError(err: unknown, what: string): ApiError {
+  if (err instanceof ApiError) return err;
+  if (!isFileSystemError(err))
+    return new ApiError('INTERNAL', `${what}: ${String((err as Error)?.message ?? err)}`);
+  const code = err.code!;
+  return new ApiError(
+    'UNAVAILABLE',
+    `Failed ${what}: ${FS_REASONS[code] ?? code} (${code}, ${err.syscall}${err.path ? ` ${err.path}` : ''}).`,
+    { reason: 'filesystem', errno: code, syscall: err.syscall, ...(err.path ? { path: err.path } : {}) },
+  );
+}

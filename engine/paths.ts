@@ -18,3 +18,6 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, os = platfo
 }
 
 export const CATALOG_FILE = 'catalog.sqlite';
+
+/** Paths of the repositories this data dir writes, kept outside the catalog (see StoreRegistry). */
+export const KNOWN_REPOSITORIES_FILE = 'repositories.json';

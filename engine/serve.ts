@@ -37,6 +37,11 @@ async function main(): Promise<void> {
   if (unknown.length) throw new ApiError('INVALID_INPUT', `Unknown argument(s): ${unknown.join(', ')}`);
 
   const engine = Engine.open({ dataDir, mode: 'headless', ...(passphrase ? { passphrase } : {}) });
+  const stale = engine.writerLock?.tookOverFrom;
+  if (stale)
+    process.stderr.write(
+      `Took over the data directory's lock left by an engine that is gone (pid ${stale.pid} on ${stale.host}, since ${stale.since}).\n`,
+    );
   const server = await startHeadlessServer(engine, {
     port,
     rendererDir: rendererDir(),

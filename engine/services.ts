@@ -33,6 +33,8 @@ export interface Services {
 
   // What this run is (read-only facts, not services).
   readonly mode: z.infer<typeof RunMode>;
+  /** Opened read-only (no writer lock): only commands the contract marks `readOnly` run. */
+  readonly readOnly: boolean;
   readonly dataDir: string;
   readonly catalogPath: string;
   readonly schemaVersion: number;

@@ -66,6 +66,11 @@ interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
   cliAliases?: readonly string[];
   /** Starts a task (long work): the output is `{taskId}` and the work reports through task events. */
   task?: boolean;
+  /**
+   * Writes nothing (no catalog row, no repository file): the CLI runs it with a read-only engine,
+   * so it works beside the engine that holds the data dir (serve, desktop).
+   */
+  readOnly?: boolean;
 }
 
 const command = <I extends z.ZodType, O extends z.ZodType>(def: CommandDef<I, O>) => def;
@@ -74,12 +79,14 @@ const NoInput = z.strictObject({});
 
 export const commands = {
   'app.info': command({
+    readOnly: true,
     summary: 'Version, data directory, catalog schema version and engine uptime.',
     input: NoInput,
     output: AppInfo,
     cliAliases: ['info'],
   }),
   'settings.get': command({
+    readOnly: true,
     summary: 'All user settings, with defaults filled in.',
     input: NoInput,
     output: Settings,
@@ -90,12 +97,14 @@ export const commands = {
     output: Settings,
   }),
   'task.list': command({
+    readOnly: true,
     summary: 'Tasks (long work: snapshots, verification, copies) of this engine run, newest first.',
     input: z.strictObject({ state: TaskState.optional() }),
     output: z.array(Task),
     cliAliases: ['tasks'],
   }),
   'task.get': command({
+    readOnly: true,
     summary: 'One task by id.',
     input: TaskRef,
     output: Task,
@@ -137,11 +146,13 @@ export const commands = {
     output: RepositoryInfo,
   }),
   'repo.list': command({
+    readOnly: true,
     summary: 'Repositories registered in this catalog.',
     input: NoInput,
     output: z.array(RepositoryInfo),
   }),
   'repo.info': command({
+    readOnly: true,
     summary: 'One repository: format, encryption, sources, storage, secondary copies.',
     input: z.strictObject({ repository: RepositoryRef.optional() }),
     output: RepositoryInfo,
@@ -166,12 +177,14 @@ export const commands = {
     task: true,
   }),
   'source.coverage': command({
+    readOnly: true,
     summary: 'Continuous oplog intervals of a source and the gaps between them.',
     input: z.strictObject({ source: SourceName.describe('Source name.') }),
     output: Coverage,
     cliAliases: ['coverage'],
   }),
   'restore.plan': command({
+    readOnly: true,
     summary: 'Which snapshot and oplog segments restore a point, or why the point cannot be restored.',
     input: z.strictObject({
       source: SourceName.describe('Source name.'),
@@ -277,6 +290,7 @@ export const commands = {
     output: TimelineView,
   }),
   'snapshot.list': command({
+    readOnly: true,
     summary: 'Snapshots of a source, oldest first.',
     input: z.strictObject({ source: SourceName }),
     output: z.array(SnapshotView),
@@ -331,6 +345,7 @@ export const commands = {
     task: true,
   }),
   'audit.list': command({
+    readOnly: true,
     summary: 'The audit log (destructive and refused actions), newest first.',
     input: z.strictObject({ limit: z.number().int().min(1).max(10_000).optional() }),
     output: z.array(AuditEntryView),
@@ -390,6 +405,7 @@ export const commands = {
     output: z.strictObject({ removed: z.string() }),
   }),
   'source.list': command({
+    readOnly: true,
     summary: 'All sources.',
     input: NoInput,
     output: z.array(SourceView),
@@ -430,12 +446,14 @@ export const commands = {
     output: CaptureMetricsView,
   }),
   'source.status': command({
+    readOnly: true,
     summary: 'Capture state, recovery point, last snapshot, coverage and open alerts of a source.',
     input: z.strictObject({ source: SourceName }),
     output: SourceStatus,
     cliAliases: ['status'],
   }),
   'alert.list': command({
+    readOnly: true,
     summary: 'Alerts, newest first.',
     input: z.strictObject({
       source: SourceName.optional(),
@@ -469,9 +487,11 @@ export const commands = {
       exclude: NamespacePatterns.optional().describe(
         'Leave out namespaces matching these patterns, as mongorestore --nsExclude.',
       ),
-      rename: NamespacePatterns.optional().describe(
-        'FROM=TO renames (* wildcards, $var$ carried over), as mongorestore --nsFrom/--nsTo.',
-      ),
+      rename: z
+        .array(z.string().min(3).max(511))
+        .max(100)
+        .optional()
+        .describe('FROM=TO renames (* wildcards, $var$ carried over), as mongorestore --nsFrom/--nsTo.'),
     }),
     output: TaskStarted,
     task: true,
@@ -497,6 +517,7 @@ export const commands = {
     cliAliases: ['import'],
   }),
   'backup-job.get': command({
+    readOnly: true,
     summary:
       "A source's backup job: state (active, stopped, inactive, misconfigured), policy, next scheduled runs (UTC).",
     input: z.strictObject({ source: SourceName }),

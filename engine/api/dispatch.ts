@@ -24,6 +24,8 @@ export async function dispatch(
       throw new ApiError('NOT_FOUND', `Unknown command: ${String(name)}.`);
     }
     const def = commands[name];
+    if (services.readOnly && !(def as { readOnly?: boolean }).readOnly)
+      throw new ApiError('CONFLICT', `${name} writes, and this engine was opened read-only.`);
     const parsed = def.input.safeParse(rawInput ?? {});
     if (!parsed.success) {
       const issues = issuesOf(parsed.error);
@@ -33,6 +35,7 @@ export async function dispatch(
         { issues },
       );
     }
+    await services.stores.recover(); // a damaged catalog set aside at open is rebuilt before any answer
     const handler = handlers[name] as Handler<typeof name>;
     const output = await handler(services, parsed.data as never);
     // The output is checked too, so the contract cannot drift from the code.

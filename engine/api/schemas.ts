@@ -407,6 +407,9 @@ export type BackupJobState = z.infer<typeof BackupJobState>;
 /** What alerts are about (the Alerts section explains each). */
 export const AlertKind = z.enum([
   'BACKUP_FAILED',
+  'CAPTURE_FAILED',
+  'POLICY_UNKNOWN',
+  'CATALOG_REBUILT',
   'PITR_GAP',
   'OPLOG_WINDOW_LOW',
   'RPO_EXCEEDED',
@@ -429,7 +432,11 @@ export const AlertView = z.strictObject({
 });
 
 export const CaptureMetricsView = z.strictObject({
-  state: z.enum(['starting', 'capturing', 'paused', 'reconnecting', 'stopped']),
+  state: z
+    .enum(['starting', 'capturing', 'paused', 'reconnecting', 'write-failed', 'stopped'])
+    .describe(
+      'write-failed: the repository refused a segment (lastError says why); capture retries by itself.',
+    ),
   capturedTs: OpTimeView.nullable(),
   sourceTs: OpTimeView.nullable(),
   recoveryPointSeconds: z.number().nullable(),

@@ -4,11 +4,18 @@ import type { CatalogDb } from './open-catalog.js';
 
 export type { BackupJobStateName };
 
+/**
+ * Where a job's policy comes from: 'set' (by the DBA, or the default at source add), 'repository'
+ * (restored by a rebuild from protection.json) or 'assumed' (a rebuild found none): see migration 7.
+ */
+export type BackupPolicyOrigin = 'set' | 'repository' | 'assumed';
+
 export interface BackupJobRow {
   source_id: string;
   policy_json: string;
   state: BackupJobStateName;
   reason: string | null;
+  policy_origin: BackupPolicyOrigin;
   updated_at: string;
 }
 
@@ -51,9 +58,8 @@ export function updateBackupJobPolicy(
   policyJson: string,
   at = new Date(),
 ): void {
-  db.prepare('UPDATE backup_jobs SET policy_json = ?, updated_at = ? WHERE source_id = ?').run(
-    policyJson,
-    at.toISOString(),
-    sourceId,
-  );
+  // A policy written here is one the DBA chose: retention may act on it again.
+  db.prepare(
+    "UPDATE backup_jobs SET policy_json = ?, policy_origin = 'set', updated_at = ? WHERE source_id = ?",
+  ).run(policyJson, at.toISOString(), sourceId);
 }

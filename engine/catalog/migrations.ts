@@ -222,6 +222,16 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 7,
+    name: 'backup policy origin',
+    sql: `
+      -- Where a job's policy comes from: 'set' (by the DBA, or the default at source add), 'repository'
+      -- (restored by catalog rebuild from sources/<id>/protection.json) or 'assumed' (a rebuild found no
+      -- policy in the repository and filled in the default): retention never deletes on an assumed one.
+      ALTER TABLE backup_jobs ADD COLUMN policy_origin TEXT NOT NULL DEFAULT 'set';
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

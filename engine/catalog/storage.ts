@@ -29,21 +29,3 @@ export function backupFileCount(db: CatalogDb, sourceId: string): number {
     .pluck()
     .get(sourceId, sourceId) as number;
 }
-
-/**
- * Empties the index of backup files (catalog rebuild): what the repositories
- * describe is registered again from them; sources, jobs, alerts and the audit
- * log stay.
- */
-export function emptyBackupIndex(db: CatalogDb): void {
-  db.transaction(() => {
-    for (const t of [
-      'coverage_intervals',
-      'snapshot_namespaces',
-      'snapshots',
-      'oplog_segments',
-      'file_copies',
-    ])
-      db.exec(`DELETE FROM ${t}`);
-  })();
-}

@@ -1,6 +1,6 @@
 /** Opens a driver connection to a source and turns driver failures into typed errors with the reason. */
 import { MongoClient, MongoServerError, type MongoClientOptions, type ReadPreferenceMode } from 'mongodb';
-import { ApiError } from '../errors.js';
+import { ApiError, fileSystemError, isFileSystemError } from '../errors.js';
 import { driverUri, type ConnectionConfig } from './connection-config.js';
 
 export const APP_NAME = 'mongo-backup-manager';
@@ -28,8 +28,23 @@ export function clientOptions(
   return o;
 }
 
-export function toSourceError(err: unknown): ApiError {
+/**
+ * A driver failure as a typed error naming its cause. `tlsFiles` are the TLS files the connection
+ * was configured with: a missing file is "a TLS file cannot be read" only when it is one of them;
+ * any other file-system error (a full disk during a snapshot, a rename in the repository) is
+ * labelled as what it is.
+ */
+export function toSourceError(err: unknown, tlsFiles: readonly (string | null | undefined)[] = []): ApiError {
   if (err instanceof ApiError) return err;
+  if (isFileSystemError(err)) {
+    const path = err.path;
+    if (path && tlsFiles.includes(path))
+      return new ApiError('INVALID_INPUT', `A TLS file cannot be read: ${(err as Error).message}`, {
+        reason: 'tls-file',
+        path,
+      });
+    return fileSystemError(err, 'a file operation');
+  }
   const e = err as Error & { code?: number | string; cause?: { code?: string; message?: string } };
   const text = `${e.message ?? ''} ${e.cause?.message ?? ''}`;
   // Only what the server says about the credentials: capture treats this as permanent (Misconfigured),
@@ -53,7 +68,8 @@ export function toSourceError(err: unknown): ApiError {
     return new ApiError('UNREACHABLE', `Connection refused: ${e.message}`, { reason: 'refused' });
   if (/Server selection timed out|timed out|ETIMEDOUT/i.test(text))
     return new ApiError('UNREACHABLE', `No answer from the server: ${e.message}`, { reason: 'timeout' });
-  if (/ENOENT/.test(text)) return new ApiError('INVALID_INPUT', `A TLS file cannot be read: ${e.message}`);
+  if (/ENOENT/.test(text) && tlsFiles.some((f) => f && text.includes(f)))
+    return new ApiError('INVALID_INPUT', `A TLS file cannot be read: ${e.message}`, { reason: 'tls-file' });
   if (e.name?.startsWith('Mongo')) return new ApiError('UNREACHABLE', e.message);
   return new ApiError('INTERNAL', e.message ?? String(err));
 }
@@ -76,6 +92,6 @@ export async function connectSource(
     return client;
   } catch (err) {
     await client.close().catch(() => undefined);
-    throw toSourceError(err);
+    throw toSourceError(err, [config.tlsCaFile, config.tlsCertFile]);
   }
 }

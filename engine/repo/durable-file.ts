@@ -38,23 +38,39 @@ export function ensureDirDurable(dir: string): void {
   for (const c of chain) fsyncDir(c);
 }
 
+/**
+ * The file-system calls a durable write makes. A repository carries one (`Repository.io`) so that
+ * tests can make writes fail the way a full or read-only disk does (ENOSPC, EROFS) where no small
+ * file system can be mounted; production always uses NODE_IO.
+ */
+export interface FileIo {
+  open(path: string, flags: 'wx', mode: number): Promise<FileHandle>;
+  rename(from: string, to: string): Promise<void>;
+}
+export const NODE_IO: FileIo = { open, rename };
+
+/** Temporaries this process is writing now: start-up cleanup never removes these. */
+const inFlight = new Set<string>();
+
 export class DurableFile {
   private constructor(
     readonly path: string,
     readonly tempPath: string,
     private readonly fh: FileHandle,
+    private readonly io: FileIo,
   ) {}
 
   bytes = 0;
 
-  static async create(path: string): Promise<DurableFile> {
+  static async create(path: string, io: FileIo = NODE_IO): Promise<DurableFile> {
     ensureDirDurable(dirname(path));
     const tempPath = join(
       dirname(path),
       `${basename(path)}${TEMP_MARKER}${process.pid}-${randomBytes(4).toString('hex')}`,
     );
-    const fh = await open(tempPath, 'wx', 0o600);
-    return new DurableFile(path, tempPath, fh);
+    const fh = await io.open(tempPath, 'wx', 0o600);
+    inFlight.add(tempPath);
+    return new DurableFile(path, tempPath, fh, io);
   }
 
   async write(parts: readonly Uint8Array[]): Promise<void> {
@@ -80,18 +96,24 @@ export class DurableFile {
   async commit(): Promise<void> {
     await this.fh.sync();
     await this.fh.close();
-    await rename(this.tempPath, this.path);
+    await this.io.rename(this.tempPath, this.path);
+    inFlight.delete(this.tempPath);
     fsyncDir(dirname(this.path));
   }
 
   async abort(): Promise<void> {
     await this.fh.close().catch(() => {});
     await unlink(this.tempPath).catch(() => {});
+    inFlight.delete(this.tempPath);
   }
 }
 
-export async function writeFileDurable(path: string, parts: readonly Uint8Array[]): Promise<number> {
-  const f = await DurableFile.create(path);
+export async function writeFileDurable(
+  path: string,
+  parts: readonly Uint8Array[],
+  io: FileIo = NODE_IO,
+): Promise<number> {
+  const f = await DurableFile.create(path, io);
   try {
     await f.write(parts);
     await f.commit();
@@ -135,7 +157,11 @@ export function writeFileDurableSync(path: string, data: string | Uint8Array): v
   fsyncDir(dirname(path));
 }
 
-/** Removes temporaries under `root` (left by a crash); returns how many. */
+/**
+ * Removes temporaries under `root` left by a crash; returns them. Only the engine holding the
+ * repository's writer lock calls this (store/writer-lock.ts), so the temporaries of another live
+ * engine are never touched; this process's own files in flight are skipped too.
+ */
 export async function removeTemporaries(root: string): Promise<string[]> {
   const removed: string[] = [];
   const walk = async (dir: string): Promise<void> => {
@@ -148,6 +174,7 @@ export async function removeTemporaries(root: string): Promise<string[]> {
     for (const e of entries) {
       const p = join(dir, e.name);
       if (isTempName(e.name)) {
+        if (inFlight.has(p)) continue;
         await rm(p, { recursive: true, force: true });
         removed.push(p);
       } else if (e.isDirectory()) await walk(p);

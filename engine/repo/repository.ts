@@ -24,7 +24,7 @@ import {
   type KdfParams,
   type WrappedKey,
 } from './crypto.js';
-import { writeFileDurable } from './durable-file.js';
+import { NODE_IO, writeFileDurable, type FileIo } from './durable-file.js';
 import type { RepoKeying } from './envelope.js';
 import type { OpTime } from './optime.js';
 import { readRepoFileSync } from './repo-file.js';
@@ -66,6 +66,9 @@ export class Repository {
     readonly config: RepositoryConfig,
     private dataKey: Buffer | null,
   ) {}
+
+  /** The file-system calls data files are written with (tests inject write faults here). */
+  io: FileIo = NODE_IO;
 
   get id(): string {
     return this.config.repositoryId;

@@ -97,7 +97,7 @@ export async function writeSegment(
     key: repo.key(),
   });
   const path = repo.segmentRelPath(sourceId, first, last);
-  const storedBytes = await writeFileDurable(repo.abs(path), parts);
+  const storedBytes = await writeFileDurable(repo.abs(path), parts, repo.io);
   return { ...header, path, storedBytes };
 }
 

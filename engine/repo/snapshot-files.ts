@@ -124,7 +124,7 @@ export class CollectionWriter {
     header: object,
     meta: NamespaceMeta,
   ): Promise<CollectionWriter> {
-    const file = await DurableFile.create(join(dir, fileName));
+    const file = await DurableFile.create(join(dir, fileName), repo.io);
     const encoder = new EnvelopeEncoder(FileKind.CollectionData, header, {
       compression: repo.config.compression,
       key: repo.key(),
@@ -317,9 +317,11 @@ export class SnapshotWriter {
       ),
     };
     const manifest = sealManifest(this.repo, body);
-    await writeFileDurable(join(this.repo.abs(this.relDir), MANIFEST_FILE), [
-      Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`),
-    ]);
+    await writeFileDurable(
+      join(this.repo.abs(this.relDir), MANIFEST_FILE),
+      [Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`)],
+      this.repo.io,
+    );
     return manifest;
   }
 

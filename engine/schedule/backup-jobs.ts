@@ -11,16 +11,21 @@ import {
   updateBackupJobPolicy,
   updateBackupJobState,
   type BackupJobStateName,
+  type BackupPolicyOrigin,
 } from '../catalog/backup-jobs.js';
 import { BackupPolicy, DEFAULT_POLICY, validatePolicy } from './policy.js';
 
 export type JobStateName = BackupJobStateName;
+
+/** 'assumed': a catalog rebuild found no policy in the repository; retention waits until one is set. */
+export type PolicyOrigin = BackupPolicyOrigin;
 
 export interface BackupJob {
   sourceId: string;
   state: JobStateName;
   reason: string | null;
   policy: BackupPolicy;
+  policyOrigin: PolicyOrigin;
   /** Null while the job has never been changed (no row yet: Active with the default policy). */
   updatedAt: string | null;
 }
@@ -32,13 +37,22 @@ export interface BackupJob {
  */
 export function getBackupJob(db: CatalogDb, sourceId: string): BackupJob {
   const row = findBackupJob(db, sourceId);
-  if (!row) return { sourceId, state: 'active', reason: null, policy: DEFAULT_POLICY, updatedAt: null };
+  if (!row)
+    return {
+      sourceId,
+      state: 'active',
+      reason: null,
+      policy: DEFAULT_POLICY,
+      policyOrigin: 'set',
+      updatedAt: null,
+    };
   const parsed = BackupPolicy.safeParse({ ...DEFAULT_POLICY, ...(JSON.parse(row.policy_json) as object) });
   return {
     sourceId,
     state: row.state,
     reason: row.reason,
     policy: parsed.success ? parsed.data : DEFAULT_POLICY,
+    policyOrigin: parsed.success ? row.policy_origin : 'assumed',
     updatedAt: row.updated_at,
   };
 }

@@ -145,6 +145,17 @@ export class Scheduler {
     // An imported dump is the user's archive, not a rolling backup: no policy ages it out.
     if (isImportedSource(this.deps.catalog, row.id)) return { snapshots: [], segments: [] };
     const job = getBackupJob(this.deps.catalog, row.id);
+    if (job.policyOrigin === 'assumed') {
+      // The catalog was rebuilt and the repository held no policy for this source: deleting by the
+      // default (7 days) could destroy what a longer policy (PCI-DSS: a year) keeps. Wait for the DBA.
+      raiseAlert(this.deps.catalog, this.deps.events, {
+        sourceId: row.id,
+        kind: 'POLICY_UNKNOWN',
+        severity: 'critical',
+        message: `The backup policy of ${row.name} could not be recovered from its repository after the catalog was rebuilt; retention deletes nothing until a policy is set (backup-job set).`,
+      });
+      return { snapshots: [], segments: [] };
+    }
     const now = this.clock();
     const snaps = completeSnapshotsOfSource(this.deps.catalog, row.id);
     const segs = segmentsOfSource(this.deps.catalog, row.id);

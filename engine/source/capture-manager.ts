@@ -65,7 +65,8 @@ export class CaptureManager {
 
   async start(row: SourceRow): Promise<OplogCapture> {
     const existing = this.running.get(row.id);
-    if (existing) return existing;
+    if (existing?.alive) return existing;
+    if (existing) this.running.delete(row.id); // its loop ended: never hand back a dead capture
     if (!sourceIsReplicaSet(this.deps.catalog, row.id))
       throw new ApiError(
         'UNSUPPORTED',
@@ -104,6 +105,22 @@ export class CaptureManager {
           if (err.code === 'AUTH_FAILED')
             this.hooks.onCredentialsRejected?.(row, `the source rejected the credentials (${err.message})`);
         },
+        // A full or vanished repository heals by itself once space is freed or the disk is back:
+        // capture keeps retrying; the alert says that nothing new is being kept meanwhile.
+        onWriteFailed: (err) => {
+          this.persistMetrics();
+          raiseAlert(this.deps.catalog, this.deps.events, {
+            sourceId: row.id,
+            kind: 'CAPTURE_FAILED',
+            severity: 'critical',
+            message: `Continuous capture of ${row.name} cannot write to its repository: ${err.message} Nothing captured since then is kept yet; capture retries by itself and catches up without a gap while the source's oplog still holds the last captured entry.`,
+            details: err.details,
+          });
+        },
+        onWriteRecovered: () => {
+          resolveAlerts(this.deps.catalog, row.id, 'CAPTURE_FAILED');
+          this.persistMetrics();
+        },
       },
       options,
     );
@@ -123,9 +140,13 @@ export class CaptureManager {
   async stop(sourceId: string): Promise<void> {
     const c = this.running.get(sourceId);
     if (!c) return;
-    await c.stop();
+    try {
+      await c.stop();
+    } finally {
+      // Whatever happened to it, a stopped capture is no longer ours to hand out.
+      this.running.delete(sourceId);
+    }
     this.persistMetrics();
-    this.running.delete(sourceId);
     saveCaptureStatus(this.deps.catalog, sourceId, c.metrics);
     if (this.running.size === 0 && this.metricsTimer) {
       clearInterval(this.metricsTimer);

@@ -9,10 +9,16 @@
  * periodic no-ops keep the oplog moving). Network errors are retried with
  * back-off; nothing in the buffer is acknowledged until its segment is durable,
  * so a crash re-reads it from the source.
+ *
+ * A segment that cannot be written (full disk, read-only or vanished
+ * repository) stops reading at once: the state becomes `write-failed` with the
+ * cause in `lastError`, `onWriteFailed` raises the alert, and the loop retries
+ * with back-off from the last durable entry, so once the cause is gone capture
+ * resumes by itself, with no gap while the source's oplog still holds that entry.
  */
 import { Timestamp, type MongoClient } from 'mongodb';
 import { deserialize } from 'bson';
-import { ApiError } from '../errors.js';
+import { ApiError, fileSystemError } from '../errors.js';
 import { readEntryTs } from '../repo/bson-entries.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
 import type { BackupStore } from '../store/backup-store.js';
@@ -35,7 +41,14 @@ export const DEFAULT_CAPTURE: CaptureOptions = {
   backoffMaxMs: 30_000,
 };
 
-export type CaptureState = 'starting' | 'capturing' | 'paused' | 'reconnecting' | 'stopped';
+export type CaptureState =
+  | 'starting'
+  | 'capturing'
+  | 'paused'
+  | 'reconnecting'
+  /** The repository refused a segment (ENOSPC, EROFS…): retrying, nothing new is durable. */
+  | 'write-failed'
+  | 'stopped';
 
 export interface CaptureMetrics {
   state: CaptureState;
@@ -75,6 +88,17 @@ export interface CaptureDeps {
   /** Called when the chain broke (the oplog rolled over past our position). */
   onGap: (info: { lastCaptured: OpTime; resumedAt: OpTime }) => void;
   onError?: (err: ApiError) => void;
+  /** A segment could not be written: capture stopped reading and retries with back-off. */
+  onWriteFailed?: (err: ApiError) => void;
+  /** The first segment written after a write failure: capture is whole again. */
+  onWriteRecovered?: () => void;
+}
+
+/** A failed segment write, told apart from source errors by the tail loop. */
+class SegmentWriteError extends Error {
+  constructor(readonly apiError: ApiError) {
+    super(apiError.message);
+  }
 }
 
 const toTs = (o: OpTime) => new Timestamp({ t: o.t, i: o.i });
@@ -84,6 +108,9 @@ export class OplogCapture {
   private paused = false;
   private client: MongoClient | null = null;
   private loop: Promise<void> | null = null;
+  private loopEnded = false;
+  /** Set from a failed segment write until the next segment is durable. */
+  private writeFailing = false;
   private buffer: Uint8Array[] = [];
   private bufferBytes = 0;
   private bufferSince = 0;
@@ -102,17 +129,31 @@ export class OplogCapture {
   start(): void {
     if (this.loop) return;
     this.stopped = false;
+    this.loopEnded = false;
     this.metrics.state = 'starting';
     this.metrics.capturedTs = this.deps.store.chainTip(this.deps.sourceId);
-    this.loop = this.run();
+    this.loop = this.run().finally(() => {
+      this.loopEnded = true;
+    });
   }
 
-  /** Stops tailing, writes what is buffered as a last segment, and closes the connection. */
+  /** True while the tail loop runs (capturing, paused or retrying); false once it has ended. */
+  get alive(): boolean {
+    return this.loop !== null && !this.loopEnded;
+  }
+
+  /**
+   * Stops tailing, writes what is buffered as a last segment, and closes the connection. Never
+   * throws: a last segment that cannot be written is left in the source's oplog (the next start
+   * reads it again) and named in `lastError`.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.wake?.();
     await this.closeCursor?.().catch(() => undefined);
-    await this.loop;
+    await this.loop?.catch((err: unknown) => {
+      this.metrics.lastError = (err as Error).message;
+    });
     this.loop = null;
     this.metrics.state = 'stopped';
   }
@@ -143,8 +184,9 @@ export class OplogCapture {
    * Hands the buffer to the segment writer and goes on reading: segments are
    * written one after the other (each chained to the one before, even if that
    * one is not durable yet), while the cursor keeps draining the source. A
-   * write failure stops the chain; the tail loop then restarts from the last
-   * durable entry. At most a few segments wait, so memory stays bounded.
+   * write failure stops the chain and interrupts the tail loop at once (it
+   * throws, backs off, and restarts from the last durable entry). At most a
+   * few segments wait, so memory stays bounded.
    */
   private async flush(): Promise<void> {
     if (this.buffer.length === 0) return;
@@ -163,8 +205,19 @@ export class OplogCapture {
         if (wall instanceof Date) this.metrics.capturedWall = wall.getTime();
         this.metrics.segmentsWritten++;
         this.updateRecoveryPoint();
+        if (this.writeFailing) {
+          this.writeFailing = false;
+          this.metrics.state = 'capturing';
+          this.metrics.lastError = null;
+          this.deps.onWriteRecovered?.();
+        }
       } catch (err) {
-        this.writeError = err;
+        this.writeError = new SegmentWriteError(
+          fileSystemError(err, `writing an oplog segment to the repository at ${this.deps.store.repo.root}`),
+        );
+        // Stop reading now: whatever is read until the loop notices would only be thrown away.
+        this.wake?.();
+        void this.closeCursor?.().catch(() => undefined);
       } finally {
         this.pendingWrites--;
       }
@@ -175,6 +228,10 @@ export class OplogCapture {
   /** Waits until every handed-over segment is written (or the chain failed). */
   private async drainWrites(): Promise<void> {
     await this.writeChain;
+    this.throwWriteError();
+  }
+
+  private throwWriteError(): void {
     if (this.writeError) {
       const err = this.writeError;
       this.writeError = null;
@@ -183,7 +240,7 @@ export class OplogCapture {
   }
 
   private writeChain: Promise<void> = Promise.resolve();
-  private writeError: unknown = null;
+  private writeError: SegmentWriteError | null = null;
   private pendingWrites = 0;
 
   /** The chain link for the next segment: the last durable ts, or null after a gap / at the first start. */
@@ -218,7 +275,8 @@ export class OplogCapture {
       if (this.paused) {
         this.metrics.state = 'paused';
         await this.flush();
-        await this.drainWrites().catch(() => undefined);
+        // Not written: the source still holds it, and resume re-reads from the durable tip.
+        await this.drainWrites().catch((err: unknown) => this.reportWriteFailure(err));
         await this.sleep(60_000);
         continue;
       }
@@ -229,6 +287,14 @@ export class OplogCapture {
       } catch (err) {
         const e = err as { code?: number };
         if (e.code === 136) continue; // CappedPositionLost: reopen; the first-entry check finds the gap
+        if (err instanceof SegmentWriteError) {
+          // The source is fine (keep the connection); the repository is not. Retry with back-off.
+          this.reportWriteFailure(err);
+          if (this.stopped) break;
+          await this.sleep(backoff);
+          backoff = Math.min(backoff * 2, this.opts.backoffMaxMs);
+          continue;
+        }
         const apiErr = toSourceError(err);
         this.metrics.lastError = apiErr.message;
         this.deps.onError?.(apiErr);
@@ -243,10 +309,22 @@ export class OplogCapture {
     try {
       await this.flush();
       await this.drainWrites();
+    } catch (err) {
+      if (!(err instanceof SegmentWriteError)) throw err;
+      this.reportWriteFailure(err);
     } finally {
       await this.client?.close().catch(() => undefined);
       this.client = null;
     }
+  }
+
+  private reportWriteFailure(err: unknown): void {
+    const apiErr =
+      err instanceof SegmentWriteError ? err.apiError : fileSystemError(err, 'writing an oplog segment');
+    this.writeFailing = true;
+    this.metrics.state = 'write-failed';
+    this.metrics.lastError = apiErr.message;
+    this.deps.onWriteFailed?.(apiErr);
   }
 
   private async tail(client: MongoClient): Promise<void> {
@@ -254,7 +332,7 @@ export class OplogCapture {
     // Anything buffered but not durable is read again from the source; segments already handed
     // over are finished first, so the resume point is the true durable tip.
     await this.writeChain;
-    this.writeError = null;
+    this.throwWriteError(); // a segment handed over before the last stop failed: report it first
     this.buffer = [];
     this.bufferBytes = 0;
     const tip = this.deps.store.chainTip(this.deps.sourceId);
@@ -281,11 +359,18 @@ export class OplogCapture {
     this.closeCursor = () => cursor.close();
     let first = true;
     let lastHello = 0;
-    this.metrics.state = 'capturing';
-    this.metrics.lastError = null;
+    // After a write failure the state and error stay until a segment is durable again.
+    if (!this.writeFailing) {
+      this.metrics.state = 'capturing';
+      this.metrics.lastError = null;
+    }
     try {
       while (!this.stopped && !this.paused) {
-        const doc = (await cursor.tryNext()) as unknown as Uint8Array | null;
+        const doc = (await cursor.tryNext().catch((err: unknown) => {
+          if (this.writeError) return null; // we closed the cursor because a write failed
+          throw err;
+        })) as unknown as Uint8Array | null;
+        this.throwWriteError();
         if (doc) {
           const ts = readEntryTs(doc);
           if (first) {
@@ -318,6 +403,7 @@ export class OplogCapture {
           (this.buffer.length && now - this.bufferSince >= this.opts.segmentMaxMs)
         )
           await this.flush();
+        this.throwWriteError();
         if (now - lastHello >= 1000) {
           lastHello = now;
           const hello = await client.db('admin').command({ hello: 1 });

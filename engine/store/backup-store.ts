@@ -20,6 +20,7 @@ import { writeLockFile, type LockKind } from '../repo/retention-lock-file.js';
 import { writeSegment, type SegmentInfo } from '../repo/segment-file.js';
 import { SnapshotWriter, type SnapshotManifest, type SnapshotStart } from '../repo/snapshot-files.js';
 import { writeSourceFile } from '../repo/source-file.js';
+import { saveProtection } from './protection.js';
 import { randomUUID } from 'node:crypto';
 
 export class BackupStore {
@@ -57,6 +58,15 @@ export class BackupStore {
     });
     if (opts.imported) markImportedSource(this.db, sourceId);
     return sourceId;
+  }
+
+  /**
+   * Mirrors the source's connection (no secrets) and backup job into the repository
+   * (protection.json), so that `catalog rebuild` resumes protection as it was. Called after every
+   * change to either.
+   */
+  async saveProtection(sourceId: string): Promise<void> {
+    await saveProtection(this.db, this.repo, sourceId);
   }
 
   sourceId(name: string): string {
@@ -137,6 +147,7 @@ export class BackupStore {
     });
     setLockedUntil(this.db, kind, target, until.toISOString());
     audit(this.db, {
+      repositoryId: this.repo.id,
       actor,
       action: `${kind}.lock`,
       target,
@@ -156,6 +167,7 @@ export class BackupStore {
     const row = this.lockTarget(kind, target);
     if (row.locked_until && Date.parse(row.locked_until) > now.getTime()) {
       audit(this.db, {
+        repositoryId: this.repo.id,
         actor,
         action: `${kind}.delete`,
         target,
@@ -178,7 +190,13 @@ export class BackupStore {
         deleteSegmentRow(this.db, target);
         recomputeCoverage(this.db, row.source_id);
       }
-      audit(this.db, { actor, action: `${kind}.delete`, target, outcome: 'done' });
+      audit(this.db, {
+        repositoryId: this.repo.id,
+        actor,
+        action: `${kind}.delete`,
+        target,
+        outcome: 'done',
+      });
     })();
     await rm(this.repo.abs(row.path), { recursive: true, force: true });
   }

@@ -9,7 +9,9 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasCoverageIntervals, recomputeCoverage } from '../catalog/coverage.js';
-import { emptyBackupIndex } from '../catalog/storage.js';
+import { forgetRepositoryIndex } from '../catalog/rebuild.js';
+import { importAudit } from '../catalog/audit.js';
+import { readAuditLog, type AuditRecord } from '../repo/audit-log-file.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { extendLockedUntil } from '../catalog/retention-locks.js';
 import { insertSegment, segmentPathsOfSource, setSegmentStatus } from '../catalog/segments.js';
@@ -28,6 +30,8 @@ import { readLockFiles } from '../repo/retention-lock-file.js';
 import { readSegmentHeader, type SegmentInfo } from '../repo/segment-file.js';
 import { MANIFEST_FILE, readManifest, snapshotRelDir } from '../repo/snapshot-files.js';
 import { readSourceFile } from '../repo/source-file.js';
+import { PROTECTION_FILE } from '../repo/protection-file.js';
+import { syncProtection } from './protection.js';
 import type { ApiError } from '../errors.js';
 
 export interface ReconcileReport {
@@ -43,6 +47,8 @@ export interface ReconcileReport {
    * the reconcile that follows the unlock.
    */
   deferredUntilUnlocked: number;
+  /** Sources whose job had no readable policy in the repository: the default is assumed, retention waits. */
+  policiesAssumed: string[];
 }
 
 const SEGMENT_NAME = /^(\d+)-(\d+)_(\d+)-(\d+)\.seg$/;
@@ -67,7 +73,16 @@ export async function listSegmentFiles(repo: Repository, sourceId: string): Prom
   return out;
 }
 
-export async function reconcileRepository(db: CatalogDb, repo: Repository): Promise<ReconcileReport> {
+export interface ReconcileOptions {
+  /** Only for the engine holding the repository's writer lock: another engine's files in flight look the same. */
+  removeTemporaries: boolean;
+}
+
+export async function reconcileRepository(
+  db: CatalogDb,
+  repo: Repository,
+  opts: ReconcileOptions = { removeTemporaries: false },
+): Promise<ReconcileReport> {
   const report: ReconcileReport = {
     temporariesRemoved: 0,
     segmentsRegistered: 0,
@@ -75,9 +90,10 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
     markedMissing: [],
     unreadable: [],
     deferredUntilUnlocked: 0,
+    policiesAssumed: [],
   };
   const locked = repo.encrypted && !repo.unlocked;
-  report.temporariesRemoved = (await removeTemporaries(repo.root)).length;
+  if (opts.removeTemporaries) report.temporariesRemoved = (await removeTemporaries(repo.root)).length;
   upsertRepository(db, repo.root, repo.config);
 
   for (const sourceId of await listDir(join(repo.root, 'sources'))) {
@@ -96,6 +112,17 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
         uriRedacted: sf.uriRedacted,
       });
     if (sf?.imported) markImportedSource(db, sourceId);
+    // Connection and job from protection.json where the catalog lacks them (a rebuild), and back.
+    // An imported dump has neither a connection nor a policy to recover (its job stays Stopped).
+    const protection = sf?.imported
+      ? { restored: { connection: false, job: null }, unreadable: null }
+      : await syncProtection(db, repo, sourceId, !known);
+    if (protection.unreadable)
+      report.unreadable.push({
+        path: `sources/${sourceId}/${PROTECTION_FILE}`,
+        error: protection.unreadable,
+      });
+    if (protection.restored.job === 'assumed') report.policiesAssumed.push(sourceId);
     let changed = false;
 
     // Segments: register unknown files; mark known rows whose file is gone.
@@ -190,10 +217,42 @@ export async function reconcileRepository(db: CatalogDb, repo: Repository): Prom
   return report;
 }
 
-/** Empties everything the repository can rebuild, then reconciles: the catalog as if new. */
-export async function rebuildFromRepository(db: CatalogDb, repos: Repository[]): Promise<ReconcileReport[]> {
-  emptyBackupIndex(db);
+/**
+ * Empties what the given repositories can rebuild (and only theirs: the rows of repositories not
+ * given stay as they are), then reconciles them: their index as if new.
+ */
+export async function rebuildFromRepository(
+  db: CatalogDb,
+  repos: Repository[],
+  opts: ReconcileOptions,
+): Promise<ReconcileReport[]> {
+  forgetRepositoryIndex(
+    db,
+    repos.map((r) => r.id),
+  );
   const reports: ReconcileReport[] = [];
-  for (const r of repos) reports.push(await reconcileRepository(db, r));
+  for (const r of repos) reports.push(await reconcileRepository(db, r, opts));
+  restoreAudit(db, repos);
   return reports;
+}
+
+/** A new (empty) catalog gets its audit log back from the repositories' audit.log, each entry once. */
+export function restoreAudit(db: CatalogDb, repos: readonly Repository[]): number {
+  const seen = new Set<string>();
+  const entries = repos
+    .flatMap((r) =>
+      readAuditLog(r).flatMap((line) => {
+        try {
+          return [JSON.parse(line) as AuditRecord];
+        } catch {
+          return []; // a damaged line: repo verify reports it
+        }
+      }),
+    )
+    .filter((e) => {
+      const key = JSON.stringify([e.at, e.actor, e.action, e.target, e.outcome, e.details]);
+      return !seen.has(key) && !!seen.add(key);
+    })
+    .sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+  return importAudit(db, entries);
 }

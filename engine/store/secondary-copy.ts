@@ -24,6 +24,7 @@ import {
 import type { TaskContext } from '../tasks/task-runner.js';
 import { DurableFile, isTempName, removeTemporaries } from '../repo/durable-file.js';
 import { openRepoFile } from '../repo/repo-file.js';
+import { isWriterLockFile } from './writer-lock.js';
 import { REPOSITORY_FILE, type Repository } from '../repo/repository.js';
 import { MANIFEST_FILE, fileSha256 } from '../repo/snapshot-files.js';
 
@@ -51,7 +52,7 @@ async function filesToCopy(repo: Repository): Promise<{ files: string[]; skipped
   const walk = async (rel: string): Promise<void> => {
     const entries = await readdir(repo.abs(rel), { withFileTypes: true }).catch(() => []);
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (isTempName(e.name)) continue;
+      if (isTempName(e.name) || (!rel && isWriterLockFile(e.name))) continue; // the lock belongs to this place
       const p = rel ? join(rel, e.name) : e.name;
       if (e.isDirectory()) await walk(p);
       else if (!e.isFile()) skipped.push(p);

@@ -27,10 +27,11 @@ import {
   securityEntries,
 } from '../repo/snapshot-files.js';
 import { reconcileRepository } from '../store/reconcile.js';
+import { AUDIT_LOG_FILE, verifyAuditLog } from '../repo/audit-log-file.js';
 
 export interface VerifyProblem {
   path: string;
-  kind: 'segment' | 'snapshot';
+  kind: 'segment' | 'snapshot' | 'audit';
   problem: 'missing' | 'corrupt';
   error: string;
 }
@@ -146,6 +147,11 @@ export async function verifyRepository(
     }
     step(`Checking snapshots`);
   }
+
+  // The audit log's hash chain: an edited, removed or reordered entry breaks it.
+  filesChecked++;
+  for (const error of verifyAuditLog(repo))
+    problems.push({ path: AUDIT_LOG_FILE, kind: 'audit', problem: 'corrupt', error });
 
   const gaps = sources.map((s) => {
     recomputeCoverage(db, s.id);

@@ -92,7 +92,7 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
       await waitUntilCaptured(engine.capture.get(row.id)!, client);
       // Another process (here a CLI engine on the same data dir) sees the live capture through the catalog.
       engine.capture.persistMetrics();
-      const cli = Engine.open({ dataDir: engine.dataDir, mode: 'cli' });
+      const cli = Engine.open({ dataDir: engine.dataDir, mode: 'cli', readOnly: true });
       const seen = await dispatch(cli, 'source.status', { source: 'rs' });
       await cli.close();
       expect(seen).toMatchObject({

@@ -122,6 +122,7 @@ describe('repo verify', () => {
   it('verifies an encrypted repository only when unlocked (LOCKED otherwise)', async () => {
     const { fx } = await populated('a long passphrase');
     const dataDir = join(fx.dir.path, 'data2');
+    await fx.engine.close(); // one writing engine per repository: the first lets go of it
     const e2 = Engine.open({ dataDir, mode: 'cli', kdfCost: TEST_KDF });
     try {
       const attached = await dispatch(e2, 'repo.attach', { path: fx.repo.root });
@@ -173,6 +174,7 @@ describe('catalog rebuild', () => {
     expect(await snapshotOf(fx.engine)).toEqual(before);
 
     // 2. Delete the catalog entirely: a new data dir that only knows the repository path.
+    await fx.engine.close();
     rmSync(join(fx.dir.path, 'data'), { recursive: true, force: true });
     const fresh = Engine.open({ dataDir: join(fx.dir.path, 'fresh'), mode: 'cli' });
     try {

@@ -6,6 +6,7 @@ import { dispatch } from '../../engine/api/dispatch.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { readSegment } from '../../engine/repo/segment-file.js';
 import { addCopyTarget, runSecondaryCopy } from '../../engine/store/secondary-copy.js';
+import { isWriterLockFile } from '../../engine/store/writer-lock.js';
 import { makeStore, type StoreFixture } from '../support/store-fixture.js';
 
 let fx: StoreFixture | null = null;
@@ -19,6 +20,7 @@ function tree(root: string): Record<string, string> {
   const walk = (d: string) => {
     for (const n of readdirSync(d)) {
       const p = join(d, n);
+      if (d === root && isWriterLockFile(n)) continue; // the writer lock belongs to each place, never copied
       if (statSync(p).isDirectory()) walk(p);
       else out[relative(root, p)] = createHash('sha256').update(readFileSync(p)).digest('hex');
     }

@@ -20,6 +20,7 @@ const SOURCE = {
   readPreference: null,
   passwordStorage: 'keychain' as const,
   warnings: [],
+  imported: false,
   createdAt: '2026-11-20T08:00:00.000Z',
 };
 const T0 = 1_795_000_000;
@@ -68,6 +69,7 @@ describe('the Dashboard section', () => {
     app.client.answer('source.list', [SOURCE]);
     app.client.answer('source.status', {
       source: 'prod-rs',
+      imported: false,
       capture: {
         state: 'capturing',
         capturedTs: op(T0 + 598),

@@ -320,6 +320,7 @@ describe('decompression', () => {
       ),
     );
 
+    await fx.engine.close(); // one writing engine per repository: the child attaches it
     const r = hostileRead('verify', fx.repo.root);
     console.log(`repo verify of the bombs: peak resident memory ${r.peakMB} MB`);
     expect(r.ok).toBe(true);
@@ -370,6 +371,7 @@ describe('encryption switched off in repository.json', () => {
     editJson(fx.repo.abs('repository.json'), (c) => {
       c.encryption = null;
     });
+    await fx.engine.close(); // one writing engine per repository: the fresh catalog's engine attaches it
     const e2 = Engine.open({ dataDir: join(fx.dir.path, 'data2'), mode: 'cli', kdfCost: TEST_KDF });
     cleanups.push(() => e2.close());
     const res = await dispatch(e2, 'repo.attach', { path: fx.repo.root });
@@ -443,7 +445,7 @@ describe('ids come from the place of a file in the tree, not from its contents',
     const fake = snapshotRelDir(fx.sourceId, '20000101T000000Z-000000'); // sorts first
     cpSync(fx.repo.abs(real), fx.repo.abs(fake), { recursive: true });
     await expect(readManifest(fx.repo, fake)).rejects.toMatchObject({ code: 'CORRUPT' });
-    const [report] = await rebuildFromRepository(fx.engine.catalog, [fx.repo]);
+    const [report] = await rebuildFromRepository(fx.engine.catalog, [fx.repo], { removeTemporaries: true });
     expect(report!.unreadable).toEqual([
       expect.objectContaining({
         path: join(fake, 'manifest.json'),
@@ -468,7 +470,7 @@ describe('ids come from the place of a file in the tree, not from its contents',
     expect(() => readSegmentHeader(fx!.repo, moved)).toThrow(
       expect.objectContaining({ code: 'CORRUPT', message: expect.stringMatching(/source/) }) as Error,
     );
-    await rebuildFromRepository(fx.engine.catalog, [fx.repo]);
+    await rebuildFromRepository(fx.engine.catalog, [fx.repo], { removeTemporaries: true });
     expect(
       fx.engine.catalog.prepare('SELECT source_id, status FROM oplog_segments WHERE path = ?').get(moved),
     ).toEqual({ source_id: otherId, status: 'corrupt' });
@@ -498,7 +500,7 @@ describe('ids come from the place of a file in the tree, not from its contents',
     await expect(readLockFile(fx.repo, otherId, `snapshot-${id}.json`)).rejects.toMatchObject({
       code: 'CORRUPT',
     });
-    await rebuildFromRepository(fx.engine.catalog, [fx.repo]);
+    await rebuildFromRepository(fx.engine.catalog, [fx.repo], { removeTemporaries: true });
     expect(
       fx.engine.catalog.prepare('SELECT locked_until FROM snapshots WHERE id = ?').pluck().get(id),
     ).toBeNull();
@@ -534,7 +536,7 @@ describe('retention lock files', () => {
       expect(await readLockFiles(fx.repo, fx.sourceId)).toEqual([
         expect.objectContaining({ kind: 'snapshot', target: id, until: FOREVER }),
       ]);
-      const [report] = await rebuildFromRepository(fx.engine.catalog, [fx.repo]);
+      const [report] = await rebuildFromRepository(fx.engine.catalog, [fx.repo], { removeTemporaries: true });
       expect(report!.unreadable).toEqual([
         expect.objectContaining({ path: join('sources', fx.sourceId, 'locks', name) }),
       ]);
@@ -557,6 +559,7 @@ describe('segment headers at start-up in an encrypted repository', () => {
       expect.objectContaining({ code: 'CORRUPT' }) as Error,
     );
     // A fresh catalog, locked first: nothing unauthenticated is registered; unlocked: the forgery is corrupt.
+    await fx.engine.close(); // one writing engine per repository
     const e2 = Engine.open({ dataDir: join(fx.dir.path, 'data2'), mode: 'cli', kdfCost: TEST_KDF });
     cleanups.push(() => e2.close());
     expect(await dispatch(e2, 'repo.attach', { path: fx.repo.root })).toMatchObject({ ok: true });

@@ -50,7 +50,7 @@ describe('start-up reconciliation', () => {
     const half = join(fx.repo.snapshotsDir(fx.sourceId), '20261122T000000Z-abcdef');
     mkdirSync(half, { recursive: true });
     writeFileSync(join(half, '00001.bin'), 'half written');
-    const r = await reconcileRepository(fx.engine.catalog, fx.repo);
+    const r = await reconcileRepository(fx.engine.catalog, fx.repo, { removeTemporaries: true });
     expect(r.temporariesRemoved).toBe(1);
     expect(existsSync(tmp)).toBe(false);
     expect(r.markedMissing).toEqual([paths[1]]);

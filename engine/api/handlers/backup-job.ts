@@ -6,8 +6,23 @@ import { getSourceByName, isImportedSource } from '../../catalog/sources.js';
 import { getBackupJob, setBackupJobState, setBackupPolicy } from '../../schedule/backup-jobs.js';
 import { DEFAULT_POLICY, PRESETS, type BackupPolicy } from '../../schedule/policy.js';
 import { backupJobView } from '../views.js';
+import { resolveAlerts } from '../../catalog/alerts.js';
+import type { SourceRow } from '../../catalog/sources.js';
 import type { Services } from '../../services.js';
 import type { PartialHandlers } from './types.js';
+
+/**
+ * Mirrors the job into the repository (protection.json) for `catalog rebuild`. A repository that
+ * is away (the job may be Misconfigured for that very reason) must not block stopping the job:
+ * the next start-up reconcile writes the mirror when the repository is back.
+ */
+async function mirrorJob(svc: Pick<Services, 'stores'>, row: SourceRow): Promise<void> {
+  try {
+    await (await svc.stores.get(row.repository_id)).saveProtection(row.id);
+  } catch (err) {
+    console.error(`[backup-job] ${row.name}: protection.json not written now (${(err as Error).message})`);
+  }
+}
 
 export const backupJobHandlers: PartialHandlers<
   | 'backup-job.get'
@@ -31,6 +46,8 @@ export const backupJobHandlers: PartialHandlers<
       ...policy,
     };
     const job = setBackupPolicy(svc.catalog, row.id, change);
+    await mirrorJob(svc, row);
+    resolveAlerts(svc.catalog, row.id, 'POLICY_UNKNOWN'); // a policy the DBA chose: retention may run
     // A running capture cuts segments by the policy it started with: restart it on the new one.
     await svc.protection.restart(row);
     audit(svc.catalog, {
@@ -46,6 +63,7 @@ export const backupJobHandlers: PartialHandlers<
     const row = getSourceByName(svc.catalog, source);
     await svc.protection.stop(row.id);
     const job = setBackupJobState(svc.catalog, row.id, 'stopped');
+    await mirrorJob(svc, row);
     audit(svc.catalog, {
       actor: svc.actor,
       action: 'backup-job.stop',
@@ -73,6 +91,7 @@ export const backupJobHandlers: PartialHandlers<
       setBackupJobState(svc.catalog, row.id, 'active');
       await svc.protection.protect(row);
     }
+    await mirrorJob(svc, row);
     audit(svc.catalog, {
       actor: svc.actor,
       action: 'backup-job.start',
@@ -85,6 +104,7 @@ export const backupJobHandlers: PartialHandlers<
     const row = getSourceByName(svc.catalog, source);
     await svc.protection.stop(row.id);
     const job = setBackupJobState(svc.catalog, row.id, 'inactive', 'terminated');
+    await mirrorJob(svc, row);
     let deletedSnapshots = 0;
     let deletedSegments = 0;
     let keptLocked = 0;

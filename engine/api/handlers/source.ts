@@ -79,6 +79,7 @@ export const sourceHandlers: PartialHandlers<
       setSourceTopology(svc.catalog, sourceId, test.topology.kind);
       createBackupJob(svc.catalog, sourceId); // the source's backup job, Active with the default policy
       recordOplogWindow(svc.catalog, sourceId, test.oplog);
+      await store.saveProtection(sourceId); // what a catalog rebuild needs to resume protection
     } catch (err) {
       deleteSource(svc.catalog, sourceId);
       await rm(store.repo.sourceDir(sourceId), { recursive: true, force: true });
@@ -140,6 +141,7 @@ export const sourceHandlers: PartialHandlers<
     setSourceConnection(svc.catalog, row.id, parsed.config, sealed);
     recordOplogWindow(svc.catalog, row.id, test.oplog);
     setSourceTopology(svc.catalog, row.id, test.topology.kind);
+    await store.saveProtection(row.id);
     audit(svc.catalog, { actor: svc.actor, action: 'source.edit', target: name, outcome: 'done' });
     // A running capture holds a connection made with the old settings: reconnect with the new ones.
     // A job Misconfigured by the old settings (e.g. rejected credentials) gets another chance.

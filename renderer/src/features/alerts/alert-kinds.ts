@@ -6,6 +6,12 @@ import type { AlertKind } from '../../../../engine/api/contract';
  */
 export const KIND_HELP: Record<AlertKind, string> = {
   BACKUP_FAILED: 'A snapshot or the capture could not run; resolves itself after the next good snapshot.',
+  CAPTURE_FAILED:
+    'Continuous capture cannot write to the repository (disk full, read-only or gone): nothing new is kept. It retries by itself and catches up without a gap while the source oplog still holds the last captured entry; free space or bring the disk back.',
+  POLICY_UNKNOWN:
+    'After a catalog rebuild the backup policy of this source could not be recovered from its repository: retention deletes nothing until a policy is set (Backup job settings).',
+  CATALOG_REBUILT:
+    'The catalog was damaged; it was set aside (catalog.sqlite.corrupt-<time>) and rebuilt from the known repositories. Check that every repository is listed and attach any that is missing.',
   PITR_GAP:
     'The source oplog rolled over before it was captured: points inside the gap cannot be restored. A new snapshot was started.',
   OPLOG_WINDOW_LOW: 'The source keeps less oplog than the objective; enlarge its oplog (replSetResizeOplog).',

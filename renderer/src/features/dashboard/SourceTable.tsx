@@ -9,6 +9,7 @@ const CAPTURE_COLOR: Record<SourceStatus['capture']['state'], string> = {
   starting: 'blue',
   paused: 'yellow',
   reconnecting: 'orange',
+  'write-failed': 'red',
   stopped: 'gray',
 };
 
