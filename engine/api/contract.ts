@@ -77,6 +77,23 @@ const command = <I extends z.ZodType, O extends z.ZodType>(def: CommandDef<I, O>
 
 const NoInput = z.strictObject({});
 
+/** What names a restore and its target: restore.run and restore.validate take the same (validate checks a restore). */
+const restoreTarget = {
+  source: SourceName.describe('Source name.'),
+  at: z.string().min(1).max(100).describe('latest, t:i, an ISO-8601 second with zone, or a snapshot id.'),
+  targetUri: z.string().min(1).max(4000).describe('Connection string of the target deployment.'),
+  password: z
+    .string()
+    .max(1000)
+    .optional()
+    .describe("Target user's password (CLI: only as --password-env VAR)."),
+  include: NamespacePatterns.default([]).describe('Only these namespaces (db.*, db.coll).'),
+  exclude: NamespacePatterns.default([]).describe('Not these namespaces.'),
+  rename: NamespacePatterns.default([]).describe(
+    'FROM=TO renames, e.g. shop.*=shop_staging.* ($var$ carries a part).',
+  ),
+};
+
 export const commands = {
   'app.info': command({
     readOnly: true,
@@ -199,19 +216,7 @@ export const commands = {
     summary:
       'Restore a point (latest, t:i, ISO second or snapshot id) into a MongoDB deployment: collections, documents, indexes, then the oplog replayed up to the point. Refuses target collections holding data unless drop is set.',
     input: z.strictObject({
-      source: SourceName.describe('Source name.'),
-      at: z.string().min(1).max(100).describe('latest, t:i, an ISO-8601 second with zone, or a snapshot id.'),
-      targetUri: z.string().min(1).max(4000).describe('Connection string of the target deployment.'),
-      password: z
-        .string()
-        .max(1000)
-        .optional()
-        .describe("Target user's password (CLI: only as --password-env VAR)."),
-      include: NamespacePatterns.default([]).describe('Only these namespaces (db.*, db.coll).'),
-      exclude: NamespacePatterns.default([]).describe('Not these namespaces.'),
-      rename: NamespacePatterns.default([]).describe(
-        'FROM=TO renames, e.g. shop.*=shop_staging.* ($var$ carries a part).',
-      ),
+      ...restoreTarget,
       drop: z.boolean().default(false).describe('Drop target collections that exist before restoring them.'),
       strict: z
         .boolean()
@@ -231,17 +236,7 @@ export const commands = {
     summary:
       "Validate a target against the backup at a point: collections present, document counts, indexes, options, and documents compared byte for byte (a sample per namespace, or all with full). The task's result is the checklist report.",
     input: z.strictObject({
-      source: SourceName.describe('Source name.'),
-      at: z.string().min(1).max(100).describe('latest, t:i, an ISO-8601 second with zone, or a snapshot id.'),
-      targetUri: z.string().min(1).max(4000).describe('Connection string of the target deployment.'),
-      password: z
-        .string()
-        .max(1000)
-        .optional()
-        .describe("Target user's password (CLI: only as --password-env VAR)."),
-      include: NamespacePatterns.default([]).describe('Only these namespaces, as given to the restore.'),
-      exclude: NamespacePatterns.default([]).describe('Not these namespaces.'),
-      rename: NamespacePatterns.default([]).describe('The renames the restore used (FROM=TO).'),
+      ...restoreTarget,
       sample: z
         .number()
         .int()

@@ -33,7 +33,7 @@ export interface CoverageGap {
   reason: Exclude<BreakReason, 'start'>;
 }
 
-interface IntervalRow {
+export interface IntervalRow {
   source_id: string;
   start_t: number;
   start_i: number;
@@ -45,7 +45,7 @@ interface IntervalRow {
   break_reason: BreakReason;
 }
 
-const toInterval = (r: IntervalRow): CoverageInterval => ({
+export const toInterval = (r: IntervalRow): CoverageInterval => ({
   start: { t: r.start_t, i: r.start_i },
   end: { t: r.end_t, i: r.end_i },
   firstSegmentId: r.first_segment_id,

@@ -3,30 +3,10 @@
  * stored coverage intervals and the snapshot index, never by reading every
  * segment, so a year of history with 100,000 segments costs a few index scans.
  */
-import type { CoverageInterval } from './coverage.js';
+import { toInterval, type CoverageInterval, type IntervalRow } from './coverage.js';
 import type { CatalogDb } from './open-catalog.js';
 import type { SnapshotRow } from './snapshots.js';
 import type { OpTime } from '../repo/optime.js';
-
-interface IntervalRow {
-  start_t: number;
-  start_i: number;
-  end_t: number;
-  end_i: number;
-  first_segment_id: number;
-  last_segment_id: number;
-  segment_count: number;
-  break_reason: CoverageInterval['breakReason'];
-}
-
-const toInterval = (r: IntervalRow): CoverageInterval => ({
-  start: { t: r.start_t, i: r.start_i },
-  end: { t: r.end_t, i: r.end_i },
-  firstSegmentId: r.first_segment_id,
-  lastSegmentId: r.last_segment_id,
-  segmentCount: r.segment_count,
-  breakReason: r.break_reason,
-});
 
 /** Coverage intervals that touch the seconds [fromT, toT), in time order. */
 export function intervalsTouching(

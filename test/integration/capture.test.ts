@@ -4,21 +4,18 @@
  * the workload saw at each recorded instant. Also: resume after faults
  * without a gap, and a detected, alerted gap when the oplog rolls over.
  */
-import { join } from 'node:path';
 import { Timestamp } from 'bson';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { capturingEngine } from '../support/capturing-engine.js';
 import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
 import { listCoverage } from '../../engine/catalog/coverage.js';
 import { planRestore } from '../../engine/restore/planner.js';
-import { getSourceByName } from '../../engine/catalog/sources.js';
-import { Repository } from '../../engine/repo/repository.js';
 import { readSegment } from '../../engine/repo/segment-file.js';
 import { readManifest, snapshotRelDir } from '../../engine/repo/snapshot-files.js';
 import { buildOfflineState } from '../../engine/restore/offline-state.js';
 import { runTask } from '../support/run-task.js';
-import { tempDir } from '../support/temp-dir.js';
 import { FAULTS_SKIP_MESSAGE, MONGO_KIND, withMongo } from '../support/with-mongo.js';
 import {
   Workload,
@@ -37,22 +34,9 @@ afterEach(async () => {
 });
 
 async function setup(uri: string) {
-  const dir = tempDir('mbm-capture-');
-  const engine = Engine.open({
-    dataDir: join(dir.path, 'data'),
-    mode: 'headless',
-    sourceTimeoutMs: 3000,
-    capture: { segmentMaxMs: 200, awaitMs: 100, backoffMinMs: 50, backoffMaxMs: 400 },
-  });
-  await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
-  const added = await dispatch(engine, 'source.add', { name: 'rs', uri });
-  if (!added.ok) throw new Error(added.error.message);
-  const row = getSourceByName(engine.catalog, 'rs');
-  cleanups.push(async () => {
-    await engine.close();
-    dir.remove();
-  });
-  return { engine, row };
+  const env = await capturingEngine(uri, 'mbm-capture-');
+  cleanups.push(() => env.close());
+  return env;
 }
 
 const waitFor = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {

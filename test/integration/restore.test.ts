@@ -8,17 +8,15 @@
 import { join } from 'node:path';
 import { closeSync, fstatSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { Decimal128, Double, Long } from 'bson';
-import { MongoClient, type Document } from 'mongodb';
+import { type MongoClient, type Document } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { capturingEngine } from '../support/capturing-engine.js';
 import { dispatch } from '../../engine/api/dispatch.js';
-import { getSourceByName } from '../../engine/catalog/sources.js';
-import { Engine } from '../../engine/engine.js';
-import { Repository } from '../../engine/repo/repository.js';
+import { type Engine } from '../../engine/engine.js';
 import { INCOMPLETE_MARKER } from '../../engine/restore/restore-to-mongo.js';
 import { newestOplogTs } from '../../engine/source/snapshot.js';
 import { waitUntilCaptured } from '../support/capture-wait.js';
 import { runTask } from '../support/run-task.js';
-import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
 import { Workload } from '../support/workload.js';
 
@@ -29,24 +27,9 @@ afterEach(async () => {
 });
 
 async function setup(uri: string) {
-  const dir = tempDir('mbm-restore-');
-  const engine = Engine.open({
-    dataDir: join(dir.path, 'data'),
-    mode: 'headless',
-    sourceTimeoutMs: 3000,
-    capture: { segmentMaxMs: 200, awaitMs: 100, backoffMinMs: 50, backoffMaxMs: 400 },
-  });
-  await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
-  const added = await dispatch(engine, 'source.add', { name: 'rs', uri });
-  if (!added.ok) throw new Error(added.error.message);
-  const row = getSourceByName(engine.catalog, 'rs');
-  const client = new MongoClient(uri);
-  cleanups.push(async () => {
-    await client.close();
-    await engine.close();
-    dir.remove();
-  });
-  return { engine, row, client, dir };
+  const env = await capturingEngine(uri, 'mbm-restore-');
+  cleanups.push(() => env.close());
+  return env;
 }
 
 /** Every collection of `db` as raw BSON documents (exact bytes), sorted, plus its index keys by name. */

@@ -9,19 +9,16 @@
  * fails it with a typed reason, as mongodump --oplog refuses it.
  * Runs against the stand-in or a real server (MONGOD_BINARY / MONGODB_URI).
  */
-import { join } from 'node:path';
 import { Timestamp, type Document } from 'bson';
-import { MongoClient } from 'mongodb';
+import { type MongoClient } from 'mongodb';
 import { afterAll, describe, expect, it } from 'vitest';
+import { capturingEngine } from '../support/capturing-engine.js';
 import { dispatch } from '../../engine/api/dispatch.js';
-import { Engine } from '../../engine/engine.js';
+import { type Engine } from '../../engine/engine.js';
 import { planRestore } from '../../engine/restore/planner.js';
-import { getSourceByName } from '../../engine/catalog/sources.js';
-import { Repository } from '../../engine/repo/repository.js';
 import { compareOpTime, type OpTime } from '../../engine/repo/optime.js';
 import { buildOfflineState } from '../../engine/restore/offline-state.js';
 import { waitUntilCaptured } from '../support/capture-wait.js';
-import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, uniqueDb, withMongo } from '../support/with-mongo.js';
 import { Workload, rawDifferences, rawState, type RawInstant } from '../support/workload.js';
 import { refRawState, referenceRebuild } from '../support/reference-replay.js';
@@ -32,23 +29,9 @@ afterAll(async () => {
 });
 
 async function setup(uri: string) {
-  const dir = tempDir('mbm-load-');
-  const engine = Engine.open({
-    dataDir: join(dir.path, 'data'),
-    mode: 'headless',
-    sourceTimeoutMs: 3000,
-    capture: { segmentMaxMs: 200, awaitMs: 100, backoffMinMs: 50, backoffMaxMs: 400 },
-  });
-  await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
-  const added = await dispatch(engine, 'source.add', { name: 'rs', uri });
-  if (!added.ok) throw new Error(added.error.message);
-  const client = new MongoClient(uri);
-  cleanups.push(async () => {
-    await client.close();
-    await engine.close();
-    dir.remove();
-  });
-  return { engine, row: getSourceByName(engine.catalog, 'rs'), client };
+  const env = await capturingEngine(uri, 'mbm-load-');
+  cleanups.push(() => env.close());
+  return env;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
