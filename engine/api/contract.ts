@@ -232,6 +232,26 @@ export const commands = {
     task: true,
     cliAliases: ['restore'],
   }),
+  'restore.in-place': command({
+    summary:
+      "Restore a point into the source itself (destructive): capture is paused, the chosen namespaces are dropped and restored, capture resumes, and a new snapshot is taken. Confirm by typing the source's name.",
+    input: z.strictObject({
+      inPlace: z.literal(true).describe('Restore into the source itself.'),
+      source: SourceName.describe('Source name.'),
+      at: z.string().min(1).max(100).describe('latest, t:i, an ISO-8601 second with zone, or a snapshot id.'),
+      confirm: SourceName.describe("The source's name, typed again: the restore replaces its data."),
+      include: NamespacePatterns.default([]).describe('Only these namespaces (db.*, db.coll).'),
+      exclude: NamespacePatterns.default([]).describe('Not these namespaces.'),
+      strict: z
+        .boolean()
+        .default(false)
+        .describe('Stop at the first per-document failure (duplicate key, validation).'),
+      parallel: z.number().int().min(1).max(16).default(4).describe('Collections copied at once.'),
+    }),
+    output: TaskStarted,
+    task: true,
+    cliAliases: ['restore'],
+  }),
   'restore.validate': command({
     summary:
       "Validate a target against the backup at a point: collections present, document counts, indexes, options, and documents compared byte for byte (a sample per namespace, or all with full). The task's result is the checklist report.",

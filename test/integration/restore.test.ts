@@ -345,4 +345,63 @@ describe(`restore into a MongoDB deployment (${MONGO_KIND})`, () => {
       await client.db(`${db}_t`).dropDatabase();
     });
   });
+
+  it('in place: an accident (deleteMany) is undone by restoring the source to just before it; capture pauses and resumes without a gap, a new snapshot follows, every step is audited', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine, row, client } = await setup(uri);
+      const db = `ip_${Date.now()}`;
+      await engine.capture.start(row);
+      const orders = client.db(db).collection<AnyDoc>('orders');
+      await orders.insertMany(
+        Array.from({ length: 50 }, (_, k) => ({ _id: k, qty: new Double(k), tag: 'a' })),
+      );
+      expect((await runTask(engine, 'snapshot.take', { source: 'rs' })).state).toBe('succeeded');
+      for (let k = 0; k < 20; k++) await orders.updateOne({ _id: k as never }, { $set: { tag: 'b' } });
+      await orders.insertOne({ _id: 100, qty: new Double(2), tag: 'late' });
+      const before = { ts: (await newestOplogTs(client))!, state: await rawState(client, db) };
+      await orders.deleteMany({}); // the accident
+      await waitUntilCaptured(engine.capture.get(row.id)!, client);
+      const args = { inPlace: true, source: 'rs', at: `${before.ts.t}:${before.ts.i}`, include: [`${db}.*`] };
+
+      const wrong = await dispatch(engine, 'restore.in-place', { ...args, confirm: 'rs-typo' } as never);
+      expect(wrong).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
+      expect(await orders.countDocuments()).toBe(0); // nothing was touched
+
+      const started = await dispatch(engine, 'restore.in-place', { ...args, confirm: 'rs' } as never);
+      expect(started.ok, JSON.stringify(started)).toBe(true);
+      const task = await engine.tasks.wait((started as { result: { taskId: string } }).result.taskId);
+      expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
+      const result = task.result as { newSnapshot: string | null; inPlace: boolean };
+      expect(result.inPlace).toBe(true);
+      expect(result.newSnapshot).not.toBeNull();
+
+      // The source holds again exactly what it held just before the accident.
+      expect((await rawState(client, db)).docs).toEqual(before.state.docs);
+      // Capture runs again and has no gap across the pause; the restore's own writes are captured too.
+      expect(engine.capture.get(row.id)?.metrics.state).not.toBe('paused');
+      await waitUntilCaptured(engine.capture.get(row.id)!, client);
+      const coverage = await dispatch(engine, 'source.coverage', { source: 'rs' });
+      expect((coverage as { result: { gaps: unknown[] } }).result.gaps).toEqual([]);
+      const snaps = await dispatch(engine, 'snapshot.list', { source: 'rs' });
+      expect((snaps as { result: { id: string }[] }).result.map((x) => x.id)).toContain(result.newSnapshot);
+      // Every step is in the audit log, in order.
+      const auditLog = await dispatch(engine, 'audit.list', { limit: 50 });
+      const actions = (auditLog as { result: { action: string }[] }).result.map((a) => a.action).reverse();
+      const steps = actions.filter((a) => a.startsWith('restore.in-place') || a.startsWith('capture.'));
+      expect(steps).toEqual([
+        'restore.in-place.start',
+        'capture.pause',
+        'restore.in-place.restored',
+        'capture.resume',
+        'restore.in-place.snapshot',
+        'restore.in-place.finish',
+      ]);
+      const history = await dispatch(engine, 'restore.list', {});
+      expect((history as { result: { kind: string; state: string }[] }).result[0]).toMatchObject({
+        kind: 'in-place',
+        state: 'succeeded',
+      });
+      await engine.capture.stop(row.id);
+    });
+  });
 });

@@ -45,6 +45,11 @@ const badValues: Record<string, unknown[]> = {
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', include: 'shop.*' },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', writeConcern: 'all' },
   ],
+  'restore.in-place': [
+    { inPlace: true, source: 'a', at: 'latest' },
+    { inPlace: false, source: 'a', at: 'latest', confirm: 'a' },
+    { inPlace: true, source: 'a', at: 'latest', confirm: 'a', parallel: 0 },
+  ],
   'restore.validate': [
     { source: 'a', at: 'latest' },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', sample: 0 },

@@ -13,6 +13,7 @@ import { exportHandlers } from './export.js';
 import { importHandlers } from './import.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
+import { restoreInPlaceHandlers } from './restore-in-place.js';
 import { retentionHandlers } from './retention.js';
 import { segmentHandlers } from './segment.js';
 import { settingsHandlers } from './settings.js';
@@ -34,6 +35,7 @@ export const handlers: HandlerTable = {
   ...importHandlers,
   ...repoHandlers,
   ...restoreHandlers,
+  ...restoreInPlaceHandlers,
   ...retentionHandlers,
   ...segmentHandlers,
   ...settingsHandlers,
