@@ -17,12 +17,10 @@ import { connectSource } from '../../mongo/connect.js';
 import { displayUri } from '../../mongo/connection-config.js';
 import { sourceConnection } from '../../mongo/source-connection.js';
 import { NamespaceFilter } from '../../oplog/namespace-selection.js';
-import { readSegment } from '../../repo/segment-file.js';
-import { planRestore } from '../../restore/planner.js';
 import { readManifest } from '../../repo/snapshot-files.js';
 import { restoreToMongo, targetOf } from '../../restore/restore-to-mongo.js';
 import type { Services } from '../../services.js';
-import { pointOf } from './restore.js';
+import { checkedPlan } from './restore.js';
 import type { PartialHandlers } from './types.js';
 
 export const restoreInPlaceHandlers: PartialHandlers<
@@ -37,16 +35,8 @@ export const restoreInPlaceHandlers: PartialHandlers<
         'CONFLICT',
         `An in-place restore replaces data in ${source.name} itself: confirm it by typing the source's name exactly (got "${input.confirm}").`,
       );
-    const store = await svc.stores.get(source.repository_id);
-    const plan = planRestore(db, source.id, pointOf(db, source, input.at));
-    if (!plan.ok)
-      throw new ApiError('NOT_FOUND', `${input.at} cannot be restored: ${plan.message}`, {
-        reason: plan.reason,
-        nearest: plan.nearest ?? null,
-      });
     const selection = new NamespaceFilter({ include: input.include, exclude: input.exclude });
-    // Nothing is touched before every segment of the range has been read and checked.
-    for (const seg of plan.segments) await readSegment(store.repo, seg.path);
+    const { store, plan } = await checkedPlan(svc, source, input.at);
     const { config, password } = await sourceConnection(svc, source);
     const client = await connectSource(config, password, 10_000);
     const restoreId = randomUUID();

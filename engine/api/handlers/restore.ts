@@ -19,7 +19,7 @@ import { validationHtml } from '../../verify/validation-html.js';
 import type { PartialHandlers } from './types.js';
 
 /** A restore point as typed, or the id of one of the source's snapshots (restored at its consistent point). */
-export function pointOf(db: CatalogDb, source: SourceRow, at: string): RestorePoint {
+function pointOf(db: CatalogDb, source: SourceRow, at: string): RestorePoint {
   const snap = snapshotsOfSource(db, source.id).find((s) => s.id === at);
   if (!snap) return parseRestorePoint(at);
   if (snap.status !== 'complete' || snap.consistent_t === null || snap.consistent_i === null)
@@ -38,6 +38,23 @@ interface TargetInput {
 }
 
 /**
+ * The plan for a point, refused (NOT_FOUND with the reason and the nearest restorable interval) when the
+ * point cannot be restored, and only once every segment of its range has been read and checked: a
+ * corrupt one refuses the restore before anything is written. Every restore kind starts here.
+ */
+export async function checkedPlan(svc: Pick<Services, 'catalog' | 'stores'>, source: SourceRow, at: string) {
+  const store = await svc.stores.get(source.repository_id);
+  const plan = planRestore(svc.catalog, source.id, pointOf(svc.catalog, source, at));
+  if (!plan.ok)
+    throw new ApiError('NOT_FOUND', `${at} cannot be restored: ${plan.message}`, {
+      reason: plan.reason,
+      nearest: plan.nearest ?? null,
+    });
+  for (const seg of plan.segments) await readSegment(store.repo, seg.path);
+  return { store, plan };
+}
+
+/**
  * What restore and validation both need, checked before the target is touched: the source, a plan for
  * the point, the namespace selection, every segment of the range readable (a corrupt one refuses the
  * restore instead of leaving a half-restored target), and a connected client.
@@ -45,19 +62,12 @@ interface TargetInput {
 async function prepare(svc: Pick<Services, 'catalog' | 'stores'>, input: TargetInput) {
   const db = svc.catalog;
   const source = getSourceByName(db, input.source);
-  const store = await svc.stores.get(source.repository_id);
-  const plan = planRestore(db, source.id, pointOf(db, source, input.at));
-  if (!plan.ok)
-    throw new ApiError('NOT_FOUND', `${input.at} cannot be restored: ${plan.message}`, {
-      reason: plan.reason,
-      nearest: plan.nearest ?? null,
-    });
   const selection = new NamespaceFilter({
     include: input.include,
     exclude: input.exclude,
     rename: input.rename,
   });
-  for (const seg of plan.segments) await readSegment(store.repo, seg.path);
+  const { store, plan } = await checkedPlan(svc, source, input.at);
   const { config, password } = parseConnection(input.targetUri);
   const client = await connectSource(config, input.password ?? password, 10_000);
   return { db, source, store, plan, selection, config, client };
