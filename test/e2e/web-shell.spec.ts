@@ -23,6 +23,7 @@ const SECTIONS = [
   ['Sources', 'No sources yet'],
   ['Timeline', 'Nothing captured yet'],
   ['Restores', 'No restores yet'],
+  ['Browse', 'Point-in-time browser'],
 ] as const;
 
 test('opens the printed URL, connects, and shows every section', async ({ page }) => {

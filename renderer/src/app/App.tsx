@@ -1,5 +1,6 @@
 import { Group, Tabs, Title } from '@mantine/core';
 import { Alerts } from '../features/alerts/Alerts';
+import { Browse } from '../features/browse/Browse';
 import { Dashboard } from '../features/dashboard/Dashboard';
 import { Restores } from '../features/restores/Restores';
 import { SettingsSection } from '../features/settings/SettingsSection';
@@ -15,6 +16,7 @@ const PANELS: Record<SectionId, () => React.JSX.Element> = {
   sources: Sources,
   timeline: Timeline,
   restores: Restores,
+  browse: Browse,
   alerts: Alerts,
   settings: SettingsSection,
 };
