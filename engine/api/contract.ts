@@ -28,6 +28,8 @@ import {
   RestoreView,
   IsoInstant,
   TimelineView,
+  IncidentView,
+  IncidentScanView,
   SourceView,
   ProbeReportView,
   ReadPreference,
@@ -303,6 +305,35 @@ export const commands = {
         .describe('Number of buckets, usually the drawing width in pixels.'),
     }),
     output: TimelineView,
+  }),
+  'incident.list': command({
+    readOnly: true,
+    summary:
+      'What the finder for destructive operations found in the captured oplog (drops, dropDatabase, dropIndexes, renames over a collection, mass deletes and updates, transactions doing them), oldest first, each with the restore point just before it.',
+    input: z.strictObject({
+      source: SourceName.describe('Source name.'),
+      from: z
+        .string()
+        .min(1)
+        .max(100)
+        .optional()
+        .describe('Only findings starting at or after this point (t:i or an ISO-8601 second with zone).'),
+      to: z
+        .string()
+        .min(1)
+        .max(100)
+        .optional()
+        .describe('Only findings starting at or before this point (t:i or an ISO-8601 second with zone).'),
+      limit: z.number().int().min(1).max(10_000).default(1000).describe('At most this many findings.'),
+    }),
+    output: z.strictObject({
+      source: z.string(),
+      scan: IncidentScanView,
+      incidents: z.array(IncidentView),
+      /** More findings match than `limit`. */
+      truncated: z.boolean(),
+    }),
+    cliAliases: ['incidents'],
   }),
   'snapshot.list': command({
     readOnly: true,
