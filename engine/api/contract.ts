@@ -77,6 +77,15 @@ interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
 
 const command = <I extends z.ZodType, O extends z.ZodType>(def: CommandDef<I, O>) => def;
 
+/** An end of a range of findings: an oplog timestamp `t:i` or an ISO-8601 second with a zone. */
+const IncidentBound = z
+  .string()
+  .max(100)
+  .regex(
+    /^(\d{1,10}:\d{1,10}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.0+)?(Z|[+-]\d{2}:\d{2}))$/,
+    't:i or an ISO-8601 second with Z or an offset',
+  );
+
 const NoInput = z.strictObject({});
 
 /** What names a restore and its target: restore.run and restore.validate take the same (validate checks a restore). */
@@ -312,18 +321,12 @@ export const commands = {
       'What the finder for destructive operations found in the captured oplog (drops, dropDatabase, dropIndexes, renames over a collection, mass deletes and updates, transactions doing them), oldest first, each with the restore point just before it.',
     input: z.strictObject({
       source: SourceName.describe('Source name.'),
-      from: z
-        .string()
-        .min(1)
-        .max(100)
-        .optional()
-        .describe('Only findings starting at or after this point (t:i or an ISO-8601 second with zone).'),
-      to: z
-        .string()
-        .min(1)
-        .max(100)
-        .optional()
-        .describe('Only findings starting at or before this point (t:i or an ISO-8601 second with zone).'),
+      from: IncidentBound.optional().describe(
+        'Only findings starting at or after this point (t:i or an ISO-8601 second with zone).',
+      ),
+      to: IncidentBound.optional().describe(
+        'Only findings starting at or before this point (t:i or an ISO-8601 second with zone).',
+      ),
       limit: z.number().int().min(1).max(10_000).default(1000).describe('At most this many findings.'),
     }),
     output: z.strictObject({

@@ -70,6 +70,8 @@ export class IncidentFinder {
   /** Entries of segments just appended, by path, until scanned. */
   private readonly fresh = new Map<string, readonly Uint8Array[]>();
   private stopped = false;
+  /** Segments scanned in this run, from the entries capture had in hand or read from their files. */
+  readonly scanned = { fromMemory: 0, fromFiles: 0 };
 
   constructor(private readonly deps: IncidentFinderDeps) {}
 
@@ -212,6 +214,7 @@ export class IncidentFinder {
     if (inMemory) {
       this.fresh.delete(seg.path);
       for (const e of inMemory) scanner.push(e);
+      this.scanned.fromMemory++;
       return 'ok';
     }
     if (seg.status !== 'ok') return 'skipped';
@@ -221,6 +224,7 @@ export class IncidentFinder {
       if (name === null) return 'locked'; // the source is gone: nothing left to scan
       const store = await this.deps.stores.get(getSourceByName(this.deps.catalog, name).repository_id);
       await scanSegment(store.repo, seg.path, (e) => scanner.push(e));
+      this.scanned.fromFiles++;
       return 'ok';
     } catch (err) {
       const code = (err as ApiError).code;

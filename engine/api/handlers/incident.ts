@@ -24,11 +24,11 @@ export const incidentHandlers: PartialHandlers<
   Pick<Services, 'catalog' | 'stores' | 'incidents' | 'readOnly'>
 > = {
   'incident.list': async (svc, { source, from, to, limit }) => {
-    const s = getSourceByName(svc.catalog, source);
     const fromTs = from ? bound(from, 'from') : null;
     const toTs = to ? bound(to, 'to') : null;
     if (fromTs && toTs && compareOpTime(fromTs, toTs) > 0)
       throw new ApiError('INVALID_INPUT', '--from must not be after --to.');
+    const s = getSourceByName(svc.catalog, source);
     await svc.stores.get(s.repository_id); // reconciled (and LOCKED said now) before answering
     let rows: IncidentRow[];
     if (!svc.readOnly) {
