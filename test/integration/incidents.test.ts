@@ -87,7 +87,7 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
         const orders = client.db(db).collection('orders');
         await orders.insertMany(Array.from({ length: 1500 }, (_, k) => ({ _id: k as never, total: k })));
         // In two commands with a segment cut between them: the window spans segments.
-        await orders.deleteMany({ _id: { $lt: 700 } });
+        await orders.deleteMany({ total: { $lt: 700 } });
         await captured();
         await orders.deleteMany({});
         await captured();
