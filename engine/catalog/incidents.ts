@@ -120,14 +120,19 @@ export function segmentRegisteredBehind(
   );
 }
 
-/** Stores what one scanned segment changed and where the scan now stands, in one transaction. */
+/**
+ * Stores what one scanned segment changed and where the scan now stands, in one transaction, if
+ * the stored scan is still the one the scanner started from (`previousSegments` segments scanned,
+ * 0 with no row): false, and nothing written, when someone reset it meanwhile (a rebuild).
+ */
 export function saveIncidentScan(
   db: CatalogDb,
   sourceId: string,
+  previousSegments: number,
   progress: ScanProgress,
   upserts: Iterable<IncidentRecord>,
   removed: Iterable<string>,
-): void {
+): boolean {
   const upsert = db.prepare(
     `INSERT INTO incidents (source_id, key, kind, ns, first_t, first_i, last_t, last_i, before_t, before_i,
                             wall, size, lsid_json, txn_number, details_json)
@@ -137,7 +142,11 @@ export function saveIncidentScan(
        size = excluded.size, details_json = excluded.details_json`,
   );
   const remove = db.prepare('DELETE FROM incidents WHERE source_id = ? AND key = ?');
-  db.transaction(() => {
+  return db.transaction(() => {
+    const current =
+      (db.prepare('SELECT segments FROM incident_scans WHERE source_id = ?').pluck().get(sourceId) as
+        number | undefined) ?? 0;
+    if (current !== previousSegments) return false;
     for (const f of upserts)
       upsert.run({
         source: sourceId,
@@ -173,6 +182,7 @@ export function saveIncidentScan(
       progress.stateJson,
       new Date().toISOString(),
     );
+    return true;
   })();
 }
 

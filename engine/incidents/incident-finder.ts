@@ -48,6 +48,11 @@ export interface IncidentFinderDeps {
 
 /** Segments read per catalog query while catching up. */
 const BATCH = 200;
+/**
+ * Entries of new segments kept in memory until scanned, at most: while a long rescan runs,
+ * capture goes on, and the newer segments are then read from their files instead.
+ */
+const FRESH_MAX_BYTES = 64 * 1024 * 1024;
 
 interface Resume {
   state: ScanState;
@@ -69,6 +74,7 @@ export class IncidentFinder {
   private readonly queues = new Map<string, Promise<void>>();
   /** Entries of segments just appended, by path, until scanned. */
   private readonly fresh = new Map<string, readonly Uint8Array[]>();
+  private freshBytes = 0;
   private stopped = false;
   /** Segments scanned in this run, from the entries capture had in hand or read from their files. */
   readonly scanned = { fromMemory: 0, fromFiles: 0 };
@@ -83,7 +89,11 @@ export class IncidentFinder {
   /** BackupStore's listener: a segment is durable; scan it soon, from the entries in hand. */
   segmentAppended(sourceId: string, path: string, entries: readonly Uint8Array[]): void {
     if (this.deps.readOnly || this.stopped) return;
-    this.fresh.set(path, entries);
+    const bytes = entries.reduce((n, e) => n + e.byteLength, 0);
+    if (this.freshBytes + bytes <= FRESH_MAX_BYTES) {
+      this.fresh.set(path, entries);
+      this.freshBytes += bytes;
+    }
     void this.catchUp(sourceId).catch((err: unknown) => {
       console.error(`[incidents] scan of ${sourceId} failed: ${(err as Error).message}`);
     });
@@ -109,6 +119,7 @@ export class IncidentFinder {
     this.stopped = true;
     while (this.queues.size) await Promise.allSettled([...this.queues.values()]);
     this.fresh.clear();
+    this.freshBytes = 0;
   }
 
   /** Where the scan of a source stands. */
@@ -139,6 +150,15 @@ export class IncidentFinder {
       for (const [k, f] of scanner.changes.upserts) out.upserts.set(k, f);
     });
     return { upserts: [...out.upserts.values()], removed: out.removed, startedOver };
+  }
+
+  private requeue(sourceId: string): void {
+    setImmediate(() => {
+      if (!this.stopped)
+        void this.catchUp(sourceId).catch((err: unknown) => {
+          console.error(`[incidents] scan of ${sourceId} failed: ${(err as Error).message}`);
+        });
+    });
   }
 
   private scanPending(sourceId: string, persist: boolean): Promise<void> {
@@ -187,14 +207,21 @@ export class IncidentFinder {
         through = { t: seg.last_t, i: seg.last_i };
         maxSegmentId = Math.max(maxSegmentId, seg.id);
         segments++;
-        if (persist)
-          saveIncidentScan(
+        if (persist) {
+          const saved = saveIncidentScan(
             db,
             sourceId,
+            segments - 1,
             { through, maxSegmentId, segments, thresholdsJson, stateJson: JSON.stringify(state) },
             scanner.changes.upserts.values(),
             scanner.changes.removed,
           );
+          if (!saved) {
+            // Someone reset the scan meanwhile (catalog rebuild): what this loop holds is stale.
+            this.requeue(sourceId);
+            return;
+          }
+        }
         afterSegment(scanner);
       }
     }
@@ -213,6 +240,7 @@ export class IncidentFinder {
     const inMemory = this.fresh.get(seg.path);
     if (inMemory) {
       this.fresh.delete(seg.path);
+      this.freshBytes -= inMemory.reduce((n, e) => n + e.byteLength, 0);
       for (const e of inMemory) scanner.push(e);
       this.scanned.fromMemory++;
       return 'ok';
