@@ -248,7 +248,12 @@ export const ddlCommands: Record<string, Handler> = {
 
   dropdatabase(ctx) {
     const colls = [...(ctx.server.store.dbs.get(ctx.db)?.keys() ?? [])];
-    for (const c of colls) dropCollection(ctx, ctx.db, c);
+    // mongod logs a `drop` per collection, system.views included, then dropDatabase; views are
+    // documents of system.views there, so they go with it and log nothing of their own.
+    for (const c of colls) {
+      if (ctx.server.store.collection(ctx.db, c)?.type === 'view') ctx.server.store.drop(ctx.db, c);
+      else dropCollection(ctx, ctx.db, c);
+    }
     ctx.server.store.dbs.delete(ctx.db);
     ctx.server.oplog.append({ op: 'c', ns: `${ctx.db}.$cmd`, o: { dropDatabase: 1 } });
     return { dropped: ctx.db, ok: 1 };
