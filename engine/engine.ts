@@ -93,7 +93,12 @@ export class Engine implements Services {
       this.readOnly ? null : opts.mode,
       join(this.dataDir, KNOWN_REPOSITORIES_FILE),
     );
-    this.incidents = new IncidentFinder({ catalog: db, stores: this.stores, readOnly: this.readOnly });
+    this.incidents = new IncidentFinder({
+      catalog: db,
+      stores: this.stores,
+      events: this.events,
+      readOnly: this.readOnly,
+    });
     this.stores.onSegmentAppended = (sourceId, info, entries) =>
       this.incidents.segmentAppended(sourceId, info.path, entries);
     if (setAside) reportSetAside({ catalog: db, events: this.events, stores: this.stores }, setAside);

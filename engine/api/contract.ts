@@ -646,6 +646,16 @@ export const events = {
       sourceId: z.string().nullable(),
     }),
   },
+  'incident.found': {
+    summary:
+      'The incident finder stored new or grown findings for a source (after scanning a segment): incident.list and timeline.get show them.',
+    payload: z.strictObject({
+      sourceId: z.string(),
+      source: z.string(),
+      /** Findings stored or grown by this segment (a mass delete still going on grows its row). */
+      changed: z.number().int(),
+    }),
+  },
 } as const;
 
 export type Commands = typeof commands;

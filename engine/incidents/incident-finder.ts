@@ -32,6 +32,7 @@ import { getSourceByName, sourceNameById } from '../catalog/sources.js';
 import type { OpTime } from '../repo/optime.js';
 import { scanSegment } from '../repo/segment-file.js';
 import type { StoreRegistry } from '../store/store-registry.js';
+import type { EventBus } from '../events.js';
 import {
   IncidentScanner,
   emptyScanState,
@@ -43,6 +44,7 @@ import {
 export interface IncidentFinderDeps {
   catalog: CatalogDb;
   stores: StoreRegistry;
+  events: EventBus;
   readOnly: boolean;
 }
 
@@ -221,6 +223,9 @@ export class IncidentFinder {
             this.requeue(sourceId);
             return;
           }
+          const changed = scanner.changes.upserts.size + scanner.changes.removed.size;
+          const name = changed ? sourceNameById(db, sourceId) : null;
+          if (name) this.deps.events.publish('incident.found', { sourceId, source: name, changed });
         }
         afterSegment(scanner);
       }

@@ -71,6 +71,11 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
           .db(db)
           .collection('seed')
           .insertOne({ _id: 0 as never });
+        const announced: unknown[] = [];
+        const unsubscribe = engine.events.subscribe((e) => {
+          if (e.event === 'incident.found') announced.push(e.payload);
+        });
+        cleanups.push(unsubscribe);
         await engine.capture.start(row);
         const snap = await runTask(engine, 'snapshot.take', { source: 'rs' });
         expect(snap.state).toBe('succeeded');
@@ -169,6 +174,9 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
 
         const found = await list(engine);
         expect(found.scan.pendingSegments).toBe(0);
+        // Announced as segments were scanned (the renderer and the timeline read again on it).
+        expect(announced.length).toBeGreaterThanOrEqual(4);
+        expect(announced[0]).toEqual({ sourceId: row.id, source: 'rs', changed: expect.any(Number) });
         expect(found.scan).toMatchObject({ documents: 1000, seconds: 10 });
         const ours = (ns: string) => ns === db2 || ns.startsWith(`${db}.`);
         const mine = found.incidents.filter((f) => ours(f.ns));

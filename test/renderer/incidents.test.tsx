@@ -128,6 +128,23 @@ describe('the Incidents list', () => {
     });
   });
 
+  it('reads the list again when the engine finds something new for the shown source', async () => {
+    let answer: List = { source: 'prod-rs', scan, truncated: false, incidents: [] };
+    const a = connectedApp();
+    stop = a.stop;
+    a.client.answer('source.list', [source('prod-rs')] as never);
+    a.client.answer('incident.list', async () => answer);
+    renderWithProviders(<IncidentList />);
+    a.client.setConnection('connected');
+    expect(await screen.findByText('No incidents found')).toBeTruthy();
+    answer = { ...answer, incidents: [finding({})] };
+    a.client.emit('incident.found', { sourceId: 'id-other', source: 'other-rs', changed: 1 });
+    a.client.emit('incident.found', { sourceId: 'id-prod-rs', source: 'prod-rs', changed: 1 });
+    const table = await screen.findByRole('table', { name: 'Incidents' });
+    expect(table.textContent).toContain('1,500 documents deleted from shop.orders');
+    expect(a.client.calls.filter((c) => c.name === 'incident.list')).toHaveLength(2); // not for other-rs
+  });
+
   it('cannot restore before an event that is the first entry captured', async () => {
     app({
       'prod-rs': { source: 'prod-rs', scan, truncated: false, incidents: [finding({ restoreBefore: null })] },

@@ -1,8 +1,8 @@
 /**
  * The Incidents list's state: what the engine's finder for destructive
- * operations found for the chosen source (incident.list). Findings have no
- * event yet; the list is read when the panel opens, when the source changes
- * and on Refresh.
+ * operations found for the chosen source (incident.list), read when the
+ * panel opens, when the source changes, on Refresh, and again on the
+ * engine's `incident.found` event for that source (app/live-updates.ts).
  */
 import { create } from 'zustand';
 import type { CommandOutput } from '../../../../engine/api/contract';
