@@ -110,9 +110,10 @@ export class IncidentFinder {
       .then(() => (this.stopped ? undefined : this.scanPending(sourceId, true)))
       .then(() => undefined);
     this.queues.set(sourceId, next);
-    void next.finally(() => {
+    const done = () => {
       if (this.queues.get(sourceId) === next) this.queues.delete(sourceId);
-    });
+    };
+    next.then(done, done); // the caller handles a failure; this only clears the queue
     return next;
   }
 
@@ -205,6 +206,8 @@ export class IncidentFinder {
         const read = await this.read(sourceId, seg, scanner);
         if (read === 'locked') return; // an encrypted repository without its key: later
         scanner.compact();
+        if (scanner.unreadable)
+          console.error(`[incidents] ${seg.path}: ${scanner.unreadable} entries could not be read, skipped`);
         state = scanner.state;
         through = { t: seg.last_t, i: seg.last_i };
         maxSegmentId = Math.max(maxSegmentId, seg.id);

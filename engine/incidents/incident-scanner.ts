@@ -37,6 +37,8 @@ import { commandName, parseOplogEntry, type OplogEntry } from '../oplog/oplog-en
 import { T, asBuffer, elements, field, isTruthy, readNumber, readString } from '../oplog/bson-raw.js';
 import { isReplayedNamespace, splitNamespace } from '../oplog/namespace-filter.js';
 import { applyOpsOperations, transactionMeta } from '../oplog/transactions.js';
+import { ApiError } from '../errors.js';
+import { readEntryTs } from '../repo/bson-entries.js';
 import type { OpTime } from '../repo/optime.js';
 
 export const INCIDENT_KINDS = [
@@ -179,6 +181,14 @@ function numRecordsOf(o2: Buffer | null): number | null {
   return n >= 0 ? n : null; // mongod logs -1 when the count does not fit an int64
 }
 
+function tsOrNull(raw: Buffer): OpTime | null {
+  try {
+    return readEntryTs(raw);
+  } catch {
+    return null;
+  }
+}
+
 const stringField = (doc: Buffer, name: string): string | null => {
   const f = field(doc, name);
   return f && f.type === T.string ? readString(doc, f) : null;
@@ -186,6 +196,8 @@ const stringField = (doc: Buffer, name: string): string | null => {
 
 export class IncidentScanner {
   readonly changes: ScanChanges = { upserts: new Map(), removed: new Set() };
+  /** Entries (or parts of them) that could not be read: skipped, never a reason to stop. */
+  unreadable = 0;
 
   constructor(
     readonly state: ScanState,
@@ -195,7 +207,16 @@ export class IncidentScanner {
   /** Scans one top-level oplog entry (raw BSON), in ts order. */
   push(bytes: Uint8Array): void {
     const raw = asBuffer(bytes);
-    const e = parseOplogEntry(raw);
+    let e: OplogEntry;
+    try {
+      e = parseOplogEntry(raw);
+    } catch (err) {
+      // An entry the finder cannot read is no finding; it still is the restore point before the next.
+      if (!(err instanceof ApiError)) throw err;
+      this.unreadable++;
+      this.state.lastTs = tsOrNull(raw) ?? this.state.lastTs;
+      return;
+    }
     const ts = e.ts;
     if (!ts) return;
     const seed = (): Seed => ({
@@ -207,6 +228,9 @@ export class IncidentScanner {
     });
     try {
       this.entry(e, raw, ts, seed);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      this.unreadable++;
     } finally {
       this.state.lastTs = ts;
     }

@@ -333,6 +333,23 @@ describe('incident scanner: transactions', () => {
   });
 });
 
+describe('incident scanner: damaged entries', () => {
+  it('skips an entry it cannot read and goes on; that entry is still the restore point before the next', () => {
+    const log = new Log();
+    const bad = log.add({ op: 'c', ns: 'shop.$cmd', o: { applyOps: 'not an array' } });
+    log.add({ ns: 'shop.x', o: { _id: 1 } }); // no op at all
+    const noOp = log.ts[log.ts.length - 1]!;
+    const drop = log.cmd('shop', { drop: 'orders' }, { o2: { numRecords: 2 } });
+    const s = new IncidentScanner(emptyScanState(), LIMITS);
+    for (const e of log.entries) s.push(e);
+    expect(s.unreadable).toBe(1);
+    expect([...s.changes.upserts.values()]).toEqual([
+      expect.objectContaining({ kind: 'drop', firstTs: drop, restoreBefore: noOp, size: 2 }),
+    ]);
+    expect(bad).toEqual({ t: log.t, i: 1 });
+  });
+});
+
 describe('incident scanner: resuming', () => {
   it('finds the same when stopped and resumed anywhere (state saved as JSON in between)', () => {
     const log = new Log();
