@@ -119,6 +119,12 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
           .insertOne({ _id: 'new' as never });
         await client.db(db).collection('src').rename('dst', { dropTarget: true });
         await captured();
+        // Every index of a collection dropped at once: one entry per index.
+        await client
+          .db(db)
+          .collection('dst')
+          .createIndexes([{ key: { x: 1 } }, { key: { y: 1 } }]);
+        await client.db(db).collection('dst').dropIndexes();
         // A transaction that mass-deletes.
         const accounts = client.db(db).collection('accounts');
         await accounts.insertMany(Array.from({ length: 1200 }, (_, k) => ({ _id: k as never, v: k })));
@@ -146,6 +152,9 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
         const firstDrop = at((e) => cmd(e, 'drop') && e.ns === `${db2}.$cmd`);
         const dropDb = at((e) => cmd(e, 'dropDatabase') && e.ns === `${db2}.$cmd`);
         const rename = at((e) => cmd(e, 'renameCollection'));
+        const isDropIndex = (e: Document) => cmd(e, 'dropIndexes') && e.ns === `${db}.$cmd`;
+        const firstDropIndex = at(isDropIndex);
+        expect(log.filter(isDropIndex).map((e) => (e.o as Document).index)).toEqual(['x_1', 'y_1']);
         const isTxn = (e: Document) =>
           cmd(e, 'applyOps') &&
           !!e.lsid &&
@@ -215,6 +224,14 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
             size: 7,
           },
           {
+            kind: 'dropIndexes',
+            ns: `${db}.dst`,
+            first: text(tsOf(log[firstDropIndex]!)),
+            last: text(tsOf(log[lastAt(isDropIndex)]!)),
+            before: text(prevTs(firstDropIndex)),
+            size: 2,
+          },
+          {
             kind: 'transaction',
             ns: `${db}.accounts`,
             first: text(tsOf(log[firstTxn]!)),
@@ -225,7 +242,7 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
         ]);
         expect([...(mine[1]!.details.collections as string[])].sort()).toEqual(['a', 'b', 'system.views']);
         expect(mine[2]!.details).toEqual({ from: `${db}.src`, targetExisted: true });
-        const txn = mine[3]!;
+        const txn = mine[4]!;
         expect(txn.lsid?.id.replace(/-/g, '')).toBe(sessionId);
         expect(txn.txnNumber).toBe(Number(log[firstTxn]!.txnNumber));
         expect(txn.wall).toBe((log[firstTxn]!.wall as Date).toISOString());
@@ -248,7 +265,8 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
         const beforeDrop = await offlineAt(mine[1]!.restoreBefore!.text);
         expect([count(beforeDrop, `${db2}.a`), count(beforeDrop, `${db2}.b`)]).toEqual([10, 20]);
         expect(count(await offlineAt(mine[2]!.restoreBefore!.text), `${db}.dst`)).toBe(7);
-        expect(count(await offlineAt(mine[3]!.restoreBefore!.text), `${db}.accounts`)).toBe(1200);
+        expect(count(await offlineAt(mine[4]!.restoreBefore!.text), `${db}.accounts`)).toBe(1200);
+        expect(mine[3]!.details).toEqual({ indexes: ['x_1', 'y_1'] });
 
         // --from / --to select by the first entry.
         const only = await list(engine, { from: mine[1]!.firstTs.text, to: mine[2]!.firstTs.text });
@@ -266,7 +284,7 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
         const tl = await dispatch(engine, 'timeline.get', {
           source: 'rs',
           from: new Date((mine[0]!.firstTs.t - 60) * 1000).toISOString(),
-          to: new Date((mine[3]!.lastTs.t + 60) * 1000).toISOString(),
+          to: new Date((mine[4]!.lastTs.t + 60) * 1000).toISOString(),
           width: 240,
         });
         if (!tl.ok) throw new Error(tl.error.message);
@@ -306,6 +324,7 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
         expect(stricter.incidents.filter((f) => ours(f.ns)).map((f) => f.kind)).toEqual([
           'dropDatabase',
           'renameOverCollection',
+          'dropIndexes',
         ]);
       },
       { txnSplitBytes: 4000 },
