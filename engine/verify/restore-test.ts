@@ -27,6 +27,7 @@ import { snapshotsOfSource } from '../catalog/snapshots.js';
 import type { SourceRow } from '../catalog/sources.js';
 import { ApiError, toApiError } from '../errors.js';
 import type { EventBus } from '../events.js';
+import { toSourceError } from '../mongo/connect.js';
 import { unsealRestoreTestPassword, type SealedSecret } from '../mongo/source-secret.js';
 import { NamespaceFilter } from '../oplog/namespace-selection.js';
 import { formatOpTime } from '../repo/optime.js';
@@ -360,7 +361,8 @@ export function startRestoreTest(deps: RestoreTestDeps, row: SourceRow, run: Res
         );
       }
     } catch (err) {
-      error = toApiError(err);
+      // Driver failures (the target went away mid-restore) in the words `source test` uses.
+      error = err instanceof ApiError ? err : toSourceError(err);
     } finally {
       // Dropped whatever happened, cancelled included; with the scratch copies of interrupted tests.
       if (target) {
@@ -380,7 +382,7 @@ export function startRestoreTest(deps: RestoreTestDeps, row: SourceRow, run: Res
     finishRestore(db, id, state, {
       ...recorded,
       scratch: { prefix, ...scratch },
-      report,
+      report: { ...report, scratch: { prefix, ...scratch } },
       ...(error ? { error: error.toJSON() } : {}),
     } satisfies RestoreTestDetails);
     audit(db, {
