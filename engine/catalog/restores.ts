@@ -62,3 +62,15 @@ export function runningRestoresOfKind(db: CatalogDb, sourceId: string, kind: str
     .prepare("SELECT * FROM restores WHERE source_id = ? AND kind = ? AND state = 'running'")
     .all(sourceId, kind) as RestoreRow[];
 }
+
+/** The newest restores of a kind for a source, newest first. */
+export function recentRestoresOfKind(
+  db: CatalogDb,
+  sourceId: string,
+  kind: string,
+  limit: number,
+): RestoreRow[] {
+  return db
+    .prepare('SELECT * FROM restores WHERE source_id = ? AND kind = ? ORDER BY started_at DESC, id LIMIT ?')
+    .all(sourceId, kind, limit) as RestoreRow[];
+}

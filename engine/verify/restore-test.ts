@@ -22,7 +22,13 @@ import { restoreTestSecretJson } from '../catalog/backup-jobs.js';
 import { listCoverage } from '../catalog/coverage.js';
 import { earliestRestorableIn } from '../catalog/timeline.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
-import { finishRestore, insertRestore, runningRestoresOfKind, type RestoreRow } from '../catalog/restores.js';
+import {
+  finishRestore,
+  insertRestore,
+  recentRestoresOfKind,
+  runningRestoresOfKind,
+  type RestoreRow,
+} from '../catalog/restores.js';
 import { snapshotsOfSource } from '../catalog/snapshots.js';
 import type { SourceRow } from '../catalog/sources.js';
 import { ApiError, toApiError } from '../errors.js';
@@ -216,9 +222,18 @@ async function dropScratch(
   }
 }
 
-/** Earlier tests of the source that never finished (the engine stopped during them): recorded as failed. */
-function closeInterrupted(db: CatalogDb, row: SourceRow): string[] {
+/**
+ * Scratch prefixes earlier tests of the source may have left on a target: tests that never finished
+ * (the engine stopped during them; recorded as failed now) and tests whose drop did not get through.
+ * The next test on the target drops them too.
+ */
+function earlierLeftovers(db: CatalogDb, row: SourceRow): string[] {
   const prefixes: string[] = [];
+  for (const r of recentRestoresOfKind(db, row.id, RESTORE_TEST_KIND, 20)) {
+    const d = detailsOf(r);
+    if (r.state !== 'running' && d.scratch?.prefix && d.scratch.leftOver?.length)
+      prefixes.push(d.scratch.prefix);
+  }
   for (const r of runningRestoresOfKind(db, row.id, RESTORE_TEST_KIND)) {
     const d = detailsOf(r);
     if (d.scratch?.prefix) prefixes.push(d.scratch.prefix);
@@ -249,7 +264,7 @@ export function startRestoreTest(deps: RestoreTestDeps, row: SourceRow, run: Res
 
   const id = randomUUID();
   const prefix = `${SCRATCH_PREFIX}${id.replace(/-/g, '').slice(0, 8)}_`;
-  const leftovers = closeInterrupted(db, row);
+  const leftovers = earlierLeftovers(db, row);
   let chosen: { at: string; plan: Extract<Plan, { ok: true }> } | null = null;
   let pointError: ApiError | null = null;
   try {
@@ -367,7 +382,13 @@ export function startRestoreTest(deps: RestoreTestDeps, row: SourceRow, run: Res
       // Dropped whatever happened, cancelled included; with the scratch copies of interrupted tests.
       if (target) {
         ctx.progress({ message: 'dropping the scratch databases' });
-        scratch = await dropScratch(target.client, [prefix, ...leftovers], run.dropRetryMs ?? DROP_RETRY_MS);
+        // A cancel (the app quitting included) does not wait long for a target that is away.
+        const retry = run.dropRetryMs ?? DROP_RETRY_MS;
+        scratch = await dropScratch(
+          target.client,
+          [prefix, ...leftovers],
+          ctx.signal.aborted ? Math.min(retry, 2000) : retry,
+        );
         await target.close().catch(() => undefined);
       }
       active.delete(row.id);
@@ -418,6 +439,7 @@ export function startRestoreTest(deps: RestoreTestDeps, row: SourceRow, run: Res
       point: at,
       replayedThrough: formatOpTime(chosen!.plan.bound),
       ...report,
+      scratch: { prefix, ...scratch },
     };
   });
 }

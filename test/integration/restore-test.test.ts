@@ -15,6 +15,7 @@ import { dispatch } from '../../engine/api/dispatch.js';
 import type { CommandOutput } from '../../engine/api/contract.js';
 import type { Task } from '../../engine/api/schemas.js';
 import type { Engine } from '../../engine/engine.js';
+import { insertRestore } from '../../engine/catalog/restores.js';
 import { getSourceByName } from '../../engine/catalog/sources.js';
 import { Scheduler } from '../../engine/schedule/scheduler.js';
 import { RESTORE_TEST_KIND, SCRATCH_PREFIX } from '../../engine/verify/restore-test.js';
@@ -308,6 +309,31 @@ describe(`scheduled restore tests (${MONGO_KIND})`, () => {
         scratchLeftOver: [],
       });
       expect(await openAlerts(engine)).toEqual([]);
+    });
+  });
+
+  it('a test left running by an engine that was killed is closed as failed, and its scratch copy dropped by the next test', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine, client, row } = await protectedSource(uri);
+      // What a kill -9 in the middle of a test leaves: its row running, its scratch database on the target.
+      const stale = '__mbm_rtest_deadbeef_';
+      insertRestore(engine.catalog, {
+        id: 'deadbeef-0000-4000-8000-000000000000',
+        sourceId: row.id,
+        point: 'x',
+        kind: RESTORE_TEST_KIND,
+        details: { actor: 't', trigger: 'schedule', target: null, scratch: { prefix: stale } },
+        startedAt: new Date(Date.now() - 86_400_000),
+      });
+      await client.db(`${stale}shop`).collection<AnyDoc>('orders').insertOne({ _id: 1 });
+      const run = await dispatch(engine, 'restore-test.run', { source: 'rs' });
+      const t = await engine.tasks.wait((run as { result: { taskId: string } }).result.taskId);
+      expect(t.state, JSON.stringify(t.error)).toBe('succeeded');
+      expect(await scratchDbs(client, stale)).toEqual([]);
+      const old = await dispatch(engine, 'restore.get', { id: 'deadbeef-0000-4000-8000-000000000000' });
+      expect(old).toMatchObject({ ok: true, result: { state: 'failed', error: { code: 'CANCELLED' } } });
+      const report = (t.result as { scratch: { dropped: string[] } }).scratch;
+      expect(report.dropped).toContain(`${stale}shop`);
     });
   });
 
