@@ -13,6 +13,7 @@ import type { PartialHandlers } from './types.js';
 import { setRestoreTestSecretJson } from '../../catalog/backup-jobs.js';
 import { displayUri, parseConnection, secretOptions } from '../../mongo/connection-config.js';
 import { sealRestoreTestPassword } from '../../mongo/source-secret.js';
+import { restoreTestPasswordKey } from '../../secrets.js';
 
 /**
  * Mirrors the job into the repository (protection.json) for `catalog rebuild`. A repository that
@@ -81,7 +82,11 @@ export const backupJobHandlers: PartialHandlers<
         ? setBackupPolicy(svc.catalog, row.id, change)
         : getBackupJob(svc.catalog, row.id);
     if (sealed) setRestoreTestSecretJson(svc.catalog, row.id, JSON.stringify(sealed));
-    else if (change.restoreTest === null) setRestoreTestSecretJson(svc.catalog, row.id, null);
+    else if (change.restoreTest === null) {
+      // Restore tests switched off: their password is forgotten too.
+      setRestoreTestSecretJson(svc.catalog, row.id, null);
+      svc.secrets.delete(restoreTestPasswordKey(row.id));
+    }
     await mirrorJob(svc, row);
     resolveAlerts(svc.catalog, row.id, 'POLICY_UNKNOWN'); // a policy the DBA chose: retention may run
     // A running capture cuts segments by the policy it started with: restart it on the new one
