@@ -18,6 +18,18 @@ export interface OpenedTarget {
   close(): Promise<void>;
 }
 
+/** The target as the history shows it before it is reached (the user, never a password). */
+export function describeRestoreTestTarget(target: RestoreTestTarget): string {
+  switch (target.kind) {
+    case 'uri':
+      try {
+        return displayUri(parseConnection(target.uri).config);
+      } catch {
+        return '(an invalid connection string)';
+      }
+  }
+}
+
 /** The password of a target, from where the job's settings say: an environment variable, or sealed. */
 export type TargetPassword = () => Promise<string | null> | string | null;
 

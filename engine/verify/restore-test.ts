@@ -46,7 +46,11 @@ import { getBackupJob } from '../schedule/backup-jobs.js';
 import type { SecretStore } from '../secrets.js';
 import type { StoreRegistry } from '../store/store-registry.js';
 import type { TaskRunner } from '../tasks/task-runner.js';
-import { openRestoreTestTarget, type OpenedTarget } from './restore-test-target.js';
+import {
+  describeRestoreTestTarget,
+  openRestoreTestTarget,
+  type OpenedTarget,
+} from './restore-test-target.js';
 import { validateRestore, type ValidationReport } from './restore-validation.js';
 
 /** The restore history's kind, and the task's. */
@@ -279,7 +283,7 @@ export function startRestoreTest(deps: RestoreTestDeps, row: SourceRow, run: Res
   const recorded: RestoreTestDetails = {
     actor: run.actor,
     trigger: run.trigger,
-    target: null,
+    target: describeRestoreTestTarget(settings.target),
     options: { point: settings.point, sample: settings.sample, everyDays: settings.everyDays },
     scratch: { prefix },
   };

@@ -215,6 +215,15 @@ describe(`scheduled restore tests (${MONGO_KIND})`, () => {
       // A random point of the window: an ISO second, restored and validated like a snapshot.
       const first = await last(engine);
       expect(first.last).toMatchObject({ passed: true, point: expect.stringMatching(/^\d{4}-.*Z$/) });
+      // Inside the restorable window: not before the snapshot's consistent point, not after the live edge.
+      const snaps = await dispatch(engine, 'snapshot.list', { source: 'rs' });
+      const consistent = (snaps as { result: { consistentTs: { t: number } }[] }).result[0]!.consistentTs.t;
+      const status = await dispatch(engine, 'source.status', { source: 'rs' });
+      const edge = (status as { result: { capture: { capturedTs: { t: number } } } }).result.capture
+        .capturedTs.t;
+      const drawn = Date.parse(first.last!.point) / 1000;
+      expect(drawn).toBeGreaterThanOrEqual(consistent);
+      expect(drawn).toBeLessThanOrEqual(edge);
       now = new Date(t0 + 2 * 86_400_000 - 60_000);
       expect(await runTicks()).toBe(1); // not yet
       now = new Date(t0 + 2 * 86_400_000);
@@ -348,6 +357,7 @@ describe(`scheduled restore tests (${MONGO_KIND})`, () => {
         passed: false,
         error: { code: 'UNREACHABLE' },
         rto: null,
+        target: 'mongodb://127.0.0.1:1/?directConnection=true',
       });
       expect(await openAlerts(engine)).toHaveLength(1);
       // A second failure keeps the one open alert.
