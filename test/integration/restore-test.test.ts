@@ -109,7 +109,7 @@ async function untilPhase(engine: Engine, taskId: string, messages: string[]): P
     const t = engine.tasks.get(taskId);
     if (t.state !== 'running') throw new Error(`the task ended (${t.state}) before ${messages.join('/')}`);
     if (messages.includes(t.progress.message)) return;
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 1));
   }
 }
 
