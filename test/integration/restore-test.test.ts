@@ -197,6 +197,12 @@ describe(`scheduled restore tests (${MONGO_KIND})`, () => {
       );
       expect(await openAlerts(engine)).toEqual([]);
       expect(status.nextRunAt).toBe(new Date(now.getTime() + 7 * 86_400_000).toISOString());
+      // Applying a preset replaces the snapshot policy, not the job's restore test.
+      const preset = await dispatch(engine, 'backup-job.set', { source: 'rs', preset: 'pci-dss' });
+      expect(preset).toMatchObject({
+        ok: true,
+        result: { policy: { preset: 'pci-dss', restoreTest: { everyDays: 7 } } },
+      });
     });
   });
 

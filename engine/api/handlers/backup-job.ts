@@ -47,10 +47,10 @@ export const backupJobHandlers: PartialHandlers<
     const row = getSourceByName(svc.catalog, source);
     if (!preset && !policy && !input.restoreTestPassword)
       throw new ApiError('INVALID_INPUT', 'Give a preset or a policy change.');
-    const change: Partial<BackupPolicy> = {
-      ...(preset ? PRESETS[preset] : {}),
-      ...policy,
-    };
+    // A preset is about snapshots, retention and objectives: the job's restore test stays as it is.
+    const presetPart: Partial<BackupPolicy> = preset ? { ...PRESETS[preset] } : {};
+    delete presetPart.restoreTest;
+    const change: Partial<BackupPolicy> = { ...presetPart, ...policy };
     // The restore test target lives in the policy, which the repository mirrors: a password typed into
     // its connection string is taken out and sealed like restoreTestPassword.
     let password = input.restoreTestPassword ?? null;
