@@ -630,7 +630,7 @@ export const events = {
   },
   'alert.raised': {
     summary:
-      'A new alert (backup failed, PITR gap, oplog window low, recovery point above objective, disk nearly full, copy failing).',
+      'A new alert (backup failed, PITR gap, oplog window low, recovery point above objective, disk nearly full, copy failing, restore test failed).',
     // The alert as alert.list shows it, with the source's id (names can change) and not yet resolved.
     payload: AlertView.pick({ id: true, kind: true, severity: true, message: true, raisedAt: true }).extend({
       sourceId: z.string().nullable(),
