@@ -64,7 +64,7 @@ export function updateBackupJobPolicy(
   ).run(policyJson, at.toISOString(), sourceId);
 }
 
-/** The sealed password of the job's restore test target (migration 9), or null. */
+/** The sealed password of the job's restore test target (migration 8), or null. */
 export function restoreTestSecretJson(db: CatalogDb, sourceId: string): string | null {
   const v = db
     .prepare('SELECT restore_test_secret_json FROM backup_jobs WHERE source_id = ?')

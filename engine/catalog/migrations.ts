@@ -233,7 +233,7 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
-    version: 9,
+    version: 8,
     name: 'restore test target password',
     sql: `
       -- The password of a backup job's restore test target (policy.restoreTest.target), never in clear:
