@@ -15,6 +15,8 @@ import {
   type ScanState,
   type Thresholds,
 } from '../../engine/incidents/incident-scanner.js';
+import { findingRow } from '../../engine/incidents/incident-finder.js';
+import { incidentSummary } from '../../engine/incidents/summary.js';
 import { splitBsonDocuments } from '../../engine/repo/bson-entries.js';
 import { HAVE_FIXTURES, SKIP_FIXTURES_MESSAGE, fixture } from '../support/fixtures.js';
 import { ejsonToBson } from '../support/replay-helpers.js';
@@ -329,6 +331,33 @@ describe('incident scanner: transactions', () => {
     const found = scan(log.entries);
     expect(found.map((f) => [f.kind, f.firstTs, f.lastTs, f.size, f.details.prepared])).toEqual([
       ['transaction', p, c, 1200, true],
+    ]);
+  });
+});
+
+describe('incident summaries', () => {
+  it('say what happened in one line, per kind', () => {
+    const log = new Log();
+    log.cmd('crm', { drop: 'people' }, { o2: { numRecords: Long.fromNumber(1) } });
+    log.cmd('crm', { drop: 'orders' }, { o2: { numRecords: Long.fromNumber(1234) } });
+    log.cmd('crm', { dropDatabase: 1 });
+    log.cmd('shop', { dropIndexes: 'orders', index: 'a_1' });
+    log.cmd('shop', { dropIndexes: 'orders', index: 'b_1' });
+    log.cmd(
+      'shop',
+      { renameCollection: 'shop.tmp', to: 'shop.carts', dropTarget: new UUID() },
+      { o2: { numRecords: 1 } },
+    );
+    log.at(log.t + 100);
+    for (let k = 0; k < 1001; k++) log.upd('shop.orders', k);
+    log.at(log.t + 3);
+    log.upd('shop.orders', 1);
+    const text = scan(log.entries).map((f) => incidentSummary(findingRow('s', f, 1)));
+    expect(text).toEqual([
+      'Database crm dropped (2 collections, 1,235 documents)',
+      '2 indexes dropped on shop.orders: a_1, b_1',
+      'shop.tmp renamed over shop.carts, which was dropped (1 document)',
+      '1,002 documents updated in shop.orders in 3 seconds',
     ]);
   });
 });
