@@ -243,7 +243,7 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
-    version: 11,
+    version: 9,
     name: 'incidents',
     sql: `
       -- What the finder for destructive operations found in a source's captured oplog (drops, mass
