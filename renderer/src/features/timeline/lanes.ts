@@ -1,0 +1,73 @@
+/**
+ * One lane per source, as the canvas draws it and the description reads it:
+ * its cached answers, whether capture runs (the live edge then moves), the
+ * edges (live, PITR window, retention horizon) and the flags on it (in-place
+ * restores; incidents when the engine reports them). Pure: built from the
+ * slices' state, so the description and the drawing agree.
+ */
+import { liveEdgeOf, pitrStartOf, type CachedTimeline } from './layout';
+import type { RestoreView } from './restore-estimate';
+
+export interface LaneFlag {
+  t: number;
+  kind: 'in-place restore' | 'incident';
+  label: string;
+}
+
+export interface LaneModel {
+  source: string;
+  imported: boolean;
+  capturing: boolean;
+  recoveryPointSeconds: number | null;
+  cache: CachedTimeline[];
+  liveEdge: number | null;
+  pitrStart: number | null;
+  horizon: number | null;
+  flags: LaneFlag[];
+}
+
+/** What a lane needs from the source's status (dashboard slice) and list entry. */
+export interface LaneSource {
+  name: string;
+  imported: boolean;
+  captureState: string | null;
+  capturedT: number | null;
+  recoveryPointSeconds: number | null;
+}
+
+/** In-place restores rewrote the source at the time they ran: a flag where each started. */
+export function inPlaceFlags(restores: readonly RestoreView[] | null, source: string): LaneFlag[] {
+  return (restores ?? [])
+    .filter((r) => r.kind === 'in-place' && r.source === source && r.state !== 'failed')
+    .map((r) => ({
+      t: Date.parse(r.startedAt) / 1000,
+      kind: 'in-place restore' as const,
+      label: `in-place restore to ${r.point}`,
+    }));
+}
+
+export function buildLanes(
+  sources: readonly LaneSource[],
+  cache: Record<string, CachedTimeline[]>,
+  horizons: Record<string, number | null>,
+  restores: readonly RestoreView[] | null,
+  extraFlags: (source: string, cache: CachedTimeline[]) => LaneFlag[] = () => [],
+): LaneModel[] {
+  return sources.map((s) => {
+    const c = cache[s.name] ?? [];
+    const fromCache = liveEdgeOf(c);
+    const liveEdge =
+      fromCache === null ? s.capturedT : s.capturedT === null ? fromCache : Math.max(fromCache, s.capturedT);
+    return {
+      source: s.name,
+      imported: s.imported,
+      capturing: s.captureState === 'capturing',
+      recoveryPointSeconds: s.recoveryPointSeconds,
+      cache: c,
+      liveEdge,
+      pitrStart: pitrStartOf(c),
+      horizon: horizons[s.name] ?? null,
+      flags: [...inPlaceFlags(restores, s.name), ...extraFlags(s.name, c)],
+    };
+  });
+}
