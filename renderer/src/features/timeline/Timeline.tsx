@@ -23,11 +23,28 @@ export function Timeline() {
   const names = (sources ?? []).map((s) => s.name).join('\n');
 
   useEffect(() => {
-    if (names) void useTimeline.getState().start(names.split('\n'));
+    if (!names) return;
+    const statuses = useDashboard.getState().statuses;
+    const hints = Object.fromEntries(
+      names.split('\n').map((n) => {
+        const st = statuses[n];
+        const starts = (st?.coverage.intervals ?? []).map((i) => i.start.t);
+        const oldest = starts.length ? Math.min(...starts) : null;
+        return [n, { oldest, live: st?.capture.capturedTs?.t ?? null }];
+      }),
+    );
+    void useTimeline.getState().start(names.split('\n'), hints);
   }, [names]);
-  // Each poll pass brings new statuses: the live edge may have moved, so answers reaching it are read again.
+  // Each poll pass brings new statuses: where the live edge moved, answers reaching it are read again.
   useEffect(() => {
-    if (names) useTimeline.getState().refreshLive();
+    if (!names) return;
+    useTimeline
+      .getState()
+      .refreshLive(
+        Object.fromEntries(
+          Object.values(statuses).map((st) => [st.source, st.capture.capturedTs?.t ?? null]),
+        ),
+      );
   }, [statuses, names]);
 
   const lanes = useMemo(() => {

@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { useNow } from '../../ui/Time';
 import { describeView, KEYBOARD_HELP } from './describe';
 import type { LaneModel } from './lanes';
+import { coversView } from './layout';
 import { canvasHeight, drawTimeline, laneAt, readPalette, type Palette } from './timeline-draw';
 import { followView, useTimeline, zoomIn, zoomOut } from './timeline-store';
 import { panBy, snapSecond, spanOf, tOf, type ViewRange } from './time-scale';
@@ -97,6 +98,9 @@ export function TimelineAxis({ lanes }: { lanes: LaneModel[] }) {
         canvas.height = ph;
         canvas.style.height = `${h}px`; // CSSOM, allowed by the CSP
       }
+      // Whether every lane is drawn from answers at full resolution (the benchmark's first-paint signal).
+      const sharp = ls.every((l) => coversView(l.cache, view, s.width)) ? 'true' : 'false';
+      if (canvas.dataset.sharp !== sharp) canvas.dataset.sharp = sharp;
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
       drawTimeline(ctx, palette, {
         view,
@@ -152,7 +156,11 @@ export function TimelineAxis({ lanes }: { lanes: LaneModel[] }) {
   const onPointerDown = (e: React.PointerEvent<HTMLCanvasElement>) => {
     const view = currentView();
     if (!view) return;
-    e.currentTarget.setPointerCapture?.(e.pointerId);
+    try {
+      e.currentTarget.setPointerCapture(e.pointerId);
+    } catch {
+      // A pointer the browser does not track (a synthetic event): dragging still works inside the canvas.
+    }
     pointers.current.set(e.pointerId, posOf(e));
     const pts = [...pointers.current.values()];
     drag.current = {

@@ -33,6 +33,12 @@ import {
 export type RestorePlan = CommandOutput<'restore.plan'>;
 type BackupJob = CommandOutput<'backup-job.get'>;
 
+/** Where a source's history is, as source.status says: its oldest captured second and its live edge. */
+export interface HistoryHint {
+  oldest: number | null;
+  live: number | null;
+}
+
 /** What the point panel shows for the second picked on the axis. */
 export interface PickedPoint {
   source: string;
@@ -73,8 +79,11 @@ interface TimelineSlice {
   selected: string | null;
   point: PickedPoint | null;
 
-  /** Reads what the section needs for these sources and places the first view. */
-  start(sources: readonly string[]): Promise<void>;
+  /**
+   * Reads what the section needs for these sources and places the first view; `hints` (from
+   * source.status) let the first view be fetched at once, beside the overview.
+   */
+  start(sources: readonly string[], hints?: Record<string, HistoryHint>): Promise<void>;
   setWidth(width: number): void;
   setView(view: ViewRange): void;
   zoom(factor: number, anchor?: number): void;
@@ -86,8 +95,8 @@ interface TimelineSlice {
   setFollow(follow: boolean): void;
   /** Moves a following view to now (called once a second while following). */
   followTick(nowSeconds: number): void;
-  /** The live edge may have moved (a poll pass): answers that reach it are fetched again. */
-  refreshLive(): void;
+  /** A poll pass brought each source's newest captured second: answers it has outgrown are fetched again. */
+  refreshLive(captured: Record<string, number | null>): void;
   setCursor(t: number | null): void;
   select(source: string | null): void;
   pick(source: string, t: number): Promise<void>;
@@ -121,10 +130,14 @@ function fetchTimeline(source: string, from: number, to: number, width: number):
   return engine().invoke('timeline.get', { source, from: isoSecond(from), to: isoSecond(to), width });
 }
 
-/** The range to fetch for a view: the view and one view each side, on a grid so that small pans reuse it. */
-export function fetchRange(view: ViewRange, width: number): { from: number; to: number; width: number } {
+/** The range to fetch for a view: the view and `margin` views each side, on a grid so that small pans reuse it. */
+export function fetchRange(
+  view: ViewRange,
+  width: number,
+  margin = 1,
+): { from: number; to: number; width: number } {
   const span = spanOf(view);
-  const pad = span * Math.min(1, Math.max(0, (MAX_BUCKETS / Math.max(1, width) - 1) / 2));
+  const pad = span * Math.min(margin, Math.max(0, (MAX_BUCKETS / Math.max(1, width) - 1) / 2));
   const grid = Math.max(1, Math.floor(span / 8));
   const from = Math.floor((view.from - pad) / grid) * grid;
   const to = Math.max(from + 1, Math.ceil((view.to + pad) / grid) * grid);
@@ -230,15 +243,40 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
     selected: null,
     point: null,
 
-    async start(sources) {
+    async start(sources, hints = {}) {
       set((s) => ({
         cache: Object.fromEntries(sources.map((n) => [n, s.cache[n] ?? []])),
         selected: s.selected && sources.includes(s.selected) ? s.selected : (sources[0] ?? null),
       }));
       overviewAt = Date.now();
       const client = engine();
-      await Promise.all([
-        ...sources.map((n) => overview(n)),
+      // The first view: the whole history (two minutes at least; a week at most while capture runs,
+      // following now). The statuses already say where it is, so the view is asked for first (the
+      // engine answers in order) and exactly (no margin: the first paint waits for it); without
+      // them the overview says where the history is.
+      const placeFirstView = () => {
+        const now = nowSeconds();
+        const starts = sources
+          .map((n) => hints[n]?.oldest ?? get().historyStart[n] ?? null)
+          .filter((t): t is number => t !== null);
+        const edges = sources.map((n) => hints[n]?.live ?? liveEdgeOf(get().cache[n] ?? []));
+        const oldest = starts.length ? Math.min(...starts) : now;
+        const anyLive = edges.some((e) => e !== null && now - e < 3600);
+        const span = Math.max(120, (now - oldest) * 1.1);
+        const view = clampSpan(
+          anyLive || !starts.length
+            ? followView(Math.min(7 * 86_400, span), now)
+            : { from: now - span, to: now + span * 0.02 },
+        );
+        set({ view, settled: view, follow: anyLive || !starts.length });
+        const { width } = get();
+        const r = fetchRange(view, width, 0);
+        for (const n of sources) void request(n, r.from, r.to, r.width);
+      };
+      const hinted =
+        !get().view && sources.every((n) => hints[n] && (hints[n].oldest !== null || hints[n].live !== null));
+      if (hinted) placeFirstView();
+      const side = Promise.all([
         client.invoke('restore.list', {}).then(
           (restores) => set({ restores }),
           (err: unknown) => set({ error: errorMessage(err) }),
@@ -253,18 +291,13 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
           ),
         ),
       ]);
-      if (get().view) return ensure();
-      // First view: the whole history (a week at most, two minutes at least), following now.
-      const now = nowSeconds();
-      const starts = Object.values(get().historyStart).filter((t): t is number => t !== null);
-      const oldest = starts.length ? Math.min(...starts) : now;
-      const span = Math.min(7 * 86_400, Math.max(120, (now - oldest) * 1.15));
-      const edges = Object.values(get().cache).map((c) => liveEdgeOf(c));
-      const anyLive = edges.some((e) => e !== null && now - e < 3600);
-      const view =
-        anyLive || !starts.length ? followView(span, now) : { from: oldest - span * 0.05, to: now };
-      set({ view, settled: view, follow: anyLive || !starts.length });
-      ensure();
+      const overviews = Promise.all(sources.map((n) => overview(n)));
+      if (get().view && !hinted) ensure();
+      else if (!get().view) {
+        await overviews;
+        if (!get().view) placeFirstView();
+      }
+      await Promise.all([side, overviews]);
     },
     setWidth(width) {
       const w = Math.max(100, Math.round(width));
@@ -307,22 +340,24 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
       const { view, follow } = get();
       if (follow && view) move(followView(spanOf(view), now), true);
     },
-    refreshLive() {
+    refreshLive(captured) {
       const { cache } = get();
       const now = Date.now();
       let changed = false;
       const next: Record<string, CachedTimeline[]> = {};
       for (const [source, list] of Object.entries(cache)) {
         const edge = liveEdgeOf(list);
+        const newer = captured[source];
+        // Only a live edge that moved past what the answers know makes them stale.
+        const moved = newer !== undefined && newer !== null && (edge === null || newer > edge);
         next[source] = list.map((c) => {
-          const reachesLive = edge === null || c.to > edge;
-          if (c.overview || !reachesLive || c.stale) return c;
+          if (!moved || c.overview || c.stale || c.to <= (edge ?? -Infinity)) return c;
           changed = true;
           return { ...c, stale: true };
         });
       }
       if (changed) set({ cache: next });
-      if (now - overviewAt > OVERVIEW_REFRESH_MS) {
+      if (changed && now - overviewAt > OVERVIEW_REFRESH_MS) {
         overviewAt = now;
         for (const source of Object.keys(cache)) void overview(source);
       }
