@@ -237,8 +237,12 @@ export async function runUiBench(o: UiBenchOptions) {
     const yearMs: number[] = [];
     for (let k = 0; k < 5; k++) {
       await page.goto(serve.url);
-      await page.getByText('Engine connected').waitFor();
-      await page.waitForTimeout(300); // the dashboard's first statuses (the timeline's hints) are in
+      // The dashboard's first statuses are in: they tell the timeline where the history is.
+      await page
+        .getByTestId('source-row-bench-rs')
+        .getByTestId('capture-state')
+        .filter({ hasText: /[a-z]/ })
+        .waitFor();
       yearMs.push(await timeToSharp(page, () => page.getByRole('tab', { name: 'Timeline' }).click()));
     }
     const shown = await page.getByTestId('timeline-description').textContent();

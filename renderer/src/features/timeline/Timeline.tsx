@@ -30,7 +30,10 @@ export function Timeline() {
         const st = statuses[n];
         const starts = (st?.coverage.intervals ?? []).map((i) => i.start.t);
         const oldest = starts.length ? Math.min(...starts) : null;
-        return [n, { oldest, live: st?.capture.capturedTs?.t ?? null }];
+        return [
+          n,
+          { oldest, live: st?.capture.capturedTs?.t ?? null, capturing: st?.capture.state === 'capturing' },
+        ];
       }),
     );
     void useTimeline.getState().start(names.split('\n'), hints);

@@ -37,6 +37,8 @@ type BackupJob = CommandOutput<'backup-job.get'>;
 export interface HistoryHint {
   oldest: number | null;
   live: number | null;
+  /** Capture runs: the first view follows now even before the first segment. */
+  capturing?: boolean;
 }
 
 /** What the point panel shows for the second picked on the axis. */
@@ -261,7 +263,8 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
           .filter((t): t is number => t !== null);
         const edges = sources.map((n) => hints[n]?.live ?? liveEdgeOf(get().cache[n] ?? []));
         const oldest = starts.length ? Math.min(...starts) : now;
-        const anyLive = edges.some((e) => e !== null && now - e < 3600);
+        const anyLive =
+          edges.some((e) => e !== null && now - e < 3600) || sources.some((n) => hints[n]?.capturing);
         const span = Math.max(120, (now - oldest) * 1.1);
         const view = clampSpan(
           anyLive || !starts.length
