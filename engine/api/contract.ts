@@ -25,6 +25,7 @@ import {
   SettingsChange,
   SnapshotView,
   NamespacePatterns,
+  OpTimeView,
   RestoreView,
   IsoInstant,
   TimelineView,
@@ -611,6 +612,12 @@ export const events = {
     payload: AlertView.pick({ id: true, kind: true, severity: true, message: true, raisedAt: true }).extend({
       sourceId: z.string().nullable(),
     }),
+  },
+  'capture.segment': {
+    summary:
+      "Continuous capture made a segment durable: the source's live edge (newest captured entry) moved. The timeline follows it.",
+    // The source's id (names can change) and its name when the segment was written.
+    payload: z.strictObject({ sourceId: z.string(), source: z.string(), lastTs: OpTimeView }),
   },
 } as const;
 

@@ -177,6 +177,24 @@ describe('the Timeline section', () => {
     expect(fine.width).toBeLessThanOrEqual(8192);
   });
 
+  it('moves the live edge on capture.segment and reads the live end again', async () => {
+    const model: SourceModel = {
+      intervals: [[NOW - 600, NOW - 20]],
+      snapshots: [{ id: 's', t: NOW - 500, tiers: [] }],
+    };
+    const c = withSource('prod-rs', model, { capturing: true, rp: 20 });
+    renderWithProviders(<Timeline />);
+    c.setConnection('connected');
+    await described(`live edge ${at(NOW - 20)}`);
+    const asked = () => c.calls.filter((x) => x.name === 'timeline.get').length;
+    const before = asked();
+    model.intervals[0]![1] = NOW - 5; // capture wrote a segment
+    c.emit('capture.segment', { sourceId: 'id-prod-rs', source: 'prod-rs', lastTs: op(NOW - 5) });
+    await described(`live edge ${at(NOW - 5)}`);
+    // Within a second the answers reaching the old live edge are read again.
+    await waitFor(() => expect(asked()).toBeGreaterThan(before), { timeout: 3000 });
+  });
+
   it('shows gaps in red with their cause', async () => {
     const model: SourceModel = {
       intervals: [

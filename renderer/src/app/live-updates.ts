@@ -7,6 +7,7 @@ import { useAlerts } from '../features/alerts/alerts-store';
 import { useDashboard } from '../features/dashboard/dashboard-store';
 import { useSettings } from '../features/settings/settings-store';
 import { useSources } from '../features/sources/sources-store';
+import { useTimeline } from '../features/timeline/timeline-store';
 import { useConnection } from './connection-store';
 import { useTasks } from './tasks-store';
 
@@ -47,6 +48,8 @@ export function startLiveUpdates(client: ApiClient): () => void {
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs();
     }),
+    // A durable segment moved a source's live edge: the timeline draws it and reads that end again.
+    client.on('capture.segment', (e) => useTimeline.getState().onSegment(e.source, e.lastTs.t)),
     client.on('alert.raised', () => {
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs(); // a job can turn Misconfigured with its alert

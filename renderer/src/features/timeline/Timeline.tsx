@@ -12,6 +12,8 @@ import { CursorReadout, TimelineToolbar } from './TimelineToolbar';
 import { useTimeline } from './timeline-store';
 import { incidentFlags } from './incident-flags';
 
+const newest = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+
 export function Timeline() {
   const sources = useSources((s) => s.sources);
   const listError = useSources((s) => s.error);
@@ -20,6 +22,7 @@ export function Timeline() {
   const horizons = useTimeline((s) => s.horizons);
   const restores = useTimeline((s) => s.restores);
   const error = useTimeline((s) => s.error);
+  const edges = useTimeline((s) => s.edges);
   const names = (sources ?? []).map((s) => s.name).join('\n');
 
   useEffect(() => {
@@ -57,12 +60,12 @@ export function Timeline() {
         name: s.name,
         imported: s.imported,
         captureState: st?.capture.state ?? null,
-        capturedT: st?.capture.capturedTs?.t ?? null,
+        capturedT: newest(st?.capture.capturedTs?.t ?? null, edges[s.name] ?? null),
         recoveryPointSeconds: st?.capture.recoveryPointSeconds ?? null,
       };
     });
     return buildLanes(laneSources, cache, horizons, restores, incidentFlags);
-  }, [sources, statuses, cache, horizons, restores]);
+  }, [sources, statuses, edges, cache, horizons, restores]);
 
   return (
     <Section

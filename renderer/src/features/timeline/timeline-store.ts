@@ -75,6 +75,8 @@ interface TimelineSlice {
   restores: RestoreView[] | null;
   /** The oldest second the job's retention keeps (now minus the longest tier's keep), by source. */
   horizons: Record<string, number | null>;
+  /** The newest captured second of each source as capture.segment events tell it (ahead of any answer). */
+  edges: Record<string, number>;
   /** The second under the mouse or the keyboard cursor. */
   cursor: number | null;
   /** The lane keyboard actions act on. */
@@ -99,6 +101,8 @@ interface TimelineSlice {
   followTick(nowSeconds: number): void;
   /** A poll pass brought each source's newest captured second: answers it has outgrown are fetched again. */
   refreshLive(captured: Record<string, number | null>): void;
+  /** capture.segment: the live edge moved now; answers reaching it are read again (at most once a second). */
+  onSegment(source: string, lastT: number): void;
   setCursor(t: number | null): void;
   select(source: string | null): void;
   pick(source: string, t: number): Promise<void>;
@@ -122,6 +126,9 @@ let settleTimer: ReturnType<typeof setTimeout> | undefined;
 const inFlight = new Set<string>();
 let overviewAt = 0;
 let pickToken = 0;
+let segmentTimer: ReturnType<typeof setTimeout> | undefined;
+/** Segments can be cut four times a second: the timeline reads the live end again at most this often. */
+const SEGMENT_REFRESH_MS = 1000;
 
 /** Where a following view is: now near the right edge, a tenth of the span ahead for the live edge to move into. */
 export function followView(span: number, now: number): ViewRange {
@@ -241,6 +248,7 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
     error: null,
     restores: null,
     horizons: {},
+    edges: {},
     cursor: null,
     selected: null,
     point: null,
@@ -365,6 +373,14 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
         for (const source of Object.keys(cache)) void overview(source);
       }
       ensure();
+    },
+    onSegment(source, lastT) {
+      set((s) => ({ edges: { ...s.edges, [source]: Math.max(lastT, s.edges[source] ?? lastT) } }));
+      if (segmentTimer) return;
+      segmentTimer = setTimeout(() => {
+        segmentTimer = undefined;
+        get().refreshLive(get().edges);
+      }, SEGMENT_REFRESH_MS);
     },
     setCursor: (cursor) => set({ cursor }),
     select: (selected) => set({ selected }),
