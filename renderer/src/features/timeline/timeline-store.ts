@@ -123,7 +123,8 @@ const OVERVIEW_REFRESH_MS = 60_000;
 
 const nowSeconds = () => Date.now() / 1000;
 let settleTimer: ReturnType<typeof setTimeout> | undefined;
-const inFlight = new Set<string>();
+/** Requests in flight by key, with what they will cover (a view they cover is not asked for again). */
+const inFlight = new Map<string, { source: string; from: number; to: number; bucketSeconds: number }>();
 let overviewAt = 0;
 let pickToken = 0;
 let segmentTimer: ReturnType<typeof setTimeout> | undefined;
@@ -191,7 +192,7 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
   const request = async (source: string, from: number, to: number, width: number, overview = false) => {
     const key = `${source}|${from}|${to}|${width}`;
     if (inFlight.has(key)) return;
-    inFlight.add(key);
+    inFlight.set(key, { source, from, to, bucketSeconds: (to - from) / width });
     set((s) => ({ fetching: s.fetching + 1 }));
     try {
       const data = await fetchTimeline(source, from, to, width);
@@ -211,6 +212,15 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
     if (!settled) return;
     for (const source of Object.keys(cache)) {
       if (coversView(cache[source]!, settled, width)) continue;
+      const perPx = (settled.to - settled.from) / Math.max(1, width);
+      const coming = [...inFlight.values()].some(
+        (f) =>
+          f.source === source &&
+          f.from <= settled.from &&
+          f.to >= settled.to &&
+          f.bucketSeconds <= perPx * 1.5 + 1e-9,
+      );
+      if (coming) continue;
       const r = fetchRange(settled, width);
       void request(source, r.from, r.to, r.width);
     }
