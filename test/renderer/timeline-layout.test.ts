@@ -17,6 +17,7 @@ import {
   type RestoreView,
 } from '../../renderer/src/features/timeline/restore-estimate';
 import { fetchRange, retentionSeconds } from '../../renderer/src/features/timeline/timeline-store';
+import { buildLanes, flagNear, inPlaceFlags } from '../../renderer/src/features/timeline/lanes';
 
 const T0 = 1_795_000_000;
 const op = (t: number) => ({ t, i: 1, text: `${t}:1`, wall: new Date(t * 1000).toISOString() });
@@ -291,5 +292,79 @@ describe('the restore time estimate', () => {
     )!;
     expect(r.entriesPerSecond).toBeNull();
     expect(estimateSeconds(r, 1000, 500)).toBe(1.5);
+  });
+});
+
+describe('lanes and their flags', () => {
+  it('marks in-place restores that ran (not failed ones) and finds the flag under a click', () => {
+    const base = {
+      point: 'latest',
+      finishedAt: null,
+      actor: null,
+      target: null,
+      options: {},
+      report: null,
+      error: null,
+      markerLeft: false,
+    };
+    const restores = [
+      {
+        ...base,
+        id: 'a',
+        source: 'prod-rs',
+        kind: 'in-place',
+        state: 'succeeded' as const,
+        startedAt: new Date(T0 * 1000).toISOString(),
+      },
+      {
+        ...base,
+        id: 'b',
+        source: 'prod-rs',
+        kind: 'in-place',
+        state: 'failed' as const,
+        startedAt: new Date((T0 + 9) * 1000).toISOString(),
+      },
+      {
+        ...base,
+        id: 'c',
+        source: 'prod-rs',
+        kind: 'new-target',
+        state: 'succeeded' as const,
+        startedAt: new Date(T0 * 1000).toISOString(),
+      },
+      {
+        ...base,
+        id: 'd',
+        source: 'other',
+        kind: 'in-place',
+        state: 'succeeded' as const,
+        startedAt: new Date(T0 * 1000).toISOString(),
+      },
+    ];
+    const flags = inPlaceFlags(restores, 'prod-rs');
+    expect(flags).toEqual([{ t: T0, kind: 'in-place restore', label: 'in-place restore to latest' }]);
+    const incident = { t: T0 + 50, kind: 'incident' as const, label: 'dropDatabase shop', pickAt: T0 + 49 };
+    const x = (t: number) => t - T0; // one pixel per second
+    expect(flagNear([...flags, incident], 52, x)).toBe(incident);
+    expect(flagNear([...flags, incident], 20, x)).toBeNull();
+    // The live edge is the newest of what the answers and the statuses know.
+    const lanes = buildLanes(
+      [
+        {
+          name: 'prod-rs',
+          imported: false,
+          captureState: 'capturing',
+          capturedT: T0 + 90,
+          recoveryPointSeconds: 1,
+        },
+      ],
+      { 'prod-rs': [answer(T0, T0 + 100, 10, { liveEdge: op(T0 + 80) })] },
+      {},
+      restores,
+      () => [incident],
+    );
+    expect(lanes[0]!.liveEdge).toBe(T0 + 90);
+    expect(lanes[0]!.flags).toEqual([...flags, incident]);
+    expect(lanes[0]!.capturing).toBe(true);
   });
 });

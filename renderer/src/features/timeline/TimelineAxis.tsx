@@ -1,11 +1,11 @@
 import { useEffect, useRef, useState } from 'react';
 import { useNow } from '../../ui/Time';
 import { describeView, KEYBOARD_HELP } from './describe';
-import type { LaneModel } from './lanes';
+import { flagNear, type LaneModel } from './lanes';
 import { coversView } from './layout';
 import { canvasHeight, drawTimeline, laneAt, readPalette, type Palette } from './timeline-draw';
 import { followView, useTimeline, zoomIn, zoomOut } from './timeline-store';
-import { panBy, snapSecond, spanOf, tOf, type ViewRange } from './time-scale';
+import { panBy, snapSecond, spanOf, tOf, xOf, type ViewRange } from './time-scale';
 
 /** The view as drawn now: a following view moves with the clock every frame. */
 function currentView(): ViewRange | null {
@@ -209,7 +209,11 @@ export function TimelineAxis({ lanes }: { lanes: LaneModel[] }) {
     const pos = posOf(e);
     const lane = lanes[laneAt(pos.y, lanes.length)];
     if (!view || !lane) return;
-    void useTimeline.getState().pick(lane.source, snapSecond(tOf(pos.x, view, useTimeline.getState().width)));
+    const width = useTimeline.getState().width;
+    // On a flag that says where to go (an incident: just before it), that second; else the one clicked.
+    const flag = flagNear(lane.flags, pos.x, (t) => xOf(t, view, width));
+    const t = flag?.pickAt ?? snapSecond(tOf(pos.x, view, width));
+    void useTimeline.getState().pick(lane.source, t);
   };
 
   const onKeyDown = (e: React.KeyboardEvent<HTMLCanvasElement>) => {

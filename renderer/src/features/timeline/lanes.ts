@@ -12,6 +12,24 @@ export interface LaneFlag {
   t: number;
   kind: 'in-place restore' | 'incident';
   label: string;
+  /** The second a click on the flag picks: for an incident, just before it (restore to before the damage). */
+  pickAt?: number;
+}
+
+/** The flag under a pixel of a lane (within `px` of it), if any. */
+export function flagNear(
+  flags: readonly LaneFlag[],
+  x: number,
+  xOfT: (t: number) => number,
+  px = 5,
+): LaneFlag | null {
+  let best: LaneFlag | null = null;
+  let bestD = px + 1;
+  for (const f of flags) {
+    const d = Math.abs(xOfT(f.t) - x);
+    if (d <= px && d < bestD) [best, bestD] = [f, d];
+  }
+  return best;
 }
 
 export interface LaneModel {
