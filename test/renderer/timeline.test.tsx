@@ -195,6 +195,38 @@ describe('the Timeline section', () => {
     await waitFor(() => expect(asked()).toBeGreaterThan(before), { timeout: 3000 });
   });
 
+  it('marks an in-place restore once its task ends', async () => {
+    const model: SourceModel = {
+      intervals: [[NOW - 600, NOW - 2]],
+      snapshots: [{ id: 's', t: NOW - 500, tiers: [] }],
+    };
+    const c = withSource('prod-rs', model, { capturing: true, rp: 2 });
+    renderWithProviders(<Timeline />);
+    c.setConnection('connected');
+    const { text } = await described(/prod-rs: capture running/);
+    expect(text).not.toContain('in-place restore');
+    c.answer('restore.list', [
+      {
+        id: 'r-2',
+        source: 'prod-rs',
+        point: iso(NOW - 400),
+        kind: 'in-place',
+        state: 'succeeded',
+        startedAt: epochSecondsToIso(NOW - 60),
+        finishedAt: epochSecondsToIso(NOW - 50),
+        actor: null,
+        target: null,
+        options: {},
+        report: null,
+        error: null,
+        markerLeft: false,
+      },
+    ]);
+    c.answer('task.list', []);
+    c.emit('task.finished', { taskId: 't-1', kind: 'restore.in-place', state: 'succeeded', error: null });
+    await described(`in-place restore to ${iso(NOW - 400)} at ${at(NOW - 60)}`);
+  });
+
   it('shows gaps in red with their cause', async () => {
     const model: SourceModel = {
       intervals: [

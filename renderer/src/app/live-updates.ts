@@ -47,6 +47,9 @@ export function startLiveUpdates(client: ApiClient): () => void {
       // A finished snapshot changes the last snapshot, coverage and next runs; a failed one raises an alert.
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs();
+      // A restore that ended is in the history: the timeline marks in-place ones and learns the rate.
+      if (e.kind.startsWith('restore') && useTimeline.getState().restores !== null)
+        void useTimeline.getState().loadRestores();
     }),
     // A durable segment moved a source's live edge: the timeline draws it and reads that end again.
     client.on('capture.segment', (e) => useTimeline.getState().onSegment(e.source, e.lastTs.t)),

@@ -101,6 +101,8 @@ interface TimelineSlice {
   followTick(nowSeconds: number): void;
   /** A poll pass brought each source's newest captured second: answers it has outgrown are fetched again. */
   refreshLive(captured: Record<string, number | null>): void;
+  /** Reads the restore history again (a restore ended: an in-place one is a flag, a measured one a rate). */
+  loadRestores(): Promise<void>;
   /** capture.segment: the live edge moved now; answers reaching it are read again (at most once a second). */
   onSegment(source: string, lastT: number): void;
   setCursor(t: number | null): void;
@@ -383,6 +385,13 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
         for (const source of Object.keys(cache)) void overview(source);
       }
       ensure();
+    },
+    async loadRestores() {
+      try {
+        set({ restores: await engine().invoke('restore.list', {}) });
+      } catch (err) {
+        set({ error: errorMessage(err) });
+      }
     },
     onSegment(source, lastT) {
       set((s) => ({ edges: { ...s.edges, [source]: Math.max(lastT, s.edges[source] ?? lastT) } }));
