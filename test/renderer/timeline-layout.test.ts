@@ -147,12 +147,20 @@ describe('timeline layout from cached buckets', () => {
     expect(t.gaps).toHaveLength(1);
   });
 
-  it('fetches the view with a view of margin on each side, about one bucket per pixel, on a grid', () => {
+  it('fetches the view with half a view of margin on each side, about one bucket per pixel, on a grid', () => {
     const r = fetchRange({ from: T0 + 0.4, to: T0 + 3600.4 }, 1000);
-    expect(r.to - r.from).toBeGreaterThanOrEqual(3 * 3600);
-    expect(r.from).toBeLessThanOrEqual(T0 - 3600);
+    expect(r.to - r.from).toBeGreaterThanOrEqual(2 * 3600);
+    expect(r.to - r.from).toBeLessThanOrEqual(2.5 * 3600);
+    expect(r.from).toBeLessThanOrEqual(T0 - 1800);
     expect(r.width).toBeLessThanOrEqual(8192);
     expect((r.to - r.from) / r.width).toBeLessThanOrEqual(3.6 * 1.01);
+    // The first view is asked for exactly (no margin): the first paint waits for it.
+    const exact = fetchRange({ from: T0, to: T0 + 3600 }, 1000, 0);
+    expect(exact.from).toBeLessThanOrEqual(T0);
+    expect(exact.from).toBeGreaterThan(T0 - 450); // an eighth of the span: the grid
+    expect(exact.to).toBeGreaterThanOrEqual(T0 + 3600);
+    expect(exact.to).toBeLessThan(T0 + 3600 + 450);
+    expect(exact.width).toBe(Math.round((exact.to - exact.from) / 3.6));
     // A small pan asks for the same range (cache and in-flight requests are reused).
     expect(fetchRange({ from: T0 + 30, to: T0 + 3630 }, 1000)).toEqual(r);
     // Wide canvases shrink the margin so the buckets stay within timeline.get's 8192.

@@ -8,7 +8,7 @@
  * restore plan.
  *
  * Fetching follows the view after it settles (debounced) and asks only for
- * the visible range with a margin of one view on each side, at about one
+ * the visible range with a margin of half a view on each side, at about one
  * bucket per pixel; the canvas never waits for it.
  */
 import { create } from 'zustand';
@@ -142,11 +142,14 @@ function fetchTimeline(source: string, from: number, to: number, width: number):
   return engine().invoke('timeline.get', { source, from: isoSecond(from), to: isoSecond(to), width });
 }
 
-/** The range to fetch for a view: the view and `margin` views each side, on a grid so that small pans reuse it. */
+/**
+ * The range to fetch for a view: the view and `margin` views each side (half a view: a drag of that
+ * much stays sharp), on a grid so that small pans reuse it.
+ */
 export function fetchRange(
   view: ViewRange,
   width: number,
-  margin = 1,
+  margin = 0.5,
 ): { from: number; to: number; width: number } {
   const span = spanOf(view);
   const pad = span * Math.min(margin, Math.max(0, (MAX_BUCKETS / Math.max(1, width) - 1) / 2));
