@@ -64,6 +64,14 @@ test('a new source: first snapshot, live edge moving, a second picked and restor
   page,
 }) => {
   test.setTimeout(120_000);
+  // The drawing and its controls stay within the CSP (no inline styles or scripts).
+  await page.addInitScript(() => {
+    const w = window as unknown as { cspViolations: string[] };
+    w.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      w.cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`),
+    );
+  });
   await page.setViewportSize({ width: 1360, height: 900 });
   await page.goto(serve.url);
   await page.getByRole('tab', { name: 'Sources' }).click();
@@ -115,6 +123,9 @@ test('a new source: first snapshot, live edge moving, a second picked and restor
   await panel.getByRole('button', { name: 'Restore here' }).click();
   await expect(page.getByRole('tab', { name: 'Restores' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByRole('heading', { level: 2 })).toHaveText('Restores');
+  expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual(
+    [],
+  );
 });
 
 test('zoom and pan with the keyboard only', async ({ page }) => {
