@@ -181,6 +181,7 @@ describe('timeline layout from cached buckets', () => {
       oplogWindowAlertHours: 24,
       diskAlertPercent: 90,
       preset: 'default' as const,
+      restoreTest: null,
     };
     expect(retentionSeconds(policy)).toBe(12 * 31 * 86_400);
     expect(retentionSeconds({ ...policy, monthly: null })).toBe(30 * 86_400);

@@ -69,6 +69,7 @@ const POLICY = {
   oplogWindowAlertHours: 24,
   diskAlertPercent: 90,
   preset: 'default' as const,
+  restoreTest: null,
 };
 
 /** A connected app with one source answered from its model. */
