@@ -25,6 +25,7 @@ import {
   SettingsChange,
   SnapshotView,
   NamespacePatterns,
+  OpTimeView,
   RestoreView,
   IsoInstant,
   TimelineView,
@@ -679,6 +680,12 @@ export const events = {
       /** Findings stored or grown by this segment (a mass delete still going on grows its row). */
       changed: z.number().int(),
     }),
+  },
+  'capture.segment': {
+    summary:
+      "Continuous capture made a segment durable: the source's live edge (newest captured entry) moved. The timeline follows it.",
+    // The source's id (names can change) and its name when the segment was written.
+    payload: z.strictObject({ sourceId: z.string(), source: z.string(), lastTs: OpTimeView }),
   },
 } as const;
 
