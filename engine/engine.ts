@@ -25,6 +25,8 @@ import { listSources } from './catalog/sources.js';
 import { resolveAlerts } from './catalog/alerts.js';
 import { raiseAlert } from './schedule/alerts.js';
 import type { Services } from './services.js';
+import { LocalMongod } from './mongo/local-mongod.js';
+import { readSettings } from './catalog/settings-store.js';
 export interface EngineOptions {
   dataDir: string;
   mode: z.infer<typeof RunMode>;
@@ -62,6 +64,7 @@ export class Engine implements Services {
   readonly capture: CaptureManager;
   readonly protection: Protection;
   readonly scheduler: Scheduler;
+  readonly localMongod: LocalMongod;
   readonly readOnly: boolean;
   /** The data dir's writer lock; `writerLock.tookOverFrom` names a dead holder whose lock was left. */
   readonly writerLock: WriterLock | null;
@@ -101,6 +104,10 @@ export class Engine implements Services {
     );
     this.protection = new Protection({ catalog: db, events, capture: this.capture, mode: this.mode });
     this.scheduler = new Scheduler(this);
+    this.localMongod = new LocalMongod({
+      dataDir: this.dataDir,
+      binary: () => readSettings(db).mongodBinary,
+    });
   }
 
   /**
@@ -141,6 +148,7 @@ export class Engine implements Services {
     this.scheduler.stop();
     await this.capture.stopAll();
     await this.tasks.stopAll();
+    await this.localMongod.close(); // app quit: the throwaway mongod goes with it
     this.catalog.close();
     this.stores.close();
     this.writerLock?.release();

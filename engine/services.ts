@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { RunMode } from './api/schemas.js';
 import type { CatalogDb } from './catalog/open-catalog.js';
 import type { EventBus } from './events.js';
+import type { LocalMongod } from './mongo/local-mongod.js';
 import type { Protection } from './protection/protection.js';
 import type { SecretStore } from './secrets.js';
 import type { CaptureManager } from './source/capture-manager.js';
@@ -30,6 +31,8 @@ export interface Services {
   readonly capture: CaptureManager;
   /** Whether and how a source is protected: protect, misconfigure, reactivate, pause/resume capture. */
   readonly protection: Protection;
+  /** The throwaway local mongod (restore --local-mongod), stopped when the engine closes. */
+  readonly localMongod: LocalMongod;
 
   // What this run is (read-only facts, not services).
   readonly mode: z.infer<typeof RunMode>;

@@ -18,6 +18,7 @@ export const SETTINGS = {
   closeToTray: true,
   desktopNotifications: true,
   showLocalTime: true,
+  mongodBinary: null,
 } as const;
 
 /** A client that answers the start-up reads with "nothing there yet"; a test overrides what it is about. */

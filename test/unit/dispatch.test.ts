@@ -21,7 +21,13 @@ const alwaysInvalid: unknown[] = [42, 'text', [1, 2], { __notAField: true }];
 
 /** Inputs that are the right shape but wrong values, per command. */
 const badValues: Record<string, unknown[]> = {
-  'settings.set': [{}, { theme: 'purple' }, { closeToTray: 'yes' }],
+  'settings.set': [
+    {},
+    { theme: 'purple' },
+    { closeToTray: 'yes' },
+    { mongodBinary: '' },
+    { mongodBinary: 5 },
+  ],
   'task.list': [{ state: 'sleeping' }],
   'task.get': [{}, { taskId: '' }, { taskId: 7 }],
   'task.cancel': [{}, { taskId: '' }],
@@ -44,6 +50,9 @@ const badValues: Record<string, unknown[]> = {
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', parallel: 0 },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', include: 'shop.*' },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', writeConcern: 'all' },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', localMongod: true },
+    { source: 'a', at: 'latest', localMongod: 'yes' },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', usersRoles: 'yes' },
   ],
   'restore.in-place': [
     { inPlace: true, source: 'a', at: 'latest' },
@@ -53,7 +62,9 @@ const badValues: Record<string, unknown[]> = {
   'restore.validate': [
     { source: 'a', at: 'latest' },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', sample: 0 },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', localMongod: true },
   ],
+  'local-mongod.start': [{ port: 0 }, { port: 70000 }, { port: '27017' }],
   'restore.get': [{}, { id: '' }],
   'timeline.get': [
     { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },

@@ -11,6 +11,7 @@ import { catalogHandlers } from './catalog.js';
 import { copyHandlers } from './copy.js';
 import { exportHandlers } from './export.js';
 import { importHandlers } from './import.js';
+import { localMongodHandlers } from './local-mongod.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
 import { restoreInPlaceHandlers } from './restore-in-place.js';
@@ -33,6 +34,7 @@ export const handlers: HandlerTable = {
   ...copyHandlers,
   ...exportHandlers,
   ...importHandlers,
+  ...localMongodHandlers,
   ...repoHandlers,
   ...restoreHandlers,
   ...restoreInPlaceHandlers,
