@@ -9,6 +9,7 @@ import { ApiError, toApiError } from '../../errors.js';
 import { NamespaceFilter } from '../../oplog/namespace-selection.js';
 import { readSegment } from '../../repo/segment-file.js';
 import { restoreToMongo } from '../../restore/restore-to-mongo.js';
+import { NamespaceStates } from '../../restore/namespace-states.js';
 import { connectSource } from '../../mongo/connect.js';
 import { displayUri, parseConnection } from '../../mongo/connection-config.js';
 import { restorePlanView, restoreView } from '../views.js';
@@ -144,6 +145,7 @@ export const restoreHandlers: PartialHandlers<
       details: { restoreId, at: input.at, target: displayUri(config), options },
     });
     const task = svc.tasks.start('restore', async (ctx) => {
+      const states = new NamespaceStates();
       try {
         const report = await restoreToMongo({
           restoreId,
@@ -157,6 +159,8 @@ export const restoreHandlers: PartialHandlers<
           strict: input.strict,
           parallel: input.parallel,
           ...(input.writeConcern !== undefined ? { writeConcern: { w: input.writeConcern } } : {}),
+          usersRoles: input.usersRoles,
+          states,
           ctx,
         });
         ctx.progress({ message: 'validating the target' });
@@ -168,6 +172,7 @@ export const restoreHandlers: PartialHandlers<
           selection,
           sample: AFTER_RESTORE_SAMPLE,
           full: false,
+          usersRoles: input.usersRoles,
           ctx,
         });
         Object.assign(report, { validation });
@@ -188,7 +193,14 @@ export const restoreHandlers: PartialHandlers<
       } catch (err) {
         const e = toApiError(err);
         const state = e.code === 'CANCELLED' ? 'cancelled' : 'failed';
-        finishRestore(db, restoreId, state, { ...recorded, error: e, markerLeft: true });
+        // Where each target namespace was left (untouched, dropped, partially restored, restored).
+        const namespaceStates = states.list();
+        finishRestore(db, restoreId, state, {
+          ...recorded,
+          error: e,
+          markerLeft: true,
+          report: { state, namespaceStates },
+        });
         audit(db, {
           actor: svc.actor,
           action: 'restore.finish',
@@ -215,6 +227,7 @@ export const restoreHandlers: PartialHandlers<
           selection,
           sample: input.sample,
           full: input.full,
+          usersRoles: input.usersRoles,
           ctx,
         });
         if (input.htmlFile) {
