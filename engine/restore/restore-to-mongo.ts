@@ -128,6 +128,8 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
     req.ctx.progress({ message: name });
     try {
       return await work();
+    } catch (err) {
+      throw toTargetError(err); // a server's refusal in the restore's words, never INTERNAL
     } finally {
       const cpu = process.cpuUsage(cpu0);
       phases.push({
@@ -439,6 +441,12 @@ async function insertBatch(
   } catch (err) {
     if (!(err instanceof MongoBulkWriteError) || req.strict) throw toTargetError(err);
     const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    // A refusal of the whole batch (the server out of disk space, a write concern not met) is no
+    // per-document failure: the batch was not written, so the restore cannot go on as if it were.
+    if (errors.length === 0 || err.result.getWriteConcernError())
+      throw new ApiError('UNAVAILABLE', `The target failed the restore: ${err.message}`, {
+        code: numeric(err.code),
+      });
     for (const w of errors)
       if (examples.length < 10)
         examples.push({ ts: '', ns: sourceNs, op: 'insert', code: numeric(w.code), message: w.errmsg ?? '' });
