@@ -25,7 +25,8 @@ import { listSources } from './catalog/sources.js';
 import { resolveAlerts } from './catalog/alerts.js';
 import { raiseAlert } from './schedule/alerts.js';
 import type { Services } from './services.js';
-import { LocalMongod } from './mongo/local-mongod.js';
+import { LocalMongod, localMongodAudit } from './mongo/local-mongod.js';
+import { audit } from './catalog/audit.js';
 import { readSettings } from './catalog/settings-store.js';
 export interface EngineOptions {
   dataDir: string;
@@ -107,6 +108,10 @@ export class Engine implements Services {
     this.localMongod = new LocalMongod({
       dataDir: this.dataDir,
       binary: () => readSettings(db).mongodBinary,
+      onChange: (status, previous) => {
+        this.events.publish('local-mongod.changed', status);
+        audit(db, { actor: this.actor, ...localMongodAudit(status, previous) });
+      },
     });
   }
 

@@ -677,6 +677,11 @@ export const events = {
       sourceId: z.string().nullable(),
     }),
   },
+  'local-mongod.changed': {
+    summary:
+      'The throwaway local mongod started, stopped, failed to start or exited by itself (its status as local-mongod.status shows it).',
+    payload: LocalMongodView,
+  },
 } as const;
 
 export type Commands = typeof commands;

@@ -53,6 +53,8 @@ export interface LocalMongodOptions {
   binary: () => string | null;
   /** How long start-up may take before it is given up (default 60 s). */
   startTimeoutMs?: number;
+  /** Told every change of state (the engine publishes it as local-mongod.changed and audits it). */
+  onChange?: (status: LocalMongodStatus, previous: LocalMongodState) => void;
 }
 
 /** The version a binary reports, or a typed error saying why it is not a usable mongod. */
@@ -132,6 +134,29 @@ const alive = (pid: number): boolean => {
   }
 };
 
+/** The audit entry of a change of state: starts, failed starts, exits by itself and stops. */
+export function localMongodAudit(
+  s: LocalMongodStatus,
+  previous: LocalMongodState,
+): { action: string; target: string; outcome: 'done' | 'failed'; details: Record<string, unknown> } {
+  const target = s.binary ?? '';
+  if (s.state === 'running')
+    return {
+      action: 'local-mongod.start',
+      target,
+      outcome: 'done',
+      details: { uri: s.uri, version: s.version, port: s.port, dataDir: s.dataDir },
+    };
+  if (s.state === 'failed')
+    return {
+      action: previous === 'running' ? 'local-mongod.exited' : 'local-mongod.start',
+      target,
+      outcome: 'failed',
+      details: { port: s.port, error: s.lastError },
+    };
+  return { action: 'local-mongod.stop', target, outcome: 'done', details: { port: s.port } };
+}
+
 export class LocalMongod {
   private child: ChildProcess | null = null;
   private exited: Promise<void> | null = null;
@@ -154,6 +179,13 @@ export class LocalMongod {
 
   status(): LocalMongodStatus {
     return { ...this.current };
+  }
+
+  private reported: LocalMongodState = 'stopped';
+  private changed(): void {
+    const previous = this.reported;
+    this.reported = this.current.state;
+    this.opts.onChange?.(this.status(), previous);
   }
 
   /** The running one, or a new one started (one per engine). */
@@ -230,9 +262,11 @@ export class LocalMongod {
       await rm(dbpath, { recursive: true, force: true });
       const e = err instanceof ApiError ? err : new ApiError('UNAVAILABLE', String(err));
       this.current = { ...this.current, state: 'failed', pid: null, uri: null, lastError: e.message };
+      this.changed();
       throw e;
     }
     this.current = { ...this.current, state: 'running', startedAt: new Date().toISOString() };
+    this.changed();
     return this.status();
   }
 
@@ -312,6 +346,7 @@ export class LocalMongod {
         uri: null,
         lastError: `The local mongod exited by itself (${exit?.signal ?? `code ${exit?.code}`}).${this.tailText()}`,
       };
+      this.changed();
       if (dir) void rm(dir, { recursive: true, force: true });
     }
   }
@@ -330,6 +365,7 @@ export class LocalMongod {
     if (this.starting) await this.starting.catch(() => undefined);
     const child = this.child;
     const dir = this.current.dataDir;
+    const was = this.current.state;
     if (child) {
       this.child = null;
       await this.kill(child);
@@ -344,6 +380,7 @@ export class LocalMongod {
       startedAt: null,
       lastError: this.current.state === 'failed' ? this.current.lastError : null,
     };
+    if (was !== 'stopped') this.changed();
     return this.status();
   }
 

@@ -121,6 +121,11 @@ describe(`throwaway local mongod (${process.env.MONGOD_BINARY ? 'real mongod' : 
       await waitUntilCaptured(engine.capture.get(row.id)!, client);
       await engine.capture.stop(row.id);
 
+      const seen: string[] = [];
+      const unsubscribe = engine.events.subscribe((e) => {
+        if (e.event === 'local-mongod.changed') seen.push(e.payload.state);
+      });
+      cleanups.push(unsubscribe);
       const status0 = await dispatch(engine, 'local-mongod.status', {});
       expect(engine.localMongod.status().state).toBe('stopped');
       expect(status0.ok).toBe(true);
@@ -181,6 +186,14 @@ describe(`throwaway local mongod (${process.env.MONGOD_BINARY ? 'real mongod' : 
       expect(stopped.ok && (stopped.result as { state: string }).state).toBe('stopped');
       expect(pidAlive(s.pid)).toBe(false);
       expect(existsSync(s.dataDir)).toBe(false);
+
+      // Every change was published, and the start and stop are in the audit log.
+      expect(seen).toEqual(['running', 'stopped']);
+      const log = await dispatch(engine, 'audit.list', { limit: 20 });
+      const actions = (log as { result: { action: string; outcome: string }[] }).result
+        .filter((a) => a.action.startsWith('local-mongod.'))
+        .map((a) => `${a.action} ${a.outcome}`);
+      expect(actions).toEqual(['local-mongod.stop done', 'local-mongod.start done']); // newest first
 
       // Engine close (app quit) stops a running one too.
       const second = await start(engine);

@@ -1,6 +1,7 @@
 import type { Services } from '../../services.js';
 import type { PartialHandlers } from './types.js';
 
+/** Starts, stops and exits are published (local-mongod.changed) and audited by the service itself. */
 export const localMongodHandlers: PartialHandlers<
   'local-mongod.start' | 'local-mongod.stop' | 'local-mongod.status',
   Pick<Services, 'localMongod'>
