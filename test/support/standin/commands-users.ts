@@ -120,6 +120,8 @@ export const userCommands: Record<string, Handler> = {
     const mechanisms = (ctx.cmd.mechanisms as string[] | undefined) ?? ['SCRAM-SHA-256'];
     if (mechanisms.some((m) => m !== 'SCRAM-SHA-256'))
       throw E.badValue('The stand-in models SCRAM-SHA-256 credentials only');
+    // Documented as required (an empty array creates a user without roles).
+    if (!Array.isArray(ctx.cmd.roles)) throw E.badValue('"createUser" command requires a "roles" array');
     const users = ctx.ensureColl('system.users', 'admin');
     const _id = `${ctx.db}.${user}`;
     if (users.all().some((d) => d.js._id === _id))
@@ -155,6 +157,7 @@ export const userCommands: Record<string, Handler> = {
       throw new MongoError(51002, 'Location51002', `Role "${role}@${ctx.db}" already exists`);
     if (!Array.isArray(ctx.cmd.privileges))
       throw E.badValue('"createRole" command requires a "privileges" array');
+    if (!Array.isArray(ctx.cmd.roles)) throw E.badValue('"createRole" command requires a "roles" array');
     insertOne(ctx, roles, {
       _id,
       role,
