@@ -167,6 +167,7 @@ export async function restoreUsersAndRoles(
 ): Promise<AuthzRestoreReport> {
   const admin = client.db('admin');
   const wc = writeConcern ? { writeConcern } : {};
+  if (drop) await refuseDroppingOurselves(client, users, databases);
   const fill = async (name: string, docs: Buffer[]) => {
     await admin
       .collection(name)
@@ -208,6 +209,34 @@ export async function restoreUsersAndRoles(
         .catch(() => undefined);
   }
   return { users: users.length, roles: roles.length, databases, drop };
+}
+
+/**
+ * With drop, each restored database's users become exactly the backup's: a user the restore is
+ * logged in as that the backup lacks would be removed under its feet (mongorestore --drop does
+ * that). Refused instead, naming it.
+ */
+async function refuseDroppingOurselves(
+  client: MongoClient,
+  users: Buffer[],
+  databases: string[],
+): Promise<void> {
+  const status = await client.db('admin').command({ connectionStatus: 1 });
+  const me = ((status.authInfo as { authenticatedUsers?: { user: string; db: string }[] } | undefined)
+    ?.authenticatedUsers ?? []) as { user: string; db: string }[];
+  const kept = new Set(
+    users.map((u) => {
+      const d = deserialize(u) as { user?: string; db?: string };
+      return `${d.db}.${d.user}`;
+    }),
+  );
+  const lost = me.filter((u) => databases.includes(u.db) && !kept.has(`${u.db}.${u.user}`));
+  if (lost.length)
+    throw new ApiError(
+      'CONFLICT',
+      `Restoring users and roles with drop would remove ${lost.map((u) => `${u.user}@${u.db}`).join(', ')}, the user this restore is logged in as, which the backup does not have at this point: restore without drop, or as another user. The data is restored; users and roles are not.`,
+      { reason: 'WOULD_DROP_RESTORE_USER', users: lost },
+    );
 }
 
 /** The target's users or roles of these databases, raw, sorted by _id (for validation). */

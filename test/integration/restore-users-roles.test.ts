@@ -14,7 +14,8 @@ import { newestOplogTs } from '../../engine/source/snapshot.js';
 import { waitUntilCaptured } from '../support/capture-wait.js';
 import { capturingEngine } from '../support/capturing-engine.js';
 import { runTask } from '../support/run-task.js';
-import { MONGO_KIND, uniqueDb, withMongo } from '../support/with-mongo.js';
+import { startStandin } from '../support/standin/server.js';
+import { MONGO_KIND, needsFaults, uniqueDb, withMongo } from '../support/with-mongo.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -203,4 +204,42 @@ describe(`restore with users and roles (${MONGO_KIND})`, () => {
       expect(names).toEqual([]);
     });
   });
+
+  // Needs a target whose login user is configured (the stand-in's `auth`); a real server would need its
+  // own admin user set up for this.
+  it.skipIf(needsFaults)(
+    'refuses a drop that would remove the user the restore is logged in as',
+    async () => {
+      await withMongo(async ({ uri }) => {
+        const env = await capturingEngine(uri, 'mbm-restore-users-');
+        cleanups.push(() => env.close());
+        const db = uniqueDb('us');
+        await env.client
+          .db(db)
+          .collection('c')
+          .insertOne({ _id: 1 as never });
+        await env.client.db('admin').command({ createUser: 'ops', pwd: 'pw-ops', roles: ['root'], ...SCRAM });
+        const snap = await runTask(env.engine, 'snapshot.take', { source: 'rs', includeUsers: true });
+        expect(snap.state).toBe('succeeded');
+        const target = await startStandin({
+          noopIntervalMs: 0,
+          auth: { username: 'dba', password: 'Dba-Passw0rd-1' },
+        });
+        cleanups.push(() => target.stop());
+        const task = await runTask(env.engine, 'restore.run', {
+          source: 'rs',
+          at: (snap.result as { snapshotId: string }).snapshotId,
+          targetUri: target.uri,
+          include: [`${db}.*`, 'admin.*'],
+          usersRoles: true,
+          drop: true,
+        } as never);
+        expect(task.state).toBe('failed');
+        expect(task.error).toMatchObject({
+          code: 'CONFLICT',
+          details: { reason: 'WOULD_DROP_RESTORE_USER', users: [{ user: 'dba', db: 'admin' }] },
+        });
+      });
+    },
+  );
 });
