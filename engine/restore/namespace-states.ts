@@ -23,6 +23,8 @@ export interface NamespaceStateEntry {
 
 export class NamespaceStates {
   private readonly entries = new Map<string, NamespaceStateEntry>();
+  /** A state every namespace has reached at once (set per oplog segment: kept once, not per namespace). */
+  private all: { state: NamespaceState; detail: string } | null = null;
 
   /** A namespace the restore will write, untouched to begin with. */
   add(source: string, target: string): void {
@@ -34,16 +36,12 @@ export class NamespaceStates {
     if (e) Object.assign(e, { state, detail });
   }
 
-  /** Every namespace at once (the replay's end completes them all). */
+  /** Every namespace at once (the oplog replay moves them all together). */
   setAll(state: NamespaceState, detail: string): void {
-    for (const e of this.entries.values()) Object.assign(e, { state, detail });
-  }
-
-  get(target: string): NamespaceStateEntry | undefined {
-    return this.entries.get(target);
+    this.all = { state, detail };
   }
 
   list(): NamespaceStateEntry[] {
-    return [...this.entries.values()].map((e) => ({ ...e }));
+    return [...this.entries.values()].map((e) => ({ ...e, ...(this.all ?? {}) }));
   }
 }
