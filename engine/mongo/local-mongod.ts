@@ -306,13 +306,15 @@ export class LocalMongod {
     exit: { code: number | null; signal: NodeJS.Signals | null; error?: Error },
     port: number,
   ): ApiError {
-    // mongod exits with 48 (EXIT_NET_ERROR) when it cannot listen; the log says why.
-    if (exit.code === 48 || /address already in use|EADDRINUSE/i.test(this.log)) return portInUse(port);
+    // mongod exits with 48 when it cannot start listening (documented exit codes); its log says why.
+    if (/address already in use|EADDRINUSE/i.test(this.log)) return portInUse(port);
     const how = exit.error
       ? `could not be started (${exit.error.message})`
       : exit.signal
         ? `was killed by ${exit.signal}`
-        : `exited with code ${exit.code}`;
+        : exit.code === 48
+          ? `could not listen on 127.0.0.1:${port} (exit code 48)`
+          : `exited with code ${exit.code}`;
     return new ApiError('UNAVAILABLE', `The local mongod ${how} during start-up.${this.tailText()}`, {
       reason: 'MONGOD_EXITED',
       exitCode: exit.code,
