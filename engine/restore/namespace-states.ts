@@ -31,6 +31,10 @@ export class NamespaceStates {
     this.entries.set(target, { namespace: target, source, state: 'untouched', detail: 'not reached' });
   }
 
+  has(target: string): boolean {
+    return this.entries.has(target);
+  }
+
   set(target: string, state: NamespaceState, detail: string): void {
     const e = this.entries.get(target);
     if (e) Object.assign(e, { state, detail });

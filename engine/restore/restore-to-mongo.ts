@@ -312,11 +312,14 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
     const from: OpTime = req.plan.snapshot.startTs;
     const totalEntries = req.plan.segments.reduce((s, g) => s + g.count, 0);
     let last: OpTime | null = null;
-    const replayState = () =>
+    const replayState = () => {
+      // Collections the oplog created (or renamed into) are written by the replay too.
+      for (const [target, source] of applier.touched) if (!states.has(target)) states.add(source, target);
       states.setAll(
         'partially restored',
         `snapshot copied; oplog replayed through ${replayedTo ? formatOpTime(replayedTo) : 'nothing yet'} of ${formatOpTime(req.plan.bound)}`,
       );
+    };
     replayState();
     outer: for (const seg of req.plan.segments) {
       const { entries: raws } = await readSegment(req.repo, seg.path);
