@@ -26,6 +26,9 @@ import { resolveAlerts } from './catalog/alerts.js';
 import { raiseAlert } from './schedule/alerts.js';
 import type { Services } from './services.js';
 import { IncidentFinder } from './incidents/incident-finder.js';
+import { LocalMongod, localMongodAudit } from './mongo/local-mongod.js';
+import { audit } from './catalog/audit.js';
+import { readSettings } from './catalog/settings-store.js';
 export interface EngineOptions {
   dataDir: string;
   mode: z.infer<typeof RunMode>;
@@ -64,6 +67,7 @@ export class Engine implements Services {
   readonly protection: Protection;
   readonly scheduler: Scheduler;
   readonly incidents: IncidentFinder;
+  readonly localMongod: LocalMongod;
   readonly readOnly: boolean;
   /** The data dir's writer lock; `writerLock.tookOverFrom` names a dead holder whose lock was left. */
   readonly writerLock: WriterLock | null;
@@ -111,6 +115,14 @@ export class Engine implements Services {
     );
     this.protection = new Protection({ catalog: db, events, capture: this.capture, mode: this.mode });
     this.scheduler = new Scheduler(this);
+    this.localMongod = new LocalMongod({
+      dataDir: this.dataDir,
+      binary: () => readSettings(db).mongodBinary,
+      onChange: (status, previous) => {
+        this.events.publish('local-mongod.changed', status);
+        audit(db, { actor: this.actor, ...localMongodAudit(status, previous) });
+      },
+    });
   }
 
   /**
@@ -157,6 +169,7 @@ export class Engine implements Services {
     await this.capture.stopAll();
     await this.tasks.stopAll();
     await this.incidents.stop();
+    await this.localMongod.close(); // app quit: the throwaway mongod goes with it
     this.catalog.close();
     this.stores.close();
     this.writerLock?.release();

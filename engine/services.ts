@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import type { RunMode } from './api/schemas.js';
 import type { CatalogDb } from './catalog/open-catalog.js';
 import type { EventBus } from './events.js';
+import type { LocalMongod } from './mongo/local-mongod.js';
 import type { Protection } from './protection/protection.js';
 import type { SecretStore } from './secrets.js';
 import type { IncidentFinder } from './incidents/incident-finder.js';
@@ -33,6 +34,8 @@ export interface Services {
   readonly protection: Protection;
   /** The finder for destructive operations: findings kept current as segments are written. */
   readonly incidents: IncidentFinder;
+  /** The throwaway local mongod (restore --local-mongod), stopped when the engine closes. */
+  readonly localMongod: LocalMongod;
 
   // What this run is (read-only facts, not services).
   readonly mode: z.infer<typeof RunMode>;

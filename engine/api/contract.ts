@@ -27,6 +27,7 @@ import {
   NamespacePatterns,
   OpTimeView,
   RestoreView,
+  LocalMongodView,
   IsoInstant,
   TimelineView,
   IncidentView,
@@ -107,6 +108,28 @@ const restoreTarget = {
   rename: NamespacePatterns.default([]).describe(
     'FROM=TO renames, e.g. shop.*=shop_staging.* ($var$ carries a part).',
   ),
+};
+
+/** restore.run and restore.validate: a target URI, or the throwaway local mongod instead. */
+const restoreTargetOrLocal = {
+  ...restoreTarget,
+  targetUri: restoreTarget.targetUri
+    .optional()
+    .describe('Connection string of the target deployment (or localMongod).'),
+  localMongod: z
+    .boolean()
+    .optional()
+    .describe(
+      'Restore into the throwaway local mongod (started from the mongodBinary setting if not running) instead of targetUri.',
+    ),
+};
+
+/** restore.run and restore.validate name exactly one target. */
+const oneTarget = (v: { targetUri?: string | undefined; localMongod?: boolean | undefined }) =>
+  !!v.targetUri !== !!v.localMongod;
+const ONE_TARGET = {
+  message: 'Give exactly one target: targetUri, or localMongod for the throwaway local mongod.',
+  path: ['targetUri'],
 };
 
 export const commands = {
@@ -230,19 +253,30 @@ export const commands = {
   'restore.run': command({
     summary:
       'Restore a point (latest, t:i, ISO second or snapshot id) into a MongoDB deployment: collections, documents, indexes, then the oplog replayed up to the point. Refuses target collections holding data unless drop is set.',
-    input: z.strictObject({
-      ...restoreTarget,
-      drop: z.boolean().default(false).describe('Drop target collections that exist before restoring them.'),
-      strict: z
-        .boolean()
-        .default(false)
-        .describe('Stop at the first per-document failure (duplicate key, validation).'),
-      parallel: z.number().int().min(1).max(16).default(4).describe('Collections copied at once.'),
-      writeConcern: z
-        .union([z.literal('majority'), z.number().int().min(0).max(50)])
-        .optional()
-        .describe("Write concern w for the target (default: the target's)."),
-    }),
+    input: z
+      .strictObject({
+        ...restoreTargetOrLocal,
+        usersRoles: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Restore the snapshot's users and roles (at the point) of the restored databases, renamed with them, as mongorestore does (_mergeAuthzCollections; drop replaces the target's).",
+          ),
+        drop: z
+          .boolean()
+          .default(false)
+          .describe('Drop target collections that exist before restoring them.'),
+        strict: z
+          .boolean()
+          .default(false)
+          .describe('Stop at the first per-document failure (duplicate key, validation).'),
+        parallel: z.number().int().min(1).max(16).default(4).describe('Collections copied at once.'),
+        writeConcern: z
+          .union([z.literal('majority'), z.number().int().min(0).max(50)])
+          .optional()
+          .describe("Write concern w for the target (default: the target's)."),
+      })
+      .refine(oneTarget, ONE_TARGET),
     output: TaskStarted,
     task: true,
     cliAliases: ['restore'],
@@ -270,23 +304,29 @@ export const commands = {
   'restore.validate': command({
     summary:
       "Validate a target against the backup at a point: collections present, document counts, indexes, options, and documents compared byte for byte (a sample per namespace, or all with full). The task's result is the checklist report.",
-    input: z.strictObject({
-      ...restoreTarget,
-      sample: z
-        .number()
-        .int()
-        .min(1)
-        .max(1_000_000)
-        .default(100)
-        .describe('Documents compared per namespace.'),
-      full: z.boolean().default(false).describe('Compare every document.'),
-      htmlFile: z
-        .string()
-        .min(1)
-        .max(4096)
-        .optional()
-        .describe('Also write the report as a self-contained HTML page here.'),
-    }),
+    input: z
+      .strictObject({
+        ...restoreTargetOrLocal,
+        sample: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(100)
+          .describe('Documents compared per namespace.'),
+        usersRoles: z
+          .boolean()
+          .default(false)
+          .describe('Also check the users and roles of the restored databases.'),
+        full: z.boolean().default(false).describe('Compare every document.'),
+        htmlFile: z
+          .string()
+          .min(1)
+          .max(4096)
+          .optional()
+          .describe('Also write the report as a self-contained HTML page here.'),
+      })
+      .refine(oneTarget, ONE_TARGET),
     output: TaskStarted,
     task: true,
     cliAliases: ['validate'],
@@ -302,6 +342,31 @@ export const commands = {
     input: z.strictObject({ id: z.string().min(1).max(100) }),
     output: RestoreView,
     cliAliases: ['restore show'],
+  }),
+  'local-mongod.start': command({
+    summary:
+      'Start the throwaway local mongod from the mongodBinary setting (standalone, 127.0.0.1 only, a port the engine picks, data under the data dir); answers once it replies to hello. Stopped on request or when the engine closes.',
+    input: z.strictObject({
+      port: z
+        .number()
+        .int()
+        .min(1)
+        .max(65535)
+        .optional()
+        .describe('Listen on this port (default: a free one).'),
+    }),
+    output: LocalMongodView,
+  }),
+  'local-mongod.stop': command({
+    summary: 'Stop the throwaway local mongod and remove its data directory.',
+    input: NoInput,
+    output: LocalMongodView,
+  }),
+  'local-mongod.status': command({
+    readOnly: true,
+    summary: 'Whether the throwaway local mongod runs, its connection string, port, version and last error.',
+    input: NoInput,
+    output: LocalMongodView,
   }),
   'timeline.get': command({
     summary:
@@ -686,6 +751,11 @@ export const events = {
       "Continuous capture made a segment durable: the source's live edge (newest captured entry) moved. The timeline follows it.",
     // The source's id (names can change) and its name when the segment was written.
     payload: z.strictObject({ sourceId: z.string(), source: z.string(), lastTs: OpTimeView }),
+  },
+  'local-mongod.changed': {
+    summary:
+      'The throwaway local mongod started, stopped, failed to start or exited by itself (its status as local-mongod.status shows it).',
+    payload: LocalMongodView,
   },
 } as const;
 

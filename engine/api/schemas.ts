@@ -46,6 +46,9 @@ export const Settings = z.strictObject({
     .min(1)
     .max(86_400)
     .describe('Incident finder: ...within this many seconds (a transaction counts as one instant).'),
+  mongodBinary: FsPath.nullable().describe(
+    'Path of a mongod binary for the throwaway local mongod (restore --local-mongod); null: none.',
+  ),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -56,6 +59,7 @@ export const SETTINGS_DEFAULTS: Settings = {
   showLocalTime: true,
   incidentDocuments: 1000,
   incidentSeconds: 10,
+  mongodBinary: null,
 };
 
 /**
@@ -233,6 +237,21 @@ export const RestoreView = z.strictObject({
   error: ErrorShape.nullable(),
   /** A cancelled or failed restore leaves the __mbm_restore_incomplete marker in the target databases. */
   markerLeft: z.boolean(),
+});
+
+/** The throwaway local mongod the engine runs (restore --local-mongod). */
+export const LocalMongodView = z.strictObject({
+  state: z.enum(['stopped', 'starting', 'running', 'failed']),
+  binary: z.string().nullable(),
+  version: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  port: z.number().int().nullable(),
+  /** Loopback connection string while it runs (directConnection). */
+  uri: z.string().nullable(),
+  /** Its data directory under the app's data dir, removed when it stops. */
+  dataDir: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  lastError: z.string().nullable(),
 });
 
 /** A point in time typed by the user: an ISO-8601 date-time with a zone (Z or an offset). */

@@ -20,6 +20,7 @@ export const SETTINGS = {
   showLocalTime: true,
   incidentDocuments: 1000,
   incidentSeconds: 10,
+  mongodBinary: null,
 } as const;
 
 /** A client that answers the start-up reads with "nothing there yet"; a test overrides what it is about. */

@@ -27,6 +27,8 @@ const badValues: Record<string, unknown[]> = {
     { closeToTray: 'yes' },
     { incidentDocuments: 0 },
     { incidentSeconds: 1.5 },
+    { mongodBinary: '' },
+    { mongodBinary: 5 },
   ],
   'task.list': [{ state: 'sleeping' }],
   'task.get': [{}, { taskId: '' }, { taskId: 7 }],
@@ -50,6 +52,9 @@ const badValues: Record<string, unknown[]> = {
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', parallel: 0 },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', include: 'shop.*' },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', writeConcern: 'all' },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', localMongod: true },
+    { source: 'a', at: 'latest', localMongod: 'yes' },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', usersRoles: 'yes' },
   ],
   'restore.in-place': [
     { inPlace: true, source: 'a', at: 'latest' },
@@ -59,7 +64,9 @@ const badValues: Record<string, unknown[]> = {
   'restore.validate': [
     { source: 'a', at: 'latest' },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', sample: 0 },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', localMongod: true },
   ],
+  'local-mongod.start': [{ port: 0 }, { port: 70000 }, { port: '27017' }],
   'restore.get': [{}, { id: '' }],
   'timeline.get': [
     { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },

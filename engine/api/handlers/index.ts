@@ -12,6 +12,7 @@ import { copyHandlers } from './copy.js';
 import { exportHandlers } from './export.js';
 import { importHandlers } from './import.js';
 import { incidentHandlers } from './incident.js';
+import { localMongodHandlers } from './local-mongod.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
 import { restoreInPlaceHandlers } from './restore-in-place.js';
@@ -36,6 +37,7 @@ export const handlers: HandlerTable = {
   ...exportHandlers,
   ...importHandlers,
   ...incidentHandlers,
+  ...localMongodHandlers,
   ...repoHandlers,
   ...restoreHandlers,
   ...restoreInPlaceHandlers,
