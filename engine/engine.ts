@@ -5,6 +5,7 @@
  * them together; the work is done in those rooms. Transports call it only
  * through `dispatch`, which hands handlers the services they name.
  */
+import { ViewCache, VIEWS_DIR } from './views/view-cache.js';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { RunMode } from './api/schemas.js';
@@ -61,6 +62,7 @@ export class Engine implements Services {
   readonly sourceTimeoutMs: number;
   readonly capture: CaptureManager;
   readonly protection: Protection;
+  readonly views: ViewCache;
   readonly scheduler: Scheduler;
   readonly readOnly: boolean;
   /** The data dir's writer lock; `writerLock.tookOverFrom` names a dead holder whose lock was left. */
@@ -101,6 +103,7 @@ export class Engine implements Services {
     );
     this.protection = new Protection({ catalog: db, events, capture: this.capture, mode: this.mode });
     this.scheduler = new Scheduler(this);
+    this.views = new ViewCache(join(this.dataDir, VIEWS_DIR));
   }
 
   /**
@@ -141,6 +144,7 @@ export class Engine implements Services {
     this.scheduler.stop();
     await this.capture.stopAll();
     await this.tasks.stopAll();
+    this.views.close();
     this.catalog.close();
     this.stores.close();
     this.writerLock?.release();

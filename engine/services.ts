@@ -14,6 +14,7 @@ import type { SecretStore } from './secrets.js';
 import type { CaptureManager } from './source/capture-manager.js';
 import type { StoreRegistry } from './store/store-registry.js';
 import type { TaskRunner } from './tasks/task-runner.js';
+import type { ViewCache } from './views/view-cache.js';
 
 export interface Services {
   /** The index (SQLite). Only functions of engine/catalog/ run SQL on it. */
@@ -30,6 +31,8 @@ export interface Services {
   readonly capture: CaptureManager;
   /** Whether and how a source is protected: protect, misconfigure, reactivate, pause/resume capture. */
   readonly protection: Protection;
+  /** Point-in-time views cached in the data dir (views/), built and moved forward on demand. */
+  readonly views: ViewCache;
 
   // What this run is (read-only facts, not services).
   readonly mode: z.infer<typeof RunMode>;

@@ -32,6 +32,17 @@ export const Settings = z.strictObject({
   closeToTray: z.boolean().describe('Closing the desktop window keeps capture running in the tray.'),
   desktopNotifications: z.boolean().describe('Show alerts as desktop notifications (desktop app only).'),
   showLocalTime: z.boolean().describe('Show local time next to UTC in timelines and schedules.'),
+  viewCacheMaxBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .describe('Point-in-time views kept on disk at most (bytes); the least recently used go first.'),
+  viewMaxAgeDays: z
+    .number()
+    .min(0)
+    .max(3650)
+    .describe('Point-in-time views unused for longer than this are removed.'),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -40,6 +51,8 @@ export const SETTINGS_DEFAULTS: Settings = {
   closeToTray: true,
   desktopNotifications: true,
   showLocalTime: true,
+  viewCacheMaxBytes: 20 * 1024 ** 3,
+  viewMaxAgeDays: 7,
 };
 
 /**

@@ -45,6 +45,9 @@ import type {
 } from './schemas.js';
 import type { RestoreRow } from '../catalog/restores.js';
 import type { Timeline } from '../timeline/timeline.js';
+import type { ViewRow } from '../catalog/view-index.js';
+import type { ViewHow } from '../views/view-cache.js';
+import type { PointViewInfo, ViewAnswer } from './schemas.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
   t: ts.t,
@@ -299,4 +302,29 @@ export const auditEntryView = (r: AuditRow): z.infer<typeof AuditEntryView> => (
   target: r.target,
   outcome: r.outcome,
   details: r.details_json ? (JSON.parse(r.details_json) as unknown) : null,
+});
+
+/** A cached point-in-time view as view.list shows it. */
+export function pointViewInfo(r: ViewRow): z.infer<typeof PointViewInfo> {
+  return {
+    id: r.id,
+    source: r.source_name,
+    snapshotId: r.snapshot_id,
+    bound: opTimeView({ t: r.bound_t, i: r.bound_i }),
+    state: r.state,
+    bytes: r.bytes,
+    documents: r.documents,
+    namespaces: r.namespaces,
+    entriesApplied: r.entries_applied,
+    movedForwardFrom: tsOrNull(r.moved_from_t, r.moved_from_i),
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+/** Which view answered a query. */
+export const viewAnswer = (r: ViewRow, how: ViewHow): z.infer<typeof ViewAnswer> => ({
+  viewId: r.id,
+  bound: opTimeView({ t: r.bound_t, i: r.bound_i }),
+  how,
 });
