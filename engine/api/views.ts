@@ -47,7 +47,8 @@ import type { RestoreRow } from '../catalog/restores.js';
 import type { Timeline } from '../timeline/timeline.js';
 import type { ViewRow } from '../catalog/view-index.js';
 import type { ViewHow } from '../views/view-cache.js';
-import type { PointViewInfo, ViewAnswer } from './schemas.js';
+import type { HistoryAnswer, PointViewInfo, ViewAnswer } from './schemas.js';
+import type { HistoryResult } from '../views/history.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
   t: ts.t,
@@ -328,3 +329,32 @@ export const viewAnswer = (r: ViewRow, how: ViewHow): z.infer<typeof ViewAnswer>
   bound: opTimeView({ t: r.bound_t, i: r.bound_i }),
   how,
 });
+
+/** A document's history as history.get answers it. */
+export function historyView(
+  source: string,
+  ns: string,
+  id: string,
+  from: OpTime | null,
+  to: OpTime,
+  r: HistoryResult,
+): z.infer<typeof HistoryAnswer> {
+  return {
+    source,
+    ns,
+    id,
+    from: from ? opTimeView(from) : null,
+    to: opTimeView(to),
+    versions: r.versions.map((v) => ({
+      ts: opTimeView(v.ts),
+      op: v.op,
+      ns: v.ns,
+      inTransaction: v.inTransaction,
+      change: v.change,
+      after: v.after,
+      restoreBefore: opTimeView(v.restoreBefore),
+    })),
+    segmentsRead: r.segmentsRead,
+    segmentsInWindow: r.segmentsInWindow,
+  };
+}

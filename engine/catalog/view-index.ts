@@ -151,7 +151,14 @@ export function markViewReady(
   id: number,
   r: Pick<
     ViewRow,
-    'bytes' | 'documents' | 'namespaces' | 'entries_applied' | 'open_transactions' | 'moved_from_t' | 'moved_from_i' | 'file_mtime_ms'
+    | 'bytes'
+    | 'documents'
+    | 'namespaces'
+    | 'entries_applied'
+    | 'open_transactions'
+    | 'moved_from_t'
+    | 'moved_from_i'
+    | 'file_mtime_ms'
   >,
 ): void {
   db.prepare(
@@ -185,7 +192,11 @@ export function deleteView(db: ViewIndexDb, id: number): void {
 
 // ---- The per-segment index of touched _ids ----
 
-export function isSegmentIndexed(db: ViewIndexDb, repositoryId: string, path: string): { commands: boolean } | null {
+export function isSegmentIndexed(
+  db: ViewIndexDb,
+  repositoryId: string,
+  path: string,
+): { commands: boolean } | null {
   const r = db
     .prepare('SELECT commands FROM segments_indexed WHERE repository_id = ? AND segment_path = ?')
     .get(repositoryId, path) as { commands: number } | undefined;
@@ -200,9 +211,14 @@ export function recordSegmentIds(
   hashes: Iterable<number>,
   commands: boolean,
 ): void {
-  const put = db.prepare('INSERT OR IGNORE INTO segment_ids (repository_id, h, segment_path) VALUES (?, ?, ?)');
+  const put = db.prepare(
+    'INSERT OR IGNORE INTO segment_ids (repository_id, h, segment_path) VALUES (?, ?, ?)',
+  );
   db.transaction(() => {
-    db.prepare('DELETE FROM segment_ids WHERE repository_id = ? AND segment_path = ?').run(repositoryId, path);
+    db.prepare('DELETE FROM segment_ids WHERE repository_id = ? AND segment_path = ?').run(
+      repositoryId,
+      path,
+    );
     for (const h of hashes) put.run(repositoryId, h, path);
     db.prepare(
       `INSERT INTO segments_indexed (repository_id, segment_path, commands) VALUES (?, ?, ?)

@@ -93,14 +93,18 @@ export function readMeta(db: ViewDb): Record<string, string> {
 }
 
 export function writeMeta(db: ViewDb, values: Record<string, string>): void {
-  const put = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+  const put = db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  );
   db.transaction(() => {
     for (const [k, v] of Object.entries(values)) put.run(k, v);
   })();
 }
 
 export function listCollectionRows(db: ViewDb): CollectionRow[] {
-  return db.prepare('SELECT cid, ns, kind, options, indexes FROM collections ORDER BY ns').all() as CollectionRow[];
+  return db
+    .prepare('SELECT cid, ns, kind, options, indexes FROM collections ORDER BY ns')
+    .all() as CollectionRow[];
 }
 
 export function countDocs(db: ViewDb, cid: number): number {
@@ -140,7 +144,14 @@ export function ridsWithKey(db: ViewDb): (cid: number, field: string, key: Buffe
 /** Row ids whose key of `field` lies in [lo, hi) (or [lo, hi] with `hiInclusive`), in key order. */
 export function ridsInRange(
   db: ViewDb,
-): (cid: number, field: string, lo: Buffer, loInclusive: boolean, hi: Buffer, hiInclusive: boolean) => number[] {
+): (
+  cid: number,
+  field: string,
+  lo: Buffer,
+  loInclusive: boolean,
+  hi: Buffer,
+  hiInclusive: boolean,
+) => number[] {
   const q = (lo: string, hi: string) =>
     db.prepare(`SELECT rid FROM keys WHERE cid = ? AND field = ? AND key ${lo} ? AND key ${hi} ?`).pluck();
   const s = {
@@ -190,11 +201,14 @@ export function viewWriter(db: ViewDb) {
       s.deleteDocsOf.run(cid);
     },
     getDoc: (cid: number, id: Buffer) => s.getDoc.get(cid, id) as { rid: number; doc: Buffer } | undefined,
-    insertDoc: (cid: number, id: Buffer, doc: Buffer): number => Number(s.insertDoc.run(cid, id, doc).lastInsertRowid),
+    insertDoc: (cid: number, id: Buffer, doc: Buffer): number =>
+      Number(s.insertDoc.run(cid, id, doc).lastInsertRowid),
     updateDoc: (rid: number, doc: Buffer) => void s.updateDoc.run(doc, rid),
     deleteDoc: (rid: number) => void s.deleteDoc.run(rid),
-    insertKey: (cid: number, field: string, key: Buffer, rid: number) => void s.insertKey.run(cid, field, key, rid),
-    deleteKey: (cid: number, field: string, key: Buffer, rid: number) => void s.deleteKey.run(cid, field, key, rid),
+    insertKey: (cid: number, field: string, key: Buffer, rid: number) =>
+      void s.insertKey.run(cid, field, key, rid),
+    deleteKey: (cid: number, field: string, key: Buffer, rid: number) =>
+      void s.deleteKey.run(cid, field, key, rid),
     deleteFieldKeys: (cid: number, field: string) => void s.deleteFieldKeys.run(cid, field),
     iterateDocs: (cid: number) => iterateDocs(db, cid),
     begin: () => void s.begin.run(),
@@ -206,4 +220,14 @@ export type ViewWriter = ReturnType<typeof viewWriter>;
 /** Makes the file as small as its contents once the build is done (a view is read many times). */
 export function finishBuild(db: ViewDb): void {
   db.pragma('optimize');
+}
+
+/** Every key row as (namespace, field, key, _id bytes): a view's key tables compared across builds. */
+export function keyRows(db: ViewDb): { ns: string; field: string; key: Buffer; id: Buffer }[] {
+  return db
+    .prepare(
+      `SELECT c.ns AS ns, k.field AS field, k.key AS key, d.id AS id FROM keys k
+       JOIN docs d ON d.rid = k.rid JOIN collections c ON c.cid = k.cid ORDER BY c.ns, k.field, k.key, d.id`,
+    )
+    .all() as { ns: string; field: string; key: Buffer; id: Buffer }[];
 }

@@ -151,7 +151,12 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
   }
 }
 
-async function loadSnapshot(repo: Repository, plan: OkPlan, sink: ViewSink, ctx: BuildProgress): Promise<void> {
+async function loadSnapshot(
+  repo: Repository,
+  plan: OkPlan,
+  sink: ViewSink,
+  ctx: BuildProgress,
+): Promise<void> {
   const manifest = await readManifest(repo, plan.snapshot.path);
   const total = manifest.namespaces.reduce((n, ns) => n + ns.count, 0);
   let done = 0;

@@ -16,7 +16,8 @@ export interface CollectionInfo {
   indexes: Record<string, unknown>[];
 }
 
-const relaxed = (raw: Buffer) => EJSON.serialize(deserialize(raw) as Document, { relaxed: true }) as Record<string, unknown>;
+const relaxed = (raw: Buffer) =>
+  EJSON.serialize(deserialize(raw) as Document, { relaxed: true }) as Record<string, unknown>;
 
 export function listDatabases(db: ViewDb): { name: string; collections: CollectionInfo[] }[] {
   const out = new Map<string, CollectionInfo[]>();
@@ -27,7 +28,13 @@ export function listDatabases(db: ViewDb): { name: string; collections: Collecti
     const type = name.startsWith('system.buckets.') ? 'buckets' : (r.kind as CollectionInfo['type']);
     const n = type === 'view' ? null : type === 'timeseries' ? count(db, r.ns, {}) : countDocs(db, r.cid);
     const list = out.get(dbName) ?? [];
-    list.push({ name, type, count: n, options: relaxed(r.options), indexes: decodeList(r.indexes).map(relaxed) });
+    list.push({
+      name,
+      type,
+      count: n,
+      options: relaxed(r.options),
+      indexes: decodeList(r.indexes).map(relaxed),
+    });
     out.set(dbName, list);
   }
   return [...out].map(([name, collections]) => ({ name, collections }));

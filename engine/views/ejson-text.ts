@@ -9,7 +9,12 @@
 import { EJSON, deserialize } from 'bson';
 import { T, elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
 
-const LEAF_OPTS = { promoteValues: false, promoteLongs: false, promoteBuffers: false, bsonRegExp: true } as const;
+const LEAF_OPTS = {
+  promoteValues: false,
+  promoteLongs: false,
+  promoteBuffers: false,
+  bsonRegExp: true,
+} as const;
 
 function leaf(doc: Buffer, e: RawElement, relaxed: boolean): string {
   const one = Buffer.allocUnsafe(4 + (e.end - e.start) + 1);

@@ -51,13 +51,27 @@ function conditionLookup(field: string, cond: unknown): Lookup | null {
     if (!(op in cond)) continue;
     const k = scalarKey(cond[op]);
     if (!k) continue;
-    return { field, kind: 'range', lo: k, loInclusive: op === '$gte', hi: classBounds(k).hi, hiInclusive: false };
+    return {
+      field,
+      kind: 'range',
+      lo: k,
+      loInclusive: op === '$gte',
+      hi: classBounds(k).hi,
+      hiInclusive: false,
+    };
   }
   for (const op of ['$lte', '$lt'] as const) {
     if (!(op in cond)) continue;
     const k = scalarKey(cond[op]);
     if (!k) continue;
-    return { field, kind: 'range', lo: classBounds(k).lo, loInclusive: true, hi: k, hiInclusive: op === '$lte' };
+    return {
+      field,
+      kind: 'range',
+      lo: classBounds(k).lo,
+      loInclusive: true,
+      hi: k,
+      hiInclusive: op === '$lte',
+    };
   }
   return null;
 }

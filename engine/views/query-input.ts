@@ -62,8 +62,7 @@ export function parseProjection(text: string | undefined): Document | undefined 
 export function parseSort(text: string | undefined): Document | undefined {
   const s = object('sort', text);
   if (s === undefined || Object.keys(s).length === 0) return undefined;
-  for (const [k, v] of Object.entries(s))
-    if (v !== 1 && v !== -1) throw bad('sort', `${k} must be 1 or -1.`);
+  for (const [k, v] of Object.entries(s)) if (v !== 1 && v !== -1) throw bad('sort', `${k} must be 1 or -1.`);
   return s;
 }
 
@@ -87,7 +86,8 @@ export function parsePipeline(text: string): Document[] {
 /** An `_id` given as Extended JSON, as the bytes of a one-field document `{_id: value}`. */
 export function parseId(text: string): Buffer {
   const v = parseEjson('id', text);
-  if (v === undefined || v === null && text.trim() !== 'null') throw bad('id', 'give the _id as Extended JSON.');
+  if (v === undefined || (v === null && text.trim() !== 'null'))
+    throw bad('id', 'give the _id as Extended JSON.');
   const doc = Buffer.from(serialize({ _id: v }));
   if (elements(doc).length !== 1) throw bad('id', 'not a single value.');
   return doc;

@@ -75,7 +75,8 @@ function source(
   filter: Document,
   depth = 0,
 ): { items: Iterable<Item>; use: IndexUse } {
-  if (depth > MAX_VIEW_DEPTH) throw new ApiError('INVALID_INPUT', `View ${ns} is nested deeper than ${MAX_VIEW_DEPTH} views.`);
+  if (depth > MAX_VIEW_DEPTH)
+    throw new ApiError('INVALID_INPUT', `View ${ns} is nested deeper than ${MAX_VIEW_DEPTH} views.`);
   const row = collection(db, ns);
   const { db: dbName, coll } = splitNs(ns);
   const bucketsNs = `${dbName}.system.buckets.${coll}`;
@@ -100,7 +101,10 @@ function source(
     const viewOn = readStringOption(row.options, 'viewOn');
     if (!viewOn) throw new ApiError('CORRUPT', `View ${ns} has no viewOn.`);
     const pe = elements(row.options).find((x) => x.name === 'pipeline');
-    const pipeline = pe && pe.type === T.array ? (Object.values(deserialize(subDocument(row.options, pe), DECODE)) as Document[]) : [];
+    const pipeline =
+      pe && pe.type === T.array
+        ? (Object.values(deserialize(subDocument(row.options, pe), DECODE)) as Document[])
+        : [];
     const base = source(db, `${dbName}.${viewOn}`, {}, depth + 1);
     const out = new Aggregator(pipeline).run([...base.items].map((i) => i.js)) as Document[];
     return { items: out.map((js) => ({ js, raw: null })), use: base.use };
@@ -164,7 +168,11 @@ export interface FindOptions {
 /** A projection that only includes or excludes top-level fields: applied to the bytes. */
 function rawProjection(p: Document): ((raw: Buffer) => Buffer) | null {
   const entries = Object.entries(p);
-  if (entries.some(([k, v]) => k.includes('.') || k.startsWith('$') || ![0, 1, true, false].includes(v as never)))
+  if (
+    entries.some(
+      ([k, v]) => k.includes('.') || k.startsWith('$') || ![0, 1, true, false].includes(v as never),
+    )
+  )
     return null;
   const on = (v: unknown) => v === 1 || v === true;
   const rest = entries.filter(([k]) => k !== '_id');
@@ -201,7 +209,12 @@ export function find(
   }
   if (o.sort) {
     const byJs = new Map(matched.map((it) => [it.js, it]));
-    const sorted = new Query({}).find(matched.map((m) => m.js)).sort(o.sort).skip(o.skip).limit(o.limit + 1).all() as Document[];
+    const sorted = new Query({})
+      .find(matched.map((m) => m.js))
+      .sort(o.sort)
+      .skip(o.skip)
+      .limit(o.limit + 1)
+      .all() as Document[];
     matched = sorted.map((js) => byJs.get(js)!);
   } else matched = matched.slice(o.skip, o.skip + o.limit + 1);
   const more = matched.length > o.limit;
@@ -233,7 +246,10 @@ export function* matchingRaw(
     const all: Item[] = [];
     for (const it of items) if (q.test(it.js)) all.push(it);
     const byJs = new Map(all.map((it) => [it.js, it]));
-    let c = new Query({}).find(all.map((m) => m.js)).sort(o.sort).skip(o.skip);
+    let c = new Query({})
+      .find(all.map((m) => m.js))
+      .sort(o.sort)
+      .skip(o.skip);
     if (o.limit !== undefined) c = c.limit(o.limit);
     for (const js of c.all() as Document[]) yield shape(byJs.get(js)!);
     return;
@@ -276,13 +292,20 @@ function valuesAt(doc: Buffer, parts: string[], at: number, out: { doc: Buffer; 
     } else if (e.type === T.object) valuesAt(subDocument(doc, e), parts, at + 1, out);
     else if (e.type === T.array) {
       const arr = subDocument(doc, e);
-      for (const x of elements(arr)) if (x.type === T.object) valuesAt(subDocument(arr, x), parts, at + 1, out);
+      for (const x of elements(arr))
+        if (x.type === T.object) valuesAt(subDocument(arr, x), parts, at + 1, out);
     }
     return;
   }
 }
 
-export function distinct(db: ViewDb, ns: string, key: string, filter: Document, canonical: boolean): string[] {
+export function distinct(
+  db: ViewDb,
+  ns: string,
+  key: string,
+  filter: Document,
+  canonical: boolean,
+): string[] {
   const { items } = source(db, ns, filter);
   const q = new Query(filter);
   const seen = new Map<string, string>();

@@ -3,13 +3,13 @@
  * inside applyOps, inside a transaction's applyOps) a 48-bit hash of its
  * `_id`'s index key (index-keys.ts, so Int32 1 and Double 1.0 hash alike, as
  * they are one `_id` to mongod); and whether the segment holds namespace
- * commands (drop, rename, dropDatabase…), which a history must see whatever
- * the `_id`. Kept per segment in the view index (catalog/view-index.ts); a
+ * commands (drop, rename, dropDatabase…) or parts of a multi-entry or
+ * prepared transaction, which a history must see whatever the `_id`. Kept per segment in the view index (catalog/view-index.ts); a
  * hash collision only makes a history read one segment more.
  */
 import { field } from '../oplog/bson-raw.js';
 import { commandName, parseOplogEntry } from '../oplog/oplog-entry.js';
-import { applyOpsOperations } from '../oplog/transactions.js';
+import { applyOpsOperations, transactionMeta } from '../oplog/transactions.js';
 import { keyOf } from './index-keys.js';
 
 /** 48 bits of two FNV-1a passes (different offsets): a safe integer, no BigInt. */
@@ -38,8 +38,6 @@ const HARMLESS = new Set([
   'dropIndexes',
   'deleteIndexes',
   'collMod',
-  'commitTransaction',
-  'abortTransaction',
   'create',
 ]);
 
@@ -67,6 +65,9 @@ export class SegmentIdCollector {
       }
       case 'c': {
         const name = commandName(e.o);
+        // Parts of a large or prepared transaction: a history must read the whole chain to replay it.
+        const txn = transactionMeta(e);
+        if (txn && (txn.partial || txn.prepare || !txn.data)) this.commands = true;
         if (name === 'applyOps') {
           for (const op of applyOpsOperations(e.o)) this.entry(parseOplogEntry(op));
           return;

@@ -38,7 +38,10 @@ export function timeseriesSpec(options: Buffer): TimeseriesSpec | null {
   const time = field(sub, 'timeField');
   const meta = field(sub, 'metaField');
   if (!time || time.type !== T.string) return null;
-  return { timeField: readString(sub, time), metaField: meta?.type === T.string ? readString(sub, meta) : null };
+  return {
+    timeField: readString(sub, time),
+    metaField: meta?.type === T.string ? readString(sub, meta) : null,
+  };
 }
 
 /** The measurements of one bucket, in row order. */

@@ -57,7 +57,12 @@ export const VIEWS_DIR = 'views';
 /** SQLite and BSON errors that mean the file is not what was built. */
 export function isDamage(err: unknown): boolean {
   const code = (err as { code?: string }).code ?? '';
-  return code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB' || code === 'INVALID_BSON' || code === 'VIEW_DAMAGED';
+  return (
+    code.startsWith('SQLITE_CORRUPT') ||
+    code === 'SQLITE_NOTADB' ||
+    code === 'INVALID_BSON' ||
+    code === 'VIEW_DAMAGED'
+  );
 }
 
 export class ViewCache {
@@ -128,7 +133,8 @@ export class ViewCache {
       return { row: getView(idx, exact.id)!, how: 'reused' };
     }
     let base = viewBefore(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
-    while (base && !this.trusted(base)) base = viewBefore(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
+    while (base && !this.trusted(base))
+      base = viewBefore(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
     if (base && base.open_transactions > 0) base = undefined;
     const row = insertView(idx, {
       source_id: source.id,
@@ -145,7 +151,9 @@ export class ViewCache {
         repo: source.repo,
         plan,
         file: temp,
-        base: base ? { file: join(this.dir, base.file), bound: { t: base.bound_t, i: base.bound_i } } : undefined,
+        base: base
+          ? { file: join(this.dir, base.file), bound: { t: base.bound_t, i: base.bound_i } }
+          : undefined,
         ctx,
         isSegmentIndexed: (path) => isSegmentIndexed(idx, source.repo.id, path) !== null,
         onSegmentIds: (path, ids) => recordSegmentIds(idx, source.repo.id, path, ids.hashes, ids.commands),
@@ -199,7 +207,11 @@ export class ViewCache {
     try {
       db = openViewForRead(join(this.dir, row.file), false);
       const meta = readMeta(db);
-      if (meta.snapshotId !== row.snapshot_id || meta.boundT !== String(row.bound_t) || meta.boundI !== String(row.bound_i))
+      if (
+        meta.snapshotId !== row.snapshot_id ||
+        meta.boundT !== String(row.bound_t) ||
+        meta.boundI !== String(row.bound_i)
+      )
         throw Object.assign(new Error('view file does not match its index row'), { code: 'VIEW_DAMAGED' });
     } catch (err) {
       if (isDamage(err)) this.discard(row);

@@ -31,51 +31,84 @@ async function viewAndReference(source: string) {
   return { view: viewToOfflineState(v.db), ref: await referenceRebuild(store.repo, plan), how: v.how };
 }
 
-describe.skipIf(!HAVE_FIXTURES)(`views of mongodump fixtures at latest ${HAVE_FIXTURES ? '' : SKIP_FIXTURES_MESSAGE}`, () => {
-  for (const name of ['oplogdump', 'dump_with_noop_in_oplog', 'oplog_partial_skips', 'duplicate_index_key_with_oplog']) {
-    it(`${name}/: every document of the view equals the reference replay byte for byte`, async () => {
+describe.skipIf(!HAVE_FIXTURES)(
+  `views of mongodump fixtures at latest ${HAVE_FIXTURES ? '' : SKIP_FIXTURES_MESSAGE}`,
+  () => {
+    for (const name of [
+      'oplogdump',
+      'dump_with_noop_in_oplog',
+      'oplog_partial_skips',
+      'duplicate_index_key_with_oplog',
+    ]) {
+      it(`${name}/: every document of the view equals the reference replay byte for byte`, async () => {
+        env = await dumpEnv();
+        await env.importDump({ source: 'imp', dir: T(name) });
+        const { view, ref } = await viewAndReference('imp');
+        const user = (ns: string) => !ns.startsWith('config.') && !ns.startsWith('admin.');
+        expect([...view.keys()].filter(user).sort()).toEqual([...ref.keys()].filter(user).sort());
+        for (const [ns, c] of ref)
+          if (user(ns)) expect(hexes(view.get(ns)!.docs.values()), ns).toEqual(hexes(c.docs.values()));
+      });
+    }
+
+    it("oplogdump/: db1.c1 has 10 documents after the oplog (mongorestore's oplog_test.go), found by _id through the view's index", async () => {
       env = await dumpEnv();
-      await env.importDump({ source: 'imp', dir: T(name) });
-      const { view, ref } = await viewAndReference('imp');
-      const user = (ns: string) => !ns.startsWith('config.') && !ns.startsWith('admin.');
-      expect([...view.keys()].filter(user).sort()).toEqual([...ref.keys()].filter(user).sort());
-      for (const [ns, c] of ref) if (user(ns)) expect(hexes(view.get(ns)!.docs.values()), ns).toEqual(hexes(c.docs.values()));
+      await env.importDump({ source: 'od', dir: T('oplogdump') });
+      const count = await dispatch(env.engine, 'query.count', {
+        source: 'od',
+        at: 'latest',
+        ns: 'db1.c1',
+        count: true,
+      });
+      expect(count).toMatchObject({ ok: true, result: { count: 10, view: { how: 'built' } } });
+      const all = await dispatch(env.engine, 'query.find', {
+        source: 'od',
+        at: 'latest',
+        ns: 'db1.c1',
+        limit: 100,
+      });
+      if (!all.ok) throw new Error(all.error.message);
+      expect(all.result.documents).toHaveLength(10);
+      expect(all.result.view.how).toBe('reused');
+      const first = JSON.parse(all.result.documents[0]!) as { _id: unknown };
+      const one = await dispatch(env.engine, 'query.find', {
+        source: 'od',
+        at: 'latest',
+        ns: 'db1.c1',
+        filter: JSON.stringify({ _id: first._id }),
+      });
+      expect(one).toMatchObject({
+        ok: true,
+        result: { documents: [all.result.documents[0]], plan: { index: '_id_', documentsExamined: 1 } },
+      });
+      const list = await dispatch(env.engine, 'collections.list', { source: 'od', at: 'latest' });
+      if (!list.ok) throw new Error(list.error.message);
+      expect(list.result.databases.find((d) => d.name === 'db1')).toEqual({
+        name: 'db1',
+        collections: [
+          {
+            name: 'c1',
+            type: 'collection',
+            count: 10,
+            options: {},
+            indexes: [{ v: 2, key: { _id: 1 }, name: '_id_', ns: 'db1.c1' }],
+          },
+        ],
+      });
     });
-  }
 
-  it("oplogdump/: db1.c1 has 10 documents after the oplog (mongorestore's oplog_test.go), found by _id through the view's index", async () => {
-    env = await dumpEnv();
-    await env.importDump({ source: 'od', dir: T('oplogdump') });
-    const count = await dispatch(env.engine, 'query.count', { source: 'od', at: 'latest', ns: 'db1.c1', count: true });
-    expect(count).toMatchObject({ ok: true, result: { count: 10, view: { how: 'built' } } });
-    const all = await dispatch(env.engine, 'query.find', { source: 'od', at: 'latest', ns: 'db1.c1', limit: 100 });
-    if (!all.ok) throw new Error(all.error.message);
-    expect(all.result.documents).toHaveLength(10);
-    expect(all.result.view.how).toBe('reused');
-    const first = JSON.parse(all.result.documents[0]!) as { _id: unknown };
-    const one = await dispatch(env.engine, 'query.find', {
-      source: 'od',
-      at: 'latest',
-      ns: 'db1.c1',
-      filter: JSON.stringify({ _id: first._id }),
+    it('dump_with_noop_in_oplog/: test.data holds {a: 1} only, as mongorestore asserts', async () => {
+      env = await dumpEnv();
+      await env.importDump({ source: 'noop', dir: T('dump_with_noop_in_oplog') });
+      const { view } = await viewAndReference('noop');
+      expect([...view.get('test.data')!.docs.values()].map((d) => deserialize(d).a)).toEqual([1]);
+      const r = await dispatch(env.engine, 'query.find', {
+        source: 'noop',
+        at: 'latest',
+        ns: 'test.data',
+        filter: '{"a": 1}',
+      });
+      expect(r).toMatchObject({ ok: true, result: { documents: [expect.stringContaining('"a":1')] } });
     });
-    expect(one).toMatchObject({ ok: true, result: { documents: [all.result.documents[0]], plan: { index: '_id_', documentsExamined: 1 } } });
-    const list = await dispatch(env.engine, 'collections.list', { source: 'od', at: 'latest' });
-    if (!list.ok) throw new Error(list.error.message);
-    expect(list.result.databases.find((d) => d.name === 'db1')).toEqual({
-      name: 'db1',
-      collections: [
-        { name: 'c1', type: 'collection', count: 10, options: {}, indexes: [{ v: 2, key: { _id: 1 }, name: '_id_', ns: 'db1.c1' }] },
-      ],
-    });
-  });
-
-  it('dump_with_noop_in_oplog/: test.data holds {a: 1} only, as mongorestore asserts', async () => {
-    env = await dumpEnv();
-    await env.importDump({ source: 'noop', dir: T('dump_with_noop_in_oplog') });
-    const { view } = await viewAndReference('noop');
-    expect([...view.get('test.data')!.docs.values()].map((d) => deserialize(d).a)).toEqual([1]);
-    const r = await dispatch(env.engine, 'query.find', { source: 'noop', at: 'latest', ns: 'test.data', filter: '{"a": 1}' });
-    expect(r).toMatchObject({ ok: true, result: { documents: [expect.stringContaining('"a":1')] } });
-  });
-});
+  },
+);

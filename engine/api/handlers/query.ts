@@ -95,7 +95,13 @@ export const queryHandlers: PartialHandlers<
             parts = [];
             partBytes = 0;
           };
-          for (const d of matchingRaw(v.db, input.ns, { filter, projection, sort, skip: input.skip, limit: input.limit })) {
+          for (const d of matchingRaw(v.db, input.ns, {
+            filter,
+            projection,
+            sort,
+            skip: input.skip,
+            limit: input.limit,
+          })) {
             const b = bytesOf(d);
             const out =
               input.format === 'bson'
@@ -117,7 +123,8 @@ export const queryHandlers: PartialHandlers<
         });
         fsyncSync(fd);
         closeSync(fd);
-        if (existsSync(input.out)) throw new ApiError('CONFLICT', `${input.out} appeared meanwhile; nothing replaced.`);
+        if (existsSync(input.out))
+          throw new ApiError('CONFLICT', `${input.out} appeared meanwhile; nothing replaced.`);
         renameSync(temp, input.out);
         fsyncDir(dirname(input.out));
         return { view: answer, ns: input.ns, path: input.out, format: input.format, documents, bytes };
@@ -157,17 +164,40 @@ export const queryHandlers: PartialHandlers<
             const doc = toDriverDocument(raw);
             if (input.mode === 'insert') return { insertOne: { document: doc } };
             const id = field(raw, '_id')!;
-            return { replaceOne: { filter: toDriverDocument(docOf(elementBytes(raw, id))), replacement: doc, upsert: true } };
+            return {
+              replaceOne: {
+                filter: toDriverDocument(docOf(elementBytes(raw, id))),
+                replacement: doc,
+                upsert: true,
+              },
+            };
           });
           const res = await coll.bulkWrite(ops as never, { ordered: false }).catch((err: unknown) => {
-            const e = err as { result?: unknown; writeErrors?: { index: number; errmsg?: string }[] | { index: number; errmsg?: string } };
+            const e = err as {
+              result?: unknown;
+              writeErrors?: { index: number; errmsg?: string }[] | { index: number; errmsg?: string };
+            };
             const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
             if (list.length === 0) throw err;
             for (const w of list) {
               const raw = batch[w.index]!;
-              failures.push({ id: ejsonText(docOf(elementBytes(raw, field(raw, '_id')!))), message: w.errmsg ?? 'write error' });
+              failures.push({
+                id: ejsonText(docOf(elementBytes(raw, field(raw, '_id')!))),
+                message: w.errmsg ?? 'write error',
+              });
             }
-            return (e as { result?: { insertedCount?: number; upsertedCount?: number; modifiedCount?: number; matchedCount?: number } }).result ?? null;
+            return (
+              (
+                e as {
+                  result?: {
+                    insertedCount?: number;
+                    upsertedCount?: number;
+                    modifiedCount?: number;
+                    matchedCount?: number;
+                  };
+                }
+              ).result ?? null
+            );
           });
           if (res) {
             inserted += (res.insertedCount ?? 0) + (res.upsertedCount ?? 0);
@@ -180,7 +210,16 @@ export const queryHandlers: PartialHandlers<
           action: 'query.restore',
           target: input.source,
           outcome: failures.length ? 'failed' : 'done',
-          details: { at: input.at, ns: input.ns, target: displayUri(config), targetNs: target, selected: docs.length, inserted, replaced, failures: failures.length },
+          details: {
+            at: input.at,
+            ns: input.ns,
+            target: displayUri(config),
+            targetNs: target,
+            selected: docs.length,
+            inserted,
+            replaced,
+            failures: failures.length,
+          },
         });
         return { ns: input.ns, targetNs: target, selected: docs.length, inserted, replaced, failures };
       } finally {
