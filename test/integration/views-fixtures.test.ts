@@ -14,6 +14,7 @@ import { viewToOfflineState } from '../../engine/views/view-state.js';
 import { dumpEnv, type DumpEnv } from '../support/dump-helpers.js';
 import { HAVE_FIXTURES, SKIP_FIXTURES_MESSAGE, fixture } from '../support/fixtures.js';
 import { referenceRebuild } from '../support/reference-replay.js';
+import { call } from '../support/views-helpers.js';
 
 const T = (p: string) => fixture('mongorestore/testdata', p);
 let env: DumpEnv;
@@ -61,16 +62,15 @@ describe.skipIf(!HAVE_FIXTURES)(
         count: true,
       });
       expect(count).toMatchObject({ ok: true, result: { count: 10, view: { how: 'built' } } });
-      const all = await dispatch(env.engine, 'query.find', {
+      const all = await call(env.engine, 'query.find', {
         source: 'od',
         at: 'latest',
         ns: 'db1.c1',
         limit: 100,
       });
-      if (!all.ok) throw new Error(all.error.message);
-      expect(all.result.documents).toHaveLength(10);
-      expect(all.result.view.how).toBe('reused');
-      const first = JSON.parse(all.result.documents[0]!) as { _id: unknown };
+      expect(all.documents).toHaveLength(10);
+      expect(all.view.how).toBe('reused');
+      const first = JSON.parse(all.documents[0]!) as { _id: unknown };
       const one = await dispatch(env.engine, 'query.find', {
         source: 'od',
         at: 'latest',
@@ -79,11 +79,10 @@ describe.skipIf(!HAVE_FIXTURES)(
       });
       expect(one).toMatchObject({
         ok: true,
-        result: { documents: [all.result.documents[0]], plan: { index: '_id_', documentsExamined: 1 } },
+        result: { documents: [all.documents[0]], plan: { index: '_id_', documentsExamined: 1 } },
       });
-      const list = await dispatch(env.engine, 'collections.list', { source: 'od', at: 'latest' });
-      if (!list.ok) throw new Error(list.error.message);
-      expect(list.result.databases.find((d) => d.name === 'db1')).toEqual({
+      const list = await call(env.engine, 'collections.list', { source: 'od', at: 'latest' });
+      expect(list.databases.find((d) => d.name === 'db1')).toEqual({
         name: 'db1',
         collections: [
           {
