@@ -107,7 +107,7 @@ function source(
         : [];
     const base = source(db, `${dbName}.${viewOn}`, {}, depth + 1);
     const out = new Aggregator(pipeline).run([...base.items].map((i) => i.js)) as Document[];
-    return { items: out.map((js) => ({ js, raw: null })), use: base.use };
+    return { items: out.map((js) => ({ js: idFirst(js), raw: null })), use: base.use };
   }
   const fields = indexedFields(decodeList(row.indexes));
   const lookup = planLookup(filter, fields);
@@ -189,6 +189,16 @@ function rawProjection(p: Document): ((raw: Buffer) => Buffer) | null {
     }
     return b.finish();
   };
+}
+
+/**
+ * mongod's pipeline stages ($project, $group, $addFields…) put `_id` first; mingo's inclusion
+ * projection appends it after the other fields. Put it back where mongod has it.
+ */
+function idFirst(js: Document): Document {
+  if (!('_id' in js) || Object.keys(js)[0] === '_id') return js;
+  const { _id, ...rest } = js;
+  return { _id, ...rest };
 }
 
 const jsText = (js: Document, canonical: boolean) => EJSON.stringify(js, { relaxed: !canonical });
@@ -338,6 +348,6 @@ export function aggregate(
   const input: Document[] = [];
   for (const it of items) if (q.test(it.js)) input.push(it.js);
   const rest = first && '$match' in first ? pipeline.slice(1) : pipeline;
-  const out = new Aggregator(rest).run(input) as Document[];
+  const out = (new Aggregator(rest).run(input) as Document[]).map(idFirst);
   return { documents: out.slice(0, limit).map((d) => jsText(d, canonical)), more: out.length > limit };
 }

@@ -10,6 +10,8 @@
  */
 import { EJSON, Timestamp } from 'bson';
 import { MongoClient, type Document } from 'mongodb';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../engine/engine.js';
 import { capturingEngine } from '../support/capturing-engine.js';
@@ -159,6 +161,213 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
       const gone = await call(engine, 'query.find', { source: 'rs', at: del.ts, ns, filter: '{"_id": 7}' });
       expect(gone.documents).toEqual([]);
       expect(EJSON.parse(found.documents[0]!)).toEqual({ _id: 7, name: 'Grace', n: 2 });
+    });
+  }, 120_000);
+
+  it('answers by _id and by an indexed field from the key tables, reads time-series and MongoDB views as mongod shows them, refuses bad input with typed errors', async () => {
+    await withMongo(async ({ uri }) => {
+      const env = await capturingEngine(uri, 'mbm-query-');
+      cleanups.push(() => env.close());
+      const { engine, row, client } = env;
+      const dbName = `q_${Date.now()}`;
+      const db = client.db(dbName);
+      const items = db.collection<Document>('items');
+      await items.insertMany(
+        Array.from({ length: 300 }, (_, k) => ({
+          _id: k as never,
+          sku: `s${k % 50}`,
+          qty: k,
+          tags: [`t${k % 7}`, 'all'],
+        })),
+      );
+      await items.createIndex({ sku: 1 });
+      await items.createIndex({ qty: -1, sku: 1 }, { name: 'qty_sku' });
+      await items.createIndex({ tags: 1 });
+      await db.createCollection('metrics', { timeseries: { timeField: 'at', metaField: 'host' } });
+      const base = Date.UTC(2026, 10, 22, 10, 0, 0);
+      await db
+        .collection('metrics')
+        .insertMany(
+          Array.from({ length: 12 }, (_, k) => ({
+            at: new Date(base + k * 1000),
+            host: k % 2 ? 'a' : 'b',
+            cpu: k,
+          })),
+        );
+      await db.createCollection('big_qty', {
+        viewOn: 'items',
+        pipeline: [{ $match: { qty: { $gte: 295 } } }, { $project: { qty: 1 } }],
+      });
+      await engine.capture.start(row);
+      await snapshotNow(engine);
+      await items.updateOne({ _id: 3 as never }, { $set: { sku: 'moved' } });
+      await items.deleteOne({ _id: 4 as never });
+      await waitUntilCaptured(engine.capture.get(row.id)!, client);
+      await engine.capture.stop(row.id);
+      const q = (filter: unknown, extra: Record<string, unknown> = {}) =>
+        call(engine, 'query.find', {
+          source: 'rs',
+          at: 'latest',
+          ns: `${dbName}.items`,
+          filter: JSON.stringify(filter),
+          limit: 1000,
+          ...extra,
+        });
+
+      // Equality on an indexed field: only its documents are read; the change after the snapshot is seen.
+      const bySku = await q({ sku: 's3' });
+      expect(bySku.plan).toEqual({ index: 'sku_1', documentsExamined: 5 });
+      expect(
+        bySku.documents.map((d) => (EJSON.parse(d) as { _id: number })._id).sort((a, b) => a - b),
+      ).toEqual([53, 103, 153, 203, 253]);
+      expect((await q({ sku: 'moved' })).documents).toEqual([
+        '{"_id":3,"sku":"moved","qty":3,"tags":["t3","all"]}',
+      ]);
+      // A range on the first field of a compound index, and a multikey field.
+      const range = await q({ qty: { $gte: 290 } }, { sort: '{"qty": 1}' });
+      expect(range.plan).toEqual({ index: 'qty_sku', documentsExamined: 10 });
+      expect(range.documents.map((d) => (EJSON.parse(d) as { qty: number }).qty)).toEqual([
+        290, 291, 292, 293, 294, 295, 296, 297, 298, 299,
+      ]);
+      expect((await q({ tags: 't6' })).plan.documentsExamined).toBe(42);
+      expect((await q({ _id: { $in: [1, 4, 2] } })).documents).toHaveLength(2); // 4 was deleted
+      // No usable index: a scan, same semantics.
+      const scan = await q({ qty: { $mod: [100, 0] } }, { projection: '{"qty": 1, "_id": 0}' });
+      expect(scan.plan).toEqual({ index: null, documentsExamined: 299 });
+      expect(scan.documents).toEqual(['{"qty":0}', '{"qty":100}', '{"qty":200}']);
+      // Paging: more is set while documents remain.
+      const page = await q({}, { sort: '{"_id": -1}', skip: 10, limit: 5 });
+      expect(page.documents.map((d) => (EJSON.parse(d) as { _id: number })._id)).toEqual([
+        289, 288, 287, 286, 285,
+      ]);
+      expect(page.more).toBe(true);
+      // Canonical Extended JSON on request.
+      expect((await q({ _id: 5 }, { canonical: true })).documents[0]).toContain('{"$numberInt":"5"}');
+      expect(
+        await call(engine, 'query.count', { source: 'rs', at: 'latest', ns: `${dbName}.items`, count: true }),
+      ).toMatchObject({ count: 299 });
+      const skus = await call(engine, 'query.distinct', {
+        source: 'rs',
+        at: 'latest',
+        ns: `${dbName}.items`,
+        distinct: 'tags',
+        filter: '{"qty": {"$lt": 7}}',
+      });
+      expect([...skus.values].sort()).toEqual(['"all"', '"t0"', '"t1"', '"t2"', '"t3"', '"t5"', '"t6"']);
+      const agg = await call(engine, 'query.aggregate', {
+        source: 'rs',
+        at: 'latest',
+        ns: `${dbName}.items`,
+        pipeline: '[{"$match": {"qty": {"$lt": 10}}}, {"$group": {"_id": null, "total": {"$sum": "$qty"}}}]',
+      });
+      expect(agg.documents).toEqual(['{"_id":null,"total":41}']); // 0..9 without the deleted 4
+
+      // A time-series collection returns its measurements (time field, meta field, then the others, as mongod
+      // unpacks them); its buckets stay readable by name.
+      const m = await call(engine, 'query.find', {
+        source: 'rs',
+        at: 'latest',
+        ns: `${dbName}.metrics`,
+        sort: '{"cpu": 1}',
+        limit: 100,
+      });
+      expect(m.documents).toHaveLength(12);
+      const server = await db.collection('metrics').find({}).sort({ cpu: 1 }).toArray();
+      expect(m.documents.map((d) => EJSON.parse(d))).toEqual(
+        server.map((d) => EJSON.parse(EJSON.stringify(d))),
+      );
+      expect(Object.keys(EJSON.parse(m.documents[0]!) as object).slice(0, 2)).toEqual(['at', 'host']);
+      const buckets = await call(engine, 'query.count', {
+        source: 'rs',
+        at: 'latest',
+        ns: `${dbName}.system.buckets.metrics`,
+        count: true,
+      });
+      expect(buckets.count).toBeGreaterThan(0);
+      const cols = await call(engine, 'collections.list', { source: 'rs', at: 'latest' });
+      const mine = cols.databases.find((d) => d.name === dbName)!.collections;
+      expect(mine.map((c) => [c.name, c.type, c.count])).toEqual(
+        expect.arrayContaining([
+          ['items', 'collection', 299],
+          ['metrics', 'timeseries', 12],
+          ['system.buckets.metrics', 'buckets', buckets.count],
+          ['big_qty', 'view', null],
+        ]),
+      );
+      expect(mine.find((c) => c.name === 'items')!.indexes.map((i) => i.name)).toEqual([
+        '_id_',
+        'sku_1',
+        'qty_sku',
+        'tags_1',
+      ]);
+      // A MongoDB view reads through its pipeline.
+      const view = await call(engine, 'query.find', {
+        source: 'rs',
+        at: 'latest',
+        ns: `${dbName}.big_qty`,
+        filter: '{"qty": {"$lt": 298}}',
+      });
+      expect(view.documents).toEqual([
+        '{"_id":295,"qty":295}',
+        '{"_id":296,"qty":296}',
+        '{"_id":297,"qty":297}',
+      ]);
+
+      // Bad input: typed errors naming what is wrong.
+      const target = { source: 'rs', at: 'latest', ns: `${dbName}.items` };
+      expect(await refusal(engine, 'query.find', { ...target, filter: '{"qty": ' })).toMatchObject({
+        code: 'INVALID_INPUT',
+        message: /filter: not valid Extended JSON/,
+        details: { field: 'filter' },
+      });
+      expect(
+        await refusal(engine, 'query.find', { ...target, filter: '{"qty": {"$foo": 1}}' }),
+      ).toMatchObject({
+        code: 'INVALID_INPUT',
+        message: /\$foo/,
+      });
+      expect(await refusal(engine, 'query.find', { ...target, filter: '[1]' })).toMatchObject({
+        code: 'INVALID_INPUT',
+      });
+      expect(await refusal(engine, 'query.find', { ...target, sort: '{"qty": 2}' })).toMatchObject({
+        code: 'INVALID_INPUT',
+        details: { field: 'sort' },
+      });
+      expect(
+        await refusal(engine, 'query.aggregate', { ...target, pipeline: '[{"$bogus": {}}]' }),
+      ).toMatchObject({ code: 'INVALID_INPUT' });
+      expect(await refusal(engine, 'query.find', { ...target, ns: `${dbName}.nope` })).toMatchObject({
+        code: 'NOT_FOUND',
+        message: /does not exist at this point/,
+      });
+      expect(await refusal(engine, 'query.find', { ...target, at: '1000:1' })).toMatchObject({
+        code: 'NOT_FOUND',
+        details: { reason: 'BEFORE_WINDOW' },
+      });
+      expect(await refusal(engine, 'query.find', { ...target, at: '4000000000:1' })).toMatchObject({
+        code: 'NOT_FOUND',
+        details: { reason: 'IN_FUTURE' },
+      });
+      expect(
+        await refusal(engine, 'history.get', { source: 'rs', ns: `${dbName}.items`, id: '{"$oid": 5}' }),
+      ).toMatchObject({
+        code: 'INVALID_INPUT',
+        details: { field: 'id' },
+      });
+      expect(await refusal(engine, 'view.drop', { id: 999_999 })).toMatchObject({ code: 'NOT_FOUND' });
+
+      // A damaged view file is never read: it is removed and built again.
+      const before = await call(engine, 'view.list', {});
+      const current = before.find((v) => v.bound.text === bySku.view.bound.text)!;
+      const file = join(engine.dataDir, 'views', `view-${current.id}.sqlite`);
+      const bytes = readFileSync(file);
+      bytes.fill(0x5a, 4096, 8192 + 4096);
+      writeFileSync(file, bytes);
+      const again = await q({ sku: 's3' });
+      expect(again.view.how).not.toBe('reused');
+      expect(again.view.viewId).not.toBe(current.id);
+      expect(again.documents.sort()).toEqual(bySku.documents.sort());
+      expect((await call(engine, 'view.list', {})).some((v) => v.id === current.id)).toBe(false);
     });
   }, 120_000);
 });
