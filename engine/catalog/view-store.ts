@@ -16,10 +16,21 @@ import { ownerOnlyFile } from '../owner-only.js';
 
 export type ViewDb = Database.Database;
 
-/** Page cache of a view connection: memory stays here, however large the view. */
-const CACHE_KIB = 16 * 1024;
+/**
+ * Page cache of a view connection: memory stays here, however large the view. Building uses a
+ * larger one (random updates by _id hit it); MBM_VIEW_CACHE_MIB overrides both (the bounded-memory
+ * test makes it deliberately small).
+ */
+const override = Number(process.env.MBM_VIEW_CACHE_MIB);
+const BUILD_CACHE_KIB = (override > 0 ? override : 64) * 1024;
+const READ_CACHE_KIB = (override > 0 ? override : 16) * 1024;
 
-const SCHEMA = `
+/**
+ * Tables first, indexes after the snapshot is loaded (indexViewFile): SQLite builds an index from
+ * a full table by sorting, many times faster than keeping it up to date row by row, and in bounded
+ * memory (it sorts through temporary files).
+ */
+const TABLES = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
   CREATE TABLE collections (
     cid INTEGER PRIMARY KEY,
@@ -29,15 +40,37 @@ const SCHEMA = `
     indexes BLOB NOT NULL
   );
   CREATE TABLE docs (rid INTEGER PRIMARY KEY, cid INTEGER NOT NULL, id BLOB NOT NULL, doc BLOB NOT NULL);
-  CREATE UNIQUE INDEX docs_by_id ON docs (cid, id);
-  CREATE TABLE keys (
-    cid INTEGER NOT NULL,
-    field TEXT NOT NULL,
-    key BLOB NOT NULL,
-    rid INTEGER NOT NULL,
-    PRIMARY KEY (cid, field, key, rid)
-  ) WITHOUT ROWID;
+  CREATE TABLE keys (cid INTEGER NOT NULL, field TEXT NOT NULL, key BLOB NOT NULL, rid INTEGER NOT NULL);
 `;
+
+/**
+ * Indexes of a freshly loaded view. A snapshot that holds one _id twice in a collection (a
+ * document moved while a logical copy read it) keeps the later copy, as replaying inserts does.
+ */
+export function indexViewFile(db: ViewDb): void {
+  try {
+    db.exec('CREATE UNIQUE INDEX docs_by_id ON docs (cid, id)');
+  } catch (err) {
+    if (!String((err as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) throw err;
+    db.exec(`
+      DELETE FROM docs WHERE rid NOT IN (SELECT max(rid) FROM docs GROUP BY cid, id);
+      DELETE FROM keys WHERE rid NOT IN (SELECT rid FROM docs);
+      CREATE UNIQUE INDEX docs_by_id ON docs (cid, id);
+    `);
+  }
+  db.exec(`
+    CREATE TABLE keys_sorted (
+      cid INTEGER NOT NULL,
+      field TEXT NOT NULL,
+      key BLOB NOT NULL,
+      rid INTEGER NOT NULL,
+      PRIMARY KEY (cid, field, key, rid)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO keys_sorted SELECT cid, field, key, rid FROM keys ORDER BY cid, field, key, rid;
+    DROP TABLE keys;
+    ALTER TABLE keys_sorted RENAME TO keys;
+  `);
+}
 
 export interface CollectionRow {
   cid: number;
@@ -52,7 +85,7 @@ export function createViewFile(path: string): ViewDb {
   ownerOnlyFile(path);
   const db = new Database(path);
   tuneForBuild(db);
-  db.exec(SCHEMA);
+  db.exec(TABLES);
   return db;
 }
 
@@ -66,7 +99,7 @@ export function openViewForWrite(path: string): ViewDb {
 function tuneForBuild(db: ViewDb): void {
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
-  db.pragma(`cache_size = -${CACHE_KIB}`);
+  db.pragma(`cache_size = -${BUILD_CACHE_KIB}`);
   db.pragma('temp_store = FILE');
 }
 
@@ -74,7 +107,7 @@ function tuneForBuild(db: ViewDb): void {
 export function openViewForRead(path: string, check: boolean): ViewDb {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
-    db.pragma(`cache_size = -${CACHE_KIB}`);
+    db.pragma(`cache_size = -${READ_CACHE_KIB}`);
     if (check) {
       const rows = db.pragma('quick_check') as { quick_check: string }[];
       if (rows.length !== 1 || rows[0]!.quick_check !== 'ok')
@@ -173,6 +206,7 @@ export function viewWriter(db: ViewDb) {
     deleteColl: db.prepare('DELETE FROM collections WHERE cid = ?'),
     getDoc: db.prepare('SELECT rid, doc FROM docs WHERE cid = ? AND id = ?'),
     insertDoc: db.prepare('INSERT INTO docs (cid, id, doc) VALUES (?, ?, ?)'),
+    appendKey: db.prepare('INSERT INTO keys (cid, field, key, rid) VALUES (?, ?, ?, ?)'),
     updateDoc: db.prepare('UPDATE docs SET doc = ? WHERE rid = ?'),
     deleteDoc: db.prepare('DELETE FROM docs WHERE rid = ?'),
     deleteDocsOf: db.prepare('DELETE FROM docs WHERE cid = ?'),
@@ -205,6 +239,9 @@ export function viewWriter(db: ViewDb) {
       Number(s.insertDoc.run(cid, id, doc).lastInsertRowid),
     updateDoc: (rid: number, doc: Buffer) => void s.updateDoc.run(doc, rid),
     deleteDoc: (rid: number) => void s.deleteDoc.run(rid),
+    /** A key row of a snapshot being loaded (before indexViewFile: no uniqueness to check yet). */
+    appendKey: (cid: number, field: string, key: Buffer, rid: number) =>
+      void s.appendKey.run(cid, field, key, rid),
     insertKey: (cid: number, field: string, key: Buffer, rid: number) =>
       void s.insertKey.run(cid, field, key, rid),
     deleteKey: (cid: number, field: string, key: Buffer, rid: number) =>

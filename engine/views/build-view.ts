@@ -26,6 +26,7 @@ import {
   countAllDocs,
   createViewFile,
   finishBuild,
+  indexViewFile,
   listCollectionRows,
   openViewForWrite,
   readMeta,
@@ -83,7 +84,11 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
   }
   try {
     const sink = new ViewSink(viewWriter(db));
-    if (!input.base) await loadSnapshot(repo, plan, sink, ctx);
+    if (!input.base) {
+      await loadSnapshot(repo, plan, sink, ctx);
+      ctx.progress({ message: 'indexing the snapshot' });
+      indexViewFile(db);
+    }
     const replay = new OplogReplay(sink);
     const total = plan.segments.reduce((n, s) => n + s.count, 0);
     let seen = 0;

@@ -15,6 +15,7 @@ import { ApiError } from '../errors.js';
 import {
   DocBuilder,
   T,
+  asBuffer,
   copyDocument,
   elementBytes,
   elements,
@@ -106,10 +107,16 @@ export class ViewSink implements ReplaySink {
     this.colls.set(ns, { cid, kind, options, indexes, fields: indexedFields(indexes) });
   }
 
-  /** A snapshot's document (a copy: the frame it was read from can go). */
+  /**
+   * A snapshot's document, appended with its key rows while the file has no indexes yet
+   * (indexViewFile then builds them; a repeated _id keeps the later copy).
+   */
   loadDocument(ns: string, doc: Uint8Array): void {
     this.tick();
-    this.put(this.coll(ns), copyDocument(doc));
+    const c = this.coll(ns);
+    const raw = asBuffer(doc);
+    const rid = this.w.insertDoc(c.cid, idBytes(raw), raw);
+    for (const f of c.fields) for (const k of keysAt(raw, f)) this.w.appendKey(c.cid, f, k, rid);
   }
 
   /** Commits what is pending; call at the end and before reading the file elsewhere. */

@@ -74,7 +74,7 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
         .collection('oplog.rs')
         .find({})
         .sort({ $natural: 1 })
-        .toArray()) as { ts: Timestamp; op: string; ns: string; o: Document; o2?: Document }[];
+        .toArray()) as unknown as { ts: Timestamp; op: string; ns: string; o: Document; o2?: Document }[];
       const entryOf = (pred: (e: (typeof oplog)[number]) => boolean) => {
         const k = oplog.findIndex(pred);
         expect(k).toBeGreaterThan(0);
@@ -185,15 +185,13 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
       await items.createIndex({ tags: 1 });
       await db.createCollection('metrics', { timeseries: { timeField: 'at', metaField: 'host' } });
       const base = Date.UTC(2026, 10, 22, 10, 0, 0);
-      await db
-        .collection('metrics')
-        .insertMany(
-          Array.from({ length: 12 }, (_, k) => ({
-            at: new Date(base + k * 1000),
-            host: k % 2 ? 'a' : 'b',
-            cpu: k,
-          })),
-        );
+      await db.collection('metrics').insertMany(
+        Array.from({ length: 12 }, (_, k) => ({
+          at: new Date(base + k * 1000),
+          host: k % 2 ? 'a' : 'b',
+          cpu: k,
+        })),
+      );
       await db.createCollection('big_qty', {
         viewOn: 'items',
         pipeline: [{ $match: { qty: { $gte: 295 } } }, { $project: { qty: 1 } }],
