@@ -23,8 +23,13 @@ export function historyWindow(db: CatalogDb, sourceId: string, plan: OkPlan): Hi
     .sort((a, b) => compareOpTime({ t: a.start_t!, i: a.start_i! }, { t: b.start_t!, i: b.start_i! }));
   const oldest = inInterval[0];
   const snapshot = oldest
-    ? { path: oldest.path, startTs: { t: oldest.start_t!, i: oldest.start_i! } }
-    : { path: plan.snapshot.path, startTs: plan.snapshot.startTs };
+    ? {
+        id: oldest.id,
+        path: oldest.path,
+        startTs: { t: oldest.start_t!, i: oldest.start_i! },
+        consistentTs: { t: oldest.consistent_t!, i: oldest.consistent_i! },
+      }
+    : plan.snapshot;
   const from = segmentStartAtOrBefore(db, sourceId, snapshot.startTs) ?? snapshot.startTs;
   const segments = [];
   for (const r of segmentsStartingBetween(db, sourceId, from, plan.bound)) {

@@ -43,7 +43,7 @@ export interface HistorySegment {
 }
 
 export interface HistoryWindow {
-  snapshot: { path: string; startTs: OpTime };
+  snapshot: { id: string; path: string; startTs: OpTime; consistentTs: OpTime };
   bound: OpTime;
   /** Chained segments from the one holding the snapshot's startTs through the bound. */
   segments: HistorySegment[];
@@ -54,6 +54,12 @@ export interface SegmentIdIndex {
   touching(hash: number): Set<string>;
   record(path: string, ids: SegmentIdCollector): void;
 }
+
+/**
+ * The document as a view at the snapshot's consistent point holds it, when such a view exists:
+ * found through the view's `_id` keys instead of reading the snapshot's collection file.
+ */
+export type SnapshotLookup = (aliases: Set<string>, key: Buffer) => { ns: string; doc: Buffer } | null;
 
 export type HistoryOpKind =
   'snapshot' | 'insert' | 'update' | 'replace' | 'delete' | 'drop-collection' | 'drop-database' | 'rename';
@@ -182,6 +188,7 @@ export async function documentHistory(
   idDoc: Buffer,
   index: SegmentIdIndex,
   from: OpTime | null,
+  atConsistent: SnapshotLookup | null = null,
 ): Promise<HistoryResult> {
   const idEl = field(idDoc, '_id')!;
   const key = keyOf(idDoc, idEl);
@@ -189,7 +196,9 @@ export async function documentHistory(
   const touching = index.touching(hash);
   const sink = new HistorySink(key);
   const replay = new OplogReplay(sink);
-  const start = window.snapshot.startTs;
+  // With a view at the snapshot's consistent point, history starts there (that view is the exact
+  // state then); without one, from the snapshot's start, replaying what the snapshot may already hold.
+  const start = atConsistent ? window.snapshot.consistentTs : window.snapshot.startTs;
   let read = 0;
   let prevSegmentLast: OpTime = { t: 0, i: 0 };
   for (const seg of window.segments) {
@@ -231,16 +240,22 @@ export async function documentHistory(
   let where: string | null = null;
   const versions: Version[] = [];
   if (!first || first.op.op !== 'insert') {
-    // The document as the window's oldest snapshot has it, under any of its collection's names.
-    const manifest = await readManifest(repo, window.snapshot.path);
-    for (const n of manifest.namespaces) {
-      if (!aliases.has(n.ns) || !n.file || doc) continue;
-      for await (const raw of readCollection(repo, window.snapshot.path, n)) {
-        const b = asBuffer(raw);
-        if (idKeyOfDoc(b)?.equals(key)) {
-          doc = copyDocument(b);
-          where = n.ns;
-          break;
+    const hit = atConsistent?.(aliases, key) ?? null;
+    if (hit) {
+      doc = hit.doc;
+      where = hit.ns;
+    } else if (!atConsistent) {
+      // The document as the window's oldest snapshot has it, under any of its collection's names.
+      const manifest = await readManifest(repo, window.snapshot.path);
+      for (const n of manifest.namespaces) {
+        if (!aliases.has(n.ns) || !n.file || doc) continue;
+        for await (const raw of readCollection(repo, window.snapshot.path, n)) {
+          const b = asBuffer(raw);
+          if (idKeyOfDoc(b)?.equals(key)) {
+            doc = copyDocument(b);
+            where = n.ns;
+            break;
+          }
         }
       }
     }

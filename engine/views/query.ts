@@ -351,3 +351,21 @@ export function aggregate(
   const out = (new Aggregator(rest).run(input) as Document[]).map(idFirst);
   return { documents: out.slice(0, limit).map((d) => jsText(d, canonical)), more: out.length > limit };
 }
+
+/** The document with this `_id` key in the first of the namespaces that has it (history's starting version). */
+export function documentByIdKey(
+  db: ViewDb,
+  namespaces: Set<string>,
+  key: Buffer,
+): { ns: string; doc: Buffer } | null {
+  const get = docByRid(db);
+  const find = ridsWithKey(db);
+  for (const row of listCollectionRows(db)) {
+    if (!namespaces.has(row.ns) || row.kind !== 'collection') continue;
+    for (const rid of find(row.cid, '_id', key)) {
+      const doc = get(rid);
+      if (doc) return { ns: row.ns, doc: Buffer.from(doc) };
+    }
+  }
+  return null;
+}

@@ -179,6 +179,13 @@ export class ViewCache {
     return { row: getView(idx, row.id)!, how: base ? 'moved-forward' : 'built' };
   }
 
+  /** The ready, trusted view of exactly this point, if the cache has it (nothing is built). */
+  existing(sourceId: string, snapshotId: string, ts: { t: number; i: number }): ViewRow | undefined {
+    if (!this.exists()) return undefined;
+    const row = viewAt(this.index(), sourceId, snapshotId, ts.t, ts.i);
+    return row && this.trusted(row) ? row : undefined;
+  }
+
   /** Whether a ready view's file is still the one built; a changed or missing one is marked damaged and removed. */
   private trusted(row: ViewRow): boolean {
     const path = join(this.dir, row.file);

@@ -45,7 +45,7 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
       await db.collection('people').insertOne({ _id: 0 as never, seed: true });
       await db.collection('old').insertOne({ _id: 'x' as never, v: 1 });
       await engine.capture.start(row);
-      await snapshotNow(engine);
+      const snap = await snapshotNow(engine);
       const people = db.collection<Document>('people');
       const filler = db.collection('filler');
       // Writes to other documents between the changes, over several segments (cut every 200 ms).
@@ -144,6 +144,19 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
         ['rename', `${dbName}.renamed`, ren.ts, ren.before, '{"_id":"x","v":1}'],
         [end.op, `${dbName}.renamed`, end.ts, end.before, null],
       ]);
+      // With a view at the snapshot's point, the starting version comes from it (at the consistent point).
+      const snapAt = `${snap.consistentTs.t}:${snap.consistentTs.i}`;
+      expect(
+        await call(engine, 'query.count', { source: 'rs', at: snapAt, ns: `${dbName}.old`, count: true }),
+      ).toMatchObject({ count: 1 });
+      const viaView = await call(engine, 'history.get', { source: 'rs', ns: `${dbName}.renamed`, id: '"x"' });
+      expect(viaView.versions[0]).toMatchObject({
+        op: 'snapshot',
+        ts: { text: snapAt },
+        after: '{"_id":"x","v":1}',
+      });
+      expect(viaView.versions.slice(1)).toEqual(x.versions.slice(1));
+      expect((await call(engine, 'history.get', { source: 'rs', ns, id: '7' })).versions).toEqual(h.versions);
       // Asked by its first name, the same history.
       expect(
         (await call(engine, 'history.get', { source: 'rs', ns: `${dbName}.old`, id: '"x"' })).versions,

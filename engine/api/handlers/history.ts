@@ -4,6 +4,7 @@ import { documentHistory } from '../../views/history.js';
 import { historyWindow } from '../../views/history-window.js';
 import { planFor } from '../../views/point-view.js';
 import { parseId } from '../../views/query-input.js';
+import { documentByIdKey } from '../../views/query.js';
 import { historyView } from '../views.js';
 import { pointOf } from './restore.js';
 import type { PartialHandlers } from './types.js';
@@ -23,6 +24,11 @@ export const historyHandlers: PartialHandlers<
       : null;
     const window = historyWindow(svc.catalog, source.id, plan);
     const repoId = store.repo.id;
+    // A view at the window's snapshot point gives the starting version without reading the snapshot.
+    const snapView = svc.views.existing(source.id, window.snapshot.id, window.snapshot.consistentTs);
+    const atConsistent = snapView
+      ? (aliases: Set<string>, key: Buffer) => documentByIdKey(svc.views.open(snapView), aliases, key)
+      : null;
     const result = await documentHistory(
       store.repo,
       window,
@@ -34,6 +40,7 @@ export const historyHandlers: PartialHandlers<
         record: (path, ids) => svc.views.recordSegment(repoId, path, ids.hashes, ids.commands),
       },
       from,
+      atConsistent,
     );
     return historyView(source.name, input.ns, input.id, from, plan.bound, result);
   },
