@@ -8,8 +8,8 @@
  * scan, time-series and MongoDB views read as mongod shows them, and bad
  * input gets typed errors.
  */
-import { EJSON, Timestamp } from 'bson';
-import { MongoClient, type Document } from 'mongodb';
+import { EJSON, type Timestamp } from 'bson';
+import type { Document } from 'mongodb';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
