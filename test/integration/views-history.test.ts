@@ -10,13 +10,14 @@
  */
 import { EJSON, type Timestamp } from 'bson';
 import type { Document } from 'mongodb';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../engine/engine.js';
 import { capturingEngine } from '../support/capturing-engine.js';
 import { waitUntilCaptured } from '../support/capture-wait.js';
 import { runTask } from '../support/run-task.js';
+import { splitBsonDocuments } from '../../engine/repo/bson-entries.js';
 import { call, refusal } from '../support/views-helpers.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
 
@@ -210,7 +211,7 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
         pipeline: [{ $match: { qty: { $gte: 295 } } }, { $project: { qty: 1 } }],
       });
       await engine.capture.start(row);
-      await snapshotNow(engine);
+      const snap = await snapshotNow(engine);
       await items.updateOne({ _id: 3 as never }, { $set: { sku: 'moved' } });
       await items.deleteOne({ _id: 4 as never });
       await waitUntilCaptured(engine.capture.get(row.id)!, client);
@@ -323,6 +324,63 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
         '{"_id":296,"qty":296}',
         '{"_id":297,"qty":297}',
       ]);
+
+      // Export the selected documents as BSON (mongorestore reads it) and restore them elsewhere by _id.
+      const out = join(env.dir.path, 'sku3.bson');
+      const exp = await runTask(engine, 'query.export', {
+        source: 'rs',
+        at: 'latest',
+        ns: `${dbName}.items`,
+        filter: '{"sku": "s3"}',
+        format: 'bson',
+        out,
+      } as never);
+      expect(exp).toMatchObject({ state: 'succeeded', result: { documents: 5, format: 'bson' } });
+      const serverRaw = (await items.find({ sku: 's3' }, { raw: true }).toArray()) as unknown as Uint8Array[];
+      const hexOf = (b: Uint8Array) => Buffer.from(b).toString('hex');
+      expect([...splitBsonDocuments(readFileSync(out))].map(hexOf).sort()).toEqual(
+        serverRaw.map(hexOf).sort(),
+      );
+      const restored = await runTask(engine, 'query.restore', {
+        source: 'rs',
+        at: 'latest',
+        ns: `${dbName}.items`,
+        filter: '{"sku": "s3"}',
+        targetUri: uri,
+        targetNs: `${dbName}_rec.items`,
+      } as never);
+      expect(restored).toMatchObject({
+        state: 'succeeded',
+        result: { selected: 5, inserted: 5, replaced: 0, failures: [] },
+      });
+      const rec = (await client
+        .db(`${dbName}_rec`)
+        .collection('items')
+        .find({}, { raw: true })
+        .toArray()) as unknown as Uint8Array[];
+      expect(rec.map(hexOf).sort()).toEqual(serverRaw.map(hexOf).sort());
+      const again2 = await runTask(engine, 'query.restore', {
+        source: 'rs',
+        at: 'latest',
+        ns: `${dbName}.items`,
+        filter: '{"sku": "s3"}',
+        targetUri: uri,
+        targetNs: `${dbName}_rec.items`,
+        mode: 'insert',
+      } as never);
+      expect(again2).toMatchObject({ state: 'succeeded', result: { selected: 5, inserted: 0 } });
+      expect((again2.result as { failures: unknown[] }).failures).toHaveLength(5);
+
+      // view.build is a task: progress, a result, and cancel leaves no view behind.
+      const built = await runTask(engine, 'view.build', { source: 'rs', at: 'latest' });
+      expect(built).toMatchObject({ state: 'succeeded', result: { how: 'reused', state: 'ready' } });
+      const viewsBefore = (await call(engine, 'view.list', {})).length;
+      const snapAt = `${snap.consistentTs.t}:${snap.consistentTs.i}`;
+      const started = await call(engine, 'view.build', { source: 'rs', at: snapAt });
+      await call(engine, 'task.cancel', { taskId: started.taskId });
+      expect(await engine.tasks.wait(started.taskId)).toMatchObject({ state: 'cancelled' });
+      expect((await call(engine, 'view.list', {})).length).toBe(viewsBefore);
+      expect(readdirSync(join(engine.dataDir, 'views')).filter((f) => f.startsWith('.tmp-'))).toEqual([]);
 
       // Bad input: typed errors naming what is wrong.
       const target = { source: 'rs', at: 'latest', ns: `${dbName}.items` };
