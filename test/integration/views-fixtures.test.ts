@@ -96,6 +96,26 @@ describe.skipIf(!HAVE_FIXTURES)(
       });
     });
 
+    it('keeps views within the cache settings: the least recently used beyond viewCacheMaxBytes, unused ones beyond viewMaxAgeDays', async () => {
+      env = await dumpEnv();
+      const names = ['a', 'b', 'c', 'd'];
+      for (const n of names) await env.importDump({ source: n, dir: T('oplogdump') });
+      const count = (source: string) =>
+        call(env.engine, 'query.count', { source, at: 'latest', ns: 'db1.c1', count: true });
+      for (const n of names.slice(0, 3)) await count(n);
+      const three = await call(env.engine, 'view.list', {});
+      expect(three.map((v) => v.source)).toEqual(['c', 'b', 'a']); // newest use first
+      // Room for about two views: building a fourth evicts the least recently used ones.
+      const size = Math.max(...three.map((v) => v.bytes));
+      await call(env.engine, 'settings.set', { viewCacheMaxBytes: size * 2 + 1 });
+      await count('d');
+      expect((await call(env.engine, 'view.list', {})).map((v) => v.source)).toEqual(['d', 'c']);
+      // Unused for longer than the age limit: only the view just built stays.
+      await call(env.engine, 'settings.set', { viewCacheMaxBytes: 20 * 1024 ** 3, viewMaxAgeDays: 0 });
+      expect(await count('a')).toMatchObject({ count: 10, view: { how: 'built' } });
+      expect((await call(env.engine, 'view.list', {})).map((v) => v.source)).toEqual(['a']);
+    });
+
     it('dump_with_noop_in_oplog/: test.data holds {a: 1} only, as mongorestore asserts', async () => {
       env = await dumpEnv();
       await env.importDump({ source: 'noop', dir: T('dump_with_noop_in_oplog') });
