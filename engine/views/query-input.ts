@@ -76,7 +76,7 @@ export function parsePipeline(text: string): Document[] {
       throw bad('pipeline', `stage ${k} must have exactly one $stage field.`);
   }
   try {
-    new Aggregator(p as Document[]).run([]);
+    new Aggregator(p as Document[], { collectionResolver: () => [] }).run([]);
   } catch (err) {
     throw bad('pipeline', (err as Error).message);
   }

@@ -106,7 +106,9 @@ function source(
         ? (Object.values(deserialize(subDocument(row.options, pe), DECODE)) as Document[])
         : [];
     const base = source(db, `${dbName}.${viewOn}`, {}, depth + 1);
-    const out = new Aggregator(pipeline).run([...base.items].map((i) => i.js)) as Document[];
+    const out = new Aggregator(pipeline, { collectionResolver: resolver(db, dbName, depth) }).run(
+      [...base.items].map((i) => i.js),
+    ) as Document[];
     return { items: out.map((js) => ({ js: idFirst(js), raw: null })), use: base.use };
   }
   const fields = indexedFields(decodeList(row.indexes));
@@ -132,6 +134,15 @@ function source(
     }
   }
   return { items: scan(), use };
+}
+
+/** `$lookup` / `$graphLookup` / `$unionWith` read other namespaces of the same database in the view. */
+function resolver(db: ViewDb, dbName: string, depth: number): (name: string) => Document[] {
+  return (name) => {
+    const ns = `${dbName}.${name}`;
+    if (!collection(db, ns)) return []; // mongod: a missing collection is empty
+    return [...source(db, ns, {}, depth + 1).items].map((i) => i.js);
+  };
 }
 
 function lookupRids(db: ViewDb, cid: number, l: Lookup): number[] {
@@ -348,7 +359,9 @@ export function aggregate(
   const input: Document[] = [];
   for (const it of items) if (q.test(it.js)) input.push(it.js);
   const rest = first && '$match' in first ? pipeline.slice(1) : pipeline;
-  const out = (new Aggregator(rest).run(input) as Document[]).map(idFirst);
+  const out = (
+    new Aggregator(rest, { collectionResolver: resolver(db, splitNs(ns).db, 0) }).run(input) as Document[]
+  ).map(idFirst);
   return { documents: out.slice(0, limit).map((d) => jsText(d, canonical)), more: out.length > limit };
 }
 

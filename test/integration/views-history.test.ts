@@ -273,6 +273,15 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
         pipeline: '[{"$match": {"qty": {"$lt": 10}}}, {"$group": {"_id": null, "total": {"$sum": "$qty"}}}]',
       });
       expect(agg.documents).toEqual(['{"_id":null,"total":41}']); // 0..9 without the deleted 4
+      // $lookup reads another collection of the same database at the same point.
+      const joined = await call(engine, 'query.aggregate', {
+        source: 'rs',
+        at: 'latest',
+        ns: `${dbName}.items`,
+        pipeline:
+          '[{"$match": {"_id": 5}}, {"$lookup": {"from": "items", "localField": "sku", "foreignField": "sku", "as": "same"}}, {"$project": {"n": {"$size": "$same"}}}]',
+      });
+      expect(joined.documents).toEqual(['{"_id":5,"n":6}']);
 
       // A time-series collection returns its measurements (time field, meta field, then the others, as mongod
       // unpacks them); its buckets stay readable by name.
