@@ -167,6 +167,52 @@ function indexFor(row: CollectionRow, field: string): string {
   return field;
 }
 
+/** mongod's limit for a sort held in memory (without allowDiskUse): 100 MB of documents. */
+const SORT_MEMORY_BYTES = 100 * 1024 * 1024;
+const SORT_CHUNK = 10_000;
+
+const sortJs = (docs: Document[], sort: Document): Document[] =>
+  new Query({}).find(docs).sort(sort).all() as Document[];
+
+/**
+ * The first `keep` matching items in sort order (mingo's comparison), in memory bounded by
+ * `keep` plus one chunk: each chunk of matches is sorted with the best so far and cut back to
+ * `keep`. What must be held beyond mongod's 100 MB in-memory sort limit is refused, as mongod
+ * refuses it (QueryExceededMemoryLimitNoDiskUseAllowed).
+ */
+function topSorted(items: Iterable<Item>, q: Query, sort: Document, keep: number): Item[] {
+  let best: Item[] = [];
+  let chunk: Item[] = [];
+  let bytes = 0;
+  const byJs = new Map<Document, Item>();
+  const fold = () => {
+    const all = [...best, ...chunk];
+    for (const it of chunk) byJs.set(it.js, it);
+    best = sortJs(
+      all.map((it) => it.js),
+      sort,
+    )
+      .slice(0, keep)
+      .map((js) => byJs.get(js)!);
+    const kept = new Set(best);
+    for (const [js, it] of byJs) if (!kept.has(it)) byJs.delete(js);
+    bytes = best.reduce((n, it) => n + (it.raw?.length ?? 1024), 0);
+    chunk = [];
+  };
+  for (const it of items) {
+    if (!q.test(it.js)) continue;
+    chunk.push(it);
+    if (chunk.length >= SORT_CHUNK) fold();
+    if (bytes > SORT_MEMORY_BYTES)
+      throw new ApiError(
+        'UNSUPPORTED',
+        'Sort exceeded the 100 MB memory limit (as mongod without allowDiskUse): narrow the filter, lower skip + limit, or leave the sort out.',
+      );
+  }
+  fold();
+  return best;
+}
+
 export interface FindOptions {
   filter: Document;
   projection?: Document | undefined;
@@ -223,21 +269,15 @@ export function find(
   const q = new Query(o.filter);
   const want = o.skip + o.limit + 1;
   let matched: Item[] = [];
-  for (const it of items) {
-    if (!q.test(it.js)) continue;
-    matched.push(it);
-    if (!o.sort && matched.length >= want) break;
+  if (o.sort) matched = topSorted(items, q, o.sort, want).slice(o.skip);
+  else {
+    for (const it of items) {
+      if (!q.test(it.js)) continue;
+      matched.push(it);
+      if (matched.length >= want) break;
+    }
+    matched = matched.slice(o.skip, o.skip + o.limit + 1);
   }
-  if (o.sort) {
-    const byJs = new Map(matched.map((it) => [it.js, it]));
-    const sorted = new Query({})
-      .find(matched.map((m) => m.js))
-      .sort(o.sort)
-      .skip(o.skip)
-      .limit(o.limit + 1)
-      .all() as Document[];
-    matched = sorted.map((js) => byJs.get(js)!);
-  } else matched = matched.slice(o.skip, o.skip + o.limit + 1);
   const more = matched.length > o.limit;
   const page = matched.slice(0, o.limit);
   const raw = o.projection ? rawProjection(o.projection) : (b: Buffer) => b;
@@ -264,15 +304,8 @@ export function* matchingRaw(
     return { raw: null, js };
   };
   if (o.sort) {
-    const all: Item[] = [];
-    for (const it of items) if (q.test(it.js)) all.push(it);
-    const byJs = new Map(all.map((it) => [it.js, it]));
-    let c = new Query({})
-      .find(all.map((m) => m.js))
-      .sort(o.sort)
-      .skip(o.skip);
-    if (o.limit !== undefined) c = c.limit(o.limit);
-    for (const js of c.all() as Document[]) yield shape(byJs.get(js)!);
+    const keep = o.limit === undefined ? Number.MAX_SAFE_INTEGER : o.skip + o.limit;
+    for (const it of topSorted(items, q, o.sort, keep).slice(o.skip)) yield shape(it);
     return;
   }
   let skipped = 0;
