@@ -53,6 +53,19 @@ const sample = JSON.parse((pick.result as { documents: string[] }).documents[0]!
 };
 const sampleId = sample._id.$oid;
 const customer = sample.customer;
+// A document the oplog changed (the generated updates set status "shipped"): its history has versions.
+const changed = await dispatch(engine, 'query.find', {
+  source: 'bench-rs',
+  at: 'latest',
+  ns: 'shop.orders',
+  filter: '{"status": "shipped"}',
+  limit: 1,
+  projection: '{"_id": 1}',
+});
+if (!changed.ok) throw new Error(changed.error.message);
+const changedId = (
+  JSON.parse((changed.result as { documents: string[] }).documents[0]!) as { _id: { $oid: string } }
+)._id.$oid;
 await engine.close();
 
 // A new engine, as a CLI query is: the view exists, nothing is open yet.
@@ -76,7 +89,7 @@ const h = async () => {
   const r = await dispatch(fresh, 'history.get', {
     source: 'bench-rs',
     ns: 'shop.orders',
-    id: JSON.stringify({ $oid: sampleId }),
+    id: JSON.stringify({ $oid: changedId }),
   });
   if (!r.ok) throw new Error(r.error.message);
   const res = r.result as { versions: unknown[]; segmentsRead: number; segmentsInWindow: number };
