@@ -49,9 +49,10 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
       const snap = await snapshotNow(engine);
       const people = db.collection<Document>('people');
       const filler = db.collection('filler');
-      // Writes to other documents between the changes, over several segments (cut every 200 ms).
+      // Writes to other documents between the changes, over several segments (cut every 200 ms): more
+      // segments than those holding the document's entries or commands, even on a busy machine.
       const fill = async () => {
-        for (let k = 0; k < 3; k++) {
+        for (let k = 0; k < 6; k++) {
           await filler.insertOne({ k });
           await sleep(120);
         }
