@@ -5,6 +5,7 @@
  * them together; the work is done in those rooms. Transports call it only
  * through `dispatch`, which hands handlers the services they name.
  */
+import { ViewCache, VIEWS_DIR } from './views/view-cache.js';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { RunMode } from './api/schemas.js';
@@ -65,6 +66,7 @@ export class Engine implements Services {
   readonly sourceTimeoutMs: number;
   readonly capture: CaptureManager;
   readonly protection: Protection;
+  readonly views: ViewCache;
   readonly scheduler: Scheduler;
   readonly incidents: IncidentFinder;
   readonly localMongod: LocalMongod;
@@ -123,6 +125,7 @@ export class Engine implements Services {
         audit(db, { actor: this.actor, ...localMongodAudit(status, previous) });
       },
     });
+    this.views = new ViewCache(join(this.dataDir, VIEWS_DIR));
   }
 
   /**
@@ -170,6 +173,7 @@ export class Engine implements Services {
     await this.tasks.stopAll();
     await this.incidents.stop();
     await this.localMongod.close(); // app quit: the throwaway mongod goes with it
+    this.views.close();
     this.catalog.close();
     this.stores.close();
     this.writerLock?.release();

@@ -16,6 +16,7 @@ import type { IncidentFinder } from './incidents/incident-finder.js';
 import type { CaptureManager } from './source/capture-manager.js';
 import type { StoreRegistry } from './store/store-registry.js';
 import type { TaskRunner } from './tasks/task-runner.js';
+import type { ViewCache } from './views/view-cache.js';
 
 export interface Services {
   /** The index (SQLite). Only functions of engine/catalog/ run SQL on it. */
@@ -36,6 +37,8 @@ export interface Services {
   readonly incidents: IncidentFinder;
   /** The throwaway local mongod (restore --local-mongod), stopped when the engine closes. */
   readonly localMongod: LocalMongod;
+  /** Point-in-time views cached in the data dir (views/), built and moved forward on demand. */
+  readonly views: ViewCache;
 
   // What this run is (read-only facts, not services).
   readonly mode: z.infer<typeof RunMode>;

@@ -45,7 +45,7 @@ export interface OfflineCollection {
   indexes: Buffer[];
 }
 
-const ID_INDEX = Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' }));
+export const ID_INDEX = Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' }));
 const EMPTY = Buffer.from(serialize({}));
 
 const newCollection = (): OfflineCollection => ({ docs: new Map(), options: EMPTY, indexes: [ID_INDEX] });
@@ -141,7 +141,7 @@ export class OfflineState extends Map<string, OfflineCollection> implements Repl
  * `timeseries` changes (granularity, bucket spans) merge into the existing
  * time-series options; `cappedSize`/`cappedMax` resize a capped collection.
  */
-function modifyOptions(options: Buffer, changes: Buffer): Buffer {
+export function modifyOptions(options: Buffer, changes: Buffer): Buffer {
   let out = options;
   for (const e of elements(changes)) {
     if (e.name === 'expireAfterSeconds' && e.type === T.string) {
@@ -187,7 +187,7 @@ export function seedUsersAndRoles(
 }
 
 /** Canonical Extended JSON (as the manifest keeps metadata) back to exact BSON. */
-const fromManifest = (v: Record<string, unknown>): Buffer =>
+export const fromManifest = (v: Record<string, unknown>): Buffer =>
   Buffer.from(serialize(EJSON.deserialize(v, { relaxed: false }) as Document));
 
 export async function buildOfflineState(

@@ -68,6 +68,40 @@ const badValues: Record<string, unknown[]> = {
   ],
   'local-mongod.start': [{ port: 0 }, { port: 70000 }, { port: '27017' }],
   'restore.get': [{}, { id: '' }],
+  'view.build': [{}, { source: 'a' }, { source: 'a', at: '' }],
+  'view.drop': [{}, { id: 0 }, { id: 'one' }, { id: 1.5 }],
+  'query.find': [
+    { source: 'a', at: 'latest' },
+    { source: 'a', at: 'latest', ns: 'x' },
+    { source: 'a', at: 'latest', ns: 'db.c', limit: 0 },
+    { source: 'a', at: 'latest', ns: 'db.c', skip: -1 },
+    { source: 'a', at: 'latest', ns: 'db.c', filter: '' },
+  ],
+  'query.count': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', count: false },
+  ],
+  'query.distinct': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', distinct: '' },
+  ],
+  'query.aggregate': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', pipeline: 3 },
+  ],
+  'query.export': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', out: '/x', format: 'csv' },
+  ],
+  'query.restore': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', targetUri: 'mongodb://x', mode: 'merge' },
+  ],
+  'collections.list': [{ source: 'a' }, { at: 'latest' }],
+  'history.get': [
+    { source: 'a', ns: 'db.c' },
+    { source: 'a', ns: 'db.c', id: '' },
+  ],
   'timeline.get': [
     { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
     { source: 'a', from: '2026-01-01', to: '2026-01-02T00:00:00Z', width: 10 },

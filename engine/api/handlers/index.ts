@@ -24,6 +24,10 @@ import { snapshotHandlers } from './snapshot.js';
 import { sourceHandlers } from './source.js';
 import { taskHandlers } from './task.js';
 import { timelineHandlers } from './timeline.js';
+import { viewHandlers } from './view.js';
+import { queryHandlers } from './query.js';
+import { collectionsHandlers } from './collections.js';
+import { historyHandlers } from './history.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
@@ -49,4 +53,8 @@ export const handlers: HandlerTable = {
   ...sourceHandlers,
   ...taskHandlers,
   ...timelineHandlers,
+  ...viewHandlers,
+  ...queryHandlers,
+  ...collectionsHandlers,
+  ...historyHandlers,
 };

@@ -20,7 +20,7 @@ import { validationHtml } from '../../verify/validation-html.js';
 import type { PartialHandlers } from './types.js';
 
 /** A restore point as typed, or the id of one of the source's snapshots (restored at its consistent point). */
-function pointOf(db: CatalogDb, source: SourceRow, at: string): RestorePoint {
+export function pointOf(db: CatalogDb, source: SourceRow, at: string): RestorePoint {
   const snap = snapshotsOfSource(db, source.id).find((s) => s.id === at);
   if (!snap) return parseRestorePoint(at);
   if (snap.status !== 'complete' || snap.consistent_t === null || snap.consistent_i === null)
