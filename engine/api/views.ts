@@ -42,7 +42,11 @@ import type {
   SourceView,
   TimelineView,
   RestoreView,
+  SourceOverview,
+  PolicyPreviewView,
 } from './schemas.js';
+import type { StoredDay } from '../catalog/storage.js';
+import type { MeasuredSizes, PolicyPreviewResult, StorageEstimate } from '../schedule/preview.js';
 import type { RestoreRow } from '../catalog/restores.js';
 import type { Timeline } from '../timeline/timeline.js';
 
@@ -300,3 +304,74 @@ export const auditEntryView = (r: AuditRow): z.infer<typeof AuditEntryView> => (
   outcome: r.outcome,
   details: r.details_json ? (JSON.parse(r.details_json) as unknown) : null,
 });
+
+/** A source's dashboard figures besides its live status (source.overview). */
+export function sourceOverviewView(o: {
+  source: string;
+  job: BackupJob;
+  next: { at: Date; tiers: Tier[] } | null;
+  window: { fromT: number; toT: number; timeline: Timeline };
+  storage: { storedBytes: number; snapshotBytes: number; oplogBytes: number };
+  days: StoredDay[];
+  firstDayT: number;
+  dayCount: number;
+}): z.infer<typeof SourceOverview> {
+  const { fromT, toT, timeline } = o.window;
+  const seconds = toT - fromT;
+  const byDay = new Map(o.days.map((d) => [d.day, d]));
+  const days = Array.from({ length: o.dayCount }, (_, k) => {
+    const day = new Date((o.firstDayT + k * 86_400) * 1000).toISOString().slice(0, 10);
+    return byDay.get(day) ?? { day, snapshotBytes: 0, oplogBytes: 0 };
+  });
+  const clip = (g: CoverageGap) => Math.max(0, Math.min(g.before.t, toT) - Math.max(g.after.t, fromT));
+  return {
+    source: o.source,
+    jobState: o.job.state,
+    rpoObjectiveSeconds: o.job.policy.rpoObjectiveSeconds,
+    nextSnapshot: o.next && { at: o.next.at.toISOString(), tiers: o.next.tiers },
+    pitrWindow: {
+      hours: o.job.policy.pitrWindowHours,
+      from: isoSecond(fromT),
+      to: isoSecond(toT),
+      coveredSeconds: Math.round((timeline.covered[0] ?? 0) * seconds),
+      restorableSeconds: Math.round((timeline.restorable[0] ?? 0) * seconds),
+      gaps: timeline.gaps.map(gapView),
+      gapSeconds: timeline.gaps.reduce((n, g) => n + clip(g), 0),
+    },
+    storage: { ...o.storage, days },
+  };
+}
+
+/** What a policy would keep at the horizon, and the storage it would take (policy.preview). */
+export function policyPreviewView(
+  source: string,
+  now: Date,
+  preview: PolicyPreviewResult,
+  storage: StorageEstimate,
+  basis: MeasuredSizes & { oplogMeasuredDays: number; storedBytesOf: (id: string) => number | null },
+  problems: string[],
+): z.infer<typeof PolicyPreviewView> {
+  return {
+    source,
+    from: now.toISOString(),
+    horizon: preview.horizon.toISOString(),
+    problems,
+    snapshots: preview.kept.map((s) => ({
+      at: s.completedAt.toISOString(),
+      tiers: s.tiers,
+      existing: s.existing,
+      id: s.existing ? s.id : null,
+      lockedUntil: s.lockedUntil ? s.lockedUntil.toISOString() : null,
+      storedBytes: s.existing ? basis.storedBytesOf(s.id) : null,
+    })),
+    planned: preview.planned,
+    storage: {
+      ...storage,
+      basis: {
+        snapshotBytes: basis.snapshotBytes,
+        oplogBytesPerDay: basis.oplogBytesPerDay,
+        oplogMeasuredDays: basis.oplogMeasuredDays,
+      },
+    },
+  };
+}

@@ -11,6 +11,7 @@ import { catalogHandlers } from './catalog.js';
 import { copyHandlers } from './copy.js';
 import { exportHandlers } from './export.js';
 import { importHandlers } from './import.js';
+import { policyHandlers } from './policy.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
 import { restoreInPlaceHandlers } from './restore-in-place.js';
@@ -19,6 +20,7 @@ import { segmentHandlers } from './segment.js';
 import { settingsHandlers } from './settings.js';
 import { snapshotHandlers } from './snapshot.js';
 import { sourceHandlers } from './source.js';
+import { sourceOverviewHandlers } from './source-overview.js';
 import { taskHandlers } from './task.js';
 import { timelineHandlers } from './timeline.js';
 import type { HandlerTable } from './types.js';
@@ -33,6 +35,7 @@ export const handlers: HandlerTable = {
   ...copyHandlers,
   ...exportHandlers,
   ...importHandlers,
+  ...policyHandlers,
   ...repoHandlers,
   ...restoreHandlers,
   ...restoreInPlaceHandlers,
@@ -41,6 +44,7 @@ export const handlers: HandlerTable = {
   ...settingsHandlers,
   ...snapshotHandlers,
   ...sourceHandlers,
+  ...sourceOverviewHandlers,
   ...taskHandlers,
   ...timelineHandlers,
 };
