@@ -504,6 +504,8 @@ export const SourceOverview = z.strictObject({
     storedBytes: z.number(),
     snapshotBytes: z.number(),
     oplogBytes: z.number(),
+    snapshots: z.number().int().describe('Complete snapshots.'),
+    segments: z.number().int(),
     days: z
       .array(StoredDayView)
       .describe('Every UTC day of the range, oldest first (days without writes are zeros).'),

@@ -49,6 +49,7 @@ import type { StoredDay } from '../catalog/storage.js';
 import type { MeasuredSizes, PolicyPreviewResult, StorageEstimate } from '../schedule/preview.js';
 import type { RestoreRow } from '../catalog/restores.js';
 import type { Timeline } from '../timeline/timeline.js';
+import type { WindowCoverage } from '../timeline/window-coverage.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
   t: ts.t,
@@ -310,20 +311,24 @@ export function sourceOverviewView(o: {
   source: string;
   job: BackupJob;
   next: { at: Date; tiers: Tier[] } | null;
-  window: { fromT: number; toT: number; timeline: Timeline };
-  storage: { storedBytes: number; snapshotBytes: number; oplogBytes: number };
+  window: { fromT: number; toT: number; coverage: WindowCoverage };
+  storage: {
+    storedBytes: number;
+    snapshotBytes: number;
+    oplogBytes: number;
+    snapshots: number;
+    segments: number;
+  };
   days: StoredDay[];
   firstDayT: number;
   dayCount: number;
 }): z.infer<typeof SourceOverview> {
-  const { fromT, toT, timeline } = o.window;
-  const seconds = toT - fromT;
+  const { fromT, toT, coverage } = o.window;
   const byDay = new Map(o.days.map((d) => [d.day, d]));
   const days = Array.from({ length: o.dayCount }, (_, k) => {
     const day = new Date((o.firstDayT + k * 86_400) * 1000).toISOString().slice(0, 10);
     return byDay.get(day) ?? { day, snapshotBytes: 0, oplogBytes: 0 };
   });
-  const clip = (g: CoverageGap) => Math.max(0, Math.min(g.before.t, toT) - Math.max(g.after.t, fromT));
   return {
     source: o.source,
     jobState: o.job.state,
@@ -333,10 +338,10 @@ export function sourceOverviewView(o: {
       hours: o.job.policy.pitrWindowHours,
       from: isoSecond(fromT),
       to: isoSecond(toT),
-      coveredSeconds: Math.round((timeline.covered[0] ?? 0) * seconds),
-      restorableSeconds: Math.round((timeline.restorable[0] ?? 0) * seconds),
-      gaps: timeline.gaps.map(gapView),
-      gapSeconds: timeline.gaps.reduce((n, g) => n + clip(g), 0),
+      coveredSeconds: coverage.coveredSeconds,
+      restorableSeconds: coverage.restorableSeconds,
+      gaps: coverage.gaps.map(gapView),
+      gapSeconds: coverage.gapSeconds,
     },
     storage: { ...o.storage, days },
   };

@@ -86,6 +86,18 @@ const badValues: Record<string, unknown[]> = {
   'capture.pause': [{}],
   'capture.resume': [{ source: 1 }],
   'source.status': [{}],
+  'source.overview': [
+    {},
+    { source: 'a', days: 0 },
+    { source: 'a', days: 400 },
+    { source: 'a', days: 'month' },
+  ],
+  'policy.preview': [
+    { source: 'a' },
+    { source: 'a', policy: { daily: { at: '03:00', keepDays: 7 } } },
+    { source: 'a', policy: 'daily' },
+    { policy: {} },
+  ],
   'alert.list': [{ open: 'yes' }, { source: '' }],
   'alert.resolve': [{}, { id: 0 }, { id: 'one' }],
   'backup-job.get': [{}],

@@ -2,7 +2,7 @@ import { getSourceByName } from '../../catalog/sources.js';
 import { sourceStorage, storageSplit, storedBytesByDay } from '../../catalog/storage.js';
 import { getBackupJob } from '../../schedule/backup-jobs.js';
 import { nextScheduledSnapshot } from '../../schedule/next-snapshot.js';
-import { buildTimeline } from '../../timeline/timeline.js';
+import { windowCoverage } from '../../timeline/window-coverage.js';
 import { sourceOverviewView } from '../views.js';
 import type { Services } from '../../services.js';
 import type { PartialHandlers } from './types.js';
@@ -18,22 +18,14 @@ export const sourceOverviewHandlers: PartialHandlers<
     const job = getBackupJob(svc.catalog, row.id);
     const nowT = Math.floor(now.getTime() / 1000);
     const fromT = nowT - job.policy.pitrWindowHours * 3600;
-    // The window as one bucket of the timeline: coverage intervals and the snapshot index only.
-    const window = buildTimeline(svc.catalog, row.id, {
-      fromT,
-      toT: nowT,
-      width: 1,
-      now,
-      pitrWindowHours: job.policy.pitrWindowHours,
-      maxMarkers: 0,
-    });
+    const window = windowCoverage(svc.catalog, row.id, fromT, nowT, now);
     // The trend's first day starts at 00:00 UTC, `days - 1` days before today.
     const firstDayT = (Math.floor(nowT / 86_400) - (days - 1)) * 86_400;
     return sourceOverviewView({
       source: row.name,
       job,
       next: job.state === 'active' ? nextScheduledSnapshot(job.policy, now) : null,
-      window: { fromT, toT: nowT, timeline: window },
+      window: { fromT, toT: nowT, coverage: window },
       storage: { ...sourceStorage(svc.catalog, row.id), ...storageSplit(svc.catalog, row.id) },
       days: storedBytesByDay(svc.catalog, row.id, firstDayT),
       firstDayT,
