@@ -47,7 +47,7 @@ function nullContext2d(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
 }
 HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement) {
   return nullContext2d(this);
-} as typeof HTMLCanvasElement.prototype.getContext;
+} as unknown as typeof HTMLCanvasElement.prototype.getContext;
 globalThis.Path2D ??= class {
   moveTo() {}
   lineTo() {}
