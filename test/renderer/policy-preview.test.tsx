@@ -114,7 +114,7 @@ describe('the policy preview', () => {
       'Estimated storage then: 840 MiB — snapshots 540 MiB, oplog 300 MiB (77.1 days kept)',
     );
     expect(storage.textContent).toContain('52 planned snapshot(s) sized like the newest one (10 MiB).');
-    expect(storage.textContent).toContain('Oplog at 4.0 MiB per day, measured over 2.0 days.');
+    expect(storage.textContent).toContain('Oplog at 4.0 MiB per day, measured over 2 days.');
     expect(within(section).queryByText('Saving would be refused')).toBeNull();
   });
 

@@ -77,8 +77,7 @@ function PitrWindow({ overview, status }: { overview?: SourceOverview; status?: 
   return (
     <Stack gap={2}>
       <Text span size="sm">
-        {hours(w.coveredSeconds / 3600)} of {w.hours} h covered · {hours(w.restorableSeconds / 3600)}{' '}
-        restorable
+        {duration(w.coveredSeconds)} of {w.hours} h covered · {duration(w.restorableSeconds)} restorable
       </Text>
       {w.gaps.length === 0 ? (
         <Text span size="sm" c="dimmed">

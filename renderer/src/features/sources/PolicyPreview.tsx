@@ -1,6 +1,6 @@
 import { Alert, Group, Loader, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import type { SnapshotTier } from '../../../../engine/api/contract';
-import { bytes } from '../../ui/format';
+import { bytes, duration } from '../../ui/format';
 import { Time } from '../../ui/Time';
 import { useSources, type PolicyPreview as Preview } from './sources-store';
 
@@ -137,7 +137,7 @@ function Storage({ preview }: { preview: Preview }) {
           : `${st.estimatedSnapshots} planned snapshot(s) sized like the newest one (${bytes(b.snapshotBytes)}).`}{' '}
         {b.oplogBytesPerDay === null
           ? 'No oplog captured yet: the oplog counts as 0 B.'
-          : `Oplog at ${bytes(b.oplogBytesPerDay)} per day, measured over ${b.oplogMeasuredDays < 1 ? `${(b.oplogMeasuredDays * 24).toFixed(1)} h` : `${b.oplogMeasuredDays.toFixed(1)} days`}.`}
+          : `Oplog at ${bytes(b.oplogBytesPerDay)} per day, measured over ${duration(b.oplogMeasuredDays * 86_400)}.`}
       </Text>
     </Stack>
   );
