@@ -580,10 +580,12 @@ export const commands = {
   'policy.preview': command({
     readOnly: true,
     summary:
-      "What a policy would keep, before saving it: the snapshots that exist `days` from now if the scheduler and retention run under it from the source's snapshots of today, and the storage they and the oplog would take, from this source's measured compressed sizes.",
+      "What a policy would keep, before saving it (backup-job set): the snapshots that exist `days` from now if the scheduler and retention run under it from the source's snapshots of today, and the storage they and the oplog would take, from this source's measured compressed sizes.",
     input: z.strictObject({
       source: SourceName,
-      policy: BackupPolicy.describe('The whole policy, as the editor holds it (JSON).'),
+      policy: BackupPolicyChange.describe(
+        'The policy to preview: a change to the current one as backup-job set takes it (JSON), or the whole policy as the editor holds it.',
+      ),
       days: z.number().int().min(1).max(92).default(30).describe('Horizon in days from now.'),
     }),
     output: PolicyPreviewView,

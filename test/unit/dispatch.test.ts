@@ -94,7 +94,8 @@ const badValues: Record<string, unknown[]> = {
   ],
   'policy.preview': [
     { source: 'a' },
-    { source: 'a', policy: { daily: { at: '03:00', keepDays: 7 } } },
+    { source: 'a', policy: { daily: { at: '3 am', keepDays: 7 } } },
+    { source: 'a', policy: { pitrWindowHours: 0 } },
     { source: 'a', policy: 'daily' },
     { policy: {} },
   ],

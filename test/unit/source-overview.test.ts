@@ -161,6 +161,13 @@ describe('policy.preview', () => {
       policy: { ...DEFAULT_POLICY, daily: { at: '03:00', keepDays: 30 }, preset: 'pci-dss' },
     });
     expect(pci.problems).toEqual(['PCI-DSS needs daily snapshots kept at least 90 days.']);
+    // A change is previewed on top of the current policy, as backup-job set would save it.
+    const change = await ok('policy.preview', { source: 'prod-rs', policy: { hourly: null, weekly: null } });
+    expect(change.problems).toEqual([]);
+    expect(change.snapshots.some((x) => x.tiers.includes('hourly') || x.tiers.includes('weekly'))).toBe(
+      false,
+    );
+    expect(change.snapshots.some((x) => x.tiers.includes('monthly'))).toBe(true);
     const bad = await dispatch(fx.engine, 'policy.preview', {
       source: 'prod-rs',
       policy: { ...DEFAULT_POLICY, daily: { at: '25:00', keepDays: 7 } },

@@ -1,5 +1,6 @@
 import { getSourceByName } from '../../catalog/sources.js';
 import { completeSnapshotsOfSource, tieredSnapshotStarts } from '../../catalog/snapshots.js';
+import { getBackupJob, mergePolicyChange } from '../../schedule/backup-jobs.js';
 import { measuredSizes } from '../../schedule/measured-sizes.js';
 import { validatePolicy } from '../../schedule/policy.js';
 import { estimateStorage, previewPolicy } from '../../schedule/preview.js';
@@ -9,8 +10,9 @@ import type { Services } from '../../services.js';
 import type { PartialHandlers } from './types.js';
 
 export const policyHandlers: PartialHandlers<'policy.preview', Pick<Services, 'catalog' | 'stores'>> = {
-  'policy.preview': async (svc, { source, policy, days }) => {
+  'policy.preview': async (svc, { source, policy: change, days }) => {
     const row = getSourceByName(svc.catalog, source);
+    const policy = mergePolicyChange(getBackupJob(svc.catalog, row.id).policy, change);
     await svc.stores.get(row.repository_id); // reconciled before answering
     const now = new Date();
     const snaps = completeSnapshotsOfSource(svc.catalog, row.id);
