@@ -2,6 +2,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClientError } from '../../renderer/src/app/client/client-error';
 import { Dashboard } from '../../renderer/src/features/dashboard/Dashboard';
+import { SourceCard } from '../../renderer/src/features/dashboard/SourceCard';
 import type { CommandOutput } from '../../engine/api/contract';
 import { refreshSourcesAndAlerts } from '../../renderer/src/app/live-updates';
 import { localDateTime, utcDateTime } from '../../renderer/src/ui/format';
@@ -148,6 +149,24 @@ describe('the Dashboard section', () => {
     await within(card).findByText('job stopped');
     expect(within(card).getByTestId('restore-test').textContent).toBe('no restore test yet');
     expect(within(card).getByTestId('next-snapshot').textContent).toBe('none scheduled (job stopped)');
+  });
+
+  it('shows the last restore test with its RTO, and the next one, when the engine has them', () => {
+    renderWithProviders(
+      <SourceCard
+        source={SOURCE}
+        status={status()}
+        overview={overview()}
+        restoreTest={{
+          last: { passed: false, startedAt: COMPLETED, finishedAt: COMPLETED, rtoSeconds: 200 },
+          nextRunAt: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+        }}
+      />,
+    );
+    const field = screen.getByTestId('restore-test');
+    expect(field.textContent).toMatch(
+      /^failed\d{4}-\d\d-\d\d \d\d:\d\d:\d\d · .* ago · RTO 3 min · next .* · in 2 days$/,
+    );
   });
 
   it('draws the 30-day storage trend with uPlot and says what it shows', async () => {

@@ -23,15 +23,21 @@ const JOB_COLOR: Record<SourceOverview['jobState'], string> = {
 };
 
 /**
- * The newest restore test of a source and its measured recovery time, as the card shows it. The
- * engine's restore tests give it; until a source has one (or the engine has none) it is null and
- * the card says so.
+ * A source's restore tests as the card shows them: the newest one with its measured recovery time
+ * (RTO), and when the next runs. The engine's restore tests give it (the dashboard slice maps their
+ * answer to this); null while there is none to show, and the card says "no restore test yet".
  */
 export interface RestoreTestSummary {
-  finishedAt: string;
-  passed: boolean;
-  /** Measured recovery time (the restore's duration), seconds. */
-  rtoSeconds: number | null;
+  last: {
+    /** null while it runs. */
+    passed: boolean | null;
+    startedAt: string;
+    finishedAt: string | null;
+    /** Measured recovery time: restore and validation, seconds; null when it did not get that far. */
+    rtoSeconds: number | null;
+  } | null;
+  /** When the next scheduled test runs; null when restore tests are off for this source. */
+  nextRunAt: string | null;
 }
 
 function Row({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
@@ -113,19 +119,34 @@ function NextSnapshot({ overview }: { overview?: SourceOverview }) {
 }
 
 function RestoreTest({ test }: { test: RestoreTestSummary | null | undefined }) {
-  if (!test)
+  const next = test?.nextRunAt ? (
+    <Text span size="sm" c="dimmed">
+      {' '}
+      · next <Time iso={test.nextRunAt} age />
+    </Text>
+  ) : null;
+  const last = test?.last;
+  if (!last)
     return (
-      <Text span size="sm" c="dimmed">
-        no restore test yet
-      </Text>
+      <>
+        <Text span size="sm" c="dimmed">
+          no restore test yet
+        </Text>
+        {next}
+      </>
     );
+  const [label, color] =
+    last.passed === null ? ['running', 'blue'] : last.passed ? ['passed', 'teal'] : ['failed', 'red'];
   return (
     <>
-      <Badge variant="light" color={test.passed ? 'teal' : 'red'} className="state-badge">
-        {test.passed ? 'passed' : 'failed'}
+      <Badge variant="light" color={color} className="state-badge">
+        {label}
       </Badge>{' '}
-      <Time iso={test.finishedAt} age /> · RTO{' '}
-      {test.rtoSeconds === null ? 'not measured' : duration(test.rtoSeconds)}
+      <Time iso={last.finishedAt ?? last.startedAt} age />
+      {last.passed !== null && (
+        <> · RTO {last.rtoSeconds === null ? 'not measured' : duration(last.rtoSeconds)}</>
+      )}
+      {next}
     </>
   );
 }
