@@ -169,6 +169,47 @@ describe('the Dashboard section', () => {
     );
   });
 
+  it("shows the engine's last restore test of the source with its RTO", async () => {
+    const app = connectedApp();
+    stop = app.stop;
+    app.client.answer('source.list', [SOURCE]);
+    app.client.answer('source.status', status());
+    app.client.answer('source.overview', overview());
+    app.client.answer('restore-test.last', [
+      {
+        source: 'prod-rs',
+        settings: {
+          everyDays: 7,
+          point: 'latest-snapshot',
+          target: { kind: 'uri', uri: 'mongodb://scratch:27017', passwordEnv: null },
+          sample: 100,
+        },
+        nextRunAt: new Date(Date.now() + 6.5 * 86_400_000).toISOString(),
+        last: {
+          id: 'rst-1',
+          state: 'succeeded',
+          passed: true,
+          trigger: 'schedule',
+          point: 'snap-1',
+          startedAt: COMPLETED,
+          finishedAt: COMPLETED,
+          target: 'mongodb://scratch:27017',
+          rto: { restoreMs: 95_000, validationMs: 20_000, totalMs: 115_000, phases: [] },
+          failedChecks: [],
+          error: null,
+          scratchLeftOver: [],
+        },
+      },
+    ]);
+    renderWithProviders(<Dashboard />);
+    app.client.setConnection('connected');
+    const card = await screen.findByRole('region', { name: 'Protection of prod-rs' });
+    await within(card).findByText('passed');
+    expect(within(card).getByTestId('restore-test').textContent).toMatch(
+      /^passed \d{4}-\d\d-\d\d \d\d:\d\d:\d\d · \d+ days ago · RTO 95 s · next .* · in 6 days$/,
+    );
+  });
+
   it('draws the 30-day storage trend with uPlot and says what it shows', async () => {
     const app = connectedApp();
     stop = app.stop;

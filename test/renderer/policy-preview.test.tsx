@@ -19,6 +19,7 @@ const POLICY: CommandOutput<'backup-job.get'>['policy'] = {
   rpoObjectiveSeconds: 60,
   oplogWindowAlertHours: 24,
   diskAlertPercent: 90,
+  restoreTest: null,
   preset: 'custom',
 };
 const JOB: CommandOutput<'backup-job.get'> = {

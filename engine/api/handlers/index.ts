@@ -15,6 +15,7 @@ import { policyHandlers } from './policy.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
 import { restoreInPlaceHandlers } from './restore-in-place.js';
+import { restoreTestHandlers } from './restore-test.js';
 import { retentionHandlers } from './retention.js';
 import { segmentHandlers } from './segment.js';
 import { settingsHandlers } from './settings.js';
@@ -39,6 +40,7 @@ export const handlers: HandlerTable = {
   ...repoHandlers,
   ...restoreHandlers,
   ...restoreInPlaceHandlers,
+  ...restoreTestHandlers,
   ...retentionHandlers,
   ...segmentHandlers,
   ...settingsHandlers,

@@ -3,7 +3,7 @@ import type { ReactNode } from 'react';
 import { bytes, duration, hours } from '../../ui/format';
 import { Time } from '../../ui/Time';
 import type { SourceView } from '../sources/sources-store';
-import type { SourceOverview, SourceStatus } from './dashboard-store';
+import type { RestoreTestSummary, SourceOverview, SourceStatus } from './dashboard-store';
 import { StorageTrend } from './StorageTrend';
 
 const CAPTURE_COLOR: Record<SourceStatus['capture']['state'], string> = {
@@ -21,24 +21,6 @@ const JOB_COLOR: Record<SourceOverview['jobState'], string> = {
   inactive: 'gray',
   misconfigured: 'red',
 };
-
-/**
- * A source's restore tests as the card shows them: the newest one with its measured recovery time
- * (RTO), and when the next runs. The engine's restore tests give it (the dashboard slice maps their
- * answer to this); null while there is none to show, and the card says "no restore test yet".
- */
-export interface RestoreTestSummary {
-  last: {
-    /** null while it runs. */
-    passed: boolean | null;
-    startedAt: string;
-    finishedAt: string | null;
-    /** Measured recovery time: restore and validation, seconds; null when it did not get that far. */
-    rtoSeconds: number | null;
-  } | null;
-  /** When the next scheduled test runs; null when restore tests are off for this source. */
-  nextRunAt: string | null;
-}
 
 function Row({ label, children, testId }: { label: string; children: ReactNode; testId?: string }) {
   return (

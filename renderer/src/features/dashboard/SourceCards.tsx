@@ -7,6 +7,7 @@ export function SourceCards({ sources }: { sources: readonly SourceView[] }) {
   const statuses = useDashboard((s) => s.statuses);
   const overviews = useDashboard((s) => s.overviews);
   const overviewErrors = useDashboard((s) => s.overviewErrors);
+  const restoreTests = useDashboard((s) => s.restoreTests);
   return (
     <div className="source-cards">
       {sources.map((src) => (
@@ -16,7 +17,7 @@ export function SourceCards({ sources }: { sources: readonly SourceView[] }) {
           status={statuses[src.name]}
           overview={overviews[src.name]}
           overviewError={overviewErrors[src.name]}
-          restoreTest={null}
+          restoreTest={restoreTests[src.name] ?? null}
         />
       ))}
     </div>

@@ -5,6 +5,34 @@ import { engine, errorMessage } from '../../app/connection-store';
 
 export type SourceStatus = CommandOutput<'source.status'>;
 export type SourceOverview = CommandOutput<'source.overview'>;
+export type RestoreTestStatus = CommandOutput<'restore-test.last'>[number];
+
+/**
+ * A source's restore tests as its card shows them: the newest one with its measured recovery time
+ * (RTO: the restore itself, without the validation after it) and when the next runs.
+ */
+export interface RestoreTestSummary {
+  last: {
+    /** null while it runs. */
+    passed: boolean | null;
+    startedAt: string;
+    finishedAt: string | null;
+    /** Seconds the restore took; null when it did not get that far. */
+    rtoSeconds: number | null;
+  } | null;
+  /** When the next scheduled test runs; null when restore tests are off for this source. */
+  nextRunAt: string | null;
+}
+
+export const restoreTestSummary = (r: RestoreTestStatus): RestoreTestSummary => ({
+  last: r.last && {
+    passed: r.last.passed,
+    startedAt: r.last.startedAt,
+    finishedAt: r.last.finishedAt,
+    rtoSeconds: r.last.rto ? r.last.rto.restoreMs / 1000 : null,
+  },
+  nextRunAt: r.nextRunAt,
+});
 
 /**
  * How long a source's overview (storage trend, PITR window, next snapshot) is kept before the
@@ -23,6 +51,8 @@ interface DashboardSlice {
   /** By source name: what the card shows besides live status. */
   overviews: Record<string, SourceOverview>;
   overviewErrors: Record<string, string>;
+  /** By source name: the restore tests (read with the overviews, for every source at once). */
+  restoreTests: Record<string, RestoreTestSummary>;
   /** When each overview was read (ms), to read it again only when it is old. */
   overviewReadAt: Record<string, number>;
   /** One pass over the given sources, all asked at once; replaces the whole map so removed sources go. */
@@ -39,6 +69,7 @@ export const useDashboard = create<DashboardSlice>((set, get) => ({
   overviews: {},
   overviewErrors: {},
   overviewReadAt: {},
+  restoreTests: {},
   async loadStatuses(sources) {
     try {
       const client = engine();
@@ -56,8 +87,13 @@ export const useDashboard = create<DashboardSlice>((set, get) => ({
       overviewReadAt: { ...s.overviewReadAt, ...Object.fromEntries(due.map((n) => [n, now])) },
     }));
     const client = engine();
-    await Promise.all(
-      due.map(async (source) => {
+    const restoreTests = client.invoke('restore-test.last', {}).then(
+      (all) => set({ restoreTests: Object.fromEntries(all.map((r) => [r.source, restoreTestSummary(r)])) }),
+      () => undefined, // the card keeps what it showed; the overview's error says when the engine is away
+    );
+    await Promise.all([
+      restoreTests,
+      ...due.map(async (source) => {
         try {
           const o = await client.invoke('source.overview', { source, days: TREND_DAYS });
           set((s) => {
@@ -68,7 +104,7 @@ export const useDashboard = create<DashboardSlice>((set, get) => ({
           set((s) => ({ overviewErrors: { ...s.overviewErrors, [source]: errorMessage(err) } }));
         }
       }),
-    );
+    ]);
   },
   expireOverviews() {
     set({ overviewReadAt: {} });
