@@ -47,7 +47,11 @@ function RecoveryPoint({ status, overview }: { status?: SourceStatus; overview?:
       fw={above ? 700 : undefined}
       data-above-objective={above}
     >
-      {rp === null ? 'not capturing' : duration(rp)}
+      {rp !== null
+        ? duration(rp)
+        : status.capture.state === 'capturing'
+          ? 'nothing captured yet'
+          : 'not capturing'}
       {objective !== undefined && (
         <Text span size="sm" c={above ? 'red' : 'dimmed'} fw={400}>
           {above ? ` — above the objective of ${duration(objective)}` : ` (objective ${duration(objective)})`}
