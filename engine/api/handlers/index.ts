@@ -11,6 +11,7 @@ import { catalogHandlers } from './catalog.js';
 import { copyHandlers } from './copy.js';
 import { exportHandlers } from './export.js';
 import { importHandlers } from './import.js';
+import { incidentHandlers } from './incident.js';
 import { policyHandlers } from './policy.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
@@ -36,6 +37,7 @@ export const handlers: HandlerTable = {
   ...copyHandlers,
   ...exportHandlers,
   ...importHandlers,
+  ...incidentHandlers,
   ...policyHandlers,
   ...repoHandlers,
   ...restoreHandlers,

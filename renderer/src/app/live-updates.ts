@@ -7,6 +7,7 @@ import { useAlerts } from '../features/alerts/alerts-store';
 import { useDashboard } from '../features/dashboard/dashboard-store';
 import { useSettings } from '../features/settings/settings-store';
 import { useSources } from '../features/sources/sources-store';
+import { useIncidents } from '../features/incidents/incidents-store';
 import { useConnection } from './connection-store';
 import { useTasks } from './tasks-store';
 
@@ -51,6 +52,9 @@ export function startLiveUpdates(client: ApiClient): () => void {
       // A finished snapshot changes the last snapshot, coverage and next runs; a failed one raises an alert.
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs();
+    }),
+    client.on('incident.found', (e) => {
+      if (useIncidents.getState().source === e.source) void useIncidents.getState().reload();
     }),
     client.on('alert.raised', () => {
       void refreshSourcesAndAlerts();
