@@ -467,11 +467,11 @@ export const EnvVarName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 
 /**
- * Where scheduled restore tests restore to. Today a deployment named by its connection string (the
- * user in it, never the password); `{kind: 'local-mongod'}` (the throwaway mongod the app starts)
- * joins this union when it exists (engine/verify/restore-test-target.ts is the seam).
+ * Where scheduled restore tests restore to: a deployment named by its connection string (the user
+ * in it, never the password), or the throwaway local mongod the app starts itself from the
+ * `mongodBinary` setting (started for the test and stopped after it, unless it was running already).
  */
-export const RestoreTestTarget = z.strictObject({
+export const RestoreTestUriTarget = z.strictObject({
   kind: z.literal('uri'),
   uri: ConnectionUri.describe(
     'Deployment that receives the scratch databases: mongodb:// or mongodb+srv://, the user in it, no password.',
@@ -480,6 +480,10 @@ export const RestoreTestTarget = z.strictObject({
     "Environment variable of the engine's process holding the target password (headless), or null: then the password sealed by backup-job set (restoreTestPassword) or none.",
   ),
 });
+export const RestoreTestTarget = z.discriminatedUnion('kind', [
+  RestoreTestUriTarget,
+  z.strictObject({ kind: z.literal('local-mongod') }),
+]);
 export type RestoreTestTarget = z.infer<typeof RestoreTestTarget>;
 
 /**

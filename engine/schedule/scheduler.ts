@@ -4,6 +4,7 @@
  * snapshots each Active job's policy says are due, applies retention after
  * each snapshot and every hour, and checks the objectives that raise alerts.
  */
+import type { LocalMongod } from '../mongo/local-mongod.js';
 import { statfsSync } from 'node:fs';
 import { audit } from '../catalog/audit.js';
 import { repositoryPath } from '../catalog/repositories.js';
@@ -43,6 +44,7 @@ export interface SchedulerDeps {
   readonly capture: CaptureManager;
   readonly protection: Protection;
   readonly sourceTimeoutMs: number;
+  readonly localMongod: LocalMongod;
 }
 
 export class Scheduler {
