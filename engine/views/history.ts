@@ -200,7 +200,10 @@ export async function documentHistory(
   // state then); without one, from the snapshot's start, replaying what the snapshot may already hold.
   const start = atConsistent ? window.snapshot.consistentTs : window.snapshot.startTs;
   let read = 0;
-  let prevSegmentLast: OpTime = { t: 0, i: 0 };
+  // The entry before the first one read: `start` itself (an entry's ts: the newest oplog entry when the
+  // snapshot began or became consistent) when the window's first segment begins after it; any entry
+  // scanned before the first recorded one replaces it.
+  let prevSegmentLast: OpTime = start;
   for (const seg of window.segments) {
     const known = index.indexed(seg.path);
     const skip = known !== null && !known.commands && !touching.has(seg.path);
