@@ -39,12 +39,14 @@ import type {
   RepositoryInfo,
   RestorePlanView,
   SnapshotView,
+  SnapshotNamespacesView,
   SourceView,
   TimelineView,
   RestoreView,
 } from './schemas.js';
 import type { RestoreRow } from '../catalog/restores.js';
 import type { Timeline } from '../timeline/timeline.js';
+import type { SnapshotManifest } from '../repo/snapshot-files.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
   t: ts.t,
@@ -80,6 +82,26 @@ export const snapshotView = (r: SnapshotRow): z.infer<typeof SnapshotView> => ({
   storedBytes: r.stored_bytes,
   lockedUntil: r.locked_until,
 });
+
+/** A snapshot's manifest as the namespace picker reads it (counts and sizes, never documents). */
+export const snapshotNamespacesView = (m: SnapshotManifest): z.infer<typeof SnapshotNamespacesView> => {
+  const count = (v: SnapshotManifest['users']) => (v === null ? null : Array.isArray(v) ? v.length : v.count);
+  return {
+    snapshotId: m.snapshotId,
+    consistentTs: opTimeView(m.consistentTs),
+    namespaces: m.namespaces.map((n) => ({
+      ns: n.ns,
+      db: n.db,
+      name: n.name,
+      type: n.type,
+      documents: n.count,
+      bytes: n.rawBytes,
+      indexes: n.indexes.length,
+    })),
+    users: count(m.users ?? null),
+    roles: count(m.roles ?? null),
+  };
+};
 
 export function restoreView(db: CatalogDb, r: RestoreRow): z.infer<typeof RestoreView> {
   const d = (r.details_json ? JSON.parse(r.details_json) : {}) as {

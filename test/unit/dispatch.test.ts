@@ -55,12 +55,14 @@ const badValues: Record<string, unknown[]> = {
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', sample: 0 },
   ],
   'restore.get': [{}, { id: '' }],
+  'restore.report': [{ id: 'a' }, { id: 'a', format: 'pdf' }, { id: '', format: 'json' }],
   'timeline.get': [
     { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
     { source: 'a', from: '2026-01-01', to: '2026-01-02T00:00:00Z', width: 10 },
     { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', width: 0 },
   ],
   'snapshot.list': [{}],
+  'snapshot.namespaces': [{ source: 'a' }, { snapshot: 'x' }, { source: 'a', snapshot: '' }],
   'retention.lock': [
     { until: '2030-01-01T00:00:00Z' },
     { snapshot: 'a', segment: 'b', until: '2030-01-01T00:00:00Z' },
