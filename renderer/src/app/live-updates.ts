@@ -5,6 +5,7 @@
 import type { ApiClient } from '../../../engine/api/client';
 import { useAlerts } from '../features/alerts/alerts-store';
 import { useDashboard } from '../features/dashboard/dashboard-store';
+import { useRestores } from '../features/restores/restores-store';
 import { useSettings } from '../features/settings/settings-store';
 import { useSources } from '../features/sources/sources-store';
 import { useConnection } from './connection-store';
@@ -46,6 +47,9 @@ export function startLiveUpdates(client: ApiClient): () => void {
       // A finished snapshot changes the last snapshot, coverage and next runs; a failed one raises an alert.
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs();
+      // A restore's end is in the history (the catalog): read it again once it has been read at all.
+      if (e.kind.startsWith('restore') && useRestores.getState().history !== null)
+        void useRestores.getState().loadHistory();
     }),
     client.on('alert.raised', () => {
       void refreshSourcesAndAlerts();
