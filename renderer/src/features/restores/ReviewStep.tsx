@@ -41,8 +41,8 @@ export function ReviewStep({
             description="Exactly as the source is named; the Start button stays disabled until it matches."
             autoComplete="off"
             maw={360}
-            error={wrong ? `That is not the source's name (${v.source}).` : undefined}
             {...form.getInputProps('confirm')}
+            error={wrong ? `That is not the source's name (${v.source}).` : undefined}
             onChange={(e) => form.setFieldValue('confirm', e.currentTarget.value)}
           />
         </Alert>
