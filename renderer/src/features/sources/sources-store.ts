@@ -46,6 +46,19 @@ interface SourcesSlice {
   terminate(source: string, deleteBackups: boolean): Promise<TerminateResult>;
   /** Starts a snapshot task; resolves with its id once the engine accepted it. */
   takeSnapshot(source: string): Promise<string>;
+  /** Imports mongodump output as a snapshot (a new name creates an imported source); resolves with the task id. */
+  importDump(input: CommandInput<'import.dump'>): Promise<string>;
+  /** What a finished import returned (its snapshot and counts). */
+  importResult(taskId: string): Promise<ImportResult | null>;
+}
+
+export interface ImportResult {
+  source: string;
+  sourceCreated: boolean;
+  snapshotId: string;
+  namespaces: number;
+  documents: number;
+  oplogEntries: number;
 }
 
 export const useSources = create<SourcesSlice>((set, get) => {
@@ -133,6 +146,15 @@ export const useSources = create<SourcesSlice>((set, get) => {
       useTasks.getState().started(taskId, 'snapshot');
       set((s) => ({ snapshotTasks: { ...s.snapshotTasks, [source]: taskId } }));
       return taskId;
+    },
+    async importDump(input) {
+      const { taskId } = await engine().invoke('import.dump', input);
+      useTasks.getState().started(taskId, 'import.dump');
+      return taskId;
+    },
+    async importResult(taskId) {
+      const task = await engine().invoke('task.get', { taskId });
+      return task.state === 'succeeded' ? (task.result as ImportResult) : null;
     },
   };
 });
