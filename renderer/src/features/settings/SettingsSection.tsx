@@ -18,7 +18,8 @@ export function SettingsSection() {
   const loadRepositories = useSettings((s) => s.loadRepositories);
   const info = useConnection((s) => s.info);
   // The theme goes through the component library's colour scheme, which stores it in the settings.
-  const { setColorScheme } = useMantineColorScheme();
+  // keepTransitions: otherwise Mantine injects a <style> (transition: none) during the switch, which the CSP refuses.
+  const { setColorScheme } = useMantineColorScheme({ keepTransitions: true });
 
   useEffect(() => {
     void loadRepositories();
