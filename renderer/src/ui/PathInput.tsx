@@ -10,7 +10,7 @@ export function PathInput({
   onPick,
   ...props
 }: TextInputProps & { kind: PathPickKind; onPick: (path: string) => void }) {
-  const input = <TextInput className="mono" {...props} style={{ flex: 1 }} />;
+  const input = <TextInput classNames={{ input: 'mono' }} {...props} style={{ flex: 1 }} />;
   if (!canPickPaths()) return input;
   return (
     <Group gap="xs" align="flex-end" wrap="nowrap">

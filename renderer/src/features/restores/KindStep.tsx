@@ -63,7 +63,7 @@ export function KindStep({ form, imported }: { form: UseFormReturnType<WizardVal
             label="Target connection string"
             description="mongodb:// or mongodb+srv://; the restore refuses collections that already hold data unless you choose to drop them."
             placeholder="mongodb://restore-test:27017/?replicaSet=rs1"
-            className="mono"
+            classNames={{ input: 'mono' }}
             {...form.getInputProps('targetUri')}
           />
           <PasswordInput

@@ -76,14 +76,14 @@ export function OptionsStep({
                 <TextInput
                   aria-label={`Rename ${k + 1} from`}
                   placeholder="shop.$coll$"
-                  className="mono"
+                  classNames={{ input: 'mono' }}
                   {...form.getInputProps(`renames.${k}.from`)}
                 />
                 <Text size="sm">to</Text>
                 <TextInput
                   aria-label={`Rename ${k + 1} to`}
                   placeholder="shop_staging.$coll$"
-                  className="mono"
+                  classNames={{ input: 'mono' }}
                   {...form.getInputProps(`renames.${k}.to`)}
                 />
                 <ActionIcon

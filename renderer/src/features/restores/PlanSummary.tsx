@@ -24,15 +24,9 @@ const REASON: Record<Extract<RestorePlan, { restorable: false }>['reason'], stri
   NO_SNAPSHOT: 'No snapshot to start from',
 };
 
-/** An oplog timestamp `t:i` as the local second it falls in, with the exact value beside it. */
-function PointLabel({ ts }: { ts: string }) {
-  const t = Number(ts.split(':')[0]);
-  return (
-    <>
-      <Time iso={new Date(t * 1000).toISOString()} /> <span className="mono">({ts})</span>
-    </>
-  );
-}
+/** An oplog timestamp `t:i` as the local second it falls in, with the exact value beside it (one string: a button's label is a flex row, which drops the spaces between pieces). */
+const pointLabel = (ts: string) =>
+  `${localDateTime(new Date(Number(ts.split(':')[0]) * 1000).toISOString())} (${ts})`;
 
 /** Live answer to "can this point be restored, and from what?", with the nearest good points when not. */
 export function PlanSummary({
@@ -98,12 +92,12 @@ export function PlanSummary({
             <Text size="sm">Nearest restorable:</Text>
             {plan.nearest.before && (
               <Button size="xs" variant="light" onClick={() => onPick(plan.nearest!.before!)}>
-                Before: <PointLabel ts={plan.nearest.before} />
+                {`Before: ${pointLabel(plan.nearest.before)}`}
               </Button>
             )}
             {plan.nearest.after && (
               <Button size="xs" variant="light" onClick={() => onPick(plan.nearest!.after!)}>
-                After: <PointLabel ts={plan.nearest.after} />
+                {`After: ${pointLabel(plan.nearest.after)}`}
               </Button>
             )}
           </Group>

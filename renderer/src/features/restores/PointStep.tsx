@@ -72,7 +72,7 @@ export function PointStep({
           label="Oplog timestamp (t:i)"
           description="Every entry with ts ≤ t:i is replayed."
           placeholder="1795000000:1"
-          className="mono"
+          classNames={{ input: 'mono' }}
           maw={360}
           {...form.getInputProps('optime')}
         />

@@ -8,7 +8,8 @@ import { Time } from '../../ui/Time';
 import { KIND_LABEL, outcome, reportParts } from './restore-report';
 import { useRestores, type RestoreView } from './restores-store';
 
-const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+/** A phase's time: milliseconds below a second (small restores), seconds with one decimal above. */
+const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
 
 /**
  * Step 6 and the history's report view: the validation checklist (pass or

@@ -159,11 +159,12 @@ export function RestoreWizard({ handoff, onClose }: { handoff: PointHandoff | nu
         : true);
   const canNext = [planned !== null, kindReady, manifest.state !== 'error', false][active] ?? false;
   const point = chosenPoint(v);
+  const snap = snapList.find((s) => s.id === v.snapshot);
   const pointLabel =
     v.pointMode === 'datetime' && point
       ? `${localDateTime(point)} (this computer's time)`
-      : v.pointMode === 'snapshot'
-        ? `snapshot ${v.snapshot}`
+      : v.pointMode === 'snapshot' && snap?.consistentTs
+        ? `${localDateTime(snap.consistentTs.wall)}, the consistent point of its snapshot`
         : (point ?? '');
   const statement = planned ? reviewStatement(v, planned, manifestData, pointLabel) : [];
 
