@@ -78,6 +78,21 @@ async function watchCsp(page: Page) {
 const shot = (page: Page, name: string) =>
   page.screenshot({ path: join(screens, `${name}.png`), fullPage: true });
 
+/** A snapshot restorable from the oplog: taken once (from the Sources section), then captured through its consistent point. */
+async function ensureRestorable(page: Page) {
+  const json = async (...args: string[]) =>
+    JSON.parse((await cli(...args, '--json')).out || '{}') as Record<string, unknown>;
+  const ready = async () => {
+    const coverage = await json('coverage', '--source', 'prod-rs');
+    const plan = await json('plan', '--source', 'prod-rs', '--at', 'latest');
+    return plan.restorable === true && ((coverage.intervals as unknown[] | undefined)?.length ?? 0) > 0;
+  };
+  if (await ready()) return;
+  await page.getByRole('tab', { name: 'Sources' }).click();
+  await page.getByTestId('job-prod-rs').getByRole('button', { name: 'Take a snapshot now' }).click();
+  await expect.poll(ready, { timeout: 60_000, intervals: [1000] }).toBe(true);
+}
+
 async function openWizard(page: Page) {
   await page.getByRole('tab', { name: 'Restores' }).click();
   await page.getByRole('button', { name: 'New restore…' }).click();
@@ -94,23 +109,19 @@ test('the wizard restores into a new database and shows a green report; the hist
   await page.setViewportSize({ width: 1360, height: 900 });
   const noViolations = await watchCsp(page);
   await page.goto(serve.url);
-  await page.getByRole('tab', { name: 'Sources' }).click();
-  await page.getByTestId('job-prod-rs').getByRole('button', { name: 'Take a snapshot now' }).click();
-  // The snapshot is restorable from the oplog once capture has written the range through its consistent point.
-  const json = async (...args: string[]) =>
-    JSON.parse((await cli(...args, '--json')).out || '{}') as Record<string, unknown>;
-  await expect
-    .poll(
-      async () => {
-        const coverage = await json('coverage', '--source', 'prod-rs');
-        const plan = await json('plan', '--source', 'prod-rs', '--at', 'latest');
-        return plan.restorable === true && ((coverage.intervals as unknown[] | undefined)?.length ?? 0) > 0;
-      },
-      { timeout: 60_000, intervals: [1000] },
-    )
-    .toBe(true);
+  await ensureRestorable(page);
 
   const wizard = await openWizard(page);
+  // The date-time picker (with seconds) in its dropdown.
+  await wizard.getByRole('radio', { name: 'Date and time' }).check();
+  await wizard.getByLabel("Date and time (this computer's time zone)").click();
+  const dropdown = page.getByRole('dialog', { name: /^Date and time/ });
+  await expect(dropdown).toBeVisible();
+  await expect(dropdown.getByLabel('Seconds')).toBeVisible();
+  await expect(dropdown).toHaveCSS('opacity', '1'); // its fade-in is over
+  await shot(page, 'restore-wizard-1-point-datetime-light');
+  await page.keyboard.press('Escape');
+  await expect(dropdown).toHaveCount(0);
   // A point long before anything was captured: refused, with the nearest restorable point after it.
   await wizard.getByRole('radio', { name: 'Oplog timestamp' }).check();
   await wizard.getByLabel('Oplog timestamp (t:i)').fill('1000:1');
@@ -200,6 +211,7 @@ test('the in-place confirmation refuses a wrong name', async ({ page }) => {
   await page.setViewportSize({ width: 1360, height: 900 });
   const noViolations = await watchCsp(page);
   await page.goto(serve.url);
+  await ensureRestorable(page);
   const wizard = await openWizard(page);
   await expect(wizard.getByTestId('plan')).toContainText('Restorable', { timeout: 15_000 });
   await wizard.getByRole('button', { name: 'Next' }).click();

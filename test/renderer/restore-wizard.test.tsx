@@ -348,3 +348,17 @@ describe('the Restores section', () => {
     ]);
   });
 });
+
+describe('a wall-clock point', () => {
+  it('is sent as an ISO second with this machine’s explicit offset, the UTC instant shown beside it', async () => {
+    const asked = '2026-11-23T11:22:58Z';
+    const { app, wizard } = await openWizard(asked);
+    await within(wizard).findByText('Restorable');
+    const at = app.client.calls.find((c) => c.name === 'restore.plan')!.input as { at: string };
+    expect(at.at).toMatch(/^2026-11-2\dT\d\d:22:58[+-]\d\d:\d\d$/);
+    expect(Date.parse(at.at)).toBe(Date.parse(asked));
+    expect(wizard.textContent).toContain(
+      'Every entry with a time up to this second is replayed: 2026-11-23 11:22:58 UTC.',
+    );
+  });
+});

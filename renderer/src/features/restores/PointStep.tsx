@@ -60,6 +60,11 @@ export function PointStep({
               : 'Every entry up to the chosen second is replayed.'
           }
           withSeconds
+          timePickerProps={{
+            hoursInputLabel: 'Hours',
+            minutesInputLabel: 'Minutes',
+            secondsInputLabel: 'Seconds',
+          }}
           valueFormat="YYYY-MM-DD HH:mm:ss"
           placeholder="Pick a date and time"
           clearable
