@@ -5,7 +5,10 @@
  * whose oplog range is captured is restorable there, also past a gap). These
  * are only candidates: the wizard keeps those that restore.plan accepts.
  */
-import type { RestorePlan, SnapshotView } from './restores-store';
+import type { CommandOutput } from '../../../../engine/api/contract';
+
+type RestorePlan = CommandOutput<'restore.plan'>;
+type SnapshotView = CommandOutput<'snapshot.list'>[number];
 
 interface Ts {
   t: number;
