@@ -2,7 +2,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { MongoClient } from 'mongodb';
+import { MongoClient, type Document } from 'mongodb';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import { startStandin, type Standin } from '../support/standin/server.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -20,6 +20,7 @@ let dir: ReturnType<typeof tempDir>;
 let serve: ServeProcess;
 let standin: Standin;
 const DB = 'shop';
+type AnyDoc = Document & { _id: unknown };
 
 /** Asynchronous on purpose: the stand-in runs in this process and must keep answering. */
 const cli = (...args: string[]) =>
@@ -41,12 +42,12 @@ test.beforeAll(async () => {
   const client = new MongoClient(standin.uri);
   await client
     .db(DB)
-    .collection('orders')
+    .collection<AnyDoc>('orders')
     .insertMany(Array.from({ length: 40 }, (_, k) => ({ _id: k, sku: `sku-${k}`, qty: k % 7 })));
   await client.db(DB).collection('orders').createIndex({ sku: 1 }, { unique: true });
   await client
     .db(DB)
-    .collection('carts')
+    .collection<AnyDoc>('carts')
     .insertMany([{ _id: 1, items: ['a'] }]);
   await client.close();
   expect((await cli('repo', 'init', '--path', join(dir.path, 'repo'))).code).toBe(0);
