@@ -245,6 +245,49 @@ describe('the restore wizard', () => {
     const progress = await within(wizard).findByTestId('restore-progress');
     expect(within(progress).getByText('copying documents')).toBeTruthy();
     expect(within(progress).getByText('500 / 1,000 documents')).toBeTruthy();
+
+    // Cancel: the engine stops the task; the report is the history's entry, which says a marker was left.
+    app.client.answer('task.cancel', {
+      taskId: 'task-2',
+      kind: 'restore',
+      state: 'running',
+      progress: { done: 500, total: 1000, unit: 'documents', message: 'copying documents' },
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      error: null,
+    });
+    fireEvent.click(within(progress).getByRole('button', { name: 'Cancel' }));
+    await waitFor(() =>
+      expect(app.client.calls.find((c) => c.name === 'task.cancel')?.input).toEqual({ taskId: 'task-2' }),
+    );
+    const cancelled = {
+      id: 'r-9',
+      source: 'prod-rs',
+      point: `${T0 + 200}:1`,
+      kind: 'new-target',
+      state: 'cancelled' as const,
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      actor: 'dba',
+      target: 'mongodb://staging:27017/',
+      options: {},
+      report: null,
+      error: { code: 'CANCELLED', message: 'Cancelled by the user.' },
+      markerLeft: true,
+    };
+    app.client.answer('restore.list', [cancelled]);
+    app.client.answer('restore.get', cancelled);
+    act(() =>
+      app.client.emit('task.finished', {
+        taskId: 'task-2',
+        kind: 'restore',
+        state: 'cancelled',
+        error: { code: 'CANCELLED', message: 'Cancelled by the user.' },
+      }),
+    );
+    const report = await within(wizard).findByTestId('restore-report');
+    expect(report.getAttribute('data-outcome')).toBe('cancelled');
+    expect(report.textContent).toContain('The target keeps the __mbm_restore_incomplete marker');
   });
 
   it('pre-selects the dump kind for a point handed over to export', async () => {
