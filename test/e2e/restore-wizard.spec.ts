@@ -235,3 +235,50 @@ test('the in-place confirmation refuses a wrong name', async ({ page }) => {
   await expect(start).toBeEnabled();
   await noViolations();
 });
+
+test('downloads a point as a dump from the wizard, then imports it from Sources as a new source', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 1360, height: 900 });
+  const noViolations = await watchCsp(page);
+  await page.goto(serve.url);
+  await ensureRestorable(page);
+  const wizard = await openWizard(page);
+  await expect(wizard.getByTestId('plan')).toContainText('Restorable', { timeout: 15_000 });
+  await wizard.getByRole('button', { name: 'Next' }).click();
+  await wizard.getByRole('radio', { name: 'Download as a dump' }).check();
+  await wizard.getByText('Archive file', { exact: true }).click();
+  const archive = join(dir.path, 'prod-rs.archive.gz');
+  await wizard.getByRole('textbox', { name: 'Archive file to create' }).fill(archive);
+  await wizard.getByLabel('gzip (as mongodump --gzip)').check();
+  await shot(page, 'restore-wizard-2-kind-dump-light');
+  await wizard.getByRole('button', { name: 'Next' }).click();
+  await expect(wizard.getByTestId('namespace-tree')).toBeVisible();
+  await wizard.getByRole('button', { name: 'Next' }).click();
+  await expect(wizard.getByTestId('review-statement')).toContainText(
+    'mongorestore --oplogReplay --archive --gzip restores it anywhere.',
+  );
+  await wizard.getByRole('button', { name: 'Start the export' }).click();
+  const done = wizard.getByTestId('export-done');
+  await expect(done).toBeVisible({ timeout: 60_000 });
+  await expect(done).toContainText(`A mongodump archive (gzip) at ${archive}`);
+  await expect(done).toContainText('41 documents');
+
+  // Import it back as a new, imported source.
+  await page.getByRole('tab', { name: 'Sources' }).click();
+  await page.getByRole('button', { name: 'Import a dump…' }).click();
+  const form = page.getByRole('form', { name: 'Import a dump' });
+  await form.getByLabel('Source', { exact: false }).first().fill('legacy-rs');
+  await form.getByText('Archive file', { exact: true }).click();
+  await form.getByRole('textbox', { name: /^Archive file/ }).fill(archive);
+  await form.getByRole('button', { name: 'Import' }).click();
+  await expect(form.getByTestId('task-import.dump')).toHaveAttribute('data-state', 'succeeded', {
+    timeout: 60_000,
+  });
+  await expect(form.getByRole('status')).toContainText('Created the imported source legacy-rs; snapshot');
+  await expect(form.getByRole('status')).toContainText('41 documents');
+  await expect(page.getByTestId('source-legacy-rs')).toBeVisible();
+  await shot(page, 'sources-import-light');
+  await noViolations();
+});
