@@ -4,6 +4,7 @@
  * engine/ so the headless server and CLI get them too.
  */
 import { app, dialog, ipcMain, Notification, safeStorage, type BrowserWindow } from 'electron';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/engine.js';
@@ -74,10 +75,14 @@ if (!app.requestSingleInstanceLock()) {
     const e = engine;
     registerIpc(e);
     // The system's file dialog, attached to the window (Import a dump, a dump's destination).
-    registerPathDialog(ipcMain, {
-      open: (o) => (win ? dialog.showOpenDialog(win, o) : dialog.showOpenDialog(o)),
-      save: (o) => (win ? dialog.showSaveDialog(win, o) : dialog.showSaveDialog(o)),
-    });
+    registerPathDialog(
+      ipcMain,
+      {
+        open: (o) => (win ? dialog.showOpenDialog(win, o) : dialog.showOpenDialog(o)),
+        save: (o) => (win ? dialog.showSaveDialog(win, o) : dialog.showSaveDialog(o)),
+      },
+      (path, content) => writeFile(path, content, 'utf8'),
+    );
     forwardEvents(e, () => win);
     const tray = createTray(assetsDir, { show, quit: () => app.quit() });
     if (Notification.isSupported())

@@ -10,6 +10,7 @@ import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 
 const EVENT = 'api:event';
 const PATH_DIALOG = 'dialog:pickPath';
+const SAVE_TEXT = 'dialog:saveText';
 const COMMAND_NAME = /^[a-z]+(\.[a-zA-Z]+)+$/;
 
 /** Each contract command has its own channel `api:<name>`, registered by the main process. */
@@ -29,6 +30,8 @@ contextBridge.exposeInMainWorld('backup', {
   invoke: (name: string, input: unknown): Promise<unknown> => invokeCommand(String(name), input),
   pickPath: (kind: string, title: string): Promise<unknown> =>
     ipcRenderer.invoke(PATH_DIALOG, { kind: String(kind), title: String(title) }),
+  saveText: (fileName: string, content: string): Promise<unknown> =>
+    ipcRenderer.invoke(SAVE_TEXT, { fileName: String(fileName), content: String(content) }),
   onEvent: (listener: (event: unknown) => void): (() => void) => {
     const wrapped = (_e: IpcRendererEvent, payload: unknown): void => listener(payload);
     ipcRenderer.on(EVENT, wrapped);

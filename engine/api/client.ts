@@ -33,6 +33,8 @@ export interface PreloadBridge {
   onEvent(listener: (event: EngineEvent) => void): () => void;
   /** The system's file dialog (desktop only): the chosen path, or null when cancelled. */
   pickPath?(kind: PathPickKind, title: string): Promise<string | null>;
+  /** Saves text where the user chooses in the save dialog (desktop only): the path, or null when cancelled. */
+  saveText?(fileName: string, content: string): Promise<string | null>;
 }
 
 /** Messages on the headless WebSocket. */

@@ -59,3 +59,37 @@ describe('the path dialog over IPC', () => {
     expect(d.asked).toEqual([]);
   });
 });
+
+describe('saving a report through the save dialog', () => {
+  it('suggests only a bare name, writes where the user chose, and refuses other pages and bad input', async () => {
+    const { saveTextFor } = await import('../../electron/main/path-dialog.js');
+    const written: [string, string][] = [];
+    const write = (p: string, c: string) => {
+      written.push([p, c]);
+      return Promise.resolve();
+    };
+    const d = fakeDialogs({ save: '/home/dba/reports/r.html' });
+    expect(
+      await saveTextFor(d.dialogs, write, ours, { fileName: '../../etc/r.html', content: '<p>ok</p>' }),
+    ).toBe('/home/dba/reports/r.html');
+    expect(d.asked).toEqual([['save', { title: 'Save .._.._etc_r.html', defaultPath: '.._.._etc_r.html' }]]);
+    expect(written).toEqual([['/home/dba/reports/r.html', '<p>ok</p>']]);
+
+    const cancelled = fakeDialogs({ canceled: true });
+    expect(
+      await saveTextFor(cancelled.dialogs, write, ours, { fileName: 'r.json', content: '{}' }),
+    ).toBeNull();
+    const other = fakeDialogs({ save: '/x' });
+    expect(
+      await saveTextFor(
+        other.dialogs,
+        write,
+        { url: 'https://evil.example/', parent: null },
+        { fileName: 'a', content: 'b' },
+      ),
+    ).toBeNull();
+    expect(await saveTextFor(other.dialogs, write, ours, { fileName: 'a', content: 7 })).toBeNull();
+    expect(other.asked).toEqual([]);
+    expect(written).toHaveLength(1);
+  });
+});

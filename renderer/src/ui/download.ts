@@ -1,10 +1,14 @@
+import { saveTextWithDialog } from '../app/client/path-picker';
+
 /**
- * Saves text the engine produced (a report) as a file, in the browser and
- * the desktop window alike: a Blob behind an object URL, clicked as a link
- * with `download`. No markup is injected and nothing is evaluated, so the
- * strict Content-Security-Policy stays as it is.
+ * Saves text the engine produced (a report) as a file. In a browser: a Blob
+ * behind an object URL, clicked as a link with `download` (no markup is
+ * injected and nothing is evaluated, so the strict Content-Security-Policy
+ * stays as it is). In the desktop window, whose requests outside its own
+ * scheme are refused: the system's save dialog.
  */
-export function downloadText(fileName: string, mediaType: string, content: string): void {
+export async function downloadText(fileName: string, mediaType: string, content: string): Promise<void> {
+  if (await saveTextWithDialog(fileName, content)) return;
   const url = URL.createObjectURL(new Blob([content], { type: mediaType }));
   const a = document.createElement('a');
   a.href = url;

@@ -18,3 +18,15 @@ export async function pickPath(kind: PathPickKind, title: string): Promise<strin
   if (!canPickPaths()) return null;
   return (await window.backup!.pickPath!(kind, title)) ?? null;
 }
+
+/**
+ * Saves text through the desktop's save dialog; false when there is none (a browser), where
+ * the caller downloads a Blob instead. The desktop window refuses every request outside its own
+ * scheme, a Blob URL included, so it cannot "download".
+ */
+export async function saveTextWithDialog(fileName: string, content: string): Promise<boolean> {
+  const save = typeof window !== 'undefined' ? window.backup?.saveText : undefined;
+  if (typeof save !== 'function') return false;
+  await save(fileName, content);
+  return true;
+}

@@ -25,7 +25,7 @@ export function RestoreReport({ restore }: { restore: RestoreView }) {
     setError(null);
     try {
       const file = await reportFile(restore.id, format);
-      downloadText(file.fileName, file.mediaType, file.content);
+      await downloadText(file.fileName, file.mediaType, file.content);
     } catch (err) {
       setError(errorMessage(err));
     }
