@@ -59,7 +59,12 @@ export function RestoreWizard({ handoff, onClose }: { handoff: PointHandoff | nu
     namespaces: askNamespaces,
     start,
   } = useRestores.getState();
-  const form = useForm<WizardValues>({ mode: 'controlled', initialValues: fromHandoff(handoff) });
+  // With one source there is nothing to choose: it is preselected.
+  const only = sources.length === 1 ? sources[0]!.name : '';
+  const form = useForm<WizardValues>({
+    mode: 'controlled',
+    initialValues: handoff ? fromHandoff(handoff) : initialValues(only),
+  });
   const v = form.values;
   const [chosenStep, setActive] = useState(0);
   const [snapshots, setSnapshots] = useState<{ source: string; list: SnapshotView[] } | null>(null);
