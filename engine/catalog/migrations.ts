@@ -232,6 +232,16 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE backup_jobs ADD COLUMN policy_origin TEXT NOT NULL DEFAULT 'set';
     `,
   },
+  {
+    version: 8,
+    name: 'restore test target password',
+    sql: `
+      -- The password of a backup job's restore test target (policy.restoreTest.target), never in clear:
+      -- sealed as source passwords are (OS keychain, or the repository key, or with
+      -- --insecure-store-password base64). Not in protection.json: after a rebuild it is asked again.
+      ALTER TABLE backup_jobs ADD COLUMN restore_test_secret_json TEXT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -20,4 +20,6 @@ export const KIND_HELP: Record<AlertKind, string> = {
   COPY_FAILING: 'Copying to a secondary location (NAS, removable disk) fails.',
   KEYCHAIN_UNPROTECTED:
     'The OS keychain offers no real encryption (or its file is damaged): passphrases and source passwords are not saved. Start a secret service (GNOME Keyring, KWallet) and restart the app.',
+  RESTORE_TEST_FAILED:
+    "The scheduled restore test could not restore this source's backup into its scratch databases, or the restored copy differs from the backup (see the restore history for the findings). Resolves itself after the next passing test.",
 };
