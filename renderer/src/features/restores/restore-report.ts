@@ -93,4 +93,5 @@ export const KIND_LABEL: Record<string, string> = {
   'new-target': 'new target',
   'in-place': 'in place',
   'local-mongod': 'local mongod',
+  'restore-test': 'restore test',
 };
