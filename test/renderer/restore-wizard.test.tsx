@@ -147,6 +147,12 @@ describe('the restore wizard', () => {
     const { app, wizard } = await openWizard('latest');
     await within(wizard).findByText('Restorable');
     next(wizard);
+    // A kind the engine cannot do yet is shown, disabled, with the reason.
+    expect(within(wizard).getByRole('radio', { name: 'Into a throwaway local mongod' })).toHaveProperty(
+      'disabled',
+      true,
+    );
+    expect(wizard.textContent).toContain('the engine cannot start a throwaway local mongod in this version');
     fireEvent.click(within(wizard).getByRole('radio', { name: 'In place, into the source itself' }));
     next(wizard);
     await within(wizard).findByTestId('namespace-tree');
