@@ -10,6 +10,7 @@ import { runCaptureBench } from './capture-bench.js';
 import { runReplayBench } from './replay-bench.js';
 import { runRestoreBench } from './restore-bench.js';
 import { runExportBench } from './export-bench.js';
+import { runUiBench } from './ui-bench.js';
 
 const [name = 'store', ...rest] = process.argv.slice(2);
 const asJson = rest.includes('--json');
@@ -57,6 +58,14 @@ const benches: Record<string, () => Promise<unknown>> = {
     runExportBench({
       sizeMB: arg('--size', 128),
       entries: arg('--entries', 100_000),
+      log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
+    }),
+  // The timeline in Chromium over a catalog of 100,000 segments and 10,000 snapshots (a year).
+  ui: () =>
+    runUiBench({
+      segments: arg('--segments', 100_000),
+      snapshots: arg('--snapshots', 10_000),
+      seconds: arg('--seconds', 12),
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
     }),
 };

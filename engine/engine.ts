@@ -25,6 +25,7 @@ import { listSources } from './catalog/sources.js';
 import { resolveAlerts } from './catalog/alerts.js';
 import { raiseAlert } from './schedule/alerts.js';
 import type { Services } from './services.js';
+import { IncidentFinder } from './incidents/incident-finder.js';
 export interface EngineOptions {
   dataDir: string;
   mode: z.infer<typeof RunMode>;
@@ -62,6 +63,7 @@ export class Engine implements Services {
   readonly capture: CaptureManager;
   readonly protection: Protection;
   readonly scheduler: Scheduler;
+  readonly incidents: IncidentFinder;
   readonly readOnly: boolean;
   /** The data dir's writer lock; `writerLock.tookOverFrom` names a dead holder whose lock was left. */
   readonly writerLock: WriterLock | null;
@@ -91,6 +93,14 @@ export class Engine implements Services {
       this.readOnly ? null : opts.mode,
       join(this.dataDir, KNOWN_REPOSITORIES_FILE),
     );
+    this.incidents = new IncidentFinder({
+      catalog: db,
+      stores: this.stores,
+      events: this.events,
+      readOnly: this.readOnly,
+    });
+    this.stores.onSegmentAppended = (sourceId, info, entries) =>
+      this.incidents.segmentAppended(sourceId, info.path, entries);
     if (setAside) reportSetAside({ catalog: db, events: this.events, stores: this.stores }, setAside);
     const { events, tasks, stores, secrets, sourceTimeoutMs } = this;
     this.capture = new CaptureManager(
@@ -121,6 +131,11 @@ export class Engine implements Services {
       });
     else resolveAlerts(this.catalog, null, 'KEYCHAIN_UNPROTECTED');
     for (const row of listSources(this.catalog)) await this.protection.protect(row);
+    // Findings of segments written while no engine scanned them (a rebuild, an import elsewhere).
+    for (const row of listSources(this.catalog))
+      void this.incidents.catchUp(row.id).catch((err: unknown) => {
+        console.error(`[incidents] scan of ${row.name} failed: ${(err as Error).message}`);
+      });
     this.scheduler.start();
   }
 
@@ -141,6 +156,7 @@ export class Engine implements Services {
     this.scheduler.stop();
     await this.capture.stopAll();
     await this.tasks.stopAll();
+    await this.incidents.stop();
     this.catalog.close();
     this.stores.close();
     this.writerLock?.release();

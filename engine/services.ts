@@ -11,6 +11,7 @@ import type { CatalogDb } from './catalog/open-catalog.js';
 import type { EventBus } from './events.js';
 import type { Protection } from './protection/protection.js';
 import type { SecretStore } from './secrets.js';
+import type { IncidentFinder } from './incidents/incident-finder.js';
 import type { CaptureManager } from './source/capture-manager.js';
 import type { StoreRegistry } from './store/store-registry.js';
 import type { TaskRunner } from './tasks/task-runner.js';
@@ -30,6 +31,8 @@ export interface Services {
   readonly capture: CaptureManager;
   /** Whether and how a source is protected: protect, misconfigure, reactivate, pause/resume capture. */
   readonly protection: Protection;
+  /** The finder for destructive operations: findings kept current as segments are written. */
+  readonly incidents: IncidentFinder;
 
   // What this run is (read-only facts, not services).
   readonly mode: z.infer<typeof RunMode>;

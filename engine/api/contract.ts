@@ -27,9 +27,12 @@ import {
   SnapshotNamespacesView,
   RestoreReportFile,
   NamespacePatterns,
+  OpTimeView,
   RestoreView,
   IsoInstant,
   TimelineView,
+  IncidentView,
+  IncidentScanView,
   SourceView,
   ProbeReportView,
   ReadPreference,
@@ -79,6 +82,15 @@ interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
 }
 
 const command = <I extends z.ZodType, O extends z.ZodType>(def: CommandDef<I, O>) => def;
+
+/** An end of a range of findings: an oplog timestamp `t:i` or an ISO-8601 second with a zone. */
+const IncidentBound = z
+  .string()
+  .max(100)
+  .regex(
+    /^(\d{1,10}:\d{1,10}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.0+)?(Z|[+-]\d{2}:\d{2}))$/,
+    't:i or an ISO-8601 second with Z or an offset',
+  );
 
 const NoInput = z.strictObject({});
 
@@ -318,6 +330,29 @@ export const commands = {
         .describe('Number of buckets, usually the drawing width in pixels.'),
     }),
     output: TimelineView,
+  }),
+  'incident.list': command({
+    readOnly: true,
+    summary:
+      'What the finder for destructive operations found in the captured oplog (drops, dropDatabase, dropIndexes, renames over a collection, mass deletes and updates, transactions doing them), oldest first, each with the restore point just before it.',
+    input: z.strictObject({
+      source: SourceName.describe('Source name.'),
+      from: IncidentBound.optional().describe(
+        'Only findings starting at or after this point (t:i or an ISO-8601 second with zone).',
+      ),
+      to: IncidentBound.optional().describe(
+        'Only findings starting at or before this point (t:i or an ISO-8601 second with zone).',
+      ),
+      limit: z.number().int().min(1).max(10_000).default(1000).describe('At most this many findings.'),
+    }),
+    output: z.strictObject({
+      source: z.string(),
+      scan: IncidentScanView,
+      incidents: z.array(IncidentView),
+      /** More findings match than `limit`. */
+      truncated: z.boolean(),
+    }),
+    cliAliases: ['incidents'],
   }),
   'snapshot.list': command({
     readOnly: true,
@@ -654,6 +689,22 @@ export const events = {
     payload: AlertView.pick({ id: true, kind: true, severity: true, message: true, raisedAt: true }).extend({
       sourceId: z.string().nullable(),
     }),
+  },
+  'incident.found': {
+    summary:
+      'The incident finder stored new or grown findings for a source (after scanning a segment): incident.list and timeline.get show them.',
+    payload: z.strictObject({
+      sourceId: z.string(),
+      source: z.string(),
+      /** Findings stored or grown by this segment (a mass delete still going on grows its row). */
+      changed: z.number().int(),
+    }),
+  },
+  'capture.segment': {
+    summary:
+      "Continuous capture made a segment durable: the source's live edge (newest captured entry) moved. The timeline follows it.",
+    // The source's id (names can change) and its name when the segment was written.
+    payload: z.strictObject({ sourceId: z.string(), source: z.string(), lastTs: OpTimeView }),
   },
 } as const;
 

@@ -32,6 +32,20 @@ export const Settings = z.strictObject({
   closeToTray: z.boolean().describe('Closing the desktop window keeps capture running in the tray.'),
   desktopNotifications: z.boolean().describe('Show alerts as desktop notifications (desktop app only).'),
   showLocalTime: z.boolean().describe('Show local time next to UTC in timelines and schedules.'),
+  incidentDocuments: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000_000)
+    .describe(
+      'Incident finder: more than this many documents deleted (or updated) in one namespace is a finding.',
+    ),
+  incidentSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .describe('Incident finder: ...within this many seconds (a transaction counts as one instant).'),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -40,6 +54,8 @@ export const SETTINGS_DEFAULTS: Settings = {
   closeToTray: true,
   desktopNotifications: true,
   showLocalTime: true,
+  incidentDocuments: 1000,
+  incidentSeconds: 10,
 };
 
 /**
@@ -238,6 +254,61 @@ export const TimelineSnapshotMarker = z.strictObject({
   storedBytes: z.number(),
 });
 
+// ---- The finder for destructive operations (issue: time travel) ----
+
+export const IncidentKind = z.enum([
+  'drop',
+  'dropDatabase',
+  'dropIndexes',
+  'renameOverCollection',
+  'massDelete',
+  'massUpdate',
+  'transaction',
+]);
+export type IncidentKind = z.infer<typeof IncidentKind>;
+
+export const IncidentView = z.strictObject({
+  id: z.number().int(),
+  kind: IncidentKind,
+  /** `db.coll`, or the database for dropDatabase; for a transaction, its namespace with the most changes. */
+  ns: z.string(),
+  /** One line saying what happened, e.g. "1,500 documents deleted from shop.orders in 3 s". */
+  summary: z.string(),
+  /** The event's first entry and its last. */
+  firstTs: OpTimeView,
+  lastTs: OpTimeView,
+  /** The entry just before the first one in the captured stream: restore to it to undo the event. Null when the event is the first entry captured. */
+  restoreBefore: OpTimeView.nullable(),
+  /** `wall` of the first entry (ISO), when the oplog carries it. */
+  wall: z.string().nullable(),
+  /** Documents deleted, updated or in the dropped collections (indexes for dropIndexes); null when the oplog does not say. */
+  size: z.number().int().nullable(),
+  /** The logical session of the first entry (`lsid.id`, `lsid.uid`), when logged. */
+  lsid: z.strictObject({ id: z.string(), uid: z.string().nullable() }).nullable(),
+  txnNumber: z.number().int().nullable(),
+  /** Per kind: collections (dropDatabase), indexes (dropIndexes), from/targetExisted (rename), namespaces (transaction). */
+  details: z.record(z.string(), z.unknown()),
+});
+
+export const IncidentScanView = z.strictObject({
+  /** Last ts of the last segment scanned; null before the first. */
+  through: OpTimeView.nullable(),
+  /** Segments not scanned yet (their findings are included when a read-only engine answers). */
+  pendingSegments: z.number().int(),
+  documents: z.number().int(),
+  seconds: z.number().int(),
+});
+
+/** An incident flag on the timeline. */
+export const TimelineIncidentFlag = z.strictObject({
+  id: z.number().int(),
+  kind: IncidentKind,
+  ns: z.string(),
+  summary: z.string(),
+  firstTs: OpTimeView,
+  restoreBefore: OpTimeView.nullable(),
+});
+
 export const TimelineView = z.strictObject({
   source: z.string(),
   from: z.string(),
@@ -262,6 +333,10 @@ export const TimelineView = z.strictObject({
   pitrWindowStart: z.string().nullable(),
   /** The source has no oplog: only its snapshots are restore points. */
   snapshotOnly: z.boolean(),
+  /** Per bucket, findings of the destructive-operation finder whose first entry falls in it. */
+  incidentCounts: z.array(z.number().int()),
+  /** Each finding in the range, while there are few enough to flag one by one; otherwise null. */
+  incidents: z.array(TimelineIncidentFlag).nullable(),
 });
 
 export const SnapshotView = z.strictObject({

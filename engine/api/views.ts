@@ -43,6 +43,9 @@ import type {
   SourceView,
   TimelineView,
   RestoreView,
+  IncidentView,
+  IncidentScanView,
+  TimelineIncidentFlag,
 } from './schemas.js';
 import type { RestoreRow } from '../catalog/restores.js';
 import type { RestoreTestStatusView } from './schemas.js';
@@ -50,6 +53,9 @@ import { nextRestoreTest } from '../schedule/restore-test-schedule.js';
 import { detailsOf } from '../verify/restore-test.js';
 import type { Timeline } from '../timeline/timeline.js';
 import type { SnapshotManifest } from '../repo/snapshot-files.js';
+import type { IncidentRow } from '../catalog/incidents.js';
+import { incidentSummary } from '../incidents/summary.js';
+import type { ScanStatus } from '../incidents/incident-finder.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
   t: ts.t,
@@ -164,6 +170,42 @@ export const timelineView = (
   liveEdge: tl.liveEdge ? opTimeView(tl.liveEdge) : null,
   pitrWindowStart: tl.pitrWindowStart === null ? null : isoSecond(tl.pitrWindowStart),
   snapshotOnly: tl.snapshotOnly,
+  incidentCounts: tl.incidentCounts,
+  incidents: tl.incidents?.map(incidentFlag) ?? null,
+});
+
+const optionalOpTime = (t: number | null, i: number | null) =>
+  t === null || i === null ? null : opTimeView({ t, i });
+
+export const incidentView = (r: IncidentRow): z.infer<typeof IncidentView> => ({
+  id: r.id,
+  kind: r.kind as z.infer<typeof IncidentView>['kind'],
+  ns: r.ns,
+  summary: incidentSummary(r),
+  firstTs: opTimeView({ t: r.first_t, i: r.first_i }),
+  lastTs: opTimeView({ t: r.last_t, i: r.last_i }),
+  restoreBefore: optionalOpTime(r.before_t, r.before_i),
+  wall: r.wall,
+  size: r.size,
+  lsid: r.lsid_json ? (JSON.parse(r.lsid_json) as { id: string; uid: string | null }) : null,
+  txnNumber: r.txn_number,
+  details: JSON.parse(r.details_json) as Record<string, unknown>,
+});
+
+export const incidentFlag = (r: IncidentRow): z.infer<typeof TimelineIncidentFlag> => ({
+  id: r.id,
+  kind: r.kind as z.infer<typeof TimelineIncidentFlag>['kind'],
+  ns: r.ns,
+  summary: incidentSummary(r),
+  firstTs: opTimeView({ t: r.first_t, i: r.first_i }),
+  restoreBefore: optionalOpTime(r.before_t, r.before_i),
+});
+
+export const incidentScanView = (s: ScanStatus): z.infer<typeof IncidentScanView> => ({
+  through: s.through ? opTimeView(s.through) : null,
+  pendingSegments: s.pending,
+  documents: s.thresholds.documents,
+  seconds: s.thresholds.seconds,
 });
 
 export function repositoryInfo(db: CatalogDb, repo: Repository): z.infer<typeof RepositoryInfo> {

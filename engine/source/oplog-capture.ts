@@ -92,6 +92,8 @@ export interface CaptureDeps {
   onWriteFailed?: (err: ApiError) => void;
   /** The first segment written after a write failure: capture is whole again. */
   onWriteRecovered?: () => void;
+  /** A segment is durable and in the catalog: the live edge moved to its last entry. */
+  onSegment?: (lastTs: OpTime) => void;
 }
 
 /** A failed segment write, told apart from source errors by the tail loop. */
@@ -205,6 +207,7 @@ export class OplogCapture {
         if (wall instanceof Date) this.metrics.capturedWall = wall.getTime();
         this.metrics.segmentsWritten++;
         this.updateRecoveryPoint();
+        this.deps.onSegment?.(info.lastTs);
         if (this.writeFailing) {
           this.writeFailing = false;
           this.metrics.state = 'capturing';

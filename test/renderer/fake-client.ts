@@ -14,7 +14,7 @@ import type {
 } from '../../engine/api/contract';
 import { ClientError } from '../../renderer/src/app/client/client-error';
 
-/** A fixed answer, a refusal, or a function of the input (for answers that depend on what was asked). */
+/** A fixed answer, a refusal, or a function of the input (answers that depend on what was asked). */
 type Answer<K extends CommandName> =
   CommandOutput<K> | Error | ((input: CommandInput<K>) => Promise<CommandOutput<K>>);
 

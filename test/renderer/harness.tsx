@@ -29,6 +29,8 @@ export const SETTINGS = {
   closeToTray: true,
   desktopNotifications: true,
   showLocalTime: true,
+  incidentDocuments: 1000,
+  incidentSeconds: 10,
 } as const;
 
 /** A client that answers the start-up reads with "nothing there yet"; a test overrides what it is about. */

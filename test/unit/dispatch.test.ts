@@ -21,7 +21,13 @@ const alwaysInvalid: unknown[] = [42, 'text', [1, 2], { __notAField: true }];
 
 /** Inputs that are the right shape but wrong values, per command. */
 const badValues: Record<string, unknown[]> = {
-  'settings.set': [{}, { theme: 'purple' }, { closeToTray: 'yes' }],
+  'settings.set': [
+    {},
+    { theme: 'purple' },
+    { closeToTray: 'yes' },
+    { incidentDocuments: 0 },
+    { incidentSeconds: 1.5 },
+  ],
   'task.list': [{ state: 'sleeping' }],
   'task.get': [{}, { taskId: '' }, { taskId: 7 }],
   'task.cancel': [{}, { taskId: '' }],
@@ -63,6 +69,14 @@ const badValues: Record<string, unknown[]> = {
   ],
   'snapshot.list': [{}],
   'snapshot.namespaces': [{ source: 'a' }, { snapshot: 'x' }, { source: 'a', snapshot: '' }],
+  'incident.list': [
+    {},
+    { source: 'a', limit: 0 },
+    { source: 'a', from: '' },
+    { source: 'a', from: 'yesterday' },
+    { source: 'a', to: 'latest' },
+    { source: 'a', to: '2026-01-01' },
+  ],
   'retention.lock': [
     { until: '2030-01-01T00:00:00Z' },
     { snapshot: 'a', segment: 'b', until: '2030-01-01T00:00:00Z' },

@@ -11,6 +11,7 @@ import { catalogHandlers } from './catalog.js';
 import { copyHandlers } from './copy.js';
 import { exportHandlers } from './export.js';
 import { importHandlers } from './import.js';
+import { incidentHandlers } from './incident.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
 import { restoreInPlaceHandlers } from './restore-in-place.js';
@@ -34,6 +35,7 @@ export const handlers: HandlerTable = {
   ...copyHandlers,
   ...exportHandlers,
   ...importHandlers,
+  ...incidentHandlers,
   ...repoHandlers,
   ...restoreHandlers,
   ...restoreInPlaceHandlers,

@@ -8,6 +8,8 @@ import { useDashboard } from '../features/dashboard/dashboard-store';
 import { useRestores } from '../features/restores/restores-store';
 import { useSettings } from '../features/settings/settings-store';
 import { useSources } from '../features/sources/sources-store';
+import { useIncidents } from '../features/incidents/incidents-store';
+import { useTimeline } from '../features/timeline/timeline-store';
 import { useConnection } from './connection-store';
 import { useTasks } from './tasks-store';
 
@@ -50,7 +52,15 @@ export function startLiveUpdates(client: ApiClient): () => void {
       // A restore's end is in the history (the catalog): read it again once it has been read at all.
       if (e.kind.startsWith('restore') && useRestores.getState().history !== null)
         void useRestores.getState().loadHistory();
+      // A restore that ended is in the history: the timeline marks in-place ones and learns the rate.
+      if (e.kind.startsWith('restore') && useTimeline.getState().restores !== null)
+        void useTimeline.getState().loadRestores();
     }),
+    client.on('incident.found', (e) => {
+      if (useIncidents.getState().source === e.source) void useIncidents.getState().reload();
+    }),
+    // A durable segment moved a source's live edge: the timeline draws it and reads that end again.
+    client.on('capture.segment', (e) => useTimeline.getState().onSegment(e.source, e.lastTs.t)),
     client.on('alert.raised', () => {
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs(); // a job can turn Misconfigured with its alert
