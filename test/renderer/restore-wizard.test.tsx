@@ -411,3 +411,33 @@ describe('a wall-clock point', () => {
     );
   });
 });
+
+describe('a point handed over with a namespace', () => {
+  it('chooses only that namespace (an incident’s collection) in the tree', async () => {
+    const app = connectedApp();
+    stop = app.stop;
+    app.client.answer('source.list', [SOURCE]);
+    app.client.answer('snapshot.list', SNAPSHOTS);
+    app.client.answer('restore.list', []);
+    app.client.answer('restore.plan', async (i) => restorable(i.at));
+    app.client.answer('snapshot.namespaces', MANIFEST);
+    app.client.setConnection('connected');
+    act(() =>
+      useNavigation
+        .getState()
+        .handOff({ action: 'restore', source: 'prod-rs', at: `${T0 + 200}:1`, ns: 'shop.carts' }),
+    );
+    renderWithProviders(<Restores />);
+    const wizard = await screen.findByRole('region', { name: 'Restore wizard' });
+    await within(wizard).findByText('Restorable');
+    next(wizard);
+    fireEvent.change(within(wizard).getByLabelText('Target connection string'), {
+      target: { value: 'mongodb://staging:27017/' },
+    });
+    next(wizard);
+    const tree = await within(wizard).findByTestId('namespace-tree');
+    await waitFor(() => expect(within(tree).getByLabelText('shop.orders')).toHaveProperty('checked', false));
+    expect(within(tree).getByLabelText('shop.carts')).toHaveProperty('checked', true);
+    expect(within(tree).getByLabelText('crm.people')).toHaveProperty('checked', false);
+  });
+});

@@ -1,6 +1,6 @@
 import { Button, Card, Group, Stepper, Text } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { errorMessage } from '../../app/connection-store';
 import type { PointHandoff } from '../../app/navigation';
 import { ErrorText } from '../../ui/ErrorText';
@@ -27,6 +27,14 @@ import {
 import { useTask } from '../../app/tasks-store';
 
 const PLAN_DELAY_MS = 250;
+
+/** The namespaces to leave out so that only `ns` (`db.coll`, or `db.*`) is chosen; null when it names none of them. */
+export function focusedOut(namespaces: { ns: string; db: string }[], ns: string): string[] | null {
+  const matches = (n: { ns: string; db: string }) =>
+    n.ns === ns || (ns.endsWith('.*') && n.db === ns.slice(0, -2));
+  if (!namespaces.some(matches)) return null;
+  return namespaces.filter((n) => !matches(n)).map((n) => n.ns);
+}
 
 /** The form's starting values for a point handed from another section (timeline, incident finder). */
 function fromHandoff(h: PointHandoff | null): WizardValues {
@@ -66,7 +74,9 @@ export function RestoreWizard({ handoff, onClose }: { handoff: PointHandoff | nu
     initialValues: handoff ? fromHandoff(handoff) : initialValues(only),
   });
   const v = form.values;
+  const { setFieldValue } = form; // stable (useCallback; no validate rules given)
   const [chosenStep, setActive] = useState(0);
+  const focus = useRef<string | null>(handoff?.ns ?? null);
   const [snapshots, setSnapshots] = useState<{ source: string; list: SnapshotView[] } | null>(null);
   const [started, setStarted] = useState<{ taskId: string; command: RestoreStart['command'] } | null>(null);
   const taskId = started?.taskId ?? null;
@@ -141,7 +151,16 @@ export function RestoreWizard({ handoff, onClose }: { handoff: PointHandoff | nu
     if (!manifestKey || !snapshotId) return;
     let live = true;
     askNamespaces(v.source, snapshotId).then(
-      (m) => live && setManifestAnswer({ key: manifestKey, manifest: { state: 'ready', manifest: m } }),
+      (m) => {
+        if (!live) return;
+        setManifestAnswer({ key: manifestKey, manifest: { state: 'ready', manifest: m } });
+        // A point handed over with a namespace (an incident's collection or database) chooses only that, once.
+        if (focus.current) {
+          const only = focusedOut(m.namespaces, focus.current);
+          focus.current = null;
+          if (only) setFieldValue('unchecked', only);
+        }
+      },
       (err: unknown) =>
         live &&
         setManifestAnswer({ key: manifestKey, manifest: { state: 'error', message: errorMessage(err) } }),
@@ -149,7 +168,7 @@ export function RestoreWizard({ handoff, onClose }: { handoff: PointHandoff | nu
     return () => {
       live = false;
     };
-  }, [manifestKey, v.source, snapshotId, askNamespaces]);
+  }, [manifestKey, v.source, snapshotId, askNamespaces, setFieldValue]);
   const manifest: ManifestState =
     manifestAnswer && manifestAnswer.key === manifestKey ? manifestAnswer.manifest : { state: 'loading' };
 
