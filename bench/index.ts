@@ -11,6 +11,7 @@ import { runReplayBench } from './replay-bench.js';
 import { runRestoreBench } from './restore-bench.js';
 import { runExportBench } from './export-bench.js';
 import { runUiBench } from './ui-bench.js';
+import { runViewBench } from './view-bench.js';
 
 const [name = 'store', ...rest] = process.argv.slice(2);
 const asJson = rest.includes('--json');
@@ -66,6 +67,13 @@ const benches: Record<string, () => Promise<unknown>> = {
       segments: arg('--segments', 100_000),
       snapshots: arg('--snapshots', 10_000),
       seconds: arg('--seconds', 12),
+      log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
+    }),
+  // Small by default (a minute here); --docs 1000000 --entries 1000000 is the issue's full size.
+  view: () =>
+    runViewBench({
+      docs: arg('--docs', 100_000),
+      entries: arg('--entries', 100_000),
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
     }),
 };

@@ -29,6 +29,7 @@ import {
   NamespacePatterns,
   OpTimeView,
   RestoreView,
+  LocalMongodView,
   IsoInstant,
   TimelineView,
   IncidentView,
@@ -51,6 +52,18 @@ import {
   Namespace,
   Secret,
   SourceName,
+  QueryText,
+  ViewIdentity,
+  PointViewInfo,
+  QueryTarget,
+  QueryFilter,
+  FindShape,
+  QueryAnswer,
+  CollectionsAnswer,
+  HistoryAnswer,
+  ExportFormat,
+  EjsonDocuments,
+  ViewAnswer,
 } from './schemas.js';
 
 // The domain's shapes the renderer needs, as types (it imports nothing else from the engine).
@@ -74,6 +87,11 @@ interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
   cliAliases?: readonly string[];
   /** Starts a task (long work): the output is `{taskId}` and the work reports through task events. */
   task?: boolean;
+  /**
+   * With --json, the CLI prints the items of this output field one per line (JSON lines) instead of
+   * the whole answer, so a script can stream documents into jq or mongoimport.
+   */
+  cliLines?: string;
   /**
    * Writes nothing (no catalog row, no repository file): the CLI runs it with a read-only engine,
    * so it works beside the engine that holds the data dir (serve, desktop).
@@ -109,6 +127,28 @@ const restoreTarget = {
   rename: NamespacePatterns.default([]).describe(
     'FROM=TO renames, e.g. shop.*=shop_staging.* ($var$ carries a part).',
   ),
+};
+
+/** restore.run and restore.validate: a target URI, or the throwaway local mongod instead. */
+const restoreTargetOrLocal = {
+  ...restoreTarget,
+  targetUri: restoreTarget.targetUri
+    .optional()
+    .describe('Connection string of the target deployment (or localMongod).'),
+  localMongod: z
+    .boolean()
+    .optional()
+    .describe(
+      'Restore into the throwaway local mongod (started from the mongodBinary setting if not running) instead of targetUri.',
+    ),
+};
+
+/** restore.run and restore.validate name exactly one target. */
+const oneTarget = (v: { targetUri?: string | undefined; localMongod?: boolean | undefined }) =>
+  !!v.targetUri !== !!v.localMongod;
+const ONE_TARGET = {
+  message: 'Give exactly one target: targetUri, or localMongod for the throwaway local mongod.',
+  path: ['targetUri'],
 };
 
 export const commands = {
@@ -232,19 +272,30 @@ export const commands = {
   'restore.run': command({
     summary:
       'Restore a point (latest, t:i, ISO second or snapshot id) into a MongoDB deployment: collections, documents, indexes, then the oplog replayed up to the point. Refuses target collections holding data unless drop is set.',
-    input: z.strictObject({
-      ...restoreTarget,
-      drop: z.boolean().default(false).describe('Drop target collections that exist before restoring them.'),
-      strict: z
-        .boolean()
-        .default(false)
-        .describe('Stop at the first per-document failure (duplicate key, validation).'),
-      parallel: z.number().int().min(1).max(16).default(4).describe('Collections copied at once.'),
-      writeConcern: z
-        .union([z.literal('majority'), z.number().int().min(0).max(50)])
-        .optional()
-        .describe("Write concern w for the target (default: the target's)."),
-    }),
+    input: z
+      .strictObject({
+        ...restoreTargetOrLocal,
+        usersRoles: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Restore the snapshot's users and roles (at the point) of the restored databases, renamed with them, as mongorestore does (_mergeAuthzCollections; drop replaces the target's).",
+          ),
+        drop: z
+          .boolean()
+          .default(false)
+          .describe('Drop target collections that exist before restoring them.'),
+        strict: z
+          .boolean()
+          .default(false)
+          .describe('Stop at the first per-document failure (duplicate key, validation).'),
+        parallel: z.number().int().min(1).max(16).default(4).describe('Collections copied at once.'),
+        writeConcern: z
+          .union([z.literal('majority'), z.number().int().min(0).max(50)])
+          .optional()
+          .describe("Write concern w for the target (default: the target's)."),
+      })
+      .refine(oneTarget, ONE_TARGET),
     output: TaskStarted,
     task: true,
     cliAliases: ['restore'],
@@ -272,23 +323,29 @@ export const commands = {
   'restore.validate': command({
     summary:
       "Validate a target against the backup at a point: collections present, document counts, indexes, options, and documents compared byte for byte (a sample per namespace, or all with full). The task's result is the checklist report.",
-    input: z.strictObject({
-      ...restoreTarget,
-      sample: z
-        .number()
-        .int()
-        .min(1)
-        .max(1_000_000)
-        .default(100)
-        .describe('Documents compared per namespace.'),
-      full: z.boolean().default(false).describe('Compare every document.'),
-      htmlFile: z
-        .string()
-        .min(1)
-        .max(4096)
-        .optional()
-        .describe('Also write the report as a self-contained HTML page here.'),
-    }),
+    input: z
+      .strictObject({
+        ...restoreTargetOrLocal,
+        sample: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(100)
+          .describe('Documents compared per namespace.'),
+        usersRoles: z
+          .boolean()
+          .default(false)
+          .describe('Also check the users and roles of the restored databases.'),
+        full: z.boolean().default(false).describe('Compare every document.'),
+        htmlFile: z
+          .string()
+          .min(1)
+          .max(4096)
+          .optional()
+          .describe('Also write the report as a self-contained HTML page here.'),
+      })
+      .refine(oneTarget, ONE_TARGET),
     output: TaskStarted,
     task: true,
     cliAliases: ['validate'],
@@ -314,6 +371,31 @@ export const commands = {
       format: z.enum(['json', 'html']).describe('json or html.'),
     }),
     output: RestoreReportFile,
+  }),
+  'local-mongod.start': command({
+    summary:
+      'Start the throwaway local mongod from the mongodBinary setting (standalone, 127.0.0.1 only, a port the engine picks, data under the data dir); answers once it replies to hello. Stopped on request or when the engine closes.',
+    input: z.strictObject({
+      port: z
+        .number()
+        .int()
+        .min(1)
+        .max(65535)
+        .optional()
+        .describe('Listen on this port (default: a free one).'),
+    }),
+    output: LocalMongodView,
+  }),
+  'local-mongod.stop': command({
+    summary: 'Stop the throwaway local mongod and remove its data directory.',
+    input: NoInput,
+    output: LocalMongodView,
+  }),
+  'local-mongod.status': command({
+    readOnly: true,
+    summary: 'Whether the throwaway local mongod runs, its connection string, port, version and last error.',
+    input: NoInput,
+    output: LocalMongodView,
   }),
   'timeline.get': command({
     summary:
@@ -648,6 +730,145 @@ export const commands = {
       keptLocked: z.number().int(),
     }),
   }),
+  'view.build': command({
+    summary:
+      'Materialise the view of a source at a point (snapshot + oplog) into a working file in the data dir, moving an earlier view of the same snapshot forward when there is one. Queries build one themselves; this starts it ahead as a task with progress and cancel.',
+    input: z.strictObject({
+      source: QueryTarget.source,
+      at: QueryTarget.at,
+    }),
+    output: TaskStarted,
+    task: true,
+    readOnly: true,
+  }),
+  'view.list': command({
+    readOnly: true,
+    summary: 'The cached point-in-time views, newest use first: source, point, size, documents.',
+    input: NoInput,
+    output: z.array(PointViewInfo),
+    cliAliases: ['views'],
+  }),
+  'view.drop': command({
+    readOnly: true,
+    summary: 'Remove a cached view (its working file); the next query at that point builds it again.',
+    input: z.strictObject({ id: ViewIdentity.describe('View id, from view.list.') }),
+    output: z.strictObject({ dropped: ViewIdentity }),
+  }),
+  'query.find': command({
+    readOnly: true,
+    summary:
+      'find on a namespace of a source at a point, with MongoDB semantics, without restoring: filter, projection, sort, skip and limit; documents as Extended JSON (relaxed, or canonical). Answers a page at a time (more: ask again with skip).',
+    input: z.strictObject({
+      ...QueryTarget,
+      ...FindShape,
+      limit: z.number().int().min(1).max(10_000).default(100).describe('Documents in this answer.'),
+      canonical: z.boolean().default(false).describe('Canonical Extended JSON (every type explicit).'),
+    }),
+    output: QueryAnswer,
+    cliAliases: ['query'],
+    cliLines: 'documents',
+  }),
+  'query.count': command({
+    readOnly: true,
+    summary: 'Count the documents of a namespace at a point that match a filter.',
+    input: z.strictObject({
+      ...QueryTarget,
+      ...QueryFilter,
+      count: z.literal(true).describe('Count instead of returning documents.'),
+    }),
+    output: z.strictObject({ view: ViewAnswer, ns: z.string(), count: z.number().int() }),
+    cliAliases: ['query'],
+  }),
+  'query.distinct': command({
+    readOnly: true,
+    summary: 'The distinct values of a field among the matching documents at a point (Extended JSON).',
+    input: z.strictObject({
+      ...QueryTarget,
+      ...QueryFilter,
+      distinct: z.string().min(1).max(1000).describe('Field path, e.g. address.city.'),
+      canonical: z.boolean().default(false).describe('Canonical Extended JSON.'),
+    }),
+    output: z.strictObject({ view: ViewAnswer, ns: z.string(), values: EjsonDocuments }),
+    cliAliases: ['query'],
+    cliLines: 'values',
+  }),
+  'query.aggregate': command({
+    readOnly: true,
+    summary:
+      'aggregate on a namespace at a point with the common stages ($match, $project, $group, $sort, $limit, $skip, $unwind, $count, $addFields, $lookup within the view…).',
+    input: z.strictObject({
+      ...QueryTarget,
+      pipeline: QueryText.describe('Extended JSON array of stages.'),
+      limit: z.number().int().min(1).max(10_000).default(1000).describe('Documents in this answer at most.'),
+      canonical: z.boolean().default(false).describe('Canonical Extended JSON.'),
+    }),
+    output: z.strictObject({
+      view: ViewAnswer,
+      ns: z.string(),
+      documents: EjsonDocuments,
+      more: z.boolean(),
+    }),
+    cliAliases: ['query'],
+    cliLines: 'documents',
+  }),
+  'query.export': command({
+    readOnly: true,
+    summary:
+      'Write the documents a query selects (or a whole collection) at a point to a file: Extended JSON lines (mongoimport reads them) or BSON (mongorestore reads them).',
+    input: z.strictObject({
+      ...QueryTarget,
+      ...FindShape,
+      limit: z.number().int().min(1).max(1_000_000_000).optional().describe('At most this many.'),
+      format: ExportFormat.default('jsonl').describe('jsonl (Extended JSON lines) or bson.'),
+      canonical: z.boolean().default(true).describe('Canonical Extended JSON (jsonl only; keeps types).'),
+      out: FsPath.describe('File to create (must not exist).'),
+    }),
+    output: TaskStarted,
+    task: true,
+  }),
+  'query.restore': command({
+    summary:
+      'Restore only the documents a query selects at a point into a target deployment (selective recovery): each replaces the document with its _id in the target, or is inserted.',
+    input: z.strictObject({
+      ...QueryTarget,
+      ...QueryFilter,
+      targetUri: z.string().min(1).max(4000).describe('Connection string of the target deployment.'),
+      password: z
+        .string()
+        .max(1000)
+        .optional()
+        .describe("Target user's password (CLI: only as --password-env VAR)."),
+      targetNs: Namespace.optional().describe('Target namespace (default: the same db.collection).'),
+      mode: z
+        .enum(['upsert', 'insert'])
+        .default('upsert')
+        .describe('upsert: replace by _id or insert; insert: refuse documents whose _id exists.'),
+    }),
+    output: TaskStarted,
+    task: true,
+  }),
+  'collections.list': command({
+    readOnly: true,
+    summary:
+      'Databases and collections of a source at a point: type, document count, options and indexes, as listCollections and listIndexes would show them.',
+    input: z.strictObject({ source: QueryTarget.source, at: QueryTarget.at }),
+    output: CollectionsAnswer,
+    cliAliases: ['collections'],
+  }),
+  'history.get': command({
+    readOnly: true,
+    summary:
+      'Every version of one document in the window: time and ts of each change, the operation, the change, and the document after it; deleted documents and dropped or renamed namespaces included. Reads only the segments whose _id index names the document.',
+    input: z.strictObject({
+      source: QueryTarget.source,
+      ns: QueryTarget.ns,
+      id: QueryText.describe('The _id as Extended JSON, e.g. 42 or {"$oid": "…"}.'),
+      from: Identifier.optional().describe('From this point (default: the oldest snapshot of the window).'),
+      to: Identifier.optional().describe('Through this point (default: latest).'),
+    }),
+    output: HistoryAnswer,
+    cliAliases: ['history'],
+  }),
   'restore-test.run': command({
     summary:
       "Run the backup job's restore test now: the latest snapshot or a random point of the PITR window restored into scratch databases (__mbm_rtest_<id>_<db>) of the job's target, validated, timed, recorded in the restore history (kind restore-test) and dropped; a failure raises RESTORE_TEST_FAILED.",
@@ -705,6 +926,11 @@ export const events = {
       "Continuous capture made a segment durable: the source's live edge (newest captured entry) moved. The timeline follows it.",
     // The source's id (names can change) and its name when the segment was written.
     payload: z.strictObject({ sourceId: z.string(), source: z.string(), lastTs: OpTimeView }),
+  },
+  'local-mongod.changed': {
+    summary:
+      'The throwaway local mongod started, stopped, failed to start or exited by itself (its status as local-mongod.status shows it).',
+    payload: LocalMongodView,
   },
 } as const;
 

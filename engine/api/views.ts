@@ -56,6 +56,10 @@ import type { SnapshotManifest } from '../repo/snapshot-files.js';
 import type { IncidentRow } from '../catalog/incidents.js';
 import { incidentSummary } from '../incidents/summary.js';
 import type { ScanStatus } from '../incidents/incident-finder.js';
+import type { ViewRow } from '../catalog/view-index.js';
+import type { ViewHow } from '../views/view-cache.js';
+import type { HistoryAnswer, PointViewInfo, ViewAnswer } from './schemas.js';
+import type { HistoryResult } from '../views/history.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
   t: ts.t,
@@ -367,6 +371,60 @@ export const auditEntryView = (r: AuditRow): z.infer<typeof AuditEntryView> => (
   outcome: r.outcome,
   details: r.details_json ? (JSON.parse(r.details_json) as unknown) : null,
 });
+
+/** A cached point-in-time view as view.list shows it. */
+export function pointViewInfo(r: ViewRow): z.infer<typeof PointViewInfo> {
+  return {
+    id: r.id,
+    source: r.source_name,
+    snapshotId: r.snapshot_id,
+    bound: opTimeView({ t: r.bound_t, i: r.bound_i }),
+    state: r.state,
+    bytes: r.bytes,
+    documents: r.documents,
+    namespaces: r.namespaces,
+    entriesApplied: r.entries_applied,
+    movedForwardFrom: tsOrNull(r.moved_from_t, r.moved_from_i),
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+/** Which view answered a query. */
+export const viewAnswer = (r: ViewRow, how: ViewHow): z.infer<typeof ViewAnswer> => ({
+  viewId: r.id,
+  bound: opTimeView({ t: r.bound_t, i: r.bound_i }),
+  how,
+});
+
+/** A document's history as history.get answers it. */
+export function historyView(
+  source: string,
+  ns: string,
+  id: string,
+  from: OpTime | null,
+  to: OpTime,
+  r: HistoryResult,
+): z.infer<typeof HistoryAnswer> {
+  return {
+    source,
+    ns,
+    id,
+    from: from ? opTimeView(from) : null,
+    to: opTimeView(to),
+    versions: r.versions.map((v) => ({
+      ts: opTimeView(v.ts),
+      op: v.op,
+      ns: v.ns,
+      inTransaction: v.inTransaction,
+      change: v.change,
+      after: v.after,
+      restoreBefore: opTimeView(v.restoreBefore),
+    })),
+    segmentsRead: r.segmentsRead,
+    segmentsInWindow: r.segmentsInWindow,
+  };
+}
 
 /** The restore test of a source for the dashboard: its settings, the next run and the last result. */
 export function restoreTestStatusView(

@@ -27,6 +27,8 @@ const badValues: Record<string, unknown[]> = {
     { closeToTray: 'yes' },
     { incidentDocuments: 0 },
     { incidentSeconds: 1.5 },
+    { mongodBinary: '' },
+    { mongodBinary: 5 },
   ],
   'task.list': [{ state: 'sleeping' }],
   'task.get': [{}, { taskId: '' }, { taskId: 7 }],
@@ -50,6 +52,9 @@ const badValues: Record<string, unknown[]> = {
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', parallel: 0 },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', include: 'shop.*' },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', writeConcern: 'all' },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', localMongod: true },
+    { source: 'a', at: 'latest', localMongod: 'yes' },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', usersRoles: 'yes' },
   ],
   'restore.in-place': [
     { inPlace: true, source: 'a', at: 'latest' },
@@ -59,9 +64,45 @@ const badValues: Record<string, unknown[]> = {
   'restore.validate': [
     { source: 'a', at: 'latest' },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', sample: 0 },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', localMongod: true },
   ],
+  'local-mongod.start': [{ port: 0 }, { port: 70000 }, { port: '27017' }],
   'restore.get': [{}, { id: '' }],
   'restore.report': [{ id: 'a' }, { id: 'a', format: 'pdf' }, { id: '', format: 'json' }],
+  'view.build': [{}, { source: 'a' }, { source: 'a', at: '' }],
+  'view.drop': [{}, { id: 0 }, { id: 'one' }, { id: 1.5 }],
+  'query.find': [
+    { source: 'a', at: 'latest' },
+    { source: 'a', at: 'latest', ns: 'x' },
+    { source: 'a', at: 'latest', ns: 'db.c', limit: 0 },
+    { source: 'a', at: 'latest', ns: 'db.c', skip: -1 },
+    { source: 'a', at: 'latest', ns: 'db.c', filter: '' },
+  ],
+  'query.count': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', count: false },
+  ],
+  'query.distinct': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', distinct: '' },
+  ],
+  'query.aggregate': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', pipeline: 3 },
+  ],
+  'query.export': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', out: '/x', format: 'csv' },
+  ],
+  'query.restore': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', targetUri: 'mongodb://x', mode: 'merge' },
+  ],
+  'collections.list': [{ source: 'a' }, { at: 'latest' }],
+  'history.get': [
+    { source: 'a', ns: 'db.c' },
+    { source: 'a', ns: 'db.c', id: '' },
+  ],
   'timeline.get': [
     { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
     { source: 'a', from: '2026-01-01', to: '2026-01-02T00:00:00Z', width: 10 },

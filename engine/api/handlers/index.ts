@@ -12,6 +12,7 @@ import { copyHandlers } from './copy.js';
 import { exportHandlers } from './export.js';
 import { importHandlers } from './import.js';
 import { incidentHandlers } from './incident.js';
+import { localMongodHandlers } from './local-mongod.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
 import { restoreInPlaceHandlers } from './restore-in-place.js';
@@ -23,6 +24,10 @@ import { snapshotHandlers } from './snapshot.js';
 import { sourceHandlers } from './source.js';
 import { taskHandlers } from './task.js';
 import { timelineHandlers } from './timeline.js';
+import { viewHandlers } from './view.js';
+import { queryHandlers } from './query.js';
+import { collectionsHandlers } from './collections.js';
+import { historyHandlers } from './history.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
@@ -36,6 +41,7 @@ export const handlers: HandlerTable = {
   ...exportHandlers,
   ...importHandlers,
   ...incidentHandlers,
+  ...localMongodHandlers,
   ...repoHandlers,
   ...restoreHandlers,
   ...restoreInPlaceHandlers,
@@ -47,4 +53,8 @@ export const handlers: HandlerTable = {
   ...sourceHandlers,
   ...taskHandlers,
   ...timelineHandlers,
+  ...viewHandlers,
+  ...queryHandlers,
+  ...collectionsHandlers,
+  ...historyHandlers,
 };
