@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CommandInput, CommandOutput } from '../../engine/api/contract';
 import { useNavigation } from '../../renderer/src/app/navigation';
 import { Restores } from '../../renderer/src/features/restores/Restores';
-import { connectedApp, renderWithProviders } from './harness';
+import { connectedApp, renderWithProviders, SETTINGS } from './harness';
 
 let stop: () => void = () => {};
 afterEach(() => stop());
@@ -152,7 +152,7 @@ describe('the restore wizard', () => {
       'disabled',
       true,
     );
-    expect(wizard.textContent).toContain('the engine cannot start a throwaway local mongod in this version');
+    expect(wizard.textContent).toContain('Set the path of a mongod binary first');
     fireEvent.click(within(wizard).getByRole('radio', { name: 'In place, into the source itself' }));
     next(wizard);
     await within(wizard).findByTestId('namespace-tree');
@@ -236,6 +236,7 @@ describe('the restore wizard', () => {
         exclude: [],
         rename: ['shop.$coll$=shop_staging.$coll$'],
         drop: true,
+        usersRoles: false,
         strict: false,
         parallel: 4,
       }),
@@ -439,5 +440,57 @@ describe('a point handed over with a namespace', () => {
     await waitFor(() => expect(within(tree).getByLabelText('shop.orders')).toHaveProperty('checked', false));
     expect(within(tree).getByLabelText('shop.carts')).toHaveProperty('checked', true);
     expect(within(tree).getByLabelText('crm.people')).toHaveProperty('checked', false);
+  });
+});
+
+describe('the throwaway local mongod', () => {
+  it('restores into it once a mongod binary is set, with users and roles when the snapshot has them', async () => {
+    const { app, wizard } = await openWizard('latest');
+    app.client.answer('snapshot.namespaces', { ...MANIFEST, users: 3, roles: 1 });
+    act(() => app.client.emit('settings.changed', { ...SETTINGS, mongodBinary: '/opt/mongodb/bin/mongod' }));
+    app.client.answer('local-mongod.status', {
+      state: 'stopped',
+      binary: '/opt/mongodb/bin/mongod',
+      version: null,
+      pid: null,
+      port: null,
+      uri: null,
+      dataDir: null,
+      startedAt: null,
+      lastError: null,
+    });
+    await within(wizard).findByText('Restorable');
+    next(wizard);
+    const local = within(wizard).getByRole('radio', { name: 'Into a throwaway local mongod' });
+    expect(local).toHaveProperty('disabled', false);
+    fireEvent.click(local);
+    expect((await within(wizard).findByTestId('local-mongod')).textContent).toContain(
+      'Started when the restore begins, from /opt/mongodb/bin/mongod',
+    );
+    next(wizard);
+    await within(wizard).findByTestId('namespace-tree');
+    const usersRoles = within(wizard).getByLabelText('Users and roles');
+    expect(usersRoles).toHaveProperty('disabled', false);
+    fireEvent.click(usersRoles);
+    next(wizard);
+    expect(within(wizard).getByTestId('review-statement').textContent).toContain(
+      'Into the throwaway local mongod the app runs',
+    );
+    app.client.answer('restore.run', { taskId: 'task-3' });
+    fireEvent.click(within(wizard).getByRole('button', { name: 'Start the restore' }));
+    await waitFor(() =>
+      expect(app.client.calls.find((c) => c.name === 'restore.run')?.input).toEqual({
+        source: 'prod-rs',
+        at: 'latest',
+        localMongod: true,
+        include: [],
+        exclude: [],
+        rename: [],
+        drop: false,
+        usersRoles: true,
+        strict: false,
+        parallel: 4,
+      }),
+    );
   });
 });

@@ -61,6 +61,7 @@ export function startLiveUpdates(client: ApiClient): () => void {
     }),
     // A durable segment moved a source's live edge: the timeline draws it and reads that end again.
     client.on('capture.segment', (e) => useTimeline.getState().onSegment(e.source, e.lastTs.t)),
+    client.on('local-mongod.changed', (status) => useRestores.setState({ localMongod: status })),
     client.on('alert.raised', () => {
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs(); // a job can turn Misconfigured with its alert

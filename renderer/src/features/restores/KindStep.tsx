@@ -1,12 +1,17 @@
 import { Checkbox, PasswordInput, Radio, SegmentedControl, Stack, Text, TextInput } from '@mantine/core';
 import type { UseFormReturnType } from '@mantine/form';
 import { PathInput } from '../../ui/PathInput';
+import type { LocalMongod } from './restores-store';
 import type { RestoreKind, WizardValues } from './wizard-values';
 
 /** Why a kind cannot be chosen for this source (null: it can). */
-export function kindUnavailable(kind: RestoreKind, imported: boolean): string | null {
-  if (kind === 'local-mongod')
-    return 'Not available yet: the engine cannot start a throwaway local mongod in this version. Start one yourself and restore into it as a new target.';
+export function kindUnavailable(
+  kind: RestoreKind,
+  imported: boolean,
+  mongodBinary: string | null,
+): string | null {
+  if (kind === 'local-mongod' && !mongodBinary)
+    return 'Set the path of a mongod binary first (Settings, "Throwaway local mongod"): the app starts its own mongod from it.';
   if (kind === 'in-place' && imported)
     return 'An imported source has no deployment to restore into: restore it into a new target instead.';
   return null;
@@ -37,14 +42,24 @@ const KINDS: { value: RestoreKind; label: string; description: string }[] = [
 ];
 
 /** Step 2: where the point goes, and what that kind needs (a connection string, a path). */
-export function KindStep({ form, imported }: { form: UseFormReturnType<WizardValues>; imported: boolean }) {
+export function KindStep({
+  form,
+  imported,
+  mongodBinary,
+  localMongod,
+}: {
+  form: UseFormReturnType<WizardValues>;
+  imported: boolean;
+  mongodBinary: string | null;
+  localMongod: LocalMongod | null;
+}) {
   const v = form.getValues();
   return (
     <Stack gap="md">
       <Radio.Group label="Kind of restore" {...form.getInputProps('kind')}>
         <Stack gap="xs" mt={4}>
           {KINDS.map((k) => {
-            const why = kindUnavailable(k.value, imported);
+            const why = kindUnavailable(k.value, imported, mongodBinary);
             return (
               <Radio
                 key={k.value}
@@ -73,6 +88,28 @@ export function KindStep({ form, imported }: { form: UseFormReturnType<WizardVal
             {...form.getInputProps('password')}
           />
         </>
+      )}
+      {v.kind === 'local-mongod' && (
+        <Text size="sm" data-testid="local-mongod">
+          {localMongod?.state === 'running' && localMongod.uri ? (
+            <>
+              Running at <span className="mono">{localMongod.uri}</span>
+              {localMongod.version && ` (mongod ${localMongod.version})`}; the restore goes there.
+            </>
+          ) : (
+            <>
+              Started when the restore begins, from <span className="mono">{mongodBinary}</span> (127.0.0.1
+              only, a port it picks, data under the app&apos;s data directory); stop it in Settings when you
+              are done.
+            </>
+          )}
+          {localMongod?.lastError && (
+            <Text span c="red" size="sm">
+              {' '}
+              Last time: {localMongod.lastError}
+            </Text>
+          )}
+        </Text>
       )}
       {v.kind === 'in-place' && (
         <Text size="sm" c="red">

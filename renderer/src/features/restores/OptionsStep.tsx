@@ -22,11 +22,15 @@ export type ManifestState =
   | { state: 'error'; message: string }
   | { state: 'ready'; manifest: SnapshotNamespaces };
 
-/** Why users and roles cannot be chosen: the snapshot has none, or no restore kind takes them yet. */
-function usersRolesNote(manifest: SnapshotNamespaces | null): string {
+/** Why users and roles cannot be chosen (null: they can): the snapshot has none, or the kind takes none. */
+function usersRolesUnavailable(
+  manifest: SnapshotNamespaces | null,
+  kind: WizardValues['kind'],
+): string | null {
   if (manifest && manifest.users === null && manifest.roles === null)
     return 'This snapshot holds no users or roles (take snapshots with users and roles to restore them).';
-  return 'Not offered yet: the engine restores data, indexes and the oplog, not admin.system.users/roles.';
+  if (kind === 'in-place') return 'An in-place restore leaves the users and roles of the source as they are.';
+  return null;
 }
 
 /** Step 3: which namespaces (a tree with counts), renames, and how the restore behaves. */
@@ -39,6 +43,8 @@ export function OptionsStep({
 }) {
   const v = form.getValues();
   const renames = v.kind !== 'in-place'; // an in-place restore puts namespaces back where they were
+  const why = usersRolesUnavailable(manifest.state === 'ready' ? manifest.manifest : null, v.kind);
+  const target = v.kind === 'new-target' || v.kind === 'local-mongod';
   return (
     <Stack gap="md">
       <div>
@@ -112,7 +118,7 @@ export function OptionsStep({
           Behaviour
         </Title>
         <Stack gap="xs">
-          {v.kind === 'new-target' && (
+          {target && (
             <Checkbox
               label="Drop target collections that exist first"
               description="Otherwise a target collection that holds documents makes the restore refuse, listing them."
@@ -135,7 +141,7 @@ export function OptionsStep({
               />
             </>
           )}
-          {v.kind === 'new-target' && (
+          {target && (
             <Select
               label="Write concern"
               maw={320}
@@ -163,10 +169,13 @@ export function OptionsStep({
           ) : (
             <Checkbox
               label="Users and roles"
-              disabled
-              checked={false}
-              onChange={() => {}}
-              description={usersRolesNote(manifest.state === 'ready' ? manifest.manifest : null)}
+              disabled={why !== null}
+              description={
+                why ??
+                "Those of the restored databases, as they were at the point, renamed with them (mongorestore's way); with drop they replace the target's."
+              }
+              {...form.getInputProps('usersRoles', { type: 'checkbox' })}
+              checked={why === null && v.usersRoles}
             />
           )}
         </Stack>

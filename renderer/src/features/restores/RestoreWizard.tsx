@@ -5,6 +5,7 @@ import { errorMessage } from '../../app/connection-store';
 import type { PointHandoff } from '../../app/navigation';
 import { ErrorText } from '../../ui/ErrorText';
 import { localDateTime } from '../../ui/format';
+import { useSettings } from '../settings/settings-store';
 import { useSources } from '../sources/sources-store';
 import { KindStep, kindUnavailable } from './KindStep';
 import { OptionsStep, type ManifestState } from './OptionsStep';
@@ -60,6 +61,8 @@ function fromHandoff(h: PointHandoff | null): WizardValues {
  */
 export function RestoreWizard({ handoff, onClose }: { handoff: PointHandoff | null; onClose: () => void }) {
   const sources = useSources((s) => s.sources) ?? [];
+  const mongodBinary = useSettings((s) => s.settings?.mongodBinary ?? null);
+  const localMongod = useRestores((s) => s.localMongod);
   const {
     plan: askPlan,
     nearestRestorable,
@@ -89,6 +92,16 @@ export function RestoreWizard({ handoff, onClose }: { handoff: PointHandoff | nu
     () => (snapshots?.source === v.source ? snapshots.list : []),
     [snapshots, v.source],
   );
+
+  // The throwaway local mongod's state, read when that kind is chosen (is it running, where).
+  const wantsLocal = v.kind === 'local-mongod';
+  useEffect(() => {
+    if (wantsLocal)
+      void useRestores
+        .getState()
+        .loadLocalMongod()
+        .catch(() => undefined);
+  }, [wantsLocal]);
 
   // The source's snapshots: the snapshot picker, sizes in the plan, candidates for the nearest points.
   useEffect(() => {
@@ -175,7 +188,7 @@ export function RestoreWizard({ handoff, onClose }: { handoff: PointHandoff | nu
   const manifestData = manifest.state === 'ready' ? manifest.manifest : null;
   const request = restoreRequest(v, snapList, manifestData);
   const kindReady =
-    kindUnavailable(v.kind, source?.imported ?? false) === null &&
+    kindUnavailable(v.kind, source?.imported ?? false, mongodBinary) === null &&
     (v.kind === 'new-target'
       ? v.targetUri.trim() !== ''
       : v.kind === 'dump'
@@ -227,7 +240,12 @@ export function RestoreWizard({ handoff, onClose }: { handoff: PointHandoff | nu
           />
         </Stepper.Step>
         <Stepper.Step label="Kind" description="Where it goes">
-          <KindStep form={form} imported={source?.imported ?? false} />
+          <KindStep
+            form={form}
+            imported={source?.imported ?? false}
+            mongodBinary={mongodBinary}
+            localMongod={localMongod}
+          />
         </Stepper.Step>
         <Stepper.Step label="Options" description="What and how">
           <OptionsStep form={form} manifest={manifest} />

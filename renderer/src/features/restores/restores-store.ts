@@ -16,6 +16,7 @@ export type RestorePlan = CommandOutput<'restore.plan'>;
 export type SnapshotView = CommandOutput<'snapshot.list'>[number];
 export type SnapshotNamespaces = CommandOutput<'snapshot.namespaces'>;
 export type ReportFile = CommandOutput<'restore.report'>;
+export type LocalMongod = CommandOutput<'local-mongod.status'>;
 export type ExportResult = {
   path: string;
   format: 'directory' | 'archive';
@@ -67,6 +68,10 @@ interface RestoresSlice {
   snapshots(source: string): Promise<SnapshotView[]>;
   namespaces(source: string, snapshot: string): Promise<SnapshotNamespaces>;
   reportFile(id: string, format: 'json' | 'html'): Promise<ReportFile>;
+  /** The throwaway local mongod as the engine runs it (null until read). */
+  localMongod: LocalMongod | null;
+  loadLocalMongod(): Promise<void>;
+  stopLocalMongod(): Promise<void>;
   /** Starts the restore; resolves with its task id once the engine accepted it. */
   start(request: RestoreStart): Promise<string>;
   /** What a finished task returned (the restore's report carries its id; an export its path). */
@@ -109,6 +114,13 @@ export const useRestores = create<RestoresSlice>((set) => ({
   snapshots: (source) => engine().invoke('snapshot.list', { source }),
   namespaces: (source, snapshot) => engine().invoke('snapshot.namespaces', { source, snapshot }),
   reportFile: (id, format) => engine().invoke('restore.report', { id, format }),
+  localMongod: null,
+  async loadLocalMongod() {
+    set({ localMongod: await engine().invoke('local-mongod.status', {}) });
+  },
+  async stopLocalMongod() {
+    set({ localMongod: await engine().invoke('local-mongod.stop', {}) });
+  },
 
   async start(request) {
     // One call per command keeps each input typed against its own schema.

@@ -47,12 +47,24 @@ export function reviewStatement(
     ? 'Strict: the first per-document failure (a duplicate key, a validation error) stops the restore.'
     : 'Per-document failures (duplicate keys, validation errors) are counted and reported with examples; they do not stop the restore.';
 
+  const usersRoles = values.usersRoles
+    ? [
+        {
+          text: `Users and roles of the restored databases are restored as they were at the point${values.drop ? ', replacing those of the target' : ', merged into those of the target'}.`,
+          destructive: values.drop,
+        },
+      ]
+    : [];
   switch (values.kind) {
     case 'new-target':
+    case 'local-mongod':
       return [
         { text: `Restore ${from}` },
         {
-          text: `Into the deployment at ${values.targetUri.trim()} (a new target; the source is not touched).`,
+          text:
+            values.kind === 'local-mongod'
+              ? 'Into the throwaway local mongod the app runs (started from the mongod binary in Settings if it is not running; the source is not touched).'
+              : `Into the deployment at ${values.targetUri.trim()} (a new target; the source is not touched).`,
         },
         { text: what },
         ...renames,
@@ -64,6 +76,7 @@ export function reviewStatement(
           : {
               text: 'If a target collection already holds documents, the restore refuses before writing anything.',
             },
+        ...usersRoles,
         {
           text: `Collections and documents first (${count(values.parallel, 'collection')} at a time), then the indexes, then the oplog replay; a __mbm_restore_incomplete marker stays in the target until the end.`,
         },
@@ -99,7 +112,5 @@ export function reviewStatement(
           text: `mongorestore --oplogReplay${values.dumpFormat === 'archive' ? ' --archive' : ''}${values.gzip ? ' --gzip' : ''} restores it anywhere.`,
         },
       ];
-    case 'local-mongod':
-      return [{ text: `Restore ${from}` }];
   }
 }

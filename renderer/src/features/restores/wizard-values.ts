@@ -33,6 +33,8 @@ export interface WizardValues {
   unchecked: string[];
   renames: Rename[];
   drop: boolean;
+  /** Restore the snapshot's users and roles of the restored databases (restore.run usersRoles). */
+  usersRoles: boolean;
   strict: boolean;
   parallel: number;
   writeConcern: WriteConcernChoice;
@@ -55,6 +57,7 @@ export const initialValues = (source = ''): WizardValues => ({
   unchecked: [],
   renames: [],
   drop: false,
+  usersRoles: false,
   strict: false,
   parallel: 4,
   writeConcern: 'default',
@@ -134,18 +137,22 @@ export function restoreRequest(
     .map((r) => `${r.from.trim()}=${r.to.trim()}`);
   const common = { source: v.source, include, exclude };
   switch (v.kind) {
-    case 'new-target': {
-      if (!v.targetUri.trim()) return null;
+    case 'new-target':
+    case 'local-mongod': {
+      if (v.kind === 'new-target' && !v.targetUri.trim()) return null;
       const w = WRITE_CONCERN[v.writeConcern];
       return {
         command: 'restore.run',
         input: {
           ...common,
           at,
-          targetUri: v.targetUri.trim(),
-          ...(v.password ? { password: v.password } : {}),
+          // The throwaway local mongod: the engine starts it (from the mongodBinary setting) if it is not running.
+          ...(v.kind === 'local-mongod'
+            ? { localMongod: true }
+            : { targetUri: v.targetUri.trim(), ...(v.password ? { password: v.password } : {}) }),
           rename,
           drop: v.drop,
+          usersRoles: v.usersRoles,
           strict: v.strict,
           parallel: v.parallel,
           ...(w !== undefined ? { writeConcern: w } : {}),
@@ -179,8 +186,6 @@ export function restoreRequest(
         },
       };
     }
-    case 'local-mongod':
-      return null;
   }
 }
 

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { toScheme } from '../../app/color-scheme';
 import { useConnection } from '../../app/connection-store';
 import { Section } from '../../ui/Section';
+import { LocalMongodCard } from './LocalMongodCard';
 import { RepositoriesCard } from './RepositoriesCard';
 import { useSettings, type Settings } from './settings-store';
 
@@ -65,6 +66,7 @@ export function SettingsSection() {
         </Card>
       )}
       <RepositoriesCard />
+      {settings && <LocalMongodCard />}
       {info && (
         <Text size="sm" c="dimmed">
           Data directory: <Code>{info.dataDir}</Code>
