@@ -3,13 +3,15 @@
  * generated from the contract. Nothing else lives here; features belong in
  * engine/ so the headless server and CLI get them too.
  */
-import { app, dialog, Notification, safeStorage, type BrowserWindow } from 'electron';
+import { app, dialog, ipcMain, Notification, safeStorage, type BrowserWindow } from 'electron';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Engine } from '../engine/engine.js';
 import { ApiError } from '../engine/errors.js';
 import { readSettings } from '../engine/catalog/settings-store.js';
 import { forwardEvents, registerIpc } from './main/ipc.js';
+import { registerPathDialog } from './main/path-dialog.js';
 import { createTray } from './main/tray.js';
 import { KeychainSecretStore } from './main/keychain-store.js';
 import { notifyDesktop } from './main/notifications.js';
@@ -72,6 +74,15 @@ if (!app.requestSingleInstanceLock()) {
     }
     const e = engine;
     registerIpc(e);
+    // The system's file dialog, attached to the window (Import a dump, a dump's destination).
+    registerPathDialog(
+      ipcMain,
+      {
+        open: (o) => (win ? dialog.showOpenDialog(win, o) : dialog.showOpenDialog(o)),
+        save: (o) => (win ? dialog.showSaveDialog(win, o) : dialog.showSaveDialog(o)),
+      },
+      (path, content) => writeFile(path, content, 'utf8'),
+    );
     forwardEvents(e, () => win);
     const tray = createTray(assetsDir, { show, quit: () => app.quit() });
     if (Notification.isSupported())

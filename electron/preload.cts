@@ -1,13 +1,16 @@
 /**
  * The only bridge between the sandboxed renderer and the main process. It
  * exposes `window.backup` with two capabilities: invoke a contract command
- * and subscribe to engine events. Sandboxed preloads must be CommonJS and may
+ * and subscribe to engine events, plus the system's file dialog (a path the
+ * user chose, nothing read). Sandboxed preloads must be CommonJS and may
  * only require 'electron', so this file stays generic: the main process
  * validates every input against the contract.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 
 const EVENT = 'api:event';
+const PATH_DIALOG = 'dialog:pickPath';
+const SAVE_TEXT = 'dialog:saveText';
 const COMMAND_NAME = /^[a-z]+(\.[a-zA-Z]+)+$/;
 
 /** Each contract command has its own channel `api:<name>`, registered by the main process. */
@@ -25,6 +28,10 @@ async function invokeCommand(name: string, input: unknown): Promise<unknown> {
 
 contextBridge.exposeInMainWorld('backup', {
   invoke: (name: string, input: unknown): Promise<unknown> => invokeCommand(String(name), input),
+  pickPath: (kind: string, title: string): Promise<unknown> =>
+    ipcRenderer.invoke(PATH_DIALOG, { kind: String(kind), title: String(title) }),
+  saveText: (fileName: string, content: string): Promise<unknown> =>
+    ipcRenderer.invoke(SAVE_TEXT, { fileName: String(fileName), content: String(content) }),
   onEvent: (listener: (event: unknown) => void): (() => void) => {
     const wrapped = (_e: IpcRendererEvent, payload: unknown): void => listener(payload);
     ipcRenderer.on(EVENT, wrapped);

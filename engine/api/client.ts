@@ -24,10 +24,17 @@ export interface ApiClient {
   onConnectionChange(listener: (state: ConnectionState) => void): () => void;
 }
 
+/** What a path dialog chooses: an existing file, an existing directory, or a new file's name. */
+export type PathPickKind = 'file' | 'directory' | 'save';
+
 /** What Electron's preload exposes as `window.backup`: the raw, untyped bridge. */
 export interface PreloadBridge {
   invoke(name: string, input: unknown): Promise<ApiResult<unknown>>;
   onEvent(listener: (event: EngineEvent) => void): () => void;
+  /** The system's file dialog (desktop only): the chosen path, or null when cancelled. */
+  pickPath?(kind: PathPickKind, title: string): Promise<string | null>;
+  /** Saves text where the user chooses in the save dialog (desktop only): the path, or null when cancelled. */
+  saveText?(fileName: string, content: string): Promise<string | null>;
 }
 
 /** Messages on the headless WebSocket. */

@@ -24,6 +24,8 @@ import {
   Settings,
   SettingsChange,
   SnapshotView,
+  SnapshotNamespacesView,
+  RestoreReportFile,
   NamespacePatterns,
   OpTimeView,
   RestoreView,
@@ -362,6 +364,16 @@ export const commands = {
     output: RestoreView,
     cliAliases: ['restore show'],
   }),
+  'restore.report': command({
+    readOnly: true,
+    summary:
+      "One restore's report as a file to save: json (the whole report) or html (the validation checklist and the recovery time per phase, one self-contained page).",
+    input: z.strictObject({
+      id: z.string().min(1).max(100),
+      format: z.enum(['json', 'html']).describe('json or html.'),
+    }),
+    output: RestoreReportFile,
+  }),
   'local-mongod.start': command({
     summary:
       'Start the throwaway local mongod from the mongodBinary setting (standalone, 127.0.0.1 only, a port the engine picks, data under the data dir); answers once it replies to hello. Stopped on request or when the engine closes.',
@@ -431,6 +443,13 @@ export const commands = {
     summary: 'Snapshots of a source, oldest first.',
     input: z.strictObject({ source: SourceName }),
     output: z.array(SnapshotView),
+  }),
+  'snapshot.namespaces': command({
+    readOnly: true,
+    summary:
+      'The namespaces of one snapshot with their types, document counts, sizes and index counts, and whether it holds users and roles (from its manifest).',
+    input: z.strictObject({ source: SourceName, snapshot: Identifier.describe('Snapshot id.') }),
+    output: SnapshotNamespacesView,
   }),
   'retention.lock': command({
     summary: 'Lock a snapshot or an oplog segment against deletion until a date (extend only).',

@@ -382,6 +382,34 @@ export const SnapshotView = z.strictObject({
   lockedUntil: z.string().nullable(),
 });
 
+/** What a snapshot holds, from its manifest: the namespace picker of the restore wizard and the CLI read it. */
+export const SnapshotNamespacesView = z.strictObject({
+  snapshotId: z.string(),
+  consistentTs: OpTimeView,
+  namespaces: z.array(
+    z.strictObject({
+      ns: z.string(),
+      db: z.string(),
+      name: z.string(),
+      type: z.enum(['collection', 'view', 'timeseries']),
+      documents: z.number().int(),
+      /** Uncompressed BSON size of the documents. */
+      bytes: z.number(),
+      indexes: z.number().int(),
+    }),
+  ),
+  /** admin.system.users / system.roles counts, or null when the snapshot did not take them. */
+  users: z.number().int().nullable(),
+  roles: z.number().int().nullable(),
+});
+
+/** A restore's report as a file to save: JSON (everything) or the self-contained HTML validation page. */
+export const RestoreReportFile = z.strictObject({
+  fileName: z.string(),
+  mediaType: z.enum(['application/json', 'text/html']),
+  content: z.string(),
+});
+
 export const TaskStarted = z.strictObject({ taskId: z.string() });
 
 export const AuditEntryView = z.strictObject({

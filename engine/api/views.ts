@@ -39,6 +39,7 @@ import type {
   RepositoryInfo,
   RestorePlanView,
   SnapshotView,
+  SnapshotNamespacesView,
   SourceView,
   TimelineView,
   RestoreView,
@@ -55,6 +56,7 @@ import type { RestoreTestStatusView } from './schemas.js';
 import { nextRestoreTest } from '../schedule/restore-test-schedule.js';
 import { detailsOf } from '../verify/restore-test.js';
 import type { Timeline } from '../timeline/timeline.js';
+import type { SnapshotManifest } from '../repo/snapshot-files.js';
 import type { WindowCoverage } from '../timeline/window-coverage.js';
 import type { IncidentRow } from '../catalog/incidents.js';
 import { incidentSummary } from '../incidents/summary.js';
@@ -98,6 +100,26 @@ export const snapshotView = (r: SnapshotRow): z.infer<typeof SnapshotView> => ({
   storedBytes: r.stored_bytes,
   lockedUntil: r.locked_until,
 });
+
+/** A snapshot's manifest as the namespace picker reads it (counts and sizes, never documents). */
+export const snapshotNamespacesView = (m: SnapshotManifest): z.infer<typeof SnapshotNamespacesView> => {
+  const count = (v: SnapshotManifest['users']) => (v === null ? null : Array.isArray(v) ? v.length : v.count);
+  return {
+    snapshotId: m.snapshotId,
+    consistentTs: opTimeView(m.consistentTs),
+    namespaces: m.namespaces.map((n) => ({
+      ns: n.ns,
+      db: n.db,
+      name: n.name,
+      type: n.type,
+      documents: n.count,
+      bytes: n.rawBytes,
+      indexes: n.indexes.length,
+    })),
+    users: count(m.users ?? null),
+    roles: count(m.roles ?? null),
+  };
+};
 
 export function restoreView(db: CatalogDb, r: RestoreRow): z.infer<typeof RestoreView> {
   const d = (r.details_json ? JSON.parse(r.details_json) : {}) as {

@@ -7,11 +7,22 @@ import { startLiveUpdates } from '../../renderer/src/app/live-updates';
 import { useTasks } from '../../renderer/src/app/tasks-store';
 import { useAlerts } from '../../renderer/src/features/alerts/alerts-store';
 import { useDashboard } from '../../renderer/src/features/dashboard/dashboard-store';
+import { useRestores } from '../../renderer/src/features/restores/restores-store';
+import { useNavigation } from '../../renderer/src/app/navigation';
 import { useSettings } from '../../renderer/src/features/settings/settings-store';
 import { useSources } from '../../renderer/src/features/sources/sources-store';
 import { fakeClient, type FakeClient } from './fake-client';
 
-const SLICES = [useConnection, useTasks, useAlerts, useDashboard, useSettings, useSources] as const;
+const SLICES = [
+  useConnection,
+  useTasks,
+  useAlerts,
+  useDashboard,
+  useSettings,
+  useSources,
+  useRestores,
+  useNavigation,
+] as const;
 
 export const SETTINGS = {
   theme: 'light',

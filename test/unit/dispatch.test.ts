@@ -68,6 +68,7 @@ const badValues: Record<string, unknown[]> = {
   ],
   'local-mongod.start': [{ port: 0 }, { port: 70000 }, { port: '27017' }],
   'restore.get': [{}, { id: '' }],
+  'restore.report': [{ id: 'a' }, { id: 'a', format: 'pdf' }, { id: '', format: 'json' }],
   'view.build': [{}, { source: 'a' }, { source: 'a', at: '' }],
   'view.drop': [{}, { id: 0 }, { id: 'one' }, { id: 1.5 }],
   'query.find': [
@@ -108,6 +109,7 @@ const badValues: Record<string, unknown[]> = {
     { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', width: 0 },
   ],
   'snapshot.list': [{}],
+  'snapshot.namespaces': [{ source: 'a' }, { snapshot: 'x' }, { source: 'a', snapshot: '' }],
   'incident.list': [
     {},
     { source: 'a', limit: 0 },

@@ -17,6 +17,7 @@ import type { Services } from '../../services.js';
 import { writeFileDurable } from '../../repo/durable-file.js';
 import { validateRestore } from '../../verify/restore-validation.js';
 import { validationHtml } from '../../verify/validation-html.js';
+import type { ValidationReport } from '../../verify/restore-validation.js';
 import type { PartialHandlers } from './types.js';
 
 /** A restore point as typed, or the id of one of the source's snapshots (restored at its consistent point). */
@@ -106,7 +107,7 @@ async function targetUri(
 const AFTER_RESTORE_SAMPLE = 100;
 
 export const restoreHandlers: PartialHandlers<
-  'restore.plan' | 'restore.run' | 'restore.list' | 'restore.get' | 'restore.validate',
+  'restore.plan' | 'restore.run' | 'restore.list' | 'restore.get' | 'restore.validate' | 'restore.report',
   Pick<Services, 'catalog' | 'stores' | 'tasks' | 'actor' | 'localMongod'>
 > = {
   'restore.plan': async (svc, { source, at }) => {
@@ -257,5 +258,33 @@ export const restoreHandlers: PartialHandlers<
     const r = getRestore(svc.catalog, id);
     if (!r) throw new ApiError('NOT_FOUND', `No restore ${id}.`);
     return restoreView(svc.catalog, r);
+  },
+  'restore.report': (svc, { id, format }) => {
+    const r = getRestore(svc.catalog, id);
+    if (!r) throw new ApiError('NOT_FOUND', `No restore ${id}.`);
+    const view = restoreView(svc.catalog, r);
+    const base = `restore-${view.source}-${id.slice(0, 8)}`;
+    if (format === 'json')
+      return {
+        fileName: `${base}.json`,
+        mediaType: 'application/json' as const,
+        content: `${JSON.stringify(view, null, 2)}\n`,
+      };
+    const report = view.report as {
+      validation?: ValidationReport;
+      phases?: { name: string; ms: number }[];
+    } | null;
+    if (!report?.validation)
+      throw new ApiError(
+        'NOT_FOUND',
+        `Restore ${id} has no validation report (${view.state === 'succeeded' ? 'this kind is not validated after it runs' : `it ${view.state}`}); its JSON report has what it did.`,
+      );
+    const html = validationHtml(report.validation, {
+      source: view.source,
+      target: view.target ?? '—',
+      generatedAt: view.finishedAt ?? view.startedAt,
+      ...(report.phases ? { phases: report.phases } : {}),
+    });
+    return { fileName: `${base}.html`, mediaType: 'text/html' as const, content: html };
   },
 };

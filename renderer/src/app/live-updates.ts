@@ -5,6 +5,7 @@
 import type { ApiClient } from '../../../engine/api/client';
 import { useAlerts } from '../features/alerts/alerts-store';
 import { useDashboard } from '../features/dashboard/dashboard-store';
+import { useRestores } from '../features/restores/restores-store';
 import { useSettings } from '../features/settings/settings-store';
 import { useSources } from '../features/sources/sources-store';
 import { useIncidents } from '../features/incidents/incidents-store';
@@ -53,6 +54,9 @@ export function startLiveUpdates(client: ApiClient): () => void {
       // A finished snapshot changes the last snapshot, coverage and next runs; a failed one raises an alert.
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs();
+      // A restore's end is in the history (the catalog): read it again once it has been read at all.
+      if (e.kind.startsWith('restore') && useRestores.getState().history !== null)
+        void useRestores.getState().loadHistory();
       // A restore that ended is in the history: the timeline marks in-place ones and learns the rate.
       if (e.kind.startsWith('restore') && useTimeline.getState().restores !== null)
         void useTimeline.getState().loadRestores();
@@ -62,6 +66,7 @@ export function startLiveUpdates(client: ApiClient): () => void {
     }),
     // A durable segment moved a source's live edge: the timeline draws it and reads that end again.
     client.on('capture.segment', (e) => useTimeline.getState().onSegment(e.source, e.lastTs.t)),
+    client.on('local-mongod.changed', (status) => useRestores.setState({ localMongod: status })),
     client.on('alert.raised', () => {
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs(); // a job can turn Misconfigured with its alert

@@ -3,6 +3,7 @@ import { useEffect } from 'react';
 import { toScheme } from '../../app/color-scheme';
 import { useConnection } from '../../app/connection-store';
 import { Section } from '../../ui/Section';
+import { LocalMongodCard } from './LocalMongodCard';
 import { RepositoriesCard } from './RepositoriesCard';
 import { useSettings, type Settings } from './settings-store';
 
@@ -18,7 +19,8 @@ export function SettingsSection() {
   const loadRepositories = useSettings((s) => s.loadRepositories);
   const info = useConnection((s) => s.info);
   // The theme goes through the component library's colour scheme, which stores it in the settings.
-  const { setColorScheme } = useMantineColorScheme();
+  // keepTransitions: otherwise Mantine injects a <style> (transition: none) during the switch, which the CSP refuses.
+  const { setColorScheme } = useMantineColorScheme({ keepTransitions: true });
 
   useEffect(() => {
     void loadRepositories();
@@ -64,6 +66,7 @@ export function SettingsSection() {
         </Card>
       )}
       <RepositoriesCard />
+      {settings && <LocalMongodCard />}
       {info && (
         <Text size="sm" c="dimmed">
           Data directory: <Code>{info.dataDir}</Code>

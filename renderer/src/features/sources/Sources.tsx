@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { EmptyState } from '../../ui/EmptyState';
 import { ErrorText } from '../../ui/ErrorText';
 import { Section } from '../../ui/Section';
+import { ImportDump } from './ImportDump';
 import { SourceCard } from './SourceCard';
 import { SourceForm } from './SourceForm';
 import { useSources } from './sources-store';
@@ -13,6 +14,7 @@ export function Sources() {
   // null: no form; 'new': adding; a name: editing that source.
   const [form, setForm] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
+  const [importing, setImporting] = useState(false);
   const editing = sources?.find((s) => s.name === form);
   const done = (name: string) => {
     setNotice(form === 'new' ? `Added ${name}; its backup job is active.` : `Saved ${name}.`);
@@ -24,6 +26,9 @@ export function Sources() {
         <Button onClick={() => setForm('new')} disabled={form !== null}>
           Add a source
         </Button>
+        <Button variant="default" onClick={() => setImporting(true)} disabled={importing}>
+          Import a dump…
+        </Button>
         {notice && (
           <Text size="sm" role="status">
             {notice}
@@ -31,6 +36,7 @@ export function Sources() {
         )}
       </Group>
       <ErrorText message={error} />
+      {importing && <ImportDump onClose={() => setImporting(false)} />}
       {form !== null && (
         <SourceForm key={form} existing={editing} onDone={done} onCancel={() => setForm(null)} />
       )}

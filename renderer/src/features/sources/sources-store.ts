@@ -51,6 +51,19 @@ interface SourcesSlice {
   takeSnapshot(source: string): Promise<string>;
   /** Asks what the policy would keep a month from now; an answer to an older request is dropped. */
   previewPolicy(source: string, policy: BackupJob['policy']): Promise<void>;
+  /** Imports mongodump output as a snapshot (a new name creates an imported source); resolves with the task id. */
+  importDump(input: CommandInput<'import.dump'>): Promise<string>;
+  /** What a finished import returned (its snapshot and counts). */
+  importResult(taskId: string): Promise<ImportResult | null>;
+}
+
+export interface ImportResult {
+  source: string;
+  sourceCreated: boolean;
+  snapshotId: string;
+  namespaces: number;
+  documents: number;
+  oplogEntries: number;
 }
 
 /** The newest preview request per source: answers to older ones (the DBA kept typing) are dropped. */
@@ -160,6 +173,15 @@ export const useSources = create<SourcesSlice>((set, get) => {
       useTasks.getState().started(taskId, 'snapshot');
       set((s) => ({ snapshotTasks: { ...s.snapshotTasks, [source]: taskId } }));
       return taskId;
+    },
+    async importDump(input) {
+      const { taskId } = await engine().invoke('import.dump', input);
+      useTasks.getState().started(taskId, 'import.dump');
+      return taskId;
+    },
+    async importResult(taskId) {
+      const task = await engine().invoke('task.get', { taskId });
+      return task.state === 'succeeded' ? (task.result as ImportResult) : null;
     },
   };
 });
