@@ -2,7 +2,7 @@
 import type { CatalogDb } from './open-catalog.js';
 
 /**
- * Forgets the index of some repositories (coverage, snapshots, segments, copy records), keeping
+ * Forgets the index of some repositories (coverage, snapshots, segments, journal tails, copy records), keeping
  * everything the repository cannot give back (sources' connections, jobs, alerts, audit) and the
  * rows of every other repository.
  */
@@ -16,6 +16,7 @@ export function forgetRepositoryIndex(db: CatalogDb, repositoryIds: readonly str
       ).run(id);
       db.prepare(`DELETE FROM snapshots WHERE ${ofSources}`).run(id);
       db.prepare(`DELETE FROM oplog_segments WHERE ${ofSources}`).run(id);
+      db.prepare(`DELETE FROM capture_journals WHERE ${ofSources}`).run(id);
       db.prepare(
         'DELETE FROM file_copies WHERE target_id IN (SELECT id FROM copy_targets WHERE repository_id = ?)',
       ).run(id);
