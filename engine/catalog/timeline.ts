@@ -37,9 +37,14 @@ export function intervalsTouching(
   return [...rest, ...tail.filter(touching)];
 }
 
-function journalTail(db: CatalogDb, sourceId: string): { newest: CoverageInterval | null; tail: CoverageInterval[] } {
+function journalTail(
+  db: CatalogDb,
+  sourceId: string,
+): { newest: CoverageInterval | null; tail: CoverageInterval[] } {
   const r = db
-    .prepare('SELECT * FROM coverage_intervals WHERE source_id = ? ORDER BY start_t DESC, start_i DESC LIMIT 1')
+    .prepare(
+      'SELECT * FROM coverage_intervals WHERE source_id = ? ORDER BY start_t DESC, start_i DESC LIMIT 1',
+    )
     .get(sourceId) as IntervalRow | undefined;
   const newest = r ? toInterval(r) : null;
   return { newest, tail: withJournalTail(db, sourceId, newest) };
@@ -53,7 +58,9 @@ export function intervalBefore(db: CatalogDb, sourceId: string, fromT: number): 
     )
     .get(sourceId, fromT) as IntervalRow | undefined;
   const stored = r ? toInterval(r) : null;
-  const t = journalTail(db, sourceId).tail.filter((iv) => iv.end.t < fromT).at(-1);
+  const t = journalTail(db, sourceId)
+    .tail.filter((iv) => iv.end.t < fromT)
+    .at(-1);
   return t && (!stored || compareOpTime(t.end, stored.end) > 0) ? t : stored;
 }
 

@@ -259,8 +259,7 @@ export function readJournal(repo: Repository, relPath: string): JournalScan {
   };
   if (buf.length < FIXED) return scan;
   if (!buf.subarray(0, 4).equals(MAGIC)) throw corrupt('not a capture journal (bad magic).');
-  if (buf[4]! > JOURNAL_FORMAT_VERSION)
-    throw corrupt(`journal version ${buf[4]} is newer than supported.`);
+  if (buf[4]! > JOURNAL_FORMAT_VERSION) throw corrupt(`journal version ${buf[4]} is newer than supported.`);
   const encrypted = buf[5] === 1;
   if (buf[5]! > 1 || buf[6] !== 0 || buf[7] !== 0) throw corrupt('unknown journal flags.');
   if (encrypted !== repo.encrypted)
@@ -276,7 +275,9 @@ export function readJournal(repo: Repository, relPath: string): JournalScan {
   if (buf.length < framesAt) return scan; // a crash while the file was being created
   const tag = buf.subarray(FIXED + h, FIXED + h + HEADER_TAG);
   if (!timingSafeEqual(headerTag(buf.subarray(0, FIXED + h), key), tag))
-    throw corrupt(encrypted ? 'header fails authentication (tampered or damaged).' : 'header checksum mismatch.');
+    throw corrupt(
+      encrypted ? 'header fails authentication (tampered or damaged).' : 'header checksum mismatch.',
+    );
   let header: JournalHeader;
   try {
     header = JSON.parse(buf.subarray(FIXED, FIXED + h).toString('utf8')) as JournalHeader;
@@ -342,7 +343,8 @@ export function readJournal(repo: Repository, relPath: string): JournalScan {
     } catch (err) {
       return stop('damaged', `record ${index} at byte ${pos}: ${(err as Error).message}`);
     }
-    if (k !== n || k === 0) return stop('damaged', `record ${index} at byte ${pos}: ${k} entries, head says ${n}`);
+    if (k !== n || k === 0)
+      return stop('damaged', `record ${index} at byte ${pos}: ${k} entries, head says ${n}`);
     if (scan.count === 0 && compareOpTime(first!, header.firstTs) !== 0)
       return stop('damaged', `its first entry ${formatOpTime(first!)} is not the one its name says`);
     scan.payloads.push(payload);

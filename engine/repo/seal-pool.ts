@@ -53,7 +53,11 @@ function start(): Worker {
     if (!p) return;
     pending.delete(m.id);
     if (m.error !== undefined) p.reject(new ApiError('INTERNAL', `sealing a segment: ${m.error}`));
-    else p.resolve({ header: m.header!, file: [Buffer.from(m.file!.buffer, m.file!.byteOffset, m.file!.byteLength)] });
+    else
+      p.resolve({
+        header: m.header!,
+        file: [Buffer.from(m.file!.buffer, m.file!.byteOffset, m.file!.byteLength)],
+      });
     if (pending.size === 0) w.unref();
   });
   w.on('error', (err) => {
@@ -78,7 +82,8 @@ export const encodeSegmentInWorker: SegmentEncoder = (req: SegmentEncodeRequest)
     const id = nextId++;
     pending.set(id, { resolve, reject });
     const p = req.payload;
-    const owns = p.byteOffset === 0 && p.buffer.byteLength === p.byteLength && !(p.buffer instanceof SharedArrayBuffer);
+    const owns =
+      p.byteOffset === 0 && p.buffer.byteLength === p.byteLength && !(p.buffer instanceof SharedArrayBuffer);
     worker.postMessage(
       { id, header: req.header, compression: req.compression, payload: p, key: req.key },
       owns ? [p.buffer as ArrayBuffer] : [],

@@ -101,7 +101,9 @@ export interface SegmentEncodeRequest {
   compression: EnvelopeOptions['compression'];
   key: Buffer | null;
 }
-export type SegmentEncoder = (req: SegmentEncodeRequest) => Promise<{ header: SegmentHeader; file: Buffer[] }>;
+export type SegmentEncoder = (
+  req: SegmentEncodeRequest,
+) => Promise<{ header: SegmentHeader; file: Buffer[] }>;
 
 /** Hashes and encodes a segment on the calling thread. */
 export function encodeSegmentSync(req: SegmentEncodeRequest): { header: SegmentHeader; file: Buffer[] } {

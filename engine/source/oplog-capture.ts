@@ -293,7 +293,12 @@ export class OplogCapture {
     try {
       if (!this.journal) {
         await this.deps.store.repo.upgradeFormat();
-        const writer = await JournalWriter.create(this.deps.store.repo, this.deps.sourceId, first, this.chainLink);
+        const writer = await JournalWriter.create(
+          this.deps.store.repo,
+          this.deps.sourceId,
+          first,
+          this.chainLink,
+        );
         this.metrics.filesWritten++;
         this.journal = {
           writer,
@@ -505,7 +510,9 @@ export class OplogCapture {
           // What an earlier run left in the journal is sealed before anything new is read.
           const rec = await recoverJournals(this.deps.store, this.deps.sourceId, encodeSegmentInWorker).catch(
             (err: unknown) => {
-              throw new SegmentWriteError(fileSystemError(err, 'sealing the capture journal left by the last run'));
+              throw new SegmentWriteError(
+                fileSystemError(err, 'sealing the capture journal left by the last run'),
+              );
             },
           );
           if (rec.damaged.length) this.deps.onJournalDamaged?.(rec.damaged);
