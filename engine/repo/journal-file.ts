@@ -129,6 +129,7 @@ export class JournalWriter {
     prevLastTs: OpTime | null,
   ): Promise<JournalWriter> {
     const key = repo.key();
+    await repo.upgradeFormat(); // a journal is format 3: an older app must refuse the repository
     const header: JournalHeader = {
       type: 'capture-journal',
       formatVersion: JOURNAL_FORMAT_VERSION,

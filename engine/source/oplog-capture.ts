@@ -292,7 +292,6 @@ export class OplogCapture {
     const payload = Buffer.concat(entries);
     try {
       if (!this.journal) {
-        await this.deps.store.repo.upgradeFormat();
         const writer = await JournalWriter.create(
           this.deps.store.repo,
           this.deps.sourceId,

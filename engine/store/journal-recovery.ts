@@ -143,6 +143,9 @@ export async function recoverJournals(
       break;
     }
     const fresh = entriesAfter(scan, tip);
+    // A damaged file (and every later one) is set aside first, kept as evidence; its prefix is
+    // sealed from memory below.
+    const moved = scan.end === 'damaged' ? await setAside(repo, files.slice(k)) : null;
     if (fresh) {
       // The chain link the capture recorded, unless part of the file was sealed already.
       const prev = fresh.overlapped ? tip : (scan.header?.prevLastTs ?? null);
@@ -158,8 +161,7 @@ export async function recoverJournals(
       tip = fresh.last;
     }
     if (scan.end === 'torn' && scan.validBytes < scan.fileBytes) out.torn.push(path);
-    if (scan.end === 'damaged') {
-      const moved = await setAside(repo, files.slice(k));
+    if (moved) {
       out.damaged.push({ path, error: `${path}: ${scan.damage}`, setAsideAs: moved.get(path)! });
       for (const p of files.slice(k)) deleteJournalRow(db, p);
       break;
