@@ -1,7 +1,7 @@
 /**
  * Child process for the capture crash test: opens the engine on a data dir and captures one
  * source until it is killed, printing `ack t i` each time its durable tip (what it reports as
- * captured) moves. Usage: node --import tsx capture-worker.ts DATA_DIR SOURCE [MODE N]
+ * captured) moves. Usage: node --import tsx capture-worker.ts DATA_DIR SOURCE [MODE N [SEGMENT_MS]]
  *
  * MODE picks the instant of death, so that the test hits the two windows that matter:
  *  - `timer` (default): the parent kills it at a random moment;
@@ -16,16 +16,23 @@ import { Engine } from '../../engine/engine.js';
 import { getSourceByName } from '../../engine/catalog/sources.js';
 import { NODE_IO, type FileIo } from '../../engine/repo/durable-file.js';
 
-const [dataDir, source, mode = 'timer', nText = '0'] = process.argv.slice(2) as [
+const [dataDir, source, mode = 'timer', nText = '0', segmentMs = '100'] = process.argv.slice(2) as [
   string,
   string,
+  string?,
   string?,
   string?,
 ];
 const engine = Engine.open({
   dataDir,
   mode: 'headless',
-  capture: { segmentMaxMs: 100, journalFsyncMs: 20, awaitMs: 50, backoffMinMs: 50, backoffMaxMs: 200 },
+  capture: {
+    segmentMaxMs: Number(segmentMs),
+    journalFsyncMs: 20,
+    awaitMs: 50,
+    backoffMinMs: 50,
+    backoffMaxMs: 200,
+  },
 });
 const row = getSourceByName(engine.catalog, source);
 const store = await engine.stores.get(row.repository_id);
