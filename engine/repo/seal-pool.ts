@@ -1,7 +1,9 @@
 /**
- * Runs segment encoding (SHA-256, zstd or gzip, AES-256-GCM) in a worker
- * thread, so a slow seal never delays oplog reading or journaling
- * (DESIGN.md's budget: ingest off the thread that reads the oplog).
+ * Runs segment encoding (zstd or gzip, AES-256-GCM) in a worker thread, so a
+ * slow seal never delays oplog reading or journaling (DESIGN.md's budget:
+ * ingest off the thread that reads the oplog), with the payload's SHA-256
+ * taken on the calling thread meanwhile, or before (capture hashes each
+ * journal record as it commits it).
  *
  * The worker loads the same module as the engine: compiled `.js` in the
  * app, `.ts` under tsx and vitest, where the worker gets tsx's loader
@@ -13,12 +15,13 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../errors.js';
 import type { SegmentEncodeRequest, SegmentEncoder, SegmentHeader } from './segment-file.js';
 
 interface Pending {
-  resolve: (v: { header: SegmentHeader; file: Buffer[] }) => void;
+  resolve: (file: Uint8Array | null) => void;
   reject: (e: Error) => void;
 }
 
@@ -48,20 +51,16 @@ function start(): Worker {
       )
     : new Worker(new URL('./seal-worker.js', here));
   w.unref();
-  w.on('message', (m: { id: number; header?: SegmentHeader; file?: Uint8Array; error?: string }) => {
+  w.on('message', (m: { id: number; file?: Uint8Array; error?: string }) => {
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
     if (m.error !== undefined) p.reject(new ApiError('INTERNAL', `sealing a segment: ${m.error}`));
-    else
-      p.resolve({
-        header: m.header!,
-        file: [Buffer.from(m.file!.buffer, m.file!.byteOffset, m.file!.byteLength)],
-      });
+    else p.resolve(m.file ?? null);
     if (pending.size === 0) w.unref();
   });
   w.on('error', (err) => {
-    worker = null;
+    if (worker === w) worker = null;
     failAll(new ApiError('INTERNAL', `the seal worker failed: ${err.message}`));
   });
   w.on('exit', (code) => {
@@ -71,24 +70,38 @@ function start(): Worker {
   return w;
 }
 
-/**
- * Encodes in the worker. The payload's memory is handed over (transferred) when it owns its
- * buffer, so the caller must not use it afterwards.
- */
-export const encodeSegmentInWorker: SegmentEncoder = (req: SegmentEncodeRequest) =>
-  new Promise((resolve, reject) => {
+function ask(id: number, message: object, transfer: ArrayBuffer[] = []): Promise<Uint8Array | null> {
+  return new Promise((resolve, reject) => {
     worker ??= start();
     worker.ref(); // work in flight: keep the process up until it is done
-    const id = nextId++;
     pending.set(id, { resolve, reject });
-    const p = req.payload;
-    const owns =
-      p.byteOffset === 0 && p.buffer.byteLength === p.byteLength && !(p.buffer instanceof SharedArrayBuffer);
-    worker.postMessage(
-      { id, header: req.header, compression: req.compression, payload: p, key: req.key },
-      owns ? [p.buffer as ArrayBuffer] : [],
-    );
+    worker.postMessage(message, transfer);
   });
+}
+
+/** The payload in memory the worker can read while this thread hashes it (no copy when it is shared already). */
+function shared(p: Uint8Array): Uint8Array {
+  if (p.buffer instanceof SharedArrayBuffer) return p;
+  const s = new Uint8Array(new SharedArrayBuffer(p.byteLength));
+  s.set(p);
+  return s;
+}
+
+/**
+ * Encodes a segment in the worker: the worker compresses while this thread takes the payload's
+ * SHA-256 (unless the caller has it already), then the worker writes the header and encrypts.
+ * Compression, the bulk of the work, is thus never on this thread, and hashing overlaps it.
+ */
+export const encodeSegmentInWorker: SegmentEncoder = async (req: SegmentEncodeRequest) => {
+  const id = nextId++;
+  const payload = shared(req.payload);
+  const compressed = ask(id, { op: 'compress', id, payload, compression: req.compression });
+  const payloadSha256 = req.payloadSha256 ?? createHash('sha256').update(payload).digest('hex');
+  await compressed;
+  const header: SegmentHeader = { ...req.header, payloadSha256 };
+  const file = (await ask(id, { op: 'seal', id, header, key: req.key }))!;
+  return { header, file: [Buffer.from(file.buffer, file.byteOffset, file.byteLength)] };
+};
 
 /** Ends the worker (tests, engine close); the next seal starts a new one. */
 export async function stopSealWorker(): Promise<void> {

@@ -81,10 +81,33 @@ export async function writeSegment(
   sourceId: string,
   entries: readonly Uint8Array[],
   prevLastTs: OpTime | null,
+  encode: SegmentEncoder = encodeSegmentInline,
 ): Promise<SegmentInfo> {
   const { first, last } = scanEntries(entries, prevLastTs);
-  const payload = Buffer.concat(entries as Uint8Array[]);
-  return writeSegmentPayload(repo, sourceId, payload, { first, last, count: entries.length }, prevLastTs);
+  const payload = concatShared(entries);
+  return writeSegmentPayload(
+    repo,
+    sourceId,
+    payload,
+    { first, last, count: entries.length },
+    prevLastTs,
+    encode,
+  );
+}
+
+/**
+ * Concatenates entries into memory a worker thread can read without a copy (a SharedArrayBuffer):
+ * the seal worker compresses it while this thread hashes it.
+ */
+export function concatShared(parts: readonly Uint8Array[]): Buffer {
+  const total = parts.reduce((n, p) => n + p.byteLength, 0);
+  const out = Buffer.from(new SharedArrayBuffer(total));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
 }
 
 /** What a payload of consecutive entries holds, known to its writer (the journal) without rescanning it. */
@@ -98,6 +121,8 @@ export interface PayloadRange {
 export interface SegmentEncodeRequest {
   header: Omit<SegmentHeader, 'payloadSha256'>;
   payload: Uint8Array;
+  /** Taken already (capture hashes each journal record as it is committed); computed when absent. */
+  payloadSha256?: string;
   compression: EnvelopeOptions['compression'];
   key: Buffer | null;
 }
@@ -109,7 +134,7 @@ export type SegmentEncoder = (
 export function encodeSegmentSync(req: SegmentEncodeRequest): { header: SegmentHeader; file: Buffer[] } {
   const header: SegmentHeader = {
     ...req.header,
-    payloadSha256: createHash('sha256').update(req.payload).digest('hex'),
+    payloadSha256: req.payloadSha256 ?? createHash('sha256').update(req.payload).digest('hex'),
   };
   const file = encodeEnvelope(FileKind.OplogSegment, header, req.payload, {
     compression: req.compression,
@@ -131,6 +156,7 @@ export async function writeSegmentPayload(
   range: PayloadRange,
   prevLastTs: OpTime | null,
   encode: SegmentEncoder = encodeSegmentInline,
+  payloadSha256?: string,
 ): Promise<SegmentInfo> {
   const rawBytes = payload.byteLength;
   const { header, file } = await encode({
@@ -146,6 +172,7 @@ export async function writeSegmentPayload(
       createdAt: new Date().toISOString(),
     },
     payload,
+    ...(payloadSha256 ? { payloadSha256 } : {}),
     compression: repo.config.compression,
     key: repo.key(),
   });

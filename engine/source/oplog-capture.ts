@@ -29,7 +29,9 @@ import { Timestamp, type MongoClient } from 'mongodb';
 import { deserialize } from 'bson';
 import { ApiError, fileSystemError } from '../errors.js';
 import { readEntryTs } from '../repo/bson-entries.js';
+import { createHash, type Hash } from 'node:crypto';
 import { JournalWriter } from '../repo/journal-file.js';
+import { concatShared } from '../repo/segment-file.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
 import { encodeSegmentInWorker } from '../repo/seal-pool.js';
 import { saveJournalTail } from '../catalog/journals.js';
@@ -128,6 +130,8 @@ export interface CaptureDeps {
 interface OpenJournal {
   writer: JournalWriter;
   payloads: Buffer[];
+  /** SHA-256 of the payload so far, taken record by record: the seal needs no pass of its own. */
+  hash: Hash;
   first: OpTime;
   last: OpTime;
   count: number;
@@ -140,6 +144,7 @@ interface OpenJournal {
 interface ClosedJournal {
   path: string;
   payloads: Buffer[];
+  sha256: string;
   first: OpTime;
   last: OpTime;
   count: number;
@@ -302,6 +307,7 @@ export class OplogCapture {
         this.journal = {
           writer,
           payloads: [],
+          hash: createHash('sha256'),
           first,
           last: first,
           count: 0,
@@ -321,6 +327,7 @@ export class OplogCapture {
     }
     const j = this.journal;
     j.payloads.push(payload);
+    j.hash.update(payload);
     j.count += entries.length;
     j.rawBytes += payload.length;
     j.last = last;
@@ -371,6 +378,7 @@ export class OplogCapture {
     this.sealQueue.push({
       path: j.writer.relPath,
       payloads: j.payloads,
+      sha256: j.hash.digest('hex'),
       first: j.first,
       last: j.last,
       count: j.count,
@@ -405,10 +413,11 @@ export class OplogCapture {
         await this.deps.store.sealJournal(
           this.deps.sourceId,
           j.path,
-          ownBuffer(j.payloads),
+          concatShared(j.payloads),
           { first: j.first, last: j.last, count: j.count },
           j.prev,
           encodeSegmentInWorker,
+          j.sha256,
         );
       } catch (err) {
         this.failWrite(err, 'writing an oplog segment to the repository');
@@ -675,16 +684,4 @@ export class OplogCapture {
     const m = this.metrics;
     return `${m.state}, captured ${m.capturedTs ? formatOpTime(m.capturedTs) : 'nothing'}, recovery point ${m.recoveryPointSeconds ?? '?'} s`;
   }
-}
-
-/** One buffer of its own (never a view into Node's shared pool), so it can be handed to the seal worker. */
-function ownBuffer(parts: readonly Uint8Array[]): Buffer {
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const out = Buffer.allocUnsafeSlow(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
 }

@@ -26,6 +26,7 @@ import {
 } from '../repo/segment-file.js';
 import { deleteJournalRow, journalLast, journalRowsOfSource } from '../catalog/journals.js';
 import { compareOpTime } from '../repo/optime.js';
+import { encodeSegmentInWorker } from '../repo/seal-pool.js';
 import { SnapshotWriter, type SnapshotManifest, type SnapshotStart } from '../repo/snapshot-files.js';
 import { writeSourceFile } from '../repo/source-file.js';
 import { saveProtection } from './protection.js';
@@ -117,9 +118,18 @@ export class BackupStore {
     range: PayloadRange,
     prevLastTs: OpTime | null,
     encode?: SegmentEncoder,
+    payloadSha256?: string,
   ): Promise<{ info: SegmentInfo; row: SegmentRow }> {
     await this.repo.upgradeFormat();
-    const info = await writeSegmentPayload(this.repo, sourceId, payload, range, prevLastTs, encode);
+    const info = await writeSegmentPayload(
+      this.repo,
+      sourceId,
+      payload,
+      range,
+      prevLastTs,
+      encode,
+      payloadSha256,
+    );
     const row = this.db.transaction(() => {
       const { row: r, inserted } = insertSegment(this.db, info);
       if (inserted) coverageAfterAppend(this.db, r);
@@ -137,7 +147,8 @@ export class BackupStore {
     prevLastTs: OpTime | null,
   ): Promise<{ info: SegmentInfo; row: SegmentRow }> {
     await this.repo.upgradeFormat();
-    const info = await writeSegment(this.repo, sourceId, entries, prevLastTs);
+    // Compression and encryption in the seal worker, hashing here meanwhile (repo/seal-pool.ts).
+    const info = await writeSegment(this.repo, sourceId, entries, prevLastTs, encodeSegmentInWorker);
     const row = this.db.transaction(() => {
       const { row: r, inserted } = insertSegment(this.db, info);
       if (inserted) coverageAfterAppend(this.db, r);

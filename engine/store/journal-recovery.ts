@@ -29,7 +29,7 @@ import {
 } from '../repo/journal-file.js';
 import { compareOpTime, type OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
-import type { SegmentEncoder } from '../repo/segment-file.js';
+import { concatShared, type SegmentEncoder } from '../repo/segment-file.js';
 import type { BackupStore } from './backup-store.js';
 
 export interface JournalDamage {
@@ -73,7 +73,7 @@ function entriesAfter(
   if (scan.count === 0) return null;
   if (!tip || compareOpTime(scan.firstTs!, tip) > 0)
     return {
-      payload: ownBuffer(scan.payloads),
+      payload: concatShared(scan.payloads),
       first: scan.firstTs!,
       last: scan.lastTs!,
       count: scan.count,
@@ -84,24 +84,12 @@ function entriesAfter(
   for (const p of scan.payloads)
     for (const d of splitBsonDocuments(p)) if (compareOpTime(readEntryTs(d), tip) > 0) kept.push(d);
   return {
-    payload: ownBuffer(kept),
+    payload: concatShared(kept),
     first: readEntryTs(kept[0]!),
     last: scan.lastTs!,
     count: kept.length,
     overlapped: true,
   };
-}
-
-/** One buffer of its own (never a view into Node's shared pool), so it can go to the seal worker. */
-function ownBuffer(parts: readonly Uint8Array[]): Buffer {
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const out = Buffer.allocUnsafeSlow(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
 }
 
 async function setAside(repo: Repository, paths: string[]): Promise<Map<string, string>> {
