@@ -73,9 +73,18 @@ export function journalRelPath(sourceId: string, firstTs: OpTime): string {
 
 export const isJournalPath = (relPath: string): boolean => relPath.endsWith('.jnl');
 
-/** Journal files this process appends to now: start-up recovery and rebuild never seal these. */
+/**
+ * Journal files this process appends to now, or has closed and is sealing: start-up recovery and
+ * rebuild never seal these (the capture that owns them does).
+ */
 const appending = new Set<string>();
-export const isJournalOpenHere = (absPath: string): boolean => appending.has(absPath);
+export const isJournalOpenHere = (absPath: string): boolean => appending.has(absPath) || sealing.has(absPath);
+const sealing = new Set<string>();
+/** Marks a closed journal file as this process's to seal (true) or no longer (false). */
+export function holdJournal(absPath: string, held: boolean): void {
+  if (held) sealing.add(absPath);
+  else sealing.delete(absPath);
+}
 
 function headerTag(bytes: Buffer, dataKey: Buffer | null): Buffer {
   return dataKey

@@ -30,7 +30,7 @@ import { deserialize } from 'bson';
 import { ApiError, fileSystemError } from '../errors.js';
 import { readEntryTs } from '../repo/bson-entries.js';
 import { createHash, type Hash } from 'node:crypto';
-import { JournalWriter } from '../repo/journal-file.js';
+import { JournalWriter, holdJournal } from '../repo/journal-file.js';
 import { concatShared } from '../repo/segment-file.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
 import { encodeSegmentInWorker } from '../repo/seal-pool.js';
@@ -197,6 +197,8 @@ export class OplogCapture {
   private readonly sealQueue: ClosedJournal[] = [];
   private sealing: Promise<void> | null = null;
   private writeError: SegmentWriteError | null = null;
+  /** A write failed since the tail loop last (re)started: nothing read meanwhile may be committed. */
+  private failedSinceTail = false;
 
   /** Where a capture that has nothing durable yet started reading. */
   private firstStart: OpTime | null = null;
@@ -284,7 +286,13 @@ export class OplogCapture {
   }
 
   private async commit(): Promise<void> {
-    if (this.writeError || this.batch.length === 0) return;
+    if (this.failedSinceTail) {
+      // After a failed write, what was read follows entries that were dropped: never commit it
+      // (that would leave a hole); it is read again from the durable tip.
+      this.dropBatch();
+      return;
+    }
+    if (this.batch.length === 0) return;
     const entries = this.batch;
     const first = this.batchFirst!;
     const last = this.batchLast!;
@@ -375,6 +383,7 @@ export class OplogCapture {
       // Nothing durable in it (its first record failed): start-up recovery removes the file.
       return;
     }
+    holdJournal(this.deps.store.repo.abs(j.writer.relPath), true);
     this.sealQueue.push({
       path: j.writer.relPath,
       payloads: j.payloads,
@@ -424,6 +433,7 @@ export class OplogCapture {
         return;
       }
       this.sealQueue.shift();
+      holdJournal(this.deps.store.repo.abs(j.path), false);
       this.metrics.segmentsWritten++;
       this.metrics.filesWritten++;
       this.writeRecovered();
@@ -442,7 +452,15 @@ export class OplogCapture {
     }
   }
 
+  private dropBatch(): void {
+    this.batch = [];
+    this.batchBytes = 0;
+    this.batchFirst = this.batchLast = null;
+  }
+
   private failWrite(err: unknown, what: string): void {
+    this.failedSinceTail = true;
+    this.dropBatch();
     if (this.writeError) return;
     this.writeError = new SegmentWriteError(fileSystemError(err, `${what} at ${this.deps.store.repo.root}`));
     // Stop reading now: whatever is read until the loop notices would only be thrown away.
@@ -569,6 +587,8 @@ export class OplogCapture {
         this.journal = null;
         await j.writer.close();
       }
+      // Closed journals not sealed (the repository refuses) are the next start's to recover.
+      for (const j of this.sealQueue.splice(0)) holdJournal(this.deps.store.repo.abs(j.path), false);
       await this.client?.close().catch(() => undefined);
       this.client = null;
     }
@@ -587,11 +607,10 @@ export class OplogCapture {
     const oplog = client.db('local').collection('oplog.rs');
     // What was read is committed first (unless the repository refuses), then anything not durable
     // is dropped and read again, and closed journals are sealed: the resume point is the true tip.
-    await this.commitNow();
+    await this.commitNow(); // commits nothing after a failed write (see commit)
     this.throwWriteError(); // a write failed before this (re)start: report it first
-    this.batch = [];
-    this.batchBytes = 0;
-    this.batchFirst = this.batchLast = null;
+    this.dropBatch();
+    this.failedSinceTail = false;
     if (this.sealQueue.length) await this.drainSeals();
     const tip = this.durableTip;
     let start = tip;

@@ -26,7 +26,6 @@ import {
 } from '../repo/segment-file.js';
 import { deleteJournalRow, journalLast, journalRowsOfSource } from '../catalog/journals.js';
 import { compareOpTime } from '../repo/optime.js';
-import { encodeSegmentInWorker } from '../repo/seal-pool.js';
 import { SnapshotWriter, type SnapshotManifest, type SnapshotStart } from '../repo/snapshot-files.js';
 import { writeSourceFile } from '../repo/source-file.js';
 import { saveProtection } from './protection.js';
@@ -145,10 +144,11 @@ export class BackupStore {
     sourceId: string,
     entries: readonly Uint8Array[],
     prevLastTs: OpTime | null,
+    opts: { encode?: SegmentEncoder } = {},
   ): Promise<{ info: SegmentInfo; row: SegmentRow }> {
     await this.repo.upgradeFormat();
-    // Compression and encryption in the seal worker, hashing here meanwhile (repo/seal-pool.ts).
-    const info = await writeSegment(this.repo, sourceId, entries, prevLastTs, encodeSegmentInWorker);
+    // `encode`: the seal worker (repo/seal-pool.ts) for bulk ingest; on this thread by default.
+    const info = await writeSegment(this.repo, sourceId, entries, prevLastTs, opts.encode);
     const row = this.db.transaction(() => {
       const { row: r, inserted } = insertSegment(this.db, info);
       if (inserted) coverageAfterAppend(this.db, r);
