@@ -31,3 +31,4 @@ export class MemorySecretStore implements SecretStore {
 export const repositoryPassphraseKey = (repositoryId: string) => `repository:${repositoryId}`;
 export const sourcePasswordKey = (sourceId: string) => `source:${sourceId}`;
 export const sourceUriOptionsKey = (sourceId: string) => `source-uri-options:${sourceId}`;
+export const restoreTestPasswordKey = (sourceId: string) => `restore-test-password:${sourceId}`;

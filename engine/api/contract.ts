@@ -37,6 +37,7 @@ import {
   BackupJobView,
   BackupPolicy,
   BackupPolicyChange,
+  RestoreTestStatusView,
   PolicyPreset,
   ConnectionUri,
   FsPath,
@@ -53,6 +54,8 @@ export type {
   AlertSeverity,
   BackupJobState,
   BackupPolicy,
+  RestoreTestSettings,
+  RestoreTestTarget,
   PolicyPreset,
   SnapshotTier,
   Weekday,
@@ -556,6 +559,13 @@ export const commands = {
       policy: BackupPolicyChange.optional().describe(
         'Partial policy as JSON, e.g. {"daily":{"at":"02:00","keepDays":30}}',
       ),
+      restoreTestPassword: Secret.optional().describe(
+        "Password of the restore test target's user, sealed like a source password (CLI: only as --restore-test-password-env VAR); a password inside policy.restoreTest.target.uri is taken out and sealed the same way.",
+      ),
+      insecureStorePassword: z
+        .boolean()
+        .optional()
+        .describe('Allow storing the restore test password unprotected in an unencrypted repository.'),
     }),
     output: BackupJobView,
   }),
@@ -584,6 +594,20 @@ export const commands = {
       keptLocked: z.number().int(),
     }),
   }),
+  'restore-test.run': command({
+    summary:
+      "Run the backup job's restore test now: the latest snapshot or a random point of the PITR window restored into scratch databases (__mbm_rtest_<id>_<db>) of the job's target, validated, timed, recorded in the restore history (kind restore-test) and dropped; a failure raises RESTORE_TEST_FAILED.",
+    input: z.strictObject({ source: SourceName.describe('Source name.') }),
+    output: TaskStarted,
+    task: true,
+  }),
+  'restore-test.last': command({
+    readOnly: true,
+    summary:
+      'The restore test of every source (or one): its settings, the next scheduled run, and the last result with its RTO per phase.',
+    input: z.strictObject({ source: SourceName.optional().describe('Only this source.') }),
+    output: z.array(RestoreTestStatusView),
+  }),
 } as const;
 
 export const events = {
@@ -606,7 +630,7 @@ export const events = {
   },
   'alert.raised': {
     summary:
-      'A new alert (backup failed, PITR gap, oplog window low, recovery point above objective, disk nearly full, copy failing).',
+      'A new alert (backup failed, PITR gap, oplog window low, recovery point above objective, disk nearly full, copy failing, restore test failed).',
     // The alert as alert.list shows it, with the source's id (names can change) and not yet resolved.
     payload: AlertView.pick({ id: true, kind: true, severity: true, message: true, raisedAt: true }).extend({
       sourceId: z.string().nullable(),

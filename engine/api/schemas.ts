@@ -352,6 +352,51 @@ export type PolicyPreset = z.infer<typeof PolicyPreset>;
 
 const HHMM = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM (UTC)');
 
+/** The name of an environment variable (a secret is read from it, never passed itself). */
+export const EnvVarName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
+
+/**
+ * Where scheduled restore tests restore to. Today a deployment named by its connection string (the
+ * user in it, never the password); `{kind: 'local-mongod'}` (the throwaway mongod the app starts)
+ * joins this union when it exists (engine/verify/restore-test-target.ts is the seam).
+ */
+export const RestoreTestTarget = z.strictObject({
+  kind: z.literal('uri'),
+  uri: ConnectionUri.describe(
+    'Deployment that receives the scratch databases: mongodb:// or mongodb+srv://, the user in it, no password.',
+  ),
+  passwordEnv: EnvVarName.nullable().describe(
+    "Environment variable of the engine's process holding the target password (headless), or null: then the password sealed by backup-job set (restoreTestPassword) or none.",
+  ),
+});
+export type RestoreTestTarget = z.infer<typeof RestoreTestTarget>;
+
+/**
+ * A backup job's scheduled restore test: every `everyDays` days (counted from the last test's
+ * start; a test missed while the app was closed runs once at start), the latest snapshot or a
+ * random point of the PITR window is restored into scratch databases `__mbm_rtest_<id>_<db>` of the
+ * target, validated, timed (RTO per phase), recorded in the restore history and dropped again.
+ * A failure raises RESTORE_TEST_FAILED; the next success resolves it.
+ */
+export const RestoreTestSettings = z.strictObject({
+  everyDays: z.number().int().min(1).max(365).describe('Days between two tests.'),
+  point: z
+    .enum(['latest-snapshot', 'random-point'])
+    .describe('Restore the newest complete snapshot, or a random second inside the PITR window.'),
+  target: RestoreTestTarget,
+  sample: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .describe('Documents compared byte for byte per namespace by the validation.'),
+});
+export type RestoreTestSettings = z.infer<typeof RestoreTestSettings>;
+
 /**
  * Backup policy of a source, like Atlas and Ops Manager: snapshot tiers
  * (hourly, daily, weekly, monthly, each with its retention; null = off) plus
@@ -400,6 +445,8 @@ export const BackupPolicy = z.strictObject({
   /** Alert when the repository disk is fuller than this. */
   diskAlertPercent: z.number().int().min(50).max(99),
   preset: PolicyPreset,
+  /** A restore test every N days into scratch databases of a chosen deployment; null = off. */
+  restoreTest: RestoreTestSettings.nullable(),
 });
 export type BackupPolicy = z.infer<typeof BackupPolicy>;
 
@@ -423,6 +470,7 @@ export const AlertKind = z.enum([
   'COPY_FAILING',
   'KEYCHAIN_UNPROTECTED',
   'JOURNAL_DAMAGED',
+  'RESTORE_TEST_FAILED',
 ]);
 export type AlertKind = z.infer<typeof AlertKind>;
 export const AlertSeverity = z.enum(['warning', 'critical']);
@@ -483,4 +531,42 @@ export const BackupJobView = z.strictObject({
   policy: BackupPolicy,
   /** The next run of each tier that is on (UTC). */
   nextRuns: z.partialRecord(SnapshotTier, z.string()),
+});
+
+/** The last restore test of a source, as the dashboard shows it. */
+export const RestoreTestResultView = z.strictObject({
+  /** The restore history's id (restore.get shows the whole report). */
+  id: z.string(),
+  state: z.enum(['running', 'succeeded', 'failed', 'cancelled']),
+  /** The restore completed and the validation passed; null while running. */
+  passed: z.boolean().nullable(),
+  trigger: z.enum(['schedule', 'manual']),
+  /** The point restored: a snapshot id (latest-snapshot) or an ISO second (random-point). */
+  point: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  target: z.string().nullable(),
+  /** The measured recovery time: the restore's phases (ms each) and the validation after it. */
+  rto: z
+    .strictObject({
+      restoreMs: z.number(),
+      validationMs: z.number(),
+      totalMs: z.number(),
+      phases: z.array(z.strictObject({ name: z.string(), ms: z.number() })),
+    })
+    .nullable(),
+  /** Checks that failed, with their first findings. */
+  failedChecks: z.array(z.strictObject({ name: z.string(), findings: z.array(z.string()) })),
+  error: ErrorShape.nullable(),
+  /** Scratch databases that could not be dropped (the target went away): drop them by hand. */
+  scratchLeftOver: z.array(z.string()),
+});
+
+export const RestoreTestStatusView = z.strictObject({
+  source: z.string(),
+  /** The job's restore test settings, or null when restore tests are off. */
+  settings: RestoreTestSettings.nullable(),
+  /** When the scheduler runs the next test (UTC), or null when off. */
+  nextRunAt: z.string().nullable(),
+  last: RestoreTestResultView.nullable(),
 });

@@ -44,6 +44,9 @@ import type {
   RestoreView,
 } from './schemas.js';
 import type { RestoreRow } from '../catalog/restores.js';
+import type { RestoreTestStatusView } from './schemas.js';
+import { nextRestoreTest } from '../schedule/restore-test-schedule.js';
+import { detailsOf } from '../verify/restore-test.js';
 import type { Timeline } from '../timeline/timeline.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
@@ -305,3 +308,50 @@ export const auditEntryView = (r: AuditRow): z.infer<typeof AuditEntryView> => (
   outcome: r.outcome,
   details: r.details_json ? (JSON.parse(r.details_json) as unknown) : null,
 });
+
+/** The restore test of a source for the dashboard: its settings, the next run and the last result. */
+export function restoreTestStatusView(
+  row: SourceRow,
+  job: BackupJob,
+  last: RestoreRow | undefined,
+  now = new Date(),
+): z.infer<typeof RestoreTestStatusView> {
+  const settings = job.policy.restoreTest;
+  return {
+    source: row.name,
+    settings,
+    nextRunAt: settings
+      ? nextRestoreTest(settings, last ? new Date(last.started_at) : null, now).toISOString()
+      : null,
+    last: last ? restoreTestResultView(last) : null,
+  };
+}
+
+function restoreTestResultView(r: RestoreRow): NonNullable<z.infer<typeof RestoreTestStatusView>['last']> {
+  const d = detailsOf(r);
+  const report = (d.report ?? {}) as {
+    rto?: {
+      restoreMs: number;
+      validationMs: number;
+      totalMs: number;
+      phases: { name: string; ms: number }[];
+    };
+    validation?: { checks: { name: string; passed: boolean; findings: string[] }[] };
+  };
+  return {
+    id: r.id,
+    state: r.state,
+    passed: r.state === 'running' ? null : r.state === 'succeeded',
+    trigger: d.trigger ?? 'manual',
+    point: JSON.parse(r.point_json) as string,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    target: d.target ?? null,
+    rto: report.rto ?? null,
+    failedChecks: (report.validation?.checks ?? [])
+      .filter((c) => !c.passed)
+      .map((c) => ({ name: c.name, findings: c.findings.slice(0, 5) })),
+    error: d.error ? { code: d.error.code, message: d.error.message } : null,
+    scratchLeftOver: d.scratch?.leftOver ?? [],
+  };
+}

@@ -63,3 +63,17 @@ export function updateBackupJobPolicy(
     "UPDATE backup_jobs SET policy_json = ?, policy_origin = 'set', updated_at = ? WHERE source_id = ?",
   ).run(policyJson, at.toISOString(), sourceId);
 }
+
+/** The sealed password of the job's restore test target (migration 8), or null. */
+export function restoreTestSecretJson(db: CatalogDb, sourceId: string): string | null {
+  const v = db
+    .prepare('SELECT restore_test_secret_json FROM backup_jobs WHERE source_id = ?')
+    .pluck()
+    .get(sourceId);
+  return typeof v === 'string' ? v : null;
+}
+
+/** Stores (or with null clears) the sealed restore test password; the job row must exist. */
+export function setRestoreTestSecretJson(db: CatalogDb, sourceId: string, json: string | null): void {
+  db.prepare('UPDATE backup_jobs SET restore_test_secret_json = ? WHERE source_id = ?').run(json, sourceId);
+}

@@ -233,6 +233,16 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 8,
+    name: 'restore test target password',
+    sql: `
+      -- The password of a backup job's restore test target (policy.restoreTest.target), never in clear:
+      -- sealed as source passwords are (OS keychain, or the repository key, or with
+      -- --insecure-store-password base64). Not in protection.json: after a rebuild it is asked again.
+      ALTER TABLE backup_jobs ADD COLUMN restore_test_secret_json TEXT;
+    `,
+  },
+  {
     version: 13,
     name: 'capture journals',
     sql: `

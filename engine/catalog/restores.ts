@@ -16,7 +16,7 @@ export interface RestoreRow {
 
 export function insertRestore(
   db: CatalogDb,
-  r: { id: string; sourceId: string; point: unknown; kind: string; details: unknown },
+  r: { id: string; sourceId: string; point: unknown; kind: string; details: unknown; startedAt?: Date },
 ): void {
   db.prepare(
     `INSERT INTO restores (id, source_id, point_json, kind, state, started_at, details_json)
@@ -26,7 +26,7 @@ export function insertRestore(
     r.sourceId,
     JSON.stringify(r.point),
     r.kind,
-    new Date().toISOString(),
+    (r.startedAt ?? new Date()).toISOString(),
     JSON.stringify(r.details),
   );
 }
@@ -47,4 +47,30 @@ export function listRestores(db: CatalogDb, limit = 200): RestoreRow[] {
 
 export function getRestore(db: CatalogDb, id: string): RestoreRow | undefined {
   return db.prepare('SELECT * FROM restores WHERE id = ?').get(id) as RestoreRow | undefined;
+}
+
+/** The newest restore of a kind for a source (the last restore test, for the schedule and the dashboard). */
+export function lastRestoreOfKind(db: CatalogDb, sourceId: string, kind: string): RestoreRow | undefined {
+  return db
+    .prepare('SELECT * FROM restores WHERE source_id = ? AND kind = ? ORDER BY started_at DESC, id LIMIT 1')
+    .get(sourceId, kind) as RestoreRow | undefined;
+}
+
+/** Restores of a kind for a source still marked running (a crash leaves them so). */
+export function runningRestoresOfKind(db: CatalogDb, sourceId: string, kind: string): RestoreRow[] {
+  return db
+    .prepare("SELECT * FROM restores WHERE source_id = ? AND kind = ? AND state = 'running'")
+    .all(sourceId, kind) as RestoreRow[];
+}
+
+/** The newest restores of a kind for a source, newest first. */
+export function recentRestoresOfKind(
+  db: CatalogDb,
+  sourceId: string,
+  kind: string,
+  limit: number,
+): RestoreRow[] {
+  return db
+    .prepare('SELECT * FROM restores WHERE source_id = ? AND kind = ? ORDER BY started_at DESC, id LIMIT ?')
+    .all(sourceId, kind, limit) as RestoreRow[];
 }

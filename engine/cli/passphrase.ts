@@ -6,7 +6,7 @@
  */
 import { ApiError } from '../errors.js';
 
-export const SECRET_FIELDS = new Set(['passphrase', 'password']);
+export const SECRET_FIELDS = new Set(['passphrase', 'password', 'restoreTestPassword']);
 
 export function secretFromEnv(
   varName: string | undefined,

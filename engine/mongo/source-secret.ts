@@ -14,7 +14,12 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { ApiError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
-import { sourcePasswordKey, sourceUriOptionsKey, type SecretStore } from '../secrets.js';
+import {
+  restoreTestPasswordKey,
+  sourcePasswordKey,
+  sourceUriOptionsKey,
+  type SecretStore,
+} from '../secrets.js';
 import type { UriSecrets } from './connection-config.js';
 
 export type SealedSecret =
@@ -28,11 +33,16 @@ export interface StoredSecrets {
   uriOptions: SealedSecret | null;
 }
 
-type Purpose = 'password' | 'uri-options';
+/** 'restore-test-password': the password of the source's restore test target (its backup job). */
+type Purpose = 'password' | 'uri-options' | 'restore-test-password';
 
 const aad = (purpose: Purpose, sourceId: string) => Buffer.from(`mbm-source-${purpose}:${sourceId}`);
 const keychainKey = (purpose: Purpose, sourceId: string) =>
-  purpose === 'password' ? sourcePasswordKey(sourceId) : sourceUriOptionsKey(sourceId);
+  purpose === 'password'
+    ? sourcePasswordKey(sourceId)
+    : purpose === 'uri-options'
+      ? sourceUriOptionsKey(sourceId)
+      : restoreTestPasswordKey(sourceId);
 
 function seal(
   purpose: Purpose,
@@ -74,16 +84,23 @@ function unseal(
   repo: Repository,
   secrets: SecretStore,
 ) {
-  const what = purpose === 'password' ? 'source password' : "source's connection-string secrets";
+  const what =
+    purpose === 'password'
+      ? 'source password'
+      : purpose === 'uri-options'
+        ? "source's connection-string secrets"
+        : 'restore test target password';
   switch (sealed.scheme) {
     case 'keychain': {
       const v = secrets.get(keychainKey(purpose, sourceId));
       if (v === null)
         throw new ApiError(
           'AUTH_FAILED',
-          purpose === 'password'
-            ? 'The source password is not in the keychain any more; edit the source to enter it again.'
-            : "The source's connection-string secrets are not in the keychain any more; edit the source with its full connection string to enter them again.",
+          purpose === 'restore-test-password'
+            ? 'The restore test target password is not in the keychain any more; set it again with backup-job set (restoreTestPassword).'
+            : purpose === 'password'
+              ? 'The source password is not in the keychain any more; edit the source to enter it again.'
+              : "The source's connection-string secrets are not in the keychain any more; edit the source with its full connection string to enter them again.",
         );
       return v;
     }
@@ -161,4 +178,32 @@ export function readStoredSecrets(json: string | null): StoredSecrets {
 /** What `secret_json` stores, or null when the source has no secret at all. */
 export function storedSecretsJson(s: StoredSecrets): StoredSecrets | null {
   return s.password || s.uriOptions ? s : null;
+}
+
+/** The password of a backup job's restore test target, sealed like the source's own. */
+export function sealRestoreTestPassword(
+  password: string,
+  sourceId: string,
+  repo: Repository,
+  secrets: SecretStore,
+  insecureOk: boolean,
+): SealedSecret {
+  return seal(
+    'restore-test-password',
+    password,
+    sourceId,
+    repo,
+    secrets,
+    insecureOk,
+    'the restore test target password',
+  );
+}
+
+export function unsealRestoreTestPassword(
+  sealed: SealedSecret,
+  sourceId: string,
+  repo: Repository,
+  secrets: SecretStore,
+): string {
+  return unseal('restore-test-password', sealed, sourceId, repo, secrets);
 }

@@ -53,6 +53,18 @@ describe('repository commands through the CLI', () => {
     ]);
     expect(password.code).toBe(2);
     expect(password.stderr).toContain('--password-env VAR');
+    // The restore test target's password, as a flag or inside --input-json.
+    const rtest = cli(['backup-job', 'set', '--source', 'x', '--restore-test-password', 'hunter2']);
+    expect(rtest.code).toBe(2);
+    expect(rtest.stderr).toContain('--restore-test-password-env VAR');
+    const rtestJson = cli([
+      'backup-job',
+      'set',
+      '--input-json',
+      JSON.stringify({ source: 'x', restoreTestPassword: 'hunter2' }),
+    ]);
+    expect(rtestJson.code).toBe(2);
+    expect(rtestJson.stderr).toContain('--restore-test-password-env VAR');
   });
 
   it('init refuses a passphrase on the command line and takes it from --passphrase-env', () => {

@@ -89,7 +89,37 @@ const badValues: Record<string, unknown[]> = {
   'alert.list': [{ open: 'yes' }, { source: '' }],
   'alert.resolve': [{}, { id: 0 }, { id: 'one' }],
   'backup-job.get': [{}],
-  'backup-job.set': [{}, { source: 'a', preset: 'hipaa' }, { source: 'a', policy: 'daily' }],
+  'backup-job.set': [
+    {},
+    { source: 'a', preset: 'hipaa' },
+    { source: 'a', policy: 'daily' },
+    { source: 'a', policy: { restoreTest: { everyDays: 0 } } },
+    {
+      source: 'a',
+      policy: {
+        restoreTest: {
+          everyDays: 7,
+          point: 'sometimes',
+          target: { kind: 'uri', uri: 'mongodb://h/', passwordEnv: null },
+          sample: 10,
+        },
+      },
+    },
+    {
+      source: 'a',
+      policy: {
+        restoreTest: {
+          everyDays: 7,
+          point: 'latest-snapshot',
+          target: { kind: 'uri', uri: 'mongodb://h/', passwordEnv: 'NOT A NAME' },
+          sample: 10,
+        },
+      },
+    },
+    { source: 'a', restoreTestPassword: '' },
+  ],
+  'restore-test.run': [{}, { source: '' }],
+  'restore-test.last': [{ source: '' }, { source: 7 }],
   'backup-job.stop': [{}],
   'backup-job.start': [{ source: 3 }],
   'backup-job.terminate': [{ source: 'a' }, { source: 'a', confirm: true, deleteBackups: 'yes' }],

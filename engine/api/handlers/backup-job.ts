@@ -10,6 +10,10 @@ import { resolveAlerts } from '../../catalog/alerts.js';
 import type { SourceRow } from '../../catalog/sources.js';
 import type { Services } from '../../services.js';
 import type { PartialHandlers } from './types.js';
+import { setRestoreTestSecretJson } from '../../catalog/backup-jobs.js';
+import { displayUri, parseConnection, secretOptions } from '../../mongo/connection-config.js';
+import { sealRestoreTestPassword } from '../../mongo/source-secret.js';
+import { restoreTestPasswordKey } from '../../secrets.js';
 
 /**
  * Mirrors the job into the repository (protection.json) for `catalog rebuild`. A repository that
@@ -31,31 +35,69 @@ export const backupJobHandlers: PartialHandlers<
   | 'backup-job.stop'
   | 'backup-job.start'
   | 'backup-job.terminate',
-  Pick<Services, 'catalog' | 'stores' | 'protection' | 'actor'>
+  Pick<Services, 'catalog' | 'stores' | 'protection' | 'secrets' | 'actor'>
 > = {
   'backup-job.get': (svc, { source }) => {
     const row = getSourceByName(svc.catalog, source);
     return backupJobView(row, getBackupJob(svc.catalog, row.id));
   },
   'backup-job.defaults': () => ({ policy: DEFAULT_POLICY, presets: PRESETS }),
-  'backup-job.set': async (svc, { source, preset, policy }) => {
+  'backup-job.set': async (svc, input) => {
+    const { source, preset, policy } = input;
     const row = getSourceByName(svc.catalog, source);
-    if (!preset && !policy) throw new ApiError('INVALID_INPUT', 'Give a preset or a policy change.');
-    const change: Partial<BackupPolicy> = {
-      ...(preset ? PRESETS[preset] : {}),
-      ...policy,
-    };
-    const job = setBackupPolicy(svc.catalog, row.id, change);
+    if (!preset && !policy && !input.restoreTestPassword)
+      throw new ApiError('INVALID_INPUT', 'Give a preset or a policy change.');
+    // A preset is about snapshots, retention and objectives: the job's restore test stays as it is.
+    const presetPart: Partial<BackupPolicy> = preset ? { ...PRESETS[preset] } : {};
+    delete presetPart.restoreTest;
+    const change: Partial<BackupPolicy> = { ...presetPart, ...policy };
+    // The restore test target lives in the policy, which the repository mirrors: a password typed into
+    // its connection string is taken out and sealed like restoreTestPassword.
+    let password = input.restoreTestPassword ?? null;
+    if (change.restoreTest) {
+      const { config, password: inUri } = parseConnection(change.restoreTest.target.uri);
+      if (inUri !== null && !secretOptions(config)) {
+        password ??= inUri;
+        const uri = displayUri(config);
+        change.restoreTest = { ...change.restoreTest, target: { ...change.restoreTest.target, uri } };
+      }
+    }
+    if (password !== null && !(change.restoreTest ?? getBackupJob(svc.catalog, row.id).policy.restoreTest))
+      throw new ApiError(
+        'INVALID_INPUT',
+        'A restore test password needs a restore test (policy.restoreTest).',
+      );
+    const sealed =
+      password === null
+        ? null
+        : sealRestoreTestPassword(
+            password,
+            row.id,
+            (await svc.stores.get(row.repository_id)).repo,
+            svc.secrets,
+            !!input.insecureStorePassword,
+          );
+    const job =
+      Object.keys(change).length > 0
+        ? setBackupPolicy(svc.catalog, row.id, change)
+        : getBackupJob(svc.catalog, row.id);
+    if (sealed) setRestoreTestSecretJson(svc.catalog, row.id, JSON.stringify(sealed));
+    else if (change.restoreTest === null) {
+      // Restore tests switched off: their password is forgotten too.
+      setRestoreTestSecretJson(svc.catalog, row.id, null);
+      svc.secrets.delete(restoreTestPasswordKey(row.id));
+    }
     await mirrorJob(svc, row);
     resolveAlerts(svc.catalog, row.id, 'POLICY_UNKNOWN'); // a policy the DBA chose: retention may run
-    // A running capture cuts segments by the policy it started with: restart it on the new one.
-    await svc.protection.restart(row);
+    // A running capture cuts segments by the policy it started with: restart it on the new one
+    // (the restore test is no part of capture).
+    if (Object.keys(change).some((k) => k !== 'restoreTest')) await svc.protection.restart(row);
     audit(svc.catalog, {
       actor: svc.actor,
       action: 'backup-job.set',
       target: source,
       outcome: 'done',
-      details: change,
+      details: { ...change, ...(sealed ? { restoreTestPassword: sealed.scheme } : {}) },
     });
     return backupJobView(row, job);
   },

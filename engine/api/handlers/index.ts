@@ -14,6 +14,7 @@ import { importHandlers } from './import.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
 import { restoreInPlaceHandlers } from './restore-in-place.js';
+import { restoreTestHandlers } from './restore-test.js';
 import { retentionHandlers } from './retention.js';
 import { segmentHandlers } from './segment.js';
 import { settingsHandlers } from './settings.js';
@@ -36,6 +37,7 @@ export const handlers: HandlerTable = {
   ...repoHandlers,
   ...restoreHandlers,
   ...restoreInPlaceHandlers,
+  ...restoreTestHandlers,
   ...retentionHandlers,
   ...segmentHandlers,
   ...settingsHandlers,

@@ -10,8 +10,8 @@ import type { BackupPolicy, SnapshotTier, Weekday } from '../../../../engine/api
 export type Policy = BackupPolicy;
 export type Tiers = Pick<BackupPolicy, SnapshotTier>;
 export type TierName = SnapshotTier;
-/** The policy's numbers besides the tiers. */
-export type PolicyScalar = Exclude<keyof BackupPolicy, SnapshotTier | 'preset'>;
+/** The policy's numbers besides the tiers (the restore test is a settings object of its own). */
+export type PolicyScalar = Exclude<keyof BackupPolicy, SnapshotTier | 'preset' | 'restoreTest'>;
 
 /** Tiers in the order a DBA reads them, finest first. */
 const TIER_ORDER: Record<SnapshotTier, number> = { hourly: 0, daily: 1, weekly: 2, monthly: 3 };
