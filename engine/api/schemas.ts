@@ -500,13 +500,22 @@ export const CaptureMetricsView = z.strictObject({
   segmentsWritten: z.number().int(),
   gaps: z.number().int(),
   lastError: z.string().nullable(),
-  journalCommits: z.number().int().describe('Capture journal group commits (records written and fsynced).'),
+  journalCommits: z
+    .number()
+    .int()
+    .optional()
+    .describe('Capture journal group commits (records written and fsynced).'),
   fsyncIntervalMs: z
     .number()
     .nullable()
+    .optional()
     .describe('Mean time between journal fsyncs over the last second (the policy asks journalFsyncMs).'),
-  lastFsyncMs: z.number().nullable().describe('How long the last journal write and fsync took.'),
-  filesWritten: z.number().int().describe('Files created in the repository: journal files and segments.'),
+  lastFsyncMs: z.number().nullable().optional().describe('How long the last journal write and fsync took.'),
+  filesWritten: z
+    .number()
+    .int()
+    .optional()
+    .describe('Files created in the repository: journal files and segments.'),
 });
 
 export const SourceStatus = z.strictObject({
