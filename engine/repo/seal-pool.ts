@@ -102,10 +102,3 @@ export const encodeSegmentInWorker: SegmentEncoder = async (req: SegmentEncodeRe
   const file = (await ask(id, { op: 'seal', id, header, key: req.key }))!;
   return { header, file: [Buffer.from(file.buffer, file.byteOffset, file.byteLength)] };
 };
-
-/** Ends the worker (tests, engine close); the next seal starts a new one. */
-export async function stopSealWorker(): Promise<void> {
-  const w = worker;
-  worker = null;
-  if (w) await w.terminate();
-}
