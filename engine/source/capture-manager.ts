@@ -177,6 +177,9 @@ export class CaptureManager {
         const hello = await client.db('admin').command({ hello: 1 });
         if (hello.setName && !this.running.has(row.id))
           await copyOplogRange(client, store, row.id, manifest.startTs, manifest.consistentTs);
+        // With capture running, the snapshot is restorable once capture has its range: a journal
+        // commit away (journalFsyncMs), so the task ends when `latest` can use it.
+        else await this.running.get(row.id)?.waitUntilDurable(manifest.consistentTs, 10_000);
         // A failure alert is about "backups are not being taken"; a good snapshot ends that condition.
         resolveAlerts(this.deps.catalog, row.id, 'BACKUP_FAILED');
         return {

@@ -699,6 +699,21 @@ export class OplogCapture {
     if (this.paused || this.stopped) await this.flushAll();
   }
 
+  /**
+   * Resolves once `ts` is durable (captured), or when capture stops making progress (not
+   * capturing) or `timeoutMs` passes: a snapshot taken while capture runs is restorable only once
+   * the oplog through its consistentTs is captured (DESIGN.md rule 1).
+   */
+  async waitUntilDurable(ts: OpTime, timeoutMs: number): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const c = this.metrics.capturedTs;
+      if (c && compareOpTime(c, ts) >= 0) return true;
+      if (!this.alive || this.metrics.state !== 'capturing' || Date.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
   describe(): string {
     const m = this.metrics;
     return `${m.state}, captured ${m.capturedTs ? formatOpTime(m.capturedTs) : 'nothing'}, recovery point ${m.recoveryPointSeconds ?? '?'} s`;
