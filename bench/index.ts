@@ -10,6 +10,8 @@ import { runCaptureBench } from './capture-bench.js';
 import { runReplayBench } from './replay-bench.js';
 import { runRestoreBench } from './restore-bench.js';
 import { runExportBench } from './export-bench.js';
+import { runUiBench } from './ui-bench.js';
+import { runViewBench } from './view-bench.js';
 
 const [name = 'store', ...rest] = process.argv.slice(2);
 const asJson = rest.includes('--json');
@@ -58,6 +60,21 @@ const benches: Record<string, () => Promise<unknown>> = {
   export: () =>
     runExportBench({
       sizeMB: arg('--size', 128),
+      entries: arg('--entries', 100_000),
+      log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
+    }),
+  // The timeline in Chromium over a catalog of 100,000 segments and 10,000 snapshots (a year).
+  ui: () =>
+    runUiBench({
+      segments: arg('--segments', 100_000),
+      snapshots: arg('--snapshots', 10_000),
+      seconds: arg('--seconds', 12),
+      log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
+    }),
+  // Small by default (a minute here); --docs 1000000 --entries 1000000 is the issue's full size.
+  view: () =>
+    runViewBench({
+      docs: arg('--docs', 100_000),
       entries: arg('--entries', 100_000),
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
     }),

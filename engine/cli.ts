@@ -198,6 +198,14 @@ async function main(argv: string[]): Promise<number> {
         return fail(task.error ?? { code: 'INTERNAL', message: 'Task failed.' });
       result = task.result ?? null;
     }
+    const lines = (commands[resolved.name] as { cliLines?: string }).cliLines;
+    if (asJson && lines) {
+      // JSON lines: the items of one output field, one per line (documents are Extended JSON text already).
+      const items = (result as Record<string, unknown[]>)[lines] ?? [];
+      for (const item of items)
+        process.stdout.write(`${typeof item === 'string' ? item : JSON.stringify(item)}\n`);
+      return 0;
+    }
     process.stdout.write(asJson ? `${JSON.stringify(result, null, 2)}\n` : `${formatHuman(result)}\n`);
     return 0;
   } finally {

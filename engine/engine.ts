@@ -5,6 +5,7 @@
  * them together; the work is done in those rooms. Transports call it only
  * through `dispatch`, which hands handlers the services they name.
  */
+import { ViewCache, VIEWS_DIR } from './views/view-cache.js';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import type { RunMode } from './api/schemas.js';
@@ -25,6 +26,10 @@ import { listSources } from './catalog/sources.js';
 import { resolveAlerts } from './catalog/alerts.js';
 import { raiseAlert } from './schedule/alerts.js';
 import type { Services } from './services.js';
+import { IncidentFinder } from './incidents/incident-finder.js';
+import { LocalMongod, localMongodAudit } from './mongo/local-mongod.js';
+import { audit } from './catalog/audit.js';
+import { readSettings } from './catalog/settings-store.js';
 export interface EngineOptions {
   dataDir: string;
   mode: z.infer<typeof RunMode>;
@@ -61,7 +66,10 @@ export class Engine implements Services {
   readonly sourceTimeoutMs: number;
   readonly capture: CaptureManager;
   readonly protection: Protection;
+  readonly views: ViewCache;
   readonly scheduler: Scheduler;
+  readonly incidents: IncidentFinder;
+  readonly localMongod: LocalMongod;
   readonly readOnly: boolean;
   /** The data dir's writer lock; `writerLock.tookOverFrom` names a dead holder whose lock was left. */
   readonly writerLock: WriterLock | null;
@@ -91,6 +99,14 @@ export class Engine implements Services {
       this.readOnly ? null : opts.mode,
       join(this.dataDir, KNOWN_REPOSITORIES_FILE),
     );
+    this.incidents = new IncidentFinder({
+      catalog: db,
+      stores: this.stores,
+      events: this.events,
+      readOnly: this.readOnly,
+    });
+    this.stores.onSegmentAppended = (sourceId, info, entries) =>
+      this.incidents.segmentAppended(sourceId, info.path, entries);
     if (setAside) reportSetAside({ catalog: db, events: this.events, stores: this.stores }, setAside);
     const { events, tasks, stores, secrets, sourceTimeoutMs } = this;
     this.capture = new CaptureManager(
@@ -101,6 +117,15 @@ export class Engine implements Services {
     );
     this.protection = new Protection({ catalog: db, events, capture: this.capture, mode: this.mode });
     this.scheduler = new Scheduler(this);
+    this.localMongod = new LocalMongod({
+      dataDir: this.dataDir,
+      binary: () => readSettings(db).mongodBinary,
+      onChange: (status, previous) => {
+        this.events.publish('local-mongod.changed', status);
+        audit(db, { actor: this.actor, ...localMongodAudit(status, previous) });
+      },
+    });
+    this.views = new ViewCache(join(this.dataDir, VIEWS_DIR));
   }
 
   /**
@@ -121,6 +146,11 @@ export class Engine implements Services {
       });
     else resolveAlerts(this.catalog, null, 'KEYCHAIN_UNPROTECTED');
     for (const row of listSources(this.catalog)) await this.protection.protect(row);
+    // Findings of segments written while no engine scanned them (a rebuild, an import elsewhere).
+    for (const row of listSources(this.catalog))
+      void this.incidents.catchUp(row.id).catch((err: unknown) => {
+        console.error(`[incidents] scan of ${row.name} failed: ${(err as Error).message}`);
+      });
     this.scheduler.start();
   }
 
@@ -141,6 +171,9 @@ export class Engine implements Services {
     this.scheduler.stop();
     await this.capture.stopAll();
     await this.tasks.stopAll();
+    await this.incidents.stop();
+    await this.localMongod.close(); // app quit: the throwaway mongod goes with it
+    this.views.close();
     this.catalog.close();
     this.stores.close();
     this.writerLock?.release();

@@ -9,11 +9,14 @@ import type { z } from 'zod';
 import type { RunMode } from './api/schemas.js';
 import type { CatalogDb } from './catalog/open-catalog.js';
 import type { EventBus } from './events.js';
+import type { LocalMongod } from './mongo/local-mongod.js';
 import type { Protection } from './protection/protection.js';
 import type { SecretStore } from './secrets.js';
+import type { IncidentFinder } from './incidents/incident-finder.js';
 import type { CaptureManager } from './source/capture-manager.js';
 import type { StoreRegistry } from './store/store-registry.js';
 import type { TaskRunner } from './tasks/task-runner.js';
+import type { ViewCache } from './views/view-cache.js';
 
 export interface Services {
   /** The index (SQLite). Only functions of engine/catalog/ run SQL on it. */
@@ -30,6 +33,12 @@ export interface Services {
   readonly capture: CaptureManager;
   /** Whether and how a source is protected: protect, misconfigure, reactivate, pause/resume capture. */
   readonly protection: Protection;
+  /** The finder for destructive operations: findings kept current as segments are written. */
+  readonly incidents: IncidentFinder;
+  /** The throwaway local mongod (restore --local-mongod), stopped when the engine closes. */
+  readonly localMongod: LocalMongod;
+  /** Point-in-time views cached in the data dir (views/), built and moved forward on demand. */
+  readonly views: ViewCache;
 
   // What this run is (read-only facts, not services).
   readonly mode: z.infer<typeof RunMode>;

@@ -25,9 +25,13 @@ import {
   SettingsChange,
   SnapshotView,
   NamespacePatterns,
+  OpTimeView,
   RestoreView,
+  LocalMongodView,
   IsoInstant,
   TimelineView,
+  IncidentView,
+  IncidentScanView,
   SourceView,
   ProbeReportView,
   ReadPreference,
@@ -46,6 +50,18 @@ import {
   Namespace,
   Secret,
   SourceName,
+  QueryText,
+  ViewIdentity,
+  PointViewInfo,
+  QueryTarget,
+  QueryFilter,
+  FindShape,
+  QueryAnswer,
+  CollectionsAnswer,
+  HistoryAnswer,
+  ExportFormat,
+  EjsonDocuments,
+  ViewAnswer,
 } from './schemas.js';
 
 // The domain's shapes the renderer needs, as types (it imports nothing else from the engine).
@@ -70,6 +86,11 @@ interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
   /** Starts a task (long work): the output is `{taskId}` and the work reports through task events. */
   task?: boolean;
   /**
+   * With --json, the CLI prints the items of this output field one per line (JSON lines) instead of
+   * the whole answer, so a script can stream documents into jq or mongoimport.
+   */
+  cliLines?: string;
+  /**
    * Writes nothing (no catalog row, no repository file): the CLI runs it with a read-only engine,
    * so it works beside the engine that holds the data dir (serve, desktop).
    */
@@ -77,6 +98,15 @@ interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
 }
 
 const command = <I extends z.ZodType, O extends z.ZodType>(def: CommandDef<I, O>) => def;
+
+/** An end of a range of findings: an oplog timestamp `t:i` or an ISO-8601 second with a zone. */
+const IncidentBound = z
+  .string()
+  .max(100)
+  .regex(
+    /^(\d{1,10}:\d{1,10}|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.0+)?(Z|[+-]\d{2}:\d{2}))$/,
+    't:i or an ISO-8601 second with Z or an offset',
+  );
 
 const NoInput = z.strictObject({});
 
@@ -95,6 +125,28 @@ const restoreTarget = {
   rename: NamespacePatterns.default([]).describe(
     'FROM=TO renames, e.g. shop.*=shop_staging.* ($var$ carries a part).',
   ),
+};
+
+/** restore.run and restore.validate: a target URI, or the throwaway local mongod instead. */
+const restoreTargetOrLocal = {
+  ...restoreTarget,
+  targetUri: restoreTarget.targetUri
+    .optional()
+    .describe('Connection string of the target deployment (or localMongod).'),
+  localMongod: z
+    .boolean()
+    .optional()
+    .describe(
+      'Restore into the throwaway local mongod (started from the mongodBinary setting if not running) instead of targetUri.',
+    ),
+};
+
+/** restore.run and restore.validate name exactly one target. */
+const oneTarget = (v: { targetUri?: string | undefined; localMongod?: boolean | undefined }) =>
+  !!v.targetUri !== !!v.localMongod;
+const ONE_TARGET = {
+  message: 'Give exactly one target: targetUri, or localMongod for the throwaway local mongod.',
+  path: ['targetUri'],
 };
 
 export const commands = {
@@ -218,19 +270,30 @@ export const commands = {
   'restore.run': command({
     summary:
       'Restore a point (latest, t:i, ISO second or snapshot id) into a MongoDB deployment: collections, documents, indexes, then the oplog replayed up to the point. Refuses target collections holding data unless drop is set.',
-    input: z.strictObject({
-      ...restoreTarget,
-      drop: z.boolean().default(false).describe('Drop target collections that exist before restoring them.'),
-      strict: z
-        .boolean()
-        .default(false)
-        .describe('Stop at the first per-document failure (duplicate key, validation).'),
-      parallel: z.number().int().min(1).max(16).default(4).describe('Collections copied at once.'),
-      writeConcern: z
-        .union([z.literal('majority'), z.number().int().min(0).max(50)])
-        .optional()
-        .describe("Write concern w for the target (default: the target's)."),
-    }),
+    input: z
+      .strictObject({
+        ...restoreTargetOrLocal,
+        usersRoles: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Restore the snapshot's users and roles (at the point) of the restored databases, renamed with them, as mongorestore does (_mergeAuthzCollections; drop replaces the target's).",
+          ),
+        drop: z
+          .boolean()
+          .default(false)
+          .describe('Drop target collections that exist before restoring them.'),
+        strict: z
+          .boolean()
+          .default(false)
+          .describe('Stop at the first per-document failure (duplicate key, validation).'),
+        parallel: z.number().int().min(1).max(16).default(4).describe('Collections copied at once.'),
+        writeConcern: z
+          .union([z.literal('majority'), z.number().int().min(0).max(50)])
+          .optional()
+          .describe("Write concern w for the target (default: the target's)."),
+      })
+      .refine(oneTarget, ONE_TARGET),
     output: TaskStarted,
     task: true,
     cliAliases: ['restore'],
@@ -258,23 +321,29 @@ export const commands = {
   'restore.validate': command({
     summary:
       "Validate a target against the backup at a point: collections present, document counts, indexes, options, and documents compared byte for byte (a sample per namespace, or all with full). The task's result is the checklist report.",
-    input: z.strictObject({
-      ...restoreTarget,
-      sample: z
-        .number()
-        .int()
-        .min(1)
-        .max(1_000_000)
-        .default(100)
-        .describe('Documents compared per namespace.'),
-      full: z.boolean().default(false).describe('Compare every document.'),
-      htmlFile: z
-        .string()
-        .min(1)
-        .max(4096)
-        .optional()
-        .describe('Also write the report as a self-contained HTML page here.'),
-    }),
+    input: z
+      .strictObject({
+        ...restoreTargetOrLocal,
+        sample: z
+          .number()
+          .int()
+          .min(1)
+          .max(1_000_000)
+          .default(100)
+          .describe('Documents compared per namespace.'),
+        usersRoles: z
+          .boolean()
+          .default(false)
+          .describe('Also check the users and roles of the restored databases.'),
+        full: z.boolean().default(false).describe('Compare every document.'),
+        htmlFile: z
+          .string()
+          .min(1)
+          .max(4096)
+          .optional()
+          .describe('Also write the report as a self-contained HTML page here.'),
+      })
+      .refine(oneTarget, ONE_TARGET),
     output: TaskStarted,
     task: true,
     cliAliases: ['validate'],
@@ -291,6 +360,31 @@ export const commands = {
     output: RestoreView,
     cliAliases: ['restore show'],
   }),
+  'local-mongod.start': command({
+    summary:
+      'Start the throwaway local mongod from the mongodBinary setting (standalone, 127.0.0.1 only, a port the engine picks, data under the data dir); answers once it replies to hello. Stopped on request or when the engine closes.',
+    input: z.strictObject({
+      port: z
+        .number()
+        .int()
+        .min(1)
+        .max(65535)
+        .optional()
+        .describe('Listen on this port (default: a free one).'),
+    }),
+    output: LocalMongodView,
+  }),
+  'local-mongod.stop': command({
+    summary: 'Stop the throwaway local mongod and remove its data directory.',
+    input: NoInput,
+    output: LocalMongodView,
+  }),
+  'local-mongod.status': command({
+    readOnly: true,
+    summary: 'Whether the throwaway local mongod runs, its connection string, port, version and last error.',
+    input: NoInput,
+    output: LocalMongodView,
+  }),
   'timeline.get': command({
     summary:
       'The timeline of a source for a time range, aggregated into `width` buckets (one per pixel): oplog coverage, restorable share, snapshots with tiers and locks, gaps, live edge and PITR window edge.',
@@ -306,6 +400,29 @@ export const commands = {
         .describe('Number of buckets, usually the drawing width in pixels.'),
     }),
     output: TimelineView,
+  }),
+  'incident.list': command({
+    readOnly: true,
+    summary:
+      'What the finder for destructive operations found in the captured oplog (drops, dropDatabase, dropIndexes, renames over a collection, mass deletes and updates, transactions doing them), oldest first, each with the restore point just before it.',
+    input: z.strictObject({
+      source: SourceName.describe('Source name.'),
+      from: IncidentBound.optional().describe(
+        'Only findings starting at or after this point (t:i or an ISO-8601 second with zone).',
+      ),
+      to: IncidentBound.optional().describe(
+        'Only findings starting at or before this point (t:i or an ISO-8601 second with zone).',
+      ),
+      limit: z.number().int().min(1).max(10_000).default(1000).describe('At most this many findings.'),
+    }),
+    output: z.strictObject({
+      source: z.string(),
+      scan: IncidentScanView,
+      incidents: z.array(IncidentView),
+      /** More findings match than `limit`. */
+      truncated: z.boolean(),
+    }),
+    cliAliases: ['incidents'],
   }),
   'snapshot.list': command({
     readOnly: true,
@@ -594,6 +711,145 @@ export const commands = {
       keptLocked: z.number().int(),
     }),
   }),
+  'view.build': command({
+    summary:
+      'Materialise the view of a source at a point (snapshot + oplog) into a working file in the data dir, moving an earlier view of the same snapshot forward when there is one. Queries build one themselves; this starts it ahead as a task with progress and cancel.',
+    input: z.strictObject({
+      source: QueryTarget.source,
+      at: QueryTarget.at,
+    }),
+    output: TaskStarted,
+    task: true,
+    readOnly: true,
+  }),
+  'view.list': command({
+    readOnly: true,
+    summary: 'The cached point-in-time views, newest use first: source, point, size, documents.',
+    input: NoInput,
+    output: z.array(PointViewInfo),
+    cliAliases: ['views'],
+  }),
+  'view.drop': command({
+    readOnly: true,
+    summary: 'Remove a cached view (its working file); the next query at that point builds it again.',
+    input: z.strictObject({ id: ViewIdentity.describe('View id, from view.list.') }),
+    output: z.strictObject({ dropped: ViewIdentity }),
+  }),
+  'query.find': command({
+    readOnly: true,
+    summary:
+      'find on a namespace of a source at a point, with MongoDB semantics, without restoring: filter, projection, sort, skip and limit; documents as Extended JSON (relaxed, or canonical). Answers a page at a time (more: ask again with skip).',
+    input: z.strictObject({
+      ...QueryTarget,
+      ...FindShape,
+      limit: z.number().int().min(1).max(10_000).default(100).describe('Documents in this answer.'),
+      canonical: z.boolean().default(false).describe('Canonical Extended JSON (every type explicit).'),
+    }),
+    output: QueryAnswer,
+    cliAliases: ['query'],
+    cliLines: 'documents',
+  }),
+  'query.count': command({
+    readOnly: true,
+    summary: 'Count the documents of a namespace at a point that match a filter.',
+    input: z.strictObject({
+      ...QueryTarget,
+      ...QueryFilter,
+      count: z.literal(true).describe('Count instead of returning documents.'),
+    }),
+    output: z.strictObject({ view: ViewAnswer, ns: z.string(), count: z.number().int() }),
+    cliAliases: ['query'],
+  }),
+  'query.distinct': command({
+    readOnly: true,
+    summary: 'The distinct values of a field among the matching documents at a point (Extended JSON).',
+    input: z.strictObject({
+      ...QueryTarget,
+      ...QueryFilter,
+      distinct: z.string().min(1).max(1000).describe('Field path, e.g. address.city.'),
+      canonical: z.boolean().default(false).describe('Canonical Extended JSON.'),
+    }),
+    output: z.strictObject({ view: ViewAnswer, ns: z.string(), values: EjsonDocuments }),
+    cliAliases: ['query'],
+    cliLines: 'values',
+  }),
+  'query.aggregate': command({
+    readOnly: true,
+    summary:
+      'aggregate on a namespace at a point with the common stages ($match, $project, $group, $sort, $limit, $skip, $unwind, $count, $addFields, $lookup within the view…).',
+    input: z.strictObject({
+      ...QueryTarget,
+      pipeline: QueryText.describe('Extended JSON array of stages.'),
+      limit: z.number().int().min(1).max(10_000).default(1000).describe('Documents in this answer at most.'),
+      canonical: z.boolean().default(false).describe('Canonical Extended JSON.'),
+    }),
+    output: z.strictObject({
+      view: ViewAnswer,
+      ns: z.string(),
+      documents: EjsonDocuments,
+      more: z.boolean(),
+    }),
+    cliAliases: ['query'],
+    cliLines: 'documents',
+  }),
+  'query.export': command({
+    readOnly: true,
+    summary:
+      'Write the documents a query selects (or a whole collection) at a point to a file: Extended JSON lines (mongoimport reads them) or BSON (mongorestore reads them).',
+    input: z.strictObject({
+      ...QueryTarget,
+      ...FindShape,
+      limit: z.number().int().min(1).max(1_000_000_000).optional().describe('At most this many.'),
+      format: ExportFormat.default('jsonl').describe('jsonl (Extended JSON lines) or bson.'),
+      canonical: z.boolean().default(true).describe('Canonical Extended JSON (jsonl only; keeps types).'),
+      out: FsPath.describe('File to create (must not exist).'),
+    }),
+    output: TaskStarted,
+    task: true,
+  }),
+  'query.restore': command({
+    summary:
+      'Restore only the documents a query selects at a point into a target deployment (selective recovery): each replaces the document with its _id in the target, or is inserted.',
+    input: z.strictObject({
+      ...QueryTarget,
+      ...QueryFilter,
+      targetUri: z.string().min(1).max(4000).describe('Connection string of the target deployment.'),
+      password: z
+        .string()
+        .max(1000)
+        .optional()
+        .describe("Target user's password (CLI: only as --password-env VAR)."),
+      targetNs: Namespace.optional().describe('Target namespace (default: the same db.collection).'),
+      mode: z
+        .enum(['upsert', 'insert'])
+        .default('upsert')
+        .describe('upsert: replace by _id or insert; insert: refuse documents whose _id exists.'),
+    }),
+    output: TaskStarted,
+    task: true,
+  }),
+  'collections.list': command({
+    readOnly: true,
+    summary:
+      'Databases and collections of a source at a point: type, document count, options and indexes, as listCollections and listIndexes would show them.',
+    input: z.strictObject({ source: QueryTarget.source, at: QueryTarget.at }),
+    output: CollectionsAnswer,
+    cliAliases: ['collections'],
+  }),
+  'history.get': command({
+    readOnly: true,
+    summary:
+      'Every version of one document in the window: time and ts of each change, the operation, the change, and the document after it; deleted documents and dropped or renamed namespaces included. Reads only the segments whose _id index names the document.',
+    input: z.strictObject({
+      source: QueryTarget.source,
+      ns: QueryTarget.ns,
+      id: QueryText.describe('The _id as Extended JSON, e.g. 42 or {"$oid": "…"}.'),
+      from: Identifier.optional().describe('From this point (default: the oldest snapshot of the window).'),
+      to: Identifier.optional().describe('Through this point (default: latest).'),
+    }),
+    output: HistoryAnswer,
+    cliAliases: ['history'],
+  }),
   'restore-test.run': command({
     summary:
       "Run the backup job's restore test now: the latest snapshot or a random point of the PITR window restored into scratch databases (__mbm_rtest_<id>_<db>) of the job's target, validated, timed, recorded in the restore history (kind restore-test) and dropped; a failure raises RESTORE_TEST_FAILED.",
@@ -635,6 +891,27 @@ export const events = {
     payload: AlertView.pick({ id: true, kind: true, severity: true, message: true, raisedAt: true }).extend({
       sourceId: z.string().nullable(),
     }),
+  },
+  'incident.found': {
+    summary:
+      'The incident finder stored new or grown findings for a source (after scanning a segment): incident.list and timeline.get show them.',
+    payload: z.strictObject({
+      sourceId: z.string(),
+      source: z.string(),
+      /** Findings stored or grown by this segment (a mass delete still going on grows its row). */
+      changed: z.number().int(),
+    }),
+  },
+  'capture.segment': {
+    summary:
+      "Continuous capture made a segment durable: the source's live edge (newest captured entry) moved. The timeline follows it.",
+    // The source's id (names can change) and its name when the segment was written.
+    payload: z.strictObject({ sourceId: z.string(), source: z.string(), lastTs: OpTimeView }),
+  },
+  'local-mongod.changed': {
+    summary:
+      'The throwaway local mongod started, stopped, failed to start or exited by itself (its status as local-mongod.status shows it).',
+    payload: LocalMongodView,
   },
 } as const;
 

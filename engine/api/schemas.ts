@@ -32,6 +32,34 @@ export const Settings = z.strictObject({
   closeToTray: z.boolean().describe('Closing the desktop window keeps capture running in the tray.'),
   desktopNotifications: z.boolean().describe('Show alerts as desktop notifications (desktop app only).'),
   showLocalTime: z.boolean().describe('Show local time next to UTC in timelines and schedules.'),
+  incidentDocuments: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000_000)
+    .describe(
+      'Incident finder: more than this many documents deleted (or updated) in one namespace is a finding.',
+    ),
+  incidentSeconds: z
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .describe('Incident finder: ...within this many seconds (a transaction counts as one instant).'),
+  mongodBinary: FsPath.nullable().describe(
+    'Path of a mongod binary for the throwaway local mongod (restore --local-mongod); null: none.',
+  ),
+  viewCacheMaxBytes: z
+    .number()
+    .int()
+    .min(0)
+    .max(Number.MAX_SAFE_INTEGER)
+    .describe('Point-in-time views kept on disk at most (bytes); the least recently used go first.'),
+  viewMaxAgeDays: z
+    .number()
+    .min(0)
+    .max(3650)
+    .describe('Point-in-time views unused for longer than this are removed.'),
 });
 export type Settings = z.infer<typeof Settings>;
 
@@ -40,6 +68,11 @@ export const SETTINGS_DEFAULTS: Settings = {
   closeToTray: true,
   desktopNotifications: true,
   showLocalTime: true,
+  incidentDocuments: 1000,
+  incidentSeconds: 10,
+  mongodBinary: null,
+  viewCacheMaxBytes: 20 * 1024 ** 3,
+  viewMaxAgeDays: 7,
 };
 
 /**
@@ -219,6 +252,21 @@ export const RestoreView = z.strictObject({
   markerLeft: z.boolean(),
 });
 
+/** The throwaway local mongod the engine runs (restore --local-mongod). */
+export const LocalMongodView = z.strictObject({
+  state: z.enum(['stopped', 'starting', 'running', 'failed']),
+  binary: z.string().nullable(),
+  version: z.string().nullable(),
+  pid: z.number().int().nullable(),
+  port: z.number().int().nullable(),
+  /** Loopback connection string while it runs (directConnection). */
+  uri: z.string().nullable(),
+  /** Its data directory under the app's data dir, removed when it stops. */
+  dataDir: z.string().nullable(),
+  startedAt: z.string().nullable(),
+  lastError: z.string().nullable(),
+});
+
 /** A point in time typed by the user: an ISO-8601 date-time with a zone (Z or an offset). */
 export const IsoInstant = z
   .string()
@@ -236,6 +284,61 @@ export const TimelineSnapshotMarker = z.strictObject({
   lockedUntil: z.string().nullable(),
   documents: z.number().int(),
   storedBytes: z.number(),
+});
+
+// ---- The finder for destructive operations (issue: time travel) ----
+
+export const IncidentKind = z.enum([
+  'drop',
+  'dropDatabase',
+  'dropIndexes',
+  'renameOverCollection',
+  'massDelete',
+  'massUpdate',
+  'transaction',
+]);
+export type IncidentKind = z.infer<typeof IncidentKind>;
+
+export const IncidentView = z.strictObject({
+  id: z.number().int(),
+  kind: IncidentKind,
+  /** `db.coll`, or the database for dropDatabase; for a transaction, its namespace with the most changes. */
+  ns: z.string(),
+  /** One line saying what happened, e.g. "1,500 documents deleted from shop.orders in 3 s". */
+  summary: z.string(),
+  /** The event's first entry and its last. */
+  firstTs: OpTimeView,
+  lastTs: OpTimeView,
+  /** The entry just before the first one in the captured stream: restore to it to undo the event. Null when the event is the first entry captured. */
+  restoreBefore: OpTimeView.nullable(),
+  /** `wall` of the first entry (ISO), when the oplog carries it. */
+  wall: z.string().nullable(),
+  /** Documents deleted, updated or in the dropped collections (indexes for dropIndexes); null when the oplog does not say. */
+  size: z.number().int().nullable(),
+  /** The logical session of the first entry (`lsid.id`, `lsid.uid`), when logged. */
+  lsid: z.strictObject({ id: z.string(), uid: z.string().nullable() }).nullable(),
+  txnNumber: z.number().int().nullable(),
+  /** Per kind: collections (dropDatabase), indexes (dropIndexes), from/targetExisted (rename), namespaces (transaction). */
+  details: z.record(z.string(), z.unknown()),
+});
+
+export const IncidentScanView = z.strictObject({
+  /** Last ts of the last segment scanned; null before the first. */
+  through: OpTimeView.nullable(),
+  /** Segments not scanned yet (their findings are included when a read-only engine answers). */
+  pendingSegments: z.number().int(),
+  documents: z.number().int(),
+  seconds: z.number().int(),
+});
+
+/** An incident flag on the timeline. */
+export const TimelineIncidentFlag = z.strictObject({
+  id: z.number().int(),
+  kind: IncidentKind,
+  ns: z.string(),
+  summary: z.string(),
+  firstTs: OpTimeView,
+  restoreBefore: OpTimeView.nullable(),
 });
 
 export const TimelineView = z.strictObject({
@@ -262,6 +365,10 @@ export const TimelineView = z.strictObject({
   pitrWindowStart: z.string().nullable(),
   /** The source has no oplog: only its snapshots are restore points. */
   snapshotOnly: z.boolean(),
+  /** Per bucket, findings of the destructive-operation finder whose first entry falls in it. */
+  incidentCounts: z.array(z.number().int()),
+  /** Each finding in the range, while there are few enough to flag one by one; otherwise null. */
+  incidents: z.array(TimelineIncidentFlag).nullable(),
 });
 
 export const SnapshotView = z.strictObject({
@@ -434,10 +541,10 @@ export const BackupPolicy = z.strictObject({
   segmentMaxMB: z.number().int().min(1).max(256),
   /**
    * Captured entries are durable (and count for the recovery point) once the capture journal is
-   * fsynced; it is fsynced this often (milliseconds), with whatever arrived meanwhile. Policies
-   * saved before the journal existed get the default.
+   * fsynced; it is fsynced this often (milliseconds), with whatever arrived meanwhile. Absent (a
+   * policy saved before the journal existed): 200.
    */
-  journalFsyncMs: z.number().int().min(10).max(10_000).default(200),
+  journalFsyncMs: z.number().int().min(10).max(10_000).optional(),
   /** Alert when the recovery point exceeds this. */
   rpoObjectiveSeconds: z.number().int().min(1).max(86_400),
   /** Alert when the source's own oplog covers less than this. */
@@ -541,6 +648,149 @@ export const BackupJobView = z.strictObject({
   /** The next run of each tier that is on (UTC). */
   nextRuns: z.partialRecord(SnapshotTier, z.string()),
 });
+
+// ---- Point-in-time views, queries and document history (issue 13) ----
+
+/**
+ * Query text as a DBA types it in mongosh or Compass: Extended JSON (relaxed or canonical), parsed by
+ * the engine so that a syntax error comes back typed, with where it is. 16 KiB holds any filter,
+ * projection, sort or pipeline a person writes; generated ones beyond it belong in a restore.
+ */
+export const QueryText = z.string().min(1).max(16_384);
+
+/** A view of the cache (view.list); `id` is what `view drop --id N` takes. */
+export const ViewIdentity = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+export const ViewState = z.enum(['building', 'ready', 'damaged']);
+
+export const PointViewInfo = z.strictObject({
+  id: ViewIdentity,
+  source: z.string(),
+  /** The snapshot the view starts from. */
+  snapshotId: z.string(),
+  /** Every entry with ts <= this is applied (the plan's bound). */
+  bound: OpTimeView,
+  state: ViewState,
+  /** Size of the view's working file on disk. */
+  bytes: z.number(),
+  documents: z.number().int(),
+  namespaces: z.number().int(),
+  /** Oplog entries applied on top of the snapshot (over every incremental step). */
+  entriesApplied: z.number().int(),
+  /** The earlier view this one was moved forward from, if it was. */
+  movedForwardFrom: OpTimeView.nullable(),
+  createdAt: z.string(),
+  lastUsedAt: z.string(),
+});
+export type PointViewInfo = z.infer<typeof PointViewInfo>;
+
+/** Which view answered a query: the source, its point and how it came to exist. */
+export const ViewAnswer = z.strictObject({
+  viewId: ViewIdentity,
+  bound: OpTimeView,
+  /** reused: the view existed; moved-forward: an earlier view of the same snapshot was extended; built: from the snapshot. */
+  how: z.enum(['reused', 'moved-forward', 'built']),
+});
+
+/** What a query runs on: a source at a point, one namespace. */
+export const QueryTarget = {
+  source: SourceName.describe('Source name.'),
+  at: Identifier.describe('latest, t:i, an ISO-8601 second with zone, or a snapshot id.'),
+  ns: Namespace.describe('db.collection (a time-series collection returns its measurements).'),
+};
+
+export const QueryFilter = {
+  filter: QueryText.optional().describe('Extended JSON filter, e.g. {"status": "A", "qty": {"$lt": 30}}.'),
+};
+
+export const FindShape = {
+  ...QueryFilter,
+  projection: QueryText.optional().describe('Extended JSON projection, e.g. {"name": 1, "_id": 0}.'),
+  sort: QueryText.optional().describe('Extended JSON sort, e.g. {"qty": -1}.'),
+  skip: z.number().int().min(0).max(1_000_000_000).default(0).describe('Documents to skip.'),
+};
+
+/** Documents as Extended JSON text, one string each: text keeps field order and types exactly. */
+export const EjsonDocuments = z.array(z.string());
+
+export const IndexUse = z.strictObject({
+  /** The index a lookup used (`_id_` or a secondary index's name), or null for a collection scan. */
+  index: z.string().nullable(),
+  /** Documents read from the view to answer. */
+  documentsExamined: z.number().int(),
+});
+
+export const QueryAnswer = z.strictObject({
+  view: ViewAnswer,
+  ns: z.string(),
+  documents: EjsonDocuments,
+  /** More documents match: ask again with skip + documents.length. */
+  more: z.boolean(),
+  plan: IndexUse,
+});
+
+export const CollectionKind = z.enum(['collection', 'view', 'timeseries', 'buckets']);
+
+export const CollectionAtPoint = z.strictObject({
+  name: z.string(),
+  type: CollectionKind,
+  /** Documents (for a time-series collection: measurements; for a view: null, it is computed). */
+  count: z.number().int().nullable(),
+  /** Collection options as listCollections shows them (relaxed Extended JSON). */
+  options: z.record(z.string(), z.unknown()),
+  /** Index specifications as listIndexes shows them (relaxed Extended JSON). */
+  indexes: z.array(z.record(z.string(), z.unknown())),
+});
+
+export const CollectionsAnswer = z.strictObject({
+  view: ViewAnswer,
+  databases: z.array(
+    z.strictObject({
+      name: z.string(),
+      collections: z.array(CollectionAtPoint),
+    }),
+  ),
+});
+
+export const HistoryOp = z.enum([
+  'snapshot',
+  'insert',
+  'update',
+  'replace',
+  'delete',
+  'drop-collection',
+  'drop-database',
+  'rename',
+]);
+
+export const HistoryVersion = z.strictObject({
+  ts: OpTimeView,
+  op: HistoryOp,
+  /** The namespace the document lived in at that moment (renames change it). */
+  ns: z.string(),
+  /** In a transaction (ts is its commit's). */
+  inTransaction: z.boolean(),
+  /** What changed, one line per field: `+ a: 1`, `- b`, `~ c: 1 -> 2`. Empty for a snapshot version. */
+  change: z.array(z.string()),
+  /** The document after the change as Extended JSON; null once deleted or dropped. */
+  after: z.string().nullable(),
+  /** The restore point just before this change (`t:i`). */
+  restoreBefore: OpTimeView,
+});
+
+export const HistoryAnswer = z.strictObject({
+  source: z.string(),
+  ns: z.string(),
+  id: z.string(),
+  from: OpTimeView.nullable(),
+  to: OpTimeView.nullable(),
+  versions: z.array(HistoryVersion),
+  /** Segments read, against those in the window: the per-segment _id index skips the rest. */
+  segmentsRead: z.number().int(),
+  segmentsInWindow: z.number().int(),
+});
+
+export const ExportFormat = z.enum(['jsonl', 'bson']);
 
 /** The last restore test of a source, as the dashboard shows it. */
 export const RestoreTestResultView = z.strictObject({

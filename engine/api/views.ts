@@ -42,12 +42,22 @@ import type {
   SourceView,
   TimelineView,
   RestoreView,
+  IncidentView,
+  IncidentScanView,
+  TimelineIncidentFlag,
 } from './schemas.js';
 import type { RestoreRow } from '../catalog/restores.js';
 import type { RestoreTestStatusView } from './schemas.js';
 import { nextRestoreTest } from '../schedule/restore-test-schedule.js';
 import { detailsOf } from '../verify/restore-test.js';
 import type { Timeline } from '../timeline/timeline.js';
+import type { IncidentRow } from '../catalog/incidents.js';
+import { incidentSummary } from '../incidents/summary.js';
+import type { ScanStatus } from '../incidents/incident-finder.js';
+import type { ViewRow } from '../catalog/view-index.js';
+import type { ViewHow } from '../views/view-cache.js';
+import type { HistoryAnswer, PointViewInfo, ViewAnswer } from './schemas.js';
+import type { HistoryResult } from '../views/history.js';
 
 export const opTimeView = (ts: OpTime): z.infer<typeof OpTimeView> => ({
   t: ts.t,
@@ -142,6 +152,42 @@ export const timelineView = (
   liveEdge: tl.liveEdge ? opTimeView(tl.liveEdge) : null,
   pitrWindowStart: tl.pitrWindowStart === null ? null : isoSecond(tl.pitrWindowStart),
   snapshotOnly: tl.snapshotOnly,
+  incidentCounts: tl.incidentCounts,
+  incidents: tl.incidents?.map(incidentFlag) ?? null,
+});
+
+const optionalOpTime = (t: number | null, i: number | null) =>
+  t === null || i === null ? null : opTimeView({ t, i });
+
+export const incidentView = (r: IncidentRow): z.infer<typeof IncidentView> => ({
+  id: r.id,
+  kind: r.kind as z.infer<typeof IncidentView>['kind'],
+  ns: r.ns,
+  summary: incidentSummary(r),
+  firstTs: opTimeView({ t: r.first_t, i: r.first_i }),
+  lastTs: opTimeView({ t: r.last_t, i: r.last_i }),
+  restoreBefore: optionalOpTime(r.before_t, r.before_i),
+  wall: r.wall,
+  size: r.size,
+  lsid: r.lsid_json ? (JSON.parse(r.lsid_json) as { id: string; uid: string | null }) : null,
+  txnNumber: r.txn_number,
+  details: JSON.parse(r.details_json) as Record<string, unknown>,
+});
+
+export const incidentFlag = (r: IncidentRow): z.infer<typeof TimelineIncidentFlag> => ({
+  id: r.id,
+  kind: r.kind as z.infer<typeof TimelineIncidentFlag>['kind'],
+  ns: r.ns,
+  summary: incidentSummary(r),
+  firstTs: opTimeView({ t: r.first_t, i: r.first_i }),
+  restoreBefore: optionalOpTime(r.before_t, r.before_i),
+});
+
+export const incidentScanView = (s: ScanStatus): z.infer<typeof IncidentScanView> => ({
+  through: s.through ? opTimeView(s.through) : null,
+  pendingSegments: s.pending,
+  documents: s.thresholds.documents,
+  seconds: s.thresholds.seconds,
 });
 
 export function repositoryInfo(db: CatalogDb, repo: Repository): z.infer<typeof RepositoryInfo> {
@@ -308,6 +354,60 @@ export const auditEntryView = (r: AuditRow): z.infer<typeof AuditEntryView> => (
   outcome: r.outcome,
   details: r.details_json ? (JSON.parse(r.details_json) as unknown) : null,
 });
+
+/** A cached point-in-time view as view.list shows it. */
+export function pointViewInfo(r: ViewRow): z.infer<typeof PointViewInfo> {
+  return {
+    id: r.id,
+    source: r.source_name,
+    snapshotId: r.snapshot_id,
+    bound: opTimeView({ t: r.bound_t, i: r.bound_i }),
+    state: r.state,
+    bytes: r.bytes,
+    documents: r.documents,
+    namespaces: r.namespaces,
+    entriesApplied: r.entries_applied,
+    movedForwardFrom: tsOrNull(r.moved_from_t, r.moved_from_i),
+    createdAt: r.created_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+/** Which view answered a query. */
+export const viewAnswer = (r: ViewRow, how: ViewHow): z.infer<typeof ViewAnswer> => ({
+  viewId: r.id,
+  bound: opTimeView({ t: r.bound_t, i: r.bound_i }),
+  how,
+});
+
+/** A document's history as history.get answers it. */
+export function historyView(
+  source: string,
+  ns: string,
+  id: string,
+  from: OpTime | null,
+  to: OpTime,
+  r: HistoryResult,
+): z.infer<typeof HistoryAnswer> {
+  return {
+    source,
+    ns,
+    id,
+    from: from ? opTimeView(from) : null,
+    to: opTimeView(to),
+    versions: r.versions.map((v) => ({
+      ts: opTimeView(v.ts),
+      op: v.op,
+      ns: v.ns,
+      inTransaction: v.inTransaction,
+      change: v.change,
+      after: v.after,
+      restoreBefore: opTimeView(v.restoreBefore),
+    })),
+    segmentsRead: r.segmentsRead,
+    segmentsInWindow: r.segmentsInWindow,
+  };
+}
 
 /** The restore test of a source for the dashboard: its settings, the next run and the last result. */
 export function restoreTestStatusView(

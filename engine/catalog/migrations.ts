@@ -243,6 +243,49 @@ export const migrations: readonly Migration[] = [
     `,
   },
   {
+    version: 9,
+    name: 'incidents',
+    sql: `
+      -- What the finder for destructive operations found in a source's captured oplog (drops, mass
+      -- deletes, ...), each with the restore point just before it (before_t/before_i: the entry that
+      -- precedes the event's first entry in the captured stream). Derived from the segments alone:
+      -- catalog rebuild forgets these rows and the scan finds them again.
+      CREATE TABLE incidents (
+        id           INTEGER PRIMARY KEY,
+        source_id    TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        key          TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        ns           TEXT NOT NULL,
+        first_t      INTEGER NOT NULL,
+        first_i      INTEGER NOT NULL,
+        last_t       INTEGER NOT NULL,
+        last_i       INTEGER NOT NULL,
+        before_t     INTEGER,
+        before_i     INTEGER,
+        wall         TEXT,
+        size         INTEGER,
+        lsid_json    TEXT,
+        txn_number   INTEGER,
+        details_json TEXT NOT NULL,
+        UNIQUE (source_id, key)
+      );
+      CREATE INDEX incidents_by_time ON incidents (source_id, first_t, first_i);
+      -- Where each source's scan stopped: the last segment scanned (its last ts and the highest segment
+      -- id seen, to notice a segment registered behind it), the thresholds it ran with, and the
+      -- finder's state between entries (open windows and transactions), so it resumes after a restart.
+      CREATE TABLE incident_scans (
+        source_id      TEXT PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
+        through_t      INTEGER NOT NULL,
+        through_i      INTEGER NOT NULL,
+        max_segment_id INTEGER NOT NULL,
+        segments       INTEGER NOT NULL,
+        thresholds_json TEXT NOT NULL,
+        state_json     TEXT NOT NULL,
+        updated_at     TEXT NOT NULL
+      );
+    `,
+  },
+  {
     version: 13,
     name: 'capture journals',
     sql: `

@@ -15,7 +15,8 @@ import { ApiError } from '../errors.js';
 import { newestSegmentEnd } from '../catalog/segments.js';
 import { parseDocument, readEntryTs } from '../repo/bson-entries.js';
 import { TEMP_MARKER } from '../repo/durable-file.js';
-import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
+import { MAX_INCREMENT, compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
+import { T, asBuffer, makeElement, withField } from '../oplog/bson-raw.js';
 import type { CollectionWriter, NamespaceMeta } from '../repo/snapshot-files.js';
 import type { BackupStore } from '../store/backup-store.js';
 import { readArchive } from './archive-reader.js';
@@ -46,6 +47,11 @@ export interface ImportSummary {
   consistentTs: OpTime;
   users: number;
   roles: number;
+  /**
+   * Oplog entries whose ts did not follow the entry before them in the file (hand-edited dumps),
+   * stored under the next ts after it, in file order, as mongorestore applies them (the first 100).
+   */
+  oplogRestamped?: { count: number; entries: { entry: number; ts: string; storedAs: string }[] };
 }
 
 export function openDump(input: ImportInput): Promise<DumpContents> {
@@ -100,6 +106,8 @@ export async function importDump(
     let first: OpTime | null = null;
     let last: OpTime | null = null;
     let bytes = 0;
+    const restamped: { entry: number; ts: string; storedAs: string }[] = [];
+    let restampedCount = 0;
     // Raw BSON: the snapshot stores users and roles as encrypted data files, byte for byte.
     const users: Uint8Array[] = [];
     const roles: Uint8Array[] = [];
@@ -107,21 +115,30 @@ export async function importDump(
       bytes += item.doc.byteLength;
       if (item.kind === 'oplog') {
         parseDocument(item.doc, `${label} oplog entry ${oplogEntries}`);
-        const ts = readEntryTs(item.doc);
-        if (last && compareOpTime(ts, last) <= 0)
-          // A server's oplog never repeats or goes back in time; such a file was assembled by hand.
-          // mongorestore applies it in file order, but the repository keeps the oplog ordered by ts.
-          throw new ApiError(
-            'INVALID_INPUT',
-            `${label}: oplog entry ${oplogEntries} (ts ${formatOpTime(ts)}) does not follow ${formatOpTime(last)}; an oplog must be in increasing ts order, which no server ever breaks, so this oplog.bson was edited by hand and cannot be imported.`,
-          );
+        let ts = readEntryTs(item.doc);
+        let entry = item.doc;
+        if (last && compareOpTime(ts, last) <= 0) {
+          // No server writes an oplog whose ts repeats or goes back; a hand-edited oplog.bson does
+          // (mongo-tools' create_indexes/ and commit_indexes_build/ append entries that repeat earlier
+          // ts). mongorestore applies oplog.bson in file order and ends --oplogLimit at the first entry
+          // (in file order) at or past the limit, so such an entry takes effect right after the one
+          // before it in the file. The repository keeps an oplog in strictly increasing ts order (and a
+          // captured one is refused if it breaks it), so the entry is stored under the next ts after its
+          // predecessor, and the summary lists it with its own ts.
+          const storedAs = last.i < MAX_INCREMENT ? { t: last.t, i: last.i + 1 } : { t: last.t + 1, i: 0 };
+          if (restamped.length < 100)
+            restamped.push({ entry: oplogEntries, ts: formatOpTime(ts), storedAs: formatOpTime(storedAs) });
+          restampedCount++;
+          entry = withEntryTs(item.doc, storedAs);
+          ts = storedAs;
+        }
         first ??= ts;
         last = ts;
         if (!oplogFile) {
           await mkdir(dirAbs, { recursive: true });
           oplogFile = OutputFile.create(oplogTemp, false);
         }
-        await oplogFile.write(item.doc);
+        await oplogFile.write(entry);
         oplogEntries++;
       } else {
         const key = nsKey(item.ns);
@@ -227,6 +244,7 @@ export async function importDump(
       consistentTs: manifest.consistentTs,
       users: users.length,
       roles: roles.length,
+      ...(restampedCount ? { oplogRestamped: { count: restampedCount, entries: restamped } } : {}),
     };
   } catch (err) {
     for (const w of open.values()) await w.abort();
@@ -247,6 +265,14 @@ export async function importDump(
  */
 export function anchorBefore(first: OpTime): OpTime {
   return first.i > 0 ? { t: first.t, i: first.i - 1 } : { t: first.t - 1, i: 0xffffffff };
+}
+
+/** The entry with its `ts` set to another value (in place: every other byte as it was). */
+function withEntryTs(doc: Uint8Array, ts: OpTime): Uint8Array {
+  const v = Buffer.alloc(8);
+  v.writeUInt32LE(ts.i, 0); // a BSON Timestamp is the increment, then the seconds
+  v.writeUInt32LE(ts.t, 4);
+  return withField(asBuffer(doc), 'ts', makeElement(T.timestamp, 'ts', v));
 }
 
 export const ANCHOR_MESSAGE = 'import anchor: the dump oplog starts after this entry';

@@ -31,7 +31,7 @@ import { compareOpTime, type OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
 import { readEntryTs } from '../repo/bson-entries.js';
 import { readSegment } from '../repo/segment-file.js';
-import { readCollection, readManifest } from '../repo/snapshot-files.js';
+import { readCollection, readManifest, readUsersAndRoles } from '../repo/snapshot-files.js';
 import type { EffectiveOp, ReplaySink } from './effective-op.js';
 import { createIndexes, dropIndexes, modifyIndex } from './index-rules.js';
 import { OplogReplay, type ReplayOptions, type ReplayReport } from './replay.js';
@@ -45,7 +45,7 @@ export interface OfflineCollection {
   indexes: Buffer[];
 }
 
-const ID_INDEX = Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' }));
+export const ID_INDEX = Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' }));
 const EMPTY = Buffer.from(serialize({}));
 
 const newCollection = (): OfflineCollection => ({ docs: new Map(), options: EMPTY, indexes: [ID_INDEX] });
@@ -141,7 +141,7 @@ export class OfflineState extends Map<string, OfflineCollection> implements Repl
  * `timeseries` changes (granularity, bucket spans) merge into the existing
  * time-series options; `cappedSize`/`cappedMax` resize a capped collection.
  */
-function modifyOptions(options: Buffer, changes: Buffer): Buffer {
+export function modifyOptions(options: Buffer, changes: Buffer): Buffer {
   let out = options;
   for (const e of elements(changes)) {
     if (e.name === 'expireAfterSeconds' && e.type === T.string) {
@@ -162,8 +162,32 @@ function modifyOptions(options: Buffer, changes: Buffer): Buffer {
   return out;
 }
 
+/**
+ * admin.system.users / admin.system.roles as the snapshot took them, as collections of the state, so
+ * that the oplog's writes to them (createUser, grantRolesToUser, dropRole… are logged as CRUD on these
+ * collections) apply like any other. Null (not taken) leaves the namespace out.
+ */
+export function seedUsersAndRoles(
+  state: OfflineState,
+  users: readonly Uint8Array[] | null,
+  roles: readonly Uint8Array[] | null,
+): void {
+  for (const [ns, docs] of [
+    ['admin.system.users', users],
+    ['admin.system.roles', roles],
+  ] as const) {
+    if (!docs) continue;
+    const c = newCollection();
+    for (const raw of docs) {
+      const doc = copyDocument(raw);
+      c.docs.set(idKey(doc), doc);
+    }
+    state.set(ns, c);
+  }
+}
+
 /** Canonical Extended JSON (as the manifest keeps metadata) back to exact BSON. */
-const fromManifest = (v: Record<string, unknown>): Buffer =>
+export const fromManifest = (v: Record<string, unknown>): Buffer =>
   Buffer.from(serialize(EJSON.deserialize(v, { relaxed: false }) as Document));
 
 export async function buildOfflineState(
@@ -185,6 +209,10 @@ export async function buildOfflineState(
       const doc = copyDocument(raw); // own copy: the frame it came from can go
       c.docs.set(idKey(doc), doc);
     }
+  }
+  if (options.usersAndRoles) {
+    const { users, roles } = await readUsersAndRoles(repo, plan.snapshot.path, manifest);
+    seedUsersAndRoles(state, users, roles);
   }
   const replay = new OplogReplay(state, options);
   const from: OpTime = plan.snapshot.startTs;

@@ -14,7 +14,7 @@ import type { Plan } from './planner.js';
 import { ApiError } from '../errors.js';
 import { toDriverDocument, withoutNs } from '../mongo/driver-document.js';
 import type { NamespaceFilter } from '../oplog/namespace-selection.js';
-import { asBuffer } from '../oplog/bson-raw.js';
+import { T, asBuffer, field, readString } from '../oplog/bson-raw.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
 import { readEntryTs } from '../repo/bson-entries.js';
@@ -22,7 +22,20 @@ import { readSegment } from '../repo/segment-file.js';
 import { readCollection, readManifest, type NamespaceEntry } from '../repo/snapshot-files.js';
 import type { TaskContext } from '../tasks/task-runner.js';
 import { MongoApplier, type ApplyFailure } from './mongo-apply.js';
+import { NamespaceStates } from './namespace-states.js';
+import { OfflineState, seedUsersAndRoles } from './offline-state.js';
 import { OplogReplay, type ReplayReport } from './replay.js';
+import type { EffectiveOp, ReplaySink } from './effective-op.js';
+import { readUsersAndRoles } from '../repo/snapshot-files.js';
+import {
+  AuthzOnly,
+  ROLES_NS,
+  USERS_NS,
+  authzDatabaseMap,
+  mapAuthzDocuments,
+  restoreUsersAndRoles,
+  type AuthzRestoreReport,
+} from './users-roles.js';
 
 /** Left in each target database while a restore runs; its document names the restore. */
 export const INCOMPLETE_MARKER = '__mbm_restore_incomplete';
@@ -46,6 +59,13 @@ export interface MongoRestoreRequest {
   /** Collections copied at once. */
   parallel: number;
   writeConcern?: Document;
+  /** Also restore the users and roles of the restored databases, at the point (users-roles.ts). */
+  usersRoles?: boolean;
+  /**
+   * Filled as the restore goes: each target namespace's state (untouched, dropped, partially restored,
+   * restored), which the caller reports when the restore fails midway.
+   */
+  states?: NamespaceStates;
   ctx: TaskContext;
 }
 
@@ -68,6 +88,8 @@ export interface MongoRestoreReport {
   /** Milliseconds per phase (the measured recovery time is their sum), and this process's CPU in each. */
   phases: { name: string; ms: number; engineCpuMs: number }[];
   durationMs: number;
+  /** Users and roles restored (when asked for). */
+  usersRoles?: AuthzRestoreReport;
 }
 
 const [dbOf, collOf] = [
@@ -106,6 +128,8 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
     req.ctx.progress({ message: name });
     try {
       return await work();
+    } catch (err) {
+      throw toTargetError(err); // a server's refusal in the restore's words, never INTERNAL
     } finally {
       const cpu = process.cpuUsage(cpu0);
       phases.push({
@@ -120,11 +144,35 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
   const chosen = manifest.namespaces
     .map((n) => ({ n, target: targetOf(req.selection, n.ns) }))
     .filter((x): x is { n: NamespaceEntry; target: string } => x.target !== null);
+  const states = req.states ?? new NamespaceStates();
+  for (const c of chosen) states.add(c.n.ns, c.target);
+
+  // Users and roles at the point: checked before anything is written (a snapshot without them, or a
+  // database whose collections are renamed into several databases, refuses the restore).
+  let authz: { state: OfflineState; dbOf: (db: string) => string | null } | null = null;
+  if (req.usersRoles) {
+    if (!manifest.users && !manifest.roles)
+      throw new ApiError(
+        'CONFLICT',
+        `Snapshot ${req.plan.snapshot.id} was taken without users and roles; restore without them.`,
+        { reason: 'NO_USERS_ROLES' },
+      );
+    const { users, roles } = await readUsersAndRoles(req.repo, req.plan.snapshot.path, manifest);
+    const state = new OfflineState();
+    seedUsersAndRoles(state, users, roles);
+    const map = authzDatabaseMap(
+      req.selection,
+      chosen.map((c) => ({ source: c.n.ns, target: c.target })),
+    );
+    for (const db of new Set(manifest.namespaces.map((n) => dbOf(n.ns)))) map(db);
+    authz = { state, dbOf: map };
+  }
 
   await phase('checking the target', () =>
     preflight(
       req,
       chosen.map((c) => c.target),
+      states,
     ),
   );
   const targetDbs = [...new Set(chosen.map((c) => dbOf(c.target)))];
@@ -147,6 +195,7 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
       if (collOf(target).startsWith(BUCKETS)) continue; // made by its time-series collection
       try {
         await client.db(dbOf(target)).command({ create: collOf(target), ...fromManifest(n.options) });
+        states.set(target, 'partially restored', 'created');
       } catch (err) {
         // 48 NamespaceExists: an empty collection of that name was already there (a non-empty one was refused).
         if (!(err instanceof MongoServerError && err.code === 48)) throw toTargetError(err);
@@ -180,6 +229,11 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
           const failed = await insertBatch(coll, docs, req, failureExamples, job.n.ns);
           job.result.documents += docs.length - failed;
           job.result.failures += failed;
+          states.set(
+            job.target,
+            'partially restored',
+            `${job.result.documents} of ${job.n.count} documents copied`,
+          );
           docsDone += docs.length;
           ctx.progress({ done: docsDone, total: totalDocs, unit: 'documents' });
           ctx.throwIfCancelled();
@@ -199,7 +253,16 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
     for (const { n, target } of chosen) {
       if (n.type === 'view') continue;
       const indexes = n.indexes.map(fromManifest).filter((ix) => nameOf(ix) !== '_id_');
-      if (!indexes.length) continue;
+      const copied = () =>
+        states.set(
+          target,
+          'partially restored',
+          `snapshot copied (${n.file ? n.count : 0} documents, ${indexes.length} indexes); oplog not yet replayed`,
+        );
+      if (!indexes.length) {
+        copied();
+        continue;
+      }
       const coll = collOf(target);
       try {
         await client.db(dbOf(target)).command({
@@ -220,6 +283,7 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
             message: err.message,
           });
       }
+      copied();
       ctx.throwIfCancelled();
     }
   });
@@ -230,12 +294,33 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
     (db) => !SYSTEM_DBS.has(db) && req.selection.keepsDb(db),
     { strict: req.strict, ...(req.writeConcern ? { writeConcern: req.writeConcern } : {}) },
   );
-  const replay = new OplogReplay(applier);
+  // With users and roles, their writes in the oplog (createUser, grantRolesToUser… are CRUD on
+  // admin.system.*) go to the users-and-roles state too; the applier skips admin.* itself.
+  const authzSink = authz ? new AuthzOnly(authz.state) : null;
+  const sink: ReplaySink = authzSink
+    ? {
+        apply(op: EffectiveOp) {
+          applier.apply(op);
+          authzSink.apply(op);
+        },
+      }
+    : applier;
+  const replay = new OplogReplay(sink, { usersAndRoles: !!authz });
   let entries = 0;
+  let replayedTo: OpTime | null = null;
   await phase('replaying the oplog', async () => {
     const from: OpTime = req.plan.snapshot.startTs;
     const totalEntries = req.plan.segments.reduce((s, g) => s + g.count, 0);
     let last: OpTime | null = null;
+    const replayState = () => {
+      // Collections the oplog created (or renamed into) are written by the replay too.
+      for (const [target, source] of applier.touched) if (!states.has(target)) states.add(source, target);
+      states.setAll(
+        'partially restored',
+        `snapshot copied; oplog replayed through ${replayedTo ? formatOpTime(replayedTo) : 'nothing yet'} of ${formatOpTime(req.plan.bound)}`,
+      );
+    };
+    replayState();
     outer: for (const seg of req.plan.segments) {
       const { entries: raws } = await readSegment(req.repo, seg.path);
       for (const raw of raws) {
@@ -247,14 +332,30 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
         last = ts;
         replay.push(asBuffer(raw));
         entries++;
+        replayedTo = ts;
         if (applier.full) await applier.flush();
       }
       await applier.flush();
+      replayState();
       ctx.progress({ done: entries, total: totalEntries, unit: 'oplog entries' });
       ctx.throwIfCancelled();
     }
     await applier.flush();
   });
+  states.setAll('restored', `restored to ${formatOpTime(req.plan.bound)}`);
+
+  let usersRoles: AuthzRestoreReport | undefined;
+  if (authz) {
+    const a = authz;
+    usersRoles = await phase('restoring users and roles', () => {
+      const docsOf = (ns: string) => [...(a.state.get(ns)?.docs.values() ?? [])];
+      const users = mapAuthzDocuments(docsOf(USERS_NS), 'users', a.dbOf);
+      const roles = mapAuthzDocuments(docsOf(ROLES_NS), 'roles', a.dbOf);
+      const dbs = new Set<string>(chosen.map((c) => dbOf(c.target)));
+      for (const d of [...users, ...roles]) dbs.add(dbOfAuthz(d));
+      return restoreUsersAndRoles(client, users, roles, [...dbs].sort(), req.drop, req.writeConcern);
+    });
+  }
 
   await phase('removing the incomplete marker', async () => {
     for (const db of targetDbs) await client.db(db).collection(INCOMPLETE_MARKER).drop().catch(ignoreMissing);
@@ -275,11 +376,22 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
     replay: replayReport,
     phases,
     durationMs: Math.round(performance.now() - started),
+    ...(usersRoles ? { usersRoles } : {}),
   };
 }
 
+/** The `db` of a user or role document. */
+function dbOfAuthz(doc: Buffer): string {
+  const e = field(doc, 'db');
+  return e && e.type === T.string ? readString(doc, e) : '';
+}
+
 /** Refuses target collections that hold data (listing them) unless asked to drop them. */
-async function preflight(req: MongoRestoreRequest, targets: string[]): Promise<void> {
+async function preflight(
+  req: MongoRestoreRequest,
+  targets: string[],
+  states: NamespaceStates,
+): Promise<void> {
   const occupied: string[] = [];
   for (const db of new Set(targets.map(dbOf))) {
     const existing = await req.client
@@ -296,6 +408,7 @@ async function preflight(req: MongoRestoreRequest, targets: string[]): Promise<v
           .db(db)
           .command({ drop: collOf(ns) })
           .catch(ignoreMissing);
+        states.set(ns, 'dropped', 'dropped before restoring');
         continue;
       }
       const count = await req.client.db(db).collection(collOf(ns)).estimatedDocumentCount();
@@ -331,6 +444,12 @@ async function insertBatch(
   } catch (err) {
     if (!(err instanceof MongoBulkWriteError) || req.strict) throw toTargetError(err);
     const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+    // A refusal of the whole batch (the server out of disk space, a write concern not met) is no
+    // per-document failure: the batch was not written, so the restore cannot go on as if it were.
+    if (errors.length === 0 || err.result.getWriteConcernError())
+      throw new ApiError('UNAVAILABLE', `The target failed the restore: ${err.message}`, {
+        code: numeric(err.code),
+      });
     for (const w of errors)
       if (examples.length < 10)
         examples.push({ ts: '', ns: sourceNs, op: 'insert', code: numeric(w.code), message: w.errmsg ?? '' });
@@ -352,6 +471,10 @@ export function toTargetError(err: unknown): unknown {
     if (err.code === 13) return new ApiError('AUTH_FAILED', `The target refused the restore: ${err.message}`);
     if (err.code === 10107 || err.code === 13435)
       return new ApiError('CONFLICT', `The target is not a writable primary: ${err.message}`);
+    // Anything else the server refused (out of disk space, shutting down…): typed, with its code.
+    return new ApiError('UNAVAILABLE', `The target failed the restore: ${err.message}`, {
+      code: err.code ?? null,
+    });
   }
   return err;
 }

@@ -10,7 +10,7 @@ import type { EventBus } from '../events.js';
 import type { StoreRegistry } from '../store/store-registry.js';
 import type { TaskRunner } from '../tasks/task-runner.js';
 import type { Task } from '../api/schemas.js';
-import { formatOpTime } from '../repo/optime.js';
+import { formatOpTime, opTimeToDate } from '../repo/optime.js';
 import { resolveAlerts } from '../catalog/alerts.js';
 import { saveCaptureStatus } from '../catalog/capture-status.js';
 import { raiseAlert } from '../schedule/alerts.js';
@@ -125,6 +125,16 @@ export class CaptureManager {
         },
         onJournalDamaged: (damaged) =>
           raiseAlert(this.deps.catalog, this.deps.events, journalDamageAlert(row.id, damaged)),
+        onSegment: (lastTs) =>
+          this.deps.events.publish('capture.segment', {
+            sourceId: row.id,
+            source: row.name,
+            lastTs: {
+              ...lastTs,
+              text: formatOpTime(lastTs),
+              wall: opTimeToDate(lastTs).toISOString().replace('.000Z', 'Z'),
+            },
+          }),
         onWriteRecovered: () => {
           resolveAlerts(this.deps.catalog, row.id, 'CAPTURE_FAILED');
           this.persistMetrics();

@@ -124,6 +124,11 @@ export interface CaptureDeps {
   onWriteRecovered?: () => void;
   /** Start-up recovery found a damaged journal record (sealed up to it, the rest read again). */
   onJournalDamaged?: (damaged: JournalDamage[]) => void;
+  /**
+   * The live edge moved: a journal commit made entries durable and plannable (at most once a
+   * second), or a segment was sealed. `lastTs` is the last durable entry.
+   */
+  onSegment?: (lastTs: OpTime) => void;
 }
 
 /** A journal file being appended to, with what it holds (the seal needs no re-read). */
@@ -371,7 +376,14 @@ export class OplogCapture {
     if (wall instanceof Date) this.metrics.capturedWall = wall.getTime();
     this.updateRecoveryPoint();
     this.writeRecovered();
+    const now = Date.now();
+    if (now - this.lastEdgeEvent >= 1000) {
+      this.lastEdgeEvent = now;
+      this.deps.onSegment?.(last);
+    }
   }
+
+  private lastEdgeEvent = 0;
 
   /** Closes the open journal file and queues it for sealing (the segment cut). */
   private closeJournal(): void {
@@ -436,6 +448,7 @@ export class OplogCapture {
       holdJournal(this.deps.store.repo.abs(j.path), false);
       this.metrics.segmentsWritten++;
       this.metrics.filesWritten++;
+      this.deps.onSegment?.(this.durableTip ?? j.last);
       this.writeRecovered();
     }
   }

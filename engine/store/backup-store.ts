@@ -31,10 +31,14 @@ import { writeSourceFile } from '../repo/source-file.js';
 import { saveProtection } from './protection.js';
 import { randomUUID } from 'node:crypto';
 
+/** Told about each segment once it is durable and registered (the incident finder scans it). */
+export type SegmentListener = (sourceId: string, info: SegmentInfo, entries: readonly Uint8Array[]) => void;
+
 export class BackupStore {
   constructor(
     readonly db: CatalogDb,
     readonly repo: Repository,
+    private readonly onSegment: SegmentListener | null = null,
   ) {}
 
   /** Creates the source in the repository (source.json) and the catalog; returns its id. */
@@ -154,6 +158,7 @@ export class BackupStore {
       if (inserted) coverageAfterAppend(this.db, r);
       return r;
     })();
+    this.onSegment?.(sourceId, info, entries);
     return { info, row };
   }
 

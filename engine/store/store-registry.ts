@@ -16,7 +16,7 @@ import {
 } from '../catalog/repositories.js';
 import { Repository } from '../repo/repository.js';
 import { repositoryPassphraseKey, type SecretStore } from '../secrets.js';
-import { BackupStore } from './backup-store.js';
+import { BackupStore, type SegmentListener } from './backup-store.js';
 import { reconcileRepository, restoreAudit, type ReconcileReport } from './reconcile.js';
 import { WriterLock } from './writer-lock.js';
 import { readFileSync } from 'node:fs';
@@ -47,6 +47,10 @@ export class StoreRegistry {
   /** Writer locks by repository root; null where the medium cannot be written at all. */
   private readonly locks = new Map<string, WriterLock | null>();
   readonly lastReconcile = new Map<string, ReconcileReport>();
+  /** Told about every segment a store of this registry appends (set by the composition root). */
+  onSegmentAppended: SegmentListener | null = null;
+  private readonly segmentAppended: SegmentListener = (sourceId, info, entries) =>
+    this.onSegmentAppended?.(sourceId, info, entries);
 
   constructor(
     private readonly db: CatalogDb,
@@ -198,7 +202,7 @@ export class StoreRegistry {
     }
     checkEncryptionUnchanged(row, repo);
     this.hold(repo); // CONFLICT before anything is cached when another engine writes here
-    const store = new BackupStore(this.db, repo);
+    const store = new BackupStore(this.db, repo, this.segmentAppended);
     this.open.set(row.id, store);
     try {
       this.tryUnlock(repo);
@@ -218,7 +222,7 @@ export class StoreRegistry {
     this.hold(repo);
     upsertRepository(this.db, repo.root, repo.config);
     this.open.delete(repo.id);
-    const store = new BackupStore(this.db, repo);
+    const store = new BackupStore(this.db, repo, this.segmentAppended);
     this.open.set(repo.id, store);
     try {
       this.tryUnlock(repo); // first, so that new files can be authenticated and registered

@@ -20,6 +20,7 @@ import {
   snapshotsBetween,
 } from '../catalog/timeline.js';
 import type { OpTime } from '../repo/optime.js';
+import { incidentBuckets, incidentsBetween, type IncidentRow } from '../catalog/incidents.js';
 import { coverFractions, mergeSpans, type Span } from './bucket-fractions.js';
 
 /** Bits of `snapshotFlags`: which kinds of snapshot a bucket holds. */
@@ -53,6 +54,10 @@ export interface Timeline {
   liveEdge: OpTime | null;
   pitrWindowStart: number | null;
   snapshotOnly: boolean;
+  /** Per bucket, findings of the incident finder whose first entry falls in it. */
+  incidentCounts: number[];
+  /** The findings themselves while at most maxMarkers; otherwise null. */
+  incidents: IncidentRow[] | null;
 }
 
 /** Seconds of an interval as a half-open span: restoring to second S replays ts.t <= S. */
@@ -92,6 +97,15 @@ export function buildTimeline(db: CatalogDb, sourceId: string, req: TimelineRequ
       if (s.consistent_t !== null) restorableSpans.push({ from: s.consistent_t, to: s.consistent_t + 1 });
   }
 
+  const incidentCounts = new Array<number>(width).fill(0);
+  for (const b of incidentBuckets(db, sourceId, fromT, toT, width))
+    if (b.bucket >= 0 && b.bucket < width) incidentCounts[b.bucket] = b.count;
+  const incidentsInRange = incidentCounts.reduce((n, c) => n + c, 0);
+  const incidents =
+    incidentsInRange <= req.maxMarkers
+      ? incidentsBetween(db, sourceId, { t: fromT, i: 0 }, { t: toT - 1, i: 0xffffffff }, req.maxMarkers)
+      : null;
+
   const liveEdge = newestCovered(db, sourceId);
   return {
     bucketSeconds: (toT - fromT) / width,
@@ -115,6 +129,8 @@ export function buildTimeline(db: CatalogDb, sourceId: string, req: TimelineRequ
     liveEdge,
     pitrWindowStart: liveEdge && req.pitrWindowHours ? liveEdge.t - req.pitrWindowHours * 3600 : null,
     snapshotOnly,
+    incidentCounts,
+    incidents,
   };
 }
 

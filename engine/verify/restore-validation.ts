@@ -15,9 +15,17 @@ import { docOf, elementBytes, field } from '../oplog/bson-raw.js';
 import type { Repository } from '../repo/repository.js';
 import { buildOfflineState } from '../restore/offline-state.js';
 import { INCOMPLETE_MARKER, targetOf } from '../restore/restore-to-mongo.js';
+import type { OfflineState } from '../restore/offline-state.js';
+import {
+  ROLES_NS,
+  USERS_NS,
+  authzDatabaseMap,
+  mapAuthzDocuments,
+  targetAuthz,
+} from '../restore/users-roles.js';
 import type { TaskContext } from '../tasks/task-runner.js';
 
-export type CheckName = 'collections' | 'counts' | 'indexes' | 'options' | 'documents';
+export type CheckName = 'collections' | 'counts' | 'indexes' | 'options' | 'documents' | 'users';
 
 export interface ValidationCheck {
   name: CheckName;
@@ -42,6 +50,7 @@ const TITLES: Record<CheckName, string> = {
   indexes: 'Index definitions (keys, unique, TTL, partial, collation, hidden)',
   options: 'Collection options (validators, capped, time-series, clustered, views)',
   documents: 'Documents identical to the backup, byte for byte',
+  users: 'Users and roles of the restored databases',
 };
 
 /** The index fields that define its behaviour (not `v` or `ns`, which a target may write differently). */
@@ -91,16 +100,17 @@ export interface ValidationRequest {
   /** Documents compared per namespace; all when `full`. */
   sample: number;
   full: boolean;
+  /** Also check the users and roles of the restored databases (admin.system.users / roles). */
+  usersRoles?: boolean;
   ctx?: TaskContext;
 }
 
 export async function validateRestore(req: ValidationRequest): Promise<ValidationReport> {
   const started = performance.now();
   const checks = Object.fromEntries(
-    (Object.keys(TITLES) as CheckName[]).map((name) => [
-      name,
-      { name, title: TITLES[name], passed: true, findings: [] as string[] },
-    ]),
+    (Object.keys(TITLES) as CheckName[])
+      .filter((name) => name !== 'users' || req.usersRoles)
+      .map((name) => [name, { name, title: TITLES[name], passed: true, findings: [] as string[] }]),
   ) as Record<CheckName, ValidationCheck>;
   const fail = (name: CheckName, finding: string) => {
     checks[name].passed = false;
@@ -108,7 +118,7 @@ export async function validateRestore(req: ValidationRequest): Promise<Validatio
   };
 
   req.ctx?.progress({ message: 'replaying the backup to the point' });
-  const state = await buildOfflineState(req.repo, req.plan);
+  const state = await buildOfflineState(req.repo, req.plan, { usersAndRoles: !!req.usersRoles });
   const expected = [...state]
     .map(([ns, c]) => ({ ns, c, target: targetOf(req.selection, ns) }))
     .filter((x): x is typeof x & { target: string } => x.target !== null);
@@ -196,6 +206,8 @@ export async function validateRestore(req: ValidationRequest): Promise<Validatio
     fail('collections', `${ns} is on the target but not in the backup at this point.`);
   }
 
+  if (req.usersRoles) await checkUsersAndRoles(req, state, expected, fail);
+
   const list = Object.values(checks);
   return {
     passed: list.every((c) => c.passed),
@@ -207,6 +219,61 @@ export async function validateRestore(req: ValidationRequest): Promise<Validatio
     durationMs: Math.round(performance.now() - started),
   };
 }
+
+/**
+ * The target's users and roles of the restored databases against the backup's at the point (filtered
+ * and renamed as the restore does), document for document by `_id`, byte for byte.
+ */
+async function checkUsersAndRoles(
+  req: ValidationRequest,
+  state: OfflineState,
+  expected: { ns: string; target: string }[],
+  fail: (name: CheckName, finding: string) => void,
+): Promise<void> {
+  let map: (db: string) => string | null;
+  try {
+    map = authzDatabaseMap(
+      req.selection,
+      expected.map((e) => ({ source: e.ns, target: e.target })),
+    );
+  } catch (err) {
+    fail('users', (err as Error).message);
+    return;
+  }
+  for (const [kind, ns] of [
+    ['users', USERS_NS],
+    ['roles', ROLES_NS],
+  ] as const) {
+    const want = mapAuthzDocuments([...(state.get(ns)?.docs.values() ?? [])], kind, map);
+    const dbs = new Set(expected.map((e) => dbOf(e.target)));
+    for (const d of want) dbs.add(String(decode(d).db));
+    const got = await targetAuthz(req.client, kind, [...dbs]);
+    const key = (d: Buffer) => String(decode(d)._id);
+    const gotById = new Map(got.map((d) => [key(d), d]));
+    const wantIds = new Set(want.map(key));
+    for (const d of want) {
+      const t = gotById.get(key(d));
+      if (!t) fail('users', `${kind === 'users' ? 'user' : 'role'} ${key(d)} is missing on the target.`);
+      else if (Buffer.compare(t, d) !== 0)
+        fail(
+          'users',
+          `${kind === 'users' ? 'user' : 'role'} ${key(d)} differs: backup ${canon(withoutSecrets(decode(d)))}, target ${canon(withoutSecrets(decode(t)))}.`,
+        );
+    }
+    for (const id of gotById.keys())
+      if (!wantIds.has(id))
+        fail(
+          'users',
+          `${kind === 'users' ? 'user' : 'role'} ${id} is on the target but not in the backup at this point.`,
+        );
+  }
+}
+
+/** A user document without its credentials (a finding must not print password hashes). */
+const withoutSecrets = (d: Document): Document => {
+  const { credentials: _c, ...rest } = d;
+  return rest;
+};
 
 /** The _id element's type and bytes: equal exactly when the _id values are the same BSON value. */
 function idHex(doc: Buffer): string {

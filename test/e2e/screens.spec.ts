@@ -64,7 +64,13 @@ const SECTIONS: [tab: string, ready: (page: Page) => Promise<void>][] = [
       await expect(page.getByTestId('source-prod-rs').getByTestId('probe-report')).toBeVisible();
     },
   ],
-  ['Timeline', async (page) => expect(page.getByRole('tabpanel')).toContainText('Nothing captured yet')],
+  [
+    'Timeline',
+    async (page) =>
+      expect(page.getByTestId('timeline-description')).toContainText(/prod-rs: capture running.*reporting:/, {
+        timeout: 30_000,
+      }),
+  ],
   ['Restores', async (page) => expect(page.getByRole('tabpanel')).toContainText('No restores yet')],
   [
     'Alerts',

@@ -5,10 +5,18 @@
  * can check what the screen asked for.
  */
 import type { ApiClient, ConnectionState } from '../../engine/api/client';
-import type { CommandName, CommandOutput, EventName, EventPayload } from '../../engine/api/contract';
+import type {
+  CommandInput,
+  CommandName,
+  CommandOutput,
+  EventName,
+  EventPayload,
+} from '../../engine/api/contract';
 import { ClientError } from '../../renderer/src/app/client/client-error';
 
-type Answer<K extends CommandName> = CommandOutput<K> | Error | (() => Promise<CommandOutput<K>>);
+/** A fixed answer, a refusal, or a function of the input (answers that depend on what was asked). */
+type Answer<K extends CommandName> =
+  CommandOutput<K> | Error | ((input: CommandInput<K>) => Promise<CommandOutput<K>>);
 
 export interface FakeClient extends ApiClient {
   calls: { name: CommandName; input: unknown }[];
@@ -40,7 +48,7 @@ export function fakeClient(): FakeClient {
       const a = answers.get(name);
       if (a === undefined) throw new ClientError({ code: 'NOT_ANSWERED', message: `${name} has no answer` });
       if (a instanceof Error) throw a;
-      return (typeof a === 'function' ? await a() : a) as never;
+      return (typeof a === 'function' ? await (a as (i: unknown) => Promise<unknown>)(input) : a) as never;
     },
     on(event, listener) {
       const set = listeners.get(event) ?? new Set();

@@ -18,6 +18,11 @@ export const SETTINGS = {
   closeToTray: true,
   desktopNotifications: true,
   showLocalTime: true,
+  incidentDocuments: 1000,
+  incidentSeconds: 10,
+  mongodBinary: null,
+  viewCacheMaxBytes: 20 * 1024 ** 3,
+  viewMaxAgeDays: 7,
 } as const;
 
 /** A client that answers the start-up reads with "nothing there yet"; a test overrides what it is about. */

@@ -25,3 +25,7 @@ globalThis.ResizeObserver ??= class {
 };
 
 afterEach(() => cleanup());
+
+// jsdom draws nothing: a canvas gives no 2D context (as a browser may refuse one), and the code must
+// cope with null; answering null here says so without jsdom's "not implemented" message on every test.
+HTMLCanvasElement.prototype.getContext = (() => null) as typeof HTMLCanvasElement.prototype.getContext;

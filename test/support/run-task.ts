@@ -12,7 +12,10 @@ type TaskCommand =
   | 'restore.run'
   | 'restore.validate'
   | 'export.dump'
-  | 'import.dump';
+  | 'import.dump'
+  | 'view.build'
+  | 'query.export'
+  | 'query.restore';
 
 /** The finished task (succeeded, failed or cancelled); throws when the command itself is refused. */
 export async function runTask<K extends TaskCommand>(

@@ -21,7 +21,15 @@ const alwaysInvalid: unknown[] = [42, 'text', [1, 2], { __notAField: true }];
 
 /** Inputs that are the right shape but wrong values, per command. */
 const badValues: Record<string, unknown[]> = {
-  'settings.set': [{}, { theme: 'purple' }, { closeToTray: 'yes' }],
+  'settings.set': [
+    {},
+    { theme: 'purple' },
+    { closeToTray: 'yes' },
+    { incidentDocuments: 0 },
+    { incidentSeconds: 1.5 },
+    { mongodBinary: '' },
+    { mongodBinary: 5 },
+  ],
   'task.list': [{ state: 'sleeping' }],
   'task.get': [{}, { taskId: '' }, { taskId: 7 }],
   'task.cancel': [{}, { taskId: '' }],
@@ -44,6 +52,9 @@ const badValues: Record<string, unknown[]> = {
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', parallel: 0 },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', include: 'shop.*' },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', writeConcern: 'all' },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', localMongod: true },
+    { source: 'a', at: 'latest', localMongod: 'yes' },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', usersRoles: 'yes' },
   ],
   'restore.in-place': [
     { inPlace: true, source: 'a', at: 'latest' },
@@ -53,14 +64,58 @@ const badValues: Record<string, unknown[]> = {
   'restore.validate': [
     { source: 'a', at: 'latest' },
     { source: 'a', at: 'latest', targetUri: 'mongodb://x', sample: 0 },
+    { source: 'a', at: 'latest', targetUri: 'mongodb://x', localMongod: true },
   ],
+  'local-mongod.start': [{ port: 0 }, { port: 70000 }, { port: '27017' }],
   'restore.get': [{}, { id: '' }],
+  'view.build': [{}, { source: 'a' }, { source: 'a', at: '' }],
+  'view.drop': [{}, { id: 0 }, { id: 'one' }, { id: 1.5 }],
+  'query.find': [
+    { source: 'a', at: 'latest' },
+    { source: 'a', at: 'latest', ns: 'x' },
+    { source: 'a', at: 'latest', ns: 'db.c', limit: 0 },
+    { source: 'a', at: 'latest', ns: 'db.c', skip: -1 },
+    { source: 'a', at: 'latest', ns: 'db.c', filter: '' },
+  ],
+  'query.count': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', count: false },
+  ],
+  'query.distinct': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', distinct: '' },
+  ],
+  'query.aggregate': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', pipeline: 3 },
+  ],
+  'query.export': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', out: '/x', format: 'csv' },
+  ],
+  'query.restore': [
+    { source: 'a', at: 'latest', ns: 'db.c' },
+    { source: 'a', at: 'latest', ns: 'db.c', targetUri: 'mongodb://x', mode: 'merge' },
+  ],
+  'collections.list': [{ source: 'a' }, { at: 'latest' }],
+  'history.get': [
+    { source: 'a', ns: 'db.c' },
+    { source: 'a', ns: 'db.c', id: '' },
+  ],
   'timeline.get': [
     { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' },
     { source: 'a', from: '2026-01-01', to: '2026-01-02T00:00:00Z', width: 10 },
     { source: 'a', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', width: 0 },
   ],
   'snapshot.list': [{}],
+  'incident.list': [
+    {},
+    { source: 'a', limit: 0 },
+    { source: 'a', from: '' },
+    { source: 'a', from: 'yesterday' },
+    { source: 'a', to: 'latest' },
+    { source: 'a', to: '2026-01-01' },
+  ],
   'retention.lock': [
     { until: '2030-01-01T00:00:00Z' },
     { snapshot: 'a', segment: 'b', until: '2030-01-01T00:00:00Z' },

@@ -11,6 +11,8 @@ import { catalogHandlers } from './catalog.js';
 import { copyHandlers } from './copy.js';
 import { exportHandlers } from './export.js';
 import { importHandlers } from './import.js';
+import { incidentHandlers } from './incident.js';
+import { localMongodHandlers } from './local-mongod.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
 import { restoreInPlaceHandlers } from './restore-in-place.js';
@@ -22,6 +24,10 @@ import { snapshotHandlers } from './snapshot.js';
 import { sourceHandlers } from './source.js';
 import { taskHandlers } from './task.js';
 import { timelineHandlers } from './timeline.js';
+import { viewHandlers } from './view.js';
+import { queryHandlers } from './query.js';
+import { collectionsHandlers } from './collections.js';
+import { historyHandlers } from './history.js';
 import type { HandlerTable } from './types.js';
 
 export const handlers: HandlerTable = {
@@ -34,6 +40,8 @@ export const handlers: HandlerTable = {
   ...copyHandlers,
   ...exportHandlers,
   ...importHandlers,
+  ...incidentHandlers,
+  ...localMongodHandlers,
   ...repoHandlers,
   ...restoreHandlers,
   ...restoreInPlaceHandlers,
@@ -45,4 +53,8 @@ export const handlers: HandlerTable = {
   ...sourceHandlers,
   ...taskHandlers,
   ...timelineHandlers,
+  ...viewHandlers,
+  ...queryHandlers,
+  ...collectionsHandlers,
+  ...historyHandlers,
 };

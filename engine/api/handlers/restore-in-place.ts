@@ -17,8 +17,8 @@ import { connectSource } from '../../mongo/connect.js';
 import { displayUri } from '../../mongo/connection-config.js';
 import { sourceConnection } from '../../mongo/source-connection.js';
 import { NamespaceFilter } from '../../oplog/namespace-selection.js';
-import { readManifest } from '../../repo/snapshot-files.js';
-import { restoreToMongo, targetOf } from '../../restore/restore-to-mongo.js';
+import { NamespaceStates } from '../../restore/namespace-states.js';
+import { restoreToMongo } from '../../restore/restore-to-mongo.js';
 import type { Services } from '../../services.js';
 import { checkedPlan } from './restore.js';
 import type { PartialHandlers } from './types.js';
@@ -67,6 +67,7 @@ export const restoreInPlaceHandlers: PartialHandlers<
     const task = svc.tasks.start('restore.in-place', async (ctx) => {
       const wasCapturing = !!svc.capture.get(source.id);
       let paused = false;
+      const states = new NamespaceStates();
       try {
         if (wasCapturing) {
           ctx.progress({ message: 'pausing capture' });
@@ -85,6 +86,7 @@ export const restoreInPlaceHandlers: PartialHandlers<
           drop: true, // the chosen namespaces are replaced: that is what "in place" means
           strict: input.strict,
           parallel: input.parallel,
+          states,
           ctx,
         });
         step('restore.in-place.restored', 'done', {
@@ -114,15 +116,25 @@ export const restoreInPlaceHandlers: PartialHandlers<
       } catch (err) {
         const e = toApiError(err);
         const state = e.code === 'CANCELLED' ? 'cancelled' : 'failed';
-        // The chosen namespaces were dropped first and may be partly restored: name them all (the
-        // __mbm_restore_incomplete marker in their databases says the same on the server).
-        const affected = await readManifest(store.repo, plan.snapshot.path).then(
-          (m) => m.namespaces.map((n) => targetOf(selection, n.ns)).filter((ns): ns is string => ns !== null),
-          () => [] as string[],
-        );
-        finishRestore(db, restoreId, state, { ...recorded, error: e, markerLeft: true, affected });
-        step('restore.in-place.finish', 'failed', { state, error: e.message, affected });
-        throw err;
+        // Exactly where each chosen namespace was left: untouched, dropped, partially restored (with how
+        // far), or restored; the __mbm_restore_incomplete marker in their databases says the same on the
+        // server.
+        const namespaceStates = states.list();
+        const count = (k: string) => namespaceStates.filter((n) => n.state === k).length;
+        const summary = `untouched ${count('untouched')}, dropped ${count('dropped')}, partially restored ${count('partially restored')}, restored ${count('restored')}`;
+        finishRestore(db, restoreId, state, {
+          ...recorded,
+          error: e,
+          markerLeft: true,
+          report: { state, namespaceStates },
+        });
+        step('restore.in-place.finish', 'failed', { state, error: e.message, namespaceStates });
+        if (e.code === 'CANCELLED') throw err;
+        throw new ApiError(e.code, `${e.message} The in-place restore stopped midway (${summary}).`, {
+          ...(e.details && typeof e.details === 'object' ? e.details : {}),
+          restoreId,
+          namespaceStates,
+        });
       } finally {
         if (paused) {
           svc.protection.resumeCapture(source);

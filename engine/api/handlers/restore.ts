@@ -9,6 +9,7 @@ import { ApiError, toApiError } from '../../errors.js';
 import { NamespaceFilter } from '../../oplog/namespace-selection.js';
 import { readSegment } from '../../repo/segment-file.js';
 import { restoreToMongo } from '../../restore/restore-to-mongo.js';
+import { NamespaceStates } from '../../restore/namespace-states.js';
 import { connectSource } from '../../mongo/connect.js';
 import { displayUri, parseConnection } from '../../mongo/connection-config.js';
 import { restorePlanView, restoreView } from '../views.js';
@@ -19,7 +20,7 @@ import { validationHtml } from '../../verify/validation-html.js';
 import type { PartialHandlers } from './types.js';
 
 /** A restore point as typed, or the id of one of the source's snapshots (restored at its consistent point). */
-function pointOf(db: CatalogDb, source: SourceRow, at: string): RestorePoint {
+export function pointOf(db: CatalogDb, source: SourceRow, at: string): RestorePoint {
   const snap = snapshotsOfSource(db, source.id).find((s) => s.id === at);
   if (!snap) return parseRestorePoint(at);
   if (snap.status !== 'complete' || snap.consistent_t === null || snap.consistent_i === null)
@@ -30,7 +31,8 @@ function pointOf(db: CatalogDb, source: SourceRow, at: string): RestorePoint {
 interface TargetInput {
   source: string;
   at: string;
-  targetUri: string;
+  targetUri?: string | undefined;
+  localMongod?: boolean | undefined;
   password?: string | undefined;
   include: string[];
   exclude: string[];
@@ -59,7 +61,11 @@ export async function checkedPlan(svc: Pick<Services, 'catalog' | 'stores'>, sou
  * the point, the namespace selection, every segment of the range readable (a corrupt one refuses the
  * restore instead of leaving a half-restored target), and a connected client.
  */
-async function prepare(svc: Pick<Services, 'catalog' | 'stores'>, input: TargetInput) {
+async function prepare(
+  svc: Pick<Services, 'catalog' | 'stores' | 'localMongod'>,
+  input: TargetInput,
+  startLocal: boolean,
+) {
   const db = svc.catalog;
   const source = getSourceByName(db, input.source);
   const selection = new NamespaceFilter({
@@ -68,9 +74,32 @@ async function prepare(svc: Pick<Services, 'catalog' | 'stores'>, input: TargetI
     rename: input.rename,
   });
   const { store, plan } = await checkedPlan(svc, source, input.at);
-  const { config, password } = parseConnection(input.targetUri);
+  const { config, password } = parseConnection(await targetUri(svc, input, startLocal));
   const client = await connectSource(config, input.password ?? password, 10_000);
   return { db, source, store, plan, selection, config, client };
+}
+
+/**
+ * The target's connection string: the one given, or the throwaway local mongod's (started first when
+ * a restore asks for it; a validation needs the running one).
+ */
+async function targetUri(
+  svc: Pick<Services, 'localMongod'>,
+  input: TargetInput,
+  startLocal: boolean,
+): Promise<string> {
+  if (input.targetUri) return input.targetUri;
+  if (startLocal) return (await svc.localMongod.ensureStarted()).uri!;
+  const running = svc.localMongod.status();
+  if (running.state !== 'running' || !running.uri)
+    throw new ApiError(
+      'CONFLICT',
+      'The throwaway local mongod is not running (restore into it, or local-mongod start).',
+      {
+        reason: 'LOCAL_MONGOD_NOT_RUNNING',
+      },
+    );
+  return running.uri;
 }
 
 /** Documents compared per namespace by the validation that follows every restore. */
@@ -78,7 +107,7 @@ const AFTER_RESTORE_SAMPLE = 100;
 
 export const restoreHandlers: PartialHandlers<
   'restore.plan' | 'restore.run' | 'restore.list' | 'restore.get' | 'restore.validate',
-  Pick<Services, 'catalog' | 'stores' | 'tasks' | 'actor'>
+  Pick<Services, 'catalog' | 'stores' | 'tasks' | 'actor' | 'localMongod'>
 > = {
   'restore.plan': async (svc, { source, at }) => {
     const point = parseRestorePoint(at);
@@ -87,7 +116,7 @@ export const restoreHandlers: PartialHandlers<
     return restorePlanView(s.name, at, planRestore(svc.catalog, s.id, point));
   },
   'restore.run': async (svc, input) => {
-    const { db, source, store, plan, selection, config, client } = await prepare(svc, input);
+    const { db, source, store, plan, selection, config, client } = await prepare(svc, input, true);
     const restoreId = randomUUID();
     const options = {
       include: input.include,
@@ -97,6 +126,8 @@ export const restoreHandlers: PartialHandlers<
       strict: input.strict,
       parallel: input.parallel,
       writeConcern: input.writeConcern ?? null,
+      usersRoles: input.usersRoles,
+      ...(input.localMongod ? { localMongod: true } : {}),
     };
     const recorded = { actor: svc.actor, target: displayUri(config), options };
     insertRestore(db, {
@@ -114,6 +145,7 @@ export const restoreHandlers: PartialHandlers<
       details: { restoreId, at: input.at, target: displayUri(config), options },
     });
     const task = svc.tasks.start('restore', async (ctx) => {
+      const states = new NamespaceStates();
       try {
         const report = await restoreToMongo({
           restoreId,
@@ -127,6 +159,8 @@ export const restoreHandlers: PartialHandlers<
           strict: input.strict,
           parallel: input.parallel,
           ...(input.writeConcern !== undefined ? { writeConcern: { w: input.writeConcern } } : {}),
+          usersRoles: input.usersRoles,
+          states,
           ctx,
         });
         ctx.progress({ message: 'validating the target' });
@@ -138,6 +172,7 @@ export const restoreHandlers: PartialHandlers<
           selection,
           sample: AFTER_RESTORE_SAMPLE,
           full: false,
+          usersRoles: input.usersRoles,
           ctx,
         });
         Object.assign(report, { validation });
@@ -158,7 +193,14 @@ export const restoreHandlers: PartialHandlers<
       } catch (err) {
         const e = toApiError(err);
         const state = e.code === 'CANCELLED' ? 'cancelled' : 'failed';
-        finishRestore(db, restoreId, state, { ...recorded, error: e, markerLeft: true });
+        // Where each target namespace was left (untouched, dropped, partially restored, restored).
+        const namespaceStates = states.list();
+        finishRestore(db, restoreId, state, {
+          ...recorded,
+          error: e,
+          markerLeft: true,
+          report: { state, namespaceStates },
+        });
         audit(db, {
           actor: svc.actor,
           action: 'restore.finish',
@@ -174,7 +216,7 @@ export const restoreHandlers: PartialHandlers<
     return { taskId: task.taskId };
   },
   'restore.validate': async (svc, input) => {
-    const { source, store, plan, selection, config, client } = await prepare(svc, input);
+    const { source, store, plan, selection, config, client } = await prepare(svc, input, false);
     const task = svc.tasks.start('restore.validate', async (ctx) => {
       try {
         const report = await validateRestore({
@@ -185,6 +227,7 @@ export const restoreHandlers: PartialHandlers<
           selection,
           sample: input.sample,
           full: input.full,
+          usersRoles: input.usersRoles,
           ctx,
         });
         if (input.htmlFile) {

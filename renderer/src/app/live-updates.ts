@@ -7,6 +7,8 @@ import { useAlerts } from '../features/alerts/alerts-store';
 import { useDashboard } from '../features/dashboard/dashboard-store';
 import { useSettings } from '../features/settings/settings-store';
 import { useSources } from '../features/sources/sources-store';
+import { useIncidents } from '../features/incidents/incidents-store';
+import { useTimeline } from '../features/timeline/timeline-store';
 import { useConnection } from './connection-store';
 import { useTasks } from './tasks-store';
 
@@ -46,7 +48,15 @@ export function startLiveUpdates(client: ApiClient): () => void {
       // A finished snapshot changes the last snapshot, coverage and next runs; a failed one raises an alert.
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs();
+      // A restore that ended is in the history: the timeline marks in-place ones and learns the rate.
+      if (e.kind.startsWith('restore') && useTimeline.getState().restores !== null)
+        void useTimeline.getState().loadRestores();
     }),
+    client.on('incident.found', (e) => {
+      if (useIncidents.getState().source === e.source) void useIncidents.getState().reload();
+    }),
+    // A durable segment moved a source's live edge: the timeline draws it and reads that end again.
+    client.on('capture.segment', (e) => useTimeline.getState().onSegment(e.source, e.lastTs.t)),
     client.on('alert.raised', () => {
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs(); // a job can turn Misconfigured with its alert

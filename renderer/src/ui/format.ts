@@ -97,3 +97,10 @@ export function utcClock(at: string, withLocal: boolean): string {
   d.setUTCHours(h, m, 0, 0);
   return `${at} UTC (${pad(d.getHours())}:${pad(d.getMinutes())} local)`;
 }
+
+/** A count with thousands grouped by thin spaces, the same in every locale: `1 234 567`. */
+export function count(n: number): string {
+  return Math.round(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, '\u2009');
+}

@@ -154,6 +154,8 @@ export const adminCommands: Record<string, Handler> = {
     const out: Document = { ok: 1 };
     if (ctx.cmd.featureCompatibilityVersion)
       out.featureCompatibilityVersion = { version: ctx.server.version.split('.').slice(0, 2).join('.') };
+    // The authorization schema of every server since 3.0 (SCRAM users): mongorestore asks before users.
+    if (ctx.cmd.authSchemaVersion) out.authSchemaVersion = 5;
     return out;
   },
   serverstatus(ctx) {

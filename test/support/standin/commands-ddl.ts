@@ -248,7 +248,12 @@ export const ddlCommands: Record<string, Handler> = {
 
   dropdatabase(ctx) {
     const colls = [...(ctx.server.store.dbs.get(ctx.db)?.keys() ?? [])];
-    for (const c of colls) dropCollection(ctx, ctx.db, c);
+    // mongod logs a `drop` per collection, system.views included, then dropDatabase; views are
+    // documents of system.views there, so they go with it and log nothing of their own.
+    for (const c of colls) {
+      if (ctx.server.store.collection(ctx.db, c)?.type === 'view') ctx.server.store.drop(ctx.db, c);
+      else dropCollection(ctx, ctx.db, c);
+    }
     ctx.server.store.dbs.delete(ctx.db);
     ctx.server.oplog.append({ op: 'c', ns: `${ctx.db}.$cmd`, o: { dropDatabase: 1 } });
     return { dropped: ctx.db, ok: 1 };
@@ -265,15 +270,24 @@ export const ddlCommands: Record<string, Handler> = {
     const target = store.collection(tdb!, tr.join('.'));
     if (target && !ctx.cmd.dropTarget) throw E.nsExists(`Target namespace exists: ${to}`);
     if (fdb !== tdb) throw E.badValue('Renaming across databases is not supported by the stand-in.');
-    if (target) dropCollection(ctx, tdb!, tr.join('.'));
+    // mongod (4.2+, SERVER-28285) logs a rename over an existing collection as one entry: `dropTarget`
+    // is the dropped collection's UUID and `o2.numRecords` its size; without a target, no `dropTarget`.
+    const dropped = target ? { uuid: target.uuid, numRecords: target.docs.size } : null;
+    if (target) store.drop(tdb!, tr.join('.'));
     store.drop(fdb!, fr.join('.'));
     src.name = tr.join('.');
     let dbMap = store.dbs.get(tdb!);
     if (!dbMap) store.dbs.set(tdb!, (dbMap = new Map()));
     dbMap.set(src.name, src);
     const o: Document = { renameCollection: from, to, stayTemp: false };
-    if (ctx.cmd.dropTarget) o.dropTarget = true;
-    ctx.server.oplog.append({ op: 'c', ns: `${fdb}.$cmd`, ui: src.uuid, o });
+    if (dropped) o.dropTarget = dropped.uuid;
+    ctx.server.oplog.append({
+      op: 'c',
+      ns: `${fdb}.$cmd`,
+      ui: src.uuid,
+      o,
+      ...(dropped ? { o2: { numRecords: dropped.numRecords } } : {}),
+    });
     return { ok: 1 };
   },
 

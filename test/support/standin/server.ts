@@ -153,6 +153,51 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     ...userCommands,
   };
 
+  /**
+   * mongod's `failCommand` fail point (a test command of mongod, enableTestCommands): the listed
+   * commands fail with `errorCode` while the point is on: `alwaysOn`, `{times: n}` (the next n), or
+   * `{skip: n}` (on after the next n), optionally only on `namespace`; `off` clears it.
+   */
+  let failPoint: {
+    commands: Set<string>;
+    code: number;
+    namespace: string | null;
+    times: number | null;
+    skip: number;
+  } | null = null;
+  handlers.configurefailpoint = (ctx) => {
+    if (ctx.db !== 'admin')
+      throw E.unauthorized('configureFailPoint may only be run against the admin database.');
+    if (ctx.cmd.configureFailPoint !== 'failCommand')
+      throw E.badValue(`Unknown fail point: ${String(ctx.cmd.configureFailPoint)}`);
+    const mode = ctx.cmd.mode as unknown;
+    const data = (ctx.cmd.data as Document | undefined) ?? {};
+    if (mode === 'off') failPoint = null;
+    else
+      failPoint = {
+        commands: new Set((data.failCommands as string[] | undefined) ?? []),
+        code: Number(data.errorCode ?? 1),
+        namespace: typeof data.namespace === 'string' ? data.namespace : null,
+        times: mode === 'alwaysOn' ? null : Number((mode as Document).times ?? Infinity),
+        skip: mode === 'alwaysOn' ? 0 : Number((mode as Document).skip ?? 0),
+      };
+    return { count: 0, ok: 1 };
+  };
+  function checkFailPoint(name: string, cmd: Document, db: string): void {
+    const fp = failPoint;
+    if (!fp || !fp.commands.has(name)) return;
+    if (fp.namespace !== null && fp.namespace !== `${db}.${String(cmd[name])}`) return;
+    if (fp.skip > 0) {
+      fp.skip--;
+      return;
+    }
+    if (fp.times !== null) {
+      if (fp.times <= 0) return;
+      fp.times--;
+    }
+    throw new MongoError(fp.code, 'FailPoint', "Failing command via 'failCommand' failpoint");
+  }
+
   handlers.saslstart = (ctx) => {
     if (!scram) throw E.authFailed();
     const payload = Buffer.from((ctx.cmd.payload as Binary).buffer).toString('utf8');
@@ -230,6 +275,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
           pendingHellos.add(done);
         });
       }
+      checkFailPoint(name, cmd, db);
       const result = await handler(
         new Ctx(state, conn, cmd, db, raw.rawDocuments, raw.rawApplyOpsO, raw.rawUpdates, raw.rawFamUpdate),
         cursors,

@@ -1,0 +1,128 @@
+/**
+ * The measured half of `npm run bench -- view`, in its own process so that its
+ * peak RSS is the view's alone: builds the view at the snapshot's point and
+ * moves it forward to latest (entries per second), builds latest from
+ * scratch, then times first results of finds and a document history.
+ * argv: <dataDir>
+ */
+import { Engine } from '../engine/engine.js';
+import { dispatch } from '../engine/api/dispatch.js';
+import { getSourceByName } from '../engine/catalog/sources.js';
+import { snapshotsOfSource } from '../engine/catalog/snapshots.js';
+import { pointView } from '../engine/views/point-view.js';
+
+const [dataDir] = process.argv.slice(2);
+const s = (ms: number) => Math.round(ms) / 1000;
+const engine = Engine.open({ dataDir: dataDir!, mode: 'cli' });
+const row = getSourceByName(engine.catalog, 'bench-rs');
+const snap = snapshotsOfSource(engine.catalog, row.id)[0]!;
+const snapAt = `${snap.consistent_t}:${snap.consistent_i}`;
+
+// From scratch at latest first (an empty cache), then dropped.
+let t = performance.now();
+const scratch = await pointView(engine, 'bench-rs', 'latest', { kind: 'latest' });
+const scratchMs = performance.now() - t;
+engine.views.drop(scratch.row.id);
+// The view at the snapshot's point (history starts from it), moved forward to latest.
+t = performance.now();
+const base = await pointView(engine, 'bench-rs', snapAt, {
+  kind: 'ts',
+  ts: { t: snap.consistent_t!, i: snap.consistent_i! },
+});
+const snapshotLoadMs = performance.now() - t;
+t = performance.now();
+const cpu0 = process.cpuUsage();
+const forward = await pointView(engine, 'bench-rs', 'latest', { kind: 'latest' });
+const forwardMs = performance.now() - t;
+const forwardCpu = process.cpuUsage(cpu0);
+const forwardCpuS = (forwardCpu.user + forwardCpu.system) / 1e6;
+const entries = forward.row.entries_applied - base.row.entries_applied;
+// A document that is there at latest (the oplog deleted some), to look up by _id and by customer.
+const pick = await dispatch(engine, 'query.find', {
+  source: 'bench-rs',
+  at: 'latest',
+  ns: 'shop.orders',
+  skip: Math.floor(scratch.row.documents / 2),
+  limit: 1,
+  projection: '{"customer": 1}',
+});
+if (!pick.ok) throw new Error(pick.error.message);
+const sample = JSON.parse((pick.result as { documents: string[] }).documents[0]!) as {
+  _id: { $oid: string };
+  customer: string;
+};
+const sampleId = sample._id.$oid;
+const customer = sample.customer;
+// A document the oplog changed (the generated updates set status "shipped"): its history has versions.
+const changed = await dispatch(engine, 'query.find', {
+  source: 'bench-rs',
+  at: 'latest',
+  ns: 'shop.orders',
+  filter: '{"status": "shipped"}',
+  limit: 1,
+  projection: '{"_id": 1}',
+});
+if (!changed.ok) throw new Error(changed.error.message);
+const changedId = (
+  JSON.parse((changed.result as { documents: string[] }).documents[0]!) as { _id: { $oid: string } }
+)._id.$oid;
+await engine.close();
+
+// A new engine, as a CLI query is: the view exists, nothing is open yet.
+const fresh = Engine.open({ dataDir: dataDir!, mode: 'cli', readOnly: true });
+const timed = async (input: Record<string, unknown>) => {
+  const t0 = performance.now();
+  const r = await dispatch(fresh, 'query.find', {
+    source: 'bench-rs',
+    at: 'latest',
+    ns: 'shop.orders',
+    ...input,
+  });
+  if (!r.ok) throw new Error(r.error.message);
+  const res = r.result as { documents: string[]; plan: { index: string | null; documentsExamined: number } };
+  return { ms: performance.now() - t0, found: res.documents.length, plan: res.plan };
+};
+const byId = await timed({ filter: JSON.stringify({ _id: { $oid: sampleId } }) });
+const byField = await timed({ filter: JSON.stringify({ customer }) });
+const h = async () => {
+  const t0 = performance.now();
+  const r = await dispatch(fresh, 'history.get', {
+    source: 'bench-rs',
+    ns: 'shop.orders',
+    id: JSON.stringify({ $oid: changedId }),
+  });
+  if (!r.ok) throw new Error(r.error.message);
+  const res = r.result as { versions: unknown[]; segmentsRead: number; segmentsInWindow: number };
+  return {
+    ms: performance.now() - t0,
+    versions: res.versions.length,
+    segmentsRead: res.segmentsRead,
+    segmentsInWindow: res.segmentsInWindow,
+  };
+};
+const historyFirst = await h(); // reads and indexes every segment not yet indexed (the builds indexed them)
+const historyAgain = await h();
+await fresh.close();
+
+process.stdout.write(
+  `${JSON.stringify({
+    documents: scratch.row.documents,
+    viewFileMB: Math.round(scratch.row.bytes / 1e5) / 10,
+    entriesApplied: entries,
+    seconds: { snapshotLoad: s(snapshotLoadMs), moveForward: s(forwardMs), buildFromScratch: s(scratchMs) },
+    entriesPerSecond: Math.round(entries / (forwardMs / 1000)),
+    // The machine may be shared: per CPU second of this process, what one free core would do.
+    entriesPerCpuSecond: Math.round(entries / forwardCpuS),
+    firstResultMs: {
+      byId: Math.round(byId.ms),
+      byIndexedField: Math.round(byField.ms),
+    },
+    lookups: {
+      byId: { found: byId.found, ...byId.plan },
+      byIndexedField: { found: byField.found, ...byField.plan },
+    },
+    historyMs: { first: Math.round(historyFirst.ms), again: Math.round(historyAgain.ms) },
+    history: historyAgain,
+    peakRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6),
+  })}\n`,
+);

@@ -1,0 +1,231 @@
+import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { serialize } from 'bson';
+import { audit } from '../../catalog/audit.js';
+import { getSourceByName } from '../../catalog/sources.js';
+import { ApiError } from '../../errors.js';
+import { connectSource } from '../../mongo/connect.js';
+import { displayUri, parseConnection } from '../../mongo/connection-config.js';
+import { toDriverDocument } from '../../mongo/driver-document.js';
+import { docOf, elementBytes, field } from '../../oplog/bson-raw.js';
+import { fsyncDir } from '../../repo/durable-file.js';
+import type { Services } from '../../services.js';
+import { ejsonText } from '../../views/ejson-text.js';
+import { withView } from '../../views/point-view.js';
+import { aggregate, count, distinct, find, matchingRaw } from '../../views/query.js';
+import { parseFilter, parsePipeline, parseProjection, parseSort } from '../../views/query-input.js';
+import { viewAnswer } from '../views.js';
+import { pointOf } from './restore.js';
+import type { PartialHandlers } from './types.js';
+import { dirname } from 'node:path';
+import { EJSON } from 'bson';
+
+type Deps = Pick<Services, 'catalog' | 'stores' | 'tasks' | 'views' | 'actor'>;
+
+/** The point of a query: a restore point as restores take it (or a snapshot id). */
+const pointFor = (svc: Deps, source: string, at: string) =>
+  pointOf(svc.catalog, getSourceByName(svc.catalog, source), at);
+
+/** Documents to write, as bytes: stored ones as they are, derived ones encoded from their values. */
+const bytesOf = (d: { raw: Buffer | null; js: object }) => d.raw ?? Buffer.from(serialize(d.js));
+
+const BATCH = 1000;
+
+export const queryHandlers: PartialHandlers<
+  'query.find' | 'query.count' | 'query.distinct' | 'query.aggregate' | 'query.export' | 'query.restore',
+  Deps
+> = {
+  'query.find': async (svc, input) => {
+    const filter = parseFilter(input.filter);
+    const projection = parseProjection(input.projection);
+    const sort = parseSort(input.sort);
+    return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => {
+      const r = find(v.db, input.ns, {
+        filter,
+        projection,
+        sort,
+        skip: input.skip,
+        limit: input.limit,
+        canonical: input.canonical,
+      });
+      return { view: viewAnswer(v.row, v.how), ns: input.ns, ...r };
+    });
+  },
+  'query.count': async (svc, input) => {
+    const filter = parseFilter(input.filter);
+    return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => ({
+      view: viewAnswer(v.row, v.how),
+      ns: input.ns,
+      count: count(v.db, input.ns, filter),
+    }));
+  },
+  'query.distinct': async (svc, input) => {
+    const filter = parseFilter(input.filter);
+    return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => ({
+      view: viewAnswer(v.row, v.how),
+      ns: input.ns,
+      values: distinct(v.db, input.ns, input.distinct, filter, input.canonical),
+    }));
+  },
+  'query.aggregate': async (svc, input) => {
+    const pipeline = parsePipeline(input.pipeline);
+    return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => ({
+      view: viewAnswer(v.row, v.how),
+      ns: input.ns,
+      ...aggregate(v.db, input.ns, pipeline, input.limit, input.canonical),
+    }));
+  },
+  'query.export': async (svc, input) => {
+    const filter = parseFilter(input.filter);
+    const projection = parseProjection(input.projection);
+    const sort = parseSort(input.sort);
+    const point = pointFor(svc, input.source, input.at);
+    if (existsSync(input.out)) throw new ApiError('CONFLICT', `${input.out} exists; give a new file name.`);
+    const task = svc.tasks.start('query.export', async (ctx) => {
+      const temp = `${input.out}.tmp-${process.pid}`;
+      // Written synchronously while the view is read: memory stays at one batch, whatever the size.
+      const fd = openSync(temp, 'wx', 0o644);
+      let documents = 0;
+      let bytes = 0;
+      try {
+        const answer = await withView(svc, input.source, input.at, point, (v) => {
+          let parts: Buffer[] = [];
+          let partBytes = 0;
+          const flush = () => {
+            if (partBytes) writeSync(fd, Buffer.concat(parts));
+            parts = [];
+            partBytes = 0;
+          };
+          for (const d of matchingRaw(v.db, input.ns, {
+            filter,
+            projection,
+            sort,
+            skip: input.skip,
+            limit: input.limit,
+          })) {
+            const b = bytesOf(d);
+            const out =
+              input.format === 'bson'
+                ? b
+                : Buffer.from(
+                    `${d.raw ? ejsonText(b, !input.canonical) : EJSON.stringify(d.js, { relaxed: !input.canonical })}\n`,
+                  );
+            parts.push(out);
+            partBytes += out.length;
+            bytes += out.length;
+            if (partBytes >= 1 << 20) flush();
+            if (++documents % 10_000 === 0) {
+              ctx.throwIfCancelled();
+              ctx.progress({ done: documents, unit: 'documents', message: `writing ${input.out}` });
+            }
+          }
+          flush();
+          return viewAnswer(v.row, v.how);
+        });
+        fsyncSync(fd);
+        closeSync(fd);
+        if (existsSync(input.out))
+          throw new ApiError('CONFLICT', `${input.out} appeared meanwhile; nothing replaced.`);
+        renameSync(temp, input.out);
+        fsyncDir(dirname(input.out));
+        return { view: answer, ns: input.ns, path: input.out, format: input.format, documents, bytes };
+      } catch (err) {
+        try {
+          closeSync(fd);
+        } catch {
+          // already closed
+        }
+        rmSync(temp, { force: true });
+        throw err;
+      }
+    });
+    return { taskId: task.taskId };
+  },
+  'query.restore': async (svc, input) => {
+    const filter = parseFilter(input.filter);
+    const point = pointFor(svc, input.source, input.at);
+    const { config, password } = parseConnection(input.targetUri);
+    const client = await connectSource(config, input.password ?? password, 10_000);
+    const target = input.targetNs ?? input.ns;
+    const dot = target.indexOf('.');
+    if (dot < 1) throw new ApiError('INVALID_INPUT', `targetNs ${target} is not db.collection.`);
+    const task = svc.tasks.start('query.restore', async (ctx) => {
+      try {
+        const docs: Buffer[] = await withView(svc, input.source, input.at, point, (v) =>
+          [...matchingRaw(v.db, input.ns, { filter, skip: 0 })].map(bytesOf),
+        );
+        const coll = client.db(target.slice(0, dot)).collection(target.slice(dot + 1));
+        let inserted = 0;
+        let replaced = 0;
+        const failures: { id: string; message: string }[] = [];
+        for (let k = 0; k < docs.length; k += BATCH) {
+          ctx.throwIfCancelled();
+          const batch = docs.slice(k, k + BATCH);
+          const ops = batch.map((raw) => {
+            const doc = toDriverDocument(raw);
+            if (input.mode === 'insert') return { insertOne: { document: doc } };
+            const id = field(raw, '_id')!;
+            return {
+              replaceOne: {
+                filter: toDriverDocument(docOf(elementBytes(raw, id))),
+                replacement: doc,
+                upsert: true,
+              },
+            };
+          });
+          const res = await coll.bulkWrite(ops as never, { ordered: false }).catch((err: unknown) => {
+            const e = err as {
+              result?: unknown;
+              writeErrors?: { index: number; errmsg?: string }[] | { index: number; errmsg?: string };
+            };
+            const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
+            if (list.length === 0) throw err;
+            for (const w of list) {
+              const raw = batch[w.index]!;
+              failures.push({
+                id: ejsonText(docOf(elementBytes(raw, field(raw, '_id')!))),
+                message: w.errmsg ?? 'write error',
+              });
+            }
+            return (
+              (
+                e as {
+                  result?: {
+                    insertedCount?: number;
+                    upsertedCount?: number;
+                    modifiedCount?: number;
+                    matchedCount?: number;
+                  };
+                }
+              ).result ?? null
+            );
+          });
+          if (res) {
+            inserted += (res.insertedCount ?? 0) + (res.upsertedCount ?? 0);
+            replaced += res.matchedCount ?? 0;
+          }
+          ctx.progress({ done: Math.min(k + BATCH, docs.length), total: docs.length, unit: 'documents' });
+        }
+        audit(svc.catalog, {
+          actor: svc.actor,
+          action: 'query.restore',
+          target: input.source,
+          outcome: failures.length ? 'failed' : 'done',
+          details: {
+            at: input.at,
+            ns: input.ns,
+            target: displayUri(config),
+            targetNs: target,
+            selected: docs.length,
+            inserted,
+            replaced,
+            failures: failures.length,
+          },
+        });
+        return { ns: input.ns, targetNs: target, selected: docs.length, inserted, replaced, failures };
+      } finally {
+        await client.close().catch(() => undefined);
+      }
+    });
+    return { taskId: task.taskId };
+  },
+};

@@ -1,0 +1,240 @@
+/**
+ * The index of the view cache (views/views.sqlite in the data dir), beside
+ * the catalog and not in it: views are a cache that any engine run may build
+ * (a CLI query beside a running serve included), and SQLite's own locking
+ * lets several processes share this file, where the catalog belongs to the
+ * one writing engine. Two families of rows:
+ *  - `views`: one row per materialised view (source, snapshot, bound, file,
+ *    state, size), for listing, reuse, moving forward and eviction;
+ *  - `segment_ids` / `segments_indexed`: which documents each oplog segment
+ *    touches (a 48-bit hash of the `_id`'s index key), so that a document's
+ *    history reads only the segments that can hold its entries. Rebuildable
+ *    from the repository at any time (it is filled when a segment is read).
+ */
+import Database from 'better-sqlite3';
+import { dirname } from 'node:path';
+import { ownerOnlyDir, ownerOnlyFile } from '../owner-only.js';
+
+export type ViewIndexDb = Database.Database;
+
+const SCHEMA_VERSION = 1;
+
+export function openViewIndex(path: string): ViewIndexDb {
+  ownerOnlyDir(dirname(path));
+  ownerOnlyFile(path);
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 10000');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version === 0) {
+      db.exec(`
+        CREATE TABLE IF NOT EXISTS views (
+          id INTEGER PRIMARY KEY AUTOINCREMENT,
+          source_id TEXT NOT NULL,
+          source_name TEXT NOT NULL,
+          repository_id TEXT NOT NULL,
+          snapshot_id TEXT NOT NULL,
+          bound_t INTEGER NOT NULL,
+          bound_i INTEGER NOT NULL,
+          file TEXT NOT NULL,
+          state TEXT NOT NULL,
+          bytes INTEGER NOT NULL DEFAULT 0,
+          documents INTEGER NOT NULL DEFAULT 0,
+          namespaces INTEGER NOT NULL DEFAULT 0,
+          entries_applied INTEGER NOT NULL DEFAULT 0,
+          open_transactions INTEGER NOT NULL DEFAULT 0,
+          moved_from_t INTEGER,
+          moved_from_i INTEGER,
+          file_mtime_ms REAL,
+          created_at TEXT NOT NULL,
+          last_used_at TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS views_by_point ON views (source_id, snapshot_id, bound_t, bound_i);
+        CREATE TABLE IF NOT EXISTS segments_indexed (
+          repository_id TEXT NOT NULL,
+          segment_path TEXT NOT NULL,
+          commands INTEGER NOT NULL,
+          PRIMARY KEY (repository_id, segment_path)
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS segment_ids (
+          repository_id TEXT NOT NULL,
+          h INTEGER NOT NULL,
+          segment_path TEXT NOT NULL,
+          PRIMARY KEY (repository_id, h, segment_path)
+        ) WITHOUT ROWID;
+      `);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export interface ViewRow {
+  id: number;
+  source_id: string;
+  source_name: string;
+  repository_id: string;
+  snapshot_id: string;
+  bound_t: number;
+  bound_i: number;
+  file: string;
+  state: 'building' | 'ready' | 'damaged';
+  bytes: number;
+  documents: number;
+  namespaces: number;
+  entries_applied: number;
+  open_transactions: number;
+  moved_from_t: number | null;
+  moved_from_i: number | null;
+  file_mtime_ms: number | null;
+  created_at: string;
+  last_used_at: string;
+}
+
+export function listViews(db: ViewIndexDb): ViewRow[] {
+  return db.prepare('SELECT * FROM views ORDER BY last_used_at DESC, id DESC').all() as ViewRow[];
+}
+
+export function getView(db: ViewIndexDb, id: number): ViewRow | undefined {
+  return db.prepare('SELECT * FROM views WHERE id = ?').get(id) as ViewRow | undefined;
+}
+
+/** The ready view of exactly this point, if any. */
+export function viewAt(db: ViewIndexDb, sourceId: string, snapshotId: string, t: number, i: number) {
+  return db
+    .prepare(
+      `SELECT * FROM views WHERE source_id = ? AND snapshot_id = ? AND bound_t = ? AND bound_i = ? AND state = 'ready'
+       ORDER BY id DESC LIMIT 1`,
+    )
+    .get(sourceId, snapshotId, t, i) as ViewRow | undefined;
+}
+
+/** The newest ready view of the same snapshot before the point: the one to move forward. */
+export function viewBefore(db: ViewIndexDb, sourceId: string, snapshotId: string, t: number, i: number) {
+  return db
+    .prepare(
+      `SELECT * FROM views WHERE source_id = ? AND snapshot_id = ? AND state = 'ready' AND (bound_t, bound_i) < (?, ?)
+       ORDER BY bound_t DESC, bound_i DESC LIMIT 1`,
+    )
+    .get(sourceId, snapshotId, t, i) as ViewRow | undefined;
+}
+
+export function insertView(
+  db: ViewIndexDb,
+  v: Pick<ViewRow, 'source_id' | 'source_name' | 'repository_id' | 'snapshot_id' | 'bound_t' | 'bound_i'> & {
+    fileFor: (id: number) => string;
+  },
+): ViewRow {
+  const now = new Date().toISOString();
+  return db.transaction(() => {
+    const id = Number(
+      db
+        .prepare(
+          `INSERT INTO views (source_id, source_name, repository_id, snapshot_id, bound_t, bound_i, file, state, created_at, last_used_at)
+           VALUES (?, ?, ?, ?, ?, ?, '', 'building', ?, ?)`,
+        )
+        .run(v.source_id, v.source_name, v.repository_id, v.snapshot_id, v.bound_t, v.bound_i, now, now)
+        .lastInsertRowid,
+    );
+    db.prepare('UPDATE views SET file = ? WHERE id = ?').run(v.fileFor(id), id);
+    return getView(db, id)!;
+  })();
+}
+
+export function markViewReady(
+  db: ViewIndexDb,
+  id: number,
+  r: Pick<
+    ViewRow,
+    | 'bytes'
+    | 'documents'
+    | 'namespaces'
+    | 'entries_applied'
+    | 'open_transactions'
+    | 'moved_from_t'
+    | 'moved_from_i'
+    | 'file_mtime_ms'
+  >,
+): void {
+  db.prepare(
+    `UPDATE views SET state = 'ready', bytes = ?, documents = ?, namespaces = ?, entries_applied = ?, open_transactions = ?,
+       moved_from_t = ?, moved_from_i = ?, file_mtime_ms = ?, last_used_at = ? WHERE id = ?`,
+  ).run(
+    r.bytes,
+    r.documents,
+    r.namespaces,
+    r.entries_applied,
+    r.open_transactions,
+    r.moved_from_t,
+    r.moved_from_i,
+    r.file_mtime_ms,
+    new Date().toISOString(),
+    id,
+  );
+}
+
+export function markViewDamaged(db: ViewIndexDb, id: number): void {
+  db.prepare(`UPDATE views SET state = 'damaged' WHERE id = ?`).run(id);
+}
+
+export function touchView(db: ViewIndexDb, id: number): void {
+  db.prepare('UPDATE views SET last_used_at = ? WHERE id = ?').run(new Date().toISOString(), id);
+}
+
+export function deleteView(db: ViewIndexDb, id: number): void {
+  db.prepare('DELETE FROM views WHERE id = ?').run(id);
+}
+
+// ---- The per-segment index of touched _ids ----
+
+export function isSegmentIndexed(
+  db: ViewIndexDb,
+  repositoryId: string,
+  path: string,
+): { commands: boolean } | null {
+  const r = db
+    .prepare('SELECT commands FROM segments_indexed WHERE repository_id = ? AND segment_path = ?')
+    .get(repositoryId, path) as { commands: number } | undefined;
+  return r ? { commands: r.commands === 1 } : null;
+}
+
+/** Records the _id hashes a segment touches and whether it holds namespace commands, in one transaction. */
+export function recordSegmentIds(
+  db: ViewIndexDb,
+  repositoryId: string,
+  path: string,
+  hashes: Iterable<number>,
+  commands: boolean,
+): void {
+  const put = db.prepare(
+    'INSERT OR IGNORE INTO segment_ids (repository_id, h, segment_path) VALUES (?, ?, ?)',
+  );
+  db.transaction(() => {
+    db.prepare('DELETE FROM segment_ids WHERE repository_id = ? AND segment_path = ?').run(
+      repositoryId,
+      path,
+    );
+    for (const h of hashes) put.run(repositoryId, h, path);
+    db.prepare(
+      `INSERT INTO segments_indexed (repository_id, segment_path, commands) VALUES (?, ?, ?)
+       ON CONFLICT(repository_id, segment_path) DO UPDATE SET commands = excluded.commands`,
+    ).run(repositoryId, path, commands ? 1 : 0);
+  })();
+}
+
+/** Segments (of those given) that touch the hash or hold namespace commands. */
+export function segmentsTouching(db: ViewIndexDb, repositoryId: string, h: number): Set<string> {
+  const rows = db
+    .prepare(
+      `SELECT segment_path FROM segment_ids WHERE repository_id = ? AND h = ?
+       UNION SELECT segment_path FROM segments_indexed WHERE repository_id = ? AND commands = 1`,
+    )
+    .pluck()
+    .all(repositoryId, h, repositoryId) as string[];
+  return new Set(rows);
+}

@@ -1,0 +1,272 @@
+/**
+ * The working file of one point-in-time view (views/view-<id>.sqlite in the
+ * data dir): every document of a source at one point as raw BSON, keyed by
+ * collection and `_id` bytes, plus the collections' options and indexes and
+ * one key table per collection that serves the view's own index lookups
+ * (equality and range on the first field of each index, and `_id`).
+ *
+ * A view is a cache that can always be built again from the repository, so
+ * it is written without a journal and without fsync while it is built (a
+ * crash leaves a temporary file that is removed) and opened read-only once
+ * it is ready. SQLite keeps memory at its page cache (`cache_size`),
+ * whatever the size of the view.
+ */
+import Database from 'better-sqlite3';
+import { ownerOnlyFile } from '../owner-only.js';
+
+export type ViewDb = Database.Database;
+
+/**
+ * Page cache of a view connection: memory stays here, however large the view. Building uses a
+ * larger one (random updates by _id hit it); MBM_VIEW_CACHE_MIB overrides both (the bounded-memory
+ * test makes it deliberately small).
+ */
+const override = Number(process.env.MBM_VIEW_CACHE_MIB);
+const BUILD_CACHE_KIB = (override > 0 ? override : 64) * 1024;
+const READ_CACHE_KIB = (override > 0 ? override : 16) * 1024;
+
+/**
+ * Tables first, indexes after the snapshot is loaded (indexViewFile): SQLite builds an index from
+ * a full table by sorting, many times faster than keeping it up to date row by row, and in bounded
+ * memory (it sorts through temporary files).
+ */
+const TABLES = `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE collections (
+    cid INTEGER PRIMARY KEY,
+    ns TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    options BLOB NOT NULL,
+    indexes BLOB NOT NULL
+  );
+  CREATE TABLE docs (rid INTEGER PRIMARY KEY, cid INTEGER NOT NULL, id BLOB NOT NULL, doc BLOB NOT NULL);
+  CREATE TABLE keys (cid INTEGER NOT NULL, field TEXT NOT NULL, key BLOB NOT NULL, rid INTEGER NOT NULL);
+`;
+
+/**
+ * Indexes of a freshly loaded view. A snapshot that holds one _id twice in a collection (a
+ * document moved while a logical copy read it) keeps the later copy, as replaying inserts does.
+ */
+export function indexViewFile(db: ViewDb): void {
+  try {
+    db.exec('CREATE UNIQUE INDEX docs_by_id ON docs (cid, id)');
+  } catch (err) {
+    if (!String((err as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) throw err;
+    db.exec(`
+      DELETE FROM docs WHERE rid NOT IN (SELECT max(rid) FROM docs GROUP BY cid, id);
+      DELETE FROM keys WHERE rid NOT IN (SELECT rid FROM docs);
+      CREATE UNIQUE INDEX docs_by_id ON docs (cid, id);
+    `);
+  }
+  db.exec(`
+    CREATE TABLE keys_sorted (
+      cid INTEGER NOT NULL,
+      field TEXT NOT NULL,
+      key BLOB NOT NULL,
+      rid INTEGER NOT NULL,
+      PRIMARY KEY (cid, field, key, rid)
+    ) WITHOUT ROWID;
+    INSERT OR IGNORE INTO keys_sorted SELECT cid, field, key, rid FROM keys ORDER BY cid, field, key, rid;
+    DROP TABLE keys;
+    ALTER TABLE keys_sorted RENAME TO keys;
+  `);
+}
+
+export interface CollectionRow {
+  cid: number;
+  ns: string;
+  kind: string;
+  options: Buffer;
+  indexes: Buffer;
+}
+
+/** Creates an empty view file to build into. */
+export function createViewFile(path: string): ViewDb {
+  ownerOnlyFile(path);
+  const db = new Database(path);
+  // 16 KiB pages: documents of a few KiB fit several to a page, and the trees are shallower.
+  db.pragma('page_size = 16384');
+  tuneForBuild(db);
+  db.exec(TABLES);
+  return db;
+}
+
+/** Opens an existing view file to move it forward (a copy of a ready view). */
+export function openViewForWrite(path: string): ViewDb {
+  const db = new Database(path, { fileMustExist: true });
+  tuneForBuild(db);
+  return db;
+}
+
+function tuneForBuild(db: ViewDb): void {
+  db.pragma('journal_mode = OFF');
+  db.pragma('synchronous = OFF');
+  db.pragma(`cache_size = -${BUILD_CACHE_KIB}`);
+  db.pragma('temp_store = FILE');
+}
+
+/** Opens a ready view to read; throws (SQLITE_NOTADB, SQLITE_CORRUPT) when the file is damaged. */
+export function openViewForRead(path: string, check: boolean): ViewDb {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma(`cache_size = -${READ_CACHE_KIB}`);
+    if (check) {
+      const rows = db.pragma('quick_check') as { quick_check: string }[];
+      if (rows.length !== 1 || rows[0]!.quick_check !== 'ok')
+        throw Object.assign(new Error(rows.map((r) => r.quick_check).join('; ')), { code: 'SQLITE_CORRUPT' });
+    }
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+export function readMeta(db: ViewDb): Record<string, string> {
+  const rows = db.prepare('SELECT key, value FROM meta').all() as { key: string; value: string }[];
+  return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+}
+
+export function writeMeta(db: ViewDb, values: Record<string, string>): void {
+  const put = db.prepare(
+    'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+  );
+  db.transaction(() => {
+    for (const [k, v] of Object.entries(values)) put.run(k, v);
+  })();
+}
+
+export function listCollectionRows(db: ViewDb): CollectionRow[] {
+  return db
+    .prepare('SELECT cid, ns, kind, options, indexes FROM collections ORDER BY ns')
+    .all() as CollectionRow[];
+}
+
+export function countDocs(db: ViewDb, cid: number): number {
+  return (db.prepare('SELECT count(*) AS n FROM docs WHERE cid = ?').get(cid) as { n: number }).n;
+}
+
+export function countAllDocs(db: ViewDb): number {
+  return (db.prepare('SELECT count(*) AS n FROM docs').get() as { n: number }).n;
+}
+
+/**
+ * Every document of a collection in row order, read a page at a time (bounded memory, and the
+ * connection stays free between pages for the writes a caller makes meanwhile).
+ */
+export function* iterateDocs(db: ViewDb, cid: number, page = 1000): Generator<{ rid: number; doc: Buffer }> {
+  const s = db.prepare('SELECT rid, doc FROM docs WHERE cid = ? AND rid > ? ORDER BY rid LIMIT ?');
+  let after = 0;
+  for (;;) {
+    const rows = s.all(cid, after, page) as { rid: number; doc: Buffer }[];
+    for (const r of rows) yield r;
+    if (rows.length < page) return;
+    after = rows[rows.length - 1]!.rid;
+  }
+}
+
+export function docByRid(db: ViewDb): (rid: number) => Buffer | undefined {
+  const s = db.prepare('SELECT doc FROM docs WHERE rid = ?').pluck();
+  return (rid) => s.get(rid) as Buffer | undefined;
+}
+
+/** Row ids whose key of `field` equals `key`. */
+export function ridsWithKey(db: ViewDb): (cid: number, field: string, key: Buffer) => number[] {
+  const s = db.prepare('SELECT rid FROM keys WHERE cid = ? AND field = ? AND key = ?').pluck();
+  return (cid, field, key) => s.all(cid, field, key) as number[];
+}
+
+/** Row ids whose key of `field` lies in [lo, hi) (or [lo, hi] with `hiInclusive`), in key order. */
+export function ridsInRange(
+  db: ViewDb,
+): (
+  cid: number,
+  field: string,
+  lo: Buffer,
+  loInclusive: boolean,
+  hi: Buffer,
+  hiInclusive: boolean,
+) => number[] {
+  const q = (lo: string, hi: string) =>
+    db.prepare(`SELECT rid FROM keys WHERE cid = ? AND field = ? AND key ${lo} ? AND key ${hi} ?`).pluck();
+  const s = {
+    tt: q('>=', '<='),
+    tf: q('>=', '<'),
+    ft: q('>', '<='),
+    ff: q('>', '<'),
+  };
+  return (cid, field, lo, loIn, hi, hiIn) =>
+    s[`${loIn ? 't' : 'f'}${hiIn ? 't' : 'f'}` as keyof typeof s].all(cid, field, lo, hi) as number[];
+}
+
+/** The statements replay needs, prepared once per build. */
+export function viewWriter(db: ViewDb) {
+  const s = {
+    insertColl: db.prepare('INSERT INTO collections (ns, kind, options, indexes) VALUES (?, ?, ?, ?)'),
+    setColl: db.prepare('UPDATE collections SET kind = ?, options = ?, indexes = ? WHERE cid = ?'),
+    renameColl: db.prepare('UPDATE collections SET ns = ? WHERE cid = ?'),
+    deleteColl: db.prepare('DELETE FROM collections WHERE cid = ?'),
+    getDoc: db.prepare('SELECT rid, doc FROM docs WHERE cid = ? AND id = ?'),
+    insertDoc: db.prepare('INSERT INTO docs (cid, id, doc) VALUES (?, ?, ?)'),
+    appendKey: db.prepare('INSERT INTO keys (cid, field, key, rid) VALUES (?, ?, ?, ?)'),
+    updateDoc: db.prepare('UPDATE docs SET doc = ? WHERE rid = ?'),
+    deleteDoc: db.prepare('DELETE FROM docs WHERE rid = ?'),
+    deleteDocsOf: db.prepare('DELETE FROM docs WHERE cid = ?'),
+    insertKey: db.prepare('INSERT OR IGNORE INTO keys (cid, field, key, rid) VALUES (?, ?, ?, ?)'),
+    deleteKey: db.prepare('DELETE FROM keys WHERE cid = ? AND field = ? AND key = ? AND rid = ?'),
+    deleteKeysOf: db.prepare('DELETE FROM keys WHERE cid = ?'),
+    deleteFieldKeys: db.prepare('DELETE FROM keys WHERE cid = ? AND field = ?'),
+    begin: db.prepare('BEGIN'),
+    commit: db.prepare('COMMIT'),
+  };
+  return {
+    collections: () => listCollectionRows(db),
+    insertCollection: (ns: string, kind: string, options: Buffer, indexes: Buffer): number =>
+      Number(s.insertColl.run(ns, kind, options, indexes).lastInsertRowid),
+    setCollection: (cid: number, kind: string, options: Buffer, indexes: Buffer) =>
+      void s.setColl.run(kind, options, indexes, cid),
+    renameCollection: (cid: number, ns: string) => void s.renameColl.run(ns, cid),
+    /** The collection row and every document and key of it. */
+    dropCollection: (cid: number) => {
+      s.deleteKeysOf.run(cid);
+      s.deleteDocsOf.run(cid);
+      s.deleteColl.run(cid);
+    },
+    emptyCollection: (cid: number) => {
+      s.deleteKeysOf.run(cid);
+      s.deleteDocsOf.run(cid);
+    },
+    getDoc: (cid: number, id: Buffer) => s.getDoc.get(cid, id) as { rid: number; doc: Buffer } | undefined,
+    insertDoc: (cid: number, id: Buffer, doc: Buffer): number =>
+      Number(s.insertDoc.run(cid, id, doc).lastInsertRowid),
+    updateDoc: (rid: number, doc: Buffer) => void s.updateDoc.run(doc, rid),
+    deleteDoc: (rid: number) => void s.deleteDoc.run(rid),
+    /** A key row of a snapshot being loaded (before indexViewFile: no uniqueness to check yet). */
+    appendKey: (cid: number, field: string, key: Buffer, rid: number) =>
+      void s.appendKey.run(cid, field, key, rid),
+    insertKey: (cid: number, field: string, key: Buffer, rid: number) =>
+      void s.insertKey.run(cid, field, key, rid),
+    deleteKey: (cid: number, field: string, key: Buffer, rid: number) =>
+      void s.deleteKey.run(cid, field, key, rid),
+    deleteFieldKeys: (cid: number, field: string) => void s.deleteFieldKeys.run(cid, field),
+    iterateDocs: (cid: number) => iterateDocs(db, cid),
+    begin: () => void s.begin.run(),
+    commit: () => void s.commit.run(),
+  };
+}
+export type ViewWriter = ReturnType<typeof viewWriter>;
+
+/** Makes the file as small as its contents once the build is done (a view is read many times). */
+export function finishBuild(db: ViewDb): void {
+  db.pragma('optimize');
+}
+
+/** Every key row as (namespace, field, key, _id bytes): a view's key tables compared across builds. */
+export function keyRows(db: ViewDb): { ns: string; field: string; key: Buffer; id: Buffer }[] {
+  return db
+    .prepare(
+      `SELECT c.ns AS ns, k.field AS field, k.key AS key, d.id AS id FROM keys k
+       JOIN docs d ON d.rid = k.rid JOIN collections c ON c.cid = k.cid ORDER BY c.ns, k.field, k.key, d.id`,
+    )
+    .all() as { ns: string; field: string; key: Buffer; id: Buffer }[];
+}

@@ -1,0 +1,94 @@
+/**
+ * What a DBA types (filter, projection, sort, pipeline, an `_id`) parsed from
+ * Extended JSON, with typed errors that say which part is wrong and where:
+ * INVALID_INPUT with `details.field` and, for a syntax error, the message
+ * of the JSON parser (position included), so the browser can show it inline.
+ * Operators are checked by mingo itself before any document is read: an
+ * unknown `$foo` is refused the same way.
+ */
+import { EJSON, serialize, type Document } from 'bson';
+import { Aggregator, Query } from 'mingo';
+import { ApiError } from '../errors.js';
+import { elements } from '../oplog/bson-raw.js';
+
+export type QueryPart = 'filter' | 'projection' | 'sort' | 'pipeline' | 'id';
+
+function bad(part: QueryPart, message: string): ApiError {
+  return new ApiError('INVALID_INPUT', `${part}: ${message}`, { field: part });
+}
+
+/** Extended JSON text to a value (relaxed: plain JSON numbers are numbers, `$oid`, `$date`… are BSON values). */
+export function parseEjson(part: QueryPart, text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return EJSON.parse(text, { relaxed: true });
+  } catch (err) {
+    throw bad(part, `not valid Extended JSON (${(err as Error).message}).`);
+  }
+}
+
+const isPlain = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+
+function object(part: QueryPart, text: string | undefined): Document | undefined {
+  const v = parseEjson(part, text);
+  if (v === undefined) return undefined;
+  if (!isPlain(v)) throw bad(part, 'must be a JSON object, e.g. {"status": "A"}.');
+  return v;
+}
+
+/** A filter, checked by running it once on an empty document (mingo refuses unknown operators there). */
+export function parseFilter(text: string | undefined): Document {
+  const f = object('filter', text) ?? {};
+  try {
+    new Query(f).test({});
+  } catch (err) {
+    throw bad('filter', (err as Error).message);
+  }
+  return f;
+}
+
+export function parseProjection(text: string | undefined): Document | undefined {
+  const p = object('projection', text);
+  if (p === undefined || Object.keys(p).length === 0) return undefined;
+  try {
+    new Query({}).find([{}], p).all();
+  } catch (err) {
+    throw bad('projection', (err as Error).message);
+  }
+  return p;
+}
+
+export function parseSort(text: string | undefined): Document | undefined {
+  const s = object('sort', text);
+  if (s === undefined || Object.keys(s).length === 0) return undefined;
+  for (const [k, v] of Object.entries(s)) if (v !== 1 && v !== -1) throw bad('sort', `${k} must be 1 or -1.`);
+  return s;
+}
+
+export function parsePipeline(text: string): Document[] {
+  const p = parseEjson('pipeline', text);
+  if (!Array.isArray(p) || p.some((s) => !isPlain(s)))
+    throw bad('pipeline', 'must be a JSON array of stages, e.g. [{"$match": {"qty": {"$gt": 5}}}].');
+  for (const [k, stage] of (p as Document[]).entries()) {
+    const keys = Object.keys(stage);
+    if (keys.length !== 1 || !keys[0]!.startsWith('$'))
+      throw bad('pipeline', `stage ${k} must have exactly one $stage field.`);
+  }
+  try {
+    new Aggregator(p as Document[], { collectionResolver: () => [] }).run([]);
+  } catch (err) {
+    throw bad('pipeline', (err as Error).message);
+  }
+  return p as Document[];
+}
+
+/** An `_id` given as Extended JSON, as the bytes of a one-field document `{_id: value}`. */
+export function parseId(text: string): Buffer {
+  const v = parseEjson('id', text);
+  if (v === undefined || (v === null && text.trim() !== 'null'))
+    throw bad('id', 'give the _id as Extended JSON.');
+  const doc = Buffer.from(serialize({ _id: v }));
+  if (elements(doc).length !== 1) throw bad('id', 'not a single value.');
+  return doc;
+}

@@ -1,0 +1,417 @@
+/**
+ * Queries on a view's file, with MongoDB semantics from mingo on decoded
+ * documents and the raw bytes kept for the answer: a document is decoded to
+ * be matched and sorted, and what is returned is Extended JSON written from
+ * its stored bytes (field order and types as mongod had them). Derived
+ * documents (a projection mingo computes, a MongoDB view's pipeline, an
+ * aggregation) are written from their decoded values.
+ *
+ * Namespaces read as mongod shows them: a collection from its documents
+ * (through the view's key tables when the filter allows, lookup-plan.ts), a
+ * time-series collection as the measurements of its buckets
+ * (timeseries.ts), a MongoDB view as its pipeline over what it is defined
+ * on (views of views included).
+ */
+import { EJSON, deserialize, serialize, type Document } from 'bson';
+import { Aggregator, Query } from 'mingo';
+import { ApiError } from '../errors.js';
+import { DocBuilder, T, elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
+import {
+  countDocs,
+  docByRid,
+  iterateDocs,
+  listCollectionRows,
+  ridsInRange,
+  ridsWithKey,
+  type CollectionRow,
+  type ViewDb,
+} from '../catalog/view-store.js';
+import { ejsonText, valueText } from './ejson-text.js';
+import { indexedFields, keyOf } from './index-keys.js';
+import { planLookup, type Lookup } from './lookup-plan.js';
+import { timeseriesSpec, unpackBucket } from './timeseries.js';
+import { decodeList } from './view-sink.js';
+import { indexName } from '../restore/index-rules.js';
+
+/** A document to match: its decoded value, and its exact bytes when it has them. */
+interface Item {
+  js: Document;
+  raw: Buffer | null;
+}
+
+export interface IndexUse {
+  index: string | null;
+  documentsExamined: number;
+}
+
+const DECODE = { promoteValues: true, promoteLongs: true, bsonRegExp: false } as const;
+/** MongoDB refuses views defined on views beyond this depth (maxViewDepth). */
+const MAX_VIEW_DEPTH = 20;
+
+const decode = (raw: Buffer): Document => deserialize(raw, DECODE);
+
+export function notFound(ns: string): ApiError {
+  return new ApiError('NOT_FOUND', `Namespace ${ns} does not exist at this point.`, { ns });
+}
+
+function collection(db: ViewDb, ns: string): CollectionRow | undefined {
+  return listCollectionRows(db).find((r) => r.ns === ns);
+}
+
+function splitNs(ns: string): { db: string; coll: string } {
+  const dot = ns.indexOf('.');
+  return { db: ns.slice(0, dot), coll: ns.slice(dot + 1) };
+}
+
+function readStringOption(options: Buffer, name: string): string | null {
+  const e = elements(options).find((x) => x.name === name);
+  return e && e.type === T.string ? options.toString('utf8', e.valueStart + 4, e.end - 1) : null;
+}
+
+/** The documents of a namespace, possibly narrowed by a lookup, and how they were found. */
+function source(
+  db: ViewDb,
+  ns: string,
+  filter: Document,
+  depth = 0,
+): { items: Iterable<Item>; use: IndexUse } {
+  if (depth > MAX_VIEW_DEPTH)
+    throw new ApiError('INVALID_INPUT', `View ${ns} is nested deeper than ${MAX_VIEW_DEPTH} views.`);
+  const row = collection(db, ns);
+  const { db: dbName, coll } = splitNs(ns);
+  const bucketsNs = `${dbName}.system.buckets.${coll}`;
+  if (!row) throw notFound(ns);
+  const use: IndexUse = { index: null, documentsExamined: 0 };
+  if (row.kind === 'timeseries') {
+    const spec = timeseriesSpec(row.options);
+    const buckets = collection(db, bucketsNs);
+    if (!spec) throw new ApiError('CORRUPT', `${ns} has no timeField in its options.`);
+    function* measurements(): Generator<Item> {
+      if (!buckets) return;
+      for (const { doc } of iterateDocs(db, buckets.cid)) {
+        for (const m of unpackBucket(doc, spec!)) {
+          use.documentsExamined++;
+          yield { js: decode(m), raw: m };
+        }
+      }
+    }
+    return { items: measurements(), use };
+  }
+  if (row.kind === 'view') {
+    const viewOn = readStringOption(row.options, 'viewOn');
+    if (!viewOn) throw new ApiError('CORRUPT', `View ${ns} has no viewOn.`);
+    const pe = elements(row.options).find((x) => x.name === 'pipeline');
+    const pipeline =
+      pe && pe.type === T.array
+        ? (Object.values(deserialize(subDocument(row.options, pe), DECODE)) as Document[])
+        : [];
+    const base = source(db, `${dbName}.${viewOn}`, {}, depth + 1);
+    const out = new Aggregator(pipeline, { collectionResolver: resolver(db, dbName, depth) }).run(
+      [...base.items].map((i) => i.js),
+    ) as Document[];
+    return { items: out.map((js) => ({ js: idFirst(js), raw: null })), use: base.use };
+  }
+  const fields = indexedFields(decodeList(row.indexes));
+  const lookup = planLookup(filter, fields);
+  if (lookup) {
+    const rids = lookupRids(db, row.cid, lookup);
+    const get = docByRid(db);
+    use.index = indexFor(row, lookup.field);
+    function* found(): Generator<Item> {
+      for (const rid of rids) {
+        const raw = get(rid);
+        if (!raw) continue;
+        use.documentsExamined++;
+        yield { js: decode(raw), raw };
+      }
+    }
+    return { items: found(), use };
+  }
+  function* scan(): Generator<Item> {
+    for (const { doc } of iterateDocs(db, row!.cid)) {
+      use.documentsExamined++;
+      yield { js: decode(doc), raw: doc };
+    }
+  }
+  return { items: scan(), use };
+}
+
+/** `$lookup` / `$graphLookup` / `$unionWith` read other namespaces of the same database in the view. */
+function resolver(db: ViewDb, dbName: string, depth: number): (name: string) => Document[] {
+  return (name) => {
+    const ns = `${dbName}.${name}`;
+    if (!collection(db, ns)) return []; // mongod: a missing collection is empty
+    return [...source(db, ns, {}, depth + 1).items].map((i) => i.js);
+  };
+}
+
+function lookupRids(db: ViewDb, cid: number, l: Lookup): number[] {
+  if (l.kind === 'points') {
+    const get = ridsWithKey(db);
+    const seen = new Set<number>();
+    for (const k of l.keys) for (const rid of get(cid, l.field, k)) seen.add(rid);
+    return [...seen];
+  }
+  return [...new Set(ridsInRange(db)(cid, l.field, l.lo, l.loInclusive, l.hi, l.hiInclusive))];
+}
+
+/** The name of the index whose first field the lookup used. */
+function indexFor(row: CollectionRow, field: string): string {
+  if (field === '_id') return '_id_';
+  for (const spec of decodeList(row.indexes)) {
+    const key = elements(spec).find((e) => e.name === 'key');
+    if (key?.type !== T.object) continue;
+    const first = elements(subDocument(spec, key))[0];
+    if (first?.name === field) return indexName(spec) ?? field;
+  }
+  return field;
+}
+
+/** mongod's limit for a sort held in memory (without allowDiskUse): 100 MB of documents. */
+const SORT_MEMORY_BYTES = 100 * 1024 * 1024;
+const SORT_CHUNK = 10_000;
+
+const sortJs = (docs: Document[], sort: Document): Document[] =>
+  new Query({}).find(docs).sort(sort).all() as Document[];
+
+/**
+ * The first `keep` matching items in sort order (mingo's comparison), in memory bounded by
+ * `keep` plus one chunk: each chunk of matches is sorted with the best so far and cut back to
+ * `keep`. What must be held beyond mongod's 100 MB in-memory sort limit is refused, as mongod
+ * refuses it (QueryExceededMemoryLimitNoDiskUseAllowed).
+ */
+function topSorted(items: Iterable<Item>, q: Query, sort: Document, keep: number): Item[] {
+  let best: Item[] = [];
+  let chunk: Item[] = [];
+  let bytes = 0;
+  const byJs = new Map<Document, Item>();
+  const fold = () => {
+    const all = [...best, ...chunk];
+    for (const it of chunk) byJs.set(it.js, it);
+    best = sortJs(
+      all.map((it) => it.js),
+      sort,
+    )
+      .slice(0, keep)
+      .map((js) => byJs.get(js)!);
+    const kept = new Set(best);
+    for (const [js, it] of byJs) if (!kept.has(it)) byJs.delete(js);
+    bytes = best.reduce((n, it) => n + (it.raw?.length ?? 1024), 0);
+    chunk = [];
+  };
+  for (const it of items) {
+    if (!q.test(it.js)) continue;
+    chunk.push(it);
+    if (chunk.length >= SORT_CHUNK) fold();
+    if (bytes > SORT_MEMORY_BYTES)
+      throw new ApiError(
+        'UNSUPPORTED',
+        'Sort exceeded the 100 MB memory limit (as mongod without allowDiskUse): narrow the filter, lower skip + limit, or leave the sort out.',
+      );
+  }
+  fold();
+  return best;
+}
+
+export interface FindOptions {
+  filter: Document;
+  projection?: Document | undefined;
+  sort?: Document | undefined;
+  skip: number;
+  limit: number;
+  canonical: boolean;
+}
+
+/** A projection that only includes or excludes top-level fields: applied to the bytes. */
+function rawProjection(p: Document): ((raw: Buffer) => Buffer) | null {
+  const entries = Object.entries(p);
+  if (
+    entries.some(
+      ([k, v]) => k.includes('.') || k.startsWith('$') || ![0, 1, true, false].includes(v as never),
+    )
+  )
+    return null;
+  const on = (v: unknown) => v === 1 || v === true;
+  const rest = entries.filter(([k]) => k !== '_id');
+  const inclusive = rest.length > 0 ? on(rest[0]![1]) : false;
+  if (rest.some(([, v]) => on(v) !== inclusive)) return null; // mixed: mingo says why
+  const named = new Set(rest.map(([k]) => k));
+  const idEntry = entries.find(([k]) => k === '_id');
+  const keepId = idEntry ? on(idEntry[1]) : true;
+  return (raw) => {
+    const b = new DocBuilder();
+    for (const e of elements(raw)) {
+      const keep = e.name === '_id' ? keepId : inclusive ? named.has(e.name) : !named.has(e.name);
+      if (keep) b.appendRange(raw, e.start, e.end);
+    }
+    return b.finish();
+  };
+}
+
+/**
+ * mongod's pipeline stages ($project, $group, $addFields…) put `_id` first; mingo's inclusion
+ * projection appends it after the other fields. Put it back where mongod has it.
+ */
+function idFirst(js: Document): Document {
+  if (!('_id' in js) || Object.keys(js)[0] === '_id') return js;
+  const { _id, ...rest } = js;
+  return { _id, ...rest };
+}
+
+const jsText = (js: Document, canonical: boolean) => EJSON.stringify(js, { relaxed: !canonical });
+
+export function find(
+  db: ViewDb,
+  ns: string,
+  o: FindOptions,
+): { documents: string[]; more: boolean; plan: IndexUse } {
+  const { items, use } = source(db, ns, o.filter);
+  const q = new Query(o.filter);
+  const want = o.skip + o.limit + 1;
+  let matched: Item[] = [];
+  if (o.sort) matched = topSorted(items, q, o.sort, want).slice(o.skip);
+  else {
+    for (const it of items) {
+      if (!q.test(it.js)) continue;
+      matched.push(it);
+      if (matched.length >= want) break;
+    }
+    matched = matched.slice(o.skip, o.skip + o.limit + 1);
+  }
+  const more = matched.length > o.limit;
+  const page = matched.slice(0, o.limit);
+  const raw = o.projection ? rawProjection(o.projection) : (b: Buffer) => b;
+  const documents = page.map((it) => {
+    if (it.raw && raw) return ejsonText(raw(it.raw), !o.canonical);
+    const js = o.projection ? (new Query({}).find([it.js], o.projection).all()[0] as Document) : it.js;
+    return jsText(js, o.canonical);
+  });
+  return { documents, more, plan: use };
+}
+
+/** Matching documents as raw BSON (export, selective restore): bytes as stored, or encoded from derived values. */
+export function* matchingRaw(
+  db: ViewDb,
+  ns: string,
+  o: Pick<FindOptions, 'filter' | 'projection' | 'sort' | 'skip'> & { limit?: number | undefined },
+): Generator<{ raw: Buffer | null; js: Document }> {
+  const { items } = source(db, ns, o.filter);
+  const q = new Query(o.filter);
+  const proj = o.projection ? rawProjection(o.projection) : (b: Buffer) => b;
+  const shape = (it: Item) => {
+    if (it.raw && proj) return { raw: proj(it.raw), js: it.js };
+    const js = o.projection ? (new Query({}).find([it.js], o.projection).all()[0] as Document) : it.js;
+    return { raw: null, js };
+  };
+  if (o.sort) {
+    const keep = o.limit === undefined ? Number.MAX_SAFE_INTEGER : o.skip + o.limit;
+    for (const it of topSorted(items, q, o.sort, keep).slice(o.skip)) yield shape(it);
+    return;
+  }
+  let skipped = 0;
+  let sent = 0;
+  for (const it of items) {
+    if (!q.test(it.js)) continue;
+    if (skipped < o.skip) {
+      skipped++;
+      continue;
+    }
+    if (o.limit !== undefined && sent >= o.limit) return;
+    sent++;
+    yield shape(it);
+  }
+}
+
+export function count(db: ViewDb, ns: string, filter: Document): number {
+  if (Object.keys(filter).length === 0) {
+    const row = collection(db, ns);
+    if (row?.kind === 'collection') return countDocs(db, row.cid);
+  }
+  const { items } = source(db, ns, filter);
+  const q = new Query(filter);
+  let n = 0;
+  for (const it of items) if (q.test(it.js)) n++;
+  return n;
+}
+
+/** Values reached by a dotted path, arrays unwound one level, as distinct counts them. */
+function valuesAt(doc: Buffer, parts: string[], at: number, out: { doc: Buffer; e: RawElement }[]): void {
+  for (const e of elements(doc)) {
+    if (e.name !== parts[at]) continue;
+    if (at === parts.length - 1) {
+      if (e.type === T.array) {
+        const arr = subDocument(doc, e);
+        for (const x of elements(arr)) out.push({ doc: arr, e: x });
+      } else out.push({ doc, e });
+    } else if (e.type === T.object) valuesAt(subDocument(doc, e), parts, at + 1, out);
+    else if (e.type === T.array) {
+      const arr = subDocument(doc, e);
+      for (const x of elements(arr))
+        if (x.type === T.object) valuesAt(subDocument(arr, x), parts, at + 1, out);
+    }
+    return;
+  }
+}
+
+export function distinct(
+  db: ViewDb,
+  ns: string,
+  key: string,
+  filter: Document,
+  canonical: boolean,
+): string[] {
+  const { items } = source(db, ns, filter);
+  const q = new Query(filter);
+  const seen = new Map<string, string>();
+  const parts = key.split('.');
+  for (const it of items) {
+    if (!q.test(it.js)) continue;
+    const raw = it.raw ?? Buffer.from(serialize(it.js));
+    const vals: { doc: Buffer; e: RawElement }[] = [];
+    valuesAt(raw, parts, 0, vals);
+    for (const v of vals) {
+      const k = keyOf(v.doc, v.e).toString('latin1');
+      if (!seen.has(k)) seen.set(k, valueText(v.doc, v.e, !canonical));
+    }
+  }
+  return [...seen.values()];
+}
+
+export function aggregate(
+  db: ViewDb,
+  ns: string,
+  pipeline: Document[],
+  limit: number,
+  canonical: boolean,
+): { documents: string[]; more: boolean } {
+  // A leading $match narrows what is read (and may use the view's keys).
+  const first = pipeline[0];
+  const match = first && '$match' in first ? (first.$match as Document) : {};
+  const { items } = source(db, ns, match);
+  const q = new Query(match);
+  const input: Document[] = [];
+  for (const it of items) if (q.test(it.js)) input.push(it.js);
+  const rest = first && '$match' in first ? pipeline.slice(1) : pipeline;
+  const out = (
+    new Aggregator(rest, { collectionResolver: resolver(db, splitNs(ns).db, 0) }).run(input) as Document[]
+  ).map(idFirst);
+  return { documents: out.slice(0, limit).map((d) => jsText(d, canonical)), more: out.length > limit };
+}
+
+/** The document with this `_id` key in the first of the namespaces that has it (history's starting version). */
+export function documentByIdKey(
+  db: ViewDb,
+  namespaces: Set<string>,
+  key: Buffer,
+): { ns: string; doc: Buffer } | null {
+  const get = docByRid(db);
+  const find = ridsWithKey(db);
+  for (const row of listCollectionRows(db)) {
+    if (!namespaces.has(row.ns) || row.kind !== 'collection') continue;
+    for (const rid of find(row.cid, '_id', key)) {
+      const doc = get(rid);
+      if (doc) return { ns: row.ns, doc: Buffer.from(doc) };
+    }
+  }
+  return null;
+}

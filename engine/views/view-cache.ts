@@ -1,0 +1,290 @@
+/**
+ * The cache of point-in-time views in the data dir (`views/`): which views
+ * exist (catalog/view-index.ts), finding or making the one a query needs,
+ * and evicting by size and age (settings `viewCacheMaxBytes`,
+ * `viewMaxAgeDays`).
+ *
+ * For a plan (snapshot S, bound B) a query gets, in this order: the ready
+ * view of (S, B) as it is; else a copy of the newest ready view of S before
+ * B moved forward to B (only the newer entries are applied); else a view
+ * built from S. A view file is trusted only while it is the file that was
+ * built: its size and modification time are recorded when it becomes ready,
+ * and one that differs, cannot be opened, or fails while being read is
+ * marked damaged, removed and built again, never read.
+ */
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiError } from '../errors.js';
+import type { Repository } from '../repo/repository.js';
+import { formatOpTime } from '../repo/optime.js';
+import {
+  deleteView,
+  getView,
+  insertView,
+  isSegmentIndexed,
+  listViews,
+  markViewDamaged,
+  markViewReady,
+  openViewIndex,
+  recordSegmentIds,
+  segmentsTouching,
+  touchView,
+  viewAt,
+  viewBefore,
+  type ViewIndexDb,
+  type ViewRow,
+} from '../catalog/view-index.js';
+import { openViewForRead, readMeta, type ViewDb } from '../catalog/view-store.js';
+import { buildView, type BuildProgress, type OkPlan } from './build-view.js';
+
+export type ViewHow = 'reused' | 'moved-forward' | 'built';
+
+export interface ViewSourceRef {
+  id: string;
+  name: string;
+  repo: Repository;
+}
+
+export interface CachePolicy {
+  maxBytes: number;
+  maxAgeDays: number;
+}
+
+const TEMP_PREFIX = '.tmp-view-';
+/** The cache's directory inside the data dir. */
+export const VIEWS_DIR = 'views';
+
+/** SQLite and BSON errors that mean the file is not what was built. */
+export function isDamage(err: unknown): boolean {
+  const code = (err as { code?: string }).code ?? '';
+  return (
+    code.startsWith('SQLITE_CORRUPT') ||
+    code === 'SQLITE_NOTADB' ||
+    code === 'INVALID_BSON' ||
+    code === 'VIEW_DAMAGED'
+  );
+}
+
+export class ViewCache {
+  private db: ViewIndexDb | null = null;
+  private readonly inFlight = new Map<string, Promise<{ row: ViewRow; how: ViewHow }>>();
+  private readonly handles = new Map<number, ViewDb>();
+
+  constructor(readonly dir: string) {}
+
+  /** The index, opened (and the directory created) on first use; stale temporaries of dead processes removed. */
+  index(): ViewIndexDb {
+    if (this.db) return this.db;
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    this.db = openViewIndex(join(this.dir, 'views.sqlite'));
+    for (const name of readdirSync(this.dir)) {
+      const m = new RegExp(`^${TEMP_PREFIX}\\d+-(\\d+)\\.sqlite$`).exec(name);
+      if (m && !alive(Number(m[1]))) rmSync(join(this.dir, name), { force: true });
+    }
+    return this.db;
+  }
+
+  list(): ViewRow[] {
+    return listViews(this.index());
+  }
+
+  get(id: number): ViewRow | undefined {
+    return getView(this.index(), id);
+  }
+
+  drop(id: number): void {
+    const row = getView(this.index(), id);
+    if (!row) throw new ApiError('NOT_FOUND', `No view ${id}; view.list shows the views there are.`);
+    this.remove(row);
+  }
+
+  private remove(row: ViewRow): void {
+    this.handles.get(row.id)?.close();
+    this.handles.delete(row.id);
+    deleteView(this.index(), row.id); // row first, then the file
+    if (row.file) rmSync(join(this.dir, row.file), { force: true });
+  }
+
+  /** The view for a plan: reused, moved forward from an earlier one of the same snapshot, or built. */
+  async ensure(
+    source: ViewSourceRef,
+    plan: OkPlan,
+    policy: CachePolicy,
+    ctx?: BuildProgress,
+  ): Promise<{ row: ViewRow; how: ViewHow }> {
+    const key = `${source.id}/${plan.snapshot.id}/${formatOpTime(plan.bound)}`;
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const p = this.ensureNow(source, plan, policy, ctx).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p;
+  }
+
+  private async ensureNow(
+    source: ViewSourceRef,
+    plan: OkPlan,
+    policy: CachePolicy,
+    ctx?: BuildProgress,
+  ): Promise<{ row: ViewRow; how: ViewHow }> {
+    const idx = this.index();
+    const exact = viewAt(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
+    if (exact && this.trusted(exact)) {
+      touchView(idx, exact.id);
+      return { row: getView(idx, exact.id)!, how: 'reused' };
+    }
+    let base = viewBefore(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
+    while (base && !this.trusted(base))
+      base = viewBefore(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
+    if (base && base.open_transactions > 0) base = undefined;
+    const row = insertView(idx, {
+      source_id: source.id,
+      source_name: source.name,
+      repository_id: source.repo.id,
+      snapshot_id: plan.snapshot.id,
+      bound_t: plan.bound.t,
+      bound_i: plan.bound.i,
+      fileFor: (id) => `view-${id}.sqlite`,
+    });
+    const temp = join(this.dir, `${TEMP_PREFIX}${row.id}-${process.pid}.sqlite`);
+    try {
+      const built = await buildView({
+        repo: source.repo,
+        plan,
+        file: temp,
+        base: base
+          ? { file: join(this.dir, base.file), bound: { t: base.bound_t, i: base.bound_i } }
+          : undefined,
+        ctx,
+        isSegmentIndexed: (path) => isSegmentIndexed(idx, source.repo.id, path) !== null,
+        onSegmentIds: (path, ids) => recordSegmentIds(idx, source.repo.id, path, ids.hashes, ids.commands),
+      });
+      renameSync(temp, join(this.dir, row.file));
+      const st = statSync(join(this.dir, row.file));
+      markViewReady(idx, row.id, {
+        bytes: st.size,
+        documents: built.documents,
+        namespaces: built.namespaces,
+        entries_applied: built.entriesApplied,
+        open_transactions: built.openTransactions,
+        moved_from_t: base ? base.bound_t : null,
+        moved_from_i: base ? base.bound_i : null,
+        file_mtime_ms: st.mtimeMs,
+      });
+    } catch (err) {
+      rmSync(temp, { force: true });
+      deleteView(idx, row.id);
+      throw err;
+    }
+    this.evict(policy, row.id);
+    return { row: getView(idx, row.id)!, how: base ? 'moved-forward' : 'built' };
+  }
+
+  /** The ready, trusted view of exactly this point, if the cache has it (nothing is built). */
+  existing(sourceId: string, snapshotId: string, ts: { t: number; i: number }): ViewRow | undefined {
+    if (!this.exists()) return undefined;
+    const row = viewAt(this.index(), sourceId, snapshotId, ts.t, ts.i);
+    return row && this.trusted(row) ? row : undefined;
+  }
+
+  /** Whether a ready view's file is still the one built; a changed or missing one is marked damaged and removed. */
+  private trusted(row: ViewRow): boolean {
+    const path = join(this.dir, row.file);
+    let ok = false;
+    try {
+      const st = statSync(path);
+      ok = st.size === row.bytes && st.mtimeMs === row.file_mtime_ms;
+    } catch {
+      ok = false;
+    }
+    if (!ok) this.discard(row);
+    return ok;
+  }
+
+  /** A damaged view: marked, then removed (the next query builds it again). */
+  discard(row: ViewRow): void {
+    markViewDamaged(this.index(), row.id);
+    this.remove(row);
+  }
+
+  /** The view's file opened to read (one connection per view per engine run). */
+  open(row: ViewRow): ViewDb {
+    const open = this.handles.get(row.id);
+    if (open) return open;
+    let db: ViewDb;
+    try {
+      db = openViewForRead(join(this.dir, row.file), false);
+      const meta = readMeta(db);
+      if (
+        meta.snapshotId !== row.snapshot_id ||
+        meta.boundT !== String(row.bound_t) ||
+        meta.boundI !== String(row.bound_i)
+      )
+        throw Object.assign(new Error('view file does not match its index row'), { code: 'VIEW_DAMAGED' });
+    } catch (err) {
+      if (isDamage(err)) this.discard(row);
+      throw err;
+    }
+    this.handles.set(row.id, db);
+    return db;
+  }
+
+  /** Removes views unused for longer than the age limit, then the least recently used beyond the size limit. */
+  evict(policy: CachePolicy, keep?: number): ViewRow[] {
+    const rows = this.list().filter((r) => r.state === 'ready');
+    const evicted: ViewRow[] = [];
+    const cutoff = Date.now() - policy.maxAgeDays * 86_400_000;
+    let total = rows.reduce((n, r) => n + r.bytes, 0);
+    for (const r of rows) {
+      if (r.id !== keep && Date.parse(r.last_used_at) < cutoff) {
+        this.remove(r);
+        evicted.push(r);
+        total -= r.bytes;
+      }
+    }
+    // Newest use first: drop from the end.
+    for (const r of [...rows].reverse()) {
+      if (total <= policy.maxBytes) break;
+      if (r.id === keep || evicted.includes(r)) continue;
+      this.remove(r);
+      evicted.push(r);
+      total -= r.bytes;
+    }
+    return evicted;
+  }
+
+  // ---- the per-segment _id index, for document history ----
+
+  segmentIndexed(repositoryId: string, path: string): { commands: boolean } | null {
+    return isSegmentIndexed(this.index(), repositoryId, path);
+  }
+
+  recordSegment(repositoryId: string, path: string, hashes: Iterable<number>, commands: boolean): void {
+    recordSegmentIds(this.index(), repositoryId, path, hashes, commands);
+  }
+
+  segmentsTouching(repositoryId: string, hash: number): Set<string> {
+    return segmentsTouching(this.index(), repositoryId, hash);
+  }
+
+  close(): void {
+    for (const h of this.handles.values()) h.close();
+    this.handles.clear();
+    this.db?.close();
+    this.db = null;
+  }
+
+  /** Whether the cache directory exists at all (nothing to list before the first view). */
+  exists(): boolean {
+    return existsSync(this.dir);
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
