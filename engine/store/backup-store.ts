@@ -26,6 +26,7 @@ import {
 } from '../repo/segment-file.js';
 import { deleteJournalRow, journalLast, journalRowsOfSource } from '../catalog/journals.js';
 import { compareOpTime } from '../repo/optime.js';
+import { splitBsonDocuments } from '../repo/bson-entries.js';
 import { SnapshotWriter, type SnapshotManifest, type SnapshotStart } from '../repo/snapshot-files.js';
 import { writeSourceFile } from '../repo/source-file.js';
 import { saveProtection } from './protection.js';
@@ -140,6 +141,7 @@ export class BackupStore {
       return r;
     })();
     await rm(this.repo.abs(journalPath), { force: true });
+    if (this.onSegment) this.onSegment(sourceId, info, [...splitBsonDocuments(payload, info.path)]);
     return { info, row };
   }
 
