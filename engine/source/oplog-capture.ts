@@ -124,10 +124,7 @@ export interface CaptureDeps {
   onWriteRecovered?: () => void;
   /** Start-up recovery found a damaged journal record (sealed up to it, the rest read again). */
   onJournalDamaged?: (damaged: JournalDamage[]) => void;
-  /**
-   * The live edge moved: a journal commit made entries durable and plannable (at most once a
-   * second), or a segment was sealed. `lastTs` is the last durable entry.
-   */
+  /** The live edge moved: a journal commit made entries durable and plannable up to `lastTs`. */
   onSegment?: (lastTs: OpTime) => void;
 }
 
@@ -376,14 +373,8 @@ export class OplogCapture {
     if (wall instanceof Date) this.metrics.capturedWall = wall.getTime();
     this.updateRecoveryPoint();
     this.writeRecovered();
-    const now = Date.now();
-    if (now - this.lastEdgeEvent >= 1000) {
-      this.lastEdgeEvent = now;
-      this.deps.onSegment?.(last);
-    }
+    this.deps.onSegment?.(last); // the live edge moved (one event per group commit, 5/s at most by default)
   }
-
-  private lastEdgeEvent = 0;
 
   /** Closes the open journal file and queues it for sealing (the segment cut). */
   private closeJournal(): void {
@@ -448,7 +439,6 @@ export class OplogCapture {
       holdJournal(this.deps.store.repo.abs(j.path), false);
       this.metrics.segmentsWritten++;
       this.metrics.filesWritten++;
-      this.deps.onSegment?.(this.durableTip ?? j.last);
       this.writeRecovered();
     }
   }
