@@ -1,8 +1,12 @@
 /**
  * Capture benchmark: the stand-in takes writes at a fixed rate for N seconds
- * while the engine (a separate process) captures; the recovery point is
- * sampled every 50 ms as now minus the write time (`wall`) of the last entry
- * that is durable in the repository.
+ * while the engine (a separate process) captures with the default policy
+ * (journal fsynced every 200 ms, segments cut every 10 s); the recovery point
+ * is sampled every 50 ms as now minus the write time (`wall`) of the last
+ * entry that is durable in the repository (its journal record fsynced and in
+ * the catalog). Also reported: the fsync interval achieved, the files the
+ * engine wrote per hour (journal files and segments), and the engine's CPU
+ * per 1,000 entries/s.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -17,7 +21,13 @@ const root = join(import.meta.dirname, '..');
 const pct = (s: number[], p: number) =>
   s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
 
-async function runStep(rate: number, seconds: number, segmentMaxMs: number, log: (m: string) => void) {
+async function runStep(
+  rate: number,
+  seconds: number,
+  segmentMaxMs: number,
+  journalFsyncMs: number,
+  log: (m: string) => void,
+) {
   const dir = tempDir('mbm-capbench-');
   const standin = await startStandin({ noopIntervalMs: 10_000 });
   const client = new MongoClient(standin.uri, { maxPoolSize: 4 });
@@ -31,7 +41,14 @@ async function runStep(rate: number, seconds: number, segmentMaxMs: number, log:
 
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(root, 'bench', 'capture-child.ts'), dataDir, String(segmentMaxMs)],
+      [
+        '--import',
+        'tsx',
+        join(root, 'bench', 'capture-child.ts'),
+        dataDir,
+        String(segmentMaxMs),
+        String(journalFsyncMs),
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const samples: {
@@ -41,6 +58,10 @@ async function runStep(rate: number, seconds: number, segmentMaxMs: number, log:
       wallMs: number;
       rss: number;
       segments: number;
+      files: number;
+      commits: number;
+      fsyncIntervalMs: number | null;
+      lastFsyncMs: number | null;
     }[] = [];
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -61,7 +82,9 @@ async function runStep(rate: number, seconds: number, segmentMaxMs: number, log:
     const start = Date.now();
     const end = start + seconds * 1000;
     let written = 0;
-    log(`capture bench: ${rate} writes/s for ${seconds} s, segments cut every ${segmentMaxMs} ms`);
+    log(
+      `capture bench: ${rate} writes/s for ${seconds} s, journal fsync every ${journalFsyncMs} ms, segments cut every ${segmentMaxMs} ms`,
+    );
     while (Date.now() < end) {
       const due = Math.floor(((Date.now() - start) / 1000) * rate);
       if (written < due) {
@@ -84,14 +107,33 @@ async function runStep(rate: number, seconds: number, segmentMaxMs: number, log:
     const last = samples.filter((s) => s.at <= end).at(-1)!;
     const cpuPercent = Math.round(((last.cpuMs - first.cpuMs) / (last.wallMs - first.wallMs)) * 100);
     const rawMB = (written * 470) / 1e6;
+    const achieved = Math.round(written / elapsed);
+    const spanS = (last.wallMs - first.wallMs) / 1000;
+    const intervals = during
+      .map((s) => s.fsyncIntervalMs)
+      .filter((v): v is number => v !== null)
+      .sort((a, b) => a - b);
+    const fsyncs = during
+      .map((s) => s.lastFsyncMs)
+      .filter((v): v is number => v !== null)
+      .sort((a, b) => a - b);
     return {
       targetWritesPerSecond: rate,
-      achievedWritesPerSecond: Math.round(written / elapsed),
+      achievedWritesPerSecond: achieved,
       approxMBps: Math.round((rawMB / elapsed) * 10) / 10,
       segmentMaxMs,
+      journalFsyncMs,
       recoveryPointMs: { p50: pct(rp, 50), p99: pct(rp, 99), max: rp.at(-1) ?? NaN, samples: rp.length },
+      journal: {
+        fsyncIntervalMsAchieved: { p50: pct(intervals, 50), p99: pct(intervals, 99) },
+        fsyncDurationMs: { p50: pct(fsyncs, 50), p99: pct(fsyncs, 99) },
+        commitsPerSecond: Math.round(((last.commits - first.commits) / spanS) * 10) / 10,
+      },
+      filesPerHour: Math.round(((last.files - first.files) / spanS) * 3600),
+      segmentsPerHour: Math.round(((last.segments - first.segments) / spanS) * 3600),
       engine: {
         cpuPercentOfOneCore: cpuPercent,
+        cpuPercentPer1000EntriesPerSecond: Math.round((cpuPercent / (achieved / 1000)) * 100) / 100,
         maxRssMB: Math.round(Math.max(...samples.map((s) => s.rss)) / 1e6),
       },
       meetsTarget: pct(rp, 99) < 1000 && written / elapsed >= rate * 0.95,
@@ -143,11 +185,12 @@ export async function runCaptureBench(opts: {
   rates: number[];
   seconds: number;
   segmentMaxMs: number;
+  journalFsyncMs: number;
   searchFrom: number;
   searchMax: number;
   log: (m: string) => void;
 }) {
-  const run = (rate: number) => runStep(rate, opts.seconds, opts.segmentMaxMs, opts.log);
+  const run = (rate: number) => runStep(rate, opts.seconds, opts.segmentMaxMs, opts.journalFsyncMs, opts.log);
   const steps: Step[] = [];
   if (opts.rates.length) for (const rate of opts.rates) steps.push(await run(rate));
   else steps.push(...(await searchHighestRate(opts.searchFrom, opts.searchMax, run)));
@@ -166,10 +209,19 @@ export async function runCaptureBench(opts: {
             entriesPerSecond: best.achievedWritesPerSecond,
             approxMBps: best.approxMBps,
             recoveryPointMs: best.recoveryPointMs,
+            journal: best.journal,
+            filesPerHour: best.filesPerHour,
+            segmentsPerHour: best.segmentsPerHour,
             engine: best.engine,
           }
         : null,
-      target: { writesPerSecond: 5000, recoveryPointP99Ms: 1000, sustainedSeconds: opts.seconds },
+      target: {
+        writesPerSecond: 5000,
+        recoveryPointP99Ms: 1000,
+        engineCpuPercentAt5000: 10,
+        segmentsPerHour: 360,
+        sustainedSeconds: opts.seconds,
+      },
     },
   };
 }

@@ -571,6 +571,12 @@ export const BackupPolicy = z.strictObject({
   segmentSeconds: z.number().min(0.25).max(600),
   /** ...or when this much oplog is buffered. */
   segmentMaxMB: z.number().int().min(1).max(256),
+  /**
+   * Captured entries are durable (and count for the recovery point) once the capture journal is
+   * fsynced; it is fsynced this often (milliseconds), with whatever arrived meanwhile. Absent (a
+   * policy saved before the journal existed): 200.
+   */
+  journalFsyncMs: z.number().int().min(10).max(10_000).optional(),
   /** Alert when the recovery point exceeds this. */
   rpoObjectiveSeconds: z.number().int().min(1).max(86_400),
   /** Alert when the source's own oplog covers less than this. */
@@ -602,6 +608,7 @@ export const AlertKind = z.enum([
   'DISK_NEARLY_FULL',
   'COPY_FAILING',
   'KEYCHAIN_UNPROTECTED',
+  'JOURNAL_DAMAGED',
   'RESTORE_TEST_FAILED',
 ]);
 export type AlertKind = z.infer<typeof AlertKind>;
@@ -632,6 +639,22 @@ export const CaptureMetricsView = z.strictObject({
   segmentsWritten: z.number().int(),
   gaps: z.number().int(),
   lastError: z.string().nullable(),
+  journalCommits: z
+    .number()
+    .int()
+    .optional()
+    .describe('Capture journal group commits (records written and fsynced).'),
+  fsyncIntervalMs: z
+    .number()
+    .nullable()
+    .optional()
+    .describe('Mean time between journal fsyncs over the last second (the policy asks journalFsyncMs).'),
+  lastFsyncMs: z.number().nullable().optional().describe('How long the last journal write and fsync took.'),
+  filesWritten: z
+    .number()
+    .int()
+    .optional()
+    .describe('Files created in the repository: journal files and segments.'),
 });
 
 export const SourceStatus = z.strictObject({

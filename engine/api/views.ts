@@ -20,7 +20,7 @@ import {
 import type { BackupJob } from '../schedule/backup-jobs.js';
 import { TIERS, type Tier } from '../schedule/policy.js';
 import { nextOccurrence } from '../schedule/schedule.js';
-import type { CaptureMetrics } from '../source/oplog-capture.js';
+import { stoppedMetrics, type CaptureMetrics } from '../source/oplog-capture.js';
 import { displayUri, type ConnectionConfig } from '../mongo/connection-config.js';
 import { readStoredSecrets } from '../mongo/source-secret.js';
 import { formatOpTime, opTimeToDate, type OpTime } from '../repo/optime.js';
@@ -286,11 +286,16 @@ export function sourceView(db: CatalogDb, row: SourceRow): z.infer<typeof Source
   };
 }
 
-/** Live capture metrics; the wall-clock copy of capturedTs stays internal. */
-export const metricsView = ({
-  capturedWall: _wall,
-  ...m
-}: CaptureMetrics): z.infer<typeof CaptureMetricsView> => ({
+/**
+ * Live capture metrics; the wall-clock copy of capturedTs stays internal. Metrics stored by an
+ * older version lack the journal's fields: they read as a stopped capture's.
+ */
+export const metricsView = (metrics: CaptureMetrics): z.infer<typeof CaptureMetricsView> => {
+  const { capturedWall: _wall, ...m } = { ...stoppedMetrics(), ...metrics };
+  return withOpTimes(m);
+};
+
+const withOpTimes = (m: Omit<CaptureMetrics, 'capturedWall'>): z.infer<typeof CaptureMetricsView> => ({
   ...m,
   capturedTs: m.capturedTs ? opTimeView(m.capturedTs) : null,
   sourceTs: m.sourceTs ? opTimeView(m.sourceTs) : null,

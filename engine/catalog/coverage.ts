@@ -12,6 +12,7 @@
 import { compareOpTime, type OpTime } from '../repo/optime.js';
 import type { CatalogDb } from './open-catalog.js';
 import { firstOf, lastOf, prevOf, type SegmentRow } from './segments.js';
+import { journalFirst, journalLast, journalPrev, journalRowsOfSource } from './journals.js';
 
 export type BreakReason = 'start' | 'chain-break' | 'missing' | 'corrupt';
 
@@ -202,7 +203,8 @@ export function listCoverage(
   const rows = db
     .prepare('SELECT * FROM coverage_intervals WHERE source_id = ? ORDER BY start_t, start_i')
     .all(sourceId) as IntervalRow[];
-  const intervals = rows.map(toInterval);
+  const stored = rows.map(toInterval);
+  const intervals = [...stored.slice(0, -1), ...withJournalTail(db, sourceId, stored.at(-1) ?? null)];
   const gaps: CoverageGap[] = [];
   for (let k = 1; k < intervals.length; k++) {
     const reason = intervals[k]!.breakReason;
@@ -217,6 +219,15 @@ export function listCoverage(
 
 /** The interval whose start is the newest at or before `point` (it may end before the point). */
 export function intervalAtOrBefore(db: CatalogDb, sourceId: string, point: OpTime): CoverageInterval | null {
+  const stored = storedIntervalAtOrBefore(db, sourceId, point);
+  const tail = withJournalTail(db, sourceId, lastInterval(db, sourceId)).filter(
+    (iv) => compareOpTime(iv.start, point) <= 0,
+  );
+  const t = tail.at(-1);
+  return t && (!stored || compareOpTime(t.start, stored.start) >= 0) ? t : stored;
+}
+
+function storedIntervalAtOrBefore(db: CatalogDb, sourceId: string, point: OpTime): CoverageInterval | null {
   const r = db
     .prepare(
       `SELECT * FROM coverage_intervals WHERE source_id = ? AND (start_t, start_i) <= (?, ?)
@@ -233,7 +244,13 @@ export function intervalAfter(db: CatalogDb, sourceId: string, point: OpTime): C
        ORDER BY start_t, start_i LIMIT 1`,
     )
     .get(sourceId, point.t, point.i) as IntervalRow | undefined;
-  return r ? toInterval(r) : null;
+  const stored = r ? toInterval(r) : null;
+  const tail = withJournalTail(db, sourceId, lastInterval(db, sourceId)).find(
+    (iv) => compareOpTime(iv.start, point) > 0,
+  );
+  if (!tail) return stored;
+  // The newest stored interval, as extended by the journal, is the one that counts.
+  return !stored || compareOpTime(tail.start, stored.start) <= 0 ? tail : stored;
 }
 
 /** True when the source's coverage has been computed at least once. */
@@ -241,12 +258,43 @@ export function hasCoverageIntervals(db: CatalogDb, sourceId: string): boolean {
   return !!db.prepare('SELECT 1 FROM coverage_intervals WHERE source_id = ? LIMIT 1').get(sourceId);
 }
 
-/** The end of the newest continuous interval (the newest restorable entry), or null. */
+/** The end of the newest continuous interval (the newest restorable entry, journal tail included), or null. */
 export function newestIntervalEnd(db: CatalogDb, sourceId: string): OpTime | null {
-  const r = db
-    .prepare(
-      'SELECT end_t, end_i FROM coverage_intervals WHERE source_id = ? ORDER BY start_t DESC, start_i DESC LIMIT 1',
-    )
-    .get(sourceId) as { end_t: number; end_i: number } | undefined;
-  return r ? { t: r.end_t, i: r.end_i } : null;
+  return withJournalTail(db, sourceId, lastInterval(db, sourceId)).at(-1)?.end ?? null;
+}
+
+/**
+ * The newest stored interval (sealed segments only) extended by the durable tail of the capture
+ * journal, followed by the intervals journal files begin after a break (a journal whose chain
+ * link is not the end before it: capture resumed after the source's oplog rolled over). Coverage
+ * therefore reaches the last durable entry, not the last sealed segment.
+ */
+export function withJournalTail(
+  db: CatalogDb,
+  sourceId: string,
+  newest: CoverageInterval | null,
+): CoverageInterval[] {
+  const rows = journalRowsOfSource(db, sourceId);
+  if (rows.length === 0) return newest ? [newest] : [];
+  const out: CoverageInterval[] = [];
+  let cur: CoverageInterval | null = newest ? { ...newest } : null;
+  for (const j of rows) {
+    const prev = journalPrev(j);
+    if (cur && compareOpTime(journalLast(j), cur.end) <= 0) continue; // already sealed (never both)
+    if (cur && prev && compareOpTime(prev, cur.end) === 0 && compareOpTime(journalFirst(j), cur.end) > 0) {
+      cur.end = journalLast(j);
+      continue;
+    }
+    if (cur) out.push(cur);
+    cur = {
+      start: journalFirst(j),
+      end: journalLast(j),
+      firstSegmentId: 0,
+      lastSegmentId: 0,
+      segmentCount: 0,
+      breakReason: cur ? 'chain-break' : 'start',
+    };
+  }
+  if (cur) out.push(cur);
+  return out;
 }

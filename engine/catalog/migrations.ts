@@ -285,6 +285,30 @@ export const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 10,
+    name: 'capture journals',
+    sql: `
+      -- The unsealed tail of each source's capture journal (repository format 3): one row per journal
+      -- file, updated after every group commit, so that coverage, planning and status reach the last
+      -- durable entry before its segment is sealed. The row goes in the transaction that registers
+      -- the sealed segment; the repository's journal files are the truth (catalog rebuild re-reads them).
+      CREATE TABLE capture_journals (
+        path        TEXT PRIMARY KEY,
+        source_id   TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        first_t     INTEGER NOT NULL,
+        first_i     INTEGER NOT NULL,
+        last_t      INTEGER NOT NULL,
+        last_i      INTEGER NOT NULL,
+        prev_t      INTEGER,
+        prev_i      INTEGER,
+        entry_count INTEGER NOT NULL,
+        bytes       INTEGER NOT NULL,
+        updated_at  TEXT NOT NULL
+      );
+      CREATE INDEX capture_journals_by_source ON capture_journals (source_id, first_t, first_i);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -2,7 +2,8 @@
 import type { CatalogDb } from './open-catalog.js';
 
 /**
- * Forgets the index of some repositories (coverage, snapshots, segments, incidents, copy records), keeping
+ * Forgets the index of some repositories (coverage, snapshots, segments, journal tails, incidents, copy
+ * records), keeping
  * everything the repository cannot give back (sources' connections, jobs, alerts, audit) and the
  * rows of every other repository.
  */
@@ -16,6 +17,7 @@ export function forgetRepositoryIndex(db: CatalogDb, repositoryIds: readonly str
       ).run(id);
       db.prepare(`DELETE FROM snapshots WHERE ${ofSources}`).run(id);
       db.prepare(`DELETE FROM oplog_segments WHERE ${ofSources}`).run(id);
+      db.prepare(`DELETE FROM capture_journals WHERE ${ofSources}`).run(id);
       // Findings of the destructive-operation finder come from the segments: scanned again from the start.
       db.prepare(`DELETE FROM incidents WHERE ${ofSources}`).run(id);
       db.prepare(`DELETE FROM incident_scans WHERE ${ofSources}`).run(id);

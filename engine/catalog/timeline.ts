@@ -3,7 +3,14 @@
  * stored coverage intervals and the snapshot index, never by reading every
  * segment, so a year of history with 100,000 segments costs a few index scans.
  */
-import { toInterval, type CoverageInterval, type IntervalRow } from './coverage.js';
+import { compareOpTime } from '../repo/optime.js';
+import {
+  newestIntervalEnd,
+  toInterval,
+  withJournalTail,
+  type CoverageInterval,
+  type IntervalRow,
+} from './coverage.js';
 import type { CatalogDb } from './open-catalog.js';
 import type { SnapshotRow } from './snapshots.js';
 import type { OpTime } from '../repo/optime.js';
@@ -15,7 +22,7 @@ export function intervalsTouching(
   fromT: number,
   toT: number,
 ): CoverageInterval[] {
-  return (
+  const stored = (
     db
       .prepare(
         `SELECT * FROM coverage_intervals WHERE source_id = ? AND start_t < ? AND end_t >= ?
@@ -23,6 +30,24 @@ export function intervalsTouching(
       )
       .all(sourceId, toT, fromT) as IntervalRow[]
   ).map(toInterval);
+  // The newest interval reaches the journal's durable tail (coverage.ts withJournalTail).
+  const { newest, tail } = journalTail(db, sourceId);
+  const touching = (iv: CoverageInterval) => iv.start.t < toT && iv.end.t >= fromT;
+  const rest = newest ? stored.filter((iv) => compareOpTime(iv.start, newest.start) !== 0) : stored;
+  return [...rest, ...tail.filter(touching)];
+}
+
+function journalTail(
+  db: CatalogDb,
+  sourceId: string,
+): { newest: CoverageInterval | null; tail: CoverageInterval[] } {
+  const r = db
+    .prepare(
+      'SELECT * FROM coverage_intervals WHERE source_id = ? ORDER BY start_t DESC, start_i DESC LIMIT 1',
+    )
+    .get(sourceId) as IntervalRow | undefined;
+  const newest = r ? toInterval(r) : null;
+  return { newest, tail: withJournalTail(db, sourceId, newest) };
 }
 
 /** The interval just before `fromT` (to tell whether the range starts inside a gap). */
@@ -32,7 +57,11 @@ export function intervalBefore(db: CatalogDb, sourceId: string, fromT: number): 
       `SELECT * FROM coverage_intervals WHERE source_id = ? AND end_t < ? ORDER BY end_t DESC, end_i DESC LIMIT 1`,
     )
     .get(sourceId, fromT) as IntervalRow | undefined;
-  return r ? toInterval(r) : null;
+  const stored = r ? toInterval(r) : null;
+  const t = journalTail(db, sourceId)
+    .tail.filter((iv) => iv.end.t < fromT)
+    .at(-1);
+  return t && (!stored || compareOpTime(t.end, stored.end) > 0) ? t : stored;
 }
 
 /** The first interval that starts at or after `toT` (to tell whether the range ends inside a gap). */
@@ -42,17 +71,14 @@ export function intervalStartingFrom(db: CatalogDb, sourceId: string, toT: numbe
       'SELECT * FROM coverage_intervals WHERE source_id = ? AND start_t >= ? ORDER BY start_t, start_i LIMIT 1',
     )
     .get(sourceId, toT) as IntervalRow | undefined;
-  return r ? toInterval(r) : null;
+  const stored = r ? toInterval(r) : null;
+  const t = journalTail(db, sourceId).tail.find((iv) => iv.start.t >= toT);
+  return t && (!stored || compareOpTime(t.start, stored.start) < 0) ? t : stored;
 }
 
 /** The newest captured entry of the source (the live edge), from its last interval. */
 export function newestCovered(db: CatalogDb, sourceId: string): OpTime | null {
-  const r = db
-    .prepare(
-      'SELECT end_t, end_i FROM coverage_intervals WHERE source_id = ? ORDER BY end_t DESC, end_i DESC LIMIT 1',
-    )
-    .get(sourceId) as { end_t: number; end_i: number } | undefined;
-  return r ? { t: r.end_t, i: r.end_i } : null;
+  return newestIntervalEnd(db, sourceId);
 }
 
 /**

@@ -140,8 +140,8 @@ export function v1FileCipher(dataKey: Buffer, prefix: Buffer): FileCipher {
   return { key: dataKey, prefix };
 }
 
-export function v2FileCipher(dataKey: Buffer, salt: Buffer): FileCipher {
-  const key = Buffer.from(hkdfSync('sha256', dataKey, salt, 'mbm-file-key-v2', 32));
+export function v2FileCipher(dataKey: Buffer, salt: Buffer, info = 'mbm-file-key-v2'): FileCipher {
+  const key = Buffer.from(hkdfSync('sha256', dataKey, salt, info, 32));
   return { key, prefix: Buffer.alloc(NONCE_PREFIX_BYTES) };
 }
 

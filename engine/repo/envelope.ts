@@ -116,18 +116,35 @@ export class EnvelopeEncoder {
   }
 
   frame(raw: Uint8Array, final: boolean): Buffer[] {
+    return this.compressedFrame(compressFrame(raw, this.opts.compression), raw.length, final);
+  }
+
+  /**
+   * A frame whose raw chunk is already compressed (with this envelope's compression): the seal
+   * worker compresses while the payload's SHA-256, which the header needs, is still being taken.
+   */
+  compressedFrame(compressed: Buffer, rawLength: number, final: boolean): Buffer[] {
     const flags = final ? FINAL : 0;
-    let stored = compressFrame(raw, this.opts.compression);
+    let stored = compressed;
     if (this.cipher) {
       stored = encryptFrame(this.cipher, this.index, frameAad(this.headerSum, this.index, flags), stored);
     }
     const head = Buffer.alloc(FRAME_HEAD);
     head.writeUInt32LE(stored.length, 0);
-    head.writeUInt32LE(raw.length, 4);
+    head.writeUInt32LE(rawLength, 4);
     head[8] = flags;
     this.index++;
     return [head, stored];
   }
+}
+
+/** A payload cut into the frames an envelope holds (FRAME_RAW_BYTES each, at least one). */
+export function frameChunks(payload: Uint8Array): Uint8Array[] {
+  if (payload.length === 0) return [payload];
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < payload.length; off += FRAME_RAW_BYTES)
+    out.push(payload.subarray(off, Math.min(off + FRAME_RAW_BYTES, payload.length)));
+  return out;
 }
 
 /** Encodes a whole payload held in memory (oplog segments). */

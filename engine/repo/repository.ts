@@ -5,6 +5,7 @@
  *   sources/<sourceId>/source.json        the source's id and name
  *   sources/<sourceId>/snapshots/<id>/    manifest.json + one data file per collection
  *   sources/<sourceId>/oplog/YYYY/MM/DD/<t>-<i>_<t>-<i>.seg
+ *   sources/<sourceId>/journal/<t>-<i>.jnl  capture journal: the durable, not yet sealed tail
  *   sources/<sourceId>/locks/<kind>-<id>.json   retention locks
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -34,11 +35,14 @@ export const REPOSITORY_FORMAT = 'mongo-backup-manager-repository';
 /**
  * 2: data files in container version 2 (per-file keys, authenticated
  * headers), manifests with users and roles in data files, retention locks
- * with a MAC. A version-1 repository is read as it is and becomes version 2
- * when this app first writes to it (upgradeFormat), so that an older app
- * refuses it as a whole instead of meeting files it cannot read.
+ * with a MAC. 3: the capture journal (`sources/<id>/journal/*.jnl`), the
+ * unsealed tail of the oplog that planning and restore read too. An older
+ * repository is read as it is and becomes version 3 when this app first
+ * writes to it (upgradeFormat), so that an older app refuses it as a whole
+ * instead of meeting files it cannot read (a version-2 app would ignore the
+ * journal and restore less than the catalog promised).
  */
-export const REPOSITORY_FORMAT_VERSION = 2;
+export const REPOSITORY_FORMAT_VERSION = 3;
 
 export interface RepositoryConfig {
   format: typeof REPOSITORY_FORMAT;
@@ -162,7 +166,7 @@ export class Repository {
     return repo;
   }
 
-  /** Marks an older repository as version 2 before the first file of version 2 is written into it. */
+  /** Marks an older repository as the current version before the first file of this version is written into it. */
   async upgradeFormat(): Promise<void> {
     if (this.config.formatVersion >= REPOSITORY_FORMAT_VERSION) return;
     const upgraded = { ...this.config, formatVersion: REPOSITORY_FORMAT_VERSION };

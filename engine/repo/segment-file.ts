@@ -15,10 +15,14 @@ import {
   encodeEnvelope,
   fileSource,
   parsePreamble,
+  type EnvelopeOptions,
 } from './envelope.js';
 import { compareOpTime, formatOpTime, isOpTime, type OpTime } from './optime.js';
 import { openRepoFile, openRepoFileSync } from './repo-file.js';
 import type { Repository } from './repository.js';
+import { JOURNAL_NAME, isJournalPath, journalEntries, readJournal } from './journal-file.js';
+import { readdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 export const SEGMENT_FORMAT_VERSION = 1;
 /**
@@ -77,27 +81,103 @@ export async function writeSegment(
   sourceId: string,
   entries: readonly Uint8Array[],
   prevLastTs: OpTime | null,
+  encode: SegmentEncoder = encodeSegmentInline,
 ): Promise<SegmentInfo> {
   const { first, last } = scanEntries(entries, prevLastTs);
-  const payload = Buffer.concat(entries as Uint8Array[]);
-  const header: SegmentHeader = {
-    type: 'oplog-segment',
-    formatVersion: SEGMENT_FORMAT_VERSION,
+  const payload = concatShared(entries);
+  return writeSegmentPayload(
+    repo,
     sourceId,
-    firstTs: first,
-    lastTs: last,
-    count: entries.length,
-    rawBytes: payload.length,
+    payload,
+    { first, last, count: entries.length },
     prevLastTs,
-    payloadSha256: createHash('sha256').update(payload).digest('hex'),
-    createdAt: new Date().toISOString(),
+    encode,
+  );
+}
+
+/**
+ * Concatenates entries into memory a worker thread can read without a copy (a SharedArrayBuffer):
+ * the seal worker compresses it while this thread hashes it.
+ */
+export function concatShared(parts: readonly Uint8Array[]): Buffer {
+  const total = parts.reduce((n, p) => n + p.byteLength, 0);
+  const out = Buffer.from(new SharedArrayBuffer(total));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
+}
+
+/** What a payload of consecutive entries holds, known to its writer (the journal) without rescanning it. */
+export interface PayloadRange {
+  first: OpTime;
+  last: OpTime;
+  count: number;
+}
+
+/** The CPU part of writing a segment (SHA-256, compression, encryption): the seal worker runs it. */
+export interface SegmentEncodeRequest {
+  header: Omit<SegmentHeader, 'payloadSha256'>;
+  payload: Uint8Array;
+  /** Taken already (capture hashes each journal record as it is committed); computed when absent. */
+  payloadSha256?: string;
+  compression: EnvelopeOptions['compression'];
+  key: Buffer | null;
+}
+export type SegmentEncoder = (
+  req: SegmentEncodeRequest,
+) => Promise<{ header: SegmentHeader; file: Buffer[] }>;
+
+/** Hashes and encodes a segment on the calling thread. */
+export function encodeSegmentSync(req: SegmentEncodeRequest): { header: SegmentHeader; file: Buffer[] } {
+  const header: SegmentHeader = {
+    ...req.header,
+    payloadSha256: req.payloadSha256 ?? createHash('sha256').update(req.payload).digest('hex'),
   };
-  const parts = encodeEnvelope(FileKind.OplogSegment, header, payload, {
+  const file = encodeEnvelope(FileKind.OplogSegment, header, req.payload, {
+    compression: req.compression,
+    key: req.key,
+  });
+  return { header, file };
+}
+
+export const encodeSegmentInline: SegmentEncoder = (req) => Promise.resolve(encodeSegmentSync(req));
+
+/**
+ * Writes a segment from a payload whose range is already known (the journal checked every
+ * entry's ts as it was read). `encode` does the CPU work: a worker thread on the capture path.
+ */
+export async function writeSegmentPayload(
+  repo: Repository,
+  sourceId: string,
+  payload: Uint8Array,
+  range: PayloadRange,
+  prevLastTs: OpTime | null,
+  encode: SegmentEncoder = encodeSegmentInline,
+  payloadSha256?: string,
+): Promise<SegmentInfo> {
+  const rawBytes = payload.byteLength;
+  const { header, file } = await encode({
+    header: {
+      type: 'oplog-segment',
+      formatVersion: SEGMENT_FORMAT_VERSION,
+      sourceId,
+      firstTs: range.first,
+      lastTs: range.last,
+      count: range.count,
+      rawBytes,
+      prevLastTs,
+      createdAt: new Date().toISOString(),
+    },
+    payload,
+    ...(payloadSha256 ? { payloadSha256 } : {}),
     compression: repo.config.compression,
     key: repo.key(),
   });
-  const path = repo.segmentRelPath(sourceId, first, last);
-  const storedBytes = await writeFileDurable(repo.abs(path), parts, repo.io);
+  const path = repo.segmentRelPath(sourceId, range.first, range.last);
+  const storedBytes = await writeFileDurable(repo.abs(path), file, repo.io);
   return { ...header, path, storedBytes };
 }
 
@@ -241,12 +321,74 @@ export async function scanSegment(
   }
 }
 
-/** Reads and fully checks a segment (scanSegment) and returns its raw entries. */
+/**
+ * Reads and fully checks a segment (scanSegment) and returns its raw entries. A plan's unsealed
+ * tail names a capture journal instead (`.jnl`): its valid prefix is read the same way, and if it
+ * was sealed since the plan was made, the segment it became (same first ts) is read instead.
+ */
 export async function readSegment(
   repo: Repository,
   relPath: string,
 ): Promise<{ info: SegmentInfo; entries: Uint8Array[] }> {
+  if (isJournalPath(relPath)) return readJournalTail(repo, relPath);
   const entries: Uint8Array[] = [];
   const info = await scanSegment(repo, relPath, (e) => entries.push(e));
   return { info, entries };
+}
+
+async function readJournalTail(
+  repo: Repository,
+  relPath: string,
+): Promise<{ info: SegmentInfo; entries: Uint8Array[] }> {
+  let scan;
+  try {
+    scan = readJournal(repo, relPath);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    const sealed = await sealedSegmentOf(repo, relPath);
+    if (!sealed)
+      throw new ApiError('NOT_FOUND', `${relPath} is gone and no segment was sealed from it; plan again.`);
+    return readSegment(repo, sealed);
+  }
+  if (scan.end === 'damaged') throw new ApiError('CORRUPT', `${relPath}: ${scan.damage}`);
+  if (!scan.header || scan.count === 0)
+    throw new ApiError('NOT_FOUND', `${relPath} holds no durable entry yet.`);
+  const entries = journalEntries(scan);
+  return {
+    info: {
+      type: 'oplog-segment',
+      formatVersion: SEGMENT_FORMAT_VERSION,
+      sourceId: scan.header.sourceId,
+      firstTs: scan.firstTs!,
+      lastTs: scan.lastTs!,
+      count: scan.count,
+      rawBytes: entries.reduce((n, e) => n + e.byteLength, 0),
+      prevLastTs: scan.header.prevLastTs,
+      payloadSha256: '',
+      createdAt: scan.header.createdAt,
+      path: relPath,
+      storedBytes: scan.validBytes,
+    },
+    entries,
+  };
+}
+
+/** The segment sealed from a journal: the one in the same source whose first ts the journal's name gives. */
+async function sealedSegmentOf(repo: Repository, journalPath: string): Promise<string | null> {
+  const parts = journalPath.split(/[\\/]/);
+  const m = JOURNAL_NAME.exec(parts.at(-1)!);
+  const sourceId = parts[1];
+  if (!m || !sourceId) return null;
+  const first = { t: Number(m[1]), i: Number(m[2]) };
+  const probe = repo.segmentRelPath(sourceId, first, first);
+  const dir = dirname(probe);
+  const prefix = `${first.t}-${first.i}_`;
+  let names: string[];
+  try {
+    names = await readdir(repo.abs(dir));
+  } catch {
+    return null;
+  }
+  const name = names.find((n) => n.startsWith(prefix) && n.endsWith('.seg'));
+  return name ? join(dir, name) : null;
 }

@@ -6,7 +6,9 @@
  *
  * Point semantics: `t:i` includes the entry at exactly that timestamp; a
  * wall-clock second S includes every entry written during S (bound S:2^32-1);
- * `latest` is the newest captured entry.
+ * `latest` is the newest captured entry: the last durable record of the
+ * capture journal, whose unsealed tail is planned like a segment (its path
+ * names the journal file; readSegment reads either).
  */
 import { ApiError } from '../errors.js';
 import { MAX_INCREMENT, compareOpTime, formatOpTime, parseOpTime, type OpTime } from '../repo/optime.js';
@@ -18,6 +20,7 @@ import {
 } from '../catalog/coverage.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { segmentStartAtOrBefore, segmentsStartingBetween } from '../catalog/segments.js';
+import { journalFirst, journalLast, journalRowsOfSource } from '../catalog/journals.js';
 import { hasCompleteSnapshot, newestSnapshotWithin, pointSnapshotsOfSource } from '../catalog/snapshots.js';
 
 export type RestorePoint =
@@ -165,8 +168,9 @@ export function planRestore(db: CatalogDb, sourceId: string, point: RestorePoint
   }
   const startTs = { t: snap.start_t!, i: snap.start_i! };
 
-  // The segment holding startTs, then every segment up to the bound.
-  const from = segmentStartAtOrBefore(db, sourceId, startTs)!;
+  // The segment holding startTs, then every segment up to the bound (none yet when all of it is
+  // still in the capture journal).
+  const from = segmentStartAtOrBefore(db, sourceId, startTs) ?? startTs;
   const rows = segmentsStartingBetween(db, sourceId, from, bound);
   const segments: PlannedSegment[] = [];
   for (const r of rows) {
@@ -184,6 +188,20 @@ export function planRestore(db: CatalogDb, sourceId: string, point: RestorePoint
       firstTs: { t: r.first_t, i: r.first_i },
       lastTs: { t: r.last_t, i: r.last_i },
       count: r.entry_count,
+    });
+  }
+  // Then the journal's unsealed tail, so that `latest` is the last durable entry, not the last seal.
+  const sealedEnd = rows.length ? { t: rows.at(-1)!.last_t, i: rows.at(-1)!.last_i } : null;
+  for (const j of journalRowsOfSource(db, sourceId)) {
+    if (compareOpTime(journalFirst(j), bound) > 0) break;
+    if (compareOpTime(journalLast(j), startTs) <= 0) continue;
+    if (sealedEnd && compareOpTime(journalLast(j), sealedEnd) <= 0) continue;
+    segments.push({
+      id: 0,
+      path: j.path,
+      firstTs: journalFirst(j),
+      lastTs: journalLast(j),
+      count: j.entry_count,
     });
   }
   return {

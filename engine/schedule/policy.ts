@@ -21,6 +21,7 @@ export const DEFAULT_POLICY: BackupPolicy = {
   pitrWindowHours: 72,
   segmentSeconds: 10,
   segmentMaxMB: 16,
+  journalFsyncMs: 200,
   rpoObjectiveSeconds: 60,
   oplogWindowAlertHours: 24,
   diskAlertPercent: 90,

@@ -17,6 +17,7 @@ import { raiseAlert } from '../schedule/alerts.js';
 import { connectSource } from '../mongo/connect.js';
 import { getBackupJob } from '../schedule/backup-jobs.js';
 import { copyOplogRange } from './oplog-range.js';
+import { journalDamageAlert } from '../store/journal-recovery.js';
 import { DEFAULT_CAPTURE, OplogCapture, type CaptureOptions } from './oplog-capture.js';
 import { takeSnapshot, type SnapshotOptions } from './snapshot.js';
 import type { ConnectionConfig } from '../mongo/connection-config.js';
@@ -73,7 +74,8 @@ export class CaptureManager {
         `${row.name} is a standalone server: it has no oplog, so it gets snapshots only (no continuous capture, no point-in-time restore).`,
       );
     const store = await this.deps.stores.get(row.repository_id);
-    // The job's policy sets how often segments are cut (bounding the recovery point) and their size.
+    // The job's policy sets how often the journal is fsynced (the recovery point), and how often
+    // segments are cut and their size.
     const { policy } = getBackupJob(this.deps.catalog, row.id);
     const options: CaptureOptions = {
       ...this.options,
@@ -85,6 +87,10 @@ export class CaptureManager {
         this.options.segmentMaxBytes === DEFAULT_CAPTURE.segmentMaxBytes
           ? policy.segmentMaxMB * 1024 * 1024
           : this.options.segmentMaxBytes,
+      journalFsyncMs:
+        this.options.journalFsyncMs === DEFAULT_CAPTURE.journalFsyncMs
+          ? (policy.journalFsyncMs ?? DEFAULT_CAPTURE.journalFsyncMs)
+          : this.options.journalFsyncMs,
     };
     const capture = new OplogCapture(
       {
@@ -117,6 +123,8 @@ export class CaptureManager {
             details: err.details,
           });
         },
+        onJournalDamaged: (damaged) =>
+          raiseAlert(this.deps.catalog, this.deps.events, journalDamageAlert(row.id, damaged)),
         onSegment: (lastTs) =>
           this.deps.events.publish('capture.segment', {
             sourceId: row.id,
@@ -179,6 +187,9 @@ export class CaptureManager {
         const hello = await client.db('admin').command({ hello: 1 });
         if (hello.setName && !this.running.has(row.id))
           await copyOplogRange(client, store, row.id, manifest.startTs, manifest.consistentTs);
+        // With capture running, the snapshot is restorable once capture has its range: a journal
+        // commit away (journalFsyncMs), so the task ends when `latest` can use it.
+        else await this.running.get(row.id)?.waitUntilDurable(manifest.consistentTs, 10_000);
         // A failure alert is about "backups are not being taken"; a good snapshot ends that condition.
         resolveAlerts(this.deps.catalog, row.id, 'BACKUP_FAILED');
         return {

@@ -2,13 +2,22 @@
  * Continuous oplog capture for one source (DESIGN.md rule 3). A tailable,
  * awaitData cursor reads `local.oplog.rs` from the last durable ts with
  * `ts >= last`, and the first entry it returns must be that same entry;
- * otherwise the oplog rolled over past our position: the next segment starts
- * a new chain (a gap), a PITR_GAP alert is raised and a new snapshot is
- * requested. Entries are buffered and cut into segments by size or by time,
- * so the recovery point stays bounded on a quiet source too (MongoDB's
- * periodic no-ops keep the oplog moving). Network errors are retried with
- * back-off; nothing in the buffer is acknowledged until its segment is durable,
- * so a crash re-reads it from the source.
+ * otherwise the oplog rolled over past our position: the next journal file
+ * (and so the next segment) starts a new chain (a gap), a PITR_GAP alert is
+ * raised and a new snapshot is requested.
+ *
+ * Durability is decoupled from segment size (repository format 3): entries,
+ * kept as the raw BSON buffers the driver returns, are appended to the
+ * source's capture journal in one record per group commit, fsynced every
+ * `journalFsyncMs` (200 ms by default); an entry counts as captured (recovery
+ * point, coverage, `latest`) once its record is durable and the journal's
+ * tail is in the catalog. A journal file is closed by size or time (the
+ * segment cut, 16 MB or 10 s) and sealed into its segment by the seal worker
+ * thread (compression, encryption, hashing), so a slow seal never delays
+ * reading or journaling; the file is removed only once its segment is durable
+ * and registered. Anything read but not yet committed is read again from the
+ * source after a crash; start-up seals what the journal holds
+ * (store/journal-recovery.ts). Network errors are retried with back-off.
  *
  * A segment that cannot be written (full disk, read-only or vanished
  * repository) stops reading at once: the state becomes `write-failed` with the
@@ -20,13 +29,21 @@ import { Timestamp, type MongoClient } from 'mongodb';
 import { deserialize } from 'bson';
 import { ApiError, fileSystemError } from '../errors.js';
 import { readEntryTs } from '../repo/bson-entries.js';
+import { createHash, type Hash } from 'node:crypto';
+import { JournalWriter, holdJournal } from '../repo/journal-file.js';
+import { concatShared } from '../repo/segment-file.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
+import { encodeSegmentInWorker } from '../repo/seal-pool.js';
+import { saveJournalTail } from '../catalog/journals.js';
 import type { BackupStore } from '../store/backup-store.js';
+import { recoverJournals, type JournalDamage } from '../store/journal-recovery.js';
 import { toSourceError } from '../mongo/connect.js';
 
 export interface CaptureOptions {
   segmentMaxBytes: number;
   segmentMaxMs: number;
+  /** Group commit interval of the capture journal: what arrived meanwhile is fsynced together. */
+  journalFsyncMs: number;
   /** How long a getMore waits for new entries. */
   awaitMs: number;
   backoffMinMs: number;
@@ -36,6 +53,7 @@ export interface CaptureOptions {
 export const DEFAULT_CAPTURE: CaptureOptions = {
   segmentMaxBytes: 16 * 1024 * 1024,
   segmentMaxMs: 10_000,
+  journalFsyncMs: 200,
   awaitMs: 1000,
   backoffMinMs: 250,
   backoffMaxMs: 30_000,
@@ -46,7 +64,7 @@ export type CaptureState =
   | 'capturing'
   | 'paused'
   | 'reconnecting'
-  /** The repository refused a segment (ENOSPC, EROFS…): retrying, nothing new is durable. */
+  /** The repository refused a journal record or a segment (ENOSPC, EROFS…): retrying, nothing new is durable. */
   | 'write-failed'
   | 'stopped';
 
@@ -65,6 +83,14 @@ export interface CaptureMetrics {
   segmentsWritten: number;
   gaps: number;
   lastError: string | null;
+  /** Journal group commits (records written and fsynced). */
+  journalCommits: number;
+  /** Mean time between the starts of consecutive commits over the last rate window (ms). */
+  fsyncIntervalMs: number | null;
+  /** How long the last record's write and fsync took (ms). */
+  lastFsyncMs: number | null;
+  /** Files created in the repository (journal files and segments). */
+  filesWritten: number;
 }
 
 /** Metrics of a capture that is not running. */
@@ -79,6 +105,10 @@ export const stoppedMetrics = (): CaptureMetrics => ({
   segmentsWritten: 0,
   gaps: 0,
   lastError: null,
+  journalCommits: 0,
+  fsyncIntervalMs: null,
+  lastFsyncMs: null,
+  filesWritten: 0,
 });
 
 export interface CaptureDeps {
@@ -88,15 +118,45 @@ export interface CaptureDeps {
   /** Called when the chain broke (the oplog rolled over past our position). */
   onGap: (info: { lastCaptured: OpTime; resumedAt: OpTime }) => void;
   onError?: (err: ApiError) => void;
-  /** A segment could not be written: capture stopped reading and retries with back-off. */
+  /** A journal record or segment could not be written: capture stopped reading and retries with back-off. */
   onWriteFailed?: (err: ApiError) => void;
-  /** The first segment written after a write failure: capture is whole again. */
+  /** The first record or segment written after a write failure: capture is whole again. */
   onWriteRecovered?: () => void;
-  /** A segment is durable and in the catalog: the live edge moved to its last entry. */
+  /** Start-up recovery found a damaged journal record (sealed up to it, the rest read again). */
+  onJournalDamaged?: (damaged: JournalDamage[]) => void;
+  /** The live edge moved: a journal commit made entries durable and plannable up to `lastTs`. */
   onSegment?: (lastTs: OpTime) => void;
 }
 
-/** A failed segment write, told apart from source errors by the tail loop. */
+/** A journal file being appended to, with what it holds (the seal needs no re-read). */
+interface OpenJournal {
+  writer: JournalWriter;
+  payloads: Buffer[];
+  /** SHA-256 of the payload so far, taken record by record: the seal needs no pass of its own. */
+  hash: Hash;
+  first: OpTime;
+  last: OpTime;
+  count: number;
+  rawBytes: number;
+  prev: OpTime | null;
+  openedAt: number;
+}
+
+/** A closed journal file waiting to be sealed into its segment. */
+interface ClosedJournal {
+  path: string;
+  payloads: Buffer[];
+  sha256: string;
+  first: OpTime;
+  last: OpTime;
+  count: number;
+  prev: OpTime | null;
+}
+
+/** At most this many closed journals wait for the seal worker before reading pauses. */
+const MAX_SEALS_WAITING = 4;
+
+/** A failed journal or segment write, told apart from source errors by the tail loop. */
 class SegmentWriteError extends Error {
   constructor(readonly apiError: ApiError) {
     super(apiError.message);
@@ -111,20 +171,43 @@ export class OplogCapture {
   private client: MongoClient | null = null;
   private loop: Promise<void> | null = null;
   private loopEnded = false;
-  /** Set from a failed segment write until the next segment is durable. */
+  /** Set from a failed write until the next record or segment is durable. */
   private writeFailing = false;
-  private buffer: Uint8Array[] = [];
-  private bufferBytes = 0;
-  private bufferSince = 0;
-  private bufferOldestWrite = 0;
   private wake: (() => void) | null = null;
   private closeCursor: (() => Promise<void>) | null = null;
-  private readonly rate = { windowStart: Date.now(), entries: 0, bytes: 0, eps: 0, bps: 0 };
+  private readonly rate = { windowStart: Date.now(), entries: 0, bytes: 0, commits: 0 };
   readonly metrics: CaptureMetrics = stoppedMetrics();
+
+  // Read, not yet committed: raw entries as the driver returned them.
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  private batchFirst: OpTime | null = null;
+  private batchLast: OpTime | null = null;
+
+  // The journal: one commit at a time, chained.
+  private journal: OpenJournal | null = null;
+  private commitChain: Promise<void> = Promise.resolve();
+  private commitTimer: NodeJS.Timeout | null = null;
+  private lastCommitStart = 0;
+  private cutQueued = false;
+  /** The last entry durable in the journal or a segment: where reading resumes. */
+  private durableTip: OpTime | null = null;
+  /** The chain link of the next journal file: the durable tip, or null after a gap / at the first start. */
+  private chainLink: OpTime | null = null;
+
+  // Sealing: closed journals, oldest first, sealed one at a time by the worker.
+  private readonly sealQueue: ClosedJournal[] = [];
+  private sealing: Promise<void> | null = null;
+  private writeError: SegmentWriteError | null = null;
+  /** A write failed since the tail loop last (re)started: nothing read meanwhile may be committed. */
+  private failedSinceTail = false;
+
+  /** Where a capture that has nothing durable yet started reading. */
+  private firstStart: OpTime | null = null;
 
   constructor(
     private readonly deps: CaptureDeps,
-    /** Read by tests and status: how this capture cuts segments. */
+    /** Read by tests and status: how this capture journals and cuts segments. */
     readonly opts: CaptureOptions = DEFAULT_CAPTURE,
   ) {}
 
@@ -133,7 +216,7 @@ export class OplogCapture {
     this.stopped = false;
     this.loopEnded = false;
     this.metrics.state = 'starting';
-    this.metrics.capturedTs = this.deps.store.chainTip(this.deps.sourceId);
+    this.metrics.capturedTs = this.deps.store.durableTip(this.deps.sourceId);
     this.loop = this.run().finally(() => {
       this.loopEnded = true;
     });
@@ -145,9 +228,9 @@ export class OplogCapture {
   }
 
   /**
-   * Stops tailing, writes what is buffered as a last segment, and closes the connection. Never
-   * throws: a last segment that cannot be written is left in the source's oplog (the next start
-   * reads it again) and named in `lastError`.
+   * Stops tailing, commits what was read, seals every journal file, and closes the connection.
+   * Never throws: what cannot be written stays in the journal (the next start seals it) or in
+   * the source's oplog (the next start reads it again), and is named in `lastError`.
    */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -160,7 +243,7 @@ export class OplogCapture {
     this.metrics.state = 'stopped';
   }
 
-  /** Pauses capture (in-place restores); what was read is flushed first. */
+  /** Pauses capture (in-place restores); what was read is committed and sealed first. */
   async pause(): Promise<void> {
     this.paused = true;
     await this.closeCursor?.().catch(() => undefined);
@@ -182,56 +265,218 @@ export class OplogCapture {
     });
   }
 
-  /**
-   * Hands the buffer to the segment writer and goes on reading: segments are
-   * written one after the other (each chained to the one before, even if that
-   * one is not durable yet), while the cursor keeps draining the source. A
-   * write failure stops the chain and interrupts the tail loop at once (it
-   * throws, backs off, and restarts from the last durable entry). At most a
-   * few segments wait, so memory stays bounded.
-   */
-  private async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const entries = this.buffer;
-    const prev = this.chainLink;
-    this.chainLink = readEntryTs(entries[entries.length - 1]!);
-    this.buffer = [];
-    this.bufferBytes = 0;
-    this.pendingWrites++;
-    this.writeChain = this.writeChain.then(async () => {
-      try {
-        if (this.writeError) return;
-        const { info } = await this.deps.store.appendSegment(this.deps.sourceId, entries, prev);
-        this.metrics.capturedTs = info.lastTs;
-        const wall = (deserialize(entries[entries.length - 1]!) as { wall?: Date }).wall;
-        if (wall instanceof Date) this.metrics.capturedWall = wall.getTime();
-        this.metrics.segmentsWritten++;
-        this.updateRecoveryPoint();
-        this.deps.onSegment?.(info.lastTs);
-        if (this.writeFailing) {
-          this.writeFailing = false;
-          this.metrics.state = 'capturing';
-          this.metrics.lastError = null;
-          this.deps.onWriteRecovered?.();
-        }
-      } catch (err) {
-        this.writeError = new SegmentWriteError(
-          fileSystemError(err, `writing an oplog segment to the repository at ${this.deps.store.repo.root}`),
-        );
-        // Stop reading now: whatever is read until the loop notices would only be thrown away.
-        this.wake?.();
-        void this.closeCursor?.().catch(() => undefined);
-      } finally {
-        this.pendingWrites--;
-      }
-    });
-    if (this.pendingWrites > 4) await this.writeChain; // back-pressure
+  // ---- the journal -------------------------------------------------------------------------
+
+  /** Group commit: at most one record per interval, holding whatever arrived meanwhile. */
+  private scheduleCommit(): void {
+    if (this.commitTimer) return;
+    const wait = Math.max(0, this.lastCommitStart + this.opts.journalFsyncMs - Date.now());
+    this.commitTimer = setTimeout(() => {
+      this.commitTimer = null;
+      this.commitChain = this.commitChain.then(() => this.commit());
+    }, wait);
   }
 
-  /** Waits until every handed-over segment is written (or the chain failed). */
-  private async drainWrites(): Promise<void> {
-    await this.writeChain;
+  /** Commits now (stop, pause, reconnect): cancels the timer and waits for the chain. */
+  private async commitNow(): Promise<void> {
+    if (this.commitTimer) {
+      clearTimeout(this.commitTimer);
+      this.commitTimer = null;
+    }
+    this.commitChain = this.commitChain.then(() => this.commit());
+    await this.commitChain;
+  }
+
+  private async commit(): Promise<void> {
+    if (this.failedSinceTail) {
+      // After a failed write, what was read follows entries that were dropped: never commit it
+      // (that would leave a hole); it is read again from the durable tip.
+      this.dropBatch();
+      return;
+    }
+    if (this.batch.length === 0) return;
+    const entries = this.batch;
+    const first = this.batchFirst!;
+    const last = this.batchLast!;
+    this.batch = [];
+    this.batchBytes = 0;
+    this.batchFirst = this.batchLast = null;
+    const started = Date.now();
+    if (this.lastCommitStart) this.rate.commits++;
+    this.lastCommitStart = started;
+    const payload = Buffer.concat(entries);
+    try {
+      if (!this.journal) {
+        const writer = await JournalWriter.create(
+          this.deps.store.repo,
+          this.deps.sourceId,
+          first,
+          this.chainLink,
+        );
+        this.metrics.filesWritten++;
+        this.journal = {
+          writer,
+          payloads: [],
+          hash: createHash('sha256'),
+          first,
+          last: first,
+          count: 0,
+          rawBytes: 0,
+          prev: this.chainLink,
+          openedAt: started,
+        };
+      }
+      await this.journal.writer.append(payload, entries.length);
+    } catch (err) {
+      // Not durable: dropped here and read again from the source. The file is abandoned (its
+      // durable prefix is sealed as it is, once writing works again) and the next record starts
+      // a new one, with a new key: a record index is never encrypted twice under one key.
+      this.failWrite(err, 'writing to the capture journal');
+      this.closeJournal();
+      return;
+    }
+    const j = this.journal;
+    j.payloads.push(payload);
+    j.hash.update(payload);
+    j.count += entries.length;
+    j.rawBytes += payload.length;
+    j.last = last;
+    this.durableTip = last;
+    this.chainLink = last;
+    this.metrics.lastFsyncMs = Date.now() - started;
+    this.metrics.journalCommits++;
+    try {
+      saveJournalTail(this.deps.store.db, {
+        path: j.writer.relPath,
+        sourceId: this.deps.sourceId,
+        firstTs: j.first,
+        lastTs: j.last,
+        prevLastTs: j.prev,
+        count: j.count,
+        bytes: j.writer.bytes,
+      });
+    } catch (err) {
+      // Durable in the file (start-up seals it) but not visible yet: not counted as captured.
+      this.failWrite(err, 'recording the capture journal in the catalog');
+      return;
+    }
+    this.acknowledge(last, entries[entries.length - 1]!);
+    if (this.batch.length) this.scheduleCommit();
+    if (j.rawBytes >= this.opts.segmentMaxBytes || Date.now() - j.openedAt >= this.opts.segmentMaxMs)
+      this.closeJournal();
+  }
+
+  /** Durable and planned-for: the recovery point moves. */
+  private acknowledge(last: OpTime, lastEntry: Uint8Array): void {
+    this.metrics.capturedTs = last;
+    const wall = (deserialize(lastEntry) as { wall?: Date }).wall;
+    if (wall instanceof Date) this.metrics.capturedWall = wall.getTime();
+    this.updateRecoveryPoint();
+    this.writeRecovered();
+    this.deps.onSegment?.(last); // the live edge moved (one event per group commit, 5/s at most by default)
+  }
+
+  /** Closes the open journal file and queues it for sealing (the segment cut). */
+  private closeJournal(): void {
+    const j = this.journal;
+    if (!j) return;
+    this.journal = null;
+    void j.writer.close();
+    if (j.count === 0) {
+      // Nothing durable in it (its first record failed): start-up recovery removes the file.
+      return;
+    }
+    holdJournal(this.deps.store.repo.abs(j.writer.relPath), true);
+    this.sealQueue.push({
+      path: j.writer.relPath,
+      payloads: j.payloads,
+      sha256: j.hash.digest('hex'),
+      first: j.first,
+      last: j.last,
+      count: j.count,
+      prev: j.prev,
+    });
+    this.kickSeal();
+  }
+
+  /** Cuts by time when no commit does it (a quiet source): chained after any commit in flight. */
+  private maybeCut(now: number): void {
+    if (!this.journal || this.cutQueued || now - this.journal.openedAt < this.opts.segmentMaxMs) return;
+    this.cutQueued = true;
+    this.commitChain = this.commitChain.then(() => {
+      this.cutQueued = false;
+      if (this.journal && Date.now() - this.journal.openedAt >= this.opts.segmentMaxMs) this.closeJournal();
+    });
+  }
+
+  // ---- sealing -----------------------------------------------------------------------------
+
+  private kickSeal(): void {
+    if (this.sealing || this.writeError) return;
+    this.sealing = this.sealLoop().finally(() => {
+      this.sealing = null;
+    });
+  }
+
+  private async sealLoop(): Promise<void> {
+    while (this.sealQueue.length && !this.writeError) {
+      const j = this.sealQueue[0]!;
+      try {
+        await this.deps.store.sealJournal(
+          this.deps.sourceId,
+          j.path,
+          concatShared(j.payloads),
+          { first: j.first, last: j.last, count: j.count },
+          j.prev,
+          encodeSegmentInWorker,
+          j.sha256,
+        );
+      } catch (err) {
+        this.failWrite(err, 'writing an oplog segment to the repository');
+        return;
+      }
+      this.sealQueue.shift();
+      holdJournal(this.deps.store.repo.abs(j.path), false);
+      this.metrics.segmentsWritten++;
+      this.metrics.filesWritten++;
+      this.writeRecovered();
+    }
+  }
+
+  /** Waits until every closed journal is sealed; throws the write failure if one is refused. */
+  private async drainSeals(): Promise<void> {
+    this.kickSeal();
+    while (this.sealing) await this.sealing;
     this.throwWriteError();
+    if (this.sealQueue.length) {
+      this.kickSeal();
+      while (this.sealing) await this.sealing;
+      this.throwWriteError();
+    }
+  }
+
+  private dropBatch(): void {
+    this.batch = [];
+    this.batchBytes = 0;
+    this.batchFirst = this.batchLast = null;
+  }
+
+  private failWrite(err: unknown, what: string): void {
+    this.failedSinceTail = true;
+    this.dropBatch();
+    if (this.writeError) return;
+    this.writeError = new SegmentWriteError(fileSystemError(err, `${what} at ${this.deps.store.repo.root}`));
+    // Stop reading now: whatever is read until the loop notices would only be thrown away.
+    this.wake?.();
+    void this.closeCursor?.().catch(() => undefined);
+  }
+
+  private writeRecovered(): void {
+    if (!this.writeFailing) return;
+    this.writeFailing = false;
+    this.metrics.state = 'capturing';
+    this.metrics.lastError = null;
+    this.deps.onWriteRecovered?.();
   }
 
   private throwWriteError(): void {
@@ -242,15 +487,16 @@ export class OplogCapture {
     }
   }
 
-  private writeChain: Promise<void> = Promise.resolve();
-  private writeError: SegmentWriteError | null = null;
-  private pendingWrites = 0;
+  /** Commits what was read, cuts the open journal and seals everything (stop, pause). */
+  private async flushAll(): Promise<void> {
+    await this.commitNow();
+    this.throwWriteError();
+    await this.commitChain;
+    this.closeJournal();
+    await this.drainSeals();
+  }
 
-  /** The chain link for the next segment: the last durable ts, or null after a gap / at the first start. */
-  private chainLink: OpTime | null = null;
-
-  /** Where a capture that has nothing durable yet started reading. */
-  private firstStart: OpTime | null = null;
+  // ---- metrics -----------------------------------------------------------------------------
 
   private updateRecoveryPoint(): void {
     const { sourceTs, capturedTs } = this.metrics;
@@ -259,31 +505,51 @@ export class OplogCapture {
   }
 
   private countRate(bytes: number): void {
-    const now = Date.now();
     this.rate.entries++;
     this.rate.bytes += bytes;
-    if (now - this.rate.windowStart >= 1000) {
-      const s = (now - this.rate.windowStart) / 1000;
-      this.metrics.entriesPerSecond = Math.round(this.rate.entries / s);
-      this.metrics.bytesPerSecond = Math.round(this.rate.bytes / s);
-      this.rate.windowStart = now;
-      this.rate.entries = 0;
-      this.rate.bytes = 0;
-    }
   }
+
+  private rollRate(now: number): void {
+    if (now - this.rate.windowStart < 1000) return;
+    const ms = now - this.rate.windowStart;
+    this.metrics.entriesPerSecond = Math.round((this.rate.entries * 1000) / ms);
+    this.metrics.bytesPerSecond = Math.round((this.rate.bytes * 1000) / ms);
+    this.metrics.fsyncIntervalMs = this.rate.commits ? Math.round(ms / this.rate.commits) : null;
+    this.rate.windowStart = now;
+    this.rate.entries = 0;
+    this.rate.bytes = 0;
+    this.rate.commits = 0;
+  }
+
+  // ---- the loop ----------------------------------------------------------------------------
 
   private async run(): Promise<void> {
     let backoff = this.opts.backoffMinMs;
+    let recovered = false;
     while (!this.stopped) {
       if (this.paused) {
         this.metrics.state = 'paused';
-        await this.flush();
-        // Not written: the source still holds it, and resume re-reads from the durable tip.
-        await this.drainWrites().catch((err: unknown) => this.reportWriteFailure(err));
+        // Not written: the journal keeps what is durable, the source the rest.
+        await this.flushAll().catch((err: unknown) => this.reportWriteFailure(err));
         await this.sleep(60_000);
         continue;
       }
       try {
+        if (!recovered) {
+          // What an earlier run left in the journal is sealed before anything new is read.
+          const rec = await recoverJournals(this.deps.store, this.deps.sourceId, encodeSegmentInWorker).catch(
+            (err: unknown) => {
+              throw new SegmentWriteError(
+                fileSystemError(err, 'sealing the capture journal left by the last run'),
+              );
+            },
+          );
+          if (rec.damaged.length) this.deps.onJournalDamaged?.(rec.damaged);
+          recovered = true;
+          this.durableTip = this.deps.store.chainTip(this.deps.sourceId);
+          this.chainLink = this.durableTip;
+          this.metrics.capturedTs = this.durableTip ?? this.metrics.capturedTs;
+        }
         this.client ??= await this.deps.connect();
         await this.tail(this.client);
         backoff = this.opts.backoffMinMs;
@@ -310,12 +576,22 @@ export class OplogCapture {
       }
     }
     try {
-      await this.flush();
-      await this.drainWrites();
+      await this.flushAll();
     } catch (err) {
       if (!(err instanceof SegmentWriteError)) throw err;
       this.reportWriteFailure(err);
     } finally {
+      if (this.commitTimer) clearTimeout(this.commitTimer);
+      this.commitTimer = null;
+      await this.commitChain.catch(() => undefined);
+      if (this.journal) {
+        // Could not be sealed (the repository refuses): the file stays for the next start.
+        const j = this.journal;
+        this.journal = null;
+        await j.writer.close();
+      }
+      // Closed journals not sealed (the repository refuses) are the next start's to recover.
+      for (const j of this.sealQueue.splice(0)) holdJournal(this.deps.store.repo.abs(j.path), false);
       await this.client?.close().catch(() => undefined);
       this.client = null;
     }
@@ -332,14 +608,14 @@ export class OplogCapture {
 
   private async tail(client: MongoClient): Promise<void> {
     const oplog = client.db('local').collection('oplog.rs');
-    // Anything buffered but not durable is read again from the source; segments already handed
-    // over are finished first, so the resume point is the true durable tip.
-    await this.writeChain;
-    this.throwWriteError(); // a segment handed over before the last stop failed: report it first
-    this.buffer = [];
-    this.bufferBytes = 0;
-    const tip = this.deps.store.chainTip(this.deps.sourceId);
-    this.chainLink = tip;
+    // What was read is committed first (unless the repository refuses), then anything not durable
+    // is dropped and read again, and closed journals are sealed: the resume point is the true tip.
+    await this.commitNow(); // commits nothing after a failed write (see commit)
+    this.throwWriteError(); // a write failed before this (re)start: report it first
+    this.dropBatch();
+    this.failedSinceTail = false;
+    if (this.sealQueue.length) await this.drainSeals();
+    const tip = this.durableTip;
     let start = tip;
     if (!start) {
       // Nothing durable yet: resume where this capture first started (entries read since then were
@@ -362,7 +638,7 @@ export class OplogCapture {
     this.closeCursor = () => cursor.close();
     let first = true;
     let lastHello = 0;
-    // After a write failure the state and error stay until a segment is durable again.
+    // After a write failure the state and error stay until a record or segment is durable again.
     if (!this.writeFailing) {
       this.metrics.state = 'capturing';
       this.metrics.lastError = null;
@@ -380,33 +656,31 @@ export class OplogCapture {
             first = false;
             if (tip) {
               if (compareOpTime(ts, tip) === 0) continue; // the entry we already have: continuity proven
-              // The entry we stopped at is gone: the oplog rolled over. Start a new chain from here.
-              this.chainLink = null;
+              // The entry we stopped at is gone: the oplog rolled over. Start a new chain from here,
+              // in a new journal file (so in a new segment) whose chain link is null.
+              this.commitChain = this.commitChain.then(() => {
+                this.closeJournal();
+                this.chainLink = null;
+              });
               this.metrics.gaps++;
               this.deps.onGap({ lastCaptured: tip, resumedAt: ts });
             }
           }
-          if (this.buffer.length === 0) {
-            this.bufferSince = Date.now();
-            const wall = (deserialize(doc, { promoteValues: true }) as { wall?: Date }).wall;
-            this.bufferOldestWrite =
-              wall instanceof Date ? Math.min(wall.getTime(), this.bufferSince) : this.bufferSince;
-          }
-          this.buffer.push(doc);
-          this.bufferBytes += doc.byteLength;
+          this.batch.push(doc);
+          this.batchBytes += doc.byteLength;
+          this.batchFirst ??= ts;
+          this.batchLast = ts;
           this.countRate(doc.byteLength);
           if (!this.metrics.sourceTs || compareOpTime(ts, this.metrics.sourceTs) > 0)
             this.metrics.sourceTs = ts;
+          this.scheduleCommit();
         } else if (first && !tip) {
           first = false;
         }
         const now = Date.now();
-        if (
-          this.bufferBytes >= this.opts.segmentMaxBytes ||
-          (this.buffer.length && now - this.bufferSince >= this.opts.segmentMaxMs)
-        )
-          await this.flush();
-        this.throwWriteError();
+        this.maybeCut(now);
+        this.rollRate(now);
+        if (this.sealQueue.length > MAX_SEALS_WAITING) await this.drainSeals(); // back-pressure
         if (now - lastHello >= 1000) {
           lastHello = now;
           const hello = await client.db('admin').command({ hello: 1 });
@@ -425,9 +699,21 @@ export class OplogCapture {
       this.closeCursor = null;
       await cursor.close().catch(() => undefined);
     }
-    if (this.paused || this.stopped) {
-      await this.flush();
-      await this.drainWrites();
+    if (this.paused || this.stopped) await this.flushAll();
+  }
+
+  /**
+   * Resolves once `ts` is durable (captured), or when capture stops making progress (not
+   * capturing) or `timeoutMs` passes: a snapshot taken while capture runs is restorable only once
+   * the oplog through its consistentTs is captured (DESIGN.md rule 1).
+   */
+  async waitUntilDurable(ts: OpTime, timeoutMs: number): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const c = this.metrics.capturedTs;
+      if (c && compareOpTime(c, ts) >= 0) return true;
+      if (!this.alive || this.metrics.state !== 'capturing' || Date.now() > end) return false;
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 

@@ -17,7 +17,16 @@ import { findLockTarget, setLockedUntil, type LockTargetRow } from '../catalog/r
 import type { OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
 import { writeLockFile, type LockKind } from '../repo/retention-lock-file.js';
-import { writeSegment, type SegmentInfo } from '../repo/segment-file.js';
+import {
+  writeSegment,
+  writeSegmentPayload,
+  type PayloadRange,
+  type SegmentEncoder,
+  type SegmentInfo,
+} from '../repo/segment-file.js';
+import { deleteJournalRow, journalLast, journalRowsOfSource } from '../catalog/journals.js';
+import { compareOpTime } from '../repo/optime.js';
+import { splitBsonDocuments } from '../repo/bson-entries.js';
 import { SnapshotWriter, type SnapshotManifest, type SnapshotStart } from '../repo/snapshot-files.js';
 import { writeSourceFile } from '../repo/source-file.js';
 import { saveProtection } from './protection.js';
@@ -86,14 +95,66 @@ export class BackupStore {
     return last ? lastOf(last) : null;
   }
 
+  /**
+   * The last durable entry of the source: the newest segment's last ts, or the journal's durable
+   * tail when that is newer (what capture resumes from, and what `latest` restores to).
+   */
+  durableTip(sourceId: string): OpTime | null {
+    let tip = this.chainTip(sourceId);
+    for (const j of journalRowsOfSource(this.db, sourceId)) {
+      const last = journalLast(j);
+      if (!tip || compareOpTime(last, tip) > 0) tip = last;
+    }
+    return tip;
+  }
+
+  /**
+   * Seals the entries of one journal file into its segment: the segment is written durably (the
+   * CPU work by `encode`, the seal worker on the capture path), then registered with its coverage
+   * and the journal's row dropped in one transaction, and only then is the journal file removed.
+   * A crash anywhere in between leaves the journal, which start-up seals again (same name: the
+   * segment is written over, the catalog row is not doubled).
+   */
+  async sealJournal(
+    sourceId: string,
+    journalPath: string,
+    payload: Uint8Array,
+    range: PayloadRange,
+    prevLastTs: OpTime | null,
+    encode?: SegmentEncoder,
+    payloadSha256?: string,
+  ): Promise<{ info: SegmentInfo; row: SegmentRow }> {
+    await this.repo.upgradeFormat();
+    const info = await writeSegmentPayload(
+      this.repo,
+      sourceId,
+      payload,
+      range,
+      prevLastTs,
+      encode,
+      payloadSha256,
+    );
+    const row = this.db.transaction(() => {
+      const { row: r, inserted } = insertSegment(this.db, info);
+      if (inserted) coverageAfterAppend(this.db, r);
+      deleteJournalRow(this.db, journalPath);
+      return r;
+    })();
+    await rm(this.repo.abs(journalPath), { force: true });
+    if (this.onSegment) this.onSegment(sourceId, info, [...splitBsonDocuments(payload, info.path)]);
+    return { info, row };
+  }
+
   /** Writes a segment durably, then registers it and extends coverage in one transaction. */
   async appendSegment(
     sourceId: string,
     entries: readonly Uint8Array[],
     prevLastTs: OpTime | null,
+    opts: { encode?: SegmentEncoder } = {},
   ): Promise<{ info: SegmentInfo; row: SegmentRow }> {
     await this.repo.upgradeFormat();
-    const info = await writeSegment(this.repo, sourceId, entries, prevLastTs);
+    // `encode`: the seal worker (repo/seal-pool.ts) for bulk ingest; on this thread by default.
+    const info = await writeSegment(this.repo, sourceId, entries, prevLastTs, opts.encode);
     const row = this.db.transaction(() => {
       const { row: r, inserted } = insertSegment(this.db, info);
       if (inserted) coverageAfterAppend(this.db, r);

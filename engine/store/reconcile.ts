@@ -33,6 +33,16 @@ import { readSourceFile } from '../repo/source-file.js';
 import { PROTECTION_FILE } from '../repo/protection-file.js';
 import { syncProtection } from './protection.js';
 import type { ApiError } from '../errors.js';
+import { insertAlertUnlessOpen } from '../catalog/alerts.js';
+import { encodeSegmentInWorker } from '../repo/seal-pool.js';
+import { BackupStore } from './backup-store.js';
+import {
+  journalDamageAlert,
+  indexJournals,
+  listJournalFiles,
+  recoverJournals,
+  type JournalDamage,
+} from './journal-recovery.js';
 
 export interface ReconcileReport {
   temporariesRemoved: number;
@@ -49,6 +59,10 @@ export interface ReconcileReport {
   deferredUntilUnlocked: number;
   /** Sources whose job had no readable policy in the repository: the default is assumed, retention waits. */
   policiesAssumed: string[];
+  /** Segments sealed from capture journals a crash left (only by the engine that writes the repository). */
+  journalsSealed: number;
+  /** Journal files that failed their check: sealed up to the damage, set aside, JOURNAL_DAMAGED raised. */
+  journalsDamaged: JournalDamage[];
 }
 
 const SEGMENT_NAME = /^(\d+)-(\d+)_(\d+)-(\d+)\.seg$/;
@@ -91,6 +105,8 @@ export async function reconcileRepository(
     unreadable: [],
     deferredUntilUnlocked: 0,
     policiesAssumed: [],
+    journalsSealed: 0,
+    journalsDamaged: [],
   };
   const locked = repo.encrypted && !repo.unlocked;
   if (opts.removeTemporaries) report.temporariesRemoved = (await removeTemporaries(repo.root)).length;
@@ -171,6 +187,17 @@ export async function reconcileRepository(
       }
     })();
     changed ||= toInsert.length > 0 || knownPaths.size > 0;
+
+    // Capture journals: the writer seals what a crash left (after the segments above are known, so
+    // the chain continues from the right tip); any other engine only indexes their durable tails.
+    if (locked) report.deferredUntilUnlocked += (await listJournalFiles(repo, sourceId)).length;
+    else if (opts.removeTemporaries) {
+      const rec = await recoverJournals(new BackupStore(db, repo), sourceId, encodeSegmentInWorker);
+      report.journalsSealed += rec.sealed.length;
+      report.journalsDamaged.push(...rec.damaged);
+      for (const d of rec.damaged) report.unreadable.push({ path: d.path, error: d.error });
+      if (rec.damaged.length) insertAlertUnlessOpen(db, journalDamageAlert(sourceId, rec.damaged));
+    } else await indexJournals(db, repo, sourceId, report.unreadable);
 
     // Snapshots: a directory with a manifest is complete; without one, incomplete.
     const snapDirs = await listDir(repo.snapshotsDir(sourceId));

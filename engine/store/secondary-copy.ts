@@ -40,7 +40,7 @@ export function addCopyTarget(db: CatalogDb, repo: Repository, path: string): Co
 
 /**
  * Durable files of the repository in copy order: config, sources, locks,
- * segments, snapshot data, manifests last. Only regular files and real
+ * segments, snapshot data, manifests last (not the capture journal). Only regular files and real
  * directories are taken: a symbolic link (to /etc/passwd, to a directory
  * elsewhere) or a device is never followed and is listed in `skipped`, so it
  * shows as a failed file of the run instead of carrying outside data.
@@ -54,6 +54,9 @@ async function filesToCopy(repo: Repository): Promise<{ files: string[]; skipped
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (isTempName(e.name) || (!rel && isWriterLockFile(e.name))) continue; // the lock belongs to this place
       const p = rel ? join(rel, e.name) : e.name;
+      // The capture journal changes while it is copied and is gone seconds later: its entries
+      // reach the copy as the segments they are sealed into.
+      if (e.isDirectory() && e.name === 'journal' && /^sources[\\/][^\\/]+$/.test(rel)) continue;
       if (e.isDirectory()) await walk(p);
       else if (!e.isFile()) skipped.push(p);
       else if (e.name === MANIFEST_FILE) manifests.push(p);

@@ -1,6 +1,7 @@
 /**
  * `repo verify`: re-reads every file of a repository and checks checksums,
- * authentication, decompression, BSON framing and the segment chain. Missing
+ * authentication, decompression, BSON framing and the segment chain, and
+ * every record of the capture journals. Missing
  * and corrupt files are marked in the catalog, so they show as gaps in
  * coverage and no restore plan crosses them (DESIGN.md rule 6). A file that
  * reads correctly again (e.g. put back from the secondary copy) is healed.
@@ -27,11 +28,13 @@ import {
   securityEntries,
 } from '../repo/snapshot-files.js';
 import { reconcileRepository } from '../store/reconcile.js';
+import { listJournalFiles } from '../store/journal-recovery.js';
+import { readJournal } from '../repo/journal-file.js';
 import { AUDIT_LOG_FILE, verifyAuditLog } from '../repo/audit-log-file.js';
 
 export interface VerifyProblem {
   path: string;
-  kind: 'segment' | 'snapshot' | 'audit';
+  kind: 'segment' | 'snapshot' | 'audit' | 'journal';
   problem: 'missing' | 'corrupt';
   error: string;
 }
@@ -94,6 +97,26 @@ export async function verifyRepository(
       setSegmentStatus(db, s.path, 'corrupt');
     }
     if (filesChecked % 50 === 0) step(`Checking oplog segments (${filesChecked}/${total})`);
+  }
+
+  // Capture journals (the unsealed tail): a torn last record is what a crash leaves and is not a
+  // problem (it was never acknowledged); a complete record that fails its check is.
+  for (const src of sources) {
+    for (const path of await listJournalFiles(repo, src.id)) {
+      ctx?.throwIfCancelled();
+      filesChecked++;
+      try {
+        const scan = readJournal(repo, path);
+        bytesChecked += scan.validBytes;
+        if (scan.end === 'damaged')
+          problems.push({ path, kind: 'journal', problem: 'corrupt', error: `${path}: ${scan.damage}` });
+      } catch (err) {
+        const e = err as ApiError;
+        if (e.code === 'LOCKED') throw err;
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // sealed meanwhile
+        problems.push({ path, kind: 'journal', problem: 'corrupt', error: e.message });
+      }
+    }
   }
 
   for (const snap of snapshots) {

@@ -164,6 +164,8 @@ const badValues: Record<string, unknown[]> = {
     { source: 'a', preset: 'hipaa' },
     { source: 'a', policy: 'daily' },
     { source: 'a', policy: { restoreTest: { everyDays: 0 } } },
+    { source: 'a', policy: { journalFsyncMs: 5 } },
+    { source: 'a', policy: { journalFsyncMs: 200.5 } },
     {
       source: 'a',
       policy: {

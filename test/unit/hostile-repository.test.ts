@@ -24,7 +24,7 @@ import { decompress as zstdDecompress } from 'zstd-napi';
 import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
 import { DEFAULT_SCRYPT } from '../../engine/repo/crypto.js';
-import { Repository } from '../../engine/repo/repository.js';
+import { REPOSITORY_FORMAT_VERSION, Repository } from '../../engine/repo/repository.js';
 import { FOREVER, readLockFile, readLockFiles } from '../../engine/repo/retention-lock-file.js';
 import { readSegment, readSegmentHeader } from '../../engine/repo/segment-file.js';
 import {
@@ -730,7 +730,7 @@ describe('a format-1 repository (written before these changes)', () => {
       expect((await verifyRepository(engine.catalog, store.repo)).problems).toEqual([]);
       // ...and the repository says so, so that an older app refuses it whole rather than file by file.
       expect(JSON.parse(readFileSync(join(old.root, 'repository.json'), 'utf8'))).toMatchObject({
-        formatVersion: 2,
+        formatVersion: REPOSITORY_FORMAT_VERSION,
         repositoryId: old.repositoryId,
       });
       expect(Repository.open(old.root, passphrase).unlocked).toBe(true);

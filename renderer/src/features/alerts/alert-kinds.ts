@@ -20,6 +20,8 @@ export const KIND_HELP: Record<AlertKind, string> = {
   COPY_FAILING: 'Copying to a secondary location (NAS, removable disk) fails.',
   KEYCHAIN_UNPROTECTED:
     'The OS keychain offers no real encryption (or its file is damaged): passphrases and source passwords are not saved. Start a secret service (GNOME Keyring, KWallet) and restart the app.',
+  JOURNAL_DAMAGED:
+    'A record of the capture journal failed its check at start-up (damage on disk, not a crash). What came before it was sealed and the file was set aside; capture read the rest again from the source oplog, so nothing is lost unless a gap is also shown. Check the disk.',
   RESTORE_TEST_FAILED:
     "The scheduled restore test could not restore this source's backup into its scratch databases, or the restored copy differs from the backup (see the restore history for the findings). Resolves itself after the next passing test.",
 };
