@@ -52,9 +52,7 @@ export function QueryBar({ busy, onRun }: { busy: boolean; onRun: (q: QueryShape
               key={f.key}
               label={f.label}
               placeholder={f.placeholder}
-              autosize
-              minRows={1}
-              maxRows={6}
+              rows={2}
               miw={200}
               style={{ flex: 1 }}
               value={text[f.key]}

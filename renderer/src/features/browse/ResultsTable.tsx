@@ -23,6 +23,8 @@ export function ResultsTable() {
   const showHistory = useBrowse((s) => s.showHistory);
   const columns = columnsOf(rows);
   const scroller = useRef<HTMLDivElement>(null);
+  // The virtualiser's functions change as it measures: this component is left unmemoised, which is what it needs.
+  // eslint-disable-next-line react-hooks/incompatible-library
   const virtual = useVirtualizer({
     count: rows.length,
     getScrollElement: () => scroller.current,
