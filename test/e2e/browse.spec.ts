@@ -53,7 +53,9 @@ async function liveEdgeSeconds(page: Page): Promise<number> {
   return m ? Math.floor(new Date(`${m[1]}T${m[2]}`).getTime() / 1000) : 0;
 }
 
-test('open the browser a second before a deleteMany, find the deleted documents and one history', async ({ page }) => {
+test('open the browser a second before a deleteMany, find the deleted documents and one history', async ({
+  page,
+}) => {
   test.setTimeout(180_000);
   await page.addInitScript(() => {
     const w = window as unknown as { cspViolations: string[] };
@@ -78,7 +80,9 @@ test('open the browser a second before a deleteMany, find the deleted documents 
   // The workload, after the snapshot: six orders, one of them updated, then the A orders deleted.
   const client = await MongoClient.connect(standin.uri);
   const orders = client.db('shop').collection<{ _id: number; status: string; qty: number }>('orders');
-  await orders.insertMany([1, 2, 3, 4, 5, 6].map((n) => ({ _id: n, status: n % 2 ? 'A' : 'B', qty: n * 10 })));
+  await orders.insertMany(
+    [1, 2, 3, 4, 5, 6].map((n) => ({ _id: n, status: n % 2 ? 'A' : 'B', qty: n * 10 })),
+  );
   await orders.updateOne({ _id: 3 }, { $set: { qty: 31, note: 'rush' } });
   // A whole second between the writes and the delete: the browser opens inside it.
   await sleep(1000 - (Date.now() % 1000) + 1100);
@@ -93,7 +97,7 @@ test('open the browser a second before a deleteMany, find the deleted documents 
     .toBeGreaterThan(before + 2);
 
   await page.getByRole('tab', { name: 'Browse' }).click();
-  await page.getByRole('radio', { name: 't:i' }).check({ force: true });
+  await page.locator('label', { hasText: /^t:i$/ }).click();
   await page.getByLabel('Point (t:i)').fill(`${before}:0`);
   await page.getByRole('button', { name: 'Open' }).click();
   const tree = page.getByRole('navigation', { name: 'Databases and collections' });
@@ -124,7 +128,7 @@ test('open the browser a second before a deleteMany, find the deleted documents 
   await expect(versions.nth(2)).toContainText('delete');
   await history.screenshot({ path: join(screens, 'browse-history.png') });
 
-  await page.getByRole('radio', { name: 'Extended JSON' }).check({ force: true });
+  await page.locator('label', { hasText: /^Extended JSON$/ }).click();
   await expect(page.getByTestId('result-json').nth(1)).toContainText('"note": "rush"');
   await page.screenshot({ path: join(screens, 'browse-json.png'), fullPage: true });
   expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual(
