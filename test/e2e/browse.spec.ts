@@ -97,8 +97,22 @@ test('open the browser a second before a deleteMany, find the deleted documents 
     .toBeGreaterThan(before + 2);
 
   await page.getByRole('tab', { name: 'Browse' }).click();
-  await page.locator('label', { hasText: /^t:i$/ }).click();
-  await page.getByLabel('Point (t:i)').fill(`${before}:0`);
+  // The second before the delete, picked in the date-time picker (local time): its day, then hours, minutes, seconds.
+  const at = new Date(before * 1000);
+  const two = (n: number) => String(n).padStart(2, '0');
+  await page.getByLabel('Point (local time)').click();
+  const day = `${at.getDate()} ${at.toLocaleString('en-US', { month: 'long' })} ${at.getFullYear()}`;
+  await page.getByRole('button', { name: day, exact: true }).click();
+  for (const [label, value] of [
+    ['Hours', at.getHours()],
+    ['Minutes', at.getMinutes()],
+    ['Seconds', at.getSeconds()],
+  ] as const) {
+    await page.getByLabel(label, { exact: true }).fill(two(value));
+  }
+  await page.getByRole('button', { name: 'Set the point' }).click();
+  const shown = `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}:${two(at.getSeconds())}`;
+  await expect(page.getByLabel('Point (local time)')).toHaveText(shown);
   await page.getByRole('button', { name: 'Open' }).click();
   const tree = page.getByRole('navigation', { name: 'Databases and collections' });
   await expect(tree.getByTestId('count-shop.orders')).toHaveText('6', { timeout: 60_000 });

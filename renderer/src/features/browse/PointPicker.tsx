@@ -71,6 +71,12 @@ export function PointPicker({
             value={second}
             onChange={setSecond}
             popoverProps={{ withinPortal: true }}
+            timePickerProps={{
+              hoursInputLabel: 'Hours',
+              minutesInputLabel: 'Minutes',
+              secondsInputLabel: 'Seconds',
+            }}
+            submitButtonProps={{ 'aria-label': 'Set the point' }}
             miw={220}
           />
         )}
