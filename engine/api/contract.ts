@@ -38,6 +38,8 @@ import {
   AlertView,
   CaptureMetricsView,
   SourceStatus,
+  SourceOverview,
+  PolicyPreviewView,
   BackupJobView,
   BackupPolicy,
   BackupPolicyChange,
@@ -587,6 +589,22 @@ export const commands = {
     output: SourceStatus,
     cliAliases: ['status'],
   }),
+  'source.overview': command({
+    readOnly: true,
+    summary:
+      "What a source's dashboard card shows besides its live status: the recovery point objective, the next scheduled snapshot, the PITR window's coverage and gaps, storage used and the bytes written per day.",
+    input: z.strictObject({
+      source: SourceName,
+      days: z
+        .number()
+        .int()
+        .min(1)
+        .max(366)
+        .default(30)
+        .describe('Days of storage trend, ending today (UTC).'),
+    }),
+    output: SourceOverview,
+  }),
   'alert.list': command({
     readOnly: true,
     summary: 'Alerts, newest first.',
@@ -685,6 +703,19 @@ export const commands = {
         .describe('Allow storing the restore test password unprotected in an unencrypted repository.'),
     }),
     output: BackupJobView,
+  }),
+  'policy.preview': command({
+    readOnly: true,
+    summary:
+      "What a policy would keep, before saving it (backup-job set): the snapshots that exist `days` from now if the scheduler and retention run under it from the source's snapshots of today, and the storage they and the oplog would take, from this source's measured compressed sizes.",
+    input: z.strictObject({
+      source: SourceName,
+      policy: BackupPolicyChange.describe(
+        'The policy to preview: a change to the current one as backup-job set takes it (JSON), or the whole policy as the editor holds it.',
+      ),
+      days: z.number().int().min(1).max(92).default(30).describe('Horizon in days from now.'),
+    }),
+    output: PolicyPreviewView,
   }),
   'backup-job.stop': command({
     summary: 'Stop taking backups (existing ones are kept).',

@@ -467,11 +467,11 @@ export const EnvVarName = z
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name');
 
 /**
- * Where scheduled restore tests restore to. Today a deployment named by its connection string (the
- * user in it, never the password); `{kind: 'local-mongod'}` (the throwaway mongod the app starts)
- * joins this union when it exists (engine/verify/restore-test-target.ts is the seam).
+ * Where scheduled restore tests restore to: a deployment named by its connection string (the user
+ * in it, never the password), or the throwaway local mongod the app starts itself from the
+ * `mongodBinary` setting (started for the test and stopped after it, unless it was running already).
  */
-export const RestoreTestTarget = z.strictObject({
+export const RestoreTestUriTarget = z.strictObject({
   kind: z.literal('uri'),
   uri: ConnectionUri.describe(
     'Deployment that receives the scratch databases: mongodb:// or mongodb+srv://, the user in it, no password.',
@@ -480,6 +480,10 @@ export const RestoreTestTarget = z.strictObject({
     "Environment variable of the engine's process holding the target password (headless), or null: then the password sealed by backup-job set (restoreTestPassword) or none.",
   ),
 });
+export const RestoreTestTarget = z.discriminatedUnion('kind', [
+  RestoreTestUriTarget,
+  z.strictObject({ kind: z.literal('local-mongod') }),
+]);
 export type RestoreTestTarget = z.infer<typeof RestoreTestTarget>;
 
 /**
@@ -768,6 +772,87 @@ export const HistoryAnswer = z.strictObject({
 });
 
 export const ExportFormat = z.enum(['jsonl', 'bson']);
+
+// ---- Dashboard and schedules (issue: timeline and dashboard) ----
+
+/** Bytes written one UTC day, still held (retention-deleted rows are gone from the catalog). */
+export const StoredDayView = z.strictObject({
+  day: z.string().describe('UTC day, YYYY-MM-DD.'),
+  snapshotBytes: z.number().describe('Stored (compressed) bytes of the snapshots completed that day.'),
+  oplogBytes: z.number().describe('Stored bytes of the oplog segments whose first entry is from that day.'),
+});
+
+export const SourceOverview = z.strictObject({
+  source: z.string(),
+  jobState: BackupJobState,
+  /** The policy's recovery point objective: the dashboard shows the live recovery point red above it. */
+  rpoObjectiveSeconds: z.number(),
+  nextSnapshot: z
+    .strictObject({ at: z.string(), tiers: z.array(SnapshotTier) })
+    .nullable()
+    .describe(
+      'The next scheduled snapshot (UTC) and its tiers; null when the job is not active or no tier is on.',
+    ),
+  pitrWindow: z.strictObject({
+    hours: z.number(),
+    from: z.string(),
+    to: z.string(),
+    coveredSeconds: z.number().describe('Seconds of the window covered by captured oplog.'),
+    restorableSeconds: z.number().describe('Seconds of the window that can be restored.'),
+    gaps: z.array(CoverageGapView).describe('Gaps in the oplog chain that reach into the window.'),
+    gapSeconds: z.number().describe('Seconds of the window inside those gaps.'),
+  }),
+  storage: z.strictObject({
+    storedBytes: z.number(),
+    snapshotBytes: z.number(),
+    oplogBytes: z.number(),
+    snapshots: z.number().int().describe('Complete snapshots.'),
+    segments: z.number().int(),
+    days: z
+      .array(StoredDayView)
+      .describe('Every UTC day of the range, oldest first (days without writes are zeros).'),
+  }),
+});
+
+export const PolicyPreviewSnapshot = z.strictObject({
+  at: z.string().describe('When it completed (taken) or is scheduled (planned), UTC.'),
+  tiers: z.array(SnapshotTier),
+  existing: z.boolean().describe('Taken already; otherwise planned by the policy.'),
+  id: z.string().nullable(),
+  lockedUntil: z.string().nullable(),
+  storedBytes: z.number().nullable().describe('Measured for a taken snapshot; null for a planned one.'),
+});
+
+export const PolicyPreviewView = z.strictObject({
+  source: z.string(),
+  from: z.string(),
+  horizon: z.string(),
+  problems: z
+    .array(z.string())
+    .describe('Why saving this policy would be refused (empty: it would be accepted).'),
+  snapshots: z
+    .array(PolicyPreviewSnapshot)
+    .describe('The snapshots that exist at the horizon, oldest first.'),
+  planned: z.number().int().describe('Snapshots the policy takes between now and the horizon, kept or not.'),
+  storage: z.strictObject({
+    snapshotBytes: z.number(),
+    oplogBytes: z.number(),
+    totalBytes: z.number(),
+    oplogDays: z.number().describe('Days of oplog held at the horizon (from the oldest kept snapshot).'),
+    estimatedSnapshots: z
+      .number()
+      .int()
+      .describe('Kept snapshots sized like the newest one (not taken yet).'),
+    basis: z.strictObject({
+      snapshotBytes: z.number().nullable().describe('Stored bytes of the newest snapshot; null without one.'),
+      oplogBytesPerDay: z
+        .number()
+        .nullable()
+        .describe('Measured stored oplog bytes per day; null before any.'),
+      oplogMeasuredDays: z.number().describe('Over how many days the oplog rate was measured.'),
+    }),
+  }),
+});
 
 /** The last restore test of a source, as the dashboard shows it. */
 export const RestoreTestResultView = z.strictObject({

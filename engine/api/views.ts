@@ -42,15 +42,20 @@ import type {
   SourceView,
   TimelineView,
   RestoreView,
+  SourceOverview,
+  PolicyPreviewView,
   IncidentView,
   IncidentScanView,
   TimelineIncidentFlag,
 } from './schemas.js';
+import type { StoredDay } from '../catalog/storage.js';
+import type { MeasuredSizes, PolicyPreviewResult, StorageEstimate } from '../schedule/preview.js';
 import type { RestoreRow } from '../catalog/restores.js';
 import type { RestoreTestStatusView } from './schemas.js';
 import { nextRestoreTest } from '../schedule/restore-test-schedule.js';
 import { detailsOf } from '../verify/restore-test.js';
 import type { Timeline } from '../timeline/timeline.js';
+import type { WindowCoverage } from '../timeline/window-coverage.js';
 import type { IncidentRow } from '../catalog/incidents.js';
 import { incidentSummary } from '../incidents/summary.js';
 import type { ScanStatus } from '../incidents/incident-finder.js';
@@ -401,6 +406,81 @@ export function historyView(
     })),
     segmentsRead: r.segmentsRead,
     segmentsInWindow: r.segmentsInWindow,
+  };
+}
+
+/** A source's dashboard figures besides its live status (source.overview). */
+export function sourceOverviewView(o: {
+  source: string;
+  job: BackupJob;
+  next: { at: Date; tiers: Tier[] } | null;
+  window: { fromT: number; toT: number; coverage: WindowCoverage };
+  storage: {
+    storedBytes: number;
+    snapshotBytes: number;
+    oplogBytes: number;
+    snapshots: number;
+    segments: number;
+  };
+  days: StoredDay[];
+  firstDayT: number;
+  dayCount: number;
+}): z.infer<typeof SourceOverview> {
+  const { fromT, toT, coverage } = o.window;
+  const byDay = new Map(o.days.map((d) => [d.day, d]));
+  const days = Array.from({ length: o.dayCount }, (_, k) => {
+    const day = new Date((o.firstDayT + k * 86_400) * 1000).toISOString().slice(0, 10);
+    return byDay.get(day) ?? { day, snapshotBytes: 0, oplogBytes: 0 };
+  });
+  return {
+    source: o.source,
+    jobState: o.job.state,
+    rpoObjectiveSeconds: o.job.policy.rpoObjectiveSeconds,
+    nextSnapshot: o.next && { at: o.next.at.toISOString(), tiers: o.next.tiers },
+    pitrWindow: {
+      hours: o.job.policy.pitrWindowHours,
+      from: isoSecond(fromT),
+      to: isoSecond(toT),
+      coveredSeconds: coverage.coveredSeconds,
+      restorableSeconds: coverage.restorableSeconds,
+      gaps: coverage.gaps.map(gapView),
+      gapSeconds: coverage.gapSeconds,
+    },
+    storage: { ...o.storage, days },
+  };
+}
+
+/** What a policy would keep at the horizon, and the storage it would take (policy.preview). */
+export function policyPreviewView(
+  source: string,
+  now: Date,
+  preview: PolicyPreviewResult,
+  storage: StorageEstimate,
+  basis: MeasuredSizes & { oplogMeasuredDays: number; storedBytesOf: (id: string) => number | null },
+  problems: string[],
+): z.infer<typeof PolicyPreviewView> {
+  return {
+    source,
+    from: now.toISOString(),
+    horizon: preview.horizon.toISOString(),
+    problems,
+    snapshots: preview.kept.map((s) => ({
+      at: s.completedAt.toISOString(),
+      tiers: s.tiers,
+      existing: s.existing,
+      id: s.existing ? s.id : null,
+      lockedUntil: s.lockedUntil ? s.lockedUntil.toISOString() : null,
+      storedBytes: s.existing ? basis.storedBytesOf(s.id) : null,
+    })),
+    planned: preview.planned,
+    storage: {
+      ...storage,
+      basis: {
+        snapshotBytes: basis.snapshotBytes,
+        oplogBytesPerDay: basis.oplogBytesPerDay,
+        oplogMeasuredDays: basis.oplogMeasuredDays,
+      },
+    },
   };
 }
 

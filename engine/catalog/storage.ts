@@ -29,3 +29,68 @@ export function backupFileCount(db: CatalogDb, sourceId: string): number {
     .pluck()
     .get(sourceId, sourceId) as number;
 }
+
+/** Stored bytes of a source split into snapshots (every row: they are all on disk) and oplog. */
+export function storageSplit(db: CatalogDb, sourceId: string): { snapshotBytes: number; oplogBytes: number } {
+  const one = (sql: string) => (db.prepare(sql).pluck().get(sourceId) as number | null) ?? 0;
+  return {
+    snapshotBytes: one('SELECT sum(stored_bytes) FROM snapshots WHERE source_id = ?'),
+    oplogBytes: one('SELECT sum(stored_bytes) FROM oplog_segments WHERE source_id = ?'),
+  };
+}
+
+export interface StoredDay {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  /** Stored bytes of the complete snapshots that finished that day. */
+  snapshotBytes: number;
+  /** Stored bytes of the oplog segments whose first entry is from that day. */
+  oplogBytes: number;
+}
+
+/**
+ * Bytes written per UTC day since `fromT` (seconds), from the rows the catalog holds: segments by
+ * the time of their first entry (the index on first_t), snapshots by completion. Rows retention
+ * deleted are gone from the catalog, so a day counts what is still held from it.
+ */
+export function storedBytesByDay(db: CatalogDb, sourceId: string, fromT: number): StoredDay[] {
+  const oplog = db
+    .prepare(
+      `SELECT first_t / 86400 AS d, sum(stored_bytes) AS bytes FROM oplog_segments
+       WHERE source_id = ? AND first_t >= ? GROUP BY d`,
+    )
+    .all(sourceId, fromT) as { d: number; bytes: number }[];
+  const snaps = db
+    .prepare(
+      `SELECT substr(completed_at, 1, 10) AS day, sum(stored_bytes) AS bytes FROM snapshots
+       WHERE source_id = ? AND status = 'complete' AND completed_at >= ? GROUP BY day`,
+    )
+    .all(sourceId, new Date(fromT * 1000).toISOString()) as { day: string; bytes: number }[];
+  const days = new Map<string, StoredDay>();
+  const at = (day: string) => {
+    let d = days.get(day);
+    if (!d) days.set(day, (d = { day, snapshotBytes: 0, oplogBytes: 0 }));
+    return d;
+  };
+  for (const r of oplog) at(new Date(r.d * 86_400_000).toISOString().slice(0, 10)).oplogBytes += r.bytes;
+  for (const r of snaps) at(r.day).snapshotBytes += r.bytes;
+  return [...days.values()].sort((a, b) => a.day.localeCompare(b.day));
+}
+
+/** Stored bytes of the segments whose first entry is at or after `fromT`. */
+export function oplogBytesSince(db: CatalogDb, sourceId: string, fromT: number): number {
+  return (
+    (db
+      .prepare('SELECT sum(stored_bytes) FROM oplog_segments WHERE source_id = ? AND first_t >= ?')
+      .pluck()
+      .get(sourceId, fromT) as number | null) ?? 0
+  );
+}
+
+/** First second of the oldest segment held, or null. */
+export function oldestSegmentStart(db: CatalogDb, sourceId: string): number | null {
+  return (
+    (db.prepare('SELECT min(first_t) FROM oplog_segments WHERE source_id = ?').pluck().get(sourceId) as
+      number | null) ?? null
+  );
+}

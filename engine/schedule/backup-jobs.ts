@@ -74,27 +74,35 @@ export function setBackupJobState(
   return getBackupJob(db, sourceId);
 }
 
-export function setBackupPolicy(db: CatalogDb, sourceId: string, change: Partial<BackupPolicy>): BackupJob {
-  const current = getBackupJob(db, sourceId);
+/**
+ * The policy a change makes of the current one (what backup-job set would save, and what
+ * policy.preview previews): fields replaced, a changed default preset becomes custom.
+ */
+export function mergePolicyChange(current: BackupPolicy, change: Partial<BackupPolicy>): BackupPolicy {
   const next = BackupPolicy.safeParse({
-    ...current.policy,
+    ...current,
     ...change,
     preset:
       change.preset ??
       (Object.keys(change).length
-        ? current.policy.preset === 'default'
+        ? current.preset === 'default'
           ? 'custom'
-          : current.policy.preset
-        : current.policy.preset),
+          : current.preset
+        : current.preset),
   });
   if (!next.success)
     throw new ApiError(
       'INVALID_INPUT',
       `Invalid policy: ${next.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
     );
-  const problems = validatePolicy(next.data);
+  return next.data;
+}
+
+export function setBackupPolicy(db: CatalogDb, sourceId: string, change: Partial<BackupPolicy>): BackupJob {
+  const next = mergePolicyChange(getBackupJob(db, sourceId).policy, change);
+  const problems = validatePolicy(next);
   if (problems.length) throw new ApiError('INVALID_INPUT', problems.join(' '), { problems });
   createBackupJob(db, sourceId);
-  updateBackupJobPolicy(db, sourceId, JSON.stringify(next.data));
+  updateBackupJobPolicy(db, sourceId, JSON.stringify(next));
   return getBackupJob(db, sourceId);
 }

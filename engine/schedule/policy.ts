@@ -44,7 +44,8 @@ export function validatePolicy(p: BackupPolicy): string[] {
   const problems = PRESET_MINIMUMS[p.preset](p);
   if (!p.hourly && !p.daily && !p.weekly && !p.monthly)
     problems.push('At least one snapshot tier is needed.');
-  if (p.restoreTest) problems.push(...restoreTestTargetProblems(p.restoreTest.target.uri));
+  if (p.restoreTest?.target.kind === 'uri')
+    problems.push(...restoreTestTargetProblems(p.restoreTest.target.uri));
   return problems;
 }
 

@@ -43,6 +43,15 @@ function expiresAt(policy: BackupPolicy, s: RetentionSnapshot): number {
   return latest;
 }
 
+/**
+ * Segments older than the oldest start any retained snapshot replays from (or, with none, the
+ * start of the PITR window) are not needed; `kept` is in consistentTs order.
+ */
+export function oplogNeededFrom(policy: BackupPolicy, kept: readonly RetentionSnapshot[], now: Date): OpTime {
+  const windowStartSec = Math.floor((now.getTime() - policy.pitrWindowHours * 3_600_000) / 1000);
+  return kept.length ? kept[0]!.startTs : { t: windowStartSec, i: 0 };
+}
+
 export function decideRetention(
   policy: BackupPolicy,
   snapshots: RetentionSnapshot[],
@@ -59,9 +68,11 @@ export function decideRetention(
     if (expiresAt(policy, s) > now.getTime() || locked(s.lockedUntil) || s === base) keep.add(s.id);
   const deleteSnapshots = sorted.filter((s) => !keep.has(s.id)).map((s) => s.id);
 
-  // Segments older than the oldest start any retained snapshot (or the window) replays from are not needed.
-  const kept = sorted.filter((s) => keep.has(s.id));
-  const needFrom = kept.length ? kept[0]!.startTs : { t: windowStartSec, i: 0 };
+  const needFrom = oplogNeededFrom(
+    policy,
+    sorted.filter((s) => keep.has(s.id)),
+    now,
+  );
   const deleteSegments = segments
     .filter((g) => compareOpTime(g.lastTs, needFrom) < 0 && !locked(g.lockedUntil))
     .map((g) => g.path);

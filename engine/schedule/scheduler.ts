@@ -4,6 +4,7 @@
  * snapshots each Active job's policy says are due, applies retention after
  * each snapshot and every hour, and checks the objectives that raise alerts.
  */
+import type { LocalMongod } from '../mongo/local-mongod.js';
 import { statfsSync } from 'node:fs';
 import { audit } from '../catalog/audit.js';
 import { repositoryPath } from '../catalog/repositories.js';
@@ -25,6 +26,7 @@ import { recordOplogWindow } from '../catalog/oplog-window.js';
 import { getBackupJob } from './backup-jobs.js';
 import type { Tier } from './policy.js';
 import { decideRetention } from './retention.js';
+import { lastTierRuns, retentionSnapshot } from './retention-rows.js';
 import { sourceConnection } from '../mongo/source-connection.js';
 import { probeSource } from '../source/probe.js';
 import { dueTiers } from './schedule.js';
@@ -42,6 +44,7 @@ export interface SchedulerDeps {
   readonly capture: CaptureManager;
   readonly protection: Protection;
   readonly sourceTimeoutMs: number;
+  readonly localMongod: LocalMongod;
 }
 
 export class Scheduler {
@@ -67,14 +70,7 @@ export class Scheduler {
   }
 
   private lastRuns(sourceId: string): Partial<Record<Tier, Date>> {
-    const out: Partial<Record<Tier, Date>> = {};
-    for (const r of tieredSnapshotStarts(this.deps.catalog, sourceId)) {
-      for (const t of JSON.parse(r.tiers_json) as Tier[]) {
-        const at = new Date(r.started_at);
-        if (!out[t] || out[t]! < at) out[t] = at;
-      }
-    }
-    return out;
+    return lastTierRuns(tieredSnapshotStarts(this.deps.catalog, sourceId));
   }
 
   /** One scheduling pass; returns the snapshot jobs it started. */
@@ -199,14 +195,7 @@ export class Scheduler {
     const segs = segmentsOfSource(this.deps.catalog, row.id);
     const decision = decideRetention(
       job.policy,
-      snaps.map((s) => ({
-        id: s.id,
-        completedAt: new Date(s.completed_at ?? 0),
-        tiers: JSON.parse(s.tiers_json) as Tier[],
-        startTs: { t: s.start_t!, i: s.start_i! },
-        consistentTs: { t: s.consistent_t!, i: s.consistent_i! },
-        lockedUntil: s.locked_until ? new Date(s.locked_until) : null,
-      })),
+      snaps.map(retentionSnapshot),
       segs.map((g) => ({
         path: g.path,
         firstTs: { t: g.first_t, i: g.first_i },

@@ -1,15 +1,18 @@
 /**
  * Where a restore test restores to, opened for one test. Each kind of
  * RestoreTestTarget (engine/api/schemas.ts) has one case here: a deployment
- * named by its connection string today; the throwaway local mongod the app
- * starts itself joins as `case 'local-mongod'` (start it, connect, and stop
- * it in `close`), and nothing else in the restore test changes.
+ * named by its connection string, or the throwaway local mongod the app
+ * starts itself (started for the test and stopped in `close` when the test
+ * started it; one the user started stays running).
  */
 import type { MongoClient } from 'mongodb';
 import type { RestoreTestTarget } from '../api/schemas.js';
 import { ApiError } from '../errors.js';
 import { connectSource } from '../mongo/connect.js';
 import { displayUri, parseConnection } from '../mongo/connection-config.js';
+import type { LocalMongod } from '../mongo/local-mongod.js';
+
+const LOCAL_MONGOD = 'the throwaway local mongod';
 
 export interface OpenedTarget {
   client: MongoClient;
@@ -27,6 +30,8 @@ export function describeRestoreTestTarget(target: RestoreTestTarget): string {
       } catch {
         return '(an invalid connection string)';
       }
+    case 'local-mongod':
+      return LOCAL_MONGOD;
   }
 }
 
@@ -37,6 +42,7 @@ export async function openRestoreTestTarget(
   target: RestoreTestTarget,
   sealedPassword: TargetPassword,
   timeoutMs: number,
+  localMongod: Pick<LocalMongod, 'status' | 'ensureStarted' | 'stop'>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<OpenedTarget> {
   switch (target.kind) {
@@ -54,6 +60,27 @@ export async function openRestoreTestTarget(
       } else password = await sealedPassword();
       const client = await connectSource(config, password, timeoutMs);
       return { client, display: displayUri(config), close: () => client.close() };
+    }
+    case 'local-mongod': {
+      // Started by this test (a typed error names a missing or wrong binary), stopped by it again.
+      const ours = localMongod.status().state !== 'running';
+      const running = await localMongod.ensureStarted();
+      const stopIfOurs = async () => {
+        if (ours) await localMongod.stop();
+      };
+      try {
+        const client = await connectSource(parseConnection(running.uri!).config, null, timeoutMs);
+        return {
+          client,
+          display: `${LOCAL_MONGOD} (${running.uri})`,
+          close: async () => {
+            await client.close().finally(stopIfOurs);
+          },
+        };
+      } catch (err) {
+        await stopIfOurs();
+        throw err;
+      }
     }
   }
 }

@@ -13,6 +13,7 @@
  * a dropDatabase in the replayed oplog drops only the scratch copy. <tag> is
  * the first 8 hex digits of the restore's id.
  */
+import type { LocalMongod } from '../mongo/local-mongod.js';
 import { createHash, randomUUID } from 'node:crypto';
 import type { MongoClient } from 'mongodb';
 import type { RestoreTestSettings, Task } from '../api/schemas.js';
@@ -70,6 +71,7 @@ export interface RestoreTestDeps {
   readonly stores: StoreRegistry;
   readonly secrets: SecretStore;
   readonly sourceTimeoutMs: number;
+  readonly localMongod: LocalMongod;
 }
 
 export interface RestoreTestRun {
@@ -320,6 +322,7 @@ export function startRestoreTest(deps: RestoreTestDeps, row: SourceRow, run: Res
         settings.target,
         () => sealedPassword(deps, row),
         deps.sourceTimeoutMs,
+        deps.localMongod,
         run.env,
       );
       recorded.target = target.display;

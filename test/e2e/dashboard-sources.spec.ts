@@ -41,13 +41,15 @@ test('the dashboard shows each source with live capture, recovery point, snapsho
   page,
 }) => {
   await page.goto(serve.url);
-  const row = page.getByTestId('source-row-prod-rs');
-  await expect(row).toBeVisible();
-  await expect(row.getByTestId('capture-state')).toHaveText('capturing', { timeout: 20_000 });
+  const card = page.getByTestId('source-card-prod-rs');
+  await expect(card).toBeVisible();
+  await expect(card.getByTestId('capture-state')).toHaveText('capturing', { timeout: 20_000 });
   // The scheduler's first pass takes the job's first snapshot; coverage appears as capture writes segments.
-  await expect(row).not.toContainText('none yet', { timeout: 30_000 });
-  await expect(row).toContainText(/1 interval\(s\), 0 gap\(s\)/, { timeout: 30_000 });
-  await expect(row.getByTestId('oplog-window')).toContainText(/^\d+\.\d h \(measured \d{4}-/);
+  await expect(card.getByTestId('last-snapshot')).not.toContainText('none yet', { timeout: 30_000 });
+  await expect(card.getByTestId('pitr-window')).toContainText(/of 72 h covered .* restorableno gap/, {
+    timeout: 90_000,
+  });
+  await expect(card.getByTestId('oplog-window')).toContainText(/^\d+\.\d h \(measured \d{4}-/);
   await page.getByRole('tab', { name: 'Sources' }).click();
   await expect(page.getByRole('tabpanel')).toContainText('prod-rs');
   await expect(page.getByRole('tabpanel')).toContainText('127.0.0.1');

@@ -52,9 +52,9 @@ const SECTIONS: [tab: string, ready: (page: Page) => Promise<void>][] = [
   [
     'Dashboard',
     async (page) => {
-      const row = page.getByTestId('source-row-prod-rs');
-      await expect(row.getByTestId('capture-state')).toHaveText('capturing', { timeout: 30_000 });
-      await expect(row).not.toContainText('none yet', { timeout: 30_000 });
+      const card = page.getByTestId('source-card-prod-rs');
+      await expect(card.getByTestId('capture-state')).toHaveText('capturing', { timeout: 30_000 });
+      await expect(card.getByTestId('last-snapshot')).not.toContainText('none yet', { timeout: 30_000 });
     },
   ],
   [

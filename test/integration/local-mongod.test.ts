@@ -18,6 +18,7 @@ import { createServer, type Server } from 'node:net';
 import { join, resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { CommandOutput } from '../../engine/api/contract.js';
 import { dispatch } from '../../engine/api/dispatch.js';
 import type { Engine } from '../../engine/engine.js';
 import { LOCAL_MONGOD_DIR } from '../../engine/mongo/local-mongod.js';
@@ -204,6 +205,58 @@ describe(`throwaway local mongod (${process.env.MONGOD_BINARY ? 'real mongod' : 
       expect(pidAlive(s2.pid)).toBe(false);
       expect(existsSync(s2.dataDir)).toBe(false);
       expect(readdirSync(join(dir.path, 'data', LOCAL_MONGOD_DIR))).toEqual([]);
+    });
+  });
+
+  it('runs a scheduled restore test into the throwaway local mongod and stops it again', async () => {
+    await withMongo(async ({ uri }) => {
+      const { engine, row, client } = await engineWithBinary(uri, binaryUnderTest());
+      const db = `lmt_${Date.now()}`;
+      await engine.capture.start(row);
+      for (let k = 0; k < 10; k++)
+        await client
+          .db(db)
+          .collection('c')
+          .insertOne({ _id: k as never, k });
+      expect((await runTask(engine, 'snapshot.take', { source: 'rs' })).state).toBe('succeeded');
+      await waitUntilCaptured(engine.capture.get(row.id)!, client);
+      await engine.capture.stop(row.id);
+      const set = await dispatch(engine, 'backup-job.set', {
+        source: 'rs',
+        policy: {
+          restoreTest: {
+            everyDays: 7,
+            point: 'latest-snapshot',
+            target: { kind: 'local-mongod' },
+            sample: 100,
+          },
+        },
+      });
+      expect(set.ok, JSON.stringify(set)).toBe(true);
+
+      const started: number[] = [];
+      cleanups.push(
+        engine.events.subscribe((e) => {
+          if (e.event === 'local-mongod.changed' && e.payload.state === 'running')
+            started.push(e.payload.pid!);
+        }),
+      );
+      const task = await runTask(engine, 'restore-test.run', { source: 'rs' });
+      expect(task.state, JSON.stringify(task.error)).toBe('succeeded');
+      const res = await dispatch(engine, 'restore-test.last', { source: 'rs' });
+      expect(res.ok).toBe(true);
+      const last = (res as { result: CommandOutput<'restore-test.last'> }).result[0]!.last!;
+      expect(last, JSON.stringify(last)).toMatchObject({
+        state: 'succeeded',
+        passed: true,
+        scratchLeftOver: [],
+      });
+      expect(last.target).toContain('the throwaway local mongod (mongodb://127.0.0.1:');
+      expect(last.rto!.restoreMs).toBeGreaterThan(0);
+      // Started for the test, stopped after it: nothing left running or on disk.
+      expect(started).toHaveLength(1);
+      expect(engine.localMongod.status().state).toBe('stopped');
+      expect(pidAlive(started[0]!)).toBe(false);
     });
   });
 

@@ -437,7 +437,7 @@ describe.skipIf(MONGO_KIND !== 'standin')(
         });
         expect(sealed.ok, JSON.stringify(sealed)).toBe(true);
         const job = (sealed as { result: CommandOutput<'backup-job.get'> }).result;
-        expect(job.policy.restoreTest!.target.uri).toBe(withUser);
+        expect(job.policy.restoreTest!.target).toMatchObject({ kind: 'uri', uri: withUser });
         expect(JSON.stringify(job)).not.toContain(auth.password);
         const ok = await dispatch(engine, 'restore-test.run', { source: 'rs' });
         const passed = await engine.tasks.wait((ok as { result: { taskId: string } }).result.taskId);

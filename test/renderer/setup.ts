@@ -26,6 +26,35 @@ globalThis.ResizeObserver ??= class {
 
 afterEach(() => cleanup());
 
-// jsdom draws nothing: a canvas gives no 2D context (as a browser may refuse one), and the code must
-// cope with null; answering null here says so without jsdom's "not implemented" message on every test.
-HTMLCanvasElement.prototype.getContext = (() => null) as typeof HTMLCanvasElement.prototype.getContext;
+/**
+ * jsdom has no canvas: getContext returns null and charts that draw (uPlot) would throw. This
+ * 2D context takes every call and draws nothing, so a chart builds its DOM (axes, legend) as in
+ * a browser; what it drew is judged in the browser tests' screenshots.
+ */
+function nullContext2d(canvas: HTMLCanvasElement): CanvasRenderingContext2D {
+  const state: Record<string | symbol, unknown> = { canvas };
+  return new Proxy(state, {
+    get: (t, k) =>
+      k in t
+        ? t[k]
+        : k === 'measureText'
+          ? () => ({ width: 0 })
+          : k === 'getLineDash'
+            ? () => []
+            : () => undefined,
+    set: (t, k, v) => ((t[k] = v), true),
+  }) as unknown as CanvasRenderingContext2D;
+}
+HTMLCanvasElement.prototype.getContext = function (this: HTMLCanvasElement) {
+  return nullContext2d(this);
+} as unknown as typeof HTMLCanvasElement.prototype.getContext;
+globalThis.Path2D ??= class {
+  moveTo() {}
+  lineTo() {}
+  rect() {}
+  arc() {}
+  closePath() {}
+  bezierCurveTo() {}
+  quadraticCurveTo() {}
+  addPath() {}
+} as unknown as typeof Path2D;

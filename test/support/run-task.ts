@@ -15,7 +15,8 @@ type TaskCommand =
   | 'import.dump'
   | 'view.build'
   | 'query.export'
-  | 'query.restore';
+  | 'query.restore'
+  | 'restore-test.run';
 
 /** The finished task (succeeded, failed or cancelled); throws when the command itself is refused. */
 export async function runTask<K extends TaskCommand>(

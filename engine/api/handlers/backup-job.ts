@@ -54,7 +54,7 @@ export const backupJobHandlers: PartialHandlers<
     // The restore test target lives in the policy, which the repository mirrors: a password typed into
     // its connection string is taken out and sealed like restoreTestPassword.
     let password = input.restoreTestPassword ?? null;
-    if (change.restoreTest) {
+    if (change.restoreTest?.target.kind === 'uri') {
       const { config, password: inUri } = parseConnection(change.restoreTest.target.uri);
       if (inUri !== null && !secretOptions(config)) {
         password ??= inUri;

@@ -13,6 +13,7 @@ import { exportHandlers } from './export.js';
 import { importHandlers } from './import.js';
 import { incidentHandlers } from './incident.js';
 import { localMongodHandlers } from './local-mongod.js';
+import { policyHandlers } from './policy.js';
 import { repoHandlers } from './repo.js';
 import { restoreHandlers } from './restore.js';
 import { restoreInPlaceHandlers } from './restore-in-place.js';
@@ -22,6 +23,7 @@ import { segmentHandlers } from './segment.js';
 import { settingsHandlers } from './settings.js';
 import { snapshotHandlers } from './snapshot.js';
 import { sourceHandlers } from './source.js';
+import { sourceOverviewHandlers } from './source-overview.js';
 import { taskHandlers } from './task.js';
 import { timelineHandlers } from './timeline.js';
 import { viewHandlers } from './view.js';
@@ -42,6 +44,7 @@ export const handlers: HandlerTable = {
   ...importHandlers,
   ...incidentHandlers,
   ...localMongodHandlers,
+  ...policyHandlers,
   ...repoHandlers,
   ...restoreHandlers,
   ...restoreInPlaceHandlers,
@@ -51,6 +54,7 @@ export const handlers: HandlerTable = {
   ...settingsHandlers,
   ...snapshotHandlers,
   ...sourceHandlers,
+  ...sourceOverviewHandlers,
   ...taskHandlers,
   ...timelineHandlers,
   ...viewHandlers,

@@ -8,7 +8,10 @@ import type { PartialHandlers } from './types.js';
 
 export const restoreTestHandlers: PartialHandlers<
   'restore-test.run' | 'restore-test.last',
-  Pick<Services, 'catalog' | 'events' | 'tasks' | 'stores' | 'secrets' | 'sourceTimeoutMs' | 'actor'>
+  Pick<
+    Services,
+    'catalog' | 'events' | 'tasks' | 'stores' | 'secrets' | 'sourceTimeoutMs' | 'actor' | 'localMongod'
+  >
 > = {
   'restore-test.run': (svc, { source }) => {
     const row = getSourceByName(svc.catalog, source);

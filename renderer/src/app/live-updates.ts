@@ -25,7 +25,11 @@ export const POLL_MS = 3000;
 export async function refreshSourcesAndAlerts(): Promise<void> {
   await useSources.getState().load();
   const names = (useSources.getState().sources ?? []).map((s) => s.name);
-  await Promise.all([useDashboard.getState().loadStatuses(names), useAlerts.getState().load()]);
+  await Promise.all([
+    useDashboard.getState().loadStatuses(names),
+    useDashboard.getState().loadOverviews(names), // at most once a minute per source (OVERVIEW_MAX_AGE_MS)
+    useAlerts.getState().load(),
+  ]);
 }
 
 export function startLiveUpdates(client: ApiClient): () => void {
@@ -45,6 +49,7 @@ export function startLiveUpdates(client: ApiClient): () => void {
     client.on('task.progress', (e) => useTasks.getState().onProgress(e)),
     client.on('task.finished', (e) => {
       useTasks.getState().onFinished(e);
+      useDashboard.getState().expireOverviews(); // storage, coverage and the next run moved
       // A finished snapshot changes the last snapshot, coverage and next runs; a failed one raises an alert.
       void refreshSourcesAndAlerts();
       void useSources.getState().reloadJobs();

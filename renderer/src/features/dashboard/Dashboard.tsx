@@ -4,7 +4,7 @@ import { Section } from '../../ui/Section';
 import { useSources } from '../sources/sources-store';
 import { useDashboard } from './dashboard-store';
 import { EngineCard } from './EngineCard';
-import { SourceTable } from './SourceTable';
+import { SourceCards } from './SourceCards';
 
 export function Dashboard() {
   const sources = useSources((s) => s.sources);
@@ -14,7 +14,7 @@ export function Dashboard() {
   return (
     <Section
       title="Dashboard"
-      lead="The state of protection across every source: live recovery point, last snapshot, oplog coverage, storage used and open alerts."
+      lead="A card per source: live recovery point against its objective, last and next snapshot, point-in-time window coverage and gaps, storage used and written per day, last restore test, open alerts."
     >
       {error && (
         <Alert role="alert" color="red" title="The engine did not answer">
@@ -29,7 +29,7 @@ export function Dashboard() {
           </Group>
         )
       ) : sources.length > 0 ? (
-        <SourceTable sources={sources} />
+        <SourceCards sources={sources} />
       ) : (
         <EmptyState title="No sources protected yet">
           Add a MongoDB replica set under <strong>Sources</strong>. Once its backup job is active, this page

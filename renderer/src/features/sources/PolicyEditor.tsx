@@ -15,6 +15,7 @@ import { errorMessage } from '../../app/connection-store';
 import { ErrorText } from '../../ui/ErrorText';
 import { FormFooter } from '../../ui/FormFooter';
 import { WEEKDAYS, type Policy, type PolicyScalar, type Tiers } from './policy';
+import { PolicyPreview } from './PolicyPreview';
 import { useSources, type BackupJob } from './sources-store';
 
 /** The policy's scalar settings, as the engine names them, with what a DBA reads. */
@@ -27,6 +28,9 @@ const SETTINGS: [key: PolicyScalar, label: string, step: number][] = [
   ['oplogWindowAlertHours', 'Alert when the source oplog window is below (hours)', 1],
   ['diskAlertPercent', 'Alert when the repository disk is fuller than (%)', 1],
 ];
+
+/** How long the fields must stay unchanged before the preview is asked again. */
+export const PREVIEW_DELAY_MS = 300;
 
 /** NumberInput gives '' while the field is empty: sent as NaN, which the engine refuses with a reason. */
 const num = (v: string | number) => (v === '' ? NaN : Number(v));
@@ -55,6 +59,12 @@ export function PolicyEditor({
   useEffect(() => {
     void loadDefaults();
   }, [loadDefaults]);
+  // The preview follows the fields, once typing pauses.
+  const previewPolicy = useSources((s) => s.previewPolicy);
+  useEffect(() => {
+    const t = setTimeout(() => void previewPolicy(job.source, policy), PREVIEW_DELAY_MS);
+    return () => clearTimeout(t);
+  }, [previewPolicy, job.source, policy]);
   const [error, setError] = useState<string | null>(null);
 
   const save = async (input: Omit<CommandInput<'backup-job.set'>, 'source'>) => {
@@ -189,6 +199,7 @@ export function PolicyEditor({
           />
         ))}
       </div>
+      <PolicyPreview source={job.source} />
       <FormFooter submit="Save policy" onCancel={onCancel} error={error} />
     </Stack>
   );

@@ -12,6 +12,7 @@ export type ProbeReportView = CommandOutput<'source.test'>;
 export type BackupJob = CommandOutput<'backup-job.get'>;
 export type TerminateResult = CommandOutput<'backup-job.terminate'>;
 export type PolicyDefaults = CommandOutput<'backup-job.defaults'>;
+export type PolicyPreview = CommandOutput<'policy.preview'>;
 type Saved = CommandOutput<'source.add'>;
 
 interface SourcesSlice {
@@ -28,6 +29,8 @@ interface SourcesSlice {
   /** The engine's default policy and presets: what a switched-on tier starts from. */
   defaults: PolicyDefaults | null;
   defaultsError: string | null;
+  /** The policy editor's preview by source name: the last answer for the policy as edited, or why not. */
+  previews: Record<string, { preview: PolicyPreview | null; error: string | null; pending: boolean }>;
 
   load(): Promise<void>;
   add(input: CommandInput<'source.add'>): Promise<Saved>;
@@ -46,7 +49,12 @@ interface SourcesSlice {
   terminate(source: string, deleteBackups: boolean): Promise<TerminateResult>;
   /** Starts a snapshot task; resolves with its id once the engine accepted it. */
   takeSnapshot(source: string): Promise<string>;
+  /** Asks what the policy would keep a month from now; an answer to an older request is dropped. */
+  previewPolicy(source: string, policy: BackupJob['policy']): Promise<void>;
 }
+
+/** The newest preview request per source: answers to older ones (the DBA kept typing) are dropped. */
+const previewRequests = new Map<string, number>();
 
 export const useSources = create<SourcesSlice>((set, get) => {
   const keepJob = (job: BackupJob) => {
@@ -62,6 +70,7 @@ export const useSources = create<SourcesSlice>((set, get) => {
     snapshotTasks: {},
     defaults: null,
     defaultsError: null,
+    previews: {},
 
     async load() {
       try {
@@ -127,6 +136,24 @@ export const useSources = create<SourcesSlice>((set, get) => {
       const result = await engine().invoke('backup-job.terminate', { source, confirm: true, deleteBackups });
       keepJob(result.job);
       return result;
+    },
+    async previewPolicy(source, policy) {
+      const request = (previewRequests.get(source) ?? 0) + 1;
+      previewRequests.set(source, request);
+      const put = (v: Partial<SourcesSlice['previews'][string]>) =>
+        set((s) => ({
+          previews: {
+            ...s.previews,
+            [source]: { preview: null, error: null, pending: false, ...s.previews[source], ...v },
+          },
+        }));
+      put({ pending: true });
+      try {
+        const preview = await engine().invoke('policy.preview', { source, policy });
+        if (previewRequests.get(source) === request) put({ preview, error: null, pending: false });
+      } catch (err) {
+        if (previewRequests.get(source) === request) put({ error: errorMessage(err), pending: false });
+      }
     },
     async takeSnapshot(source) {
       const { taskId } = await engine().invoke('snapshot.take', { source });

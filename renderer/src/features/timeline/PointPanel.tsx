@@ -3,7 +3,6 @@ import { useNavigation, type PointAction } from '../../app/navigation';
 import { count, duration, epochSecondsToIso, localDateTime, utcDateTime } from '../../ui/format';
 import { Time } from '../../ui/Time';
 import { useTimeline, type PickedPoint } from './timeline-store';
-import { isoSecond } from './time-scale';
 
 const REASONS: Record<string, string> = {
   NO_COVERAGE: 'No oplog covers this second',
