@@ -1,6 +1,7 @@
 import { Group, Paper, Stack } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { useNavigation, type PointHandoff } from '../../app/navigation';
+import { EmptyState } from '../../ui/EmptyState';
 import { Section } from '../../ui/Section';
 import { TaskProgress } from '../../ui/TaskProgress';
 import { IncidentList } from '../incidents/IncidentList';
@@ -42,6 +43,12 @@ export function Browse() {
           onOpen={(s, a) => void open(s, a)}
         />
         <TaskProgress taskId={buildTask} label="View" />
+        {!(source && at) && (
+          <EmptyState title="Point-in-time browser">
+            Pick a source and a second inside its window to list its databases and collections as they were,
+            query them, and follow one document&apos;s history.
+          </EmptyState>
+        )}
         {source && at && (
           <Group align="flex-start" wrap="nowrap" gap="sm">
             <CollectionTree />
