@@ -261,4 +261,56 @@ describe('the point-in-time browser', () => {
     });
     expect(await screen.findByTestId('task-query.restore')).toBeTruthy();
   });
+  it('downloads the selected documents as canonical Extended JSON lines, and every match page by page', async () => {
+    const a = await opened();
+    const blobs: Blob[] = [];
+    URL.createObjectURL = (b: Blob | MediaSource) => {
+      blobs.push(b as Blob);
+      return 'blob:test';
+    };
+    URL.revokeObjectURL = () => {};
+    // jsdom has neither; the page's download goes through them.
+    stop = ((prev) => () => {
+      prev();
+      delete (URL as { createObjectURL?: unknown }).createObjectURL;
+      delete (URL as { revokeObjectURL?: unknown }).revokeObjectURL;
+    })(stop);
+    vi.spyOn(HTMLAnchorElement.prototype, 'click').mockImplementation(() => {});
+    fireEvent.click(await screen.findByLabelText('shop.orders'));
+    await screen.findByRole('table', { name: 'Results' });
+    const canonical = ['{"_id": {"$numberInt": "2"}}', '{"_id": {"$numberInt": "1"}}'];
+    let pages = 0;
+    a.client.answer('query.find', async (input) => {
+      pages += 1;
+      // "All matching" reads on until the engine says there is no more.
+      const more = input.filter === undefined && pages === 1;
+      return {
+        view,
+        ns: input.ns,
+        documents: canonical,
+        more,
+        plan: { index: '_id_', documentsExamined: 2 },
+      };
+    });
+    fireEvent.click(screen.getByLabelText('Select row 2'));
+    fireEvent.click(screen.getByRole('button', { name: 'Download JSON lines' }));
+    await waitFor(() => expect(blobs).toHaveLength(1));
+    expect(await blobs[0]!.text()).toBe(canonical.join('\n') + '\n');
+    expect(a.client.calls.at(-1)?.input).toEqual({
+      source: 'prod-rs',
+      at: `${T0 + 41}:6`,
+      ns: 'shop.orders',
+      canonical: true,
+      limit: 10_000,
+      skip: 0,
+      filter: '{"_id": {"$in": [2]}}',
+    });
+
+    pages = 0;
+    fireEvent.change(screen.getByLabelText('Documents'), { target: { value: 'all' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Download JSON lines' }));
+    await waitFor(() => expect(blobs).toHaveLength(2));
+    expect((await blobs[1]!.text()).trim().split('\n')).toHaveLength(4);
+    expect(a.client.calls.at(-1)?.input).toMatchObject({ canonical: true, skip: 2 });
+  });
 });
