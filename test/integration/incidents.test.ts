@@ -25,7 +25,7 @@ import { Engine } from '../../engine/engine.js';
 import { planRestore } from '../../engine/restore/planner.js';
 import { buildOfflineState } from '../../engine/restore/offline-state.js';
 import { newestOplogTs } from '../../engine/source/snapshot.js';
-import { waitUntilCaptured } from '../support/capture-wait.js';
+import { waitUntilSealed } from '../support/capture-wait.js';
 import { capturingEngine } from '../support/capturing-engine.js';
 import { runTask } from '../support/run-task.js';
 import { MONGO_KIND, uniqueDb, withMongo } from '../support/with-mongo.js';
@@ -80,7 +80,8 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
         const snap = await runTask(engine, 'snapshot.take', { source: 'rs' });
         expect(snap.state).toBe('succeeded');
         const start = (await newestOplogTs(client))!;
-        const captured = () => waitUntilCaptured(engine.capture.get(row.id)!, client);
+        // The finder reads sealed segments: wait for the seal, not only for the journal.
+        const captured = () => waitUntilSealed(engine.catalog, row.id, client);
 
         // One document's life: no finding.
         const one = client.db(db).collection('people');
@@ -347,7 +348,7 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
       const coll = client.db(db).collection('a');
       await coll.insertMany(Array.from({ length: 5 }, (_, k) => ({ _id: k as never })));
       await coll.drop();
-      await waitUntilCaptured(env.engine.capture.get(row.id)!, client);
+      await waitUntilSealed(env.engine.catalog, row.id, client);
       await env.engine.incidents.catchUp(row.id);
       const before = await list(env.engine);
       expect(before.incidents.map((f) => [f.kind, f.ns, f.size])).toEqual([['drop', `${db}.a`, 5]]);
@@ -371,7 +372,7 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
       cleanups.push(() => engine.close());
       await engine.stores.get();
       await engine.capture.start(row);
-      await waitUntilCaptured(engine.capture.get(row.id)!, client);
+      await waitUntilSealed(engine.catalog, row.id, client);
       await engine.incidents.catchUp(row.id);
       const after = await list(engine);
       // The first finding kept its row (not rescanned); the new one is found from the stored state.
