@@ -264,6 +264,13 @@ export async function scanSegment(
   relPath: string,
   onEntry?: (entry: Uint8Array) => void,
 ): Promise<SegmentInfo> {
+  // A plan's unsealed tail is a capture journal (at most one segment's worth, 16 MB): its valid
+  // prefix, or the segment it was sealed into since, as readSegment reads it.
+  if (isJournalPath(relPath)) {
+    const { info, entries } = await readJournalTail(repo, relPath);
+    for (const e of entries) onEntry?.(e);
+    return info;
+  }
   repo.key(); // LOCKED before reading anything
   const fh = await openRepoFile(repo.abs(relPath));
   try {

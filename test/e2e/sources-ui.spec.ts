@@ -78,7 +78,7 @@ test('adds a source from the UI only after testing it, then tests and edits it',
   await expect(card.getByTestId('probe-report')).toContainText('Server version');
   // The dashboard protects it at once: capture starts without a restart of the server.
   await page.getByRole('tab', { name: 'Dashboard' }).click();
-  await expect(page.getByTestId('source-row-prod-rs').getByTestId('capture-state')).toHaveText('capturing', {
+  await expect(page.getByTestId('source-card-prod-rs').getByTestId('capture-state')).toHaveText('capturing', {
     timeout: 20_000,
   });
 });

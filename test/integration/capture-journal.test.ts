@@ -97,6 +97,14 @@ describe(`the capture journal (${MONGO_KIND})`, () => {
           .toArray();
         expect(got).toEqual([{ k: -1 }, ...Array.from({ length: k + 1 }, (_, n) => ({ k: n }))]);
         await client.db(target).dropDatabase();
+        // A point-in-time view at latest reads the same journal tail.
+        const counted = await dispatch(engine, 'query.count', {
+          source: 'rs',
+          at: 'latest',
+          ns: `${db}.x`,
+          count: true,
+        });
+        expect(counted, JSON.stringify(counted)).toMatchObject({ ok: true, result: { count: k + 2 } });
       }
       expect(capture.metrics.segmentsWritten).toBe(0);
       expect(capture.metrics.journalCommits).toBeGreaterThan(0);

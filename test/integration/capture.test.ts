@@ -191,6 +191,12 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
           for (let j = 0; j < k; j++) await coll.insertOne({ n: n++ }).catch(() => n--);
         };
         await write(20);
+        // What capture reported while the faults lasted (a later resume clears lastError again).
+        const errorsSeen = new Set<string>();
+        const sampler = setInterval(() => {
+          if (capture.metrics.lastError) errorsSeen.add(capture.metrics.lastError);
+        }, 10);
+        cleanups.push(() => clearInterval(sampler));
         standin!.faults.dropConnections();
         await write(20);
         await standin!.faults.refuseFor(300);
@@ -198,6 +204,7 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
         await standin!.faults.restart();
         await write(20);
         await waitUntilCaptured(capture, client);
+        clearInterval(sampler);
         // Pause (as an in-place restore does), write, resume: no gap, nothing lost.
         expect(await dispatch(engine, 'capture.pause', { source: 'rs' })).toMatchObject({
           ok: true,
@@ -227,7 +234,7 @@ describe(`continuous capture (${MONGO_KIND})`, () => {
           }
         }
         expect(inserts).toBe(n);
-        expect(capture.metrics.lastError).not.toBeNull(); // it did see the faults
+        expect(errorsSeen.size).toBeGreaterThan(0); // it did see the faults, and got over them
       });
     },
   );
