@@ -531,7 +531,9 @@ export class OplogCapture {
         this.metrics.state = 'paused';
         // Not written: the journal keeps what is durable, the source the rest.
         await this.flushAll().catch((err: unknown) => this.reportWriteFailure(err));
-        await this.sleep(60_000);
+        // A resume() during the flush found no sleep to wake: check again before sleeping (no await
+        // between this check and sleep() setting `wake`, so no resume can slip in).
+        if (this.paused && !this.stopped) await this.sleep(60_000);
         continue;
       }
       try {

@@ -106,9 +106,8 @@ describe('in-place restore failing midway', () => {
             (a) => a.action === 'restore.in-place.finish',
           );
           expect(finish?.details.namespaceStates).toEqual(states);
-          // Capture was resumed despite the failure (the capture loop leaves 'paused' on its next turn; up to
-          // 10 s on a loaded machine, where reopening the journal and the cursor waits for the CPU).
-          for (let k = 0; k < 500 && engine.capture.get(row.id)?.metrics.state === 'paused'; k++)
+          // Capture was resumed despite the failure (the capture loop leaves 'paused' on its next turn).
+          for (let k = 0; k < 100 && engine.capture.get(row.id)?.metrics.state === 'paused'; k++)
             await new Promise((r) => setTimeout(r, 20));
           expect(engine.capture.get(row.id)?.metrics.state).not.toBe('paused');
           return { states, message: task.error!.message };
