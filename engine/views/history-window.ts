@@ -7,6 +7,7 @@ import type { CatalogDb } from '../catalog/open-catalog.js';
 import { segmentStartAtOrBefore, segmentsStartingBetween } from '../catalog/segments.js';
 import { completeSnapshotsOfSource } from '../catalog/snapshots.js';
 import { ApiError } from '../errors.js';
+import { isJournalPath } from '../repo/journal-file.js';
 import { compareOpTime } from '../repo/optime.js';
 import type { OkPlan } from './build-view.js';
 import type { HistoryWindow } from './history.js';
@@ -44,6 +45,13 @@ export function historyWindow(db: CatalogDb, sourceId: string, plan: OkPlan): Hi
       firstTs: { t: r.first_t, i: r.first_i },
       lastTs: { t: r.last_t, i: r.last_i },
     });
+  }
+  // The unsealed tail: the plan's capture journals (no catalog segment row yet), after the last segment.
+  const lastSealed = segments.at(-1)?.lastTs ?? null;
+  for (const j of plan.segments) {
+    if (!isJournalPath(j.path)) continue;
+    if (lastSealed && compareOpTime(j.firstTs, lastSealed) <= 0) continue;
+    segments.push({ path: j.path, firstTs: j.firstTs, lastTs: j.lastTs });
   }
   return { snapshot, bound: plan.bound, segments };
 }

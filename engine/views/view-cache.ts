@@ -12,6 +12,7 @@
  * and one that differs, cannot be opened, or fails while being read is
  * marked damaged, removed and built again, never read.
  */
+import { isJournalPath } from '../repo/journal-file.js';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../errors.js';
@@ -155,8 +156,12 @@ export class ViewCache {
           ? { file: join(this.dir, base.file), bound: { t: base.bound_t, i: base.bound_i } }
           : undefined,
         ctx,
-        isSegmentIndexed: (path) => isSegmentIndexed(idx, source.repo.id, path) !== null,
-        onSegmentIds: (path, ids) => recordSegmentIds(idx, source.repo.id, path, ids.hashes, ids.commands),
+        // A capture journal still grows: its _ids are never final, so it is never indexed.
+        isSegmentIndexed: (path) =>
+          isJournalPath(path) || isSegmentIndexed(idx, source.repo.id, path) !== null,
+        onSegmentIds: (path, ids) => {
+          if (!isJournalPath(path)) recordSegmentIds(idx, source.repo.id, path, ids.hashes, ids.commands);
+        },
       });
       renameSync(temp, join(this.dir, row.file));
       const st = statSync(join(this.dir, row.file));
@@ -254,12 +259,13 @@ export class ViewCache {
 
   // ---- the per-segment _id index, for document history ----
 
+  // A capture journal still grows, so its _ids are never final: never indexed, always read.
   segmentIndexed(repositoryId: string, path: string): { commands: boolean } | null {
-    return isSegmentIndexed(this.index(), repositoryId, path);
+    return isJournalPath(path) ? null : isSegmentIndexed(this.index(), repositoryId, path);
   }
 
   recordSegment(repositoryId: string, path: string, hashes: Iterable<number>, commands: boolean): void {
-    recordSegmentIds(this.index(), repositoryId, path, hashes, commands);
+    if (!isJournalPath(path)) recordSegmentIds(this.index(), repositoryId, path, hashes, commands);
   }
 
   segmentsTouching(repositoryId: string, hash: number): Set<string> {

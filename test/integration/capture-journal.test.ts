@@ -106,6 +106,17 @@ describe(`the capture journal (${MONGO_KIND})`, () => {
         });
         expect(counted, JSON.stringify(counted)).toMatchObject({ ok: true, result: { count: k + 2 } });
       }
+      // One document's history reaches the journal tail too.
+      await coll.insertOne({ _id: 'h' as never, v: 1 });
+      await coll.updateOne({ _id: 'h' as never }, { $set: { v: 2 } });
+      await waitUntilCaptured(capture, client);
+      const history = await dispatch(engine, 'history.get', { source: 'rs', ns: `${db}.x`, id: '"h"' });
+      expect(history.ok, JSON.stringify(history)).toBe(true);
+      const versions = (history as { result: CommandOutput<'history.get'> }).result.versions;
+      expect(versions.map((v) => [v.op, v.after])).toEqual([
+        ['insert', '{"_id":"h","v":1}'],
+        ['update', '{"_id":"h","v":2}'],
+      ]);
       expect(capture.metrics.segmentsWritten).toBe(0);
       expect(capture.metrics.journalCommits).toBeGreaterThan(0);
     });
