@@ -340,7 +340,7 @@ export const commands = {
           .default(false)
           .describe('Also check the users and roles of the restored databases.'),
         full: z.boolean().default(false).describe('Compare every document.'),
-        htmlFile: z
+        html: z
           .string()
           .min(1)
           .max(4096)

@@ -269,7 +269,7 @@ describe(`restore into a MongoDB deployment (${MONGO_KIND})`, () => {
         targetUri: uri,
         ...selection,
         full: true,
-        htmlFile: html,
+        html,
       });
       expect(v.state, JSON.stringify(v.error)).toBe('succeeded');
       const report = v.result as {

@@ -231,13 +231,13 @@ export const restoreHandlers: PartialHandlers<
           usersRoles: input.usersRoles,
           ctx,
         });
-        if (input.htmlFile) {
+        if (input.html) {
           const html = validationHtml(report, {
             source: source.name,
             target: displayUri(config),
             generatedAt: new Date().toISOString(),
           });
-          await writeFileDurable(input.htmlFile, [Buffer.from(html)]);
+          await writeFileDurable(input.html, [Buffer.from(html)]);
         }
         audit(svc.catalog, {
           actor: svc.actor,
