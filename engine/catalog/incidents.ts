@@ -41,6 +41,28 @@ export interface IncidentRecord {
   details: unknown;
 }
 
+/** A finding in the shape of its row: the one mapping, for storing it and for answering with it unstored. */
+export function incidentRow(sourceId: string, f: IncidentRecord, id: number): IncidentRow {
+  return {
+    id,
+    source_id: sourceId,
+    key: f.key,
+    kind: f.kind,
+    ns: f.ns,
+    first_t: f.firstTs.t,
+    first_i: f.firstTs.i,
+    last_t: f.lastTs.t,
+    last_i: f.lastTs.i,
+    before_t: f.restoreBefore?.t ?? null,
+    before_i: f.restoreBefore?.i ?? null,
+    wall: f.wall,
+    size: f.size,
+    lsid_json: f.lsid ? JSON.stringify(f.lsid) : null,
+    txn_number: f.txnNumber,
+    details_json: JSON.stringify(f.details ?? {}),
+  };
+}
+
 export interface IncidentScanRow {
   source_id: string;
   through_t: number;
@@ -136,8 +158,8 @@ export function saveIncidentScan(
   const upsert = db.prepare(
     `INSERT INTO incidents (source_id, key, kind, ns, first_t, first_i, last_t, last_i, before_t, before_i,
                             wall, size, lsid_json, txn_number, details_json)
-     VALUES (@source, @key, @kind, @ns, @first_t, @first_i, @last_t, @last_i, @before_t, @before_i,
-             @wall, @size, @lsid, @txn, @details)
+     VALUES (@source_id, @key, @kind, @ns, @first_t, @first_i, @last_t, @last_i, @before_t, @before_i,
+             @wall, @size, @lsid_json, @txn_number, @details_json)
      ON CONFLICT (source_id, key) DO UPDATE SET last_t = excluded.last_t, last_i = excluded.last_i,
        size = excluded.size, details_json = excluded.details_json`,
   );
@@ -147,24 +169,10 @@ export function saveIncidentScan(
       (db.prepare('SELECT segments FROM incident_scans WHERE source_id = ?').pluck().get(sourceId) as
         number | undefined) ?? 0;
     if (current !== previousSegments) return false;
-    for (const f of upserts)
-      upsert.run({
-        source: sourceId,
-        key: f.key,
-        kind: f.kind,
-        ns: f.ns,
-        first_t: f.firstTs.t,
-        first_i: f.firstTs.i,
-        last_t: f.lastTs.t,
-        last_i: f.lastTs.i,
-        before_t: f.restoreBefore?.t ?? null,
-        before_i: f.restoreBefore?.i ?? null,
-        wall: f.wall,
-        size: f.size,
-        lsid: f.lsid ? JSON.stringify(f.lsid) : null,
-        txn: f.txnNumber,
-        details: JSON.stringify(f.details ?? {}),
-      });
+    for (const f of upserts) {
+      const { id: _id, ...row } = incidentRow(sourceId, f, 0);
+      upsert.run(row);
+    }
     for (const key of removed) remove.run(sourceId, key);
     db.prepare(
       `INSERT INTO incident_scans (source_id, through_t, through_i, max_segment_id, segments, thresholds_json, state_json, updated_at)

@@ -17,6 +17,7 @@
  */
 import { ApiError } from '../errors.js';
 import {
+  incidentRow,
   type IncidentRow,
   countSegmentsAfter,
   forgetIncidents,
@@ -277,23 +278,5 @@ export class IncidentFinder {
 }
 
 /** A finding not stored yet, in the shape of its row (a read-only engine answers with these; ids < 0). */
-export function findingRow(sourceId: string, f: Finding, id: number): IncidentRow {
-  return {
-    id,
-    source_id: sourceId,
-    key: f.key,
-    kind: f.kind,
-    ns: f.ns,
-    first_t: f.firstTs.t,
-    first_i: f.firstTs.i,
-    last_t: f.lastTs.t,
-    last_i: f.lastTs.i,
-    before_t: f.restoreBefore?.t ?? null,
-    before_i: f.restoreBefore?.i ?? null,
-    wall: f.wall,
-    size: f.size,
-    lsid_json: f.lsid ? JSON.stringify(f.lsid) : null,
-    txn_number: f.txnNumber,
-    details_json: JSON.stringify(f.details),
-  };
-}
+export const findingRow = (sourceId: string, f: Finding, id: number): IncidentRow =>
+  incidentRow(sourceId, f, id);
