@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useNavigation } from '../../renderer/src/app/navigation';
+import { useDashboard } from '../../renderer/src/features/dashboard/dashboard-store';
 import { Timeline } from '../../renderer/src/features/timeline/Timeline';
 import { useTimeline } from '../../renderer/src/features/timeline/timeline-store';
 import { duration, epochSecondsToIso, localDateTime } from '../../renderer/src/ui/format';
@@ -266,6 +267,38 @@ describe('the Timeline section', () => {
     expect(text).toContain('2 snapshots (2 imported)');
     expect(text).not.toContain('live edge');
     expect(screen.getByRole('switch', { name: 'Follow live edge' })).toHaveProperty('checked', false);
+  });
+
+  it('opening the section asks for its first view at once, before the section is drawn, and only once', async () => {
+    const model: SourceModel = {
+      intervals: [[NOW - 30 * 86_400, NOW - 86_400]],
+      snapshots: [{ id: 's', t: NOW - 20 * 86_400, tiers: ['daily'] }],
+    };
+    const c = withSource('prod-rs', model);
+    const st = status('prod-rs', 'stopped', NOW - 86_400, null);
+    const [from, to] = model.intervals[0]!;
+    c.answer('source.status', {
+      ...st,
+      coverage: { ...st.coverage, intervals: [{ start: op(from), end: op(to) }] },
+    });
+    c.setConnection('connected');
+    // The status bar's poll has read the sources and their statuses (where each history is).
+    await waitFor(() => expect(useDashboard.getState().statuses['prod-rs']).toBeDefined());
+    const firstViews = () =>
+      c.calls
+        .filter((x) => x.name === 'timeline.get')
+        .map((x) => x.input as { from: string; to: string; width: number })
+        .filter((x) => Date.parse(x.from) > (NOW - 40 * 86_400) * 1000);
+    expect(firstViews()).toHaveLength(0);
+    useNavigation.getState().setSection('timeline');
+    // Asked in the same tick as the click, at the window's width (the canvas is not measured yet).
+    expect(firstViews()).toHaveLength(1);
+    expect(useTimeline.getState().width).toBe(window.innerWidth);
+    expect(firstViews()[0]!.width).toBeGreaterThanOrEqual(window.innerWidth);
+    renderWithProviders(<Timeline />);
+    const { text } = await described(/1 snapshot \(1 daily\)/);
+    expect(text).toMatch(/local time \(34 days\)/); // the whole history, placed from the status
+    expect(firstViews()).toHaveLength(1);
   });
 
   it('zooms and pans by keyboard alone, the description following', async () => {
