@@ -279,7 +279,10 @@ describe('the Timeline section', () => {
     const [from, to] = model.intervals[0]!;
     c.answer('source.status', {
       ...st,
-      coverage: { ...st.coverage, intervals: [{ start: op(from), end: op(to) }] },
+      coverage: {
+        ...st.coverage,
+        intervals: [{ start: op(from), end: op(to), seconds: to - from, segments: 10 }],
+      },
     });
     c.setConnection('connected');
     // The status bar's poll has read the sources and their statuses (where each history is).
@@ -430,6 +433,34 @@ describe('the point panel', () => {
     expect(useNavigation.getState().section).toBe('browse');
     fireEvent.click(within(panel).getByRole('button', { name: 'Export here' }));
     expect(useNavigation.getState().handoff?.action).toBe('export');
+  });
+
+  it('on an incident flag: the entry just before it, and "restore to just before this" hands that exact point on', async () => {
+    const c = withSource('prod-rs', model, { capturing: true, rp: 2 });
+    const t = NOW - 1000;
+    const exact = `${t}:4`;
+    c.answer('restore.plan', async () => ({
+      ...restorablePlan(t),
+      point: exact,
+      replayThrough: { ...op(t), i: 4, text: exact },
+    }));
+    renderWithProviders(<Timeline />);
+    c.setConnection('connected');
+    await described(/prod-rs: capture running/);
+    // What a click on the flag does (TimelineAxis: the flag's pickAt, pickExact and label).
+    void useTimeline
+      .getState()
+      .pick('prod-rs', t, exact, 'Database shop dropped (2 collections, 10 documents)');
+    const panel = await screen.findByRole('region', { name: 'Restore point' });
+    await within(panel).findByText('Restorable');
+    expect(within(panel).getByTestId('point-before').textContent).toBe(
+      `Just before: Database shop dropped (2 collections, 10 documents) (oplog timestamp ${exact})`,
+    );
+    expect(c.calls.find((x) => x.name === 'restore.plan')!.input).toEqual({ source: 'prod-rs', at: exact });
+    expect(within(panel).queryByRole('button', { name: 'Restore here' })).toBeNull();
+    fireEvent.click(within(panel).getByRole('button', { name: 'Restore to just before this' }));
+    expect(useNavigation.getState().handoff).toEqual({ action: 'restore', source: 'prod-rs', at: exact });
+    expect(useNavigation.getState().section).toBe('restores');
   });
 
   it('not restorable: why, and the nearest restorable seconds as buttons that go there', async () => {

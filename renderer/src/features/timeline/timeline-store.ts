@@ -47,6 +47,8 @@ export interface PickedPoint {
   t: number;
   /** The point as the API takes it: the second, or an exact `t:i` (just before an incident). */
   at: string;
+  /** Picked on an incident's flag: what happened (the point is the entry just before it). */
+  before: string | null;
   plan: RestorePlan | null;
   loading: boolean;
   error: string | null;
@@ -109,8 +111,11 @@ interface TimelineSlice {
   onSegment(source: string, lastT: number): void;
   setCursor(t: number | null): void;
   select(source: string | null): void;
-  /** Plans the second `t`, or the exact oplog point `exact` (`t:i`) that falls in it. */
-  pick(source: string, t: number, exact?: string): Promise<void>;
+  /**
+   * Plans the second `t`, or the exact oplog point `exact` (`t:i`) that falls in it; `before`
+   * names the incident that point is just before (a click on its flag).
+   */
+  pick(source: string, t: number, exact?: string, before?: string): Promise<void>;
   closePoint(): void;
 }
 
@@ -424,7 +429,7 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
     setCursor: (cursor) => set({ cursor }),
     select: (selected) => set({ selected }),
 
-    async pick(source, t, exact) {
+    async pick(source, t, exact, before) {
       const token = ++pickToken;
       const second = Math.floor(t);
       const at = exact ?? isoSecond(second);
@@ -432,6 +437,7 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
         source,
         t: second,
         at,
+        before: exact !== undefined ? (before ?? null) : null,
         plan: null,
         loading: true,
         error: null,
