@@ -9,10 +9,10 @@
 import { Binary, Double, EJSON, ObjectId, deserialize, serialize, type Document } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../engine/errors.js';
-import { MAX_BUCKET_MEASUREMENTS, unpackBucket } from '../../engine/views/timeseries.js';
+import { MAX_BUCKET_MEASUREMENTS, unpackBucket, type TimeseriesSpec } from '../../engine/views/timeseries.js';
 import { block, control, encodeColumn, literal, type Value } from '../support/bson-column-encoder.js';
 
-const spec = { timeField: 't', metaField: 'm' };
+const spec: TimeseriesSpec = { timeField: 't', metaField: 'm' };
 const column = (b: Buffer) => new Binary(b, 7);
 const b64col = (s: string) => column(Buffer.from(s, 'base64'));
 /** Measurements as canonical Extended JSON text, which keeps field order and types. */
