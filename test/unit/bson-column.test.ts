@@ -348,13 +348,14 @@ describe('random columns from the test encoder decode to what was put in', () =>
   };
 
   it('for int32, int64, dates, doubles at a scale, strings, ObjectIds, with skips and type changes', () => {
-    for (let round = 0; round < 300; round++) {
-      const n = 1 + Math.floor(rand() * 300);
-      const kind = pick(['int32', 'int64', 'date', 'double', 'string', 'oid', 'mixed']);
+    const stats = { rle: 0, extended: 0 };
+    for (let round = 0; round < 250; round++) {
+      const kind = pick(['int32', 'int64', 'date', 'double', 'string', 'prefix', 'oid', 'steady', 'mixed']);
+      const n = kind === 'steady' ? 400 + Math.floor(rand() * 2000) : 1 + Math.floor(rand() * 300);
       const scale = kind === 'double' ? Math.floor(rand() * 5) : 5;
       const step = pick([1, 3, 1000, 2 ** 20, 2 ** 40]);
       const values: (Value | null)[] = walk((x) => x + Math.floor((rand() - 0.3) * step), n).map((x, k) => {
-        if (rand() < 0.1) return null;
+        if (kind !== 'steady' && rand() < 0.1) return null;
         switch (kind) {
           case 'int32':
             return int32(x | 0);
@@ -366,6 +367,10 @@ describe('random columns from the test encoder decode to what was put in', () =>
             return dbl(Math.round(x) / [1, 10, 100, 10000, 100000000][scale]!);
           case 'string':
             return val(`sensor-${Math.abs(x) % 100000}`);
+          case 'prefix': // 16 bytes that differ in their first: a delta in the highest bits of 128
+            return val(`${String.fromCharCode(65 + (Math.abs(x) % 26))}-sixteen-bytes!`);
+          case 'steady': // long runs of one step, and steps with many trailing zero bits
+            return int64(BigInt(Math.floor(k / 150)) * 2n ** 36n + BigInt(k) * 4096n);
           case 'oid':
             return val(
               new ObjectId(
@@ -383,9 +388,12 @@ describe('random columns from the test encoder decode to what was put in', () =>
             ]);
         }
       });
-      const column = encodeColumn(values, scale);
+      const column = encodeColumn(values, scale, stats);
       expect(decodeColumn(column, n + 1).map(hex), `round ${round} (${kind})`).toEqual(values.map(hex));
     }
+    // The columns used run-length and extended-selector blocks, not only the base ones.
+    expect(stats.rle).toBeGreaterThan(10);
+    expect(stats.extended).toBeGreaterThan(10);
   });
 });
 
