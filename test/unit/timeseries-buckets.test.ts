@@ -9,6 +9,7 @@
 import { Binary, Double, EJSON, ObjectId, deserialize, serialize, type Document } from 'bson';
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../engine/errors.js';
+import { applyObjectDiff } from '../../engine/oplog/apply-diff.js';
 import { MAX_BUCKET_MEASUREMENTS, unpackBucket, type TimeseriesSpec } from '../../engine/views/timeseries.js';
 import { block, control, encodeColumn, literal, type Value } from '../support/bson-column-encoder.js';
 
@@ -63,6 +64,40 @@ describe('compressed buckets (control.version 2 and 3)', () => {
         { t, m: 0, a: new Double(1), _id: new ObjectId('65a6eba7e6d2e848e08c3751') },
       ]),
     );
+  });
+
+  it('unpacks a bucket after the oplog diff by which mongod 8.0 added a measurement (binary diffs at the EOO)', () => {
+    // mongodb/mongo jstests/change_streams/timeseries.js: {_id: 1, ts: new Date(1000), meta: {a: 1}} inserted
+    // twice; the bucket, then its update: control.count 2 and both columns extended at offset 10.
+    const bucket = Buffer.from(
+      serialize({
+        _id: new ObjectId(),
+        control: {
+          version: 2,
+          min: { _id: 1, ts: new Date(0) },
+          max: { _id: 1, ts: new Date(1000) },
+          count: 1,
+        },
+        meta: { a: 1 },
+        data: { ts: b64col('CQDoAwAAAAAAAAA='), _id: b64col('AQAAAAAAAADwPwA=') },
+      }),
+    );
+    const diff = Buffer.from(
+      serialize({
+        scontrol: { u: { count: 2 } },
+        sdata: {
+          b: {
+            ts: { o: 10, d: new Binary(Buffer.from('gA4AAAAAAAAAAA==', 'base64'), 0) },
+            _id: { o: 10, d: new Binary(Buffer.from('kA4AAAAAAAAAAA==', 'base64'), 0) },
+          },
+        },
+      }),
+    );
+    const after = applyObjectDiff(bucket, diff);
+    const s: TimeseriesSpec = { timeField: 'ts', metaField: 'meta' };
+    const one = { ts: new Date(1000), meta: { a: 1 }, _id: new Double(1) };
+    expect(unpack(deserialize(after), s)).toEqual(text([one, one]));
+    expect(unpack(deserialize(bucket), s)).toEqual(text([one]));
   });
 
   it('leaves out a field where its column skips, keeps types exactly, and has no meta field without meta', () => {
