@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_FIXTURES, SKIP_FIXTURES_MESSAGE, fixture } from '../support/fixtures.js';
 import { tempDir } from '../support/temp-dir.js';
 import { withMongo } from '../support/with-mongo.js';
-import { cliAsync } from '../support/cli-process.js';
+import { argvOf, cliAsync } from '../support/cli-process.js';
 
 let dir: ReturnType<typeof tempDir>;
 beforeAll(() => (dir = tempDir()));
@@ -26,17 +26,7 @@ const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
 
 /** The CLI on a pseudo-terminal, answering its question with `answer`. */
 function onTerminal(args: string[], answer: string): Promise<{ code: number | null; output: string }> {
-  const cmd = [
-    process.execPath,
-    '--import',
-    'tsx',
-    join(root, 'engine', 'cli.ts'),
-    ...args,
-    '--data-dir',
-    join(dir.path, 'data'),
-  ]
-    .map(quote)
-    .join(' ');
+  const cmd = [process.execPath, ...argvOf(join(dir.path, 'data'), args)].map(quote).join(' ');
   return new Promise((resolve) => {
     const child = spawn('script', ['-qec', cmd, '/dev/null'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
     let output = '';
@@ -69,19 +59,10 @@ describe.skipIf(!HAVE_FIXTURES)(`CLI: restore ${HAVE_FIXTURES ? '' : SKIP_FIXTUR
             }
           ).databases.map((d) => d.name);
 
+        const restoreArgs = () => ['restore', '--source', 'od', '--at', 'latest', '--target-uri', uri];
         const untouched = await client.db('db1').collection('c1').countDocuments();
         // No terminal here (stdin is not a TTY): without --yes the restore states what it would do and stops.
-        const asked = await cli(
-          'restore',
-          '--source',
-          'od',
-          '--at',
-          'latest',
-          '--target-uri',
-          uri,
-          '--rename',
-          `db1.*=${target}.*`,
-        );
+        const asked = await cli(...restoreArgs(), '--rename', `db1.*=${target}.*`);
         expect(asked.code, asked.stderr).toBe(2);
         expect(asked.stderr).toContain('error [INVALID_INPUT]');
         expect(asked.stderr).toContain('Restore source "od" at latest: snapshot');
@@ -90,18 +71,7 @@ describe.skipIf(!HAVE_FIXTURES)(`CLI: restore ${HAVE_FIXTURES ? '' : SKIP_FIXTUR
         expect(await dbs()).not.toContain(target);
 
         // A rename whose TO has a star FROM lacks would merge every collection into one named "*".
-        const merge = await cli(
-          'restore',
-          '--source',
-          'od',
-          '--at',
-          'latest',
-          '--target-uri',
-          uri,
-          '--rename',
-          `db1.c1=${target}.*`,
-          '--yes',
-        );
+        const merge = await cli(...restoreArgs(), '--rename', `db1.c1=${target}.*`, '--yes');
         expect(merge.code).toBe(2);
         expect(merge.stderr).toMatch(/different numbers of \* wildcards/);
         expect(await dbs()).not.toContain(target);
@@ -113,40 +83,14 @@ describe.skipIf(!HAVE_FIXTURES)(`CLI: restore ${HAVE_FIXTURES ? '' : SKIP_FIXTUR
 
         if (HAVE_SCRIPT) {
           // On a terminal (a pseudo-terminal from util-linux `script`), it asks; "n" writes nothing.
-          const no = await onTerminal(
-            [
-              'restore',
-              '--source',
-              'od',
-              '--at',
-              'latest',
-              '--target-uri',
-              uri,
-              '--rename',
-              `db1.*=${target}.*`,
-              '--drop',
-            ],
-            'n\n',
-          );
+          const no = await onTerminal([...restoreArgs(), '--rename', `db1.*=${target}.*`, '--drop'], 'n\n');
           expect(no.output).toContain('DESTRUCTIVE: target collections that already exist are DROPPED');
           expect(no.output).toContain('Proceed? [y/N]');
           expect(no.output).toContain('error [CANCELLED]');
           expect(await dbs()).not.toContain(target);
         } else console.log('skipped the terminal prompt check: no `script` command (util-linux)');
 
-        const done = await cli(
-          'restore',
-          '--source',
-          'od',
-          '--at',
-          'latest',
-          '--target-uri',
-          uri,
-          '--rename',
-          `db1.*=${target}.*`,
-          '--yes',
-          '--json',
-        );
+        const done = await cli(...restoreArgs(), '--rename', `db1.*=${target}.*`, '--yes', '--json');
         expect(done.code, done.stderr).toBe(0);
         // mongorestore's oplog_test.go: oplogdump/ gives 10 documents in db1.c1 with its oplog replayed.
         expect(await client.db(target).collection('c1').countDocuments()).toBe(10);

@@ -16,7 +16,8 @@ export interface CliResult {
   stderr: string;
 }
 
-const argvOf = (dataDir: string, args: readonly string[]) => [
+/** Node's arguments for the CLI on a data dir (for a caller that spawns it its own way). */
+export const argvOf = (dataDir: string, args: readonly string[]): string[] => [
   '--import',
   'tsx',
   join(root, 'engine', 'cli.ts'),
