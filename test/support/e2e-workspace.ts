@@ -5,9 +5,9 @@
  * on it; screenshots go to test-results/screens/. One place, so a spec
  * says only what is particular to it.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { cliAsync, type CliResult } from './cli-process.js';
 import { startServe, type ServeProcess } from './serve-process.js';
 import { startStandin, type Standin, type StandinOptions } from './standin/server.js';
 import { tempDir } from './temp-dir.js';
@@ -17,12 +17,6 @@ const root = join(import.meta.dirname, '..', '..');
 /** Where the specs save their pictures (created by startWorkspace). */
 export const SCREENS_DIR = join(root, 'test-results', 'screens');
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 export interface E2eWorkspace {
   dir: string;
   dataDir: string;
@@ -30,24 +24,9 @@ export interface E2eWorkspace {
   serve: ServeProcess;
   /** The engine's CLI on this data directory (as a DBA would run it beside the app). */
   cli(...args: string[]): Promise<CliResult>;
-  /** Saves a screenshot as test-results/screens/NAME.png. */
+  /** The path of screenshot NAME: test-results/screens/NAME.png. */
   screen(name: string): string;
   stop(): Promise<void>;
-}
-
-export function runCli(dataDir: string, args: readonly string[]): Promise<CliResult> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'engine', 'cli.ts'), ...args, '--data-dir', dataDir],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 /**
@@ -76,7 +55,7 @@ export async function startWorkspace(
   try {
     for (const o of opts.standins ?? [{ noopIntervalMs: 1000 }]) standins.push(await startStandin(o));
     const cli = async (...args: string[]) => {
-      const r = await runCli(dataDir, args);
+      const r = await cliAsync(dataDir, args);
       if (r.code !== 0) throw new Error(`mbm ${args.join(' ')} exited with ${r.code}: ${r.stderr}`);
       return r;
     };
