@@ -114,7 +114,9 @@ export function restoreTestRunning(db: CatalogDb, sourceId: string): boolean {
 
 /** The scratch name of every database: `<db>` -> `<prefix><db>`, shortened (with a hash) when too long. */
 export function scratchRenames(prefix: string, namespaces: readonly string[]): string[] {
-  const rules: string[] = [];
+  // Databases the oplog creates after the snapshot are renamed by this rule too. It comes first: when
+  // several renames match, the one given last wins (mongorestore's rule), so the shortened names win.
+  const rules: string[] = [`$db$.$coll$=${prefix}$db$.$coll$`];
   for (const db of new Set(namespaces.map((ns) => ns.slice(0, ns.indexOf('.'))))) {
     if (Buffer.byteLength(prefix + db) <= MAX_DB_NAME_BYTES) continue;
     const hash = createHash('sha256').update(db).digest('hex').slice(0, 8);
@@ -122,8 +124,6 @@ export function scratchRenames(prefix: string, namespaces: readonly string[]): s
     while (Buffer.byteLength(`${prefix}${head}_${hash}`) > MAX_DB_NAME_BYTES) head = head.slice(0, -1);
     rules.push(`${db}.$coll$=${prefix}${head}_${hash}.$coll$`);
   }
-  // Databases the oplog creates after the snapshot are renamed by this rule too.
-  rules.push(`$db$.$coll$=${prefix}$db$.$coll$`);
   return rules;
 }
 
