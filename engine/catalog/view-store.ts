@@ -199,6 +199,44 @@ export function ridsInRange(
     s[`${loIn ? 't' : 'f'}${hiIn ? 't' : 'f'}` as keyof typeof s].all(cid, field, lo, hi) as number[];
 }
 
+/** How many key rows `field` has in a collection (equal to its documents when no document holds an array there). */
+export function countKeys(db: ViewDb, cid: number, field: string): number {
+  return (
+    db.prepare('SELECT count(*) AS n FROM keys WHERE cid = ? AND field = ?').get(cid, field) as { n: number }
+  ).n;
+}
+
+/**
+ * The key rows of `field` in key order (then row id), ascending or descending, read a page at a
+ * time from the key table's primary key: a sort served by the view's index, in bounded memory.
+ */
+export function* keysInOrder(
+  db: ViewDb,
+  cid: number,
+  field: string,
+  descending: boolean,
+  page = 1000,
+): Generator<{ key: Buffer; rid: number }> {
+  const dir = descending ? 'DESC' : 'ASC';
+  const first = db.prepare(
+    `SELECT key, rid FROM keys WHERE cid = ? AND field = ? ORDER BY key ${dir}, rid ${dir} LIMIT ?`,
+  );
+  const after = db.prepare(
+    `SELECT key, rid FROM keys WHERE cid = ? AND field = ? AND (key, rid) ${descending ? '<' : '>'} (?, ?)
+     ORDER BY key ${dir}, rid ${dir} LIMIT ?`,
+  );
+  let last: { key: Buffer; rid: number } | null = null;
+  for (;;) {
+    const rows = (last ? after.all(cid, field, last.key, last.rid, page) : first.all(cid, field, page)) as {
+      key: Buffer;
+      rid: number;
+    }[];
+    for (const r of rows) yield r;
+    if (rows.length < page) return;
+    last = rows[rows.length - 1]!;
+  }
+}
+
 /** The statements replay needs, prepared once per build. */
 export function viewWriter(db: ViewDb) {
   const s = {
