@@ -766,7 +766,7 @@ export const QueryAnswer = z.strictObject({
   view: ViewAnswer,
   ns: z.string(),
   documents: EjsonDocuments,
-  /** More documents match beyond this answer (beyond `limit` too, when the limit ended it). */
+  /** Documents remain after this batch (within the limit): read them with query.more and cursorId. */
   more: z.boolean(),
   /** The cursor to read the rest with (query.more), or null when this answer ended the query. */
   cursorId: CursorId.nullable(),

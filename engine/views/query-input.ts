@@ -32,14 +32,17 @@ export function parseEjson(part: QueryPart, text: string | undefined): unknown {
   }
 }
 
+const MAX_PROMOTED = Long.fromNumber(2 ** 53);
+const MIN_PROMOTED = Long.fromNumber(-(2 ** 53));
+
 /** What the relaxed parse gives (Int32, Double and safe Int64 as numbers), keeping unsafe Int64 exact. */
 function relaxedExact(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(relaxedExact);
   if (v instanceof Int32 || v instanceof Double) return v.valueOf();
-  if (v instanceof Long) {
-    const n = v.toNumber();
-    return Number.isSafeInteger(n) ? n : v;
-  }
+  // As the bson library promotes a stored Int64 when it decodes a document (|v| <= 2^53), so that
+  // the filter's value and the document's compare as the same JavaScript type.
+  if (v instanceof Long)
+    return v.lessThanOrEqual(MAX_PROMOTED) && v.greaterThanOrEqual(MIN_PROMOTED) ? v.toNumber() : v;
   if (isPlain(v)) {
     const out: Record<string, unknown> = {};
     for (const [k, x] of Object.entries(v)) out[k] = relaxedExact(x);

@@ -91,13 +91,14 @@ describe('query cursors', () => {
   it('walks a sort on an indexed field from the key table, lazily, equal to a full sort', () => {
     const docs = numbered(20_000);
     build(docs);
-    for (const sort of [{ _id: -1 }, { grp: 1, _id: -1 }, { grp: -1, score: 1, _id: 1 }] as const) {
+    const sorts: Record<string, 1 | -1>[] = [{ _id: -1 }, { grp: 1, _id: -1 }, { grp: -1, score: 1, _id: 1 }];
+    for (const sort of sorts) {
       const { documents, plan } = findCursor(db!, 't.c', { filter: {}, sort, skip: 0, canonical: false });
       const cursors = new QueryCursors();
       const first = cursors.start('a', 1, 't.c', documents, 100);
-      // Only about one batch was read: the sort did not hold the collection.
+      // Only about one batch was read (one run of equal grp keys at most): the sort did not hold the collection.
       expect(plan.documentsExamined, JSON.stringify(sort)).toBeLessThan(
-        'score' in sort || sort.grp ? 20_000 / 13 + 200 : 200,
+        'grp' in sort ? 20_000 / 13 + 200 : 200,
       );
       expect(plan.index).toBe(Object.keys(sort)[0] === '_id' ? '_id_' : 'grp_1');
       let all = [...first.documents];
