@@ -128,13 +128,14 @@ export class IncidentFinder {
     this.tailTimers.set(sourceId, timer);
   }
 
-  /** Sealed segments first, then the journal's durable tail; resolves once its findings are stored. */
+  /**
+   * The journal's durable tail, once every sealed segment is scanned (a segment being sealed is
+   * scanned from the entries in hand by its own catchUp, which asks for the tail again after it);
+   * resolves once its findings are stored.
+   */
   scanJournalTail(sourceId: string): Promise<void> {
     if (this.deps.readOnly) return Promise.resolve();
-    return this.enqueue(sourceId, async () => {
-      await this.scanPending(sourceId, true);
-      if (!this.stopped) await this.scanTail(sourceId);
-    });
+    return this.enqueue(sourceId, () => this.scanTail(sourceId));
   }
 
   thresholds(): Thresholds {
@@ -150,9 +151,12 @@ export class IncidentFinder {
       this.fresh.set(path, entries);
       this.freshBytes += bytes;
     }
-    void this.catchUp(sourceId).catch((err: unknown) => {
-      console.error(`[incidents] scan of ${sourceId} failed: ${(err as Error).message}`);
-    });
+    void this.catchUp(sourceId).then(
+      () => this.journalMoved(sourceId), // what was journaled while the segment waited
+      (err: unknown) => {
+        console.error(`[incidents] scan of ${sourceId} failed: ${(err as Error).message}`);
+      },
+    );
   }
 
   /** Scans what the source's scan has not seen yet; resolves once it is stored. Serialized per source. */
