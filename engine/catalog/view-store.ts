@@ -215,19 +215,26 @@ export function* keysInOrder(
   cid: number,
   field: string,
   descending: boolean,
+  range?: KeyRange,
   page = 1000,
 ): Generator<{ key: Buffer; rid: number }> {
   const dir = descending ? 'DESC' : 'ASC';
+  const bounds = range
+    ? ` AND key ${range.loInclusive ? '>=' : '>'} @lo AND key ${range.hiInclusive ? '<=' : '<'} @hi`
+    : '';
   const first = db.prepare(
-    `SELECT key, rid FROM keys WHERE cid = ? AND field = ? ORDER BY key ${dir}, rid ${dir} LIMIT ?`,
+    `SELECT key, rid FROM keys WHERE cid = @cid AND field = @field${bounds}
+     ORDER BY key ${dir}, rid ${dir} LIMIT @page`,
   );
   const after = db.prepare(
-    `SELECT key, rid FROM keys WHERE cid = ? AND field = ? AND (key, rid) ${descending ? '<' : '>'} (?, ?)
-     ORDER BY key ${dir}, rid ${dir} LIMIT ?`,
+    `SELECT key, rid FROM keys WHERE cid = @cid AND field = @field${bounds}
+       AND (key, rid) ${descending ? '<' : '>'} (@key, @rid)
+     ORDER BY key ${dir}, rid ${dir} LIMIT @page`,
   );
+  const args = { cid, field, page, ...(range ? { lo: range.lo, hi: range.hi } : {}) };
   let last: { key: Buffer; rid: number } | null = null;
   for (;;) {
-    const rows = (last ? after.all(cid, field, last.key, last.rid, page) : first.all(cid, field, page)) as {
+    const rows = (last ? after.all({ ...args, key: last.key, rid: last.rid }) : first.all(args)) as {
       key: Buffer;
       rid: number;
     }[];
@@ -235,6 +242,14 @@ export function* keysInOrder(
     if (rows.length < page) return;
     last = rows[rows.length - 1]!;
   }
+}
+
+/** Bounds on a key walk (a range the filter allows on the sort's field). */
+export interface KeyRange {
+  lo: Buffer;
+  loInclusive: boolean;
+  hi: Buffer;
+  hiInclusive: boolean;
 }
 
 /** The statements replay needs, prepared once per build. */

@@ -23,7 +23,14 @@ import { Decimal128, type Document } from 'bson';
 import { Query } from 'mingo';
 import { ApiError } from '../errors.js';
 import { T, elements, subDocument } from '../oplog/bson-raw.js';
-import { countDocs, countKeys, docByRid, keysInOrder, type ViewDb } from '../catalog/view-store.js';
+import {
+  countDocs,
+  countKeys,
+  docByRid,
+  keysInOrder,
+  type KeyRange,
+  type ViewDb,
+} from '../catalog/view-store.js';
 
 export interface SortItem {
   js: Document;
@@ -115,6 +122,7 @@ export function* keyOrdered(
   decode: (raw: Buffer) => Document,
   memoryLimit: number,
   onExamined: () => void,
+  range?: KeyRange,
 ): Generator<SortItem> {
   const descending = Number(sort[field]) < 0;
   const compound = Object.keys(sort).length > 1;
@@ -143,7 +151,7 @@ export function* keyOrdered(
     run = [];
     runBytes = 0;
   };
-  for (const { key, rid } of keysInOrder(db, cid, field, descending)) {
+  for (const { key, rid } of keysInOrder(db, cid, field, descending, range)) {
     const cls = key[0]!;
     const group = EXACT_CLASSES.has(cls) || cls === NUMBER_CLASS ? key : key.subarray(0, 1);
     if (runGroup === null || !group.equals(runGroup)) {

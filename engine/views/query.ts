@@ -276,13 +276,27 @@ function matching(
   if (o.sort && row?.kind === 'collection') {
     const fields = indexedFields(decodeList(row.indexes));
     const lookup = planLookup(o.filter, fields);
-    // A lookup of a few points beats walking the whole key table in sort order.
-    const field = lookup?.kind === 'points' ? null : keySortable(db, row.cid, fields, o.sort);
+    // A lookup of a few points, or a range on another field, narrows more than walking the sort
+    // field's whole key table would (then sorted in memory, within the limit); a range on the sort
+    // field bounds the walk.
+    const walk = keySortable(db, row.cid, fields, o.sort);
+    const field = !lookup || (lookup.kind === 'range' && lookup.field === walk) ? walk : null;
     if (field) {
       const use: IndexUse = { index: indexFor(row, field), documentsExamined: 0 };
-      const items = keyOrdered(db, row.cid, field, o.sort, q, decode, SORT_MEMORY_BYTES, () => {
-        use.documentsExamined++;
-      });
+      const range = lookup?.kind === 'range' ? lookup : undefined;
+      const items = keyOrdered(
+        db,
+        row.cid,
+        field,
+        o.sort,
+        q,
+        decode,
+        SORT_MEMORY_BYTES,
+        () => {
+          use.documentsExamined++;
+        },
+        range,
+      );
       return { items: window(items, o.skip, o.limit), use };
     }
   }

@@ -109,6 +109,18 @@ describe('query cursors', () => {
       }
       expect(all, JSON.stringify(sort)).toEqual(mingoSorted(docs, sort));
     }
+    // A range on the sort field bounds the walk: only the range's documents are read.
+    const ranged = findCursor(db!, 't.c', {
+      filter: { grp: { $gte: 11 } },
+      sort: { grp: -1, _id: 1 },
+      skip: 0,
+      canonical: false,
+    });
+    expect([...ranged.documents]).toEqual(mingoSorted(docs, { grp: -1, _id: 1 }, { grp: { $gte: 11 } }));
+    expect(ranged.plan).toEqual({
+      index: 'grp_1',
+      documentsExamined: docs.filter((d) => d.grp >= 11).length,
+    });
     // With a filter and skip + limit the walk gives what the in-memory sort gives.
     const filtered = findCursor(db!, 't.c', {
       filter: { score: { $gte: 500 } },
