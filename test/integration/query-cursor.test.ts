@@ -10,7 +10,10 @@
 import { Long, Timestamp, UUID, serialize } from 'bson';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import type { WebSocket } from 'ws';
 import { dispatch } from '../../engine/api/dispatch.js';
+import { attachWsClient } from '../../engine/server/ws-transport.js';
 import { Engine } from '../../engine/engine.js';
 import { readEntryTs } from '../../engine/repo/bson-entries.js';
 import { Repository } from '../../engine/repo/repository.js';
@@ -161,5 +164,58 @@ describe('query cursors through dispatch', () => {
     expect(last.after).toContain(BIG);
     expect(JSON.parse(last.after!)).toMatchObject({ who: 'big', v: 2 });
     for (const v of h.versions) expect(v.after ?? '').not.toContain('neighbour');
+  }, 60_000);
+
+  it('gives each WebSocket connection its own cursors, closed when it goes', async () => {
+    const { engine } = await source();
+    /** A connection as attachWsClient sees one: requests in, answers out. */
+    const connection = () => {
+      const ws = Object.assign(new EventEmitter(), {
+        OPEN: 1,
+        readyState: 1,
+        sent: [] as {
+          id?: number;
+          ok?: boolean;
+          result?: Record<string, unknown>;
+          error?: { code: string };
+        }[],
+        send(text: string) {
+          ws.sent.push(JSON.parse(text) as (typeof ws.sent)[number]);
+        },
+      });
+      attachWsClient(engine, ws as unknown as WebSocket);
+      let id = 0;
+      return {
+        ws,
+        async ask(command: string, input: unknown) {
+          const mine = ++id;
+          ws.emit('message', Buffer.from(JSON.stringify({ id: mine, command, input })), false);
+          for (;;) {
+            const answer = ws.sent.find((m) => m.id === mine);
+            if (answer) return answer;
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        },
+      };
+    };
+    const a = connection();
+    const b = connection();
+    const first = await a.ask('query.find', { ...target, batchSize: 10 });
+    const cursorId = first.result!.cursorId as string;
+    expect(cursorId).toMatch(/^[0-9a-f]{16}$/);
+    expect(await b.ask('query.more', { cursorId })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND' },
+    });
+    expect(await a.ask('query.more', { cursorId, batchSize: 10 })).toMatchObject({
+      ok: true,
+      result: { cursorId },
+    });
+    await b.ask('query.find', { ...target, batchSize: 10 });
+    expect(engine.views.cursors.count()).toBe(2);
+    a.ws.emit('close');
+    expect(engine.views.cursors.count()).toBe(1); // b's is still open
+    b.ws.emit('close');
+    expect(engine.views.cursors.count()).toBe(0);
   }, 60_000);
 });
