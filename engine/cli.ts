@@ -15,6 +15,7 @@ import { Engine } from './engine.js';
 import { defaultDataDir } from './paths.js';
 import { SECRET_FIELDS, passphraseFromEnv, secretFromEnv } from './cli/passphrase.js';
 import { waitForTask } from './cli/wait-task.js';
+import { writeCursorLines } from './cli/cursor-lines.js';
 import { confirmRestore, type RestoreQuestion } from './cli/confirm-restore.js';
 
 const EXIT: Partial<Record<ApiErrorShape['code'], number>> = {
@@ -214,6 +215,11 @@ async function main(argv: string[]): Promise<number> {
       result = task.result ?? null;
     }
     const lines = (commands[resolved.name] as { cliLines?: string }).cliLines;
+    if (lines && result !== null && typeof result === 'object' && 'cursorId' in result) {
+      // A cursor's answer: its documents as lines, batch after batch, in --json and plain alike.
+      const err = await writeCursorLines(engine, result as Record<string, unknown>, lines);
+      return err ? fail(err) : 0;
+    }
     if (asJson && lines) {
       // JSON lines: the items of one output field, one per line (documents are Extended JSON text already).
       const items = (result as Record<string, unknown[]>)[lines] ?? [];

@@ -20,7 +20,7 @@ export function registerIpc(engine: Engine): () => void {
       if (!fromOurPage(e)) {
         return { ok: false, error: { code: 'UNAVAILABLE', message: 'Caller is not the app window.' } };
       }
-      return dispatch(engine, name, input);
+      return dispatch(engine, name, input, { client: `window-${e.sender.id}` });
     });
   }
   return () => {

@@ -60,6 +60,8 @@ import {
   QueryTarget,
   QueryFilter,
   FindShape,
+  CursorId,
+  BatchSize,
   QueryAnswer,
   CollectionsAnswer,
   HistoryAnswer,
@@ -794,16 +796,44 @@ export const commands = {
   'query.find': command({
     readOnly: true,
     summary:
-      'find on a namespace of a source at a point, with MongoDB semantics, without restoring: filter, projection, sort, skip and limit; documents as Extended JSON (relaxed, or canonical). Answers a page at a time (more: ask again with skip).',
+      'find on a namespace of a source at a point, with MongoDB semantics, without restoring: filter, projection, sort, skip and limit; documents as Extended JSON (relaxed, or canonical). Answers the first batch and, while documents remain, a cursor id: query.more returns the next batch (a result of any size is read a batch at a time).',
     input: z.strictObject({
       ...QueryTarget,
       ...FindShape,
-      limit: z.number().int().min(1).max(10_000).default(100).describe('Documents in this answer.'),
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000_000)
+        .optional()
+        .describe('At most this many documents in all (default: every match).'),
+      batchSize: BatchSize.default(100).describe('Documents in the first batch (and each batch after).'),
       canonical: z.boolean().default(false).describe('Canonical Extended JSON (every type explicit).'),
     }),
     output: QueryAnswer,
     cliAliases: ['query'],
     cliLines: 'documents',
+  }),
+  'query.more': command({
+    readOnly: true,
+    summary:
+      "The next batch of an open query cursor (mongod's getMore): documents, whether more remain, and the cursor id again until the last batch. Cursors close after 10 minutes unused, when their view is dropped or evicted, and on query.close.",
+    input: z.strictObject({
+      cursorId: CursorId.describe('From query.find, query.aggregate or an earlier query.more.'),
+      batchSize: BatchSize.default(100).describe('Documents in this batch at most.'),
+    }),
+    output: z.strictObject({
+      ns: z.string(),
+      documents: EjsonDocuments,
+      more: z.boolean(),
+      cursorId: CursorId.nullable(),
+    }),
+  }),
+  'query.close': command({
+    readOnly: true,
+    summary: "Close an open query cursor (mongod's killCursors); closing one that already ended is no error.",
+    input: z.strictObject({ cursorId: CursorId.describe('The cursor to close.') }),
+    output: z.strictObject({ cursorId: CursorId, closed: z.boolean() }),
   }),
   'query.count': command({
     readOnly: true,
@@ -836,7 +866,14 @@ export const commands = {
     input: z.strictObject({
       ...QueryTarget,
       pipeline: QueryText.describe('Extended JSON array of stages.'),
-      limit: z.number().int().min(1).max(10_000).default(1000).describe('Documents in this answer at most.'),
+      limit: z
+        .number()
+        .int()
+        .min(1)
+        .max(1_000_000_000)
+        .optional()
+        .describe('At most this many results in all (default: every one).'),
+      batchSize: BatchSize.default(1000).describe('Results in the first batch (query.more reads on).'),
       canonical: z.boolean().default(false).describe('Canonical Extended JSON.'),
     }),
     output: z.strictObject({
@@ -844,6 +881,7 @@ export const commands = {
       ns: z.string(),
       documents: EjsonDocuments,
       more: z.boolean(),
+      cursorId: CursorId.nullable(),
     }),
     cliAliases: ['query'],
     cliLines: 'documents',

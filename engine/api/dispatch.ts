@@ -7,7 +7,7 @@ import type { z } from 'zod';
 import { commands, isCommandName } from './contract.js';
 import { ApiError, toApiError, type ApiResult } from '../errors.js';
 import { handlers } from './handlers/index.js';
-import type { Handler } from './handlers/types.js';
+import type { CallContext, Handler } from './handlers/types.js';
 import type { Services } from '../services.js';
 
 export function issuesOf(error: z.ZodError): { path: string; message: string }[] {
@@ -18,6 +18,7 @@ export async function dispatch(
   services: Services,
   name: string,
   rawInput: unknown,
+  call: CallContext = { client: 'local' },
 ): Promise<ApiResult<unknown>> {
   try {
     if (typeof name !== 'string' || !isCommandName(name)) {
@@ -37,7 +38,7 @@ export async function dispatch(
     }
     await services.stores.recover(); // a damaged catalog set aside at open is rebuilt before any answer
     const handler = handlers[name] as Handler<typeof name>;
-    const output = await handler(services, parsed.data as never);
+    const output = await handler(services, parsed.data as never, call);
     // The output is checked too, so the contract cannot drift from the code.
     const checked = def.output.safeParse(output);
     if (!checked.success) {

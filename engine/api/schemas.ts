@@ -752,12 +752,24 @@ export const IndexUse = z.strictObject({
   documentsExamined: z.number().int(),
 });
 
+/** An open query cursor (query.more, query.close): 16 hex digits, valid for the client that opened it. */
+export const CursorId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[0-9a-f]+$/, 'a cursor id as query.find or query.aggregate answered it');
+
+/** Documents per batch of a cursor (mongod's batchSize); a batch also stops at 16 MiB of text. */
+export const BatchSize = z.number().int().min(1).max(10_000);
+
 export const QueryAnswer = z.strictObject({
   view: ViewAnswer,
   ns: z.string(),
   documents: EjsonDocuments,
-  /** More documents match: ask again with skip + documents.length. */
+  /** Documents remain after this batch (within the limit): read them with query.more and cursorId. */
   more: z.boolean(),
+  /** The cursor to read the rest with (query.more), or null when this answer ended the query. */
+  cursorId: CursorId.nullable(),
   plan: IndexUse,
 });
 

@@ -236,3 +236,38 @@ export function incidentBuckets(
     )
     .all({ source: sourceId, from: fromT, to: toT, width }) as { bucket: number; count: number }[];
 }
+
+/**
+ * Stores what a scan of the capture journal's durable tail found (findings only: the resume point
+ * stays at the last sealed segment, which scans those entries again once they are sealed and
+ * upserts the same keys), if the stored scan is still the one it started from: false otherwise.
+ */
+export function saveTailFindings(
+  db: CatalogDb,
+  sourceId: string,
+  previousSegments: number,
+  upserts: Iterable<IncidentRecord>,
+  removed: Iterable<string>,
+): boolean {
+  const upsert = db.prepare(
+    `INSERT INTO incidents (source_id, key, kind, ns, first_t, first_i, last_t, last_i, before_t, before_i,
+                            wall, size, lsid_json, txn_number, details_json)
+     VALUES (@source_id, @key, @kind, @ns, @first_t, @first_i, @last_t, @last_i, @before_t, @before_i,
+             @wall, @size, @lsid_json, @txn_number, @details_json)
+     ON CONFLICT (source_id, key) DO UPDATE SET last_t = excluded.last_t, last_i = excluded.last_i,
+       size = excluded.size, details_json = excluded.details_json`,
+  );
+  const remove = db.prepare('DELETE FROM incidents WHERE source_id = ? AND key = ?');
+  return db.transaction(() => {
+    const current =
+      (db.prepare('SELECT segments FROM incident_scans WHERE source_id = ?').pluck().get(sourceId) as
+        number | undefined) ?? 0;
+    if (current !== previousSegments) return false;
+    for (const f of upserts) {
+      const { id: _id, ...row } = incidentRow(sourceId, f, 0);
+      upsert.run(row);
+    }
+    for (const key of removed) remove.run(sourceId, key);
+    return true;
+  })();
+}

@@ -199,6 +199,59 @@ export function ridsInRange(
     s[`${loIn ? 't' : 'f'}${hiIn ? 't' : 'f'}` as keyof typeof s].all(cid, field, lo, hi) as number[];
 }
 
+/** How many key rows `field` has in a collection (equal to its documents when no document holds an array there). */
+export function countKeys(db: ViewDb, cid: number, field: string): number {
+  return (
+    db.prepare('SELECT count(*) AS n FROM keys WHERE cid = ? AND field = ?').get(cid, field) as { n: number }
+  ).n;
+}
+
+/**
+ * The key rows of `field` in key order (then row id), ascending or descending, read a page at a
+ * time from the key table's primary key: a sort served by the view's index, in bounded memory.
+ */
+export function* keysInOrder(
+  db: ViewDb,
+  cid: number,
+  field: string,
+  descending: boolean,
+  range?: KeyRange,
+  page = 1000,
+): Generator<{ key: Buffer; rid: number }> {
+  const dir = descending ? 'DESC' : 'ASC';
+  const bounds = range
+    ? ` AND key ${range.loInclusive ? '>=' : '>'} @lo AND key ${range.hiInclusive ? '<=' : '<'} @hi`
+    : '';
+  const first = db.prepare(
+    `SELECT key, rid FROM keys WHERE cid = @cid AND field = @field${bounds}
+     ORDER BY key ${dir}, rid ${dir} LIMIT @page`,
+  );
+  const after = db.prepare(
+    `SELECT key, rid FROM keys WHERE cid = @cid AND field = @field${bounds}
+       AND (key, rid) ${descending ? '<' : '>'} (@key, @rid)
+     ORDER BY key ${dir}, rid ${dir} LIMIT @page`,
+  );
+  const args = { cid, field, page, ...(range ? { lo: range.lo, hi: range.hi } : {}) };
+  let last: { key: Buffer; rid: number } | null = null;
+  for (;;) {
+    const rows = (last ? after.all({ ...args, key: last.key, rid: last.rid }) : first.all(args)) as {
+      key: Buffer;
+      rid: number;
+    }[];
+    for (const r of rows) yield r;
+    if (rows.length < page) return;
+    last = rows[rows.length - 1]!;
+  }
+}
+
+/** Bounds on a key walk (a range the filter allows on the sort's field). */
+export interface KeyRange {
+  lo: Buffer;
+  loInclusive: boolean;
+  hi: Buffer;
+  hiInclusive: boolean;
+}
+
 /** The statements replay needs, prepared once per build. */
 export function viewWriter(db: ViewDb) {
   const s = {

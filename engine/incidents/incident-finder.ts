@@ -11,6 +11,18 @@
  * Work runs in the background, one source at a time in order, and never
  * delays the capture that wrote the segment.
  *
+ * A segment is sealed up to `segmentSeconds` after its entries were
+ * captured; what capture has made durable meanwhile is in the capture
+ * journal. So that a dropDatabase shows within about a second of becoming
+ * durable, each group commit (the `capture.segment` event, no call from the
+ * capture loop) schedules a scan of the journal's durable tail, read as
+ * restores and views read it (scanSegment), from a copy of the stored scan
+ * state: a mass delete that began in the last sealed segment goes on
+ * counting in the journal. Its findings are stored, its state is not: the
+ * resume point stays at the last sealed segment, whose scan later reads the
+ * same entries from the same state and upserts the same keys (kind, first
+ * ts, namespace), so nothing is reported twice.
+ *
  * A read-only engine (a CLI beside a running serve) writes nothing: `view`
  * scans what is not yet stored in memory and returns the findings as a
  * complete scan would.
@@ -25,13 +37,16 @@ import {
   saveIncidentScan,
   segmentRegisteredBehind,
   segmentsAfter,
+  saveTailFindings,
   type ScanSegmentRow,
 } from '../catalog/incidents.js';
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { readSettings } from '../catalog/settings-store.js';
 import { getSourceByName, sourceNameById } from '../catalog/sources.js';
-import type { OpTime } from '../repo/optime.js';
+import { compareOpTime, type OpTime } from '../repo/optime.js';
 import { scanSegment } from '../repo/segment-file.js';
+import { readEntryTs } from '../repo/bson-entries.js';
+import { journalLast, journalRowsOfSource } from '../catalog/journals.js';
 import type { StoreRegistry } from '../store/store-registry.js';
 import type { EventBus } from '../events.js';
 import {
@@ -56,6 +71,11 @@ const BATCH = 200;
  * capture goes on, and the newer segments are then read from their files instead.
  */
 const FRESH_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * A journal tail scan runs this long after the group commit that asks for it; the commits
+ * meanwhile (5/s at most by default) join it, so the journal is read at most ~4 times a second.
+ */
+const TAIL_DELAY_MS = 250;
 
 interface Resume {
   state: ScanState;
@@ -81,8 +101,42 @@ export class IncidentFinder {
   private stopped = false;
   /** Segments scanned in this run, from the entries capture had in hand or read from their files. */
   readonly scanned = { fromMemory: 0, fromFiles: 0 };
+  /** Journal tail scans in this run. */
+  tailScans = 0;
+  /** Per source, the tail scan asked for and not started yet. */
+  private readonly tailTimers = new Map<string, NodeJS.Timeout>();
+  /** Per source, the findings the last tail scan stored (as text): an unchanged one is no event. */
+  private readonly tailSeen = new Map<string, Map<string, string>>();
 
-  constructor(private readonly deps: IncidentFinderDeps) {}
+  constructor(private readonly deps: IncidentFinderDeps) {
+    if (!deps.readOnly)
+      deps.events.subscribe((e) => {
+        if (e.event === 'capture.segment') this.journalMoved((e.payload as { sourceId: string }).sourceId);
+      });
+  }
+
+  /** A group commit made more of the source's journal durable: scan its tail soon. */
+  journalMoved(sourceId: string): void {
+    if (this.deps.readOnly || this.stopped || this.tailTimers.has(sourceId)) return;
+    const timer = setTimeout(() => {
+      this.tailTimers.delete(sourceId);
+      void this.scanJournalTail(sourceId).catch((err: unknown) => {
+        console.error(`[incidents] journal tail scan of ${sourceId} failed: ${(err as Error).message}`);
+      });
+    }, TAIL_DELAY_MS);
+    timer.unref();
+    this.tailTimers.set(sourceId, timer);
+  }
+
+  /**
+   * The journal's durable tail, once every sealed segment is scanned (a segment being sealed is
+   * scanned from the entries in hand by its own catchUp, which asks for the tail again after it);
+   * resolves once its findings are stored.
+   */
+  scanJournalTail(sourceId: string): Promise<void> {
+    if (this.deps.readOnly) return Promise.resolve();
+    return this.enqueue(sourceId, () => this.scanTail(sourceId));
+  }
 
   thresholds(): Thresholds {
     const s = readSettings(this.deps.catalog);
@@ -97,18 +151,26 @@ export class IncidentFinder {
       this.fresh.set(path, entries);
       this.freshBytes += bytes;
     }
-    void this.catchUp(sourceId).catch((err: unknown) => {
-      console.error(`[incidents] scan of ${sourceId} failed: ${(err as Error).message}`);
-    });
+    void this.catchUp(sourceId).then(
+      () => this.journalMoved(sourceId), // what was journaled while the segment waited
+      (err: unknown) => {
+        console.error(`[incidents] scan of ${sourceId} failed: ${(err as Error).message}`);
+      },
+    );
   }
 
   /** Scans what the source's scan has not seen yet; resolves once it is stored. Serialized per source. */
   catchUp(sourceId: string): Promise<void> {
     if (this.deps.readOnly) return Promise.resolve();
+    return this.enqueue(sourceId, () => this.scanPending(sourceId, true));
+  }
+
+  /** Runs `work` after the source's queued scans (one at a time per source). */
+  private enqueue(sourceId: string, work: () => Promise<void>): Promise<void> {
     const prev = this.queues.get(sourceId) ?? Promise.resolve();
     const next = prev
       .catch(() => undefined)
-      .then(() => (this.stopped ? undefined : this.scanPending(sourceId, true)))
+      .then(() => (this.stopped ? undefined : work()))
       .then(() => undefined);
     this.queues.set(sourceId, next);
     const done = () => {
@@ -121,6 +183,8 @@ export class IncidentFinder {
   /** Waits for every scan under way (engine close). No new scan starts afterwards. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const t of this.tailTimers.values()) clearTimeout(t);
+    this.tailTimers.clear();
     while (this.queues.size) await Promise.allSettled([...this.queues.values()]);
     this.fresh.clear();
     this.freshBytes = 0;
@@ -234,6 +298,65 @@ export class IncidentFinder {
         afterSegment(scanner);
       }
     }
+  }
+
+  /**
+   * The journal's durable tail after the last scanned segment, scanned from a copy of the stored
+   * state; its findings stored (and those it takes in removed), the state and resume point not.
+   * Runs only once every sealed segment is scanned, so that the tail follows the stored state.
+   */
+  private async scanTail(sourceId: string): Promise<void> {
+    const db = this.deps.catalog;
+    const limits = this.thresholds();
+    const resume = this.resumePoint(sourceId, limits);
+    if (countSegmentsAfter(db, sourceId, resume.through) > 0) return; // a segment scan comes first
+    const after = resume.through;
+    const journals = journalRowsOfSource(db, sourceId).filter(
+      (j) => !after || compareOpTime(journalLast(j), after) > 0,
+    );
+    if (journals.length === 0) return;
+    const name = sourceNameById(db, sourceId);
+    if (name === null) return;
+    const scanner = new IncidentScanner(structuredClone(resume.state), limits);
+    try {
+      const store = await this.deps.stores.get(getSourceByName(db, name).repository_id);
+      for (const j of journals) {
+        // Durable through the row's last ts (a record written but not yet in the catalog waits).
+        const last = journalLast(j);
+        await scanSegment(store.repo, j.path, (e) => {
+          const ts = readEntryTs(e);
+          if ((!after || compareOpTime(ts, after) > 0) && compareOpTime(ts, last) <= 0) scanner.push(e);
+        });
+      }
+    } catch (err) {
+      const code = (err as ApiError).code;
+      if (code === 'LOCKED' || code === 'WRONG_PASSPHRASE') return;
+      if (!(err instanceof ApiError)) throw err;
+      // A journal sealed and removed meanwhile, or damaged: the segment scan reads what is kept.
+      console.error(`[incidents] journal tail of ${name} not scanned: ${err.message}`);
+      return;
+    }
+    this.tailScans++;
+    const seen = this.tailSeen.get(sourceId) ?? new Map<string, string>();
+    const changed =
+      [...scanner.changes.upserts].filter(([k, f]) => seen.get(k) !== JSON.stringify(f)).length +
+      [...scanner.changes.removed].filter((k) => seen.has(k)).length;
+    if (
+      !saveTailFindings(
+        db,
+        sourceId,
+        resume.segments,
+        scanner.changes.upserts.values(),
+        scanner.changes.removed,
+      )
+    )
+      return this.requeue(sourceId);
+    // What the next tail scan compares with: this one's findings (older ones are sealed by now).
+    this.tailSeen.set(
+      sourceId,
+      new Map([...scanner.changes.upserts].map(([k, f]) => [k, JSON.stringify(f)])),
+    );
+    if (changed) this.deps.events.publish('incident.found', { sourceId, source: name, changed });
   }
 
   /**

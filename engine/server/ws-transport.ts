@@ -24,10 +24,15 @@ function parseRequest(data: string): WsRequest | null {
   }
 }
 
+/** Each connection is one client: what it leaves open (query cursors) ends when it closes. */
+let connections = 0;
+
 export function attachWsClient(engine: Engine, ws: WebSocket): void {
   send(ws, { hello: { version: APP_VERSION } });
   const unsubscribe = engine.events.subscribe((e) => send(ws, e));
+  const call = { client: `ws-${++connections}` };
   ws.on('close', unsubscribe);
+  ws.on('close', () => engine.views.cursors.closeClient(call.client));
   // ws reports a frame it refuses (over maxPayload: 1009, invalid UTF-8: 1007) as an 'error' and
   // closes that socket itself; without a listener the error would be thrown and stop the process.
   ws.on('error', (err) => process.stderr.write(`[ws] client dropped: ${err.message}\n`));
@@ -43,6 +48,6 @@ export function attachWsClient(engine: Engine, ws: WebSocket): void {
       });
       return;
     }
-    void dispatch(engine, req.command, req.input).then((res) => send(ws, { id: req.id, ...res }));
+    void dispatch(engine, req.command, req.input, call).then((res) => send(ws, { id: req.id, ...res }));
   });
 }

@@ -4,7 +4,9 @@
  * decoded JavaScript object would move fields named like integers ("2024",
  * "10") to the front. Each leaf value is written by the bson library's own
  * EJSON (the formats mongosh and mongoexport read), decoded without
- * promotion so canonical output keeps Int32, Int64 and Double apart.
+ * promotion so canonical output keeps Int32, Int64 and Double apart. Relaxed
+ * Int64 is written with all its digits (readers that parse JSON numbers as
+ * doubles round one beyond 2^53: the browser reads `_id`s from the text).
  */
 import { EJSON, deserialize } from 'bson';
 import { T, elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
@@ -17,6 +19,9 @@ const LEAF_OPTS = {
 } as const;
 
 function leaf(doc: Buffer, e: RawElement, relaxed: boolean): string {
+  // Relaxed Int64 is a plain JSON number with every digit (as mongoexport writes it): the bson
+  // library's relaxed output rounds one beyond 2^53 to the nearest double.
+  if (relaxed && e.type === T.int64) return doc.readBigInt64LE(e.valueStart).toString();
   const one = Buffer.allocUnsafe(4 + (e.end - e.start) + 1);
   one.writeInt32LE(one.length, 0);
   doc.copy(one, 4, e.start, e.end);

@@ -6,7 +6,7 @@
  * Operators are checked by mingo itself before any document is read: an
  * unknown `$foo` is refused the same way.
  */
-import { EJSON, serialize, type Document } from 'bson';
+import { Double, EJSON, Int32, Long, serialize, type Document } from 'bson';
 import { Aggregator, Query } from 'mingo';
 import { ApiError } from '../errors.js';
 import { elements } from '../oplog/bson-raw.js';
@@ -17,14 +17,38 @@ function bad(part: QueryPart, message: string): ApiError {
   return new ApiError('INVALID_INPUT', `${part}: ${message}`, { field: part });
 }
 
-/** Extended JSON text to a value (relaxed: plain JSON numbers are numbers, `$oid`, `$date`… are BSON values). */
+/**
+ * Extended JSON text to a value, relaxed (plain JSON numbers are numbers, `$oid`, `$date`… are
+ * BSON values) but exact: an Int64 beyond 2^53 (`{"$numberLong": "9007199254740993"}`) stays an
+ * Int64, where the bson library's relaxed parse would round it to the nearest double and a
+ * filter by that `_id` would find its neighbour.
+ */
 export function parseEjson(part: QueryPart, text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
-    return EJSON.parse(text, { relaxed: true });
+    return relaxedExact(EJSON.parse(text, { relaxed: false }));
   } catch (err) {
     throw bad(part, `not valid Extended JSON (${(err as Error).message}).`);
   }
+}
+
+const MAX_PROMOTED = Long.fromNumber(2 ** 53);
+const MIN_PROMOTED = Long.fromNumber(-(2 ** 53));
+
+/** What the relaxed parse gives (Int32, Double and safe Int64 as numbers), keeping unsafe Int64 exact. */
+function relaxedExact(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(relaxedExact);
+  if (v instanceof Int32 || v instanceof Double) return v.valueOf();
+  // As the bson library promotes a stored Int64 when it decodes a document (|v| <= 2^53), so that
+  // the filter's value and the document's compare as the same JavaScript type.
+  if (v instanceof Long)
+    return v.lessThanOrEqual(MAX_PROMOTED) && v.greaterThanOrEqual(MIN_PROMOTED) ? v.toNumber() : v;
+  if (isPlain(v)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) out[k] = relaxedExact(x);
+    return out;
+  }
+  return v;
 }
 
 const isPlain = (v: unknown): v is Record<string, unknown> =>

@@ -29,6 +29,7 @@ import {
 import { ejsonText, valueText } from './ejson-text.js';
 import { indexedFields, keyOf } from './index-keys.js';
 import { planLookup, type Lookup } from './lookup-plan.js';
+import { keyOrdered, keySortable } from './key-sort.js';
 import { timeseriesSpec, unpackBucket } from './timeseries.js';
 import { decodeList } from './view-sink.js';
 import { indexName } from '../restore/index-rules.js';
@@ -260,33 +261,107 @@ function idFirst(js: Document): Document {
 
 const jsText = (js: Document, canonical: boolean) => EJSON.stringify(js, { relaxed: !canonical });
 
+/**
+ * The matching documents of a query in order, skip and limit applied, read lazily: a sort is
+ * walked from the view's key table when its first field is indexed (key-sort.ts), and held in
+ * memory up to mongod's 100 MB limit otherwise.
+ */
+function matching(
+  db: ViewDb,
+  ns: string,
+  o: Pick<FindOptions, 'filter' | 'sort' | 'skip'> & { limit?: number | undefined },
+): { items: Iterable<Item>; use: IndexUse } {
+  const q = new Query(o.filter);
+  const row = collection(db, ns);
+  if (o.sort && row?.kind === 'collection') {
+    const fields = indexedFields(decodeList(row.indexes));
+    const lookup = planLookup(o.filter, fields);
+    // A lookup of a few points, or a range on another field, narrows more than walking the sort
+    // field's whole key table would (then sorted in memory, within the limit); a range on the sort
+    // field bounds the walk.
+    const walk = keySortable(db, row.cid, fields, o.sort);
+    const field = !lookup || (lookup.kind === 'range' && lookup.field === walk) ? walk : null;
+    if (field) {
+      const use: IndexUse = { index: indexFor(row, field), documentsExamined: 0 };
+      const range = lookup?.kind === 'range' ? lookup : undefined;
+      const items = keyOrdered(
+        db,
+        row.cid,
+        field,
+        o.sort,
+        q,
+        decode,
+        SORT_MEMORY_BYTES,
+        () => {
+          use.documentsExamined++;
+        },
+        range,
+      );
+      return { items: window(items, o.skip, o.limit), use };
+    }
+  }
+  const { items, use } = source(db, ns, o.filter);
+  if (o.sort) {
+    const sort = o.sort;
+    const keep = o.limit === undefined ? Number.MAX_SAFE_INTEGER : o.skip + o.limit;
+    function* sorted(): Generator<Item> {
+      yield* topSorted(items, q, sort, keep);
+    }
+    return { items: window(sorted(), o.skip, o.limit), use };
+  }
+  function* filtered(): Generator<Item> {
+    for (const it of items) if (q.test(it.js)) yield it;
+  }
+  return { items: window(filtered(), o.skip, o.limit), use };
+}
+
+function* window<X>(items: Iterable<X>, skip: number, limit: number | undefined): Generator<X> {
+  let skipped = 0;
+  let sent = 0;
+  if (limit === 0) return;
+  for (const it of items) {
+    if (skipped < skip) {
+      skipped++;
+      continue;
+    }
+    yield it;
+    if (limit !== undefined && ++sent >= limit) return;
+  }
+}
+
+/**
+ * The documents of a find as Extended JSON text, one at a time (a cursor's source): nothing is
+ * read before the first is asked for, and no more than the one being written is held.
+ */
+export function findCursor(
+  db: ViewDb,
+  ns: string,
+  o: Omit<FindOptions, 'limit'> & { limit?: number | undefined },
+): { documents: Generator<string>; plan: IndexUse } {
+  const { items, use } = matching(db, ns, o);
+  const raw = o.projection ? rawProjection(o.projection) : (b: Buffer) => b;
+  function* texts(): Generator<string> {
+    for (const it of items) {
+      if (it.raw && raw) yield ejsonText(raw(it.raw), !o.canonical);
+      else {
+        const js = o.projection ? (new Query({}).find([it.js], o.projection).all()[0] as Document) : it.js;
+        yield jsText(js, o.canonical);
+      }
+    }
+  }
+  return { documents: texts(), plan: use };
+}
+
+/** One page of a find: `limit` documents and whether more match. */
 export function find(
   db: ViewDb,
   ns: string,
   o: FindOptions,
 ): { documents: string[]; more: boolean; plan: IndexUse } {
-  const { items, use } = source(db, ns, o.filter);
-  const q = new Query(o.filter);
-  const want = o.skip + o.limit + 1;
-  let matched: Item[] = [];
-  if (o.sort) matched = topSorted(items, q, o.sort, want).slice(o.skip);
-  else {
-    for (const it of items) {
-      if (!q.test(it.js)) continue;
-      matched.push(it);
-      if (matched.length >= want) break;
-    }
-    matched = matched.slice(o.skip, o.skip + o.limit + 1);
-  }
-  const more = matched.length > o.limit;
-  const page = matched.slice(0, o.limit);
-  const raw = o.projection ? rawProjection(o.projection) : (b: Buffer) => b;
-  const documents = page.map((it) => {
-    if (it.raw && raw) return ejsonText(raw(it.raw), !o.canonical);
-    const js = o.projection ? (new Query({}).find([it.js], o.projection).all()[0] as Document) : it.js;
-    return jsText(js, o.canonical);
-  });
-  return { documents, more, plan: use };
+  const { documents: all, plan } = findCursor(db, ns, { ...o, limit: o.limit + 1 });
+  const documents = [...all];
+  const more = documents.length > o.limit;
+  return { documents: documents.slice(0, o.limit), more, plan };
 }
 
 /** Matching documents as raw BSON (export, selective restore): bytes as stored, or encoded from derived values. */
@@ -295,30 +370,14 @@ export function* matchingRaw(
   ns: string,
   o: Pick<FindOptions, 'filter' | 'projection' | 'sort' | 'skip'> & { limit?: number | undefined },
 ): Generator<{ raw: Buffer | null; js: Document }> {
-  const { items } = source(db, ns, o.filter);
-  const q = new Query(o.filter);
+  const { items } = matching(db, ns, o);
   const proj = o.projection ? rawProjection(o.projection) : (b: Buffer) => b;
-  const shape = (it: Item) => {
-    if (it.raw && proj) return { raw: proj(it.raw), js: it.js };
-    const js = o.projection ? (new Query({}).find([it.js], o.projection).all()[0] as Document) : it.js;
-    return { raw: null, js };
-  };
-  if (o.sort) {
-    const keep = o.limit === undefined ? Number.MAX_SAFE_INTEGER : o.skip + o.limit;
-    for (const it of topSorted(items, q, o.sort, keep).slice(o.skip)) yield shape(it);
-    return;
-  }
-  let skipped = 0;
-  let sent = 0;
   for (const it of items) {
-    if (!q.test(it.js)) continue;
-    if (skipped < o.skip) {
-      skipped++;
-      continue;
+    if (it.raw && proj) yield { raw: proj(it.raw), js: it.js };
+    else {
+      const js = o.projection ? (new Query({}).find([it.js], o.projection).all()[0] as Document) : it.js;
+      yield { raw: null, js };
     }
-    if (o.limit !== undefined && sent >= o.limit) return;
-    sent++;
-    yield shape(it);
   }
 }
 
@@ -377,6 +436,37 @@ export function distinct(
   return [...seen.values()];
 }
 
+/**
+ * An aggregation's results as Extended JSON text, one at a time: the input is read lazily (a
+ * leading $match narrowed by the view's keys) and mingo streams the pipeline, so stages that
+ * pass documents along ($match, $project, $addFields, $unwind, $skip, $limit…) hold one document;
+ * $group and $sort hold what they must, as in mongod.
+ */
+export function aggregateCursor(
+  db: ViewDb,
+  ns: string,
+  pipeline: Document[],
+  canonical: boolean,
+): Generator<string> {
+  const first = pipeline[0];
+  const match = first && '$match' in first ? (first.$match as Document) : {};
+  const { items } = source(db, ns, match);
+  const q = new Query(match);
+  function* input(): Generator<Document> {
+    for (const it of items) if (q.test(it.js)) yield it.js;
+  }
+  const rest = first && '$match' in first ? pipeline.slice(1) : pipeline;
+  const out = new Aggregator(rest, { collectionResolver: resolver(db, splitNs(ns).db, 0) }).stream(input());
+  function* texts(): Generator<string> {
+    for (;;) {
+      const r = out.next();
+      if (r.done) return;
+      yield jsText(idFirst(r.value as Document), canonical);
+    }
+  }
+  return texts();
+}
+
 export function aggregate(
   db: ViewDb,
   ns: string,
@@ -384,18 +474,12 @@ export function aggregate(
   limit: number,
   canonical: boolean,
 ): { documents: string[]; more: boolean } {
-  // A leading $match narrows what is read (and may use the view's keys).
-  const first = pipeline[0];
-  const match = first && '$match' in first ? (first.$match as Document) : {};
-  const { items } = source(db, ns, match);
-  const q = new Query(match);
-  const input: Document[] = [];
-  for (const it of items) if (q.test(it.js)) input.push(it.js);
-  const rest = first && '$match' in first ? pipeline.slice(1) : pipeline;
-  const out = (
-    new Aggregator(rest, { collectionResolver: resolver(db, splitNs(ns).db, 0) }).run(input) as Document[]
-  ).map(idFirst);
-  return { documents: out.slice(0, limit).map((d) => jsText(d, canonical)), more: out.length > limit };
+  const documents: string[] = [];
+  for (const d of aggregateCursor(db, ns, pipeline, canonical)) {
+    documents.push(d);
+    if (documents.length > limit) break;
+  }
+  return { documents: documents.slice(0, limit), more: documents.length > limit };
 }
 
 /** The document with this `_id` key in the first of the namespaces that has it (history's starting version). */

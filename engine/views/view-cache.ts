@@ -37,6 +37,7 @@ import {
 } from '../catalog/view-index.js';
 import { openViewForRead, readMeta, type ViewDb } from '../catalog/view-store.js';
 import { buildView, type BuildProgress, type OkPlan } from './build-view.js';
+import { QueryCursors, type CursorLimits } from './query-cursors.js';
 
 export type ViewHow = 'reused' | 'moved-forward' | 'built';
 
@@ -70,8 +71,15 @@ export class ViewCache {
   private db: ViewIndexDb | null = null;
   private readonly inFlight = new Map<string, Promise<{ row: ViewRow; how: ViewHow }>>();
   private readonly handles = new Map<number, ViewDb>();
+  /** Open query cursors on these views: closed with the view they read. */
+  readonly cursors: QueryCursors;
 
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly dir: string,
+    cursorLimits?: CursorLimits,
+  ) {
+    this.cursors = new QueryCursors(cursorLimits);
+  }
 
   /** The index, opened (and the directory created) on first use; stale temporaries of dead processes removed. */
   index(): ViewIndexDb {
@@ -100,6 +108,7 @@ export class ViewCache {
   }
 
   private remove(row: ViewRow): void {
+    this.cursors.closeView(row.id); // before the handle they read goes
     this.handles.get(row.id)?.close();
     this.handles.delete(row.id);
     deleteView(this.index(), row.id); // row first, then the file
@@ -273,6 +282,7 @@ export class ViewCache {
   }
 
   close(): void {
+    this.cursors.closeAll();
     for (const h of this.handles.values()) h.close();
     this.handles.clear();
     this.db?.close();

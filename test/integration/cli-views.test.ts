@@ -41,8 +41,11 @@ describe.skipIf(!HAVE_FIXTURES)(
         'db1.c1',
         '--sort',
         '{"_id": 1}',
+        '--batch-size',
+        '3',
         '--json',
       );
+      // A first batch of 3, the rest through the cursor (query.more), written as they came.
       expect(q.code, q.stderr).toBe(0);
       const lines = q.stdout.trim().split('\n');
       expect(lines).toHaveLength(10);

@@ -248,12 +248,18 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
       const scan = await q({ qty: { $mod: [100, 0] } }, { projection: '{"qty": 1, "_id": 0}' });
       expect(scan.plan).toEqual({ index: null, documentsExamined: 299 });
       expect(scan.documents).toEqual(['{"qty":0}', '{"qty":100}', '{"qty":200}']);
-      // Paging: more is set while documents remain.
-      const page = await q({}, { sort: '{"_id": -1}', skip: 10, limit: 5 });
+      // Batches: a cursor while documents remain; a limit ends the query.
+      const page = await q({}, { sort: '{"_id": -1}', skip: 10, batchSize: 5 });
       expect(page.documents.map((d) => (EJSON.parse(d) as { _id: number })._id)).toEqual([
         289, 288, 287, 286, 285,
       ]);
       expect(page.more).toBe(true);
+      const next = await call(engine, 'query.more', { cursorId: page.cursorId!, batchSize: 2 });
+      expect(next.documents.map((d) => (EJSON.parse(d) as { _id: number })._id)).toEqual([284, 283]);
+      expect(await call(engine, 'query.close', { cursorId: page.cursorId! })).toMatchObject({ closed: true });
+      const limited = await q({}, { sort: '{"_id": -1}', skip: 10, limit: 5 });
+      expect(limited.documents).toHaveLength(5);
+      expect(limited).toMatchObject({ more: false, cursorId: null });
       // Canonical Extended JSON on request.
       expect((await q({ _id: 5 }, { canonical: true })).documents[0]).toContain('{"$numberInt":"5"}');
       expect(

@@ -96,8 +96,10 @@ async function opened() {
     ns: input.ns,
     documents: orders,
     more: false,
+    cursorId: null,
     plan: { index: null, documentsExamined: 1500 },
   }));
+  a.client.answer('query.close', async (input) => ({ cursorId: input.cursorId, closed: true }));
   a.client.answer('history.get', history);
   useNavigation.getState().handOff({ action: 'browse', source: 'prod-rs', at: `${T0 + 41}:6` });
   renderWithProviders(<Browse />);
@@ -156,13 +158,13 @@ describe('the point-in-time browser', () => {
     expect(screen.queryByText(/not valid JSON/)).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: 'Find' }));
     await waitFor(() => expect(finds()).toBe(before + 1));
-    expect(a.client.calls.at(-1)?.input).toEqual({
+    expect(a.client.calls.filter((c) => c.name === 'query.find').at(-1)?.input).toEqual({
       source: 'prod-rs',
       at: `${T0 + 41}:6`,
       ns: 'shop.orders',
       filter: '{"status": "A"}',
       sort: '{"qty": -1}',
-      limit: 100,
+      batchSize: 100,
       skip: 0,
     });
   });
@@ -279,19 +281,24 @@ describe('the point-in-time browser', () => {
     fireEvent.click(await screen.findByLabelText('shop.orders'));
     await screen.findByRole('table', { name: 'Results' });
     const canonical = ['{"_id": {"$numberInt": "2"}}', '{"_id": {"$numberInt": "1"}}'];
-    let pages = 0;
     a.client.answer('query.find', async (input) => {
-      pages += 1;
-      // "All matching" reads on until the engine says there is no more.
-      const more = input.filter === undefined && pages === 1;
+      // "All matching" reads on through the cursor until the engine ends it.
+      const more = input.filter === undefined;
       return {
         view,
         ns: input.ns,
         documents: canonical,
         more,
+        cursorId: more ? 'c0ffee' : null,
         plan: { index: '_id_', documentsExamined: 2 },
       };
     });
+    a.client.answer('query.more', async () => ({
+      ns: 'shop.orders',
+      documents: canonical,
+      more: false,
+      cursorId: null,
+    }));
     fireEvent.click(screen.getByLabelText('Select row 2'));
     fireEvent.click(screen.getByRole('button', { name: 'Download JSON lines' }));
     await waitFor(() => expect(blobs).toHaveLength(1));
@@ -301,16 +308,113 @@ describe('the point-in-time browser', () => {
       at: `${T0 + 41}:6`,
       ns: 'shop.orders',
       canonical: true,
-      limit: 10_000,
+      batchSize: 10_000,
       skip: 0,
       filter: '{"_id": {"$in": [2]}}',
     });
 
-    pages = 0;
     fireEvent.change(screen.getByLabelText('Documents'), { target: { value: 'all' } });
     fireEvent.click(screen.getByRole('button', { name: 'Download JSON lines' }));
     await waitFor(() => expect(blobs).toHaveLength(2));
     expect((await blobs[1]!.text()).trim().split('\n')).toHaveLength(4);
-    expect(a.client.calls.at(-1)?.input).toMatchObject({ canonical: true, skip: 2 });
+    expect(a.client.calls.at(-1)).toMatchObject({
+      name: 'query.more',
+      input: { cursorId: 'c0ffee', batchSize: 10_000 },
+    });
+  });
+
+  it('reads the next batch through the cursor as the table scrolls near its end, and again from there when the cursor ended', async () => {
+    const a = await opened();
+    const batch = (from: number) =>
+      Array.from({ length: 100 }, (_, k) => `{"_id":${from + k},"n":"d${from + k}"}`);
+    a.client.answer('query.find', async (input) => ({
+      view,
+      ns: input.ns,
+      documents: batch(input.skip ?? 0),
+      more: true,
+      cursorId: input.skip ? 'bbbb' : 'aaaa',
+      plan: { index: null, documentsExamined: 100 },
+    }));
+    let mores = 0;
+    a.client.answer('query.more', async (input) => {
+      mores += 1;
+      if (mores === 2)
+        throw new ClientError({ code: 'NOT_FOUND', message: `Cursor ${input.cursorId} is expired` });
+      return { ns: 'shop.orders', documents: batch(100), more: true, cursorId: input.cursorId };
+    });
+    fireEvent.click(await screen.findByLabelText('shop.orders'));
+    const table = await screen.findByRole('table', { name: 'Results' });
+    await waitFor(() => expect(table.getAttribute('aria-rowcount')).toBe('101'));
+    expect(a.client.calls.some((c) => c.name === 'query.more')).toBe(false); // nothing read ahead of the scroll
+    const scroller = table.querySelector('.browse-scroll') as HTMLDivElement;
+    scroller.scrollTop = 100 * 30 - 420;
+    fireEvent.scroll(scroller);
+    await waitFor(() => expect(table.getAttribute('aria-rowcount')).toBe('201'));
+    expect(a.client.calls.find((c) => c.name === 'query.more')?.input).toEqual({
+      cursorId: 'aaaa',
+      batchSize: 100,
+    });
+    // The cursor has expired meanwhile: the table asks for a new one from the row it reached.
+    scroller.scrollTop = 200 * 30 - 420;
+    fireEvent.scroll(scroller);
+    await waitFor(() => expect(table.getAttribute('aria-rowcount')).toBe('301'));
+    expect(a.client.calls.filter((c) => c.name === 'query.find').at(-1)?.input).toEqual({
+      source: 'prod-rs',
+      at: `${T0 + 41}:6`,
+      ns: 'shop.orders',
+      batchSize: 100,
+      skip: 200,
+    });
+    expect(useBrowse.getState().cursorId).toBe('bbbb');
+    // Another query lets the engine close the cursor of the last one.
+    fireEvent.click(screen.getByRole('button', { name: 'Find' }));
+    await waitFor(() =>
+      expect(a.client.calls.find((c) => c.name === 'query.close')?.input).toEqual({ cursorId: 'bbbb' }),
+    );
+  });
+
+  it('carries an Int64 _id beyond 2^53 exactly into history, export and restore of the selection', async () => {
+    const a = await opened();
+    const big = '9007199254740993';
+    const exact = `{"$numberLong":"${big}"}`;
+    a.client.answer('query.find', async (input) => ({
+      view,
+      ns: input.ns,
+      // Relaxed Extended JSON as the engine writes it: every digit of the Int64 in the text.
+      documents: [`{"_id":${big},"who":"big"}`, '{"_id":9007199254740992,"who":"neighbour"}'],
+      more: false,
+      cursorId: null,
+      plan: { index: null, documentsExamined: 2 },
+    }));
+    a.client.answer('query.restore', { taskId: 'task-restore-2' } as never);
+    fireEvent.click(await screen.findByLabelText('shop.orders'));
+    const table = await screen.findByRole('table', { name: 'Results' });
+    const rows = within(table).getAllByRole('row').slice(1);
+    expect(within(rows[0]!).getAllByRole('cell')[1]!.textContent).toBe(big);
+
+    fireEvent.click(within(table).getByRole('button', { name: big }));
+    await waitFor(() => expect(a.client.calls.some((c) => c.name === 'history.get')).toBe(true));
+    expect(a.client.calls.find((c) => c.name === 'history.get')?.input).toEqual({
+      source: 'prod-rs',
+      ns: 'shop.orders',
+      id: exact,
+    });
+
+    fireEvent.click(screen.getByLabelText('Select row 1'));
+    fireEvent.change(screen.getByLabelText('Restore into (connection string)'), {
+      target: { value: 'mongodb://db9:27017' },
+    });
+    fireEvent.click(screen.getByRole('button', { name: 'Restore…' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Restore documents' });
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Restore' }));
+    await waitFor(() => expect(a.client.calls.some((c) => c.name === 'query.restore')).toBe(true));
+    expect(a.client.calls.find((c) => c.name === 'query.restore')?.input).toMatchObject({
+      filter: `{"_id": {"$in": [${exact}]}}`,
+    });
+    const lines = await useBrowse.getState().exportLines('selected');
+    expect(lines).toHaveLength(2); // the stand-in answers both; what counts is what was asked
+    expect(a.client.calls.filter((c) => c.name === 'query.find').at(-1)?.input).toMatchObject({
+      filter: `{"_id": {"$in": [${exact}]}}`,
+    });
   });
 });

@@ -77,7 +77,11 @@ const badValues: Record<string, unknown[]> = {
     { source: 'a', at: 'latest', ns: 'db.c', limit: 0 },
     { source: 'a', at: 'latest', ns: 'db.c', skip: -1 },
     { source: 'a', at: 'latest', ns: 'db.c', filter: '' },
+    { source: 'a', at: 'latest', ns: 'db.c', batchSize: 0 },
+    { source: 'a', at: 'latest', ns: 'db.c', batchSize: 10_001 },
   ],
+  'query.more': [{}, { cursorId: '' }, { cursorId: 'not-hex!' }, { cursorId: 'ab12', batchSize: 0 }],
+  'query.close': [{}, { cursorId: '' }, { cursorId: 'ZZ' }],
   'query.count': [
     { source: 'a', at: 'latest', ns: 'db.c' },
     { source: 'a', at: 'latest', ns: 'db.c', count: false },
@@ -89,6 +93,7 @@ const badValues: Record<string, unknown[]> = {
   'query.aggregate': [
     { source: 'a', at: 'latest', ns: 'db.c' },
     { source: 'a', at: 'latest', ns: 'db.c', pipeline: 3 },
+    { source: 'a', at: 'latest', ns: 'db.c', pipeline: '[]', batchSize: 0 },
   ],
   'query.export': [
     { source: 'a', at: 'latest', ns: 'db.c' },

@@ -44,6 +44,8 @@ describe('input bounds', () => {
     expect(cases.length).toBeGreaterThan(30);
     expect(cases).toContainEqual({ name: 'source.add', field: 'uri', kind: 'string' });
     expect(cases).toContainEqual({ name: 'snapshot.take', field: 'namespaces', kind: 'array' });
+    expect(cases).toContainEqual({ name: 'query.more', field: 'cursorId', kind: 'string' });
+    expect(cases).toContainEqual({ name: 'query.close', field: 'cursorId', kind: 'string' });
   });
 
   it.each(cases)('$name refuses an over-long $field with INVALID_INPUT', async ({ name, field, kind }) => {

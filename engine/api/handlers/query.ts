@@ -11,7 +11,9 @@ import { fsyncDir } from '../../repo/durable-file.js';
 import type { Services } from '../../services.js';
 import { ejsonText } from '../../views/ejson-text.js';
 import { withView } from '../../views/point-view.js';
-import { aggregate, count, distinct, find, matchingRaw } from '../../views/query.js';
+import { aggregateCursor, count, distinct, findCursor, matchingRaw } from '../../views/query.js';
+import { isDamage } from '../../views/view-cache.js';
+import type { ViewRow } from '../../catalog/view-index.js';
 import { parseFilter, parsePipeline, parseProjection, parseSort } from '../../views/query-input.js';
 import { viewAnswer } from '../views.js';
 import { pointOf } from './restore.js';
@@ -30,16 +32,61 @@ const bytesOf = (d: { raw: Buffer | null; js: object }) => d.raw ?? Buffer.from(
 
 const BATCH = 1000;
 
+/**
+ * A cursor's documents, watched for damage: a view file found damaged while a later batch is
+ * read is removed (its cursors end with it) and the read refused, never answered from.
+ */
+function* watched(svc: Pick<Deps, 'views'>, row: ViewRow, docs: Iterator<string>): Generator<string> {
+  try {
+    for (;;) {
+      const r = docs.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  } catch (err) {
+    if (isDamage(err)) svc.views.discard(row);
+    throw err;
+  } finally {
+    docs.return?.(undefined);
+  }
+}
+
+/** At most `limit` of `docs` (all without one). */
+function* limitTo(docs: Generator<string>, limit: number | undefined): Generator<string> {
+  let n = 0;
+  if (limit === undefined) return yield* docs;
+  for (const d of docs) {
+    yield d;
+    if (++n >= limit) return;
+  }
+}
+
+const damaged = (err: unknown): never => {
+  if (isDamage(err))
+    throw new ApiError(
+      'CORRUPT',
+      'The view was found damaged while its cursor read it; it was removed: run the query again.',
+    );
+  throw err;
+};
+
 export const queryHandlers: PartialHandlers<
-  'query.find' | 'query.count' | 'query.distinct' | 'query.aggregate' | 'query.export' | 'query.restore',
+  | 'query.find'
+  | 'query.more'
+  | 'query.close'
+  | 'query.count'
+  | 'query.distinct'
+  | 'query.aggregate'
+  | 'query.export'
+  | 'query.restore',
   Deps
 > = {
-  'query.find': async (svc, input) => {
+  'query.find': async (svc, input, call) => {
     const filter = parseFilter(input.filter);
     const projection = parseProjection(input.projection);
     const sort = parseSort(input.sort);
     return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => {
-      const r = find(v.db, input.ns, {
+      const { documents, plan } = findCursor(v.db, input.ns, {
         filter,
         projection,
         sort,
@@ -47,9 +94,27 @@ export const queryHandlers: PartialHandlers<
         limit: input.limit,
         canonical: input.canonical,
       });
-      return { view: viewAnswer(v.row, v.how), ns: input.ns, ...r };
+      const batch = svc.views.cursors.start(
+        call.client,
+        v.row.id,
+        input.ns,
+        watched(svc, v.row, documents),
+        input.batchSize,
+      );
+      return { view: viewAnswer(v.row, v.how), ns: input.ns, ...batch, plan };
     });
   },
+  'query.more': (svc, input, call) => {
+    try {
+      return svc.views.cursors.more(call.client, input.cursorId, input.batchSize);
+    } catch (err) {
+      return damaged(err);
+    }
+  },
+  'query.close': (svc, input, call) => ({
+    cursorId: input.cursorId,
+    closed: svc.views.cursors.close(call.client, input.cursorId),
+  }),
   'query.count': async (svc, input) => {
     const filter = parseFilter(input.filter);
     return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => ({
@@ -66,13 +131,19 @@ export const queryHandlers: PartialHandlers<
       values: distinct(v.db, input.ns, input.distinct, filter, input.canonical),
     }));
   },
-  'query.aggregate': async (svc, input) => {
+  'query.aggregate': async (svc, input, call) => {
     const pipeline = parsePipeline(input.pipeline);
-    return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => ({
-      view: viewAnswer(v.row, v.how),
-      ns: input.ns,
-      ...aggregate(v.db, input.ns, pipeline, input.limit, input.canonical),
-    }));
+    return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => {
+      const limited = limitTo(aggregateCursor(v.db, input.ns, pipeline, input.canonical), input.limit);
+      const batch = svc.views.cursors.start(
+        call.client,
+        v.row.id,
+        input.ns,
+        watched(svc, v.row, limited),
+        input.batchSize,
+      );
+      return { view: viewAnswer(v.row, v.how), ns: input.ns, ...batch };
+    });
   },
   'query.export': async (svc, input) => {
     const filter = parseFilter(input.filter);

@@ -9,21 +9,24 @@ const FIELDS = [
   { key: 'sort', label: 'Sort', placeholder: '{"_id": 1}' },
 ] as const;
 type Field = (typeof FIELDS)[number]['key'];
+/** The engine's largest limit (query.find). */
+const MAX_LIMIT = 1_000_000_000;
 
 /**
- * filter, projection, sort (JSON objects) and limit; each field says what
+ * filter, projection, sort (JSON objects) and limit (empty: all); each field says what
  * is wrong with it as it is typed, and Find stays off until all are valid,
  * so only well-formed text reaches the engine.
  */
 export function QueryBar({ busy, onRun }: { busy: boolean; onRun: (q: QueryShape) => void }) {
   const [text, setText] = useState<Record<Field, string>>({ filter: '', projection: '', sort: '' });
-  const [limit, setLimit] = useState('100');
+  const [limit, setLimit] = useState('');
   const checked = {
     filter: checkObject('Filter', text.filter),
     projection: checkObject('Projection', text.projection),
     sort: checkObject('Sort', text.sort),
   };
-  const lim = checkLimit(limit);
+  // Empty: every match, read a batch at a time as the table scrolls.
+  const lim = limit.trim() === '' ? ({ ok: true, value: undefined } as const) : checkLimit(limit, MAX_LIMIT);
   const valid = checked.filter.ok && checked.projection.ok && checked.sort.ok && lim.ok;
 
   function run() {
@@ -32,7 +35,7 @@ export function QueryBar({ busy, onRun }: { busy: boolean; onRun: (q: QueryShape
       filter: checked.filter.value,
       projection: checked.projection.value,
       sort: checked.sort.value,
-      limit: lim.value,
+      ...(lim.value !== undefined ? { limit: lim.value } : {}),
     });
   }
 
@@ -68,6 +71,7 @@ export function QueryBar({ busy, onRun }: { busy: boolean; onRun: (q: QueryShape
         <TextInput
           label="Limit"
           w={90}
+          placeholder="all"
           value={limit}
           onChange={(e) => setLimit(e.currentTarget.value)}
           error={lim.ok ? undefined : lim.error}

@@ -17,6 +17,7 @@ export function Results() {
   const error = useBrowse((s) => s.queryError);
   const run = useBrowse((s) => s.run);
   const loadMore = useBrowse((s) => s.loadMore);
+  const loadingMore = useBrowse((s) => s.loadingMore);
   const [as, setAs] = useState<'table' | 'json'>('table');
   if (!ns) return <Text c="dimmed">Pick a collection to query it.</Text>;
 
@@ -49,7 +50,7 @@ export function Results() {
           </Group>
           {as === 'table' ? <ResultsTable /> : <ResultsJson />}
           {more && (
-            <Button size="xs" variant="subtle" mt="xs" onClick={() => void loadMore()} loading={running}>
+            <Button size="xs" variant="subtle" mt="xs" onClick={() => void loadMore()} loading={loadingMore}>
               Load more
             </Button>
           )}

@@ -1,17 +1,20 @@
 import { Checkbox, Text, UnstyledButton } from '@mantine/core';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { useRef } from 'react';
+import { useEffect, useRef } from 'react';
 import { cellText, columnsOf } from './documents';
 import { useBrowse } from './browse-store';
 
 const ROW_PX = 30;
 const COL_PX = 180;
 const CHECK_PX = 36;
+/** The next batch is asked for when the rows in sight come this close to the last one read. */
+const FETCH_AHEAD_ROWS = 30;
 
 /**
  * The results as a table, one column per top-level field: only the rows in
- * sight are in the page (a page of 10,000 documents scrolls as smoothly as
- * ten). A row's checkbox selects it for export or restore; a click on the
+ * sight are in the page (10,000 documents scroll as smoothly as ten), and
+ * the engine's cursor gives the next batch as the rows in sight near the
+ * end of those read. A row's checkbox selects it for export or restore; a click on the
  * row opens its history.
  */
 export function ResultsTable() {
@@ -21,6 +24,8 @@ export function ResultsTable() {
   const toggle = useBrowse((s) => s.toggle);
   const selectAll = useBrowse((s) => s.selectAll);
   const showHistory = useBrowse((s) => s.showHistory);
+  const more = useBrowse((s) => s.more);
+  const loadMore = useBrowse((s) => s.loadMore);
   const columns = columnsOf(rows);
   const scroller = useRef<HTMLDivElement>(null);
   // The virtualiser's functions change as it measures: this component is left unmemoised, which is what it needs.
@@ -34,6 +39,11 @@ export function ResultsTable() {
     initialRect: { width: 1000, height: 420 },
   });
   const width = CHECK_PX + columns.length * COL_PX;
+  const lastInSight = virtual.getVirtualItems().at(-1)?.index ?? -1;
+  // Scrolling near the end of what was read reads the cursor's next batch (loadMore ignores a second ask meanwhile).
+  useEffect(() => {
+    if (more && lastInSight >= rows.length - FETCH_AHEAD_ROWS) void loadMore();
+  }, [more, lastInSight, rows.length, loadMore]);
 
   return (
     <div role="table" aria-label="Results" aria-rowcount={rows.length + 1} className="browse-table">

@@ -34,11 +34,14 @@ export interface QueryShape {
   filter?: string;
   projection?: string;
   sort?: string;
-  limit: number;
+  /** At most this many documents in all; undefined: every match, a batch at a time. */
+  limit?: number;
 }
 
-/** Documents asked for per call while exporting to a download (the engine's page size). */
+/** Documents per batch while exporting to a download (the engine's largest batch). */
 const EXPORT_PAGE = 10_000;
+/** Documents per batch of the table: the next is asked for as the table scrolls near the end. */
+export const TABLE_BATCH = 100;
 
 interface BrowseSlice {
   source: string | null;
@@ -53,6 +56,9 @@ interface BrowseSlice {
   query: QueryShape | null;
   rows: ResultRow[] | null;
   more: boolean;
+  /** The engine's cursor for the rest of the results (query.more), while more remain. */
+  cursorId: string | null;
+  loadingMore: boolean;
   view: ViewAnswer | null;
   plan: CommandOutput<'query.find'>['plan'] | null;
   running: boolean;
@@ -73,7 +79,7 @@ interface BrowseSlice {
   reloadCollections(): Promise<void>;
   openNamespace(ns: string): void;
   run(query: QueryShape): Promise<void>;
-  /** The next page of the same query. */
+  /** The next batch of the same query, through its cursor (a new cursor from where it was if that one ended). */
   loadMore(): Promise<void>;
   toggle(index: number): void;
   selectAll(on: boolean): void;
@@ -99,11 +105,31 @@ function selectionFilter(rows: ResultRow[], selected: number[]): string {
   return `{"_id": {"$in": [${ids.join(', ')}]}}`;
 }
 
+/** The input of a find for the table: the query bar's fields, a batch, and where to start. */
+function findInput(source: string, at: string, ns: string, query: QueryShape, skip: number) {
+  const input: CommandInput<'query.find'> = { source, at, ns, batchSize: TABLE_BATCH, skip };
+  if (query.limit !== undefined) input.limit = query.limit;
+  if (query.filter) input.filter = query.filter;
+  if (query.projection) input.projection = query.projection;
+  if (query.sort) input.sort = query.sort;
+  return input;
+}
+
+/** Lets the engine free a cursor the screen no longer reads (a new query, another namespace). */
+function closeCursor(cursorId: string | null): void {
+  if (cursorId)
+    engine()
+      .invoke('query.close', { cursorId })
+      .catch(() => undefined);
+}
+
 const cleared = {
   ns: null,
   query: null,
   rows: null,
   more: false,
+  cursorId: null,
+  loadingMore: false,
   view: null,
   plan: null,
   queryError: null,
@@ -128,6 +154,7 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
   ...cleared,
 
   async open(source, at, ns = null) {
+    closeCursor(get().cursorId);
     set({ source, at, collections: null, collectionsError: null, buildTask: null, ...cleared });
     try {
       const { taskId } = await engine().invoke('view.build', { source, at });
@@ -157,24 +184,32 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
   },
 
   openNamespace(ns) {
+    closeCursor(get().cursorId);
     set({ ...cleared, ns });
-    void get().run({ limit: 100 });
+    void get().run({});
   },
 
   async run(query) {
     const { source, at, ns } = get();
     if (!source || !at || !ns) return;
-    set({ query, running: true, queryError: null, selected: [], historyRow: null, history: null });
-    const input: CommandInput<'query.find'> = { source, at, ns, limit: query.limit, skip: 0 };
-    if (query.filter) input.filter = query.filter;
-    if (query.projection) input.projection = query.projection;
-    if (query.sort) input.sort = query.sort;
+    closeCursor(get().cursorId);
+    set({
+      query,
+      running: true,
+      queryError: null,
+      selected: [],
+      historyRow: null,
+      history: null,
+      cursorId: null,
+      more: false,
+    });
     try {
-      const answer = await engine().invoke('query.find', input);
-      if (get().query !== query) return;
+      const answer = await engine().invoke('query.find', findInput(source, at, ns, query, 0));
+      if (get().query !== query) return closeCursor(answer.cursorId);
       set({
         rows: toRows(answer.documents),
         more: answer.more,
+        cursorId: answer.cursorId,
         view: answer.view,
         plan: answer.plan,
         running: false,
@@ -185,24 +220,32 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
   },
 
   async loadMore() {
-    const { source, at, ns, query, rows } = get();
-    if (!source || !at || !ns || !query || !rows) return;
-    set({ running: true });
+    const { source, at, ns, query, rows, cursorId, more, loadingMore } = get();
+    if (!source || !at || !ns || !query || !rows || !more || loadingMore) return;
+    set({ loadingMore: true });
     try {
-      const answer = await engine().invoke('query.find', {
-        source,
-        at,
-        ns,
-        limit: query.limit,
-        skip: rows.length,
-        ...(query.filter ? { filter: query.filter } : {}),
-        ...(query.projection ? { projection: query.projection } : {}),
-        ...(query.sort ? { sort: query.sort } : {}),
+      let answer: { documents: string[]; more: boolean; cursorId: string | null };
+      try {
+        if (!cursorId) throw new ClientError({ code: 'NOT_FOUND', message: 'no cursor' });
+        answer = await engine().invoke('query.more', { cursorId, batchSize: TABLE_BATCH });
+      } catch (err) {
+        // The cursor ended (timed out, its view evicted): read on from where the table is.
+        if (!(err instanceof ClientError) || err.code !== 'NOT_FOUND') throw err;
+        const left = query.limit === undefined ? undefined : query.limit - rows.length;
+        answer = await engine().invoke(
+          'query.find',
+          findInput(source, at, ns, { ...query, limit: left }, rows.length),
+        );
+      }
+      if (get().query !== query) return closeCursor(answer.cursorId);
+      set({
+        rows: [...rows, ...toRows(answer.documents)],
+        more: answer.more,
+        cursorId: answer.cursorId,
+        loadingMore: false,
       });
-      if (get().query !== query) return;
-      set({ rows: [...rows, ...toRows(answer.documents)], more: answer.more, running: false });
     } catch (err) {
-      if (get().query === query) set({ queryError: typed(err), running: false });
+      if (get().query === query) set({ queryError: typed(err), loadingMore: false });
     }
   },
 
@@ -237,20 +280,21 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
     if (!source || !at || !ns || !query || !rows) return [];
     const filter = which === 'selected' ? selectionFilter(rows, selected) : query.filter;
     const lines: string[] = [];
+    let answer: { documents: string[]; cursorId: string | null } = await engine().invoke('query.find', {
+      source,
+      at,
+      ns,
+      canonical: true,
+      batchSize: EXPORT_PAGE,
+      skip: 0,
+      ...(filter ? { filter } : {}),
+      ...(query.projection ? { projection: query.projection } : {}),
+      ...(query.sort ? { sort: query.sort } : {}),
+    });
     for (;;) {
-      const answer = await engine().invoke('query.find', {
-        source,
-        at,
-        ns,
-        canonical: true,
-        limit: EXPORT_PAGE,
-        skip: lines.length,
-        ...(filter ? { filter } : {}),
-        ...(query.projection ? { projection: query.projection } : {}),
-        ...(query.sort ? { sort: query.sort } : {}),
-      });
       lines.push(...answer.documents);
-      if (!answer.more || answer.documents.length === 0) return lines;
+      if (!answer.cursorId) return lines;
+      answer = await engine().invoke('query.more', { cursorId: answer.cursorId, batchSize: EXPORT_PAGE });
     }
   },
 

@@ -1,0 +1,158 @@
+/**
+ * The finder reads the capture journal's durable tail: a dropDatabase
+ * written to a journal (as capture writes one, with its catalog row) is a
+ * finding within about a second of the group commit's event, before any
+ * segment holds it; sealing the journal into its segment finds the very same
+ * finding again, stored once (same row, same fields). A mass delete whose
+ * first half is in the last sealed segment and second half in the journal is
+ * one finding from its first delete, before and after the seal.
+ */
+import { Long, Timestamp, UUID, serialize, type Document } from 'bson';
+import { afterEach, describe, expect, it } from 'vitest';
+import { incidentsBetween } from '../../engine/catalog/incidents.js';
+import { saveJournalTail } from '../../engine/catalog/journals.js';
+import { newestSegmentEnd } from '../../engine/catalog/segments.js';
+import { readEntryTs } from '../../engine/repo/bson-entries.js';
+import { JournalWriter } from '../../engine/repo/journal-file.js';
+import { compareOpTime, type OpTime } from '../../engine/repo/optime.js';
+import { makeStore, type StoreFixture } from '../support/store-fixture.js';
+
+let fx: StoreFixture;
+afterEach(async () => fx?.close());
+
+const rows = (fx: StoreFixture) =>
+  incidentsBetween(fx.engine.catalog, fx.sourceId, null, null, 100).map((r) => ({ ...r }));
+
+/** Entries at consecutive ts from `from` (one second per `perSecond` entries). */
+function entries(from: OpTime, docs: Document[], perSecond = 1000): Uint8Array[] {
+  return docs.map((d, k) =>
+    serialize({
+      ts: new Timestamp({
+        t: from.t + Math.floor((from.i - 1 + k) / perSecond),
+        i: ((from.i - 1 + k) % perSecond) + 1,
+      }),
+      t: Long.fromNumber(1),
+      v: Long.fromNumber(2),
+      wall: new Date((from.t + k / perSecond) * 1000),
+      ...d,
+    }),
+  );
+}
+
+const tsOf = (e: Uint8Array): OpTime => readEntryTs(e);
+
+/** Writes `list` to a new journal file and its catalog row, as a group commit of capture does, and announces it. */
+async function journal(fx: StoreFixture, list: Uint8Array[]) {
+  const prev = fx.store.chainTip(fx.sourceId);
+  const first = tsOf(list[0]!);
+  const last = tsOf(list[list.length - 1]!);
+  const w = await JournalWriter.create(fx.repo, fx.sourceId, first, prev);
+  const payload = Buffer.concat(list.map((e) => Buffer.from(e)));
+  await w.append(payload, list.length);
+  saveJournalTail(fx.engine.catalog, {
+    path: w.relPath,
+    sourceId: fx.sourceId,
+    firstTs: first,
+    lastTs: last,
+    prevLastTs: prev,
+    count: list.length,
+    bytes: w.bytes,
+  });
+  const announced = Date.now();
+  fx.engine.events.publish('capture.segment', {
+    sourceId: fx.sourceId,
+    source: 'prod-rs',
+    lastTs: { ...last, text: `${last.t}:${last.i}`, wall: new Date(last.t * 1000).toISOString() },
+  });
+  return {
+    announced,
+    seal: () =>
+      fx.store.sealJournal(fx.sourceId, w.relPath, payload, { first, last, count: list.length }, prev),
+  };
+}
+
+async function until<T>(f: () => T | undefined | null, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('incident finder on the capture journal tail', () => {
+  it('finds a dropDatabase in the journal before the seal, and the same finding once after it', async () => {
+    fx = await makeStore();
+    await fx.appendSegments(2, 20);
+    await fx.engine.incidents.catchUp(fx.sourceId);
+    const tip = fx.store.chainTip(fx.sourceId)!;
+    const ui = new UUID();
+    const list = entries({ t: tip.t + 1, i: 1 }, [
+      { op: 'i', ns: 'crm.a', ui, o: { _id: 1 } },
+      { op: 'c', ns: 'crm.$cmd', o: { drop: 'a' }, o2: { numRecords: Long.fromNumber(40) } },
+      { op: 'c', ns: 'crm.$cmd', o: { drop: 'b' }, o2: { numRecords: Long.fromNumber(2) } },
+      { op: 'c', ns: 'crm.$cmd', o: { dropDatabase: 1 } },
+    ]);
+    const j = await journal(fx, list);
+    const found = await until(() => rows(fx).find((r) => r.kind === 'dropDatabase'));
+    const latencyMs = Date.now() - j.announced;
+    expect(latencyMs).toBeLessThan(1500);
+    // No segment holds it yet: only the journal tail could have shown it.
+    expect(compareOpTime(newestSegmentEnd(fx.engine.catalog, fx.sourceId)!, tsOf(list[1]!))).toBeLessThan(0);
+    expect(found).toMatchObject({
+      ns: 'crm',
+      size: 42,
+      first_t: tsOf(list[1]!).t,
+      first_i: tsOf(list[1]!).i,
+      before_t: tsOf(list[0]!).t,
+      before_i: tsOf(list[0]!).i,
+    });
+    expect(rows(fx).filter((r) => r.kind === 'drop')).toEqual([]); // taken in by the dropDatabase
+    const before = rows(fx);
+    expect(before).toHaveLength(1);
+
+    // Capture goes on: more group commits rescan the tail, nothing changes.
+    fx.engine.incidents.journalMoved(fx.sourceId);
+    await fx.engine.incidents.scanJournalTail(fx.sourceId);
+    expect(rows(fx)).toEqual(before);
+
+    // Sealed: the segment scan finds it again from the same state, stored once.
+    await j.seal();
+    await fx.engine.incidents.catchUp(fx.sourceId);
+    expect(fx.engine.incidents.status(fx.sourceId).pending).toBe(0);
+    expect(rows(fx)).toEqual(before);
+    console.log(`journal tail: dropDatabase stored ${latencyMs} ms after the group commit's event`);
+  });
+
+  it('counts a mass delete across the last sealed segment and the journal as one finding', async () => {
+    fx = await makeStore();
+    await fx.appendSegments(1, 20);
+    const tip = fx.store.chainTip(fx.sourceId)!;
+    const ui = new UUID();
+    const deletes = (from: number, n: number) =>
+      Array.from({ length: n }, (_, k) => ({ op: 'd', ns: 'shop.items', ui, o: { _id: from + k } }));
+    // 700 deletes in the sealed segment and 700 in the journal, 1,400 within 2 seconds (threshold 1,000 in 10 s).
+    const sealed = entries({ t: tip.t + 1, i: 1 }, deletes(0, 700), 700);
+    await fx.store.appendSegment(fx.sourceId, sealed, tip);
+    await fx.engine.incidents.catchUp(fx.sourceId);
+    expect(rows(fx)).toEqual([]); // 700 alone is no finding
+    const tail = entries({ t: tip.t + 2, i: 1 }, deletes(700, 700), 700);
+    const j = await journal(fx, tail);
+    const found = await until(() => rows(fx).find((r) => r.kind === 'massDelete'));
+    expect(found).toMatchObject({
+      ns: 'shop.items',
+      size: 1400,
+      first_t: tsOf(sealed[0]!).t,
+      first_i: tsOf(sealed[0]!).i,
+      before_t: tip.t,
+      before_i: tip.i,
+    });
+    const before = rows(fx);
+    expect(before).toHaveLength(1);
+    await j.seal();
+    await fx.engine.incidents.catchUp(fx.sourceId);
+    expect(rows(fx)).toEqual(before);
+    expect(fx.engine.incidents.tailScans).toBeGreaterThan(0);
+  });
+});
