@@ -42,6 +42,9 @@ async function runStep(
     const child = spawn(
       process.execPath,
       [
+        ...(process.env.CAPTURE_BENCH_PROF
+          ? ['--cpu-prof', '--cpu-prof-dir', process.env.CAPTURE_BENCH_PROF]
+          : []),
         '--import',
         'tsx',
         join(root, 'bench', 'capture-child.ts'),
