@@ -32,7 +32,7 @@ import { PendingEntries, SegmentBytes } from './pending-entries.js';
 import { createHash, type Hash } from 'node:crypto';
 import { JournalWriter, holdJournal } from '../repo/journal-file.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
-import { encodeSegmentInWorker } from '../repo/seal-pool.js';
+import { encodeSegmentInWorker, prestartSealWorker } from '../repo/seal-pool.js';
 import { saveJournalTail } from '../catalog/journals.js';
 import type { BackupStore } from '../store/backup-store.js';
 import { recoverJournals, type JournalDamage } from '../store/journal-recovery.js';
@@ -233,6 +233,7 @@ export class OplogCapture {
     this.loopEnded = false;
     this.metrics.state = 'starting';
     this.metrics.capturedTs = this.deps.store.durableTip(this.deps.sourceId);
+    prestartSealWorker(); // booting while start-up recovery and the connection go on
     this.loop = this.run().finally(() => {
       this.loopEnded = true;
     });
