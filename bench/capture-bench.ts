@@ -26,31 +26,36 @@ interface WriterReport {
   cpuMs: number;
 }
 
-/** One writer process (bench/capture-writer.ts): resolves with its report once it has written for `seconds`. */
-function runWriter(
+/** One writer process (bench/capture-writer.ts): `ready` once connected, writes for `seconds` after `go()`. */
+function startWriter(
   uri: string,
   id: number,
   rate: number,
   seconds: number,
   mix: string,
-): Promise<WriterReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        join(root, 'bench', 'capture-writer.ts'),
-        uri,
-        String(id),
-        String(rate),
-        String(seconds),
-        mix,
-      ],
-      { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+): { ready: Promise<void>; go: () => void; done: Promise<WriterReport> } {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'bench', 'capture-writer.ts'),
+      uri,
+      String(id),
+      String(rate),
+      String(seconds),
+      mix,
+    ],
+    { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  let isReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (isReady = resolve));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('ready\n')) isReady();
+  });
+  const done = new Promise<WriterReport>((resolve, reject) =>
     child.once('exit', (code) => {
       try {
         if (code !== 0) throw new Error(`capture writer ${id} ended with code ${code}`);
@@ -58,8 +63,13 @@ function runWriter(
       } catch (err) {
         reject(err as Error);
       }
-    });
-  });
+    }),
+  );
+  return {
+    ready: Promise.race([ready, done.then(() => undefined)]),
+    go: () => child.stdin.end('go\n'),
+    done,
+  };
 }
 
 /**
@@ -153,12 +163,15 @@ async function runStep(
     log(
       `capture bench: ${rate} writes/s from ${writers} writer processes for ${seconds} s, journal fsync every ${journalFsyncMs} ms, segments cut every ${segmentMaxMs} ms`,
     );
+    const ws = Array.from({ length: writers }, (_, w) =>
+      startWriter(standin.uri, w, rate / writers, seconds, mix),
+    );
+    await Promise.all(ws.map((w) => w.ready));
     const standinCpu0 = process.cpuUsage();
     const start = Date.now();
     const end = start + seconds * 1000;
-    const reports = await Promise.all(
-      Array.from({ length: writers }, (_, w) => runWriter(standin.uri, w, rate / writers, seconds, mix)),
-    );
+    for (const w of ws) w.go();
+    const reports = await Promise.all(ws.map((w) => w.done));
     const standinCpu = process.cpuUsage(standinCpu0);
     const written = reports.reduce((n, r) => n + r.written, 0);
     const elapsed = Math.max(...reports.map((r) => r.elapsedMs)) / 1000;

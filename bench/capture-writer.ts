@@ -6,7 +6,8 @@
  * whose oldest item is deleted as a new one is added. Every operation is one oplog entry. What is
  * due is sent every 10 ms, one unordered bulkWrite per collection, the three in flight together.
  * Updates and deletes go to small collections because the stand-in finds a document by scanning
- * its collection. Prints one JSON line at the end: what it wrote and its own CPU.
+ * its collection. Prints `ready` once connected and set up, starts on `go` (stdin), and prints
+ * one JSON line at the end: what it wrote and its own CPU.
  * Usage: node --import tsx capture-writer.ts URI ID RATE SECONDS [MIX]
  */
 import { MongoClient, type AnyBulkWriteOperation, type Document } from 'mongodb';
@@ -71,6 +72,14 @@ function batch(from: number, n: number) {
   ]);
 }
 
+// Ready: the parent starts every writer's clock at once (their start-up is no idle time in the run).
+process.stdout.write('ready\n');
+await new Promise<void>((resolve) =>
+  process.stdin.on('data', (d: Buffer) => {
+    if (d.toString().includes('go')) resolve();
+  }),
+);
+process.stdin.pause();
 const cpu0 = process.cpuUsage();
 const start = Date.now();
 const end = start + seconds * 1000;
