@@ -73,8 +73,9 @@ function startWriter(
 }
 
 /**
- * Which process held a failing step back: the writers did not reach the rate (their own CPU, or
- * the stand-in's, each a single thread), or the recovery point missed its target (the engine).
+ * Which process held a failing step back: the writers did not reach the rate (their own CPU, or,
+ * when they idle, the stand-in answering slowly), or the recovery point missed its target (the
+ * engine).
  * On two shared cores "machine" means all of them together used both.
  */
 function limitOf(step: {
@@ -93,7 +94,11 @@ function limitOf(step: {
       return { limitedBy: 'writer', why: `the rate was not reached; ${cpus}` };
     if (total >= 170)
       return { limitedBy: 'machine', why: `the rate was not reached, both cores busy; ${cpus}` };
-    return { limitedBy: 'writer', why: `the rate was not reached (round trips); ${cpus}` };
+    // The writers idle between round trips: they wait for the stand-in's answers.
+    return {
+      limitedBy: 'stand-in',
+      why: `the rate was not reached, the writers waiting on the stand-in; ${cpus}`,
+    };
   }
   if (total >= 170)
     return { limitedBy: 'machine', why: `recovery point p99 >= 1 s, both cores busy; ${cpus}` };

@@ -1,7 +1,7 @@
 /**
  * One writer of the capture benchmark, in its own process (so that neither the stand-in nor the
  * engine shares its thread): `RATE` oplog entries per second for `SECONDS`, as a mixed workload
- * in the shares `MIX` gives (insert,update,delete percent, default 96,3,1): events appended to a
+ * in the shares `MIX` gives (insert,update,delete percent, default 98,1,1): events appended to a
  * growing collection, `$set`/`$inc` updates of a small set of session documents, and a queue
  * whose oldest item is deleted as a new one is added. Every operation is one oplog entry. What is
  * due is sent every 10 ms, one unordered bulkWrite per collection, the three in flight together.
@@ -13,7 +13,7 @@
 import { MongoClient, type AnyBulkWriteOperation, type Document } from 'mongodb';
 
 type Doc = { _id: number } & Document;
-const [uri, idText, rateText, secondsText, mixText = '96,3,1'] = process.argv.slice(2) as [
+const [uri, idText, rateText, secondsText, mixText = '98,1,1'] = process.argv.slice(2) as [
   string,
   string,
   string,

@@ -53,7 +53,7 @@ const benches: Record<string, () => Promise<unknown>> = {
       segmentMaxMs: arg('--segment-ms', 10_000),
       journalFsyncMs: arg('--fsync-ms', 200),
       writers: arg('--writers', 2),
-      mix: rest.includes('--mix') ? rest[rest.indexOf('--mix') + 1]! : '96,3,1',
+      mix: rest.includes('--mix') ? rest[rest.indexOf('--mix') + 1]! : '98,1,1',
       searchFrom: arg('--from', 2000),
       searchMax: arg('--max', 40_000),
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
