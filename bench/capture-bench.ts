@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { MongoClient } from 'mongodb';
+import { loadavg } from 'node:os';
 import { Engine } from '../engine/engine.js';
 import { dispatch } from '../engine/api/dispatch.js';
 import { Repository } from '../engine/repo/repository.js';
@@ -18,6 +18,92 @@ import { startStandin } from '../test/support/standin/server.js';
 import { tempDir } from '../test/support/temp-dir.js';
 
 const root = join(import.meta.dirname, '..');
+
+interface WriterReport {
+  written: number;
+  batches: number;
+  elapsedMs: number;
+  cpuMs: number;
+}
+
+/** One writer process (bench/capture-writer.ts): `ready` once connected, writes for `seconds` after `go()`. */
+function startWriter(
+  uri: string,
+  id: number,
+  rate: number,
+  seconds: number,
+  mix: string,
+): { ready: Promise<void>; go: () => void; done: Promise<WriterReport> } {
+  const child = spawn(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'bench', 'capture-writer.ts'),
+      uri,
+      String(id),
+      String(rate),
+      String(seconds),
+      mix,
+    ],
+    { cwd: root, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  let isReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (isReady = resolve));
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    if (out.includes('ready\n')) isReady();
+  });
+  const done = new Promise<WriterReport>((resolve, reject) =>
+    child.once('exit', (code) => {
+      try {
+        if (code !== 0) throw new Error(`capture writer ${id} ended with code ${code}`);
+        resolve(JSON.parse(out.trim().split('\n').at(-1)!) as WriterReport);
+      } catch (err) {
+        reject(err as Error);
+      }
+    }),
+  );
+  return {
+    ready: Promise.race([ready, done.then(() => undefined)]),
+    go: () => child.stdin.end('go\n'),
+    done,
+  };
+}
+
+/**
+ * Which process held a failing step back: the writers did not reach the rate (their own CPU, or,
+ * when they idle, the stand-in answering slowly), or the recovery point missed its target (the
+ * engine).
+ * On two shared cores "machine" means all of them together used both.
+ */
+function limitOf(step: {
+  meetsTarget: boolean;
+  rateReached: boolean;
+  writerCpu: number[];
+  standinCpu: number;
+  engineCpu: number;
+}): { limitedBy: 'writer' | 'stand-in' | 'engine' | 'machine' | null; why: string | null } {
+  if (step.meetsTarget) return { limitedBy: null, why: null };
+  const total = step.writerCpu.reduce((a, b) => a + b, 0) + step.standinCpu + step.engineCpu;
+  const cpus = `writers ${step.writerCpu.join('+')}%, stand-in ${step.standinCpu}%, engine ${step.engineCpu}% of one core`;
+  if (!step.rateReached) {
+    if (step.standinCpu >= 85) return { limitedBy: 'stand-in', why: `the rate was not reached; ${cpus}` };
+    if (Math.max(...step.writerCpu) >= 85)
+      return { limitedBy: 'writer', why: `the rate was not reached; ${cpus}` };
+    if (total >= 170)
+      return { limitedBy: 'machine', why: `the rate was not reached, both cores busy; ${cpus}` };
+    // The writers idle between round trips: they wait for the stand-in's answers.
+    return {
+      limitedBy: 'stand-in',
+      why: `the rate was not reached, the writers waiting on the stand-in; ${cpus}`,
+    };
+  }
+  if (total >= 170)
+    return { limitedBy: 'machine', why: `recovery point p99 >= 1 s, both cores busy; ${cpus}` };
+  return { limitedBy: 'engine', why: `recovery point p99 >= 1 s; ${cpus}` };
+}
 const pct = (s: number[], p: number) =>
   s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
 
@@ -26,11 +112,12 @@ async function runStep(
   seconds: number,
   segmentMaxMs: number,
   journalFsyncMs: number,
+  writers: number,
+  mix: string,
   log: (m: string) => void,
 ) {
   const dir = tempDir('mbm-capbench-');
   const standin = await startStandin({ noopIntervalMs: 10_000 });
-  const client = new MongoClient(standin.uri, { maxPoolSize: 4 });
   try {
     const dataDir = join(dir.path, 'data');
     const setup = Engine.open({ dataDir, mode: 'cli' });
@@ -42,6 +129,9 @@ async function runStep(
     const child = spawn(
       process.execPath,
       [
+        ...(process.env.CAPTURE_BENCH_PROF
+          ? ['--cpu-prof', '--cpu-prof-dir', process.env.CAPTURE_BENCH_PROF]
+          : []),
         '--import',
         'tsx',
         join(root, 'bench', 'capture-child.ts'),
@@ -62,6 +152,7 @@ async function runStep(
       commits: number;
       fsyncIntervalMs: number | null;
       lastFsyncMs: number | null;
+      bps: number;
     }[] = [];
     let buf = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -74,29 +165,22 @@ async function runStep(
       await new Promise((r) => setTimeout(r, 50));
     await new Promise((r) => setTimeout(r, 1500)); // capture connected and tailing
 
-    await client.connect();
-    const coll = client.db('bench').collection('events');
-    const payload = 'x'.repeat(400);
-    const tickMs = 20;
-    const perTick = Math.max(1, Math.round((rate * tickMs) / 1000));
+    log(
+      `capture bench: ${rate} writes/s from ${writers} writer processes for ${seconds} s, journal fsync every ${journalFsyncMs} ms, segments cut every ${segmentMaxMs} ms`,
+    );
+    const ws = Array.from({ length: writers }, (_, w) =>
+      startWriter(standin.uri, w, rate / writers, seconds, mix),
+    );
+    await Promise.all(ws.map((w) => w.ready));
+    const standinCpu0 = process.cpuUsage();
     const start = Date.now();
     const end = start + seconds * 1000;
-    let written = 0;
-    log(
-      `capture bench: ${rate} writes/s for ${seconds} s, journal fsync every ${journalFsyncMs} ms, segments cut every ${segmentMaxMs} ms`,
-    );
-    while (Date.now() < end) {
-      const due = Math.floor(((Date.now() - start) / 1000) * rate);
-      if (written < due) {
-        const n = Math.min(perTick * 4, due - written);
-        await coll.insertMany(
-          Array.from({ length: n }, (_, k) => ({ n: written + k, at: new Date(), payload })),
-          { ordered: false },
-        );
-        written += n;
-      } else await new Promise((r) => setTimeout(r, 2));
-    }
-    const elapsed = (Date.now() - start) / 1000;
+    for (const w of ws) w.go();
+    const reports = await Promise.all(ws.map((w) => w.done));
+    const standinCpu = process.cpuUsage(standinCpu0);
+    const written = reports.reduce((n, r) => n + r.written, 0);
+    const elapsed = Math.max(...reports.map((r) => r.elapsedMs)) / 1000;
+    const wallS = (Date.now() - start) / 1000;
     await new Promise((r) => setTimeout(r, 2000));
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -106,7 +190,16 @@ async function runStep(
     const first = samples.find((s) => s.at >= start)!;
     const last = samples.filter((s) => s.at <= end).at(-1)!;
     const cpuPercent = Math.round(((last.cpuMs - first.cpuMs) / (last.wallMs - first.wallMs)) * 100);
-    const rawMB = (written * 470) / 1e6;
+    const bpsSamples = during.map((s) => s.bps).filter((v) => v > 0);
+    const rawMB = bpsSamples.length
+      ? ((bpsSamples.reduce((a, b) => a + b, 0) / bpsSamples.length) * elapsed) / 1e6
+      : NaN;
+    const rateReached = written / elapsed >= rate * 0.95;
+    const meetsTarget = pct(rp, 99) < 1000 && rateReached;
+    const writerCpu = reports.map((r) => Math.round((r.cpuMs / r.elapsedMs) * 100));
+    const standinCpuPercent = Math.round(
+      ((standinCpu.user + standinCpu.system) / 1000 / (wallS * 1000)) * 100,
+    );
     const achieved = Math.round(written / elapsed);
     const spanS = (last.wallMs - first.wallMs) / 1000;
     const intervals = during
@@ -131,15 +224,29 @@ async function runStep(
       },
       filesPerHour: Math.round(((last.files - first.files) / spanS) * 3600),
       segmentsPerHour: Math.round(((last.segments - first.segments) / spanS) * 3600),
+      loadAverage1m: Math.round(loadavg()[0]! * 100) / 100,
+      writers: {
+        processes: writers,
+        mix,
+        batches: reports.reduce((n, r) => n + r.batches, 0),
+        cpuPercentOfOneCoreEach: writerCpu,
+      },
+      standin: { cpuPercentOfOneCore: standinCpuPercent },
       engine: {
         cpuPercentOfOneCore: cpuPercent,
         cpuPercentPer1000EntriesPerSecond: Math.round((cpuPercent / (achieved / 1000)) * 100) / 100,
         maxRssMB: Math.round(Math.max(...samples.map((s) => s.rss)) / 1e6),
       },
-      meetsTarget: pct(rp, 99) < 1000 && written / elapsed >= rate * 0.95,
+      meetsTarget,
+      ...limitOf({
+        meetsTarget,
+        rateReached,
+        writerCpu,
+        standinCpu: standinCpuPercent,
+        engineCpu: cpuPercent,
+      }),
     };
   } finally {
-    await client.close();
     await standin.stop();
     dir.remove();
   }
@@ -186,11 +293,16 @@ export async function runCaptureBench(opts: {
   seconds: number;
   segmentMaxMs: number;
   journalFsyncMs: number;
+  /** Writer processes sharing the rate. */
+  writers: number;
+  /** insert,update,delete percent of the writers' workload (bench/capture-writer.ts). */
+  mix: string;
   searchFrom: number;
   searchMax: number;
   log: (m: string) => void;
 }) {
-  const run = (rate: number) => runStep(rate, opts.seconds, opts.segmentMaxMs, opts.journalFsyncMs, opts.log);
+  const run = (rate: number) =>
+    runStep(rate, opts.seconds, opts.segmentMaxMs, opts.journalFsyncMs, opts.writers, opts.mix, opts.log);
   const steps: Step[] = [];
   if (opts.rates.length) for (const rate of opts.rates) steps.push(await run(rate));
   else steps.push(...(await searchHighestRate(opts.searchFrom, opts.searchMax, run)));
@@ -200,10 +312,24 @@ export async function runCaptureBench(opts: {
     .sort((a, b) => b.achievedWritesPerSecond - a.achievedWritesPerSecond)[0];
   return {
     capture: {
-      note: 'stand-in and writer share one process and core; the engine runs in its own process',
+      note: 'the stand-in, each writer and the engine run in processes of their own, on the same 2 cores',
       mode: opts.rates.length ? 'fixed rates' : 'search (x1.5 ramp, then bisection to 10%)',
       steps,
       highestRateMeetingTarget: passing.length ? Math.max(...passing) : null,
+      // What stopped the search: the lowest failing rate above the highest passing one.
+      limit: (() => {
+        const above = steps
+          .filter((s) => !s.meetsTarget && s.targetWritesPerSecond > (best?.targetWritesPerSecond ?? 0))
+          .sort((a, b) => a.targetWritesPerSecond - b.targetWritesPerSecond)[0];
+        return above
+          ? {
+              targetWritesPerSecond: above.targetWritesPerSecond,
+              achievedWritesPerSecond: above.achievedWritesPerSecond,
+              limitedBy: above.limitedBy,
+              why: above.why,
+            }
+          : null;
+      })(),
       atHighestRate: best
         ? {
             entriesPerSecond: best.achievedWritesPerSecond,
@@ -213,6 +339,8 @@ export async function runCaptureBench(opts: {
             filesPerHour: best.filesPerHour,
             segmentsPerHour: best.segmentsPerHour,
             engine: best.engine,
+            writers: best.writers,
+            standin: best.standin,
           }
         : null,
       target: {

@@ -15,7 +15,7 @@ setInterval(() => {
   const m = capture.metrics;
   const cpu = process.cpuUsage(cpu0);
   process.stdout.write(
-    `${JSON.stringify({ at: Date.now(), capturedWall: m.capturedWall, segments: m.segmentsWritten, files: m.filesWritten, commits: m.journalCommits, fsyncIntervalMs: m.fsyncIntervalMs, lastFsyncMs: m.lastFsyncMs, eps: m.entriesPerSecond, bps: m.bytesPerSecond, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: Date.now() - t0, rss: process.memoryUsage().rss })}\n`,
+    `${JSON.stringify({ at: Date.now(), capturedWall: m.capturedWall, segments: m.segmentsWritten, files: m.filesWritten, commits: m.journalCommits, fsyncIntervalMs: m.fsyncIntervalMs, lastFsyncMs: m.lastFsyncMs, eps: m.entriesPerSecond, bps: m.bytesPerSecond, cpuMs: (cpu.user + cpu.system) / 1000, wallMs: Date.now() - t0, rss: process.memoryUsage.rss() })}\n`,
   );
 }, 50);
 process.on('SIGTERM', () => void engine.close().then(() => process.exit(0)));

@@ -52,6 +52,8 @@ const benches: Record<string, () => Promise<unknown>> = {
       // The default policy: segments cut every 10 s, the journal fsynced every 200 ms.
       segmentMaxMs: arg('--segment-ms', 10_000),
       journalFsyncMs: arg('--fsync-ms', 200),
+      writers: arg('--writers', 2),
+      mix: rest.includes('--mix') ? rest[rest.indexOf('--mix') + 1]! : '98,1,1',
       searchFrom: arg('--from', 2000),
       searchMax: arg('--max', 40_000),
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),

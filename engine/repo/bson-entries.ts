@@ -4,7 +4,8 @@
  * terminator so that a truncated or garbled file gives INVALID_BSON instead
  * of a crash or a silent skip.
  */
-import { BSONError, deserialize, onDemand } from 'bson';
+import { BSONError, deserialize } from 'bson';
+import { ElementCursor, asBuffer } from '../oplog/bson-raw.js';
 import { ApiError } from '../errors.js';
 import type { OpTime } from './optime.js';
 
@@ -50,27 +51,46 @@ export function parseDocument(doc: Uint8Array, label = 'document'): Record<strin
 }
 
 const TIMESTAMP = 0x11;
-const TS_NAME = [0x74, 0x73]; // "ts"
+const DATE = 0x09;
+const TS_NAME = Buffer.from('ts');
+const WALL_NAME = Buffer.from('wall');
 
 /**
  * Reads the top-level `ts` of a raw oplog entry without deserializing the
- * rest (ingest handles thousands of entries per second). Uses bson's
- * on-demand element parser, the same one the official driver uses.
+ * rest (capture handles thousands of entries per second). Every element's
+ * length is checked, as a full parse would, but nothing is allocated per
+ * element (bson-raw's ElementCursor): `ts` sits after `o` in mongod's
+ * entries, so the walk is the whole document either way.
  */
 export function readEntryTs(doc: Uint8Array): OpTime {
-  let elements: Iterable<[number, number, number, number, number]>;
+  const b = asBuffer(doc);
+  let at = -1;
   try {
-    elements = onDemand.parseToElements(doc) as Iterable<[number, number, number, number, number]>;
+    const c = new ElementCursor(b);
+    while (c.next()) {
+      if (at < 0 && c.nameIs(TS_NAME)) {
+        if (c.type !== TIMESTAMP)
+          throw new ApiError('INVALID_BSON', 'oplog entry: "ts" is not a BSON Timestamp.');
+        at = c.valueStart;
+      }
+    }
+  } catch (err) {
+    if (err instanceof ApiError && err.message.startsWith('oplog entry')) throw err;
+    throw new ApiError('INVALID_BSON', `oplog entry: ${(err as Error).message}`);
+  }
+  if (at < 0) throw new ApiError('INVALID_BSON', 'oplog entry has no "ts" field.');
+  return { i: b.readUInt32LE(at), t: b.readUInt32LE(at + 4) };
+}
+
+/** The entry's `wall` (ms since the epoch), or null when it has none (mongod before 4.2). */
+export function readEntryWall(doc: Uint8Array): number | null {
+  const b = asBuffer(doc);
+  try {
+    const c = new ElementCursor(b);
+    while (c.next())
+      if (c.type === DATE && c.nameIs(WALL_NAME)) return Number(b.readBigInt64LE(c.valueStart));
   } catch (err) {
     throw new ApiError('INVALID_BSON', `oplog entry: ${(err as Error).message}`);
   }
-  for (const [type, nameOff, nameLen, off] of elements) {
-    if (nameLen === 2 && doc[nameOff] === TS_NAME[0] && doc[nameOff + 1] === TS_NAME[1]) {
-      if (type !== TIMESTAMP)
-        throw new ApiError('INVALID_BSON', 'oplog entry: "ts" is not a BSON Timestamp.');
-      const dv = new DataView(doc.buffer, doc.byteOffset + off, 8);
-      return { i: dv.getUint32(0, true), t: dv.getUint32(4, true) };
-    }
-  }
-  throw new ApiError('INVALID_BSON', 'oplog entry has no "ts" field.');
+  return null;
 }

@@ -70,6 +70,14 @@ function start(): Worker {
   return w;
 }
 
+/**
+ * Starts the worker now if it is not running, so that the first seal does not wait for it to boot
+ * (a second or so under tsx): capture calls it when it starts.
+ */
+export function prestartSealWorker(): void {
+  worker ??= start();
+}
+
 function ask(id: number, message: object, transfer: ArrayBuffer[] = []): Promise<Uint8Array | null> {
   return new Promise((resolve, reject) => {
     worker ??= start();

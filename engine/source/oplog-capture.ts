@@ -26,14 +26,13 @@
  * resumes by itself, with no gap while the source's oplog still holds that entry.
  */
 import { Timestamp, type MongoClient } from 'mongodb';
-import { deserialize } from 'bson';
 import { ApiError, fileSystemError } from '../errors.js';
-import { readEntryTs } from '../repo/bson-entries.js';
+import { readEntryTs, readEntryWall } from '../repo/bson-entries.js';
+import { PendingEntries, SegmentBytes } from './pending-entries.js';
 import { createHash, type Hash } from 'node:crypto';
 import { JournalWriter, holdJournal } from '../repo/journal-file.js';
-import { concatShared } from '../repo/segment-file.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
-import { encodeSegmentInWorker } from '../repo/seal-pool.js';
+import { encodeSegmentInWorker, prestartSealWorker } from '../repo/seal-pool.js';
 import { saveJournalTail } from '../catalog/journals.js';
 import type { BackupStore } from '../store/backup-store.js';
 import { recoverJournals, type JournalDamage } from '../store/journal-recovery.js';
@@ -131,7 +130,8 @@ export interface CaptureDeps {
 /** A journal file being appended to, with what it holds (the seal needs no re-read). */
 interface OpenJournal {
   writer: JournalWriter;
-  payloads: Buffer[];
+  /** Every record's payload, back to back, in shared memory: the segment's payload at the seal. */
+  data: SegmentBytes;
   /** SHA-256 of the payload so far, taken record by record: the seal needs no pass of its own. */
   hash: Hash;
   first: OpTime;
@@ -145,13 +145,16 @@ interface OpenJournal {
 /** A closed journal file waiting to be sealed into its segment. */
 interface ClosedJournal {
   path: string;
-  payloads: Buffer[];
+  payload: Buffer;
   sha256: string;
   first: OpTime;
   last: OpTime;
   count: number;
   prev: OpTime | null;
 }
+
+/** Entries per getMore at most (mongod also stops a batch at 16 MiB). */
+const READ_BATCH = 5000;
 
 /** At most this many closed journals wait for the seal worker before reading pauses. */
 const MAX_SEALS_WAITING = 4;
@@ -178,11 +181,11 @@ export class OplogCapture {
   private readonly rate = { windowStart: Date.now(), entries: 0, bytes: 0, commits: 0 };
   readonly metrics: CaptureMetrics = stoppedMetrics();
 
-  // Read, not yet committed: raw entries as the driver returned them.
-  private batch: Uint8Array[] = [];
-  private batchBytes = 0;
-  private batchFirst: OpTime | null = null;
-  private batchLast: OpTime | null = null;
+  // Read, not yet committed: the raw entries, copied into one reused buffer as they arrive. A
+  // commit takes `pending` whole and leaves the (empty) spare in its place for what is read while
+  // it writes; the two swap at every commit, so nothing is allocated per commit.
+  private pending = new PendingEntries();
+  private spare = new PendingEntries();
 
   // The journal: one commit at a time, chained.
   private journal: OpenJournal | null = null;
@@ -190,6 +193,8 @@ export class OplogCapture {
   private commitTimer: NodeJS.Timeout | null = null;
   private lastCommitStart = 0;
   private cutQueued = false;
+  /** Raw bytes of the last journal file closed: the next one's memory is sized from it. */
+  private lastJournalBytes = 0;
   /** The last entry durable in the journal or a segment: where reading resumes. */
   private durableTip: OpTime | null = null;
   /** The chain link of the next journal file: the durable tip, or null after a gap / at the first start. */
@@ -205,6 +210,17 @@ export class OplogCapture {
   /** Where a capture that has nothing durable yet started reading. */
   private firstStart: OpTime | null = null;
 
+  /**
+   * The shortest time between two getMores while each one returns less than a full batch: a
+   * quarter of the group commit interval (50 ms at most). A tailable awaitData getMore returns as
+   * soon as anything is there, so without this a busy source costs one round trip (and its reply
+   * parsing, here and on the server) per few writes; with it, a batch holds what arrived meanwhile,
+   * and an entry waits at most this long before the commit that follows can take it.
+   */
+  private get readIntervalMs(): number {
+    return Math.min(50, Math.max(2, Math.floor(this.opts.journalFsyncMs / 4)));
+  }
+
   constructor(
     private readonly deps: CaptureDeps,
     /** Read by tests and status: how this capture journals and cuts segments. */
@@ -217,6 +233,7 @@ export class OplogCapture {
     this.loopEnded = false;
     this.metrics.state = 'starting';
     this.metrics.capturedTs = this.deps.store.durableTip(this.deps.sourceId);
+    prestartSealWorker(); // booting while start-up recovery and the connection go on
     this.loop = this.run().finally(() => {
       this.loopEnded = true;
     });
@@ -294,17 +311,27 @@ export class OplogCapture {
       this.dropBatch();
       return;
     }
-    if (this.batch.length === 0) return;
-    const entries = this.batch;
-    const first = this.batchFirst!;
-    const last = this.batchLast!;
-    this.batch = [];
-    this.batchBytes = 0;
-    this.batchFirst = this.batchLast = null;
+    if (this.pending.count === 0) return;
+    const pending = this.pending;
+    this.pending = this.spare;
+    this.spare = pending;
+    try {
+      await this.commitTaken(pending);
+    } finally {
+      pending.clear();
+    }
+  }
+
+  private async commitTaken(pending: PendingEntries): Promise<void> {
+    const count = pending.count;
+    const first = pending.first!;
+    const last = pending.last!;
+    const lastEntryAt = pending.lastEntryAt;
     const started = Date.now();
     if (this.lastCommitStart) this.rate.commits++;
     this.lastCommitStart = started;
-    const payload = Buffer.concat(entries);
+    let recordAt = 0;
+    let payload: Buffer;
     try {
       if (!this.journal) {
         const writer = await JournalWriter.create(
@@ -316,7 +343,7 @@ export class OplogCapture {
         this.metrics.filesWritten++;
         this.journal = {
           writer,
-          payloads: [],
+          data: new SegmentBytes(Math.ceil(this.lastJournalBytes * 1.25)),
           hash: createHash('sha256'),
           first,
           last: first,
@@ -326,8 +353,11 @@ export class OplogCapture {
           openedAt: started,
         };
       }
-      await this.journal.writer.append(payload, entries.length);
+      recordAt = this.journal.data.length;
+      payload = this.journal.data.appendFrom(pending);
+      await this.journal.writer.append(payload, count);
     } catch (err) {
+      this.journal?.data.truncate(recordAt);
       // Not durable: dropped here and read again from the source. The file is abandoned (its
       // durable prefix is sealed as it is, once writing works again) and the next record starts
       // a new one, with a new key: a record index is never encrypted twice under one key.
@@ -336,9 +366,8 @@ export class OplogCapture {
       return;
     }
     const j = this.journal;
-    j.payloads.push(payload);
     j.hash.update(payload);
-    j.count += entries.length;
+    j.count += count;
     j.rawBytes += payload.length;
     j.last = last;
     this.durableTip = last;
@@ -360,8 +389,8 @@ export class OplogCapture {
       this.failWrite(err, 'recording the capture journal in the catalog');
       return;
     }
-    this.acknowledge(last, entries[entries.length - 1]!);
-    if (this.batch.length) this.scheduleCommit();
+    this.acknowledge(last, payload.subarray(lastEntryAt));
+    if (this.pending.count) this.scheduleCommit();
     if (j.rawBytes >= this.opts.segmentMaxBytes || Date.now() - j.openedAt >= this.opts.segmentMaxMs)
       this.closeJournal();
   }
@@ -369,8 +398,8 @@ export class OplogCapture {
   /** Durable and planned-for: the recovery point moves. */
   private acknowledge(last: OpTime, lastEntry: Uint8Array): void {
     this.metrics.capturedTs = last;
-    const wall = (deserialize(lastEntry) as { wall?: Date }).wall;
-    if (wall instanceof Date) this.metrics.capturedWall = wall.getTime();
+    const wall = readEntryWall(lastEntry);
+    if (wall !== null) this.metrics.capturedWall = wall;
     this.updateRecoveryPoint();
     this.writeRecovered();
     this.deps.onSegment?.(last); // the live edge moved (one event per group commit, 5/s at most by default)
@@ -382,6 +411,7 @@ export class OplogCapture {
     if (!j) return;
     this.journal = null;
     void j.writer.close();
+    this.lastJournalBytes = j.rawBytes;
     if (j.count === 0) {
       // Nothing durable in it (its first record failed): start-up recovery removes the file.
       return;
@@ -389,7 +419,7 @@ export class OplogCapture {
     holdJournal(this.deps.store.repo.abs(j.writer.relPath), true);
     this.sealQueue.push({
       path: j.writer.relPath,
-      payloads: j.payloads,
+      payload: j.data.bytes(),
       sha256: j.hash.digest('hex'),
       first: j.first,
       last: j.last,
@@ -425,7 +455,7 @@ export class OplogCapture {
         await this.deps.store.sealJournal(
           this.deps.sourceId,
           j.path,
-          concatShared(j.payloads),
+          j.payload,
           { first: j.first, last: j.last, count: j.count },
           j.prev,
           encodeSegmentInWorker,
@@ -456,9 +486,7 @@ export class OplogCapture {
   }
 
   private dropBatch(): void {
-    this.batch = [];
-    this.batchBytes = 0;
-    this.batchFirst = this.batchLast = null;
+    this.pending.clear();
   }
 
   private failWrite(err: unknown, what: string): void {
@@ -504,8 +532,8 @@ export class OplogCapture {
       sourceTs && capturedTs ? Math.max(0, sourceTs.t - capturedTs.t) : null;
   }
 
-  private countRate(bytes: number): void {
-    this.rate.entries++;
+  private countRate(entries: number, bytes: number): void {
+    this.rate.entries += entries;
     this.rate.bytes += bytes;
   }
 
@@ -635,11 +663,44 @@ export class OplogCapture {
     }
     const cursor = oplog.find(
       { ts: { $gte: toTs(start) } },
-      { tailable: true, awaitData: true, raw: true, batchSize: 5000, maxAwaitTimeMS: this.opts.awaitMs },
+      {
+        tailable: true,
+        awaitData: true,
+        raw: true,
+        batchSize: READ_BATCH,
+        maxAwaitTimeMS: this.opts.awaitMs,
+      },
     );
     this.closeCursor = () => cursor.close();
     let first = true;
     let lastHello = 0;
+    // One getMore per read interval at most while the source keeps up with us (see readIntervalMs).
+    let lastFetch = 0;
+    let lastFetchFull = false;
+    let taken = 0;
+    let takenBytes = 0;
+    let takenLast: OpTime | null = null;
+    const accept = (doc: Uint8Array): void => {
+      const ts = readEntryTs(doc);
+      if (first) {
+        first = false;
+        if (tip) {
+          if (compareOpTime(ts, tip) === 0) return; // the entry we already have: continuity proven
+          // The entry we stopped at is gone: the oplog rolled over. Start a new chain from here,
+          // in a new journal file (so in a new segment) whose chain link is null.
+          this.commitChain = this.commitChain.then(() => {
+            this.closeJournal();
+            this.chainLink = null;
+          });
+          this.metrics.gaps++;
+          this.deps.onGap({ lastCaptured: tip, resumedAt: ts });
+        }
+      }
+      this.pending.append(doc, ts);
+      taken++;
+      takenBytes += doc.byteLength;
+      takenLast = ts;
+    };
     // After a write failure the state and error stay until a record or segment is durable again.
     if (!this.writeFailing) {
       this.metrics.state = 'capturing';
@@ -647,37 +708,37 @@ export class OplogCapture {
     }
     try {
       while (!this.stopped && !this.paused) {
+        const fetching = cursor.bufferedCount() === 0;
+        if (fetching && !lastFetchFull) {
+          const wait = lastFetch + this.readIntervalMs - Date.now();
+          if (wait > 0) {
+            await this.sleep(wait); // stop, pause and a failed write wake it
+            if (this.stopped || this.paused) break;
+          }
+        }
+        if (fetching) lastFetch = Date.now();
         const doc = (await cursor.tryNext().catch((err: unknown) => {
           if (this.writeError) return null; // we closed the cursor because a write failed
           throw err;
         })) as unknown as Uint8Array | null;
         this.throwWriteError();
         if (doc) {
-          const ts = readEntryTs(doc);
-          if (first) {
-            first = false;
-            if (tip) {
-              if (compareOpTime(ts, tip) === 0) continue; // the entry we already have: continuity proven
-              // The entry we stopped at is gone: the oplog rolled over. Start a new chain from here,
-              // in a new journal file (so in a new segment) whose chain link is null.
-              this.commitChain = this.commitChain.then(() => {
-                this.closeJournal();
-                this.chainLink = null;
-              });
-              this.metrics.gaps++;
-              this.deps.onGap({ lastCaptured: tip, resumedAt: ts });
-            }
+          // The rest of the reply is in the driver's buffer already: taken in one go, no await.
+          if (fetching) lastFetchFull = 1 + cursor.bufferedCount() >= READ_BATCH;
+          taken = takenBytes = 0;
+          takenLast = null;
+          accept(doc);
+          for (const d of cursor.readBufferedDocuments() as unknown as Uint8Array[]) accept(d);
+          if (taken) {
+            this.countRate(taken, takenBytes);
+            const ts = takenLast!;
+            if (!this.metrics.sourceTs || compareOpTime(ts, this.metrics.sourceTs) > 0)
+              this.metrics.sourceTs = ts;
+            this.scheduleCommit();
           }
-          this.batch.push(doc);
-          this.batchBytes += doc.byteLength;
-          this.batchFirst ??= ts;
-          this.batchLast = ts;
-          this.countRate(doc.byteLength);
-          if (!this.metrics.sourceTs || compareOpTime(ts, this.metrics.sourceTs) > 0)
-            this.metrics.sourceTs = ts;
-          this.scheduleCommit();
-        } else if (first && !tip) {
-          first = false;
+        } else {
+          if (fetching) lastFetchFull = false;
+          if (first && !tip) first = false;
         }
         const now = Date.now();
         this.maybeCut(now);

@@ -5,7 +5,7 @@
  * At the end: every entry the engine acknowledged as captured before a kill is in the backup,
  * nothing twice, no gap, and the captured oplog is byte for byte the source's over its range.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient, Timestamp } from 'mongodb';
@@ -21,6 +21,7 @@ import { Repository } from '../../engine/repo/repository.js';
 import { readSegment } from '../../engine/repo/segment-file.js';
 import { tempDir } from '../support/temp-dir.js';
 import { waitUntilCaptured } from '../support/capture-wait.js';
+import { bundleWorker } from '../support/bundle-worker.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -32,41 +33,81 @@ interface RunResult {
   killedAt: Mode;
 }
 
-function captureUntilKilled(dataDir: string, mode: Mode, n: number, ms: number): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'test', 'support', 'capture-worker.ts'), dataDir, 'rs', mode, String(n)],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const acked: OpTime[] = [];
-    let killedAt: Mode = 'timer';
-    let timer: NodeJS.Timeout | null = null;
-    let err = '';
-    let buf = '';
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const lines = buf.split('\n');
-      buf = lines.pop()!;
-      for (const l of lines) {
-        const m = /^ack (\d+) (\d+)$/.exec(l);
-        if (m) acked.push({ t: Number(m[1]), i: Number(m[2]) });
-        if (l === `killing ${mode}`) killedAt = mode;
-        // The parent's own kill: at a random moment in timer mode, a fallback in the others.
-        if (l.startsWith('capturing')) timer ??= setTimeout(() => child.kill('SIGKILL'), ms);
-      }
-    });
-    child.on('exit', (_c, signal) =>
-      signal === 'SIGKILL'
-        ? resolve({ acked, killedAt })
-        : reject(new Error(`capture worker ended by itself: ${err}`)),
-    );
+/**
+ * A capture child, started ahead of its turn: it loads the engine and boots its seal worker
+ * while the child before it still captures (tsx's start-up is most of a run), and opens the
+ * engine only once `go` is sent, after the one before it is dead.
+ */
+interface Prepared {
+  child: ChildProcess;
+  ready: Promise<void>;
+  exited: Promise<NodeJS.Signals | null>;
+  onLine: (line: string) => void;
+  stderr: string;
+}
+
+function prepare(worker: string, dataDir: string, mode: Mode, n: number): Prepared {
+  const child = spawn(process.execPath, [worker, dataDir, 'rs', mode, String(n)], {
+    cwd: root,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, WAIT_FOR_GO: '1' },
   });
+  let isReady: () => void = () => undefined;
+  const p: Prepared = {
+    child,
+    ready: new Promise<void>((resolve) => (isReady = resolve)),
+    exited: new Promise((resolve) => child.once('exit', (_c, signal) => resolve(signal))),
+    onLine: () => undefined,
+    stderr: '',
+  };
+  let buf = '';
+  child.stderr!.on('data', (d: Buffer) => (p.stderr += d.toString()));
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    for (const l of lines)
+      if (l === 'ready') isReady();
+      else p.onLine(l);
+  });
+  return p;
+}
+
+/** Lets a prepared child capture until it is killed; `onCapturing` once it captures (start the next). */
+async function captureUntilKilled(
+  p: Prepared,
+  mode: Mode,
+  ms: number,
+  onCapturing: () => void,
+): Promise<RunResult> {
+  const acked: OpTime[] = [];
+  let killedAt: Mode = 'timer';
+  let timer: NodeJS.Timeout | null = null;
+  p.onLine = (l) => {
+    const m = /^ack (\d+) (\d+)$/.exec(l);
+    if (m) acked.push({ t: Number(m[1]), i: Number(m[2]) });
+    if (l === `killing ${mode}`) killedAt = mode;
+    // The parent's own kill: at a random moment in timer mode, a fallback in the others.
+    if (l.startsWith('capturing') && !timer) {
+      timer = setTimeout(() => p.child.kill('SIGKILL'), ms);
+      onCapturing();
+    }
+  };
+  const dead = p.exited.then((signal) => {
+    if (timer) clearTimeout(timer);
+    if (signal !== 'SIGKILL') throw new Error(`capture worker ended by itself: ${p.stderr}`);
+  });
+  await Promise.race([p.ready, dead]);
+  p.child.stdin!.write('go\n');
+  await dead;
+  return { acked, killedAt };
 }
 
 describe(`capture crash safety (${MONGO_KIND})`, () => {
   it(`every acknowledged entry survives ${RUNS} SIGKILLs (random, mid-journal-write, mid-seal) exactly once, without a gap`, async () => {
+    // The child bundled once (test/support/bundle-worker.ts): it starts in well under a second.
+    const bundle = await bundleWorker('test/support/capture-worker.ts');
+    const worker = bundle.path;
     await withMongo(async ({ uri }) => {
       const dir = tempDir('mbm-capkill-');
       const dataDir = join(dir.path, 'data');
@@ -92,16 +133,32 @@ describe(`capture crash safety (${MONGO_KIND})`, () => {
         })();
         const acked: OpTime[] = [];
         const kills: Record<Mode, number> = { timer: 0, 'journal-write': 0, seal: 0 };
-        for (let run = 0; run < RUNS; run++) {
+        // Which write dies: a journal record a few commits in (20 ms apart), or one of the first seals.
+        const plan = Array.from({ length: RUNS }, (_, run) => {
           const mode: Mode = (['timer', 'journal-write', 'seal'] as const)[run % 3]!;
-          // Which write dies: a journal record a few commits in (20 ms apart), or one of the first seals.
           const n =
             mode === 'journal-write' ? 2 + Math.floor(Math.random() * 12) : 1 + Math.floor(Math.random() * 2);
           // The parent's kill: at a random moment; in the other modes only a safety net.
           const delay = mode === 'timer' ? 50 + Math.floor(Math.random() * 450) : 20_000;
-          const r = await captureUntilKilled(dataDir, mode, n, delay);
-          acked.push(...r.acked);
-          kills[r.killedAt]++;
+          return { mode, n, delay };
+        });
+        let next: Prepared | null = prepare(worker, dataDir, plan[0]!.mode, plan[0]!.n);
+        try {
+          for (let run = 0; run < RUNS; run++) {
+            const { mode, n, delay } = plan[run]!;
+            // Prepared while the one before captured; not if that one died before it captured (a seal
+            // of what the run before it left can be the write it was told to cut).
+            const current: Prepared = next ?? prepare(worker, dataDir, mode, n);
+            next = null;
+            const r = await captureUntilKilled(current, mode, delay, () => {
+              const following = plan[run + 1];
+              if (following) next = prepare(worker, dataDir, following.mode, following.n);
+            });
+            acked.push(...r.acked);
+            kills[r.killedAt]++;
+          }
+        } finally {
+          (next as Prepared | null)?.child.kill('SIGKILL');
         }
         writing = false;
         await writer;
@@ -176,6 +233,7 @@ describe(`capture crash safety (${MONGO_KIND})`, () => {
       } finally {
         await client.close();
         dir.remove();
+        bundle.remove();
       }
     });
   }, 180_000);

@@ -9,12 +9,17 @@
  *    itself (a torn record on disk);
  *  - `seal`: the Nth write of a segment file is cut in half, then SIGKILL (a torn temporary).
  * The cut goes through the repository's FileIo, the hook it has for write faults.
+ *
+ * With WAIT_FOR_GO=1 in its environment it loads everything and boots the seal worker, prints
+ * `ready`, and opens the engine only once `go` arrives on stdin: the crash test starts the next
+ * child while the current one captures, and sends `go` once the current one is dead (one writer).
  */
 import { writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Engine } from '../../engine/engine.js';
 import { getSourceByName } from '../../engine/catalog/sources.js';
 import { NODE_IO, type FileIo } from '../../engine/repo/durable-file.js';
+import { prestartSealWorker } from '../../engine/repo/seal-pool.js';
 
 const [dataDir, source, mode = 'timer', nText = '0', segmentMs = '100'] = process.argv.slice(2) as [
   string,
@@ -23,6 +28,20 @@ const [dataDir, source, mode = 'timer', nText = '0', segmentMs = '100'] = proces
   string?,
   string?,
 ];
+if (process.env.WAIT_FOR_GO === '1') {
+  prestartSealWorker();
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => {
+    let input = '';
+    process.stdin.on('data', (d: Buffer) => {
+      input += d.toString();
+      if (input.includes('go\n')) {
+        process.stdin.pause();
+        resolve();
+      }
+    });
+  });
+}
 const engine = Engine.open({
   dataDir,
   mode: 'headless',
