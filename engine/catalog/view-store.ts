@@ -199,14 +199,6 @@ export function ridsInRange(
     s[`${loIn ? 't' : 'f'}${hiIn ? 't' : 'f'}` as keyof typeof s].all(cid, field, lo, hi) as number[];
 }
 
-/** One row of a view's key table. */
-export interface KeyRow {
-  cid: number;
-  field: string;
-  key: Buffer;
-  rid: number;
-}
-
 /**
  * The statements replay needs, prepared once per build. One row per statement: with
  * better-sqlite3 a prepared statement's run costs about a microsecond, and multi-row forms
@@ -267,12 +259,6 @@ export function viewWriter(db: ViewDb) {
       void s.insertKey.run(cid, field, key, rid),
     deleteKey: (cid: number, field: string, key: Buffer, rid: number) =>
       void s.deleteKey.run(cid, field, key, rid),
-    insertKeys: (rows: KeyRow[]) => {
-      for (const r of rows) s.insertKey.run(r.cid, r.field, r.key, r.rid);
-    },
-    deleteKeys: (rows: KeyRow[]) => {
-      for (const r of rows) s.deleteKey.run(r.cid, r.field, r.key, r.rid);
-    },
     deleteFieldKeys: (cid: number, field: string) => void s.deleteFieldKeys.run(cid, field),
     iterateDocs: (cid: number) => iterateDocs(db, cid),
     begin: () => void s.begin.run(),

@@ -6,8 +6,7 @@
  * folded in memory onto the stored version
  * (an update's `$v:2` diff applies to the version the previous operation of
  * the batch left), and only the outcome is written: rows deleted, inserted
- * or replaced, and the key rows that differ, each kind together and in row
- * id order.
+ * or replaced, and the key rows that differ.
  *
  * The outcome is the one the operations applied one by one give (view-sink.ts
  * did so before): an insert of an existing `_id` replaces it in place, an
@@ -20,7 +19,7 @@
  * the sink writes the batch before applying one.
  */
 import { applyUpdateEntry } from '../oplog/update-entry.js';
-import type { KeyRow, ViewWriter } from '../catalog/view-store.js';
+import type { ViewWriter } from '../catalog/view-store.js';
 import { keysAt } from './index-keys.js';
 
 type DocOp =
@@ -38,7 +37,7 @@ interface Pending {
 
 /** Flush thresholds: operations, and bytes of documents held (memory stays bounded). */
 export const BATCH_OPS = 20_000;
-const BATCH_BYTES = 8 * 1024 * 1024;
+const BATCH_BYTES = 4 * 1024 * 1024;
 
 export class DocBatch {
   /** Per collection, per `_id` bytes (latin1), in arrival order. */
@@ -91,14 +90,10 @@ export class DocBatch {
   /** Writes the batch's outcome to the file (inside the caller's transaction) and empties it. */
   write(): void {
     if (this.ops === 0) return;
-    const delKeys: KeyRow[] = [];
-    const addKeys: KeyRow[] = [];
-    const delRids: number[] = [];
-    const updates: { rid: number; doc: Buffer }[] = [];
-    const inserts: { rid: number; cid: number; id: Buffer; doc: Buffer }[] = [];
+    const w = this.w;
     for (const [cid, m] of this.byColl) {
       for (const p of m.values()) {
-        const before = this.w.getDoc(cid, p.id) ?? null;
+        const before = w.getDoc(cid, p.id) ?? null;
         let rid = before ? before.rid : -1;
         let doc: Buffer | null = before ? before.doc : null;
         let storedGone = false;
@@ -114,10 +109,12 @@ export class DocBatch {
             if (rid === -1) rid = o.rid;
           }
         }
+        // Written entry by entry (memory stays at the batch); the stored row goes before a new
+        // one takes its (cid, _id). Entries never share a row or a key row.
         if (before && storedGone) {
-          delRids.push(before.rid);
           for (const f of p.fields)
-            for (const key of keysAt(before.doc, f)) delKeys.push({ cid, field: f, key, rid: before.rid });
+            for (const key of keysAt(before.doc, f)) w.deleteKey(cid, f, key, before.rid);
+          w.deleteDoc(before.rid);
         }
         if (rid === -1 || doc === null) continue;
         if (before && rid === before.rid) {
@@ -126,24 +123,16 @@ export class DocBatch {
             const a = keysAt(before.doc, f);
             const b = keysAt(doc, f);
             if (a.length === b.length && a.every((x, i) => x.equals(b[i]!))) continue;
-            for (const key of a) delKeys.push({ cid, field: f, key, rid });
-            for (const key of b) addKeys.push({ cid, field: f, key, rid });
+            for (const key of a) w.deleteKey(cid, f, key, rid);
+            for (const key of b) w.insertKey(cid, f, key, rid);
           }
-          updates.push({ rid, doc });
+          w.updateDoc(rid, doc);
         } else {
-          for (const f of p.fields)
-            for (const key of keysAt(doc, f)) addKeys.push({ cid, field: f, key, rid });
-          inserts.push({ rid, cid, id: p.id, doc });
+          w.insertDocAt(rid, cid, p.id, doc);
+          for (const f of p.fields) for (const key of keysAt(doc, f)) w.insertKey(cid, f, key, rid);
         }
       }
     }
-    // Deletes first: a document deleted and inserted again keeps its (cid, _id) on a new row.
-    // Rows in row id order, so that consecutive writes land on the same or the next page.
-    this.w.deleteKeys(delKeys);
-    for (const rid of delRids.sort((x, y) => x - y)) this.w.deleteDoc(rid);
-    for (const u of updates.sort((x, y) => x.rid - y.rid)) this.w.updateDoc(u.rid, u.doc);
-    for (const r of inserts.sort((x, y) => x.rid - y.rid)) this.w.insertDocAt(r.rid, r.cid, r.id, r.doc);
-    this.w.insertKeys(addKeys);
     this.byColl.clear();
     this.ops = 0;
     this.bytes = 0;

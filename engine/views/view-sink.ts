@@ -8,7 +8,7 @@
  * every document change and every index created or dropped.
  *
  * Document writes go through a DocBatch (doc-batch.ts): held in memory,
- * coalesced per `_id` and written in bulk, one transaction per batch. Every
+ * coalesced per `_id` and written together, a commit every COMMIT_OPS. Every
  * collection-level operation first writes the batch (a barrier), so it sees
  * the file as the operations before it left it.
  */
@@ -31,10 +31,11 @@ import type { EffectiveOp, ReplaySink } from '../restore/effective-op.js';
 import { createIndexes, dropIndexes, modifyIndex } from '../restore/index-rules.js';
 import { ID_INDEX, modifyOptions } from '../restore/offline-state.js';
 import type { ViewWriter } from '../catalog/view-store.js';
-import { BATCH_OPS, DocBatch } from './doc-batch.js';
+import { DocBatch } from './doc-batch.js';
 import { indexedFields, keysAt } from './index-keys.js';
 
 const EMPTY = Buffer.from(serialize({}));
+const COMMIT_OPS = 20_000;
 
 export type CollectionKind = 'collection' | 'view' | 'timeseries';
 
@@ -137,22 +138,30 @@ export class ViewSink implements ReplaySink {
     this.docs.write();
     if (this.inTxn) this.w.commit();
     this.inTxn = false;
-    this.loaded = 0;
+    this.sinceCommit = 0;
   }
 
-  private loaded = 0;
+  private sinceCommit = 0;
 
-  /** Opens the transaction; a full batch (or BATCH_OPS snapshot documents) is written and committed first. */
+  /**
+   * Opens the transaction, writes a full batch, and commits every COMMIT_OPS operations. The
+   * file has no journal (a failed build is deleted, never rolled back), so a commit only writes
+   * the dirty pages. Measured (100,000 entries on 150,000 documents): committing once at the
+   * end instead took about a fifth less CPU (system time: pages changed by several batches
+   * written once), but SQLite's memory grew with the transaction (+15 MB peak RSS at 30,000
+   * entries with a 4 MiB cache), so memory stays bounded by committing every 20,000.
+   */
   private tick(): void {
     if (!this.inTxn) {
       this.w.begin();
       this.inTxn = true;
     }
-    if (this.docs.full || ++this.loaded >= BATCH_OPS) {
+    if (this.docs.full) this.docs.write();
+    if (++this.sinceCommit >= COMMIT_OPS) {
       this.docs.write();
       this.w.commit();
       this.w.begin();
-      this.loaded = 0;
+      this.sinceCommit = 0;
     }
   }
 
