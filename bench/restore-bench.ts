@@ -42,7 +42,8 @@ async function startStandinProcess(): Promise<{ uri: string; pid: number; stop: 
   const port = 20_000 + Math.floor(Math.random() * 20_000);
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'test/support/standin/main.ts', '--port', String(port)],
+    // A million documents live in the stand-in's heap: room for them, or its GC pauses stall the restore.
+    ['--max-old-space-size=16384', '--import', 'tsx', 'test/support/standin/main.ts', '--port', String(port)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

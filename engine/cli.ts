@@ -15,6 +15,7 @@ import { Engine } from './engine.js';
 import { defaultDataDir } from './paths.js';
 import { SECRET_FIELDS, passphraseFromEnv, secretFromEnv } from './cli/passphrase.js';
 import { waitForTask } from './cli/wait-task.js';
+import { confirmRestore, type RestoreQuestion } from './cli/confirm-restore.js';
 
 const EXIT: Partial<Record<ApiErrorShape['code'], number>> = {
   INVALID_INPUT: 2,
@@ -120,6 +121,7 @@ function usage(): string {
     const alias = (def as { cliAliases?: readonly string[] }).cliAliases?.[0];
     const flags = objectFields(def.input)
       .map((f) => (f.required ? `--${kebab(f.key)} <${f.kind}>` : `[--${kebab(f.key)}]`))
+      .concat((def as { cliConfirm?: boolean }).cliConfirm ? ['[--yes]'] : [])
       .join(' ');
     lines.push(`  ${(alias ? `${alias} | ${words}` : words).padEnd(22)} ${flags}`);
     lines.push(`  ${''.padEnd(22)} ${def.summary}`);
@@ -144,7 +146,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const resolved = resolveCommand(
     args.words,
-    [...args.flags.keys()].filter((f) => f !== 'input-json'),
+    [...args.flags.keys()].filter((f) => f !== 'input-json' && f !== 'yes'),
   );
   if (!resolved) {
     return fail({ code: 'NOT_FOUND', message: `Unknown command "${args.words.join(' ')}". Run "cli help".` });
@@ -152,6 +154,9 @@ async function main(argv: string[]): Promise<number> {
   if (resolved.rest.length) {
     return fail({ code: 'INVALID_INPUT', message: `Unexpected argument(s): ${resolved.rest.join(' ')}` });
   }
+  const confirms = (commands[resolved.name] as { cliConfirm?: boolean }).cliConfirm === true;
+  // Only a command that asks takes --yes; elsewhere it is reported as an unknown flag.
+  const yes = confirms && takeFlag(args, 'yes') === 'true';
   let input: Record<string, unknown>;
   let passphrase: string | undefined;
   try {
@@ -188,6 +193,16 @@ async function main(argv: string[]): Promise<number> {
     return fail(err instanceof ApiError ? err.toJSON() : { code: 'UNAVAILABLE', message: String(err) });
   }
   try {
+    if (confirms) {
+      try {
+        await confirmRestore(engine, input as unknown as RestoreQuestion, {
+          yes,
+          interactive: process.stdin.isTTY === true && process.stderr.isTTY === true,
+        });
+      } catch (err) {
+        return fail(err instanceof ApiError ? err.toJSON() : { code: 'INTERNAL', message: String(err) });
+      }
+    }
     const res = await dispatch(engine, resolved.name, input);
     if (!res.ok) return fail(res.error);
     let result = res.result;

@@ -99,6 +99,11 @@ interface CommandDef<I extends z.ZodType, O extends z.ZodType> {
    * so it works beside the engine that holds the data dir (serve, desktop).
    */
   readOnly?: boolean;
+  /**
+   * The CLI states what the command will write and asks "Proceed? [y/N]" first; `--yes` answers it
+   * (scripts), and without a terminal and without `--yes` nothing runs.
+   */
+  cliConfirm?: boolean;
 }
 
 const command = <I extends z.ZodType, O extends z.ZodType>(def: CommandDef<I, O>) => def;
@@ -301,6 +306,7 @@ export const commands = {
     output: TaskStarted,
     task: true,
     cliAliases: ['restore'],
+    cliConfirm: true,
   }),
   'restore.in-place': command({
     summary:

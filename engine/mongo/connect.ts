@@ -5,15 +5,30 @@ import { driverUri, type ConnectionConfig } from './connection-config.js';
 
 export const APP_NAME = 'mongo-backup-manager';
 
+/**
+ * How long the driver waits for a server to answer a connection's handshake and its monitor's
+ * heartbeat. Long work (a restore writing for an hour) passes a wider one than `timeoutMs`: a
+ * target busy building an index may answer a heartbeat late, and a missed heartbeat makes the
+ * driver drop the pool and fail the operations in flight. An unreachable server is still found
+ * within `timeoutMs` (server selection).
+ */
+export interface ConnectTimeouts {
+  monitorTimeoutMs?: number;
+}
+
+/** The heartbeat allowance of a restore or validation target (the driver's own default). */
+export const LONG_WORK_MONITOR_TIMEOUT_MS = 30_000;
+
 export function clientOptions(
   config: ConnectionConfig,
   password: string | null,
   timeoutMs = 5000,
+  timeouts: ConnectTimeouts = {},
 ): MongoClientOptions {
   const o: MongoClientOptions = {
     appName: APP_NAME,
     serverSelectionTimeoutMS: timeoutMs,
-    connectTimeoutMS: timeoutMs,
+    connectTimeoutMS: Math.max(timeoutMs, timeouts.monitorTimeoutMs ?? 0),
   };
   if (config.username) o.auth = { username: config.username, password: password ?? '' };
   if (config.tlsCaFile) {
@@ -79,10 +94,11 @@ export async function connectSource(
   config: ConnectionConfig,
   password: string | null,
   timeoutMs = 5000,
+  timeouts: ConnectTimeouts = {},
 ): Promise<MongoClient> {
   let client: MongoClient;
   try {
-    client = new MongoClient(driverUri(config), clientOptions(config, password, timeoutMs));
+    client = new MongoClient(driverUri(config), clientOptions(config, password, timeoutMs, timeouts));
   } catch (err) {
     throw new ApiError('INVALID_INPUT', `The connection string is not usable: ${(err as Error).message}`);
   }

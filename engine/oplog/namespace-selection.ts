@@ -30,41 +30,103 @@ export interface NamespaceRules {
   rename?: readonly string[];
 }
 
-const escapeRe = (s: string) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function globToRegExp(p: string): RegExp {
-  return new RegExp(`^${p.split('*').map(escapeRe).join('.*')}$`, 's');
+/** A pattern read into literal runs and variables (a `*` wildcard is a variable named by its position). */
+type Token = { lit: string } | { v: string };
+
+/**
+ * Reads a pattern the way mongorestore does (mongo-tools `mongorestore/ns`):
+ * without `$` variables, `*` is a wildcard, `\*` a literal star, `\\` a
+ * backslash and any other `\` is dropped; with `$name$` variables (any name
+ * without `$`, even empty), every other character is literal, stars included.
+ */
+function tokenize(p: string, withVars: boolean, what: string): Token[] {
+  const out: Token[] = [];
+  let lit = '';
+  const flush = () => {
+    if (lit) out.push({ lit });
+    lit = '';
+  };
+  let star = 0;
+  for (let k = 0; k < p.length; k++) {
+    const c = p[k]!;
+    if (withVars) {
+      if (c !== '$') {
+        lit += c;
+        continue;
+      }
+      const close = p.indexOf('$', k + 1);
+      if (close < 0) throw new ApiError('INVALID_INPUT', `${what}: an odd number of "$" in "${p}".`);
+      flush();
+      out.push({ v: p.slice(k + 1, close) });
+      k = close;
+    } else if (c === '\\') {
+      const next = p[k + 1];
+      if (next === '\\' || next === '*') {
+        lit += next;
+        k++;
+      }
+    } else if (c === '*') {
+      flush();
+      out.push({ v: String(++star) });
+    } else lit += c;
+  }
+  flush();
+  return out;
+}
+
+const regExpOf = (tokens: Token[]): RegExp =>
+  new RegExp(`^${tokens.map((t) => ('lit' in t ? escapeRe(t.lit) : '(.*?)')).join('')}$`, 's');
+
+function globToRegExp(p: string, flag: string): RegExp {
+  if (p.includes('$'))
+    throw new ApiError('INVALID_INPUT', `--${flag} "${p}": "$" is not allowed in include/exclude patterns.`);
+  return regExpOf(tokenize(p, false, `--${flag}`));
 }
 
 interface Rename {
   from: RegExp;
-  vars: string[];
-  to: string;
+  /** The new name: literal runs and the indexes (1-based) of the from-pattern's variables. */
+  to: (string | number)[];
 }
 
+/**
+ * A `FROM=TO` rename, by mongorestore's --nsFrom/--nsTo rules: `shop.*=shop_staging.*`
+ * carries each star's match over in order (the counts must agree), and
+ * `$name$` variables may be reordered (`data.$p$_$c$=$c$.$p$`).
+ */
 function parseRename(spec: string): Rename {
   const eq = spec.indexOf('=');
   if (eq <= 0 || eq === spec.length - 1)
     throw new ApiError(
       'INVALID_INPUT',
-      `--rename "${spec}": expected FROM=TO, e.g. shop.orders=shop.orders_old.`,
+      `--rename "${spec}": expected FROM=TO, e.g. shop.orders=shop.orders_old or shop.*=shop_staging.*.`,
     );
   const from = spec.slice(0, eq);
   const to = spec.slice(eq + 1);
-  const vars: string[] = [];
-  let re = '';
-  // Split on $name$ variables; the rest is literal except * (any characters).
-  const parts = from.split(/\$([A-Za-z0-9_]+)\$/);
-  parts.forEach((part, k) => {
-    if (k % 2 === 1) {
-      vars.push(part);
-      re += '(.*?)';
-    } else re += part.split('*').map(escapeRe).join('.*');
+  const what = `--rename "${spec}"`;
+  const withVars = from.includes('$');
+  const fromTokens = tokenize(from, withVars, what);
+  const toTokens = tokenize(to, withVars || to.includes('$'), what);
+  const vars = fromTokens.flatMap((t) => ('v' in t ? [t.v] : []));
+  if (new Set(vars).size !== vars.length)
+    throw new ApiError('INVALID_INPUT', `${what}: a variable is used more than once in "${from}".`);
+  if (!withVars && !to.includes('$')) {
+    const stars = (ts: Token[]) => ts.filter((t) => 'v' in t).length;
+    if (stars(fromTokens) !== stars(toTokens))
+      throw new ApiError(
+        'INVALID_INPUT',
+        `${what}: "${from}" and "${to}" have different numbers of * wildcards (each * of TO takes the match of the * at its place in FROM).`,
+      );
+  }
+  const toParts = toTokens.map((t) => {
+    if ('lit' in t) return t.lit;
+    const k = vars.indexOf(t.v);
+    if (k < 0) throw new ApiError('INVALID_INPUT', `${what}: $${t.v}$ is not a variable of "${from}".`);
+    return k + 1;
   });
-  for (const m of to.matchAll(/\$([A-Za-z0-9_]+)\$/g))
-    if (!vars.includes(m[1]!))
-      throw new ApiError('INVALID_INPUT', `--rename "${spec}": $${m[1]}$ is not a variable of "${from}".`);
-  return { from: new RegExp(`^${re}$`, 's'), vars, to };
+  return { from: regExpOf(fromTokens), to: toParts };
 }
 
 function checkPattern(p: string, flag: string): void {
@@ -107,9 +169,10 @@ export class NamespaceFilter {
     this.excludeRaw = rules.exclude ?? [];
     for (const p of rules.include ?? []) checkPattern(p, 'include');
     for (const p of rules.exclude ?? []) checkPattern(p, 'exclude');
-    this.include = (rules.include ?? []).map(globToRegExp);
-    this.exclude = (rules.exclude ?? []).map(globToRegExp);
-    this.renames = (rules.rename ?? []).map(parseRename);
+    this.include = (rules.include ?? []).map((p) => globToRegExp(p, 'include'));
+    this.exclude = (rules.exclude ?? []).map((p) => globToRegExp(p, 'exclude'));
+    // As mongorestore: when several renames match, the one given last wins.
+    this.renames = (rules.rename ?? []).map(parseRename).reverse();
   }
 
   /** True when nothing is filtered or renamed: entries can be copied byte for byte. */
@@ -125,7 +188,7 @@ export class NamespaceFilter {
 
   /** A database is kept when some namespace of it could be (for database-wide commands such as dropDatabase). */
   keepsDb(db: string): boolean {
-    const dbPart = (p: string) => globToRegExp(SPLIT(p)[0]);
+    const dbPart = (p: string) => globToRegExp(SPLIT(p)[0], 'include');
     if (this.includeRaw.length && !this.includeRaw.some((p) => p.startsWith('*') || dbPart(p).test(db)))
       return false;
     return !this.excludeRaw.some((p) => SPLIT(p)[1] === '*' && dbPart(p).test(db));
@@ -136,7 +199,7 @@ export class NamespaceFilter {
     for (const r of this.renames) {
       const m = r.from.exec(ns);
       if (!m) continue;
-      return r.to.replace(/\$([A-Za-z0-9_]+)\$/g, (_, v: string) => m[r.vars.indexOf(v) + 1] ?? '');
+      return r.to.map((part) => (typeof part === 'number' ? (m[part] ?? '') : part)).join('');
     }
     return ns;
   }

@@ -51,9 +51,11 @@ export class TaskRunner {
       taskId,
       signal: controller.signal,
       progress: (p) => {
+        // A new message is a new phase: always sent, so a phase shorter than the interval still shows.
+        const newPhase = p.message !== undefined && p.message !== task.progress.message;
         task.progress = { ...task.progress, ...p };
         const now = Date.now();
-        if (now - entry.lastEmit >= PROGRESS_EVENT_INTERVAL_MS) {
+        if (newPhase || now - entry.lastEmit >= PROGRESS_EVENT_INTERVAL_MS) {
           entry.lastEmit = now;
           this.events.publish('task.progress', { taskId, kind, progress: task.progress });
         }

@@ -8,7 +8,7 @@
 import type { MongoClient } from 'mongodb';
 import type { RestoreTestTarget } from '../api/schemas.js';
 import { ApiError } from '../errors.js';
-import { connectSource } from '../mongo/connect.js';
+import { LONG_WORK_MONITOR_TIMEOUT_MS, connectSource } from '../mongo/connect.js';
 import { displayUri, parseConnection } from '../mongo/connection-config.js';
 import type { LocalMongod } from '../mongo/local-mongod.js';
 
@@ -58,7 +58,9 @@ export async function openRestoreTestTarget(
           );
         password = v;
       } else password = await sealedPassword();
-      const client = await connectSource(config, password, timeoutMs);
+      const client = await connectSource(config, password, timeoutMs, {
+        monitorTimeoutMs: LONG_WORK_MONITOR_TIMEOUT_MS,
+      });
       return { client, display: displayUri(config), close: () => client.close() };
     }
     case 'local-mongod': {
@@ -69,7 +71,9 @@ export async function openRestoreTestTarget(
         if (ours) await localMongod.stop();
       };
       try {
-        const client = await connectSource(parseConnection(running.uri!).config, null, timeoutMs);
+        const client = await connectSource(parseConnection(running.uri!).config, null, timeoutMs, {
+          monitorTimeoutMs: LONG_WORK_MONITOR_TIMEOUT_MS,
+        });
         return {
           client,
           display: `${LOCAL_MONGOD} (${running.uri})`,

@@ -3,25 +3,32 @@
  * unpacked from the buckets of `system.buckets.<name>`, as raw BSON.
  *
  * The bucket format (MongoDB 5.0+): `{_id, control: {version, min, max,
- * count?}, meta?, data: {<field>: {"0": v, "1": v, …}, …}}`. Version 1 keeps
- * each column as a plain document keyed by row number, sparse for fields
- * some measurements lack; a measurement is built as mongod's unpacker
- * builds it: the time field, then the meta field (when the bucket has one),
- * then every other column of `data` in its order that has a value at that
- * row. Version 2 buckets (compressed columns, BSONColumn binaries, the
- * default from 8.0 for closed buckets) are refused with UNSUPPORTED: their
- * documents stay readable through `system.buckets.<name>`.
+ * count?}, meta?, data: {<field>: column, …}}`. A measurement is built as
+ * mongod's unpacker (bucket_unpacker.cpp) builds it, whatever the version:
+ * the time field, then the meta field (when the bucket has one), then every
+ * other column of `data` in its order that has a value at that row.
+ *
+ * Version 1 keeps each column as a plain document keyed by row number,
+ * sparse for fields some measurements lack. Versions 2 (compressed, rows
+ * sorted by time) and 3 (compressed, rows in insertion order, after an
+ * out-of-order insert; 8.0) keep each column as a BSONColumn binary
+ * (subtype 7, engine/bson/bson-column.ts) with a skip where a measurement
+ * lacks the field. mongod unpacks a version 3 bucket with the version 2
+ * unpacker, in stored row order, not sorted by time: so does this.
  */
 import { ApiError } from '../errors.js';
+import { BsonColumnReader } from '../bson/bson-column.js';
 import {
   DocBuilder,
   T,
   elements,
   field,
+  makeElement,
   readNumber,
   readString,
   renamed,
   subDocument,
+  valueBytes,
   type RawElement,
 } from '../oplog/bson-raw.js';
 
@@ -44,6 +51,16 @@ export function timeseriesSpec(options: Buffer): TimeseriesSpec | null {
   };
 }
 
+/**
+ * Bounds on what one bucket may unpack to. mongod closes a bucket at
+ * timeseriesBucketMaxCount (default 1000) measurements; a compressed column
+ * can claim far more than it stores (a run-length block is 1,920 values in
+ * 8 bytes), so a bucket beyond these is refused as damaged rather than
+ * unpacked without bound.
+ */
+export const MAX_BUCKET_MEASUREMENTS = 100_000;
+export const MAX_BUCKET_BYTES = 256 * 1024 * 1024;
+
 /** The measurements of one bucket, in row order. */
 export function unpackBucket(bucket: Buffer, spec: TimeseriesSpec): Buffer[] {
   const control = field(bucket, 'control');
@@ -52,20 +69,39 @@ export function unpackBucket(bucket: Buffer, spec: TimeseriesSpec): Buffer[] {
     throw new ApiError('CORRUPT', 'A time-series bucket without control or data.');
   const ctl = subDocument(bucket, control);
   const version = field(ctl, 'version');
-  const v = version ? readNumber(ctl, version) : 0;
+  const v = version && isNumber(version.type) ? readNumber(ctl, version) : 0;
   const cols = subDocument(bucket, data);
   const colEls = elements(cols);
-  if (v !== 1 || colEls.some((c) => c.type === T.binary))
-    throw new ApiError(
-      'UNSUPPORTED',
-      `Time-series buckets of version ${v} (compressed columns) are not unpacked yet; query system.buckets.<name> to read them.`,
-    );
+  if (colEls.length === 0) return []; // an empty data region: nothing to unpack
   const timeCol = colEls.find((c) => c.name === spec.timeField);
-  if (!timeCol || timeCol.type !== T.object) return [];
+  if (!timeCol)
+    throw new ApiError('CORRUPT', `A time-series bucket without a ${spec.timeField} column in its data.`);
   const meta = spec.metaField !== null ? field(bucket, 'meta') : undefined;
+  if (v === 1) return unpackV1(cols, colEls, timeCol, bucket, meta, spec);
+  if (v === 2 || v === 3) {
+    const count = field(ctl, 'count');
+    // control.count only says whether there is anything; the time column drives the rows (as in mongod).
+    if (count && isNumber(count.type) && readNumber(ctl, count) <= 0) return [];
+    return unpackCompressed(cols, colEls, timeCol, bucket, meta, spec);
+  }
+  throw new ApiError('CORRUPT', `A time-series bucket of unknown version ${v} (mongod knows 1, 2 and 3).`);
+}
+
+const isNumber = (t: number) => t === T.double || t === T.int32 || t === T.int64;
+
+function unpackV1(
+  cols: Buffer,
+  colEls: RawElement[],
+  timeCol: RawElement,
+  bucket: Buffer,
+  meta: RawElement | undefined,
+  spec: TimeseriesSpec,
+): Buffer[] {
+  if (colEls.some((c) => c.type !== T.object))
+    throw new ApiError('CORRUPT', 'A version 1 time-series bucket with a column that is not a document.');
   const others: { name: string; doc: Buffer; els: RawElement[]; at: number }[] = [];
   for (const c of colEls) {
-    if (c.name === spec.timeField || c.type !== T.object) continue;
+    if (c.name === spec.timeField) continue;
     const doc = subDocument(cols, c);
     others.push({ name: c.name, doc, els: elements(doc), at: 0 });
   }
@@ -83,6 +119,59 @@ export function unpackBucket(bucket: Buffer, spec: TimeseriesSpec): Buffer[] {
       }
     }
     out.push(b.finish());
+  }
+  return out;
+}
+
+/** A compressed column's reader; the column must be a binary of subtype 7. */
+function columnReader(cols: Buffer, c: RawElement): BsonColumnReader {
+  const value = valueBytes(cols, c);
+  if (c.type !== T.binary || value[4] !== 7)
+    throw new ApiError(
+      'CORRUPT',
+      `A compressed time-series bucket whose ${c.name} column is not a BSONColumn binary.`,
+    );
+  return new BsonColumnReader(value.subarray(5));
+}
+
+function unpackCompressed(
+  cols: Buffer,
+  colEls: RawElement[],
+  timeCol: RawElement,
+  bucket: Buffer,
+  meta: RawElement | undefined,
+  spec: TimeseriesSpec,
+): Buffer[] {
+  const time = columnReader(cols, timeCol);
+  const others = colEls
+    .filter((c) => c !== timeCol)
+    .map((c) => ({ name: c.name, reader: columnReader(cols, c) }));
+  const metaEl = meta ? renamed(bucket, meta, spec.metaField!) : null;
+  const out: Buffer[] = [];
+  let bytes = 0;
+  for (let t = time.next(); t !== undefined; t = time.next()) {
+    if (out.length >= MAX_BUCKET_MEASUREMENTS)
+      throw new ApiError(
+        'CORRUPT',
+        `A time-series bucket claims more than ${MAX_BUCKET_MEASUREMENTS} measurements.`,
+      );
+    const b = new DocBuilder();
+    if (t !== null) b.append(makeElement(t.type, spec.timeField, t.value));
+    if (metaEl) b.append(metaEl);
+    for (const col of others) {
+      const v = col.reader.next();
+      if (v === undefined)
+        throw new ApiError(
+          'CORRUPT',
+          `A time-series bucket whose ${col.name} column has fewer values than its time column.`,
+        );
+      if (v !== null) b.append(makeElement(v.type, col.name, v.value));
+    }
+    const m = b.finish();
+    bytes += m.length;
+    if (bytes > MAX_BUCKET_BYTES)
+      throw new ApiError('CORRUPT', `A time-series bucket unpacks to more than ${MAX_BUCKET_BYTES} bytes.`);
+    out.push(m);
   }
   return out;
 }

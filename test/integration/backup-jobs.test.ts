@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -12,8 +11,8 @@ import { waitUntilCaptured } from '../support/capture-wait.js';
 import { startStandin } from '../support/standin/server.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
+import { cliSync } from '../support/cli-process.js';
 
-const root = join(import.meta.dirname, '..', '..');
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
@@ -317,25 +316,12 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
     await withMongo(async ({ uri }) => {
       const { engine, dir } = await setup(uri);
       await engine.close();
-      const cli = (...args: string[]) =>
-        spawnSync(
-          process.execPath,
-          [
-            '--import',
-            'tsx',
-            join(root, 'engine', 'cli.ts'),
-            ...args,
-            '--data-dir',
-            join(dir.path, 'data'),
-            '--json',
-          ],
-          { cwd: root, encoding: 'utf8' },
-        );
+      const cli = (...args: string[]) => cliSync(join(dir.path, 'data'), [...args, '--json']);
       const job = cli('backup-job', 'get', '--source', 'rs');
-      expect(job.status, job.stderr).toBe(0);
+      expect(job.code, job.stderr).toBe(0);
       expect(JSON.parse(job.stdout)).toMatchObject({ source: 'rs', state: 'active' });
       const engineTask = cli('task', 'get', '--task-id', 'nope');
-      expect(engineTask.status).toBe(3); // NOT_FOUND: no such task
+      expect(engineTask.code).toBe(3); // NOT_FOUND: no such task
       const status = cli('status', '--source', 'rs');
       expect(JSON.parse(status.stdout)).toMatchObject({ source: 'rs', capture: { state: 'stopped' } });
     });

@@ -1,24 +1,16 @@
 /** The CLI door of export/import: aliases, repeated --include/--rename flags, the task waited for, exit codes. */
-import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_FIXTURES, SKIP_FIXTURES_MESSAGE, fixture } from '../support/fixtures.js';
 import { tempDir } from '../support/temp-dir.js';
+import { cliSync } from '../support/cli-process.js';
 
-const root = join(import.meta.dirname, '..', '..');
 let dir: ReturnType<typeof tempDir>;
 beforeAll(() => (dir = tempDir()));
 afterAll(() => dir.remove());
 
-function cli(...args: string[]) {
-  const r = spawnSync(
-    join(root, 'node_modules', '.bin', 'tsx'),
-    [join(root, 'engine', 'cli.ts'), ...args, '--data-dir', join(dir.path, 'data')],
-    { encoding: 'utf8', cwd: root },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => cliSync(join(dir.path, 'data'), args);
 
 describe.skipIf(!HAVE_FIXTURES)('CLI: import and export', () => {
   it('imports a dump into a new imported source and exports it filtered and renamed', () => {
@@ -55,7 +47,7 @@ describe.skipIf(!HAVE_FIXTURES)('CLI: import and export', () => {
     expect(exp.code, exp.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['copy', 'oplog.bson', 'prelude.json']);
     expect(readdirSync(join(out, 'copy')).sort()).toEqual(['foo.bson', 'foo.metadata.json']);
-  });
+  }, 120_000); // eight CLI processes, each starting an engine
 
   it('refuses an existing target (exit 4, CONFLICT) and a missing dump (exit 3)', () => {
     const again = cli(

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,28 +5,15 @@ import { Engine } from '../../engine/engine.js';
 import { OplogFactory } from '../support/oplog-factory.js';
 import { tempDir } from '../support/temp-dir.js';
 import { writeTestSnapshot } from '../support/store-fixture.js';
+import { cliSync } from '../support/cli-process.js';
 
-const root = join(import.meta.dirname, '..', '..');
 let dir: ReturnType<typeof tempDir>;
 beforeAll(() => (dir = tempDir('mbm-cli-repo-')));
 afterAll(() => dir.remove());
 
 function cli(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', join(root, 'engine', 'cli.ts'), ...args, '--data-dir', join(dir.path, 'data')],
-    {
-      encoding: 'utf8',
-      cwd: root,
-      env: { ...process.env, ...env },
-    },
-  );
-  return {
-    code: r.status,
-    stdout: r.stdout,
-    stderr: r.stderr,
-    json: () => JSON.parse(r.stdout) as Record<string, unknown>,
-  };
+  const r = cliSync(join(dir.path, 'data'), args, env);
+  return { ...r, json: () => JSON.parse(r.stdout) as Record<string, unknown> };
 }
 
 describe('repository commands through the CLI', () => {

@@ -3,26 +3,18 @@
  * --canonical), `collections`, `history`, `views`, `view drop`, and
  * `query export`, on an imported fixture dump; exit codes of bad input.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_FIXTURES, SKIP_FIXTURES_MESSAGE, fixture } from '../support/fixtures.js';
 import { tempDir } from '../support/temp-dir.js';
+import { cliSync } from '../support/cli-process.js';
 
-const root = join(import.meta.dirname, '..', '..');
 let dir: ReturnType<typeof tempDir>;
 beforeAll(() => (dir = tempDir()));
 afterAll(() => dir.remove());
 
-function cli(...args: string[]) {
-  const r = spawnSync(
-    join(root, 'node_modules', '.bin', 'tsx'),
-    [join(root, 'engine', 'cli.ts'), ...args, '--data-dir', join(dir.path, 'data')],
-    { encoding: 'utf8', cwd: root },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => cliSync(join(dir.path, 'data'), args);
 
 describe.skipIf(!HAVE_FIXTURES)(
   `CLI: queries at a point ${HAVE_FIXTURES ? '' : SKIP_FIXTURES_MESSAGE}`,

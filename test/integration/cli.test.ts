@@ -1,25 +1,13 @@
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
+import { cliSync } from '../support/cli-process.js';
 
-const root = join(import.meta.dirname, '..', '..');
 let dir: ReturnType<typeof tempDir>;
 beforeAll(() => (dir = tempDir()));
 afterAll(() => dir.remove());
 
 /** Runs the CLI as a user would (through tsx), with a private data dir. */
-function cli(...args: string[]) {
-  const r = spawnSync(
-    join(root, 'node_modules', '.bin', 'tsx'),
-    [join(root, 'engine', 'cli.ts'), ...args, '--data-dir', dir.path],
-    {
-      encoding: 'utf8',
-      cwd: root,
-    },
-  );
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (...args: string[]) => cliSync(dir.path, args);
 
 describe('CLI door', () => {
   it('info --json prints only JSON, exit 0', () => {

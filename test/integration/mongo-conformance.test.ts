@@ -5,7 +5,13 @@
  */
 import { Decimal128, Double, Int32, Long, serialize, deserialize, Timestamp, type Document } from 'bson';
 import { readFileSync } from 'node:fs';
-import { type MongoClient, type MongoServerError, Timestamp as DriverTimestamp, UUID } from 'mongodb';
+import {
+  type MongoClient,
+  type MongoServerError,
+  ObjectId,
+  Timestamp as DriverTimestamp,
+  UUID,
+} from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { splitBsonDocuments } from '../../engine/repo/bson-entries.js';
 import { HAVE_FIXTURES, fixture } from '../support/fixtures.js';
@@ -130,6 +136,23 @@ describe(`MongoDB conformance (${MONGO_KIND})`, () => {
     const killed = await c.db.command({ killCursors: c.collectionName, cursors: [id] });
     expect(killed.cursorsKilled.map(String)).toEqual([String(id)]);
     expect((await err(c.db.command({ getMore: id, collection: c.collectionName })))?.code).toBe(43);
+  });
+
+  it('finds by _id and by _id $in (what validation asks), with numbers equal across types', async () => {
+    const c = coll(uniqueDb('byid'), 'docs');
+    const docs = Array.from({ length: 300 }, (_, k) => ({ _id: new ObjectId(), k }));
+    await c.insertMany([...docs, { _id: 'text-id', k: -1 }, { _id: 7, k: -2 }, { _id: new Long(8), k: -3 }]);
+    const want = [docs[5]!, docs[250]!, docs[17]!];
+    const got = await c
+      .find({ _id: { $in: [...want.map((d) => d._id), new ObjectId(), want[0]!._id] } })
+      .toArray();
+    expect(got.map((d) => d.k).sort((a, b) => a - b)).toEqual([5, 17, 250]);
+    expect(await c.find({ _id: docs[42]!._id }).toArray()).toEqual([{ _id: docs[42]!._id, k: 42 }]);
+    expect((await c.find({ _id: { $in: ['text-id'] } }).toArray()).map((d) => d.k)).toEqual([-1]);
+    // Numbers compare by value whatever their BSON type: 7.0 finds the int32 7.
+    const numeric = await c.find({ _id: { $in: [new Double(7), new Long(8)] } }).toArray();
+    expect(numeric.map((d) => d.k).sort((a, b) => a - b)).toEqual([-3, -2]);
+    expect(await c.countDocuments({ _id: { $in: [docs[1]!._id, 'text-id', 7] } })).toBe(3);
   });
 
   it('enforces unique indexes with DuplicateKey (11000) and lists index specs', async () => {

@@ -15,6 +15,7 @@ import { isTempName } from '../../engine/repo/durable-file.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { tempDir } from '../support/temp-dir.js';
 import { FAULTS_SKIP_MESSAGE, MONGO_KIND, withMongo } from '../support/with-mongo.js';
+import { cliAsync } from '../support/cli-process.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -23,23 +24,7 @@ afterEach(async () => {
 });
 
 /** Runs the CLI as a real process without blocking this one's event loop (the engine under test lives here). */
-function cli(
-  dataDir: string,
-  args: string[],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'engine', 'cli.ts'), ...args, '--data-dir', dataDir],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = cliAsync;
 
 function tempsUnder(dir: string): string[] {
   const out: string[] = [];
@@ -89,7 +74,7 @@ describe(`one writing engine per data dir and repository (${MONGO_KIND})`, () =>
         if (Date.now() > end) throw new Error('the snapshot never wrote a temporary');
         await new Promise((r) => setImmediate(r));
       }
-      standin.faults.stall(10_000);
+      standin.faults.stall(120_000); // released below once the readers are done (CLI start-up is slow under load)
       await new Promise((r) => setTimeout(r, 300)); // what was in flight settles; the rest waits on the source
       const temps = tempsUnder(repoPath);
       expect(temps.length).toBeGreaterThan(0);

@@ -102,5 +102,64 @@ describe('NamespaceFilter', () => {
     expect(() => new NamespaceFilter({ rename: ['nothing'] })).toThrow(/FROM=TO/);
     expect(() => new NamespaceFilter({ rename: ['a.b=c.$x$'] })).toThrow(/not a variable/);
     expect(() => new NamespaceFilter({ include: ['justdb'] })).toThrow(/db.collection/);
+    // mongorestore refuses these too (mongo-tools mongorestore/ns/ns_test.go, "with invalid replacements").
+    expect(() => new NamespaceFilter({ rename: ['$db$.user$db$=test.user-$db$'] })).toThrow(/more than once/);
+    expect(() => new NamespaceFilter({ rename: ['$db$.us$er$table$=test.user$table$_$db$'] })).toThrow(
+      /odd number/,
+    );
+    // A star in TO with none in FROM would merge every match into one collection literally named "*".
+    expect(() => new NamespaceFilter({ rename: ['shop.orders=shop_staging.*'] })).toThrow(
+      /numbers of \* wildcards/,
+    );
+    expect(() => new NamespaceFilter({ rename: ['shop.*=shop_staging.orders'] })).toThrow(
+      /numbers of \* wildcards/,
+    );
+    expect(() => new NamespaceFilter({ include: ['*.user$'] })).toThrow(/"\$" is not allowed/);
+    for (const bad of [['nothing'], ['shop.orders=x.*']]) {
+      try {
+        new NamespaceFilter({ rename: bad });
+        expect.unreachable();
+      } catch (err) {
+        expect((err as { code?: string }).code).toBe('INVALID_INPUT');
+      }
+    }
+  });
+
+  it("renames by mongorestore's --nsFrom/--nsTo rules: stars carried over in order, $vars$ reordered, escapes", () => {
+    // The issue's own example: shop.* -> shop_staging.*
+    const staging = new NamespaceFilter({ rename: ['shop.*=shop_staging.*'] });
+    expect(staging.rename('shop.orders')).toBe('shop_staging.orders');
+    expect(staging.rename('shop.carts.archive')).toBe('shop_staging.carts.archive');
+    expect(staging.rename('crm.orders')).toBe('crm.orders');
+    // Cases of mongo-tools mongorestore/ns/ns_test.go (TestReplacer), retyped.
+    const all = new NamespaceFilter({ rename: ['*.*=*_test.*'] });
+    expect(all.rename('stuff.user')).toBe('stuff_test.user');
+    expect(all.rename('prod.turbo.encabulators')).toBe('prod_test.turbo.encabulators');
+    const mixed = new NamespaceFilter({
+      rename: ['$db$.user$$=test.user$$_$db$', 'pr\\*d\\\\.*=st\\*g\\\\ing.*'],
+    });
+    expect(mixed.rename('stuff.user')).toBe('test.user_stuff');
+    expect(mixed.rename('stuff.users')).toBe('test.users_stuff');
+    expect(mixed.rename('pr*d\\.users')).toBe('st*g\\ing.users');
+    expect(mixed.rename('pr*d\\.turbo.encabulators')).toBe('st*g\\ing.turbo.encabulators');
+    const odd = new NamespaceFilter({ rename: ['$:)*$.us(?:2)er$?$=test.us(?:2)er$?$_$:)*$'] });
+    expect(odd.rename('stuff.us(?:2)er')).toBe('test.us(?:2)er_stuff');
+    expect(odd.rename('stuff.us(?:2)ers')).toBe('test.us(?:2)ers_stuff');
+    const reorder = new NamespaceFilter({ rename: ['data.$prefix$_$customer$=$customer$.$prefix$'] });
+    expect(reorder.rename('data.acme_orders')).toBe('orders.acme');
+    // When several rules match, the one given last wins (mongorestore builds its renamer in reverse).
+    const both = new NamespaceFilter({ rename: ['shop.*=a.*', 'shop.orders=b.orders'] });
+    expect(both.rename('shop.orders')).toBe('b.orders');
+    expect(both.rename('shop.carts')).toBe('a.carts');
+  });
+
+  it('include and exclude read \\* as a literal star (mongo-tools TestMatcher)', () => {
+    const f = new NamespaceFilter({ include: ['*.user*', 'pr\\*d\\.*'] });
+    expect(f.keeps('stuff.user')).toBe(true);
+    expect(f.keeps('pr*d.users')).toBe(true);
+    expect(f.keeps('pr*d.turbo.encabulators')).toBe(true);
+    expect(f.keeps('prod.magic')).toBe(false);
+    expect(f.keeps('st*ging.turbo.encabulators')).toBe(false);
+    expect(new NamespaceFilter({ include: ['*.*'] }).keeps('stuff')).toBe(false);
   });
 });

@@ -33,6 +33,31 @@ describe('task runner', () => {
     expect(events.some((e) => e.event === 'task.progress')).toBe(true);
   });
 
+  it('sends every phase (a new message) at once, and throttles the counts within one', async () => {
+    const { runner, events } = setup();
+    const task = runner.start('phases', async (ctx) => {
+      for (const phase of [
+        'checking the plan',
+        'creating collections',
+        'copying documents',
+        'building indexes',
+      ]) {
+        ctx.progress({ message: phase });
+        for (let i = 1; i <= 50; i++) ctx.progress({ done: i, total: 50, unit: 'documents' });
+      }
+    });
+    await runner.wait(task.taskId);
+    const sent = events.flatMap((e) => (e.event === 'task.progress' ? [e.payload.progress] : []));
+    expect([...new Set(sent.map((p) => p.message))]).toEqual([
+      'checking the plan',
+      'creating collections',
+      'copying documents',
+      'building indexes',
+    ]);
+    // 204 calls within a few milliseconds: the counts are not each sent.
+    expect(sent.length).toBeLessThan(20);
+  });
+
   it('cancels through the signal', async () => {
     const { runner } = setup();
     const task = runner.start('slow', async (ctx) => {

@@ -13,7 +13,7 @@ import { audit } from '../../catalog/audit.js';
 import { finishRestore, insertRestore } from '../../catalog/restores.js';
 import { getSourceByName } from '../../catalog/sources.js';
 import { ApiError, toApiError } from '../../errors.js';
-import { connectSource } from '../../mongo/connect.js';
+import { LONG_WORK_MONITOR_TIMEOUT_MS, connectSource } from '../../mongo/connect.js';
 import { displayUri } from '../../mongo/connection-config.js';
 import { sourceConnection } from '../../mongo/source-connection.js';
 import { NamespaceFilter } from '../../oplog/namespace-selection.js';
@@ -38,7 +38,9 @@ export const restoreInPlaceHandlers: PartialHandlers<
     const selection = new NamespaceFilter({ include: input.include, exclude: input.exclude });
     const { store, plan } = await checkedPlan(svc, source, input.at);
     const { config, password } = await sourceConnection(svc, source);
-    const client = await connectSource(config, password, 10_000);
+    const client = await connectSource(config, password, 10_000, {
+      monitorTimeoutMs: LONG_WORK_MONITOR_TIMEOUT_MS,
+    });
     const restoreId = randomUUID();
     const options = {
       include: input.include,

@@ -10,7 +10,7 @@ import { NamespaceFilter } from '../../oplog/namespace-selection.js';
 import { readSegment } from '../../repo/segment-file.js';
 import { restoreToMongo } from '../../restore/restore-to-mongo.js';
 import { NamespaceStates } from '../../restore/namespace-states.js';
-import { connectSource } from '../../mongo/connect.js';
+import { LONG_WORK_MONITOR_TIMEOUT_MS, connectSource } from '../../mongo/connect.js';
 import { displayUri, parseConnection } from '../../mongo/connection-config.js';
 import { restorePlanView, restoreView } from '../views.js';
 import type { Services } from '../../services.js';
@@ -76,7 +76,9 @@ async function prepare(
   });
   const { store, plan } = await checkedPlan(svc, source, input.at);
   const { config, password } = parseConnection(await targetUri(svc, input, startLocal));
-  const client = await connectSource(config, input.password ?? password, 10_000);
+  const client = await connectSource(config, input.password ?? password, 10_000, {
+    monitorTimeoutMs: LONG_WORK_MONITOR_TIMEOUT_MS,
+  });
   return { db, source, store, plan, selection, config, client };
 }
 

@@ -5,7 +5,7 @@ import type { Ctx } from './context.js';
 import { oplogMatcher, type Cursors } from './cursors.js';
 import { bsonEqual, updateOplogObject } from './diff.js';
 import { E, MongoError } from './errors.js';
-import type { Collection, StoredDoc } from './store.js';
+import { idKey, type Collection, type StoredDoc } from './store.js';
 import { RawValue } from './raw-value.js';
 import { parseDoc } from '../reference-applier.js';
 import { arithmeticHints, decodeTyped, encodeOrdered, retype, rawOrder, setHints } from './typed-values.js';
@@ -90,6 +90,46 @@ function matching(coll: Collection | undefined, filter: Document, sort?: Documen
     .sort(sort)
     .all() as Document[];
   return order.map((o) => hits[o.__k as number]!);
+}
+
+/**
+ * The `_id` values a filter names exactly, `{_id: v}` or `{_id: {$in: [...]}}` and nothing else, when
+ * each is a value whose stored key is its only equal (ObjectId, string): mongod answers those from
+ * the _id index (IDHACK, IXSCAN) rather than scanning, so a restore's validation looking up 500
+ * documents of a million-document collection must not scan it either. Numbers are left to the
+ * scan: 1, 1.0 and NumberLong(1) are one key in mongod's index but three here.
+ */
+function idsNamedBy(filter: Document | undefined): unknown[] | null {
+  if (!filter || Object.keys(filter).length !== 1 || !('_id' in filter)) return null;
+  const v = filter._id as unknown;
+  const exact = (x: unknown) =>
+    typeof x === 'string' ||
+    (x !== null && typeof x === 'object' && (x as { _bsontype?: string })._bsontype === 'ObjectId');
+  if (exact(v)) return [v];
+  if (
+    v === null ||
+    typeof v !== 'object' ||
+    Object.keys(v).length !== 1 ||
+    !Array.isArray((v as Document).$in)
+  )
+    return null;
+  const list = (v as { $in: unknown[] }).$in;
+  return list.every(exact) ? list : null;
+}
+
+/** The documents with these `_id`s that exist when the cursor reaches each (read live, as the scan). */
+function byIds(coll: Collection, ids: unknown[] | null): Iterator<StoredDoc> | null {
+  if (!ids) return null;
+  return (function* () {
+    const seen = new Set<string>();
+    for (const id of ids) {
+      const k = idKey(id);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const d = coll.docs.get(k);
+      if (d) yield d;
+    }
+  })();
 }
 
 const isModifier = (u: unknown) =>
@@ -325,7 +365,7 @@ export const crudCommands: Record<string, Handler> = {
       return cursors.openLive(
         {
           ns: `${ctx.db}.${name}`,
-          iter: coll.docs.values(),
+          iter: byIds(coll, idsNamedBy(ctx.cmd.filter as Document | undefined)) ?? coll.docs.values(),
           match: (d) => q.test(d.js),
           encode: project,
           skip: Number(ctx.cmd.skip ?? 0),

@@ -72,9 +72,11 @@ export function OptionsStep({
             Renames
           </Title>
           <Text size="xs" c="dimmed" mb={6}>
-            As mongorestore --nsFrom/--nsTo: <span className="mono">shop.$coll$</span> to{' '}
-            <span className="mono">shop_staging.$coll$</span> moves every collection of shop; a literal{' '}
-            <span className="mono">*</span> is not carried over.
+            As mongorestore --nsFrom/--nsTo: <span className="mono">shop.*</span> to{' '}
+            <span className="mono">shop_staging.*</span> (or <span className="mono">shop.$coll$</span> to{' '}
+            <span className="mono">shop_staging.$coll$</span>) moves every collection of shop: each{' '}
+            <span className="mono">*</span> of the new name takes what the <span className="mono">*</span> at
+            its place matched.
           </Text>
           <Stack gap={6}>
             {v.renames.map((_, k) => (
