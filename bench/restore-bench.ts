@@ -112,6 +112,13 @@ export async function runRestoreBench(o: RestoreBenchOptions) {
       );
 
     o.log('restore: restoring into the stand-in…');
+    // Each phase as it starts, with the time since the restore began (a stall shows where it is).
+    let lastPhase = '';
+    const unsubscribe = engine.events.subscribe((e) => {
+      if (e.event !== 'task.progress' || e.payload.progress.message === lastPhase) return;
+      lastPhase = e.payload.progress.message;
+      o.log(`restore: +${round((performance.now() - t0) / 1000)} s ${lastPhase}`);
+    });
     const engineCpu0 = process.cpuUsage();
     const targetCpu0 = cpuSecondsOf(standin.pid);
     const t0 = performance.now();
@@ -124,6 +131,7 @@ export async function runRestoreBench(o: RestoreBenchOptions) {
     if (!started.ok) throw new Error(started.error.message);
     const task = await engine.tasks.wait((started.result as { taskId: string }).taskId);
     const wall = (performance.now() - t0) / 1000;
+    unsubscribe();
     if (task.state !== 'succeeded') throw new Error(JSON.stringify(task.error));
     const cpu = process.cpuUsage(engineCpu0);
     const engineCpu = (cpu.user + cpu.system) / 1e6;

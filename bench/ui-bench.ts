@@ -9,8 +9,10 @@
  * requestAnimationFrame intervals are recorded in the page:
  *   fps         the worst one-second window (frames drawn in it),
  *   p99FrameMs  the 99th percentile of frame intervals,
- *   firstPaint  from opening the section or pressing "Year" to the first frame drawn from answers
- *               at full resolution (the canvas's data-sharp), debounce and fetch included.
+ *   firstPaint  from the click that opens the Timeline section (the click event's timeStamp: the
+ *               navigation) to the first animation frame in which the canvas is drawn from the
+ *               engine's answers at full resolution for every lane (the canvas's data-sharp turns
+ *               true): section mount, the timeline.get round trip and the drawing included.
  * Target (issue): 50 fps or more, a year's first paint under 200 ms.
  */
 import { execFileSync } from 'node:child_process';
@@ -128,7 +130,7 @@ export async function fillCatalog(
   return { dataDir, span };
 }
 
-/** From the click to the first frame drawn at full resolution; the canvas first goes unsharp (new view). */
+/** From the click event to the first frame drawn at full resolution; the canvas first goes unsharp (new view). */
 async function timeToSharp(page: Page, click: () => Promise<void>): Promise<number> {
   await page.evaluate(() => {
     const w = window as unknown as { __sharpAt?: number; __t0?: number };
@@ -151,6 +153,8 @@ async function timeToSharp(page: Page, click: () => Promise<void>): Promise<numb
       childList: true,
     });
     w.__t0 = performance.now();
+    // The navigation starts with the click event (Playwright's click spends time before it: actionability).
+    document.addEventListener('click', (e) => (w.__t0 = e.timeStamp), { capture: true, once: true });
   });
   await click();
   await page.waitForFunction(
@@ -233,13 +237,14 @@ export async function runUiBench(o: UiBenchOptions) {
     const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
 
     // First paint of a year: a fresh window opens the section, whose first view is the whole history
-    // (a year here); timed from the click to the first frame drawn from answers at full resolution.
+    // (a year here); timed from the click event to the first frame drawn from answers at full
+    // resolution. Nine samples: on a shared machine single ones vary several-fold.
     const yearMs: number[] = [];
-    for (let k = 0; k < 5; k++) {
+    for (let k = 0; k < 9; k++) {
       await page.goto(serve.url);
       // The dashboard's first statuses are in: they tell the timeline where the history is.
       await page
-        .getByTestId('source-row-bench-rs')
+        .getByTestId('source-card-bench-rs')
         .getByTestId('capture-state')
         .filter({ hasText: /[a-z]/ })
         .waitFor();
@@ -282,6 +287,8 @@ export async function runUiBench(o: UiBenchOptions) {
         max: round(Math.max(...yearMs)),
       },
       browser: `Chromium ${browser.version()} (software rendering, --disable-gpu)`,
+      firstPaintDefinition:
+        'ms from the click event on the Timeline tab to the first animation frame drawn from answers at full resolution (canvas data-sharp), a fresh page each sample',
       target: { fps: 50, firstPaintYearMs: 200 },
     };
   } finally {

@@ -831,6 +831,17 @@ export const StoredDayView = z.strictObject({
   day: z.string().describe('UTC day, YYYY-MM-DD.'),
   snapshotBytes: z.number().describe('Stored (compressed) bytes of the snapshots completed that day.'),
   oplogBytes: z.number().describe('Stored bytes of the oplog segments whose first entry is from that day.'),
+  held: z
+    .strictObject({
+      snapshotBytes: z
+        .number()
+        .describe('Stored bytes of every snapshot the repository held for the source.'),
+      oplogBytes: z.number().describe('Stored bytes of every oplog segment it held.'),
+    })
+    .nullable()
+    .describe(
+      'Total storage held for the source at the end of the day (today: now), whatever retention deleted later; null before the catalog recorded any (schema 11).',
+    ),
 });
 
 export const SourceOverview = z.strictObject({

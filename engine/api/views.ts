@@ -49,7 +49,7 @@ import type {
   IncidentScanView,
   TimelineIncidentFlag,
 } from './schemas.js';
-import type { StoredDay } from '../catalog/storage.js';
+import type { HeldDay, StoredDay } from '../catalog/storage.js';
 import type { MeasuredSizes, PolicyPreviewResult, StorageEstimate } from '../schedule/preview.js';
 import type { RestoreRow } from '../catalog/restores.js';
 import type { RestoreTestStatusView } from './schemas.js';
@@ -450,14 +450,17 @@ export function sourceOverviewView(o: {
     segments: number;
   };
   days: StoredDay[];
+  /** Storage held per day, one per day of the range. */
+  held: HeldDay[];
   firstDayT: number;
   dayCount: number;
 }): z.infer<typeof SourceOverview> {
   const { fromT, toT, coverage } = o.window;
   const byDay = new Map(o.days.map((d) => [d.day, d]));
+  const heldOn = new Map(o.held.map((d) => [d.day, d.held]));
   const days = Array.from({ length: o.dayCount }, (_, k) => {
     const day = new Date((o.firstDayT + k * 86_400) * 1000).toISOString().slice(0, 10);
-    return byDay.get(day) ?? { day, snapshotBytes: 0, oplogBytes: 0 };
+    return { ...(byDay.get(day) ?? { day, snapshotBytes: 0, oplogBytes: 0 }), held: heldOn.get(day) ?? null };
   });
   return {
     source: o.source,

@@ -309,6 +309,87 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX capture_journals_by_source ON capture_journals (source_id, first_t, first_i);
     `,
   },
+  {
+    version: 11,
+    name: 'storage held per day',
+    sql: `
+      -- What each source's repository holds at the end of each UTC day: stored (on-disk) bytes of its
+      -- snapshot and oplog segment rows, whatever their status. Kept by the triggers below, so every
+      -- add, prune and size change counts on the day it happens, whichever code makes it (capture,
+      -- snapshots, retention, rebuild); a day without a row held what the latest day before it held.
+      -- Retention deleting old rows lowers today's figure, never a past day's. Rows from before this
+      -- migration are counted once, on the day it runs.
+      CREATE TABLE storage_held_days (
+        source_id      TEXT NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+        day            TEXT NOT NULL,
+        snapshot_bytes INTEGER NOT NULL,
+        oplog_bytes    INTEGER NOT NULL,
+        PRIMARY KEY (source_id, day)
+      ) WITHOUT ROWID;
+      INSERT INTO storage_held_days (source_id, day, snapshot_bytes, oplog_bytes)
+      SELECT id, date('now'),
+             (SELECT coalesce(sum(stored_bytes), 0) FROM snapshots WHERE source_id = sources.id),
+             (SELECT coalesce(sum(stored_bytes), 0) FROM oplog_segments WHERE source_id = sources.id)
+      FROM sources;
+      -- Each change starts today's row from the latest day's figures (once), then adds its delta.
+      CREATE TRIGGER storage_held_segment_added AFTER INSERT ON oplog_segments
+      BEGIN
+        INSERT INTO storage_held_days (source_id, day, snapshot_bytes, oplog_bytes)
+        SELECT NEW.source_id, date('now'),
+               coalesce((SELECT snapshot_bytes FROM storage_held_days WHERE source_id = NEW.source_id ORDER BY day DESC LIMIT 1), 0),
+               coalesce((SELECT oplog_bytes FROM storage_held_days WHERE source_id = NEW.source_id ORDER BY day DESC LIMIT 1), 0) + NEW.stored_bytes
+        WHERE true
+        ON CONFLICT (source_id, day) DO UPDATE SET oplog_bytes = oplog_bytes + NEW.stored_bytes;
+      END;
+      CREATE TRIGGER storage_held_segment_removed AFTER DELETE ON oplog_segments
+      BEGIN
+        INSERT INTO storage_held_days (source_id, day, snapshot_bytes, oplog_bytes)
+        SELECT OLD.source_id, date('now'),
+               coalesce((SELECT snapshot_bytes FROM storage_held_days WHERE source_id = OLD.source_id ORDER BY day DESC LIMIT 1), 0),
+               coalesce((SELECT oplog_bytes FROM storage_held_days WHERE source_id = OLD.source_id ORDER BY day DESC LIMIT 1), 0) + -OLD.stored_bytes
+        WHERE true
+        ON CONFLICT (source_id, day) DO UPDATE SET oplog_bytes = oplog_bytes + -OLD.stored_bytes;
+      END;
+      CREATE TRIGGER storage_held_segment_resized AFTER UPDATE OF stored_bytes ON oplog_segments
+        WHEN NEW.stored_bytes <> OLD.stored_bytes
+      BEGIN
+        INSERT INTO storage_held_days (source_id, day, snapshot_bytes, oplog_bytes)
+        SELECT NEW.source_id, date('now'),
+               coalesce((SELECT snapshot_bytes FROM storage_held_days WHERE source_id = NEW.source_id ORDER BY day DESC LIMIT 1), 0),
+               coalesce((SELECT oplog_bytes FROM storage_held_days WHERE source_id = NEW.source_id ORDER BY day DESC LIMIT 1), 0) + NEW.stored_bytes - OLD.stored_bytes
+        WHERE true
+        ON CONFLICT (source_id, day) DO UPDATE SET oplog_bytes = oplog_bytes + NEW.stored_bytes - OLD.stored_bytes;
+      END;
+      CREATE TRIGGER storage_held_snapshot_added AFTER INSERT ON snapshots
+      BEGIN
+        INSERT INTO storage_held_days (source_id, day, snapshot_bytes, oplog_bytes)
+        SELECT NEW.source_id, date('now'),
+               coalesce((SELECT snapshot_bytes FROM storage_held_days WHERE source_id = NEW.source_id ORDER BY day DESC LIMIT 1), 0) + NEW.stored_bytes,
+               coalesce((SELECT oplog_bytes FROM storage_held_days WHERE source_id = NEW.source_id ORDER BY day DESC LIMIT 1), 0)
+        WHERE true
+        ON CONFLICT (source_id, day) DO UPDATE SET snapshot_bytes = snapshot_bytes + NEW.stored_bytes;
+      END;
+      CREATE TRIGGER storage_held_snapshot_removed AFTER DELETE ON snapshots
+      BEGIN
+        INSERT INTO storage_held_days (source_id, day, snapshot_bytes, oplog_bytes)
+        SELECT OLD.source_id, date('now'),
+               coalesce((SELECT snapshot_bytes FROM storage_held_days WHERE source_id = OLD.source_id ORDER BY day DESC LIMIT 1), 0) + -OLD.stored_bytes,
+               coalesce((SELECT oplog_bytes FROM storage_held_days WHERE source_id = OLD.source_id ORDER BY day DESC LIMIT 1), 0)
+        WHERE true
+        ON CONFLICT (source_id, day) DO UPDATE SET snapshot_bytes = snapshot_bytes + -OLD.stored_bytes;
+      END;
+      CREATE TRIGGER storage_held_snapshot_resized AFTER UPDATE OF stored_bytes ON snapshots
+        WHEN NEW.stored_bytes <> OLD.stored_bytes
+      BEGIN
+        INSERT INTO storage_held_days (source_id, day, snapshot_bytes, oplog_bytes)
+        SELECT NEW.source_id, date('now'),
+               coalesce((SELECT snapshot_bytes FROM storage_held_days WHERE source_id = NEW.source_id ORDER BY day DESC LIMIT 1), 0) + NEW.stored_bytes - OLD.stored_bytes,
+               coalesce((SELECT oplog_bytes FROM storage_held_days WHERE source_id = NEW.source_id ORDER BY day DESC LIMIT 1), 0)
+        WHERE true
+        ON CONFLICT (source_id, day) DO UPDATE SET snapshot_bytes = snapshot_bytes + NEW.stored_bytes - OLD.stored_bytes;
+      END;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

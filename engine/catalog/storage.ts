@@ -94,3 +94,50 @@ export function oldestSegmentStart(db: CatalogDb, sourceId: string): number | nu
       number | null) ?? null
   );
 }
+
+export interface HeldDay {
+  /** UTC day, YYYY-MM-DD. */
+  day: string;
+  /** Stored bytes the repository held for the source at the end of that day (today: now); null before recording began. */
+  held: { snapshotBytes: number; oplogBytes: number } | null;
+}
+
+/**
+ * Storage held on each of `dayCount` UTC days from `firstDay` (YYYY-MM-DD), from storage_held_days
+ * (kept by the catalog's triggers, migration 11): a day without a row held what the latest day
+ * before it held; days before the first row are null (nothing recorded yet).
+ */
+export function heldBytesByDay(
+  db: CatalogDb,
+  sourceId: string,
+  firstDay: string,
+  dayCount: number,
+): HeldDay[] {
+  const first = Date.parse(`${firstDay}T00:00:00Z`);
+  const days = Array.from({ length: dayCount }, (_, k) =>
+    new Date(first + k * 86_400_000).toISOString().slice(0, 10),
+  );
+  const last = days.at(-1) ?? firstDay;
+  type Row = { day: string; snapshot_bytes: number; oplog_bytes: number };
+  const before = db
+    .prepare(
+      `SELECT day, snapshot_bytes, oplog_bytes FROM storage_held_days
+       WHERE source_id = ? AND day < ? ORDER BY day DESC LIMIT 1`,
+    )
+    .get(sourceId, firstDay) as Row | undefined;
+  const rows = db
+    .prepare(
+      `SELECT day, snapshot_bytes, oplog_bytes FROM storage_held_days
+       WHERE source_id = ? AND day >= ? AND day <= ? ORDER BY day`,
+    )
+    .all(sourceId, firstDay, last) as Row[];
+  const byDay = new Map(rows.map((r) => [r.day, r]));
+  let held: HeldDay['held'] = before
+    ? { snapshotBytes: before.snapshot_bytes, oplogBytes: before.oplog_bytes }
+    : null;
+  return days.map((day) => {
+    const r = byDay.get(day);
+    if (r) held = { snapshotBytes: r.snapshot_bytes, oplogBytes: r.oplog_bytes };
+    return { day, held };
+  });
+}

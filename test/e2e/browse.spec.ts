@@ -1,11 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { startServe, type ServeProcess } from '../support/serve-process.js';
-import { startStandin, type Standin } from '../support/standin/server.js';
-import { tempDir } from '../support/temp-dir.js';
+import { startWorkspace, type E2eWorkspace } from '../support/e2e-workspace.js';
 
 /**
  * The point-in-time browser through the headless server against the
@@ -14,34 +9,11 @@ import { tempDir } from '../support/temp-dir.js';
  * and shows one document's history (insert, update, delete). Pictures go
  * to test-results/screens/.
  */
-const root = join(import.meta.dirname, '..', '..');
-const screens = join(root, 'test-results', 'screens');
-let dir: ReturnType<typeof tempDir>;
-let serve: ServeProcess;
-let standin: Standin;
-
-const cli = (...args: string[]) =>
-  new Promise<number | null>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'engine', 'cli.ts'), ...args, '--data-dir', join(dir.path, 'data')],
-      { cwd: root, stdio: 'ignore' },
-    );
-    child.on('exit', resolve);
-  });
-
+let env: E2eWorkspace;
 test.beforeAll(async () => {
-  mkdirSync(screens, { recursive: true });
-  dir = tempDir('mbm-e2e-browse-');
-  standin = await startStandin({ noopIntervalMs: 1000 });
-  expect(await cli('repo', 'init', '--path', join(dir.path, 'repo'))).toBe(0);
-  serve = await startServe(join(dir.path, 'data'));
+  env = await startWorkspace('mbm-e2e-browse-');
 });
-test.afterAll(async () => {
-  await serve?.stop();
-  await standin?.stop();
-  dir?.remove();
-});
+test.afterAll(async () => env?.stop());
 
 const description = (page: Page) => page.getByTestId('timeline-description');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,12 +37,12 @@ test('open the browser a second before a deleteMany, find the deleted documents 
     );
   });
   await page.setViewportSize({ width: 1360, height: 1000 });
-  await page.goto(serve.url);
+  await page.goto(env.serve.url);
   await page.getByRole('tab', { name: 'Sources' }).click();
   await page.getByRole('button', { name: 'Add a source' }).click();
   const form = page.getByRole('form', { name: 'Add a source' });
   await form.getByLabel('Name', { exact: true }).fill('prod-rs');
-  await form.getByLabel('Connection string').fill(standin.uri);
+  await form.getByLabel('Connection string').fill(env.standins[0]!.uri);
   await form.getByRole('button', { name: 'Test and add' }).click();
   await expect(page.getByRole('status').first()).toHaveText('Added prod-rs; its backup job is active.');
   await page.getByTestId('job-prod-rs').getByRole('button', { name: 'Take a snapshot now' }).click();
@@ -78,7 +50,7 @@ test('open the browser a second before a deleteMany, find the deleted documents 
   await expect(description(page)).toContainText(/\d+ snapshots? \(/, { timeout: 45_000 });
 
   // The workload, after the snapshot: six orders, one of them updated, then the A orders deleted.
-  const client = await MongoClient.connect(standin.uri);
+  const client = await MongoClient.connect(env.standins[0]!.uri);
   const orders = client.db('shop').collection<{ _id: number; status: string; qty: number }>('orders');
   await orders.insertMany(
     [1, 2, 3, 4, 5, 6].map((n) => ({ _id: n, status: n % 2 ? 'A' : 'B', qty: n * 10 })),
@@ -130,7 +102,7 @@ test('open the browser a second before a deleteMany, find the deleted documents 
   await expect(rows.nth(1)).toContainText('1A10');
   await expect(rows.nth(2)).toContainText('3A31rush');
   await expect(rows.nth(3)).toContainText('5A50');
-  await page.screenshot({ path: join(screens, 'browse-before-delete.png'), fullPage: true });
+  await page.screenshot({ path: env.screen('browse-before-delete'), fullPage: true });
 
   await results.getByRole('button', { name: '3', exact: true }).click();
   const history = page.getByRole('region', { name: 'Document history' });
@@ -140,11 +112,11 @@ test('open the browser a second before a deleteMany, find the deleted documents 
   await expect(versions.nth(1)).toContainText('update');
   await expect(versions.nth(1)).toContainText('qty');
   await expect(versions.nth(2)).toContainText('delete');
-  await history.screenshot({ path: join(screens, 'browse-history.png') });
+  await history.screenshot({ path: env.screen('browse-history') });
 
   await page.locator('label', { hasText: /^Extended JSON$/ }).click();
   await expect(page.getByTestId('result-json').nth(1)).toContainText('"note": "rush"');
-  await page.screenshot({ path: join(screens, 'browse-json.png'), fullPage: true });
+  await page.screenshot({ path: env.screen('browse-json'), fullPage: true });
   expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual(
     [],
   );

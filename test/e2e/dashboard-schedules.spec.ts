@@ -88,7 +88,7 @@ test('the source card and the schedule preview, in the light and the dark theme'
   await expect(card.getByTestId('pitr-window')).toContainText(/of 72 h covered/, { timeout: 60_000 });
   await expect(card.getByTestId('storage-used')).toContainText(/snapshots \d.* (B|KiB|MiB), oplog/);
   const trend = card.getByRole('img', {
-    name: /^Storage written per day by prod-rs\. Written in the last 30 days/,
+    name: /^Storage held per day by prod-rs\. Held on \d{4}-\d\d-\d\d: \d/,
   });
   await expect(trend).toBeVisible({ timeout: 70_000 });
   await expect(trend.locator('canvas')).toHaveCount(1);
@@ -105,7 +105,7 @@ test('the source card and the schedule preview, in the light and the dark theme'
     // Settings section's; what is checked here is that the card and the preview add none.
     await page.evaluate(() => ((window as unknown as { cspViolations: string[] }).cspViolations = []));
     await page.getByRole('tab', { name: 'Dashboard' }).click();
-    await expect(card.getByRole('img', { name: /Storage written per day/ }).locator('canvas')).toHaveCount(1);
+    await expect(card.getByRole('img', { name: /Storage held per day/ }).locator('canvas')).toHaveCount(1);
     await page.screenshot({ path: join(screens, `dashboard-cards-${theme}.png`), fullPage: true });
 
     await page.getByRole('tab', { name: 'Sources' }).click();

@@ -1,10 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { startServe, type ServeProcess } from '../support/serve-process.js';
-import { startStandin, type Standin } from '../support/standin/server.js';
-import { tempDir } from '../support/temp-dir.js';
+import { startWorkspace, type E2eWorkspace } from '../support/e2e-workspace.js';
 
 /**
  * A screenshot of every section in the light and the dark theme, with data
@@ -13,39 +8,17 @@ import { tempDir } from '../support/temp-dir.js';
  * each section shows its data, so a screenshot of an empty or broken page
  * fails instead of being saved quietly.
  */
-const root = join(import.meta.dirname, '..', '..');
-const screens = join(root, 'test-results', 'screens');
-let dir: ReturnType<typeof tempDir>;
-let serve: ServeProcess;
-let standin: Standin;
-let flaky: Standin;
-
-const cli = (...args: string[]) =>
-  new Promise<number | null>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'engine', 'cli.ts'), ...args, '--data-dir', join(dir.path, 'data')],
-      { cwd: root, stdio: 'ignore' },
-    );
-    child.on('exit', resolve);
-  });
-
+let env: E2eWorkspace;
 test.beforeAll(async () => {
-  mkdirSync(screens, { recursive: true });
-  dir = tempDir('mbm-e2e-screens-');
-  standin = await startStandin({ noopIntervalMs: 1000 });
-  flaky = await startStandin({ noopIntervalMs: 1000 });
-  expect(await cli('repo', 'init', '--path', join(dir.path, 'repo'))).toBe(0);
-  expect(await cli('source', 'add', '--name', 'prod-rs', '--uri', standin.uri)).toBe(0);
-  expect(await cli('source', 'add', '--name', 'reporting', '--uri', flaky.uri)).toBe(0);
-  serve = await startServe(join(dir.path, 'data'));
+  env = await startWorkspace('mbm-e2e-screens-', {
+    standins: [{ noopIntervalMs: 1000 }, { noopIntervalMs: 1000 }],
+    beforeServe: async ({ cli, standins }) => {
+      await cli('source', 'add', '--name', 'prod-rs', '--uri', standins[0]!.uri);
+      await cli('source', 'add', '--name', 'reporting', '--uri', standins[1]!.uri);
+    },
+  });
 });
-test.afterAll(async () => {
-  await serve?.stop();
-  await standin?.stop();
-  await flaky?.stop();
-  dir?.remove();
-});
+test.afterAll(async () => env?.stop());
 
 /** What each section must show before its picture is taken. */
 const SECTIONS: [tab: string, ready: (page: Page) => Promise<void>][] = [
@@ -82,12 +55,12 @@ const SECTIONS: [tab: string, ready: (page: Page) => Promise<void>][] = [
 test('every section, in the light and the dark theme', async ({ page }) => {
   test.setTimeout(120_000);
   await page.setViewportSize({ width: 1360, height: 900 });
-  await page.goto(serve.url);
+  await page.goto(env.serve.url);
   // Data for the pictures: a connection test on prod-rs, and a failed snapshot (an alert) on reporting.
   await page.getByRole('tab', { name: 'Sources' }).click();
   await page.getByTestId('source-prod-rs').getByRole('button', { name: 'Test connection' }).click();
   await expect(page.getByTestId('source-prod-rs').getByTestId('probe-report')).toBeVisible();
-  await flaky.stop();
+  await env.standins[1]!.stop();
   await page.getByTestId('job-reporting').getByRole('button', { name: 'Take a snapshot now' }).click();
   await expect(page.getByRole('tab', { name: /Alerts/ })).toHaveText(/^Alerts\d+$/, { timeout: 30_000 });
 
@@ -99,21 +72,21 @@ test('every section, in the light and the dark theme', async ({ page }) => {
       await page.getByRole('tab', { name: tab }).click();
       await expect(page.getByRole('heading', { level: 2 })).toHaveText(tab);
       await ready(page);
-      await page.screenshot({ path: join(screens, `${tab.toLowerCase()}-${theme}.png`), fullPage: true });
+      await page.screenshot({ path: env.screen(`${tab.toLowerCase()}-${theme}.png`), fullPage: true });
     }
     // The two larger pieces of the Sources section: the policy editor and a confirmation dialog.
     await page.getByRole('tab', { name: 'Sources' }).click();
     const job = page.getByTestId('job-prod-rs');
     await job.getByRole('button', { name: 'Edit policy' }).click();
     await expect(job.getByRole('form', { name: 'Backup policy of prod-rs' })).toBeVisible();
-    await job.screenshot({ path: join(screens, `sources-policy-${theme}.png`) });
+    await job.screenshot({ path: env.screen(`sources-policy-${theme}`) });
     await job.getByRole('button', { name: 'Cancel' }).click();
     await job.getByRole('button', { name: 'Terminate…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Terminate the backup job of prod-rs' });
     await expect(dialog).toBeVisible();
     await expect(dialog).toHaveCSS('opacity', '1'); // its fade-in is over
     await expect(page.locator('.mantine-Modal-overlay')).toHaveCSS('opacity', '1');
-    await page.screenshot({ path: join(screens, `sources-dialog-${theme}.png`) });
+    await page.screenshot({ path: env.screen(`sources-dialog-${theme}`) });
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect(dialog).toHaveCount(0);
   }

@@ -1,50 +1,24 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
-import { startServe, type ServeProcess } from '../support/serve-process.js';
-import { startStandin, type Standin } from '../support/standin/server.js';
-import { tempDir } from '../support/temp-dir.js';
+import { startWorkspace, type E2eWorkspace } from '../support/e2e-workspace.js';
 
 /**
  * The Timeline section through the headless server against the stand-in:
  * a source added from the UI gets its first snapshot and a live edge that
  * moves while documents are written; a second is zoomed to, clicked, and
- * restored from the point panel; zoom and pan work by keyboard alone; and
+ * restored from the point panel (the wizard opens with it filled in); a
+ * dropDatabase gets a flag whose "restore to just before this" fills the
+ * wizard with the exact entry before it; zoom and pan work by keyboard alone; and
  * pictures at year, day and second zoom in both themes go to
  * test-results/screens/. What the canvas shows is read from its
  * description (aria-describedby), which is built from the same layout as
  * the drawing.
  */
-const root = join(import.meta.dirname, '..', '..');
-const screens = join(root, 'test-results', 'screens');
-let dir: ReturnType<typeof tempDir>;
-let serve: ServeProcess;
-let standin: Standin;
-
-const cli = (...args: string[]) =>
-  new Promise<number | null>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'engine', 'cli.ts'), ...args, '--data-dir', join(dir.path, 'data')],
-      { cwd: root, stdio: 'ignore' },
-    );
-    child.on('exit', resolve);
-  });
-
+let env: E2eWorkspace;
 test.beforeAll(async () => {
-  mkdirSync(screens, { recursive: true });
-  dir = tempDir('mbm-e2e-timeline-');
-  standin = await startStandin({ noopIntervalMs: 1000 });
-  expect(await cli('repo', 'init', '--path', join(dir.path, 'repo'))).toBe(0);
-  serve = await startServe(join(dir.path, 'data'));
+  env = await startWorkspace('mbm-e2e-timeline-');
 });
-test.afterAll(async () => {
-  await serve?.stop();
-  await standin?.stop();
-  dir?.remove();
-});
+test.afterAll(async () => env?.stop());
 
 const description = (page: Page) => page.getByTestId('timeline-description');
 const canvas = (page: Page) => page.getByRole('application', { name: /Timeline of/ });
@@ -57,7 +31,7 @@ async function liveEdge(page: Page): Promise<string> {
 }
 
 async function shoot(page: Page, name: string, what: Locator) {
-  await what.screenshot({ path: join(screens, `${name}.png`) });
+  await what.screenshot({ path: env.screen(name) });
 }
 
 test('a new source: first snapshot, live edge moving, a second picked and restored from the point panel', async ({
@@ -73,12 +47,12 @@ test('a new source: first snapshot, live edge moving, a second picked and restor
     );
   });
   await page.setViewportSize({ width: 1360, height: 900 });
-  await page.goto(serve.url);
+  await page.goto(env.serve.url);
   await page.getByRole('tab', { name: 'Sources' }).click();
   await page.getByRole('button', { name: 'Add a source' }).click();
   const form = page.getByRole('form', { name: 'Add a source' });
   await form.getByLabel('Name', { exact: true }).fill('prod-rs');
-  await form.getByLabel('Connection string').fill(standin.uri);
+  await form.getByLabel('Connection string').fill(env.standins[0]!.uri);
   await form.getByRole('button', { name: 'Test and add' }).click();
   await expect(page.getByRole('status').first()).toHaveText('Added prod-rs; its backup job is active.');
 
@@ -92,7 +66,7 @@ test('a new source: first snapshot, live edge moving, a second picked and restor
   await expect(description(page)).toContainText(/\d+ snapshots? \(/, { timeout: 45_000 });
 
   // Writes move the live edge: capture cuts a segment and the timeline reads it again.
-  const client = await MongoClient.connect(standin.uri);
+  const client = await MongoClient.connect(env.standins[0]!.uri);
   const first = await liveEdge(page);
   await client
     .db('shop')
@@ -116,6 +90,8 @@ test('a new source: first snapshot, live edge moving, a second picked and restor
   await expect(page.getByTestId('timeline-cursor')).toContainText(' UTC');
   await page.mouse.click(box.x + box.width / 2, box.y + 28 + 40);
   await expect(panel).toContainText('Restorable');
+  // The second clicked, as the panel names it (local time, the same format the wizard's picker shows).
+  const clicked = (await panel.getByRole('heading').locator('time').textContent())!;
   await expect(panel).toContainText('Snapshot');
   await expect(panel).toContainText(/at most \d+ entries/);
   await shoot(page, 'timeline-point-light', panel);
@@ -123,13 +99,77 @@ test('a new source: first snapshot, live edge moving, a second picked and restor
   await panel.getByRole('button', { name: 'Restore here' }).click();
   await expect(page.getByRole('tab', { name: 'Restores' })).toHaveAttribute('aria-selected', 'true');
   await expect(page.getByRole('heading', { level: 2 })).toHaveText('Restores');
+  // The wizard opens with that very second filled in.
+  const wizard = page.getByRole('region', { name: 'Restore wizard' });
+  await expect(wizard.getByLabel('Source', { exact: true })).toHaveValue('prod-rs');
+  await expect(wizard.getByRole('radio', { name: 'Date and time' })).toBeChecked();
+  await expect(wizard.getByLabel("Date and time (this computer's time zone)")).toHaveText(clicked);
+  await expect(wizard.getByTestId('plan')).toContainText('Restorable', { timeout: 15_000 });
   expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual(
     [],
   );
 });
 
+test('a dropDatabase is flagged on the timeline; its flag restores to the entry just before it', async ({
+  page,
+}) => {
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 1360, height: 900 });
+  await page.goto(env.serve.url);
+  const client = await MongoClient.connect(env.standins[0]!.uri);
+  await client
+    .db('scratch')
+    .collection('items')
+    .insertMany([{ n: 1 }, { n: 2 }]);
+  await client.db('scratch').dropDatabase();
+  // The point the flag must give, from the source's own oplog: the entry just before the first one
+  // the dropDatabase logged (mongod logs a drop per collection before {dropDatabase: 1}).
+  const oplog = client.db('local').collection('oplog.rs');
+  const first = await oplog.find({ ns: 'scratch.$cmd', 'o.drop': 'items' }).sort({ ts: 1 }).limit(1).next();
+  const prev = await oplog
+    .find({ ts: { $lt: first!.ts } })
+    .sort({ ts: -1 })
+    .limit(1)
+    .next();
+  await client.close();
+  const expected = `${prev!.ts.t}:${prev!.ts.i}`;
+
+  await page.getByRole('tab', { name: 'Timeline' }).click();
+  await page.getByRole('switch', { name: 'Follow live edge' }).check();
+  await page.getByRole('button', { name: 'Zoom to day' }).click();
+  // Flagged once capture has cut the segment and the incident finder has read it.
+  const flagged = /(Database scratch dropped \(1 collection[^)]*\)) at (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})/;
+  await expect(description(page)).toContainText(flagged, { timeout: 60_000 });
+  const m = flagged.exec((await description(page).textContent())!)!;
+  const [summary, flagAt] = [m[1]!, m[2]!];
+  // Bring the flag to the middle of a ten-second view and click it.
+  await page.getByLabel('Go to').fill(flagAt);
+  await page.getByLabel('Go to').press('Enter');
+  await page.getByRole('button', { name: 'Zoom to seconds' }).click();
+  await expect(description(page)).toContainText(/\(10 s\)/);
+  await expect(description(page)).toContainText(
+    `Database scratch dropped (1 collection, 2 documents) at ${flagAt}`,
+  );
+  const box = (await canvas(page).boundingBox())!;
+  await page.mouse.click(box.x + box.width / 2, box.y + 28 + 40);
+  const panel = page.getByTestId('point-panel');
+  await expect(panel.getByTestId('point-before')).toHaveText(
+    `Just before: ${summary} (oplog timestamp ${expected})`,
+    { timeout: 15_000 },
+  );
+  await expect(panel).toContainText('Restorable', { timeout: 15_000 });
+  await shoot(page, 'timeline-incident-light', panel);
+
+  await panel.getByRole('button', { name: 'Restore to just before this' }).click();
+  const wizard = page.getByRole('region', { name: 'Restore wizard' });
+  await expect(wizard.getByLabel('Source', { exact: true })).toHaveValue('prod-rs');
+  await expect(wizard.getByRole('radio', { name: 'Oplog timestamp' })).toBeChecked();
+  await expect(wizard.getByLabel('Oplog timestamp (t:i)')).toHaveValue(expected);
+  await expect(wizard.getByTestId('plan')).toContainText('Restorable', { timeout: 15_000 });
+});
+
 test('zoom and pan with the keyboard only', async ({ page }) => {
-  await page.goto(serve.url);
+  await page.goto(env.serve.url);
   await page.getByRole('tab', { name: 'Timeline' }).click();
   await expect(description(page)).toContainText('prod-rs', { timeout: 30_000 });
   await canvas(page).focus();
@@ -154,7 +194,7 @@ test('zoom and pan with the keyboard only', async ({ page }) => {
 test('pictures at year, day and second zoom, light and dark', async ({ page }) => {
   test.setTimeout(90_000);
   await page.setViewportSize({ width: 1360, height: 900 });
-  await page.goto(serve.url);
+  await page.goto(env.serve.url);
   for (const theme of ['light', 'dark'] as const) {
     await page.getByRole('tab', { name: 'Settings' }).click();
     await page.getByLabel('Theme').selectOption(theme);
@@ -170,7 +210,7 @@ test('pictures at year, day and second zoom, light and dark', async ({ page }) =
       await page.getByRole('button', { name: button }).click();
       await expect(description(page)).toContainText(span);
       await expect(page.getByRole('status').filter({ hasText: 'Loading…' })).toHaveCount(0);
-      await page.screenshot({ path: join(screens, `timeline-${zoom}-${theme}.png`), fullPage: true });
+      await page.screenshot({ path: env.screen(`timeline-${zoom}-${theme}`), fullPage: true });
     }
   }
 });

@@ -218,14 +218,18 @@ describe('the Dashboard section', () => {
     app.client.answer('source.overview', overview());
     renderWithProviders(<Dashboard />);
     app.client.setConnection('connected');
-    const chart = await screen.findByRole('img', { name: /^Storage written per day by prod-rs\./ });
+    const chart = await screen.findByRole('img', { name: /^Storage held per day by prod-rs\./ });
+    // Storage held, not bytes written: the peak is the day before retention pruned, not the biggest write.
     expect(chart.getAttribute('aria-label')).toBe(
-      'Storage written per day by prod-rs. Written in the last 30 days: 390 MiB; most on 2026-11-20 (42 MiB).',
+      'Storage held per day by prod-rs. Held on 2026-11-30: 1.4 GiB (snapshots 768 MiB, oplog 688 MiB); ' +
+        'on 2026-11-06: 1.4 GiB (recorded since 2026-11-06); most on 2026-11-20 (1.6 GiB).',
     );
+    const card = screen.getByRole('region', { name: 'Protection of prod-rs' });
+    expect(card.textContent).toContain('Storage held at the end of each day, last 30 days (compressed)');
     // uPlot built its chart: a canvas and the legend with both series.
     expect(chart.querySelector('.uplot canvas')).not.toBeNull();
     const legend = [...chart.querySelectorAll('.u-legend .u-series .u-label')].map((l) => l.textContent);
-    expect(legend).toEqual(['day (UTC)', 'oplog', 'snapshots']);
+    expect(legend).toEqual(['day (UTC)', 'total', 'snapshots', 'oplog']);
   });
 
   it('reads each overview once a minute, and again at once after a task ends', async () => {
@@ -236,7 +240,7 @@ describe('the Dashboard section', () => {
     app.client.answer('source.overview', overview());
     renderWithProviders(<Dashboard />);
     app.client.setConnection('connected');
-    await screen.findByRole('img', { name: /Storage written per day/ });
+    await screen.findByRole('img', { name: /Storage held per day/ });
     const overviewCalls = () => app.client.calls.filter((c) => c.name === 'source.overview');
     expect(overviewCalls()).toEqual([{ name: 'source.overview', input: { source: 'prod-rs', days: 30 } }]);
     await refreshSourcesAndAlerts();
@@ -303,6 +307,10 @@ function overview(
     day: new Date(Date.parse('2026-11-01T00:00:00Z') + k * 86_400_000).toISOString().slice(0, 10),
     snapshotBytes: k === 19 ? 30 * MiB : 0,
     oplogBytes: 12 * MiB,
+    // Recorded from the 6th on: 400 MiB of oplog growing by 12 MiB a day; on the 21st retention
+    // deleted 256 MiB of snapshots (what was written per day above does not show that).
+    held:
+      k < 5 ? null : { snapshotBytes: (k < 20 ? 1024 : 768) * MiB, oplogBytes: (400 + 12 * (k - 5)) * MiB },
   }));
   return {
     source: 'prod-rs',

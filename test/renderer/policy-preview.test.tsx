@@ -155,3 +155,42 @@ describe('the policy preview', () => {
     expect(alert.textContent).toBe('No preview for these values: policy.daily.keepDays: expected number');
   });
 });
+
+describe('the policy editor', () => {
+  const fsyncField = () => screen.getByRole('textbox', { name: 'Fsync the capture journal every (ms)' });
+
+  it("edits the capture journal's fsync interval (200 ms when the policy does not say) and saves it", async () => {
+    const { app } = await openEditor(preview());
+    expect(fsyncField()).toHaveProperty('value', '200');
+    expect(screen.getByText(/a recovery point that trails by up to this much/)).toBeTruthy();
+    const asked = () => app.client.calls.filter((c) => c.name === 'policy.preview');
+    const before = asked().length;
+    fireEvent.change(fsyncField(), { target: { value: '500' } });
+    // The preview follows the field, and Save sends it.
+    await waitFor(() => expect(asked().length).toBe(before + 1));
+    expect((asked().at(-1)!.input as { policy: typeof POLICY }).policy.journalFsyncMs).toBe(500);
+    app.client.answer('backup-job.set', { ...JOB, policy: { ...POLICY, journalFsyncMs: 500 } });
+    fireEvent.click(screen.getByRole('button', { name: 'Save policy' }));
+    await waitFor(() =>
+      expect(app.client.calls.find((c) => c.name === 'backup-job.set')?.input).toEqual({
+        source: 'prod-rs',
+        policy: { ...POLICY, journalFsyncMs: 500 },
+      }),
+    );
+  });
+
+  it('refuses an interval outside 10 ms to 10 s, says why, and sends nothing', async () => {
+    const { app } = await openEditor(preview());
+    for (const bad of ['5', '20000', '']) {
+      fireEvent.change(fsyncField(), { target: { value: bad } });
+      await waitFor(() => expect(fsyncField().getAttribute('aria-invalid')).toBe('true'));
+      expect(screen.getByText('A whole number of milliseconds from 10 to 10,000.')).toBeTruthy();
+      fireEvent.click(screen.getByRole('button', { name: 'Save policy' }));
+      expect(await screen.findByText('Nothing saved: correct the field marked in red.')).toBeTruthy();
+    }
+    expect(app.client.calls.filter((c) => c.name === 'backup-job.set')).toEqual([]);
+    fireEvent.change(fsyncField(), { target: { value: '10000' } });
+    await waitFor(() => expect(fsyncField().getAttribute('aria-invalid')).not.toBe('true'));
+    expect(screen.queryByText('A whole number of milliseconds from 10 to 10,000.')).toBeNull();
+  });
+});

@@ -1,6 +1,7 @@
 import { fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useNavigation } from '../../renderer/src/app/navigation';
+import { useDashboard } from '../../renderer/src/features/dashboard/dashboard-store';
 import { Timeline } from '../../renderer/src/features/timeline/Timeline';
 import { useTimeline } from '../../renderer/src/features/timeline/timeline-store';
 import { duration, epochSecondsToIso, localDateTime } from '../../renderer/src/ui/format';
@@ -268,6 +269,41 @@ describe('the Timeline section', () => {
     expect(screen.getByRole('switch', { name: 'Follow live edge' })).toHaveProperty('checked', false);
   });
 
+  it('opening the section asks for its first view at once, before the section is drawn, and only once', async () => {
+    const model: SourceModel = {
+      intervals: [[NOW - 30 * 86_400, NOW - 86_400]],
+      snapshots: [{ id: 's', t: NOW - 20 * 86_400, tiers: ['daily'] }],
+    };
+    const c = withSource('prod-rs', model);
+    const st = status('prod-rs', 'stopped', NOW - 86_400, null);
+    const [from, to] = model.intervals[0]!;
+    c.answer('source.status', {
+      ...st,
+      coverage: {
+        ...st.coverage,
+        intervals: [{ start: op(from), end: op(to), seconds: to - from, segments: 10 }],
+      },
+    });
+    c.setConnection('connected');
+    // The status bar's poll has read the sources and their statuses (where each history is).
+    await waitFor(() => expect(useDashboard.getState().statuses['prod-rs']).toBeDefined());
+    const firstViews = () =>
+      c.calls
+        .filter((x) => x.name === 'timeline.get')
+        .map((x) => x.input as { from: string; to: string; width: number })
+        .filter((x) => Date.parse(x.from) > (NOW - 40 * 86_400) * 1000);
+    expect(firstViews()).toHaveLength(0);
+    useNavigation.getState().setSection('timeline');
+    // Asked in the same tick as the click, at the window's width (the canvas is not measured yet).
+    expect(firstViews()).toHaveLength(1);
+    expect(useTimeline.getState().width).toBe(window.innerWidth);
+    expect(firstViews()[0]!.width).toBeGreaterThanOrEqual(window.innerWidth);
+    renderWithProviders(<Timeline />);
+    const { text } = await described(/1 snapshot \(1 daily\)/);
+    expect(text).toMatch(/local time \(34 days\)/); // the whole history, placed from the status
+    expect(firstViews()).toHaveLength(1);
+  });
+
   it('zooms and pans by keyboard alone, the description following', async () => {
     const model: SourceModel = {
       intervals: [[NOW - 86_400, NOW - 2]],
@@ -397,6 +433,34 @@ describe('the point panel', () => {
     expect(useNavigation.getState().section).toBe('browse');
     fireEvent.click(within(panel).getByRole('button', { name: 'Export here' }));
     expect(useNavigation.getState().handoff?.action).toBe('export');
+  });
+
+  it('on an incident flag: the entry just before it, and "restore to just before this" hands that exact point on', async () => {
+    const c = withSource('prod-rs', model, { capturing: true, rp: 2 });
+    const t = NOW - 1000;
+    const exact = `${t}:4`;
+    c.answer('restore.plan', async () => ({
+      ...restorablePlan(t),
+      point: exact,
+      replayThrough: { ...op(t), i: 4, text: exact },
+    }));
+    renderWithProviders(<Timeline />);
+    c.setConnection('connected');
+    await described(/prod-rs: capture running/);
+    // What a click on the flag does (TimelineAxis: the flag's pickAt, pickExact and label).
+    void useTimeline
+      .getState()
+      .pick('prod-rs', t, exact, 'Database shop dropped (2 collections, 10 documents)');
+    const panel = await screen.findByRole('region', { name: 'Restore point' });
+    await within(panel).findByText('Restorable');
+    expect(within(panel).getByTestId('point-before').textContent).toBe(
+      `Just before: Database shop dropped (2 collections, 10 documents) (oplog timestamp ${exact})`,
+    );
+    expect(c.calls.find((x) => x.name === 'restore.plan')!.input).toEqual({ source: 'prod-rs', at: exact });
+    expect(within(panel).queryByRole('button', { name: 'Restore here' })).toBeNull();
+    fireEvent.click(within(panel).getByRole('button', { name: 'Restore to just before this' }));
+    expect(useNavigation.getState().handoff).toEqual({ action: 'restore', source: 'prod-rs', at: exact });
+    expect(useNavigation.getState().section).toBe('restores');
   });
 
   it('not restorable: why, and the nearest restorable seconds as buttons that go there', async () => {

@@ -92,7 +92,12 @@ describe('source.overview', () => {
       segs.filter((s) => day(s.first_t) === day(t)).reduce((n, s) => n + s.stored_bytes, 0);
     expect(perDay(now - 2 * 86_400).oplogBytes).toBe(byDay(now - 2 * 86_400));
     expect(perDay(now - 2 * 86_400).oplogBytes).toBeGreaterThan(0);
-    expect(perDay(now - 4 * 86_400)).toEqual({ day: day(now - 4 * 86_400), snapshotBytes: 0, oplogBytes: 0 });
+    expect(perDay(now - 4 * 86_400)).toEqual({
+      day: day(now - 4 * 86_400),
+      snapshotBytes: 0,
+      oplogBytes: 0,
+      held: null, // nothing was recorded before today (storage-held.test.ts covers past days)
+    });
     const snapDay = snaps[0]!.completed_at!.slice(0, 10);
     expect(o.storage.days.find((d) => d.day === snapDay)!.snapshotBytes).toBe(snaps[0]!.stored_bytes);
     expect(snap).toBe(snaps[0]!.id);

@@ -1,5 +1,5 @@
 import { getSourceByName } from '../../catalog/sources.js';
-import { sourceStorage, storageSplit, storedBytesByDay } from '../../catalog/storage.js';
+import { heldBytesByDay, sourceStorage, storageSplit, storedBytesByDay } from '../../catalog/storage.js';
 import { getBackupJob } from '../../schedule/backup-jobs.js';
 import { nextScheduledSnapshot } from '../../schedule/next-snapshot.js';
 import { windowCoverage } from '../../timeline/window-coverage.js';
@@ -28,6 +28,7 @@ export const sourceOverviewHandlers: PartialHandlers<
       window: { fromT, toT: nowT, coverage: window },
       storage: { ...sourceStorage(svc.catalog, row.id), ...storageSplit(svc.catalog, row.id) },
       days: storedBytesByDay(svc.catalog, row.id, firstDayT),
+      held: heldBytesByDay(svc.catalog, row.id, new Date(firstDayT * 1000).toISOString().slice(0, 10), days),
       firstDayT,
       dayCount: days,
     });

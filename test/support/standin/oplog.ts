@@ -68,12 +68,19 @@ export class Oplog {
     const entry = { ...ts, raw, js: decodeBson(raw) };
     this.entries.push(entry);
     this.bytes += raw.byteLength;
-    // Capped like the real oplog: by size (bytes) and, for tests, by entry count.
-    let drop = Math.max(0, this.entries.length - this.maxEntries);
+    // Capped like the real oplog: by size (bytes) and, for tests, by entry count. Like mongod's
+    // truncate markers, a full oplog loses a chunk of its oldest entries (1/64 of the cap) at a
+    // time, not one per write: dropping one entry from the front of a million-entry array at every
+    // write would stall the event loop for seconds per batch. Caps under 64 entries stay exact.
+    const n = this.entries.length;
+    let drop =
+      n > this.maxEntries ? Math.min(n - 1, n - this.maxEntries + Math.floor(this.maxEntries / 64)) : 0;
     let freed = 0;
     for (let k = 0; k < drop; k++) freed += this.entries[k]!.raw.byteLength;
-    while (this.bytes - freed > this.maxBytes && drop < this.entries.length - 1)
-      freed += this.entries[drop++]!.raw.byteLength;
+    if (this.bytes - freed > this.maxBytes) {
+      const target = this.maxBytes - this.maxBytes / 64;
+      while (this.bytes - freed > target && drop < n - 1) freed += this.entries[drop++]!.raw.byteLength;
+    }
     if (drop) {
       this.entries.splice(0, drop);
       this.bytes -= freed;

@@ -255,7 +255,7 @@ export function SourceCard({
       {overview && (
         <div className="trend">
           <Text size="xs" c="dimmed" mt="xs">
-            Written per day, last {overview.storage.days.length} days (compressed, still held)
+            Storage held at the end of each day, last {overview.storage.days.length} days (compressed)
           </Text>
           <StorageTrend days={overview.storage.days} source={source.name} />
         </div>

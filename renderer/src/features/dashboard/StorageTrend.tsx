@@ -16,32 +16,41 @@ function themeColor(name: string, fallback: string): string {
   return v || fallback;
 }
 
+const heldTotal = (d: Day) => (d.held ? d.held.snapshotBytes + d.held.oplogBytes : null);
+
 /** What the chart shows, in words: for screen readers and for the tests. */
 export function trendSummary(days: readonly Day[]): string {
-  const total = days.reduce((n, d) => n + d.oplogBytes + d.snapshotBytes, 0);
-  if (total === 0) return `Nothing written in the last ${days.length} days.`;
-  const top = days.reduce((a, d) =>
-    d.oplogBytes + d.snapshotBytes > a.oplogBytes + a.snapshotBytes ? d : a,
+  const known = days.filter((d) => d.held !== null);
+  const last = known.at(-1);
+  if (!last?.held) return `Nothing recorded in the last ${days.length} days.`;
+  const first = known[0]!;
+  const top = known.reduce((a, d) => (heldTotal(d)! > heldTotal(a)! ? d : a));
+  const since = first.day === days[0]?.day ? '' : ` (recorded since ${first.day})`;
+  return (
+    `Held on ${last.day}: ${bytes(heldTotal(last)!)} (snapshots ${bytes(last.held.snapshotBytes)}, oplog ${bytes(last.held.oplogBytes)}); ` +
+    `on ${first.day}: ${bytes(heldTotal(first)!)}${since}; most on ${top.day} (${bytes(heldTotal(top)!)}).`
   );
-  return `Written in the last ${days.length} days: ${bytes(total)}; most on ${top.day} (${bytes(top.oplogBytes + top.snapshotBytes)}).`;
 }
 
 /**
- * Bytes written per UTC day over the last month (oplog and snapshots, compressed, still held),
- * drawn by uPlot on a canvas. uPlot sizes its elements through the CSSOM (element.style), which
- * the CSP allows; its stylesheet is bundled with the app's. The canvas cannot use CSS variables,
- * so the colours are read from the theme when the chart is made, and it is made again when the
- * colour scheme changes.
+ * The storage the repository held for the source at the end of each UTC day over the last month
+ * (compressed, snapshots and oplog, as the catalog recorded it: retention deleting old files later
+ * does not change a past day), drawn by uPlot on a canvas. uPlot sizes its elements through the
+ * CSSOM (element.style), which the CSP allows; its stylesheet is bundled with the app's. The
+ * canvas cannot use CSS variables, so the colours are read from the theme when the chart is made,
+ * and it is made again when the colour scheme changes.
  */
 export function StorageTrend({ days, source }: { days: readonly Day[]; source: string }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const scheme = useComputedColorScheme('light');
 
+  // Days before anything was recorded are gaps (null), not zeros.
   const data: uPlot.AlignedData = [
     days.map((d) => Date.parse(`${d.day}T00:00:00Z`) / 1000),
-    days.map((d) => d.oplogBytes),
-    days.map((d) => d.snapshotBytes),
+    days.map(heldTotal),
+    days.map((d) => d.held?.snapshotBytes ?? null),
+    days.map((d) => d.held?.oplogBytes ?? null),
   ];
 
   useEffect(() => {
@@ -66,8 +75,8 @@ export function StorageTrend({ days, source }: { days: readonly Day[]; source: s
             value: (_u, t) => (t == null ? '—' : new Date(t * 1000).toISOString().slice(0, 10)),
           },
           {
-            label: 'oplog',
-            stroke: themeColor('--mantine-color-blue-6', '#228be6'),
+            label: 'total',
+            stroke: themeColor('--mantine-color-grape-6', '#be4bdb'),
             width: 2,
             value: (_u, v) => (v == null ? '—' : bytes(v)),
           },
@@ -75,7 +84,12 @@ export function StorageTrend({ days, source }: { days: readonly Day[]; source: s
             label: 'snapshots',
             stroke: themeColor('--mantine-color-teal-6', '#12b886'),
             width: 2,
-            points: { show: true },
+            value: (_u, v) => (v == null ? '—' : bytes(v)),
+          },
+          {
+            label: 'oplog',
+            stroke: themeColor('--mantine-color-blue-6', '#228be6'),
+            width: 2,
             value: (_u, v) => (v == null ? '—' : bytes(v)),
           },
         ],
@@ -105,7 +119,7 @@ export function StorageTrend({ days, source }: { days: readonly Day[]; source: s
       className="storage-trend"
       role="img"
       data-testid="storage-trend"
-      aria-label={`Storage written per day by ${source}. ${trendSummary(days)}`}
+      aria-label={`Storage held per day by ${source}. ${trendSummary(days)}`}
     />
   );
 }

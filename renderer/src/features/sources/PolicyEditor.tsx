@@ -29,6 +29,22 @@ const SETTINGS: [key: PolicyScalar, label: string, step: number][] = [
   ['diskAlertPercent', 'Alert when the repository disk is fuller than (%)', 1],
 ];
 
+/**
+ * The capture journal's fsync interval: captured entries count (recovery point) once fsynced, so
+ * it bounds how far behind a crash can leave capture; each fsync costs a disk flush. The bounds
+ * are the engine's (BackupPolicy.journalFsyncMs), checked here too so the field says what is wrong
+ * while it is typed; the engine remains the judge.
+ */
+const FSYNC_MS = { min: 10, max: 10_000, fallback: 200 };
+
+/** Why a journal fsync interval cannot be saved, or null. */
+export function fsyncProblem(v: number | undefined): string | null {
+  if (v === undefined) return null; // not set: the engine uses 200 ms
+  if (!Number.isInteger(v) || v < FSYNC_MS.min || v > FSYNC_MS.max)
+    return `A whole number of milliseconds from ${FSYNC_MS.min} to ${FSYNC_MS.max.toLocaleString('en-US')}.`;
+  return null;
+}
+
 /** How long the fields must stay unchanged before the preview is asked again. */
 export const PREVIEW_DELAY_MS = 300;
 
@@ -76,8 +92,13 @@ export function PolicyEditor({
       setError(errorMessage(err));
     }
   };
+  const fsyncError = fsyncProblem(policy.journalFsyncMs);
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
+    if (fsyncError) {
+      setError('Nothing saved: correct the field marked in red.');
+      return;
+    }
     void save({ policy });
   };
   const setTier = <K extends keyof Tiers>(tier: K, value: Tiers[K]) =>
@@ -198,6 +219,18 @@ export function PolicyEditor({
             onChange={(v) => setPolicy((p) => ({ ...p, [key]: num(v) }))}
           />
         ))}
+        <NumberInput
+          label="Fsync the capture journal every (ms)"
+          description="Captured entries count once on disk: a longer interval means fewer disk flushes and a recovery point that trails by up to this much."
+          step={50}
+          min={FSYNC_MS.min}
+          max={FSYNC_MS.max}
+          allowDecimal={false}
+          clampBehavior="none"
+          value={policy.journalFsyncMs ?? defaults?.policy.journalFsyncMs ?? FSYNC_MS.fallback}
+          error={fsyncError}
+          onChange={(v) => setPolicy((p) => ({ ...p, journalFsyncMs: num(v) }))}
+        />
       </div>
       <PolicyPreview source={job.source} />
       <FormFooter submit="Save policy" onCancel={onCancel} error={error} />

@@ -1,5 +1,5 @@
 import { Alert, Button, Card, Code, Group, Stack, Text, Title } from '@mantine/core';
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import { errorMessage } from '../../app/connection-store';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { ErrorText } from '../../ui/ErrorText';
@@ -15,6 +15,7 @@ export function SourceCard({ source, onEdit }: { source: SourceView; onEdit: () 
   const [error, setError] = useState<string | null>(null);
   const [removing, setRemoving] = useState(false);
   const [removeError, setRemoveError] = useState<string | null>(null);
+  const noConnectionId = useId();
 
   const runTest = async () => {
     setBusy(true);
@@ -62,7 +63,13 @@ export function SourceCard({ source, onEdit }: { source: SourceView; onEdit: () 
           </Alert>
         ))}
         <Group gap="xs">
-          <Button variant="default" disabled={busy} onClick={() => void runTest()}>
+          {/* An imported source came from a mongodump: there is no deployment to reach. */}
+          <Button
+            variant="default"
+            disabled={busy || source.imported}
+            aria-describedby={source.imported ? noConnectionId : undefined}
+            onClick={() => void runTest()}
+          >
             {busy ? 'Testing…' : 'Test connection'}
           </Button>
           <Button variant="default" onClick={onEdit}>
@@ -72,6 +79,12 @@ export function SourceCard({ source, onEdit }: { source: SourceView; onEdit: () 
             Remove…
           </Button>
         </Group>
+        {source.imported && (
+          <Text size="sm" c="dimmed" id={noConnectionId} data-testid="no-connection">
+            Imported from a mongodump: {source.name} has no connection to test. Its snapshots are restore
+            points; nothing is captured.
+          </Text>
+        )}
         <ErrorText message={error} />
         {report && <ProbeReport report={report} />}
         <BackupJobCard source={source.name} />

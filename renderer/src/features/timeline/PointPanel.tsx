@@ -48,6 +48,11 @@ export function PointPanel() {
           <Title order={3} size="h5">
             {point.source} at <Second t={point.t} />
           </Title>
+          {point.before && (
+            <Text size="sm" data-testid="point-before">
+              Just before: {point.before} (oplog timestamp {point.at})
+            </Text>
+          )}
         </div>
         <CloseButton aria-label="Close the point" onClick={() => useTimeline.getState().closePoint()} />
       </Group>
@@ -165,7 +170,7 @@ function Restorable({
       </dl>
       <Group gap="xs">
         <Button size="xs" onClick={() => handOff('restore')}>
-          Restore here
+          {point.before ? 'Restore to just before this' : 'Restore here'}
         </Button>
         <Button size="xs" variant="default" onClick={() => handOff('browse')}>
           Browse here

@@ -11,6 +11,7 @@ import { TimelineLegend } from './TimelineLegend';
 import { CursorReadout, TimelineToolbar } from './TimelineToolbar';
 import { useTimeline } from './timeline-store';
 import { incidentFlags } from './incident-flags';
+import { historyHints } from './open-early';
 
 const newest = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
 
@@ -27,19 +28,8 @@ export function Timeline() {
 
   useEffect(() => {
     if (!names) return;
-    const statuses = useDashboard.getState().statuses;
-    const hints = Object.fromEntries(
-      names.split('\n').map((n) => {
-        const st = statuses[n];
-        const starts = (st?.coverage.intervals ?? []).map((i) => i.start.t);
-        const oldest = starts.length ? Math.min(...starts) : null;
-        return [
-          n,
-          { oldest, live: st?.capture.capturedTs?.t ?? null, capturing: st?.capture.state === 'capturing' },
-        ];
-      }),
-    );
-    void useTimeline.getState().start(names.split('\n'), hints);
+    const list = names.split('\n');
+    void useTimeline.getState().start(list, historyHints(list, useDashboard.getState().statuses));
   }, [names]);
   // Each poll pass brings new statuses: where the live edge moved, answers reaching it are read again.
   useEffect(() => {

@@ -213,7 +213,9 @@ export function TimelineAxis({ lanes }: { lanes: LaneModel[] }) {
     // On a flag that says where to go (an incident: just before it), that second; else the one clicked.
     const flag = flagNear(lane.flags, pos.x, (t) => xOf(t, view, width));
     const t = flag?.pickAt ?? snapSecond(tOf(pos.x, view, width));
-    void useTimeline.getState().pick(lane.source, t, flag?.pickAt !== undefined ? flag.pickExact : undefined);
+    if (flag?.pickAt !== undefined)
+      void useTimeline.getState().pick(lane.source, t, flag.pickExact, flag.label);
+    else void useTimeline.getState().pick(lane.source, t);
   };
 
   const onKeyDown = (e: React.KeyboardEvent<HTMLCanvasElement>) => {

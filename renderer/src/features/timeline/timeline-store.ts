@@ -47,6 +47,8 @@ export interface PickedPoint {
   t: number;
   /** The point as the API takes it: the second, or an exact `t:i` (just before an incident). */
   at: string;
+  /** Picked on an incident's flag: what happened (the point is the entry just before it). */
+  before: string | null;
   plan: RestorePlan | null;
   loading: boolean;
   error: string | null;
@@ -109,8 +111,11 @@ interface TimelineSlice {
   onSegment(source: string, lastT: number): void;
   setCursor(t: number | null): void;
   select(source: string | null): void;
-  /** Plans the second `t`, or the exact oplog point `exact` (`t:i`) that falls in it. */
-  pick(source: string, t: number, exact?: string): Promise<void>;
+  /**
+   * Plans the second `t`, or the exact oplog point `exact` (`t:i`) that falls in it; `before`
+   * names the incident that point is just before (a click on its flag).
+   */
+  pick(source: string, t: number, exact?: string, before?: string): Promise<void>;
   closePoint(): void;
 }
 
@@ -132,6 +137,8 @@ let settleTimer: ReturnType<typeof setTimeout> | undefined;
 const inFlight = new Map<string, { source: string; from: number; to: number; bucketSeconds: number }>();
 let overviewAt = 0;
 let pickToken = 0;
+/** The start under way, by its sources. */
+let starting: { key: string; done: Promise<void> } | null = null;
 let segmentTimer: ReturnType<typeof setTimeout> | undefined;
 /** Segments can be cut four times a second: the timeline reads the live end again at most this often. */
 const SEGMENT_REFRESH_MS = 1000;
@@ -255,6 +262,65 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
     settle();
   };
 
+  /** What start does: the first view, the overview, the restore history and each job's retention. */
+  const startReads = async (sources: readonly string[], hints: Record<string, HistoryHint>) => {
+    set((s) => ({
+      cache: Object.fromEntries(sources.map((n) => [n, s.cache[n] ?? []])),
+      selected: s.selected && sources.includes(s.selected) ? s.selected : (sources[0] ?? null),
+    }));
+    overviewAt = Date.now();
+    const client = engine();
+    // The first view: the whole history (two minutes at least; a week at most while capture runs,
+    // following now). The statuses already say where it is, so the view is asked for first (the
+    // engine answers in order) and exactly (no margin: the first paint waits for it); without
+    // them the overview says where the history is.
+    const placeFirstView = () => {
+      const now = nowSeconds();
+      const starts = sources
+        .map((n) => hints[n]?.oldest ?? get().historyStart[n] ?? null)
+        .filter((t): t is number => t !== null);
+      const edges = sources.map((n) => hints[n]?.live ?? liveEdgeOf(get().cache[n] ?? []));
+      const oldest = starts.length ? Math.min(...starts) : now;
+      const anyLive =
+        edges.some((e) => e !== null && now - e < 3600) || sources.some((n) => hints[n]?.capturing);
+      const span = Math.max(120, (now - oldest) * 1.1);
+      const view = clampSpan(
+        anyLive || !starts.length
+          ? followView(Math.min(7 * 86_400, span), now)
+          : { from: now - span, to: now + span * 0.02 },
+      );
+      set({ view, settled: view, follow: anyLive || !starts.length });
+      const { width } = get();
+      const r = fetchRange(view, width, 0);
+      for (const n of sources) void request(n, r.from, r.to, r.width);
+    };
+    const hinted =
+      !get().view && sources.every((n) => hints[n] && (hints[n].oldest !== null || hints[n].live !== null));
+    if (hinted) placeFirstView();
+    const side = Promise.all([
+      client.invoke('restore.list', {}).then(
+        (restores) => set({ restores }),
+        (err: unknown) => set({ error: errorMessage(err) }),
+      ),
+      ...sources.map((n) =>
+        client.invoke('backup-job.get', { source: n }).then(
+          (job) =>
+            set((s) => ({
+              horizons: { ...s.horizons, [n]: nowSeconds() - retentionSeconds(job.policy) },
+            })),
+          () => set((s) => ({ horizons: { ...s.horizons, [n]: null } })), // imported sources have no job to keep
+        ),
+      ),
+    ]);
+    const overviews = Promise.all(sources.map((n) => overview(n)));
+    if (get().view && !hinted) ensure();
+    else if (!get().view) {
+      await overviews;
+      if (!get().view) placeFirstView();
+    }
+    await Promise.all([side, overviews]);
+  };
+
   return {
     view: null,
     settled: null,
@@ -271,62 +337,15 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
     selected: null,
     point: null,
 
-    async start(sources, hints = {}) {
-      set((s) => ({
-        cache: Object.fromEntries(sources.map((n) => [n, s.cache[n] ?? []])),
-        selected: s.selected && sources.includes(s.selected) ? s.selected : (sources[0] ?? null),
-      }));
-      overviewAt = Date.now();
-      const client = engine();
-      // The first view: the whole history (two minutes at least; a week at most while capture runs,
-      // following now). The statuses already say where it is, so the view is asked for first (the
-      // engine answers in order) and exactly (no margin: the first paint waits for it); without
-      // them the overview says where the history is.
-      const placeFirstView = () => {
-        const now = nowSeconds();
-        const starts = sources
-          .map((n) => hints[n]?.oldest ?? get().historyStart[n] ?? null)
-          .filter((t): t is number => t !== null);
-        const edges = sources.map((n) => hints[n]?.live ?? liveEdgeOf(get().cache[n] ?? []));
-        const oldest = starts.length ? Math.min(...starts) : now;
-        const anyLive =
-          edges.some((e) => e !== null && now - e < 3600) || sources.some((n) => hints[n]?.capturing);
-        const span = Math.max(120, (now - oldest) * 1.1);
-        const view = clampSpan(
-          anyLive || !starts.length
-            ? followView(Math.min(7 * 86_400, span), now)
-            : { from: now - span, to: now + span * 0.02 },
-        );
-        set({ view, settled: view, follow: anyLive || !starts.length });
-        const { width } = get();
-        const r = fetchRange(view, width, 0);
-        for (const n of sources) void request(n, r.from, r.to, r.width);
-      };
-      const hinted =
-        !get().view && sources.every((n) => hints[n] && (hints[n].oldest !== null || hints[n].live !== null));
-      if (hinted) placeFirstView();
-      const side = Promise.all([
-        client.invoke('restore.list', {}).then(
-          (restores) => set({ restores }),
-          (err: unknown) => set({ error: errorMessage(err) }),
-        ),
-        ...sources.map((n) =>
-          client.invoke('backup-job.get', { source: n }).then(
-            (job) =>
-              set((s) => ({
-                horizons: { ...s.horizons, [n]: nowSeconds() - retentionSeconds(job.policy) },
-              })),
-            () => set((s) => ({ horizons: { ...s.horizons, [n]: null } })), // imported sources have no job to keep
-          ),
-        ),
-      ]);
-      const overviews = Promise.all(sources.map((n) => overview(n)));
-      if (get().view && !hinted) ensure();
-      else if (!get().view) {
-        await overviews;
-        if (!get().view) placeFirstView();
-      }
-      await Promise.all([side, overviews]);
+    start(sources, hints = {}) {
+      // Opening the section starts this before the mount does it again: one start per set of sources at a time.
+      const key = sources.join('\n');
+      if (starting?.key === key) return starting.done;
+      const done = startReads(sources, hints).finally(() => {
+        if (starting?.done === done) starting = null;
+      });
+      starting = { key, done };
+      return done;
     },
     setWidth(width) {
       const w = Math.max(100, Math.round(width));
@@ -410,7 +429,7 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
     setCursor: (cursor) => set({ cursor }),
     select: (selected) => set({ selected }),
 
-    async pick(source, t, exact) {
+    async pick(source, t, exact, before) {
       const token = ++pickToken;
       const second = Math.floor(t);
       const at = exact ?? isoSecond(second);
@@ -418,6 +437,7 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
         source,
         t: second,
         at,
+        before: exact !== undefined ? (before ?? null) : null,
         plan: null,
         loading: true,
         error: null,
