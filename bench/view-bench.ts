@@ -34,7 +34,16 @@ export async function runViewBench(o: ViewBenchOptions) {
     o.log('view: building and querying (child process)…');
     const out = execFileSync(
       process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, 'view-child.ts'), dataDir],
+      [
+        // MBM_BENCH_CPU_PROF=DIR writes the child's CPU profile there (node refuses --cpu-prof in NODE_OPTIONS).
+        ...(process.env.MBM_BENCH_CPU_PROF
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MBM_BENCH_CPU_PROF}`]
+          : []),
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'view-child.ts'),
+        dataDir,
+      ],
       { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     return {

@@ -5,6 +5,7 @@
  * scratch, then times first results of finds and a document history.
  * argv: <dataDir>
  */
+import { loadavg } from 'node:os';
 import { Engine } from '../engine/engine.js';
 import { dispatch } from '../engine/api/dispatch.js';
 import { getSourceByName } from '../engine/catalog/sources.js';
@@ -13,6 +14,12 @@ import { pointView } from '../engine/views/point-view.js';
 
 const [dataDir] = process.argv.slice(2);
 const s = (ms: number) => Math.round(ms) / 1000;
+/** CPU seconds of this process (user + system) since `from`: the engine's own, whatever else the machine runs. */
+const cpuSince = (from: NodeJS.CpuUsage) => {
+  const c = process.cpuUsage(from);
+  return (c.user + c.system) / 1e6;
+};
+const loadBefore = loadavg()[0]!;
 const engine = Engine.open({ dataDir: dataDir!, mode: 'cli' });
 const row = getSourceByName(engine.catalog, 'bench-rs');
 const snap = snapshotsOfSource(engine.catalog, row.id)[0]!;
@@ -20,22 +27,25 @@ const snapAt = `${snap.consistent_t}:${snap.consistent_i}`;
 
 // From scratch at latest first (an empty cache), then dropped.
 let t = performance.now();
+let cpu0 = process.cpuUsage();
 const scratch = await pointView(engine, 'bench-rs', 'latest', { kind: 'latest' });
 const scratchMs = performance.now() - t;
+const scratchCpuS = cpuSince(cpu0);
 engine.views.drop(scratch.row.id);
 // The view at the snapshot's point (history starts from it), moved forward to latest.
 t = performance.now();
+cpu0 = process.cpuUsage();
 const base = await pointView(engine, 'bench-rs', snapAt, {
   kind: 'ts',
   ts: { t: snap.consistent_t!, i: snap.consistent_i! },
 });
 const snapshotLoadMs = performance.now() - t;
+const snapshotLoadCpuS = cpuSince(cpu0);
 t = performance.now();
-const cpu0 = process.cpuUsage();
+cpu0 = process.cpuUsage();
 const forward = await pointView(engine, 'bench-rs', 'latest', { kind: 'latest' });
 const forwardMs = performance.now() - t;
-const forwardCpu = process.cpuUsage(cpu0);
-const forwardCpuS = (forwardCpu.user + forwardCpu.system) / 1e6;
+const forwardCpuS = cpuSince(cpu0);
 const entries = forward.row.entries_applied - base.row.entries_applied;
 // A document that is there at latest (the oplog deleted some), to look up by _id and by customer.
 const pick = await dispatch(engine, 'query.find', {
@@ -109,9 +119,16 @@ process.stdout.write(
     documents: scratch.row.documents,
     viewFileMB: Math.round(scratch.row.bytes / 1e5) / 10,
     entriesApplied: entries,
+    // Wall-clock seconds, and CPU seconds of this process (the engine alone: a shared machine slows the first).
     seconds: { snapshotLoad: s(snapshotLoadMs), moveForward: s(forwardMs), buildFromScratch: s(scratchMs) },
+    cpuSeconds: {
+      snapshotLoad: s(snapshotLoadCpuS * 1000),
+      moveForward: s(forwardCpuS * 1000),
+      buildFromScratch: s(scratchCpuS * 1000),
+    },
+    // Materialising: entries applied while moving the view forward (copy of the earlier view included).
     entriesPerSecond: Math.round(entries / (forwardMs / 1000)),
-    // The machine may be shared: per CPU second of this process, what one free core would do.
+    // Per CPU second of this process: what one free core would do.
     entriesPerCpuSecond: Math.round(entries / forwardCpuS),
     firstResultMs: {
       byId: Math.round(byId.ms),
@@ -124,5 +141,7 @@ process.stdout.write(
     historyMs: { first: Math.round(historyFirst.ms), again: Math.round(historyAgain.ms) },
     history: historyAgain,
     peakRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6),
+    // The machine's 1-minute load average before and after: figures under load are not comparable.
+    loadAverage: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0]! * 100) / 100 },
   })}\n`,
 );

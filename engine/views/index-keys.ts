@@ -16,7 +16,7 @@
  * the null key, as mongod indexes them.
  */
 import { Decimal128 } from 'bson';
-import { T, elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
+import { T, elements, field, subDocument, type RawElement } from '../oplog/bson-raw.js';
 
 /** Canonical type order (bsonTypes.h's canonicalizeBSONType, spaced out). */
 const CLASS = {
@@ -161,9 +161,9 @@ export function keysAt(doc: Buffer, path: string): Buffer[] {
 }
 
 function collect(doc: Buffer, parts: string[], at: number, out: Buffer[], inArray: boolean): void {
-  const name = parts[at]!;
-  for (const e of elements(doc)) {
-    if (e.name !== name) continue;
+  // The first element of that name, found without decoding the others (replay computes keys per write).
+  const e = field(doc, parts[at]!);
+  if (e) {
     if (at === parts.length - 1) {
       if (e.type === T.array) {
         const arr = subDocument(doc, e);
@@ -181,7 +181,6 @@ function collect(doc: Buffer, parts: string[], at: number, out: Buffer[], inArra
       // A numeric next part also names an element by position ("a.0.b").
       if (/^\d+$/.test(parts[at + 1]!)) collect(arr, parts, at + 1, out, true);
     }
-    return;
   }
 }
 

@@ -7,8 +7,10 @@
  * changing its name only. Index keys of the view (index-keys.ts) follow
  * every document change and every index created or dropped.
  *
- * Writes are grouped into transactions of BATCH operations: one transaction
- * per operation would cost an fsync-free but still heavy journal step each.
+ * Document writes go through a DocBatch (doc-batch.ts): held in memory,
+ * coalesced per `_id` and written together, a commit every COMMIT_OPS. Every
+ * collection-level operation first writes the batch (a barrier), so it sees
+ * the file as the operations before it left it.
  */
 import { serialize } from 'bson';
 import { ApiError } from '../errors.js';
@@ -29,10 +31,11 @@ import type { EffectiveOp, ReplaySink } from '../restore/effective-op.js';
 import { createIndexes, dropIndexes, modifyIndex } from '../restore/index-rules.js';
 import { ID_INDEX, modifyOptions } from '../restore/offline-state.js';
 import type { ViewWriter } from '../catalog/view-store.js';
+import { DocBatch } from './doc-batch.js';
 import { indexedFields, keysAt } from './index-keys.js';
 
 const EMPTY = Buffer.from(serialize({}));
-const BATCH = 20_000;
+const COMMIT_OPS = 20_000;
 
 export type CollectionKind = 'collection' | 'view' | 'timeseries';
 
@@ -78,14 +81,22 @@ function idBytesOf(doc: Buffer, e: { type: number; valueStart: number; end: numb
   return out;
 }
 
+/** Whether an update's `o` has an `_id` of its own that is not `id` (only a replacement can). */
+function namesOtherId(update: Buffer, id: Buffer): boolean {
+  const e = field(update, '_id');
+  if (!e) return false;
+  return !idBytesOf(update, e).equals(id);
+}
+
 export class ViewSink implements ReplaySink {
   private readonly colls = new Map<string, Coll>();
-  private pending = 0;
+  private readonly docs: DocBatch;
   private inTxn = false;
   /** Operations applied (for progress and the benchmark). */
   applied = 0;
 
   constructor(private readonly w: ViewWriter) {
+    this.docs = new DocBatch(w);
     for (const r of w.collections()) {
       const indexes = decodeList(r.indexes);
       this.colls.set(r.ns, {
@@ -101,6 +112,7 @@ export class ViewSink implements ReplaySink {
   /** Adds a collection as a snapshot records it (before its documents are loaded). */
   addCollection(ns: string, kind: CollectionKind, options: Buffer, indexes: Buffer[]): void {
     this.tick();
+    this.docs.write();
     const existing = this.colls.get(ns);
     if (existing) this.w.dropCollection(existing.cid);
     const cid = this.w.insertCollection(ns, kind, options, encodeList(indexes));
@@ -113,6 +125,8 @@ export class ViewSink implements ReplaySink {
    */
   loadDocument(ns: string, doc: Uint8Array): void {
     this.tick();
+    if (this.docs.size) this.docs.write();
+    this.docs.resetRids();
     const c = this.coll(ns);
     const raw = asBuffer(doc);
     const rid = this.w.insertDoc(c.cid, idBytes(raw), raw);
@@ -121,20 +135,33 @@ export class ViewSink implements ReplaySink {
 
   /** Commits what is pending; call at the end and before reading the file elsewhere. */
   flush(): void {
+    this.docs.write();
     if (this.inTxn) this.w.commit();
     this.inTxn = false;
-    this.pending = 0;
+    this.sinceCommit = 0;
   }
 
+  private sinceCommit = 0;
+
+  /**
+   * Opens the transaction, writes a full batch, and commits every COMMIT_OPS operations. The
+   * file has no journal (a failed build is deleted, never rolled back), so a commit only writes
+   * the dirty pages. Measured (100,000 entries on 150,000 documents): committing once at the
+   * end instead took about a fifth less CPU (system time: pages changed by several batches
+   * written once), but SQLite's memory grew with the transaction (+15 MB peak RSS at 30,000
+   * entries with a 4 MiB cache), so memory stays bounded by committing every 20,000.
+   */
   private tick(): void {
     if (!this.inTxn) {
       this.w.begin();
       this.inTxn = true;
     }
-    if (++this.pending >= BATCH) {
+    if (this.docs.full) this.docs.write();
+    if (++this.sinceCommit >= COMMIT_OPS) {
+      this.docs.write();
       this.w.commit();
       this.w.begin();
-      this.pending = 0;
+      this.sinceCommit = 0;
     }
   }
 
@@ -152,37 +179,8 @@ export class ViewSink implements ReplaySink {
     this.w.setCollection(c.cid, c.kind, c.options, encodeList(c.indexes));
   }
 
-  private addKeys(c: Coll, rid: number, doc: Buffer, fields = c.fields): void {
+  private addKeys(c: Coll, rid: number, doc: Buffer, fields: string[]): void {
     for (const f of fields) for (const k of keysAt(doc, f)) this.w.insertKey(c.cid, f, k, rid);
-  }
-
-  private removeKeys(c: Coll, rid: number, doc: Buffer): void {
-    for (const f of c.fields) for (const k of keysAt(doc, f)) this.w.deleteKey(c.cid, f, k, rid);
-  }
-
-  /** Stores a document under its _id (replacing the one there), keys included. */
-  private put(c: Coll, doc: Buffer): void {
-    const id = idBytes(doc);
-    const old = this.w.getDoc(c.cid, id);
-    if (old) {
-      this.changeKeys(c, old.rid, old.doc, doc);
-      this.w.updateDoc(old.rid, doc);
-    } else {
-      const rid = this.w.insertDoc(c.cid, id, doc);
-      this.addKeys(c, rid, doc);
-    }
-  }
-
-  /** Keys of the fields whose keys differ between two versions of a document. */
-  private changeKeys(c: Coll, rid: number, before: Buffer, after: Buffer): void {
-    for (const f of c.fields) {
-      if (f === '_id') continue; // never changes
-      const a = keysAt(before, f);
-      const b = keysAt(after, f);
-      if (a.length === b.length && a.every((k, i) => k.equals(b[i]!))) continue;
-      for (const k of a) this.w.deleteKey(c.cid, f, k, rid);
-      for (const k of b) this.w.insertKey(c.cid, f, k, rid);
-    }
   }
 
   private rebuildFields(c: Coll): void {
@@ -197,31 +195,55 @@ export class ViewSink implements ReplaySink {
     this.tick();
     this.applied++;
     switch (op.op) {
-      case 'insert':
+      case 'insert': {
         // applyOps upserts inserts: replaying an insert the snapshot already has is harmless.
-        this.put(this.coll(op.ns), copyDocument(op.doc));
+        const c = this.coll(op.ns);
+        const doc = copyDocument(op.doc);
+        this.docs.insert(c.cid, c.fields, idBytes(doc), doc);
         return;
+      }
       case 'update': {
         const idEl = field(op.o2, '_id');
         if (!idEl) throw new ApiError('CORRUPT', `Update on ${op.ns} without _id in o2.`);
         const c = this.coll(op.ns);
-        const old = this.w.getDoc(c.cid, idBytesOf(op.o2, idEl));
-        const next = applyUpdateEntry(old?.doc ?? null, op.update, op.o2);
-        if (old) {
-          this.changeKeys(c, old.rid, old.doc, next);
-          this.w.updateDoc(old.rid, next);
-        } else this.put(c, next);
+        const id = idBytesOf(op.o2, idEl);
+        if (namesOtherId(op.update, id)) {
+          // A replacement naming another _id than o2's (mongod never logs one): applied alone, as without batching.
+          this.docs.write();
+          this.updateAlone(c, id, copyDocument(op.update), copyDocument(op.o2));
+          return;
+        }
+        this.docs.update(c.cid, c.fields, id, copyDocument(op.update), copyDocument(op.o2));
         return;
       }
       case 'delete': {
         const c = this.colls.get(op.ns);
         if (!c) return;
-        const old = this.w.getDoc(c.cid, idBytes(op.o));
-        if (!old) return;
-        this.removeKeys(c, old.rid, old.doc);
-        this.w.deleteDoc(old.rid);
+        this.docs.delete(c.cid, c.fields, idBytes(asBuffer(op.o)));
         return;
       }
+      default:
+        // Namespace operations see the file as the document writes before them left it.
+        this.docs.write();
+        this.applyCommand(op);
+    }
+  }
+
+  /**
+   * An update with nothing pending: the stored version updated in place, or, when there is none,
+   * the result stored under its own _id (what applying the one operation to the file does).
+   */
+  private updateAlone(c: Coll, id: Buffer, update: Buffer, o2: Buffer): void {
+    const old = this.w.getDoc(c.cid, id);
+    if (old) this.docs.update(c.cid, c.fields, id, update, o2);
+    else {
+      const next = applyUpdateEntry(null, update, o2);
+      this.docs.insert(c.cid, c.fields, idBytes(next), next);
+    }
+  }
+
+  private applyCommand(op: Exclude<EffectiveOp, { op: 'insert' | 'update' | 'delete' }>): void {
+    switch (op.op) {
       case 'createCollection': {
         const c = this.coll(op.ns);
         c.options = op.options;

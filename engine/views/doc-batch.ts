@@ -1,0 +1,145 @@
+/**
+ * The document writes of a view build, held back and written together: one
+ * entry per (collection, `_id`) with the operations on it in order, so that
+ * consecutive writes to one document cost one write to the file. At `write`
+ * each row the batch touches is read once, each document's operations are
+ * folded in memory onto the stored version
+ * (an update's `$v:2` diff applies to the version the previous operation of
+ * the batch left), and only the outcome is written: rows deleted, inserted
+ * or replaced, and the key rows that differ.
+ *
+ * The outcome is the one the operations applied one by one give (view-sink.ts
+ * did so before): an insert of an existing `_id` replaces it in place, an
+ * update of a missing one upserts, a document deleted and inserted again in
+ * the batch is a new row after every other (rows keep the order a collection
+ * scan shows). New rows take their row ids when their operation arrives, so
+ * that order is the operations' order, whatever the batch does.
+ *
+ * Collection-level operations (drop, rename, index builds…) are barriers:
+ * the sink writes the batch before applying one.
+ */
+import { applyUpdateEntry } from '../oplog/update-entry.js';
+import type { ViewWriter } from '../catalog/view-store.js';
+import { keysAt } from './index-keys.js';
+
+type DocOp =
+  | { op: 'insert'; doc: Buffer; rid: number }
+  | { op: 'update'; update: Buffer; o2: Buffer; rid: number }
+  | { op: 'delete' };
+
+interface Pending {
+  cid: number;
+  id: Buffer;
+  /** The indexed fields of the collection when the operations arrived (a barrier precedes any change). */
+  fields: string[];
+  ops: DocOp[];
+}
+
+/** Flush thresholds: operations, and bytes of documents held (memory stays bounded). */
+export const BATCH_OPS = 20_000;
+const BATCH_BYTES = 4 * 1024 * 1024;
+
+export class DocBatch {
+  /** Per collection, per `_id` bytes (latin1), in arrival order. */
+  private readonly byColl = new Map<number, Map<string, Pending>>();
+  private ops = 0;
+  private bytes = 0;
+  private nextRid = -1;
+
+  constructor(private readonly w: ViewWriter) {}
+
+  get size(): number {
+    return this.ops;
+  }
+
+  /** Whether the batch should be written now. */
+  get full(): boolean {
+    return this.ops >= BATCH_OPS || this.bytes >= BATCH_BYTES;
+  }
+
+  private rid(): number {
+    if (this.nextRid < 0) this.nextRid = this.w.maxRid() + 1;
+    return this.nextRid++;
+  }
+
+  private pending(cid: number, id: Buffer, fields: string[]): Pending {
+    let m = this.byColl.get(cid);
+    if (!m) this.byColl.set(cid, (m = new Map()));
+    const k = id.toString('latin1');
+    let p = m.get(k);
+    if (!p) m.set(k, (p = { cid, id, fields, ops: [] }));
+    this.ops++;
+    return p;
+  }
+
+  /** `doc`, `update` and `o2` must be the batch's own copies (not views of a frame that is reused). */
+  insert(cid: number, fields: string[], id: Buffer, doc: Buffer): void {
+    this.pending(cid, id, fields).ops.push({ op: 'insert', doc, rid: this.rid() });
+    this.bytes += doc.length;
+  }
+
+  update(cid: number, fields: string[], id: Buffer, update: Buffer, o2: Buffer): void {
+    this.pending(cid, id, fields).ops.push({ op: 'update', update, o2, rid: this.rid() });
+    this.bytes += update.length + o2.length;
+  }
+
+  delete(cid: number, fields: string[], id: Buffer): void {
+    this.pending(cid, id, fields).ops.push({ op: 'delete' });
+  }
+
+  /** Writes the batch's outcome to the file (inside the caller's transaction) and empties it. */
+  write(): void {
+    if (this.ops === 0) return;
+    const w = this.w;
+    for (const [cid, m] of this.byColl) {
+      for (const p of m.values()) {
+        const before = w.getDoc(cid, p.id) ?? null;
+        let rid = before ? before.rid : -1;
+        let doc: Buffer | null = before ? before.doc : null;
+        let storedGone = false;
+        for (const o of p.ops) {
+          if (o.op === 'delete') {
+            if (rid === -1) continue;
+            if (before && rid === before.rid) storedGone = true;
+            rid = -1;
+            doc = null;
+          } else {
+            // An update applies to what the previous operation of the batch left.
+            doc = o.op === 'insert' ? o.doc : applyUpdateEntry(doc, o.update, o.o2);
+            if (rid === -1) rid = o.rid;
+          }
+        }
+        // Written entry by entry (memory stays at the batch); the stored row goes before a new
+        // one takes its (cid, _id). Entries never share a row or a key row.
+        if (before && storedGone) {
+          for (const f of p.fields)
+            for (const key of keysAt(before.doc, f)) w.deleteKey(cid, f, key, before.rid);
+          w.deleteDoc(before.rid);
+        }
+        if (rid === -1 || doc === null) continue;
+        if (before && rid === before.rid) {
+          for (const f of p.fields) {
+            if (f === '_id') continue; // never changes
+            const a = keysAt(before.doc, f);
+            const b = keysAt(doc, f);
+            if (a.length === b.length && a.every((x, i) => x.equals(b[i]!))) continue;
+            for (const key of a) w.deleteKey(cid, f, key, rid);
+            for (const key of b) w.insertKey(cid, f, key, rid);
+          }
+          w.updateDoc(rid, doc);
+        } else {
+          w.insertDocAt(rid, cid, p.id, doc);
+          for (const f of p.fields) for (const key of keysAt(doc, f)) w.insertKey(cid, f, key, rid);
+        }
+      }
+    }
+    this.byColl.clear();
+    this.ops = 0;
+    this.bytes = 0;
+  }
+
+  /** After rows were added behind the batch's back (a snapshot loaded): row ids are read again. */
+  resetRids(): void {
+    this.nextRid = -1;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The view sink's batched document writes (views/doc-batch.ts) against the
+ * in-memory offline state (restore/offline-state.ts) and against the same
+ * sink written after every operation: documents byte for byte and in row
+ * order (what a collection scan shows), collections, and key rows, for
+ * operations that hit one `_id` several times in one batch and batches that
+ * cross namespace operations.
+ */
+import { Timestamp, serialize, type Document } from 'bson';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createViewFile,
+  indexViewFile,
+  iterateDocs,
+  keyRows,
+  listCollectionRows,
+  viewWriter,
+  type ViewDb,
+} from '../../engine/catalog/view-store.js';
+import type { EffectiveOp } from '../../engine/restore/effective-op.js';
+import { OfflineState } from '../../engine/restore/offline-state.js';
+import { ViewSink } from '../../engine/views/view-sink.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const dirs: ReturnType<typeof tempDir>[] = [];
+const dbs: ViewDb[] = [];
+afterEach(() => {
+  for (const db of dbs.splice(0)) db.close();
+  for (const d of dirs.splice(0)) d.remove();
+});
+
+const b = (d: Document) => Buffer.from(serialize(d));
+const ts = { t: 1, i: 1 };
+const ins = (ns: string, doc: Document): EffectiveOp => ({ op: 'insert', ns, doc: b(doc), ts });
+const upd = (ns: string, _id: unknown, update: Document): EffectiveOp => ({
+  op: 'update',
+  ns,
+  o2: b({ _id }),
+  update: b(update),
+  ts,
+});
+const del = (ns: string, _id: unknown): EffectiveOp => ({ op: 'delete', ns, o: b({ _id }), ts });
+const diff = (d: Document) => ({ $v: 2, diff: d });
+const IDX = [b({ v: 2, key: { _id: 1 }, name: '_id_' }), b({ v: 2, key: { grp: 1 }, name: 'grp_1' })];
+
+/** A view file with `t.c` (indexed on grp) holding `seed`, then `ops` applied; flushed after each op when `eager`. */
+function viewOf(seed: Document[], ops: EffectiveOp[], eager: boolean): ViewDb {
+  const dir = tempDir('mbm-view-batch-');
+  dirs.push(dir);
+  const db = createViewFile(join(dir.path, 'v.sqlite'));
+  dbs.push(db);
+  const sink = new ViewSink(viewWriter(db));
+  sink.addCollection('t.c', 'collection', b({}), IDX);
+  for (const d of seed) sink.loadDocument('t.c', b(d));
+  sink.flush();
+  indexViewFile(db);
+  const replay = new ViewSink(viewWriter(db));
+  for (const op of ops) {
+    replay.apply(op);
+    if (eager) replay.flush();
+  }
+  replay.flush();
+  return db;
+}
+
+function truthOf(seed: Document[], ops: EffectiveOp[]): OfflineState {
+  const s = new OfflineState();
+  s.set('t.c', { docs: new Map(), options: b({}), indexes: IDX });
+  for (const d of seed) s.apply(ins('t.c', d));
+  for (const op of ops) s.apply(op);
+  return s;
+}
+
+/** Every collection's documents in row order, as hex. */
+function rows(db: ViewDb): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const r of listCollectionRows(db))
+    if (r.kind === 'collection') out[r.ns] = [...iterateDocs(db, r.cid)].map((x) => x.doc.toString('hex'));
+  return out;
+}
+
+function truthRows(s: OfflineState): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [ns, c] of s) out[ns] = [...c.docs.values()].map((d) => Buffer.from(d).toString('hex'));
+  return out;
+}
+
+const keysText = (db: ViewDb) =>
+  keyRows(db).map((k) => `${k.ns} ${k.field} ${k.key.toString('hex')} ${k.id.toString('hex')}`);
+
+/**
+ * Batched, eager (or, for long runs, a view loaded from the outcome: keys from scratch) and the
+ * offline state agree; returns the batched view's rows and keys.
+ */
+function check(seed: Document[], ops: EffectiveOp[], eager = true) {
+  const batched = viewOf(seed, ops, false);
+  const truth = truthOf(seed, ops);
+  expect(rows(batched)).toEqual(truthRows(truth));
+  if (eager) {
+    const one = viewOf(seed, ops, true);
+    expect(rows(one)).toEqual(truthRows(truth));
+    expect(keysText(batched)).toEqual(keysText(one));
+  } else {
+    const docs = [...truth.get('t.c')!.docs.values()];
+    const loaded = viewOf([], [], false);
+    const sink = new ViewSink(viewWriter(loaded));
+    sink.addCollection('t.c', 'collection', b({}), truth.get('t.c')!.indexes);
+    for (const d of docs) sink.loadDocument('t.c', d);
+    sink.flush();
+    expect(keysText(batched)).toEqual(keysText(loaded));
+  }
+  return { rows: rows(batched), keys: keysText(batched) };
+}
+
+describe('batched view writes', () => {
+  const seed = [
+    { _id: 1, grp: 'a', n: 1 },
+    { _id: 2, grp: 'b', n: 2 },
+    { _id: 3, grp: 'c', n: 3 },
+  ];
+
+  it('an insert, updates and a delete of one _id in one batch leave nothing, keys included', () => {
+    const r = check(seed, [
+      ins('t.c', { _id: 9, grp: 'x', n: 0 }),
+      upd('t.c', 9, diff({ u: { grp: 'y' } })),
+      upd('t.c', 9, diff({ i: { extra: true } })),
+      del('t.c', 9),
+    ]);
+    expect(r.rows['t.c']).toHaveLength(3);
+    expect(r.keys.some((k) => k.includes(Buffer.from('x').toString('hex')))).toBe(false);
+  });
+
+  it('an update whose $v:2 diff depends on the previous write of the batch applies to that write', () => {
+    const r = check(seed, [
+      upd('t.c', 2, diff({ i: { arr: [1, 2] } })),
+      // Replaces the array's second element: only right if the first update is seen.
+      upd('t.c', 2, diff({ sarr: { a: true, u1: 20 } })),
+      upd('t.c', 2, diff({ u: { grp: 'z' } })),
+    ]);
+    expect(r.rows['t.c']![1]).toBe(b({ _id: 2, grp: 'z', n: 2, arr: [1, 20] }).toString('hex'));
+    expect(r.keys.filter((k) => k.startsWith('t.c grp'))).toHaveLength(3);
+  });
+
+  it('a document deleted and inserted again in one batch comes after the others, as a collection scan shows', () => {
+    const r = check(seed, [
+      del('t.c', 1),
+      ins('t.c', { _id: 4, grp: 'd' }),
+      ins('t.c', { _id: 1, grp: 'a2' }),
+      upd('t.c', 3, diff({ u: { n: 30 } })),
+      // An insert of an existing _id replaces it in place; an update of a missing one upserts.
+      ins('t.c', { _id: 2, grp: 'b2' }),
+      upd('t.c', 7, diff({ i: { grp: 'new' } })),
+    ]);
+    expect(r.rows['t.c']!.map((h) => Buffer.from(h, 'hex').readInt32LE(9))).toEqual([2, 3, 4, 1, 7]);
+  });
+
+  it('a batch crossing a rename, a drop and a dropDatabase sees each as the writes before it left the file', () => {
+    check(seed, [
+      ins('t.c', { _id: 5, grp: 'e' }),
+      upd('t.c', 5, diff({ u: { grp: 'f' } })),
+      { op: 'renameCollection', from: 't.c', to: 't.d', dropTarget: false, ts },
+      upd('t.d', 5, diff({ i: { moved: true } })),
+      ins('t.c', { _id: 5, grp: 'again' }),
+      del('t.d', 1),
+      { op: 'dropCollection', ns: 't.c', ts },
+      ins('t.c', { _id: 6, grp: 'g' }),
+      ins('u.x', { _id: 1 }),
+      upd('u.x', 1, diff({ i: { k: 1 } })),
+      { op: 'dropDatabase', db: 'u', ts },
+      ins('u.x', { _id: 2 }),
+      { op: 'createIndexes', ns: 't.d', indexes: [b({ v: 2, key: { moved: 1 }, name: 'moved_1' })], ts },
+      upd('t.d', 5, diff({ u: { moved: false } })),
+    ]);
+  });
+
+  it('many writes to a few _ids across several batches equal applying them one by one', () => {
+    let r = 7;
+    const rand = (n: number) => (r = (r * 1103515245 + 12345) & 0x7fffffff) % n;
+    const ops: EffectiveOp[] = [];
+    for (let k = 0; k < 25_000; k++) {
+      const id = rand(40);
+      const x = rand(10);
+      if (x < 3) ops.push(ins('t.c', { _id: id, grp: `g${rand(5)}`, n: k }));
+      else if (x < 8)
+        ops.push(upd('t.c', id, diff({ u: { grp: `g${rand(5)}` }, i: { [`f${rand(3)}`]: k } })));
+      else ops.push(del('t.c', id));
+    }
+    ops.push({ op: 'createIndexes', ns: 't.c', indexes: [b({ v: 2, key: { n: 1 }, name: 'n_1' })], ts });
+    ops.push(upd('t.c', 0, diff({ u: { n: new Timestamp({ t: 1, i: 2 }) } })));
+    check(seed, ops, false);
+  });
+});
