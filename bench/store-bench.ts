@@ -81,17 +81,20 @@ async function ingestBench(o: StoreBenchOptions, dir: string) {
       await store.appendSegment(sid, b, store.chainTip(sid), { encode: encodeSegmentInWorker });
     await engine.close();
   }
-  for (const [label, passphrase] of [
-    ['zstd-3', undefined],
-    ['zstd-3+aes-256-gcm', 'benchmark passphrase'],
+  for (const [label, passphrase, scanIncidents] of [
+    ['zstd-3', undefined, true],
+    ['zstd-3+aes-256-gcm', 'benchmark passphrase', true],
+    // The same without the incident finder's scan of each new segment (it shares this thread).
+    ['zstd-3+aes-256-gcm, no incident scan', 'benchmark passphrase', false],
   ] as const) {
     const engine = Engine.open({
-      dataDir: join(dir, `data-${label}`),
+      dataDir: join(dir, `data-${label.replace(/\W+/g, '-')}`),
       mode: 'cli',
       kdfCost: { N: 1 << 14, r: 8, p: 1 },
     });
+    if (!scanIncidents) engine.stores.onSegmentAppended = null;
     const repo = await Repository.init(
-      join(dir, `repo-${label}`),
+      join(dir, `repo-${label.replace(/\W+/g, '-')}`),
       passphrase ? { passphrase, kdfCost: { N: 1 << 14, r: 8, p: 1 } } : {},
     );
     const store = await engine.stores.attach(repo);
@@ -128,7 +131,12 @@ async function ingestBench(o: StoreBenchOptions, dir: string) {
       cliMBps === null
         ? 'zstd command not found'
         : { command: 'zstd -3 -T1 -c FILE > /dev/null (best of 3, page cache warm)', MBps: cliMBps },
-    ratioToZstdCli: { plain: ratio('zstd-3'), encrypted: ratio('zstd-3+aes-256-gcm'), target: 0.5 },
+    ratioToZstdCli: {
+      plain: ratio('zstd-3'),
+      encrypted: ratio('zstd-3+aes-256-gcm'),
+      encryptedWithoutIncidentScan: ratio('zstd-3+aes-256-gcm, no incident scan'),
+      target: 0.8, // the capture journal issue's target for the encrypted ingest
+    },
   };
 }
 
