@@ -204,6 +204,15 @@ export class IncidentScanner {
     private readonly limits: Thresholds,
   ) {}
 
+  /** The entry being scanned, for `seed` (one function for all entries, not a closure per entry). */
+  private current: { e: OplogEntry; raw: Buffer; ts: OpTime; before: OpTime | null } | null = null;
+
+  /** What a finding starting at the current entry records about it (decoded only when one starts). */
+  private readonly seed = (): Seed => {
+    const { e, raw, ts, before } = this.current!;
+    return { ts, before, wall: wallOf(raw), lsid: sessionOf(e.lsid), txnNumber: e.txnNumber };
+  };
+
   /** Scans one top-level oplog entry (raw BSON), in ts order. */
   push(bytes: Uint8Array): void {
     const raw = asBuffer(bytes);
@@ -219,15 +228,9 @@ export class IncidentScanner {
     }
     const ts = e.ts;
     if (!ts) return;
-    const seed = (): Seed => ({
-      ts,
-      before: this.state.lastTs,
-      wall: wallOf(raw),
-      lsid: sessionOf(e.lsid),
-      txnNumber: e.txnNumber,
-    });
+    this.current = { e, raw, ts, before: this.state.lastTs };
     try {
-      this.entry(e, raw, ts, seed);
+      this.entry(e, raw, ts, this.seed);
     } catch (err) {
       if (!(err instanceof ApiError)) throw err;
       this.unreadable++;
@@ -260,9 +263,8 @@ export class IncidentScanner {
     const w = (windows[ns] ??= { buckets: [], open: null });
     pruneWindow(w, ts.t - this.limits.seconds);
     if (w.buckets.length === 0) w.open = null; // quiet for a whole window: that finding ended
-    const inWindow = () => w.buckets.reduce((n, b) => n + b.n, 0);
     if (w.open) {
-      if (inWindow() + 1 > this.limits.documents) {
+      if (inWindow(w) + 1 > this.limits.documents) {
         addToWindow(w, ts, seed);
         w.open.lastTs = ts;
         w.open.size = (w.open.size ?? 0) + 1;
@@ -274,7 +276,7 @@ export class IncidentScanner {
       w.buckets = [];
     }
     addToWindow(w, ts, seed);
-    const n = inWindow();
+    const n = inWindow(w);
     if (n > this.limits.documents) {
       const first = w.buckets[0]!.first;
       w.open = this.finding(kind, ns, first, ts, n, {});
@@ -489,6 +491,8 @@ export class IncidentScanner {
     }
   }
 }
+
+const inWindow = (w: Window): number => w.buckets.reduce((n, b) => n + b.n, 0);
 
 function pruneWindow(w: Window, olderThanOrAt: number): void {
   let k = 0;
