@@ -143,18 +143,21 @@ export function segmentRegisteredBehind(
 }
 
 /**
- * Stores what one scanned segment changed and where the scan now stands, in one transaction, if
+ * Writes findings (upserted by their stable keys) and removals, inside the caller's transaction, if
  * the stored scan is still the one the scanner started from (`previousSegments` segments scanned,
  * 0 with no row): false, and nothing written, when someone reset it meanwhile (a rebuild).
  */
-export function saveIncidentScan(
+function writeFindings(
   db: CatalogDb,
   sourceId: string,
   previousSegments: number,
-  progress: ScanProgress,
   upserts: Iterable<IncidentRecord>,
   removed: Iterable<string>,
 ): boolean {
+  const current =
+    (db.prepare('SELECT segments FROM incident_scans WHERE source_id = ?').pluck().get(sourceId) as
+      number | undefined) ?? 0;
+  if (current !== previousSegments) return false;
   const upsert = db.prepare(
     `INSERT INTO incidents (source_id, key, kind, ns, first_t, first_i, last_t, last_i, before_t, before_i,
                             wall, size, lsid_json, txn_number, details_json)
@@ -164,16 +167,28 @@ export function saveIncidentScan(
        size = excluded.size, details_json = excluded.details_json`,
   );
   const remove = db.prepare('DELETE FROM incidents WHERE source_id = ? AND key = ?');
+  for (const f of upserts) {
+    const { id: _id, ...row } = incidentRow(sourceId, f, 0);
+    upsert.run(row);
+  }
+  for (const key of removed) remove.run(sourceId, key);
+  return true;
+}
+
+/**
+ * Stores what one scanned segment changed and where the scan now stands, in one transaction, if
+ * the stored scan is still the one the scanner started from (see writeFindings).
+ */
+export function saveIncidentScan(
+  db: CatalogDb,
+  sourceId: string,
+  previousSegments: number,
+  progress: ScanProgress,
+  upserts: Iterable<IncidentRecord>,
+  removed: Iterable<string>,
+): boolean {
   return db.transaction(() => {
-    const current =
-      (db.prepare('SELECT segments FROM incident_scans WHERE source_id = ?').pluck().get(sourceId) as
-        number | undefined) ?? 0;
-    if (current !== previousSegments) return false;
-    for (const f of upserts) {
-      const { id: _id, ...row } = incidentRow(sourceId, f, 0);
-      upsert.run(row);
-    }
-    for (const key of removed) remove.run(sourceId, key);
+    if (!writeFindings(db, sourceId, previousSegments, upserts, removed)) return false;
     db.prepare(
       `INSERT INTO incident_scans (source_id, through_t, through_i, max_segment_id, segments, thresholds_json, state_json, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -249,25 +264,5 @@ export function saveTailFindings(
   upserts: Iterable<IncidentRecord>,
   removed: Iterable<string>,
 ): boolean {
-  const upsert = db.prepare(
-    `INSERT INTO incidents (source_id, key, kind, ns, first_t, first_i, last_t, last_i, before_t, before_i,
-                            wall, size, lsid_json, txn_number, details_json)
-     VALUES (@source_id, @key, @kind, @ns, @first_t, @first_i, @last_t, @last_i, @before_t, @before_i,
-             @wall, @size, @lsid_json, @txn_number, @details_json)
-     ON CONFLICT (source_id, key) DO UPDATE SET last_t = excluded.last_t, last_i = excluded.last_i,
-       size = excluded.size, details_json = excluded.details_json`,
-  );
-  const remove = db.prepare('DELETE FROM incidents WHERE source_id = ? AND key = ?');
-  return db.transaction(() => {
-    const current =
-      (db.prepare('SELECT segments FROM incident_scans WHERE source_id = ?').pluck().get(sourceId) as
-        number | undefined) ?? 0;
-    if (current !== previousSegments) return false;
-    for (const f of upserts) {
-      const { id: _id, ...row } = incidentRow(sourceId, f, 0);
-      upsert.run(row);
-    }
-    for (const key of removed) remove.run(sourceId, key);
-    return true;
-  })();
+  return db.transaction(() => writeFindings(db, sourceId, previousSegments, upserts, removed))();
 }
