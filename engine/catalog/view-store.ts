@@ -1,9 +1,11 @@
 /**
  * The working file of one point-in-time view (views/view-<id>.sqlite in the
  * data dir): every document of a source at one point as raw BSON, keyed by
- * collection and `_id` bytes, plus the collections' options and indexes and
- * one key table per collection that serves the view's own index lookups
- * (equality and range on the first field of each index, and `_id`).
+ * collection, the `_id`'s order-preserving key (views/index-keys.ts) and its
+ * exact bytes, plus the collections' options and indexes and a key table
+ * that serves the view's other index lookups (equality and range on the
+ * first field of each index). The docs table's unique index serves `_id`
+ * itself: its lookups, ranges and sorts, without a key row per document.
  *
  * A view is a cache that can always be built again from the repository, so
  * it is written without a journal and without fsync while it is built (a
@@ -22,6 +24,13 @@ export type ViewDb = Database.Database;
  * test makes it deliberately small).
  */
 const override = Number(process.env.MBM_VIEW_CACHE_MIB);
+
+/**
+ * The layout of a view file, in its meta row `format`. A file of another format (built by an
+ * older engine) is not read or moved forward: the cache builds the view again.
+ * 1: `_id` keys in the key table. 2: `_id` keys in the docs table (column k).
+ */
+export const VIEW_FORMAT = '2';
 const BUILD_CACHE_KIB = (override > 0 ? override : 64) * 1024;
 const READ_CACHE_KIB = (override > 0 ? override : 16) * 1024;
 
@@ -39,9 +48,21 @@ const TABLES = `
     options BLOB NOT NULL,
     indexes BLOB NOT NULL
   );
-  CREATE TABLE docs (rid INTEGER PRIMARY KEY, cid INTEGER NOT NULL, id BLOB NOT NULL, doc BLOB NOT NULL);
+  CREATE TABLE docs (
+    rid INTEGER PRIMARY KEY,
+    cid INTEGER NOT NULL,
+    k BLOB NOT NULL,
+    id BLOB NOT NULL,
+    doc BLOB NOT NULL
+  );
   CREATE TABLE keys (cid INTEGER NOT NULL, field TEXT NOT NULL, key BLOB NOT NULL, rid INTEGER NOT NULL);
 `;
+
+/**
+ * (cid, k, id) is unique exactly when (cid, id) is (k is a function of the _id); k first, so that
+ * the index walks in MongoDB's `_id` order and serves ranges on `_id`.
+ */
+const DOCS_BY_ID = 'CREATE UNIQUE INDEX docs_by_id ON docs (cid, k, id)';
 
 /**
  * Indexes of a freshly loaded view. A snapshot that holds one _id twice in a collection (a
@@ -49,13 +70,13 @@ const TABLES = `
  */
 export function indexViewFile(db: ViewDb): void {
   try {
-    db.exec('CREATE UNIQUE INDEX docs_by_id ON docs (cid, id)');
+    db.exec(DOCS_BY_ID);
   } catch (err) {
     if (!String((err as { code?: string }).code).startsWith('SQLITE_CONSTRAINT')) throw err;
     db.exec(`
       DELETE FROM docs WHERE rid NOT IN (SELECT max(rid) FROM docs GROUP BY cid, id);
       DELETE FROM keys WHERE rid NOT IN (SELECT rid FROM docs);
-      CREATE UNIQUE INDEX docs_by_id ON docs (cid, id);
+      ${DOCS_BY_ID};
     `);
   }
   db.exec(`
@@ -170,10 +191,11 @@ export function docByRid(db: ViewDb): (rid: number) => Buffer | undefined {
   return (rid) => s.get(rid) as Buffer | undefined;
 }
 
-/** Row ids whose key of `field` equals `key`. */
+/** Row ids whose key of `field` equals `key` (`_id`: from the docs table's index). */
 export function ridsWithKey(db: ViewDb): (cid: number, field: string, key: Buffer) => number[] {
   const s = db.prepare('SELECT rid FROM keys WHERE cid = ? AND field = ? AND key = ?').pluck();
-  return (cid, field, key) => s.all(cid, field, key) as number[];
+  const id = db.prepare('SELECT rid FROM docs WHERE cid = ? AND k = ?').pluck();
+  return (cid, field, key) => (field === '_id' ? id.all(cid, key) : s.all(cid, field, key)) as number[];
 }
 
 /** Row ids whose key of `field` lies in [lo, hi) (or [lo, hi] with `hiInclusive`), in key order. */
@@ -189,18 +211,25 @@ export function ridsInRange(
 ) => number[] {
   const q = (lo: string, hi: string) =>
     db.prepare(`SELECT rid FROM keys WHERE cid = ? AND field = ? AND key ${lo} ? AND key ${hi} ?`).pluck();
-  const s = {
-    tt: q('>=', '<='),
-    tf: q('>=', '<'),
-    ft: q('>', '<='),
-    ff: q('>', '<'),
+  const qId = (lo: string, hi: string) =>
+    db.prepare(`SELECT rid FROM docs WHERE cid = ? AND k ${lo} ? AND k ${hi} ?`).pluck();
+  const bounds = { tt: ['>=', '<='], tf: ['>=', '<'], ft: ['>', '<='], ff: ['>', '<'] } as const;
+  type B = keyof typeof bounds;
+  const s = new Map<B, Database.Statement>();
+  const sId = new Map<B, Database.Statement>();
+  for (const b of Object.keys(bounds) as B[]) {
+    s.set(b, q(bounds[b][0], bounds[b][1]));
+    sId.set(b, qId(bounds[b][0], bounds[b][1]));
+  }
+  return (cid, field, lo, loIn, hi, hiIn) => {
+    const b = `${loIn ? 't' : 'f'}${hiIn ? 't' : 'f'}` as B;
+    return (field === '_id' ? sId.get(b)!.all(cid, lo, hi) : s.get(b)!.all(cid, field, lo, hi)) as number[];
   };
-  return (cid, field, lo, loIn, hi, hiIn) =>
-    s[`${loIn ? 't' : 'f'}${hiIn ? 't' : 'f'}` as keyof typeof s].all(cid, field, lo, hi) as number[];
 }
 
 /** How many key rows `field` has in a collection (equal to its documents when no document holds an array there). */
 export function countKeys(db: ViewDb, cid: number, field: string): number {
+  if (field === '_id') return countDocs(db, cid); // one key per document, never an array
   return (
     db.prepare('SELECT count(*) AS n FROM keys WHERE cid = ? AND field = ?').get(cid, field) as { n: number }
   ).n;
@@ -219,26 +248,37 @@ export function* keysInOrder(
   page = 1000,
 ): Generator<{ key: Buffer; rid: number }> {
   const dir = descending ? 'DESC' : 'ASC';
+  // `_id` walks the docs table's index (cid, k, id): ties between equal keys go by the exact _id.
+  const [col, tie, from] =
+    field === '_id'
+      ? ['k', 'id', 'docs WHERE cid = @cid']
+      : ['key', 'rid', 'keys WHERE cid = @cid AND field = @field'];
   const bounds = range
-    ? ` AND key ${range.loInclusive ? '>=' : '>'} @lo AND key ${range.hiInclusive ? '<=' : '<'} @hi`
+    ? ` AND ${col} ${range.loInclusive ? '>=' : '>'} @lo AND ${col} ${range.hiInclusive ? '<=' : '<'} @hi`
     : '';
   const first = db.prepare(
-    `SELECT key, rid FROM keys WHERE cid = @cid AND field = @field${bounds}
-     ORDER BY key ${dir}, rid ${dir} LIMIT @page`,
+    `SELECT ${col} AS key, rid, ${tie} AS tie FROM ${from}${bounds}
+     ORDER BY ${col} ${dir}, ${tie} ${dir} LIMIT @page`,
   );
   const after = db.prepare(
-    `SELECT key, rid FROM keys WHERE cid = @cid AND field = @field${bounds}
-       AND (key, rid) ${descending ? '<' : '>'} (@key, @rid)
-     ORDER BY key ${dir}, rid ${dir} LIMIT @page`,
+    `SELECT ${col} AS key, rid, ${tie} AS tie FROM ${from}${bounds}
+       AND (${col}, ${tie}) ${descending ? '<' : '>'} (@key, @tie)
+     ORDER BY ${col} ${dir}, ${tie} ${dir} LIMIT @page`,
   );
-  const args = { cid, field, page, ...(range ? { lo: range.lo, hi: range.hi } : {}) };
-  let last: { key: Buffer; rid: number } | null = null;
+  const args = {
+    cid,
+    page,
+    ...(field === '_id' ? {} : { field }),
+    ...(range ? { lo: range.lo, hi: range.hi } : {}),
+  };
+  let last: { key: Buffer; tie: unknown } | null = null;
   for (;;) {
-    const rows = (last ? after.all({ ...args, key: last.key, rid: last.rid }) : first.all(args)) as {
+    const rows = (last ? after.all({ ...args, key: last.key, tie: last.tie }) : first.all(args)) as {
       key: Buffer;
       rid: number;
+      tie: unknown;
     }[];
-    for (const r of rows) yield r;
+    for (const r of rows) yield { key: r.key, rid: r.rid };
     if (rows.length < page) return;
     last = rows[rows.length - 1]!;
   }
@@ -252,6 +292,12 @@ export interface KeyRange {
   hiInclusive: boolean;
 }
 
+/** A document's `_id` as the docs table keys it: its order-preserving key and its type + value bytes. */
+export interface DocId {
+  k: Buffer;
+  id: Buffer;
+}
+
 /**
  * The statements replay needs, prepared once per build. One row per statement: with
  * better-sqlite3 a prepared statement's run costs about a microsecond, and multi-row forms
@@ -263,9 +309,9 @@ export function viewWriter(db: ViewDb) {
     setColl: db.prepare('UPDATE collections SET kind = ?, options = ?, indexes = ? WHERE cid = ?'),
     renameColl: db.prepare('UPDATE collections SET ns = ? WHERE cid = ?'),
     deleteColl: db.prepare('DELETE FROM collections WHERE cid = ?'),
-    getDoc: db.prepare('SELECT rid, doc FROM docs WHERE cid = ? AND id = ?'),
-    insertDoc: db.prepare('INSERT INTO docs (cid, id, doc) VALUES (?, ?, ?)'),
-    insertDocAt: db.prepare('INSERT INTO docs (rid, cid, id, doc) VALUES (?, ?, ?, ?)'),
+    getDoc: db.prepare('SELECT rid, doc FROM docs WHERE cid = ? AND k = ? AND id = ?'),
+    insertDoc: db.prepare('INSERT INTO docs (cid, k, id, doc) VALUES (?, ?, ?, ?)'),
+    insertDocAt: db.prepare('INSERT INTO docs (rid, cid, k, id, doc) VALUES (?, ?, ?, ?, ?)'),
     maxRid: db.prepare('SELECT coalesce(max(rid), 0) FROM docs').pluck(),
     appendKey: db.prepare('INSERT INTO keys (cid, field, key, rid) VALUES (?, ?, ?, ?)'),
     updateDoc: db.prepare('UPDATE docs SET doc = ? WHERE rid = ?'),
@@ -278,6 +324,14 @@ export function viewWriter(db: ViewDb) {
     begin: db.prepare('BEGIN'),
     commit: db.prepare('COMMIT'),
   };
+  // Prepared on first use: they name docs_by_id, which a snapshot being loaded does not have yet.
+  let byId: { insertNewDoc: Database.Statement } | null = null;
+  const ids = () =>
+    (byId ??= {
+      insertNewDoc: db.prepare(
+        'INSERT INTO docs (rid, cid, k, id, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (cid, k, id) DO NOTHING',
+      ),
+    });
   return {
     collections: () => listCollectionRows(db),
     insertCollection: (ns: string, kind: string, options: Buffer, indexes: Buffer): number =>
@@ -295,12 +349,19 @@ export function viewWriter(db: ViewDb) {
       s.deleteKeysOf.run(cid);
       s.deleteDocsOf.run(cid);
     },
-    getDoc: (cid: number, id: Buffer) => s.getDoc.get(cid, id) as { rid: number; doc: Buffer } | undefined,
-    insertDoc: (cid: number, id: Buffer, doc: Buffer): number =>
-      Number(s.insertDoc.run(cid, id, doc).lastInsertRowid),
+    getDoc: (cid: number, id: DocId) =>
+      s.getDoc.get(cid, id.k, id.id) as { rid: number; doc: Buffer } | undefined,
+    insertDoc: (cid: number, id: DocId, doc: Buffer): number =>
+      Number(s.insertDoc.run(cid, id.k, id.id, doc).lastInsertRowid),
     /** A new row under a row id chosen by the caller (above maxRid). */
-    insertDocAt: (rid: number, cid: number, id: Buffer, doc: Buffer) =>
-      void s.insertDocAt.run(rid, cid, id, doc),
+    insertDocAt: (rid: number, cid: number, id: DocId, doc: Buffer) =>
+      void s.insertDocAt.run(rid, cid, id.k, id.id, doc),
+    /**
+     * A new row under a row id chosen by the caller, unless the collection already has a row of
+     * this `_id` (then nothing is written and false returned): an insert without a read first.
+     */
+    insertNewDoc: (rid: number, cid: number, id: DocId, doc: Buffer): boolean =>
+      ids().insertNewDoc.run(rid, cid, id.k, id.id, doc).changes === 1,
     /** The highest row id in the file (0 when empty). */
     maxRid: (): number => s.maxRid.get() as number,
     updateDoc: (rid: number, doc: Buffer) => void s.updateDoc.run(doc, rid),
@@ -325,12 +386,18 @@ export function finishBuild(db: ViewDb): void {
   db.pragma('optimize');
 }
 
-/** Every key row as (namespace, field, key, _id bytes): a view's key tables compared across builds. */
+/**
+ * Every key as (namespace, field, key, _id bytes), the `_id` keys of the docs table included: a
+ * view's keys compared across builds.
+ */
 export function keyRows(db: ViewDb): { ns: string; field: string; key: Buffer; id: Buffer }[] {
   return db
     .prepare(
       `SELECT c.ns AS ns, k.field AS field, k.key AS key, d.id AS id FROM keys k
-       JOIN docs d ON d.rid = k.rid JOIN collections c ON c.cid = k.cid ORDER BY c.ns, k.field, k.key, d.id`,
+         JOIN docs d ON d.rid = k.rid JOIN collections c ON c.cid = k.cid
+       UNION ALL
+       SELECT c.ns, '_id', d.k, d.id FROM docs d JOIN collections c ON c.cid = d.cid
+       ORDER BY 1, 2, 3, 4`,
     )
     .all() as { ns: string; field: string; key: Buffer; id: Buffer }[];
 }

@@ -80,3 +80,41 @@ function apply(pre: Buffer | null, o: Buffer, o2: Buffer | null): Buffer {
     throw new ApiError('INVALID_INPUT', 'Cannot apply oplog update: $v: 2 without a diff.');
   return applyObjectDiff(base, subDocument(o, diff));
 }
+
+/**
+ * The top-level fields an update can change, or null when it can change any (a replacement, or
+ * a shape this cannot read: the caller then assumes every field changed). Lets a view skip
+ * recomputing the index keys of fields an update leaves alone.
+ */
+export function topFieldsTouched(o: Buffer): Set<string> | null {
+  const els = elements(o);
+  let kind: UpdateKind;
+  try {
+    kind = updateKind(o, els);
+  } catch {
+    return null;
+  }
+  if (kind === 'replacement') return null;
+  const out = new Set<string>();
+  const top = (path: string) => out.add(path.split('.')[0]!);
+  if (kind === 'modifiers') {
+    for (const e of els) {
+      if (e.name === '$v') continue;
+      // The operators a 4.x oplog logs; anything else may name fields elsewhere ($rename's targets).
+      if ((e.name !== '$set' && e.name !== '$unset') || e.type !== T.object) return null;
+      for (const f of elements(subDocument(o, e))) top(f.name);
+    }
+    return out;
+  }
+  const diff = els.find((e) => e.name === 'diff');
+  if (!diff || diff.type !== T.object) return null;
+  const d = subDocument(o, diff);
+  for (const e of elements(d)) {
+    if (e.name === 'd' || e.name === 'u' || e.name === 'i' || e.name === 'b') {
+      if (e.type !== T.object) return null;
+      for (const f of elements(subDocument(d, e))) top(f.name);
+    } else if (e.name.length > 1 && e.name[0] === 's') out.add(e.name.slice(1));
+    else return null;
+  }
+  return out;
+}

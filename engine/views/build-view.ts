@@ -33,6 +33,7 @@ import {
   readMeta,
   viewWriter,
   writeMeta,
+  VIEW_FORMAT,
   type ViewDb,
 } from '../catalog/view-store.js';
 import { ViewSink, type CollectionKind } from './view-sink.js';
@@ -132,7 +133,7 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
     const applied = Number(readMeta(db).entriesApplied ?? 0);
     const entriesApplied = applied + report.entries;
     writeMeta(db, {
-      format: '1',
+      format: VIEW_FORMAT,
       snapshotId: plan.snapshot.id,
       boundT: String(plan.bound.t),
       boundI: String(plan.bound.i),

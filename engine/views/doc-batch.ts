@@ -18,8 +18,8 @@
  * Collection-level operations (drop, rename, index builds…) are barriers:
  * the sink writes the batch before applying one.
  */
-import { applyUpdateEntry } from '../oplog/update-entry.js';
-import type { ViewWriter } from '../catalog/view-store.js';
+import { applyUpdateEntry, topFieldsTouched } from '../oplog/update-entry.js';
+import type { DocId, ViewWriter } from '../catalog/view-store.js';
 import { keysAt } from './index-keys.js';
 
 type DocOp =
@@ -29,10 +29,38 @@ type DocOp =
 
 interface Pending {
   cid: number;
-  id: Buffer;
-  /** The indexed fields of the collection when the operations arrived (a barrier precedes any change). */
+  id: DocId;
+  /** The key table's fields of the collection when the operations arrived (a barrier precedes any change). */
   fields: string[];
   ops: DocOp[];
+}
+
+/** Whether the operations (on a stored document they keep) can change the keys of `field`. */
+function mayChange(ops: DocOp[], field: string): boolean {
+  const top = field.split('.')[0]!;
+  for (const o of ops) {
+    if (o.op !== 'update') return true; // a replacement by an insert
+    const touched = topFieldsTouched(o.update);
+    if (touched === null || touched.has(top)) return true;
+  }
+  return false;
+}
+
+/** A key row a batch deletes or inserts; `s` is its (field, key) as a string that sorts as the bytes. */
+interface KeyRow {
+  s: string;
+  f: string;
+  key: Buffer;
+  rid: number;
+}
+
+function keyRow(f: string, key: Buffer, rid: number): KeyRow {
+  return { s: `${f}\0${key.toString('latin1')}`, f, key, rid };
+}
+
+/** The key table's order: field, key bytes (latin1 strings compare as their bytes), row id. */
+function compareKeyRows(a: KeyRow, b: KeyRow): number {
+  return a.s < b.s ? -1 : a.s > b.s ? 1 : a.rid - b.rid;
 }
 
 /** Flush thresholds: operations, and bytes of documents held (memory stays bounded). */
@@ -62,10 +90,10 @@ export class DocBatch {
     return this.nextRid++;
   }
 
-  private pending(cid: number, id: Buffer, fields: string[]): Pending {
+  private pending(cid: number, id: DocId, fields: string[]): Pending {
     let m = this.byColl.get(cid);
     if (!m) this.byColl.set(cid, (m = new Map()));
-    const k = id.toString('latin1');
+    const k = id.id.toString('latin1');
     let p = m.get(k);
     if (!p) m.set(k, (p = { cid, id, fields, ops: [] }));
     this.ops++;
@@ -73,69 +101,93 @@ export class DocBatch {
   }
 
   /** `doc`, `update` and `o2` must be the batch's own copies (not views of a frame that is reused). */
-  insert(cid: number, fields: string[], id: Buffer, doc: Buffer): void {
+  insert(cid: number, fields: string[], id: DocId, doc: Buffer): void {
     this.pending(cid, id, fields).ops.push({ op: 'insert', doc, rid: this.rid() });
     this.bytes += doc.length;
   }
 
-  update(cid: number, fields: string[], id: Buffer, update: Buffer, o2: Buffer): void {
+  update(cid: number, fields: string[], id: DocId, update: Buffer, o2: Buffer): void {
     this.pending(cid, id, fields).ops.push({ op: 'update', update, o2, rid: this.rid() });
     this.bytes += update.length + o2.length;
   }
 
-  delete(cid: number, fields: string[], id: Buffer): void {
+  delete(cid: number, fields: string[], id: DocId): void {
     this.pending(cid, id, fields).ops.push({ op: 'delete' });
   }
 
-  /** Writes the batch's outcome to the file (inside the caller's transaction) and empties it. */
+  /**
+   * Writes the batch's outcome to the file (inside the caller's transaction) and empties it.
+   *
+   * In key order, to keep SQLite on pages it has just read: each collection's documents by `_id`
+   * bytes (for ObjectIds, and any `_id` that grows, that is also row order), then the key rows
+   * that change, sorted by (field, key), deletes before inserts (an entry's own key rows never
+   * share a (field, key, row id) with another entry's, so the order between entries is free).
+   */
   write(): void {
     if (this.ops === 0) return;
     const w = this.w;
+    const gone: KeyRow[] = [];
+    const added: KeyRow[] = [];
     for (const [cid, m] of this.byColl) {
-      for (const p of m.values()) {
-        const before = w.getDoc(cid, p.id) ?? null;
-        let rid = before ? before.rid : -1;
-        let doc: Buffer | null = before ? before.doc : null;
-        let storedGone = false;
-        for (const o of p.ops) {
-          if (o.op === 'delete') {
-            if (rid === -1) continue;
-            if (before && rid === before.rid) storedGone = true;
-            rid = -1;
-            doc = null;
-          } else {
-            // An update applies to what the previous operation of the batch left.
-            doc = o.op === 'insert' ? o.doc : applyUpdateEntry(doc, o.update, o.o2);
-            if (rid === -1) rid = o.rid;
-          }
-        }
-        // Written entry by entry (memory stays at the batch); the stored row goes before a new
-        // one takes its (cid, _id). Entries never share a row or a key row.
-        if (before && storedGone) {
-          for (const f of p.fields)
-            for (const key of keysAt(before.doc, f)) w.deleteKey(cid, f, key, before.rid);
-          w.deleteDoc(before.rid);
-        }
-        if (rid === -1 || doc === null) continue;
-        if (before && rid === before.rid) {
-          for (const f of p.fields) {
-            if (f === '_id') continue; // never changes
-            const a = keysAt(before.doc, f);
-            const b = keysAt(doc, f);
-            if (a.length === b.length && a.every((x, i) => x.equals(b[i]!))) continue;
-            for (const key of a) w.deleteKey(cid, f, key, rid);
-            for (const key of b) w.insertKey(cid, f, key, rid);
-          }
-          w.updateDoc(rid, doc);
-        } else {
-          w.insertDocAt(rid, cid, p.id, doc);
-          for (const f of p.fields) for (const key of keysAt(doc, f)) w.insertKey(cid, f, key, rid);
-        }
-      }
+      const ids = [...m.keys()].sort();
+      for (const k of ids) this.writeDoc(cid, m.get(k)!, gone, added);
+      for (const rows of [gone, added]) rows.sort(compareKeyRows);
+      for (const r of gone) w.deleteKey(cid, r.f, r.key, r.rid);
+      for (const r of added) w.insertKey(cid, r.f, r.key, r.rid);
+      gone.length = 0;
+      added.length = 0;
     }
     this.byColl.clear();
     this.ops = 0;
     this.bytes = 0;
+  }
+
+  /** One document's operations folded onto its stored version and written; its key changes collected. */
+  private writeDoc(cid: number, p: Pending, gone: KeyRow[], added: KeyRow[]): void {
+    const w = this.w;
+    const only = p.ops.length === 1 ? p.ops[0]! : null;
+    // An insert of an _id the file does not have (most inserts): written without reading first.
+    if (only?.op === 'insert' && w.insertNewDoc(only.rid, cid, p.id, only.doc)) {
+      for (const f of p.fields) for (const key of keysAt(only.doc, f)) added.push(keyRow(f, key, only.rid));
+      return;
+    }
+    const before = w.getDoc(cid, p.id) ?? null;
+    let rid = before ? before.rid : -1;
+    let doc: Buffer | null = before ? before.doc : null;
+    let storedGone = false;
+    for (const o of p.ops) {
+      if (o.op === 'delete') {
+        if (rid === -1) continue;
+        if (before && rid === before.rid) storedGone = true;
+        rid = -1;
+        doc = null;
+      } else {
+        // An update applies to what the previous operation of the batch left.
+        doc = o.op === 'insert' ? o.doc : applyUpdateEntry(doc, o.update, o.o2);
+        if (rid === -1) rid = o.rid;
+      }
+    }
+    // The stored row goes before a new one takes its (cid, _id).
+    if (before && storedGone) {
+      for (const f of p.fields)
+        for (const key of keysAt(before.doc, f)) gone.push(keyRow(f, key, before.rid));
+      w.deleteDoc(before.rid);
+    }
+    if (rid === -1 || doc === null) return;
+    if (before && rid === before.rid) {
+      for (const f of p.fields) {
+        if (!mayChange(p.ops, f)) continue;
+        const a = keysAt(before.doc, f);
+        const b = keysAt(doc, f);
+        if (a.length === b.length && a.every((x, i) => x.equals(b[i]!))) continue;
+        for (const key of a) gone.push(keyRow(f, key, rid));
+        for (const key of b) added.push(keyRow(f, key, rid));
+      }
+      w.updateDoc(rid, doc);
+    } else {
+      w.insertDocAt(rid, cid, p.id, doc);
+      for (const f of p.fields) for (const key of keysAt(doc, f)) added.push(keyRow(f, key, rid));
+    }
   }
 
   /** After rows were added behind the batch's back (a snapshot loaded): row ids are read again. */

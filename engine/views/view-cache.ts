@@ -35,7 +35,7 @@ import {
   type ViewIndexDb,
   type ViewRow,
 } from '../catalog/view-index.js';
-import { openViewForRead, readMeta, type ViewDb } from '../catalog/view-store.js';
+import { VIEW_FORMAT, openViewForRead, readMeta, type ViewDb } from '../catalog/view-store.js';
 import { buildView, type BuildProgress, type OkPlan } from './build-view.js';
 import { QueryCursors, type CursorLimits } from './query-cursors.js';
 
@@ -138,12 +138,12 @@ export class ViewCache {
   ): Promise<{ row: ViewRow; how: ViewHow }> {
     const idx = this.index();
     const exact = viewAt(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
-    if (exact && this.trusted(exact)) {
+    if (exact && this.trusted(exact) && this.readable(exact)) {
       touchView(idx, exact.id);
       return { row: getView(idx, exact.id)!, how: 'reused' };
     }
     let base = viewBefore(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
-    while (base && !this.trusted(base))
+    while (base && !(this.trusted(base) && this.readable(base)))
       base = viewBefore(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
     if (base && base.open_transactions > 0) base = undefined;
     const row = insertView(idx, {
@@ -220,14 +220,33 @@ export class ViewCache {
     this.remove(row);
   }
 
+  /**
+   * Whether a view's file opens as this engine's format and names its row (then it stays open for
+   * the read that follows); one that does not has been discarded. An older engine's file is built
+   * again, never read nor moved forward.
+   */
+  private readable(row: ViewRow): boolean {
+    try {
+      this.open(row);
+      return true;
+    } catch (err) {
+      if (isDamage(err)) return false;
+      throw err;
+    }
+  }
+
   /** The view's file opened to read (one connection per view per engine run). */
   open(row: ViewRow): ViewDb {
     const open = this.handles.get(row.id);
     if (open) return open;
-    let db: ViewDb;
+    let db: ViewDb | null = null;
     try {
       db = openViewForRead(join(this.dir, row.file), false);
       const meta = readMeta(db);
+      if (meta.format !== VIEW_FORMAT)
+        throw Object.assign(new Error(`view file of format ${meta.format ?? '?'}, not ${VIEW_FORMAT}`), {
+          code: 'VIEW_DAMAGED',
+        });
       if (
         meta.snapshotId !== row.snapshot_id ||
         meta.boundT !== String(row.bound_t) ||
@@ -235,6 +254,7 @@ export class ViewCache {
       )
         throw Object.assign(new Error('view file does not match its index row'), { code: 'VIEW_DAMAGED' });
     } catch (err) {
+      db?.close();
       if (isDamage(err)) this.discard(row);
       throw err;
     }

@@ -25,14 +25,15 @@ import {
   makeElement,
   subDocument,
   withField,
+  type RawElement,
 } from '../oplog/bson-raw.js';
 import { applyUpdateEntry } from '../oplog/update-entry.js';
 import type { EffectiveOp, ReplaySink } from '../restore/effective-op.js';
 import { createIndexes, dropIndexes, modifyIndex } from '../restore/index-rules.js';
 import { ID_INDEX, modifyOptions } from '../restore/offline-state.js';
-import type { ViewWriter } from '../catalog/view-store.js';
+import type { DocId, ViewWriter } from '../catalog/view-store.js';
 import { DocBatch } from './doc-batch.js';
-import { indexedFields, keysAt } from './index-keys.js';
+import { indexedFields, keyOf, keysAt } from './index-keys.js';
 
 const EMPTY = Buffer.from(serialize({}));
 const COMMIT_OPS = 20_000;
@@ -44,8 +45,13 @@ interface Coll {
   kind: CollectionKind;
   options: Buffer;
   indexes: Buffer[];
-  /** Fields the view keeps keys of (`_id` and each index's first field). */
+  /** Fields the key table holds keys of (each index's first field but `_id`, which the docs table keys). */
   fields: string[];
+}
+
+/** The fields of a collection's key rows: those its indexes serve, but `_id` (the docs table's own key). */
+function keyedFields(indexes: Buffer[]): string[] {
+  return indexedFields(indexes).filter((f) => f !== '_id');
 }
 
 /** What kind of namespace a collection's options make it. */
@@ -67,11 +73,15 @@ export function decodeList(list: Buffer): Buffer[] {
   return elements(list).map((e) => Buffer.from(subDocument(list, e)));
 }
 
-/** The `_id` element's type and value bytes: the key a document is stored under. */
-export function idBytes(doc: Buffer): Buffer {
+/** The `_id` a document is stored under: its order-preserving key and its type and value bytes. */
+export function docId(doc: Buffer): DocId {
   const e = field(doc, '_id');
   if (!e) throw new ApiError('INVALID_BSON', 'document without _id');
-  return idBytesOf(doc, e);
+  return docIdOf(doc, e);
+}
+
+function docIdOf(doc: Buffer, e: RawElement): DocId {
+  return { k: keyOf(doc, e), id: idBytesOf(doc, e) };
 }
 
 function idBytesOf(doc: Buffer, e: { type: number; valueStart: number; end: number }): Buffer {
@@ -104,7 +114,7 @@ export class ViewSink implements ReplaySink {
         kind: r.kind as CollectionKind,
         options: r.options,
         indexes,
-        fields: indexedFields(indexes),
+        fields: keyedFields(indexes),
       });
     }
   }
@@ -116,7 +126,7 @@ export class ViewSink implements ReplaySink {
     const existing = this.colls.get(ns);
     if (existing) this.w.dropCollection(existing.cid);
     const cid = this.w.insertCollection(ns, kind, options, encodeList(indexes));
-    this.colls.set(ns, { cid, kind, options, indexes, fields: indexedFields(indexes) });
+    this.colls.set(ns, { cid, kind, options, indexes, fields: keyedFields(indexes) });
   }
 
   /**
@@ -129,7 +139,7 @@ export class ViewSink implements ReplaySink {
     this.docs.resetRids();
     const c = this.coll(ns);
     const raw = asBuffer(doc);
-    const rid = this.w.insertDoc(c.cid, idBytes(raw), raw);
+    const rid = this.w.insertDoc(c.cid, docId(raw), raw);
     for (const f of c.fields) for (const k of keysAt(raw, f)) this.w.appendKey(c.cid, f, k, rid);
   }
 
@@ -169,7 +179,7 @@ export class ViewSink implements ReplaySink {
     let c = this.colls.get(ns);
     if (!c) {
       const cid = this.w.insertCollection(ns, 'collection', EMPTY, encodeList([ID_INDEX]));
-      c = { cid, kind: 'collection', options: EMPTY, indexes: [ID_INDEX], fields: ['_id'] };
+      c = { cid, kind: 'collection', options: EMPTY, indexes: [ID_INDEX], fields: [] };
       this.colls.set(ns, c);
     }
     return c;
@@ -184,7 +194,7 @@ export class ViewSink implements ReplaySink {
   }
 
   private rebuildFields(c: Coll): void {
-    const fields = indexedFields(c.indexes);
+    const fields = keyedFields(c.indexes);
     const added = fields.filter((f) => !c.fields.includes(f));
     for (const f of c.fields) if (!fields.includes(f)) this.w.deleteFieldKeys(c.cid, f);
     c.fields = fields;
@@ -199,15 +209,15 @@ export class ViewSink implements ReplaySink {
         // applyOps upserts inserts: replaying an insert the snapshot already has is harmless.
         const c = this.coll(op.ns);
         const doc = copyDocument(op.doc);
-        this.docs.insert(c.cid, c.fields, idBytes(doc), doc);
+        this.docs.insert(c.cid, c.fields, docId(doc), doc);
         return;
       }
       case 'update': {
         const idEl = field(op.o2, '_id');
         if (!idEl) throw new ApiError('CORRUPT', `Update on ${op.ns} without _id in o2.`);
         const c = this.coll(op.ns);
-        const id = idBytesOf(op.o2, idEl);
-        if (namesOtherId(op.update, id)) {
+        const id = docIdOf(op.o2, idEl);
+        if (namesOtherId(op.update, id.id)) {
           // A replacement naming another _id than o2's (mongod never logs one): applied alone, as without batching.
           this.docs.write();
           this.updateAlone(c, id, copyDocument(op.update), copyDocument(op.o2));
@@ -219,7 +229,7 @@ export class ViewSink implements ReplaySink {
       case 'delete': {
         const c = this.colls.get(op.ns);
         if (!c) return;
-        this.docs.delete(c.cid, c.fields, idBytes(asBuffer(op.o)));
+        this.docs.delete(c.cid, c.fields, docId(asBuffer(op.o)));
         return;
       }
       default:
@@ -233,12 +243,12 @@ export class ViewSink implements ReplaySink {
    * An update with nothing pending: the stored version updated in place, or, when there is none,
    * the result stored under its own _id (what applying the one operation to the file does).
    */
-  private updateAlone(c: Coll, id: Buffer, update: Buffer, o2: Buffer): void {
+  private updateAlone(c: Coll, id: DocId, update: Buffer, o2: Buffer): void {
     const old = this.w.getDoc(c.cid, id);
     if (old) this.docs.update(c.cid, c.fields, id, update, o2);
     else {
       const next = applyUpdateEntry(null, update, o2);
-      this.docs.insert(c.cid, c.fields, idBytes(next), next);
+      this.docs.insert(c.cid, c.fields, docId(next), next);
     }
   }
 

@@ -173,6 +173,61 @@ describe('query cursors', () => {
     }
   });
 
+  it('serves _id lookups, ranges and sorts from the docs table (no _id key rows), mixed types included', () => {
+    const docs = [
+      { _id: 3, n: 1 },
+      { _id: 2.5, n: 2 },
+      { _id: Long.fromString('9007199254740993'), n: 3 },
+      { _id: Long.fromString('9007199254740992'), n: 4 },
+      { _id: 'b', n: 5 },
+      { _id: 'a', n: 6 },
+      { _id: new ObjectId('000000000000000000000002'), n: 7 },
+      { _id: -7, n: 8 },
+      { _id: { x: 1 }, n: 9 },
+      ...Array.from({ length: 300 }, (_, k) => ({ _id: 100 + k, n: 10 + k })),
+    ];
+    build(docs);
+    expect(db!.prepare(`SELECT count(*) FROM keys WHERE field = '_id'`).pluck().get()).toBe(0);
+    // MongoDB's order (mingo puts Int64 after documents): numbers by value, strings, documents, ObjectId.
+    const ascending = [8, 2, 1, ...Array.from({ length: 300 }, (_, k) => 10 + k), 4, 3, 6, 5, 9, 7];
+    for (const dir of [1, -1] as const) {
+      const { documents, plan } = findCursor(db!, 't.c', {
+        filter: {},
+        sort: { _id: dir },
+        skip: 0,
+        canonical: true,
+      });
+      expect(plan.index).toBe('_id_');
+      const ns = [...documents].map((d) => (EJSON.parse(d) as { n: number }).n);
+      expect(ns).toEqual(dir === 1 ? ascending : [...ascending].reverse());
+    }
+    // Equality across numeric types (Int32 3 is Double 3.0), a range bounded to numbers, a string.
+    const three = find(db!, 't.c', { filter: { _id: 3.0 }, skip: 0, limit: 10, canonical: false });
+    expect(three.documents.map((d) => (JSON.parse(d) as { n: number }).n)).toEqual([1]);
+    expect(three.plan).toEqual({ index: '_id_', documentsExamined: 1 });
+    const range = find(db!, 't.c', {
+      filter: { _id: { $gte: 2.5, $lt: 120 } },
+      skip: 0,
+      limit: 1000,
+      canonical: false,
+    });
+    expect(range.documents.map((d) => (JSON.parse(d) as { n: number }).n).sort((a, b) => a - b)).toEqual([
+      1,
+      2,
+      ...Array.from({ length: 20 }, (_, k) => 10 + k),
+    ]);
+    expect(range.plan.index).toBe('_id_');
+    expect(range.plan.documentsExamined).toBeLessThan(310); // bounded to numbers >= 2.5, not the strings and others
+    const a = find(db!, 't.c', {
+      filter: { _id: { $in: ['a', 'zz'] } },
+      skip: 0,
+      limit: 10,
+      canonical: false,
+    });
+    expect(a.documents.map((d) => (JSON.parse(d) as { n: number }).n)).toEqual([6]);
+    expect(a.plan).toEqual({ index: '_id_', documentsExamined: 1 });
+  });
+
   it('falls back to the in-memory sort on a field that holds arrays (multikey)', () => {
     const docs = [
       { _id: 1, grp: [5, 1] },
