@@ -18,7 +18,7 @@
  * Collection-level operations (drop, rename, index builds…) are barriers:
  * the sink writes the batch before applying one.
  */
-import { applyUpdateEntry, topFieldsTouched } from '../oplog/update-entry.js';
+import { applyUpdateEntry } from '../oplog/update-entry.js';
 import type { DocId, ViewWriter } from '../catalog/view-store.js';
 import { keysAt } from './index-keys.js';
 
@@ -33,17 +33,6 @@ interface Pending {
   /** The key table's fields of the collection when the operations arrived (a barrier precedes any change). */
   fields: string[];
   ops: DocOp[];
-}
-
-/** Whether the operations (on a stored document they keep) can change the keys of `field`. */
-function mayChange(ops: DocOp[], field: string): boolean {
-  const top = field.split('.')[0]!;
-  for (const o of ops) {
-    if (o.op !== 'update') return true; // a replacement by an insert
-    const touched = topFieldsTouched(o.update);
-    if (touched === null || touched.has(top)) return true;
-  }
-  return false;
 }
 
 /** A key row a batch deletes or inserts; `s` is its (field, key) as a string that sorts as the bytes. */
@@ -176,7 +165,6 @@ export class DocBatch {
     if (rid === -1 || doc === null) return;
     if (before && rid === before.rid) {
       for (const f of p.fields) {
-        if (!mayChange(p.ops, f)) continue;
         const a = keysAt(before.doc, f);
         const b = keysAt(doc, f);
         if (a.length === b.length && a.every((x, i) => x.equals(b[i]!))) continue;

@@ -112,7 +112,7 @@ export function keyOf(doc: Buffer, e: RawElement): Buffer {
     case 0x0e:
     case 0x0d:
       // int32 length, bytes, NUL: the bytes compare as mongod compares strings (binary, no collation).
-      return Buffer.concat([Buffer.from([cls]), v.subarray(4, v.length - 1)]);
+      return classAnd(cls, doc, e.valueStart + 4, e.end - 1);
     case T.binary: {
       // mongod: length first, then subtype, then bytes.
       const head = Buffer.alloc(6);
@@ -144,8 +144,16 @@ export function keyOf(doc: Buffer, e: RawElement): Buffer {
       return Buffer.from([cls]);
     default:
       // ObjectId (12 bytes in order), regex, objects and arrays: their bytes (equality is what counts).
-      return Buffer.concat([Buffer.from([cls]), v]);
+      return classAnd(cls, doc, e.valueStart, e.end);
   }
+}
+
+/** The class byte followed by doc[start, end): one allocation (replay computes a key per write). */
+function classAnd(cls: number, doc: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(1 + end - start);
+  out[0] = cls;
+  doc.copy(out, 1, start, end);
+  return out;
 }
 
 /**
