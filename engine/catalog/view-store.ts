@@ -120,6 +120,10 @@ export function openViewForWrite(path: string): ViewDb {
 }
 
 function tuneForBuild(db: ViewDb): void {
+  // Only the build's own connection ever opens a file being built (readers get it once it is
+  // ready, renamed and closed): holding the lock for the whole build spares SQLite taking and
+  // checking it per transaction (measured about a fifth of SQLite's time on a replay mix).
+  db.pragma('locking_mode = EXCLUSIVE');
   db.pragma('journal_mode = OFF');
   db.pragma('synchronous = OFF');
   db.pragma(`cache_size = -${BUILD_CACHE_KIB}`);
