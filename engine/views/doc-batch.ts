@@ -52,6 +52,9 @@ function compareKeyRows(a: KeyRow, b: KeyRow): number {
   return a.s < b.s ? -1 : a.s > b.s ? 1 : a.rid - b.rid;
 }
 
+/** Key rows a write holds before writing them (whole documents' worth at a time). */
+const MAX_KEY_ROWS = 50_000;
+
 /** Flush thresholds: operations, and bytes of documents held (memory stays bounded). */
 export const BATCH_OPS = 20_000;
 const BATCH_BYTES = 4 * 1024 * 1024;
@@ -117,14 +120,21 @@ export class DocBatch {
     const w = this.w;
     const gone: KeyRow[] = [];
     const added: KeyRow[] = [];
-    for (const [cid, m] of this.byColl) {
-      const ids = [...m.keys()].sort();
-      for (const k of ids) this.writeDoc(cid, m.get(k)!, gone, added);
+    const writeKeys = (cid: number) => {
       for (const rows of [gone, added]) rows.sort(compareKeyRows);
       for (const r of gone) w.deleteKey(cid, r.f, r.key, r.rid);
       for (const r of added) w.insertKey(cid, r.f, r.key, r.rid);
       gone.length = 0;
       added.length = 0;
+    };
+    for (const [cid, m] of this.byColl) {
+      const ids = [...m.keys()].sort();
+      for (const k of ids) {
+        this.writeDoc(cid, m.get(k)!, gone, added);
+        // Memory stays bounded when documents hold large arrays on indexed fields (many keys each).
+        if (gone.length + added.length >= MAX_KEY_ROWS) writeKeys(cid);
+      }
+      writeKeys(cid);
     }
     this.byColl.clear();
     this.ops = 0;

@@ -197,6 +197,16 @@ describe('batched view writes', () => {
     ).toBe(true);
   });
 
+  it('a batch whose documents hold more index keys than it holds at once writes them all', () => {
+    // 40 documents with 3,000-element arrays on grp: 120,000 key rows inserted, then half replaced.
+    const arr = (k: number, n: number) => Array.from({ length: 3000 }, (_, j) => `${n}-${k}-${j}`);
+    const ops: EffectiveOp[] = [];
+    for (let k = 0; k < 40; k++) ops.push(ins('t.c', { _id: 100 + k, grp: arr(k, 0) }));
+    for (let k = 0; k < 40; k += 2) ops.push(upd('t.c', 100 + k, diff({ u: { grp: arr(k, 1) } })));
+    const r = check(seed, ops, false);
+    expect(r.keys.filter((k) => k.startsWith('t.c grp'))).toHaveLength(3 + 40 * 3000);
+  });
+
   it('many writes to a few _ids across several batches equal applying them one by one', () => {
     let r = 7;
     const rand = (n: number) => (r = (r * 1103515245 + 12345) & 0x7fffffff) % n;
