@@ -197,7 +197,7 @@ export class ViewCache {
   existing(sourceId: string, snapshotId: string, ts: { t: number; i: number }): ViewRow | undefined {
     if (!this.exists()) return undefined;
     const row = viewAt(this.index(), sourceId, snapshotId, ts.t, ts.i);
-    return row && this.trusted(row) ? row : undefined;
+    return row && this.trusted(row) && this.readable(row) ? row : undefined;
   }
 
   /** Whether a ready view's file is still the one built; a changed or missing one is marked damaged and removed. */

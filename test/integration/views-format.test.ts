@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getSourceByName } from '../../engine/catalog/sources.js';
 import { snapshotsOfSource } from '../../engine/catalog/snapshots.js';
 import { VIEW_FORMAT, readMeta } from '../../engine/catalog/view-store.js';
+import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { parseRestorePoint, planRestore } from '../../engine/restore/planner.js';
@@ -41,7 +42,7 @@ describe('view files of another format', () => {
     let engine = Engine.open({ dataDir, mode: 'cli' });
     const store = await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
     const sourceId = await store.ensureSource('gen');
-    await writeViewSource(store, sourceId, { docs: 500, entries: 3000, docBytes: 300 });
+    const src = await writeViewSource(store, sourceId, { docs: 500, entries: 3000, docBytes: 300 });
     const snap = snapshotsOfSource(engine.catalog, getSourceByName(engine.catalog, 'gen').id)[0]!;
     const at = { t: snap.consistent_t!, i: snap.consistent_i! };
     const base = await pointView(engine, 'gen', `${at.t}:${at.i}`, { kind: 'ts', ts: at });
@@ -70,6 +71,14 @@ describe('view files of another format', () => {
 
     engine = Engine.open({ dataDir, mode: 'cli' });
     cleanups.push(() => engine.close());
+    // History starts from the snapshot's view when one is cached: not from an old-format one.
+    const history = await dispatch(engine, 'history.get', {
+      source: 'gen',
+      ns: 'shop.orders',
+      id: JSON.stringify({ $oid: src.sampleId }),
+    });
+    expect(history.ok, JSON.stringify(history)).toBe(true);
+    expect(engine.views.list().map((v) => v.id)).toEqual([latest.row.id]);
     const again = await pointView(engine, 'gen', 'latest', { kind: 'latest' });
     expect(again.how).toBe('built'); // neither reused nor moved forward from the old snapshot view
     expect(readMeta(again.db).format).toBe(VIEW_FORMAT);
