@@ -208,7 +208,7 @@ export const crudCommands: Record<string, Handler> = {
     const writeErrors: Document[] = [];
     for (const [k, d] of docs.entries()) {
       try {
-        if (coll.type === 'timeseries') insertMeasurement(ctx, coll, d);
+        if (coll.type === 'timeseries') insertMeasurement(ctx, coll, d, ctx.rawDocuments?.[k]);
         else insertOne(ctx, coll, d, ctx.rawDocuments?.[k]);
         n++;
       } catch (err) {

@@ -5,7 +5,9 @@
  * buckets' namespace (a new bucket is an insert, a measurement added to an
  * open bucket is a $v:2 update). Reads of the user's collection unpack the
  * buckets. Simplified: buckets close at 1000 measurements or when a
- * measurement falls outside the bucket's span; no compression (8.0's v2).
+ * measurement falls outside the bucket's span. With the `timeseriesBuckets:
+ * 'compressed'` option buckets are written as mongod 8.0 writes them
+ * (timeseries-compressed.ts).
  */
 import { ObjectId, serialize, type Document } from 'bson';
 import type { Ctx } from './context.js';
@@ -13,6 +15,8 @@ import { encodeUpdated, insertOne, replaceStored } from './commands-crud.js';
 import { bsonEqual } from './diff.js';
 import { MongoError } from './errors.js';
 import type { Collection, StoredDoc } from './store.js';
+import { insertCompressed, isCompressed, unpackCompressed } from './timeseries-compressed.js';
+import { decodeTyped } from './typed-values.js';
 import { decodeBson } from './wire.js';
 
 const MAX_MEASUREMENTS = 1000;
@@ -38,7 +42,7 @@ function smaller(a: unknown, b: unknown): boolean {
   return false;
 }
 
-export function insertMeasurement(ctx: Ctx, ts: Collection, input: Document): void {
+export function insertMeasurement(ctx: Ctx, ts: Collection, input: Document, raw?: Uint8Array): void {
   const opts = ts.options.timeseries as TsOptions;
   const time = input[opts.timeField];
   if (!(time instanceof Date))
@@ -47,13 +51,34 @@ export function insertMeasurement(ctx: Ctx, ts: Collection, input: Document): vo
       'BadValue',
       `'${opts.timeField}' must be present and contain a valid BSON UTC datetime value`,
     );
+  const { span, round } = SPAN[opts.granularity ?? 'seconds'] ?? SPAN.seconds!;
+  if (ctx.server.compressedBuckets) {
+    // The client's types kept (a double 5.0 stays a double in its column).
+    const typed = decodeTyped(raw ?? serialize(input));
+    const m: Document = { _id: typed._id ?? new ObjectId(), ...typed };
+    const meta = opts.metaField === undefined ? undefined : m[opts.metaField];
+    if (opts.metaField !== undefined) delete m[opts.metaField];
+    insertCompressed(
+      bucketsOf(ctx, ts),
+      {
+        timeField: opts.timeField,
+        span,
+        round,
+        insert: (c, doc) => insertOne(ctx, c, doc, serialize(doc)),
+        replace: (c, pre, postRaw) => replaceStored(ctx, c, pre, postRaw),
+      },
+      m,
+      meta,
+    );
+    return;
+  }
   const measurement: Document = { _id: input._id ?? new ObjectId(), ...input };
   const meta = opts.metaField === undefined ? undefined : measurement[opts.metaField];
   if (opts.metaField !== undefined) delete measurement[opts.metaField];
-  const { span, round } = SPAN[opts.granularity ?? 'seconds'] ?? SPAN.seconds!;
   const buckets = bucketsOf(ctx, ts);
 
   const open = buckets.all().find((b) => {
+    if (isCompressed(b)) return false;
     const c = b.js.control as { min: Document };
     const start = (c.min[opts.timeField] as Date).getTime();
     return (
@@ -101,7 +126,12 @@ export function unpackMeasurements(ctx: Ctx, ts: Collection): StoredDoc[] {
   const opts = ts.options.timeseries as TsOptions;
   const buckets = ctx.coll(`system.buckets.${ts.name}`, ts.db)?.all() ?? [];
   const out: StoredDoc[] = [];
+  const bucketsColl = ctx.coll(`system.buckets.${ts.name}`, ts.db);
   for (const b of buckets) {
+    if (isCompressed(b)) {
+      out.push(...unpackCompressed(bucketsColl!, b, opts.timeField, opts.metaField));
+      continue;
+    }
     const data = b.js.data as Record<string, Document>;
     for (const n of Object.keys(data[opts.timeField] ?? {})) {
       const js: Document = {};
