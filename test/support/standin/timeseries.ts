@@ -35,10 +35,21 @@ interface TsOptions {
 
 const bucketsOf = (ctx: Ctx, ts: Collection) => ctx.ensureColl(`system.buckets.${ts.name}`, ts.db);
 
+/** A number's value whatever its BSON type (the measurements keep their types: Int32, Double, Long). */
+function numeric(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  const t = (v as { _bsontype?: string } | null)?._bsontype;
+  if (t === 'Int32' || t === 'Double') return Number((v as { value: number }).value);
+  if (t === 'Long') return (v as { toNumber(): number }).toNumber();
+  return null;
+}
+
 function smaller(a: unknown, b: unknown): boolean {
   if (a instanceof Date && b instanceof Date) return a.getTime() < b.getTime();
-  if (typeof a === typeof b && (typeof a === 'number' || typeof a === 'string'))
-    return (a as number) < (b as number);
+  const x = numeric(a);
+  const y = numeric(b);
+  if (x !== null && y !== null) return x < y;
+  if (typeof a === 'string' && typeof b === 'string') return a < b;
   return false;
 }
 
@@ -72,7 +83,8 @@ export function insertMeasurement(ctx: Ctx, ts: Collection, input: Document, raw
     );
     return;
   }
-  const measurement: Document = { _id: input._id ?? new ObjectId(), ...input };
+  // The client's types kept (mongod stores a double 5.0 as a double, not as the int32 5).
+  const measurement: Document = { _id: input._id ?? new ObjectId(), ...decodeTyped(raw ?? serialize(input)) };
   const meta = opts.metaField === undefined ? undefined : measurement[opts.metaField];
   if (opts.metaField !== undefined) delete measurement[opts.metaField];
   const buckets = bucketsOf(ctx, ts);
@@ -82,7 +94,7 @@ export function insertMeasurement(ctx: Ctx, ts: Collection, input: Document, raw
     const c = b.js.control as { min: Document };
     const start = (c.min[opts.timeField] as Date).getTime();
     return (
-      bsonEqual(b.js.meta, meta) &&
+      bsonEqual(decodeTyped(b.raw).meta, meta) &&
       Object.keys((b.js.data as Document)[opts.timeField] as Document).length < MAX_MEASUREMENTS &&
       time.getTime() >= start &&
       time.getTime() < start + span * 1000
@@ -109,7 +121,7 @@ export function insertMeasurement(ctx: Ctx, ts: Collection, input: Document, raw
     });
     return;
   }
-  const post = decodeBson(open.raw); // a deep copy that keeps BSON values what they are
+  const post = decodeTyped(open.raw); // a deep copy that keeps BSON values and their types what they are
   const control = post.control as { min: Document; max: Document };
   const data = post.data as Record<string, Document>;
   const n = String(Object.keys(data[opts.timeField]!).length);
@@ -132,12 +144,16 @@ export function unpackMeasurements(ctx: Ctx, ts: Collection): StoredDoc[] {
       out.push(...unpackCompressed(bucketsColl!, b, opts.timeField, opts.metaField));
       continue;
     }
-    const data = b.js.data as Record<string, Document>;
+    // As mongod's BucketUnpackerV1: the time field, the meta field, then the other columns in data order.
+    const typed = decodeTyped(b.raw);
+    const data = typed.data as Record<string, Document>;
+    const others = Object.keys(data).filter((f) => f !== opts.timeField);
     for (const n of Object.keys(data[opts.timeField] ?? {})) {
-      const js: Document = {};
-      for (const [field, column] of Object.entries(data)) if (column[n] !== undefined) js[field] = column[n];
-      if (opts.metaField !== undefined && b.js.meta !== undefined) js[opts.metaField] = b.js.meta;
-      out.push({ js, raw: serialize(js) });
+      const m: Document = { [opts.timeField]: data[opts.timeField]![n] };
+      if (opts.metaField !== undefined && typed.meta !== undefined) m[opts.metaField] = typed.meta;
+      for (const field of others) if (data[field]![n] !== undefined) m[field] = data[field]![n];
+      const raw = serialize(m);
+      out.push({ js: decodeBson(raw), raw });
     }
   }
   return out;
