@@ -325,7 +325,7 @@ export class IncidentFinder {
     if (journals.length === 0) return;
     const name = sourceNameById(db, sourceId);
     if (name === null) return;
-    const scanner = new IncidentScanner(structuredClone(resume.state), limits);
+    const entries: Uint8Array[] = [];
     try {
       const store = await this.deps.stores.get(getSourceByName(db, name).repository_id);
       for (const j of journals) {
@@ -333,7 +333,7 @@ export class IncidentFinder {
         const last = journalLast(j);
         await scanSegment(store.repo, j.path, (e) => {
           const ts = readEntryTs(e);
-          if ((!after || compareOpTime(ts, after) > 0) && compareOpTime(ts, last) <= 0) scanner.push(e);
+          if ((!after || compareOpTime(ts, after) > 0) && compareOpTime(ts, last) <= 0) entries.push(e);
         });
       }
     } catch (err) {
@@ -344,6 +344,10 @@ export class IncidentFinder {
       console.error(`[incidents] journal tail of ${name} not scanned: ${err.message}`);
       return;
     }
+    // Scanned in the scan worker like a segment; only its findings are kept (not its state).
+    const scanner = entries.length
+      ? await this.scanPayload(resume.state, limits, concatShared(entries), `${name}'s journal`)
+      : { changes: { upserts: new Map<string, Finding>(), removed: new Set<string>() } };
     this.tailScans++;
     const seen = this.tailSeen.get(sourceId) ?? new Map<string, string>();
     const changed =
@@ -391,13 +395,23 @@ export class IncidentFinder {
         return { state, changes: { upserts: new Map(), removed: new Set() }, unreadable: 0 };
       payload = read;
     }
+    return this.scanPayload(state, limits, payload, seg.path);
+  }
+
+  /** Scans entries (concatenated) from `state` in the scan worker; here if the worker cannot. */
+  private async scanPayload(
+    state: ScanState,
+    limits: Thresholds,
+    payload: Uint8Array,
+    label: string,
+  ): Promise<SegmentScanResult> {
     try {
-      return await scanPayloadInWorker(state, limits, payload, seg.path);
+      return await scanPayloadInWorker(state, limits, payload, label);
     } catch (err) {
       // The worker died (or could not start): the same scan, here.
-      console.error(`[incidents] scan worker: ${(err as Error).message}; scanning ${seg.path} here`);
+      console.error(`[incidents] scan worker: ${(err as Error).message}; scanning ${label} here`);
       const scanner = new IncidentScanner(structuredClone(state), limits);
-      for (const e of splitBsonDocuments(payload, seg.path)) scanner.push(e);
+      for (const e of splitBsonDocuments(payload, label)) scanner.push(e);
       scanner.compact();
       return { state: scanner.state, changes: scanner.changes, unreadable: scanner.unreadable };
     }

@@ -24,7 +24,8 @@ interface Request {
  * Below the other threads in the CPU's favour (Linux: a thread's nice value is its own, set through
  * its id): when the cores are busy, the seal worker and the engine's thread go first and the scan
  * catches up when they wait (its findings are stored a little later, never lost). Elsewhere the
- * worker runs at the process's priority.
+ * worker runs at the process's priority. The worker does no I/O: a thread it started (libuv's
+ * pool) would inherit the nice value.
  */
 function lowerPriority(): void {
   if (process.platform !== 'linux') return;
