@@ -59,11 +59,36 @@ export function scanEntries(
   entries: readonly Uint8Array[],
   prevLastTs: OpTime | null,
 ): { first: OpTime; last: OpTime } {
+  return checkOrder(entries, prevLastTs, null);
+}
+
+/**
+ * scanEntries and concatShared in one pass (each entry copied while the walk that read its ts has
+ * it in the cache): the payload of a batch about to become a segment.
+ */
+export function concatInOrder(
+  entries: readonly Uint8Array[],
+  prevLastTs: OpTime | null,
+): { first: OpTime; last: OpTime; payload: Buffer } {
+  const payload = Buffer.from(new SharedArrayBuffer(entries.reduce((n, p) => n + p.byteLength, 0)));
+  return { ...checkOrder(entries, prevLastTs, payload), payload };
+}
+
+function checkOrder(
+  entries: readonly Uint8Array[],
+  prevLastTs: OpTime | null,
+  copyTo: Buffer | null,
+): { first: OpTime; last: OpTime } {
   if (entries.length === 0) throw new ApiError('INVALID_INPUT', 'A segment needs at least one oplog entry.');
   let prev = prevLastTs;
   let first: OpTime | null = null;
+  let off = 0;
   for (const e of entries) {
     const ts = readEntryTs(e);
+    if (copyTo) {
+      copyTo.set(e, off);
+      off += e.byteLength;
+    }
     if (prev && compareOpTime(ts, prev) <= 0) {
       throw new ApiError(
         'INVALID_INPUT',
@@ -83,8 +108,7 @@ export async function writeSegment(
   prevLastTs: OpTime | null,
   encode: SegmentEncoder = encodeSegmentInline,
 ): Promise<SegmentInfo> {
-  const { first, last } = scanEntries(entries, prevLastTs);
-  const payload = concatShared(entries);
+  const { first, last, payload } = concatInOrder(entries, prevLastTs);
   return writeSegmentPayload(
     repo,
     sourceId,

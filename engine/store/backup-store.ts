@@ -18,9 +18,8 @@ import type { OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
 import { writeLockFile, type LockKind } from '../repo/retention-lock-file.js';
 import {
-  concatShared,
+  concatInOrder,
   encodeSegmentPayload,
-  scanEntries,
   writeEncodedSegment,
   type PayloadRange,
   type SegmentEncoder,
@@ -215,8 +214,8 @@ export class BackupStore {
       () => {
         const r = it.next();
         if (r.done) return undefined;
-        const { first, last } = scanEntries(r.value, prev);
-        const job = { payload: concatShared(r.value), range: { first, last, count: r.value.length }, prev };
+        const { first, last, payload } = concatInOrder(r.value, prev);
+        const job = { payload, range: { first, last, count: r.value.length }, prev };
         prev = last;
         return job;
       },
