@@ -90,7 +90,7 @@ async function ingestBench(o: StoreBenchOptions, dir: string) {
     // The same without the incident finder's scan of each new segment (its own worker thread).
     ['zstd-3+aes-256-gcm, no incident scan', 'benchmark passphrase', false],
   ] as const;
-  type Run = { seconds: number; settled: number; stored: number };
+  type Run = { seconds: number; settled: number; cpuSeconds: number; stored: number };
   const runs = new Map<string, Run[]>(VARIANTS.map(([label]) => [label, []]));
   const cliRuns: number[] = [];
   const haveCli = zstdCliAvailable();
@@ -109,18 +109,23 @@ async function ingestBench(o: StoreBenchOptions, dir: string) {
       const store = await engine.stores.attach(repo);
       const sourceId = await store.ensureSource('bench-rs');
       const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
       // As capture seals a backlog: compression and encryption in the seal worker, SHA-256 on this
       // thread meanwhile, each segment encoded while the one before it is written and recorded.
       const written = await store.appendSegments(sourceId, batches, store.chainTip(sourceId), {
         encode: encodeSegmentInWorker,
       });
       const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
       // Until the last segment's findings are stored (the scan runs beside, in its own worker).
       await engine.incidents.catchUp(sourceId);
       const settled = (performance.now() - t0) / 1000;
-      runs
-        .get(label)!
-        .push({ seconds, settled, stored: written.reduce((n, w) => n + w.info.storedBytes, 0) });
+      runs.get(label)!.push({
+        seconds,
+        settled,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        stored: written.reduce((n, w) => n + w.info.storedBytes, 0),
+      });
       await engine.close();
       o.log(`ingest ${label}: ${round(total / 1e6 / seconds)} MB/s`);
     }
@@ -135,6 +140,8 @@ async function ingestBench(o: StoreBenchOptions, dir: string) {
       ...(scanIncidents ? { findingsStoredAfterSeconds: round(best.settled, 2) } : {}),
       MBps: round(total / 1e6 / best.seconds),
       MBpsEachRound: r.map((x) => round(total / 1e6 / x.seconds)),
+      // Every thread of this process (seal and scan workers included) during that run's ingest.
+      cpuSeconds: round(best.cpuSeconds, 2),
       entriesPerSecond: Math.round(entries / best.seconds),
       compressionRatio: round(total / best.stored, 2),
     };
