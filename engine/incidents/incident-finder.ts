@@ -325,7 +325,9 @@ export class IncidentFinder {
     if (journals.length === 0) return;
     const name = sourceNameById(db, sourceId);
     if (name === null) return;
-    const entries: Uint8Array[] = [];
+    // Scanned here: copying the whole tail into the scan worker four times a second would cost
+    // more CPU in all than the scan itself saves this thread (the tail is rescanned each time).
+    const scanner = new IncidentScanner(structuredClone(resume.state), limits);
     try {
       const store = await this.deps.stores.get(getSourceByName(db, name).repository_id);
       for (const j of journals) {
@@ -333,7 +335,7 @@ export class IncidentFinder {
         const last = journalLast(j);
         await scanSegment(store.repo, j.path, (e) => {
           const ts = readEntryTs(e);
-          if ((!after || compareOpTime(ts, after) > 0) && compareOpTime(ts, last) <= 0) entries.push(e);
+          if ((!after || compareOpTime(ts, after) > 0) && compareOpTime(ts, last) <= 0) scanner.push(e);
         });
       }
     } catch (err) {
@@ -344,10 +346,6 @@ export class IncidentFinder {
       console.error(`[incidents] journal tail of ${name} not scanned: ${err.message}`);
       return;
     }
-    // Scanned in the scan worker like a segment; only its findings are kept (not its state).
-    const scanner = entries.length
-      ? await this.scanPayload(resume.state, limits, concatShared(entries), `${name}'s journal`)
-      : { changes: { upserts: new Map<string, Finding>(), removed: new Set<string>() } };
     this.tailScans++;
     const seen = this.tailSeen.get(sourceId) ?? new Map<string, string>();
     const changed =
