@@ -27,6 +27,8 @@ const benches: Record<string, () => Promise<unknown>> = {
       planSegments: arg('--plan-segments', 1_000_000),
       planSnapshots: arg('--plan-snapshots', 10_000),
       rebuildSegments: arg('--rebuild-segments', 100_000),
+      // --only ingest (or planning, rebuild) runs one part.
+      only: rest.includes('--only') ? rest[rest.indexOf('--only') + 1]! : null,
       log: asJson ? () => {} : (m: string) => process.stderr.write(`${m}\n`),
     }),
   standin: () => runStandinBench(arg('--samples', 300)),

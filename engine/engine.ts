@@ -105,8 +105,8 @@ export class Engine implements Services {
       events: this.events,
       readOnly: this.readOnly,
     });
-    this.stores.onSegmentAppended = (sourceId, info, entries) =>
-      this.incidents.segmentAppended(sourceId, info.path, entries);
+    this.stores.onSegmentAppended = (sourceId, info, payload) =>
+      this.incidents.segmentAppended(sourceId, info.path, payload);
     if (setAside) reportSetAside({ catalog: db, events: this.events, stores: this.stores }, setAside);
     const { events, tasks, stores, secrets, sourceTimeoutMs } = this;
     this.capture = new CaptureManager(

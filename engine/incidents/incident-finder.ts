@@ -7,9 +7,16 @@
  *
  * Capture and imports tell it about each new segment (BackupStore's
  * listener) with the entries still in memory, so the file is not read
- * again; anything else (start-up, a rebuild) is read from the repository.
- * Work runs in the background, one source at a time in order, and never
- * delays the capture that wrote the segment.
+ * again, and those are scanned in a worker thread of their own
+ * (scan-pool.ts): the scan costs about as much CPU as compressing the
+ * segment, and on the engine's thread it held up the next seal and the
+ * oplog reading. Anything else (start-up, a rebuild) is read from the
+ * repository and scanned here. Work runs in the background, one segment at a
+ * time per source in chain order, and never delays the capture that wrote
+ * the segment; findings and the resume point are stored here, on the
+ * engine's thread, as before. A crash between a seal and its scan loses
+ * nothing: the resume point is still before that segment, and start-up's
+ * catchUp reads it from its file.
  *
  * A segment is sealed up to `segmentSeconds` after its entries were
  * captured; what capture has made durable meanwhile is in the capture
@@ -44,8 +51,9 @@ import type { CatalogDb } from '../catalog/open-catalog.js';
 import { readSettings } from '../catalog/settings-store.js';
 import { getSourceByName, sourceNameById } from '../catalog/sources.js';
 import { compareOpTime, type OpTime } from '../repo/optime.js';
-import { scanSegment } from '../repo/segment-file.js';
-import { readEntryTs } from '../repo/bson-entries.js';
+import { concatShared, scanSegment } from '../repo/segment-file.js';
+import { readEntryTs, splitBsonDocuments } from '../repo/bson-entries.js';
+import { scanPayloadInWorker, type SegmentScanResult } from './scan-pool.js';
 import { journalLast, journalRowsOfSource } from '../catalog/journals.js';
 import type { StoreRegistry } from '../store/store-registry.js';
 import type { EventBus } from '../events.js';
@@ -53,6 +61,7 @@ import {
   IncidentScanner,
   emptyScanState,
   type Finding,
+  type ScanChanges,
   type ScanState,
   type Thresholds,
 } from './incident-scanner.js';
@@ -95,8 +104,8 @@ export interface ScanStatus {
 export class IncidentFinder {
   /** The tail of each source's queue of scans (they run one after another). */
   private readonly queues = new Map<string, Promise<void>>();
-  /** Entries of segments just appended, by path, until scanned. */
-  private readonly fresh = new Map<string, readonly Uint8Array[]>();
+  /** Payloads (entries, concatenated) of segments just appended, by path, until scanned. */
+  private readonly fresh = new Map<string, Uint8Array>();
   private freshBytes = 0;
   private stopped = false;
   /** Segments scanned in this run, from the entries capture had in hand or read from their files. */
@@ -144,11 +153,11 @@ export class IncidentFinder {
   }
 
   /** BackupStore's listener: a segment is durable; scan it soon, from the entries in hand. */
-  segmentAppended(sourceId: string, path: string, entries: readonly Uint8Array[]): void {
+  segmentAppended(sourceId: string, path: string, payload: Uint8Array): void {
     if (this.deps.readOnly || this.stopped) return;
-    const bytes = entries.reduce((n, e) => n + e.byteLength, 0);
+    const bytes = payload.byteLength;
     if (this.freshBytes + bytes <= FRESH_MAX_BYTES) {
-      this.fresh.set(path, entries);
+      this.fresh.set(path, payload);
       this.freshBytes += bytes;
     }
     void this.catchUp(sourceId).then(
@@ -210,12 +219,12 @@ export class IncidentFinder {
   ): Promise<{ upserts: Finding[]; removed: Set<string>; startedOver: boolean }> {
     const out = { upserts: new Map<string, Finding>(), removed: new Set<string>() };
     const startedOver = this.resumePoint(sourceId, this.thresholds()).through === null;
-    await this.scan(sourceId, false, (scanner) => {
-      for (const k of scanner.changes.removed) {
+    await this.scan(sourceId, false, (changes) => {
+      for (const k of changes.removed) {
         out.upserts.delete(k);
         out.removed.add(k);
       }
-      for (const [k, f] of scanner.changes.upserts) out.upserts.set(k, f);
+      for (const [k, f] of changes.upserts) out.upserts.set(k, f);
     });
     return { upserts: [...out.upserts.values()], removed: out.removed, startedOver };
   }
@@ -252,7 +261,7 @@ export class IncidentFinder {
   private async scan(
     sourceId: string,
     persist: boolean,
-    afterSegment: (scanner: IncidentScanner) => void,
+    afterSegment: (changes: ScanChanges) => void,
   ): Promise<void> {
     const db = this.deps.catalog;
     const limits = this.thresholds();
@@ -267,13 +276,12 @@ export class IncidentFinder {
       if (batch.length === 0) return;
       for (const seg of batch) {
         if (this.stopped && persist) return;
-        const scanner = new IncidentScanner(structuredClone(state), limits);
-        const read = await this.read(sourceId, seg, scanner);
-        if (read === 'locked') return; // an encrypted repository without its key: later
-        scanner.compact();
-        if (scanner.unreadable)
-          console.error(`[incidents] ${seg.path}: ${scanner.unreadable} entries could not be read, skipped`);
-        state = scanner.state;
+        const scanned = await this.scanOne(sourceId, seg, state, limits);
+        if (scanned === 'locked') return; // an encrypted repository without its key: later
+        const { changes, unreadable } = scanned;
+        if (unreadable)
+          console.error(`[incidents] ${seg.path}: ${unreadable} entries could not be read, skipped`);
+        state = scanned.state;
         through = { t: seg.last_t, i: seg.last_i };
         maxSegmentId = Math.max(maxSegmentId, seg.id);
         segments++;
@@ -283,19 +291,19 @@ export class IncidentFinder {
             sourceId,
             segments - 1,
             { through, maxSegmentId, segments, thresholdsJson, stateJson: JSON.stringify(state) },
-            scanner.changes.upserts.values(),
-            scanner.changes.removed,
+            changes.upserts.values(),
+            changes.removed,
           );
           if (!saved) {
             // Someone reset the scan meanwhile (catalog rebuild): what this loop holds is stale.
             this.requeue(sourceId);
             return;
           }
-          const changed = scanner.changes.upserts.size + scanner.changes.removed.size;
+          const changed = changes.upserts.size + changes.removed.size;
           const name = changed ? sourceNameById(db, sourceId) : null;
           if (name) this.deps.events.publish('incident.found', { sourceId, source: name, changed });
         }
-        afterSegment(scanner);
+        afterSegment(changes);
       }
     }
   }
@@ -317,6 +325,8 @@ export class IncidentFinder {
     if (journals.length === 0) return;
     const name = sourceNameById(db, sourceId);
     if (name === null) return;
+    // Scanned here: copying the whole tail into the scan worker four times a second would cost
+    // more CPU in all than the scan itself saves this thread (the tail is rescanned each time).
     const scanner = new IncidentScanner(structuredClone(resume.state), limits);
     try {
       const store = await this.deps.stores.get(getSourceByName(db, name).repository_id);
@@ -360,41 +370,68 @@ export class IncidentFinder {
   }
 
   /**
-   * Feeds one segment's entries to the scanner: the ones in memory when capture just wrote it,
-   * otherwise read (and checked) from the file. A segment that cannot be read is skipped, as a
-   * gap is: the entries before and after it are still scanned.
+   * Scans one segment from `state` (left as it is), in the scan worker: the entries in memory when
+   * capture just wrote it, otherwise read (and checked) from its file first. A segment that cannot
+   * be read is skipped, as a gap is: nothing of it counts, the entries before and after it are
+   * still scanned.
    */
-  private async read(
+  private async scanOne(
     sourceId: string,
     seg: ScanSegmentRow,
-    scanner: IncidentScanner,
-  ): Promise<'ok' | 'skipped' | 'locked'> {
-    const inMemory = this.fresh.get(seg.path);
-    if (inMemory) {
+    state: ScanState,
+    limits: Thresholds,
+  ): Promise<SegmentScanResult | 'locked'> {
+    let payload = this.fresh.get(seg.path);
+    if (payload) {
       this.fresh.delete(seg.path);
-      this.freshBytes -= inMemory.reduce((n, e) => n + e.byteLength, 0);
-      for (const e of inMemory) scanner.push(e);
+      this.freshBytes -= payload.byteLength;
       this.scanned.fromMemory++;
-      return 'ok';
+    } else {
+      const read = await this.read(sourceId, seg);
+      if (read === 'locked') return 'locked';
+      if (read === 'skipped')
+        return { state, changes: { upserts: new Map(), removed: new Set() }, unreadable: 0 };
+      payload = read;
     }
+    return this.scanPayload(state, limits, payload, seg.path);
+  }
+
+  /** Scans entries (concatenated) from `state` in the scan worker; here if the worker cannot. */
+  private async scanPayload(
+    state: ScanState,
+    limits: Thresholds,
+    payload: Uint8Array,
+    label: string,
+  ): Promise<SegmentScanResult> {
+    try {
+      return await scanPayloadInWorker(state, limits, payload, label);
+    } catch (err) {
+      // The worker died (or could not start): the same scan, here.
+      console.error(`[incidents] scan worker: ${(err as Error).message}; scanning ${label} here`);
+      const scanner = new IncidentScanner(structuredClone(state), limits);
+      for (const e of splitBsonDocuments(payload, label)) scanner.push(e);
+      scanner.compact();
+      return { state: scanner.state, changes: scanner.changes, unreadable: scanner.unreadable };
+    }
+  }
+
+  /** One segment's entries, read (and checked) from its file, concatenated for the scan worker. */
+  private async read(sourceId: string, seg: ScanSegmentRow): Promise<Uint8Array | 'skipped' | 'locked'> {
     if (seg.status !== 'ok') return 'skipped';
-    const before = structuredClone(scanner.state);
     try {
       const name = sourceNameById(this.deps.catalog, sourceId);
       if (name === null) return 'locked'; // the source is gone: nothing left to scan
       const store = await this.deps.stores.get(getSourceByName(this.deps.catalog, name).repository_id);
-      await scanSegment(store.repo, seg.path, (e) => scanner.push(e));
+      const entries: Uint8Array[] = [];
+      // Entries are views into a frame: copied (once) into memory the worker reads without a copy.
+      await scanSegment(store.repo, seg.path, (e) => entries.push(e));
       this.scanned.fromFiles++;
-      return 'ok';
+      return concatShared(entries);
     } catch (err) {
       const code = (err as ApiError).code;
       if (code === 'LOCKED' || code === 'WRONG_PASSPHRASE') return 'locked';
       if (!(err instanceof ApiError)) throw err;
       console.error(`[incidents] ${seg.path} skipped: ${err.message}`);
-      // Nothing of a segment read halfway counts: back to the state before it.
-      Object.assign(scanner.state, before);
-      scanner.changes.upserts.clear();
-      scanner.changes.removed.clear();
       return 'skipped';
     }
   }

@@ -1,7 +1,6 @@
 /** zstd (through zstd-napi, a maintained binding) or gzip (node:zlib) for stored frames. */
 import { gunzipSync, gzipSync, constants as zlibConstants } from 'node:zlib';
-import { compress as zstdCompress } from 'zstd-napi';
-// The binding's DCtx gives one-shot decompression into a buffer we size (CommonJS: default import).
+// The binding's CCtx and DCtx give one-shot (de)compression into buffers we size (CommonJS: default import).
 import zstdBinding from 'zstd-napi/binding.js';
 import { ApiError } from '../errors.js';
 
@@ -23,10 +22,26 @@ export function compressionFromCode(code: number): CompressionAlgorithm {
   return found;
 }
 
+let cctx: InstanceType<typeof zstdBinding.CCtx> | null = null;
+let scratch: Buffer | null = null;
+
+/**
+ * One-shot ZSTD_compressCCtx with one context per thread and one output buffer reused from frame
+ * to frame (the frame is then copied out at its size): zstd-napi's compress() allocates a
+ * compressBound-sized buffer (over 1 MiB) for every frame, and resets its parameters each time.
+ */
+function zstdCompressFrame(raw: Uint8Array, level: number): Buffer {
+  cctx ??= new zstdBinding.CCtx();
+  const bound = zstdBinding.compressBound(raw.length);
+  if (!scratch || scratch.length < bound) scratch = Buffer.allocUnsafeSlow(bound);
+  const n = cctx.compress(scratch, raw, level);
+  return Buffer.from(scratch.subarray(0, n));
+}
+
 export function compressFrame(raw: Uint8Array, c: CompressionSettings): Buffer {
   switch (c.algorithm) {
     case 'zstd':
-      return zstdCompress(raw, { compressionLevel: c.level });
+      return zstdCompressFrame(raw, c.level);
     case 'gzip':
       return gzipSync(raw, { level: Math.min(Math.max(c.level, 1), 9) });
     default:

@@ -22,7 +22,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, fstatSync, readSync } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
+import { unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ApiError } from '../errors.js';
 import { readEntryTs, splitBsonDocuments } from './bson-entries.js';
@@ -159,13 +159,15 @@ export class JournalWriter {
     const relPath = journalRelPath(sourceId, firstTs);
     const abs = repo.abs(relPath);
     ensureDirDurable(dirname(abs));
-    const fh = await repo.io.open(abs, 'wx', 0o600);
+    const fh = await openNewJournal(repo, abs, relPath);
     try {
       await writeAll(fh, [preamble]);
       await fh.datasync();
       fsyncDir(dirname(abs));
     } catch (err) {
       await fh.close().catch(() => undefined);
+      // Nothing in it is durable: removed, so that the retry (from the same entry) can create it.
+      await unlink(abs).catch(() => undefined);
       throw err;
     }
     appending.add(abs);
@@ -209,6 +211,29 @@ export class JournalWriter {
   async close(): Promise<void> {
     appending.delete(this.repo.abs(this.relPath));
     await this.fh.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Opens a new journal file. One of that name is left when this run's earlier attempt failed after
+ * creating it (a full disk: its header, or its first record, not written): capture then retries
+ * from the durable tip, so from the same first entry and the same name, and would meet EEXIST for
+ * as long as it runs. Such a file holds no record, and is replaced; any other is kept (EEXIST).
+ */
+async function openNewJournal(repo: Repository, abs: string, relPath: string): Promise<FileHandle> {
+  try {
+    return await repo.io.open(abs, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || isJournalOpenHere(abs)) throw err;
+    let empty = false;
+    try {
+      empty = readJournal(repo, relPath).count === 0;
+    } catch {
+      // Unreadable: kept for start-up recovery to judge.
+    }
+    if (!empty) throw err;
+    await unlink(abs);
+    return repo.io.open(abs, 'wx', 0o600);
   }
 }
 

@@ -5,18 +5,14 @@
  * taken on the calling thread meanwhile, or before (capture hashes each
  * journal record as it commits it).
  *
- * The worker loads the same module as the engine: compiled `.js` in the
- * app, `.ts` under tsx and vitest, where the worker gets tsx's loader
- * (`--import tsx`) because a worker does not inherit vite's transform. One
+ * The worker loads the same module as the engine (module-worker.ts). One
  * worker per process is enough: capture seals one segment at a time per
  * source, and the machine budget is two cores. The worker is unref'd, so it
  * never keeps a process alive, and restarted when it dies.
  */
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../module-worker.js';
 import { ApiError } from '../errors.js';
 import type { SegmentEncodeRequest, SegmentEncoder, SegmentHeader } from './segment-file.js';
 
@@ -34,22 +30,8 @@ function failAll(err: Error): void {
   pending.clear();
 }
 
-/** tsx's ESM register() (its `import` condition, which createRequire cannot pick). */
-function tsxApiUrl(from: string): string {
-  const dir = dirname(createRequire(from).resolve('tsx/package.json'));
-  return pathToFileURL(join(dir, 'dist', 'esm', 'api', 'index.mjs')).href;
-}
-
 function start(): Worker {
-  const here = import.meta.url;
-  const w = here.endsWith('.ts')
-    ? // Under tsx or vitest: register tsx's loader in the worker, then load the TypeScript module.
-      new Worker(
-        `import(${JSON.stringify(tsxApiUrl(here))}).then((m) => m.register())` +
-          `.then(() => import(${JSON.stringify(new URL('./seal-worker.ts', here).href)}))`,
-        { eval: true },
-      )
-    : new Worker(new URL('./seal-worker.js', here));
+  const w = startModuleWorker(import.meta.url, 'seal-worker');
   w.unref();
   w.on('message', (m: { id: number; file?: Uint8Array; error?: string }) => {
     const p = pending.get(m.id);

@@ -59,11 +59,36 @@ export function scanEntries(
   entries: readonly Uint8Array[],
   prevLastTs: OpTime | null,
 ): { first: OpTime; last: OpTime } {
+  return checkOrder(entries, prevLastTs, null);
+}
+
+/**
+ * scanEntries and concatShared in one pass (each entry copied while the walk that read its ts has
+ * it in the cache): the payload of a batch about to become a segment.
+ */
+export function concatInOrder(
+  entries: readonly Uint8Array[],
+  prevLastTs: OpTime | null,
+): { first: OpTime; last: OpTime; payload: Buffer } {
+  const payload = Buffer.from(new SharedArrayBuffer(entries.reduce((n, p) => n + p.byteLength, 0)));
+  return { ...checkOrder(entries, prevLastTs, payload), payload };
+}
+
+function checkOrder(
+  entries: readonly Uint8Array[],
+  prevLastTs: OpTime | null,
+  copyTo: Buffer | null,
+): { first: OpTime; last: OpTime } {
   if (entries.length === 0) throw new ApiError('INVALID_INPUT', 'A segment needs at least one oplog entry.');
   let prev = prevLastTs;
   let first: OpTime | null = null;
+  let off = 0;
   for (const e of entries) {
     const ts = readEntryTs(e);
+    if (copyTo) {
+      copyTo.set(e, off);
+      off += e.byteLength;
+    }
     if (prev && compareOpTime(ts, prev) <= 0) {
       throw new ApiError(
         'INVALID_INPUT',
@@ -83,8 +108,7 @@ export async function writeSegment(
   prevLastTs: OpTime | null,
   encode: SegmentEncoder = encodeSegmentInline,
 ): Promise<SegmentInfo> {
-  const { first, last } = scanEntries(entries, prevLastTs);
-  const payload = concatShared(entries);
+  const { first, last, payload } = concatInOrder(entries, prevLastTs);
   return writeSegmentPayload(
     repo,
     sourceId,
@@ -145,10 +169,56 @@ export function encodeSegmentSync(req: SegmentEncodeRequest): { header: SegmentH
 
 export const encodeSegmentInline: SegmentEncoder = (req) => Promise.resolve(encodeSegmentSync(req));
 
+/** A segment encoded in memory, not written yet: what `writeEncodedSegment` makes durable. */
+export interface EncodedSegment {
+  header: SegmentHeader;
+  file: Buffer[];
+  /** Path relative to the repository root. */
+  path: string;
+}
+
 /**
- * Writes a segment from a payload whose range is already known (the journal checked every
- * entry's ts as it was read). `encode` does the CPU work: a worker thread on the capture path.
+ * The CPU part of writing a segment from a payload whose range is already known (the journal
+ * checked every entry's ts as it was read): hashing, compression, encryption, by `encode` (the
+ * seal worker on the capture path). Nothing is written: a pipeline encodes the next segment while
+ * the previous one is written and recorded.
  */
+export async function encodeSegmentPayload(
+  repo: Repository,
+  sourceId: string,
+  payload: Uint8Array,
+  range: PayloadRange,
+  prevLastTs: OpTime | null,
+  encode: SegmentEncoder = encodeSegmentInline,
+  payloadSha256?: string,
+): Promise<EncodedSegment> {
+  const { header, file } = await encode({
+    header: {
+      type: 'oplog-segment',
+      formatVersion: SEGMENT_FORMAT_VERSION,
+      sourceId,
+      firstTs: range.first,
+      lastTs: range.last,
+      count: range.count,
+      rawBytes: payload.byteLength,
+      prevLastTs,
+      createdAt: new Date().toISOString(),
+    },
+    payload,
+    ...(payloadSha256 ? { payloadSha256 } : {}),
+    compression: repo.config.compression,
+    key: repo.key(),
+  });
+  return { header, file, path: repo.segmentRelPath(sourceId, range.first, range.last) };
+}
+
+/** Writes an encoded segment durably (temp file, fsync, rename, directory fsync). */
+export async function writeEncodedSegment(repo: Repository, enc: EncodedSegment): Promise<SegmentInfo> {
+  const storedBytes = await writeFileDurable(repo.abs(enc.path), enc.file, repo.io);
+  return { ...enc.header, path: enc.path, storedBytes };
+}
+
+/** Encodes and writes a segment from a payload whose range is already known. */
 export async function writeSegmentPayload(
   repo: Repository,
   sourceId: string,
@@ -158,27 +228,8 @@ export async function writeSegmentPayload(
   encode: SegmentEncoder = encodeSegmentInline,
   payloadSha256?: string,
 ): Promise<SegmentInfo> {
-  const rawBytes = payload.byteLength;
-  const { header, file } = await encode({
-    header: {
-      type: 'oplog-segment',
-      formatVersion: SEGMENT_FORMAT_VERSION,
-      sourceId,
-      firstTs: range.first,
-      lastTs: range.last,
-      count: range.count,
-      rawBytes,
-      prevLastTs,
-      createdAt: new Date().toISOString(),
-    },
-    payload,
-    ...(payloadSha256 ? { payloadSha256 } : {}),
-    compression: repo.config.compression,
-    key: repo.key(),
-  });
-  const path = repo.segmentRelPath(sourceId, range.first, range.last);
-  const storedBytes = await writeFileDurable(repo.abs(path), file, repo.io);
-  return { ...header, path, storedBytes };
+  const enc = await encodeSegmentPayload(repo, sourceId, payload, range, prevLastTs, encode, payloadSha256);
+  return writeEncodedSegment(repo, enc);
 }
 
 /**

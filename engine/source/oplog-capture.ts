@@ -448,28 +448,43 @@ export class OplogCapture {
     });
   }
 
+  /**
+   * Seals the closed journals in order, each encoded while the one before it is written and
+   * recorded (BackupStore.sealJournals): a backlog (a slow disk, a long journal recovered) seals
+   * at the seal worker's pace. A journal leaves the queue only once its segment is recorded.
+   */
   private async sealLoop(): Promise<void> {
     while (this.sealQueue.length && !this.writeError) {
-      const j = this.sealQueue[0]!;
+      let taken = 0; // queued journals handed to the pipeline and not yet recorded
       try {
-        await this.deps.store.sealJournal(
+        await this.deps.store.sealJournals(
           this.deps.sourceId,
-          j.path,
-          j.payload,
-          { first: j.first, last: j.last, count: j.count },
-          j.prev,
+          () => {
+            const j = this.writeError ? undefined : this.sealQueue[taken];
+            if (!j) return undefined;
+            taken++;
+            return {
+              journalPath: j.path,
+              payload: j.payload,
+              range: { first: j.first, last: j.last, count: j.count },
+              prevLastTs: j.prev,
+              payloadSha256: j.sha256,
+            };
+          },
           encodeSegmentInWorker,
-          j.sha256,
+          () => {
+            const j = this.sealQueue.shift()!;
+            taken--;
+            holdJournal(this.deps.store.repo.abs(j.path), false);
+            this.metrics.segmentsWritten++;
+            this.metrics.filesWritten++;
+            this.writeRecovered();
+          },
         );
       } catch (err) {
         this.failWrite(err, 'writing an oplog segment to the repository');
         return;
       }
-      this.sealQueue.shift();
-      holdJournal(this.deps.store.repo.abs(j.path), false);
-      this.metrics.segmentsWritten++;
-      this.metrics.filesWritten++;
-      this.writeRecovered();
     }
   }
 

@@ -18,22 +18,36 @@ import type { OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
 import { writeLockFile, type LockKind } from '../repo/retention-lock-file.js';
 import {
-  writeSegment,
-  writeSegmentPayload,
+  concatInOrder,
+  encodeSegmentPayload,
+  writeEncodedSegment,
   type PayloadRange,
   type SegmentEncoder,
   type SegmentInfo,
 } from '../repo/segment-file.js';
 import { deleteJournalRow, journalLast, journalRowsOfSource } from '../catalog/journals.js';
 import { compareOpTime } from '../repo/optime.js';
-import { splitBsonDocuments } from '../repo/bson-entries.js';
+import { runSealPipeline } from './seal-pipeline.js';
 import { SnapshotWriter, type SnapshotManifest, type SnapshotStart } from '../repo/snapshot-files.js';
 import { writeSourceFile } from '../repo/source-file.js';
 import { saveProtection } from './protection.js';
 import { randomUUID } from 'node:crypto';
 
-/** Told about each segment once it is durable and registered (the incident finder scans it). */
-export type SegmentListener = (sourceId: string, info: SegmentInfo, entries: readonly Uint8Array[]) => void;
+/**
+ * Told about each segment once it is durable and registered, with its payload (the entries,
+ * concatenated) still in memory: the incident finder scans it.
+ */
+export type SegmentListener = (sourceId: string, info: SegmentInfo, payload: Uint8Array) => void;
+
+/** One closed journal file to seal into its segment. */
+export interface JournalSeal {
+  journalPath: string;
+  payload: Uint8Array;
+  range: PayloadRange;
+  prevLastTs: OpTime | null;
+  /** Taken already (capture hashes each journal record as it commits it). */
+  payloadSha256?: string | undefined;
+}
 
 export class BackupStore {
   constructor(
@@ -124,25 +138,48 @@ export class BackupStore {
     encode?: SegmentEncoder,
     payloadSha256?: string,
   ): Promise<{ info: SegmentInfo; row: SegmentRow }> {
-    await this.repo.upgradeFormat();
-    const info = await writeSegmentPayload(
-      this.repo,
+    const job: JournalSeal = { journalPath, payload, range, prevLastTs, payloadSha256 };
+    let out: { info: SegmentInfo; row: SegmentRow } | null = null;
+    let taken = false;
+    await this.sealJournals(
       sourceId,
-      payload,
-      range,
-      prevLastTs,
+      () => (taken ? undefined : ((taken = true), job)),
       encode,
-      payloadSha256,
+      (_, r) => (out = r),
     );
-    const row = this.db.transaction(() => {
-      const { row: r, inserted } = insertSegment(this.db, info);
-      if (inserted) coverageAfterAppend(this.db, r);
-      deleteJournalRow(this.db, journalPath);
-      return r;
-    })();
-    await rm(this.repo.abs(journalPath), { force: true });
-    if (this.onSegment) this.onSegment(sourceId, info, [...splitBsonDocuments(payload, info.path)]);
-    return { info, row };
+    return out!;
+  }
+
+  /**
+   * Seals closed journal files one after the other as sealJournal does, each encoded while the
+   * one before it is written and recorded (seal-pipeline.ts): `next` gives them in chain order
+   * (capture's queue of closed journals), `sealed` is told of each once it is recorded and its
+   * journal removed. The first failure is thrown; nothing after it is written.
+   */
+  async sealJournals(
+    sourceId: string,
+    next: () => JournalSeal | undefined,
+    encode?: SegmentEncoder,
+    sealed?: (job: JournalSeal, result: { info: SegmentInfo; row: SegmentRow }) => void,
+  ): Promise<void> {
+    await this.repo.upgradeFormat();
+    await runSealPipeline(
+      next,
+      (j) =>
+        encodeSegmentPayload(this.repo, sourceId, j.payload, j.range, j.prevLastTs, encode, j.payloadSha256),
+      async (j, enc) => {
+        const info = await writeEncodedSegment(this.repo, enc);
+        const row = this.db.transaction(() => {
+          const { row: r, inserted } = insertSegment(this.db, info);
+          if (inserted) coverageAfterAppend(this.db, r);
+          deleteJournalRow(this.db, j.journalPath);
+          return r;
+        })();
+        await rm(this.repo.abs(j.journalPath), { force: true });
+        this.onSegment?.(sourceId, info, j.payload);
+        sealed?.(j, { info, row });
+      },
+    );
   }
 
   /** Writes a segment durably, then registers it and extends coverage in one transaction. */
@@ -152,16 +189,49 @@ export class BackupStore {
     prevLastTs: OpTime | null,
     opts: { encode?: SegmentEncoder } = {},
   ): Promise<{ info: SegmentInfo; row: SegmentRow }> {
+    const [only] = await this.appendSegments(sourceId, [entries], prevLastTs, opts);
+    return only!;
+  }
+
+  /**
+   * Appends consecutive segments of one chain (each linked to the one before it, the first to
+   * `prevLastTs`) as appendSegment would one by one, each encoded while the one before it is
+   * written and recorded (seal-pipeline.ts). Entries out of order are refused before their segment
+   * is written; the segments before them are kept. `encode`: the seal worker (repo/seal-pool.ts)
+   * for bulk ingest; on this thread by default.
+   */
+  async appendSegments(
+    sourceId: string,
+    batches: Iterable<readonly Uint8Array[]>,
+    prevLastTs: OpTime | null,
+    opts: { encode?: SegmentEncoder } = {},
+  ): Promise<{ info: SegmentInfo; row: SegmentRow }[]> {
     await this.repo.upgradeFormat();
-    // `encode`: the seal worker (repo/seal-pool.ts) for bulk ingest; on this thread by default.
-    const info = await writeSegment(this.repo, sourceId, entries, prevLastTs, opts.encode);
-    const row = this.db.transaction(() => {
-      const { row: r, inserted } = insertSegment(this.db, info);
-      if (inserted) coverageAfterAppend(this.db, r);
-      return r;
-    })();
-    this.onSegment?.(sourceId, info, entries);
-    return { info, row };
+    const out: { info: SegmentInfo; row: SegmentRow }[] = [];
+    const it = batches[Symbol.iterator]();
+    let prev = prevLastTs;
+    await runSealPipeline(
+      () => {
+        const r = it.next();
+        if (r.done) return undefined;
+        const { first, last, payload } = concatInOrder(r.value, prev);
+        const job = { payload, range: { first, last, count: r.value.length }, prev };
+        prev = last;
+        return job;
+      },
+      (j) => encodeSegmentPayload(this.repo, sourceId, j.payload, j.range, j.prev, opts.encode),
+      async (j, enc) => {
+        const info = await writeEncodedSegment(this.repo, enc);
+        const row = this.db.transaction(() => {
+          const { row: r, inserted } = insertSegment(this.db, info);
+          if (inserted) coverageAfterAppend(this.db, r);
+          return r;
+        })();
+        this.onSegment?.(sourceId, info, j.payload);
+        out.push({ info, row });
+      },
+    );
+    return out;
   }
 
   beginSnapshot(start: Omit<SnapshotStart, 'snapshotId'> & { snapshotId?: string }): SnapshotWriter {

@@ -49,8 +49,8 @@ export class StoreRegistry {
   readonly lastReconcile = new Map<string, ReconcileReport>();
   /** Told about every segment a store of this registry appends (set by the composition root). */
   onSegmentAppended: SegmentListener | null = null;
-  private readonly segmentAppended: SegmentListener = (sourceId, info, entries) =>
-    this.onSegmentAppended?.(sourceId, info, entries);
+  private readonly segmentAppended: SegmentListener = (sourceId, info, payload) =>
+    this.onSegmentAppended?.(sourceId, info, payload);
 
   constructor(
     private readonly db: CatalogDb,

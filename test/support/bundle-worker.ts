@@ -1,5 +1,5 @@
 /**
- * Bundles a test child (and the seal worker it starts) into plain JavaScript, once per test file:
+ * Bundles a test child (and the seal and incident scan workers it starts) into plain JavaScript, once per test file:
  * a child that is spawned twenty times then starts in a fraction of a second instead of the
  * seconds tsx takes to load the engine's modules one by one, and runs the same code the app runs
  * compiled (seal-pool.ts starts `seal-worker.js` beside it). The bundle goes under `.cache/` in
@@ -17,7 +17,11 @@ export async function bundleWorker(entry: string): Promise<{ path: string; remov
   mkdirSync(cache, { recursive: true });
   const outdir = mkdtempSync(join(cache, 'test-bundle-'));
   await build({
-    entryPoints: [join(root, entry), join(root, 'engine', 'repo', 'seal-worker.ts')],
+    entryPoints: [
+      join(root, entry),
+      join(root, 'engine', 'repo', 'seal-worker.ts'),
+      join(root, 'engine', 'incidents', 'scan-worker.ts'),
+    ],
     outdir,
     entryNames: '[name]',
     bundle: true,
