@@ -93,6 +93,7 @@ export const queryHandlers: PartialHandlers<
         skip: input.skip,
         limit: input.limit,
         canonical: input.canonical,
+        allowDiskUse: input.allowDiskUse,
       });
       const batch = svc.views.cursors.start(
         call.client,
@@ -134,7 +135,10 @@ export const queryHandlers: PartialHandlers<
   'query.aggregate': async (svc, input, call) => {
     const pipeline = parsePipeline(input.pipeline);
     return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => {
-      const limited = limitTo(aggregateCursor(v.db, input.ns, pipeline, input.canonical), input.limit);
+      const limited = limitTo(
+        aggregateCursor(v.db, input.ns, pipeline, input.canonical, input.allowDiskUse),
+        input.limit,
+      );
       const batch = svc.views.cursors.start(
         call.client,
         v.row.id,
@@ -172,6 +176,7 @@ export const queryHandlers: PartialHandlers<
             sort,
             skip: input.skip,
             limit: input.limit,
+            allowDiskUse: input.allowDiskUse,
           })) {
             const b = bytesOf(d);
             const out =
