@@ -14,7 +14,9 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MongoClient } from 'mongodb';
 import { tempDir } from '../support/temp-dir.js';
+import { withMongo } from '../support/with-mongo.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const CHILD = join(import.meta.dirname, '..', 'support', 'query-memory-child.ts');
@@ -190,5 +192,42 @@ describe.skipIf(!HAVE_PROC)('a large query result in bounded memory', () => {
       [],
     );
     console.log(`sort/group memory: ${figures}`);
+  }, 300_000);
+
+  // Fewer, larger documents (~20 KB, the same ~60 MB): the stand-in target writes a document at a time.
+  const RESTORE_DOCS = 3000;
+  it(`restores ${RESTORE_DOCS} selected documents (~60 MB) into a target with peak RSS growing under ${BOUND_MB} MB`, async () => {
+    dir = tempDir('mbm-query-mem-');
+    const made = JSON.parse(
+      execFileSync(process.execPath, ['--import', 'tsx', CHILD, dir.path, String(RESTORE_DOCS), '20000'], {
+        encoding: 'utf8',
+      }).trim(),
+    ) as { snapshotMB: number; documents: number };
+    await withMongo(async ({ uri }) => {
+      const restore = (filter: string, targetNs: string) =>
+        cli([
+          ...['query', 'restore', '--source', 'mem-rs', '--at', 'latest', '--ns', 'shop.orders'],
+          ...['--filter', filter, '--target-uri', uri, '--target-ns', targetNs],
+          ...['--json', '--data-dir', join(dir!.path, 'data')],
+        ]);
+      const few = await restore('{"qty": 3}', 'rec.few');
+      const all = await restore('{}', 'rec.all');
+      const client = new MongoClient(uri);
+      try {
+        const counts = {
+          few: await client.db('rec').collection('few').countDocuments(),
+          all: await client.db('rec').collection('all').countDocuments(),
+        };
+        const figures = JSON.stringify({ made, few, all, counts });
+        expect(few.code, figures).toBe(0);
+        expect(all.code, figures).toBe(0);
+        expect(counts.all, figures).toBe(made.documents);
+        expect(counts.few, figures).toBeLessThan(made.documents / 10);
+        expect(all.peakMB - few.peakMB, figures).toBeLessThan(BOUND_MB);
+        console.log(`restore memory: ${figures}`);
+      } finally {
+        await client.close();
+      }
+    });
   }, 300_000);
 });
