@@ -22,8 +22,7 @@ import { Decimal128, Long, deserialize, serialize, type Document } from 'bson';
 import { Aggregator } from 'mingo';
 import { ApiError } from '../errors.js';
 import { elements, type RawElement } from '../oplog/bson-raw.js';
-import { compareSortKeys, compareValues, sortKeyOf, sortSpec } from './bson-order.js';
-import { keyOf } from './index-keys.js';
+import { compareSortKeys, compareValues, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
 import { ExternalSort } from './external-sort.js';
 
 const DECODE = { promoteValues: true, promoteLongs: true, bsonRegExp: false } as const;
@@ -178,7 +177,7 @@ class State {
       case '$addToSet': {
         if (!e) return;
         if (op === '$addToSet') {
-          const k = keyOf(values, e).toString('latin1');
+          const k = valueKey(values, e);
           if (this.set.has(k)) return;
           this.set.add(k);
         }

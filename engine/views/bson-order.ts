@@ -168,6 +168,29 @@ export function compareDocuments(a: Buffer, b: Buffer): number {
   return sign(xs.length - ys.length);
 }
 
+const gcd = (a: bigint, b: bigint): bigint => {
+  let x = a < 0n ? -a : a;
+  let y = b;
+  while (y) [x, y] = [y, x % y];
+  return x || 1n;
+};
+
+/**
+ * A string equal for equal values (distinct, $addToSet): numbers by exact value whatever their
+ * type (Int64 2^53+1 and Double 2^53 differ, Int32 1 and Double 1.0 do not), other values by
+ * their key bytes.
+ */
+export function valueKey(doc: Buffer, e: RawElement): string {
+  if (classOf(e.type) !== typeClass(T.double) || e.type === T_UNDEFINED)
+    return keyOf(doc, e).toString('latin1');
+  const plain = plainNumber(doc, e);
+  if (plain !== null && Number.isSafeInteger(plain)) return `n${plain}`;
+  const x = exactOf(doc, e);
+  if (x.rank !== 2) return `n${x.rank}`;
+  const g = gcd(x.num, x.den);
+  return x.den === g ? `n${x.num / g}` : `n${x.num / g}/${x.den / g}`;
+}
+
 /** One value reached by a path: the element and the document (or array) holding it. */
 export interface Reached {
   doc: Buffer;

@@ -27,11 +27,11 @@ import {
   type ViewDb,
 } from '../catalog/view-store.js';
 import { ejsonText, valueText } from './ejson-text.js';
-import { indexedFields, keyOf } from './index-keys.js';
+import { indexedFields } from './index-keys.js';
 import { planLookup, type Lookup } from './lookup-plan.js';
 import { keyOrdered, keySortable } from './key-sort.js';
 import { timeseriesSpec, unpackBucket } from './timeseries.js';
-import { compareSortKeys, sortKeyOf, sortSpec } from './bson-order.js';
+import { compareSortKeys, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
 import { groupStage, groupable, plainSort, sortStage, type SpillOptions } from './blocking-stages.js';
 import { ExternalSort, SORT_MEMORY_BYTES } from './external-sort.js';
 import { dirname } from 'node:path';
@@ -440,7 +440,7 @@ export function distinct(
     const vals: { doc: Buffer; e: RawElement }[] = [];
     valuesAt(raw, parts, 0, vals);
     for (const v of vals) {
-      const k = keyOf(v.doc, v.e).toString('latin1');
+      const k = valueKey(v.doc, v.e);
       if (!seen.has(k)) seen.set(k, valueText(v.doc, v.e, !canonical));
     }
   }

@@ -28,7 +28,7 @@ import { elements } from '../../engine/oplog/bson-raw.js';
 import { groupStage, sortStage } from '../../engine/views/blocking-stages.js';
 import { compareValues } from '../../engine/views/bson-order.js';
 import { ExternalSort } from '../../engine/views/external-sort.js';
-import { aggregate, find } from '../../engine/views/query.js';
+import { aggregate, distinct, find } from '../../engine/views/query.js';
 import { ViewSink } from '../../engine/views/view-sink.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -147,6 +147,27 @@ describe('sorts no key table serves', () => {
     // The same through an aggregation's $sort.
     const agg = aggregate(db!, 't.c', [{ $sort: { v: 1 } }, { $project: { _id: 1 } }], 100, false);
     expect(ids(agg.documents)).toEqual([5, 6, 7, 4, 2, 3, 1, 10, 9, 8]);
+  });
+
+  it('tells Int64 2^53+1 from Double 2^53 in distinct and $addToSet, and equal numbers of other types not', () => {
+    build([
+      { _id: 1, v: Long.fromString('9007199254740993') },
+      { _id: 2, v: new Double(TWO53) },
+      { _id: 3, v: Decimal128.fromString('9007199254740993.0') },
+      { _id: 4, v: new Int32(5) },
+      { _id: 5, v: new Double(5) },
+      { _id: 6, v: Decimal128.fromString('5.00') },
+      { _id: 7, v: new Double(0.5) },
+      { _id: 8, v: Decimal128.fromString('0.50') },
+    ]);
+    expect(distinct(db!, 't.c', 'v', {}, true)).toEqual([
+      '{"$numberLong":"9007199254740993"}',
+      '{"$numberDouble":"9007199254740992.0"}',
+      '{"$numberInt":"5"}',
+      '{"$numberDouble":"0.5"}',
+    ]);
+    const set = aggregate(db!, 't.c', [{ $group: { _id: null, s: { $addToSet: '$v' } } }], 10, false);
+    expect((EJSON.parse(set.documents[0]!) as { s: unknown[] }).s).toHaveLength(4);
   });
 
   it('orders the runs of equal keys of an indexed field exactly (numbers sharing a key, documents)', () => {
