@@ -21,13 +21,14 @@ import {
   docByRid,
   iterateDocs,
   listCollectionRows,
-  ridsInRange,
+  keysInOrder,
   ridsWithKey,
   type CollectionRow,
+  type KeyRange,
   type ViewDb,
 } from '../catalog/view-store.js';
 import { ejsonText, valueText } from './ejson-text.js';
-import { indexedFields } from './index-keys.js';
+import { indexedFields, keysAt } from './index-keys.js';
 import { planLookup, type Lookup } from './lookup-plan.js';
 import { keyOrdered, keySortable } from './key-sort.js';
 import { timeseriesSpec, unpackBucket } from './timeseries.js';
@@ -129,13 +130,19 @@ function source(
   const fields = indexedFields(decodeList(row.indexes));
   const lookup = planLookup(filter, fields);
   if (lookup) {
-    const rids = lookupRids(db, row.cid, lookup);
     const get = docByRid(db);
     use.index = indexFor(row, lookup.field);
     function* found(): Generator<Item> {
-      for (const rid of rids) {
+      // A document with several keys of the field (an array there) may be reached once per key:
+      // only those documents are remembered, to be sent once.
+      const multikey = new Set<number>();
+      for (const rid of lookupRids(db, row!.cid, lookup!)) {
         const raw = get(rid);
         if (!raw) continue;
+        if (keysAt(raw, lookup!.field).length > 1) {
+          if (multikey.has(rid)) continue;
+          multikey.add(rid);
+        }
         use.documentsExamined++;
         yield { js: decode(raw), raw };
       }
@@ -160,14 +167,21 @@ function resolver(db: ViewDb, dbName: string, depth: number): (name: string) => 
   };
 }
 
-function lookupRids(db: ViewDb, cid: number, l: Lookup): number[] {
-  if (l.kind === 'points') {
-    const get = ridsWithKey(db);
-    const seen = new Set<number>();
-    for (const k of l.keys) for (const rid of get(cid, l.field, k)) seen.add(rid);
-    return [...seen];
-  }
-  return [...new Set(ridsInRange(db)(cid, l.field, l.lo, l.loInclusive, l.hi, l.hiInclusive))];
+/**
+ * Row ids of a lookup, read lazily in key order from the key table (a page at a time): a lookup
+ * matching most of a large collection holds no list of its ids.
+ */
+function* lookupRids(db: ViewDb, cid: number, l: Lookup): Generator<number> {
+  const ranges: KeyRange[] =
+    l.kind === 'points'
+      ? [...new Map(l.keys.map((k) => [k.toString('latin1'), k])).values()].map((k) => ({
+          lo: k,
+          loInclusive: true,
+          hi: k,
+          hiInclusive: true,
+        }))
+      : [l];
+  for (const r of ranges) for (const { rid } of keysInOrder(db, cid, l.field, false, r)) yield rid;
 }
 
 /** The name of the index whose first field the lookup used. */

@@ -170,6 +170,28 @@ describe('sorts no key table serves', () => {
     expect((EJSON.parse(set.documents[0]!) as { s: unknown[] }).s).toHaveLength(4);
   });
 
+  it('answers a lookup on a multikey field from its keys, lazily, each document once', () => {
+    const docs = Array.from({ length: 3000 }, (_, k) => ({
+      _id: k,
+      tags: [`t${k % 7}`, `t${(k + 1) % 7}`, 'all'],
+    }));
+    build(docs, ['tags']);
+    const q = (filter: Document) => find(db!, 't.c', { filter, skip: 0, limit: 10_000, canonical: false });
+    const both = q({ tags: { $in: ['t1', 't2', 't2'] } });
+    expect(both.plan.index).toBe('tags_1');
+    const want = docs.filter((d) => d.tags.includes('t1') || d.tags.includes('t2')).map((d) => d._id);
+    expect(ids(both.documents).sort((a, b) => a - b)).toEqual(want);
+    expect(both.plan.documentsExamined).toBe(want.length);
+    const range = q({ tags: { $gte: 't5' } });
+    expect(ids(range.documents).sort((a, b) => a - b)).toEqual(
+      docs.filter((d) => d.tags.some((t) => t >= 't5')).map((d) => d._id),
+    );
+    // The first batch of a lookup matching every document reads about one batch.
+    const first = find(db!, 't.c', { filter: { tags: 'all' }, skip: 0, limit: 10, canonical: false });
+    expect(first.documents).toHaveLength(10);
+    expect(first.plan.documentsExamined).toBeLessThanOrEqual(11);
+  });
+
   it('orders the runs of equal keys of an indexed field exactly (numbers sharing a key, documents)', () => {
     build(
       [
