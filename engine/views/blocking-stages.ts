@@ -286,3 +286,52 @@ export function* groupStage(
   }
   if (key !== null) yield emit();
 }
+
+/**
+ * A pipeline over a stream of documents: `$sort` (with a `$limit` right after it) and `$group`
+ * run in bounded memory (blocking-stages.ts), every other run of stages streams through mingo,
+ * which holds one document for the stages that pass documents along ($match, $project,
+ * $addFields, $unwind, $skip, $limit…).
+ */
+export function runPipeline(
+  input: Iterable<Document>,
+  pipeline: Document[],
+  options: ConstructorParameters<typeof Aggregator>[1],
+  spill: SpillOptions,
+): Iterable<Document> {
+  let stream = input;
+  let pending: Document[] = [];
+  const flush = () => {
+    if (!pending.length) return;
+    const input = stream as Partial<Generator<Document>>;
+    const out = new Aggregator(pending, options).stream(stream);
+    pending = [];
+    stream = (function* () {
+      try {
+        for (;;) {
+          const r = out.next();
+          if (r.done) return;
+          yield r.value as Document;
+        }
+      } finally {
+        // mingo does not close its source: a cursor closed early must still end the stages before
+        // (an external sort removes its run files when its output is closed).
+        input.return?.(undefined);
+      }
+    })();
+  };
+  for (let k = 0; k < pipeline.length; k++) {
+    const stage = pipeline[k]!;
+    if ('$sort' in stage && plainSort(stage.$sort as Document)) {
+      flush();
+      const next = pipeline[k + 1];
+      const keep = next && '$limit' in next ? Number(next.$limit) : undefined;
+      stream = sortStage(stream, stage.$sort as Document, keep, spill);
+    } else if ('$group' in stage && groupable(stage.$group as Document)) {
+      flush();
+      stream = groupStage(stream, stage.$group as Document, options, spill);
+    } else pending.push(stage);
+  }
+  flush();
+  return stream;
+}

@@ -13,7 +13,7 @@
  * on (views of views included).
  */
 import { EJSON, deserialize, serialize, type Document } from 'bson';
-import { Aggregator, Query } from 'mingo';
+import { Query } from 'mingo';
 import { ApiError } from '../errors.js';
 import { DocBuilder, T, elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
 import {
@@ -33,7 +33,7 @@ import { planLookup, type Lookup } from './lookup-plan.js';
 import { keyOrdered, keySortable } from './key-sort.js';
 import { timeseriesSpec, unpackBucket } from './timeseries.js';
 import { compareSortKeys, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
-import { groupStage, groupable, plainSort, sortStage, type SpillOptions } from './blocking-stages.js';
+import { runPipeline, type SpillOptions } from './blocking-stages.js';
 import { ExternalSort, SORT_MEMORY_BYTES } from './external-sort.js';
 import { dirname } from 'node:path';
 import { decodeList } from './view-sink.js';
@@ -459,48 +459,6 @@ export function distinct(
     }
   }
   return [...seen.values()];
-}
-
-/**
- * A pipeline over a stream of documents: `$sort` (with a `$limit` right after it) and `$group`
- * run in bounded memory (blocking-stages.ts), every other run of stages streams through mingo,
- * which holds one document for the stages that pass documents along ($match, $project,
- * $addFields, $unwind, $skip, $limit…).
- */
-function runPipeline(
-  input: Iterable<Document>,
-  pipeline: Document[],
-  options: ConstructorParameters<typeof Aggregator>[1],
-  spill: SpillOptions,
-): Iterable<Document> {
-  let stream = input;
-  let pending: Document[] = [];
-  const flush = () => {
-    if (!pending.length) return;
-    const out = new Aggregator(pending, options).stream(stream);
-    pending = [];
-    stream = (function* () {
-      for (;;) {
-        const r = out.next();
-        if (r.done) return;
-        yield r.value as Document;
-      }
-    })();
-  };
-  for (let k = 0; k < pipeline.length; k++) {
-    const stage = pipeline[k]!;
-    if ('$sort' in stage && plainSort(stage.$sort as Document)) {
-      flush();
-      const next = pipeline[k + 1];
-      const keep = next && '$limit' in next ? Number(next.$limit) : undefined;
-      stream = sortStage(stream, stage.$sort as Document, keep, spill);
-    } else if ('$group' in stage && groupable(stage.$group as Document)) {
-      flush();
-      stream = groupStage(stream, stage.$group as Document, options, spill);
-    } else pending.push(stage);
-  }
-  flush();
-  return stream;
 }
 
 /**

@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createViewFile, indexViewFile, viewWriter, type ViewDb } from '../../engine/catalog/view-store.js';
 import { elements } from '../../engine/oplog/bson-raw.js';
-import { groupStage, sortStage } from '../../engine/views/blocking-stages.js';
+import { groupStage, runPipeline, sortStage } from '../../engine/views/blocking-stages.js';
 import { compareValues } from '../../engine/views/bson-order.js';
 import { ExternalSort } from '../../engine/views/external-sort.js';
 import { aggregate, distinct, find } from '../../engine/views/query.js';
@@ -346,6 +346,18 @@ describe('$group and $sort over spilled runs', () => {
       )
       .map((d) => d._id);
     expect(byTag).toEqual(want);
+    expect(readdirSync(dir.path)).toEqual([]);
+  });
+
+  it('remove their runs when the pipeline is closed early, behind the stages mingo runs after them', () => {
+    dir = tempDir('mbm-group-');
+    const spill = { memoryBytes: 16_000, allowDiskUse: true, dir: dir.path };
+    const docs = Array.from({ length: 3000 }, (_, k) => ({ _id: k, n: (k * 7919) % 1000 }));
+    const out = runPipeline(docs, [{ $sort: { n: -1 } }, { $project: { n: 1 } }, { $skip: 1 }], {}, spill);
+    const it = out[Symbol.iterator]();
+    expect(it.next().value).toMatchObject({ n: 999 });
+    expect(readdirSync(dir.path)).toHaveLength(1); // the runs, while the output is read
+    it.return?.(undefined);
     expect(readdirSync(dir.path)).toEqual([]);
   });
 });
