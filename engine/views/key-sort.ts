@@ -68,7 +68,14 @@ export function* keyOrdered(
   let runGroup: Buffer | null = null;
   /** Whether the run's keys order it already (one exact key, one sort field): sent as read. */
   let inOrder = true;
+  /** The first document of a run, held until a second one shows the run needs ordering. */
+  let single: SortItem | null = null;
   const flush = function* (): Generator<SortItem> {
+    if (single) {
+      const one = single;
+      single = null;
+      yield one;
+    }
     if (!run) return;
     const r = run;
     run = null;
@@ -92,7 +99,16 @@ export function* keyOrdered(
         yield { js, raw };
         continue;
       }
-      run ??= new ExternalSort((a, b) => compareSortKeys(a, b, spec.dirs), { ...spill, what: 'Sort' });
+      // Most runs of a walk hold one document (unique values): no sort for those.
+      if (!run && !single) {
+        single = { js, raw };
+        continue;
+      }
+      if (!run) {
+        run = new ExternalSort((a, b) => compareSortKeys(a, b, spec.dirs), { ...spill, what: 'Sort' });
+        run.add(sortKeyOf(single!.raw!, spec), single!.raw!);
+        single = null;
+      }
       run.add(sortKeyOf(raw, spec), raw);
     }
     yield* flush();
