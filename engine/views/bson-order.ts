@@ -24,6 +24,7 @@ import {
   ElementCursor,
   T,
   elements,
+  field,
   makeElement,
   subDocument,
   type RawElement,
@@ -221,7 +222,8 @@ function walk(
   inArray: boolean,
   state: { empty: boolean },
 ): void {
-  const e = elements(doc).find((x) => x.name === parts[at]);
+  // The first element of that name, found without decoding the others (as index keys are).
+  const e = field(doc, parts[at]!);
   if (!e) return;
   if (at === parts.length - 1) {
     if (e.type === T.array) {

@@ -38,6 +38,17 @@ export interface SortItem {
   raw: Buffer | null;
 }
 
+/** An item read back from a sort: decoded only if asked (answers are written from the bytes). */
+export function lazyItem(raw: Buffer, decode: (raw: Buffer) => Document): SortItem {
+  let js: Document | null = null;
+  return {
+    raw,
+    get js() {
+      return (js ??= decode(raw));
+    },
+  };
+}
+
 /** Key classes whose key bytes order values exactly (index-keys.ts CLASS): runs are equal keys. */
 const EXACT_CLASSES = new Set([0x01, 0x05, 0x0f, 0x1e, 0x23, 0x28, 0x2d, 0x32, 0x41, 0x7f]);
 const NUMBER_CLASS = 0x0a;
@@ -79,7 +90,7 @@ export function* keyOrdered(
     if (!run) return;
     const r = run;
     run = null;
-    for (const { payload } of r.sorted()) yield { js: decode(payload), raw: payload };
+    for (const { payload } of r.sorted()) yield lazyItem(payload, decode);
   };
   try {
     for (const { key, rid } of keysInOrder(db, cid, field, descending, range)) {

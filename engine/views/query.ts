@@ -30,7 +30,7 @@ import {
 import { ejsonText, valueText } from './ejson-text.js';
 import { indexedFields, keysAt } from './index-keys.js';
 import { planLookup, type Lookup } from './lookup-plan.js';
-import { keyOrdered, keySortable } from './key-sort.js';
+import { keyOrdered, keySortable, lazyItem } from './key-sort.js';
 import { timeseriesSpec, unpackBucket } from './timeseries.js';
 import { compareSortKeys, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
 import { runPipeline, type SpillOptions } from './blocking-stages.js';
@@ -234,7 +234,8 @@ function* topSorted(
     sorter.close();
     throw err;
   }
-  for (const r of sorter.sorted()) yield { js: decode(r.payload), raw: derived ? null : r.payload };
+  for (const r of sorter.sorted())
+    yield derived ? { js: decode(r.payload), raw: null } : lazyItem(r.payload, decode);
 }
 
 export interface FindOptions {
