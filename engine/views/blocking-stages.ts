@@ -288,6 +288,18 @@ export function* groupStage(
 }
 
 /**
+ * `$count` and `$sortByCount` as the stages mongod documents them to be (mingo's `$count` collects
+ * its whole input, and answers 0 where mongod answers nothing).
+ */
+function expand(stage: Document): Document[] {
+  if ('$count' in stage && typeof stage.$count === 'string')
+    return [{ $group: { _id: null, [stage.$count]: { $sum: 1 } } }, { $project: { _id: 0 } }];
+  if ('$sortByCount' in stage)
+    return [{ $group: { _id: stage.$sortByCount, count: { $sum: 1 } } }, { $sort: { count: -1 } }];
+  return [stage];
+}
+
+/**
  * A pipeline over a stream of documents: `$sort` (with a `$limit` right after it) and `$group`
  * run in bounded memory (blocking-stages.ts), every other run of stages streams through mingo,
  * which holds one document for the stages that pass documents along ($match, $project,
@@ -320,11 +332,12 @@ export function runPipeline(
       }
     })();
   };
-  for (let k = 0; k < pipeline.length; k++) {
-    const stage = pipeline[k]!;
+  const stages = pipeline.flatMap(expand);
+  for (let k = 0; k < stages.length; k++) {
+    const stage = stages[k]!;
     if ('$sort' in stage && plainSort(stage.$sort as Document)) {
       flush();
-      const next = pipeline[k + 1];
+      const next = stages[k + 1];
       const keep = next && '$limit' in next ? Number(next.$limit) : undefined;
       stream = sortStage(stream, stage.$sort as Document, keep, spill);
     } else if ('$group' in stage && groupable(stage.$group as Document)) {

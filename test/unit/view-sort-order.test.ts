@@ -349,6 +349,21 @@ describe('$group and $sort over spilled runs', () => {
     expect(readdirSync(dir.path)).toEqual([]);
   });
 
+  it('run $count and $sortByCount as mongod defines them, over spilled runs', () => {
+    dir = tempDir('mbm-group-');
+    const spill = { memoryBytes: 16_000, allowDiskUse: true, dir: dir.path };
+    const docs = Array.from({ length: 3000 }, (_, k) => ({ _id: k, g: `g${k % 4 === 0 ? 0 : k % 3}` }));
+    expect([...runPipeline(docs, [{ $count: 'n' }], {}, spill)]).toEqual([{ n: 3000 }]);
+    // An empty input counts nothing (mongod answers no document, not 0).
+    expect([...runPipeline(docs, [{ $match: { g: 'none' } }, { $count: 'n' }], {}, spill)]).toEqual([]);
+    const counts = new Map<string, number>();
+    for (const d of docs) counts.set(d.g, (counts.get(d.g) ?? 0) + 1);
+    expect([...runPipeline(docs, [{ $sortByCount: '$g' }], {}, spill)]).toEqual(
+      [...counts].map(([_id, count]) => ({ _id, count })).sort((a, b) => b.count - a.count),
+    );
+    expect(readdirSync(dir.path)).toEqual([]);
+  });
+
   it('remove their runs when the pipeline is closed early, behind the stages mingo runs after them', () => {
     dir = tempDir('mbm-group-');
     const spill = { memoryBytes: 16_000, allowDiskUse: true, dir: dir.path };
