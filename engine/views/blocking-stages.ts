@@ -20,6 +20,7 @@
  */
 import { Decimal128, Long, deserialize, serialize, type Document } from 'bson';
 import { Aggregator } from 'mingo';
+import { resolve } from 'mingo/util';
 import { ApiError } from '../errors.js';
 import { elements, type RawElement } from '../oplog/bson-raw.js';
 import { compareSortKeys, compareValues, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
@@ -288,6 +289,43 @@ export function* groupStage(
 }
 
 /**
+ * The documents of another collection of the database whose `field` equals one of `values`, read
+ * through that collection's key table (lookup-plan.ts); null when no index of it serves `field`.
+ */
+export interface IndexedJoin {
+  indexed(from: string, field: string): boolean;
+  matching(from: string, field: string, values: unknown[]): Iterable<Document>;
+}
+
+/** A `$lookup` of the localField / foreignField form whose foreign field is indexed. */
+function indexedLookup(spec: Document, joins: IndexedJoin): boolean {
+  const keys = Object.keys(spec).sort().join(',');
+  return (
+    keys === 'as,foreignField,from,localField' &&
+    typeof spec.from === 'string' &&
+    typeof spec.localField === 'string' &&
+    typeof spec.foreignField === 'string' &&
+    typeof spec.as === 'string' &&
+    joins.indexed(spec.from, spec.foreignField)
+  );
+}
+
+/**
+ * `$lookup` one input document at a time, as mongod's nested-loop join with an index: the foreign
+ * documents matching its local value (any element of an array; missing as null) are read through
+ * the foreign field's key table, so memory holds one document's matches, not the foreign
+ * collection (which mingo's `$lookup` holds whole).
+ */
+function* lookupStage(input: Iterable<Document>, spec: Document, joins: IndexedJoin): Generator<Document> {
+  const { from, localField, foreignField, as } = spec as Record<string, string>;
+  for (const doc of input) {
+    const local = resolve(doc, localField!) ?? null;
+    const values = Array.isArray(local) ? local : [local];
+    yield { ...doc, [as!]: [...joins.matching(from!, foreignField!, values)] };
+  }
+}
+
+/**
  * `$count` and `$sortByCount` as the stages mongod documents them to be (mingo's `$count` collects
  * its whole input, and answers 0 where mongod answers nothing).
  */
@@ -310,6 +348,7 @@ export function runPipeline(
   pipeline: Document[],
   options: ConstructorParameters<typeof Aggregator>[1],
   spill: SpillOptions,
+  joins?: IndexedJoin,
 ): Iterable<Document> {
   let stream = input;
   let pending: Document[] = [];
@@ -343,6 +382,9 @@ export function runPipeline(
     } else if ('$group' in stage && groupable(stage.$group as Document)) {
       flush();
       stream = groupStage(stream, stage.$group as Document, options, spill);
+    } else if ('$lookup' in stage && joins && indexedLookup(stage.$lookup as Document, joins)) {
+      flush();
+      stream = lookupStage(stream, stage.$lookup as Document, joins);
     } else pending.push(stage);
   }
   flush();

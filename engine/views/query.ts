@@ -33,7 +33,7 @@ import { planLookup, type Lookup } from './lookup-plan.js';
 import { keyOrdered, keySortable, lazyItem } from './key-sort.js';
 import { timeseriesSpec, unpackBucket } from './timeseries.js';
 import { compareSortKeys, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
-import { runPipeline, type SpillOptions } from './blocking-stages.js';
+import { runPipeline, type IndexedJoin, type SpillOptions } from './blocking-stages.js';
 import { ExternalSort, SORT_MEMORY_BYTES } from './external-sort.js';
 import { dirname } from 'node:path';
 import { decodeList } from './view-sink.js';
@@ -156,6 +156,21 @@ function source(
     }
   }
   return { items: scan(), use };
+}
+
+/** `$lookup` on an indexed foreign field: the foreign documents read through its key table. */
+function joins(db: ViewDb, dbName: string): IndexedJoin {
+  return {
+    indexed: (from, field) => {
+      const row = collection(db, `${dbName}.${from}`);
+      return row?.kind === 'collection' && indexedFields(decodeList(row.indexes)).includes(field);
+    },
+    *matching(from, field, values) {
+      const filter = { [field]: { $in: values } };
+      const q = new Query(filter);
+      for (const it of source(db, `${dbName}.${from}`, filter).items) if (q.test(it.js)) yield idFirst(it.js);
+    },
+  };
 }
 
 /** `$lookup` / `$graphLookup` / `$unionWith` read other namespaces of the same database in the view. */
@@ -487,6 +502,7 @@ export function aggregateCursor(
     rest,
     { collectionResolver: resolver(db, splitNs(ns).db, 0) },
     spillOptions(db, allowDiskUse),
+    joins(db, splitNs(ns).db),
   );
   function* texts(): Generator<string> {
     for (const d of out) yield jsText(idFirst(d), canonical);

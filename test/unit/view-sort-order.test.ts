@@ -22,6 +22,7 @@ import {
 } from 'bson';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Aggregator } from 'mingo';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createViewFile, indexViewFile, viewWriter, type ViewDb } from '../../engine/catalog/view-store.js';
 import { elements } from '../../engine/oplog/bson-raw.js';
@@ -190,6 +191,52 @@ describe('sorts no key table serves', () => {
     const first = find(db!, 't.c', { filter: { tags: 'all' }, skip: 0, limit: 10, canonical: false });
     expect(first.documents).toHaveLength(10);
     expect(first.plan.documentsExamined).toBeLessThanOrEqual(11);
+  });
+
+  it('joins $lookup through the foreign key table, one document at a time, as mingo joins it', () => {
+    dir = tempDir('mbm-sort-order-');
+    db = createViewFile(join(dir.path, 'v.sqlite'));
+    const sink = new ViewSink(viewWriter(db));
+    const idIndex = Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' }));
+    const opts = Buffer.from(serialize({}));
+    sink.addCollection('t.orders', 'collection', opts, [idIndex]);
+    sink.addCollection('t.customers', 'collection', opts, [
+      idIndex,
+      Buffer.from(serialize({ v: 2, key: { code: 1 }, name: 'code_1' })),
+    ]);
+    const customers = Array.from({ length: 50 }, (_, k) => ({
+      _id: k,
+      code: k % 10 === 0 ? null : `c${k % 17}`,
+      name: `n${k}`,
+    }));
+    customers.push({ _id: 50, name: 'no code' } as never);
+    const orders = Array.from({ length: 400 }, (_, k) => ({
+      _id: k,
+      cust: k % 9 === 0 ? [k % 50, (k + 1) % 50] : k % 60,
+      code: k % 7 === 0 ? undefined : k % 5 === 0 ? [`c${k % 17}`, 'c1'] : `c${k % 20}`,
+    }));
+    for (const c of customers) sink.loadDocument('t.customers', serialize(c));
+    for (const o of orders) sink.loadDocument('t.orders', serialize(o, { ignoreUndefined: true }));
+    sink.flush();
+    indexViewFile(db);
+    const plain = (pipeline: Document[]) =>
+      new Aggregator(pipeline, { collectionResolver: () => customers }).run(
+        orders.map((o) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))),
+      );
+    for (const lookup of [
+      { from: 'customers', localField: 'cust', foreignField: '_id', as: 'c' },
+      { from: 'customers', localField: 'code', foreignField: 'code', as: 'c' },
+      { from: 'customers', localField: 'code', foreignField: 'name', as: 'c' }, // no index: mingo
+    ]) {
+      const pipeline = [{ $lookup: lookup }, { $project: { 'c._id': 1 } }];
+      const got = aggregate(db, 't.orders', pipeline, 1000, false).documents.map((d) => EJSON.parse(d));
+      const want = plain(pipeline).map((d) => ({
+        ...d,
+        c: (d.c as { _id: number }[]).sort((a, b) => a._id - b._id),
+      }));
+      for (const d of got) (d.c as { _id: number }[]).sort((a, b) => a._id - b._id);
+      expect(got, lookup.foreignField).toEqual(want);
+    }
   });
 
   it('orders the runs of equal keys of an indexed field exactly (numbers sharing a key, documents)', () => {
