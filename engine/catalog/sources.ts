@@ -87,6 +87,41 @@ export function setSourceConnection(
   );
 }
 
+/**
+ * Rewrites a source's connection and secrets in one statement, only while the row still holds
+ * `expected` (an edit in between wins; false then). For secrets an older version left in clear in
+ * connection_json: secure_delete zeroes the old row's bytes where the page keeps freed space, and a
+ * TRUNCATE checkpoint copies the page into the file and empties the WAL that held them.
+ */
+export function replaceSourceConnection(
+  db: CatalogDb,
+  sourceId: string,
+  expected: SourceConnectionRow,
+  connection: unknown,
+  secret: unknown | null,
+): boolean {
+  const secureDelete = db.pragma('secure_delete', { simple: true }) as number;
+  db.pragma('secure_delete = ON');
+  try {
+    const r = db
+      .prepare(
+        'UPDATE sources SET connection_json = ?, secret_json = ? WHERE id = ? AND connection_json IS ? AND secret_json IS ?',
+      )
+      .run(
+        JSON.stringify(connection),
+        secret === null ? null : JSON.stringify(secret),
+        sourceId,
+        expected.connection_json,
+        expected.secret_json,
+      );
+    if (r.changes !== 1) return false;
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    return true;
+  } finally {
+    db.pragma(`secure_delete = ${secureDelete ? 'ON' : 'OFF'}`);
+  }
+}
+
 export function getSourceConnection(db: CatalogDb, sourceId: string): SourceConnectionRow {
   return db
     .prepare('SELECT connection_json, secret_json FROM sources WHERE id = ?')

@@ -16,11 +16,14 @@
  * lacks the field. mongod unpacks a version 3 bucket with the version 2
  * unpacker, in stored row order, not sorted by time: so does this.
  */
+import { EJSON, deserialize } from 'bson';
 import { ApiError } from '../errors.js';
 import { BsonColumnReader } from '../bson/bson-column.js';
 import {
   DocBuilder,
   T,
+  docOf,
+  elementBytes,
   elements,
   field,
   makeElement,
@@ -76,7 +79,7 @@ export function unpackBucket(bucket: Buffer, spec: TimeseriesSpec): Buffer[] {
   const timeCol = colEls.find((c) => c.name === spec.timeField);
   if (!timeCol)
     throw new ApiError('CORRUPT', `A time-series bucket without a ${spec.timeField} column in its data.`);
-  const meta = spec.metaField !== null ? field(bucket, 'meta') : undefined;
+  const meta = metaOf(bucket, spec);
   if (v === 1) return unpackV1(cols, colEls, timeCol, bucket, meta, spec);
   if (v === 2 || v === 3) {
     const count = field(ctl, 'count');
@@ -85,6 +88,43 @@ export function unpackBucket(bucket: Buffer, spec: TimeseriesSpec): Buffer[] {
     return unpackCompressed(cols, colEls, timeCol, bucket, meta, spec);
   }
   throw new ApiError('CORRUPT', `A time-series bucket of unknown version ${v} (mongod knows 1, 2 and 3).`);
+}
+
+const BSON_UNDEFINED = 0x06; // the deprecated BSON type
+
+/**
+ * The bucket's `meta` element, checked as mongod's unpacker checks it: a collection without a
+ * metaField has no meta in its buckets (mongod refuses one with 5369601, so a bucket with one was
+ * not written by mongod for this collection, or its options were lost), and a meta of the
+ * deprecated undefined type is refused where there is one (5369600).
+ */
+function metaOf(bucket: Buffer, spec: TimeseriesSpec): RawElement | undefined {
+  const meta = field(bucket, 'meta');
+  if (!meta) return undefined;
+  if (spec.metaField === null)
+    throw new ApiError(
+      'CORRUPT',
+      `The time-series bucket ${bucketName(bucket)} has a meta field, but its collection's time-series ` +
+        `options have no metaField (mongod refuses it too, error 5369601).`,
+      { bucket: bucketName(bucket), mongodCode: 5369601 },
+    );
+  if (meta.type === BSON_UNDEFINED)
+    throw new ApiError(
+      'CORRUPT',
+      `The time-series bucket ${bucketName(bucket)} has a meta of the deprecated undefined type ` +
+        `(mongod refuses it too, error 5369600).`,
+      { bucket: bucketName(bucket), mongodCode: 5369600 },
+    );
+  return meta;
+}
+
+/** A bucket's `_id` as Extended JSON text (an ObjectId as `ObjectId('…')`), for messages. */
+function bucketName(bucket: Buffer): string {
+  const id = field(bucket, '_id');
+  if (!id) return '(without _id)';
+  const v = (deserialize(docOf(elementBytes(bucket, id))) as { _id: unknown })._id;
+  const oid = v as { _bsontype?: string; toHexString?: () => string };
+  return oid?._bsontype === 'ObjectId' ? `ObjectId('${oid.toHexString!()}')` : EJSON.stringify(v);
 }
 
 const isNumber = (t: number) => t === T.double || t === T.int32 || t === T.int64;

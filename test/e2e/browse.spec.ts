@@ -1,6 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { MongoClient } from 'mongodb';
-import { startWorkspace, type E2eWorkspace } from '../support/e2e-workspace.js';
+import { addSourceInUi, startWorkspace, watchCsp, type E2eWorkspace } from '../support/e2e-workspace.js';
 
 /**
  * The point-in-time browser through the headless server against the
@@ -29,22 +29,10 @@ test('open the browser a second before a deleteMany, find the deleted documents 
   page,
 }) => {
   test.setTimeout(180_000);
-  await page.addInitScript(() => {
-    const w = window as unknown as { cspViolations: string[] };
-    w.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) =>
-      w.cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`),
-    );
-  });
+  const csp = await watchCsp(page);
   await page.setViewportSize({ width: 1360, height: 1000 });
   await page.goto(env.serve.url);
-  await page.getByRole('tab', { name: 'Sources' }).click();
-  await page.getByRole('button', { name: 'Add a source' }).click();
-  const form = page.getByRole('form', { name: 'Add a source' });
-  await form.getByLabel('Name', { exact: true }).fill('prod-rs');
-  await form.getByLabel('Connection string').fill(env.standins[0]!.uri);
-  await form.getByRole('button', { name: 'Test and add' }).click();
-  await expect(page.getByRole('status').first()).toHaveText('Added prod-rs; its backup job is active.');
+  await addSourceInUi(page, 'prod-rs', env.standins[0]!.uri);
   await page.getByTestId('job-prod-rs').getByRole('button', { name: 'Take a snapshot now' }).click();
   await page.getByRole('tab', { name: 'Timeline' }).click();
   await expect(description(page)).toContainText(/\d+ snapshots? \(/, { timeout: 45_000 });
@@ -117,7 +105,5 @@ test('open the browser a second before a deleteMany, find the deleted documents 
   await page.locator('label', { hasText: /^Extended JSON$/ }).click();
   await expect(page.getByTestId('result-json').nth(1)).toContainText('"note": "rush"');
   await page.screenshot({ path: env.screen('browse-json'), fullPage: true });
-  expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual(
-    [],
-  );
+  expect(await csp.violations()).toEqual([]);
 });

@@ -1,46 +1,19 @@
 import { expect, test } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { startServe, type ServeProcess } from '../support/serve-process.js';
-import { startStandin, type Standin } from '../support/standin/server.js';
-import { tempDir } from '../support/temp-dir.js';
+import { addSourceByCli, startWorkspace, type E2eWorkspace } from '../support/e2e-workspace.js';
 
-const root = join(import.meta.dirname, '..', '..');
-let dir: ReturnType<typeof tempDir>;
-let serve: ServeProcess;
-let standin: Standin;
-
-/** Asynchronous on purpose: the stand-in runs in this process and must keep answering. */
-const cli = (...args: string[]) =>
-  new Promise<{ status: number | null; stderr: string }>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'engine', 'cli.ts'), ...args, '--data-dir', join(dir.path, 'data')],
-      { cwd: root },
-    );
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (status) => resolve({ status, stderr }));
-  });
-
+let env: E2eWorkspace;
 test.beforeAll(async () => {
-  dir = tempDir('mbm-e2e-dash-');
-  standin = await startStandin({ noopIntervalMs: 1000 });
-  expect((await cli('repo', 'init', '--path', join(dir.path, 'repo'))).status).toBe(0);
-  const added = await cli('source', 'add', '--name', 'prod-rs', '--uri', standin.uri);
-  expect(added.status, added.stderr).toBe(0);
-  serve = await startServe(join(dir.path, 'data')); // starts capture and the scheduler for active jobs
+  // The server starts capture and the scheduler for active jobs.
+  env = await startWorkspace('mbm-e2e-dash-', {
+    beforeServe: (w) => addSourceByCli(w, 'prod-rs', w.standins[0]!.uri),
+  });
 });
-test.afterAll(async () => {
-  await serve?.stop();
-  await standin?.stop();
-  dir?.remove();
-});
+test.afterAll(async () => env?.stop());
 
 test('the dashboard shows each source with live capture, recovery point, snapshot and coverage', async ({
   page,
 }) => {
-  await page.goto(serve.url);
+  await page.goto(env.serve.url);
   const card = page.getByTestId('source-card-prod-rs');
   await expect(card).toBeVisible();
   await expect(card.getByTestId('capture-state')).toHaveText('capturing', { timeout: 20_000 });
@@ -58,7 +31,7 @@ test('the dashboard shows each source with live capture, recovery point, snapsho
 test('the Sources section shows the backup job in UTC with local time, and stops and starts it', async ({
   page,
 }) => {
-  await page.goto(serve.url);
+  await page.goto(env.serve.url);
   await page.getByRole('tab', { name: 'Sources' }).click();
   const job = page.getByTestId('job-prod-rs');
   await expect(job.getByTestId('job-state')).toHaveText('active');

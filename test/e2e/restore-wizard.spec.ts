@@ -1,11 +1,8 @@
 import { expect, test, type Page } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient, type Document } from 'mongodb';
-import { startServe, type ServeProcess } from '../support/serve-process.js';
-import { startStandin, type Standin } from '../support/standin/server.js';
-import { tempDir } from '../support/temp-dir.js';
+import { cliAsync } from '../support/cli-process.js';
+import { addSourceByCli, startWorkspace, watchCsp, type E2eWorkspace } from '../support/e2e-workspace.js';
 
 /**
  * The restore wizard in Chromium against the headless server and a
@@ -14,75 +11,45 @@ import { tempDir } from '../support/temp-dir.js';
  * the history after a reload, and the in-place confirmation that refuses a
  * wrong name. A screenshot of each step goes to test-results/screens/.
  */
-const root = join(import.meta.dirname, '..', '..');
-const screens = join(root, 'test-results', 'screens');
-let dir: ReturnType<typeof tempDir>;
-let serve: ServeProcess;
-let standin: Standin;
+let env: E2eWorkspace;
 const DB = 'shop';
 type AnyDoc = Document & { _id: unknown };
-
-/** Asynchronous on purpose: the stand-in runs in this process and must keep answering. */
-const cli = (...args: string[]) =>
-  new Promise<{ code: number | null; out: string }>((resolve) => {
-    let out = '';
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'engine', 'cli.ts'), ...args, '--data-dir', join(dir.path, 'data')],
-      { cwd: root, stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => resolve({ code, out }));
-  });
+const standinUri = () => env.standins[0]!.uri;
 
 test.beforeAll(async () => {
-  mkdirSync(screens, { recursive: true });
-  dir = tempDir('mbm-e2e-wizard-');
-  standin = await startStandin({ noopIntervalMs: 500 });
-  const client = new MongoClient(standin.uri);
-  await client
-    .db(DB)
-    .collection<AnyDoc>('orders')
-    .insertMany(Array.from({ length: 40 }, (_, k) => ({ _id: k, sku: `sku-${k}`, qty: k % 7 })));
-  await client.db(DB).collection('orders').createIndex({ sku: 1 }, { unique: true });
-  await client
-    .db(DB)
-    .collection<AnyDoc>('carts')
-    .insertMany([{ _id: 1, items: ['a'] }]);
-  await client.close();
-  expect((await cli('repo', 'init', '--path', join(dir.path, 'repo'))).code).toBe(0);
-  expect((await cli('source', 'add', '--name', 'prod-rs', '--uri', standin.uri)).code).toBe(0);
-  serve = await startServe(join(dir.path, 'data'));
+  env = await startWorkspace('mbm-e2e-wizard-', {
+    standins: [{ noopIntervalMs: 500 }],
+    beforeServe: async (w) => {
+      const client = new MongoClient(w.standins[0]!.uri);
+      await client
+        .db(DB)
+        .collection<AnyDoc>('orders')
+        .insertMany(Array.from({ length: 40 }, (_, k) => ({ _id: k, sku: `sku-${k}`, qty: k % 7 })));
+      await client.db(DB).collection('orders').createIndex({ sku: 1 }, { unique: true });
+      await client
+        .db(DB)
+        .collection<AnyDoc>('carts')
+        .insertMany([{ _id: 1, items: ['a'] }]);
+      await client.close();
+      await addSourceByCli(w, 'prod-rs', w.standins[0]!.uri);
+    },
+  });
 });
-test.afterAll(async () => {
-  await serve?.stop();
-  await standin?.stop();
-  dir?.remove();
-});
+test.afterAll(async () => env?.stop());
 
 /** Fails the test on any Content-Security-Policy violation (the wizard must not need a looser policy). */
-async function watchCsp(page: Page) {
-  await page.addInitScript(() => {
-    (window as unknown as { cspViolations: string[] }).cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) =>
-      (window as unknown as { cspViolations: string[] }).cspViolations.push(
-        `${e.violatedDirective} ${e.blockedURI}`,
-      ),
-    );
-  });
-  return async () =>
-    expect(
-      await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
-    ).toEqual([]);
+async function noCspViolations(page: Page) {
+  const csp = await watchCsp(page);
+  return async () => expect(await csp.violations()).toEqual([]);
 }
 
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(screens, `${name}.png`), fullPage: true });
+const shot = (page: Page, name: string) => page.screenshot({ path: env.screen(name), fullPage: true });
 
 /** A snapshot restorable from the oplog: taken once (from the Sources section), then captured through its consistent point. */
 async function ensureRestorable(page: Page) {
+  // Not restorable yet is an answer here, not a failure: the CLI's exit code is not checked.
   const json = async (...args: string[]) =>
-    JSON.parse((await cli(...args, '--json')).out || '{}') as Record<string, unknown>;
+    JSON.parse((await cliAsync(env.dataDir, [...args, '--json'])).stdout || '{}') as Record<string, unknown>;
   const ready = async () => {
     const coverage = await json('coverage', '--source', 'prod-rs');
     const plan = await json('plan', '--source', 'prod-rs', '--at', 'latest');
@@ -92,6 +59,15 @@ async function ensureRestorable(page: Page) {
   await page.getByRole('tab', { name: 'Sources' }).click();
   await page.getByTestId('job-prod-rs').getByRole('button', { name: 'Take a snapshot now' }).click();
   await expect.poll(ready, { timeout: 60_000, intervals: [1000] }).toBe(true);
+}
+
+/** The app at a restorable point, watched for CSP violations: what each test starts from. */
+async function openRestorable(page: Page) {
+  await page.setViewportSize({ width: 1360, height: 900 });
+  const noViolations = await noCspViolations(page);
+  await page.goto(env.serve.url);
+  await ensureRestorable(page);
+  return noViolations;
 }
 
 async function openWizard(page: Page) {
@@ -107,10 +83,7 @@ test('the wizard restores into a new database and shows a green report; the hist
   page,
 }) => {
   test.setTimeout(120_000);
-  await page.setViewportSize({ width: 1360, height: 900 });
-  const noViolations = await watchCsp(page);
-  await page.goto(serve.url);
-  await ensureRestorable(page);
+  const noViolations = await openRestorable(page);
 
   const wizard = await openWizard(page);
   // The date-time picker (with seconds) in its dropdown.
@@ -144,7 +117,7 @@ test('the wizard restores into a new database and shows a green report; the hist
   await wizard.getByRole('button', { name: 'Next' }).click();
 
   await expect(wizard.getByRole('radio', { name: 'Into a throwaway local mongod' })).toBeVisible();
-  await wizard.getByLabel('Target connection string').fill(standin.uri);
+  await wizard.getByLabel('Target connection string').fill(standinUri());
   await shot(page, 'restore-wizard-2-kind-light');
   await wizard.getByRole('button', { name: 'Next' }).click();
 
@@ -158,7 +131,7 @@ test('the wizard restores into a new database and shows a green report; the hist
   await wizard.getByRole('button', { name: 'Next' }).click();
 
   const statement = wizard.getByTestId('review-statement');
-  await expect(statement).toContainText(`Into the deployment at ${standin.uri}`);
+  await expect(statement).toContainText(`Into the deployment at ${standinUri()}`);
   await expect(statement).toContainText(`Renamed on the way: ${DB}.$coll$ becomes ${DB}_restored.$coll$.`);
   await shot(page, 'restore-wizard-4-review-light');
   await wizard.getByRole('button', { name: 'Start the restore' }).click();
@@ -177,7 +150,7 @@ test('the wizard restores into a new database and shows a green report; the hist
   await shot(page, 'restore-wizard-6-report-light');
 
   // The restored database is there, renamed, with its documents and the unique index.
-  const client = new MongoClient(standin.uri);
+  const client = new MongoClient(standinUri());
   expect(await client.db(`${DB}_restored`).collection('orders').countDocuments()).toBe(40);
   const indexes = await client.db(`${DB}_restored`).collection('orders').listIndexes().toArray();
   expect(indexes.find((ix) => ix.name === 'sku_1')?.unique).toBe(true);
@@ -209,10 +182,7 @@ test('the wizard restores into a new database and shows a green report; the hist
 });
 
 test('the in-place confirmation refuses a wrong name', async ({ page }) => {
-  await page.setViewportSize({ width: 1360, height: 900 });
-  const noViolations = await watchCsp(page);
-  await page.goto(serve.url);
-  await ensureRestorable(page);
+  const noViolations = await openRestorable(page);
   const wizard = await openWizard(page);
   await expect(wizard.getByTestId('plan')).toContainText('Restorable', { timeout: 15_000 });
   await wizard.getByRole('button', { name: 'Next' }).click();
@@ -240,16 +210,13 @@ test('downloads a point as a dump from the wizard, then imports it from Sources 
   page,
 }) => {
   test.setTimeout(120_000);
-  await page.setViewportSize({ width: 1360, height: 900 });
-  const noViolations = await watchCsp(page);
-  await page.goto(serve.url);
-  await ensureRestorable(page);
+  const noViolations = await openRestorable(page);
   const wizard = await openWizard(page);
   await expect(wizard.getByTestId('plan')).toContainText('Restorable', { timeout: 15_000 });
   await wizard.getByRole('button', { name: 'Next' }).click();
   await wizard.getByRole('radio', { name: 'Download as a dump' }).check();
   await wizard.getByText('Archive file', { exact: true }).click();
-  const archive = join(dir.path, 'prod-rs.archive.gz');
+  const archive = join(env.dir, 'prod-rs.archive.gz');
   await wizard.getByRole('textbox', { name: 'Archive file to create' }).fill(archive);
   await wizard.getByLabel('gzip (as mongodump --gzip)').check();
   await shot(page, 'restore-wizard-2-kind-dump-light');

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { startWorkspace, type E2eWorkspace } from '../support/e2e-workspace.js';
+import { addSourceByCli, startWorkspace, type E2eWorkspace } from '../support/e2e-workspace.js';
 
 /**
  * A screenshot of every section in the light and the dark theme, with data
@@ -12,9 +12,9 @@ let env: E2eWorkspace;
 test.beforeAll(async () => {
   env = await startWorkspace('mbm-e2e-screens-', {
     standins: [{ noopIntervalMs: 1000 }, { noopIntervalMs: 1000 }],
-    beforeServe: async ({ cli, standins }) => {
-      await cli('source', 'add', '--name', 'prod-rs', '--uri', standins[0]!.uri);
-      await cli('source', 'add', '--name', 'reporting', '--uri', standins[1]!.uri);
+    beforeServe: async (w) => {
+      await addSourceByCli(w, 'prod-rs', w.standins[0]!.uri);
+      await addSourceByCli(w, 'reporting', w.standins[1]!.uri);
     },
   });
 });

@@ -1,9 +1,5 @@
-import { expect, test, type Page } from '@playwright/test';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { startServe, type ServeProcess } from '../support/serve-process.js';
-import { startStandin, type Standin } from '../support/standin/server.js';
-import { tempDir } from '../support/temp-dir.js';
+import { expect, test } from '@playwright/test';
+import { startWorkspace, submitNewSource, type E2eWorkspace } from '../support/e2e-workspace.js';
 
 /**
  * Everything a DBA does to sources, policies and alerts without the CLI:
@@ -11,58 +7,29 @@ import { tempDir } from '../support/temp-dir.js';
  * (a preset's minimum is enforced), see and acknowledge alerts, terminate and
  * remove. Runs in Chromium against the headless server.
  */
-const root = join(import.meta.dirname, '..', '..');
-let dir: ReturnType<typeof tempDir>;
-let serve: ServeProcess;
-let standin: Standin;
-let flaky: Standin;
-
-/** Asynchronous on purpose: the stand-ins run in this process and must keep answering. */
-const cli = (...args: string[]) =>
-  new Promise<number | null>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'engine', 'cli.ts'), ...args, '--data-dir', join(dir.path, 'data')],
-      { cwd: root, stdio: 'ignore' },
-    );
-    child.on('exit', resolve);
-  });
-
+let env: E2eWorkspace;
 test.beforeAll(async () => {
-  dir = tempDir('mbm-e2e-sources-');
-  standin = await startStandin({ noopIntervalMs: 1000 });
-  flaky = await startStandin({ noopIntervalMs: 1000 });
-  expect(await cli('repo', 'init', '--path', join(dir.path, 'repo'))).toBe(0);
-  serve = await startServe(join(dir.path, 'data'));
+  // Two stand-ins: the second goes away during a test.
+  env = await startWorkspace('mbm-e2e-sources-', {
+    standins: [{ noopIntervalMs: 1000 }, { noopIntervalMs: 1000 }],
+  });
 });
-test.afterAll(async () => {
-  await serve?.stop();
-  await standin?.stop();
-  await flaky?.stop();
-  dir?.remove();
-});
-
-async function addSource(page: Page, name: string, uri: string) {
-  await page.getByRole('button', { name: 'Add a source' }).click();
-  const form = page.getByRole('form', { name: 'Add a source' });
-  await form.getByLabel('Name', { exact: true }).fill(name);
-  await form.getByLabel('Connection string').fill(uri);
-  await form.getByRole('button', { name: 'Test and add' }).click();
-  return form;
-}
+test.afterAll(async () => env?.stop());
+const standin = () => env.standins[0]!;
+const flaky = () => env.standins[1]!;
 
 test('adds a source from the UI only after testing it, then tests and edits it', async ({ page }) => {
-  await page.goto(serve.url);
+  await page.goto(env.serve.url);
   await page.getByRole('tab', { name: 'Sources' }).click();
   await expect(page.getByRole('tabpanel')).toContainText('No sources yet');
 
   // Unreachable: the reason is shown and nothing is saved.
-  const form = await addSource(page, 'prod-rs', 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500');
+  const form = await submitNewSource(page, 'prod-rs', 'mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=500');
   await expect(form.getByRole('alert')).toContainText(/reach|refused|ECONNREFUSED/i, { timeout: 15_000 });
   await form.getByRole('button', { name: 'Cancel' }).click();
   await expect(page.getByTestId('source-prod-rs')).toHaveCount(0);
 
-  await addSource(page, 'prod-rs', standin.uri);
+  await submitNewSource(page, 'prod-rs', standin().uri);
   await expect(page.getByRole('status').first()).toHaveText('Added prod-rs; its backup job is active.');
   const card = page.getByTestId('source-prod-rs');
   await expect(card.getByTestId('probe-report')).toContainText('replica set');
@@ -84,7 +51,7 @@ test('adds a source from the UI only after testing it, then tests and edits it',
 });
 
 test('edits the backup policy; a PCI-DSS minimum is enforced and the refusal shown', async ({ page }) => {
-  await page.goto(serve.url);
+  await page.goto(env.serve.url);
   await page.getByRole('tab', { name: 'Sources' }).click();
   const job = page.getByTestId('job-prod-rs');
   await job.getByRole('button', { name: 'Edit policy' }).click();
@@ -119,11 +86,11 @@ test('edits the backup policy; a PCI-DSS minimum is enforced and the refusal sho
 });
 
 test('shows an alert as it is raised, and acknowledges it', async ({ page }) => {
-  await page.goto(serve.url);
+  await page.goto(env.serve.url);
   await page.getByRole('tab', { name: 'Sources' }).click();
-  await addSource(page, 'flaky', flaky.uri);
+  await submitNewSource(page, 'flaky', flaky().uri);
   await expect(page.getByTestId('source-flaky')).toBeVisible();
-  await flaky.stop(); // the server goes away: the next snapshot fails
+  await flaky().stop(); // the server goes away: the next snapshot fails
   await page.getByTestId('job-flaky').getByRole('button', { name: 'Take a snapshot now' }).click();
 
   const alertsTab = page.getByRole('tab', { name: /Alerts/ });
@@ -140,7 +107,7 @@ test('shows an alert as it is raised, and acknowledges it', async ({ page }) => 
 });
 
 test('terminates a job deleting its backups, then removes the source', async ({ page }) => {
-  await page.goto(serve.url);
+  await page.goto(env.serve.url);
   await page.getByRole('tab', { name: 'Sources' }).click();
   const card = page.getByTestId('source-prod-rs');
   // Confirmations are modal dialogs: the refusal is shown in the dialog and nothing is removed.

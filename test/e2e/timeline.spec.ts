@@ -1,6 +1,6 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { MongoClient } from 'mongodb';
-import { startWorkspace, type E2eWorkspace } from '../support/e2e-workspace.js';
+import { addSourceInUi, startWorkspace, watchCsp, type E2eWorkspace } from '../support/e2e-workspace.js';
 
 /**
  * The Timeline section through the headless server against the stand-in:
@@ -39,22 +39,10 @@ test('a new source: first snapshot, live edge moving, a second picked and restor
 }) => {
   test.setTimeout(120_000);
   // The drawing and its controls stay within the CSP (no inline styles or scripts).
-  await page.addInitScript(() => {
-    const w = window as unknown as { cspViolations: string[] };
-    w.cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) =>
-      w.cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`),
-    );
-  });
+  const csp = await watchCsp(page);
   await page.setViewportSize({ width: 1360, height: 900 });
   await page.goto(env.serve.url);
-  await page.getByRole('tab', { name: 'Sources' }).click();
-  await page.getByRole('button', { name: 'Add a source' }).click();
-  const form = page.getByRole('form', { name: 'Add a source' });
-  await form.getByLabel('Name', { exact: true }).fill('prod-rs');
-  await form.getByLabel('Connection string').fill(env.standins[0]!.uri);
-  await form.getByRole('button', { name: 'Test and add' }).click();
-  await expect(page.getByRole('status').first()).toHaveText('Added prod-rs; its backup job is active.');
+  await addSourceInUi(page, 'prod-rs', env.standins[0]!.uri);
 
   await page.getByRole('tab', { name: 'Timeline' }).click();
   await expect(canvas(page)).toBeVisible();
@@ -105,9 +93,7 @@ test('a new source: first snapshot, live edge moving, a second picked and restor
   await expect(wizard.getByRole('radio', { name: 'Date and time' })).toBeChecked();
   await expect(wizard.getByLabel("Date and time (this computer's time zone)")).toHaveText(clicked);
   await expect(wizard.getByTestId('plan')).toContainText('Restorable', { timeout: 15_000 });
-  expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual(
-    [],
-  );
+  expect(await csp.violations()).toEqual([]);
 });
 
 test('a dropDatabase is flagged on the timeline; its flag restores to the entry just before it', async ({

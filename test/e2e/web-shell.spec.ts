@@ -3,6 +3,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test, type Page } from '@playwright/test';
+import { watchCsp } from '../support/e2e-workspace.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -111,14 +112,7 @@ test('theme setting switches light/dark and persists through the engine', async 
 test('the page keeps its strict Content-Security-Policy: nothing it loads or styles is refused', async ({
   page,
 }) => {
-  await page.addInitScript(() => {
-    (window as unknown as { cspViolations: string[] }).cspViolations = [];
-    document.addEventListener('securitypolicyviolation', (e) =>
-      (window as unknown as { cspViolations: string[] }).cspViolations.push(
-        `${e.violatedDirective} ${e.blockedURI}`,
-      ),
-    );
-  });
+  const watch = await watchCsp(page);
   const response = await page.goto(serve.url);
   const csp = response!.headers()['content-security-policy']!;
   expect(csp).toContain("script-src 'self'");
@@ -138,9 +132,7 @@ test('the page keeps its strict Content-Security-Policy: nothing it loads or sty
     getComputedStyle(document.documentElement).getPropertyValue('--mantine-primary-color-filled').trim(),
   );
   expect(primary).not.toBe('');
-  expect(await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations)).toEqual(
-    [],
-  );
+  expect(await watch.violations()).toEqual([]);
 });
 
 test('the API refuses a missing token (401) and a foreign Origin (403)', async ({ request }) => {

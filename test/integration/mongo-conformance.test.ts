@@ -155,6 +155,56 @@ describe(`MongoDB conformance (${MONGO_KIND})`, () => {
     expect(await c.countDocuments({ _id: { $in: [docs[1]!._id, 'text-id', 7] } })).toBe(3);
   });
 
+  it('compares numbers by value across int32, int64 and double in filters, sorts and keys', async () => {
+    const c = coll(uniqueDb('numbers'), 'mixed');
+    await c.insertMany([
+      { _id: 1, a: new Int32(5) },
+      { _id: 2, a: new Double(5) },
+      { _id: 3, a: new Long(5) },
+      { _id: 4, a: new Double(4.5) },
+      { _id: 5, a: new Long(7) },
+      { _id: 6, a: '5' },
+      { _id: 7, a: [new Int32(1), new Long(9)] },
+    ]);
+    const ids = async (filter: AnyDoc, sort: AnyDoc = { _id: 1 }) =>
+      (await c.find(filter).sort(sort).toArray()).map((d) => d._id);
+    // Equality: NumberLong(5) is the int32 5 and the double 5.0 (and not the string "5").
+    expect(await ids({ a: new Long(5) })).toEqual([1, 2, 3]);
+    expect(await ids({ a: new Int32(5) })).toEqual([1, 2, 3]);
+    expect(await ids({ a: new Double(5) })).toEqual([1, 2, 3]);
+    expect(await ids({ a: { $in: [new Long(5), new Long(9)] } })).toEqual([1, 2, 3, 7]);
+    expect(await ids({ a: { $nin: [new Long(5)] } })).toEqual([4, 5, 6, 7]);
+    // Ranges across types. Without $elemMatch each bound may hold for a different element of an
+    // array (NumberLong(9) > 4, 1 < 5.5), so _id 7 is in; with it, no one element is in range.
+    expect(await ids({ a: { $gt: new Long(4), $lt: new Double(5.5) } })).toEqual([1, 2, 3, 4, 7]);
+    expect(await ids({ a: { $elemMatch: { $gt: new Long(4), $lt: new Double(5.5) } } })).toEqual([]);
+    expect(await ids({ a: { $elemMatch: { $gt: new Double(8.5), $lt: new Long(10) } } })).toEqual([7]);
+    expect(await ids({ a: { $gte: new Int32(7) } })).toEqual([5, 7]);
+    expect(await c.countDocuments({ a: new Long(5) })).toBe(3);
+    // Sorts order by value: 4.5 < 5 = 5.0 = NumberLong(5) < NumberLong(7).
+    expect(await ids({ _id: { $lte: 5 } }, { a: 1, _id: 1 })).toEqual([4, 1, 2, 3, 5]);
+    // _id lookups, one and $in, by any numeric type.
+    expect(await ids({ _id: new Long(2) })).toEqual([2]);
+    expect(await ids({ _id: new Double(3) })).toEqual([3]);
+    expect(await ids({ _id: { $in: [new Long(1), new Double(4), new Long(6)] } })).toEqual([1, 4, 6]);
+    const types = await c.find({ _id: new Long(3) }, { promoteValues: false, promoteLongs: false }).toArray();
+    expect(types.map((d) => [d._id._bsontype, d.a._bsontype])).toEqual([['Int32', 'Long']]);
+    // One key in an index: an int64 1 is a duplicate of the int32 1, in _id and in a unique index.
+    expect((await err(c.insertOne({ _id: new Long(1), a: 0 }))).code).toBe(11000);
+    expect((await err(c.insertOne({ _id: new Double(2), a: 0 }))).code).toBe(11000);
+    const u = coll(uniqueDb('numbers'), 'unique');
+    await u.createIndex({ n: 1 }, { unique: true, name: 'n_1' });
+    await u.insertOne({ n: new Int32(1) });
+    expect((await err(u.insertOne({ n: new Long(1) }))).code).toBe(11000);
+    expect((await err(u.insertOne({ n: new Double(1) }))).code).toBe(11000);
+    await u.insertOne({ n: new Long(2) });
+    expect(await u.countDocuments({})).toBe(2);
+    // Building a unique index over equal numbers of different types fails the same way.
+    const b = coll(uniqueDb('numbers'), 'build');
+    await b.insertMany([{ n: new Int32(3) }, { n: new Long(3) }]);
+    expect((await err(b.createIndex({ n: 1 }, { unique: true }))).code).toBe(11000);
+  });
+
   it('enforces unique indexes with DuplicateKey (11000) and lists index specs', async () => {
     const c = coll(uniqueDb('idx'), 'users');
     await c.createIndex({ email: 1 }, { unique: true, name: 'email_1' });

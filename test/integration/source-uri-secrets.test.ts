@@ -10,11 +10,12 @@ import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
-import { getSourceByName } from '../../engine/catalog/sources.js';
+import { getSourceByName, getSourceConnection, setSourceConnection } from '../../engine/catalog/sources.js';
 import { Engine } from '../../engine/engine.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { driverUri, parseConnection } from '../../engine/mongo/connection-config.js';
 import { sourceConnection } from '../../engine/mongo/source-connection.js';
+import { readStoredSecrets } from '../../engine/mongo/source-secret.js';
 import { startStandin } from '../support/standin/server.js';
 import { TEST_KDF } from '../support/store-fixture.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -124,6 +125,96 @@ describe('secrets in connection-string options', () => {
       expect(stored.includes(Buffer.from(secret)), secret).toBe(false);
       expect(stored.includes(Buffer.from(encodeURIComponent(secret))), secret).toBe(false);
     }
+  });
+
+  it('left in the catalog by an older version are sealed at the first read and the row rewritten without them', async () => {
+    const certDir = tempDir('mbm-certs-');
+    cleanups.push(() => certDir.remove());
+    const certs = makeTestCerts(certDir.path);
+    const auth = { username: 'backup', password: 'S3cret-Passw0rd' };
+    const s = await startStandin({
+      noopIntervalMs: 0,
+      auth,
+      tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, requireClientCert: true },
+    });
+    cleanups.push(() => s.stop());
+    const dir = tempDir('mbm-urisecrets-old-');
+    cleanups.push(() => dir.remove());
+    const open = () =>
+      Engine.open({
+        dataDir: join(dir.path, 'data'),
+        mode: 'cli',
+        kdfCost: TEST_KDF,
+        sourceTimeoutMs: 3000,
+        passphrase: 'repository passphrase',
+      });
+    const engine = open();
+    await engine.stores.attach(
+      await Repository.init(join(dir.path, 'repo'), {
+        kdfCost: TEST_KDF,
+        passphrase: 'repository passphrase',
+      }),
+    );
+    const uri = new URL(s.uri);
+    uri.searchParams.set('tlsCertificateKeyFilePassword', certs.clientKeyPassword);
+    uri.searchParams.set(
+      'authMechanismProperties',
+      `SERVICE_NAME:mongodb,AWS_SESSION_TOKEN:${SESSION_TOKEN}`,
+    );
+    const added = await dispatch(engine, 'source.add', {
+      name: 'old',
+      uri: uri.toString(),
+      tlsCaFile: certs.caFile,
+      tlsCertFile: certs.clientEncryptedPemFile,
+    });
+    expect(added).toMatchObject({ ok: true, result: { test: { authenticated: true } } });
+    // The row as a version before the options were sealed wrote it: the options in the uri in
+    // clear, secret_json the sealed password alone.
+    const id = getSourceByName(engine.catalog, 'old').id;
+    const now = getSourceConnection(engine.catalog, id);
+    const legacyUri = new URL(uri.toString());
+    legacyUri.username = '';
+    legacyUri.password = '';
+    const legacy = { ...JSON.parse(now.connection_json!), uri: legacyUri.toString() };
+    setSourceConnection(engine.catalog, id, legacy, readStoredSecrets(now.secret_json).password);
+    await engine.close();
+    const catalogBytes = () => allBytes(join(dir.path, 'data'));
+    const holds = (bytes: Buffer, secret: string) =>
+      bytes.includes(Buffer.from(secret)) || bytes.includes(Buffer.from(encodeURIComponent(secret)));
+    expect(holds(catalogBytes(), SESSION_TOKEN)).toBe(true); // the test starts from a leaking row
+    expect(holds(catalogBytes(), certs.clientKeyPassword)).toBe(true);
+
+    // The first read after the upgrade (a test of the source) seals them and rewrites the row.
+    const upgraded = open();
+    expect(await dispatch(upgraded, 'source.test', { name: 'old' })).toMatchObject({
+      ok: true,
+      result: { reachable: true, authenticated: true },
+    });
+    const row = getSourceConnection(upgraded.catalog, id);
+    expect(JSON.parse(row.connection_json!).uri).toContain('SERVICE_NAME');
+    expect(row.connection_json).not.toMatch(/tlsCertificateKeyFilePassword|AWS_SESSION_TOKEN/);
+    expect(readStoredSecrets(row.secret_json)).toMatchObject({
+      password: { scheme: 'repository-key' },
+      uriOptions: { scheme: 'repository-key' },
+    });
+    await upgraded.close();
+    const after = catalogBytes();
+    for (const secret of [certs.clientKeyPassword, SESSION_TOKEN, auth.password])
+      expect(holds(after, secret), secret).toBe(false);
+
+    // And the sealed options still reach the driver: the encrypted client key opens after a restart.
+    const reopened = open();
+    cleanups.push(() => reopened.close());
+    expect(await dispatch(reopened, 'source.test', { name: 'old' })).toMatchObject({
+      ok: true,
+      result: { authenticated: true },
+    });
+    const live = await sourceConnection(reopened, getSourceByName(reopened.catalog, 'old'));
+    expect(
+      new MongoClient(driverUri(live.config), { tls: true }).options.credentials?.mechanismProperties,
+    ).toMatchObject({
+      AWS_SESSION_TOKEN: SESSION_TOKEN,
+    });
   });
 
   it('are refused in an unencrypted repository unless storing them unprotected is chosen', async () => {

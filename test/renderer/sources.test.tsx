@@ -38,7 +38,7 @@ const POLICY = {
 };
 
 describe('the Sources section', () => {
-  it('an imported source offers no connection test, and says why; a connected one does', async () => {
+  it('an imported source offers no connection test nor edit, and says why; a connected one does', async () => {
     const app = connectedApp();
     stop = app.stop;
     app.client.answer('source.list', [sourceView('prod-rs', false), sourceView('legacy', true)]);
@@ -55,16 +55,28 @@ describe('the Sources section', () => {
     // The reason is the button's description (screen readers read it with the button) and is shown.
     const why = document.getElementById(noTest.getAttribute('aria-describedby')!)!;
     expect(why.textContent).toBe(
-      'Imported from a mongodump: legacy has no connection to test. Its snapshots are restore points; nothing is captured.',
+      'Imported from a mongodump: legacy has no connection to test or edit. Its snapshots are restore points; nothing is captured.',
     );
     expect(within(legacy).getByTestId('no-connection')).toBe(why);
     fireEvent.click(noTest);
     expect(app.client.calls.filter((c) => c.name === 'source.test')).toEqual([]);
+    // Nor a connection to edit: the button is disabled with the same reason, and opens no form.
+    const noEdit = within(legacy).getByRole('button', { name: 'Edit connection' });
+    expect(noEdit).toHaveProperty('disabled', true);
+    expect(noEdit.getAttribute('aria-describedby')).toBe(why.id);
+    fireEvent.click(noEdit);
+    expect(screen.queryByRole('form', { name: 'Edit source legacy' })).toBeNull();
+    expect(screen.queryByText('Edit legacy')).toBeNull();
 
     const prod = screen.getByTestId('source-prod-rs');
     const test = within(prod).getByRole('button', { name: 'Test connection' });
     expect(test).toHaveProperty('disabled', false);
     expect(test.getAttribute('aria-describedby')).toBeNull();
     expect(within(prod).queryByTestId('no-connection')).toBeNull();
+    const edit = within(prod).getByRole('button', { name: 'Edit connection' });
+    expect(edit).toHaveProperty('disabled', false);
+    expect(edit.getAttribute('aria-describedby')).toBeNull();
+    fireEvent.click(edit);
+    expect(await screen.findByRole('form', { name: 'Edit source prod-rs' })).toBeTruthy();
   });
 });

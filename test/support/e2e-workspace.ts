@@ -2,11 +2,14 @@
  * The set-up the end-to-end specs share: a temporary directory with an
  * initialised repository, stand-ins, the engine's CLI on that data
  * directory (sources added before the server starts), and `serve` started
- * on it; screenshots go to test-results/screens/. One place, so a spec
- * says only what is particular to it.
+ * on it; screenshots go to test-results/screens/. Also what the specs do
+ * alike in the page: watching for Content-Security-Policy violations and
+ * adding a source (from the UI, or by the CLI before the server starts).
+ * One place, so a spec says only what is particular to it.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect, type Locator, type Page } from '@playwright/test';
 import { cliAsync, type CliResult } from './cli-process.js';
 import { startServe, type ServeProcess } from './serve-process.js';
 import { startStandin, type Standin, type StandinOptions } from './standin/server.js';
@@ -74,4 +77,59 @@ export async function startWorkspace(
     await stop();
     throw err;
   }
+}
+
+/** What `watchCsp` gives: the violations reported so far, and a way to forget them. */
+export interface CspWatch {
+  violations(): Promise<string[]>;
+  clear(): Promise<void>;
+}
+
+/**
+ * Records every Content-Security-Policy violation the page reports, from its first script on
+ * (call before `page.goto`): a spec fails when the UI would need a looser policy.
+ */
+export async function watchCsp(page: Page): Promise<CspWatch> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { cspViolations: string[] };
+    w.cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) =>
+      w.cspViolations.push(`${e.violatedDirective}: ${e.blockedURI}`),
+    );
+  });
+  return {
+    violations: () => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations),
+    clear: () =>
+      page.evaluate(() => {
+        (window as unknown as { cspViolations: string[] }).cspViolations = [];
+      }),
+  };
+}
+
+/** Opens the Sources section's "Add a source" form, fills it and submits it (Test and add); the form, for what follows. */
+export async function submitNewSource(page: Page, name: string, uri: string): Promise<Locator> {
+  await page.getByRole('tab', { name: 'Sources' }).click();
+  await page.getByRole('button', { name: 'Add a source' }).click();
+  const form = page.getByRole('form', { name: 'Add a source' });
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel('Connection string').fill(uri);
+  await form.getByRole('button', { name: 'Test and add' }).click();
+  return form;
+}
+
+/** Adds a source from the UI, as a DBA does, and waits for the confirmation. */
+export async function addSourceInUi(page: Page, name: string, uri: string): Promise<void> {
+  await submitNewSource(page, name, uri);
+  await expect(page.getByRole('status').first()).toHaveText(`Added ${name}; its backup job is active.`);
+}
+
+/** A `beforeServe` step: `source add` by the CLI (and the job's policy when given), found by the server at start. */
+export async function addSourceByCli(
+  w: Pick<E2eWorkspace, 'cli'>,
+  name: string,
+  uri: string,
+  policy?: Record<string, unknown>,
+): Promise<void> {
+  await w.cli('source', 'add', '--name', name, '--uri', uri);
+  if (policy) await w.cli('backup-job', 'set', '--source', name, '--policy', JSON.stringify(policy));
 }

@@ -237,3 +237,38 @@ describe('uncompressed buckets (control.version 1)', () => {
     );
   });
 });
+
+describe('the meta field against the collection options', () => {
+  const withMeta = (version: number): Document => ({
+    _id: new ObjectId('6567a1b2c3d4e5f6a7b8c9d0'),
+    control: { version, count: 1 },
+    meta: { host: 'db1' },
+    data:
+      version === 1 ? { t: { 0: new Date(1) }, v: { 0: 1 } } : { t: encode([new Date(1)]), v: encode([1]) },
+  });
+
+  it('refuses a bucket with meta in a collection without metaField, naming the bucket (mongod: 5369601)', () => {
+    for (const version of [1, 2, 3]) {
+      const e = refusal(() => unpack(withMeta(version), { timeField: 't', metaField: null }));
+      expect(e.code).toBe('CORRUPT');
+      expect(e.message).toContain("ObjectId('6567a1b2c3d4e5f6a7b8c9d0')");
+      expect(e.message).toMatch(/no metaField.*5369601/);
+      expect(e.details).toEqual({ bucket: "ObjectId('6567a1b2c3d4e5f6a7b8c9d0')", mongodCode: 5369601 });
+    }
+    // The same bucket in a collection with a metaField unpacks, meta under its name.
+    expect(unpack(withMeta(2), { timeField: 't', metaField: 'tags' })).toEqual(
+      text([{ t: new Date(1), tags: { host: 'db1' }, v: 1 }]),
+    );
+    // An empty data region has nothing to unpack, and mongod returns before the meta check too.
+    expect(unpack({ ...withMeta(2), data: {} }, { timeField: 't', metaField: null })).toEqual([]);
+  });
+
+  it('refuses a meta of the deprecated undefined type where there is a metaField (mongod: 5369600)', () => {
+    const raw = Buffer.from(serialize({ ...withMeta(2), meta: null }));
+    const at = raw.indexOf(Buffer.from('\x0ameta\0', 'latin1'));
+    raw[at] = 0x06; // null -> undefined, same (empty) value
+    const e = refusal(() => unpackBucket(raw, spec));
+    expect(e.code).toBe('CORRUPT');
+    expect(e.message).toMatch(/undefined type.*5369600/);
+  });
+});

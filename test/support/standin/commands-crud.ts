@@ -11,6 +11,7 @@ import { parseDoc } from '../reference-applier.js';
 import { arithmeticHints, decodeTyped, encodeOrdered, retype, rawOrder, setHints } from './typed-values.js';
 import { insertMeasurement, unpackMeasurements } from './timeseries.js';
 import { decodeBson, idFirstRaw } from './wire.js';
+import { matcher, sortedBy } from './numbers.js';
 
 export type Handler = (ctx: Ctx, cursors: Cursors) => Document | Buffer | Promise<Document | Buffer>;
 
@@ -68,7 +69,7 @@ export function replaceStored(
     );
   }
   if (Buffer.from(postRaw).equals(Buffer.from(pre.raw))) return false; // no-op updates are not logged
-  coll.checkUnique(post, Buffer.from(serialize({ _id: post._id })).toString('hex'));
+  coll.checkUnique(post, idKey(post._id));
   const o = replacement ? postRaw : updateOplogObject(parseDoc(pre.raw), parseDoc(postRaw));
   coll.put(post, postRaw);
   ctx.log({ op: 'u', ns: coll.ns, ui: coll.uuid, o: new RawValue(o), o2: { _id: post._id } });
@@ -82,29 +83,25 @@ export function deleteStored(ctx: Ctx, coll: Collection, d: StoredDoc): void {
 
 function matching(coll: Collection | undefined, filter: Document, sort?: Document): StoredDoc[] {
   if (!coll) return [];
-  const q = new Query(filter ?? {});
-  const hits = coll.all().filter((d) => q.test(d.js));
-  if (!sort || Object.keys(sort).length === 0) return hits;
-  const order = new Query({})
-    .find(hits.map((h, k) => ({ ...h.js, __k: k })))
-    .sort(sort)
-    .all() as Document[];
-  return order.map((o) => hits[o.__k as number]!);
+  return sortedBy(coll.all().filter(matcher(filter)), sort);
 }
 
 /**
  * The `_id` values a filter names exactly, `{_id: v}` or `{_id: {$in: [...]}}` and nothing else, when
- * each is a value whose stored key is its only equal (ObjectId, string): mongod answers those from
- * the _id index (IDHACK, IXSCAN) rather than scanning, so a restore's validation looking up 500
- * documents of a million-document collection must not scan it either. Numbers are left to the
- * scan: 1, 1.0 and NumberLong(1) are one key in mongod's index but three here.
+ * each is a value whose stored key is its only equal (ObjectId, string, a number: 1, 1.0 and
+ * NumberLong(1) are one key, in mongod's index as in `idKey`): mongod answers those from the _id
+ * index (IDHACK, IXSCAN) rather than scanning, so a restore's validation looking up 500 documents of
+ * a million-document collection must not scan it either.
  */
 function idsNamedBy(filter: Document | undefined): unknown[] | null {
   if (!filter || Object.keys(filter).length !== 1 || !('_id' in filter)) return null;
   const v = filter._id as unknown;
   const exact = (x: unknown) =>
     typeof x === 'string' ||
-    (x !== null && typeof x === 'object' && (x as { _bsontype?: string })._bsontype === 'ObjectId');
+    (typeof x === 'number' && !Number.isNaN(x)) ||
+    (x !== null &&
+      typeof x === 'object' &&
+      ['ObjectId', 'Long'].includes((x as { _bsontype?: string })._bsontype ?? ''));
   if (exact(v)) return [v];
   if (
     v === null ||
@@ -211,7 +208,7 @@ export const crudCommands: Record<string, Handler> = {
     const writeErrors: Document[] = [];
     for (const [k, d] of docs.entries()) {
       try {
-        if (coll.type === 'timeseries') insertMeasurement(ctx, coll, d);
+        if (coll.type === 'timeseries') insertMeasurement(ctx, coll, d, ctx.rawDocuments?.[k]);
         else insertOne(ctx, coll, d, ctx.rawDocuments?.[k]);
         n++;
       } catch (err) {
@@ -349,7 +346,7 @@ export const crudCommands: Record<string, Handler> = {
       );
     }
     const coll = ctx.coll(name);
-    const q = new Query((ctx.cmd.filter ?? {}) as Document);
+    const test = matcher(ctx.cmd.filter as Document | undefined);
     const projection = ctx.cmd.projection as Document | undefined;
     const project = (h: StoredDoc): Uint8Array =>
       projection && Object.keys(projection).length
@@ -366,7 +363,7 @@ export const crudCommands: Record<string, Handler> = {
         {
           ns: `${ctx.db}.${name}`,
           iter: byIds(coll, idsNamedBy(ctx.cmd.filter as Document | undefined)) ?? coll.docs.values(),
-          match: (d) => q.test(d.js),
+          match: test,
           encode: project,
           skip: Number(ctx.cmd.skip ?? 0),
           left: ctx.cmd.limit ? Math.abs(Number(ctx.cmd.limit)) : Infinity,
@@ -385,14 +382,7 @@ export const crudCommands: Record<string, Handler> = {
       );
     }
     const source = readable(ctx, coll);
-    let hits = source.filter((d) => q.test(d.js));
-    if (sorted) {
-      const order = q
-        .find(hits.map((h, k) => ({ ...h.js, __k: k })))
-        .sort(ctx.cmd.sort as Document)
-        .all() as Document[];
-      hits = order.map((o) => hits[o.__k as number]!);
-    }
+    let hits = sortedBy(source.filter(test), ctx.cmd.sort as Document | undefined);
     if (ctx.cmd.skip) hits = hits.slice(Number(ctx.cmd.skip));
     if (ctx.cmd.limit) hits = hits.slice(0, Math.abs(Number(ctx.cmd.limit)));
     return cursors.firstBatch(
@@ -417,12 +407,19 @@ export const crudCommands: Record<string, Handler> = {
 
   aggregate(ctx, cursors) {
     const name = ctx.cmd.aggregate;
-    const pipeline = (ctx.cmd.pipeline ?? []) as Document[];
+    let pipeline = (ctx.cmd.pipeline ?? []) as Document[];
     let input: Document[] = [];
     if (ctx.db === 'local' && name === 'oplog.rs') input = ctx.server.oplog.entries.map((e) => e.js);
     else if (typeof name === 'string') {
       const coll = ctx.coll(name);
-      input = readable(ctx, coll).map((d) => d.js);
+      // Leading $match stages (countDocuments' filter) compare numbers by value, as find does; the
+      // later stages see the documents with their own types.
+      let docs = readable(ctx, coll);
+      while (pipeline[0] && Object.keys(pipeline[0]).join() === '$match') {
+        docs = docs.filter(matcher(pipeline[0].$match as Document));
+        pipeline = pipeline.slice(1);
+      }
+      input = docs.map((d) => d.js);
     }
     const out = new Aggregator(pipeline).run(input) as Document[];
     const batchSize = (ctx.cmd.cursor as Document | undefined)?.batchSize as number | undefined;

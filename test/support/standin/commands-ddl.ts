@@ -6,6 +6,7 @@ import type { Handler } from './commands-crud.js';
 import { insertOne } from './commands-crud.js';
 import { E, MongoError } from './errors.js';
 import { getPath, type Collection, type IndexSpec } from './store.js';
+import { valueKey } from './numbers.js';
 
 const COMMAND_META = new Set([
   'lsid',
@@ -141,7 +142,7 @@ function duplicateOf(coll: Collection, ix: IndexSpec): MongoError | null {
   const seen = new Set<string>();
   for (const d of coll.all()) {
     const values = fields.map((f) => getPath(d.js, f) ?? null);
-    const sig = Buffer.from(serialize({ v: values })).toString('hex');
+    const sig = valueKey(values);
     if (seen.has(sig)) {
       const keyValue = Object.fromEntries(fields.map((f, n) => [f, values[n]]));
       const shown = fields.map((f, n) => `${f}: ${JSON.stringify(values[n])}`).join(', ');

@@ -25,6 +25,8 @@ export interface ServerState {
   txns: Map<string, Txn>;
   /** Transactions above this many bytes of operations are logged as partialTxn chains (mongod: 16 MB). */
   txnSplitBytes: number;
+  /** Time-series buckets written compressed (control.version 2/3), as mongod 8.0 does. */
+  compressedBuckets: boolean;
   auth: { username: string; password: string; roles: { role: string; db: string }[] } | null;
   topology: 'replicaSet' | 'standalone' | 'sharded';
   /** Secondary members' host:port; they serve the same data (no replication lag). */

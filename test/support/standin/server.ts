@@ -48,6 +48,12 @@ export interface StandinOptions {
    * unless the driver sent a non-primary read preference.
    */
   secondaries?: number;
+  /**
+   * How time-series buckets are written: `uncompressed` (control.version 1, as mongod 5.0-7.x;
+   * the default) or `compressed` (BSONColumn columns, control.version 2, 3 after an out-of-order
+   * measurement, as mongod 8.0 writes them).
+   */
+  timeseriesBuckets?: 'uncompressed' | 'compressed';
 }
 
 export interface Faults {
@@ -132,6 +138,7 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     txns: new Map(),
     auth: opts.auth ? { ...opts.auth, roles: opts.auth.roles ?? [{ role: 'root', db: 'admin' }] } : null,
     txnSplitBytes: opts.txnSplitBytes ?? 16 * 1024 * 1024,
+    compressedBuckets: opts.timeseriesBuckets === 'compressed',
     topology: opts.topology ?? 'replicaSet',
     secondaryHosts: [],
     commandsByMember: new Map(),

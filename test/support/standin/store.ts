@@ -6,6 +6,7 @@
 import { UUID, serialize, type Document } from 'bson';
 import { decodeBson } from './wire.js';
 import { E } from './errors.js';
+import { valueKey } from './numbers.js';
 
 export interface StoredDoc {
   raw: Uint8Array;
@@ -20,7 +21,8 @@ export interface IndexSpec {
   [k: string]: unknown;
 }
 
-export const idKey = (id: unknown): string => Buffer.from(serialize({ _id: id })).toString('hex');
+/** The documents' map key: one per `_id` value as mongod's `_id` index sees it (1, 1.0 and NumberLong(1) are one key). */
+export const idKey = (id: unknown): string => valueKey(id);
 
 export function getPath(doc: unknown, path: string): unknown {
   let cur = doc;
@@ -67,11 +69,10 @@ export class Collection {
       }
       const fields = Object.keys(ix.key);
       const values = fields.map((f) => getPath(doc, f) ?? null);
-      const sig = Buffer.from(serialize({ v: values })).toString('hex');
+      const sig = valueKey(values);
       for (const [k, other] of this.docs) {
         if (k === selfKey) continue;
-        const ov = fields.map((f) => getPath(other.js, f) ?? null);
-        if (Buffer.from(serialize({ v: ov })).toString('hex') === sig) {
+        if (valueKey(fields.map((f) => getPath(other.js, f) ?? null)) === sig) {
           throw this.dup(ix, Object.fromEntries(fields.map((f, n) => [f, values[n]])));
         }
       }

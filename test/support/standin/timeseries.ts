@@ -5,7 +5,9 @@
  * buckets' namespace (a new bucket is an insert, a measurement added to an
  * open bucket is a $v:2 update). Reads of the user's collection unpack the
  * buckets. Simplified: buckets close at 1000 measurements or when a
- * measurement falls outside the bucket's span; no compression (8.0's v2).
+ * measurement falls outside the bucket's span. With the `timeseriesBuckets:
+ * 'compressed'` option buckets are written as mongod 8.0 writes them
+ * (timeseries-compressed.ts).
  */
 import { ObjectId, serialize, type Document } from 'bson';
 import type { Ctx } from './context.js';
@@ -13,6 +15,8 @@ import { encodeUpdated, insertOne, replaceStored } from './commands-crud.js';
 import { bsonEqual } from './diff.js';
 import { MongoError } from './errors.js';
 import type { Collection, StoredDoc } from './store.js';
+import { insertCompressed, isCompressed, unpackCompressed } from './timeseries-compressed.js';
+import { decodeTyped } from './typed-values.js';
 import { decodeBson } from './wire.js';
 
 const MAX_MEASUREMENTS = 1000;
@@ -31,14 +35,25 @@ interface TsOptions {
 
 const bucketsOf = (ctx: Ctx, ts: Collection) => ctx.ensureColl(`system.buckets.${ts.name}`, ts.db);
 
+/** A number's value whatever its BSON type (the measurements keep their types: Int32, Double, Long). */
+function numeric(v: unknown): number | null {
+  if (typeof v === 'number') return v;
+  const t = (v as { _bsontype?: string } | null)?._bsontype;
+  if (t === 'Int32' || t === 'Double') return Number((v as { value: number }).value);
+  if (t === 'Long') return (v as { toNumber(): number }).toNumber();
+  return null;
+}
+
 function smaller(a: unknown, b: unknown): boolean {
   if (a instanceof Date && b instanceof Date) return a.getTime() < b.getTime();
-  if (typeof a === typeof b && (typeof a === 'number' || typeof a === 'string'))
-    return (a as number) < (b as number);
+  const x = numeric(a);
+  const y = numeric(b);
+  if (x !== null && y !== null) return x < y;
+  if (typeof a === 'string' && typeof b === 'string') return a < b;
   return false;
 }
 
-export function insertMeasurement(ctx: Ctx, ts: Collection, input: Document): void {
+export function insertMeasurement(ctx: Ctx, ts: Collection, input: Document, raw?: Uint8Array): void {
   const opts = ts.options.timeseries as TsOptions;
   const time = input[opts.timeField];
   if (!(time instanceof Date))
@@ -47,17 +62,39 @@ export function insertMeasurement(ctx: Ctx, ts: Collection, input: Document): vo
       'BadValue',
       `'${opts.timeField}' must be present and contain a valid BSON UTC datetime value`,
     );
-  const measurement: Document = { _id: input._id ?? new ObjectId(), ...input };
+  const { span, round } = SPAN[opts.granularity ?? 'seconds'] ?? SPAN.seconds!;
+  if (ctx.server.compressedBuckets) {
+    // The client's types kept (a double 5.0 stays a double in its column).
+    const typed = decodeTyped(raw ?? serialize(input));
+    const m: Document = { _id: typed._id ?? new ObjectId(), ...typed };
+    const meta = opts.metaField === undefined ? undefined : m[opts.metaField];
+    if (opts.metaField !== undefined) delete m[opts.metaField];
+    insertCompressed(
+      bucketsOf(ctx, ts),
+      {
+        timeField: opts.timeField,
+        span,
+        round,
+        insert: (c, doc) => insertOne(ctx, c, doc, serialize(doc)),
+        replace: (c, pre, postRaw) => replaceStored(ctx, c, pre, postRaw),
+      },
+      m,
+      meta,
+    );
+    return;
+  }
+  // The client's types kept (mongod stores a double 5.0 as a double, not as the int32 5).
+  const measurement: Document = { _id: input._id ?? new ObjectId(), ...decodeTyped(raw ?? serialize(input)) };
   const meta = opts.metaField === undefined ? undefined : measurement[opts.metaField];
   if (opts.metaField !== undefined) delete measurement[opts.metaField];
-  const { span, round } = SPAN[opts.granularity ?? 'seconds'] ?? SPAN.seconds!;
   const buckets = bucketsOf(ctx, ts);
 
   const open = buckets.all().find((b) => {
+    if (isCompressed(b)) return false;
     const c = b.js.control as { min: Document };
     const start = (c.min[opts.timeField] as Date).getTime();
     return (
-      bsonEqual(b.js.meta, meta) &&
+      bsonEqual(decodeTyped(b.raw).meta, meta) &&
       Object.keys((b.js.data as Document)[opts.timeField] as Document).length < MAX_MEASUREMENTS &&
       time.getTime() >= start &&
       time.getTime() < start + span * 1000
@@ -84,7 +121,7 @@ export function insertMeasurement(ctx: Ctx, ts: Collection, input: Document): vo
     });
     return;
   }
-  const post = decodeBson(open.raw); // a deep copy that keeps BSON values what they are
+  const post = decodeTyped(open.raw); // a deep copy that keeps BSON values and their types what they are
   const control = post.control as { min: Document; max: Document };
   const data = post.data as Record<string, Document>;
   const n = String(Object.keys(data[opts.timeField]!).length);
@@ -101,13 +138,22 @@ export function unpackMeasurements(ctx: Ctx, ts: Collection): StoredDoc[] {
   const opts = ts.options.timeseries as TsOptions;
   const buckets = ctx.coll(`system.buckets.${ts.name}`, ts.db)?.all() ?? [];
   const out: StoredDoc[] = [];
+  const bucketsColl = ctx.coll(`system.buckets.${ts.name}`, ts.db);
   for (const b of buckets) {
-    const data = b.js.data as Record<string, Document>;
+    if (isCompressed(b)) {
+      out.push(...unpackCompressed(bucketsColl!, b, opts.timeField, opts.metaField));
+      continue;
+    }
+    // As mongod's BucketUnpackerV1: the time field, the meta field, then the other columns in data order.
+    const typed = decodeTyped(b.raw);
+    const data = typed.data as Record<string, Document>;
+    const others = Object.keys(data).filter((f) => f !== opts.timeField);
     for (const n of Object.keys(data[opts.timeField] ?? {})) {
-      const js: Document = {};
-      for (const [field, column] of Object.entries(data)) if (column[n] !== undefined) js[field] = column[n];
-      if (opts.metaField !== undefined && b.js.meta !== undefined) js[opts.metaField] = b.js.meta;
-      out.push({ js, raw: serialize(js) });
+      const m: Document = { [opts.timeField]: data[opts.timeField]![n] };
+      if (opts.metaField !== undefined && typed.meta !== undefined) m[opts.metaField] = typed.meta;
+      for (const field of others) if (data[field]![n] !== undefined) m[field] = data[field]![n];
+      const raw = serialize(m);
+      out.push({ js: decodeBson(raw), raw });
     }
   }
   return out;

@@ -72,7 +72,13 @@ export function SourceCard({ source, onEdit }: { source: SourceView; onEdit: () 
           >
             {busy ? 'Testing…' : 'Test connection'}
           </Button>
-          <Button variant="default" onClick={onEdit}>
+          {/* Nor a connection string to edit: an edit would give it one it never had. */}
+          <Button
+            variant="default"
+            disabled={source.imported}
+            aria-describedby={source.imported ? noConnectionId : undefined}
+            onClick={onEdit}
+          >
             Edit connection
           </Button>
           <Button variant="subtle" color="red" onClick={() => setRemoving(true)}>
@@ -81,8 +87,8 @@ export function SourceCard({ source, onEdit }: { source: SourceView; onEdit: () 
         </Group>
         {source.imported && (
           <Text size="sm" c="dimmed" id={noConnectionId} data-testid="no-connection">
-            Imported from a mongodump: {source.name} has no connection to test. Its snapshots are restore
-            points; nothing is captured.
+            Imported from a mongodump: {source.name} has no connection to test or edit. Its snapshots are
+            restore points; nothing is captured.
           </Text>
         )}
         <ErrorText message={error} />
