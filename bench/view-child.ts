@@ -5,6 +5,7 @@
  * scratch, then times first results of finds and a document history.
  * argv: <dataDir>
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { Engine } from '../engine/engine.js';
 import { dispatch } from '../engine/api/dispatch.js';
@@ -20,6 +21,58 @@ const cpuSince = (from: NodeJS.CpuUsage) => {
   return (c.user + c.system) / 1e6;
 };
 const loadBefore = loadavg()[0]!;
+/**
+ * Peak RSS after each phase (the kernel's high-water mark so far) and what the process holds then:
+ * tells which phase sets the peak, and whether it is JavaScript heap, Buffers or native (SQLite).
+ */
+const phases: Record<string, { peakRssMB: number; rssMB: number; heapMB: number; externalMB: number }> = {};
+const mark = (phase: string) => {
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1e6);
+  phases[phase] = {
+    peakRssMB: mb(process.resourceUsage().maxRSS * 1024),
+    rssMB: mb(m.rss),
+    heapMB: mb(m.heapUsed),
+    externalMB: mb(m.external),
+  };
+};
+mark('start');
+/** Anonymous and file-backed resident memory (Linux): native allocations vs mapped files. */
+const rssKinds = (): { anonMB: number; fileMB: number } | null => {
+  if (!existsSync('/proc/self/status')) return null;
+  const st = readFileSync('/proc/self/status', 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(st)?.[1] ?? 0);
+  return { anonMB: Math.round(kb('RssAnon') / 1e3), fileMB: Math.round(kb('RssFile') / 1e3) };
+};
+/** The largest RSS seen during each step of a build ("loading", "indexing", "replaying"), from its progress. */
+const duringBuild: Record<
+  string,
+  {
+    rssMB: number;
+    heapMB: number;
+    externalMB: number;
+    peakSoFarMB: number;
+    kinds: ReturnType<typeof rssKinds>;
+  }
+> = {};
+const watchBuild = (build: string) => ({
+  progress: (p: { message?: string }) => {
+    const step = `${build}:${(p.message ?? '').split(' ')[0] || 'other'}`;
+    const m = process.memoryUsage();
+    const mb = (n: number) => Math.round(n / 1e6);
+    const peakSoFarMB = mb(process.resourceUsage().maxRSS * 1024);
+    if (!duringBuild[step] || duringBuild[step].rssMB < mb(m.rss))
+      duringBuild[step] = {
+        rssMB: mb(m.rss),
+        heapMB: mb(m.heapUsed),
+        externalMB: mb(m.external),
+        peakSoFarMB,
+        kinds: rssKinds(),
+      };
+    else duringBuild[step].peakSoFarMB = peakSoFarMB;
+  },
+  throwIfCancelled: () => undefined,
+});
 const engine = Engine.open({ dataDir: dataDir!, mode: 'cli' });
 const row = getSourceByName(engine.catalog, 'bench-rs');
 const snap = snapshotsOfSource(engine.catalog, row.id)[0]!;
@@ -28,9 +81,10 @@ const snapAt = `${snap.consistent_t}:${snap.consistent_i}`;
 // From scratch at latest first (an empty cache), then dropped.
 let t = performance.now();
 let cpu0 = process.cpuUsage();
-const scratch = await pointView(engine, 'bench-rs', 'latest', { kind: 'latest' });
+const scratch = await pointView(engine, 'bench-rs', 'latest', { kind: 'latest' }, watchBuild('scratch'));
 const scratchMs = performance.now() - t;
 const scratchCpuS = cpuSince(cpu0);
+mark('buildFromScratch');
 engine.views.drop(scratch.row.id);
 // The view at the snapshot's point (history starts from it), moved forward to latest.
 t = performance.now();
@@ -41,11 +95,13 @@ const base = await pointView(engine, 'bench-rs', snapAt, {
 });
 const snapshotLoadMs = performance.now() - t;
 const snapshotLoadCpuS = cpuSince(cpu0);
+mark('snapshotLoad');
 t = performance.now();
 cpu0 = process.cpuUsage();
-const forward = await pointView(engine, 'bench-rs', 'latest', { kind: 'latest' });
+const forward = await pointView(engine, 'bench-rs', 'latest', { kind: 'latest' }, watchBuild('forward'));
 const forwardMs = performance.now() - t;
 const forwardCpuS = cpuSince(cpu0);
+mark('moveForward');
 const entries = forward.row.entries_applied - base.row.entries_applied;
 // A document that is there at latest (the oplog deleted some), to look up by _id and by customer.
 const pick = await dispatch(engine, 'query.find', {
@@ -76,6 +132,7 @@ if (!changed.ok) throw new Error(changed.error.message);
 const changedId = (
   JSON.parse((changed.result as { documents: string[] }).documents[0]!) as { _id: { $oid: string } }
 )._id.$oid;
+mark('pickSamples');
 await engine.close();
 
 // A new engine, as a CLI query is: the view exists, nothing is open yet.
@@ -94,6 +151,7 @@ const timed = async (input: Record<string, unknown>) => {
 };
 const byId = await timed({ filter: JSON.stringify({ _id: { $oid: sampleId } }) });
 const byField = await timed({ filter: JSON.stringify({ customer }) });
+mark('finds');
 const h = async () => {
   const t0 = performance.now();
   const r = await dispatch(fresh, 'history.get', {
@@ -112,6 +170,7 @@ const h = async () => {
 };
 const historyFirst = await h(); // reads and indexes every segment not yet indexed (the builds indexed them)
 const historyAgain = await h();
+mark('history');
 await fresh.close();
 
 process.stdout.write(
@@ -141,6 +200,8 @@ process.stdout.write(
     historyMs: { first: Math.round(historyFirst.ms), again: Math.round(historyAgain.ms) },
     history: historyAgain,
     peakRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6),
+    memoryByPhase: phases,
+    memoryDuringBuilds: duringBuild,
     // The machine's 1-minute load average before and after: figures under load are not comparable.
     loadAverage: { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0]! * 100) / 100 },
   })}\n`,

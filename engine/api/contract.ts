@@ -160,6 +160,14 @@ const ONE_TARGET = {
   path: ['targetUri'],
 };
 
+/** mongod's allowDiskUse for a sort or $group no index serves (default true, as allowDiskUseByDefault since 6.0). */
+const AllowDiskUse = z
+  .boolean()
+  .default(true)
+  .describe(
+    "A sort or $group past its memory budget spills sorted runs to temporary files in the data dir (mongod's default since 6.0); false refuses it instead, as mongod with allowDiskUse: false.",
+  );
+
 export const commands = {
   'app.info': command({
     readOnly: true,
@@ -809,6 +817,7 @@ export const commands = {
         .describe('At most this many documents in all (default: every match).'),
       batchSize: BatchSize.default(100).describe('Documents in the first batch (and each batch after).'),
       canonical: z.boolean().default(false).describe('Canonical Extended JSON (every type explicit).'),
+      allowDiskUse: AllowDiskUse,
     }),
     output: QueryAnswer,
     cliAliases: ['query'],
@@ -875,6 +884,7 @@ export const commands = {
         .describe('At most this many results in all (default: every one).'),
       batchSize: BatchSize.default(1000).describe('Results in the first batch (query.more reads on).'),
       canonical: z.boolean().default(false).describe('Canonical Extended JSON.'),
+      allowDiskUse: AllowDiskUse,
     }),
     output: z.strictObject({
       view: ViewAnswer,
@@ -896,6 +906,7 @@ export const commands = {
       limit: z.number().int().min(1).max(1_000_000_000).optional().describe('At most this many.'),
       format: ExportFormat.default('jsonl').describe('jsonl (Extended JSON lines) or bson.'),
       canonical: z.boolean().default(true).describe('Canonical Extended JSON (jsonl only; keeps types).'),
+      allowDiskUse: AllowDiskUse,
       out: FsPath.describe('File to create (must not exist).'),
     }),
     output: TaskStarted,

@@ -28,7 +28,11 @@
  * counting in the journal. Its findings are stored, its state is not: the
  * resume point stays at the last sealed segment, whose scan later reads the
  * same entries from the same state and upserts the same keys (kind, first
- * ts, namespace), so nothing is reported twice.
+ * ts, namespace), so nothing is reported twice. Between two seals the tail
+ * scan goes on from where the previous one stopped (a TailCursor: its scanner
+ * and each journal's read position), so each entry is read and scanned once
+ * there, not at every group commit: rescanning the growing tail four times a
+ * second cost as much CPU as all the rest of capture.
  *
  * A read-only engine (a CLI beside a running serve) writes nothing: `view`
  * scans what is not yet stored in memory and returns the findings as a
@@ -50,7 +54,8 @@ import {
 import type { CatalogDb } from '../catalog/open-catalog.js';
 import { readSettings } from '../catalog/settings-store.js';
 import { getSourceByName, sourceNameById } from '../catalog/sources.js';
-import { compareOpTime, type OpTime } from '../repo/optime.js';
+import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
+import { readJournal, type JournalPosition } from '../repo/journal-file.js';
 import { concatShared, scanSegment } from '../repo/segment-file.js';
 import { readEntryTs, splitBsonDocuments } from '../repo/bson-entries.js';
 import { scanPayloadInWorker, type SegmentScanResult } from './scan-pool.js';
@@ -93,6 +98,17 @@ interface Resume {
   segments: number;
 }
 
+/**
+ * Where the tail scan of a source stands between two seals: the scanner (from the stored state of
+ * `basis`) and, per journal, the record boundary read to and the last entry scanned. Valid while
+ * the stored state it started from is the current one: a seal or new thresholds start a new one.
+ */
+interface TailCursor {
+  basis: string;
+  scanner: IncidentScanner;
+  journals: Map<string, { position: JournalPosition | undefined; scanned: OpTime | null }>;
+}
+
 export interface ScanStatus {
   /** Last ts of the last segment scanned; null before the first. */
   through: OpTime | null;
@@ -110,12 +126,15 @@ export class IncidentFinder {
   private stopped = false;
   /** Segments scanned in this run, from the entries capture had in hand or read from their files. */
   readonly scanned = { fromMemory: 0, fromFiles: 0 };
-  /** Journal tail scans in this run. */
+  /** Journal tail scans in this run, and the entries they scanned (each once between two seals). */
   tailScans = 0;
+  tailEntries = 0;
   /** Per source, the tail scan asked for and not started yet. */
   private readonly tailTimers = new Map<string, NodeJS.Timeout>();
   /** Per source, the findings the last tail scan stored (as text): an unchanged one is no event. */
   private readonly tailSeen = new Map<string, Map<string, string>>();
+  /** Per source, where its tail scan stands (kept only after a scan that completed). */
+  private readonly tailCursors = new Map<string, TailCursor>();
 
   constructor(private readonly deps: IncidentFinderDeps) {
     if (!deps.readOnly)
@@ -194,6 +213,7 @@ export class IncidentFinder {
     this.stopped = true;
     for (const t of this.tailTimers.values()) clearTimeout(t);
     this.tailTimers.clear();
+    this.tailCursors.clear();
     while (this.queues.size) await Promise.allSettled([...this.queues.values()]);
     this.fresh.clear();
     this.freshBytes = 0;
@@ -325,27 +345,51 @@ export class IncidentFinder {
     if (journals.length === 0) return;
     const name = sourceNameById(db, sourceId);
     if (name === null) return;
-    // Scanned here: copying the whole tail into the scan worker four times a second would cost
-    // more CPU in all than the scan itself saves this thread (the tail is rescanned each time).
-    const scanner = new IncidentScanner(structuredClone(resume.state), limits);
+    // Scanned here: copying the tail into the scan worker at each group commit would cost more
+    // CPU in all than the scan itself saves this thread. Only what came since the last tail scan
+    // is read and scanned, from where that one stopped.
+    const basis = `${after ? formatOpTime(after) : '-'} ${resume.segments} ${limits.documents} ${limits.seconds}`;
+    const kept = this.tailCursors.get(sourceId);
+    this.tailCursors.delete(sourceId); // kept again only once this scan completes
+    const cursor: TailCursor =
+      kept?.basis === basis
+        ? kept
+        : { basis, scanner: new IncidentScanner(structuredClone(resume.state), limits), journals: new Map() };
+    const scanner = cursor.scanner;
     try {
       const store = await this.deps.stores.get(getSourceByName(db, name).repository_id);
       for (const j of journals) {
         // Durable through the row's last ts (a record written but not yet in the catalog waits).
         const last = journalLast(j);
-        await scanSegment(store.repo, j.path, (e) => {
-          const ts = readEntryTs(e);
-          if ((!after || compareOpTime(ts, after) > 0) && compareOpTime(ts, last) <= 0) scanner.push(e);
-        });
+        const at = cursor.journals.get(j.path) ?? { position: undefined, scanned: null };
+        const scan = readJournal(store.repo, j.path, at.position);
+        if (scan.end === 'damaged') throw new ApiError('CORRUPT', `${j.path}: ${scan.damage}`);
+        const from = at.scanned && (!after || compareOpTime(at.scanned, after) > 0) ? at.scanned : after;
+        for (const payload of scan.payloads)
+          for (const e of splitBsonDocuments(payload, j.path)) {
+            const ts = readEntryTs(e);
+            if ((!from || compareOpTime(ts, from) > 0) && compareOpTime(ts, last) <= 0) {
+              scanner.push(e);
+              at.scanned = ts;
+              this.tailEntries++;
+            }
+          }
+        // Next time from the end of the last record scanned whole (one past `last` is read again).
+        at.position =
+          scan.positions.findLast((p) => p.lastTs && compareOpTime(p.lastTs, last) <= 0) ?? at.position;
+        cursor.journals.set(j.path, at);
       }
     } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; // sealed meanwhile: its segment scan follows
       const code = (err as ApiError).code;
       if (code === 'LOCKED' || code === 'WRONG_PASSPHRASE') return;
       if (!(err instanceof ApiError)) throw err;
-      // A journal sealed and removed meanwhile, or damaged: the segment scan reads what is kept.
+      // Damaged: the segment scan reads what is kept.
       console.error(`[incidents] journal tail of ${name} not scanned: ${err.message}`);
       return;
     }
+    // Journals sealed since are behind the basis: a seal changes it, so none is left here.
+    this.tailCursors.set(sourceId, cursor);
     this.tailScans++;
     const seen = this.tailSeen.get(sourceId) ?? new Map<string, string>();
     const changed =

@@ -273,12 +273,36 @@ export interface JournalScan {
    */
   end: 'clean' | 'torn' | 'damaged';
   damage: string | null;
+  /**
+   * Where each record read by this call ends, in order: a reader that follows a growing journal
+   * (the incident finder's tail scan) passes one back as `from` and reads only what came after.
+   */
+  positions: JournalPosition[];
+  /** Whether this call went on from the `from` it was given (false: it read the file from its start). */
+  resumed: boolean;
 }
 
-/** Reads and checks a journal file; CORRUPT when its header is damaged (nothing in it can be trusted). */
-export function readJournal(repo: Repository, relPath: string): JournalScan {
+/** A record boundary in a journal, with what the records before it held. */
+export interface JournalPosition {
+  bytes: number;
+  records: number;
+  count: number;
+  firstTs: OpTime | null;
+  lastTs: OpTime | null;
+}
+
+/**
+ * Reads and checks a journal file; CORRUPT when its header is damaged (nothing in it can be trusted).
+ * With `from` (a position an earlier call returned for this file), the header is checked again and
+ * only the records after it are read: `payloads` then holds just those, the counts are the whole
+ * file's. A `from` the file cannot have (it is shorter, or was replaced) reads it from the start.
+ */
+export function readJournal(repo: Repository, relPath: string, from?: JournalPosition): JournalScan {
   const key = repo.key(); // LOCKED before reading anything of an encrypted repository
-  const buf = readWhole(repo.abs(relPath), relPath);
+  // `buf` holds the file's bytes, or its header then the bytes from `from.bytes` on: the bytes at
+  // file offset `pos` (past the header) are at `pos - skipped`.
+  const { buf, skipped, size } = readFileOrTail(repo.abs(relPath), relPath, from?.bytes);
+  const at = (pos: number) => pos - skipped;
   const corrupt = (why: string) => new ApiError('CORRUPT', `${relPath}: ${why}`);
   const scan: JournalScan = {
     path: relPath,
@@ -288,9 +312,11 @@ export function readJournal(repo: Repository, relPath: string): JournalScan {
     firstTs: null,
     lastTs: null,
     validBytes: 0,
-    fileBytes: buf.length,
+    fileBytes: size,
     end: 'torn',
     damage: null,
+    positions: [],
+    resumed: false,
   };
   if (buf.length < FIXED) return scan;
   if (!buf.subarray(0, 4).equals(MAGIC)) throw corrupt('not a capture journal (bad magic).');
@@ -325,19 +351,33 @@ export function readJournal(repo: Repository, relPath: string): JournalScan {
     ? v2FileCipher(key!, buf.subarray(FIXED + h + HEADER_TAG, framesAt), JOURNAL_KEY_INFO)
     : null;
   let pos = framesAt;
-  scan.validBytes = pos;
+  let first = 0;
   let prev = header.prevLastTs;
-  const stop = (end: 'torn' | 'damaged', why: string | null) => {
+  if (skipped > 0) {
+    // Only a header as long as it was then, and a `from` inside the file, go on from `from`.
+    if (!from || from.bytes - skipped !== framesAt) return readJournal(repo, relPath);
+    pos = from.bytes;
+    first = from.records;
+    prev = from.lastTs ?? header.prevLastTs;
+    scan.count = from.count;
+    scan.firstTs = from.firstTs;
+    scan.lastTs = from.lastTs;
+    scan.resumed = true;
+  }
+  scan.validBytes = pos;
+  const stop = (end: 'torn' | 'damaged', why: string | null): JournalScan => {
+    // Damage is judged on the whole file, never on a position it was handed.
+    if (end === 'damaged' && scan.resumed) return readJournal(repo, relPath);
     scan.end = end;
     scan.damage = why;
     return scan;
   };
-  for (let index = 0; pos < buf.length; index++) {
-    if (buf.length - pos < RECORD_HEAD) return stop('torn', null);
-    const head = buf.subarray(pos, pos + RECORD_HEAD);
+  for (let index = first; pos < size; index++) {
+    if (size - pos < RECORD_HEAD) return stop('torn', null);
+    const head = buf.subarray(at(pos), at(pos) + RECORD_HEAD);
     if (head.every((b) => b === 0)) {
       // Zeros to the end are space the file system gave before the data reached it (power loss).
-      return buf.subarray(pos).every((b) => b === 0)
+      return buf.subarray(at(pos)).every((b) => b === 0)
         ? stop('torn', null)
         : stop('damaged', `record ${index} at byte ${pos} is zeroed but data follows it`);
     }
@@ -346,8 +386,8 @@ export function readJournal(repo: Repository, relPath: string): JournalScan {
     if (head.readUInt32LE(8) !== headCheck(index, head.subarray(0, 8)))
       return stop('damaged', `record ${index} at byte ${pos}: its head fails its check`);
     const end = pos + RECORD_HEAD + storedLen + (cipher ? 0 : PLAIN_SUM);
-    if (end > buf.length) return stop('torn', null);
-    const stored = buf.subarray(pos + RECORD_HEAD, pos + RECORD_HEAD + storedLen);
+    if (end > size) return stop('torn', null);
+    const stored = buf.subarray(at(pos) + RECORD_HEAD, at(pos) + RECORD_HEAD + storedLen);
     let payload: Buffer;
     if (cipher) {
       try {
@@ -356,7 +396,7 @@ export function readJournal(repo: Repository, relPath: string): JournalScan {
         return stop('damaged', `record ${index} at byte ${pos} fails authentication`);
       }
     } else {
-      const sum = buf.subarray(end - PLAIN_SUM, end);
+      const sum = buf.subarray(at(end) - PLAIN_SUM, at(end));
       const want = createHash('sha256').update(be32(index)).update(head).update(stored).digest();
       if (!want.equals(sum)) return stop('damaged', `record ${index} at byte ${pos} fails its checksum`);
       payload = stored;
@@ -388,6 +428,13 @@ export function readJournal(repo: Repository, relPath: string): JournalScan {
     scan.lastTs = last;
     pos = end;
     scan.validBytes = pos;
+    scan.positions.push({
+      bytes: pos,
+      records: index + 1,
+      count: scan.count,
+      firstTs: scan.firstTs,
+      lastTs: scan.lastTs,
+    });
   }
   scan.end = 'clean';
   return scan;
@@ -409,23 +456,58 @@ function checkHeader(h: JournalHeader, relPath: string): void {
     throw new ApiError('CORRUPT', `${relPath}: its header names another source or first ts than its place.`);
 }
 
-function readWhole(abs: string, relPath: string): Buffer {
+/** The first bytes read when only a journal's tail is wanted: its header (a few hundred bytes). */
+const HEAD_READ = 64 * 1024;
+
+/**
+ * The file's bytes; with `fromBytes`, its first bytes (the header, if it fits in HEAD_READ) and
+ * then the bytes from `fromBytes` on, `skipped` the bytes left out between them.
+ */
+function readFileOrTail(
+  abs: string,
+  relPath: string,
+  fromBytes?: number,
+): { buf: Buffer; skipped: number; size: number } {
   const fd = openRepoFileSync(abs);
   try {
     const size = fstatSync(fd).size;
     if (size > MAX_JOURNAL_BYTES)
       throw new ApiError('CORRUPT', `${relPath} has ${size} bytes, more than a journal may hold.`);
-    const buf = Buffer.allocUnsafe(size);
-    let off = 0;
-    while (off < size) {
-      const n = readSync(fd, buf, off, size - off, off);
-      if (n === 0) break;
-      off += n;
+    if (fromBytes !== undefined && fromBytes <= size) {
+      const head = readRange(fd, 0, Math.min(HEAD_READ, fromBytes));
+      const framesAt = framesOffset(head);
+      if (framesAt !== null && framesAt <= head.length) {
+        const tail = readRange(fd, fromBytes, size - fromBytes);
+        if (tail.length === size - fromBytes)
+          return {
+            buf: Buffer.concat([head.subarray(0, framesAt), tail]),
+            skipped: fromBytes - framesAt,
+            size,
+          };
+      }
     }
-    return buf.subarray(0, off);
+    const buf = readRange(fd, 0, size);
+    return { buf, skipped: 0, size: buf.length };
   } finally {
     closeSync(fd);
   }
+}
+
+/** Where a journal's records start, from its fixed part (null when that is not all there). */
+function framesOffset(head: Buffer): number | null {
+  if (head.length < FIXED) return null;
+  return FIXED + head.readUInt32LE(8) + HEADER_TAG + (head[5] === 1 ? FILE_SALT_BYTES : 0);
+}
+
+function readRange(fd: number, at: number, length: number): Buffer {
+  const buf = Buffer.allocUnsafe(length);
+  let off = 0;
+  while (off < length) {
+    const n = readSync(fd, buf, off, length - off, at + off);
+    if (n === 0) break;
+    off += n;
+  }
+  return buf.subarray(0, off);
 }
 
 /** The raw entries of a journal's valid prefix, in order (restore reads the unsealed tail so). */

@@ -65,6 +65,9 @@ const TYPE_CLASS: Record<number, number> = {
 
 export const NULL_KEY = Buffer.from([CLASS.null]);
 
+/** The canonical type class of a BSON type (its place in MongoDB's comparison order); unknown types sort last. */
+export const typeClass = (type: number): number => TYPE_CLASS[type] ?? CLASS.maxKey;
+
 /** The first key of a type class and the first key after it (half-open bounds of a class). */
 export function classBounds(key: Buffer): { lo: Buffer; hi: Buffer } {
   return { lo: Buffer.from([key[0]!]), hi: Buffer.from([key[0]! + 1]) };

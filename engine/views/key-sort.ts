@@ -6,23 +6,24 @@
  * whole result.
  *
  * Keys order values exactly for most types (index-keys.ts); where they do
- * not, the run is put in order in memory with mingo before it is sent:
+ * not, the run is put in MongoDB's order (bson-order.ts) before it is sent:
  * numbers that share a key (Int64 or Decimal128 beyond a double's
  * precision), and documents, arrays, regexes, DBPointers and code with scope
  * (whose keys are their bytes, good for equality only: the whole type class
  * is one run). A compound sort does the same for every run of equal first
- * keys. A run beyond the in-memory sort limit is refused as mongod refuses a
- * blocking sort without allowDiskUse.
+ * keys. A run is sorted by the external sort (external-sort.ts): one beyond
+ * the memory budget spills to disk, or is refused without allowDiskUse.
  *
  * Usable when the first sort field is `_id` or the first field of an index,
  * and no document holds an array there (one key per document: a multikey
  * field sorts by its smallest or largest element, which a walk of keys
  * cannot tell without remembering every document seen).
  */
-import { Decimal128, type Document } from 'bson';
-import { Query } from 'mingo';
-import { ApiError } from '../errors.js';
-import { T, elements, subDocument } from '../oplog/bson-raw.js';
+import type { Document } from 'bson';
+import type { Query } from 'mingo';
+import { compareSortKeys, sortKeyOf, sortSpec } from './bson-order.js';
+import type { SpillOptions } from './blocking-stages.js';
+import { ExternalSort } from './external-sort.js';
 import {
   countDocs,
   countKeys,
@@ -37,6 +38,17 @@ export interface SortItem {
   raw: Buffer | null;
 }
 
+/** An item read back from a sort: decoded only if asked (answers are written from the bytes). */
+export function lazyItem(raw: Buffer, decode: (raw: Buffer) => Document): SortItem {
+  let js: Document | null = null;
+  return {
+    raw,
+    get js() {
+      return (js ??= decode(raw));
+    },
+  };
+}
+
 /** Key classes whose key bytes order values exactly (index-keys.ts CLASS): runs are equal keys. */
 const EXACT_CLASSES = new Set([0x01, 0x05, 0x0f, 0x1e, 0x23, 0x28, 0x2d, 0x32, 0x41, 0x7f]);
 const NUMBER_CLASS = 0x0a;
@@ -48,71 +60,6 @@ export function keySortable(db: ViewDb, cid: number, fields: string[], sort: Doc
   return countKeys(db, cid, first) === countDocs(db, cid) ? first : null;
 }
 
-function mingoSorted(items: SortItem[], sort: Document): SortItem[] {
-  const byJs = new Map(items.map((it) => [it.js, it]));
-  return (
-    new Query({})
-      .find(items.map((it) => it.js))
-      .sort(sort)
-      .all() as Document[]
-  ).map((js) => byJs.get(js)!);
-}
-
-/** A number as an exact decimal: rank (NaN, -Infinity, finite, +Infinity), then mantissa × 10^exp. */
-interface Exact {
-  rank: number;
-  m: bigint;
-  e: number;
-}
-
-const NOT_A_NUMBER: Exact = { rank: -1, m: 0n, e: 0 };
-
-function decimalText(text: string): Exact {
-  if (/nan/i.test(text)) return { rank: 0, m: 0n, e: 0 };
-  if (/inf/i.test(text)) return { rank: text.startsWith('-') ? 1 : 3, m: 0n, e: 0 };
-  const p = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
-  if (!p) return NOT_A_NUMBER;
-  const frac = p[3] ?? '';
-  return { rank: 2, m: BigInt(`${p[1]}${p[2]}${frac}`), e: Number(p[4] ?? 0) - frac.length };
-}
-
-/** The exact value of the number at a dotted path of a raw document (Int64, Decimal128 beyond a double's precision). */
-function exactNumberAt(raw: Buffer, path: string[]): Exact {
-  let doc = raw;
-  for (let k = 0; k < path.length; k++) {
-    const e = elements(doc).find((x) => x.name === path[k]);
-    if (!e) return NOT_A_NUMBER;
-    if (k < path.length - 1) {
-      if (e.type !== T.object) return NOT_A_NUMBER;
-      doc = subDocument(doc, e);
-      continue;
-    }
-    switch (e.type) {
-      case T.int32:
-        return { rank: 2, m: BigInt(doc.readInt32LE(e.valueStart)), e: 0 };
-      case T.int64:
-        return { rank: 2, m: doc.readBigInt64LE(e.valueStart), e: 0 };
-      case T.double: {
-        const d = doc.readDoubleLE(e.valueStart);
-        return Number.isInteger(d) ? { rank: 2, m: BigInt(d), e: 0 } : decimalText(String(d));
-      }
-      case 0x13:
-        return decimalText(
-          new Decimal128(Buffer.from(doc.subarray(e.valueStart, e.valueStart + 16))).toString(),
-        );
-      default:
-        return NOT_A_NUMBER;
-    }
-  }
-  return NOT_A_NUMBER;
-}
-
-function compareExact(a: Exact, b: Exact): number {
-  if (a.rank !== b.rank || a.rank !== 2) return Math.sign(a.rank - b.rank);
-  const [x, y] = a.e >= b.e ? [a.m * 10n ** BigInt(a.e - b.e), b.m] : [a.m, b.m * 10n ** BigInt(b.e - a.e)];
-  return x < y ? -1 : x > y ? 1 : 0;
-}
-
 export function* keyOrdered(
   db: ViewDb,
   cid: number,
@@ -120,58 +67,63 @@ export function* keyOrdered(
   sort: Document,
   q: Query,
   decode: (raw: Buffer) => Document,
-  memoryLimit: number,
+  spill: SpillOptions,
   onExamined: () => void,
   range?: KeyRange,
 ): Generator<SortItem> {
   const descending = Number(sort[field]) < 0;
   const compound = Object.keys(sort).length > 1;
+  const spec = sortSpec(sort);
   const get = docByRid(db);
-  let run: SortItem[] = [];
+  let run: ExternalSort | null = null;
   let runGroup: Buffer | null = null;
-  let runBytes = 0;
-  let runExact = true;
-  let runNumbers = false;
-  const path = field.split('.');
-  const rest = Object.fromEntries(Object.entries(sort).slice(1)) as Document;
+  /** Whether the run's keys order it already (one exact key, one sort field): sent as read. */
+  let inOrder = true;
+  /** The first document of a run, held until a second one shows the run needs ordering. */
+  let single: SortItem | null = null;
   const flush = function* (): Generator<SortItem> {
-    if (run.length > 1 && runNumbers) {
-      // Numbers sharing a key: in exact order of their values, then the rest of the sort per value.
-      const dir = descending ? -1 : 1;
-      const exact = run.map((it) => ({ it, n: exactNumberAt(it.raw!, path) }));
-      exact.sort((a, b) => dir * compareExact(a.n, b.n));
-      const groups: SortItem[][] = [];
-      for (let k = 0; k < exact.length; k++) {
-        if (k === 0 || compareExact(exact[k - 1]!.n, exact[k]!.n) !== 0) groups.push([]);
-        groups[groups.length - 1]!.push(exact[k]!.it);
-      }
-      run = groups.flatMap((g) => (compound ? mingoSorted(g, rest) : g));
-    } else if (run.length > 1 && (compound || !runExact)) run = mingoSorted(run, sort);
-    yield* run;
-    run = [];
-    runBytes = 0;
-  };
-  for (const { key, rid } of keysInOrder(db, cid, field, descending, range)) {
-    const cls = key[0]!;
-    const group = EXACT_CLASSES.has(cls) || cls === NUMBER_CLASS ? key : key.subarray(0, 1);
-    if (runGroup === null || !group.equals(runGroup)) {
-      yield* flush();
-      runGroup = Buffer.from(group);
-      runExact = EXACT_CLASSES.has(cls);
-      runNumbers = cls === NUMBER_CLASS;
+    if (single) {
+      const one = single;
+      single = null;
+      yield one;
     }
-    const raw = get(rid);
-    if (!raw) continue;
-    onExamined();
-    const js = decode(raw);
-    if (!q.test(js)) continue;
-    run.push({ js, raw });
-    runBytes += raw.length;
-    if (runBytes > memoryLimit)
-      throw new ApiError(
-        'UNSUPPORTED',
-        `Sort exceeded the ${memoryLimit / 1024 / 1024} MB memory limit among documents with equal ${field} (as mongod without allowDiskUse): narrow the filter or sort on a field with fewer equal values.`,
-      );
+    if (!run) return;
+    const r = run;
+    run = null;
+    for (const { payload } of r.sorted()) yield lazyItem(payload, decode);
+  };
+  try {
+    for (const { key, rid } of keysInOrder(db, cid, field, descending, range)) {
+      const cls = key[0]!;
+      const group = EXACT_CLASSES.has(cls) || cls === NUMBER_CLASS ? key : key.subarray(0, 1);
+      if (runGroup === null || !group.equals(runGroup)) {
+        yield* flush();
+        runGroup = Buffer.from(group);
+        inOrder = EXACT_CLASSES.has(cls) && !compound;
+      }
+      const raw = get(rid);
+      if (!raw) continue;
+      onExamined();
+      const js = decode(raw);
+      if (!q.test(js)) continue;
+      if (inOrder) {
+        yield { js, raw };
+        continue;
+      }
+      // Most runs of a walk hold one document (unique values): no sort for those.
+      if (!run && !single) {
+        single = { js, raw };
+        continue;
+      }
+      if (!run) {
+        run = new ExternalSort((a, b) => compareSortKeys(a, b, spec.dirs), { ...spill, what: 'Sort' });
+        run.add(sortKeyOf(single!.raw!, spec), single!.raw!);
+        single = null;
+      }
+      run.add(sortKeyOf(raw, spec), raw);
+    }
+    yield* flush();
+  } finally {
+    (run as ExternalSort | null)?.close();
   }
-  yield* flush();
 }

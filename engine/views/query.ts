@@ -13,7 +13,7 @@
  * on (views of views included).
  */
 import { EJSON, deserialize, serialize, type Document } from 'bson';
-import { Aggregator, Query } from 'mingo';
+import { Query } from 'mingo';
 import { ApiError } from '../errors.js';
 import { DocBuilder, T, elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
 import {
@@ -21,16 +21,21 @@ import {
   docByRid,
   iterateDocs,
   listCollectionRows,
-  ridsInRange,
+  keysInOrder,
   ridsWithKey,
   type CollectionRow,
+  type KeyRange,
   type ViewDb,
 } from '../catalog/view-store.js';
 import { ejsonText, valueText } from './ejson-text.js';
-import { indexedFields, keyOf } from './index-keys.js';
+import { indexedFields, keysAt } from './index-keys.js';
 import { planLookup, type Lookup } from './lookup-plan.js';
-import { keyOrdered, keySortable } from './key-sort.js';
+import { keyOrdered, keySortable, lazyItem } from './key-sort.js';
 import { timeseriesSpec, unpackBucket } from './timeseries.js';
+import { compareSortKeys, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
+import { runPipeline, type IndexedJoin, type SpillOptions } from './blocking-stages.js';
+import { ExternalSort, SORT_MEMORY_BYTES } from './external-sort.js';
+import { dirname } from 'node:path';
 import { decodeList } from './view-sink.js';
 import { indexName } from '../restore/index-rules.js';
 
@@ -107,21 +112,37 @@ function source(
         ? (Object.values(deserialize(subDocument(row.options, pe), DECODE)) as Document[])
         : [];
     const base = source(db, `${dbName}.${viewOn}`, {}, depth + 1);
-    const out = new Aggregator(pipeline, { collectionResolver: resolver(db, dbName, depth) }).run(
-      [...base.items].map((i) => i.js),
-    ) as Document[];
-    return { items: out.map((js) => ({ js: idFirst(js), raw: null })), use: base.use };
+    function* baseDocs(): Generator<Document> {
+      for (const it of base.items) yield it.js;
+    }
+    // Streamed like an aggregation: a view over a large collection is not held in memory.
+    const out = runPipeline(
+      baseDocs(),
+      pipeline,
+      { collectionResolver: resolver(db, dbName, depth) },
+      spillOptions(db, true),
+    );
+    function* derived(): Generator<Item> {
+      for (const js of out) yield { js: idFirst(js), raw: null };
+    }
+    return { items: derived(), use: base.use };
   }
   const fields = indexedFields(decodeList(row.indexes));
   const lookup = planLookup(filter, fields);
   if (lookup) {
-    const rids = lookupRids(db, row.cid, lookup);
     const get = docByRid(db);
     use.index = indexFor(row, lookup.field);
     function* found(): Generator<Item> {
-      for (const rid of rids) {
+      // A document with several keys of the field (an array there) may be reached once per key:
+      // only those documents are remembered, to be sent once.
+      const multikey = new Set<number>();
+      for (const rid of lookupRids(db, row!.cid, lookup!)) {
         const raw = get(rid);
         if (!raw) continue;
+        if (keysAt(raw, lookup!.field).length > 1) {
+          if (multikey.has(rid)) continue;
+          multikey.add(rid);
+        }
         use.documentsExamined++;
         yield { js: decode(raw), raw };
       }
@@ -137,6 +158,21 @@ function source(
   return { items: scan(), use };
 }
 
+/** `$lookup` on an indexed foreign field: the foreign documents read through its key table. */
+function joins(db: ViewDb, dbName: string): IndexedJoin {
+  return {
+    indexed: (from, field) => {
+      const row = collection(db, `${dbName}.${from}`);
+      return row?.kind === 'collection' && indexedFields(decodeList(row.indexes)).includes(field);
+    },
+    *matching(from, field, values) {
+      const filter = { [field]: { $in: values } };
+      const q = new Query(filter);
+      for (const it of source(db, `${dbName}.${from}`, filter).items) if (q.test(it.js)) yield idFirst(it.js);
+    },
+  };
+}
+
 /** `$lookup` / `$graphLookup` / `$unionWith` read other namespaces of the same database in the view. */
 function resolver(db: ViewDb, dbName: string, depth: number): (name: string) => Document[] {
   return (name) => {
@@ -146,14 +182,21 @@ function resolver(db: ViewDb, dbName: string, depth: number): (name: string) => 
   };
 }
 
-function lookupRids(db: ViewDb, cid: number, l: Lookup): number[] {
-  if (l.kind === 'points') {
-    const get = ridsWithKey(db);
-    const seen = new Set<number>();
-    for (const k of l.keys) for (const rid of get(cid, l.field, k)) seen.add(rid);
-    return [...seen];
-  }
-  return [...new Set(ridsInRange(db)(cid, l.field, l.lo, l.loInclusive, l.hi, l.hiInclusive))];
+/**
+ * Row ids of a lookup, read lazily in key order from the key table (a page at a time): a lookup
+ * matching most of a large collection holds no list of its ids.
+ */
+function* lookupRids(db: ViewDb, cid: number, l: Lookup): Generator<number> {
+  const ranges: KeyRange[] =
+    l.kind === 'points'
+      ? [...new Map(l.keys.map((k) => [k.toString('latin1'), k])).values()].map((k) => ({
+          lo: k,
+          loInclusive: true,
+          hi: k,
+          hiInclusive: true,
+        }))
+      : [l];
+  for (const r of ranges) for (const { rid } of keysInOrder(db, cid, l.field, false, r)) yield rid;
 }
 
 /** The name of the index whose first field the lookup used. */
@@ -168,50 +211,46 @@ function indexFor(row: CollectionRow, field: string): string {
   return field;
 }
 
-/** mongod's limit for a sort held in memory (without allowDiskUse): 100 MB of documents. */
-const SORT_MEMORY_BYTES = 100 * 1024 * 1024;
-const SORT_CHUNK = 10_000;
-
-const sortJs = (docs: Document[], sort: Document): Document[] =>
-  new Query({}).find(docs).sort(sort).all() as Document[];
+/** Where a sort spills and how much it holds: the view's own directory in the data dir. */
+function spillOptions(db: ViewDb, allowDiskUse: boolean): SpillOptions {
+  return { memoryBytes: SORT_MEMORY_BYTES, allowDiskUse, dir: dirname(db.name) };
+}
 
 /**
- * The first `keep` matching items in sort order (mingo's comparison), in memory bounded by
- * `keep` plus one chunk: each chunk of matches is sorted with the best so far and cut back to
- * `keep`. What must be held beyond mongod's 100 MB in-memory sort limit is refused, as mongod
- * refuses it (QueryExceededMemoryLimitNoDiskUseAllowed).
+ * The first `keep` matching items in MongoDB's sort order (bson-order.ts), through an external
+ * sort: the sort keys and document bytes are held up to the memory budget and spilled to
+ * temporary runs beyond it (mongod's allowDiskUse, its default since 6.0); with allowDiskUse
+ * false, past the budget is refused as mongod refuses it.
  */
-function topSorted(items: Iterable<Item>, q: Query, sort: Document, keep: number): Item[] {
-  let best: Item[] = [];
-  let chunk: Item[] = [];
-  let bytes = 0;
-  const byJs = new Map<Document, Item>();
-  const fold = () => {
-    const all = [...best, ...chunk];
-    for (const it of chunk) byJs.set(it.js, it);
-    best = sortJs(
-      all.map((it) => it.js),
-      sort,
-    )
-      .slice(0, keep)
-      .map((js) => byJs.get(js)!);
-    const kept = new Set(best);
-    for (const [js, it] of byJs) if (!kept.has(it)) byJs.delete(js);
-    bytes = best.reduce((n, it) => n + (it.raw?.length ?? 1024), 0);
-    chunk = [];
-  };
-  for (const it of items) {
-    if (!q.test(it.js)) continue;
-    chunk.push(it);
-    if (chunk.length >= SORT_CHUNK) fold();
-    if (bytes > SORT_MEMORY_BYTES)
-      throw new ApiError(
-        'UNSUPPORTED',
-        'Sort exceeded the 100 MB memory limit (as mongod without allowDiskUse): narrow the filter, lower skip + limit, or leave the sort out.',
-      );
+function* topSorted(
+  db: ViewDb,
+  items: Iterable<Item>,
+  q: Query,
+  sort: Document,
+  keep: number | undefined,
+  allowDiskUse: boolean,
+): Generator<Item> {
+  const spec = sortSpec(sort);
+  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, spec.dirs), {
+    ...spillOptions(db, allowDiskUse),
+    keep,
+    what: 'Sort',
+  });
+  // Derived documents (a MongoDB view's pipeline) have no stored bytes: encoded to be sorted.
+  let derived = false;
+  try {
+    for (const it of items) {
+      if (!q.test(it.js)) continue;
+      derived = it.raw === null;
+      const raw = it.raw ?? Buffer.from(serialize(it.js));
+      sorter.add(sortKeyOf(raw, spec), raw);
+    }
+  } catch (err) {
+    sorter.close();
+    throw err;
   }
-  fold();
-  return best;
+  for (const r of sorter.sorted())
+    yield derived ? { js: decode(r.payload), raw: null } : lazyItem(r.payload, decode);
 }
 
 export interface FindOptions {
@@ -221,6 +260,8 @@ export interface FindOptions {
   skip: number;
   limit: number;
   canonical: boolean;
+  /** Whether a sort no index serves may spill to disk past its memory budget (mongod's default: true). */
+  allowDiskUse?: boolean | undefined;
 }
 
 /** A projection that only includes or excludes top-level fields: applied to the bytes. */
@@ -269,9 +310,10 @@ const jsText = (js: Document, canonical: boolean) => EJSON.stringify(js, { relax
 function matching(
   db: ViewDb,
   ns: string,
-  o: Pick<FindOptions, 'filter' | 'sort' | 'skip'> & { limit?: number | undefined },
+  o: Pick<FindOptions, 'filter' | 'sort' | 'skip' | 'allowDiskUse'> & { limit?: number | undefined },
 ): { items: Iterable<Item>; use: IndexUse } {
   const q = new Query(o.filter);
+  const allowDiskUse = o.allowDiskUse ?? true;
   const row = collection(db, ns);
   if (o.sort && row?.kind === 'collection') {
     const fields = indexedFields(decodeList(row.indexes));
@@ -291,7 +333,7 @@ function matching(
         o.sort,
         q,
         decode,
-        SORT_MEMORY_BYTES,
+        spillOptions(db, allowDiskUse),
         () => {
           use.documentsExamined++;
         },
@@ -303,11 +345,8 @@ function matching(
   const { items, use } = source(db, ns, o.filter);
   if (o.sort) {
     const sort = o.sort;
-    const keep = o.limit === undefined ? Number.MAX_SAFE_INTEGER : o.skip + o.limit;
-    function* sorted(): Generator<Item> {
-      yield* topSorted(items, q, sort, keep);
-    }
-    return { items: window(sorted(), o.skip, o.limit), use };
+    const keep = o.limit === undefined ? undefined : o.skip + o.limit;
+    return { items: window(topSorted(db, items, q, sort, keep, allowDiskUse), o.skip, o.limit), use };
   }
   function* filtered(): Generator<Item> {
     for (const it of items) if (q.test(it.js)) yield it;
@@ -368,7 +407,9 @@ export function find(
 export function* matchingRaw(
   db: ViewDb,
   ns: string,
-  o: Pick<FindOptions, 'filter' | 'projection' | 'sort' | 'skip'> & { limit?: number | undefined },
+  o: Pick<FindOptions, 'filter' | 'projection' | 'sort' | 'skip' | 'allowDiskUse'> & {
+    limit?: number | undefined;
+  },
 ): Generator<{ raw: Buffer | null; js: Document }> {
   const { items } = matching(db, ns, o);
   const proj = o.projection ? rawProjection(o.projection) : (b: Buffer) => b;
@@ -429,7 +470,7 @@ export function distinct(
     const vals: { doc: Buffer; e: RawElement }[] = [];
     valuesAt(raw, parts, 0, vals);
     for (const v of vals) {
-      const k = keyOf(v.doc, v.e).toString('latin1');
+      const k = valueKey(v.doc, v.e);
       if (!seen.has(k)) seen.set(k, valueText(v.doc, v.e, !canonical));
     }
   }
@@ -438,15 +479,15 @@ export function distinct(
 
 /**
  * An aggregation's results as Extended JSON text, one at a time: the input is read lazily (a
- * leading $match narrowed by the view's keys) and mingo streams the pipeline, so stages that
- * pass documents along ($match, $project, $addFields, $unwind, $skip, $limit…) hold one document;
- * $group and $sort hold what they must, as in mongod.
+ * leading $match narrowed by the view's keys) and the pipeline runs in bounded memory
+ * (runPipeline).
  */
 export function aggregateCursor(
   db: ViewDb,
   ns: string,
   pipeline: Document[],
   canonical: boolean,
+  allowDiskUse = true,
 ): Generator<string> {
   const first = pipeline[0];
   const match = first && '$match' in first ? (first.$match as Document) : {};
@@ -456,13 +497,15 @@ export function aggregateCursor(
     for (const it of items) if (q.test(it.js)) yield it.js;
   }
   const rest = first && '$match' in first ? pipeline.slice(1) : pipeline;
-  const out = new Aggregator(rest, { collectionResolver: resolver(db, splitNs(ns).db, 0) }).stream(input());
+  const out = runPipeline(
+    input(),
+    rest,
+    { collectionResolver: resolver(db, splitNs(ns).db, 0) },
+    spillOptions(db, allowDiskUse),
+    joins(db, splitNs(ns).db),
+  );
   function* texts(): Generator<string> {
-    for (;;) {
-      const r = out.next();
-      if (r.done) return;
-      yield jsText(idFirst(r.value as Document), canonical);
-    }
+    for (const d of out) yield jsText(idFirst(d), canonical);
   }
   return texts();
 }

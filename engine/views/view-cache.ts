@@ -13,6 +13,7 @@
  * marked damaged, removed and built again, never read.
  */
 import { isJournalPath } from '../repo/journal-file.js';
+import { SORT_TEMP_PREFIX } from './external-sort.js';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../errors.js';
@@ -89,6 +90,9 @@ export class ViewCache {
     for (const name of readdirSync(this.dir)) {
       const m = new RegExp(`^${TEMP_PREFIX}\\d+-(\\d+)\\.sqlite$`).exec(name);
       if (m && !alive(Number(m[1]))) rmSync(join(this.dir, name), { force: true });
+      // Runs of an external sort whose process died before it removed them.
+      const sort = new RegExp(`^${SORT_TEMP_PREFIX}(\\d+)-`).exec(name);
+      if (sort && !alive(Number(sort[1]))) rmSync(join(this.dir, name), { recursive: true, force: true });
     }
     return this.db;
   }

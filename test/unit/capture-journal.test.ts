@@ -99,6 +99,53 @@ describe.each([
     expect(segmentPaths(fx)).toHaveLength(3);
   });
 
+  it("goes on from a position an earlier read gave: only the newer records, the whole file's counts", async () => {
+    fx = await makeStore(passphrase ? { passphrase } : {});
+    await fx.appendSegments(1, 10);
+    const j = await writeJournal(fx, 4);
+    const whole = readJournal(fx.repo, j.path);
+    expect(whole.positions.map((p) => p.bytes)).toEqual(j.offsets.slice(1));
+    const entriesOf = (payloads: Buffer[]) =>
+      payloads.flatMap((p) => {
+        const out: string[] = [];
+        for (let at = 0; at < p.length; at += p.readInt32LE(at))
+          out.push(p.subarray(at, at + p.readInt32LE(at)).toString('hex'));
+        return out;
+      });
+    const after2 = readJournal(fx.repo, j.path, whole.positions[1]);
+    expect(after2).toMatchObject({
+      resumed: true,
+      end: 'clean',
+      count: whole.count,
+      firstTs: whole.firstTs,
+      lastTs: whole.lastTs,
+      validBytes: whole.validBytes,
+    });
+    expect(entriesOf(after2.payloads)).toEqual(hex([...j.records[2]!, ...j.records[3]!]));
+    expect(after2.positions).toEqual(whole.positions.slice(2));
+    // At the end: nothing new.
+    expect(readJournal(fx.repo, j.path, whole.positions[3])).toMatchObject({
+      resumed: true,
+      payloads: [],
+      count: 20,
+    });
+    // A bit flip after the position is damage, judged on the whole file as a full read judges it.
+    flipByte(fx, j.path, j.offsets[3]! + 20);
+    expect(readJournal(fx.repo, j.path, whole.positions[1])).toMatchObject({
+      resumed: false,
+      end: 'damaged',
+      count: 15,
+      damage: readJournal(fx.repo, j.path).damage,
+    });
+    // A file shorter than the position (not the one it came from): read from its start.
+    truncateSync(fx.repo.abs(j.path), j.offsets[2]!);
+    expect(readJournal(fx.repo, j.path, whole.positions[3])).toMatchObject({
+      resumed: false,
+      end: 'clean',
+      count: 10,
+    });
+  });
+
   it('a bit flip in the middle stops the reading there: the prefix is sealed, the files set aside, an alert raised', async () => {
     fx = await makeStore(passphrase ? { passphrase } : {});
     await fx.appendSegments(1, 10);

@@ -79,6 +79,7 @@ const badValues: Record<string, unknown[]> = {
     { source: 'a', at: 'latest', ns: 'db.c', filter: '' },
     { source: 'a', at: 'latest', ns: 'db.c', batchSize: 0 },
     { source: 'a', at: 'latest', ns: 'db.c', batchSize: 10_001 },
+    { source: 'a', at: 'latest', ns: 'db.c', allowDiskUse: 'yes' },
   ],
   'query.more': [{}, { cursorId: '' }, { cursorId: 'not-hex!' }, { cursorId: 'ab12', batchSize: 0 }],
   'query.close': [{}, { cursorId: '' }, { cursorId: 'ZZ' }],
@@ -94,10 +95,12 @@ const badValues: Record<string, unknown[]> = {
     { source: 'a', at: 'latest', ns: 'db.c' },
     { source: 'a', at: 'latest', ns: 'db.c', pipeline: 3 },
     { source: 'a', at: 'latest', ns: 'db.c', pipeline: '[]', batchSize: 0 },
+    { source: 'a', at: 'latest', ns: 'db.c', pipeline: '[]', allowDiskUse: 1 },
   ],
   'query.export': [
     { source: 'a', at: 'latest', ns: 'db.c' },
     { source: 'a', at: 'latest', ns: 'db.c', out: '/x', format: 'csv' },
+    { source: 'a', at: 'latest', ns: 'db.c', out: '/x', allowDiskUse: 'false' },
   ],
   'query.restore': [
     { source: 'a', at: 'latest', ns: 'db.c' },

@@ -5,7 +5,10 @@
  * segment holds it; sealing the journal into its segment finds the very same
  * finding again, stored once (same row, same fields). A mass delete whose
  * first half is in the last sealed segment and second half in the journal is
- * one finding from its first delete, before and after the seal.
+ * one finding from its first delete, before and after the seal. A journal
+ * that grows by group commits (and a second one behind it, not yet sealed) is
+ * scanned from where the last tail scan stopped: each entry once, a record
+ * not yet in the catalog only once it is, the same findings as a whole scan.
  */
 import { Long, Timestamp, UUID, serialize, type Document } from 'bson';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -154,5 +157,89 @@ describe('incident finder on the capture journal tail', () => {
     await fx.engine.incidents.catchUp(fx.sourceId);
     expect(rows(fx)).toEqual(before);
     expect(fx.engine.incidents.tailScans).toBeGreaterThan(0);
+  });
+
+  it('goes on from where the last tail scan stopped: each entry scanned once, findings as a whole scan', async () => {
+    fx = await makeStore();
+    await fx.appendSegments(1, 20);
+    await fx.engine.incidents.catchUp(fx.sourceId);
+    const tip = fx.store.chainTip(fx.sourceId)!;
+    const ui = new UUID();
+    const deletes = (from: number, n: number) =>
+      Array.from({ length: n }, (_, k) => ({ op: 'd', ns: 'shop.items', ui, o: { _id: from + k } }));
+    // 1,500 deletes in 1.5 s, in 6 group commits of 250 over two journals (capture cut the first).
+    const all = entries({ t: tip.t + 1, i: 1 }, deletes(0, 1500), 1000);
+    const records = Array.from({ length: 6 }, (_, k) => all.slice(k * 250, (k + 1) * 250));
+    const db = fx.engine.catalog;
+    const finder = fx.engine.incidents;
+    const writers: { w: JournalWriter; first: OpTime; prev: OpTime | null; count: number }[] = [];
+    const commit = async (list: Uint8Array[], newJournal: boolean, inCatalog = true) => {
+      if (newJournal) {
+        const prev = writers.length ? tsOf(all[writers.length * 750 - 1]!) : tip;
+        const first = tsOf(list[0]!);
+        writers.push({
+          w: await JournalWriter.create(fx.repo, fx.sourceId, first, prev),
+          first,
+          prev,
+          count: 0,
+        });
+      }
+      const j = writers.at(-1)!;
+      await j.w.append(Buffer.concat(list.map((e) => Buffer.from(e))), list.length);
+      j.count += list.length;
+      if (inCatalog)
+        saveJournalTail(db, {
+          path: j.w.relPath,
+          sourceId: fx.sourceId,
+          firstTs: j.first,
+          lastTs: tsOf(list[list.length - 1]!),
+          prevLastTs: j.prev,
+          count: j.count,
+          bytes: j.w.bytes,
+        });
+    };
+    const scanned0 = finder.tailEntries;
+    await commit(records[0]!, true);
+    await finder.scanJournalTail(fx.sourceId);
+    expect(finder.tailEntries - scanned0).toBe(250);
+    // Written and fsynced, but its catalog row not yet updated: waits.
+    await commit(records[1]!, false, false);
+    await finder.scanJournalTail(fx.sourceId);
+    expect(finder.tailEntries - scanned0).toBe(250);
+    await commit(records[2]!, false); // the row now covers records 1 and 2
+    await finder.scanJournalTail(fx.sourceId);
+    expect(finder.tailEntries - scanned0).toBe(750);
+    expect(rows(fx)).toEqual([]); // 750 deletes: no finding yet
+    for (const [k, list] of records.slice(3).entries()) {
+      await commit(list, k === 0);
+      await finder.scanJournalTail(fx.sourceId);
+    }
+    await finder.scanJournalTail(fx.sourceId); // nothing new: nothing scanned again
+    expect(finder.tailEntries - scanned0).toBe(1500);
+    const found = rows(fx);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({
+      kind: 'massDelete',
+      ns: 'shop.items',
+      size: 1500,
+      first_t: tsOf(all[0]!).t,
+      first_i: tsOf(all[0]!).i,
+      before_t: tip.t,
+      before_i: tip.i,
+    });
+
+    // What a whole scan finds from the same stored state: the sealed segments' scan.
+    const payloads = [all.slice(0, 750), all.slice(750)];
+    for (const [k, j] of writers.entries())
+      await fx.store.sealJournal(
+        fx.sourceId,
+        j.w.relPath,
+        Buffer.concat(payloads[k]!.map((e) => Buffer.from(e))),
+        { first: j.first, last: tsOf(payloads[k]!.at(-1)!), count: j.count },
+        j.prev,
+      );
+    await finder.catchUp(fx.sourceId);
+    expect(finder.status(fx.sourceId).pending).toBe(0);
+    expect(rows(fx)).toEqual(found);
   });
 });

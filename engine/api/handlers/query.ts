@@ -10,7 +10,7 @@ import { docOf, elementBytes, field } from '../../oplog/bson-raw.js';
 import { fsyncDir } from '../../repo/durable-file.js';
 import type { Services } from '../../services.js';
 import { ejsonText } from '../../views/ejson-text.js';
-import { withView } from '../../views/point-view.js';
+import { pointView, withView } from '../../views/point-view.js';
 import { aggregateCursor, count, distinct, findCursor, matchingRaw } from '../../views/query.js';
 import { isDamage } from '../../views/view-cache.js';
 import type { ViewRow } from '../../catalog/view-index.js';
@@ -31,6 +31,10 @@ const pointFor = (svc: Deps, source: string, at: string) =>
 const bytesOf = (d: { raw: Buffer | null; js: object }) => d.raw ?? Buffer.from(serialize(d.js));
 
 const BATCH = 1000;
+/** A restore batch also stops at this many bytes: its documents are held decoded for the driver, several times their size. */
+const BATCH_BYTES = 2 * 1024 * 1024;
+/** Failed documents listed in a selective restore's result (all are counted in `failed`). */
+const MAX_FAILURES = 1000;
 
 /**
  * A cursor's documents, watched for damage: a view file found damaged while a later batch is
@@ -93,6 +97,7 @@ export const queryHandlers: PartialHandlers<
         skip: input.skip,
         limit: input.limit,
         canonical: input.canonical,
+        allowDiskUse: input.allowDiskUse,
       });
       const batch = svc.views.cursors.start(
         call.client,
@@ -134,7 +139,10 @@ export const queryHandlers: PartialHandlers<
   'query.aggregate': async (svc, input, call) => {
     const pipeline = parsePipeline(input.pipeline);
     return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => {
-      const limited = limitTo(aggregateCursor(v.db, input.ns, pipeline, input.canonical), input.limit);
+      const limited = limitTo(
+        aggregateCursor(v.db, input.ns, pipeline, input.canonical, input.allowDiskUse),
+        input.limit,
+      );
       const batch = svc.views.cursors.start(
         call.client,
         v.row.id,
@@ -172,6 +180,7 @@ export const queryHandlers: PartialHandlers<
             sort,
             skip: input.skip,
             limit: input.limit,
+            allowDiskUse: input.allowDiskUse,
           })) {
             const b = bytesOf(d);
             const out =
@@ -221,16 +230,14 @@ export const queryHandlers: PartialHandlers<
     if (dot < 1) throw new ApiError('INVALID_INPUT', `targetNs ${target} is not db.collection.`);
     const task = svc.tasks.start('query.restore', async (ctx) => {
       try {
-        const docs: Buffer[] = await withView(svc, input.source, input.at, point, (v) =>
-          [...matchingRaw(v.db, input.ns, { filter, skip: 0 })].map(bytesOf),
-        );
         const coll = client.db(target.slice(0, dot)).collection(target.slice(dot + 1));
+        let selected = 0;
         let inserted = 0;
         let replaced = 0;
         const failures: { id: string; message: string }[] = [];
-        for (let k = 0; k < docs.length; k += BATCH) {
+        let failed = 0;
+        const write = async (batch: Buffer[]) => {
           ctx.throwIfCancelled();
-          const batch = docs.slice(k, k + BATCH);
           const ops = batch.map((raw) => {
             const doc = toDriverDocument(raw);
             if (input.mode === 'insert') return { insertOne: { document: doc } };
@@ -251,6 +258,8 @@ export const queryHandlers: PartialHandlers<
             const list = Array.isArray(e.writeErrors) ? e.writeErrors : e.writeErrors ? [e.writeErrors] : [];
             if (list.length === 0) throw err;
             for (const w of list) {
+              // Every failure counted, the first MAX_FAILURES listed: a result stays small however many fail.
+              if (++failed > MAX_FAILURES) continue;
               const raw = batch[w.index]!;
               failures.push({
                 id: ejsonText(docOf(elementBytes(raw, field(raw, '_id')!))),
@@ -274,25 +283,55 @@ export const queryHandlers: PartialHandlers<
             inserted += (res.insertedCount ?? 0) + (res.upsertedCount ?? 0);
             replaced += res.matchedCount ?? 0;
           }
-          ctx.progress({ done: Math.min(k + BATCH, docs.length), total: docs.length, unit: 'documents' });
+          ctx.progress({ done: selected, unit: 'documents', message: `writing ${target}` });
+        };
+        // The selection is read from the view a batch at a time and written before the next is read:
+        // memory holds one batch, whatever the number of documents selected. The view's file is read
+        // between the writes (pages of it, the connection free meanwhile); one found damaged ends the
+        // task, removed (what was written stays: an upsert can simply be run again).
+        const v = await pointView(svc, input.source, input.at, point);
+        try {
+          let batch: Buffer[] = [];
+          let bytes = 0;
+          for (const d of matchingRaw(v.db, input.ns, { filter, skip: 0 })) {
+            const raw = bytesOf(d);
+            batch.push(raw);
+            bytes += raw.length;
+            selected++;
+            if (batch.length >= BATCH || bytes >= BATCH_BYTES) {
+              await write(batch);
+              batch = [];
+              bytes = 0;
+            }
+          }
+          if (batch.length) await write(batch);
+        } catch (err) {
+          if (isDamage(err)) {
+            svc.views.discard(v.row);
+            throw new ApiError(
+              'CORRUPT',
+              `The view was found damaged while the selection was read; it was removed after ${selected} documents were selected: run the restore again.`,
+            );
+          }
+          throw err;
         }
         audit(svc.catalog, {
           actor: svc.actor,
           action: 'query.restore',
           target: input.source,
-          outcome: failures.length ? 'failed' : 'done',
+          outcome: failed ? 'failed' : 'done',
           details: {
             at: input.at,
             ns: input.ns,
             target: displayUri(config),
             targetNs: target,
-            selected: docs.length,
+            selected,
             inserted,
             replaced,
-            failures: failures.length,
+            failures: failed,
           },
         });
-        return { ns: input.ns, targetNs: target, selected: docs.length, inserted, replaced, failures };
+        return { ns: input.ns, targetNs: target, selected, inserted, replaced, failed, failures };
       } finally {
         await client.close().catch(() => undefined);
       }

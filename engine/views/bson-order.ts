@@ -1,0 +1,319 @@
+/**
+ * MongoDB's comparison order on raw BSON values, for the sorts a view holds
+ * in memory or spills to disk (a sort no key table serves, `$sort`, `$group`
+ * keys). The type order is the key tables' own (index-keys.ts typeClass:
+ * MinKey < null < numbers < strings < objects < arrays < binary < ObjectId
+ * < booleans < dates < timestamps < regexes < MaxKey); within a type:
+ *
+ * - numbers by exact value across Int32, Int64, Double and Decimal128
+ *   (Int64 2^53+1 is above Double 2^53, which a double-based key cannot
+ *   tell), NaN below every other number;
+ * - strings and symbols by their UTF-8 bytes (no collation);
+ * - documents and arrays element by element: type, then field name, then
+ *   value, the shorter first when one is a prefix of the other;
+ * - binary, ObjectId, booleans, dates and timestamps by their key bytes.
+ *
+ * A sort key takes, for each sort field, the value at its dotted path; a
+ * path that reaches an array takes its smallest element in an ascending
+ * sort and its largest in a descending one, an empty array sorts below
+ * null (as undefined), a missing field as null: mongod's rules.
+ */
+import { Decimal128 } from 'bson';
+import {
+  DocBuilder,
+  ElementCursor,
+  T,
+  elements,
+  field,
+  makeElement,
+  subDocument,
+  type RawElement,
+} from '../oplog/bson-raw.js';
+import { keyOf, typeClass } from './index-keys.js';
+
+const T_UNDEFINED = 0x06;
+const T_DECIMAL = 0x13;
+const T_SYMBOL = 0x0e;
+const T_CODE = 0x0d;
+/** undefined below null (mongod's canonical order: MinKey, undefined, null…); index keys fold it into null. */
+const UNDEFINED_CLASS = 0x04;
+
+const classOf = (type: number): number => (type === T_UNDEFINED ? UNDEFINED_CLASS : typeClass(type));
+
+/** An exact number: rank (NaN, -Infinity, finite, +Infinity) and, when finite, num / den. */
+interface Exact {
+  rank: number;
+  num: bigint;
+  den: bigint;
+}
+
+const f64 = new DataView(new ArrayBuffer(8));
+
+function exactDouble(d: number): Exact {
+  if (Number.isNaN(d)) return { rank: 0, num: 0n, den: 1n };
+  if (!Number.isFinite(d)) return { rank: d < 0 ? 1 : 3, num: 0n, den: 1n };
+  if (Number.isSafeInteger(d)) return { rank: 2, num: BigInt(d), den: 1n };
+  f64.setFloat64(0, d);
+  const hi = f64.getUint32(0);
+  const lo = f64.getUint32(4);
+  const sign = hi >>> 31 ? -1n : 1n;
+  const expBits = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let exp: number;
+  if (expBits === 0) exp = -1074;
+  else {
+    mant |= 1n << 52n;
+    exp = expBits - 1075;
+  }
+  return exp >= 0
+    ? { rank: 2, num: sign * (mant << BigInt(exp)), den: 1n }
+    : { rank: 2, num: sign * mant, den: 1n << BigInt(-exp) };
+}
+
+function exactDecimal(raw: Buffer, at: number): Exact {
+  const text = new Decimal128(Buffer.from(raw.subarray(at, at + 16))).toString();
+  if (/nan/i.test(text)) return { rank: 0, num: 0n, den: 1n };
+  if (/inf/i.test(text)) return { rank: text.startsWith('-') ? 1 : 3, num: 0n, den: 1n };
+  const p = /^(-?)(\d+)(?:\.(\d+))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!p) return { rank: 0, num: 0n, den: 1n };
+  const frac = p[3] ?? '';
+  const e = Number(p[4] ?? 0) - frac.length;
+  const m = BigInt(`${p[1]}${p[2]}${frac}`);
+  return e >= 0
+    ? { rank: 2, num: m * 10n ** BigInt(e), den: 1n }
+    : { rank: 2, num: m, den: 10n ** BigInt(-e) };
+}
+
+function exactOf(doc: Buffer, e: RawElement): Exact {
+  switch (e.type) {
+    case T.int32:
+      return { rank: 2, num: BigInt(doc.readInt32LE(e.valueStart)), den: 1n };
+    case T.int64:
+      return { rank: 2, num: doc.readBigInt64LE(e.valueStart), den: 1n };
+    case T.double:
+      return exactDouble(doc.readDoubleLE(e.valueStart));
+    default:
+      return exactDecimal(doc, e.valueStart);
+  }
+}
+
+/** A number as a double when that is exact (the common case, compared without BigInt), else null. */
+function plainNumber(doc: Buffer, e: RawElement): number | null {
+  switch (e.type) {
+    case T.int32:
+      return doc.readInt32LE(e.valueStart);
+    case T.double:
+      return doc.readDoubleLE(e.valueStart);
+    case T.int64: {
+      const v = doc.readBigInt64LE(e.valueStart);
+      return v >= -(2n ** 53n) && v <= 2n ** 53n ? Number(v) : null;
+    }
+    default:
+      return null;
+  }
+}
+
+function compareNumbers(da: Buffer, ea: RawElement, db: Buffer, eb: RawElement): number {
+  const x = plainNumber(da, ea);
+  const y = plainNumber(db, eb);
+  if (x !== null && y !== null) {
+    if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : -1) : 1;
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
+  const a = exactOf(da, ea);
+  const b = exactOf(db, eb);
+  if (a.rank !== 2 || b.rank !== 2) return Math.sign(a.rank - b.rank);
+  const l = a.num * b.den;
+  const r = b.num * a.den;
+  return l < r ? -1 : l > r ? 1 : 0;
+}
+
+const sign = (n: number): number => (n < 0 ? -1 : n > 0 ? 1 : 0);
+
+/** Two BSON values (the elements' values; their names do not count), in MongoDB's order. */
+export function compareValues(da: Buffer, ea: RawElement, db: Buffer, eb: RawElement): number {
+  const ca = classOf(ea.type);
+  const cb = classOf(eb.type);
+  if (ca !== cb) return ca < cb ? -1 : 1;
+  switch (ea.type) {
+    case T.double:
+    case T.int32:
+    case T.int64:
+    case T_DECIMAL:
+      return compareNumbers(da, ea, db, eb);
+    case T.string:
+    case T_SYMBOL:
+    case T_CODE:
+      // The bytes after the length, before the NUL; compared in place (sorts compare millions).
+      return da.compare(db, eb.valueStart + 4, eb.end - 1, ea.valueStart + 4, ea.end - 1);
+    case T.object:
+    case T.array:
+      return compareDocuments(subDocument(da, ea), subDocument(db, eb));
+    default:
+      return sign(Buffer.compare(keyOf(da, ea), keyOf(db, eb)));
+  }
+}
+
+/** Two documents (or arrays) as mongod compares them: element by element, type, name, then value. */
+export function compareDocuments(a: Buffer, b: Buffer): number {
+  const x = new ElementCursor(a);
+  const y = new ElementCursor(b);
+  for (;;) {
+    const more = x.next();
+    if (more !== y.next()) return more ? 1 : -1;
+    if (!more) return 0;
+    const cx = classOf(x.type);
+    const cy = classOf(y.type);
+    if (cx !== cy) return cx < cy ? -1 : 1;
+    // Field names as bytes (strcmp): between the type byte and the NUL.
+    const c = a.compare(b, y.start + 1, y.valueStart - 1, x.start + 1, x.valueStart - 1);
+    if (c !== 0) return c;
+    const v = compareValues(a, x, b, y);
+    if (v !== 0) return v;
+  }
+}
+
+const gcd = (a: bigint, b: bigint): bigint => {
+  let x = a < 0n ? -a : a;
+  let y = b;
+  while (y) [x, y] = [y, x % y];
+  return x || 1n;
+};
+
+/**
+ * A string equal for equal values (distinct, $addToSet): numbers by exact value whatever their
+ * type (Int64 2^53+1 and Double 2^53 differ, Int32 1 and Double 1.0 do not), other values by
+ * their key bytes.
+ */
+export function valueKey(doc: Buffer, e: RawElement): string {
+  if (classOf(e.type) !== typeClass(T.double) || e.type === T_UNDEFINED)
+    return keyOf(doc, e).toString('latin1');
+  const plain = plainNumber(doc, e);
+  if (plain !== null && Number.isSafeInteger(plain)) return `n${plain}`;
+  const x = exactOf(doc, e);
+  if (x.rank !== 2) return `n${x.rank}`;
+  const g = gcd(x.num, x.den);
+  return x.den === g ? `n${x.num / g}` : `n${x.num / g}/${x.den / g}`;
+}
+
+/** One value reached by a path: the element and the document (or array) holding it. */
+export interface Reached {
+  doc: Buffer;
+  e: RawElement;
+}
+
+/**
+ * The values a dotted path reaches, arrays unwound one level at the end and traversed on the way
+ * (and a numeric part naming an element by position, "a.0.b"); `empty` tells that the path ended
+ * on an empty array.
+ */
+export function valuesAtPath(doc: Buffer, parts: string[]): { values: Reached[]; empty: boolean } {
+  const out: Reached[] = [];
+  const state = { empty: false };
+  walk(doc, parts, 0, out, false, state);
+  return { values: out, empty: state.empty };
+}
+
+function walk(
+  doc: Buffer,
+  parts: string[],
+  at: number,
+  out: Reached[],
+  inArray: boolean,
+  state: { empty: boolean },
+): void {
+  // The first element of that name, found without decoding the others (as index keys are).
+  const e = field(doc, parts[at]!);
+  if (!e) return;
+  if (at === parts.length - 1) {
+    if (e.type === T.array) {
+      const arr = subDocument(doc, e);
+      const items = elements(arr);
+      if (items.length === 0) state.empty = true;
+      for (const x of items) out.push({ doc: arr, e: x });
+    } else out.push({ doc, e });
+  } else if (e.type === T.object) walk(subDocument(doc, e), parts, at + 1, out, inArray, state);
+  else if (e.type === T.array && !inArray) {
+    const arr = subDocument(doc, e);
+    for (const x of elements(arr))
+      if (x.type === T.object) walk(subDocument(arr, x), parts, at + 1, out, true, state);
+    if (/^\d+$/.test(parts[at + 1]!)) walk(arr, parts, at + 1, out, true, state);
+  }
+}
+
+/** A sort specification as paths and directions. */
+export interface SortSpec {
+  paths: string[][];
+  dirs: number[];
+}
+
+export function sortSpec(sort: Record<string, unknown>): SortSpec {
+  const entries = Object.entries(sort);
+  return {
+    paths: entries.map(([k]) => k.split('.')),
+    dirs: entries.map(([, v]) => (Number(v) < 0 ? -1 : 1)),
+  };
+}
+
+const NULL_VALUE = Buffer.alloc(0);
+
+/**
+ * A document's sort key: a small document holding, per sort field, the value that orders it
+ * (smallest or largest array element by direction, null when missing, undefined for an empty
+ * array). Compared with compareSortKeys.
+ */
+export function sortKeyOf(doc: Buffer, spec: SortSpec): Buffer {
+  const b = new DocBuilder();
+  for (let k = 0; k < spec.paths.length; k++) {
+    const { values, empty } = valuesAtPath(doc, spec.paths[k]!);
+    const name = String(k);
+    if (values.length === 0) {
+      b.append(makeElement(empty ? T_UNDEFINED : T.null, name, NULL_VALUE));
+      continue;
+    }
+    let best = values[0]!;
+    for (let j = 1; j < values.length; j++) {
+      const c = compareValues(values[j]!.doc, values[j]!.e, best.doc, best.e);
+      if (spec.dirs[k]! > 0 ? c < 0 : c > 0) best = values[j]!;
+    }
+    b.append(makeElement(best.e.type, name, best.doc.subarray(best.e.valueStart, best.e.end)));
+  }
+  return b.finish();
+}
+
+/**
+ * The first values of two sort keys when both are strings, or both Int32 / Double (most sorts and
+ * group keys): compared in place, without walking the documents; null for any other pair.
+ */
+function compareFirstPlain(a: Buffer, b: Buffer): number | null {
+  const ta = a[4];
+  const tb = b[4];
+  const va = a.indexOf(0, 5) + 1;
+  const vb = b.indexOf(0, 5) + 1;
+  if (ta === T.string && tb === T.string) {
+    const la = a.readInt32LE(va);
+    const lb = b.readInt32LE(vb);
+    return a.compare(b, vb + 4, vb + 3 + lb, va + 4, va + 3 + la);
+  }
+  const plain = (t: number | undefined) => t === T.double || t === T.int32;
+  if (!plain(ta) || !plain(tb)) return null;
+  const x = ta === T.double ? a.readDoubleLE(va) : a.readInt32LE(va);
+  const y = tb === T.double ? b.readDoubleLE(vb) : b.readInt32LE(vb);
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.isNaN(x) ? (Number.isNaN(y) ? 0 : -1) : 1;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Two sort keys of one specification, each field in its direction. */
+export function compareSortKeys(a: Buffer, b: Buffer, dirs: number[]): number {
+  const first = compareFirstPlain(a, b);
+  if (first !== null) {
+    if (first !== 0 || dirs.length === 1) return first * dirs[0]!;
+  }
+  const x = new ElementCursor(a);
+  const y = new ElementCursor(b);
+  for (let k = 0; x.next() && y.next(); k++) {
+    const c = compareValues(a, x, b, y);
+    if (c !== 0) return c * dirs[k]!;
+  }
+  return 0;
+}
