@@ -58,7 +58,7 @@ import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
 import { readJournal, type JournalPosition } from '../repo/journal-file.js';
 import { concatShared, scanSegment } from '../repo/segment-file.js';
 import { readEntryTs, splitBsonDocuments } from '../repo/bson-entries.js';
-import { scanPayloadInWorker, type SegmentScanResult } from './scan-pool.js';
+import { prestartScanWorker, scanPayloadInWorker, type SegmentScanResult } from './scan-pool.js';
 import { journalLast, journalRowsOfSource } from '../catalog/journals.js';
 import type { StoreRegistry } from '../store/store-registry.js';
 import type { EventBus } from '../events.js';
@@ -146,6 +146,7 @@ export class IncidentFinder {
   /** A group commit made more of the source's journal durable: scan its tail soon. */
   journalMoved(sourceId: string): void {
     if (this.deps.readOnly || this.stopped || this.tailTimers.has(sourceId)) return;
+    prestartScanWorker(); // capture runs: its first segment will be scanned there soon
     const timer = setTimeout(() => {
       this.tailTimers.delete(sourceId);
       void this.scanJournalTail(sourceId).catch((err: unknown) => {

@@ -62,6 +62,14 @@ function start(): Worker {
   return w;
 }
 
+/**
+ * Starts the worker now if it is not running, so that its boot (module loading, most of a second
+ * of CPU under tsx) happens while capture waits for its first segment, not during that seal.
+ */
+export function prestartScanWorker(): void {
+  worker ??= start();
+}
+
 /** Scans one segment's payload (its entries, concatenated) from `state`, in the worker. */
 export function scanPayloadInWorker(
   state: ScanState,
