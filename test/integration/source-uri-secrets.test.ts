@@ -42,42 +42,47 @@ function allBytes(dir: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/**
+ * A stand-in that wants a password and a client certificate, an engine with an encrypted
+ * repository, and the connection string with the two secret options the tests look for.
+ */
+async function mtlsSetup(dirPrefix: string) {
+  const certDir = tempDir('mbm-certs-');
+  cleanups.push(() => certDir.remove());
+  const certs = makeTestCerts(certDir.path);
+  const auth = { username: 'backup', password: 'S3cret-Passw0rd' };
+  const s = await startStandin({
+    noopIntervalMs: 0,
+    auth,
+    tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, requireClientCert: true },
+  });
+  cleanups.push(() => s.stop());
+  const dir = tempDir(dirPrefix);
+  cleanups.push(() => dir.remove());
+  const open = () =>
+    Engine.open({
+      dataDir: join(dir.path, 'data'),
+      mode: 'cli',
+      kdfCost: TEST_KDF,
+      sourceTimeoutMs: 3000,
+      passphrase: 'repository passphrase',
+    });
+  const engine = open();
+  await engine.stores.attach(
+    await Repository.init(join(dir.path, 'repo'), {
+      kdfCost: TEST_KDF,
+      passphrase: 'repository passphrase',
+    }),
+  );
+  const uri = new URL(s.uri);
+  uri.searchParams.set('tlsCertificateKeyFilePassword', certs.clientKeyPassword);
+  uri.searchParams.set('authMechanismProperties', `SERVICE_NAME:mongodb,AWS_SESSION_TOKEN:${SESSION_TOKEN}`);
+  return { certs, auth, s, dir, open, engine, uri };
+}
+
 describe('secrets in connection-string options', () => {
   it('are sealed with the repository key, reach the driver, and are shown or stored nowhere in clear', async () => {
-    const certDir = tempDir('mbm-certs-');
-    cleanups.push(() => certDir.remove());
-    const certs = makeTestCerts(certDir.path);
-    const auth = { username: 'backup', password: 'S3cret-Passw0rd' };
-    const s = await startStandin({
-      noopIntervalMs: 0,
-      auth,
-      tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, requireClientCert: true },
-    });
-    cleanups.push(() => s.stop());
-    const dir = tempDir('mbm-urisecrets-');
-    cleanups.push(() => dir.remove());
-    const open = () =>
-      Engine.open({
-        dataDir: join(dir.path, 'data'),
-        mode: 'cli',
-        kdfCost: TEST_KDF,
-        sourceTimeoutMs: 3000,
-        passphrase: 'repository passphrase',
-      });
-    const engine = open();
-    await engine.stores.attach(
-      await Repository.init(join(dir.path, 'repo'), {
-        kdfCost: TEST_KDF,
-        passphrase: 'repository passphrase',
-      }),
-    );
-
-    const uri = new URL(s.uri);
-    uri.searchParams.set('tlsCertificateKeyFilePassword', certs.clientKeyPassword);
-    uri.searchParams.set(
-      'authMechanismProperties',
-      `SERVICE_NAME:mongodb,AWS_SESSION_TOKEN:${SESSION_TOKEN}`,
-    );
+    const { certs, auth, dir, open, engine, uri } = await mtlsSetup('mbm-urisecrets-');
     const added = await dispatch(engine, 'source.add', {
       name: 'mtls',
       uri: uri.toString(),
@@ -128,39 +133,7 @@ describe('secrets in connection-string options', () => {
   });
 
   it('left in the catalog by an older version are sealed at the first read and the row rewritten without them', async () => {
-    const certDir = tempDir('mbm-certs-');
-    cleanups.push(() => certDir.remove());
-    const certs = makeTestCerts(certDir.path);
-    const auth = { username: 'backup', password: 'S3cret-Passw0rd' };
-    const s = await startStandin({
-      noopIntervalMs: 0,
-      auth,
-      tls: { cert: certs.serverCert, key: certs.serverKey, ca: certs.ca, requireClientCert: true },
-    });
-    cleanups.push(() => s.stop());
-    const dir = tempDir('mbm-urisecrets-old-');
-    cleanups.push(() => dir.remove());
-    const open = () =>
-      Engine.open({
-        dataDir: join(dir.path, 'data'),
-        mode: 'cli',
-        kdfCost: TEST_KDF,
-        sourceTimeoutMs: 3000,
-        passphrase: 'repository passphrase',
-      });
-    const engine = open();
-    await engine.stores.attach(
-      await Repository.init(join(dir.path, 'repo'), {
-        kdfCost: TEST_KDF,
-        passphrase: 'repository passphrase',
-      }),
-    );
-    const uri = new URL(s.uri);
-    uri.searchParams.set('tlsCertificateKeyFilePassword', certs.clientKeyPassword);
-    uri.searchParams.set(
-      'authMechanismProperties',
-      `SERVICE_NAME:mongodb,AWS_SESSION_TOKEN:${SESSION_TOKEN}`,
-    );
+    const { certs, auth, dir, open, engine, uri } = await mtlsSetup('mbm-urisecrets-old-');
     const added = await dispatch(engine, 'source.add', {
       name: 'old',
       uri: uri.toString(),
