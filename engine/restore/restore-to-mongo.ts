@@ -442,7 +442,7 @@ async function insertBatch(
     });
     return 0;
   } catch (err) {
-    if (!(err instanceof MongoBulkWriteError) || req.strict) throw toTargetError(err);
+    if (!(err instanceof MongoBulkWriteError) || req.strict || connectionLost(err)) throw toTargetError(err);
     const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
     // A refusal of the whole batch (the server out of disk space, a write concern not met) is no
     // per-document failure: the batch was not written, so the restore cannot go on as if it were.
@@ -465,8 +465,29 @@ function ignoreMissing(err: unknown): void {
   throw err;
 }
 
+/**
+ * What the driver says when the connection went during a write (reset, refused, closed, no server
+ * to select). A bulk write wraps even that in a MongoBulkWriteError, with no write error of its
+ * own: the target is away, it did not refuse anything.
+ */
+const CONNECTION_LOST =
+  /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|connection \S+ to \S+ closed|socket (hang up|disconnected)|Server selection timed out/i;
+
+function connectionLost(err: MongoBulkWriteError): boolean {
+  const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+  return (
+    writeErrors.filter(Boolean).length === 0 &&
+    !err.result?.getWriteConcernError?.() &&
+    CONNECTION_LOST.test(err.message)
+  );
+}
+
 /** Target failures in the restore's words (read-only or unauthorized targets are common). */
 export function toTargetError(err: unknown): unknown {
+  if (err instanceof MongoBulkWriteError && connectionLost(err))
+    return new ApiError('UNREACHABLE', `The target went away during the restore: ${err.message}`, {
+      reason: 'connection-lost',
+    });
   if (err instanceof MongoServerError) {
     if (err.code === 13) return new ApiError('AUTH_FAILED', `The target refused the restore: ${err.message}`);
     if (err.code === 10107 || err.code === 13435)
