@@ -92,14 +92,18 @@ function cli(
   });
 }
 
+/** The child's snapshot of `args[0]` documents (and options) in `dirPath`: its size and count. */
+function makeSnapshot(dirPath: string, ...args: string[]): { snapshotMB: number; documents: number } {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', CHILD, dirPath, ...args], {
+    encoding: 'utf8',
+  });
+  return JSON.parse(out.trim()) as { snapshotMB: number; documents: number };
+}
+
 describe.skipIf(!HAVE_PROC)('a large query result in bounded memory', () => {
   it(`streams ${DOCS} documents through the CLI with peak RSS growing under ${BOUND_MB} MB`, async () => {
     dir = tempDir('mbm-query-mem-');
-    const made = JSON.parse(
-      execFileSync(process.execPath, ['--import', 'tsx', CHILD, dir.path, String(DOCS)], {
-        encoding: 'utf8',
-      }).trim(),
-    ) as { snapshotMB: number; documents: number };
+    const made = makeSnapshot(dir.path, String(DOCS));
     const query = [
       'query',
       '--source',
@@ -126,11 +130,7 @@ describe.skipIf(!HAVE_PROC)('a large query result in bounded memory', () => {
 
   it(`sorts on a field no index serves and groups ${DOCS} documents by _id with peak RSS growing under ${SORT_BOUND_MB} MB`, async () => {
     dir = tempDir('mbm-query-mem-');
-    const made = JSON.parse(
-      execFileSync(process.execPath, ['--import', 'tsx', CHILD, dir.path, String(DOCS)], {
-        encoding: 'utf8',
-      }).trim(),
-    ) as { snapshotMB: number; documents: number };
+    const made = makeSnapshot(dir.path, String(DOCS));
     const base = ['query', '--source', 'mem-rs', '--at', 'latest', '--ns', 'shop.orders'];
     const common = ['--json', '--data-dir', join(dir.path, 'data')];
     const one = await cli([...base, '--limit', '1', ...common]);
@@ -198,11 +198,7 @@ describe.skipIf(!HAVE_PROC)('a large query result in bounded memory', () => {
   const RESTORE_DOCS = 3000;
   it(`restores ${RESTORE_DOCS} selected documents (~60 MB) into a target with peak RSS growing under ${BOUND_MB} MB`, async () => {
     dir = tempDir('mbm-query-mem-');
-    const made = JSON.parse(
-      execFileSync(process.execPath, ['--import', 'tsx', CHILD, dir.path, String(RESTORE_DOCS), '20000'], {
-        encoding: 'utf8',
-      }).trim(),
-    ) as { snapshotMB: number; documents: number };
+    const made = makeSnapshot(dir.path, String(RESTORE_DOCS), '20000');
     await withMongo(async ({ uri }) => {
       const restore = (filter: string, targetNs: string) =>
         cli([
