@@ -25,6 +25,7 @@ import { ApiError } from '../errors.js';
 import { elements, type RawElement } from '../oplog/bson-raw.js';
 import { compareSortKeys, compareValues, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
 import { ExternalSort } from './external-sort.js';
+import { compileFilter } from './bson-match.js';
 
 const DECODE = { promoteValues: true, promoteLongs: true, bsonRegExp: false } as const;
 /** mongod's internalQueryMaxPushBytes / internalQueryMaxAddToSetBytes. */
@@ -382,6 +383,14 @@ export function runPipeline(
     } else if ('$group' in stage && groupable(stage.$group as Document)) {
       flush();
       stream = groupStage(stream, stage.$group as Document, options, spill);
+    } else if ('$match' in stage && Object.keys(stage).length === 1) {
+      // MongoDB's comparison rules (bson-match.ts), not mingo's: the same as a find's filter.
+      flush();
+      const m = compileFilter(stage.$match as Document, options);
+      const before = stream;
+      stream = (function* () {
+        for (const d of before) if (m.js(d)) yield d;
+      })();
     } else if ('$lookup' in stage && joins && indexedLookup(stage.$lookup as Document, joins)) {
       flush();
       stream = lookupStage(stream, stage.$lookup as Document, joins);

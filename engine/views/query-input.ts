@@ -10,6 +10,7 @@ import { Double, EJSON, Int32, Long, serialize, type Document } from 'bson';
 import { Aggregator, Query } from 'mingo';
 import { ApiError } from '../errors.js';
 import { elements } from '../oplog/bson-raw.js';
+import { compileFilter } from './bson-match.js';
 
 export type QueryPart = 'filter' | 'projection' | 'sort' | 'pipeline' | 'id';
 
@@ -61,14 +62,10 @@ function object(part: QueryPart, text: string | undefined): Document | undefined
   return v;
 }
 
-/** A filter, checked by running it once on an empty document (mingo refuses unknown operators there). */
+/** A filter, checked by compiling it (bson-match.ts refuses unknown operators and malformed operands). */
 export function parseFilter(text: string | undefined): Document {
   const f = object('filter', text) ?? {};
-  try {
-    new Query(f).test({});
-  } catch (err) {
-    throw bad('filter', (err as Error).message);
-  }
+  compileFilter(f);
   return f;
 }
 
