@@ -19,7 +19,7 @@
  * (ExceededMemoryLimit: mongod cannot spill those either).
  */
 import { Decimal128, Long, deserialize, serialize, type Document } from 'bson';
-import { Aggregator } from 'mingo';
+import { Aggregator } from './mingo-context.js';
 import { resolve } from 'mingo/util';
 import { ApiError } from '../errors.js';
 import { elements, type RawElement } from '../oplog/bson-raw.js';

@@ -27,7 +27,7 @@
  * document is read.
  */
 import { BSONRegExp, deserialize, serialize, type Document } from 'bson';
-import { Query } from 'mingo';
+import { Query } from './mingo-context.js';
 import { ApiError } from '../errors.js';
 import { T, elements, field, subDocument, type RawElement } from '../oplog/bson-raw.js';
 import { compareValues } from './bson-order.js';

@@ -7,7 +7,7 @@
  * unknown `$foo` is refused the same way.
  */
 import { Double, EJSON, Int32, Long, serialize, type Document } from 'bson';
-import { Aggregator, Query } from 'mingo';
+import { Aggregator, Query } from './mingo-context.js';
 import { ApiError } from '../errors.js';
 import { elements } from '../oplog/bson-raw.js';
 import { compileFilter } from './bson-match.js';

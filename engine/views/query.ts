@@ -13,7 +13,7 @@
  * on (views of views included).
  */
 import { EJSON, deserialize, serialize, type Document } from 'bson';
-import { Query } from 'mingo';
+import { Query } from './mingo-context.js';
 import { ApiError } from '../errors.js';
 import { DocBuilder, T, elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
 import {
