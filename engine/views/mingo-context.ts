@@ -24,6 +24,7 @@ import * as windowOps from 'mingo/operators/window';
 import { Query as QueryBase } from 'mingo/query';
 import { elements, makeElement, type RawElement } from '../oplog/bson-raw.js';
 import { compareValues } from './bson-order.js';
+import { ApiError } from '../errors.js';
 
 type Options = NonNullable<ConstructorParameters<typeof AggregatorBase>[1]>;
 
@@ -68,9 +69,20 @@ const MONGO_COMPARISONS = {
   $cmp: comparing('$cmp', (c) => c),
 };
 
+/** `$bucket` without a default, for a value outside its boundaries: refused, as mongod refuses it. */
+export const BUCKET_MISS = '$__viewsBucketMiss';
+function bucketMiss(obj: unknown, expr: unknown, options: Options): never {
+  const v = evalExpr(obj as never, expr, options as never);
+  throw new ApiError(
+    'INVALID_INPUT',
+    `pipeline: $bucket: the groupBy value ${JSON.stringify(v) ?? 'missing'} is outside the boundaries and no 'default' is given (mongod: 40066, $switch could not find a matching branch).`,
+    { field: 'pipeline' },
+  );
+}
+
 export const VIEW_CONTEXT = Context.init({
   accumulator,
-  expression: { ...expression, ...MONGO_COMPARISONS },
+  expression: { ...expression, ...MONGO_COMPARISONS, [BUCKET_MISS]: bucketMiss },
   pipeline,
   projection,
   query,

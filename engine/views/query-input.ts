@@ -7,7 +7,10 @@
  * unknown `$foo` is refused the same way.
  */
 import { Double, EJSON, Int32, Long, serialize, type Document } from 'bson';
-import { Aggregator, Query } from './mingo-context.js';
+import { Query } from './mingo-context.js';
+import { runPipeline } from './blocking-stages.js';
+import { SORT_MEMORY_BYTES } from './external-sort.js';
+import { tmpdir } from 'node:os';
 import { ApiError } from '../errors.js';
 import { elements } from '../oplog/bson-raw.js';
 import { compileFilter } from './bson-match.js';
@@ -96,9 +99,14 @@ export function parsePipeline(text: string): Document[] {
     if (keys.length !== 1 || !keys[0]!.startsWith('$'))
       throw bad('pipeline', `stage ${k} must have exactly one $stage field.`);
   }
+  // Run once on no documents, as the views run it (runPipeline: its own stages check their
+  // specifications, mingo the rest): an unknown stage or a malformed one is refused here.
   try {
-    new Aggregator(p as Document[], { collectionResolver: () => [] }).run([]);
+    const none = { indexed: () => false, matching: () => [], scan: () => [] };
+    const spill = { memoryBytes: SORT_MEMORY_BYTES, allowDiskUse: true, dir: tmpdir() };
+    for (const d of runPipeline([], p as Document[], { collectionResolver: () => [] }, spill, none)) void d;
   } catch (err) {
+    if (err instanceof ApiError) throw err;
     throw bad('pipeline', (err as Error).message);
   }
   return p as Document[];

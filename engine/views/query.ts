@@ -122,6 +122,7 @@ function source(
       pipeline,
       { collectionResolver: resolver(db, dbName, depth) },
       spillOptions(db, true),
+      joins(db, dbName),
     );
     function* derived(): Generator<Item> {
       for (const js of out) yield { js: idFirst(js), raw: null };
@@ -170,6 +171,11 @@ function joins(db: ViewDb, dbName: string): IndexedJoin {
       const filter = { [field]: { $in: values } };
       const q = compileFilter(filter);
       for (const it of source(db, `${dbName}.${from}`, filter).items) if (q.item(it)) yield idFirst(it.js);
+    },
+    *scan(from) {
+      const ns = `${dbName}.${from}`;
+      if (!collection(db, ns)) return; // mongod: a missing collection is empty
+      for (const it of source(db, ns, {}).items) yield idFirst(it.js);
     },
   };
 }
