@@ -564,7 +564,7 @@ export interface IndexedJoin {
   indexed(from: string, field: string): boolean;
   matching(from: string, field: string, values: unknown[]): Iterable<Document>;
   /** Every document of another namespace of the database, read lazily (a missing one has none). */
-  scan(from: string): Iterable<Document>;
+  scan(from: string): Iterable<{ raw: Buffer | null; js: Document }>;
 }
 
 /** A `$lookup` of the localField / foreignField form whose foreign field is indexed. */

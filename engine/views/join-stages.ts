@@ -69,6 +69,10 @@ function withLets(
   })();
 }
 
+function* docsOf(items: Iterable<{ js: Document }>): Generator<Document> {
+  for (const it of items) yield it.js;
+}
+
 /** The values a local field names ($lookup): an array's elements, missing as null. */
 function localValues(doc: Document, path: string): unknown[] {
   const v = resolve(doc, path) ?? null;
@@ -108,10 +112,10 @@ export function* lookupStream(
       else {
         const m = compileFilter({ [foreignField as string]: { $in: values } });
         foreign = (function* () {
-          for (const d of joins.scan(from as string)) if (m.js(d)) yield d;
+          for (const it of joins.scan(from as string)) if (m.item(it)) yield it.js;
         })();
       }
-    } else foreign = joins.scan(from as string);
+    } else foreign = docsOf(joins.scan(from as string));
     const joined =
       pipeline.length > 0
         ? run(foreign, pipeline as Document[], {
@@ -146,7 +150,7 @@ export function* unionWithStream(
   if (typeof coll !== 'string') throw badStage('$unionWith', "needs a collection name ('coll').");
   if (!Array.isArray(pipeline)) throw badStage('$unionWith', "'pipeline' must be an array.");
   yield* input;
-  yield* run(joins.scan(coll), pipeline as Document[], options);
+  yield* run(docsOf(joins.scan(coll)), pipeline as Document[], options);
 }
 
 /** `$graphLookup` (see the header): a breadth-first search per input document. */
@@ -199,7 +203,7 @@ export function* graphLookupStream(
       const found = indexed
         ? joins.matching(from as string, connectToField as string, values)
         : (function* () {
-            for (const d of joins.scan(from as string)) if (m.js(d)) yield d;
+            for (const it of joins.scan(from as string)) if (m.item(it)) yield it.js;
           })();
       for (const d of found) {
         if (!restricted.js(d)) continue;

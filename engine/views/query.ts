@@ -175,7 +175,14 @@ function joins(db: ViewDb, dbName: string): IndexedJoin {
     *scan(from) {
       const ns = `${dbName}.${from}`;
       if (!collection(db, ns)) return; // mongod: a missing collection is empty
-      for (const it of source(db, ns, {}).items) yield idFirst(it.js);
+      // Matched on their bytes by the caller, decoded only when joined.
+      for (const it of source(db, ns, {}).items)
+        yield {
+          raw: it.raw,
+          get js() {
+            return idFirst(it.js);
+          },
+        };
     },
   };
 }
