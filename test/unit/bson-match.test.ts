@@ -332,3 +332,39 @@ describe('queries on a view file use these rules', () => {
     expect(bytes(agg.documents)).toEqual([Buffer.from(serialize({ _id: new Int32(1), n: stored[0]!.n }))]);
   });
 });
+
+describe('aggregation expressions compare in MongoDB order', () => {
+  it('$gt, $lt, $eq, $cmp across types, exact numbers, arrays whole, missing below null', async () => {
+    const { Aggregator } = await import('../../engine/views/mingo-context.js');
+    // docs: reference/operator/aggregation/gt (and lt, eq, cmp): "compares both value and type, using the
+    // specified BSON comparison order for values of different types"; Comparison/Sort Order puts
+    // numbers < strings < objects < arrays, and a missing field below null.
+    const [r] = new Aggregator([
+      {
+        $project: {
+          _id: 0,
+          strAboveNum: { $gt: ['abc', 5] },
+          arrAboveNum: { $gt: [[1, 2], 3] },
+          arrNotBelow: { $lt: [[1, 2], 3] },
+          exact: { $gt: ['$big', '$dbl'] },
+          sameValue: { $eq: [1, '$one'] },
+          missingIsNotNull: { $eq: ['$nope', null] },
+          cmp: { $cmp: ['$big', '$dbl'] },
+          docs: { $lt: [{ a: 1 }, { b: 0 }] },
+        },
+      },
+    ]).run([
+      { big: Long.fromString('9007199254740993'), dbl: TWO53, one: Decimal128.fromString('1.0') },
+    ]) as Document[];
+    expect(r).toEqual({
+      strAboveNum: true,
+      arrAboveNum: true,
+      arrNotBelow: false,
+      exact: true,
+      sameValue: true,
+      missingIsNotNull: false,
+      cmp: 1,
+      docs: true,
+    });
+  });
+});
