@@ -10,8 +10,12 @@
  * one group's accumulators, not a map of every group nor the input. The
  * groups come out in key order (mongod leaves their order unspecified).
  * Accumulated here: $sum, $avg, $min, $max, $first, $last, $push,
- * $addToSet, $count, $mergeObjects, $stdDevPop, $stdDevSamp; a `$group`
- * with another accumulator is left to mingo (in memory).
+ * $addToSet, $count, $mergeObjects, $stdDevPop, $stdDevSamp, and the ones
+ * that keep n values ($firstN, $lastN, $maxN, $minN, $top, $bottom, $topN,
+ * $bottomN); $median, $percentile (mongod's approximate t-digest) and
+ * $accumulator (JavaScript) are refused, never computed another way.
+ * `$bucket` is the `$group` mongod defines it to be, `$bucketAuto` the same
+ * sorted input cut into buckets.
  *
  * As in mongod: `$push` and `$addToSet` skip a missing value, `$first` and
  * `$last` give null for one, `$min`/`$max` ignore null and missing, and an
@@ -667,10 +671,13 @@ function expand(stage: Document): Document[] {
 }
 
 /**
- * A pipeline over a stream of documents: `$sort` (with a `$limit` right after it) and `$group`
- * run in bounded memory (blocking-stages.ts), every other run of stages streams through mingo,
- * which holds one document for the stages that pass documents along ($match, $project,
- * $addFields, $unwind, $skip, $limit…).
+ * A pipeline over a stream of documents: `$sort` (with a `$limit` right after it), `$group`,
+ * `$bucket`, `$bucketAuto`, `$facet` and `$setWindowFields` run in bounded memory (this file,
+ * facet-window-stages.ts), `$lookup`, `$unionWith` and `$graphLookup` read the other collection
+ * per document (join-stages.ts), `$match` is matched with mongod's rules (bson-match.ts); every
+ * other run of stages streams through mingo, which holds one document for the stages that pass
+ * documents along ($project, $addFields, $unwind, $skip, $limit…). A view is read-only: `$out`
+ * and `$merge` are refused.
  */
 export function runPipeline(
   input: Iterable<Document>,
@@ -706,6 +713,12 @@ export function runPipeline(
   const stages = pipeline.flatMap(expand);
   for (let k = 0; k < stages.length; k++) {
     const stage = stages[k]!;
+    if ('$out' in stage || '$merge' in stage)
+      throw new ApiError(
+        'UNSUPPORTED',
+        `pipeline: ${'$out' in stage ? '$out' : '$merge'} writes to a collection: a point-in-time view is read-only (export or restore the results instead).`,
+        { field: 'pipeline', reason: 'unsupported-operator', operator: '$out' in stage ? '$out' : '$merge' },
+      );
     if ('$sort' in stage && plainSort(stage.$sort as Document)) {
       flush();
       const next = stages[k + 1];

@@ -300,6 +300,8 @@ describe('$group accumulators', () => {
         details: { reason: 'unsupported-operator', operator: op },
       });
     expect(refused([{ $nope: {} }]).code).toBe('INVALID_INPUT');
+    // A view is read-only.
+    expect(refused([{ $out: 'copy' }])).toMatchObject({ code: 'UNSUPPORTED', details: { operator: '$out' } });
   });
 });
 
