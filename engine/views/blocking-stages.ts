@@ -38,6 +38,7 @@ import {
 } from './bson-order.js';
 import { ExternalSort, type SortRecord } from './external-sort.js';
 import { compileFilter } from './bson-match.js';
+import { plainSort, type IndexedJoin, type SpillOptions } from './stage-types.js';
 import { facetStage, setWindowFieldsStage } from './facet-window-stages.js';
 import { graphLookupStream, lookupStream, streamableLookup, unionWithStream } from './join-stages.js';
 
@@ -45,11 +46,8 @@ const DECODE = { promoteValues: true, promoteLongs: true, bsonRegExp: false } as
 /** mongod's internalQueryMaxPushBytes / internalQueryMaxAddToSetBytes. */
 const MAX_ARRAY_BYTES = 100 * 1024 * 1024;
 
-export interface SpillOptions {
-  memoryBytes: number;
-  allowDiskUse: boolean;
-  dir: string;
-}
+export type { SpillOptions, IndexedJoin } from './stage-types.js';
+export { plainSort } from './stage-types.js';
 
 /** `$sort` (with the `$limit` that follows it, as mongod's top-k sort): documents in MongoDB's order. */
 export function* sortStage(
@@ -71,9 +69,6 @@ export function* sortStage(
   }
   for (const r of sorter.sorted()) yield deserialize(r.payload, DECODE);
 }
-
-/** Whether every sort direction is 1 or -1 (a `$meta` sort is left to mingo). */
-export const plainSort = (sort: Document): boolean => Object.values(sort).every((v) => v === 1 || v === -1);
 
 type Op =
   | '$sum'
@@ -558,17 +553,6 @@ export function* bucketAutoStage(
   } finally {
     it.return?.(undefined);
   }
-}
-
-/**
- * The documents of another collection of the database whose `field` equals one of `values`, read
- * through that collection's key table (lookup-plan.ts); null when no index of it serves `field`.
- */
-export interface IndexedJoin {
-  indexed(from: string, field: string): boolean;
-  matching(from: string, field: string, values: unknown[]): Iterable<Document>;
-  /** Every document of another namespace of the database, read lazily (a missing one has none). */
-  scan(from: string): Iterable<{ raw: Buffer | null; js: Document }>;
 }
 
 /** A `$lookup` of the localField / foreignField form whose foreign field is indexed. */

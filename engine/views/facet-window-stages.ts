@@ -17,7 +17,7 @@ import { calculateObjectSize, deserialize, serialize, type Document } from 'bson
 import { ApiError } from '../errors.js';
 import { DocBuilder, elements } from '../oplog/bson-raw.js';
 import { compareSortKeys, compareValues, sortKeyOf, sortSpec } from './bson-order.js';
-import { plainSort, type SpillOptions } from './blocking-stages.js';
+import { plainSort, type SpillOptions } from './stage-types.js';
 import { ExternalSort } from './external-sort.js';
 import { MAX_DOCUMENT_BYTES } from './join-stages.js';
 import { Aggregator } from './mingo-context.js';

@@ -24,7 +24,7 @@ import { elements, subDocument, T } from '../oplog/bson-raw.js';
 import { compileFilter } from './bson-match.js';
 import { valueKey } from './bson-order.js';
 import { Aggregator } from './mingo-context.js';
-import type { IndexedJoin, SpillOptions } from './blocking-stages.js';
+import type { IndexedJoin, SpillOptions } from './stage-types.js';
 
 type Options = ConstructorParameters<typeof Aggregator>[1];
 type Run = (input: Iterable<Document>, pipeline: Document[], options: Options) => Iterable<Document>;

@@ -9,7 +9,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiError } from '../errors.js';
-import type { SpillOptions } from './blocking-stages.js';
+import type { SpillOptions } from './stage-types.js';
 import { SORT_TEMP_PREFIX } from './external-sort.js';
 
 const CHUNK = 1 << 20;
