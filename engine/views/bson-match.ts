@@ -421,7 +421,9 @@ class Compiler {
   private path(path: string, cond: unknown): Pred {
     const parts = path.split('.');
     if (parts.some((p) => p === '')) throw bad(`invalid path "${path}".`);
-    if (isPlain(cond) && Object.keys(cond).length > 0 && Object.keys(cond)[0]!.startsWith('$')) {
+    // A DBRef ({$ref, $id, $db}) is a value to compare, not operators (mongod: the same).
+    const dbRef = isPlain(cond) && Object.keys(cond)[0] === '$ref';
+    if (!dbRef && isPlain(cond) && Object.keys(cond).length > 0 && Object.keys(cond)[0]!.startsWith('$')) {
       const ops = Object.keys(cond);
       if (!ops.every((o) => o.startsWith('$')))
         throw bad(`unknown operator: ${ops.find((o) => !o.startsWith('$'))} (mixing operators and fields).`);
