@@ -23,7 +23,7 @@
  * (ExceededMemoryLimit: mongod cannot spill those either).
  */
 import { Decimal128, Long, deserialize, serialize, type Document } from 'bson';
-import { Aggregator, BUCKET_MISS, compareJs } from './mingo-context.js';
+import { Aggregator, BUCKET_MISS, compareJs, streamThrough } from './mingo-context.js';
 import { typeClass } from './index-keys.js';
 import { resolve } from 'mingo/util';
 import { ApiError } from '../errors.js';
@@ -424,7 +424,7 @@ function sortedByKey(
 ): { records: Generator<SortRecord>; count: () => number } {
   const shape: Document = { k: keyExpr };
   accs.forEach((a, i) => (shape[`v${i}`] = a.op === '$count' ? 1 : a.expr));
-  const evaluated = new Aggregator([{ $replaceWith: shape }], options).stream(input);
+  const evaluated = streamThrough([{ $replaceWith: shape }], options, input);
   const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, [1]), { ...o, what });
   let n = 0;
   try {
@@ -440,6 +440,7 @@ function sortedByKey(
     }
   } catch (err) {
     sorter.close();
+    evaluated.return(undefined);
     throw err;
   }
   return { records: sorter.sorted(), count: () => n };

@@ -20,7 +20,7 @@ import { compareSortKeys, compareValues, sortKeyOf, sortSpec } from './bson-orde
 import { plainSort, type SpillOptions } from './stage-types.js';
 import { ExternalSort } from './external-sort.js';
 import { MAX_DOCUMENT_BYTES } from './join-stages.js';
-import { Aggregator } from './mingo-context.js';
+import { Aggregator, streamThrough } from './mingo-context.js';
 import { Spool } from './spool.js';
 
 type Options = ConstructorParameters<typeof Aggregator>[1];
@@ -114,10 +114,11 @@ export function* setWindowFieldsStage(
     throw bad("$setWindowFields: 'sortBy' must be a sort document of 1 / -1.");
   const sort = sortSpec(sortBy ?? {});
   const dirs = [1, ...sort.dirs];
-  const evaluated = new Aggregator(
+  const evaluated = streamThrough(
     [{ $replaceWith: { p: spec.partitionBy === undefined ? null : spec.partitionBy, d: '$$ROOT' } }],
     options,
-  ).stream(input);
+    input,
+  );
   const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, dirs), {
     ...spill,
     what: '$setWindowFields',
@@ -138,6 +139,7 @@ export function* setWindowFieldsStage(
     }
   } catch (err) {
     sorter.close();
+    evaluated.return(undefined);
     throw err;
   }
   const stage = { $setWindowFields: { ...(sortBy ? { sortBy } : {}), output: spec.output } };

@@ -23,7 +23,7 @@ import { ApiError } from '../errors.js';
 import { elements, subDocument, T } from '../oplog/bson-raw.js';
 import { compileFilter } from './bson-match.js';
 import { valueKey } from './bson-order.js';
-import { Aggregator } from './mingo-context.js';
+import { streamThrough, type Aggregator } from './mingo-context.js';
 import type { IndexedJoin, SpillOptions } from './stage-types.js';
 
 type Options = ConstructorParameters<typeof Aggregator>[1];
@@ -58,12 +58,9 @@ function withLets(
       for (const doc of input) yield { doc, vars: {} };
     })();
   }
-  const out = new Aggregator([{ $replaceWith: { d: '$$ROOT', v: lets } }], options).stream(input);
   return (function* () {
-    for (;;) {
-      const r = out.next();
-      if (r.done) return;
-      const x = r.value as { d: Document; v: Document };
+    for (const r of streamThrough([{ $replaceWith: { d: '$$ROOT', v: lets } }], options, input)) {
+      const x = r as { d: Document; v?: Document };
       yield { doc: x.d, vars: x.v ?? {} };
     }
   })();

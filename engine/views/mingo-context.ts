@@ -104,3 +104,24 @@ export class Query extends QueryBase {
     super(condition, withContext(options));
   }
 }
+
+/**
+ * `input` through mingo stages, lazily; closing the result closes `input` too (mingo does not
+ * close its source, and an upstream external sort removes its run files only when closed).
+ */
+export function* streamThrough(
+  stages: ConstructorParameters<typeof AggregatorBase>[0],
+  options: Options | undefined,
+  input: Iterable<unknown>,
+): Generator<unknown> {
+  const out = new Aggregator(stages, options).stream(input as Iterable<never>);
+  try {
+    for (;;) {
+      const r = out.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    (input as Partial<Generator<unknown>>).return?.(undefined);
+  }
+}
