@@ -362,7 +362,14 @@ function refuse(op: string): never {
 }
 
 class Compiler {
-  constructor(private readonly options: MingoOptions) {}
+  /**
+   * @param expand whether a path ending on an array reaches its elements too (false inside a
+   * value `$elemMatch`: its operators see each element as it is, mongod's ElemMatchValue).
+   */
+  constructor(
+    private readonly options: MingoOptions,
+    private readonly expand = true,
+  ) {}
 
   /** A whole filter document: its fields and logical operators, ANDed. */
   document(filter: Document): Pred {
@@ -443,8 +450,8 @@ class Compiler {
       return and(preds);
     }
     const re = regexParts(cond);
-    if (re) return anyValue(parts, true, regexLeaf(re.pattern, re.flags));
-    return anyValue(parts, true, comparison('$eq', operand(cond)));
+    if (re) return anyValue(parts, this.expand, regexLeaf(re.pattern, re.flags));
+    return anyValue(parts, this.expand, comparison('$eq', operand(cond)));
   }
 
   private regex(parts: string[], v: unknown, options: unknown): Pred {
@@ -452,10 +459,10 @@ class Compiler {
     const re = regexParts(v);
     if (re) {
       if (options !== undefined && re.flags) throw bad('options set in both $regex and $options');
-      return anyValue(parts, true, regexLeaf(re.pattern, (options as string | undefined) ?? re.flags));
+      return anyValue(parts, this.expand, regexLeaf(re.pattern, (options as string | undefined) ?? re.flags));
     }
     if (typeof v !== 'string') throw bad('$regex has to be a string');
-    return anyValue(parts, true, regexLeaf(v, (options as string | undefined) ?? ''));
+    return anyValue(parts, this.expand, regexLeaf(v, (options as string | undefined) ?? ''));
   }
 
   private operator(parts: string[], path: string, op: string, v: unknown): Pred {
@@ -465,9 +472,9 @@ class Compiler {
       case '$lte':
       case '$gt':
       case '$gte':
-        return anyValue(parts, true, comparison(op, operand(v)));
+        return anyValue(parts, this.expand, comparison(op, operand(v)));
       case '$ne': {
-        const eq = anyValue(parts, true, comparison('$eq', operand(v)));
+        const eq = anyValue(parts, this.expand, comparison('$eq', operand(v)));
         return (c) => !eq(c);
       }
       case '$in':
@@ -478,7 +485,7 @@ class Compiler {
           const re = regexParts(x);
           return re ? regexLeaf(re.pattern, re.flags) : comparison('$eq', operand(x));
         });
-        const any = anyValue(parts, true, (val) => leaves.some((l) => l(val)));
+        const any = anyValue(parts, this.expand, (val) => leaves.some((l) => l(val)));
         return op === '$in' ? any : (c) => !any(c);
       }
       case '$exists': {
@@ -487,9 +494,9 @@ class Compiler {
         return want ? exists : (c) => !exists(c);
       }
       case '$type':
-        return anyValue(parts, true, typeLeaf(v));
+        return anyValue(parts, this.expand, typeLeaf(v));
       case '$mod':
-        return anyValue(parts, true, modLeaf(v));
+        return anyValue(parts, this.expand, modLeaf(v));
       case '$size': {
         const n = typeof v === 'number' ? v : (v as { toNumber?: () => number } | null)?.toNumber?.();
         if (typeof n !== 'number' || Number.isNaN(n)) throw bad('$size needs a number');
@@ -506,7 +513,11 @@ class Compiler {
           if (isPlain(x) && '$elemMatch' in x) return this.operator(parts, path, '$elemMatch', x.$elemMatch);
           if (isPlain(x) && Object.keys(x)[0]?.startsWith('$')) throw bad('no $ expressions in $all');
           const re = regexParts(x);
-          return anyValue(parts, true, re ? regexLeaf(re.pattern, re.flags) : comparison('$eq', operand(x)));
+          return anyValue(
+            parts,
+            this.expand,
+            re ? regexLeaf(re.pattern, re.flags) : comparison('$eq', operand(x)),
+          );
         });
         return and(preds);
       }
@@ -521,7 +532,7 @@ class Compiler {
         let test: (arr: Buffer, x: RawElement) => boolean;
         if (valueForm) {
           // ElemMatchValue: each operator on the element itself.
-          const sub = new Compiler(this.options).path('v', v);
+          const sub = new Compiler(this.options, false).path('v', v);
           test = (arr, x) => sub({ raw: wrap({ doc: arr, e: x }) });
         } else {
           const sub = new Compiler(this.options).document(v);
@@ -536,7 +547,7 @@ class Compiler {
       case '$not': {
         let inner: Pred;
         const re = regexParts(v);
-        if (re) inner = anyValue(parts, true, regexLeaf(re.pattern, re.flags));
+        if (re) inner = anyValue(parts, this.expand, regexLeaf(re.pattern, re.flags));
         else if (isPlain(v) && Object.keys(v).length > 0 && Object.keys(v).every((k) => k.startsWith('$')))
           inner = this.path(path, v);
         else throw bad('$not needs a regex or a document');

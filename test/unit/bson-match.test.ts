@@ -103,6 +103,14 @@ describe('filters with MongoDB semantics on raw BSON', () => {
     expect(hits({ dim_cm: { $gt: 15, $lt: 20 } }, inventory)).toEqual([1, 2, 3, 5]);
     expect(hits({ dim_cm: { $elemMatch: { $gt: 22, $lt: 30 } } }, inventory)).toEqual([4]);
     expect(hits({ 'dim_cm.1': { $gt: 25 } }, inventory)).toEqual([4]);
+    // expression_array.cpp ElemMatchValueMatchExpression: each element as it is (a nested array is not
+    // opened), so [[1, 2]] has no element above 1 while [0, 5] has.
+    expect(
+      hits({ a: { $elemMatch: { $gt: 1 } } }, [
+        { _id: 1, a: [[1, 2]] },
+        { _id: 2, a: [0, 5] },
+      ]),
+    ).toEqual([2]);
     expect(hits({ tags: { $size: 3 } }, inventory)).toEqual([3]);
     // tutorial/query-array-of-documents: a field of the documents in an array, and $elemMatch on them.
     const stock = [
