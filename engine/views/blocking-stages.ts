@@ -240,11 +240,27 @@ class State {
   merged: Document = {};
   kept: Kept[] = [];
   seq = 0;
+  positional = false;
 
   constructor(readonly acc: Acc) {}
 
-  add(values: Buffer, e: RawElement | undefined, v: unknown): void {
+  /**
+   * One document's operand. `pos` (its place in the stage's input) is given by `$bucketAuto`, whose
+   * buckets are in value order: its $first, $last, $firstN and $lastN follow input order, as
+   * mongod's positional accumulators there do; `$group`'s input within a group is in that order.
+   */
+  add(values: Buffer, e: RawElement | undefined, v: unknown, pos?: number): void {
     const { op } = this.acc;
+    if (pos !== undefined && POSITIONAL.has(op)) {
+      const fromEnd = op === '$last' || op === '$lastN';
+      this.positional = true;
+      this.insert(
+        { doc: values, e: e!, key: null, seq: pos, v: v ?? null },
+        (a, b) => a.seq - b.seq,
+        fromEnd,
+      );
+      return;
+    }
     switch (op) {
       case '$count':
         this.n++;
@@ -361,6 +377,10 @@ class State {
   }
 
   result(): unknown {
+    if (this.positional) {
+      const op = this.acc.op;
+      return op === '$first' || op === '$last' ? (this.kept[0]?.v ?? null) : this.kept.map((x) => x.v);
+    }
     switch (this.acc.op) {
       case '$count':
         return this.n;
@@ -399,6 +419,8 @@ class State {
 }
 
 const EMPTY = Buffer.from([5, 0, 0, 0, 0]);
+/** mongod's positional accumulators (isPositionalAccumulator). */
+const POSITIONAL = new Set(['$first', '$last', '$firstN', '$lastN']);
 
 /** The decoded value of one element. */
 function valueOf(doc: Buffer, e: RawElement): unknown {
@@ -435,6 +457,7 @@ function sortedByKey(
       const key = Buffer.from(serialize({ k: d.k ?? null }));
       const vals: Document = {};
       for (let i = 0; i < accs.length; i++) if (d[`v${i}`] !== undefined) vals[String(i)] = d[`v${i}`];
+      vals.p = n; // its place in the input ($bucketAuto's positional accumulators)
       sorter.add(key, Buffer.from(serialize(vals)));
       n++;
     }
@@ -447,12 +470,13 @@ function sortedByKey(
 }
 
 /** Feeds one sorted record to the states of its group. */
-function accumulate(states: State[], payload: Buffer): void {
+function accumulate(states: State[], payload: Buffer, positional = false): void {
   const els = elements(payload);
   const decoded = els.length ? deserialize(payload, DECODE) : {};
+  const pos = positional ? (decoded.p as number) : undefined;
   for (let i = 0; i < states.length; i++) {
     const e = els.find((x) => x.name === String(i));
-    states[i]!.add(payload, e, e ? decoded[String(i)] : undefined);
+    states[i]!.add(payload, e, e ? decoded[String(i)] : undefined, pos);
   }
 }
 
@@ -539,12 +563,12 @@ export function* bucketAutoStage(
       // approx size documents (all the rest in the last bucket), then those equal to the last.
       while (!next.done && (taken < size || b === nb)) {
         max = next.value.key;
-        accumulate(states, next.value.payload);
+        accumulate(states, next.value.payload, true);
         taken++;
         next = it.next();
       }
       while (!next.done && compareSortKeys(next.value.key, max, [1]) === 0) {
-        accumulate(states, next.value.payload);
+        accumulate(states, next.value.payload, true);
         next = it.next();
       }
       const out: Document = { _id: { min: value(min), max: value(next.done ? max : next.value.key) } };

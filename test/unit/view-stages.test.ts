@@ -202,6 +202,26 @@ describe('$bucket and $bucketAuto', () => {
         { _id: { min: 3, max: 3 }, count: 1 },
       ],
     );
+    // document_source_bucket_auto.cpp: $first, $last, $firstN, $lastN are positional there (each
+    // document carries its place in the input): input order, not value order, within a bucket.
+    expectAgg(
+      'ties',
+      [
+        { $sort: { _id: -1 } },
+        {
+          $bucketAuto: {
+            groupBy: '$v',
+            buckets: 1,
+            output: {
+              first: { $first: '$_id' },
+              last: { $last: '$_id' },
+              two: { $firstN: { input: '$_id', n: 2 } },
+            },
+          },
+        },
+      ],
+      [{ _id: { min: 1, max: 3 }, first: 5, last: 0, two: [5, 4] }],
+    );
     expect(refused([{ $bucketAuto: { groupBy: '$v', buckets: 0 } }]).message).toMatch(/positive/);
     expect(refused([{ $bucketAuto: { groupBy: '$v', buckets: 2, granularity: 'R5' } }])).toMatchObject({
       code: 'UNSUPPORTED',
