@@ -78,7 +78,15 @@ function localValues(doc: Document, path: string): unknown[] {
 
 /** Whether a `$lookup` is one this file runs (anything but a `from`-less `$documents` pipeline). */
 export function streamableLookup(spec: Document): boolean {
-  return typeof spec.from === 'string' && typeof spec.as === 'string' && !spec.as.includes('.');
+  return typeof spec.from === 'string' && typeof spec.as === 'string';
+}
+
+/** `doc` with `value` at a dotted path (`as: "a.b"`), embedded documents copied on the way, as mongod sets it. */
+function withPath(doc: Document, path: string, value: unknown): Document {
+  const [head, ...rest] = path.split('.');
+  if (rest.length === 0) return { ...doc, [head!]: value };
+  const inner = doc[head!];
+  return { ...doc, [head!]: withPath(isPlain(inner) ? inner : {}, rest.join('.'), value) };
 }
 
 /** `$lookup` (see the header): one input document at a time. */
@@ -130,7 +138,7 @@ export function* lookupStream(
       }
       matches.push(d);
     }
-    yield { ...doc, [as as string]: matches };
+    yield withPath(doc, as as string, matches);
   }
 }
 

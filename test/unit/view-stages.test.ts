@@ -382,6 +382,16 @@ describe('stages that read another collection, streamed', () => {
         { _id: 2, stock: [{ instock: 70 }] },
       ],
     );
+    // `as` a dotted path: set inside an embedded document (created when missing).
+    expectAgg(
+      'orders',
+      [
+        { $match: { _id: 2 } },
+        { $lookup: { from: 'inventory', localField: 'item', foreignField: 'sku', as: 'join.docs' } },
+        { $project: { join: 1 } },
+      ],
+      [{ _id: 2, join: { docs: [INVENTORY[3]] } }],
+    );
     // A missing collection joins nothing (mongod: an empty collection).
     expectAgg(
       'orders',
