@@ -26,7 +26,7 @@
  * nor text / geo indexes. An unknown operator is INVALID_INPUT, before any
  * document is read.
  */
-import { BSONRegExp, deserialize, serialize, type Document } from 'bson';
+import { BSONRegExp, Decimal128, Double, Int32, Long, deserialize, serialize, type Document } from 'bson';
 import { Query } from './mingo-context.js';
 import { ApiError } from '../errors.js';
 import { T, elements, field, subDocument, type RawElement } from '../oplog/bson-raw.js';
@@ -101,31 +101,26 @@ function walk(doc: Buffer, parts: string[], at: number, expand: boolean, out: Va
     out.push(MISSING);
     return;
   }
-  const arr = subDocument(doc, e);
-  const next = parts[at + 1]!;
-  const items = elements(arr);
-  for (const x of items) if (x.type === T.object) walk(subDocument(arr, x), parts, at + 1, expand, out);
-  // "a.0.b": the element at that position, as well as the field "0" of each document.
-  if (/^\d+$/.test(next)) {
-    const x = field(arr, next);
-    if (x) {
-      if (at + 1 === parts.length - 1) {
-        out.push({ doc: arr, e: x });
-        if (expand && x.type === T.array) {
-          const inner = subDocument(arr, x);
-          for (const y of elements(inner)) out.push({ doc: inner, e: y });
-        }
-      } else if (x.type === T.object) walk(subDocument(arr, x), parts, at + 2, expand, out);
-      else if (x.type === T.array) {
-        // a positional part then more path: continue into the nested array as mongod does.
-        walkArray(subDocument(arr, x), parts, at + 2, expand, out);
-      }
-    }
-  }
+  inArray(subDocument(doc, e), parts, at + 1, expand, out);
 }
 
-function walkArray(arr: Buffer, parts: string[], at: number, expand: boolean, out: Value[]): void {
-  for (const x of elements(arr)) if (x.type === T.object) walk(subDocument(arr, x), parts, at, expand, out);
+/**
+ * The rest of a path (`parts[at]` on) over an array's elements, as path.cpp's IN_ARRAY state:
+ * each document element walks it by name (a nested array is not entered by name), and when
+ * `parts[at]` is all digits the element at that position counts as well: as it is when the path
+ * ends there (an array there is not opened: `{"a.0": 1}` does not match `{a: [[1]]}`), else the
+ * path goes on into it, a nested array included (`{"a.0.0": 1}` matches `{a: [[1]]}`).
+ */
+function inArray(arr: Buffer, parts: string[], at: number, expand: boolean, out: Value[]): void {
+  const next = parts[at]!;
+  const positional = /^\d+$/.test(next);
+  for (const x of elements(arr)) {
+    if (x.type === T.object) walk(subDocument(arr, x), parts, at, expand, out);
+    if (!positional || x.name !== next) continue;
+    if (at === parts.length - 1) out.push({ doc: arr, e: x });
+    else if (x.type === T.object) walk(subDocument(arr, x), parts, at + 1, expand, out);
+    else if (x.type === T.array) inArray(subDocument(arr, x), parts, at + 1, expand, out);
+  }
 }
 
 /** One operand encoded as a BSON element, to be compared with bson-order.ts. */
@@ -290,11 +285,41 @@ function typeLeaf(spec: unknown): Leaf {
   return (v) => v !== MISSING && ((number && NUMBER_TYPES.has(v.e.type)) || types.has(v.e.type));
 }
 
-/** A number operand as a BigInt when it is an integer mongod accepts ($mod, $size). */
+/**
+ * A number operand whatever its BSON type (a filter parsed from canonical Extended JSON, or a
+ * pipeline's, may hold Int32, Double, Long or Decimal128 objects rather than JS numbers); a
+ * Long stays exact as a BigInt.
+ */
+function numberOperand(v: unknown): number | bigint | undefined {
+  if (typeof v === 'number') return v;
+  if (v instanceof Int32 || v instanceof Double) return v.valueOf();
+  if (v instanceof Long) return BigInt(v.toString());
+  if (v instanceof Decimal128) return Number(v.toString());
+  return undefined;
+}
+
+/** A number operand as a BigInt, truncated toward zero ($mod's divisor and remainder). */
 function integerOperand(v: unknown, what: string): bigint {
-  const n = typeof v === 'number' ? v : (v as { toNumber?: () => number } | null)?.toNumber?.();
+  const n = numberOperand(v);
+  if (typeof n === 'bigint') return n;
   if (typeof n !== 'number' || !Number.isFinite(n)) throw bad(`${what} must be a number.`);
   return BigInt(Math.trunc(n));
+}
+
+/**
+ * `$size`'s operand, checked as expression_parser.cpp (parseSize) does: an Int32, a Long within
+ * 32 bits or a whole Double, not negative; anything else (a Decimal128 too) is refused, where a
+ * fraction or a negative used to match nothing here.
+ */
+function sizeOperand(v: unknown): number {
+  const n = v instanceof Decimal128 ? undefined : numberOperand(v);
+  if (n === undefined) throw bad('$size needs a number');
+  if (typeof n === 'bigint') {
+    if (n < -(2n ** 31n) || n >= 2n ** 31n) throw bad('$size must be representable as a 32-bit integer');
+  } else if (!Number.isInteger(n) || n < -(2 ** 31) || n >= 2 ** 31)
+    throw bad('$size must be a whole number');
+  if (n < 0) throw bad('$size may not be negative');
+  return Number(n);
 }
 
 function modLeaf(spec: unknown): Leaf {
@@ -467,13 +492,18 @@ class Compiler {
 
   private operator(parts: string[], path: string, op: string, v: unknown): Pred {
     switch (op) {
-      case '$eq':
       case '$lt':
       case '$lte':
       case '$gt':
       case '$gte':
+        // expression_parser.cpp: a regex is no bound ({a: {$gt: /b/}} is refused).
+        if (regexParts(v)) throw bad(`Can't have RegEx as arg to predicate over field '${path}'.`);
+        return anyValue(parts, this.expand, comparison(op, operand(v)));
+      case '$eq':
         return anyValue(parts, this.expand, comparison(op, operand(v)));
       case '$ne': {
+        // expression_parser.cpp (SERVER-1705): $ne is not the negation of a regex match.
+        if (regexParts(v)) throw bad("Can't have regex as arg to $ne.");
         const eq = anyValue(parts, this.expand, comparison('$eq', operand(v)));
         return (c) => !eq(c);
       }
@@ -498,9 +528,7 @@ class Compiler {
       case '$mod':
         return anyValue(parts, this.expand, modLeaf(v));
       case '$size': {
-        const n = typeof v === 'number' ? v : (v as { toNumber?: () => number } | null)?.toNumber?.();
-        if (typeof n !== 'number' || Number.isNaN(n)) throw bad('$size needs a number');
-        if (!Number.isInteger(n) || n < 0) return () => false;
+        const n = sizeOperand(v);
         return anyValue(parts, false, (val) => {
           if (val === MISSING || val.e.type !== T.array) return false;
           return elements(subDocument(val.doc, val.e)).length === n;
@@ -536,7 +564,9 @@ class Compiler {
           test = (arr, x) => sub({ raw: wrap({ doc: arr, e: x }) });
         } else {
           const sub = new Compiler(this.options).document(v);
-          test = (arr, x) => x.type === T.object && sub({ raw: subDocument(arr, x) });
+          // ElemMatchObject takes every element that isABSONObj: an array element is matched
+          // as the document of its positions ({"0": …, "1": …}), as expression_array.cpp does.
+          test = (arr, x) => (x.type === T.object || x.type === T.array) && sub({ raw: subDocument(arr, x) });
         }
         return anyValue(parts, false, (val) => {
           if (val === MISSING || val.e.type !== T.array) return false;
