@@ -6,8 +6,8 @@
  * - type bracketing: `$gt`, `$gte`, `$lt`, `$lte` and `$eq` compare only
  *   values of the same canonical type (`{a: {$gt: 5}}` matches numbers,
  *   `{a: {$gt: "x"}}` strings), except that null and a missing field are one
- *   (`{a: null}` matches a missing `a`) and a MinKey / MaxKey operand bounds
- *   every type;
+ *   (`{a: null}` matches a missing `a`, not a stored undefined: mongod 8.0) and a
+ *   MinKey / MaxKey operand bounds every type;
  * - numbers by exact value across Int32, Int64, Double and Decimal128
  *   (bson-order.ts: Int64 2^53+1 is above Double 2^53); NaN equals NaN and
  *   is neither above nor below anything;
@@ -160,9 +160,9 @@ function comparison(op: Cmp, rhs: Reached): Leaf {
       const ec = canonical(t);
       const rc = canonical(rType);
       if (ec !== rc) {
-        // null and undefined are one; MinKey / MaxKey bound every type.
-        if ((t === T_UNDEFINED && rNull) || (t === T.null && rType === T_UNDEFINED))
-          return op === '$eq' || op === '$lte' || op === '$gte';
+        // MinKey / MaxKey bound every type. A stored undefined is not null (mongod 8.0: "$eq:
+        // null no longer matches undefined", null_query_semantics.js under requires_fcv_80;
+        // only $type: "undefined" finds it), while a missing field still is (above).
         if (rType === T_MAXKEY) return op === '$lt' || op === '$lte';
         if (rType === T_MINKEY) return op === '$gt' || op === '$gte';
         return false;
@@ -190,10 +190,63 @@ function comparison(op: Cmp, rhs: Reached): Leaf {
 
 const VALID_FLAGS = /^[imsxu]*$/;
 
+/**
+ * PCRE escapes that JavaScript reads differently without a word (`\A` is a plain "A" there, `\p{L}`
+ * the letters "p{L}", `\h` an "h", `\v` a vertical tab only), and POSIX classes (`[[:alpha:]]`): refused rather than
+ * answered wrong. What JavaScript rejects itself (atomic groups, possessive quantifiers, `(?i)`)
+ * is refused by its parse.
+ */
+const PCRE_ONLY = /\\(?:[AZzGKQERXhHpPaev])|\[\[:[a-z]+:\]/;
+
+function pcreOnly(pattern: string): string | undefined {
+  for (let at = 0; at < pattern.length; at++) {
+    if (pattern[at] === '\\') {
+      const m = PCRE_ONLY.exec(pattern.slice(at, at + 2));
+      if (m) return m[0];
+      at++; // an escaped character is not the start of anything
+    } else if (pattern.startsWith('[[:', at)) {
+      const m = PCRE_ONLY.exec(pattern.slice(at, at + 12));
+      if (m?.index === 0) return m[0];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * PCRE's `$` without `m` matches at the end and before a newline that ends the subject
+ * (`/abc$/` matches "abc\n" in mongod); JavaScript's only at the end. Each `$` outside a
+ * bracket set, not escaped, becomes a lookahead for an optional final newline.
+ */
+function pcreDollar(source: string): string {
+  let out = '';
+  let inSet = false;
+  for (let at = 0; at < source.length; at++) {
+    const c = source[at]!;
+    if (c === '\\') {
+      out += source.slice(at, at + 2);
+      at++;
+    } else if (inSet) {
+      if (c === ']') inSet = false;
+      out += c;
+    } else if (c === '[') {
+      inSet = true;
+      out += c;
+    } else out += c === '$' ? '(?=\\n?$)' : c;
+  }
+  return out;
+}
+
 /** A JavaScript RegExp for a PCRE pattern and mongod's flags (x: whitespace and # comments dropped). */
 function jsRegex(pattern: string, flags: string): RegExp {
   if (!VALID_FLAGS.test(flags)) throw bad(`invalid regular expression options "${flags}".`);
   if (pattern.includes('\0')) throw bad('Regular expression cannot contain an embedded null byte.');
+  const pcre = pcreOnly(pattern);
+  if (pcre)
+    throw new ApiError(
+      'UNSUPPORTED',
+      `filter: ${pcre} in a regular expression is PCRE's (mongod's) only; JavaScript would read it otherwise.`,
+      { field: 'filter', reason: 'pcre-only', operator: '$regex' },
+    );
   // x (extended): unescaped whitespace and # comments are not part of the pattern.
   const source = flags.includes('x')
     ? pattern
@@ -202,7 +255,10 @@ function jsRegex(pattern: string, flags: string): RegExp {
         .join('\\#')
     : pattern;
   try {
-    return new RegExp(source, [...new Set(flags.replace(/[xu]/g, ''))].join(''));
+    return new RegExp(
+      flags.includes('m') ? source : pcreDollar(source),
+      [...new Set(flags.replace(/[xu]/g, ''))].join(''),
+    );
   } catch (err) {
     throw bad(`Regular expression is invalid: ${(err as Error).message}`);
   }
