@@ -95,6 +95,9 @@ export interface ScanSegmentRow {
   first_i: number;
   last_t: number;
   last_i: number;
+  /** Entries and their raw bytes: the finder matches a segment with the journal it was sealed from. */
+  entry_count: number;
+  raw_bytes: number;
 }
 
 /** The next segments to scan: those starting after `after` (all when null), in chain order. */
@@ -107,7 +110,7 @@ export function segmentsAfter(
   const a = after ?? { t: -1, i: -1 };
   return db
     .prepare(
-      `SELECT id, path, status, first_t, first_i, last_t, last_i FROM oplog_segments
+      `SELECT id, path, status, first_t, first_i, last_t, last_i, entry_count, raw_bytes FROM oplog_segments
        WHERE source_id = ? AND (first_t, first_i) > (?, ?) ORDER BY first_t, first_i LIMIT ?`,
     )
     .all(sourceId, a.t, a.i, limit) as ScanSegmentRow[];
