@@ -241,8 +241,7 @@ export class IncidentScanner {
 
   private entry(e: OplogEntry, raw: Buffer, ts: OpTime, seed: () => Seed): void {
     if (IGNORED_OPS.has(e.op)) return;
-    const fromMigrate = field(raw, 'fromMigrate');
-    if (fromMigrate && isTruthy(raw, fromMigrate)) return; // chunk migrations move data, they do not lose it
+    if (e.fromMigrate) return; // chunk migrations move data, they do not lose it
     const meta = transactionMeta(e);
     if (meta) return this.transaction(e, meta, ts, seed);
     if (e.op === 'c' && e.o) return this.command(e, e.o, ts, seed);
