@@ -58,6 +58,8 @@ import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
 import { readJournal, type JournalPosition } from '../repo/journal-file.js';
 import { concatShared, scanSegment } from '../repo/segment-file.js';
 import { readEntryTs, splitBsonDocuments } from '../repo/bson-entries.js';
+import type { JournalRecord } from '../source/oplog-capture.js';
+import type { Repository } from '../repo/repository.js';
 import { prestartScanWorker, scanPayloadInWorker, type SegmentScanResult } from './scan-pool.js';
 import { journalLast, journalRowsOfSource } from '../catalog/journals.js';
 import type { StoreRegistry } from '../store/store-registry.js';
@@ -106,9 +108,37 @@ interface Resume {
 interface TailCursor {
   basis: string;
   scanner: IncidentScanner;
-  journals: Map<string, { position: JournalPosition | undefined; scanned: OpTime | null }>;
+  journals: Map<string, TailJournal>;
   /** The first journal it pushed entries of: the segment sealed from it needs no second scan. */
   firstJournal: TailFirstJournal | null;
+}
+
+/** Where a tail cursor stands in one journal. */
+interface TailJournal {
+  /** The file read to this record boundary (when read from the file). */
+  position: JournalPosition | undefined;
+  /** Records handed on by capture taken so far (when read from memory). */
+  records: number;
+  /** The last entry pushed. */
+  scanned: OpTime | null;
+}
+
+/** A record of a journal to scan: its entries, its last ts and the last ts before it (when known). */
+interface TailRecord {
+  payload: Uint8Array;
+  end: OpTime;
+  prev: OpTime | null;
+}
+
+/**
+ * The records of a journal file this process's capture wrote, as its commits handed them on
+ * (JournalRecord), from the file's first: the tail scan takes them from here instead of reading
+ * the file back. `broken` once one was missed (a commit not handed on): the file is read then.
+ */
+interface HeldJournal {
+  records: { payload: Uint8Array; last: OpTime }[];
+  count: number;
+  broken: boolean;
 }
 
 /**
@@ -166,12 +196,69 @@ export class IncidentFinder {
   private readonly tailSeen = new Map<string, Map<string, string>>();
   /** Per source, where its tail scan stands (kept only after a scan that completed). */
   private readonly tailCursors = new Map<string, TailCursor>();
+  /** Per source and journal file, the durable records capture handed on (until it is sealed). */
+  private readonly records = new Map<string, Map<string, HeldJournal>>();
 
   constructor(private readonly deps: IncidentFinderDeps) {
     if (!deps.readOnly)
       deps.events.subscribe((e) => {
         if (e.event === 'capture.segment') this.journalMoved((e.payload as { sourceId: string }).sourceId);
       });
+  }
+
+  /**
+   * Capture's commit made a journal record durable (its tail is in the catalog): kept, so that the
+   * tail scan reads it from memory. Records are taken from a file's first one and in order only;
+   * after a gap the file is read instead.
+   */
+  journalRecord(sourceId: string, record: JournalRecord): void {
+    if (this.deps.readOnly || this.stopped) return;
+    let held = this.records.get(sourceId);
+    if (!held) this.records.set(sourceId, (held = new Map()));
+    let j = held.get(record.path);
+    if (!j) held.set(record.path, (j = { records: [], count: 0, broken: false }));
+    if (j.broken) return;
+    if (record.countBefore !== j.count) {
+      j.broken = true;
+      j.records = [];
+      return;
+    }
+    j.records.push({ payload: record.payload, last: record.last });
+    j.count += record.count;
+  }
+
+  /**
+   * The records of a journal after where `at` stands: from what capture handed on when it has
+   * them all, else read (and checked) from the file, on from the last record boundary read. `at`
+   * moves to the end of the last record through `last` (one past it is taken again next time).
+   */
+  private tailRecords(
+    repo: Repository,
+    sourceId: string,
+    path: string,
+    at: TailJournal,
+    last: OpTime,
+  ): TailRecord[] {
+    const held = this.records.get(sourceId)?.get(path);
+    if (held && !held.broken && at.position === undefined) {
+      const out: TailRecord[] = [];
+      for (let k = at.records; k < held.records.length; k++) {
+        const r = held.records[k]!;
+        out.push({ payload: r.payload, end: r.last, prev: k > 0 ? held.records[k - 1]!.last : null });
+        if (compareOpTime(r.last, last) <= 0) at.records = k + 1;
+      }
+      return out;
+    }
+    const scan = readJournal(repo, path, at.position);
+    if (scan.end === 'damaged') throw new ApiError('CORRUPT', `${path}: ${scan.damage}`);
+    const out = scan.payloads.map((payload, k) => ({
+      payload,
+      end: scan.positions[k]!.lastTs!, // a record holds at least one entry
+      prev: k > 0 ? scan.positions[k - 1]!.lastTs : scan.resumed ? at.position!.lastTs : null,
+    }));
+    at.position =
+      scan.positions.findLast((p) => p.lastTs && compareOpTime(p.lastTs, last) <= 0) ?? at.position;
+    return out;
   }
 
   /** A group commit made more of the source's journal durable: scan its tail soon. */
@@ -246,6 +333,7 @@ export class IncidentFinder {
     for (const t of this.tailTimers.values()) clearTimeout(t);
     this.tailTimers.clear();
     this.tailCursors.clear();
+    this.records.clear();
     while (this.queues.size) await Promise.allSettled([...this.queues.values()]);
     this.fresh.clear();
     this.freshBytes = 0;
@@ -373,9 +461,10 @@ export class IncidentFinder {
     const resume = this.resumePoint(sourceId, limits);
     if (countSegmentsAfter(db, sourceId, resume.through) > 0) return; // a segment scan comes first
     const after = resume.through;
-    const journals = journalRowsOfSource(db, sourceId).filter(
-      (j) => !after || compareOpTime(journalLast(j), after) > 0,
-    );
+    const rows = journalRowsOfSource(db, sourceId);
+    const held = this.records.get(sourceId);
+    if (held) for (const path of held.keys()) if (!rows.some((j) => j.path === path)) held.delete(path); // sealed
+    const journals = rows.filter((j) => !after || compareOpTime(journalLast(j), after) > 0);
     if (journals.length === 0) return;
     const name = sourceNameById(db, sourceId);
     if (name === null) return;
@@ -399,19 +488,20 @@ export class IncidentFinder {
       for (const j of journals) {
         // Durable through the row's last ts (a record written but not yet in the catalog waits).
         const last = journalLast(j);
-        const at = cursor.journals.get(j.path) ?? { position: undefined, scanned: null };
-        const scan = readJournal(store.repo, j.path, at.position);
-        if (scan.end === 'damaged') throw new ApiError('CORRUPT', `${j.path}: ${scan.damage}`);
+        const at: TailJournal = cursor.journals.get(j.path) ?? {
+          position: undefined,
+          records: 0,
+          scanned: null,
+        };
+        const records = this.tailRecords(store.repo, sourceId, j.path, at, last);
         const from = at.scanned && (!after || compareOpTime(at.scanned, after) > 0) ? at.scanned : after;
-        for (let k = 0; k < scan.payloads.length; k++) {
-          const end = scan.positions[k]!.lastTs!; // a record holds at least one entry
+        for (const { payload, end, prev } of records) {
           if (from && compareOpTime(end, from) <= 0) continue; // scanned already
           // Its entries follow the record before it (or the position this read went on from): a
           // record wholly after `from` and through `last` is pushed without reading each ts.
-          const prev = k > 0 ? scan.positions[k - 1]!.lastTs : scan.resumed ? at.position!.lastTs : null;
           const whole =
             compareOpTime(end, last) <= 0 && (!from || (prev !== null && compareOpTime(prev, from) >= 0));
-          for (const e of splitBsonDocuments(scan.payloads[k]!, j.path)) {
+          for (const e of splitBsonDocuments(payload, j.path)) {
             if (whole) {
               this.pushTail(cursor, j.path, e, null);
               continue;
@@ -426,9 +516,6 @@ export class IncidentFinder {
         }
         if (cursor.firstJournal?.path === j.path && cursor.firstJournal.count >= 0)
           cursor.firstJournal.last = at.scanned;
-        // Next time from the end of the last record scanned whole (one past `last` is read again).
-        at.position =
-          scan.positions.findLast((p) => p.lastTs && compareOpTime(p.lastTs, last) <= 0) ?? at.position;
         cursor.journals.set(j.path, at);
       }
     } catch (err) {

@@ -125,6 +125,24 @@ export interface CaptureDeps {
   onJournalDamaged?: (damaged: JournalDamage[]) => void;
   /** The live edge moved: a journal commit made entries durable and plannable up to `lastTs`. */
   onSegment?: (lastTs: OpTime) => void;
+  /**
+   * A journal record is durable and its tail in the catalog: its payload, as written (a view of
+   * the file's memory, never written again), so that a reader of the journal's tail in this
+   * process (the incident finder) need not read the file back.
+   */
+  onJournalRecord?: (record: JournalRecord) => void;
+}
+
+/** One durable record of a capture journal file, as the commit that wrote it hands it on. */
+export interface JournalRecord {
+  /** The journal file (repository-relative). */
+  path: string;
+  /** Entries in the file before this record. */
+  countBefore: number;
+  count: number;
+  /** The record's entries, concatenated. */
+  payload: Uint8Array;
+  last: OpTime;
 }
 
 /** A journal file being appended to, with what it holds (the seal needs no re-read). */
@@ -367,6 +385,7 @@ export class OplogCapture {
     }
     const j = this.journal;
     j.hash.update(payload);
+    const countBefore = j.count;
     j.count += count;
     j.rawBytes += payload.length;
     j.last = last;
@@ -389,6 +408,7 @@ export class OplogCapture {
       this.failWrite(err, 'recording the capture journal in the catalog');
       return;
     }
+    this.deps.onJournalRecord?.({ path: j.writer.relPath, countBefore, count, payload, last });
     this.acknowledge(last, payload.subarray(lastEntryAt));
     if (this.pending.count) this.scheduleCommit();
     if (j.rawBytes >= this.opts.segmentMaxBytes || Date.now() - j.openedAt >= this.opts.segmentMaxMs)

@@ -11,7 +11,9 @@
  * not yet in the catalog only once it is, the same findings as a whole scan.
  * A seal whose entries the tail scan has read already takes its scan from
  * there (no second scan in the worker): the stored state and findings are
- * the scan worker's, byte for byte.
+ * the scan worker's, byte for byte. Records capture hands on as it commits
+ * them are scanned from memory (the file is not read back); after one that
+ * was not handed on, the file is read again.
  */
 import { Long, Timestamp, UUID, serialize, type Document } from 'bson';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,6 +21,7 @@ import { forgetIncidents, incidentScan, incidentsBetween } from '../../engine/ca
 import { saveJournalTail } from '../../engine/catalog/journals.js';
 import { newestSegmentEnd } from '../../engine/catalog/segments.js';
 import { readEntryTs } from '../../engine/repo/bson-entries.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { JournalWriter } from '../../engine/repo/journal-file.js';
 import { compareOpTime, type OpTime } from '../../engine/repo/optime.js';
 import { makeStore, type StoreFixture } from '../support/store-fixture.js';
@@ -342,5 +345,73 @@ describe('incident finder on the capture journal tail', () => {
     expect(finder.scanned.fromFiles).toBe(scan.segments);
     expect(rows(fx).map(({ id: _, ...r }) => r)).toEqual(stored);
     expect({ ...incidentScan(db, fx.sourceId), updated_at: null }).toEqual({ ...scan, updated_at: null });
+  });
+
+  it('scans the records capture handed on from memory, and reads the file after one it missed', async () => {
+    fx = await makeStore();
+    await fx.appendSegments(1, 20);
+    await fx.engine.incidents.catchUp(fx.sourceId);
+    const tip = fx.store.chainTip(fx.sourceId)!;
+    const ui = new UUID();
+    const all = entries(
+      { t: tip.t + 1, i: 1 },
+      Array.from({ length: 1500 }, (_, k) => ({ op: 'd', ns: 'shop.items', ui, o: { _id: k } })),
+      1000,
+    );
+    const db = fx.engine.catalog;
+    const finder = fx.engine.incidents;
+    /** A journal of three group commits of 250; `handOn(k)` says whether commit k is handed to the finder. */
+    const journal = async (from: number, prev: OpTime, handOn: (k: number) => boolean) => {
+      const first = tsOf(all[from]!);
+      const w = await JournalWriter.create(fx.repo, fx.sourceId, first, prev);
+      for (let k = 0; k < 3; k++) {
+        const list = all.slice(from + k * 250, from + (k + 1) * 250);
+        const payload = Buffer.concat(list.map((e) => Buffer.from(e)));
+        await w.append(payload, list.length);
+        const last = tsOf(list.at(-1)!);
+        saveJournalTail(db, {
+          path: w.relPath,
+          sourceId: fx.sourceId,
+          firstTs: first,
+          lastTs: last,
+          prevLastTs: prev,
+          count: (k + 1) * 250,
+          bytes: w.bytes,
+        });
+        if (handOn(k))
+          finder.journalRecord(fx.sourceId, {
+            path: w.relPath,
+            countBefore: k * 250,
+            count: 250,
+            payload,
+            last,
+          });
+      }
+      return w.relPath;
+    };
+    const scanned0 = finder.tailEntries;
+    const j1 = await journal(0, tip, () => true);
+    // Its file damaged after the writes: read back, nothing of it would be scanned.
+    const abs = fx.repo.abs(j1);
+    const bytes = readFileSync(abs);
+    bytes[bytes.length - 100] ^= 0xff;
+    writeFileSync(abs, bytes);
+    await finder.scanJournalTail(fx.sourceId);
+    expect(finder.tailEntries - scanned0).toBe(750); // from memory
+    expect(rows(fx)).toEqual([]);
+    // The second journal's middle commit was not handed on: that file is read.
+    await journal(750, tsOf(all[749]!), (k) => k !== 1);
+    await finder.scanJournalTail(fx.sourceId);
+    expect(finder.tailEntries - scanned0).toBe(1500);
+    expect(rows(fx)).toHaveLength(1);
+    expect(rows(fx)[0]).toMatchObject({
+      kind: 'massDelete',
+      ns: 'shop.items',
+      size: 1500,
+      first_t: tsOf(all[0]!).t,
+      first_i: tsOf(all[0]!).i,
+      before_t: tip.t,
+      before_i: tip.i,
+    });
   });
 });
