@@ -22,8 +22,8 @@
  * captured; what capture has made durable meanwhile is in the capture
  * journal. So that a dropDatabase shows within about a second of becoming
  * durable, each group commit (the `capture.segment` event, no call from the
- * capture loop) schedules a scan of the journal's durable tail, read as
- * restores and views read it (scanSegment), from a copy of the stored scan
+ * capture loop) schedules a scan of the journal's durable tail (its records
+ * up to the catalog row's durable last ts), from a copy of the stored scan
  * state: a mass delete that began in the last sealed segment goes on
  * counting in the journal. Its findings are stored, its state is not: the
  * resume point stays at the last sealed segment, whose scan later reads the
@@ -32,7 +32,12 @@
  * scan goes on from where the previous one stopped (a TailCursor: its scanner
  * and each journal's read position), so each entry is read and scanned once
  * there, not at every group commit: rescanning the growing tail four times a
- * second cost as much CPU as all the rest of capture.
+ * second cost as much CPU as all the rest of capture. The records come from
+ * memory when capture handed them on as it committed them (journalRecord), so
+ * the file this process just wrote is not read back; a journal with a record
+ * missing there is read from its file. And the seal of a journal whose entries
+ * the tail scan read already takes its scan from the tail cursor
+ * (takeTailScan) instead of scanning them a second time in the worker.
  *
  * A read-only engine (a CLI beside a running serve) writes nothing: `view`
  * scans what is not yet stored in memory and returns the findings as a
