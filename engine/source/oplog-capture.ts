@@ -361,7 +361,11 @@ export class OplogCapture {
         this.metrics.filesWritten++;
         this.journal = {
           writer,
-          data: new SegmentBytes(Math.ceil(this.lastJournalBytes * 1.25)),
+          // Room for a whole segment from the start: untouched pages cost no memory, while growing
+          // (a new buffer, everything copied) cost the first file of every run a few copies.
+          data: new SegmentBytes(
+            Math.ceil(Math.max(this.lastJournalBytes, this.opts.segmentMaxBytes) * 1.25),
+          ),
           hash: createHash('sha256'),
           first,
           last: first,

@@ -394,7 +394,7 @@ describe('incident finder on the capture journal tail', () => {
     // Its file damaged after the writes: read back, nothing of it would be scanned.
     const abs = fx.repo.abs(j1);
     const bytes = readFileSync(abs);
-    bytes[bytes.length - 100] ^= 0xff;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 100) ^ 0xff, bytes.length - 100);
     writeFileSync(abs, bytes);
     await finder.scanJournalTail(fx.sourceId);
     expect(finder.tailEntries - scanned0).toBe(750); // from memory
