@@ -37,6 +37,7 @@ import { saveJournalTail } from '../catalog/journals.js';
 import type { BackupStore } from '../store/backup-store.js';
 import { recoverJournals, type JournalDamage } from '../store/journal-recovery.js';
 import { toSourceError } from '../mongo/connect.js';
+import { takeBufferedRaw } from '../mongo/raw-batch.js';
 
 export interface CaptureOptions {
   segmentMaxBytes: number;
@@ -767,7 +768,8 @@ export class OplogCapture {
           taken = takenBytes = 0;
           takenLast = null;
           accept(doc);
-          for (const d of cursor.readBufferedDocuments() as unknown as Uint8Array[]) accept(d);
+          const rest = takeBufferedRaw(cursor) ?? (cursor.readBufferedDocuments() as unknown as Uint8Array[]);
+          for (const d of rest) accept(d);
           if (taken) {
             this.countRate(taken, takenBytes);
             const ts = takenLast!;
