@@ -6,6 +6,7 @@
 import type { OpTime } from '../repo/optime.js';
 import type { CatalogDb } from './open-catalog.js';
 import type { SegmentStatus } from './segments.js';
+import { cachedStatement } from './statement-cache.js';
 
 export interface IncidentRow {
   id: number;
@@ -161,7 +162,8 @@ function writeFindings(
     (db.prepare('SELECT segments FROM incident_scans WHERE source_id = ?').pluck().get(sourceId) as
       number | undefined) ?? 0;
   if (current !== previousSegments) return false;
-  const upsert = db.prepare(
+  const upsert = cachedStatement(
+    db,
     `INSERT INTO incidents (source_id, key, kind, ns, first_t, first_i, last_t, last_i, before_t, before_i,
                             wall, size, lsid_json, txn_number, details_json)
      VALUES (@source_id, @key, @kind, @ns, @first_t, @first_i, @last_t, @last_i, @before_t, @before_i,
@@ -169,7 +171,7 @@ function writeFindings(
      ON CONFLICT (source_id, key) DO UPDATE SET last_t = excluded.last_t, last_i = excluded.last_i,
        size = excluded.size, details_json = excluded.details_json`,
   );
-  const remove = db.prepare('DELETE FROM incidents WHERE source_id = ? AND key = ?');
+  const remove = cachedStatement(db, 'DELETE FROM incidents WHERE source_id = ? AND key = ?');
   for (const f of upserts) {
     const { id: _id, ...row } = incidentRow(sourceId, f, 0);
     upsert.run(row);
