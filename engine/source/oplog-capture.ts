@@ -413,8 +413,9 @@ export class OplogCapture {
       this.failWrite(err, 'recording the capture journal in the catalog');
       return;
     }
-    this.deps.onJournalRecord?.({ path: j.writer.relPath, countBefore, count, payload, last });
     this.acknowledge(last, payload.subarray(lastEntryAt));
+    // After capture's own state moved (the tail scan that reads it runs later, from a timer).
+    this.deps.onJournalRecord?.({ path: j.writer.relPath, countBefore, count, payload, last });
     if (this.pending.count) this.scheduleCommit();
     if (j.rawBytes >= this.opts.segmentMaxBytes || Date.now() - j.openedAt >= this.opts.segmentMaxMs)
       this.closeJournal();
