@@ -113,7 +113,10 @@ export class Engine implements Services {
       { catalog: db, events, tasks, stores, sourceTimeoutMs },
       (row) => sourceConnection({ catalog: db, stores, secrets }, row),
       { ...DEFAULT_CAPTURE, ...opts.capture },
-      { onCredentialsRejected: (row, reason) => void this.protection.misconfigure(row, reason) },
+      {
+        onCredentialsRejected: (row, reason) => void this.protection.misconfigure(row, reason),
+        onJournalRecord: (sourceId, record) => this.incidents.journalRecord(sourceId, record),
+      },
     );
     this.protection = new Protection({ catalog: db, events, capture: this.capture, mode: this.mode });
     this.scheduler = new Scheduler(this);

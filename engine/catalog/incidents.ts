@@ -6,6 +6,7 @@
 import type { OpTime } from '../repo/optime.js';
 import type { CatalogDb } from './open-catalog.js';
 import type { SegmentStatus } from './segments.js';
+import { cachedStatement } from './statement-cache.js';
 
 export interface IncidentRow {
   id: number;
@@ -95,6 +96,9 @@ export interface ScanSegmentRow {
   first_i: number;
   last_t: number;
   last_i: number;
+  /** Entries and their raw bytes: the finder matches a segment with the journal it was sealed from. */
+  entry_count: number;
+  raw_bytes: number;
 }
 
 /** The next segments to scan: those starting after `after` (all when null), in chain order. */
@@ -107,7 +111,7 @@ export function segmentsAfter(
   const a = after ?? { t: -1, i: -1 };
   return db
     .prepare(
-      `SELECT id, path, status, first_t, first_i, last_t, last_i FROM oplog_segments
+      `SELECT id, path, status, first_t, first_i, last_t, last_i, entry_count, raw_bytes FROM oplog_segments
        WHERE source_id = ? AND (first_t, first_i) > (?, ?) ORDER BY first_t, first_i LIMIT ?`,
     )
     .all(sourceId, a.t, a.i, limit) as ScanSegmentRow[];
@@ -158,7 +162,8 @@ function writeFindings(
     (db.prepare('SELECT segments FROM incident_scans WHERE source_id = ?').pluck().get(sourceId) as
       number | undefined) ?? 0;
   if (current !== previousSegments) return false;
-  const upsert = db.prepare(
+  const upsert = cachedStatement(
+    db,
     `INSERT INTO incidents (source_id, key, kind, ns, first_t, first_i, last_t, last_i, before_t, before_i,
                             wall, size, lsid_json, txn_number, details_json)
      VALUES (@source_id, @key, @kind, @ns, @first_t, @first_i, @last_t, @last_i, @before_t, @before_i,
@@ -166,7 +171,7 @@ function writeFindings(
      ON CONFLICT (source_id, key) DO UPDATE SET last_t = excluded.last_t, last_i = excluded.last_i,
        size = excluded.size, details_json = excluded.details_json`,
   );
-  const remove = db.prepare('DELETE FROM incidents WHERE source_id = ? AND key = ?');
+  const remove = cachedStatement(db, 'DELETE FROM incidents WHERE source_id = ? AND key = ?');
   for (const f of upserts) {
     const { id: _id, ...row } = incidentRow(sourceId, f, 0);
     upsert.run(row);

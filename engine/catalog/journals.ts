@@ -7,6 +7,7 @@
  */
 import type { OpTime } from '../repo/optime.js';
 import type { CatalogDb } from './open-catalog.js';
+import { cachedStatement } from './statement-cache.js';
 
 export interface JournalRow {
   path: string;
@@ -34,7 +35,8 @@ export interface JournalTail {
 
 /** Records (or moves forward) a journal file's durable tail. */
 export function saveJournalTail(db: CatalogDb, j: JournalTail, at = new Date()): void {
-  db.prepare(
+  cachedStatement(
+    db,
     `INSERT INTO capture_journals (path, source_id, first_t, first_i, last_t, last_i, prev_t, prev_i, entry_count, bytes, updated_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(path) DO UPDATE SET last_t = excluded.last_t, last_i = excluded.last_i,

@@ -22,8 +22,8 @@
  * captured; what capture has made durable meanwhile is in the capture
  * journal. So that a dropDatabase shows within about a second of becoming
  * durable, each group commit (the `capture.segment` event, no call from the
- * capture loop) schedules a scan of the journal's durable tail, read as
- * restores and views read it (scanSegment), from a copy of the stored scan
+ * capture loop) schedules a scan of the journal's durable tail (its records
+ * up to the catalog row's durable last ts), from a copy of the stored scan
  * state: a mass delete that began in the last sealed segment goes on
  * counting in the journal. Its findings are stored, its state is not: the
  * resume point stays at the last sealed segment, whose scan later reads the
@@ -32,7 +32,12 @@
  * scan goes on from where the previous one stopped (a TailCursor: its scanner
  * and each journal's read position), so each entry is read and scanned once
  * there, not at every group commit: rescanning the growing tail four times a
- * second cost as much CPU as all the rest of capture.
+ * second cost as much CPU as all the rest of capture. The records come from
+ * memory when capture handed them on as it committed them (journalRecord), so
+ * the file this process just wrote is not read back; a journal with a record
+ * missing there is read from its file. And the seal of a journal whose entries
+ * the tail scan read already takes its scan from the tail cursor
+ * (takeTailScan) instead of scanning them a second time in the worker.
  *
  * A read-only engine (a CLI beside a running serve) writes nothing: `view`
  * scans what is not yet stored in memory and returns the findings as a
@@ -58,6 +63,8 @@ import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
 import { readJournal, type JournalPosition } from '../repo/journal-file.js';
 import { concatShared, scanSegment } from '../repo/segment-file.js';
 import { readEntryTs, splitBsonDocuments } from '../repo/bson-entries.js';
+import type { JournalRecord } from '../source/oplog-capture.js';
+import type { Repository } from '../repo/repository.js';
 import { prestartScanWorker, scanPayloadInWorker, type SegmentScanResult } from './scan-pool.js';
 import { journalLast, journalRowsOfSource } from '../catalog/journals.js';
 import type { StoreRegistry } from '../store/store-registry.js';
@@ -106,8 +113,64 @@ interface Resume {
 interface TailCursor {
   basis: string;
   scanner: IncidentScanner;
-  journals: Map<string, { position: JournalPosition | undefined; scanned: OpTime | null }>;
+  journals: Map<string, TailJournal>;
+  /** The first journal it pushed entries of: the segment sealed from it needs no second scan. */
+  firstJournal: TailFirstJournal | null;
 }
+
+/** Where a tail cursor stands in one journal. */
+interface TailJournal {
+  /** The file read to this record boundary (when read from the file). */
+  position: JournalPosition | undefined;
+  /** Records handed on by capture taken so far (when read from memory). */
+  records: number;
+  /** The last entry pushed. */
+  scanned: OpTime | null;
+}
+
+/** A record of a journal to scan: its entries, its last ts and the last ts before it (when known). */
+interface TailRecord {
+  payload: Uint8Array;
+  end: OpTime;
+  prev: OpTime | null;
+}
+
+/**
+ * The records of a journal file this process's capture wrote, as its commits handed them on
+ * (JournalRecord), from the file's first: the tail scan takes them from here instead of reading
+ * the file back. `broken` once one was missed (a commit not handed on): the file is read then.
+ */
+interface HeldJournal {
+  records: { payload: Uint8Array; last: OpTime }[];
+  count: number;
+  broken: boolean;
+}
+
+/**
+ * What a tail cursor pushed of the first journal after its basis (its entries come first, from
+ * the basis's stored state, as the scan of the segment sealed from that journal reads them). Once
+ * an entry of a later journal is pushed, the scan as it stood at the end of this one is kept
+ * (`done`, a deep copy: the scanner goes on changing its findings).
+ */
+interface TailFirstJournal {
+  path: string;
+  /** Entries pushed and their bytes; -1 when its entries did not come in one run (never matches). */
+  count: number;
+  bytes: number;
+  first: OpTime | null;
+  last: OpTime | null;
+  done: SegmentScanResult | null;
+}
+
+/** What a tail cursor starts from: the stored scan (resume point, segments) and the thresholds. */
+const basisOf = (through: OpTime | null, segments: number, limits: Thresholds): string =>
+  `${through ? formatOpTime(through) : '-'} ${segments} ${limits.documents} ${limits.seconds}`;
+
+/**
+ * At most this share of a segment's entries is scanned on the engine's thread when a seal comes
+ * before the tail scan read its journal's last records; more goes to the scan worker.
+ */
+const TAIL_REST_SHARE = 0.25;
 
 export interface ScanStatus {
   /** Last ts of the last segment scanned; null before the first. */
@@ -124,8 +187,11 @@ export class IncidentFinder {
   private readonly fresh = new Map<string, Uint8Array>();
   private freshBytes = 0;
   private stopped = false;
-  /** Segments scanned in this run, from the entries capture had in hand or read from their files. */
-  readonly scanned = { fromMemory: 0, fromFiles: 0 };
+  /**
+   * Segments scanned in this run: from the entries capture had in hand or read from their files,
+   * in the scan worker; or taken over from the journal tail scan that had scanned them already.
+   */
+  readonly scanned = { fromMemory: 0, fromFiles: 0, fromTail: 0 };
   /** Journal tail scans in this run, and the entries they scanned (each once between two seals). */
   tailScans = 0;
   tailEntries = 0;
@@ -135,12 +201,69 @@ export class IncidentFinder {
   private readonly tailSeen = new Map<string, Map<string, string>>();
   /** Per source, where its tail scan stands (kept only after a scan that completed). */
   private readonly tailCursors = new Map<string, TailCursor>();
+  /** Per source and journal file, the durable records capture handed on (until it is sealed). */
+  private readonly records = new Map<string, Map<string, HeldJournal>>();
 
   constructor(private readonly deps: IncidentFinderDeps) {
     if (!deps.readOnly)
       deps.events.subscribe((e) => {
         if (e.event === 'capture.segment') this.journalMoved((e.payload as { sourceId: string }).sourceId);
       });
+  }
+
+  /**
+   * Capture's commit made a journal record durable (its tail is in the catalog): kept, so that the
+   * tail scan reads it from memory. Records are taken from a file's first one and in order only;
+   * after a gap the file is read instead.
+   */
+  journalRecord(sourceId: string, record: JournalRecord): void {
+    if (this.deps.readOnly || this.stopped) return;
+    let held = this.records.get(sourceId);
+    if (!held) this.records.set(sourceId, (held = new Map()));
+    let j = held.get(record.path);
+    if (!j) held.set(record.path, (j = { records: [], count: 0, broken: false }));
+    if (j.broken) return;
+    if (record.countBefore !== j.count) {
+      j.broken = true;
+      j.records = [];
+      return;
+    }
+    j.records.push({ payload: record.payload, last: record.last });
+    j.count += record.count;
+  }
+
+  /**
+   * The records of a journal after where `at` stands: from what capture handed on when it has
+   * them all, else read (and checked) from the file, on from the last record boundary read. `at`
+   * moves to the end of the last record through `last` (one past it is taken again next time).
+   */
+  private tailRecords(
+    repo: Repository,
+    sourceId: string,
+    path: string,
+    at: TailJournal,
+    last: OpTime,
+  ): TailRecord[] {
+    const held = this.records.get(sourceId)?.get(path);
+    if (held && !held.broken && at.position === undefined) {
+      const out: TailRecord[] = [];
+      for (let k = at.records; k < held.records.length; k++) {
+        const r = held.records[k]!;
+        out.push({ payload: r.payload, end: r.last, prev: k > 0 ? held.records[k - 1]!.last : null });
+        if (compareOpTime(r.last, last) <= 0) at.records = k + 1;
+      }
+      return out;
+    }
+    const scan = readJournal(repo, path, at.position);
+    if (scan.end === 'damaged') throw new ApiError('CORRUPT', `${path}: ${scan.damage}`);
+    const out = scan.payloads.map((payload, k) => ({
+      payload,
+      end: scan.positions[k]!.lastTs!, // a record holds at least one entry
+      prev: k > 0 ? scan.positions[k - 1]!.lastTs : scan.resumed ? at.position!.lastTs : null,
+    }));
+    at.position =
+      scan.positions.findLast((p) => p.lastTs && compareOpTime(p.lastTs, last) <= 0) ?? at.position;
+    return out;
   }
 
   /** A group commit made more of the source's journal durable: scan its tail soon. */
@@ -215,6 +338,7 @@ export class IncidentFinder {
     for (const t of this.tailTimers.values()) clearTimeout(t);
     this.tailTimers.clear();
     this.tailCursors.clear();
+    this.records.clear();
     while (this.queues.size) await Promise.allSettled([...this.queues.values()]);
     this.fresh.clear();
     this.freshBytes = 0;
@@ -297,7 +421,9 @@ export class IncidentFinder {
       if (batch.length === 0) return;
       for (const seg of batch) {
         if (this.stopped && persist) return;
-        const scanned = await this.scanOne(sourceId, seg, state, limits);
+        const scanned =
+          (persist && this.takeTailScan(sourceId, seg, basisOf(through, segments, limits), limits)) ||
+          (await this.scanOne(sourceId, seg, state, limits));
         if (scanned === 'locked') return; // an encrypted repository without its key: later
         const { changes, unreadable } = scanned;
         if (unreadable)
@@ -340,44 +466,61 @@ export class IncidentFinder {
     const resume = this.resumePoint(sourceId, limits);
     if (countSegmentsAfter(db, sourceId, resume.through) > 0) return; // a segment scan comes first
     const after = resume.through;
-    const journals = journalRowsOfSource(db, sourceId).filter(
-      (j) => !after || compareOpTime(journalLast(j), after) > 0,
-    );
+    const rows = journalRowsOfSource(db, sourceId);
+    const held = this.records.get(sourceId);
+    if (held) for (const path of held.keys()) if (!rows.some((j) => j.path === path)) held.delete(path); // sealed
+    const journals = rows.filter((j) => !after || compareOpTime(journalLast(j), after) > 0);
     if (journals.length === 0) return;
     const name = sourceNameById(db, sourceId);
     if (name === null) return;
     // Scanned here: copying the tail into the scan worker at each group commit would cost more
     // CPU in all than the scan itself saves this thread. Only what came since the last tail scan
     // is read and scanned, from where that one stopped.
-    const basis = `${after ? formatOpTime(after) : '-'} ${resume.segments} ${limits.documents} ${limits.seconds}`;
+    const basis = basisOf(after, resume.segments, limits);
     const kept = this.tailCursors.get(sourceId);
     this.tailCursors.delete(sourceId); // kept again only once this scan completes
     const cursor: TailCursor =
       kept?.basis === basis
         ? kept
-        : { basis, scanner: new IncidentScanner(structuredClone(resume.state), limits), journals: new Map() };
-    const scanner = cursor.scanner;
+        : {
+            basis,
+            scanner: new IncidentScanner(structuredClone(resume.state), limits),
+            journals: new Map(),
+            firstJournal: null,
+          };
     try {
       const store = await this.deps.stores.get(getSourceByName(db, name).repository_id);
       for (const j of journals) {
         // Durable through the row's last ts (a record written but not yet in the catalog waits).
         const last = journalLast(j);
-        const at = cursor.journals.get(j.path) ?? { position: undefined, scanned: null };
-        const scan = readJournal(store.repo, j.path, at.position);
-        if (scan.end === 'damaged') throw new ApiError('CORRUPT', `${j.path}: ${scan.damage}`);
+        const at: TailJournal = cursor.journals.get(j.path) ?? {
+          position: undefined,
+          records: 0,
+          scanned: null,
+        };
+        const records = this.tailRecords(store.repo, sourceId, j.path, at, last);
         const from = at.scanned && (!after || compareOpTime(at.scanned, after) > 0) ? at.scanned : after;
-        for (const payload of scan.payloads)
+        for (const { payload, end, prev } of records) {
+          if (from && compareOpTime(end, from) <= 0) continue; // scanned already
+          // Its entries follow the record before it (or the position this read went on from): a
+          // record wholly after `from` and through `last` is pushed without reading each ts.
+          const whole =
+            compareOpTime(end, last) <= 0 && (!from || (prev !== null && compareOpTime(prev, from) >= 0));
           for (const e of splitBsonDocuments(payload, j.path)) {
+            if (whole) {
+              this.pushTail(cursor, j.path, e, null);
+              continue;
+            }
             const ts = readEntryTs(e);
             if ((!from || compareOpTime(ts, from) > 0) && compareOpTime(ts, last) <= 0) {
-              scanner.push(e);
+              this.pushTail(cursor, j.path, e, ts);
               at.scanned = ts;
-              this.tailEntries++;
             }
           }
-        // Next time from the end of the last record scanned whole (one past `last` is read again).
-        at.position =
-          scan.positions.findLast((p) => p.lastTs && compareOpTime(p.lastTs, last) <= 0) ?? at.position;
+          if (whole) at.scanned = end;
+        }
+        if (cursor.firstJournal?.path === j.path && cursor.firstJournal.count >= 0)
+          cursor.firstJournal.last = at.scanned;
         cursor.journals.set(j.path, at);
       }
     } catch (err) {
@@ -391,6 +534,7 @@ export class IncidentFinder {
     }
     // Journals sealed since are behind the basis: a seal changes it, so none is left here.
     this.tailCursors.set(sourceId, cursor);
+    const scanner = cursor.scanner;
     this.tailScans++;
     const seen = this.tailSeen.get(sourceId) ?? new Map<string, string>();
     const changed =
@@ -412,6 +556,95 @@ export class IncidentFinder {
       new Map([...scanner.changes.upserts].map(([k, f]) => [k, JSON.stringify(f)])),
     );
     if (changed) this.deps.events.publish('incident.found', { sourceId, source: name, changed });
+  }
+
+  /** Pushes one journal entry (`ts` when already read) into a tail cursor's scanner. */
+  private pushTail(cursor: TailCursor, path: string, e: Uint8Array, ts: OpTime | null): void {
+    const scanner = cursor.scanner;
+    const fj = (cursor.firstJournal ??= { path, count: 0, bytes: 0, first: null, last: null, done: null });
+    if (fj.path === path) {
+      if (fj.done)
+        fj.count = -1; // its entries again after a later journal's: not one run
+      else {
+        fj.count++;
+        fj.bytes += e.byteLength;
+        fj.first ??= ts ?? readEntryTs(e);
+      }
+    } else if (!fj.done)
+      fj.done = structuredClone({
+        state: scanner.state,
+        changes: scanner.changes,
+        unreadable: scanner.unreadable,
+      });
+    scanner.push(e);
+    this.tailEntries++;
+  }
+
+  /**
+   * The scan of a segment just sealed, taken from the source's tail cursor when that one scanned
+   * exactly its entries already: the cursor started from the stored scan this segment follows
+   * (`basis`), and the first journal it pushed holds this segment's entries (same first and last
+   * ts, count and bytes). A seal that came before the tail scan read the journal's last records is
+   * completed here from the entries in hand, when few are left and the cursor is still at that
+   * journal's end. The result is what the scan worker would return: the same entries pushed in
+   * the same order from the same state. Null (the worker scans it) when anything differs. Either
+   * way the cursor is dropped: once this segment's scan is stored, its basis is gone.
+   */
+  private takeTailScan(
+    sourceId: string,
+    seg: ScanSegmentRow,
+    basis: string,
+    limits: Thresholds,
+  ): SegmentScanResult | null {
+    const cursor = this.tailCursors.get(sourceId);
+    if (!cursor || cursor.basis !== basis) return null;
+    this.tailCursors.delete(sourceId);
+    const fj = cursor.firstJournal;
+    const payload = this.fresh.get(seg.path);
+    const first = { t: seg.first_t, i: seg.first_i };
+    const last = { t: seg.last_t, i: seg.last_i };
+    if (!fj || !payload || fj.count <= 0 || !fj.first || !fj.last) return null;
+    if (payload.byteLength !== seg.raw_bytes || compareOpTime(fj.first, first) !== 0) return null;
+    let result: SegmentScanResult;
+    if (fj.count === seg.entry_count) {
+      if (fj.bytes !== seg.raw_bytes || compareOpTime(fj.last, last) !== 0) return null;
+      result = fj.done ?? {
+        state: cursor.scanner.state,
+        changes: cursor.scanner.changes,
+        unreadable: cursor.scanner.unreadable,
+      };
+    } else {
+      // The journal's last records were not scanned yet: the rest of the segment, from the end of
+      // what was (checked by its bytes and its last entry's ts).
+      const rest = seg.entry_count - fj.count;
+      if (fj.done || rest < 0 || rest > seg.entry_count * TAIL_REST_SHARE) return null;
+      if (fj.bytes >= payload.byteLength) return null;
+      const entries = splitBsonDocuments(payload.subarray(fj.bytes), seg.path);
+      let n = 0;
+      let ts: OpTime | null = null;
+      try {
+        for (const e of entries) {
+          ts = readEntryTs(e);
+          if (n === 0 && compareOpTime(ts, fj.last) <= 0) return null;
+          cursor.scanner.push(e);
+          n++;
+        }
+      } catch (err) {
+        if (err instanceof ApiError) return null; // not whole entries there: the worker judges
+        throw err;
+      }
+      if (n !== rest || !ts || compareOpTime(ts, last) !== 0) return null;
+      result = {
+        state: cursor.scanner.state,
+        changes: cursor.scanner.changes,
+        unreadable: cursor.scanner.unreadable,
+      };
+    }
+    new IncidentScanner(result.state, limits).compact(); // as the worker leaves it
+    this.fresh.delete(seg.path);
+    this.freshBytes -= payload.byteLength;
+    this.scanned.fromTail++;
+    return result;
   }
 
   /**

@@ -241,8 +241,7 @@ export class IncidentScanner {
 
   private entry(e: OplogEntry, raw: Buffer, ts: OpTime, seed: () => Seed): void {
     if (IGNORED_OPS.has(e.op)) return;
-    const fromMigrate = field(raw, 'fromMigrate');
-    if (fromMigrate && isTruthy(raw, fromMigrate)) return; // chunk migrations move data, they do not lose it
+    if (e.fromMigrate) return; // chunk migrations move data, they do not lose it
     const meta = transactionMeta(e);
     if (meta) return this.transaction(e, meta, ts, seed);
     if (e.op === 'c' && e.o) return this.command(e, e.o, ts, seed);
@@ -462,8 +461,11 @@ export class IncidentScanner {
 
   /** Another entry of a database: drops before it no longer belong to a dropDatabase that follows. */
   private forgetPendingDrops(ns: string): void {
-    if (Object.keys(this.state.dbDrops).length === 0) return;
-    delete this.state.dbDrops[splitNamespace(ns).db];
+    // Nearly always none pending: checked without building the list of keys (once per entry).
+    for (const _db in this.state.dbDrops) {
+      delete this.state.dbDrops[splitNamespace(ns).db];
+      return;
+    }
   }
 
   private lastDropIndexesEnds(): void {

@@ -207,7 +207,7 @@ export function field(doc: Buffer, name: string): RawElement | undefined {
   let off = 4;
   while (off < last) {
     const type = doc[off]!;
-    const nameEnd = doc.indexOf(0, off + 1);
+    const nameEnd = nameEndOf(doc, off + 1);
     if (nameEnd < 0 || nameEnd >= last) invalid('BSON field name runs past the document');
     const end = valueEnd(doc, type, nameEnd + 1, last);
     let match: boolean;
@@ -233,7 +233,8 @@ export const valueBytes = (doc: Buffer, e: RawElement): Buffer => doc.subarray(e
 
 export function readString(doc: Buffer, e: RawElement): string {
   if (e.type !== T.string) invalid(`"${e.name}" is not a string`);
-  return doc.toString('utf8', e.valueStart + 4, e.end - 1);
+  // Short ASCII (op, ns, command names) decoded by hand, as names are; the same string either way.
+  return decodeName(doc, e.valueStart + 4, e.end - 1);
 }
 
 /** Int32, Int64 or Double as a JavaScript number (lengths, counts, flags). */

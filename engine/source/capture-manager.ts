@@ -18,7 +18,7 @@ import { connectSource } from '../mongo/connect.js';
 import { getBackupJob } from '../schedule/backup-jobs.js';
 import { copyOplogRange } from './oplog-range.js';
 import { journalDamageAlert } from '../store/journal-recovery.js';
-import { DEFAULT_CAPTURE, OplogCapture, type CaptureOptions } from './oplog-capture.js';
+import { DEFAULT_CAPTURE, OplogCapture, type CaptureOptions, type JournalRecord } from './oplog-capture.js';
 import { takeSnapshot, type SnapshotOptions } from './snapshot.js';
 import type { ConnectionConfig } from '../mongo/connection-config.js';
 
@@ -40,6 +40,8 @@ export interface CaptureHooks {
    * the source). Protection marks the job Misconfigured; capture only reports.
    */
   onCredentialsRejected?(row: SourceRow, reason: string): void;
+  /** A journal record of the source's capture is durable (OplogCapture's onJournalRecord). */
+  onJournalRecord?(sourceId: string, record: JournalRecord): void;
 }
 
 export class CaptureManager {
@@ -139,6 +141,7 @@ export class CaptureManager {
           resolveAlerts(this.deps.catalog, row.id, 'CAPTURE_FAILED');
           this.persistMetrics();
         },
+        onJournalRecord: (record) => this.hooks.onJournalRecord?.(row.id, record),
       },
       options,
     );

@@ -37,6 +37,7 @@ import { saveJournalTail } from '../catalog/journals.js';
 import type { BackupStore } from '../store/backup-store.js';
 import { recoverJournals, type JournalDamage } from '../store/journal-recovery.js';
 import { toSourceError } from '../mongo/connect.js';
+import { takeBufferedRaw } from '../mongo/raw-batch.js';
 
 export interface CaptureOptions {
   segmentMaxBytes: number;
@@ -125,6 +126,24 @@ export interface CaptureDeps {
   onJournalDamaged?: (damaged: JournalDamage[]) => void;
   /** The live edge moved: a journal commit made entries durable and plannable up to `lastTs`. */
   onSegment?: (lastTs: OpTime) => void;
+  /**
+   * A journal record is durable and its tail in the catalog: its payload, as written (a view of
+   * the file's memory, never written again), so that a reader of the journal's tail in this
+   * process (the incident finder) need not read the file back.
+   */
+  onJournalRecord?: (record: JournalRecord) => void;
+}
+
+/** One durable record of a capture journal file, as the commit that wrote it hands it on. */
+export interface JournalRecord {
+  /** The journal file (repository-relative). */
+  path: string;
+  /** Entries in the file before this record. */
+  countBefore: number;
+  count: number;
+  /** The record's entries, concatenated. */
+  payload: Uint8Array;
+  last: OpTime;
 }
 
 /** A journal file being appended to, with what it holds (the seal needs no re-read). */
@@ -343,7 +362,11 @@ export class OplogCapture {
         this.metrics.filesWritten++;
         this.journal = {
           writer,
-          data: new SegmentBytes(Math.ceil(this.lastJournalBytes * 1.25)),
+          // Room for a whole segment from the start: untouched pages cost no memory, while growing
+          // (a new buffer, everything copied) cost the first file of every run a few copies.
+          data: new SegmentBytes(
+            Math.ceil(Math.max(this.lastJournalBytes, this.opts.segmentMaxBytes) * 1.25),
+          ),
           hash: createHash('sha256'),
           first,
           last: first,
@@ -367,6 +390,7 @@ export class OplogCapture {
     }
     const j = this.journal;
     j.hash.update(payload);
+    const countBefore = j.count;
     j.count += count;
     j.rawBytes += payload.length;
     j.last = last;
@@ -390,6 +414,8 @@ export class OplogCapture {
       return;
     }
     this.acknowledge(last, payload.subarray(lastEntryAt));
+    // After capture's own state moved (the tail scan that reads it runs later, from a timer).
+    this.deps.onJournalRecord?.({ path: j.writer.relPath, countBefore, count, payload, last });
     if (this.pending.count) this.scheduleCommit();
     if (j.rawBytes >= this.opts.segmentMaxBytes || Date.now() - j.openedAt >= this.opts.segmentMaxMs)
       this.closeJournal();
@@ -743,7 +769,8 @@ export class OplogCapture {
           taken = takenBytes = 0;
           takenLast = null;
           accept(doc);
-          for (const d of cursor.readBufferedDocuments() as unknown as Uint8Array[]) accept(d);
+          const rest = takeBufferedRaw(cursor) ?? (cursor.readBufferedDocuments() as unknown as Uint8Array[]);
+          for (const d of rest) accept(d);
           if (taken) {
             this.countRate(taken, takenBytes);
             const ts = takenLast!;

@@ -58,7 +58,8 @@ export class PendingEntries {
  * The raw entries of the open journal file, in memory the seal worker reads without a copy (a
  * SharedArrayBuffer): each commit appends its record's payload here and writes it from here, and
  * the seal hands the whole to the worker as it is (no concatenation of the records at the cut).
- * Sized from the previous file, so it rarely grows; when it does, it doubles.
+ * Sized by the caller for a whole segment (a SharedArrayBuffer's pages take memory only once
+ * written), so it rarely grows; when it does, it doubles.
  */
 export class SegmentBytes {
   private buf: Buffer;

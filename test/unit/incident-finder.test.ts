@@ -61,7 +61,7 @@ describe('incident finder over a repository', () => {
       ['drop', 'shop.b', 3],
       ['drop', 'shop.c', 4],
     ]);
-    expect(fx.engine.incidents.scanned).toEqual({ fromMemory: 6, fromFiles: 0 });
+    expect(fx.engine.incidents.scanned).toEqual({ fromMemory: 6, fromFiles: 0, fromTail: 0 });
 
     // Damage the middle of one segment file, then start over: it is read from the files now.
     const fd = openSync(fx.repo.abs(damaged.path), 'r+');

@@ -9,13 +9,19 @@
  * that grows by group commits (and a second one behind it, not yet sealed) is
  * scanned from where the last tail scan stopped: each entry once, a record
  * not yet in the catalog only once it is, the same findings as a whole scan.
+ * A seal whose entries the tail scan has read already takes its scan from
+ * there (no second scan in the worker): the stored state and findings are
+ * the scan worker's, byte for byte. Records capture hands on as it commits
+ * them are scanned from memory (the file is not read back); after one that
+ * was not handed on, the file is read again.
  */
 import { Long, Timestamp, UUID, serialize, type Document } from 'bson';
 import { afterEach, describe, expect, it } from 'vitest';
-import { incidentsBetween } from '../../engine/catalog/incidents.js';
+import { forgetIncidents, incidentScan, incidentsBetween } from '../../engine/catalog/incidents.js';
 import { saveJournalTail } from '../../engine/catalog/journals.js';
 import { newestSegmentEnd } from '../../engine/catalog/segments.js';
 import { readEntryTs } from '../../engine/repo/bson-entries.js';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { JournalWriter } from '../../engine/repo/journal-file.js';
 import { compareOpTime, type OpTime } from '../../engine/repo/optime.js';
 import { makeStore, type StoreFixture } from '../support/store-fixture.js';
@@ -241,5 +247,171 @@ describe('incident finder on the capture journal tail', () => {
     await finder.catchUp(fx.sourceId);
     expect(finder.status(fx.sourceId).pending).toBe(0);
     expect(rows(fx)).toEqual(found);
+  });
+
+  it("takes a seal's scan from the tail scan that read its entries: the same state and findings as the worker's", async () => {
+    fx = await makeStore();
+    await fx.appendSegments(1, 20);
+    await fx.engine.incidents.catchUp(fx.sourceId);
+    const tip = fx.store.chainTip(fx.sourceId)!;
+    const ui = new UUID();
+    // Deletes of one namespace and updates of another, 700 a second: findings that span the journals.
+    const ops = Array.from({ length: 3000 }, (_, k) =>
+      k % 2
+        ? { op: 'u', ns: 'shop.profiles', ui, o: { $v: 2, diff: { u: { n: k } } }, o2: { _id: k } }
+        : { op: 'd', ns: 'shop.items', ui, o: { _id: k } },
+    );
+    const all = entries({ t: tip.t + 1, i: 1 }, ops, 700);
+    const db = fx.engine.catalog;
+    const finder = fx.engine.incidents;
+    const base = { ...finder.scanned };
+    const since = () => ({
+      fromTail: finder.scanned.fromTail - base.fromTail,
+      fromMemory: finder.scanned.fromMemory - base.fromMemory,
+    });
+    let prev: OpTime | null = tip;
+    /** One journal file per slice of `all`; `commit(n)` appends its next n entries as one group commit. */
+    const open = async (from: number) => {
+      const first = tsOf(all[from]!);
+      const link = prev;
+      const w = await JournalWriter.create(fx.repo, fx.sourceId, first, link);
+      let count = 0;
+      return {
+        commit: async (n: number) => {
+          const list = all.slice(from + count, from + count + n);
+          await w.append(Buffer.concat(list.map((e) => Buffer.from(e))), list.length);
+          count += list.length;
+          prev = tsOf(list.at(-1)!);
+          saveJournalTail(db, {
+            path: w.relPath,
+            sourceId: fx.sourceId,
+            firstTs: first,
+            lastTs: prev,
+            prevLastTs: link,
+            count,
+            bytes: w.bytes,
+          });
+        },
+        seal: async () => {
+          const list = all.slice(from, from + count);
+          await fx.store.sealJournal(
+            fx.sourceId,
+            w.relPath,
+            Buffer.concat(list.map((e) => Buffer.from(e))),
+            { first, last: tsOf(list.at(-1)!), count },
+            link,
+          );
+          await finder.catchUp(fx.sourceId);
+          expect(finder.status(fx.sourceId).pending).toBe(0);
+        },
+      };
+    };
+    const j1 = await open(0);
+    for (let k = 0; k < 4; k++) await j1.commit(250);
+    await finder.scanJournalTail(fx.sourceId);
+    const j2 = await open(1000);
+    await j2.commit(300);
+    await finder.scanJournalTail(fx.sourceId); // on into the next journal: the first one's end is kept
+    // Sealed: its scan is the tail scan's, as it stood at the end of its entries.
+    await j1.seal();
+    expect(since()).toEqual({ fromTail: 1, fromMemory: 0 });
+    // The next one sealed before the tail scan read its last group commit: that rest is scanned then.
+    await j2.commit(300);
+    await finder.scanJournalTail(fx.sourceId);
+    await j2.commit(100);
+    await j2.seal();
+    expect(since()).toEqual({ fromTail: 2, fromMemory: 0 });
+    // Too much left unread by the tail scan (3 commits of 4): the scan worker scans it.
+    await finder.scanJournalTail(fx.sourceId);
+    const j3 = await open(1700);
+    await j3.commit(250);
+    await finder.scanJournalTail(fx.sourceId);
+    for (let k = 0; k < 3; k++) await j3.commit(250);
+    await j3.seal();
+    expect(since()).toEqual({ fromTail: 2, fromMemory: 1 });
+    // And one the tail scan never saw.
+    const j4 = await open(2700);
+    await j4.commit(300);
+    await j4.seal();
+    expect(since()).toEqual({ fromTail: 2, fromMemory: 2 });
+
+    const stored = rows(fx).map(({ id: _, ...r }) => r);
+    const scan = incidentScan(db, fx.sourceId)!;
+    expect(stored.filter((r) => r.kind === 'massDelete').length).toBeGreaterThan(0);
+    expect(stored.filter((r) => r.kind === 'massUpdate').length).toBeGreaterThan(0);
+    // What the scan worker finds from the start, reading every segment from its file.
+    forgetIncidents(db, fx.sourceId);
+    await finder.catchUp(fx.sourceId);
+    expect(finder.scanned.fromFiles).toBe(scan.segments);
+    expect(rows(fx).map(({ id: _, ...r }) => r)).toEqual(stored);
+    expect({ ...incidentScan(db, fx.sourceId), updated_at: null }).toEqual({ ...scan, updated_at: null });
+  });
+
+  it('scans the records capture handed on from memory, and reads the file after one it missed', async () => {
+    fx = await makeStore();
+    await fx.appendSegments(1, 20);
+    await fx.engine.incidents.catchUp(fx.sourceId);
+    const tip = fx.store.chainTip(fx.sourceId)!;
+    const ui = new UUID();
+    const all = entries(
+      { t: tip.t + 1, i: 1 },
+      Array.from({ length: 1500 }, (_, k) => ({ op: 'd', ns: 'shop.items', ui, o: { _id: k } })),
+      1000,
+    );
+    const db = fx.engine.catalog;
+    const finder = fx.engine.incidents;
+    /** A journal of three group commits of 250; `handOn(k)` says whether commit k is handed to the finder. */
+    const journal = async (from: number, prev: OpTime, handOn: (k: number) => boolean) => {
+      const first = tsOf(all[from]!);
+      const w = await JournalWriter.create(fx.repo, fx.sourceId, first, prev);
+      for (let k = 0; k < 3; k++) {
+        const list = all.slice(from + k * 250, from + (k + 1) * 250);
+        const payload = Buffer.concat(list.map((e) => Buffer.from(e)));
+        await w.append(payload, list.length);
+        const last = tsOf(list.at(-1)!);
+        saveJournalTail(db, {
+          path: w.relPath,
+          sourceId: fx.sourceId,
+          firstTs: first,
+          lastTs: last,
+          prevLastTs: prev,
+          count: (k + 1) * 250,
+          bytes: w.bytes,
+        });
+        if (handOn(k))
+          finder.journalRecord(fx.sourceId, {
+            path: w.relPath,
+            countBefore: k * 250,
+            count: 250,
+            payload,
+            last,
+          });
+      }
+      return w.relPath;
+    };
+    const scanned0 = finder.tailEntries;
+    const j1 = await journal(0, tip, () => true);
+    // Its file damaged after the writes: read back, nothing of it would be scanned.
+    const abs = fx.repo.abs(j1);
+    const bytes = readFileSync(abs);
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 100) ^ 0xff, bytes.length - 100);
+    writeFileSync(abs, bytes);
+    await finder.scanJournalTail(fx.sourceId);
+    expect(finder.tailEntries - scanned0).toBe(750); // from memory
+    expect(rows(fx)).toEqual([]);
+    // The second journal's middle commit was not handed on: that file is read.
+    await journal(750, tsOf(all[749]!), (k) => k !== 1);
+    await finder.scanJournalTail(fx.sourceId);
+    expect(finder.tailEntries - scanned0).toBe(1500);
+    expect(rows(fx)).toHaveLength(1);
+    expect(rows(fx)[0]).toMatchObject({
+      kind: 'massDelete',
+      ns: 'shop.items',
+      size: 1500,
+      first_t: tsOf(all[0]!).t,
+      first_i: tsOf(all[0]!).i,
+      before_t: tip.t,
+      before_i: tip.i,
+    });
   });
 });

@@ -159,10 +159,17 @@ describe('incident scanner: mass deletes and updates', () => {
     for (let k = 0; k < 2000; k++) log.del('config.system.sessions', k);
     for (let k = 0; k < 2000; k++) log.del('local.replset.minvalid', k);
     for (let k = 0; k < 2000; k++) log.add({ op: 'd', ns: 'shop.orders', o: { _id: k }, fromMigrate: true });
+    log.at(log.t + 60);
+    // fromMigrate false (or 0) is an ordinary delete, fromMigrate 1 a migration's.
+    for (let k = 0; k < 1001; k++)
+      log.add({ op: 'd', ns: 'shop.users', o: { _id: k }, fromMigrate: k % 2 ? false : 0 });
+    log.at(log.t + 60);
+    for (let k = 0; k < 2000; k++) log.add({ op: 'd', ns: 'shop.items', o: { _id: k }, fromMigrate: 1 });
     const found = scan(log.entries);
     expect(found.map((f) => [f.kind, f.ns, f.size])).toEqual([
       ['massUpdate', 'shop.orders', 1001],
       ['massDelete', 'shop.carts', 1001],
+      ['massDelete', 'shop.users', 1001],
     ]);
     expect(found[1]!.firstTs).toEqual(batched);
     expect(found[1]!.lastTs).toEqual(batched);
