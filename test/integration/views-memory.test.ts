@@ -7,11 +7,11 @@
  * exceed the heap and fail, or the bound.
  */
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/temp-dir.js';
+import { entryArgs } from '../support/bundled-entry.js';
 
-const CHILD = join(import.meta.dirname, '..', 'support', 'view-memory-child.ts');
+const CHILD = 'test/support/view-memory-child.ts';
 const DOCS = 150_000; // ~1 KB each: ~150 MB of BSON
 const ENTRIES = 30_000;
 /** Growth of the peak RSS during the build, at most. */
@@ -22,7 +22,7 @@ afterEach(() => dir?.remove());
 
 const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
   JSON.parse(
-    execFileSync(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', CHILD, ...args], {
+    execFileSync(process.execPath, ['--max-old-space-size=64', ...entryArgs(CHILD), ...args], {
       env: { ...process.env, ...env },
       encoding: 'utf8',
       maxBuffer: 1 << 20,
