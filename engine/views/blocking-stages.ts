@@ -10,8 +10,12 @@
  * one group's accumulators, not a map of every group nor the input. The
  * groups come out in key order (mongod leaves their order unspecified).
  * Accumulated here: $sum, $avg, $min, $max, $first, $last, $push,
- * $addToSet, $count, $mergeObjects, $stdDevPop, $stdDevSamp; a `$group`
- * with another accumulator is left to mingo (in memory).
+ * $addToSet, $count, $mergeObjects, $stdDevPop, $stdDevSamp, and the ones
+ * that keep n values ($firstN, $lastN, $maxN, $minN, $top, $bottom, $topN,
+ * $bottomN); $median, $percentile (mongod's approximate t-digest) and
+ * $accumulator (JavaScript) are refused, never computed another way.
+ * `$bucket` is the `$group` mongod defines it to be, `$bucketAuto` the same
+ * sorted input cut into buckets.
  *
  * As in mongod: `$push` and `$addToSet` skip a missing value, `$first` and
  * `$last` give null for one, `$min`/`$max` ignore null and missing, and an
@@ -19,22 +23,31 @@
  * (ExceededMemoryLimit: mongod cannot spill those either).
  */
 import { Decimal128, Long, deserialize, serialize, type Document } from 'bson';
-import { Aggregator } from 'mingo';
+import { Aggregator, BUCKET_MISS, compareJs, streamThrough } from './mingo-context.js';
+import { typeClass } from './index-keys.js';
 import { resolve } from 'mingo/util';
 import { ApiError } from '../errors.js';
-import { elements, type RawElement } from '../oplog/bson-raw.js';
-import { compareSortKeys, compareValues, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
-import { ExternalSort } from './external-sort.js';
+import { elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
+import {
+  compareSortKeys,
+  compareValues,
+  sortKeyOf,
+  sortSpec,
+  valueKey,
+  type SortSpec,
+} from './bson-order.js';
+import { ExternalSort, type SortRecord } from './external-sort.js';
+import { compileFilter } from './bson-match.js';
+import { plainSort, type IndexedJoin, type SpillOptions } from './stage-types.js';
+import { facetStage, setWindowFieldsStage } from './facet-window-stages.js';
+import { graphLookupStream, lookupStream, streamableLookup, unionWithStream } from './join-stages.js';
 
 const DECODE = { promoteValues: true, promoteLongs: true, bsonRegExp: false } as const;
 /** mongod's internalQueryMaxPushBytes / internalQueryMaxAddToSetBytes. */
 const MAX_ARRAY_BYTES = 100 * 1024 * 1024;
 
-export interface SpillOptions {
-  memoryBytes: number;
-  allowDiskUse: boolean;
-  dir: string;
-}
+export type { SpillOptions, IndexedJoin } from './stage-types.js';
+export { plainSort } from './stage-types.js';
 
 /** `$sort` (with the `$limit` that follows it, as mongod's top-k sort): documents in MongoDB's order. */
 export function* sortStage(
@@ -57,9 +70,6 @@ export function* sortStage(
   for (const r of sorter.sorted()) yield deserialize(r.payload, DECODE);
 }
 
-/** Whether every sort direction is 1 or -1 (a `$meta` sort is left to mingo). */
-export const plainSort = (sort: Document): boolean => Object.values(sort).every((v) => v === 1 || v === -1);
-
 type Op =
   | '$sum'
   | '$avg'
@@ -72,7 +82,15 @@ type Op =
   | '$count'
   | '$mergeObjects'
   | '$stdDevPop'
-  | '$stdDevSamp';
+  | '$stdDevSamp'
+  | '$firstN'
+  | '$lastN'
+  | '$maxN'
+  | '$minN'
+  | '$top'
+  | '$bottom'
+  | '$topN'
+  | '$bottomN';
 
 const OPS = new Set<string>([
   '$sum',
@@ -87,28 +105,99 @@ const OPS = new Set<string>([
   '$mergeObjects',
   '$stdDevPop',
   '$stdDevSamp',
+  '$firstN',
+  '$lastN',
+  '$maxN',
+  '$minN',
+  '$top',
+  '$bottom',
+  '$topN',
+  '$bottomN',
 ]);
+/** mongod's $group accumulators that are not computed here, and why. */
+const REFUSED_OPS: Record<string, string> = {
+  $median: 'mongod computes it with an approximate t-digest, which is not reproduced here',
+  $percentile: 'mongod computes it with an approximate t-digest, which is not reproduced here',
+  $accumulator: 'a view has no JavaScript engine',
+  $concatArrays: 'not supported here (mongod 8.1+)',
+  $setUnion: 'not supported here (mongod 8.1+)',
+};
 
 interface Acc {
   field: string;
   op: Op;
   expr: unknown;
+  /** $firstN … $bottomN: how many. */
+  n: number;
+  /** $top … $bottomN: the order. */
+  sort: SortSpec | null;
 }
 
-/** The accumulators of a `$group`, or null when one is not accumulated here. */
-function accumulators(spec: Document): Acc[] | null {
+function badGroup(message: string): ApiError {
+  return new ApiError('INVALID_INPUT', `pipeline: ${message}`, { field: 'pipeline' });
+}
+
+const isObj = (v: unknown): v is Document => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `n` of an N accumulator: a positive integer constant (mongod: 5787908 / 5787902). */
+function countOf(op: string, n: unknown): number {
+  const x = typeof n === 'number' ? n : n instanceof Long ? n.toNumber() : NaN;
+  if (!Number.isInteger(x) || x <= 0)
+    throw badGroup(`${op}: 'n' must be a positive integer constant, got ${JSON.stringify(n)}.`);
+  return x;
+}
+
+/**
+ * The accumulators of a `$group` (or `$bucket`, `$bucketAuto` output), checked as mongod checks
+ * them: an unknown operator is INVALID_INPUT ("unknown group operator"), one mongod has but that
+ * is not computed here is UNSUPPORTED, never silently computed another way.
+ */
+export function accumulators(spec: Document, what = '$group'): Acc[] {
   const out: Acc[] = [];
   for (const [field, v] of Object.entries(spec)) {
-    if (field === '_id') continue;
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) return null;
-    const keys = Object.keys(v as Document);
-    if (keys.length !== 1 || !OPS.has(keys[0]!)) return null;
-    out.push({ field, op: keys[0] as Op, expr: (v as Document)[keys[0]!] });
+    if (field === '_id' && what === '$group') continue;
+    if (field.includes('.')) throw badGroup(`${what}: the field name '${field}' cannot contain '.'.`);
+    if (!isObj(v)) throw badGroup(`${what}: the field '${field}' must be an accumulator object.`);
+    const keys = Object.keys(v);
+    if (keys.length !== 1) throw badGroup(`${what}: the field '${field}' must specify one accumulator.`);
+    const op = keys[0]!;
+    const arg = v[op];
+    if (REFUSED_OPS[op])
+      throw new ApiError(
+        'UNSUPPORTED',
+        `${what}: ${op} is not supported on a point-in-time view: ${REFUSED_OPS[op]}.`,
+        {
+          field: 'pipeline',
+          reason: 'unsupported-operator',
+          operator: op,
+        },
+      );
+    if (!OPS.has(op)) throw badGroup(`${what}: unknown group operator '${op}'.`);
+    let n = 1;
+    let sort: SortSpec | null = null;
+    let expr: unknown = arg;
+    if (op === '$firstN' || op === '$lastN' || op === '$maxN' || op === '$minN') {
+      if (!isObj(arg) || !('input' in arg) || !('n' in arg))
+        throw badGroup(`${op} needs a document with 'input' and 'n'.`);
+      n = countOf(op, arg.n);
+      expr = arg.input;
+    } else if (op === '$top' || op === '$bottom' || op === '$topN' || op === '$bottomN') {
+      if (!isObj(arg) || !isObj(arg.sortBy) || !('output' in arg))
+        throw badGroup(`${op} needs a document with 'sortBy' (a sort document) and 'output'.`);
+      if (op === '$topN' || op === '$bottomN') n = countOf(op, arg.n);
+      else if ('n' in arg) throw badGroup(`${op} takes no 'n' (use ${op}N).`);
+      if (!plainSort(arg.sortBy)) throw badGroup(`${op}: 'sortBy' directions must be 1 or -1.`);
+      sort = sortSpec(arg.sortBy);
+      // The output and the sort fields, evaluated together per document.
+      const fields: Document = {};
+      Object.keys(arg.sortBy).forEach((path, k) => (fields[`f${k}`] = `$${path}`));
+      expr = { o: arg.output, s: fields };
+      sort = { paths: sort.paths.map((_, k) => ['s', `f${k}`]), dirs: sort.dirs };
+    }
+    out.push({ field, op: op as Op, expr, n, sort });
   }
   return out;
 }
-
-export const groupable = (spec: Document): boolean => '_id' in spec && accumulators(spec) !== null;
 
 /** A number as JavaScript adds it (mingo's arithmetic), or null when the value is not one. */
 function numeric(v: unknown): number | null {
@@ -116,6 +205,23 @@ function numeric(v: unknown): number | null {
   if (v instanceof Long) return v.toNumber();
   if (v instanceof Decimal128) return Number(v.toString());
   return null;
+}
+
+/** One value kept by an N accumulator: its bytes, its order key, its arrival. */
+interface Kept {
+  doc: Buffer;
+  e: RawElement;
+  key: Buffer | null;
+  seq: number;
+  v: unknown;
+}
+
+function memoryRefusal(op: string): ApiError {
+  return new ApiError(
+    'UNSUPPORTED',
+    `${op} used more than ${MAX_ARRAY_BYTES} bytes in one group and cannot spill to disk (as mongod: ExceededMemoryLimit).`,
+    { reason: 'memory-limit', limitBytes: MAX_ARRAY_BYTES },
+  );
 }
 
 /** The running state of one accumulator over one group. */
@@ -132,11 +238,29 @@ class State {
   listBytes = 0;
   set = new Set<string>();
   merged: Document = {};
+  kept: Kept[] = [];
+  seq = 0;
+  positional = false;
 
   constructor(readonly acc: Acc) {}
 
-  add(values: Buffer, e: RawElement | undefined, v: unknown): void {
+  /**
+   * One document's operand. `pos` (its place in the stage's input) is given by `$bucketAuto`, whose
+   * buckets are in value order: its $first, $last, $firstN and $lastN follow input order, as
+   * mongod's positional accumulators there do; `$group`'s input within a group is in that order.
+   */
+  add(values: Buffer, e: RawElement | undefined, v: unknown, pos?: number): void {
     const { op } = this.acc;
+    if (pos !== undefined && POSITIONAL.has(op)) {
+      const fromEnd = op === '$last' || op === '$lastN';
+      this.positional = true;
+      this.insert(
+        { doc: values, e: e!, key: null, seq: pos, v: v ?? null },
+        (a, b) => a.seq - b.seq,
+        fromEnd,
+      );
+      return;
+    }
     switch (op) {
       case '$count':
         this.n++;
@@ -183,22 +307,80 @@ class State {
           this.set.add(k);
         }
         this.listBytes += e.end - e.start;
-        if (this.listBytes > MAX_ARRAY_BYTES)
-          throw new ApiError(
-            'UNSUPPORTED',
-            `${op} used more than ${MAX_ARRAY_BYTES} bytes in one group and cannot spill to disk (as mongod: ExceededMemoryLimit).`,
-            { reason: 'memory-limit', limitBytes: MAX_ARRAY_BYTES },
-          );
+        if (this.listBytes > MAX_ARRAY_BYTES) throw memoryRefusal(op);
         this.list.push(v);
         return;
       }
       case '$mergeObjects':
         if (v && typeof v === 'object') Object.assign(this.merged, v);
         return;
+      case '$firstN':
+        // mongod keeps null and missing (as null) in $firstN / $lastN.
+        if (this.list.length < this.acc.n) this.keep(op, e, v ?? null);
+        return;
+      case '$lastN':
+        this.keep(op, e, v ?? null);
+        if (this.list.length > this.acc.n) this.list.shift();
+        return;
+      case '$maxN':
+      case '$minN': {
+        // null and missing are not counted ($maxN / $minN docs).
+        if (!e || v === null || v === undefined || e.type === 0x06) return;
+        this.insert({ doc: values, e, key: null, seq: this.seq++, v }, (a, b) =>
+          op === '$maxN' ? compareValues(b.doc, b.e, a.doc, a.e) : compareValues(a.doc, a.e, b.doc, b.e),
+        );
+        return;
+      }
+      case '$top':
+      case '$topN':
+      case '$bottom':
+      case '$bottomN': {
+        const doc = e && e.type === 0x03 ? subDocument(values, e) : EMPTY;
+        const key = sortKeyOf(doc, this.acc.sort!);
+        const dirs = this.acc.sort!.dirs;
+        const top = op === '$top' || op === '$topN';
+        const out = isObj(v) ? (v as Document).o : undefined;
+        // Kept in sort order, earliest first among equal keys; $bottom keeps the last n of that order.
+        this.insert(
+          { doc, e: e!, key, seq: this.seq++, v: out ?? null },
+          (a, b) => compareSortKeys(a.key!, b.key!, dirs) || a.seq - b.seq,
+          !top,
+        );
+        return;
+      }
     }
   }
 
+  private keep(op: string, e: RawElement | undefined, v: unknown): void {
+    this.listBytes += e ? e.end - e.start : 1;
+    if (this.listBytes > MAX_ARRAY_BYTES) throw memoryRefusal(op);
+    this.list.push(v);
+  }
+
+  /** Keeps `x` among the best `n` in order `cmp` (the last `n` when `fromEnd`). */
+  private insert(x: Kept, cmp: (a: Kept, b: Kept) => number, fromEnd = false): void {
+    const k = this.kept;
+    let lo = 0;
+    let hi = k.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cmp(k[mid]!, x) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    k.splice(lo, 0, x);
+    this.listBytes += x.e ? x.e.end - x.e.start : 1;
+    if (k.length > this.acc.n) {
+      const gone = fromEnd ? k.shift()! : k.pop()!;
+      this.listBytes -= gone.e ? gone.e.end - gone.e.start : 1;
+    }
+    if (this.listBytes > MAX_ARRAY_BYTES) throw memoryRefusal(this.acc.op);
+  }
+
   result(): unknown {
+    if (this.positional) {
+      const op = this.acc.op;
+      return op === '$first' || op === '$last' ? (this.kept[0]?.v ?? null) : this.kept.map((x) => x.v);
+    }
     switch (this.acc.op) {
       case '$count':
         return this.n;
@@ -219,12 +401,26 @@ class State {
         return this.last;
       case '$push':
       case '$addToSet':
+      case '$firstN':
+      case '$lastN':
         return this.list;
       case '$mergeObjects':
         return this.merged;
+      case '$maxN':
+      case '$minN':
+      case '$topN':
+      case '$bottomN':
+        return this.kept.map((x) => x.v);
+      case '$top':
+      case '$bottom':
+        return this.kept[0]?.v ?? null;
     }
   }
 }
+
+const EMPTY = Buffer.from([5, 0, 0, 0, 0]);
+/** mongod's positional accumulators (isPositionalAccumulator). */
+const POSITIONAL = new Set(['$first', '$last', '$firstN', '$lastN']);
 
 /** The decoded value of one element. */
 function valueOf(doc: Buffer, e: RawElement): unknown {
@@ -233,6 +429,55 @@ function valueOf(doc: Buffer, e: RawElement): unknown {
   doc.copy(one, 4, e.start, e.end);
   one[one.length - 1] = 0;
   return Object.values(deserialize(one, DECODE))[0];
+}
+
+/**
+ * The input of a grouping stage sorted by its key: per document, the key expression and the
+ * operands of the accumulators computed by mingo, the key encoded as `{k: …}` (missing as null)
+ * and the operands as `{"0": …, "1": …}` (a missing operand absent), spilled past the budget.
+ */
+function sortedByKey(
+  input: Iterable<Document>,
+  keyExpr: unknown,
+  accs: Acc[],
+  options: ConstructorParameters<typeof Aggregator>[1],
+  o: SpillOptions,
+  what: string,
+): { records: Generator<SortRecord>; count: () => number } {
+  const shape: Document = { k: keyExpr };
+  accs.forEach((a, i) => (shape[`v${i}`] = a.op === '$count' ? 1 : a.expr));
+  const evaluated = streamThrough([{ $replaceWith: shape }], options, input);
+  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, [1]), { ...o, what });
+  let n = 0;
+  try {
+    for (;;) {
+      const r = evaluated.next();
+      if (r.done) break;
+      const d = r.value as Document;
+      const key = Buffer.from(serialize({ k: d.k ?? null }));
+      const vals: Document = {};
+      for (let i = 0; i < accs.length; i++) if (d[`v${i}`] !== undefined) vals[String(i)] = d[`v${i}`];
+      vals.p = n; // its place in the input ($bucketAuto's positional accumulators)
+      sorter.add(key, Buffer.from(serialize(vals)));
+      n++;
+    }
+  } catch (err) {
+    sorter.close();
+    evaluated.return(undefined);
+    throw err;
+  }
+  return { records: sorter.sorted(), count: () => n };
+}
+
+/** Feeds one sorted record to the states of its group. */
+function accumulate(states: State[], payload: Buffer, positional = false): void {
+  const els = elements(payload);
+  const decoded = els.length ? deserialize(payload, DECODE) : {};
+  const pos = positional ? (decoded.p as number) : undefined;
+  for (let i = 0; i < states.length; i++) {
+    const e = els.find((x) => x.name === String(i));
+    states[i]!.add(payload, e, e ? decoded[String(i)] : undefined, pos);
+  }
 }
 
 /**
@@ -245,26 +490,9 @@ export function* groupStage(
   options: ConstructorParameters<typeof Aggregator>[1],
   o: SpillOptions,
 ): Generator<Document> {
-  const accs = accumulators(spec)!;
-  // mingo computes the key and every operand per document ($count has none: a constant).
-  const shape: Document = { k: spec._id };
-  accs.forEach((a, i) => (shape[`v${i}`] = a.op === '$count' ? 1 : a.expr));
-  const evaluated = new Aggregator([{ $replaceWith: shape }], options).stream(input);
-  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, [1]), { ...o, what: '$group' });
-  try {
-    for (;;) {
-      const r = evaluated.next();
-      if (r.done) break;
-      const d = r.value as Document;
-      const key = Buffer.from(serialize({ k: d.k ?? null }));
-      const vals: Document = {};
-      for (let i = 0; i < accs.length; i++) if (d[`v${i}`] !== undefined) vals[String(i)] = d[`v${i}`];
-      sorter.add(key, Buffer.from(serialize(vals)));
-    }
-  } catch (err) {
-    sorter.close();
-    throw err;
-  }
+  if (!('_id' in spec)) throw badGroup('$group: a group specification must include an _id.');
+  const accs = accumulators(spec);
+  const { records } = sortedByKey(input, spec._id, accs, options, o, '$group');
   let key: Buffer | null = null;
   let states: State[] = [];
   const emit = (): Document => {
@@ -272,29 +500,84 @@ export function* groupStage(
     for (const s of states) out[s.acc.field] = s.result();
     return out;
   };
-  for (const r of sorter.sorted()) {
+  for (const r of records) {
     if (key === null || compareSortKeys(key, r.key, [1]) !== 0) {
       if (key !== null) yield emit();
       key = r.key;
       states = accs.map((a) => new State(a));
     }
-    const els = elements(r.payload);
-    const decoded = els.length ? deserialize(r.payload, DECODE) : {};
-    for (let i = 0; i < accs.length; i++) {
-      const e = els.find((x) => x.name === String(i));
-      states[i]!.add(r.payload, e, e ? decoded[String(i)] : undefined);
-    }
+    accumulate(states, r.payload);
   }
   if (key !== null) yield emit();
 }
 
 /**
- * The documents of another collection of the database whose `field` equals one of `values`, read
- * through that collection's key table (lookup-plan.ts); null when no index of it serves `field`.
+ * `$bucketAuto` as mongod runs it (document_source_bucket_auto.cpp): the input sorted by its
+ * `groupBy` value (external sort), counted, then cut into buckets of about count / buckets
+ * documents, a bucket never splitting equal values; each bucket's `_id` is `{min, max}`, its max
+ * the next bucket's min (the last one's: its largest value). `granularity` is refused.
  */
-export interface IndexedJoin {
-  indexed(from: string, field: string): boolean;
-  matching(from: string, field: string, values: unknown[]): Iterable<Document>;
+export function* bucketAutoStage(
+  input: Iterable<Document>,
+  spec: unknown,
+  options: ConstructorParameters<typeof Aggregator>[1],
+  o: SpillOptions,
+): Generator<Document> {
+  if (!isObj(spec)) throw badGroup('$bucketAuto: the specification must be an object.');
+  for (const k of Object.keys(spec))
+    if (!['groupBy', 'buckets', 'output', 'granularity'].includes(k))
+      throw badGroup(`$bucketAuto: unrecognized option '${k}'.`);
+  const { groupBy, buckets } = spec;
+  if (!(typeof groupBy === 'string' && groupBy.length > 1 && groupBy.startsWith('$')) && !isObj(groupBy))
+    throw badGroup("$bucketAuto: 'groupBy' must be a $-prefixed path or an expression object.");
+  const nb = typeof buckets === 'number' ? buckets : NaN;
+  if (!Number.isInteger(nb) || nb <= 0 || nb > 2 ** 31 - 1)
+    throw badGroup(
+      `$bucketAuto: 'buckets' must be a positive 32-bit integer, got ${JSON.stringify(buckets)}.`,
+    );
+  if (spec.granularity !== undefined)
+    throw new ApiError(
+      'UNSUPPORTED',
+      "$bucketAuto: 'granularity' is not supported on a point-in-time view.",
+      {
+        field: 'pipeline',
+        reason: 'unsupported-operator',
+        operator: 'granularity',
+      },
+    );
+  const output = spec.output === undefined ? { count: { $sum: 1 } } : spec.output;
+  if (!isObj(output)) throw badGroup("$bucketAuto: 'output' must be an object.");
+  const accs = accumulators(output, '$bucketAuto');
+  const { records, count } = sortedByKey(input, groupBy, accs, options, o, '$bucketAuto');
+  const it = records[Symbol.iterator]();
+  let next = it.next();
+  const total = count();
+  const size = Math.max(1, Math.round(total / nb));
+  const value = (key: Buffer): unknown => deserialize(key, DECODE).k;
+  try {
+    for (let b = 1; b <= nb && !next.done; b++) {
+      const states = accs.map((a) => new State(a));
+      const min = next.value.key;
+      let max = min;
+      let taken = 0;
+      // approx size documents (all the rest in the last bucket), then those equal to the last.
+      while (!next.done && (taken < size || b === nb)) {
+        max = next.value.key;
+        accumulate(states, next.value.payload, true);
+        taken++;
+        next = it.next();
+      }
+      while (!next.done && compareSortKeys(next.value.key, max, [1]) === 0) {
+        accumulate(states, next.value.payload, true);
+        next = it.next();
+      }
+      const out: Document = { _id: { min: value(min), max: value(next.done ? max : next.value.key) } };
+      for (const s of states) out[s.acc.field] = s.result() ?? null;
+      yield out;
+    }
+  } finally {
+    it.return?.(undefined);
+  }
 }
 
 /** A `$lookup` of the localField / foreignField form whose foreign field is indexed. */
@@ -326,10 +609,69 @@ function* lookupStage(input: Iterable<Document>, spec: Document, joins: IndexedJ
 }
 
 /**
+ * `$bucket` as mongod's documentation defines it: a `$group` whose `_id` is a `$switch` over the
+ * boundaries (`$gte` the lower, `$lt` the upper, in MongoDB's comparison order: mingo-context.ts),
+ * then a `$sort` on `_id`; so it runs in bounded memory as `$group` does. The specification is
+ * checked as mongod checks it (document_source_bucket.cpp): at least two boundaries, constants of
+ * one type, strictly ascending; a default outside them. A value outside the boundaries with no
+ * default is refused when it is met (mongod: 40066).
+ */
+function bucketAsGroup(spec: unknown): Document[] {
+  if (!isObj(spec)) throw badGroup('$bucket: the specification must be an object.');
+  for (const k of Object.keys(spec))
+    if (!['groupBy', 'boundaries', 'default', 'output'].includes(k))
+      throw badGroup(`$bucket: unrecognized option '${k}'.`);
+  const { groupBy, boundaries } = spec;
+  if (!(typeof groupBy === 'string' && groupBy.length > 1 && groupBy.startsWith('$')) && !isObj(groupBy))
+    throw badGroup("$bucket: 'groupBy' must be a $-prefixed path or an expression object.");
+  if (!Array.isArray(boundaries) || boundaries.length < 2)
+    throw badGroup("$bucket: 'boundaries' must be an array of at least 2 values.");
+  const cls = (v: unknown) => {
+    const b = Buffer.from(serialize({ v }));
+    return typeClass(elements(b)[0]!.type);
+  };
+  for (const b of boundaries)
+    if ((isObj(b) && Object.keys(b).some((k) => k.startsWith('$'))) || b === undefined)
+      throw badGroup("$bucket: 'boundaries' must be constant values.");
+  const first = cls(boundaries[0]);
+  for (let k = 1; k < boundaries.length; k++) {
+    if (cls(boundaries[k]) !== first)
+      throw badGroup("$bucket: all values in 'boundaries' must be of the same type.");
+    if (compareJs(boundaries[k - 1], boundaries[k]) >= 0)
+      throw badGroup("$bucket: 'boundaries' must be sorted in ascending order, without duplicates.");
+  }
+  const hasDefault = 'default' in spec;
+  if (
+    hasDefault &&
+    cls(spec.default) === first &&
+    compareJs(spec.default, boundaries[0]) >= 0 &&
+    compareJs(spec.default, boundaries[boundaries.length - 1]) < 0
+  )
+    throw badGroup(
+      "$bucket: the 'default' value must be less than the lowest boundary or greater than or equal to the highest.",
+    );
+  const output = spec.output === undefined ? { count: { $sum: 1 } } : spec.output;
+  if (!isObj(output)) throw badGroup("$bucket: 'output' must be an object.");
+  accumulators(output, '$bucket');
+  const branches = boundaries.slice(0, -1).map((lo, k) => ({
+    case: {
+      $and: [{ $gte: [groupBy, { $literal: lo }] }, { $lt: [groupBy, { $literal: boundaries[k + 1] }] }],
+    },
+    then: { $literal: lo },
+  }));
+  const fallback = hasDefault ? { $literal: spec.default } : { [BUCKET_MISS]: groupBy };
+  return [
+    { $group: { _id: { $switch: { branches, default: fallback } }, ...output } },
+    { $sort: { _id: 1 } },
+  ];
+}
+
+/**
  * `$count` and `$sortByCount` as the stages mongod documents them to be (mingo's `$count` collects
  * its whole input, and answers 0 where mongod answers nothing).
  */
 function expand(stage: Document): Document[] {
+  if ('$bucket' in stage) return bucketAsGroup(stage.$bucket);
   if ('$count' in stage && typeof stage.$count === 'string')
     return [{ $group: { _id: null, [stage.$count]: { $sum: 1 } } }, { $project: { _id: 0 } }];
   if ('$sortByCount' in stage)
@@ -338,10 +680,13 @@ function expand(stage: Document): Document[] {
 }
 
 /**
- * A pipeline over a stream of documents: `$sort` (with a `$limit` right after it) and `$group`
- * run in bounded memory (blocking-stages.ts), every other run of stages streams through mingo,
- * which holds one document for the stages that pass documents along ($match, $project,
- * $addFields, $unwind, $skip, $limit…).
+ * A pipeline over a stream of documents: `$sort` (with a `$limit` right after it), `$group`,
+ * `$bucket`, `$bucketAuto`, `$facet` and `$setWindowFields` run in bounded memory (this file,
+ * facet-window-stages.ts), `$lookup`, `$unionWith` and `$graphLookup` read the other collection
+ * per document (join-stages.ts), `$match` is matched with mongod's rules (bson-match.ts); every
+ * other run of stages streams through mingo, which holds one document for the stages that pass
+ * documents along ($project, $addFields, $unwind, $skip, $limit…). A view is read-only: `$out`
+ * and `$merge` are refused.
  */
 export function runPipeline(
   input: Iterable<Document>,
@@ -371,20 +716,55 @@ export function runPipeline(
       }
     })();
   };
+  // A sub-pipeline ($lookup, $unionWith, $facet) runs with the same budget and joins.
+  const run = (sub: Iterable<Document>, p: Document[], o: typeof options) =>
+    runPipeline(sub, p, o, spill, joins);
   const stages = pipeline.flatMap(expand);
   for (let k = 0; k < stages.length; k++) {
     const stage = stages[k]!;
+    if ('$out' in stage || '$merge' in stage)
+      throw new ApiError(
+        'UNSUPPORTED',
+        `pipeline: ${'$out' in stage ? '$out' : '$merge'} writes to a collection: a point-in-time view is read-only (export or restore the results instead).`,
+        { field: 'pipeline', reason: 'unsupported-operator', operator: '$out' in stage ? '$out' : '$merge' },
+      );
     if ('$sort' in stage && plainSort(stage.$sort as Document)) {
       flush();
       const next = stages[k + 1];
       const keep = next && '$limit' in next ? Number(next.$limit) : undefined;
       stream = sortStage(stream, stage.$sort as Document, keep, spill);
-    } else if ('$group' in stage && groupable(stage.$group as Document)) {
+    } else if ('$group' in stage) {
       flush();
       stream = groupStage(stream, stage.$group as Document, options, spill);
+    } else if ('$facet' in stage) {
+      flush();
+      stream = facetStage(stream, stage.$facet, options, spill, run);
+    } else if ('$setWindowFields' in stage) {
+      flush();
+      stream = setWindowFieldsStage(stream, stage.$setWindowFields, options, spill);
+    } else if ('$bucketAuto' in stage) {
+      flush();
+      stream = bucketAutoStage(stream, stage.$bucketAuto, options, spill);
+    } else if ('$match' in stage && Object.keys(stage).length === 1) {
+      // MongoDB's comparison rules (bson-match.ts), not mingo's: the same as a find's filter.
+      flush();
+      const m = compileFilter(stage.$match as Document, options);
+      const before = stream;
+      stream = (function* () {
+        for (const d of before) if (m.js(d)) yield d;
+      })();
     } else if ('$lookup' in stage && joins && indexedLookup(stage.$lookup as Document, joins)) {
       flush();
       stream = lookupStage(stream, stage.$lookup as Document, joins);
+    } else if ('$lookup' in stage && joins && streamableLookup(stage.$lookup as Document)) {
+      flush();
+      stream = lookupStream(stream, stage.$lookup as Document, options, joins, run);
+    } else if ('$unionWith' in stage && joins) {
+      flush();
+      stream = unionWithStream(stream, stage.$unionWith, options, joins, run);
+    } else if ('$graphLookup' in stage && joins) {
+      flush();
+      stream = graphLookupStream(stream, stage.$graphLookup as Document, options, joins, spill);
     } else pending.push(stage);
   }
   flush();

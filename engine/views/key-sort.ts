@@ -20,7 +20,7 @@
  * cannot tell without remembering every document seen).
  */
 import type { Document } from 'bson';
-import type { Query } from 'mingo';
+import type { Matcher } from './bson-match.js';
 import { compareSortKeys, sortKeyOf, sortSpec } from './bson-order.js';
 import type { SpillOptions } from './blocking-stages.js';
 import { ExternalSort } from './external-sort.js';
@@ -65,7 +65,7 @@ export function* keyOrdered(
   cid: number,
   field: string,
   sort: Document,
-  q: Query,
+  matches: Matcher,
   decode: (raw: Buffer) => Document,
   spill: SpillOptions,
   onExamined: () => void,
@@ -104,15 +104,15 @@ export function* keyOrdered(
       const raw = get(rid);
       if (!raw) continue;
       onExamined();
-      const js = decode(raw);
-      if (!q.test(js)) continue;
+      // Matched on the bytes (bson-match.ts): a document is decoded only if it is asked for.
+      if (!matches(raw)) continue;
       if (inOrder) {
-        yield { js, raw };
+        yield lazyItem(raw, decode);
         continue;
       }
       // Most runs of a walk hold one document (unique values): no sort for those.
       if (!run && !single) {
-        single = { js, raw };
+        single = lazyItem(raw, decode);
         continue;
       }
       if (!run) {

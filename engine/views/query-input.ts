@@ -7,9 +7,13 @@
  * unknown `$foo` is refused the same way.
  */
 import { Double, EJSON, Int32, Long, serialize, type Document } from 'bson';
-import { Aggregator, Query } from 'mingo';
+import { Query } from './mingo-context.js';
+import { runPipeline } from './blocking-stages.js';
+import { SORT_MEMORY_BYTES } from './external-sort.js';
+import { tmpdir } from 'node:os';
 import { ApiError } from '../errors.js';
 import { elements } from '../oplog/bson-raw.js';
+import { compileFilter } from './bson-match.js';
 
 export type QueryPart = 'filter' | 'projection' | 'sort' | 'pipeline' | 'id';
 
@@ -61,14 +65,10 @@ function object(part: QueryPart, text: string | undefined): Document | undefined
   return v;
 }
 
-/** A filter, checked by running it once on an empty document (mingo refuses unknown operators there). */
+/** A filter, checked by compiling it (bson-match.ts refuses unknown operators and malformed operands). */
 export function parseFilter(text: string | undefined): Document {
   const f = object('filter', text) ?? {};
-  try {
-    new Query(f).test({});
-  } catch (err) {
-    throw bad('filter', (err as Error).message);
-  }
+  compileFilter(f);
   return f;
 }
 
@@ -99,9 +99,14 @@ export function parsePipeline(text: string): Document[] {
     if (keys.length !== 1 || !keys[0]!.startsWith('$'))
       throw bad('pipeline', `stage ${k} must have exactly one $stage field.`);
   }
+  // Run once on no documents, as the views run it (runPipeline: its own stages check their
+  // specifications, mingo the rest): an unknown stage or a malformed one is refused here.
   try {
-    new Aggregator(p as Document[], { collectionResolver: () => [] }).run([]);
+    const none = { indexed: () => false, matching: () => [], scan: () => [] };
+    const spill = { memoryBytes: SORT_MEMORY_BYTES, allowDiskUse: true, dir: tmpdir() };
+    for (const d of runPipeline([], p as Document[], { collectionResolver: () => [] }, spill, none)) void d;
   } catch (err) {
+    if (err instanceof ApiError) throw err;
     throw bad('pipeline', (err as Error).message);
   }
   return p as Document[];

@@ -13,7 +13,7 @@
  * on (views of views included).
  */
 import { EJSON, deserialize, serialize, type Document } from 'bson';
-import { Query } from 'mingo';
+import { Query } from './mingo-context.js';
 import { ApiError } from '../errors.js';
 import { DocBuilder, T, elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
 import {
@@ -31,6 +31,7 @@ import { ejsonText, valueText } from './ejson-text.js';
 import { indexedFields, keysAt } from './index-keys.js';
 import { planLookup, type Lookup } from './lookup-plan.js';
 import { keyOrdered, keySortable, lazyItem } from './key-sort.js';
+import { compileFilter, type CompiledFilter } from './bson-match.js';
 import { timeseriesSpec, unpackBucket } from './timeseries.js';
 import { compareSortKeys, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
 import { runPipeline, type IndexedJoin, type SpillOptions } from './blocking-stages.js';
@@ -97,7 +98,7 @@ function source(
       for (const { doc } of iterateDocs(db, buckets.cid)) {
         for (const m of unpackBucket(doc, spec!)) {
           use.documentsExamined++;
-          yield { js: decode(m), raw: m };
+          yield lazyItem(m, decode);
         }
       }
     }
@@ -121,6 +122,7 @@ function source(
       pipeline,
       { collectionResolver: resolver(db, dbName, depth) },
       spillOptions(db, true),
+      joins(db, dbName),
     );
     function* derived(): Generator<Item> {
       for (const js of out) yield { js: idFirst(js), raw: null };
@@ -144,7 +146,7 @@ function source(
           multikey.add(rid);
         }
         use.documentsExamined++;
-        yield { js: decode(raw), raw };
+        yield lazyItem(raw, decode);
       }
     }
     return { items: found(), use };
@@ -152,7 +154,7 @@ function source(
   function* scan(): Generator<Item> {
     for (const { doc } of iterateDocs(db, row!.cid)) {
       use.documentsExamined++;
-      yield { js: decode(doc), raw: doc };
+      yield lazyItem(doc, decode);
     }
   }
   return { items: scan(), use };
@@ -167,8 +169,20 @@ function joins(db: ViewDb, dbName: string): IndexedJoin {
     },
     *matching(from, field, values) {
       const filter = { [field]: { $in: values } };
-      const q = new Query(filter);
-      for (const it of source(db, `${dbName}.${from}`, filter).items) if (q.test(it.js)) yield idFirst(it.js);
+      const q = compileFilter(filter);
+      for (const it of source(db, `${dbName}.${from}`, filter).items) if (q.item(it)) yield idFirst(it.js);
+    },
+    *scan(from) {
+      const ns = `${dbName}.${from}`;
+      if (!collection(db, ns)) return; // mongod: a missing collection is empty
+      // Matched on their bytes by the caller, decoded only when joined.
+      for (const it of source(db, ns, {}).items)
+        yield {
+          raw: it.raw,
+          get js() {
+            return idFirst(it.js);
+          },
+        };
     },
   };
 }
@@ -225,7 +239,7 @@ function spillOptions(db: ViewDb, allowDiskUse: boolean): SpillOptions {
 function* topSorted(
   db: ViewDb,
   items: Iterable<Item>,
-  q: Query,
+  q: CompiledFilter,
   sort: Document,
   keep: number | undefined,
   allowDiskUse: boolean,
@@ -240,7 +254,7 @@ function* topSorted(
   let derived = false;
   try {
     for (const it of items) {
-      if (!q.test(it.js)) continue;
+      if (!q.item(it)) continue;
       derived = it.raw === null;
       const raw = it.raw ?? Buffer.from(serialize(it.js));
       sorter.add(sortKeyOf(raw, spec), raw);
@@ -312,7 +326,7 @@ function matching(
   ns: string,
   o: Pick<FindOptions, 'filter' | 'sort' | 'skip' | 'allowDiskUse'> & { limit?: number | undefined },
 ): { items: Iterable<Item>; use: IndexUse } {
-  const q = new Query(o.filter);
+  const q = compileFilter(o.filter);
   const allowDiskUse = o.allowDiskUse ?? true;
   const row = collection(db, ns);
   if (o.sort && row?.kind === 'collection') {
@@ -349,7 +363,7 @@ function matching(
     return { items: window(topSorted(db, items, q, sort, keep, allowDiskUse), o.skip, o.limit), use };
   }
   function* filtered(): Generator<Item> {
-    for (const it of items) if (q.test(it.js)) yield it;
+    for (const it of items) if (q.item(it)) yield it;
   }
   return { items: window(filtered(), o.skip, o.limit), use };
 }
@@ -428,9 +442,9 @@ export function count(db: ViewDb, ns: string, filter: Document): number {
     if (row?.kind === 'collection') return countDocs(db, row.cid);
   }
   const { items } = source(db, ns, filter);
-  const q = new Query(filter);
+  const q = compileFilter(filter);
   let n = 0;
-  for (const it of items) if (q.test(it.js)) n++;
+  for (const it of items) if (q.item(it)) n++;
   return n;
 }
 
@@ -461,11 +475,11 @@ export function distinct(
   canonical: boolean,
 ): string[] {
   const { items } = source(db, ns, filter);
-  const q = new Query(filter);
+  const q = compileFilter(filter);
   const seen = new Map<string, string>();
   const parts = key.split('.');
   for (const it of items) {
-    if (!q.test(it.js)) continue;
+    if (!q.item(it)) continue;
     const raw = it.raw ?? Buffer.from(serialize(it.js));
     const vals: { doc: Buffer; e: RawElement }[] = [];
     valuesAt(raw, parts, 0, vals);
@@ -492,9 +506,9 @@ export function aggregateCursor(
   const first = pipeline[0];
   const match = first && '$match' in first ? (first.$match as Document) : {};
   const { items } = source(db, ns, match);
-  const q = new Query(match);
+  const q = compileFilter(match);
   function* input(): Generator<Document> {
-    for (const it of items) if (q.test(it.js)) yield it.js;
+    for (const it of items) if (q.item(it)) yield it.js;
   }
   const rest = first && '$match' in first ? pipeline.slice(1) : pipeline;
   const out = runPipeline(

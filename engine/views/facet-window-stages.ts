@@ -1,0 +1,174 @@
+/**
+ * `$facet` and `$setWindowFields` in bounded memory, within mongod's own
+ * limits:
+ *
+ * - `$facet`: its input is spooled (spool.ts: memory up to the budget, then
+ *   a temporary file) and read once per sub-pipeline, each run like any
+ *   pipeline (a `$group` or `$sort` inside spills as usual). Its output is
+ *   one document, which mongod caps at 16 MB (BSONObjectTooLarge): past it,
+ *   refused. Stages mongod forbids inside a facet are refused (40600).
+ * - `$setWindowFields`: the input sorted by partition then `sortBy` (external
+ *   sort, spilling), then one partition at a time handed to mingo's
+ *   `$setWindowFields` (window functions stay mingo's). One partition is
+ *   held; past the budget it is refused, as mongod refuses a partition past
+ *   its 100 MB limit (5414201), never run out of memory.
+ */
+import { calculateObjectSize, deserialize, serialize, type Document } from 'bson';
+import { ApiError } from '../errors.js';
+import { DocBuilder, elements } from '../oplog/bson-raw.js';
+import { compareSortKeys, compareValues, sortKeyOf, sortSpec } from './bson-order.js';
+import { plainSort, type SpillOptions } from './stage-types.js';
+import { ExternalSort } from './external-sort.js';
+import { MAX_DOCUMENT_BYTES } from './join-stages.js';
+import { Aggregator, streamThrough } from './mingo-context.js';
+import { Spool } from './spool.js';
+
+type Options = ConstructorParameters<typeof Aggregator>[1];
+type Run = (input: Iterable<Document>, pipeline: Document[], options: Options) => Iterable<Document>;
+
+const DECODE = { promoteValues: true, promoteLongs: true, bsonRegExp: false } as const;
+
+const isObj = (v: unknown): v is Document => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function bad(message: string): ApiError {
+  return new ApiError('INVALID_INPUT', `pipeline: ${message}`, { field: 'pipeline' });
+}
+
+/** mongod: these stages cannot be used inside $facet (40600). */
+const NOT_IN_FACET = new Set([
+  '$collStats',
+  '$facet',
+  '$geoNear',
+  '$indexStats',
+  '$out',
+  '$merge',
+  '$planCacheStats',
+  '$search',
+  '$searchMeta',
+  '$vectorSearch',
+  '$changeStream',
+]);
+
+export function* facetStage(
+  input: Iterable<Document>,
+  spec: unknown,
+  options: Options,
+  spill: SpillOptions,
+  run: Run,
+): Generator<Document> {
+  if (!isObj(spec) || Object.keys(spec).length === 0) throw bad('$facet must be a non-empty object.');
+  for (const [name, sub] of Object.entries(spec)) {
+    if (name.startsWith('$') || name.includes('.') || name === '')
+      throw bad(`$facet: '${name}' is not a valid output field name.`);
+    if (!Array.isArray(sub) || sub.length === 0)
+      throw bad(`$facet: '${name}' must be a non-empty array of stages.`);
+    for (const stage of sub) {
+      if (!isObj(stage) || Object.keys(stage).length !== 1)
+        throw bad(`$facet: '${name}' has a malformed stage.`);
+      const op = Object.keys(stage)[0]!;
+      if (NOT_IN_FACET.has(op))
+        throw bad(`$facet: ${op} is not allowed to be used within a $facet stage (40600).`);
+    }
+  }
+  const spool = new Spool(spill, '$facet');
+  try {
+    for (const d of input) spool.add(Buffer.from(serialize(d)));
+    const out: Document = {};
+    let bytes = 0;
+    for (const [name, sub] of Object.entries(spec)) {
+      const docs: Document[] = [];
+      const source = (function* () {
+        for (const raw of spool.read()) yield deserialize(raw, DECODE);
+      })();
+      for (const d of run(source, sub as Document[], options)) {
+        bytes += calculateObjectSize(d);
+        if (bytes > MAX_DOCUMENT_BYTES)
+          throw new ApiError(
+            'UNSUPPORTED',
+            `$facet's output document would exceed ${MAX_DOCUMENT_BYTES} bytes (mongod: BSONObjectTooLarge, the 16 MB document limit): narrow its pipelines or add $limit.`,
+            { reason: 'memory-limit', limitBytes: MAX_DOCUMENT_BYTES },
+          );
+        docs.push(d);
+      }
+      out[name] = docs;
+    }
+    yield out;
+  } finally {
+    spool.close();
+  }
+}
+
+export function* setWindowFieldsStage(
+  input: Iterable<Document>,
+  spec: unknown,
+  options: Options,
+  spill: SpillOptions,
+): Generator<Document> {
+  if (!isObj(spec)) throw bad('$setWindowFields must be an object.');
+  for (const k of Object.keys(spec))
+    if (!['partitionBy', 'sortBy', 'output'].includes(k))
+      throw bad(`$setWindowFields: unknown field '${k}'.`);
+  if (!isObj(spec.output)) throw bad("$setWindowFields: 'output' must be an object.");
+  const sortBy = spec.sortBy as Document | undefined;
+  if (sortBy !== undefined && (!isObj(sortBy) || !plainSort(sortBy)))
+    throw bad("$setWindowFields: 'sortBy' must be a sort document of 1 / -1.");
+  const sort = sortSpec(sortBy ?? {});
+  const dirs = [1, ...sort.dirs];
+  const evaluated = streamThrough(
+    [{ $replaceWith: { p: spec.partitionBy === undefined ? null : spec.partitionBy, d: '$$ROOT' } }],
+    options,
+    input,
+  );
+  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, dirs), {
+    ...spill,
+    what: '$setWindowFields',
+  });
+  try {
+    for (;;) {
+      const r = evaluated.next();
+      if (r.done) break;
+      const x = r.value as { p?: unknown; d: Document };
+      const raw = Buffer.from(serialize(x.d));
+      const p = Buffer.from(serialize({ p: x.p ?? null }));
+      const key = new DocBuilder();
+      const pe = elements(p)[0]!;
+      key.appendRange(p, pe.start, pe.end);
+      const sk = sortKeyOf(raw, sort);
+      for (const e of elements(sk)) key.appendRange(sk, e.start, e.end);
+      sorter.add(key.finish(), raw);
+    }
+  } catch (err) {
+    sorter.close();
+    evaluated.return(undefined);
+    throw err;
+  }
+  const stage = { $setWindowFields: { ...(sortBy ? { sortBy } : {}), output: spec.output } };
+  let partition: Document[] = [];
+  let bytes = 0;
+  let current: Buffer | null = null;
+  const samePartition = (a: Buffer, b: Buffer) => {
+    const ea = elements(a)[0]!;
+    const eb = elements(b)[0]!;
+    return compareValues(a, ea, b, eb) === 0;
+  };
+  const flush = function* (): Generator<Document> {
+    if (!partition.length) return;
+    const docs = partition;
+    partition = [];
+    bytes = 0;
+    yield* new Aggregator([stage], options).run(docs) as Document[];
+  };
+  for (const r of sorter.sorted()) {
+    if (current !== null && !samePartition(current, r.key)) yield* flush();
+    current = r.key;
+    bytes += r.payload.length * 3 + 64; // decoded, a document takes a few times its bytes
+    if (bytes > spill.memoryBytes)
+      throw new ApiError(
+        'UNSUPPORTED',
+        `$setWindowFields: one partition exceeded the memory limit of ${spill.memoryBytes} bytes (mongod refuses a partition past its limit: 5414201): partition more finely or filter first.`,
+        { reason: 'memory-limit', limitBytes: spill.memoryBytes },
+      );
+    partition.push(deserialize(r.payload, DECODE));
+  }
+  yield* flush();
+}

@@ -1,0 +1,127 @@
+/**
+ * mingo, as the views run it: every operator of mingo's own, but for the
+ * aggregation expressions that compare values (`$eq`, `$ne`, `$gt`, `$gte`,
+ * `$lt`, `$lte`, `$cmp`), which use MongoDB's comparison order
+ * (bson-order.ts) instead of mingo's. In mongod an expression compares any
+ * two values, of any types, in the BSON order (`{$gt: ["abc", 5]}` is true:
+ * strings sort above numbers), numbers by exact value across types, arrays
+ * and documents as wholes, and a missing value below null; mingo brackets by
+ * JavaScript type and compares arrays element-wise, as its query operators
+ * do. `$bucket` (a `$switch` on `$gte` / `$lt`) relies on this.
+ *
+ * Query filters are not mingo's at all (bson-match.ts); mingo evaluates the
+ * expressions inside them (`$expr`) with this context.
+ */
+import { serialize } from 'bson';
+import { Aggregator as AggregatorBase } from 'mingo/aggregator';
+import { Context, evalExpr } from 'mingo/core';
+import * as accumulator from 'mingo/operators/accumulator';
+import * as expression from 'mingo/operators/expression';
+import * as pipeline from 'mingo/operators/pipeline';
+import * as projection from 'mingo/operators/projection';
+import * as query from 'mingo/operators/query';
+import * as windowOps from 'mingo/operators/window';
+import { Query as QueryBase } from 'mingo/query';
+import { elements, makeElement, type RawElement } from '../oplog/bson-raw.js';
+import { compareValues } from './bson-order.js';
+import { ApiError } from '../errors.js';
+
+type Options = NonNullable<ConstructorParameters<typeof AggregatorBase>[1]>;
+
+const T_UNDEFINED = 0x06;
+const UNDEFINED_ELEMENT = makeElement(T_UNDEFINED, 'v', Buffer.alloc(0));
+
+/** One JavaScript value as a BSON element (missing as undefined, which sorts below null). */
+function element(v: unknown): { doc: Buffer; e: RawElement } {
+  if (v === undefined) {
+    const doc = Buffer.alloc(5 + UNDEFINED_ELEMENT.length);
+    doc.writeInt32LE(doc.length, 0);
+    UNDEFINED_ELEMENT.copy(doc, 4);
+    return { doc, e: elements(doc)[0]! };
+  }
+  const doc = Buffer.from(serialize({ v }));
+  return { doc, e: elements(doc)[0]! };
+}
+
+/** Two values in MongoDB's order: -1, 0 or 1. */
+export function compareJs(a: unknown, b: unknown): number {
+  const x = element(a);
+  const y = element(b);
+  return Math.sign(compareValues(x.doc, x.e, y.doc, y.e));
+}
+
+function comparing(name: string, test: (c: number) => boolean | number) {
+  return (obj: unknown, expr: unknown, options: Options): unknown => {
+    if (!Array.isArray(expr) || expr.length !== 2)
+      throw new Error(`Expression ${name} takes exactly 2 arguments.`);
+    const [a, b] = evalExpr(obj as never, expr, options as never) as unknown[];
+    return test(compareJs(a, b));
+  };
+}
+
+const MONGO_COMPARISONS = {
+  $eq: comparing('$eq', (c) => c === 0),
+  $ne: comparing('$ne', (c) => c !== 0),
+  $gt: comparing('$gt', (c) => c > 0),
+  $gte: comparing('$gte', (c) => c >= 0),
+  $lt: comparing('$lt', (c) => c < 0),
+  $lte: comparing('$lte', (c) => c <= 0),
+  $cmp: comparing('$cmp', (c) => c),
+};
+
+/** `$bucket` without a default, for a value outside its boundaries: refused, as mongod refuses it. */
+export const BUCKET_MISS = '$__viewsBucketMiss';
+function bucketMiss(obj: unknown, expr: unknown, options: Options): never {
+  const v = evalExpr(obj as never, expr, options as never);
+  throw new ApiError(
+    'INVALID_INPUT',
+    `pipeline: $bucket: the groupBy value ${JSON.stringify(v) ?? 'missing'} is outside the boundaries and no 'default' is given (mongod: 40066, $switch could not find a matching branch).`,
+    { field: 'pipeline' },
+  );
+}
+
+export const VIEW_CONTEXT = Context.init({
+  accumulator,
+  expression: { ...expression, ...MONGO_COMPARISONS, [BUCKET_MISS]: bucketMiss },
+  pipeline,
+  projection,
+  query,
+  window: windowOps,
+} as Parameters<typeof Context.init>[0]);
+
+const withContext = (o: Options | undefined): Options => ({ ...o, context: VIEW_CONTEXT });
+
+/** mingo's Aggregator with the views' context. */
+export class Aggregator extends AggregatorBase {
+  constructor(stages: ConstructorParameters<typeof AggregatorBase>[0], options?: Options) {
+    super(stages, withContext(options));
+  }
+}
+
+/** mingo's Query (projections, `$expr`) with the views' context. */
+export class Query extends QueryBase {
+  constructor(condition: ConstructorParameters<typeof QueryBase>[0], options?: Options) {
+    super(condition, withContext(options));
+  }
+}
+
+/**
+ * `input` through mingo stages, lazily; closing the result closes `input` too (mingo does not
+ * close its source, and an upstream external sort removes its run files only when closed).
+ */
+export function* streamThrough(
+  stages: ConstructorParameters<typeof AggregatorBase>[0],
+  options: Options | undefined,
+  input: Iterable<unknown>,
+): Generator<unknown> {
+  const out = new Aggregator(stages, options).stream(input as Iterable<never>);
+  try {
+    for (;;) {
+      const r = out.next();
+      if (r.done) return;
+      yield r.value;
+    }
+  } finally {
+    (input as Partial<Generator<unknown>>).return?.(undefined);
+  }
+}
