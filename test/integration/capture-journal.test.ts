@@ -24,6 +24,7 @@ import { waitUntilCaptured } from '../support/capture-wait.js';
 import { runTask } from '../support/run-task.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
+import { entryArgs } from '../support/bundled-entry.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -131,16 +132,7 @@ describe(`the capture journal (${MONGO_KIND})`, () => {
       // A capturing engine (its own process) journals ten writes, one record each, then dies.
       const child = spawn(
         process.execPath,
-        [
-          '--import',
-          'tsx',
-          join(root, 'test', 'support', 'capture-worker.ts'),
-          env.dataDir,
-          'rs',
-          'timer',
-          '0',
-          '600000',
-        ],
+        [...entryArgs('test/support/capture-worker.ts'), env.dataDir, 'rs', 'timer', '0', '600000'],
         { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const exited = new Promise((r) => child.once('exit', r));

@@ -20,6 +20,7 @@ import { OplogFactory } from '../support/oplog-factory.js';
 import { runTask } from '../support/run-task.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
+import { entryArgs } from '../support/bundled-entry.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -141,9 +142,7 @@ describe(`catalog loss (${MONGO_KIND})`, () => {
       const r = spawnSync(
         process.execPath,
         [
-          '--import',
-          'tsx',
-          join(root, 'engine', 'cli.ts'),
+          ...entryArgs('engine/cli.ts'),
           'backup-job',
           'get',
           '--source',

@@ -2,19 +2,21 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
+import { Repository } from '../../engine/repo/repository.js';
 import { OplogFactory } from '../support/oplog-factory.js';
 import { tempDir } from '../support/temp-dir.js';
-import { writeTestSnapshot } from '../support/store-fixture.js';
+import { TEST_KDF, writeTestSnapshot } from '../support/store-fixture.js';
 import { cliSync } from '../support/cli-process.js';
 
 let dir: ReturnType<typeof tempDir>;
 beforeAll(() => (dir = tempDir('mbm-cli-repo-')));
 afterAll(() => dir.remove());
 
-function cli(args: string[], env: Record<string, string> = {}) {
-  const r = cliSync(join(dir.path, 'data'), args, env);
+function cliAt(dataDir: string, args: string[], env: Record<string, string> = {}) {
+  const r = cliSync(dataDir, args, env);
   return { ...r, json: () => JSON.parse(r.stdout) as Record<string, unknown> };
 }
+const cli = (args: string[], env: Record<string, string> = {}) => cliAt(join(dir.path, 'data'), args, env);
 
 describe('repository commands through the CLI', () => {
   it('refuses secret fields given in --input-json, which is as visible in ps as a flag', () => {
@@ -75,13 +77,19 @@ describe('repository commands through the CLI', () => {
   });
 
   it('answers coverage, plan, verify and rebuild, with WRONG_PASSPHRASE for a bad passphrase', async () => {
-    // Data written through the engine directly, so that this test covers the CLI door alone.
-    const engine = Engine.open({
-      dataDir: join(dir.path, 'data'),
-      mode: 'cli',
-      passphrase: 'eight chars or more',
-    });
-    const store = await engine.stores.get();
+    // Data written through the engine directly, so that this test covers the CLI door alone, into an
+    // encrypted repository of its own at the lowest scrypt cost a reader accepts: every command below
+    // unlocks it in its own process, which at the default cost (the previous test's repository) paid
+    // 128 MiB and about 0.4 s each. The passphrase checks are the same at any cost.
+    const dataDir = join(dir.path, 'data-low-kdf');
+    const cli = (args: string[], env: Record<string, string> = {}) => cliAt(dataDir, args, env);
+    const engine = Engine.open({ dataDir, mode: 'cli', passphrase: 'eight chars or more' });
+    const store = await engine.stores.attach(
+      await Repository.init(join(dir.path, 'repo-low-kdf'), {
+        kdfCost: TEST_KDF,
+        passphrase: 'eight chars or more',
+      }),
+    );
     const sourceId = await store.ensureSource('prod-rs');
     const f = new OplogFactory({ start: { t: 1_763_805_600, i: 1 }, perSecond: 20 });
     for (let k = 0; k < 3; k++) await store.appendSegment(sourceId, f.mixed(30), store.chainTip(sourceId));

@@ -6,7 +6,7 @@ let dir: ReturnType<typeof tempDir>;
 beforeAll(() => (dir = tempDir()));
 afterAll(() => dir.remove());
 
-/** Runs the CLI as a user would (through tsx), with a private data dir. */
+/** Runs the CLI as a user would (a process of its own, test/support/cli-process.ts), with a private data dir. */
 const cli = (...args: string[]) => cliSync(dir.path, args);
 
 describe('CLI door', () => {

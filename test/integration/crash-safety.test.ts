@@ -9,6 +9,7 @@ import { readSegment } from '../../engine/repo/segment-file.js';
 import { readManifest } from '../../engine/repo/snapshot-files.js';
 import { TEMP_MARKER } from '../../engine/repo/durable-file.js';
 import { tempDir } from '../support/temp-dir.js';
+import { entryArgs } from '../support/bundled-entry.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const RUNS = 6;
@@ -16,10 +17,10 @@ const RUNS = 6;
 /** Starts the writer, lets it work for a random while, kills it with SIGKILL; returns what it reported durable. */
 function runAndKill(dataDir: string, repoPath: string, seed: number, aliveMs: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    // One process (node with tsx as a loader): the `tsx` command would run the writer in a child that SIGKILL misses.
+    // One process (node on the bundled writer): the `tsx` command would run the writer in a child that SIGKILL misses.
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', join(root, 'test', 'support', 'crash-writer.ts'), dataDir, repoPath, String(seed)],
+      [...entryArgs('test/support/crash-writer.ts'), dataDir, repoPath, String(seed)],
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -28,6 +28,7 @@ import { capturingEngine } from '../support/capturing-engine.js';
 import { runTask } from '../support/run-task.js';
 import { tempDir } from '../support/temp-dir.js';
 import { MONGO_KIND, withMongo } from '../support/with-mongo.js';
+import { entryArgs } from '../support/bundled-entry.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -45,6 +46,12 @@ function script(name: string, body: string, mode = 0o755): string {
   chmodSync(path, mode);
   return path;
 }
+
+/** The stand-in as a process, bundled like the CLI (test/support/bundled-entry.ts), each argument quoted for sh. */
+const standinArgs = () =>
+  entryArgs('test/support/standin/main.ts')
+    .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
+    .join(' ');
 
 /**
  * Behaves like mongod on its command line: `--version` as mongod prints it, then the options the engine
@@ -70,7 +77,7 @@ done
 [ "$bind" = "127.0.0.1" ] || { echo "expected loopback only, got --bind_ip $bind" >&2; exit 2; }
 echo $$ > "$dbpath/mongod.lock"
 cd "${PROJECT}"
-exec "${process.execPath}" --import tsx test/support/standin/main.ts --port "$port" --topology standalone`,
+exec "${process.execPath}" ${standinArgs()} --port "$port" --topology standalone`,
   );
 
 const binaryUnderTest = () => process.env.MONGOD_BINARY ?? fakeMongod();

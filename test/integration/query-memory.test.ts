@@ -13,13 +13,14 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { MongoClient } from 'mongodb';
 import { tempDir } from '../support/temp-dir.js';
 import { withMongo } from '../support/with-mongo.js';
+import { entryArgs } from '../support/bundled-entry.js';
 
 const root = join(import.meta.dirname, '..', '..');
-const CHILD = join(import.meta.dirname, '..', 'support', 'query-memory-child.ts');
+const CHILD = 'test/support/query-memory-child.ts';
 const DOCS = 60_000; // ~1 KB each: ~60 MB of BSON, more as Extended JSON text
 /** Growth of the CLI's peak RSS over a one-document query, at most. */
 const BOUND_MB = 32;
@@ -47,14 +48,7 @@ function cli(
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [
-        '--max-old-space-size=64',
-        '--max-semi-space-size=1',
-        '--import',
-        'tsx',
-        join(root, 'engine', 'cli.ts'),
-        ...args,
-      ],
+      ['--max-old-space-size=64', '--max-semi-space-size=1', ...entryArgs('engine/cli.ts'), ...args],
       // A small SQLite page cache, as the view memory test uses: what grows beyond it is the query's.
       // A sort spills past 4 MiB (not 32): a sort or $group holding its input would show.
       {
@@ -94,16 +88,31 @@ function cli(
 
 /** The child's snapshot of `args[0]` documents (and options) in `dirPath`: its size and count. */
 function makeSnapshot(dirPath: string, ...args: string[]): { snapshotMB: number; documents: number } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', CHILD, dirPath, ...args], {
+  const out = execFileSync(process.execPath, [...entryArgs(CHILD), dirPath, ...args], {
+    cwd: root,
     encoding: 'utf8',
   });
   return JSON.parse(out.trim()) as { snapshotMB: number; documents: number };
 }
 
+/**
+ * The snapshot of DOCS ~1 KB documents, made once for the streaming and the sort tests: both only
+ * read it (the sort's temporary runs are removed, which the sort test checks).
+ */
+let shared: { dir: ReturnType<typeof tempDir>; made: { snapshotMB: number; documents: number } } | null =
+  null;
+afterAll(() => shared?.dir.remove());
+function sharedSnapshot(): { path: string; made: { snapshotMB: number; documents: number } } {
+  if (!shared) {
+    const d = tempDir('mbm-query-mem-');
+    shared = { dir: d, made: makeSnapshot(d.path, String(DOCS)) };
+  }
+  return { path: shared.dir.path, made: shared.made };
+}
+
 describe.skipIf(!HAVE_PROC)('a large query result in bounded memory', () => {
   it(`streams ${DOCS} documents through the CLI with peak RSS growing under ${BOUND_MB} MB`, async () => {
-    dir = tempDir('mbm-query-mem-');
-    const made = makeSnapshot(dir.path, String(DOCS));
+    const { path, made } = sharedSnapshot();
     const query = [
       'query',
       '--source',
@@ -115,7 +124,7 @@ describe.skipIf(!HAVE_PROC)('a large query result in bounded memory', () => {
       '--sort',
       '{"_id": 1}',
     ];
-    const common = ['--json', '--data-dir', join(dir.path, 'data')];
+    const common = ['--json', '--data-dir', join(path, 'data')];
     const one = await cli([...query, '--limit', '1', ...common]);
     const all = await cli([...query, ...common]);
     const figures = JSON.stringify({ made, one, all });
@@ -129,10 +138,9 @@ describe.skipIf(!HAVE_PROC)('a large query result in bounded memory', () => {
   }, 240_000);
 
   it(`sorts on a field no index serves and groups ${DOCS} documents by _id with peak RSS growing under ${SORT_BOUND_MB} MB`, async () => {
-    dir = tempDir('mbm-query-mem-');
-    const made = makeSnapshot(dir.path, String(DOCS));
+    const { path, made } = sharedSnapshot();
     const base = ['query', '--source', 'mem-rs', '--at', 'latest', '--ns', 'shop.orders'];
-    const common = ['--json', '--data-dir', join(dir.path, 'data')];
+    const common = ['--json', '--data-dir', join(path, 'data')];
     const one = await cli([...base, '--limit', '1', ...common]);
     // In order of `total` (no index): each line's total at least the one before.
     let last = -Infinity;
@@ -169,15 +177,11 @@ describe.skipIf(!HAVE_PROC)('a large query result in bounded memory', () => {
     expect(grouped.peakMB - one.peakMB, figures).toBeLessThan(SORT_BOUND_MB);
     // allowDiskUse false: refused past the budget, as mongod refuses it; a top-k sort stays within it.
     const run = (extra: string[]) =>
-      spawnSync(
-        process.execPath,
-        ['--import', 'tsx', join(root, 'engine', 'cli.ts'), ...base, ...extra, ...common],
-        {
-          cwd: root,
-          encoding: 'utf8',
-          env: { ...process.env, MBM_SORT_MEMORY_MIB: '4' },
-        },
-      );
+      spawnSync(process.execPath, [...entryArgs('engine/cli.ts'), ...base, ...extra, ...common], {
+        cwd: root,
+        encoding: 'utf8',
+        env: { ...process.env, MBM_SORT_MEMORY_MIB: '4' },
+      });
     const refused = run(['--sort', '{"total": 1}', '--allow-disk-use', 'false']);
     expect(refused.status, refused.stderr).not.toBe(0);
     expect(JSON.parse(refused.stderr.trim().split('\n').pop()!).error).toMatchObject({
@@ -188,9 +192,7 @@ describe.skipIf(!HAVE_PROC)('a large query result in bounded memory', () => {
     expect(top.status, top.stderr).toBe(0);
     expect(top.stdout.trim().split('\n')).toHaveLength(3);
     // The temporary runs are gone once the answers are written.
-    expect(readdirSync(join(dir.path, 'data', 'views')).filter((n) => n.startsWith('.tmp-sort-'))).toEqual(
-      [],
-    );
+    expect(readdirSync(join(path, 'data', 'views')).filter((n) => n.startsWith('.tmp-sort-'))).toEqual([]);
     console.log(`sort/group memory: ${figures}`);
   }, 300_000);
 

@@ -16,6 +16,7 @@ import { Repository } from '../../engine/repo/repository.js';
 import { tempDir } from '../support/temp-dir.js';
 import { FAULTS_SKIP_MESSAGE, MONGO_KIND, withMongo } from '../support/with-mongo.js';
 import { cliAsync } from '../support/cli-process.js';
+import { entryArgs } from '../support/bundled-entry.js';
 
 const root = join(import.meta.dirname, '..', '..');
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -107,7 +108,8 @@ describe(`one writing engine per data dir and repository (${MONGO_KIND})`, () =>
     const serve = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
       const child = spawn(
         process.execPath,
-        ['--import', 'tsx', join(root, 'engine', 'serve.ts'), '--data-dir', dataDir, '--port', '0'],
+        // Bundled like the CLI: it must stop at the lock, before it looks for the built renderer.
+        [...entryArgs('engine/serve.ts'), '--data-dir', dataDir, '--port', '0'],
         { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stderr = '';
@@ -156,14 +158,10 @@ describe(`one writing engine per data dir and repository (${MONGO_KIND})`, () =>
     await first.stores.attach(await Repository.init(join(dir.path, 'repo')));
     await first.close();
 
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(root, 'test', 'support', 'lock-holder.ts'), dataDir],
-      {
-        cwd: root,
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawn(process.execPath, [...entryArgs('test/support/lock-holder.ts'), dataDir], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (d: Buffer) => d.toString().includes('ready') && resolve());
       child.on('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));

@@ -1,12 +1,13 @@
 /**
- * Runs the CLI door as a user does: a separate process (`tsx engine/cli.ts
- * … --data-dir DIR`). `cliSync` for tests with nothing else to serve;
+ * Runs the CLI door as a user does: a separate process (`node cli.js … --data-dir DIR`, the CLI
+ * bundled once per test process by bundled-entry.ts, which starts in a fraction of tsx's time). `cliSync` for tests with nothing else to serve;
  * `cliAsync` when the test process must keep answering meanwhile (the
  * in-process stand-in the CLI restores into, a lock holder), since a
  * synchronous spawn would stop this process's event loop.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { entryArgs } from './bundled-entry.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -18,9 +19,7 @@ export interface CliResult {
 
 /** Node's arguments for the CLI on a data dir (for a caller that spawns it its own way). */
 export const argvOf = (dataDir: string, args: readonly string[]): string[] => [
-  '--import',
-  'tsx',
-  join(root, 'engine', 'cli.ts'),
+  ...entryArgs('engine/cli.ts'),
   ...args,
   '--data-dir',
   dataDir,

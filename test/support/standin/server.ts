@@ -314,15 +314,23 @@ export async function startStandin(opts: StandinOptions = {}): Promise<Standin> 
     sockets.add(sock);
     sock.setNoDelay(true);
     const conn: ConnState = { id: ++connCounter, authenticated: false, member };
-    let buf: Buffer = Buffer.alloc(0);
+    // The chunks of the message being received, joined once it is whole: joining at every chunk
+    // copied a 16 MB insert batch (256 chunks of 64 KiB) about 128 times over.
+    let chunks: Buffer[] = [];
+    let have = 0;
     let chain = Promise.resolve();
     sock.on('data', (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      while (buf.length >= 4) {
-        const len = buf.readInt32LE(0);
-        if (buf.length < len) break;
-        const msg = buf.subarray(0, len);
-        buf = buf.subarray(len);
+      chunks.push(chunk);
+      have += chunk.length;
+      while (have >= 4) {
+        if (chunks[0]!.length < 4) chunks = [Buffer.concat(chunks, have)];
+        const len = chunks[0]!.readInt32LE(0);
+        if (len < 16) return void sock.destroy(); // shorter than a message header: not the wire protocol
+        if (have < len) break;
+        const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, have);
+        const msg = all.subarray(0, len);
+        chunks = all.length > len ? [all.subarray(len)] : [];
+        have = all.length - len;
         chain = chain.then(() => handleMessage(sock, conn, Buffer.from(msg)));
       }
     });
