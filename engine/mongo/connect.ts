@@ -1,6 +1,7 @@
 /** Opens a driver connection to a source and turns driver failures into typed errors with the reason. */
 import { MongoClient, MongoServerError, type MongoClientOptions, type ReadPreferenceMode } from 'mongodb';
 import { ApiError, fileSystemError, isFileSystemError } from '../errors.js';
+import { ConnectionString } from 'mongodb-connection-string-url';
 import { driverUri, type ConnectionConfig } from './connection-config.js';
 
 export const APP_NAME = 'mongo-backup-manager';
@@ -25,11 +26,13 @@ export function clientOptions(
   timeoutMs = 5000,
   timeouts: ConnectTimeouts = {},
 ): MongoClientOptions {
-  const o: MongoClientOptions = {
-    appName: APP_NAME,
-    serverSelectionTimeoutMS: timeoutMs,
-    connectTimeoutMS: Math.max(timeoutMs, timeouts.monitorTimeoutMs ?? 0),
-  };
+  const o: MongoClientOptions = { appName: APP_NAME };
+  // The driver lets these options win over the connection string's: a timeout the DBA wrote in
+  // the URI (serverSelectionTimeoutMS=500 for a target on the same rack) is theirs to keep.
+  const named = uriOptionNames(config.uri);
+  if (!named.has('serverselectiontimeoutms')) o.serverSelectionTimeoutMS = timeoutMs;
+  if (!named.has('connecttimeoutms'))
+    o.connectTimeoutMS = Math.max(timeoutMs, timeouts.monitorTimeoutMs ?? 0);
   if (config.username) o.auth = { username: config.username, password: password ?? '' };
   if (config.tlsCaFile) {
     o.tls = true;
@@ -41,6 +44,15 @@ export function clientOptions(
   }
   if (config.readPreference) o.readPreference = config.readPreference as ReadPreferenceMode;
   return o;
+}
+
+/** The options a connection string names, lower-cased (URI option names are case-insensitive). */
+function uriOptionNames(uri: string): Set<string> {
+  try {
+    return new Set([...new ConnectionString(uri).searchParams.keys()].map((k) => k.toLowerCase()));
+  } catch {
+    return new Set(); // the driver reports a malformed string itself, with its own message
+  }
 }
 
 /**
