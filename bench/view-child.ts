@@ -12,6 +12,7 @@ import { dispatch } from '../engine/api/dispatch.js';
 import { getSourceByName } from '../engine/catalog/sources.js';
 import { snapshotsOfSource } from '../engine/catalog/snapshots.js';
 import { pointView } from '../engine/views/point-view.js';
+import { peakRssMB } from '../test/support/peak-rss.js';
 
 const [dataDir] = process.argv.slice(2);
 const s = (ms: number) => Math.round(ms) / 1000;
@@ -30,7 +31,7 @@ const mark = (phase: string) => {
   const m = process.memoryUsage();
   const mb = (n: number) => Math.round(n / 1e6);
   phases[phase] = {
-    peakRssMB: mb(process.resourceUsage().maxRSS * 1024),
+    peakRssMB: Math.round(peakRssMB()),
     rssMB: mb(m.rss),
     heapMB: mb(m.heapUsed),
     externalMB: mb(m.external),
@@ -60,7 +61,7 @@ const watchBuild = (build: string) => ({
     const step = `${build}:${(p.message ?? '').split(' ')[0] || 'other'}`;
     const m = process.memoryUsage();
     const mb = (n: number) => Math.round(n / 1e6);
-    const peakSoFarMB = mb(process.resourceUsage().maxRSS * 1024);
+    const peakSoFarMB = Math.round(peakRssMB());
     if (!duringBuild[step] || duringBuild[step].rssMB < mb(m.rss))
       duringBuild[step] = {
         rssMB: mb(m.rss),
@@ -199,7 +200,7 @@ process.stdout.write(
     },
     historyMs: { first: Math.round(historyFirst.ms), again: Math.round(historyAgain.ms) },
     history: historyAgain,
-    peakRssMB: Math.round((process.resourceUsage().maxRSS * 1024) / 1e6),
+    peakRssMB: Math.round(peakRssMB()),
     memoryByPhase: phases,
     memoryDuringBuilds: duringBuild,
     // The machine's 1-minute load average before and after: figures under load are not comparable.

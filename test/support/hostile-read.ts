@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { Engine } from '../../engine/engine.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { verifyRepository } from '../../engine/verify/repository-verify.js';
+import { peakRssMB } from './peak-rss.js';
 
 const [mode, path, passphrase] = process.argv.slice(2) as [string, string, string | undefined];
 
-const peakMB = () => Math.round(process.resourceUsage().maxRSS / 1024);
+const peakMB = () => Math.round(peakRssMB());
 
 async function run(): Promise<Record<string, unknown>> {
   if (mode === 'open') {

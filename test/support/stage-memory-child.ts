@@ -5,18 +5,15 @@
  * keeping them, and prints one JSON line per case: the documents out (or the
  * typed error) and the peak RSS so far (VmHWM).
  */
-import { readFileSync } from 'node:fs';
 import type { Document } from 'bson';
 import { openViewForRead } from '../../engine/catalog/view-store.js';
 import { aggregateCursor } from '../../engine/views/query.js';
+import { peakRssMB } from './peak-rss.js';
 import { STAGE_CASES } from './stage-memory-cases.js';
 
 const [file, only] = process.argv.slice(2);
 const db = openViewForRead(file!, false);
-const peakMB = () => {
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-  return m ? (Number(m[1]) * 1024) / 1e6 : 0;
-};
+const peakMB = peakRssMB;
 for (const c of STAGE_CASES) {
   if (only && c.name !== only) continue;
   const t0 = Date.now();

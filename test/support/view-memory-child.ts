@@ -2,12 +2,13 @@
  * Child process of the bounded-memory test, in two runs so that each peak is
  * its own: `write <dir> <docs> <entries>` writes a source of N documents and
  * M entries into a fresh data dir; `build <dir>` builds its view at latest
- * and prints the process's peak RSS (the kernel's maxrss) with the sizes.
+ * and prints the process's peak RSS (its VmHWM, support/peak-rss.ts) with the sizes.
  */
 import { join } from 'node:path';
 import { Engine } from '../../engine/engine.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { pointView } from '../../engine/views/point-view.js';
+import { peakRssMB } from './peak-rss.js';
 import { writeViewSource } from './view-source.js';
 
 const [mode, dir, docs, entries] = process.argv.slice(2);
@@ -18,7 +19,7 @@ if (mode === 'write') {
   const src = await writeViewSource(store, sourceId, { docs: Number(docs), entries: Number(entries) });
   process.stdout.write(`${JSON.stringify({ snapshotMB: src.snapshotBytes / 1e6 })}\n`);
 } else {
-  const baselineMB = (process.resourceUsage().maxRSS * 1024) / 1e6;
+  const baselineMB = peakRssMB();
   const t0 = performance.now();
   const v = await pointView(engine, 'mem-rs', 'latest', { kind: 'latest' });
   process.stdout.write(
@@ -28,7 +29,7 @@ if (mode === 'write') {
       viewFileMB: v.row.bytes / 1e6,
       baselineMB,
       buildSeconds: (performance.now() - t0) / 1000,
-      maxRssMB: (process.resourceUsage().maxRSS * 1024) / 1e6,
+      maxRssMB: peakRssMB(),
     })}\n`,
   );
 }
