@@ -202,35 +202,6 @@ export function ridsWithKey(db: ViewDb): (cid: number, field: string, key: Buffe
   return (cid, field, key) => (field === '_id' ? id.all(cid, key) : s.all(cid, field, key)) as number[];
 }
 
-/** Row ids whose key of `field` lies in [lo, hi) (or [lo, hi] with `hiInclusive`), in key order. */
-export function ridsInRange(
-  db: ViewDb,
-): (
-  cid: number,
-  field: string,
-  lo: Buffer,
-  loInclusive: boolean,
-  hi: Buffer,
-  hiInclusive: boolean,
-) => number[] {
-  const q = (lo: string, hi: string) =>
-    db.prepare(`SELECT rid FROM keys WHERE cid = ? AND field = ? AND key ${lo} ? AND key ${hi} ?`).pluck();
-  const qId = (lo: string, hi: string) =>
-    db.prepare(`SELECT rid FROM docs WHERE cid = ? AND k ${lo} ? AND k ${hi} ?`).pluck();
-  const bounds = { tt: ['>=', '<='], tf: ['>=', '<'], ft: ['>', '<='], ff: ['>', '<'] } as const;
-  type B = keyof typeof bounds;
-  const s = new Map<B, Database.Statement>();
-  const sId = new Map<B, Database.Statement>();
-  for (const b of Object.keys(bounds) as B[]) {
-    s.set(b, q(bounds[b][0], bounds[b][1]));
-    sId.set(b, qId(bounds[b][0], bounds[b][1]));
-  }
-  return (cid, field, lo, loIn, hi, hiIn) => {
-    const b = `${loIn ? 't' : 'f'}${hiIn ? 't' : 'f'}` as B;
-    return (field === '_id' ? sId.get(b)!.all(cid, lo, hi) : s.get(b)!.all(cid, field, lo, hi)) as number[];
-  };
-}
-
 /** How many key rows `field` has in a collection (equal to its documents when no document holds an array there). */
 export function countKeys(db: ViewDb, cid: number, field: string): number {
   if (field === '_id') return countDocs(db, cid); // one key per document, never an array
