@@ -175,8 +175,10 @@ export class BackupStore {
           deleteJournalRow(this.db, j.journalPath);
           return r;
         })();
-        await rm(this.repo.abs(j.journalPath), { force: true });
+        // Told in the same turn as the commit: a scan already running would otherwise meet the new
+        // row while the journal file is being removed, and read the segment back from its file.
         this.onSegment?.(sourceId, info, j.payload);
+        await rm(this.repo.abs(j.journalPath), { force: true });
         sealed?.(j, { info, row });
       },
     );
