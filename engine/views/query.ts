@@ -75,6 +75,70 @@ function readStringOption(options: Buffer, name: string): string | null {
   return e && e.type === T.string ? options.toString('utf8', e.valueStart + 4, e.end - 1) : null;
 }
 
+/** Plain objects and arrays only: a decoded Binary or ObjectId is a value, not a stage to walk. */
+function isWalkable(v: unknown): v is Document | unknown[] {
+  if (Array.isArray(v)) return true;
+  if (v === null || typeof v !== 'object') return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+/** The namespaces (names in the view's database) a pipeline reads besides its input, nested pipelines included. */
+function namesRead(v: unknown, out: Set<string>): Set<string> {
+  if (!isWalkable(v)) return out;
+  for (const [k, x] of Object.entries(v)) {
+    if (
+      (k === '$lookup' || k === '$graphLookup') &&
+      isWalkable(x) &&
+      typeof (x as Document).from === 'string'
+    )
+      out.add((x as Document).from as string);
+    if (k === '$unionWith') {
+      if (typeof x === 'string') out.add(x);
+      else if (isWalkable(x) && typeof (x as Document).coll === 'string')
+        out.add((x as Document).coll as string);
+    }
+    namesRead(x, out);
+  }
+  return out;
+}
+
+function viewPipeline(options: Buffer): Document[] {
+  const pe = elements(options).find((x) => x.name === 'pipeline');
+  return pe && pe.type === T.array
+    ? (Object.values(deserialize(subDocument(options, pe), DECODE)) as Document[])
+    : [];
+}
+
+/**
+ * Refuses a view that reads itself, through `viewOn` or a `$lookup`, `$graphLookup` or `$unionWith`
+ * (directly or through other views). mongod refuses such a definition when it is created
+ * (GraphContainsCycle), but a crafted dump or a repository written elsewhere can hold one, and
+ * its cursor would recurse until the stack gave out (or, streamed, never end). Checked before the
+ * first document is read; each view is walked once (`done`), whatever the shape of the graph.
+ */
+function refuseViewCycle(db: ViewDb, dbName: string, name: string, path: string[], done: Set<string>): void {
+  if (done.has(name)) return;
+  if (path.includes(name)) {
+    const names = [...path.slice(path.indexOf(name)), name].map((n) => `${dbName}.${n}`);
+    throw new ApiError('INVALID_INPUT', `View cycle detected: ${names.join(' -> ')}.`, {
+      reason: 'view-cycle',
+    });
+  }
+  if (path.length > MAX_VIEW_DEPTH)
+    throw new ApiError(
+      'INVALID_INPUT',
+      `View ${dbName}.${path[0]} is nested deeper than ${MAX_VIEW_DEPTH} views.`,
+    );
+  const row = collection(db, `${dbName}.${name}`);
+  if (row?.kind === 'view') {
+    const viewOn = readStringOption(row.options, 'viewOn');
+    const next = namesRead(viewPipeline(row.options), new Set(viewOn ? [viewOn] : []));
+    for (const n of next) refuseViewCycle(db, dbName, n, [...path, name], done);
+  }
+  done.add(name);
+}
+
 /** The documents of a namespace, possibly narrowed by a lookup, and how they were found. */
 function source(
   db: ViewDb,
@@ -107,11 +171,8 @@ function source(
   if (row.kind === 'view') {
     const viewOn = readStringOption(row.options, 'viewOn');
     if (!viewOn) throw new ApiError('CORRUPT', `View ${ns} has no viewOn.`);
-    const pe = elements(row.options).find((x) => x.name === 'pipeline');
-    const pipeline =
-      pe && pe.type === T.array
-        ? (Object.values(deserialize(subDocument(row.options, pe), DECODE)) as Document[])
-        : [];
+    refuseViewCycle(db, dbName, coll, [], new Set()); // a few catalog rows, before any document
+    const pipeline = viewPipeline(row.options);
     const base = source(db, `${dbName}.${viewOn}`, {}, depth + 1);
     function* baseDocs(): Generator<Document> {
       for (const it of base.items) yield it.js;
@@ -122,7 +183,7 @@ function source(
       pipeline,
       { collectionResolver: resolver(db, dbName, depth) },
       spillOptions(db, true),
-      joins(db, dbName),
+      joins(db, dbName, depth),
     );
     function* derived(): Generator<Item> {
       for (const js of out) yield { js: idFirst(js), raw: null };
@@ -161,7 +222,7 @@ function source(
 }
 
 /** `$lookup` on an indexed foreign field: the foreign documents read through its key table. */
-function joins(db: ViewDb, dbName: string): IndexedJoin {
+function joins(db: ViewDb, dbName: string, depth = 0): IndexedJoin {
   return {
     indexed: (from, field) => {
       const row = collection(db, `${dbName}.${from}`);
@@ -170,13 +231,14 @@ function joins(db: ViewDb, dbName: string): IndexedJoin {
     *matching(from, field, values) {
       const filter = { [field]: { $in: values } };
       const q = compileFilter(filter);
-      for (const it of source(db, `${dbName}.${from}`, filter).items) if (q.item(it)) yield idFirst(it.js);
+      for (const it of source(db, `${dbName}.${from}`, filter, depth + 1).items)
+        if (q.item(it)) yield idFirst(it.js);
     },
     *scan(from) {
       const ns = `${dbName}.${from}`;
       if (!collection(db, ns)) return; // mongod: a missing collection is empty
       // Matched on their bytes by the caller, decoded only when joined.
-      for (const it of source(db, ns, {}).items)
+      for (const it of source(db, ns, {}, depth + 1).items)
         yield {
           raw: it.raw,
           get js() {
