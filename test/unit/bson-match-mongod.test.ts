@@ -20,14 +20,12 @@ import {
   serialize,
   type Document,
 } from 'bson';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createViewFile, indexViewFile, viewWriter, type ViewDb } from '../../engine/catalog/view-store.js';
+import { describe, expect, it } from 'vitest';
+import type { ViewDb } from '../../engine/catalog/view-store.js';
 import { T, elements, subDocument } from '../../engine/oplog/bson-raw.js';
 import { compileFilter } from '../../engine/views/bson-match.js';
 import { count, find } from '../../engine/views/query.js';
-import { ViewSink } from '../../engine/views/view-sink.js';
-import { tempDir } from '../support/temp-dir.js';
+import { useViewFile } from '../support/view-file.js';
 
 /** A stand-in for BSON undefined (type 6), which the bson library writes as null. */
 const UNDEF = new MaxKey();
@@ -619,13 +617,8 @@ describe('$in, $nin, $all, $mod, $size, $regex, $type, $not, $nor', () => {
 });
 
 describe('the same answers through find on a view file (index and scan)', () => {
-  let dir: ReturnType<typeof tempDir> | undefined;
+  const file = useViewFile('mbm-mongod-');
   let db: ViewDb | undefined;
-  afterEach(() => {
-    db?.close();
-    db = undefined;
-    dir?.remove();
-  });
 
   it('null, arrays and positions on an indexed field equal the matcher and mongod', () => {
     const docs: Document[] = [
@@ -638,16 +631,7 @@ describe('the same answers through find on a view file (index and scan)', () => 
       { _id: i(7), a: i(1) },
       { _id: i(8), a: NaN },
     ];
-    dir = tempDir('mbm-mongod-');
-    db = createViewFile(join(dir.path, 'v.sqlite'));
-    const sink = new ViewSink(viewWriter(db));
-    sink.addCollection('t.c', 'collection', Buffer.from(serialize({})), [
-      Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' })),
-      Buffer.from(serialize({ v: 2, key: { a: 1 }, name: 'a_1' })),
-    ]);
-    for (const d of docs) sink.loadDocument('t.c', encode(d));
-    sink.flush();
-    indexViewFile(db);
+    db = file.build({ 't.c': { docs: docs.map(encode), indexed: ['a'] } });
     const ids = (filter: Document) =>
       find(db!, 't.c', { filter, skip: 0, limit: 100, canonical: false }).documents.map(
         (t) => (JSON.parse(t) as { _id: number })._id,

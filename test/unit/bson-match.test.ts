@@ -17,14 +17,12 @@ import {
   serialize,
   type Document,
 } from 'bson';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createViewFile, indexViewFile, viewWriter, type ViewDb } from '../../engine/catalog/view-store.js';
+import { describe, expect, it } from 'vitest';
+import type { ViewDb } from '../../engine/catalog/view-store.js';
 import { compileFilter } from '../../engine/views/bson-match.js';
 import { aggregate, count, find, matchingRaw } from '../../engine/views/query.js';
 import { parseFilter } from '../../engine/views/query-input.js';
-import { ViewSink } from '../../engine/views/view-sink.js';
-import { tempDir } from '../support/temp-dir.js';
+import { useViewFile } from '../support/view-file.js';
 
 /** The `_id`s of the documents the filter matches. */
 function hits(filter: Document, docs: Document[]): unknown[] {
@@ -285,14 +283,8 @@ describe('filters with MongoDB semantics on raw BSON', () => {
 });
 
 describe('queries on a view file use these rules', () => {
-  let dir: ReturnType<typeof tempDir> | null = null;
+  const file = useViewFile('mbm-match-');
   let db: ViewDb | null = null;
-  afterEach(() => {
-    db?.close();
-    db = null;
-    dir?.remove();
-    dir = null;
-  });
 
   const stored = [
     { _id: new Int32(1), n: Long.fromString('9007199254740993'), t: 'a' },
@@ -302,17 +294,8 @@ describe('queries on a view file use these rules', () => {
   ];
 
   function build(): Buffer[] {
-    dir = tempDir('mbm-match-');
-    db = createViewFile(join(dir.path, 'v.sqlite'));
-    const sink = new ViewSink(viewWriter(db));
-    sink.addCollection('t.c', 'collection', Buffer.from(serialize({})), [
-      Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' })),
-      Buffer.from(serialize({ v: 2, key: { t: 1 }, name: 't_1' })),
-    ]);
     const raws = stored.map((d) => Buffer.from(serialize(d)));
-    for (const r of raws) sink.loadDocument('t.c', r);
-    sink.flush();
-    indexViewFile(db);
+    db = file.build({ 't.c': { docs: raws, indexed: ['t'] } });
     return raws;
   }
 

@@ -6,36 +6,19 @@
  * compound sorts, mixed types and Int64 beyond 2^53 too; cursors end
  * typed (unknown, expired, closed, view removed) and are bounded per client.
  */
-import { Decimal128, EJSON, Long, ObjectId, serialize } from 'bson';
+import { Decimal128, EJSON, Long, ObjectId, type Document } from 'bson';
 import { Query } from 'mingo';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createViewFile, indexViewFile, viewWriter, type ViewDb } from '../../engine/catalog/view-store.js';
+import { describe, expect, it } from 'vitest';
+import type { ViewDb } from '../../engine/catalog/view-store.js';
 import { findCursor, find } from '../../engine/views/query.js';
 import { QueryCursors } from '../../engine/views/query-cursors.js';
-import { ViewSink } from '../../engine/views/view-sink.js';
-import { tempDir } from '../support/temp-dir.js';
+import { useViewFile } from '../support/view-file.js';
 
-let dir: ReturnType<typeof tempDir> | null = null;
+const file = useViewFile('mbm-cursor-unit-');
 let db: ViewDb | null = null;
-afterEach(() => {
-  db?.close();
-  db = null;
-  dir?.remove();
-  dir = null;
-});
 
 function build(docs: object[], extraIndex = 'grp') {
-  dir = tempDir('mbm-cursor-unit-');
-  db = createViewFile(join(dir.path, 'v.sqlite'));
-  const sink = new ViewSink(viewWriter(db));
-  sink.addCollection('t.c', 'collection', Buffer.from(serialize({})), [
-    Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' })),
-    Buffer.from(serialize({ v: 2, key: { [extraIndex]: 1 }, name: `${extraIndex}_1` })),
-  ]);
-  for (const d of docs) sink.loadDocument('t.c', serialize(d));
-  sink.flush();
-  indexViewFile(db);
+  db = file.build({ 't.c': { docs: docs as Document[], indexed: [extraIndex] } });
 }
 
 const numbered = (n: number) =>

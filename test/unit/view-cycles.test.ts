@@ -5,37 +5,23 @@
  * hold one: querying it must end with a typed error, never recurse until the stack or the memory
  * gives out.
  */
-import { serialize, type Document } from 'bson';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createViewFile, indexViewFile, viewWriter, type ViewDb } from '../../engine/catalog/view-store.js';
+import { type Document } from 'bson';
+import { describe, expect, it } from 'vitest';
+import type { ViewDb } from '../../engine/catalog/view-store.js';
 import { aggregate, find } from '../../engine/views/query.js';
-import { ViewSink } from '../../engine/views/view-sink.js';
-import { tempDir } from '../support/temp-dir.js';
+import { useViewFile, type TestCollection } from '../support/view-file.js';
 
-let dir: ReturnType<typeof tempDir> | null = null;
+const file = useViewFile('mbm-view-cycles-');
 let db: ViewDb | null = null;
-afterEach(() => {
-  db?.close();
-  db = null;
-  dir?.remove();
-  dir = null;
-});
-
-const ID_INDEX = Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' }));
 
 /** Database `t`: collection `c` (indexed on `a`), and the views given as name → [viewOn, pipeline]. */
 function build(views: Record<string, [string, Document[]]>): void {
-  dir = tempDir('mbm-view-cycles-');
-  db = createViewFile(join(dir.path, 'v.sqlite'));
-  const sink = new ViewSink(viewWriter(db));
-  const byA = Buffer.from(serialize({ v: 2, key: { a: 1 }, name: 'a_1' }));
-  sink.addCollection('t.c', 'collection', Buffer.from(serialize({})), [ID_INDEX, byA]);
-  for (let k = 0; k < 3; k++) sink.loadDocument('t.c', serialize({ _id: k, a: k }));
+  const colls: Record<string, TestCollection> = {
+    't.c': { docs: [0, 1, 2].map((k) => ({ _id: k, a: k })), indexed: ['a'] },
+  };
   for (const [name, [viewOn, pipeline]] of Object.entries(views))
-    sink.addCollection(`t.${name}`, 'view', Buffer.from(serialize({ viewOn, pipeline })), []);
-  sink.flush();
-  indexViewFile(db);
+    colls[`t.${name}`] = { view: { viewOn, pipeline } };
+  db = file.build(colls);
 }
 
 function refusal(run: () => unknown): { code: string; message: string } {

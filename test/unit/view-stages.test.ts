@@ -8,39 +8,22 @@
  * order); bad specifications get typed errors.
  */
 import { Decimal128, EJSON, Long, serialize, type Document } from 'bson';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createViewFile, indexViewFile, viewWriter, type ViewDb } from '../../engine/catalog/view-store.js';
+import { describe, expect, it } from 'vitest';
+import type { ViewDb } from '../../engine/catalog/view-store.js';
 import { aggregate } from '../../engine/views/query.js';
 import { parsePipeline } from '../../engine/views/query-input.js';
-import { ViewSink } from '../../engine/views/view-sink.js';
-import { tempDir } from '../support/temp-dir.js';
+import { useViewFile } from '../support/view-file.js';
 
-let dir: ReturnType<typeof tempDir> | null = null;
+const file = useViewFile('mbm-stages-');
 let db: ViewDb | null = null;
-afterEach(() => {
-  db?.close();
-  db = null;
-  dir?.remove();
-  dir = null;
-});
-
-const ID_INDEX = Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' }));
 
 /** A view file with these collections of database `t` (and indexes on the fields named). */
 function build(colls: Record<string, Document[]>, indexed: Record<string, string[]> = {}): void {
-  dir = tempDir('mbm-stages-');
-  db = createViewFile(join(dir.path, 'v.sqlite'));
-  const sink = new ViewSink(viewWriter(db));
-  for (const [name, docs] of Object.entries(colls)) {
-    const idx = (indexed[name] ?? []).map((f) =>
-      Buffer.from(serialize({ v: 2, key: { [f]: 1 }, name: `${f}_1` })),
-    );
-    sink.addCollection(`t.${name}`, 'collection', Buffer.from(serialize({})), [ID_INDEX, ...idx]);
-    for (const d of docs) sink.loadDocument(`t.${name}`, serialize(d));
-  }
-  sink.flush();
-  indexViewFile(db);
+  db = file.build(
+    Object.fromEntries(
+      Object.entries(colls).map(([name, docs]) => [`t.${name}`, { docs, indexed: indexed[name] }]),
+    ),
+  );
 }
 
 const bytes = (d: Document) => Buffer.from(serialize(d));
