@@ -9,6 +9,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { entryBundle } from './bundled-entry.js';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -16,21 +17,7 @@ export async function bundleWorker(entry: string): Promise<{ path: string; remov
   const cache = join(root, '.cache');
   mkdirSync(cache, { recursive: true });
   const outdir = mkdtempSync(join(cache, 'test-bundle-'));
-  await build({
-    entryPoints: [
-      join(root, entry),
-      join(root, 'engine', 'repo', 'seal-worker.ts'),
-      join(root, 'engine', 'incidents', 'scan-worker.ts'),
-    ],
-    outdir,
-    entryNames: '[name]',
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    target: 'node20',
-    logLevel: 'error',
-  });
+  await build({ ...entryBundle(entry), outdir });
   const name = entry.split('/').at(-1)!.replace(/\.ts$/, '.js');
   return { path: join(outdir, name), remove: () => rmSync(outdir, { recursive: true, force: true }) };
 }

@@ -25,13 +25,35 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { buildSync } from 'esbuild';
+import { buildSync, type BuildOptions } from 'esbuild';
 
 const root = join(import.meta.dirname, '..', '..');
 const cache = join(root, '.cache');
 const PREFIX = 'test-entry-';
 const built = new Map<string, string>();
 let pruned = false;
+
+/**
+ * What both test bundlers build (this file's and bundle-worker.ts): `entry` and the engine's two
+ * worker modules beside it (a bundle starts them from its own directory), Node 20 ESM, packages
+ * left outside as the app leaves them.
+ */
+export function entryBundle(entry: string) {
+  return {
+    entryPoints: [
+      join(root, entry),
+      join(root, 'engine', 'repo', 'seal-worker.ts'),
+      join(root, 'engine', 'incidents', 'scan-worker.ts'),
+    ],
+    entryNames: '[name]',
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    target: 'node20',
+    logLevel: 'error',
+  } satisfies BuildOptions;
+}
 
 function pruneStale(): void {
   pruned = true;
@@ -55,19 +77,8 @@ export function entryArgs(entry: string): string[] {
   mkdirSync(cache, { recursive: true });
   if (!pruned) pruneStale();
   const out = buildSync({
-    entryPoints: [
-      join(root, entry),
-      join(root, 'engine', 'repo', 'seal-worker.ts'),
-      join(root, 'engine', 'incidents', 'scan-worker.ts'),
-    ],
+    ...entryBundle(entry),
     outdir: join(cache, 'bundle'), // where the files would go: only their names are kept (write: false)
-    entryNames: '[name]',
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    packages: 'external',
-    target: 'node20',
-    logLevel: 'error',
     write: false,
   });
   const hash = createHash('sha256');
