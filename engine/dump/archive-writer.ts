@@ -122,7 +122,7 @@ export class ArchiveWriter implements DumpWriter {
   }
 
   async abort(): Promise<void> {
-    this.file?.abort();
+    await this.file?.abort();
     await rm(this.tempPath, { force: true });
   }
 }

@@ -109,7 +109,7 @@ export class DirectoryWriter implements DumpWriter {
   }
 
   async abort(): Promise<void> {
-    this.open?.abort();
+    await this.open?.abort();
     await rm(this.tempDir, { recursive: true, force: true });
   }
 }

@@ -248,7 +248,7 @@ export async function importDump(
     };
   } catch (err) {
     for (const w of open.values()) await w.abort();
-    oplogFile?.abort();
+    await oplogFile?.abort();
     await writer.abort();
     for (const path of appended.reverse()) await store.forgetSegment(path);
     throw err;

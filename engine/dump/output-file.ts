@@ -80,8 +80,16 @@ export class OutputFile {
     }
   }
 
-  abort(): void {
+  /**
+   * Stops writing and resolves once the file's descriptor is closed. A stream destroyed before its
+   * asynchronous open finished still creates the file afterwards: removing the temp file before
+   * 'close' could leave it behind (an aborted export's leftover).
+   */
+  abort(): Promise<void> {
     this.head.destroy();
+    if (this.file.closed) return Promise.resolve();
+    const closed = new Promise<void>((resolve) => this.file.once('close', () => resolve()));
     this.file.destroy();
+    return closed;
   }
 }
