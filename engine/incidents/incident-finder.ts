@@ -63,7 +63,9 @@ import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
 import { readJournal, type JournalPosition } from '../repo/journal-file.js';
 import { concatShared, scanSegment } from '../repo/segment-file.js';
 import { readEntryTs, splitBsonDocuments } from '../repo/bson-entries.js';
+import { asBuffer } from '../oplog/bson-raw.js';
 import type { JournalRecord } from '../source/oplog-capture.js';
+import { INDEX_WORDS } from '../oplog/entry-summary.js';
 import type { Repository } from '../repo/repository.js';
 import { prestartScanWorker, scanPayloadInWorker, type SegmentScanResult } from './scan-pool.js';
 import { journalLast, journalRowsOfSource } from '../catalog/journals.js';
@@ -131,6 +133,8 @@ interface TailJournal {
 /** A record of a journal to scan: its entries, its last ts and the last ts before it (when known). */
 interface TailRecord {
   payload: Uint8Array;
+  /** Capture's entry index of the payload (JournalRecord.entries), when it came from memory. */
+  entries: Uint32Array | undefined;
   end: OpTime;
   prev: OpTime | null;
 }
@@ -141,7 +145,7 @@ interface TailRecord {
  * the file back. `broken` once one was missed (a commit not handed on): the file is read then.
  */
 interface HeldJournal {
-  records: { payload: Uint8Array; last: OpTime }[];
+  records: { payload: Uint8Array; entries: Uint32Array | undefined; last: OpTime }[];
   count: number;
   broken: boolean;
 }
@@ -228,7 +232,7 @@ export class IncidentFinder {
       j.records = [];
       return;
     }
-    j.records.push({ payload: record.payload, last: record.last });
+    j.records.push({ payload: record.payload, entries: record.entries, last: record.last });
     j.count += record.count;
   }
 
@@ -249,7 +253,12 @@ export class IncidentFinder {
       const out: TailRecord[] = [];
       for (let k = at.records; k < held.records.length; k++) {
         const r = held.records[k]!;
-        out.push({ payload: r.payload, end: r.last, prev: k > 0 ? held.records[k - 1]!.last : null });
+        out.push({
+          payload: r.payload,
+          entries: r.entries,
+          end: r.last,
+          prev: k > 0 ? held.records[k - 1]!.last : null,
+        });
         if (compareOpTime(r.last, last) <= 0) at.records = k + 1;
       }
       return out;
@@ -258,6 +267,7 @@ export class IncidentFinder {
     if (scan.end === 'damaged') throw new ApiError('CORRUPT', `${path}: ${scan.damage}`);
     const out = scan.payloads.map((payload, k) => ({
       payload,
+      entries: undefined,
       end: scan.positions[k]!.lastTs!, // a record holds at least one entry
       prev: k > 0 ? scan.positions[k - 1]!.lastTs : scan.resumed ? at.position!.lastTs : null,
     }));
@@ -500,12 +510,16 @@ export class IncidentFinder {
         };
         const records = this.tailRecords(store.repo, sourceId, j.path, at, last);
         const from = at.scanned && (!after || compareOpTime(at.scanned, after) > 0) ? at.scanned : after;
-        for (const { payload, end, prev } of records) {
+        for (const { payload, entries, end, prev } of records) {
           if (from && compareOpTime(end, from) <= 0) continue; // scanned already
           // Its entries follow the record before it (or the position this read went on from): a
           // record wholly after `from` and through `last` is pushed without reading each ts.
           const whole =
             compareOpTime(end, last) <= 0 && (!from || (prev !== null && compareOpTime(prev, from) >= 0));
+          if (entries && this.pushIndexed(cursor, j.path, at, payload, entries, whole, from, last)) {
+            if (whole) at.scanned = end;
+            continue;
+          }
           for (const e of splitBsonDocuments(payload, j.path)) {
             if (whole) {
               this.pushTail(cursor, j.path, e, null);
@@ -558,26 +572,88 @@ export class IncidentFinder {
     if (changed) this.deps.events.publish('incident.found', { sourceId, source: name, changed });
   }
 
+  /**
+   * Pushes a record's entries (those after `from` and through `last`, or all when `whole`) with
+   * the entry index capture handed on with it: each entry's ts is read from there, and an entry
+   * whose summary says the scan only notes its ts (IncidentScanner.pass: inserts, no-ops, nearly
+   * every entry) is not parsed at all, nor is a view made of it. The same pushes, in the same
+   * order, as the loop over the payload would make. False, with nothing pushed, when the index
+   * does not describe the payload (entry count and lengths): the payload is then read as before.
+   */
+  private pushIndexed(
+    cursor: TailCursor,
+    path: string,
+    at: TailJournal,
+    payload: Uint8Array,
+    index: Uint32Array,
+    whole: boolean,
+    from: OpTime | null,
+    last: OpTime,
+  ): boolean {
+    const n = index.length / INDEX_WORDS;
+    if (!Number.isInteger(n)) return false;
+    const bytes = asBuffer(payload);
+    let off = 0;
+    for (let k = 0; k < n; k++) {
+      if (bytes.length - off < 5) return false;
+      const len = bytes.readInt32LE(off);
+      if (len < 5 || len > bytes.length - off) return false;
+      off += len;
+    }
+    if (off !== bytes.length) return false;
+    off = 0;
+    let pushed = -1;
+    for (let k = 0, w = 0; k < n; k++, w += INDEX_WORDS) {
+      const len = bytes.readInt32LE(off);
+      const t = index[w]!;
+      const i = index[w + 1]!;
+      if (
+        whole ||
+        ((!from || t > from.t || (t === from.t && i > from.i)) &&
+          (t < last.t || (t === last.t && i <= last.i)))
+      ) {
+        if (this.countTail(cursor, path, len)) cursor.firstJournal!.first = { i, t };
+        if (!cursor.scanner.pass(index[w + 2]!, t, i)) cursor.scanner.push(bytes.subarray(off, off + len));
+        this.tailEntries++;
+        pushed = w;
+      }
+      off += len;
+    }
+    if (pushed >= 0 && !whole) at.scanned = { i: index[pushed + 1]!, t: index[pushed]! };
+    return true;
+  }
+
   /** Pushes one journal entry (`ts` when already read) into a tail cursor's scanner. */
   private pushTail(cursor: TailCursor, path: string, e: Uint8Array, ts: OpTime | null): void {
-    const scanner = cursor.scanner;
+    if (this.countTail(cursor, path, e.byteLength)) cursor.firstJournal!.first = ts ?? readEntryTs(e);
+    cursor.scanner.push(e);
+    this.tailEntries++;
+  }
+
+  /**
+   * Counts an entry of `path` (of `bytes`) about to be pushed into the cursor's first-journal
+   * record (TailFirstJournal); true when it is that journal's first entry, whose ts the caller sets.
+   */
+  private countTail(cursor: TailCursor, path: string, bytes: number): boolean {
     const fj = (cursor.firstJournal ??= { path, count: 0, bytes: 0, first: null, last: null, done: null });
     if (fj.path === path) {
-      if (fj.done)
+      if (fj.done) {
         fj.count = -1; // its entries again after a later journal's: not one run
-      else {
-        fj.count++;
-        fj.bytes += e.byteLength;
-        fj.first ??= ts ?? readEntryTs(e);
+        return false;
       }
-    } else if (!fj.done)
+      fj.count++;
+      fj.bytes += bytes;
+      return fj.first === null;
+    }
+    if (!fj.done) {
+      const scanner = cursor.scanner;
       fj.done = structuredClone({
         state: scanner.state,
         changes: scanner.changes,
         unreadable: scanner.unreadable,
       });
-    scanner.push(e);
-    this.tailEntries++;
+    }
+    return false;
   }
 
   /**

@@ -39,6 +39,12 @@ import { isReplayedNamespace, splitNamespace } from '../oplog/namespace-filter.j
 import { applyOpsOperations, transactionMeta } from '../oplog/transactions.js';
 import { ApiError } from '../errors.js';
 import { readEntryTs } from '../repo/bson-entries.js';
+import {
+  SUMMARY_FROM_MIGRATE,
+  SUMMARY_OP,
+  SUMMARY_OP_MASK,
+  SUMMARY_WELL_FORMED,
+} from '../oplog/entry-summary.js';
 import type { OpTime } from '../repo/optime.js';
 
 export const INCIDENT_KINDS = [
@@ -237,6 +243,27 @@ export class IncidentScanner {
     } finally {
       this.state.lastTs = ts;
     }
+  }
+
+  /**
+   * Moves past an entry on its summary alone (oplog/entry-summary.ts: what capture read of it as
+   * it took it), when all push() would do with it is note its ts: a no-op, a chunk migration's
+   * write, or an insert while no dropDatabase is pending (an insert only ends a run of
+   * dropIndexes). Leaves the state exactly as push() of that entry would; false, with nothing
+   * done, when the entry must be pushed instead. `t`, `i`: its ts.
+   */
+  pass(summary: number, t: number, i: number): boolean {
+    if (!(summary & SUMMARY_WELL_FORMED)) return false;
+    const op = summary & SUMMARY_OP_MASK;
+    if (op === SUMMARY_OP.noop || summary & SUMMARY_FROM_MIGRATE) {
+      this.state.lastTs = { i, t }; // the key order of readTimestamp's: the stored state is the same text
+      return true;
+    }
+    if (op !== SUMMARY_OP.insert) return false;
+    for (const _db in this.state.dbDrops) return false; // forgetting them needs the entry's namespace
+    this.lastDropIndexesEnds();
+    this.state.lastTs = { i, t };
+    return true;
   }
 
   private entry(e: OplogEntry, raw: Buffer, ts: OpTime, seed: () => Seed): void {

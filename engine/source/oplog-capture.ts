@@ -27,7 +27,8 @@
  */
 import { Timestamp, type MongoClient } from 'mongodb';
 import { ApiError, fileSystemError } from '../errors.js';
-import { readEntryTs, readEntryWall } from '../repo/bson-entries.js';
+import { readEntryWall } from '../repo/bson-entries.js';
+import { EntrySummary, summarizeEntry } from '../oplog/entry-summary.js';
 import { PendingEntries, SegmentBytes } from './pending-entries.js';
 import { createHash, type Hash } from 'node:crypto';
 import { JournalWriter, holdJournal } from '../repo/journal-file.js';
@@ -143,6 +144,11 @@ export interface JournalRecord {
   count: number;
   /** The record's entries, concatenated. */
   payload: Uint8Array;
+  /**
+   * Each entry's ts and summary as capture read them (oplog/entry-summary.ts, INDEX_WORDS per
+   * entry, in payload order): the tail scan moves past most entries on these, without parsing.
+   */
+  entries?: Uint32Array;
   last: OpTime;
 }
 
@@ -205,6 +211,8 @@ export class OplogCapture {
   // it writes; the two swap at every commit, so nothing is allocated per commit.
   private pending = new PendingEntries();
   private spare = new PendingEntries();
+  /** What summarizeEntry read of the entry being taken (reused). */
+  private readonly summary = new EntrySummary();
 
   // The journal: one commit at a time, chained.
   private journal: OpenJournal | null = null;
@@ -415,7 +423,14 @@ export class OplogCapture {
     }
     this.acknowledge(last, payload.subarray(lastEntryAt));
     // After capture's own state moved (the tail scan that reads it runs later, from a timer).
-    this.deps.onJournalRecord?.({ path: j.writer.relPath, countBefore, count, payload, last });
+    this.deps.onJournalRecord?.({
+      path: j.writer.relPath,
+      countBefore,
+      count,
+      payload,
+      entries: pending.takeIndex(),
+      last,
+    });
     if (this.pending.count) this.scheduleCommit();
     if (j.rawBytes >= this.opts.segmentMaxBytes || Date.now() - j.openedAt >= this.opts.segmentMaxMs)
       this.closeJournal();
@@ -720,12 +735,14 @@ export class OplogCapture {
     let lastFetchFull = false;
     let taken = 0;
     let takenBytes = 0;
-    let takenLast: OpTime | null = null;
+    // Each entry's ts and summary, read in the one walk of its elements capture makes (no object per entry).
+    const s = this.summary;
     const accept = (doc: Uint8Array): void => {
-      const ts = readEntryTs(doc);
+      summarizeEntry(doc, s);
       if (first) {
         first = false;
         if (tip) {
+          const ts = { i: s.i, t: s.t };
           if (compareOpTime(ts, tip) === 0) return; // the entry we already have: continuity proven
           // The entry we stopped at is gone: the oplog rolled over. Start a new chain from here,
           // in a new journal file (so in a new segment) whose chain link is null.
@@ -737,10 +754,9 @@ export class OplogCapture {
           this.deps.onGap({ lastCaptured: tip, resumedAt: ts });
         }
       }
-      this.pending.append(doc, ts);
+      this.pending.append(doc, s.t, s.i, s.summary);
       taken++;
       takenBytes += doc.byteLength;
-      takenLast = ts;
     };
     // After a write failure the state and error stay until a record or segment is durable again.
     if (!this.writeFailing) {
@@ -767,13 +783,12 @@ export class OplogCapture {
           // The rest of the reply is in the driver's buffer already: taken in one go, no await.
           if (fetching) lastFetchFull = 1 + cursor.bufferedCount() >= READ_BATCH;
           taken = takenBytes = 0;
-          takenLast = null;
           accept(doc);
           const rest = takeBufferedRaw(cursor) ?? (cursor.readBufferedDocuments() as unknown as Uint8Array[]);
           for (const d of rest) accept(d);
           if (taken) {
             this.countRate(taken, takenBytes);
-            const ts = takenLast!;
+            const ts = this.pending.last!; // the batch was taken without an await: nothing committed it
             if (!this.metrics.sourceTs || compareOpTime(ts, this.metrics.sourceTs) > 0)
               this.metrics.sourceTs = ts;
             this.scheduleCommit();

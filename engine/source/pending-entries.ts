@@ -3,23 +3,30 @@
  * as they arrive into one reused buffer: nothing is kept per entry (no array
  * of views that would outlive the driver's reply and be promoted by the GC),
  * and the commit copies them, as one payload, into the journal file's
- * SegmentBytes, from where its record is written.
+ * SegmentBytes, from where its record is written. Beside the bytes, each
+ * entry's ts and summary (oplog/entry-summary.ts), read as capture walked the
+ * entry, go into a reused entry index (numbers, no object per entry), which
+ * the commit hands on with the record so the incident finder's tail scan
+ * need not parse the entries again.
  */
+import { INDEX_WORDS } from '../oplog/entry-summary.js';
 import type { OpTime } from '../repo/optime.js';
 
 const INITIAL_BYTES = 256 * 1024;
+const INITIAL_ENTRIES = 4096;
 
 export class PendingEntries {
   private buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  /** ts.t, ts.i and summary of each entry held (INDEX_WORDS per entry). */
+  private index = new Uint32Array(INITIAL_ENTRIES * INDEX_WORDS);
   /** Bytes held. */
   bytes = 0;
   count = 0;
-  first: OpTime | null = null;
-  last: OpTime | null = null;
   /** Where the last entry starts (its `wall` is the recovery point's). */
   private lastAt = 0;
 
-  append(doc: Uint8Array, ts: OpTime): void {
+  /** Appends an entry with its ts (`t`, `i`) and summary. */
+  append(doc: Uint8Array, t: number, i: number, summary: number): void {
     const need = this.bytes + doc.byteLength;
     if (need > this.buf.length) {
       let size = this.buf.length * 2;
@@ -28,12 +35,40 @@ export class PendingEntries {
       this.buf.copy(grown, 0, 0, this.bytes);
       this.buf = grown;
     }
+    let w = this.count * INDEX_WORDS;
+    if (w + INDEX_WORDS > this.index.length) {
+      const grown = new Uint32Array(this.index.length * 2);
+      grown.set(this.index.subarray(0, w));
+      this.index = grown;
+    }
     this.buf.set(doc, this.bytes);
     this.lastAt = this.bytes;
     this.bytes = need;
     this.count++;
-    this.first ??= ts;
-    this.last = ts;
+    this.index[w++] = t;
+    this.index[w++] = i;
+    this.index[w] = summary;
+  }
+
+  private tsAt(k: number): OpTime | null {
+    return k < 0 || k >= this.count
+      ? null
+      : { i: this.index[k * INDEX_WORDS + 1]!, t: this.index[k * INDEX_WORDS]! }; // key order as readEntryTs
+  }
+
+  /** The first entry's ts (null when empty). */
+  get first(): OpTime | null {
+    return this.tsAt(0);
+  }
+
+  /** The last entry's ts (null when empty). */
+  get last(): OpTime | null {
+    return this.tsAt(this.count - 1);
+  }
+
+  /** The entry index of what is held, copied (one allocation per commit, handed on with the record). */
+  takeIndex(): Uint32Array {
+    return this.index.slice(0, this.count * INDEX_WORDS);
   }
 
   /** Copies the entries to `dest` at `at` (the caller then clears). */
@@ -49,7 +84,6 @@ export class PendingEntries {
   clear(): void {
     this.bytes = 0;
     this.count = 0;
-    this.first = this.last = null;
     this.lastAt = 0;
   }
 }

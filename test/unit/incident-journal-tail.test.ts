@@ -16,7 +16,9 @@
  * was not handed on, the file is read again.
  */
 import { Long, Timestamp, UUID, serialize, type Document } from 'bson';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { IncidentScanner } from '../../engine/incidents/incident-scanner.js';
+import { EntrySummary, INDEX_WORDS, summarizeEntry } from '../../engine/oplog/entry-summary.js';
 import { forgetIncidents, incidentScan, incidentsBetween } from '../../engine/catalog/incidents.js';
 import { saveJournalTail } from '../../engine/catalog/journals.js';
 import { newestSegmentEnd } from '../../engine/catalog/segments.js';
@@ -49,6 +51,17 @@ function entries(from: OpTime, docs: Document[], perSecond = 1000): Uint8Array[]
 }
 
 const tsOf = (e: Uint8Array): OpTime => readEntryTs(e);
+
+/** Capture's entry index of `list` (JournalRecord.entries): each entry's ts and summary. */
+function indexOf(list: Uint8Array[]): Uint32Array {
+  const index = new Uint32Array(list.length * INDEX_WORDS);
+  const s = new EntrySummary();
+  list.forEach((e, k) => {
+    summarizeEntry(e, s);
+    index.set([s.t, s.i, s.summary], k * INDEX_WORDS);
+  });
+  return index;
+}
 
 /** Writes `list` to a new journal file and its catalog row, as a group commit of capture does, and announces it. */
 async function journal(fx: StoreFixture, list: Uint8Array[]) {
@@ -343,6 +356,113 @@ describe('incident finder on the capture journal tail', () => {
     forgetIncidents(db, fx.sourceId);
     await finder.catchUp(fx.sourceId);
     expect(finder.scanned.fromFiles).toBe(scan.segments);
+    expect(rows(fx).map(({ id: _, ...r }) => r)).toEqual(stored);
+    expect({ ...incidentScan(db, fx.sourceId), updated_at: null }).toEqual({ ...scan, updated_at: null });
+  });
+
+  it('moves past entries on the entry index capture hands on: the same findings and stored scan as reading the files', async () => {
+    fx = await makeStore();
+    await fx.appendSegments(1, 20);
+    await fx.engine.incidents.catchUp(fx.sourceId);
+    const tip = fx.store.chainTip(fx.sourceId)!;
+    const ui = new UUID();
+    // Mostly inserts and no-ops (passed on the index), with what the scan must read among them:
+    // drops pending before a dropDatabase (inserts of another database between), dropIndexes
+    // ended by an insert, migrations, a mass delete, a transaction, an entry without op.
+    const ops: Document[] = [];
+    for (let k = 0; k < 3000; k++) {
+      if (k % 500 === 100)
+        ops.push({ op: 'c', ns: 'crm.$cmd', o: { drop: 'a' }, o2: { numRecords: Long.fromNumber(3) } });
+      else if (k % 500 === 102)
+        ops.push({ op: 'c', ns: 'crm.$cmd', o: { drop: 'b' }, o2: { numRecords: Long.fromNumber(4) } });
+      else if (k % 500 === 104) ops.push({ op: 'c', ns: 'crm.$cmd', o: { dropDatabase: 1 } });
+      else if (k % 500 === 200 || k % 500 === 202)
+        ops.push({ op: 'c', ns: 'shop.$cmd', o: { dropIndexes: 'items', index: `i${k}` } });
+      else if (k % 500 === 300)
+        ops.push({ op: 'i', ns: 'shop.items', ui, o: { _id: -k }, fromMigrate: true });
+      else if (k % 500 === 301)
+        ops.push({ ns: 'shop.items', o: { _id: k } }); // no op: unreadable
+      else if (k % 500 === 302)
+        ops.push({
+          op: 'c',
+          ns: 'admin.$cmd',
+          lsid: { id: new UUID() },
+          txnNumber: Long.fromNumber(k),
+          o: { applyOps: [{ op: 'd', ns: 'shop.items', o: { _id: k } }] },
+        });
+      else if (k >= 1200 && k < 2400 && k % 500 !== 103)
+        ops.push({ op: 'd', ns: 'shop.items', ui, o: { _id: k } });
+      else if (k % 10 === 5) ops.push({ op: 'n', ns: '', o: { msg: 'periodic noop' } });
+      else ops.push({ op: 'i', ns: k % 500 === 103 ? 'shop.items' : 'shop.events', ui, o: { _id: k } });
+    }
+    const all = entries({ t: tip.t + 1, i: 1 }, ops, 400);
+    const db = fx.engine.catalog;
+    const finder = fx.engine.incidents;
+    const passes = vi.spyOn(IncidentScanner.prototype, 'pass');
+    let prev: OpTime | null = tip;
+    /** One journal of `commits` group commits of 250 from `from`, each handed on with its index, then sealed. */
+    const journal = async (from: number, commits: number, index: (list: Uint8Array[]) => Uint32Array) => {
+      const first = tsOf(all[from]!);
+      const link = prev;
+      const w = await JournalWriter.create(fx.repo, fx.sourceId, first, link);
+      for (let k = 0; k < commits; k++) {
+        const list = all.slice(from + k * 250, from + (k + 1) * 250);
+        const payload = Buffer.concat(list.map((e) => Buffer.from(e)));
+        await w.append(payload, list.length);
+        prev = tsOf(list.at(-1)!);
+        saveJournalTail(db, {
+          path: w.relPath,
+          sourceId: fx.sourceId,
+          firstTs: first,
+          lastTs: prev,
+          prevLastTs: link,
+          count: (k + 1) * 250,
+          bytes: w.bytes,
+        });
+        finder.journalRecord(fx.sourceId, {
+          path: w.relPath,
+          countBefore: k * 250,
+          count: 250,
+          payload,
+          entries: index(list),
+          last: prev,
+        });
+        await finder.scanJournalTail(fx.sourceId);
+      }
+      const list = all.slice(from, from + commits * 250);
+      await fx.store.sealJournal(
+        fx.sourceId,
+        w.relPath,
+        Buffer.concat(list.map((e) => Buffer.from(e))),
+        { first, last: prev!, count: list.length },
+        link,
+      );
+      await finder.catchUp(fx.sourceId);
+    };
+    const fromTail0 = finder.scanned.fromTail;
+    const tail0 = finder.tailEntries;
+    await journal(0, 4, indexOf);
+    const passed = passes.mock.calls.length;
+    expect(passes.mock.results.filter((r) => r.value === true).length).toBeGreaterThan(700);
+    // An index that does not describe its payload (an entry short, or one too many) is not used:
+    // those records are read as before.
+    let commit = 0;
+    await journal(1000, 4, (list) => (commit++ % 2 ? indexOf([...list, list[0]!]) : indexOf(list.slice(1))));
+    expect(passes.mock.calls.length).toBe(passed);
+    await journal(2000, 4, indexOf);
+    expect(passes.mock.calls.length).toBeGreaterThan(passed);
+    expect(finder.tailEntries - tail0).toBe(3000); // each entry once
+    expect(finder.scanned.fromTail - fromTail0).toBe(3); // every seal took the tail scan's result
+    passes.mockRestore();
+
+    const stored = rows(fx).map(({ id: _, ...r }) => r);
+    const scan = incidentScan(db, fx.sourceId)!;
+    expect(new Set(stored.map((r) => r.kind))).toEqual(
+      new Set(['dropDatabase', 'dropIndexes', 'massDelete']),
+    );
+    // What the scan worker finds from the start, reading every segment from its file.
+    forgetIncidents(db, fx.sourceId);
+    await finder.catchUp(fx.sourceId);
     expect(rows(fx).map(({ id: _, ...r }) => r)).toEqual(stored);
     expect({ ...incidentScan(db, fx.sourceId), updated_at: null }).toEqual({ ...scan, updated_at: null });
   });

@@ -18,6 +18,7 @@ import {
 import { findingRow } from '../../engine/incidents/incident-finder.js';
 import { incidentSummary } from '../../engine/incidents/summary.js';
 import { splitBsonDocuments } from '../../engine/repo/bson-entries.js';
+import { EntrySummary, summarizeEntry } from '../../engine/oplog/entry-summary.js';
 import { HAVE_FIXTURES, SKIP_FIXTURES_MESSAGE, fixture } from '../support/fixtures.js';
 import { ejsonToBson } from '../support/replay-helpers.js';
 
@@ -383,6 +384,74 @@ describe('incident scanner: damaged entries', () => {
       expect.objectContaining({ kind: 'drop', firstTs: drop, restoreBefore: noOp, size: 2 }),
     ]);
     expect(bad).toEqual({ t: log.t, i: 1 });
+  });
+});
+
+describe('incident scanner: passing entries on capture’s summary', () => {
+  it('pass() leaves state, findings and restore points as push() does, entry by entry, and refuses what it cannot judge', () => {
+    const log = new Log();
+    const ui = new UUID();
+    for (let s = 0; s < 12; s++) {
+      log.at(1_700_002_000 + s);
+      for (let k = 0; k < 40; k++) log.insert('shop.orders', s * 100 + k);
+      log.add({ op: 'n', ns: '', o: { msg: 'periodic noop' } });
+      for (let k = 0; k < 30; k++) log.del('shop.orders', s * 100 + k);
+      log.add({ op: 'i', ns: 'shop.orders', ui, o: { _id: -s }, fromMigrate: true });
+      log.add({ op: 'd', ns: 'shop.orders', ui, o: { _id: -s }, fromMigrate: true });
+      if (s % 3 === 0) {
+        // dropIndexes ended by an insert; drops followed by an insert of another database or of theirs.
+        log.cmd('shop', { dropIndexes: 'orders', index: `i${s}` });
+        log.insert('shop.orders', 9000 + s);
+        log.cmd('shop', { dropIndexes: 'orders', index: `j${s}` });
+        log.cmd('crm', { drop: 'a' }, { o2: { numRecords: 1 } });
+        log.insert('shop.orders', 9100 + s); // another database: the crm drops stay pending
+        log.cmd('crm', { drop: 'b' }, { o2: { numRecords: 2 } });
+        if (s === 6) log.insert('crm.c', 1); // their database: the drops before it are forgotten
+        log.cmd('crm', { dropDatabase: 1 });
+      }
+      log.add({
+        op: 'c',
+        ns: 'admin.$cmd',
+        lsid: { id: new UUID(), uid: new Binary(Buffer.alloc(32, 1)) },
+        txnNumber: Long.fromNumber(s),
+        o: { applyOps: Array.from({ length: 3 }, (_, k) => ({ op: 'd', ns: 'shop.carts', o: { _id: k } })) },
+      });
+      log.add({ ns: 'shop.x', o: { _id: 1 } }); // no op: unreadable for push, no summary claim
+    }
+    const limits = { documents: 20, seconds: 10 };
+    const pushed = new IncidentScanner(emptyScanState(), limits);
+    const passed = new IncidentScanner(emptyScanState(), limits);
+    const summary = new EntrySummary();
+    let passes = 0;
+    let refusals = 0;
+    for (const e of log.entries) {
+      pushed.push(e);
+      summarizeEntry(e, summary);
+      if (passed.pass(summary.summary, summary.t, summary.i)) passes++;
+      else {
+        refusals++;
+        passed.push(e);
+      }
+      expect(JSON.stringify(passed.state)).toBe(JSON.stringify(pushed.state)); // the stored text too
+      expect(passed.unreadable).toBe(pushed.unreadable);
+      expect([...passed.changes.upserts]).toEqual([...pushed.changes.upserts]);
+      expect([...passed.changes.removed]).toEqual([...pushed.changes.removed]);
+    }
+    expect(passes).toBeGreaterThan(400);
+    expect(refusals).toBeGreaterThan(400);
+    expect(pushed.unreadable).toBe(12);
+    expect(new Set([...pushed.changes.upserts.values()].map((f) => f.kind))).toEqual(
+      new Set(['massDelete', 'dropIndexes', 'drop', 'dropDatabase']),
+    );
+    // An insert while drops are pending is refused (forgetting them needs its namespace).
+    const s = new IncidentScanner(emptyScanState(), limits);
+    const l2 = new Log();
+    l2.cmd('crm', { drop: 'a' });
+    l2.insert('shop.orders', 1);
+    s.push(l2.entries[0]!);
+    summarizeEntry(l2.entries[1]!, summary);
+    expect(s.pass(summary.summary, summary.t, summary.i)).toBe(false);
+    expect(s.pass(0, summary.t, summary.i)).toBe(false); // no claim: never passed
   });
 });
 
