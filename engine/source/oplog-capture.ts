@@ -248,6 +248,22 @@ export class OplogCapture {
     return Math.min(50, Math.max(2, Math.floor(this.opts.journalFsyncMs / 4)));
   }
 
+  /**
+   * When the next getMore goes out while the source is not ahead of us: a read interval after the
+   * last one at the soonest, and, while nothing read is waiting for a commit, not before the next
+   * group commit's slot (the last commit's start plus journalFsyncMs). That getMore then takes what
+   * arrived since the one before and the commit follows it at once (scheduleCommit finds the slot
+   * passed): one round trip per commit instead of one per read interval, with the same recovery
+   * point (an entry waits for the next slot either way). While something read waits (a commit
+   * still writing, a backlog), the read interval alone paces reads, as the commit timer is armed
+   * for that slot and a read started at it could come back just after the commit took the rest.
+   */
+  private nextReadAt(lastFetch: number): number {
+    const soonest = lastFetch + this.readIntervalMs;
+    if (this.pending.count > 0 || this.lastCommitStart === 0) return soonest;
+    return Math.max(soonest, this.lastCommitStart + this.opts.journalFsyncMs);
+  }
+
   constructor(
     private readonly deps: CaptureDeps,
     /** Read by tests and status: how this capture journals and cuts segments. */
@@ -730,7 +746,7 @@ export class OplogCapture {
     this.closeCursor = () => cursor.close();
     let first = true;
     let lastHello = 0;
-    // One getMore per read interval at most while the source keeps up with us (see readIntervalMs).
+    // One getMore per group commit while the source keeps up with us (see nextReadAt).
     let lastFetch = 0;
     let lastFetchFull = false;
     let taken = 0;
@@ -767,10 +783,12 @@ export class OplogCapture {
       while (!this.stopped && !this.paused) {
         const fetching = cursor.bufferedCount() === 0;
         if (fetching && !lastFetchFull) {
-          const wait = lastFetch + this.readIntervalMs - Date.now();
+          const wait = this.nextReadAt(lastFetch) - Date.now();
           if (wait > 0) {
             await this.sleep(wait); // stop, pause and a failed write wake it
             if (this.stopped || this.paused) break;
+            this.throwWriteError();
+            continue; // a commit may have started meanwhile: its slot is when to read next
           }
         }
         if (fetching) lastFetch = Date.now();
