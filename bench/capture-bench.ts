@@ -132,6 +132,8 @@ async function runStep(
         ...(process.env.CAPTURE_BENCH_PROF
           ? ['--cpu-prof', '--cpu-prof-dir', process.env.CAPTURE_BENCH_PROF]
           : []),
+        // More flags for the engine process only, e.g. `--require ./gc-stats.cjs` (its stdout is the bench's).
+        ...(process.env.CAPTURE_BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
         '--import',
         'tsx',
         join(root, 'bench', 'capture-child.ts'),
