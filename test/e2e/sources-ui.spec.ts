@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { startWorkspace, submitNewSource, type E2eWorkspace } from '../support/e2e-workspace.js';
+import { reportFailures } from '../support/failure-report.js';
 
 /**
  * Everything a DBA does to sources, policies and alerts without the CLI:
@@ -15,6 +16,7 @@ test.beforeAll(async () => {
   });
 });
 test.afterAll(async () => env?.stop());
+reportFailures(() => env?.serve);
 const standin = () => env.standins[0]!;
 const flaky = () => env.standins[1]!;
 

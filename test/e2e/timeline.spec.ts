@@ -1,6 +1,7 @@
 import { expect, test, type Locator, type Page } from '@playwright/test';
 import { MongoClient } from 'mongodb';
 import { addSourceInUi, startWorkspace, watchCsp, type E2eWorkspace } from '../support/e2e-workspace.js';
+import { reportFailures } from '../support/failure-report.js';
 
 /**
  * The Timeline section through the headless server against the stand-in:
@@ -19,6 +20,7 @@ test.beforeAll(async () => {
   env = await startWorkspace('mbm-e2e-timeline-');
 });
 test.afterAll(async () => env?.stop());
+reportFailures(() => env?.serve);
 
 const description = (page: Page) => page.getByTestId('timeline-description');
 const canvas = (page: Page) => page.getByRole('application', { name: /Timeline of/ });
