@@ -8,6 +8,9 @@ import { reportFailures } from '../support/failure-report.js';
  * (a preset's minimum is enforced), see and acknowledge alerts, terminate and
  * remove. Runs in Chromium against the headless server.
  */
+// One scenario: the first test adds prod-rs and the later ones edit, alert on and remove it; after a
+// failure (a new worker, a new empty workspace) the rest are skipped rather than failed without it.
+test.describe.configure({ mode: 'serial' });
 let env: E2eWorkspace;
 test.beforeAll(async () => {
   // Two stand-ins: the second goes away during a test.
