@@ -30,6 +30,7 @@ import { ApiError, fileSystemError } from '../errors.js';
 import { readEntryWall } from '../repo/bson-entries.js';
 import { EntrySummary, summarizeEntry } from '../oplog/entry-summary.js';
 import { PendingEntries, SegmentBytes } from './pending-entries.js';
+import { RoundTripAverage, nextReadAt } from './read-pacing.js';
 import { createHash, type Hash } from 'node:crypto';
 import { JournalWriter, holdJournal } from '../repo/journal-file.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
@@ -248,20 +249,18 @@ export class OplogCapture {
     return Math.min(50, Math.max(2, Math.floor(this.opts.journalFsyncMs / 4)));
   }
 
-  /**
-   * When the next getMore goes out while the source is not ahead of us: a read interval after the
-   * last one at the soonest, and, while nothing read is waiting for a commit, not before the next
-   * group commit's slot (the last commit's start plus journalFsyncMs). That getMore then takes what
-   * arrived since the one before and the commit follows it at once (scheduleCommit finds the slot
-   * passed): one round trip per commit instead of one per read interval, with the same recovery
-   * point (an entry waits for the next slot either way). While something read waits (a commit
-   * still writing, a backlog), the read interval alone paces reads, as the commit timer is armed
-   * for that slot and a read started at it could come back just after the commit took the rest.
-   */
+  /** Round trips of getMores that returned entries (an empty reply waited maxAwaitTimeMS). */
+  private readonly roundTrip = new RoundTripAverage();
+
+  /** When the next getMore goes out while the source is not ahead of us (see read-pacing.ts). */
   private nextReadAt(lastFetch: number): number {
-    const soonest = lastFetch + this.readIntervalMs;
-    if (this.pending.count > 0 || this.lastCommitStart === 0) return soonest;
-    return Math.max(soonest, this.lastCommitStart + this.opts.journalFsyncMs);
+    return nextReadAt({
+      lastFetch,
+      readIntervalMs: this.readIntervalMs,
+      nextCommitAt: this.lastCommitStart === 0 ? null : this.lastCommitStart + this.opts.journalFsyncMs,
+      roundTripMs: this.roundTrip.ms,
+      pending: this.pending.count,
+    });
   }
 
   constructor(
@@ -746,7 +745,8 @@ export class OplogCapture {
     this.closeCursor = () => cursor.close();
     let first = true;
     let lastHello = 0;
-    // One getMore per group commit while the source keeps up with us (see nextReadAt).
+    // One getMore per group commit while the source keeps up with us, a round trip before its
+    // slot (see read-pacing.ts).
     let lastFetch = 0;
     let lastFetchFull = false;
     let taken = 0;
@@ -799,7 +799,10 @@ export class OplogCapture {
         this.throwWriteError();
         if (doc) {
           // The rest of the reply is in the driver's buffer already: taken in one go, no await.
-          if (fetching) lastFetchFull = 1 + cursor.bufferedCount() >= READ_BATCH;
+          if (fetching) {
+            lastFetchFull = 1 + cursor.bufferedCount() >= READ_BATCH;
+            this.roundTrip.add(Date.now() - lastFetch, this.readIntervalMs);
+          }
           taken = takenBytes = 0;
           accept(doc);
           const rest = takeBufferedRaw(cursor) ?? (cursor.readBufferedDocuments() as unknown as Uint8Array[]);
