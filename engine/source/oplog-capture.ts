@@ -203,6 +203,8 @@ export class OplogCapture {
   /** Set from a failed write until the next record or segment is durable. */
   private writeFailing = false;
   private wake: (() => void) | null = null;
+  /** The tail loop sleeps until its next getMore (a commit's start wakes it, not a retry's backoff). */
+  private waitingToRead = false;
   private closeCursor: (() => Promise<void>) | null = null;
   private readonly rate = { windowStart: Date.now(), entries: 0, bytes: 0, commits: 0 };
   readonly metrics: CaptureMetrics = stoppedMetrics();
@@ -372,6 +374,8 @@ export class OplogCapture {
     const started = Date.now();
     if (this.lastCommitStart) this.rate.commits++;
     this.lastCommitStart = started;
+    // A read held back until this commit took what was pending goes on (see read-pacing.ts).
+    if (this.waitingToRead) this.wake?.();
     let recordAt = 0;
     let payload: Buffer;
     try {
@@ -785,7 +789,9 @@ export class OplogCapture {
         if (fetching && !lastFetchFull) {
           const wait = this.nextReadAt(lastFetch) - Date.now();
           if (wait > 0) {
-            await this.sleep(wait); // stop, pause and a failed write wake it
+            this.waitingToRead = true;
+            await this.sleep(wait); // stop, pause, a failed write and a commit's start wake it
+            this.waitingToRead = false;
             if (this.stopped || this.paused) break;
             this.throwWriteError();
             continue; // a commit may have started meanwhile: its slot is when to read next

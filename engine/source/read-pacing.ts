@@ -3,13 +3,12 @@
  *
  * A tailable awaitData getMore returns as soon as anything is there, so reading as fast as replies
  * come costs one round trip (and its reply's handling, here and on the server) per few writes.
- * While nothing read waits for a commit, one getMore per group commit is enough, sent about one
- * round trip before the commit's slot (the last commit's start + journalFsyncMs) so that its reply
- * is there when the slot comes and the commit interval stays journalFsyncMs: sent at the slot, each
- * commit waited for the round trip first. While something read waits for a commit (a commit still
- * writing, a backlog) the read interval alone paces reads; the commit timer is armed for the slot
- * regardless of reads, so a slow read never delays a commit of what is already pending (a reply
- * that comes after the slot with nothing pending is committed as soon as it is taken).
+ * One getMore per group commit is enough: sent about one round trip before the commit's slot (the
+ * last commit's start + journalFsyncMs), so that its reply is there when the slot comes and the
+ * commit interval stays journalFsyncMs (sent at the slot, each commit waited for a round trip).
+ * The commit timer is armed for the slot whatever reads do, so a slow read never delays a commit
+ * of what is already pending; a reply that comes after the slot with nothing pending is committed
+ * as soon as it is taken.
  */
 
 export interface ReadPacing {
@@ -17,7 +16,7 @@ export interface ReadPacing {
   lastFetch: number;
   /** The shortest time between two getMores (ms). */
   readIntervalMs: number;
-  /** The next group commit's slot (ms), or null before the first commit. */
+  /** The next group commit's slot (ms: the last commit's start + journalFsyncMs), or null before the first. */
   nextCommitAt: number | null;
   /** Recent getMore round trips, averaged (ms; see RoundTripAverage), or null before the first. */
   roundTripMs: number | null;
@@ -26,22 +25,31 @@ export interface ReadPacing {
 }
 
 /**
- * How long before the commit's slot the getMore goes: the measured round trip, kept under the
- * read interval. Under it, the read after an early reply (soonest: a read interval later) comes
- * after the slot, when the commit has taken that reply, so it is one getMore per commit; and a
- * round trip inflated by an awaitData wait (a quiet source, a slow link) moves reads at most that
- * much earlier, which costs nothing but those entries waiting one commit more.
+ * How long before the commit's slot the getMore goes: the measured round trip, at most the read
+ * interval. A longer one is a stall or an awaitData wait (a quiet source), not the link; reading
+ * that much earlier would only leave more entries for the commit after.
  */
 export function readLeadMs(roundTripMs: number | null, readIntervalMs: number): number {
   if (roundTripMs === null || !(roundTripMs > 0)) return 0;
-  return Math.min(Math.round(roundTripMs), readIntervalMs - 1);
+  return Math.min(Math.round(roundTripMs), readIntervalMs);
 }
 
-/** When the next getMore may go out (ms, compared with Date.now()). */
+/**
+ * When the next getMore may go out (ms, compared with Date.now()): never sooner than a read interval
+ * after the last one, and a lead before the next slot, whatever is pending (entries read earlier
+ * wait for that slot either way). When that moment has passed: with nothing pending, at once (the
+ * reply is committed as soon as it is taken); with entries pending, a reply now would come just
+ * after the commit took them and its entries would wait for the commit after, so the read waits
+ * for this commit to start (which wakes it; then it is paced to the next slot). A commit not
+ * started a read interval after its slot is held up by a slow write: reading then goes on at the
+ * read interval (a backlog builds while it writes).
+ */
 export function nextReadAt(p: ReadPacing): number {
   const soonest = p.lastFetch + p.readIntervalMs;
-  if (p.pending > 0 || p.nextCommitAt === null) return soonest;
-  return Math.max(soonest, p.nextCommitAt - readLeadMs(p.roundTripMs, p.readIntervalMs));
+  if (p.nextCommitAt === null) return soonest;
+  const target = p.nextCommitAt - readLeadMs(p.roundTripMs, p.readIntervalMs);
+  if (soonest <= target || p.pending === 0) return Math.max(soonest, target);
+  return Math.max(soonest, p.nextCommitAt + p.readIntervalMs);
 }
 
 /**

@@ -16,10 +16,22 @@ describe('nextReadAt', () => {
     ).toBe(1050);
   });
 
-  it('while entries wait for a commit, the read interval alone paces reads (never the slot)', () => {
+  it('with entries pending, still reads once, a round trip before the slot they wait for', () => {
+    // A reply came just after a commit took the rest: one read for the next slot, not one per read interval.
     expect(
       nextReadAt({ lastFetch: 1000, readIntervalMs: RI, nextCommitAt: 1190, roundTripMs: 20, pending: 7 }),
-    ).toBe(1050);
+    ).toBe(1170);
+  });
+
+  it('after an early reply, waits for the commit to take it (its start wakes the wait), a read interval past the slot at most', () => {
+    // Read at 1180, in at 1195 with the slot at 1200: a read now would come back after the commit.
+    expect(
+      nextReadAt({ lastFetch: 1180, readIntervalMs: RI, nextCommitAt: 1200, roundTripMs: 20, pending: 7 }),
+    ).toBe(1250);
+    // The commit is held up by a slow write: reading goes on at the read interval.
+    expect(
+      nextReadAt({ lastFetch: 1250, readIntervalMs: RI, nextCommitAt: 1200, roundTripMs: 20, pending: 9 }),
+    ).toBe(1300);
   });
 
   it('with nothing pending, reads one measured round trip before the slot', () => {
@@ -32,39 +44,26 @@ describe('nextReadAt', () => {
     ).toBe(1200);
   });
 
-  it('never reads sooner than a read interval after the last one', () => {
+  it('never reads sooner than a read interval after the last one; with the slot passed and nothing pending, then', () => {
     expect(
       nextReadAt({ lastFetch: 1180, readIntervalMs: RI, nextCommitAt: 1200, roundTripMs: 20, pending: 0 }),
     ).toBe(1230);
+    // A quiet source: the last commit long ago, each getMore waits maxAwaitTimeMS for entries.
+    expect(
+      nextReadAt({ lastFetch: 9000, readIntervalMs: RI, nextCommitAt: 1200, roundTripMs: 20, pending: 0 }),
+    ).toBe(9050);
   });
 
-  it('keeps the lead under the read interval, so the read after an early reply comes after the slot', () => {
-    expect(readLeadMs(500, RI)).toBe(49);
+  it('leads by the measured round trip, the read interval at most', () => {
+    expect(readLeadMs(500, RI)).toBe(50);
+    expect(readLeadMs(23.6, RI)).toBe(24);
     expect(readLeadMs(null, RI)).toBe(0);
     expect(readLeadMs(0, RI)).toBe(0);
     expect(readLeadMs(Number.NaN, RI)).toBe(0);
-    expect(readLeadMs(3, 2)).toBe(1); // journalFsyncMs 8: read interval 2
-    for (const rtt of [0, 1, 10, 30, 49, 50, 80, 1000]) {
-      const slot = 10_000;
-      const read = nextReadAt({
-        lastFetch: 9_000,
-        readIntervalMs: RI,
-        nextCommitAt: slot,
-        roundTripMs: rtt,
-        pending: 0,
-      });
-      expect(read).toBeGreaterThan(slot - RI);
-      // Its reply came early (entries pending, the commit timer armed for the slot): the next read
-      // goes out after the slot, when that commit has taken them.
-      const after = nextReadAt({
-        lastFetch: read,
-        readIntervalMs: RI,
-        nextCommitAt: slot,
-        roundTripMs: rtt,
-        pending: 1,
-      });
-      expect(after).toBeGreaterThan(slot);
-    }
+    expect(readLeadMs(3, 2)).toBe(2); // journalFsyncMs 8: read interval 2
+    expect(
+      nextReadAt({ lastFetch: 0, readIntervalMs: RI, nextCommitAt: 1200, roundTripMs: 900, pending: 0 }),
+    ).toBe(1150);
   });
 
   /**
@@ -105,6 +104,12 @@ describe('nextReadAt', () => {
     expect(Math.max(...d)).toBeLessThanOrEqual(FSYNC + 15);
     expect(mean).toBeLessThan(FSYNC + 5);
     expect(mean).toBeGreaterThanOrEqual(FSYNC);
+    // One stalled reply (150 ms): that commit starts when it is in, the next ones on their slots.
+    const stall = [...steady.slice(0, 20), 150, ...steady.slice(0, 20)];
+    const s = commitIntervals(stall, true);
+    expect(s.slice(1, 19).every((x) => x === 200)).toBe(true);
+    expect(s[19]).toBe(200 + 150 - 30);
+    expect(s.slice(20).every((x) => x === 200)).toBe(true);
   });
 });
 
