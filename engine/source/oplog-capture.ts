@@ -30,7 +30,7 @@ import { ApiError, fileSystemError } from '../errors.js';
 import { readEntryWall } from '../repo/bson-entries.js';
 import { EntrySummary, summarizeEntry } from '../oplog/entry-summary.js';
 import { PendingEntries, SegmentBytes } from './pending-entries.js';
-import { RoundTripAverage, nextReadAt } from './read-pacing.js';
+import { RoundTripEstimate, nextReadAt } from './read-pacing.js';
 import { createHash, type Hash } from 'node:crypto';
 import { JournalWriter, holdJournal } from '../repo/journal-file.js';
 import { compareOpTime, formatOpTime, type OpTime } from '../repo/optime.js';
@@ -252,7 +252,7 @@ export class OplogCapture {
   }
 
   /** Round trips of getMores that returned entries (an empty reply waited maxAwaitTimeMS). */
-  private readonly roundTrip = new RoundTripAverage();
+  private readonly roundTrip = new RoundTripEstimate();
 
   /** When the next getMore goes out while the source is not ahead of us (see read-pacing.ts). */
   private nextReadAt(lastFetch: number): number {

@@ -18,7 +18,7 @@ export interface ReadPacing {
   readIntervalMs: number;
   /** The next group commit's slot (ms: the last commit's start + journalFsyncMs), or null before the first. */
   nextCommitAt: number | null;
-  /** Recent getMore round trips, averaged (ms; see RoundTripAverage), or null before the first. */
+  /** A round trip most recent getMores beat (ms; see RoundTripEstimate), or null before the first. */
   roundTripMs: number | null;
   /** Entries read and not yet taken by a commit. */
   pending: number;
@@ -53,20 +53,32 @@ export function nextReadAt(p: ReadPacing): number {
 }
 
 /**
- * An exponentially weighted average of getMore round trips (each new one weighs 1/8, as TCP's
- * smoothed RTT, RFC 6298): steady under one slow reply, current within a few commits. Each sample
- * is clamped to `maxMs` (capture passes the read interval, beyond which the lead stops growing) so
- * that one very slow reply (a stall, an awaitData wait) does not hold the average up for long.
+ * A round trip most getMores beat, from exponentially weighted averages of recent ones (RFC 6298's
+ * estimator: the smoothed round trip, each new one weighing 1/8, plus a multiple of the smoothed
+ * deviation, weighing 1/4; twice it here, where TCP's retransmission timeout takes four times). On
+ * a loaded machine round trips vary several-fold (in the capture bench 4-56 ms, p10-p90), and a
+ * reply later than the slot delays that commit, while an early one costs nothing but a few entries
+ * waiting one commit more. Each sample is clamped to `maxMs` (capture passes the read interval,
+ * beyond which the lead stops growing), so one very slow reply (a stall, an awaitData wait) does
+ * not hold the estimate up for long.
  */
-export class RoundTripAverage {
+export class RoundTripEstimate {
   private avg: number | null = null;
+  private dev = 0;
 
+  /** The smoothed round trip plus twice its smoothed deviation (ms), or null before the first. */
   get ms(): number | null {
-    return this.avg;
+    return this.avg === null ? null : this.avg + 2 * this.dev;
   }
 
   add(sampleMs: number, maxMs: number): void {
     const s = Math.min(Math.max(0, sampleMs), maxMs);
-    this.avg = this.avg === null ? s : this.avg + (s - this.avg) / 8;
+    if (this.avg === null) {
+      this.avg = s;
+      this.dev = s / 2;
+      return;
+    }
+    this.dev += (Math.abs(s - this.avg) - this.dev) / 4;
+    this.avg += (s - this.avg) / 8;
   }
 }

@@ -4,7 +4,7 @@
  * slot comes and commits stay journalFsyncMs apart; the read interval alone while something waits.
  */
 import { describe, expect, it } from 'vitest';
-import { RoundTripAverage, nextReadAt, readLeadMs } from '../../engine/source/read-pacing.js';
+import { RoundTripEstimate, nextReadAt, readLeadMs } from '../../engine/source/read-pacing.js';
 
 const RI = 50; // the read interval at journalFsyncMs 200
 const FSYNC = 200;
@@ -72,7 +72,7 @@ describe('nextReadAt', () => {
    * (scheduleCommit finds the slot passed). Returns the intervals between commit starts.
    */
   function commitIntervals(roundTrips: number[], measure: boolean): number[] {
-    const avg = new RoundTripAverage();
+    const avg = new RoundTripEstimate();
     let lastCommit = 0;
     let lastFetch = 0;
     const commits: number[] = [];
@@ -113,17 +113,32 @@ describe('nextReadAt', () => {
   });
 });
 
-describe('RoundTripAverage', () => {
-  it('starts at the first sample, then weighs each new one 1/8, clamped to [0, max]', () => {
-    const a = new RoundTripAverage();
-    expect(a.ms).toBeNull();
-    a.add(16, 50);
-    expect(a.ms).toBe(16);
-    a.add(24, 50);
-    expect(a.ms).toBe(17);
-    a.add(5_000, 50); // a stall or an awaitData wait counts as the max only
-    expect(a.ms).toBeCloseTo(17 + 33 / 8, 10);
-    a.add(-3, 50);
-    expect(a.ms).toBeCloseTo(17 + 33 / 8 - (17 + 33 / 8) / 8, 10);
+describe('RoundTripEstimate', () => {
+  it('is the smoothed round trip (1/8) plus twice the smoothed deviation (1/4), samples clamped to [0, max]', () => {
+    const e = new RoundTripEstimate();
+    expect(e.ms).toBeNull();
+    e.add(16, 50);
+    expect(e.ms).toBe(16 + 2 * 8); // RFC 6298: the first deviation is half the first round trip
+    e.add(24, 50);
+    // deviation 8 + (|24 - 16| - 8) / 4 = 8; average 16 + 8 / 8 = 17
+    expect(e.ms).toBe(17 + 2 * 8);
+    e.add(5_000, 50); // a stall or an awaitData wait counts as the max only
+    const dev = 8 + (33 - 8) / 4;
+    const avg = 17 + 33 / 8;
+    expect(e.ms).toBeCloseTo(avg + 2 * dev, 10);
+    e.add(-3, 50);
+    expect(e.ms).toBeCloseTo(avg - avg / 8 + 2 * (dev + (avg - dev) / 4), 10);
+  });
+
+  it('settles on a steady round trip, and grows its margin with the spread', () => {
+    const steady = new RoundTripEstimate();
+    const spread = new RoundTripEstimate();
+    for (let k = 0; k < 100; k++) {
+      steady.add(20, 50);
+      spread.add(k % 2 ? 10 : 30, 50);
+    }
+    expect(steady.ms).toBeCloseTo(20, 3);
+    expect(spread.ms!).toBeGreaterThan(35);
+    expect(spread.ms!).toBeLessThan(45);
   });
 });
