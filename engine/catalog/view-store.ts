@@ -333,12 +333,13 @@ export function viewWriter(db: ViewDb) {
     commit: db.prepare('COMMIT'),
   };
   // Prepared on first use: they name docs_by_id, which a snapshot being loaded does not have yet.
-  let byId: { insertNewDoc: Database.Statement } | null = null;
+  let byId: { insertNewDoc: Database.Statement; deleteById: Database.Statement } | null = null;
   const ids = () =>
     (byId ??= {
       insertNewDoc: db.prepare(
         'INSERT INTO docs (rid, cid, k, id, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (cid, k, id) DO NOTHING',
       ),
+      deleteById: db.prepare('DELETE FROM docs WHERE cid = ? AND k = ? AND id = ? RETURNING rid, doc'),
     });
   return {
     collections: () => listCollectionRows(db),
@@ -372,6 +373,9 @@ export function viewWriter(db: ViewDb) {
       ids().insertNewDoc.run(rid, cid, id.k, id.id, doc).changes === 1,
     /** The highest row id in the file (0 when empty). */
     maxRid: (): number => s.maxRid.get() as number,
+    /** Deletes the collection's row of this `_id` and returns it (one statement: no read first). */
+    deleteDocById: (cid: number, id: DocId) =>
+      ids().deleteById.get(cid, id.k, id.id) as { rid: number; doc: Buffer } | undefined,
     updateDoc: (rid: number, doc: Buffer) => void s.updateDoc.run(doc, rid),
     deleteDoc: (rid: number) => void s.deleteDoc.run(rid),
     /** A key row of a snapshot being loaded (before indexViewFile: no uniqueness to check yet). */

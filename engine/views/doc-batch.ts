@@ -189,6 +189,14 @@ export class DocBatch {
       for (const f of p.fields) for (const key of keysAt(only.doc, f)) added.push(keyRow(f, key, only.rid));
       return;
     }
+    // A lone delete (most deletes): the row deleted and returned by one statement.
+    if (only?.op === 'delete') {
+      const gone1 = w.deleteDocById(cid, p.id);
+      if (gone1)
+        for (const f of p.fields)
+          for (const key of keysAt(gone1.doc, f)) gone.push(keyRow(f, key, gone1.rid));
+      return;
+    }
     const before = w.getDoc(cid, p.id) ?? null;
     let rid = before ? before.rid : -1;
     let doc: Buffer | null = before ? before.doc : null;

@@ -228,6 +228,16 @@ describe('batched view writes', () => {
     expect(grp).toHaveLength(7); // a, b2, c, k2, m, n, l2
   });
 
+  it('lone deletes (one statement each) remove the row and its key rows; of a missing _id, nothing', () => {
+    const r = check(seed, [del('t.c', 2), del('t.c', 42), ins('t.c', { _id: 5, grp: 'e' }), del('t.c', 5)]);
+    expect(r.rows['t.c']).toEqual([b(seed[0]!).toString('hex'), b(seed[2]!).toString('hex')]);
+    expect(r.keys.filter((k) => k.startsWith('t.c grp'))).toHaveLength(2);
+    const db = viewOf(seed, [], false);
+    expect(() => new ViewSink(viewWriter(db)).apply({ op: 'delete', ns: 't.c', o: b({ x: 1 }), ts })).toThrow(
+      expect.objectContaining({ code: 'INVALID_BSON' }),
+    );
+  });
+
   it('an insert without _id, or whose bytes are damaged before it, is refused typed and writes nothing', () => {
     const db = viewOf(seed, [], false);
     const sink = new ViewSink(viewWriter(db));
