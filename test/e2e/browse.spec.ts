@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { MongoClient } from 'mongodb';
 import { addSourceInUi, startWorkspace, watchCsp, type E2eWorkspace } from '../support/e2e-workspace.js';
+import { reportFailures } from '../support/failure-report.js';
 
 /**
  * The point-in-time browser through the headless server against the
@@ -14,6 +15,7 @@ test.beforeAll(async () => {
   env = await startWorkspace('mbm-e2e-browse-');
 });
 test.afterAll(async () => env?.stop());
+reportFailures(() => env?.serve);
 
 const description = (page: Page) => page.getByTestId('timeline-description');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,6 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { MongoClient } from 'mongodb';
 import { addSourceByCli, startWorkspace, watchCsp, type E2eWorkspace } from '../support/e2e-workspace.js';
+import { reportFailures } from '../support/failure-report.js';
 
 /**
  * The dashboard's source cards and the policy editor's preview against a
@@ -26,6 +27,7 @@ test.beforeAll(async () => {
   await client.close();
 });
 test.afterAll(async () => env?.stop());
+reportFailures(() => env?.serve);
 
 test('the source card and the schedule preview, in the light and the dark theme', async ({ page }) => {
   test.setTimeout(150_000);

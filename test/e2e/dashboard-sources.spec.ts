@@ -1,5 +1,6 @@
 import { expect, test } from '@playwright/test';
 import { addSourceByCli, startWorkspace, type E2eWorkspace } from '../support/e2e-workspace.js';
+import { reportFailures } from '../support/failure-report.js';
 
 let env: E2eWorkspace;
 test.beforeAll(async () => {
@@ -9,6 +10,7 @@ test.beforeAll(async () => {
   });
 });
 test.afterAll(async () => env?.stop());
+reportFailures(() => env?.serve);
 
 test('the dashboard shows each source with live capture, recovery point, snapshot and coverage', async ({
   page,

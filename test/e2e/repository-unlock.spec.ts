@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { reportFailures } from '../support/failure-report.js';
 
 const root = join(import.meta.dirname, '..', '..');
 let dir: ReturnType<typeof tempDir>;
@@ -35,6 +36,7 @@ test.afterAll(async () => {
   await serve?.stop();
   dir?.remove();
 });
+reportFailures(() => serve);
 
 test('an encrypted repository is shown locked and unlocks with its passphrase only', async ({ page }) => {
   await page.goto(serve.url);

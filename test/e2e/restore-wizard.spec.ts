@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { MongoClient, type Document } from 'mongodb';
 import { cliAsync } from '../support/cli-process.js';
 import { addSourceByCli, startWorkspace, watchCsp, type E2eWorkspace } from '../support/e2e-workspace.js';
+import { reportFailures } from '../support/failure-report.js';
 
 /**
  * The restore wizard in Chromium against the headless server and a
@@ -36,6 +37,7 @@ test.beforeAll(async () => {
   });
 });
 test.afterAll(async () => env?.stop());
+reportFailures(() => env?.serve);
 
 /** Fails the test on any Content-Security-Policy violation (the wizard must not need a looser policy). */
 async function noCspViolations(page: Page) {

@@ -1,5 +1,6 @@
 import { expect, test, type Page } from '@playwright/test';
 import { addSourceByCli, startWorkspace, type E2eWorkspace } from '../support/e2e-workspace.js';
+import { reportFailures } from '../support/failure-report.js';
 
 /**
  * A screenshot of every section in the light and the dark theme, with data
@@ -19,6 +20,7 @@ test.beforeAll(async () => {
   });
 });
 test.afterAll(async () => env?.stop());
+reportFailures(() => env?.serve);
 
 /** What each section must show before its picture is taken. */
 const SECTIONS: [tab: string, ready: (page: Page) => Promise<void>][] = [

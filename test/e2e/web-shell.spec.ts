@@ -6,6 +6,7 @@ import { expect, test, type Page } from '@playwright/test';
 import { watchCsp } from '../support/e2e-workspace.js';
 import { startServe, type ServeProcess } from '../support/serve-process.js';
 import { tempDir } from '../support/temp-dir.js';
+import { reportFailures } from '../support/failure-report.js';
 
 let dir: ReturnType<typeof tempDir>;
 let serve: ServeProcess;
@@ -18,6 +19,7 @@ test.afterAll(async () => {
   await serve?.stop();
   dir?.remove();
 });
+reportFailures(() => serve);
 
 const SECTIONS = [
   ['Dashboard', 'No sources protected yet'],

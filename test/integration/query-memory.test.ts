@@ -208,20 +208,25 @@ describe.skipIf(!HAVE_PROC)('a large query result in bounded memory', () => {
           ...['--filter', filter, '--target-uri', uri, '--target-ns', targetNs],
           ...['--json', '--data-dir', join(dir!.path, 'data')],
         ]);
-      const few = await restore('{"qty": 3}', 'rec.few');
-      const all = await restore('{}', 'rec.all');
+      // Each twice, the lower peak kept: reading the ~60 MB selection from the view alone moves one
+      // run's peak by up to ~25 MB (when the collector frees the rows' buffers), more than the writes
+      // cost. A restore that held what it writes is above the bound in every run.
+      const few = [await restore('{"qty": 3}', 'rec.few'), await restore('{"qty": 3}', 'rec.few2')];
+      const all = [await restore('{}', 'rec.all'), await restore('{}', 'rec.all2')];
+      const lowest = (runs: { peakMB: number }[]) => Math.min(...runs.map((r) => r.peakMB));
       const client = new MongoClient(uri);
       try {
+        const count = (name: string) => client.db('rec').collection(name).countDocuments();
         const counts = {
-          few: await client.db('rec').collection('few').countDocuments(),
-          all: await client.db('rec').collection('all').countDocuments(),
+          few: [await count('few'), await count('few2')],
+          all: [await count('all'), await count('all2')],
         };
         const figures = JSON.stringify({ made, few, all, counts });
-        expect(few.code, figures).toBe(0);
-        expect(all.code, figures).toBe(0);
-        expect(counts.all, figures).toBe(made.documents);
-        expect(counts.few, figures).toBeLessThan(made.documents / 10);
-        expect(all.peakMB - few.peakMB, figures).toBeLessThan(BOUND_MB);
+        for (const run of [...few, ...all]) expect(run.code, figures).toBe(0);
+        expect(counts.all, figures).toEqual([made.documents, made.documents]);
+        expect(counts.few[0], figures).toBeLessThan(made.documents / 10);
+        expect(counts.few[1], figures).toBe(counts.few[0]);
+        expect(lowest(all) - lowest(few), figures).toBeLessThan(BOUND_MB);
         console.log(`restore memory: ${figures}`);
       } finally {
         await client.close();

@@ -78,6 +78,28 @@ describe('timeline layout from cached buckets', () => {
     expect(primaryLayer([overview, fine], { from: T0 + 500, to: T0 + 700 })).toBe(overview);
   });
 
+  it('shows the current answer, not a stale one of the same resolution that still covers the view', () => {
+    const overview = { ...answer(T0 - 1e6, T0 + 1e6, 100), overview: true };
+    // Fetched before the first segment and snapshot, then outgrown by the live edge (stale).
+    const before = { ...answer(T0, T0 + 255, 2890, { snapshotOnly: true }), stale: true };
+    // Fetched after: the same span shifted by one grid step, so neither contains the other.
+    const after = answer(T0 + 15, T0 + 255, 2720, {
+      liveEdge: op(T0 + 200),
+      covered: new Array<number>(2720).fill(1),
+      snapshots: new Array<number>(2720).fill(0).map((_, i) => (i === 100 ? 1 : 0)),
+    });
+    const view = { from: T0 + 60, to: T0 + 180 };
+    expect(before.data.bucketSeconds).toBeLessThanOrEqual(after.data.bucketSeconds); // as fine: the old rule kept it
+    expect(primaryLayer([overview, before, after], view)).toBe(after);
+    expect(layersFor([overview, before, after], view)).toEqual([overview, before, after]); // painted last
+    // Two current answers alike: the newer one.
+    const later = answer(T0 + 30, T0 + 270, 2720);
+    expect(primaryLayer([overview, after, later], view)).toBe(later);
+    // A much finer stale answer still beats the coarse backdrop while its replacement is in flight.
+    expect(primaryLayer([overview, before], view)).toBe(before);
+    expect(primaryLayer([overview], view)).toBe(overview);
+  });
+
   it('places one marker per listed snapshot with its highest tier, and bucket markers otherwise', () => {
     const listed = answer(T0, T0 + 100, 10, {
       markers: [

@@ -70,22 +70,44 @@ export function gapCause(reason: TimelineData['gaps'][number]['reason']): string
  */
 export function layersFor(cache: readonly CachedTimeline[], view: ViewRange, max = 3): CachedTimeline[] {
   const overlapping = cache.filter((c) => c.to > view.from && c.from < view.to);
-  overlapping.sort((a, b) => b.data.bucketSeconds - a.data.bucketSeconds);
+  // Coarsest first; of answers about as fine as each other, the current one paints last (over a stale one).
+  overlapping.sort(
+    (a, b) => finenessClass(b) - finenessClass(a) || freshness(a, cache) - freshness(b, cache),
+  );
   if (overlapping.length <= max) return overlapping;
   return [overlapping[0]!, ...overlapping.slice(-(max - 1))];
 }
 
-/** The layer whose details (markers, gaps) are shown: the finest one that covers the whole view, else the finest overlapping. */
+/** Buckets within this factor of each other draw the view equally well. */
+const SIMILAR_FINENESS = 1.5;
+
+/** Bucket widths in steps of SIMILAR_FINENESS (a total order, unlike "within 1.5 of each other"). */
+const finenessClass = (c: CachedTimeline) =>
+  Math.floor(Math.log(Math.max(1e-9, c.data.bucketSeconds)) / Math.log(SIMILAR_FINENESS));
+
+/** Orders answers by how current they are: stale ones first, then by arrival (the cache keeps the newest last). */
+const freshness = (c: CachedTimeline, cache: readonly CachedTimeline[]) =>
+  (c.stale ? 0 : cache.length) + cache.indexOf(c);
+
+/**
+ * The layer whose details (markers, gaps, the description's words) are shown: of the answers that
+ * cover the whole view (else of those that overlap it), the most current among those about as fine
+ * as the finest. A stale answer (one the live edge has outgrown) must not hide a current one of the
+ * same resolution: it would still say "no oplog captured yet" or miss the snapshot just taken; a
+ * much finer stale one still wins over a coarse backdrop while its replacement is in flight.
+ */
 export function primaryLayer(cache: readonly CachedTimeline[], view: ViewRange): CachedTimeline | null {
+  const overlapping = cache.filter((c) => c.to > view.from && c.from < view.to);
+  const covering = overlapping.filter((c) => c.from <= view.from && c.to >= view.to);
+  const pool = covering.length ? covering : overlapping;
+  if (!pool.length) return null;
+  const finest = Math.min(...pool.map((c) => c.data.bucketSeconds));
   let best: CachedTimeline | null = null;
-  let bestPartial: CachedTimeline | null = null;
-  for (const c of cache) {
-    if (c.to <= view.from || c.from >= view.to) continue;
-    const covers = c.from <= view.from && c.to >= view.to;
-    if (covers && (!best || c.data.bucketSeconds < best.data.bucketSeconds)) best = c;
-    if (!bestPartial || c.data.bucketSeconds < bestPartial.data.bucketSeconds) bestPartial = c;
+  for (const c of pool) {
+    if (c.data.bucketSeconds > finest * SIMILAR_FINENESS) continue;
+    if (!best || freshness(c, cache) > freshness(best, cache)) best = c;
   }
-  return best ?? bestPartial;
+  return best;
 }
 
 /**
