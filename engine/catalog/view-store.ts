@@ -14,6 +14,7 @@
  * whatever the size of the view.
  */
 import Database from 'better-sqlite3';
+import { ApiError } from '../errors.js';
 import { ownerOnlyFile } from '../owner-only.js';
 
 export type ViewDb = Database.Database;
@@ -69,6 +70,20 @@ const DOCS_BY_ID = 'CREATE UNIQUE INDEX docs_by_id ON docs (cid, k, id)';
  * document moved while a logical copy read it) keeps the later copy, as replaying inserts does.
  */
 export function indexViewFile(db: ViewDb): void {
+  // With a journal: the unique index may fail on a repeated _id, and only a journal rolls a
+  // failed statement back (without one SQLite leaves the file undefined). In memory: an index
+  // build writes new pages, which are not journaled, so the journal holds a few pages (the
+  // schema, the free list); and no journal file is left beside the view (one opened in
+  // exclusive locking mode stays when the mode goes back to off).
+  setJournal(db, 'memory');
+  try {
+    indexTables(db);
+  } finally {
+    setJournal(db, 'off');
+  }
+}
+
+function indexTables(db: ViewDb): void {
   try {
     db.exec(DOCS_BY_ID);
   } catch (err) {
@@ -124,10 +139,28 @@ function tuneForBuild(db: ViewDb): void {
   // ready, renamed and closed): holding the lock for the whole build spares SQLite taking and
   // checking it per transaction (measured about a fifth of SQLite's time on a replay mix).
   db.pragma('locking_mode = EXCLUSIVE');
-  db.pragma('journal_mode = OFF');
+  setJournal(db, 'off');
   db.pragma('synchronous = OFF');
   db.pragma(`cache_size = -${BUILD_CACHE_KIB}`);
   db.pragma('temp_store = FILE');
+}
+
+/**
+ * Sets the build connection's journal mode and checks that SQLite took it. `off` needs
+ * better-sqlite3's unsafe mode for the one pragma: the library turns on SQLite's defensive flag,
+ * under which `journal_mode = OFF` is ignored without an error (the mode stays `delete`). Until
+ * this was checked, every build wrote a rollback journal of each page it changed: about half of
+ * SQLite's write calls while moving a view forward.
+ */
+function setJournal(db: ViewDb, mode: 'off' | 'memory'): void {
+  db.unsafeMode(true);
+  try {
+    const now = db.pragma(`journal_mode = ${mode.toUpperCase()}`, { simple: true });
+    if (now !== mode)
+      throw new ApiError('INTERNAL', `View file: journal_mode stayed ${String(now)}, not ${mode}.`);
+  } finally {
+    db.unsafeMode(false);
+  }
 }
 
 /** Opens a ready view to read; throws (SQLITE_NOTADB, SQLITE_CORRUPT) when the file is damaged. */
@@ -300,12 +333,13 @@ export function viewWriter(db: ViewDb) {
     commit: db.prepare('COMMIT'),
   };
   // Prepared on first use: they name docs_by_id, which a snapshot being loaded does not have yet.
-  let byId: { insertNewDoc: Database.Statement } | null = null;
+  let byId: { insertNewDoc: Database.Statement; deleteById: Database.Statement } | null = null;
   const ids = () =>
     (byId ??= {
       insertNewDoc: db.prepare(
         'INSERT INTO docs (rid, cid, k, id, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (cid, k, id) DO NOTHING',
       ),
+      deleteById: db.prepare('DELETE FROM docs WHERE cid = ? AND k = ? AND id = ? RETURNING rid, doc'),
     });
   return {
     collections: () => listCollectionRows(db),
@@ -339,6 +373,9 @@ export function viewWriter(db: ViewDb) {
       ids().insertNewDoc.run(rid, cid, id.k, id.id, doc).changes === 1,
     /** The highest row id in the file (0 when empty). */
     maxRid: (): number => s.maxRid.get() as number,
+    /** Deletes the collection's row of this `_id` and returns it (one statement: no read first). */
+    deleteDocById: (cid: number, id: DocId) =>
+      ids().deleteById.get(cid, id.k, id.id) as { rid: number; doc: Buffer } | undefined,
     updateDoc: (rid: number, doc: Buffer) => void s.updateDoc.run(doc, rid),
     deleteDoc: (rid: number) => void s.deleteDoc.run(rid),
     /** A key row of a snapshot being loaded (before indexViewFile: no uniqueness to check yet). */

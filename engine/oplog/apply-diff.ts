@@ -40,17 +40,30 @@ function bad(why: string): never {
   throw new ApiError('INVALID_INPUT', `Cannot apply oplog update: ${why}`);
 }
 
-type FieldMod =
-  | { kind: 'delete' }
-  | { kind: 'update'; element: Buffer }
-  | { kind: 'insert'; element: Buffer }
-  | { kind: 'sub'; diff: Buffer; array: boolean }
-  | { kind: 'binary'; change: Buffer };
+/** What a diff does to one field (the kinds of ObjectDiff.kinds). */
+const DELETE = 0;
+const UPDATE = 1;
+const INSERT = 2;
+const SUB = 3;
+const SUB_ARRAY = 4;
+const BINARY = 5;
 
+/**
+ * An object diff read into parallel arrays, one slot per field it names: no object, Map or
+ * Buffer view per field (replay applies one diff per update, and these were most of its
+ * allocations). Slot k: the field name is bytes [nameStart, nameEnd) of srcs[k]; for an update or
+ * insert the new element is bytes [elStart, elEnd) of srcs[k] (a diff value is an element already
+ * named like the target field), for a sub-diff or a binary change the embedded document is.
+ */
 interface ObjectDiff {
-  mods: Map<string, FieldMod>;
-  /** Updates then inserts, in diff order: what is appended when not already placed. */
-  toAppend: { name: string; element: Buffer }[];
+  kinds: number[];
+  srcs: Buffer[];
+  nameStart: number[];
+  nameEnd: number[];
+  elStart: number[];
+  elEnd: number[];
+  /** Slots appended when not already placed: updates then inserts, in diff order. */
+  toAppend: number[];
 }
 
 /** An object diff is an array diff when it carries `a: true`. */
@@ -59,107 +72,160 @@ function isArrayDiff(diff: Buffer): boolean {
   return false;
 }
 
-function put(mods: Map<string, FieldMod>, name: string, mod: FieldMod): void {
-  if (mods.has(name)) bad(`duplicate field name in diff: ${name}`); // mongod 4728000
-  mods.set(name, mod);
-}
-
 function section(diff: Buffer, e: RawElement): Buffer {
   if (e.type !== T.object) bad(`diff section "${e.name}" is not a document`);
   return subDocument(diff, e);
 }
 
+const sameBytes = (a: Buffer, as: number, ae: number, b: Buffer, bs: number, be: number): boolean => {
+  if (ae - as !== be - bs) return false;
+  for (let k = 0; k < ae - as; k++) if (a[as + k] !== b[bs + k]) return false;
+  return true;
+};
+
+/** Slots up to this many are matched against a document's fields by their bytes; more by name. */
+const FEW = 16;
+
+// Module-level helpers, not closures: a closure made per diff costs more than the work it does.
+function add(d: ObjectDiff, kind: number, src: Buffer, ns: number, ne: number, es: number, ee: number): void {
+  d.kinds.push(kind);
+  d.srcs.push(src);
+  d.nameStart.push(ns);
+  d.nameEnd.push(ne);
+  d.elStart.push(es);
+  d.elEnd.push(ee);
+}
+
+const slotName = (d: ObjectDiff, k: number): string =>
+  d.srcs[k]!.toString('utf8', d.nameStart[k], d.nameEnd[k]);
+
 function readObjectDiff(diff: Buffer): ObjectDiff {
-  const mods = new Map<string, FieldMod>();
-  const updates: { name: string; element: Buffer }[] = [];
-  const inserts: { name: string; element: Buffer }[] = [];
-  for (const e of elements(diff)) {
-    if (e.name === 'd') {
-      for (const f of elements(section(diff, e))) put(mods, f.name, { kind: 'delete' });
-    } else if (e.name === 'u' || e.name === 'i') {
+  const d: ObjectDiff = {
+    kinds: [],
+    srcs: [],
+    nameStart: [],
+    nameEnd: [],
+    elStart: [],
+    elEnd: [],
+    toAppend: [],
+  };
+  const inserts: number[] = [];
+  const e = new ElementCursor(diff);
+  while (e.next()) {
+    const nameLen = e.valueStart - 1 - (e.start + 1);
+    const c = diff[e.start + 1];
+    if (nameLen === 1 && (c === 0x64 || c === 0x75 || c === 0x69 || c === 0x62)) {
+      // d, u, i, b
       const sub = section(diff, e);
-      const list = e.name === 'u' ? updates : inserts;
-      for (const f of elements(sub)) {
-        const element = elementBytes(sub, f);
-        put(mods, f.name, e.name === 'u' ? { kind: 'update', element } : { kind: 'insert', element });
-        list.push({ name: f.name, element });
+      const f = new ElementCursor(sub);
+      while (f.next()) {
+        const ns = f.start + 1;
+        const ne = f.valueStart - 1;
+        if (c === 0x64) add(d, DELETE, sub, ns, ne, f.start, f.end);
+        else if (c === 0x62) {
+          if (f.type !== T.object) bad(`binary diff for ${f.name} is not a document`);
+          add(d, BINARY, sub, ns, ne, f.valueStart, f.end);
+        } else {
+          const slot = d.kinds.length;
+          add(d, c === 0x75 ? UPDATE : INSERT, sub, ns, ne, f.start, f.end);
+          (c === 0x75 ? d.toAppend : inserts).push(slot);
+        }
       }
-    } else if (e.name === 'b') {
-      const sub = section(diff, e);
-      for (const f of elements(sub)) {
-        if (f.type !== T.object) bad(`binary diff for ${f.name} is not a document`);
-        put(mods, f.name, { kind: 'binary', change: subDocument(sub, f) });
-      }
-    } else if (e.name.length > 1 && e.name[0] === 's') {
+    } else if (nameLen > 1 && c === 0x73) {
+      // s<field>: a sub-diff
       if (e.type !== T.object) bad(`sub-diff ${e.name} is not a document`);
-      const sub = subDocument(diff, e);
-      put(mods, e.name.slice(1), { kind: 'sub', diff: sub, array: isArrayDiff(sub) });
+      const array = isArrayDiff(subDocument(diff, e));
+      add(d, array ? SUB_ARRAY : SUB, diff, e.start + 2, e.valueStart - 1, e.valueStart, e.end);
     } else {
       bad(`unexpected field "${e.name}" in a $v:2 diff`);
     }
   }
-  for (const f of inserts) updates.push(f);
-  return { mods, toAppend: updates };
+  for (const slot of inserts) d.toAppend.push(slot);
+  refuseDuplicates(d);
+  return d;
+}
+
+/** A diff naming one field twice is refused (mongod 4728000). */
+function refuseDuplicates(d: ObjectDiff): void {
+  const n = d.kinds.length;
+  if (n <= FEW) {
+    for (let a = 1; a < n; a++)
+      for (let b = 0; b < a; b++)
+        if (sameBytes(d.srcs[a]!, d.nameStart[a]!, d.nameEnd[a]!, d.srcs[b]!, d.nameStart[b]!, d.nameEnd[b]!))
+          bad(`duplicate field name in diff: ${slotName(d, a)}`);
+    return;
+  }
+  const seen = new Set<string>();
+  for (let k = 0; k < n; k++) {
+    const s = slotName(d, k);
+    if (seen.has(s)) bad(`duplicate field name in diff: ${s}`);
+    seen.add(s);
+  }
 }
 
 /** Applies an object diff to a document (or sub-document); returns the new document. */
 export function applyObjectDiff(pre: Buffer, diff: Buffer): Buffer {
-  const { mods, toAppend } = readObjectDiff(diff);
+  const d = readObjectDiff(diff);
+  const { kinds, srcs, nameStart, nameEnd, elStart, elEnd } = d;
+  const n = kinds.length;
   const out = new DocBuilder();
-  let placed: Set<string> | null = null;
+  let placed: boolean[] | null = null;
   let binaries = 0;
-  // A diff touches a few fields: their names compared as bytes spare decoding every field name.
-  const few = mods.size <= 8;
-  const names: Uint8Array[] = [];
-  const byIndex: FieldMod[] = [];
-  for (const [name, mod] of mods) {
-    if (mod.kind === 'binary') binaries++;
-    if (few) {
-      names.push(Buffer.from(name, 'utf8'));
-      byIndex.push(mod);
-    }
-  }
+  for (let k = 0; k < n; k++) if (kinds[k] === BINARY) binaries++;
+  const byName = n > FEW ? new Map<string, number>() : null;
+  if (byName) for (let k = 0; k < n; k++) byName.set(slotName(d, k), k);
   // Unchanged fields are copied as contiguous runs of the pre-image.
   let runStart = -1;
   let runEnd = -1;
   const e = new ElementCursor(pre);
   while (e.next()) {
-    let mod: FieldMod | undefined;
-    if (few) {
-      for (let k = 0; k < names.length; k++) if (e.nameIs(names[k]!)) mod = byIndex[k];
-    } else mod = mods.get(e.name);
-    if (!mod) {
+    let slot = -1;
+    if (byName) slot = byName.get(e.name) ?? -1;
+    else {
+      const ns = e.start + 1;
+      const ne = e.valueStart - 1;
+      for (let k = 0; k < n && slot < 0; k++)
+        if (sameBytes(pre, ns, ne, srcs[k]!, nameStart[k]!, nameEnd[k]!)) slot = k;
+    }
+    if (slot < 0) {
       if (runStart < 0) runStart = e.start;
       runEnd = e.end;
       continue;
     }
     if (runStart >= 0) out.appendRange(pre, runStart, runEnd);
     runStart = -1;
-    switch (mod.kind) {
-      case 'delete':
-      case 'insert': // the pre-image's version goes; the new one is appended at the end
+    const src = srcs[slot]!;
+    switch (kinds[slot]) {
+      case DELETE:
+      case INSERT: // the pre-image's version goes; the new one is appended at the end
         break;
-      case 'update':
-        out.append(mod.element);
-        (placed ??= new Set()).add(e.name);
+      case UPDATE:
+        out.appendRange(src, elStart[slot]!, elEnd[slot]!);
+        (placed ??= new Array<boolean>(n).fill(false))[slot] = true;
         break;
-      case 'sub':
-        appendSubDiff(out, pre, e, mod.diff, mod.array);
+      case SUB:
+      case SUB_ARRAY:
+        appendSubDiff(out, pre, e, src.subarray(elStart[slot], elEnd[slot]), kinds[slot] === SUB_ARRAY);
         break;
-      case 'binary':
-        out.append(applyBinaryDiff(pre, e, mod.change));
+      case BINARY:
+        out.append(applyBinaryDiff(pre, e, src.subarray(elStart[slot], elEnd[slot])));
         binaries--;
         break;
     }
   }
   if (runStart >= 0) out.appendRange(pre, runStart, runEnd);
-  for (const f of toAppend) if (!placed?.has(f.name)) out.append(f.element);
+  for (const slot of d.toAppend)
+    if (!placed?.[slot]) out.appendRange(srcs[slot]!, elStart[slot]!, elEnd[slot]!);
   // A sub-diff for a field the pre-image lacks is ignored (mongod: a later entry writes the
   // field). A binary diff only ever extends an existing column, so a missing one is refused.
   if (binaries > 0) {
-    const have = new Set(elements(pre).map((e) => e.name));
-    const missing = [...mods].find(([name, mod]) => mod.kind === 'binary' && !have.has(name));
-    bad(`binary diff for ${missing?.[0] ?? '?'}, which is not binary data`);
+    const have = new Set(elements(pre).map((f) => f.name));
+    let missing = '?';
+    for (let k = 0; k < n && missing === '?'; k++) {
+      const name = slotName(d, k);
+      if (kinds[k] === BINARY && !have.has(name)) missing = name;
+    }
+    bad(`binary diff for ${missing}, which is not binary data`);
   }
   return out.finish();
 }

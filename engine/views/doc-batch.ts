@@ -18,6 +18,7 @@
  * Collection-level operations (drop, rename, index builds…) are barriers:
  * the sink writes the batch before applying one.
  */
+import { copyDocument } from '../oplog/bson-raw.js';
 import { applyUpdateEntry } from '../oplog/update-entry.js';
 import type { DocId, ViewWriter } from '../catalog/view-store.js';
 import { keysAt } from './index-keys.js';
@@ -65,16 +66,19 @@ export class DocBatch {
   private ops = 0;
   private bytes = 0;
   private nextRid = -1;
+  /** Key rows of documents already inserted (fresh _ids written on arrival), per collection. */
+  private readonly fresh = new Map<number, KeyRow[]>();
+  private freshRows = 0;
 
   constructor(private readonly w: ViewWriter) {}
 
   get size(): number {
-    return this.ops;
+    return this.ops + this.freshRows;
   }
 
   /** Whether the batch should be written now. */
   get full(): boolean {
-    return this.ops >= BATCH_OPS || this.bytes >= BATCH_BYTES;
+    return this.ops >= BATCH_OPS || this.bytes >= BATCH_BYTES || this.freshRows >= MAX_KEY_ROWS;
   }
 
   private rid(): number {
@@ -83,19 +87,40 @@ export class DocBatch {
   }
 
   private pending(cid: number, id: DocId, fields: string[]): Pending {
+    return this.pendingAt(cid, id, id.id.toString('latin1'), fields);
+  }
+
+  private pendingAt(cid: number, id: DocId, k: string, fields: string[]): Pending {
     let m = this.byColl.get(cid);
     if (!m) this.byColl.set(cid, (m = new Map()));
-    const k = id.id.toString('latin1');
     let p = m.get(k);
     if (!p) m.set(k, (p = { cid, id, fields, ops: [] }));
     this.ops++;
     return p;
   }
 
-  /** `doc`, `update` and `o2` must be the batch's own copies (not views of a frame that is reused). */
+  /**
+   * An insert. Of an `_id` the batch holds nothing for, it is written at once, under the row id it
+   * takes now (ON CONFLICT DO NOTHING: one statement, no read) and only its key rows wait for the
+   * batch, to be written in key order: the document is in the file as it would be after writing
+   * a batch whose only operation on it is this insert, and a later operation of the batch on it
+   * reads it from there. Otherwise (the batch holds operations on it, or the file already has it)
+   * it joins them. `doc` may be a view of a frame: the batch copies what it keeps.
+   */
   insert(cid: number, fields: string[], id: DocId, doc: Buffer): void {
-    this.pending(cid, id, fields).ops.push({ op: 'insert', doc, rid: this.rid() });
-    this.bytes += doc.length;
+    const rid = this.rid();
+    const k = id.id.toString('latin1');
+    if (!this.byColl.get(cid)?.has(k) && this.w.insertNewDoc(rid, cid, id, doc)) {
+      let rows = this.fresh.get(cid);
+      if (!rows) this.fresh.set(cid, (rows = []));
+      const before = rows.length;
+      for (const f of fields) for (const key of keysAt(doc, f)) rows.push(keyRow(f, key, rid));
+      this.freshRows += rows.length - before;
+      return;
+    }
+    const own = copyDocument(doc);
+    this.pendingAt(cid, id, k, fields).ops.push({ op: 'insert', doc: own, rid });
+    this.bytes += own.length;
   }
 
   update(cid: number, fields: string[], id: DocId, update: Buffer, o2: Buffer): void {
@@ -116,6 +141,7 @@ export class DocBatch {
    * share a (field, key, row id) with another entry's, so the order between entries is free).
    */
   write(): void {
+    if (this.freshRows > 0) this.writeFreshKeys();
     if (this.ops === 0) return;
     const w = this.w;
     const gone: KeyRow[] = [];
@@ -141,6 +167,19 @@ export class DocBatch {
     this.bytes = 0;
   }
 
+  /**
+   * The key rows of the documents inserted on arrival, sorted: first, so that the batch's other
+   * operations on those documents find the file as one-by-one application leaves it.
+   */
+  private writeFreshKeys(): void {
+    for (const [cid, rows] of this.fresh) {
+      rows.sort(compareKeyRows);
+      for (const r of rows) this.w.insertKey(cid, r.f, r.key, r.rid);
+    }
+    this.fresh.clear();
+    this.freshRows = 0;
+  }
+
   /** One document's operations folded onto its stored version and written; its key changes collected. */
   private writeDoc(cid: number, p: Pending, gone: KeyRow[], added: KeyRow[]): void {
     const w = this.w;
@@ -148,6 +187,14 @@ export class DocBatch {
     // An insert of an _id the file does not have (most inserts): written without reading first.
     if (only?.op === 'insert' && w.insertNewDoc(only.rid, cid, p.id, only.doc)) {
       for (const f of p.fields) for (const key of keysAt(only.doc, f)) added.push(keyRow(f, key, only.rid));
+      return;
+    }
+    // A lone delete (most deletes): the row deleted and returned by one statement.
+    if (only?.op === 'delete') {
+      const gone1 = w.deleteDocById(cid, p.id);
+      if (gone1)
+        for (const f of p.fields)
+          for (const key of keysAt(gone1.doc, f)) gone.push(keyRow(f, key, gone1.rid));
       return;
     }
     const before = w.getDoc(cid, p.id) ?? null;

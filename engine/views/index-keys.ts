@@ -166,9 +166,20 @@ function classAnd(cls: number, doc: Buffer, start: number, end: number): Buffer 
  */
 export function keysAt(doc: Buffer, path: string): Buffer[] {
   const out: Buffer[] = [];
-  collect(doc, path.split('.'), 0, out, false);
+  collect(doc, partsOf(path), 0, out, false);
   if (out.length === 0) out.push(NULL_KEY);
   return dedupe(out);
+}
+
+/** A path's parts, split once per path (replay computes keys per write, of a few indexed paths). */
+const PARTS = new Map<string, string[]>();
+function partsOf(path: string): string[] {
+  let parts = PARTS.get(path);
+  if (!parts) {
+    if (PARTS.size >= 1024) PARTS.clear();
+    PARTS.set(path, (parts = path.split('.')));
+  }
+  return parts;
 }
 
 function collect(doc: Buffer, parts: string[], at: number, out: Buffer[], inArray: boolean): void {

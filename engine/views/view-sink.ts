@@ -208,7 +208,7 @@ export class ViewSink implements ReplaySink {
       case 'insert': {
         // applyOps upserts inserts: replaying an insert the snapshot already has is harmless.
         const c = this.coll(op.ns);
-        const doc = copyDocument(op.doc);
+        const doc = asBuffer(op.doc);
         this.docs.insert(c.cid, c.fields, docId(doc), doc);
         return;
       }

@@ -316,6 +316,12 @@ describe('incident finder on the capture journal tail', () => {
           );
           await finder.catchUp(fx.sourceId);
           expect(finder.status(fx.sourceId).pending).toBe(0);
+          // The seal also schedules a tail scan (250 ms on): let it run now, or on a slow machine it
+          // would read the next journal's commits between this test's own scans and change which
+          // path the next seal takes. A later timer fires after it; the scan queued behind it waits.
+          await new Promise((r) => setTimeout(r, 0)); // the catchUp's follow-up has scheduled it
+          await new Promise((r) => setTimeout(r, 300));
+          await finder.scanJournalTail(fx.sourceId);
         },
       };
     };

@@ -207,6 +207,54 @@ describe('batched view writes', () => {
     expect(r.keys.filter((k) => k.startsWith('t.c grp'))).toHaveLength(3 + 40 * 3000);
   });
 
+  it('inserts of new _ids written on arrival: later writes of the batch to them, and their key rows, as one by one', () => {
+    const r = check(seed, [
+      ins('t.c', { _id: 10, grp: 'k' }),
+      ins('t.c', { _id: 11, grp: 'l' }),
+      upd('t.c', 10, diff({ u: { grp: 'k2' } })), // the key row written on arrival goes
+      del('t.c', 11),
+      ins('t.c', { _id: 11, grp: 'l2' }), // deleted in the batch: joins its operations, a new row
+      ins('t.c', { _id: 2, grp: 'b2' }), // the file has it: replaced in place
+      ins('t.c', { _id: 12, grp: ['m', 'n', 'm'] }),
+      upd('t.c', 12, diff({ i: { extra: 1 } })),
+    ]);
+    expect(r.rows['t.c']!.map((h) => Buffer.from(h, 'hex').readInt32LE(9))).toEqual([1, 2, 3, 10, 11, 12]);
+    const grp = r.keys.filter((k) => k.startsWith('t.c grp'));
+    const has = (v: string) => grp.some((k) => k.includes(Buffer.from(v).toString('hex')));
+    expect(['k2', 'l2', 'b2', 'm', 'n'].every(has)).toBe(true);
+    expect(
+      ['k', 'l', 'b'].some((v) => grp.some((k) => k.split(' ')[2] === `0f${Buffer.from(v).toString('hex')}`)),
+    ).toBe(false);
+    expect(grp).toHaveLength(7); // a, b2, c, k2, m, n, l2
+  });
+
+  it('lone deletes (one statement each) remove the row and its key rows; of a missing _id, nothing', () => {
+    const r = check(seed, [del('t.c', 2), del('t.c', 42), ins('t.c', { _id: 5, grp: 'e' }), del('t.c', 5)]);
+    expect(r.rows['t.c']).toEqual([b(seed[0]!).toString('hex'), b(seed[2]!).toString('hex')]);
+    expect(r.keys.filter((k) => k.startsWith('t.c grp'))).toHaveLength(2);
+    const db = viewOf(seed, [], false);
+    expect(() => new ViewSink(viewWriter(db)).apply({ op: 'delete', ns: 't.c', o: b({ x: 1 }), ts })).toThrow(
+      expect.objectContaining({ code: 'INVALID_BSON' }),
+    );
+  });
+
+  it('an insert without _id, or whose bytes are damaged before it, is refused typed and writes nothing', () => {
+    const db = viewOf(seed, [], false);
+    const sink = new ViewSink(viewWriter(db));
+    expect(() => sink.apply(ins('t.c', { grp: 'x' }))).toThrow(
+      expect.objectContaining({ code: 'INVALID_BSON' }),
+    );
+    // The first element, before _id, made a string whose length runs past the document.
+    const bad = b({ n: 1, _id: 99, grp: 'y' });
+    bad[4] = 0x02;
+    bad.writeInt32LE(1000, 7);
+    expect(() => sink.apply({ op: 'insert', ns: 't.c', doc: bad, ts })).toThrow(
+      expect.objectContaining({ code: 'INVALID_BSON' }),
+    );
+    sink.flush();
+    expect(rows(db)['t.c']).toHaveLength(3);
+  });
+
   it('many writes to a few _ids across several batches equal applying them one by one', () => {
     let r = 7;
     const rand = (n: number) => (r = (r * 1103515245 + 12345) & 0x7fffffff) % n;
