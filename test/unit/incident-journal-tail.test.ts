@@ -52,6 +52,32 @@ function entries(from: OpTime, docs: Document[], perSecond = 1000): Uint8Array[]
 
 const tsOf = (e: Uint8Array): OpTime => readEntryTs(e);
 
+/**
+ * Appends `list` to journal `w` as one group commit and, unless `inCatalog` is false, records the
+ * journal's durable tail as capture does (`count`: the journal's entries after this commit); the payload.
+ */
+async function commitRecord(
+  fx: StoreFixture,
+  w: JournalWriter,
+  tail: { first: OpTime; prev: OpTime | null; count: number },
+  list: Uint8Array[],
+  inCatalog = true,
+): Promise<Buffer> {
+  const payload = Buffer.concat(list.map((e) => Buffer.from(e)));
+  await w.append(payload, list.length);
+  if (inCatalog)
+    saveJournalTail(fx.engine.catalog, {
+      path: w.relPath,
+      sourceId: fx.sourceId,
+      firstTs: tail.first,
+      lastTs: tsOf(list.at(-1)!),
+      prevLastTs: tail.prev,
+      count: tail.count,
+      bytes: w.bytes,
+    });
+  return payload;
+}
+
 /** Capture's entry index of `list` (JournalRecord.entries): each entry's ts and summary. */
 function indexOf(list: Uint8Array[]): Uint32Array {
   const index = new Uint32Array(list.length * INDEX_WORDS);
@@ -189,7 +215,6 @@ describe('incident finder on the capture journal tail', () => {
     // 1,500 deletes in 1.5 s, in 6 group commits of 250 over two journals (capture cut the first).
     const all = entries({ t: tip.t + 1, i: 1 }, deletes(0, 1500), 1000);
     const records = Array.from({ length: 6 }, (_, k) => all.slice(k * 250, (k + 1) * 250));
-    const db = fx.engine.catalog;
     const finder = fx.engine.incidents;
     const writers: { w: JournalWriter; first: OpTime; prev: OpTime | null; count: number }[] = [];
     const commit = async (list: Uint8Array[], newJournal: boolean, inCatalog = true) => {
@@ -204,18 +229,8 @@ describe('incident finder on the capture journal tail', () => {
         });
       }
       const j = writers.at(-1)!;
-      await j.w.append(Buffer.concat(list.map((e) => Buffer.from(e))), list.length);
       j.count += list.length;
-      if (inCatalog)
-        saveJournalTail(db, {
-          path: j.w.relPath,
-          sourceId: fx.sourceId,
-          firstTs: j.first,
-          lastTs: tsOf(list[list.length - 1]!),
-          prevLastTs: j.prev,
-          count: j.count,
-          bytes: j.w.bytes,
-        });
+      await commitRecord(fx, j.w, j, list, inCatalog);
     };
     const scanned0 = finder.tailEntries;
     await commit(records[0]!, true);
@@ -292,18 +307,9 @@ describe('incident finder on the capture journal tail', () => {
       return {
         commit: async (n: number) => {
           const list = all.slice(from + count, from + count + n);
-          await w.append(Buffer.concat(list.map((e) => Buffer.from(e))), list.length);
           count += list.length;
+          await commitRecord(fx, w, { first, prev: link, count }, list);
           prev = tsOf(list.at(-1)!);
-          saveJournalTail(db, {
-            path: w.relPath,
-            sourceId: fx.sourceId,
-            firstTs: first,
-            lastTs: prev,
-            prevLastTs: link,
-            count,
-            bytes: w.bytes,
-          });
         },
         seal: async () => {
           const list = all.slice(from, from + count);
@@ -413,18 +419,8 @@ describe('incident finder on the capture journal tail', () => {
       const w = await JournalWriter.create(fx.repo, fx.sourceId, first, link);
       for (let k = 0; k < commits; k++) {
         const list = all.slice(from + k * 250, from + (k + 1) * 250);
-        const payload = Buffer.concat(list.map((e) => Buffer.from(e)));
-        await w.append(payload, list.length);
+        const payload = await commitRecord(fx, w, { first, prev: link, count: (k + 1) * 250 }, list);
         prev = tsOf(list.at(-1)!);
-        saveJournalTail(db, {
-          path: w.relPath,
-          sourceId: fx.sourceId,
-          firstTs: first,
-          lastTs: prev,
-          prevLastTs: link,
-          count: (k + 1) * 250,
-          bytes: w.bytes,
-        });
         finder.journalRecord(fx.sourceId, {
           path: w.relPath,
           countBefore: k * 250,
@@ -484,7 +480,6 @@ describe('incident finder on the capture journal tail', () => {
       Array.from({ length: 1500 }, (_, k) => ({ op: 'd', ns: 'shop.items', ui, o: { _id: k } })),
       1000,
     );
-    const db = fx.engine.catalog;
     const finder = fx.engine.incidents;
     /** A journal of three group commits of 250; `handOn(k)` says whether commit k is handed to the finder. */
     const journal = async (from: number, prev: OpTime, handOn: (k: number) => boolean) => {
@@ -492,18 +487,8 @@ describe('incident finder on the capture journal tail', () => {
       const w = await JournalWriter.create(fx.repo, fx.sourceId, first, prev);
       for (let k = 0; k < 3; k++) {
         const list = all.slice(from + k * 250, from + (k + 1) * 250);
-        const payload = Buffer.concat(list.map((e) => Buffer.from(e)));
-        await w.append(payload, list.length);
+        const payload = await commitRecord(fx, w, { first, prev, count: (k + 1) * 250 }, list);
         const last = tsOf(list.at(-1)!);
-        saveJournalTail(db, {
-          path: w.relPath,
-          sourceId: fx.sourceId,
-          firstTs: first,
-          lastTs: last,
-          prevLastTs: prev,
-          count: (k + 1) * 250,
-          bytes: w.bytes,
-        });
         if (handOn(k))
           finder.journalRecord(fx.sourceId, {
             path: w.relPath,
