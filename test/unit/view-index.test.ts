@@ -1,0 +1,114 @@
+/**
+ * The view cache's index of touched _ids per segment (catalog/view-index.ts):
+ * a v1 file (rows keyed by repository, hash and path) is brought to v2 with
+ * its views kept and its segment rows dropped (a cache, filled again as
+ * segments are read); a segment recorded again answers with its new hashes
+ * only; a newer file is refused without being changed.
+ */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  isSegmentIndexed,
+  listViews,
+  openViewIndex,
+  recordSegmentIds,
+  segmentsTouching,
+} from '../../engine/catalog/view-index.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const dirs: { remove: () => void }[] = [];
+afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
+const fileIn = () => {
+  const d = tempDir('mbm-view-index-');
+  dirs.push(d);
+  return join(d.path, 'views', 'views.sqlite');
+};
+
+/** The v1 layout, as an engine before schema 2 left it, with one view and one indexed segment. */
+function writeV1(path: string): void {
+  const first = openViewIndex(path); // creates the directory and the current schema
+  first.close();
+  const db = new Database(path);
+  db.exec(`
+    DROP TABLE segment_ids; DROP TABLE segments_indexed;
+    CREATE TABLE segments_indexed (repository_id TEXT NOT NULL, segment_path TEXT NOT NULL,
+      commands INTEGER NOT NULL, PRIMARY KEY (repository_id, segment_path)) WITHOUT ROWID;
+    CREATE TABLE segment_ids (repository_id TEXT NOT NULL, h INTEGER NOT NULL, segment_path TEXT NOT NULL,
+      PRIMARY KEY (repository_id, h, segment_path)) WITHOUT ROWID;
+    INSERT INTO segments_indexed VALUES ('repo', 'oplog/a.seg', 0);
+    INSERT INTO segment_ids VALUES ('repo', 42, 'oplog/a.seg');
+    INSERT INTO views (source_id, source_name, repository_id, snapshot_id, bound_t, bound_i, file, state,
+      created_at, last_used_at) VALUES ('s1', 'rs', 'repo', 'snap', 10, 1, 'view-1.sqlite', 'ready', 'x', 'x');
+  `);
+  db.pragma('user_version = 1');
+  db.close();
+}
+
+describe('the segment _id index', () => {
+  it('migrates a v1 file: views kept, segment rows dropped, then filled again', () => {
+    const path = fileIn();
+    writeV1(path);
+    const db = openViewIndex(path);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(listViews(db).map((v) => v.file)).toEqual(['view-1.sqlite']);
+      // Dropped: the segment is read whole again by the next history or build, which records it.
+      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg')).toBeNull();
+      expect(segmentsTouching(db, 'repo', 42).size).toBe(0);
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [42, 7], false);
+      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg')).toEqual({ commands: false });
+      expect([...segmentsTouching(db, 'repo', 42)]).toEqual(['oplog/a.seg']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('answers a hash with the segments of that repository that touch it, and the ones holding commands', () => {
+    const db = openViewIndex(fileIn());
+    try {
+      const big = 2 ** 48 - 1; // the largest 48-bit hash
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', new Set([5, 3, big]), false);
+      recordSegmentIds(db, 'repo', 'oplog/b.seg', [3], false);
+      recordSegmentIds(db, 'repo', 'oplog/c.seg', [], true);
+      recordSegmentIds(db, 'other', 'oplog/a.seg', [5], false);
+      expect([...segmentsTouching(db, 'repo', 3)].sort()).toEqual([
+        'oplog/a.seg',
+        'oplog/b.seg',
+        'oplog/c.seg',
+      ]);
+      expect([...segmentsTouching(db, 'repo', big)].sort()).toEqual(['oplog/a.seg', 'oplog/c.seg']);
+      expect([...segmentsTouching(db, 'repo', 4)]).toEqual(['oplog/c.seg']);
+      expect([...segmentsTouching(db, 'other', 5)]).toEqual(['oplog/a.seg']);
+      expect(isSegmentIndexed(db, 'repo', 'oplog/c.seg')).toEqual({ commands: true });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('answers a segment recorded again with its new hashes only', () => {
+    const db = openViewIndex(fileIn());
+    try {
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [1, 2], true);
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [2, 3], false);
+      expect(segmentsTouching(db, 'repo', 1).size).toBe(0);
+      expect([...segmentsTouching(db, 'repo', 2)]).toEqual(['oplog/a.seg']);
+      expect([...segmentsTouching(db, 'repo', 3)]).toEqual(['oplog/a.seg']);
+      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg')).toEqual({ commands: false });
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a file of a newer schema without changing it', () => {
+    const path = fileIn();
+    openViewIndex(path).close();
+    const raw = new Database(path);
+    raw.pragma('user_version = 9');
+    raw.close();
+    expect(() => openViewIndex(path)).toThrow(expect.objectContaining({ code: 'CATALOG_TOO_NEW' }));
+    const again = new Database(path, { readonly: true });
+    expect(again.pragma('user_version', { simple: true })).toBe(9);
+    again.close();
+  });
+});
