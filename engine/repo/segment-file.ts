@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, readSync } from 'node:fs';
 import { ApiError } from '../errors.js';
-import { readEntryTs, splitBsonDocuments } from './bson-entries.js';
+import { readEntryTs } from './bson-entries.js';
 import { writeFileDurable } from './durable-file.js';
 import {
   EnvelopeReader,
@@ -307,19 +307,19 @@ export function readSegmentHeader(repo: Repository, relPath: string): SegmentInf
  * authentication, decompression, payload checksum, BSON framing, entry
  * count, order and first/last ts against the header. Memory stays at one
  * frame (at most MAX_FRAME_RAW_BYTES) plus one entry, whatever the file
- * claims; `onEntry` sees each entry (a view into the frame) as it is read,
- * before the whole file is known to be good.
+ * claims; `onEntry` sees each entry (a view into the frame) and its `ts` as
+ * it is read, before the whole file is known to be good.
  */
 export async function scanSegment(
   repo: Repository,
   relPath: string,
-  onEntry?: (entry: Uint8Array) => void,
+  onEntry?: (entry: Uint8Array, ts: OpTime) => void,
 ): Promise<SegmentInfo> {
   // A plan's unsealed tail is a capture journal (at most one segment's worth, 16 MB): its valid
   // prefix, or the segment it was sealed into since, as readSegment reads it.
   if (isJournalPath(relPath)) {
     const { info, entries } = await readJournalTail(repo, relPath);
-    for (const e of entries) onEntry?.(e);
+    if (onEntry) for (const e of entries) onEntry(e, readEntryTs(e));
     return info;
   }
   repo.key(); // LOCKED before reading anything
@@ -350,15 +350,17 @@ export async function scanSegment(
           if (len < 5 || len > MAX_ENTRY_BYTES)
             throw new Error(`entry ${count} has an impossible length ${len}`);
           if (used + len > buf.length) break;
-          const [doc] = splitBsonDocuments(buf.subarray(used, used + len), relPath);
-          const ts = readEntryTs(doc!);
+          // The checks splitBsonDocuments makes, without its generator: one view per entry.
+          if (buf[used + len - 1] !== 0) throw new Error(`entry ${count} does not end with a 0 byte`);
+          const doc = buf.subarray(used, used + len);
+          const ts = readEntryTs(doc);
           if (prev && compareOpTime(ts, prev) <= 0)
             throw new Error(
               `oplog entries out of order: ${formatOpTime(ts)} does not follow ${formatOpTime(prev)}`,
             );
           first ??= ts;
           prev = ts;
-          onEntry?.(doc!);
+          onEntry?.(doc, ts);
           count++;
           used += len;
         }

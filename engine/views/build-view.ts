@@ -15,7 +15,6 @@ import { constants } from 'node:fs';
 import { copyFile, stat } from 'node:fs/promises';
 import { ApiError } from '../errors.js';
 import { asBuffer } from '../oplog/bson-raw.js';
-import { readEntryTs } from '../repo/bson-entries.js';
 import { compareOpTime, type OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
 import { scanSegment } from '../repo/segment-file.js';
@@ -106,12 +105,11 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
       const ids = input.onSegmentIds && !input.isSegmentIndexed?.(seg.path) ? new SegmentIdCollector() : null;
       // scanSegment turns anything thrown by the callback into CORRUPT: keep our own errors apart.
       let failed: unknown = null;
-      await scanSegment(repo, seg.path, (raw) => {
+      await scanSegment(repo, seg.path, (raw, ts) => {
         seen++;
         ids?.add(raw);
         if (failed) return;
         try {
-          const ts = readEntryTs(raw);
           if (compareOpTime(ts, from) <= 0 || compareOpTime(ts, plan.bound) > 0) return;
           if (last && compareOpTime(ts, last) <= 0)
             throw new ApiError('CORRUPT', 'Oplog entries out of order across segments.');

@@ -25,7 +25,6 @@ import {
 import { parseOplogEntry } from '../oplog/oplog-entry.js';
 import { transactionMeta } from '../oplog/transactions.js';
 import { applyUpdateEntry, updateKind } from '../oplog/update-entry.js';
-import { readEntryTs } from '../repo/bson-entries.js';
 import { MAX_INCREMENT, compareOpTime, type OpTime } from '../repo/optime.js';
 import type { Repository } from '../repo/repository.js';
 import { scanSegment } from '../repo/segment-file.js';
@@ -215,11 +214,10 @@ export async function documentHistory(
     const ids = known ? null : new SegmentIdCollector();
     let failed: unknown = null;
     sink.prev = prevSegmentLast;
-    await scanSegment(repo, seg.path, (raw) => {
+    await scanSegment(repo, seg.path, (raw, ts) => {
       ids?.add(raw);
       if (failed) return;
       try {
-        const ts = readEntryTs(raw);
         if (compareOpTime(ts, start) > 0 && compareOpTime(ts, window.bound) <= 0) {
           sink.current = asBuffer(raw);
           replay.push(sink.current);
