@@ -307,11 +307,35 @@ export interface DocId {
 }
 
 /**
+ * Where a build's statements report their time (wall-clock ms per writer method; the statements are
+ * synchronous, so on a free core this is their CPU). The view benchmark splits a build's cost into
+ * SQLite's and the rest with it; nothing else measures, and an unmetered writer pays nothing.
+ */
+export type StatementMeter = Record<string, number>;
+
+/** The writer with each method timed into `meter`. */
+function metered<W extends Record<string, unknown>>(w: W, meter: StatementMeter): W {
+  const out: Record<string, unknown> = {};
+  for (const [name, fn] of Object.entries(w)) {
+    if (typeof fn !== 'function') continue;
+    out[name] = (...args: unknown[]) => {
+      const t0 = performance.now();
+      try {
+        return (fn as (...a: unknown[]) => unknown)(...args);
+      } finally {
+        meter[name] = (meter[name] ?? 0) + performance.now() - t0;
+      }
+    };
+  }
+  return out as W;
+}
+
+/**
  * The statements replay needs, prepared once per build. One row per statement: with
  * better-sqlite3 a prepared statement's run costs about a microsecond, and multi-row forms
  * (`VALUES (…),(…)`, `IN (…)` of 256 rows) measured no faster, their parameter arrays slower.
  */
-export function viewWriter(db: ViewDb) {
+export function viewWriter(db: ViewDb, meter?: StatementMeter) {
   const s = {
     insertColl: db.prepare('INSERT INTO collections (ns, kind, options, indexes) VALUES (?, ?, ?, ?)'),
     setColl: db.prepare('UPDATE collections SET kind = ?, options = ?, indexes = ? WHERE cid = ?'),
@@ -341,7 +365,7 @@ export function viewWriter(db: ViewDb) {
       ),
       deleteById: db.prepare('DELETE FROM docs WHERE cid = ? AND k = ? AND id = ? RETURNING rid, doc'),
     });
-  return {
+  const w = {
     collections: () => listCollectionRows(db),
     insertCollection: (ns: string, kind: string, options: Buffer, indexes: Buffer): number =>
       Number(s.insertColl.run(ns, kind, options, indexes).lastInsertRowid),
@@ -390,6 +414,7 @@ export function viewWriter(db: ViewDb) {
     begin: () => void s.begin.run(),
     commit: () => void s.commit.run(),
   };
+  return meter ? metered(w, meter) : w;
 }
 export type ViewWriter = ReturnType<typeof viewWriter>;
 

@@ -33,6 +33,7 @@ import {
   viewWriter,
   writeMeta,
   VIEW_FORMAT,
+  type StatementMeter,
   type ViewDb,
 } from '../catalog/view-store.js';
 import { ViewSink, type CollectionKind } from './view-sink.js';
@@ -44,6 +45,8 @@ export type OkPlan = Extract<Plan, { ok: true }>;
 export interface BuildProgress {
   progress(p: { done?: number; total?: number | null; unit?: string; message?: string }): void;
   throwIfCancelled(): void;
+  /** Time of the file's statements, per writer method (the view benchmark's split of the cost). */
+  meter?: StatementMeter;
 }
 
 export interface BuildInput {
@@ -85,7 +88,7 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
     from = plan.snapshot.startTs;
   }
   try {
-    const sink = new ViewSink(viewWriter(db));
+    const sink = new ViewSink(viewWriter(db, ctx.meter));
     if (!input.base) {
       await loadSnapshot(repo, plan, sink, ctx);
       ctx.progress({ message: 'indexing the snapshot' });
