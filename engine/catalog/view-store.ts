@@ -317,7 +317,10 @@ export type StatementMeter = Record<string, number>;
 function metered<W extends Record<string, unknown>>(w: W, meter: StatementMeter): W {
   const out: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(w)) {
-    if (typeof fn !== 'function') continue;
+    if (typeof fn !== 'function') {
+      out[name] = fn;
+      continue;
+    }
     out[name] = (...args: unknown[]) => {
       const t0 = performance.now();
       try {
