@@ -56,6 +56,7 @@ export interface CachePolicy {
 const TEMP_PREFIX = '.tmp-view-';
 /** The cache's directory inside the data dir. */
 export const VIEWS_DIR = 'views';
+const INDEX_FILE = 'views.sqlite';
 
 /** SQLite and BSON errors that mean the file is not what was built. */
 export function isDamage(err: unknown): boolean {
@@ -86,7 +87,7 @@ export class ViewCache {
   index(): ViewIndexDb {
     if (this.db) return this.db;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    this.db = openViewIndex(join(this.dir, 'views.sqlite'));
+    this.db = this.openIndex();
     for (const name of readdirSync(this.dir)) {
       const m = new RegExp(`^${TEMP_PREFIX}\\d+-(\\d+)\\.sqlite$`).exec(name);
       if (m && !alive(Number(m[1]))) rmSync(join(this.dir, name), { force: true });
@@ -95,6 +96,25 @@ export class ViewCache {
       if (sort && !alive(Number(sort[1]))) rmSync(join(this.dir, name), { recursive: true, force: true });
     }
     return this.db;
+  }
+
+  /**
+   * The index is a cache too: one SQLite cannot read (a garbled header or schema) is kept beside as
+   * `views.sqlite.damaged` and started again empty, and the view files it named, which nothing
+   * names any more, are removed; views and segment rows fill again as they are needed.
+   */
+  private openIndex(): ViewIndexDb {
+    const path = join(this.dir, INDEX_FILE);
+    try {
+      return openViewIndex(path);
+    } catch (err) {
+      if (!isDamage(err)) throw err;
+      renameSync(path, `${path}.damaged`);
+      for (const side of ['-wal', '-shm']) rmSync(`${path}${side}`, { force: true });
+      for (const name of readdirSync(this.dir))
+        if (/^view-\d+\.sqlite$/.test(name)) rmSync(join(this.dir, name), { force: true });
+      return openViewIndex(path);
+    }
   }
 
   list(): ViewRow[] {

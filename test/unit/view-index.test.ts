@@ -3,10 +3,12 @@
  * a v1 file (rows keyed by repository, hash and path) is brought to v2 with
  * its views kept and its segment rows dropped (a cache, filled again as
  * segments are read); a segment recorded again answers with its new hashes
- * only; a newer file is refused without being changed.
+ * only; a newer file is refused without being changed; one SQLite cannot
+ * read is set aside and the cache starts again.
  */
 import Database from 'better-sqlite3';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   isSegmentIndexed,
@@ -15,6 +17,7 @@ import {
   recordSegmentIds,
   segmentsTouching,
 } from '../../engine/catalog/view-index.js';
+import { ViewCache } from '../../engine/views/view-cache.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const dirs: { remove: () => void }[] = [];
@@ -110,5 +113,30 @@ describe('the segment _id index', () => {
     const again = new Database(path, { readonly: true });
     expect(again.pragma('user_version', { simple: true })).toBe(9);
     again.close();
+  });
+});
+
+describe('a damaged view index', () => {
+  it('is kept aside as views.sqlite.damaged, and the cache starts again without the view files it named', () => {
+    const path = fileIn();
+    mkdirSync(dirname(path), { recursive: true });
+    const garbage = Buffer.alloc(8192, 0x41);
+    writeFileSync(path, garbage);
+    const orphan = join(dirname(path), 'view-3.sqlite');
+    writeFileSync(orphan, 'a view the damaged index named');
+    const other = join(dirname(path), 'notes.txt');
+    writeFileSync(other, 'not the cache');
+    const cache = new ViewCache(dirname(path));
+    try {
+      expect(cache.list()).toEqual([]);
+      expect(cache.segmentIndexed('repo', 'oplog/a.seg')).toBeNull();
+      cache.recordSegment('repo', 'oplog/a.seg', [1], false);
+      expect([...cache.segmentsTouching('repo', 1)]).toEqual(['oplog/a.seg']);
+    } finally {
+      cache.close();
+    }
+    expect(readFileSync(`${path}.damaged`)).toEqual(garbage);
+    expect(existsSync(orphan)).toBe(false);
+    expect(existsSync(other)).toBe(true);
   });
 });
