@@ -57,6 +57,7 @@ const TEMP_PREFIX = '.tmp-view-';
 /** The cache's directory inside the data dir. */
 export const VIEWS_DIR = 'views';
 const INDEX_FILE = 'views.sqlite';
+const VIEW_FILE = /^view-\d+\.sqlite$/;
 
 /** SQLite and BSON errors that mean the file is not what was built. */
 export function isDamage(err: unknown): boolean {
@@ -112,7 +113,7 @@ export class ViewCache {
       renameSync(path, `${path}.damaged`);
       for (const side of ['-wal', '-shm']) rmSync(`${path}${side}`, { force: true });
       for (const name of readdirSync(this.dir))
-        if (/^view-\d+\.sqlite$/.test(name)) rmSync(join(this.dir, name), { force: true });
+        if (VIEW_FILE.test(name)) rmSync(join(this.dir, name), { force: true });
       return openViewIndex(path);
     }
   }
@@ -136,7 +137,16 @@ export class ViewCache {
     this.handles.get(row.id)?.close();
     this.handles.delete(row.id);
     deleteView(this.index(), row.id); // row first, then the file
-    if (row.file) rmSync(join(this.dir, row.file), { force: true });
+    const path = this.fileOf(row);
+    if (path) rmSync(path, { force: true });
+  }
+
+  /**
+   * A row's file in the cache's directory, or null when the row names anything else (only a
+   * damaged or crafted index does): nothing outside the directory is ever read or removed.
+   */
+  private fileOf(row: ViewRow): string | null {
+    return VIEW_FILE.test(row.file) ? join(this.dir, row.file) : null;
   }
 
   /** The view for a plan: reused, moved forward from an earlier one of the same snapshot, or built. */
@@ -226,14 +236,15 @@ export class ViewCache {
 
   /** Whether a ready view's file is still the one built; a changed or missing one is marked damaged and removed. */
   private trusted(row: ViewRow): boolean {
-    const path = join(this.dir, row.file);
+    const path = this.fileOf(row);
     let ok = false;
-    try {
-      const st = statSync(path);
-      ok = st.size === row.bytes && st.mtimeMs === row.file_mtime_ms;
-    } catch {
-      ok = false;
-    }
+    if (path)
+      try {
+        const st = statSync(path);
+        ok = st.size === row.bytes && st.mtimeMs === row.file_mtime_ms;
+      } catch {
+        ok = false;
+      }
     if (!ok) this.discard(row);
     return ok;
   }
@@ -265,7 +276,9 @@ export class ViewCache {
     if (open) return open;
     let db: ViewDb | null = null;
     try {
-      db = openViewForRead(join(this.dir, row.file), false);
+      const path = this.fileOf(row);
+      if (!path) throw Object.assign(new Error('view row names no view file'), { code: 'VIEW_DAMAGED' });
+      db = openViewForRead(path, false);
       const meta = readMeta(db);
       if (meta.format !== VIEW_FORMAT)
         throw Object.assign(new Error(`view file of format ${meta.format ?? '?'}, not ${VIEW_FORMAT}`), {

@@ -140,3 +140,37 @@ describe('a damaged view index', () => {
     expect(existsSync(other)).toBe(true);
   });
 });
+
+describe('a crafted view row', () => {
+  it('naming a file outside the cache is never read nor removed: the row is dropped as damaged', () => {
+    const path = fileIn();
+    const dir = dirname(path);
+    const cache = new ViewCache(dir);
+    try {
+      const victim = join(dir, '..', 'victim.txt');
+      writeFileSync(victim, 'outside the cache');
+      const victim2 = join(dir, '..', 'victim2.txt');
+      writeFileSync(victim2, 'outside the cache too');
+      const db = openViewIndex(path);
+      for (const [id, file] of [
+        [1, '../victim.txt'],
+        [2, `../../${dirname(dir).split('/').pop()}/victim2.txt`],
+      ] as const)
+        db.prepare(
+          `INSERT INTO views (id, source_id, source_name, repository_id, snapshot_id, bound_t, bound_i, file, state,
+             bytes, file_mtime_ms, created_at, last_used_at)
+           VALUES (?, 's1', 'rs', 'repo', 'snap', ?, 1, ?, 'ready', 17, 0, 'x', 'x')`,
+        ).run(id, 10 + id, file);
+      db.close();
+      // Looking the point up finds the row untrusted (no file of the cache's): discarded, nothing read.
+      expect(cache.existing('s1', 'snap', { t: 11, i: 1 })).toBeUndefined();
+      expect(cache.get(1)).toBeUndefined();
+      cache.drop(2);
+      expect(cache.list()).toEqual([]);
+      expect(readFileSync(victim, 'utf8')).toBe('outside the cache');
+      expect(readFileSync(victim2, 'utf8')).toBe('outside the cache too');
+    } finally {
+      cache.close();
+    }
+  });
+});
