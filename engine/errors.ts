@@ -47,10 +47,16 @@ export class ApiError extends Error {
   }
 }
 
-/** Anything thrown inside the engine becomes a typed error; unknown ones are INTERNAL. */
+/**
+ * Anything thrown inside the engine becomes a typed error: a failing disk (full, read-only,
+ * I/O errors, met by Node or by SQLite) is UNAVAILABLE and says so; unknown ones are INTERNAL.
+ */
 export function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  return new ApiError('INTERNAL', 'Internal engine error; see the engine log for details.');
+  return (
+    storageError(err, 'a file operation') ??
+    new ApiError('INTERNAL', 'Internal engine error; see the engine log for details.')
+  );
 }
 
 /** The envelope every transport carries. */
@@ -125,4 +131,31 @@ export function fileSystemError(err: unknown, what: string): ApiError {
     `Failed ${what}: ${FS_REASONS[code] ?? code} (${code}, ${err.syscall}${err.path ? ` ${err.path}` : ''}).`,
     { reason: 'filesystem', errno: code, syscall: err.syscall, ...(err.path ? { path: err.path } : {}) },
   );
+}
+
+/** SQLite's result codes about its files, as the file-system errors they stand for. */
+const SQLITE_FILE_ERRORS: Record<string, string> = {
+  SQLITE_FULL: 'ENOSPC',
+  SQLITE_IOERR: 'EIO',
+  SQLITE_READONLY: 'EROFS',
+  SQLITE_CANTOPEN: 'ENOENT',
+};
+
+/**
+ * A failure of the disk under a file the engine writes, named as such whether Node's fs or
+ * SQLite met it (SQLite turns ENOSPC into SQLITE_FULL, a failing device into SQLITE_IOERR_*);
+ * null for anything else (a bug, a damaged file), which the caller handles as before.
+ */
+export function storageError(err: unknown, what: string): ApiError | null {
+  if (err instanceof ApiError) return null;
+  if (isFileSystemError(err)) return fileSystemError(err, what);
+  const code = String((err as { code?: unknown } | null)?.code ?? '');
+  const base = code.startsWith('SQLITE_IOERR') ? 'SQLITE_IOERR' : code.replace(/_[A-Z]+$/, '');
+  const errno = SQLITE_FILE_ERRORS[code] ?? SQLITE_FILE_ERRORS[base];
+  if (!errno) return null;
+  return new ApiError('UNAVAILABLE', `Failed ${what}: ${FS_REASONS[errno]} (${code}).`, {
+    reason: 'filesystem',
+    errno,
+    sqlite: code,
+  });
 }

@@ -16,7 +16,7 @@ import { isJournalPath } from '../repo/journal-file.js';
 import { SORT_TEMP_PREFIX } from './external-sort.js';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError } from '../errors.js';
+import { ApiError, storageError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { formatOpTime } from '../repo/optime.js';
 import {
@@ -219,9 +219,13 @@ export class ViewCache {
         file_mtime_ms: st.mtimeMs,
       });
     } catch (err) {
-      rmSync(temp, { force: true });
-      deleteView(idx, row.id);
-      throw err;
+      rmSync(temp, { force: true }); // first: on a full disk, the space the row's delete may need
+      try {
+        deleteView(idx, row.id);
+      } catch {
+        // The row stays 'building', which no lookup uses; the build's own failure is the one to report.
+      }
+      throw storageError(err, `building a view in ${this.dir}`) ?? err;
     }
     this.evict(policy, row.id);
     return { row: getView(idx, row.id)!, how: base ? 'moved-forward' : 'built' };
