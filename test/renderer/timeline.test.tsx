@@ -304,6 +304,30 @@ describe('the Timeline section', () => {
     expect(firstViews()).toHaveLength(1);
   });
 
+  it('a first view placed from the status while capturing shows the whole history, its start and the PITR edge', async () => {
+    // The PITR window begins 2 s before the first entry: in sight only if the view starts before the history.
+    const model: SourceModel = { intervals: [[NOW - 3600, NOW - 2]], snapshots: [], pitrWindowHours: 1 };
+    const c = withSource('prod-rs', model, { capturing: true, rp: 2 });
+    const st = status('prod-rs', 'capturing', NOW - 2, 2);
+    const [from, to] = model.intervals[0]!;
+    c.answer('source.status', {
+      ...st,
+      coverage: {
+        ...st.coverage,
+        intervals: [{ start: op(from), end: op(to), seconds: to - from, segments: 360 }],
+      },
+    });
+    c.setConnection('connected');
+    await waitFor(() => expect(useDashboard.getState().statuses['prod-rs']).toBeDefined());
+    useNavigation.getState().setSection('timeline');
+    const first = useTimeline.getState().view!;
+    expect(first.from).toBeLessThan(NOW - 3600 - 300); // a tenth of the history before it
+    expect(first.to).toBeGreaterThan(Date.now() / 1000); // following: now is in sight
+    renderWithProviders(<Timeline />);
+    const { text } = await described(/PITR window starts/);
+    expect(text).toContain(`PITR window starts ${at(NOW - 2 - 3600)}`);
+  });
+
   it('zooms and pans by keyboard alone, the description following', async () => {
     const model: SourceModel = {
       intervals: [[NOW - 86_400, NOW - 2]],

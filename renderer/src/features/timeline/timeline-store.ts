@@ -283,10 +283,14 @@ export const useTimeline = create<TimelineSlice>((set, get) => {
       const oldest = starts.length ? Math.min(...starts) : now;
       const anyLive =
         edges.some((e) => e !== null && now - e < 3600) || sources.some((n) => hints[n]?.capturing);
+      // A tenth of the history's length before its start, whichever way the view is placed: a
+      // following view keeps only 90% of its span behind now, so it is that much wider. (It was
+      // not: its left edge fell inside the history, just after its start, and a PITR window
+      // beginning a second before the first entry was out of sight, or not, by who answered first.)
       const span = Math.max(120, (now - oldest) * 1.1);
       const view = clampSpan(
         anyLive || !starts.length
-          ? followView(Math.min(7 * 86_400, span), now)
+          ? followView(Math.min(7 * 86_400, span / 0.9), now)
           : { from: now - span, to: now + span * 0.02 },
       );
       set({ view, settled: view, follow: anyLive || !starts.length });
