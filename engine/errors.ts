@@ -150,8 +150,8 @@ export function storageError(err: unknown, what: string): ApiError | null {
   if (err instanceof ApiError) return null;
   if (isFileSystemError(err)) return fileSystemError(err, what);
   const code = String((err as { code?: unknown } | null)?.code ?? '');
-  const base = code.startsWith('SQLITE_IOERR') ? 'SQLITE_IOERR' : code.replace(/_[A-Z]+$/, '');
-  const errno = SQLITE_FILE_ERRORS[code] ?? SQLITE_FILE_ERRORS[base];
+  // An extended code (SQLITE_IOERR_WRITE, SQLITE_READONLY_DBMOVED) by its primary one.
+  const errno = SQLITE_FILE_ERRORS[/^SQLITE_[A-Z]+/.exec(code)?.[0] ?? ''];
   if (!errno) return null;
   return new ApiError('UNAVAILABLE', `Failed ${what}: ${FS_REASONS[errno]} (${code}).`, {
     reason: 'filesystem',

@@ -247,7 +247,7 @@ export class ViewCache {
         const st = statSync(path);
         ok = st.size === row.bytes && st.mtimeMs === row.file_mtime_ms;
       } catch {
-        ok = false;
+        // missing: not trusted
       }
     if (!ok) this.discard(row);
     return ok;

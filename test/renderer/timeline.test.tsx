@@ -57,6 +57,15 @@ function status(name: string, state: 'capturing' | 'stopped', captured: number |
   };
 }
 
+/** A status whose coverage holds the model's first interval (where the history is, before any timeline answer). */
+function withCoverage(st: ReturnType<typeof status>, model: SourceModel, segments: number) {
+  const [from, to] = model.intervals[0]!;
+  return {
+    ...st,
+    coverage: { ...st.coverage, intervals: [{ start: op(from), end: op(to), seconds: to - from, segments }] },
+  };
+}
+
 const POLICY = {
   hourly: null,
   daily: { at: '03:00', keepDays: 7 },
@@ -275,15 +284,7 @@ describe('the Timeline section', () => {
       snapshots: [{ id: 's', t: NOW - 20 * 86_400, tiers: ['daily'] }],
     };
     const c = withSource('prod-rs', model);
-    const st = status('prod-rs', 'stopped', NOW - 86_400, null);
-    const [from, to] = model.intervals[0]!;
-    c.answer('source.status', {
-      ...st,
-      coverage: {
-        ...st.coverage,
-        intervals: [{ start: op(from), end: op(to), seconds: to - from, segments: 10 }],
-      },
-    });
+    c.answer('source.status', withCoverage(status('prod-rs', 'stopped', NOW - 86_400, null), model, 10));
     c.setConnection('connected');
     // The status bar's poll has read the sources and their statuses (where each history is).
     await waitFor(() => expect(useDashboard.getState().statuses['prod-rs']).toBeDefined());
@@ -308,15 +309,7 @@ describe('the Timeline section', () => {
     // The PITR window begins 2 s before the first entry: in sight only if the view starts before the history.
     const model: SourceModel = { intervals: [[NOW - 3600, NOW - 2]], snapshots: [], pitrWindowHours: 1 };
     const c = withSource('prod-rs', model, { capturing: true, rp: 2 });
-    const st = status('prod-rs', 'capturing', NOW - 2, 2);
-    const [from, to] = model.intervals[0]!;
-    c.answer('source.status', {
-      ...st,
-      coverage: {
-        ...st.coverage,
-        intervals: [{ start: op(from), end: op(to), seconds: to - from, segments: 360 }],
-      },
-    });
+    c.answer('source.status', withCoverage(status('prod-rs', 'capturing', NOW - 2, 2), model, 360));
     c.setConnection('connected');
     await waitFor(() => expect(useDashboard.getState().statuses['prod-rs']).toBeDefined());
     useNavigation.getState().setSection('timeline');

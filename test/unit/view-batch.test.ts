@@ -44,8 +44,16 @@ const del = (ns: string, _id: unknown): EffectiveOp => ({ op: 'delete', ns, o: b
 const diff = (d: Document) => ({ $v: 2, diff: d });
 const IDX = [b({ v: 2, key: { _id: 1 }, name: '_id_' }), b({ v: 2, key: { grp: 1 }, name: 'grp_1' })];
 
-/** A view file with `t.c` (indexed on grp) holding `seed`, then `ops` applied; flushed after each op when `eager`. */
-function viewOf(seed: Document[], ops: EffectiveOp[], eager: boolean): ViewDb {
+/**
+ * A view file with `t.c` (indexed on grp) holding `seed`, then `ops` applied; flushed after each op
+ * when `eager`; the replay's statements timed into `meter` when one is given.
+ */
+function viewOf(
+  seed: Document[],
+  ops: EffectiveOp[],
+  eager: boolean,
+  meter?: Record<string, number>,
+): ViewDb {
   const dir = tempDir('mbm-view-batch-');
   dirs.push(dir);
   const db = createViewFile(join(dir.path, 'v.sqlite'));
@@ -55,7 +63,7 @@ function viewOf(seed: Document[], ops: EffectiveOp[], eager: boolean): ViewDb {
   for (const d of seed) sink.loadDocument('t.c', b(d));
   sink.flush();
   indexViewFile(db);
-  const replay = new ViewSink(viewWriter(db));
+  const replay = new ViewSink(viewWriter(db, meter));
   for (const op of ops) {
     replay.apply(op);
     if (eager) replay.flush();
@@ -275,19 +283,8 @@ describe('batched view writes', () => {
   it('a metered writer (the view bench) writes the same file and times each statement kind it ran', () => {
     const ops = [ins('t.c', { _id: 9, grp: 'x' }), upd('t.c', 2, diff({ u: { grp: 'y' } })), del('t.c', 3)];
     const plain = viewOf(seed, ops, false);
-    const dir = tempDir('mbm-view-meter-');
-    dirs.push(dir);
-    const db = createViewFile(join(dir.path, 'v.sqlite'));
-    dbs.push(db);
-    const load = new ViewSink(viewWriter(db));
-    load.addCollection('t.c', 'collection', b({}), IDX);
-    for (const d of seed) load.loadDocument('t.c', b(d));
-    load.flush();
-    indexViewFile(db);
     const meter: Record<string, number> = {};
-    const sink = new ViewSink(viewWriter(db, meter));
-    for (const op of ops) sink.apply(op);
-    sink.flush();
+    const db = viewOf(seed, ops, false, meter);
     expect(rows(db)).toEqual(rows(plain));
     expect(keysText(db)).toEqual(keysText(plain));
     // The insert of a new _id, the update's read and write, the delete, the key rows, the commit.
