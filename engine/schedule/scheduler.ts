@@ -33,6 +33,7 @@ import { dueTiers } from './schedule.js';
 import { lastRestoreOfKind } from '../catalog/restores.js';
 import { hasCompleteSnapshot } from '../catalog/snapshots.js';
 import { restoreTestDue } from './restore-test-schedule.js';
+import type { ViewCache } from '../views/view-cache.js';
 import { RESTORE_TEST_KIND, restoreTestRunning, startRestoreTest } from '../verify/restore-test.js';
 
 export interface SchedulerDeps {
@@ -45,6 +46,8 @@ export interface SchedulerDeps {
   readonly protection: Protection;
   readonly sourceTimeoutMs: number;
   readonly localMongod: LocalMongod;
+  /** The view cache's per-segment _id index forgets the segments retention deletes. */
+  readonly views: Pick<ViewCache, 'forgetSegments'>;
 }
 
 export class Scheduler {
@@ -206,7 +209,15 @@ export class Scheduler {
     );
     const store = await this.deps.stores.get(row.repository_id);
     for (const id of decision.deleteSnapshots) await store.delete('snapshot', id, 'retention', now);
-    for (const p of decision.deleteSegments) await store.delete('segment', p, 'retention', now);
+    const deleted: string[] = [];
+    try {
+      for (const p of decision.deleteSegments) {
+        await store.delete('segment', p, 'retention', now);
+        deleted.push(p);
+      }
+    } finally {
+      this.deps.views.forgetSegments(store.repo.id, deleted);
+    }
     return { snapshots: decision.deleteSnapshots, segments: decision.deleteSegments };
   }
 

@@ -28,6 +28,7 @@ import {
   markViewDamaged,
   markViewReady,
   openViewIndex,
+  forgetSegments,
   recordSegmentIds,
   segmentsTouching,
   touchView,
@@ -57,6 +58,8 @@ const TEMP_PREFIX = '.tmp-view-';
 /** The cache's directory inside the data dir. */
 export const VIEWS_DIR = 'views';
 const INDEX_FILE = 'views.sqlite';
+/** A build creates its temporary file right after its row: a row this old without one is dead. */
+const DEAD_BUILD_MS = 60_000;
 const VIEW_FILE = /^view-\d+\.sqlite$/;
 
 /** SQLite and BSON errors that mean the file is not what was built. */
@@ -89,14 +92,29 @@ export class ViewCache {
     if (this.db) return this.db;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.db = this.openIndex();
+    const building = new Set<number>();
     for (const name of readdirSync(this.dir)) {
-      const m = new RegExp(`^${TEMP_PREFIX}\\d+-(\\d+)\\.sqlite$`).exec(name);
-      if (m && !alive(Number(m[1]))) rmSync(join(this.dir, name), { force: true });
+      const m = new RegExp(`^${TEMP_PREFIX}(\\d+)-(\\d+)\\.sqlite$`).exec(name);
+      if (m && !alive(Number(m[2]))) rmSync(join(this.dir, name), { force: true });
+      else if (m) building.add(Number(m[1]));
       // Runs of an external sort whose process died before it removed them.
       const sort = new RegExp(`^${SORT_TEMP_PREFIX}(\\d+)-`).exec(name);
       if (sort && !alive(Number(sort[1]))) rmSync(join(this.dir, name), { recursive: true, force: true });
     }
+    this.forgetDeadBuilds(building);
     return this.db;
+  }
+
+  /**
+   * Rows of builds whose process died, or whose failure could not delete its row (a full disk): a
+   * 'building' row with no temporary file of a live process, older than a build takes to create
+   * its file, is deleted (`views` would list it for ever).
+   */
+  private forgetDeadBuilds(alive: Set<number>): void {
+    const cutoff = Date.now() - DEAD_BUILD_MS;
+    for (const r of listViews(this.db!))
+      if (r.state === 'building' && !alive.has(r.id) && Date.parse(r.created_at) < cutoff)
+        deleteView(this.db!, r.id);
   }
 
   /**
@@ -336,6 +354,21 @@ export class ViewCache {
 
   recordSegment(repositoryId: string, path: string, hashes: Iterable<number>, commands: boolean): void {
     if (!isJournalPath(path)) recordSegmentIds(this.index(), repositoryId, path, hashes, commands);
+  }
+
+  /**
+   * Segments deleted from a repository (retention, segment.delete): their rows leave the index. A
+   * cache that was never opened has nothing to forget, and is not created for it. Never throws:
+   * the deletion it follows has happened, and rows left behind are only garbage, since a history
+   * reads just the segments of its window.
+   */
+  forgetSegments(repositoryId: string, paths: string[]): void {
+    if (paths.length === 0 || (!this.db && !existsSync(join(this.dir, INDEX_FILE)))) return;
+    try {
+      forgetSegments(this.index(), repositoryId, paths);
+    } catch {
+      // A busy or full disk: the rows stay until a later compaction or a new index.
+    }
   }
 
   segmentsTouching(repositoryId: string, hash: number): Set<string> {

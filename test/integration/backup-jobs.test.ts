@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
 import { Engine } from '../../engine/engine.js';
 import { getSourceByName } from '../../engine/catalog/sources.js';
+import { segmentPathsOfSource } from '../../engine/catalog/segments.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { Scheduler } from '../../engine/schedule/scheduler.js';
 import { waitUntilCaptured } from '../support/capture-wait.js';
@@ -129,8 +130,15 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
         .prepare(`UPDATE snapshots SET completed_at = '2026-03-04T12:45:00.000Z' WHERE tiers_json = '[]'`)
         .run();
       now = new Date('2026-03-20T00:00:00Z');
+      // Every segment indexed for document history, as a build or a history would have left them.
+      const repoId = getSourceByName(engine.catalog, 'rs').repository_id;
+      const before = segmentPathsOfSource(engine.catalog, getSourceByName(engine.catalog, 'rs').id);
+      for (const p of before) engine.views.recordSegment(repoId, p, [1], false);
       const removed = await scheduler.applyRetention(getSourceByName(engine.catalog, 'rs'));
       expect(removed.snapshots).toHaveLength(1);
+      // The segments retention deleted leave the history index; the others stay in it.
+      for (const p of before)
+        expect(engine.views.segmentIndexed(repoId, p) === null).toBe(removed.segments.includes(p));
       expect(engine.catalog.prepare('SELECT count(*) FROM snapshots').pluck().get()).toBe(1);
       const log = (await dispatch(engine, 'audit.list', {})) as {
         result: { action: string; actor: string }[];

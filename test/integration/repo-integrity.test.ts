@@ -228,14 +228,18 @@ describe('retention locks', () => {
     const p = segPaths(fx)[1]!;
     await fx.store.lock('segment', p, new Date('2099-01-01'), 'case 42', 'test');
     await runTask(fx.engine, 'catalog.rebuild');
+    // Both indexed for document history: only the deleted one leaves that index.
+    const other = segPaths(fx)[2]!;
+    for (const s of [p, other]) fx.engine.views.recordSegment(fx.repo.id, s, [1], false);
     expect(await dispatch(fx.engine, 'segment.delete', { path: p, confirm: true })).toMatchObject({
       ok: false,
       error: { code: 'RETENTION_LOCKED' },
     });
-    const other = segPaths(fx)[2]!;
     expect(await dispatch(fx.engine, 'segment.delete', { path: other, confirm: true })).toMatchObject({
       ok: true,
     });
+    expect(fx.engine.views.segmentIndexed(fx.repo.id, other)).toBeNull();
+    expect(fx.engine.views.segmentIndexed(fx.repo.id, p)).toEqual({ commands: false });
     expect(listCoverage(fx.engine.catalog, fx.sourceId).gaps.length).toBe(2); // deleting a segment leaves a gap
   });
 });

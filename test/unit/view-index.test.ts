@@ -7,10 +7,12 @@
  * read is set aside and the cache starts again.
  */
 import Database from 'better-sqlite3';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
+  compactSegmentIds,
+  forgetSegments,
   isSegmentIndexed,
   listViews,
   openViewIndex,
@@ -54,7 +56,7 @@ describe('the segment _id index', () => {
     writeV1(path);
     const db = openViewIndex(path);
     try {
-      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
       expect(listViews(db).map((v) => v.file)).toEqual(['view-1.sqlite']);
       // Dropped: the segment is read whole again by the next history or build, which records it.
       expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg')).toBeNull();
@@ -103,6 +105,69 @@ describe('the segment _id index', () => {
     }
   });
 
+  it('migrates a v2 file: its rows kept, but those of segments recorded again', () => {
+    const path = fileIn();
+    const v = openViewIndex(path);
+    recordSegmentIds(v, 'repo', 'oplog/a.seg', [1, 2], false);
+    v.close();
+    // As v2 left it: rows of an earlier recording of b.seg (sid 9) that nothing names.
+    const db2 = new Database(path);
+    db2.exec('DROP TABLE retired_sids; INSERT INTO segment_ids VALUES (1, 9), (5, 9)');
+    db2.pragma('user_version = 2');
+    db2.close();
+    const db = openViewIndex(path);
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      expect(rowsOf(db)).toEqual([
+        [1, 1],
+        [2, 1],
+      ]);
+      expect([...segmentsTouching(db, 'repo', 2)]).toEqual(['oplog/a.seg']);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('forgets deleted segments, and removes their rows once they are as many as the live ones', () => {
+    const db = openViewIndex(fileIn());
+    try {
+      const paths = Array.from({ length: 200 }, (_, k) => `oplog/${String(k).padStart(3, '0')}.seg`);
+      paths.forEach((p, k) => recordSegmentIds(db, 'repo', p, [k, 1000 + k], false));
+      recordSegmentIds(db, 'other', paths[0]!, [0], false);
+      // 90 gone: no longer indexed nor answered, their rows kept until garbage outweighs the rest.
+      forgetSegments(db, 'repo', paths.slice(0, 90));
+      expect(isSegmentIndexed(db, 'repo', paths[0]!)).toBeNull();
+      expect(isSegmentIndexed(db, 'other', paths[0]!)).toEqual({ commands: false });
+      expect([...segmentsTouching(db, 'repo', 5)]).toEqual([]);
+      expect([...segmentsTouching(db, 'repo', 150)]).toEqual([paths[150]]);
+      expect(rowsOf(db)).toHaveLength(401);
+      // 10 more (100 retired, 101 live): still kept; 1 more: retired outnumber live, rows removed.
+      forgetSegments(db, 'repo', paths.slice(90, 100));
+      expect(rowsOf(db)).toHaveLength(401);
+      forgetSegments(db, 'repo', [paths[100]!, 'oplog/never-indexed.seg']);
+      expect(rowsOf(db)).toHaveLength(401 - 2 * 101);
+      expect(db.prepare('SELECT count(*) FROM retired_sids').pluck().get()).toBe(0);
+      expect([...segmentsTouching(db, 'repo', 1150)]).toEqual([paths[150]]);
+      expect([...segmentsTouching(db, 'other', 0)]).toEqual([paths[0]]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('retires the rows of a segment recorded again: a compaction removes them', () => {
+    const db = openViewIndex(fileIn());
+    try {
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [1, 2], false);
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [2, 3], false);
+      expect(rowsOf(db)).toHaveLength(4);
+      expect(compactSegmentIds(db, true)).toBe(2);
+      expect(rowsOf(db).map(([h]) => h)).toEqual([2, 3]);
+      expect(compactSegmentIds(db, true)).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+
   it('refuses a file of a newer schema without changing it', () => {
     const path = fileIn();
     openViewIndex(path).close();
@@ -113,6 +178,51 @@ describe('the segment _id index', () => {
     const again = new Database(path, { readonly: true });
     expect(again.pragma('user_version', { simple: true })).toBe(9);
     again.close();
+  });
+});
+
+/** segment_ids as (hash, segment number) rows, in key order. */
+function rowsOf(db: Database.Database): [number, number][] {
+  return db.prepare('SELECT h, sid FROM segment_ids ORDER BY h, sid').raw().all() as [number, number][];
+}
+
+describe('the view cache forgetting segments', () => {
+  it('does not create a cache that was never opened', () => {
+    const path = fileIn();
+    const cache = new ViewCache(dirname(path));
+    cache.forgetSegments('repo', ['oplog/a.seg']);
+    cache.close();
+    expect(existsSync(dirname(path))).toBe(false);
+  });
+
+  it('drops the row of a build that died, not that of a build under way', () => {
+    const path = fileIn();
+    const db = openViewIndex(path);
+    const add = (id: number, createdAt: string) =>
+      db
+        .prepare(
+          `INSERT INTO views (id, source_id, source_name, repository_id, snapshot_id, bound_t, bound_i, file,
+             state, created_at, last_used_at) VALUES (?, 's1', 'rs', 'repo', 'snap', 10, ?, ?, 'building', ?, ?)`,
+        )
+        .run(id, id, `view-${id}.sqlite`, createdAt, createdAt);
+    const old = new Date(Date.now() - 3_600_000).toISOString();
+    add(1, old); // its process died (or its failure could not delete it): no temporary file
+    add(2, old); // a long build of this process: its temporary file is there
+    add(3, new Date().toISOString()); // just inserted, its file not created yet
+    db.close();
+    writeFileSync(join(dirname(path), `.tmp-view-2-${process.pid}.sqlite`), '');
+    const cache = new ViewCache(dirname(path));
+    try {
+      expect(
+        cache
+          .list()
+          .map((r) => r.id)
+          .sort(),
+      ).toEqual([2, 3]);
+    } finally {
+      cache.close();
+    }
+    expect(readdirSync(dirname(path))).toContain(`.tmp-view-2-${process.pid}.sqlite`);
   });
 });
 
