@@ -134,8 +134,13 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       const repoId = getSourceByName(engine.catalog, 'rs').repository_id;
       const before = segmentPathsOfSource(engine.catalog, getSourceByName(engine.catalog, 'rs').id);
       for (const p of before) engine.views.recordSegment(repoId, p, [1], false);
+      // A segment from long before every kept snapshot: retention deletes it.
+      engine.catalog
+        .prepare('UPDATE oplog_segments SET first_t = 1, last_t = 2 WHERE path = ?')
+        .run(before[0]);
       const removed = await scheduler.applyRetention(getSourceByName(engine.catalog, 'rs'));
       expect(removed.snapshots).toHaveLength(1);
+      expect(removed.segments).toEqual([before[0]]);
       // The segments retention deleted leave the history index; the others stay in it.
       for (const p of before)
         expect(engine.views.segmentIndexed(repoId, p) === null).toBe(removed.segments.includes(p));
