@@ -307,22 +307,50 @@ export function forgetSegments(db: ViewIndexDb, repositoryId: string, paths: Ite
 const MIN_RETIRED = 64;
 
 /**
+ * How many hash ranges a compaction deletes one at a time (hashes are 48-bit): about one per
+ * segment, so that each range holds about a segment's worth of rows (a few milliseconds).
+ */
+const compactSlices = (segments: number) => Math.min(65_536, Math.max(64, segments));
+
+/**
  * Removes the rows of retired segments once they are at least as many as the live ones (and
  * MIN_RETIRED), or always with `force`. segment_ids is keyed by hash, so deleting a segment's rows
  * is a pass over the whole table: waiting until at least about half of it is garbage keeps the
- * cost per row written constant, and the table at most about twice its live size.
- * Returns the number of rows removed.
+ * cost per row written constant, and the table at most about twice its live size. The pass goes
+ * one hash range per transaction, so that another engine sharing the file (a CLI beside a serve)
+ * waits for one range, not for the whole table; the sids are the ones retired when it began, so a
+ * sid retired meanwhile keeps its place in retired_sids until the next compaction. A pass cut
+ * short leaves its sids retired: the next one deletes what is left. Returns the rows removed.
  */
 export function compactSegmentIds(db: ViewIndexDb, force = false): number {
-  const retired = db.prepare('SELECT count(*) FROM retired_sids').pluck().get() as number;
-  if (retired === 0) return 0;
+  const sids = db.prepare('SELECT sid FROM retired_sids').pluck().all() as number[];
+  if (sids.length === 0) return 0;
   const live = db.prepare('SELECT count(*) FROM segments_indexed').pluck().get() as number;
-  if (!force && (retired < MIN_RETIRED || retired < live)) return 0;
-  return db.transaction(() => {
-    const n = db.prepare('DELETE FROM segment_ids WHERE sid IN (SELECT sid FROM retired_sids)').run().changes;
-    db.exec('DELETE FROM retired_sids');
-    return n;
+  if (!force && (sids.length < MIN_RETIRED || sids.length < live)) return 0;
+  // The pass's sids in a table of this connection's own: a lookup per row, not a list to parse.
+  db.exec(
+    'CREATE TEMP TABLE IF NOT EXISTS compacting (sid INTEGER PRIMARY KEY); DELETE FROM temp.compacting;',
+  );
+  db.transaction(() => {
+    const put = db.prepare('INSERT INTO temp.compacting (sid) VALUES (?)');
+    for (const sid of sids) put.run(sid);
   })();
+  const del = db.prepare(
+    'DELETE FROM segment_ids WHERE h >= ? AND h < ? AND sid IN (SELECT sid FROM temp.compacting)',
+  );
+  const slices = compactSlices(sids.length + live);
+  const width = 2 ** 48 / slices;
+  let n = 0;
+  for (let k = 0; k < slices; k++) {
+    // The first and last ranges are open, for hashes outside 48 bits (a crafted file).
+    const lo = k === 0 ? -Number.MAX_VALUE : k * width;
+    const hi = k === slices - 1 ? Number.MAX_VALUE : (k + 1) * width;
+    n += del.run(lo, hi).changes;
+  }
+  db.exec(
+    'DELETE FROM retired_sids WHERE sid IN (SELECT sid FROM temp.compacting); DELETE FROM temp.compacting;',
+  );
+  return n;
 }
 
 /** Segments (of those given) that touch the hash or hold namespace commands. */
