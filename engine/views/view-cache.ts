@@ -220,9 +220,7 @@ export class ViewCache {
         // A capture journal still grows: its _ids are never final, so it is never indexed.
         isSegmentIndexed: (path) =>
           isJournalPath(path) || isSegmentIndexed(idx, source.repo.id, path) !== null,
-        onSegmentIds: (path, ids) => {
-          if (!isJournalPath(path)) recordSegmentIds(idx, source.repo.id, path, ids.hashes, ids.commands);
-        },
+        onSegmentIds: (path, ids) => this.recordSegment(source.repo.id, path, ids.hashes, ids.commands),
       });
       renameSync(temp, join(this.dir, row.file));
       const st = statSync(join(this.dir, row.file));
@@ -352,8 +350,19 @@ export class ViewCache {
     return isJournalPath(path) ? null : isSegmentIndexed(this.index(), repositoryId, path);
   }
 
+  /**
+   * Records the _ids a segment read whole touches. Never throws: the index is a cache, and a
+   * build or a history that read the segment must not fail because its record could not be kept
+   * (another engine holding the file past the busy timeout, a full disk); the segment is read
+   * whole again next time. The record is one transaction, so it is there entirely or not at all.
+   */
   recordSegment(repositoryId: string, path: string, hashes: Iterable<number>, commands: boolean): void {
-    if (!isJournalPath(path)) recordSegmentIds(this.index(), repositoryId, path, hashes, commands);
+    if (isJournalPath(path)) return;
+    try {
+      recordSegmentIds(this.index(), repositoryId, path, hashes, commands);
+    } catch {
+      // Not indexed: the next history reads this segment whole.
+    }
   }
 
   /**

@@ -196,6 +196,26 @@ describe('the view cache forgetting segments', () => {
     expect(existsSync(dirname(path))).toBe(false);
   });
 
+  it('keeps reading when a segment cannot be recorded: the segment stays unindexed, nothing half-written', () => {
+    const path = fileIn();
+    const db = openViewIndex(path);
+    recordSegmentIds(db, 'repo', 'oplog/a.seg', [1], false);
+    // A file that refuses the second record's rows (as a busy or full disk would refuse them).
+    db.exec(
+      `CREATE TRIGGER refuse BEFORE INSERT ON segment_ids WHEN NEW.h = 99 BEGIN SELECT RAISE(ABORT, 'no'); END`,
+    );
+    db.close();
+    const cache = new ViewCache(dirname(path));
+    try {
+      expect(() => cache.recordSegment('repo', 'oplog/b.seg', [2, 99], false)).not.toThrow();
+      expect(cache.segmentIndexed('repo', 'oplog/b.seg')).toBeNull();
+      expect([...cache.segmentsTouching('repo', 2)]).toEqual([]);
+      expect([...cache.segmentsTouching('repo', 1)]).toEqual(['oplog/a.seg']);
+    } finally {
+      cache.close();
+    }
+  });
+
   it('drops the row of a build that died, not that of a build under way', () => {
     const path = fileIn();
     const db = openViewIndex(path);
