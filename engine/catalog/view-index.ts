@@ -266,13 +266,7 @@ export function recordSegmentIds(
 ): void {
   const sorted = Float64Array.from(hashes).sort();
   db.transaction(() => {
-    retire(
-      db,
-      db
-        .prepare('DELETE FROM segments_indexed WHERE repository_id = ? AND segment_path = ? RETURNING sid')
-        .pluck()
-        .all(repositoryId, path) as number[],
-    );
+    unrecord(db, repositoryId, path);
     const sid = Number(
       db
         .prepare('INSERT INTO segments_indexed (repository_id, segment_path, commands) VALUES (?, ?, ?)')
@@ -284,7 +278,12 @@ export function recordSegmentIds(
   compactSegmentIds(db);
 }
 
-function retire(db: ViewIndexDb, sids: number[]): void {
+/** Takes a segment's record out (if it has one) and retires its number: its rows are garbage now. */
+function unrecord(db: ViewIndexDb, repositoryId: string, path: string): void {
+  const sids = db
+    .prepare('DELETE FROM segments_indexed WHERE repository_id = ? AND segment_path = ? RETURNING sid')
+    .pluck()
+    .all(repositoryId, path) as number[];
   const put = db.prepare('INSERT OR IGNORE INTO retired_sids (sid) VALUES (?)');
   for (const sid of sids) put.run(sid);
 }
@@ -294,11 +293,8 @@ function retire(db: ViewIndexDb, sids: number[]): void {
  * retired, and removed by the next compaction. Segments not recorded are ignored.
  */
 export function forgetSegments(db: ViewIndexDb, repositoryId: string, paths: Iterable<string>): void {
-  const del = db
-    .prepare('DELETE FROM segments_indexed WHERE repository_id = ? AND segment_path = ? RETURNING sid')
-    .pluck();
   db.transaction(() => {
-    for (const p of paths) retire(db, del.all(repositoryId, p) as number[]);
+    for (const p of paths) unrecord(db, repositoryId, p);
   })();
   compactSegmentIds(db);
 }

@@ -92,16 +92,16 @@ export class ViewCache {
     if (this.db) return this.db;
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
     this.db = this.openIndex();
-    const building = new Set<number>();
+    const underWay = new Set<number>();
     for (const name of readdirSync(this.dir)) {
       const m = new RegExp(`^${TEMP_PREFIX}(\\d+)-(\\d+)\\.sqlite$`).exec(name);
       if (m && !alive(Number(m[2]))) rmSync(join(this.dir, name), { force: true });
-      else if (m) building.add(Number(m[1]));
+      else if (m) underWay.add(Number(m[1]));
       // Runs of an external sort whose process died before it removed them.
       const sort = new RegExp(`^${SORT_TEMP_PREFIX}(\\d+)-`).exec(name);
       if (sort && !alive(Number(sort[1]))) rmSync(join(this.dir, name), { recursive: true, force: true });
     }
-    this.forgetDeadBuilds(building);
+    this.forgetDeadBuilds(underWay);
     return this.db;
   }
 
@@ -110,10 +110,10 @@ export class ViewCache {
    * 'building' row with no temporary file of a live process, older than a build takes to create
    * its file, is deleted (`views` would list it for ever).
    */
-  private forgetDeadBuilds(alive: Set<number>): void {
+  private forgetDeadBuilds(underWay: Set<number>): void {
     const cutoff = Date.now() - DEAD_BUILD_MS;
     for (const r of listViews(this.db!))
-      if (r.state === 'building' && !alive.has(r.id) && Date.parse(r.created_at) < cutoff)
+      if (r.state === 'building' && !underWay.has(r.id) && Date.parse(r.created_at) < cutoff)
         deleteView(this.db!, r.id);
   }
 
@@ -376,7 +376,7 @@ export class ViewCache {
     try {
       forgetSegments(this.index(), repositoryId, paths);
     } catch {
-      // A busy or full disk: the rows stay until a later compaction or a new index.
+      // A busy or full disk: the records stay, never read (a history reads only its window's segments).
     }
   }
 

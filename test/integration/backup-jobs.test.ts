@@ -131,19 +131,19 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
         .run();
       now = new Date('2026-03-20T00:00:00Z');
       // Every segment indexed for document history, as a build or a history would have left them.
-      const repoId = getSourceByName(engine.catalog, 'rs').repository_id;
-      const before = segmentPathsOfSource(engine.catalog, getSourceByName(engine.catalog, 'rs').id);
-      for (const p of before) engine.views.recordSegment(repoId, p, [1], false);
+      const rs = getSourceByName(engine.catalog, 'rs');
+      const before = segmentPathsOfSource(engine.catalog, rs.id);
+      for (const p of before) engine.views.recordSegment(rs.repository_id, p, [1], false);
       // A segment from long before every kept snapshot: retention deletes it.
       engine.catalog
         .prepare('UPDATE oplog_segments SET first_t = 1, last_t = 2 WHERE path = ?')
         .run(before[0]);
-      const removed = await scheduler.applyRetention(getSourceByName(engine.catalog, 'rs'));
+      const removed = await scheduler.applyRetention(rs);
       expect(removed.snapshots).toHaveLength(1);
       expect(removed.segments).toEqual([before[0]]);
       // The segments retention deleted leave the history index; the others stay in it.
       for (const p of before)
-        expect(engine.views.segmentIndexed(repoId, p) === null).toBe(removed.segments.includes(p));
+        expect(engine.views.segmentIndexed(rs.repository_id, p) === null).toBe(removed.segments.includes(p));
       expect(engine.catalog.prepare('SELECT count(*) FROM snapshots').pluck().get()).toBe(1);
       const log = (await dispatch(engine, 'audit.list', {})) as {
         result: { action: string; actor: string }[];

@@ -54,8 +54,7 @@ describe('the segment _id index', () => {
   it('migrates a v1 file: views kept, segment rows dropped, then filled again', () => {
     const path = fileIn();
     writeV1(path);
-    const db = openViewIndex(path);
-    try {
+    withIndex((db) => {
       expect(db.pragma('user_version', { simple: true })).toBe(3);
       expect(listViews(db).map((v) => v.file)).toEqual(['view-1.sqlite']);
       // Dropped: the segment is read whole again by the next history or build, which records it.
@@ -64,14 +63,11 @@ describe('the segment _id index', () => {
       recordSegmentIds(db, 'repo', 'oplog/a.seg', [42, 7], false);
       expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg')).toEqual({ commands: false });
       expect([...segmentsTouching(db, 'repo', 42)]).toEqual(['oplog/a.seg']);
-    } finally {
-      db.close();
-    }
+    }, path);
   });
 
   it('answers a hash with the segments of that repository that touch it, and the ones holding commands', () => {
-    const db = openViewIndex(fileIn());
-    try {
+    withIndex((db) => {
       const big = 2 ** 48 - 1; // the largest 48-bit hash
       recordSegmentIds(db, 'repo', 'oplog/a.seg', new Set([5, 3, big]), false);
       recordSegmentIds(db, 'repo', 'oplog/b.seg', [3], false);
@@ -86,23 +82,18 @@ describe('the segment _id index', () => {
       expect([...segmentsTouching(db, 'repo', 4)]).toEqual(['oplog/c.seg']);
       expect([...segmentsTouching(db, 'other', 5)]).toEqual(['oplog/a.seg']);
       expect(isSegmentIndexed(db, 'repo', 'oplog/c.seg')).toEqual({ commands: true });
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('answers a segment recorded again with its new hashes only', () => {
-    const db = openViewIndex(fileIn());
-    try {
+    withIndex((db) => {
       recordSegmentIds(db, 'repo', 'oplog/a.seg', [1, 2], true);
       recordSegmentIds(db, 'repo', 'oplog/a.seg', [2, 3], false);
       expect(segmentsTouching(db, 'repo', 1).size).toBe(0);
       expect([...segmentsTouching(db, 'repo', 2)]).toEqual(['oplog/a.seg']);
       expect([...segmentsTouching(db, 'repo', 3)]).toEqual(['oplog/a.seg']);
       expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg')).toEqual({ commands: false });
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('migrates a v2 file: its rows kept, but those of segments recorded again', () => {
@@ -115,22 +106,18 @@ describe('the segment _id index', () => {
     db2.exec('DROP TABLE retired_sids; INSERT INTO segment_ids VALUES (1, 9), (5, 9)');
     db2.pragma('user_version = 2');
     db2.close();
-    const db = openViewIndex(path);
-    try {
+    withIndex((db) => {
       expect(db.pragma('user_version', { simple: true })).toBe(3);
       expect(rowsOf(db)).toEqual([
         [1, 1],
         [2, 1],
       ]);
       expect([...segmentsTouching(db, 'repo', 2)]).toEqual(['oplog/a.seg']);
-    } finally {
-      db.close();
-    }
+    }, path);
   });
 
   it('forgets deleted segments, and removes their rows once they are as many as the live ones', () => {
-    const db = openViewIndex(fileIn());
-    try {
+    withIndex((db) => {
       const paths = Array.from({ length: 200 }, (_, k) => `oplog/${String(k).padStart(3, '0')}.seg`);
       paths.forEach((p, k) => recordSegmentIds(db, 'repo', p, [k, 1000 + k], false));
       recordSegmentIds(db, 'other', paths[0]!, [0], false);
@@ -149,14 +136,11 @@ describe('the segment _id index', () => {
       expect(db.prepare('SELECT count(*) FROM retired_sids').pluck().get()).toBe(0);
       expect([...segmentsTouching(db, 'repo', 1150)]).toEqual([paths[150]]);
       expect([...segmentsTouching(db, 'other', 0)]).toEqual([paths[0]]);
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('retires the rows of a segment recorded again: a compaction removes them', () => {
-    const db = openViewIndex(fileIn());
-    try {
+    withIndex((db) => {
       // Hashes at both ends and beyond 48 bits (a crafted file): every range of the pass is covered.
       recordSegmentIds(db, 'repo', 'oplog/a.seg', [-5, 1, 2, 2 ** 47, 2 ** 48 - 1, 2 ** 53], false);
       recordSegmentIds(db, 'repo', 'oplog/a.seg', [2, 3], false);
@@ -164,9 +148,7 @@ describe('the segment _id index', () => {
       expect(compactSegmentIds(db, true)).toBe(6);
       expect(rowsOf(db).map(([h]) => h)).toEqual([2, 3]);
       expect(compactSegmentIds(db, true)).toBe(0);
-    } finally {
-      db.close();
-    }
+    });
   });
 
   it('refuses a file of a newer schema without changing it', () => {
@@ -181,6 +163,16 @@ describe('the segment _id index', () => {
     again.close();
   });
 });
+
+/** Runs `fn` on the index file at `path` (a new one by default), closed after. */
+function withIndex(fn: (db: Database.Database) => void, path = fileIn()): void {
+  const db = openViewIndex(path);
+  try {
+    fn(db);
+  } finally {
+    db.close();
+  }
+}
 
 /** segment_ids as (hash, segment number) rows, in key order. */
 function rowsOf(db: Database.Database): [number, number][] {
