@@ -88,7 +88,7 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
     from = plan.snapshot.startTs;
   }
   try {
-    const sink = new ViewSink(viewWriter(db, ctx.meter));
+    const sink = new ViewSink(viewWriter(db, ctx.meter), () => ctx.throwIfCancelled());
     if (!input.base) {
       await loadSnapshot(repo, plan, sink, ctx);
       ctx.progress({ message: 'indexing the snapshot' });
@@ -129,6 +129,7 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
       if (failed) throw failed;
       if (ids) input.onSegmentIds!(seg.path, ids);
     }
+    ctx.progress({ done: seen, total, unit: 'entries', message: 'writing the staged operations' });
     sink.flush();
     const report = replay.report();
     const applied = Number(readMeta(db).entriesApplied ?? 0);

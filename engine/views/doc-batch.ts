@@ -88,7 +88,11 @@ export class DocBatch {
   /** The key table's fields of each collection with staged operations (a barrier precedes any change). */
   private readonly fieldsOf = new Map<number, string[]>();
 
-  constructor(private readonly w: ViewWriter) {}
+  constructor(
+    private readonly w: ViewWriter,
+    /** Runs between pages of a write (up to a million operations, seconds): a build's cancellation. */
+    private readonly checkpoint: () => void = () => undefined,
+  ) {}
 
   /** Staged operations and key rows not yet written. */
   get size(): number {
@@ -184,6 +188,7 @@ export class DocBatch {
       }
       if (rows.length < PAGE) break;
       after = rows[rows.length - 1]![0];
+      this.checkpoint();
     }
     if (f) this.finish(f);
     w.dropSorted();

@@ -241,7 +241,13 @@ export class ViewCache {
       } catch {
         // The row stays 'building', which no lookup uses; the build's own failure is the one to report.
       }
-      throw storageError(err, `building a view in ${this.dir}`) ?? err;
+      // SQLite sorts and stages through temporary files of its own directory, which may be the full one.
+      throw (
+        storageError(
+          err,
+          `building a view in ${this.dir} or in SQLite's temporary files (SQLITE_TMPDIR, TMPDIR, /var/tmp or /tmp)`,
+        ) ?? err
+      );
     }
     this.evict(policy, row.id);
     return { row: getView(idx, row.id)!, how: base ? 'moved-forward' : 'built' };

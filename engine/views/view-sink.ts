@@ -104,8 +104,12 @@ export class ViewSink implements ReplaySink {
   /** Operations applied (for progress and the benchmark). */
   applied = 0;
 
-  constructor(private readonly w: ViewWriter) {
-    this.docs = new DocBatch(w);
+  /** `checkpoint` runs between pages of a long write of the stage (a build's cancellation check). */
+  constructor(
+    private readonly w: ViewWriter,
+    checkpoint?: () => void,
+  ) {
+    this.docs = new DocBatch(w, checkpoint);
     for (const r of w.collections()) {
       const indexes = decodeList(r.indexes);
       this.colls.set(r.ns, {

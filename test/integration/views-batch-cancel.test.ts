@@ -77,6 +77,29 @@ describe('view builds stopped mid-batch', () => {
     expect(engine.views.list().map((v) => v.id)).toEqual([base.row.id]);
     expect(files()).toEqual([base.row.file]);
 
+    // Stopped while the stage (some 24,000 updates and deletes) is being written: between pages.
+    let writing = false;
+    let checksWhileWriting = 0;
+    await expect(
+      pointView(
+        engine,
+        'gen',
+        'latest',
+        { kind: 'latest' },
+        {
+          progress: (p: { message?: string }) => {
+            if (p.message === 'writing the staged operations') writing = true;
+          },
+          throwIfCancelled: () => {
+            if (writing && ++checksWhileWriting >= 3) throw new ApiError('CANCELLED', 'stopped by the test');
+          },
+        },
+      ),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(checksWhileWriting).toBe(3);
+    expect(engine.views.list().map((v) => v.id)).toEqual([base.row.id]);
+    expect(files()).toEqual([base.row.file]);
+
     const plan = planRestore(engine.catalog, row.id, parseRestorePoint('latest'));
     if (!plan.ok) throw new Error(plan.message);
     const ref = contents(await referenceRebuild(store.repo, plan));
