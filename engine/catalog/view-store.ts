@@ -146,7 +146,7 @@ function tuneForBuild(db: ViewDb): void {
   db.pragma(`cache_size = -${BUILD_CACHE_KIB}`);
   db.pragma('temp_store = FILE');
   // The stage's temporary tables (see STAGE) need no journal either: a failed build is deleted.
-  // With one, each staged row was journaled: a quarter more CPU moving a view forward.
+  // With one, each staged row was journaled: 28.2 CPU s against 18.1-18.6 moving a view forward.
   setJournal(db, 'off', 'temp');
 }
 
