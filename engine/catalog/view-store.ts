@@ -455,7 +455,23 @@ export function viewWriter(db: ViewDb, meter?: StatementMeter) {
       s.sortDocs.run();
       s.clearDocs.run();
     },
-    sortedDocsAfter: (seq: number, limit: number) => s.sortedAfter.all(seq, limit) as StagedDoc[],
+    /**
+     * The next staged operations after `seq`: up to `limit` of them, fewer when their bytes pass
+     * `maxBytes` (staged inserts and replacements carry whole documents, up to 16 MiB each), and
+     * always at least one. Their sizes are read first from the records' headers (length() reads
+     * no blob), so a page never holds more than that in memory.
+     */
+    sortedDocsAfter: (seq: number, limit: number, maxBytes: number): StagedDoc[] => {
+      const sizes = s.sizesAfter.all(seq, limit) as [number, number][];
+      if (sizes.length === 0) return [];
+      let upto = sizes[0]![0];
+      let bytes = sizes[0]![1];
+      for (let k = 1; k < sizes.length && bytes + sizes[k]![1] <= maxBytes; k++) {
+        bytes += sizes[k]![1];
+        upto = sizes[k]![0];
+      }
+      return s.sortedBetween.all(seq, upto) as StagedDoc[];
+    },
     dropSorted: () => void s.clearSorted.run(),
     /** A key row to insert (`ins` true) or delete, held until applyStagedKeys. */
     stageKey: (cid: number, field: string, key: Buffer, rid: number, ins: boolean) =>
@@ -489,9 +505,15 @@ function stageStatements(db: ViewDb) {
        SELECT cid, k, id, op, rid, a, b FROM temp.stage_docs ORDER BY cid, k, id, seq`,
     ),
     clearDocs: db.prepare('DELETE FROM temp.stage_docs'),
-    sortedAfter: db
+    sizesAfter: db
       .prepare(
-        'SELECT seq, cid, k, id, op, rid, a, b FROM temp.stage_sorted WHERE seq > ? ORDER BY seq LIMIT ?',
+        `SELECT seq, length(k) + length(id) + ifnull(length(a), 0) + ifnull(length(b), 0)
+         FROM temp.stage_sorted WHERE seq > ? ORDER BY seq LIMIT ?`,
+      )
+      .raw(),
+    sortedBetween: db
+      .prepare(
+        'SELECT seq, cid, k, id, op, rid, a, b FROM temp.stage_sorted WHERE seq > ? AND seq <= ? ORDER BY seq',
       )
       .raw(),
     clearSorted: db.prepare('DELETE FROM temp.stage_sorted'),

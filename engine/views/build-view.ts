@@ -88,7 +88,11 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
     from = plan.snapshot.startTs;
   }
   try {
-    const sink = new ViewSink(viewWriter(db, ctx.meter), () => ctx.throwIfCancelled());
+    // A write of the stage (at the end, or of a full stage while replaying) takes seconds.
+    const sink = new ViewSink(viewWriter(db, ctx.meter), (done, total) => {
+      ctx.throwIfCancelled();
+      ctx.progress({ done, total, unit: 'operations', message: 'writing the staged operations' });
+    });
     if (!input.base) {
       await loadSnapshot(repo, plan, sink, ctx);
       ctx.progress({ message: 'indexing the snapshot' });

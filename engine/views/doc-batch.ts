@@ -30,6 +30,7 @@
  * Collection-level operations (drop, rename, index builds…) are barriers:
  * the sink writes the batch before applying one.
  */
+import { ApiError } from '../errors.js';
 import { applyUpdateEntry } from '../oplog/update-entry.js';
 import type { DocId, StagedDoc, ViewWriter } from '../catalog/view-store.js';
 import { keysAt } from './index-keys.js';
@@ -40,14 +41,18 @@ const UPDATE = 2;
 const DELETE = 3;
 
 /**
- * When the stage is written before the end (or the next barrier): it lives in a temporary file,
- * so this bounds that file's size, not memory (about 150 bytes per staged update).
+ * When the stage is written before the end (or the next barrier): it lives in temporary files,
+ * so this bounds them, not memory (about 150 bytes per staged update). While it is sorted the
+ * stage, its sorted copy and SQLite's sort runs exist together: about three times STAGE_BYTES
+ * at most. The files keep their size until the build's connection closes (freed pages are
+ * reused by the next write).
  */
 export const STAGE_OPS = 1_000_000;
-const STAGE_BYTES = 512 * 1024 * 1024;
+const STAGE_BYTES = 256 * 1024 * 1024;
 const STAGE_KEY_ROWS = 4_000_000;
-/** Staged operations read back per statement. */
+/** Staged operations read back at once: at most this many, and at most PAGE_BYTES (whole documents). */
 const PAGE = 1000;
+const PAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * The keys a document's new version drops and adds, each once. Only the difference: the staged
@@ -84,14 +89,18 @@ export class DocBatch {
   private stagedBytes = 0;
   private stagedKeys = 0;
   private nextRid = -1;
+  private failed = false;
   private readonly ids = new StagedIds();
   /** The key table's fields of each collection with staged operations (a barrier precedes any change). */
   private readonly fieldsOf = new Map<number, string[]>();
 
   constructor(
     private readonly w: ViewWriter,
-    /** Runs between pages of a write (up to a million operations, seconds): a build's cancellation. */
-    private readonly checkpoint: () => void = () => undefined,
+    /**
+     * Runs between pages of a write (up to a million operations, seconds) with the operations
+     * folded so far: a build's progress and cancellation.
+     */
+    private readonly checkpoint: (done: number, total: number) => void = () => undefined,
   ) {}
 
   /** Staged operations and key rows not yet written. */
@@ -152,12 +161,23 @@ export class DocBatch {
       }
   }
 
-  /** Writes the batch's outcome to the file (inside the caller's transaction) and empties it. */
+  /**
+   * Writes the batch's outcome to the file (inside the caller's transaction) and empties it. A
+   * write that throws (a damaged update, a full disk, a cancellation between pages) leaves the
+   * file and the stage half written: the batch refuses any further use, and the build that owns
+   * it fails and deletes its file.
+   */
   write(): void {
-    if (this.staged > 0) this.writeDocs();
-    if (this.stagedKeys > 0) {
-      this.w.applyStagedKeys();
-      this.stagedKeys = 0;
+    if (this.failed) throw new ApiError('INTERNAL', 'A view build went on after its writes failed.');
+    try {
+      if (this.staged > 0) this.writeDocs();
+      if (this.stagedKeys > 0) {
+        this.w.applyStagedKeys();
+        this.stagedKeys = 0;
+      }
+    } catch (err) {
+      this.failed = true;
+      throw err;
     }
   }
 
@@ -165,12 +185,15 @@ export class DocBatch {
   private writeDocs(): void {
     const w = this.w;
     w.sortStagedDocs();
+    const total = this.staged;
+    let done = 0;
     this.staged = 0;
     this.stagedBytes = 0;
     this.ids.clear();
     let f: Fold | null = null;
     for (let after = 0; ;) {
-      const rows = w.sortedDocsAfter(after, PAGE);
+      const rows = w.sortedDocsAfter(after, PAGE, PAGE_BYTES);
+      if (rows.length === 0) break;
       for (const r of rows) {
         if (f && r[1] === f.cid && r[3].equals(f.id.id)) this.step(f, r);
         else {
@@ -186,9 +209,9 @@ export class DocBatch {
           };
         }
       }
-      if (rows.length < PAGE) break;
       after = rows[rows.length - 1]![0];
-      this.checkpoint();
+      done += rows.length;
+      this.checkpoint(done, total);
     }
     if (f) this.finish(f);
     w.dropSorted();

@@ -104,10 +104,10 @@ export class ViewSink implements ReplaySink {
   /** Operations applied (for progress and the benchmark). */
   applied = 0;
 
-  /** `checkpoint` runs between pages of a long write of the stage (a build's cancellation check). */
+  /** `checkpoint` runs between pages of a long write of the stage (a build's progress and cancellation). */
   constructor(
     private readonly w: ViewWriter,
-    checkpoint?: () => void,
+    checkpoint?: (done: number, total: number) => void,
   ) {
     this.docs = new DocBatch(w, checkpoint);
     for (const r of w.collections()) {

@@ -20,7 +20,7 @@ import {
 } from '../../engine/catalog/view-store.js';
 import type { EffectiveOp } from '../../engine/restore/effective-op.js';
 import { OfflineState } from '../../engine/restore/offline-state.js';
-import { ViewSink } from '../../engine/views/view-sink.js';
+import { ViewSink, docId } from '../../engine/views/view-sink.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const dirs: ReturnType<typeof tempDir>[] = [];
@@ -307,6 +307,35 @@ describe('batched view writes', () => {
     ops.push({ op: 'createIndexes', ns: 't.c', indexes: [b({ v: 2, key: { n: 1 }, name: 'n_1' })], ts });
     ops.push(upd('t.c', 0, diff({ u: { n: new Timestamp({ t: 1, i: 2 }) } })));
     check(seed, ops, false);
+  });
+
+  it('reads the sorted stage back in pages bounded by bytes as well as by count, at least one operation each', () => {
+    const db = viewOf(seed, [], false);
+    const w = viewWriter(db);
+    const big = (n: number) => b({ _id: n, pad: 'x'.repeat(1 << 20) }); // ~1 MiB each
+    for (let n = 0; n < 10; n++) w.stageDoc(1, docId(big(n)), 1, 100 + n, big(n), null);
+    w.stageDoc(1, docId(b({ _id: 99 })), 3, 0, null, null);
+    w.sortStagedDocs();
+    const pages: number[] = [];
+    for (let after = 0; ;) {
+      const rows = w.sortedDocsAfter(after, 1000, 4 << 20);
+      if (rows.length === 0) break;
+      pages.push(rows.length);
+      after = rows.at(-1)![0];
+    }
+    // Three documents of just over 1 MiB fit in 4 MiB, a fourth does not; the small delete joins the last.
+    expect(pages).toEqual([3, 3, 3, 2]);
+    expect(w.sortedDocsAfter(0, 1000, 1).map((r) => r[5])).toEqual([100]); // one, however large
+    w.dropSorted();
+  });
+
+  it('a write that fails leaves the batch refusing further writes (its build deletes the file)', () => {
+    const db = viewOf(seed, [], false);
+    const sink = new ViewSink(viewWriter(db));
+    // A $v:2 diff whose `u` is not a document: refused when the staged update is folded.
+    sink.apply(upd('t.c', 1, { $v: 2, diff: { u: 5 } }));
+    expect(() => sink.flush()).toThrow();
+    expect(() => sink.flush()).toThrow(expect.objectContaining({ code: 'INTERNAL' }));
   });
 
   it('a metered writer (the view bench) writes the same file and times each statement kind it ran', () => {
