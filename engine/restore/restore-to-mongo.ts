@@ -36,6 +36,7 @@ import {
   restoreUsersAndRoles,
   type AuthzRestoreReport,
 } from './users-roles.js';
+import { StoppedByOtherWorker, runWorkers } from '../run-workers.js';
 
 /** Left in each target database while a restore runs; its document names the restore. */
 export const INCOMPLETE_MARKER = '__mbm_restore_incomplete';
@@ -216,12 +217,14 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
   let docsDone = 0;
   await phase('copying documents', async () => {
     const queue = chosen.map((c, k) => ({ ...c, result: results[k]! })).filter((c) => c.n.file);
-    const worker = async () => {
+    const worker = async (stopped: () => boolean) => {
       for (let job = queue.shift(); job; job = queue.shift()) {
         const coll = client.db(dbOf(job.target)).collection(collOf(job.target));
         let batch: Document[] = [];
         let bytes = 0;
         const send = async () => {
+          // Another worker failed or saw the cancel: nothing more is written.
+          if (stopped()) throw new StoppedByOtherWorker();
           if (!batch.length) return;
           const docs = batch;
           batch = [];
@@ -246,7 +249,8 @@ export async function restoreToMongo(req: MongoRestoreRequest): Promise<MongoRes
         await send();
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, req.parallel) }, worker));
+    // Every worker stopped before the restore fails: its caller may drop what was written.
+    await runWorkers(req.parallel, worker);
   });
 
   await phase('building indexes', async () => {

@@ -18,6 +18,7 @@ import type { BackupStore } from '../store/backup-store.js';
 import { toSourceError } from '../mongo/connect.js';
 import { assertNoSnapshotConflict, snapshotStartTs } from './snapshot-oplog.js';
 import { EJSON } from 'bson';
+import { StoppedByOtherWorker, runWorkers } from '../run-workers.js';
 
 export interface SnapshotOptions {
   /** Collections copied at the same time. */
@@ -155,9 +156,10 @@ export async function takeSnapshot(
     };
 
     const queue = [...plan];
-    const worker = async () => {
+    const worker = async (stopped: () => boolean) => {
       for (let p = queue.shift(); p; p = queue.shift()) {
         ctx?.throwIfCancelled();
+        if (stopped()) throw new StoppedByOtherWorker();
         const cw = await writer.collection(p.meta);
         try {
           const cursor = client
@@ -165,6 +167,8 @@ export async function takeSnapshot(
             .collection(p.meta.name)
             .find({}, { raw: true, batchSize: 1000 });
           for await (const doc of cursor) {
+            // Another worker failed: the snapshot is aborted, nothing more is written into it.
+            if (stopped()) throw new StoppedByOtherWorker();
             await cw.write(doc as unknown as Uint8Array);
             docs++;
             bytes += (doc as unknown as Uint8Array).byteLength;
@@ -182,7 +186,8 @@ export async function takeSnapshot(
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.parallel ?? 2, 8)) }, worker));
+    // Every worker stopped (and its collection file aborted) before the snapshot fails.
+    await runWorkers(Math.min(opts.parallel ?? 2, 8), worker);
 
     // Raw BSON, as the server holds them: they go into data files (encrypted like any collection).
     let users: Uint8Array[] | null = null;
