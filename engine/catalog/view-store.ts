@@ -380,7 +380,6 @@ export function viewWriter(db: ViewDb, meter?: StatementMeter) {
     deleteDoc: db.prepare('DELETE FROM docs WHERE rid = ?'),
     deleteDocsOf: db.prepare('DELETE FROM docs WHERE cid = ?'),
     insertKey: db.prepare('INSERT OR IGNORE INTO keys (cid, field, key, rid) VALUES (?, ?, ?, ?)'),
-    deleteKey: db.prepare('DELETE FROM keys WHERE cid = ? AND field = ? AND key = ? AND rid = ?'),
     deleteKeysOf: db.prepare('DELETE FROM keys WHERE cid = ?'),
     deleteFieldKeys: db.prepare('DELETE FROM keys WHERE cid = ? AND field = ?'),
     begin: db.prepare('BEGIN'),
@@ -438,8 +437,6 @@ export function viewWriter(db: ViewDb, meter?: StatementMeter) {
       void s.appendKey.run(cid, field, key, rid),
     insertKey: (cid: number, field: string, key: Buffer, rid: number) =>
       void s.insertKey.run(cid, field, key, rid),
-    deleteKey: (cid: number, field: string, key: Buffer, rid: number) =>
-      void s.deleteKey.run(cid, field, key, rid),
     deleteFieldKeys: (cid: number, field: string) => void s.deleteFieldKeys.run(cid, field),
     iterateDocs: (cid: number) => iterateDocs(db, cid),
     /** A document operation held until the batch is written (`a`, `b`: its document or update and o2). */

@@ -153,12 +153,14 @@ export class DocBatch {
     this.stagedBytes += 64 + id.k.length + id.id.length + (a?.length ?? 0) + (b?.length ?? 0);
   }
 
+  /** Every key row of `doc` (its keys of each field the key table holds), to insert or delete. */
   private stageKeys(cid: number, fields: string[], doc: Buffer, rid: number, ins: boolean): void {
-    for (const f of fields)
-      for (const key of keysAt(doc, f)) {
-        this.w.stageKey(cid, f, key, rid, ins);
-        this.stagedKeys++;
-      }
+    for (const f of fields) this.stageKeyRows(cid, f, keysAt(doc, f), rid, ins);
+  }
+
+  private stageKeyRows(cid: number, field: string, keys: Buffer[], rid: number, ins: boolean): void {
+    for (const key of keys) this.w.stageKey(cid, field, key, rid, ins);
+    this.stagedKeys += keys.length;
   }
 
   /**
@@ -275,9 +277,8 @@ export class DocBatch {
     if (before && rid === before.rid) {
       for (const fl of fields) {
         const { gone, added } = keyChanges(keysAt(before.doc, fl), keysAt(doc, fl));
-        for (const key of gone) w.stageKey(f.cid, fl, key, rid, false);
-        for (const key of added) w.stageKey(f.cid, fl, key, rid, true);
-        this.stagedKeys += gone.length + added.length;
+        this.stageKeyRows(f.cid, fl, gone, rid, false);
+        this.stageKeyRows(f.cid, fl, added, rid, true);
       }
       w.updateDoc(rid, doc);
     } else {
