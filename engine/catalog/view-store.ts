@@ -14,8 +14,9 @@
  * whatever the size of the view.
  */
 import Database from 'better-sqlite3';
-import { ApiError } from '../errors.js';
 import { ownerOnlyFile } from '../owner-only.js';
+import { setJournal } from './journal-mode.js';
+import { openDocStage, type DocStage, type StagedDoc } from './view-stage.js';
 
 export type ViewDb = Database.Database;
 
@@ -145,27 +146,9 @@ function tuneForBuild(db: ViewDb): void {
   db.pragma('synchronous = OFF');
   db.pragma(`cache_size = -${BUILD_CACHE_KIB}`);
   db.pragma('temp_store = FILE');
-  // The stage's temporary tables (see STAGE) need no journal either: a failed build is deleted.
+  // The key stage's temporary tables (see STAGE) need no journal either: a failed build is deleted.
   // With one, each staged row was journaled: 28.2 CPU s against 18.1-18.6 moving a view forward.
   setJournal(db, 'off', 'temp');
-}
-
-/**
- * Sets the build connection's journal mode and checks that SQLite took it. `off` needs
- * better-sqlite3's unsafe mode for the one pragma: the library turns on SQLite's defensive flag,
- * under which `journal_mode = OFF` is ignored without an error (the mode stays `delete`). Until
- * this was checked, every build wrote a rollback journal of each page it changed: about half of
- * SQLite's write calls while moving a view forward.
- */
-function setJournal(db: ViewDb, mode: 'off' | 'memory', schema: 'main' | 'temp' = 'main'): void {
-  db.unsafeMode(true);
-  try {
-    const now = db.pragma(`${schema}.journal_mode = ${mode.toUpperCase()}`, { simple: true });
-    if (now !== mode)
-      throw new ApiError('INTERNAL', `View file: ${schema} journal_mode stayed ${String(now)}, not ${mode}.`);
-  } finally {
-    db.unsafeMode(false);
-  }
 }
 
 /** Opens a ready view to read; throws (SQLITE_NOTADB, SQLITE_CORRUPT) when the file is damaged. */
@@ -339,26 +322,17 @@ function metered<W extends Record<string, unknown>>(w: W, meter: StatementMeter)
 }
 
 /**
- * The stage of a build's connection (temporary tables: gone with the connection, a crash
- * included): document operations and key row changes held there until the batch is written,
- * so that they are applied sorted, in one pass over the file, however many there are (view
- * builds hold them in SQLite, not in memory). `seq` keeps the order they arrived in.
+ * The key stage of a build's connection (temporary tables: gone with the connection, a crash
+ * included): key row changes held there until the batch is written, then applied in key order
+ * by one statement each (view builds hold them in SQLite, not in memory). The document stage has
+ * a connection of its own (catalog/view-stage.ts).
  */
 const STAGE = `
-  CREATE TEMP TABLE IF NOT EXISTS stage_docs (
-    seq INTEGER PRIMARY KEY, cid INTEGER NOT NULL, k BLOB NOT NULL, id BLOB NOT NULL,
-    op INTEGER NOT NULL, rid INTEGER NOT NULL, a BLOB, b BLOB
-  );
-  CREATE TEMP TABLE IF NOT EXISTS stage_sorted (
-    seq INTEGER PRIMARY KEY, cid INTEGER NOT NULL, k BLOB NOT NULL, id BLOB NOT NULL,
-    op INTEGER NOT NULL, rid INTEGER NOT NULL, a BLOB, b BLOB
-  );
   CREATE TEMP TABLE IF NOT EXISTS stage_key_ins (cid INTEGER NOT NULL, field TEXT NOT NULL, key BLOB NOT NULL, rid INTEGER NOT NULL);
   CREATE TEMP TABLE IF NOT EXISTS stage_key_del (cid INTEGER NOT NULL, field TEXT NOT NULL, key BLOB NOT NULL, rid INTEGER NOT NULL);
 `;
 
-/** A staged document operation as read back in order: [seq, cid, k, id, op, rid, a, b]. */
-export type StagedDoc = [number, number, Buffer, Buffer, number, number, Buffer | null, Buffer | null];
+export type { StagedDoc };
 
 /**
  * The statements replay needs, prepared once per build. One row per statement: with
@@ -386,6 +360,8 @@ export function viewWriter(db: ViewDb, meter?: StatementMeter) {
     commit: db.prepare('COMMIT'),
     ...stageStatements(db),
   };
+  // Opened on the first staged operation: a snapshot load stages none.
+  let stage: DocStage | null = null;
   // Prepared on first use: they name docs_by_id, which a snapshot being loaded does not have yet.
   let byId: { insertNewDoc: Database.Statement; deleteById: Database.Statement } | null = null;
   const ids = () =>
@@ -441,35 +417,14 @@ export function viewWriter(db: ViewDb, meter?: StatementMeter) {
     iterateDocs: (cid: number) => iterateDocs(db, cid),
     /** A document operation held until the batch is written (`a`, `b`: its document or update and o2). */
     stageDoc: (cid: number, id: DocId, op: number, rid: number, a: Buffer | null, b: Buffer | null) =>
-      void s.stageDoc.run(cid, id.k, id.id, op, rid, a, b),
-    /**
-     * The staged operations copied out in the docs index's order ((cid, k, id), then arrival) and
-     * the stage emptied: read back a page at a time with sortedDocsAfter, then dropSorted. SQLite
-     * sorts them (through temporary files past its memory), not JavaScript.
-     */
-    sortStagedDocs: () => {
-      s.clearSorted.run();
-      s.sortDocs.run();
-      s.clearDocs.run();
+      void (stage ??= openDocStage(meter)).add(cid, id.k, id.id, op, rid, a, b),
+    /** The staged operations in the docs index's order, streamed; the stage is empty afterwards. */
+    sortedDocs: (): Iterable<StagedDoc> => (stage ? stage.sorted() : []),
+    /** Closes the document stage's connection (its temporary file goes with it). */
+    closeStage: () => {
+      stage?.close();
+      stage = null;
     },
-    /**
-     * The next staged operations after `seq`: up to `limit` of them, fewer when their bytes pass
-     * `maxBytes` (staged inserts and replacements carry whole documents, up to 16 MiB each), and
-     * always at least one. Their sizes are read first from the records' headers (length() reads
-     * no blob), so a page never holds more than that in memory.
-     */
-    sortedDocsAfter: (seq: number, limit: number, maxBytes: number): StagedDoc[] => {
-      const sizes = s.sizesAfter.all(seq, limit) as [number, number][];
-      if (sizes.length === 0) return [];
-      let upto = sizes[0]![0];
-      let bytes = sizes[0]![1];
-      for (let k = 1; k < sizes.length && bytes + sizes[k]![1] <= maxBytes; k++) {
-        bytes += sizes[k]![1];
-        upto = sizes[k]![0];
-      }
-      return s.sortedBetween.all(seq, upto) as StagedDoc[];
-    },
-    dropSorted: () => void s.clearSorted.run(),
     /** A key row to insert (`ins` true) or delete, held until applyStagedKeys. */
     stageKey: (cid: number, field: string, key: Buffer, rid: number, ins: boolean) =>
       void (ins ? s.stageKeyIns : s.stageKeyDel).run(cid, field, key, rid),
@@ -494,26 +449,6 @@ export type ViewWriter = ReturnType<typeof viewWriter>;
 function stageStatements(db: ViewDb) {
   db.exec(STAGE);
   return {
-    stageDoc: db.prepare(
-      'INSERT INTO temp.stage_docs (cid, k, id, op, rid, a, b) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
-    sortDocs: db.prepare(
-      `INSERT INTO temp.stage_sorted (cid, k, id, op, rid, a, b)
-       SELECT cid, k, id, op, rid, a, b FROM temp.stage_docs ORDER BY cid, k, id, seq`,
-    ),
-    clearDocs: db.prepare('DELETE FROM temp.stage_docs'),
-    sizesAfter: db
-      .prepare(
-        `SELECT seq, length(k) + length(id) + ifnull(length(a), 0) + ifnull(length(b), 0)
-         FROM temp.stage_sorted WHERE seq > ? ORDER BY seq LIMIT ?`,
-      )
-      .raw(),
-    sortedBetween: db
-      .prepare(
-        'SELECT seq, cid, k, id, op, rid, a, b FROM temp.stage_sorted WHERE seq > ? AND seq <= ? ORDER BY seq',
-      )
-      .raw(),
-    clearSorted: db.prepare('DELETE FROM temp.stage_sorted'),
     stageKeyIns: db.prepare('INSERT INTO temp.stage_key_ins (cid, field, key, rid) VALUES (?, ?, ?, ?)'),
     stageKeyDel: db.prepare('INSERT INTO temp.stage_key_del (cid, field, key, rid) VALUES (?, ?, ?, ?)'),
     insertStagedKeys: db.prepare(

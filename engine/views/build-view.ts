@@ -87,9 +87,10 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
     db = createViewFile(input.file);
     from = plan.snapshot.startTs;
   }
+  const w = viewWriter(db, ctx.meter);
   try {
     // A write of the stage (at the end, or of a full stage while replaying) takes seconds.
-    const sink = new ViewSink(viewWriter(db, ctx.meter), (done, total) => {
+    const sink = new ViewSink(w, (done, total) => {
       ctx.throwIfCancelled();
       ctx.progress({ done, total, unit: 'operations', message: 'writing the staged operations' });
     });
@@ -162,6 +163,8 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
   } catch (err) {
     if (db.open) db.close();
     throw err;
+  } finally {
+    w.closeStage();
   }
 }
 

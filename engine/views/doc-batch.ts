@@ -1,8 +1,8 @@
 /**
  * The document writes of a view build, staged and written together. Each
  * update, delete, and insert of an `_id` the stage already holds is staged
- * in the build connection's temporary tables (catalog/view-store.ts), not
- * in memory; at `write` SQLite sorts them by collection and `_id`, and one
+ * in a temporary database (catalog/view-stage.ts), not in memory; at
+ * `write` SQLite's sorter streams them back by collection and `_id`, and one
  * pass in that order reads each row once, folds its operations onto the
  * stored version (an update's `$v:2` diff applies to the version the
  * previous operation left) and writes only the outcome: rows deleted,
@@ -43,16 +43,14 @@ const DELETE = 3;
 /**
  * When the stage is written before the end (or the next barrier): it lives in temporary files,
  * so this bounds them, not memory (about 150 bytes per staged update). While it is sorted the
- * stage, its sorted copy and SQLite's sort runs exist together: about three times STAGE_BYTES
- * at most. The files keep their size until the build's connection closes (freed pages are
- * reused by the next write).
+ * stage and SQLite's sort runs exist together: about twice STAGE_BYTES at most. The stage's
+ * file keeps its size until the build ends (freed pages are reused by the next write).
  */
 export const STAGE_OPS = 1_000_000;
 const STAGE_BYTES = 256 * 1024 * 1024;
 const STAGE_KEY_ROWS = 4_000_000;
-/** Staged operations read back at once: at most this many, and at most PAGE_BYTES (whole documents). */
+/** Staged operations folded between two checkpoints (progress and cancellation) of a write. */
 const PAGE = 1000;
-const PAGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * The keys a document's new version drops and adds, each once. Only the difference: the staged
@@ -185,38 +183,30 @@ export class DocBatch {
 
   /** The staged operations in (collection, `_id`) order, one `_id` folded at a time. */
   private writeDocs(): void {
-    const w = this.w;
-    w.sortStagedDocs();
     const total = this.staged;
     let done = 0;
     this.staged = 0;
     this.stagedBytes = 0;
     this.ids.clear();
     let f: Fold | null = null;
-    for (let after = 0; ;) {
-      const rows = w.sortedDocsAfter(after, PAGE, PAGE_BYTES);
-      if (rows.length === 0) break;
-      for (const r of rows) {
-        if (f && r[1] === f.cid && r[3].equals(f.id.id)) this.step(f, r);
-        else {
-          if (f) this.finish(f);
-          f = {
-            cid: r[1],
-            id: { k: r[2], id: r[3] },
-            first: r,
-            before: null,
-            rid: -1,
-            doc: null,
-            storedGone: false,
-          };
-        }
+    for (const r of this.w.sortedDocs()) {
+      if (f && r[0] === f.cid && r[2].equals(f.id.id)) this.step(f, r);
+      else {
+        if (f) this.finish(f);
+        f = {
+          cid: r[0],
+          id: { k: r[1], id: r[2] },
+          first: r,
+          before: null,
+          rid: -1,
+          doc: null,
+          storedGone: false,
+        };
       }
-      after = rows[rows.length - 1]![0];
-      done += rows.length;
-      this.checkpoint(done, total);
+      if (++done % PAGE === 0) this.checkpoint(done, total);
     }
     if (f) this.finish(f);
-    w.dropSorted();
+    this.checkpoint(done, total);
     this.fieldsOf.clear();
   }
 
@@ -237,15 +227,15 @@ export class DocBatch {
   }
 
   private apply(f: Fold, r: StagedDoc): void {
-    if (r[4] === DELETE) {
+    if (r[3] === DELETE) {
       if (f.rid === -1) return;
       if (f.before && f.rid === f.before.rid) f.storedGone = true;
       f.rid = -1;
       f.doc = null;
       return;
     }
-    f.doc = r[4] === INSERT ? r[6]! : applyUpdateEntry(f.doc, r[6]!, r[7]!);
-    if (f.rid === -1) f.rid = r[5];
+    f.doc = r[3] === INSERT ? r[5]! : applyUpdateEntry(f.doc, r[5]!, r[6]!);
+    if (f.rid === -1) f.rid = r[4];
   }
 
   /** The fold's outcome written, with its key row changes staged. */
@@ -255,12 +245,12 @@ export class DocBatch {
     const only = f.first;
     if (only) {
       // An insert the file does not have (an _id the stage held by a false "maybe"): no read first.
-      if (only[4] === INSERT && w.insertNewDoc(only[5], f.cid, f.id, only[6]!)) {
-        this.stageKeys(f.cid, fields, only[6]!, only[5], true);
+      if (only[3] === INSERT && w.insertNewDoc(only[4], f.cid, f.id, only[5]!)) {
+        this.stageKeys(f.cid, fields, only[5]!, only[4], true);
         return;
       }
       // A lone delete (most deletes): the row deleted and returned by one statement.
-      if (only[4] === DELETE) {
+      if (only[3] === DELETE) {
         const gone = w.deleteDocById(f.cid, f.id);
         if (gone) this.stageKeys(f.cid, fields, gone.doc, gone.rid, false);
         return;

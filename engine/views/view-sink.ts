@@ -8,7 +8,7 @@
  * every document change and every index created or dropped.
  *
  * Document writes go through a DocBatch (doc-batch.ts): staged in SQLite's
- * temporary tables and written sorted by `_id`, a commit every COMMIT_OPS. Every
+ * temporary databases and written sorted by `_id`, a commit every COMMIT_OPS. Every
  * collection-level operation first writes the batch (a barrier), so it sees
  * the file as the operations before it left it.
  */
@@ -159,7 +159,7 @@ export class ViewSink implements ReplaySink {
   /**
    * Opens the transaction, writes a full batch, and commits every COMMIT_OPS operations. The
    * file has no journal (a failed build is deleted, never rolled back), so a commit only writes
-   * the dirty pages, and the staged operations (in the connection's temporary tables) stay staged
+   * the dirty pages, and the staged operations (in temporary databases) stay staged
    * across it. Measured moving a view forward over 1,000,000 entries: peak RSS the same with a
    * commit every 20,000, 200,000 or only at the end (189-194 MB with a 4 MiB cache), and every
    * 200,000 took 5-8% less CPU than every 20,000 (each commit also writes the stage's pages).

@@ -309,24 +309,38 @@ describe('batched view writes', () => {
     check(seed, ops, false);
   });
 
-  it('reads the sorted stage back in pages bounded by bytes as well as by count, at least one operation each', () => {
+  it('streams the stage back in (collection, _id) order, then arrival, and empties it however far it was read', () => {
     const db = viewOf(seed, [], false);
     const w = viewWriter(db);
     const big = (n: number) => b({ _id: n, pad: 'x'.repeat(1 << 20) }); // ~1 MiB each
-    for (let n = 0; n < 10; n++) w.stageDoc(1, docId(big(n)), 1, 100 + n, big(n), null);
-    w.stageDoc(1, docId(b({ _id: 99 })), 3, 0, null, null);
-    w.sortStagedDocs();
-    const pages: number[] = [];
-    for (let after = 0; ;) {
-      const rows = w.sortedDocsAfter(after, 1000, 4 << 20);
-      if (rows.length === 0) break;
-      pages.push(rows.length);
-      after = rows.at(-1)![0];
+    // Staged out of order: collections 2 and 1, _ids descending, _id 5 twice.
+    for (const [cid, n, rid] of [
+      [2, 1, 10],
+      [1, 7, 11],
+      [1, 5, 12],
+      [1, 5, 13],
+      [1, 2, 14],
+    ] as const)
+      w.stageDoc(cid, docId(big(n)), 1, rid, big(n), null);
+    const read = [...w.sortedDocs()];
+    expect(read.map((r) => [r[0], r[4]])).toEqual([
+      [1, 14],
+      [1, 12],
+      [1, 13],
+      [1, 11],
+      [2, 10],
+    ]);
+    expect(read[0]![5]!.equals(big(2))).toBe(true);
+    expect([...w.sortedDocs()]).toEqual([]); // read to the end: empty
+    w.stageDoc(1, docId(b({ _id: 1 })), 3, 0, null, null);
+    w.stageDoc(1, docId(b({ _id: 2 })), 3, 0, null, null);
+    for (const r of w.sortedDocs()) {
+      expect(r[3]).toBe(3);
+      break; // a write stopped part way (a cancel, a damaged update)
     }
-    // Three documents of just over 1 MiB fit in 4 MiB, a fourth does not; the small delete joins the last.
-    expect(pages).toEqual([3, 3, 3, 2]);
-    expect(w.sortedDocsAfter(0, 1000, 1).map((r) => r[5])).toEqual([100]); // one, however large
-    w.dropSorted();
+    expect([...w.sortedDocs()]).toEqual([]);
+    w.closeStage();
+    expect([...w.sortedDocs()]).toEqual([]);
   });
 
   it('a write that fails leaves the batch refusing further writes (its build deletes the file)', () => {
@@ -350,7 +364,7 @@ describe('batched view writes', () => {
     for (const kind of [
       'insertNewDoc',
       'stageDoc',
-      'sortStagedDocs',
+      'sortedDocs',
       'getDoc',
       'updateDoc',
       'deleteDocById',
