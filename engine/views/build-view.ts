@@ -35,6 +35,7 @@ import {
   VIEW_FORMAT,
   type StatementMeter,
   type ViewDb,
+  type ViewWriter,
 } from '../catalog/view-store.js';
 import { ViewSink, type CollectionKind } from './view-sink.js';
 import { SegmentIdCollector } from './segment-ids.js';
@@ -87,8 +88,9 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
     db = createViewFile(input.file);
     from = plan.snapshot.startTs;
   }
-  const w = viewWriter(db, ctx.meter);
+  let w: ViewWriter | null = null;
   try {
+    w = viewWriter(db, ctx.meter);
     // A write of the stage (at the end, or of a full stage while replaying) takes seconds.
     const sink = new ViewSink(w, (done, total) => {
       ctx.throwIfCancelled();
@@ -164,7 +166,7 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
     if (db.open) db.close();
     throw err;
   } finally {
-    w.closeStage();
+    w?.closeStage();
   }
 }
 
