@@ -720,8 +720,12 @@ export type PointViewInfo = z.infer<typeof PointViewInfo>;
 export const ViewAnswer = z.strictObject({
   viewId: ViewIdentity,
   bound: OpTimeView,
-  /** reused: the view existed; moved-forward: an earlier view of the same snapshot was extended; built: from the snapshot. */
-  how: z.enum(['reused', 'moved-forward', 'built']),
+  /**
+   * reused: the view existed; moved-forward: a copy of an earlier view of the same snapshot was
+   * extended; moved-in-place: the view an earlier `latest` built was extended where it was (the
+   * next `latest` does that when nothing reads it); built: from the snapshot.
+   */
+  how: z.enum(['reused', 'moved-forward', 'moved-in-place', 'built']),
 });
 
 /** What a query runs on: a source at a point, one namespace. */

@@ -26,8 +26,10 @@ export type ViewIndexDb = Database.Database;
  * 3: retired_sids: the numbers of segments recorded again or gone from the repository, whose rows
  *    are garbage, so that they are removed (compactSegmentIds) instead of kept for ever: at 5,000
  *    writes a second, about 15 bytes per touched _id per segment came to gigabytes a day.
+ * 4: views.for_latest: a view built because `latest` was asked, which the next `latest` of the
+ *    same snapshot may move forward in place instead of copying (views/view-cache.ts).
  */
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 const VIEWS = `
   CREATE TABLE IF NOT EXISTS views (
@@ -48,6 +50,7 @@ const VIEWS = `
     moved_from_t INTEGER,
     moved_from_i INTEGER,
     file_mtime_ms REAL,
+    for_latest INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL,
     last_used_at TEXT NOT NULL
   );
@@ -108,11 +111,16 @@ function migrate(db: ViewIndexDb): void {
         `views/views.sqlite was written by a newer version of this app (schema ${version}; this version knows up to ${SCHEMA_VERSION}). It was not modified.`,
       );
     db.exec(VIEWS);
+    // A views table of v1-v3 (kept by CREATE … IF NOT EXISTS) gets the column; its views stay copied.
+    const cols = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('views') as string[];
+    if (!cols.includes('for_latest'))
+      db.exec('ALTER TABLE views ADD COLUMN for_latest INTEGER NOT NULL DEFAULT 0');
+    // v3's segment rows are v4's as they are.
     if (version === 2) {
       // v2's rows stay; those of segments recorded again (which v2 left behind) are removed once.
       db.exec(RETIRED_SIDS);
       db.exec('DELETE FROM segment_ids WHERE sid NOT IN (SELECT sid FROM segments_indexed)');
-    } else {
+    } else if (version !== 3) {
       db.exec(
         'DROP TABLE IF EXISTS segment_ids; DROP TABLE IF EXISTS segments_indexed; DROP TABLE IF EXISTS retired_sids;',
       );
@@ -141,6 +149,8 @@ export interface ViewRow {
   moved_from_t: number | null;
   moved_from_i: number | null;
   file_mtime_ms: number | null;
+  /** 1: built because `latest` was asked (the next `latest` may move it forward in place). */
+  for_latest: number;
   created_at: string;
   last_used_at: string;
 }
@@ -175,7 +185,10 @@ export function viewBefore(db: ViewIndexDb, sourceId: string, snapshotId: string
 
 export function insertView(
   db: ViewIndexDb,
-  v: Pick<ViewRow, 'source_id' | 'source_name' | 'repository_id' | 'snapshot_id' | 'bound_t' | 'bound_i'> & {
+  v: Pick<
+    ViewRow,
+    'source_id' | 'source_name' | 'repository_id' | 'snapshot_id' | 'bound_t' | 'bound_i' | 'for_latest'
+  > & {
     fileFor: (id: number) => string;
   },
 ): ViewRow {
@@ -184,11 +197,20 @@ export function insertView(
     const id = Number(
       db
         .prepare(
-          `INSERT INTO views (source_id, source_name, repository_id, snapshot_id, bound_t, bound_i, file, state, created_at, last_used_at)
-           VALUES (?, ?, ?, ?, ?, ?, '', 'building', ?, ?)`,
+          `INSERT INTO views (source_id, source_name, repository_id, snapshot_id, bound_t, bound_i, for_latest, file, state, created_at, last_used_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, '', 'building', ?, ?)`,
         )
-        .run(v.source_id, v.source_name, v.repository_id, v.snapshot_id, v.bound_t, v.bound_i, now, now)
-        .lastInsertRowid,
+        .run(
+          v.source_id,
+          v.source_name,
+          v.repository_id,
+          v.snapshot_id,
+          v.bound_t,
+          v.bound_i,
+          v.for_latest,
+          now,
+          now,
+        ).lastInsertRowid,
     );
     db.prepare('UPDATE views SET file = ? WHERE id = ?').run(v.fileFor(id), id);
     return getView(db, id)!;
@@ -209,21 +231,25 @@ export function markViewReady(
     | 'moved_from_i'
     | 'file_mtime_ms'
   >,
-): void {
-  db.prepare(
-    `UPDATE views SET state = 'ready', bytes = ?, documents = ?, namespaces = ?, entries_applied = ?, open_transactions = ?,
+): boolean {
+  return (
+    db
+      .prepare(
+        `UPDATE views SET state = 'ready', bytes = ?, documents = ?, namespaces = ?, entries_applied = ?, open_transactions = ?,
        moved_from_t = ?, moved_from_i = ?, file_mtime_ms = ?, last_used_at = ? WHERE id = ?`,
-  ).run(
-    r.bytes,
-    r.documents,
-    r.namespaces,
-    r.entries_applied,
-    r.open_transactions,
-    r.moved_from_t,
-    r.moved_from_i,
-    r.file_mtime_ms,
-    new Date().toISOString(),
-    id,
+      )
+      .run(
+        r.bytes,
+        r.documents,
+        r.namespaces,
+        r.entries_applied,
+        r.open_transactions,
+        r.moved_from_t,
+        r.moved_from_i,
+        r.file_mtime_ms,
+        new Date().toISOString(),
+        id,
+      ).changes === 1
   );
 }
 
@@ -233,6 +259,52 @@ export function markViewDamaged(db: ViewIndexDb, id: number): void {
 
 export function touchView(db: ViewIndexDb, id: number): void {
   db.prepare('UPDATE views SET last_used_at = ? WHERE id = ?').run(new Date().toISOString(), id);
+}
+
+/**
+ * A ready view taken to be moved forward in place, in one transaction: its row goes (only if it
+ * is still ready: another engine may have discarded it) and a 'building' row of the new point
+ * names the same file. Null when the row was gone.
+ */
+export function takeOverView(
+  db: ViewIndexDb,
+  base: ViewRow,
+  v: Pick<ViewRow, 'bound_t' | 'bound_i'>,
+): ViewRow | null {
+  const now = new Date().toISOString();
+  return db.transaction(() => {
+    if (db.prepare(`DELETE FROM views WHERE id = ? AND state = 'ready'`).run(base.id).changes !== 1)
+      return null;
+    const id = Number(
+      db
+        .prepare(
+          `INSERT INTO views (source_id, source_name, repository_id, snapshot_id, bound_t, bound_i, for_latest, file, state, created_at, last_used_at)
+           VALUES (?, ?, ?, ?, ?, ?, 1, ?, 'building', ?, ?)`,
+        )
+        .run(
+          base.source_id,
+          base.source_name,
+          base.repository_id,
+          base.snapshot_id,
+          v.bound_t,
+          v.bound_i,
+          base.file,
+          now,
+          now,
+        ).lastInsertRowid,
+    );
+    return getView(db, id)!;
+  })();
+}
+
+/** Deletes a row only while it is 'building' (a dead build's); whether it did. */
+export function deleteBuildingView(db: ViewIndexDb, id: number): boolean {
+  return db.prepare(`DELETE FROM views WHERE id = ? AND state = 'building'`).run(id).changes === 1;
+}
+
+/** Whether a row other than `id` names this file (a view moved in place keeps its file). */
+export function fileNamedByOther(db: ViewIndexDb, file: string, id: number): boolean {
+  return db.prepare('SELECT 1 FROM views WHERE file = ? AND id != ?').get(file, id) !== undefined;
 }
 
 export function deleteView(db: ViewIndexDb, id: number): void {

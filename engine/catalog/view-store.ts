@@ -137,6 +137,39 @@ export function openViewForWrite(path: string): ViewDb {
   return db;
 }
 
+/**
+ * A ready view opened to be moved forward in place, with SQLite's exclusive lock on it taken now
+ * and held until the connection closes; null when any connection holds it (a reader's shared
+ * lock, in this process or another: see openViewForRead), so that the caller copies it instead.
+ * No wait: a reader may hold it for as long as its engine runs.
+ */
+export function lockViewForMove(path: string): ViewDb | null {
+  const db = new Database(path, { fileMustExist: true, timeout: 0 });
+  try {
+    tuneForBuild(db); // exclusive locking mode: the lock BEGIN EXCLUSIVE takes outlives its COMMIT
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+    return db;
+  } catch (err) {
+    db.close();
+    if ((err as { code?: string }).code === 'SQLITE_BUSY') return null;
+    throw err;
+  }
+}
+
+/** Whether a file is held by a connection (a move in place under way): its exclusive lock is refused. */
+export function viewFileHeld(path: string): boolean {
+  let db: ViewDb | null = null;
+  try {
+    db = new Database(path, { fileMustExist: true, timeout: 0 });
+    db.exec('BEGIN EXCLUSIVE; ROLLBACK');
+    return false;
+  } catch (err) {
+    return (err as { code?: string }).code === 'SQLITE_BUSY';
+  } finally {
+    db?.close();
+  }
+}
+
 function tuneForBuild(db: ViewDb): void {
   // Only the build's own connection ever opens a file being built (readers get it once it is
   // ready, renamed and closed): holding the lock for the whole build spares SQLite taking and
@@ -151,11 +184,21 @@ function tuneForBuild(db: ViewDb): void {
   setJournal(db, 'off', 'temp');
 }
 
-/** Opens a ready view to read; throws (SQLITE_NOTADB, SQLITE_CORRUPT) when the file is damaged. */
+/**
+ * Opens a ready view to read; throws (SQLITE_NOTADB, SQLITE_CORRUPT) when the file is damaged.
+ *
+ * The connection holds a read transaction, and so SQLite's shared lock on the file, until it is
+ * closed: a view is never written once ready, except by a move forward in place
+ * (lockViewForMove), which takes it only when no connection of any process holds it. The caller
+ * checks the file's meta row against its index row after this returns (with the lock held): a
+ * file moved in place between the lookup of its row and this open no longer matches it.
+ */
 export function openViewForRead(path: string, check: boolean): ViewDb {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     db.pragma(`cache_size = -${READ_CACHE_KIB}`);
+    db.exec('BEGIN');
+    db.pragma('schema_version'); // reads the header: the shared lock is taken here and kept
     if (check) {
       const rows = db.pragma('quick_check') as { quick_check: string }[];
       if (rows.length !== 1 || rows[0]!.quick_check !== 'ok')

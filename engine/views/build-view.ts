@@ -2,8 +2,8 @@
  * Materialises a view: the plan's snapshot streamed collection by collection
  * into a view file, then the oplog entries of the plan's range through the
  * replay core (restore/replay.ts) into the same file (view-sink.ts); or, to
- * move a view forward, a copy of an earlier view of the same snapshot and
- * only the entries after its bound. Memory stays bounded: documents go
+ * move a view forward, a copy of an earlier view of the same snapshot (or
+ * that view itself, moved in place) and only the entries after its bound. Memory stays bounded: documents go
  * straight from the snapshot's frames and the segments' frames (scanSegment
  * holds one frame) into SQLite, whose page cache is fixed.
  *
@@ -55,8 +55,12 @@ export interface BuildInput {
   plan: OkPlan;
   /** Where to build (a temporary name the caller renames once the build succeeded). */
   file: string;
-  /** An earlier ready view of the same snapshot to move forward from. */
-  base?: { file: string; bound: OpTime } | undefined;
+  /**
+   * An earlier ready view of the same snapshot to move forward from: copied to `file`, or, with
+   * `inPlace` (its file opened and locked by lockViewForMove, `file` naming that same file),
+   * moved forward where it is.
+   */
+  base?: { file: string; bound: OpTime; inPlace?: ViewDb | undefined } | undefined;
   ctx?: BuildProgress | undefined;
   /** Segments whose touched _ids are not yet recorded; called once per segment read whole. */
   onSegmentIds?: ((path: string, ids: SegmentIdCollector) => void) | undefined;
@@ -79,7 +83,10 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
   const ctx = input.ctx ?? noProgress;
   let db: ViewDb;
   let from: OpTime;
-  if (input.base) {
+  if (input.base?.inPlace) {
+    db = input.base.inPlace;
+    from = input.base.bound;
+  } else if (input.base) {
     // A copy-on-write clone where the file system has them (btrfs, XFS, APFS): no bytes copied.
     await copyFile(input.base.file, input.file, constants.COPYFILE_FICLONE);
     db = openViewForWrite(input.file);

@@ -50,6 +50,7 @@ export async function pointView(
     plan,
     { maxBytes: s.viewCacheMaxBytes, maxAgeDays: s.viewMaxAgeDays },
     ctx,
+    point.kind === 'latest',
   );
   return { row, how, plan, db: deps.views.open(row) };
 }

@@ -121,6 +121,13 @@ export class QueryCursors {
     for (const c of [...this.open.values()]) this.end(c, 'closed');
   }
 
+  /** Open cursors reading a view (a move in place waits for none). */
+  countView(viewId: number): number {
+    let n = 0;
+    for (const c of this.open.values()) if (c.viewId === viewId) n++;
+    return n;
+  }
+
   /** Open cursors (of one client, or all). */
   count(client?: string): number {
     return [...this.open.values()].filter((c) => client === undefined || c.client === client).length;

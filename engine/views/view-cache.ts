@@ -20,7 +20,9 @@ import { ApiError, storageError } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { formatOpTime } from '../repo/optime.js';
 import {
+  deleteBuildingView,
   deleteView,
+  fileNamedByOther,
   getView,
   insertView,
   isSegmentIndexed,
@@ -31,17 +33,24 @@ import {
   forgetSegments,
   recordSegmentIds,
   segmentsTouching,
+  takeOverView,
   touchView,
   viewAt,
   viewBefore,
   type ViewIndexDb,
   type ViewRow,
 } from '../catalog/view-index.js';
-import { VIEW_FORMAT, openViewForRead, readMeta, type ViewDb } from '../catalog/view-store.js';
+import {
+  VIEW_FORMAT,
+  lockViewForMove,
+  openViewForRead,
+  readMeta,
+  type ViewDb,
+} from '../catalog/view-store.js';
 import { buildView, type BuildProgress, type OkPlan } from './build-view.js';
 import { QueryCursors, type CursorLimits } from './query-cursors.js';
 
-export type ViewHow = 'reused' | 'moved-forward' | 'built';
+export type ViewHow = 'reused' | 'moved-forward' | 'moved-in-place' | 'built';
 
 export interface ViewSourceRef {
   id: string;
@@ -69,7 +78,8 @@ export function isDamage(err: unknown): boolean {
     code.startsWith('SQLITE_CORRUPT') ||
     code === 'SQLITE_NOTADB' ||
     code === 'INVALID_BSON' ||
-    code === 'VIEW_DAMAGED'
+    code === 'VIEW_DAMAGED' ||
+    code === 'VIEW_MOVED'
   );
 }
 
@@ -77,6 +87,8 @@ export class ViewCache {
   private db: ViewIndexDb | null = null;
   private readonly inFlight = new Map<string, Promise<{ row: ViewRow; how: ViewHow }>>();
   private readonly handles = new Map<number, ViewDb>();
+  /** Views in use across awaits (lease) and views being copied by a build here: never moved in place. */
+  private readonly leases = new Map<number, number>();
   /** Open query cursors on these views: closed with the view they read. */
   readonly cursors: QueryCursors;
 
@@ -112,9 +124,30 @@ export class ViewCache {
    */
   private forgetDeadBuilds(underWay: Set<number>): void {
     const cutoff = Date.now() - DEAD_BUILD_MS;
-    for (const r of listViews(this.db!))
-      if (r.state === 'building' && !underWay.has(r.id) && Date.parse(r.created_at) < cutoff)
-        deleteView(this.db!, r.id);
+    for (const r of listViews(this.db!)) {
+      if (r.state !== 'building') continue;
+      const path = this.fileOf(r);
+      if (path && existsSync(path)) this.forgetDeadMove(r, path);
+      else if (!underWay.has(r.id) && Date.parse(r.created_at) < cutoff) deleteView(this.db!, r.id);
+    }
+  }
+
+  /**
+   * A 'building' row whose file exists is a move in place (a build's file gets its name only once
+   * ready). Its mover holds the file's exclusive lock from before the row existed until it is done:
+   * a file this process can lock has no mover, and is half moved: row and file go, under the lock.
+   */
+  private forgetDeadMove(r: ViewRow, path: string): void {
+    let held: ViewDb | null = null;
+    try {
+      held = lockViewForMove(path);
+      if (!held) return; // its mover is at work
+    } catch {
+      // Not a database any more: nothing to wait for.
+    }
+    const gone = deleteBuildingView(this.db!, r.id);
+    held?.close();
+    if (gone) rmSync(path, { force: true });
   }
 
   /**
@@ -152,11 +185,33 @@ export class ViewCache {
 
   private remove(row: ViewRow): void {
     this.cursors.closeView(row.id); // before the handle they read goes
-    this.handles.get(row.id)?.close();
-    this.handles.delete(row.id);
+    this.closeHandle(row.id);
     deleteView(this.index(), row.id); // row first, then the file
     const path = this.fileOf(row);
-    if (path) rmSync(path, { force: true });
+    // A row of a view since moved in place (by another engine) names the file its new row names.
+    if (path && !fileNamedByOther(this.index(), row.file, row.id)) rmSync(path, { force: true });
+  }
+
+  private closeHandle(id: number): void {
+    this.handles.get(id)?.close();
+    this.handles.delete(id);
+  }
+
+  /**
+   * Marks a view in use across awaits (a selective restore reading it between writes, a history
+   * reading the snapshot's view between segments): a move in place never takes it meanwhile.
+   * Returns the release.
+   */
+  lease(id: number): () => void {
+    this.leases.set(id, (this.leases.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.leases.get(id) ?? 1) - 1;
+      if (n > 0) this.leases.set(id, n);
+      else this.leases.delete(id);
+    };
   }
 
   /**
@@ -173,11 +228,12 @@ export class ViewCache {
     plan: OkPlan,
     policy: CachePolicy,
     ctx?: BuildProgress,
+    latest = false,
   ): Promise<{ row: ViewRow; how: ViewHow }> {
     const key = `${source.id}/${plan.snapshot.id}/${formatOpTime(plan.bound)}`;
     const running = this.inFlight.get(key);
     if (running) return running;
-    const p = this.ensureNow(source, plan, policy, ctx).finally(() => this.inFlight.delete(key));
+    const p = this.ensureNow(source, plan, policy, ctx, latest).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, p);
     return p;
   }
@@ -186,7 +242,8 @@ export class ViewCache {
     source: ViewSourceRef,
     plan: OkPlan,
     policy: CachePolicy,
-    ctx?: BuildProgress,
+    ctx: BuildProgress | undefined,
+    latest: boolean,
   ): Promise<{ row: ViewRow; how: ViewHow }> {
     const idx = this.index();
     const exact = viewAt(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
@@ -198,23 +255,36 @@ export class ViewCache {
     while (base && !(this.trusted(base) && this.readable(base)))
       base = viewBefore(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
     if (base && base.open_transactions > 0) base = undefined;
-    const row = insertView(idx, {
-      source_id: source.id,
-      source_name: source.name,
-      repository_id: source.repo.id,
-      snapshot_id: plan.snapshot.id,
-      bound_t: plan.bound.t,
-      bound_i: plan.bound.i,
-      fileFor: (id) => `view-${id}.sqlite`,
-    });
-    const temp = join(this.dir, `${TEMP_PREFIX}${row.id}-${process.pid}.sqlite`);
+    const point = { bound_t: plan.bound.t, bound_i: plan.bound.i };
+    // A view that exists only because `latest` was asked is moved on by the next `latest`, not copied.
+    const moving = base && latest && base.for_latest === 1 ? this.takeForMove(base, point) : null;
+    if (base && !moving && !this.readable(base)) base = undefined; // a failed take closed its handle
+    const row =
+      moving?.row ??
+      insertView(idx, {
+        source_id: source.id,
+        source_name: source.name,
+        repository_id: source.repo.id,
+        snapshot_id: plan.snapshot.id,
+        ...point,
+        for_latest: latest ? 1 : 0,
+        fileFor: (id) => `view-${id}.sqlite`,
+      });
+    const file = join(this.dir, row.file);
+    // A move in place writes the view's own file; anything else is built under a temporary name.
+    const temp = moving ? file : join(this.dir, `${TEMP_PREFIX}${row.id}-${process.pid}.sqlite`);
+    const releaseBase = base && !moving ? this.lease(base.id) : () => undefined; // copied: not moved meanwhile
     try {
       const built = await buildView({
         repo: source.repo,
         plan,
         file: temp,
         base: base
-          ? { file: join(this.dir, base.file), bound: { t: base.bound_t, i: base.bound_i } }
+          ? {
+              file: join(this.dir, base.file),
+              bound: { t: base.bound_t, i: base.bound_i },
+              inPlace: moving?.db,
+            }
           : undefined,
         ctx,
         // A capture journal still grows: its _ids are never final, so it is never indexed.
@@ -222,9 +292,9 @@ export class ViewCache {
           isJournalPath(path) || isSegmentIndexed(idx, source.repo.id, path) !== null,
         onSegmentIds: (path, ids) => this.recordSegment(source.repo.id, path, ids.hashes, ids.commands),
       });
-      renameSync(temp, join(this.dir, row.file));
-      const st = statSync(join(this.dir, row.file));
-      markViewReady(idx, row.id, {
+      if (!moving) renameSync(temp, file);
+      const st = statSync(file);
+      const ready = markViewReady(idx, row.id, {
         bytes: st.size,
         documents: built.documents,
         namespaces: built.namespaces,
@@ -234,7 +304,11 @@ export class ViewCache {
         moved_from_i: base ? base.bound_i : null,
         file_mtime_ms: st.mtimeMs,
       });
+      // Only a sweep of another engine, in the instant between the move's end and this row's update.
+      if (!ready)
+        throw new ApiError('CONFLICT', 'The view was removed as it was finished: run the query again.');
     } catch (err) {
+      if (moving?.db.open) moving.db.close();
       rmSync(temp, { force: true }); // first: on a full disk, the space the row's delete may need
       try {
         deleteView(idx, row.id);
@@ -248,9 +322,31 @@ export class ViewCache {
           `building a view in ${this.dir} or in SQLite's temporary files (SQLITE_TMPDIR, TMPDIR, /var/tmp or /tmp)`,
         ) ?? err
       );
+    } finally {
+      releaseBase();
     }
     this.evict(policy, row.id);
-    return { row: getView(idx, row.id)!, how: base ? 'moved-forward' : 'built' };
+    return { row: getView(idx, row.id)!, how: moving ? 'moved-in-place' : base ? 'moved-forward' : 'built' };
+  }
+
+  /**
+   * Takes a ready view to move it forward in place: not while anything here reads it (a cursor, a
+   * lease, a build copying it) nor while any connection of any process holds it (lockViewForMove
+   * is refused); then its row gives way to a 'building' row of the new point naming its file.
+   * Null when it cannot be taken now: the caller copies it, as for any other view.
+   */
+  private takeForMove(
+    base: ViewRow,
+    point: Pick<ViewRow, 'bound_t' | 'bound_i'>,
+  ): { db: ViewDb; row: ViewRow } | null {
+    const path = this.fileOf(base);
+    if (!path || this.leases.has(base.id) || this.cursors.countView(base.id) > 0) return null;
+    this.closeHandle(base.id); // this engine's own shared lock
+    const db = lockViewForMove(path);
+    if (!db) return null;
+    const row = takeOverView(this.index(), base, point);
+    if (!row) db.close();
+    return row ? { db, row } : null;
   }
 
   /** The ready, trusted view of exactly this point, if the cache has it (nothing is built). */
@@ -318,6 +414,12 @@ export class ViewCache {
         throw Object.assign(new Error('view file does not match its index row'), { code: 'VIEW_DAMAGED' });
     } catch (err) {
       db?.close();
+      // Held by a move in place (another engine's) since this row was read: the row is gone, and the
+      // read starts again from the plan, as after damage. (Not discarded: the file is the move's.)
+      if ((err as { code?: string }).code === 'SQLITE_BUSY' && !getView(this.index(), row.id))
+        throw Object.assign(new Error('the view was moved forward in place meanwhile'), {
+          code: 'VIEW_MOVED',
+        });
       if (isDamage(err)) this.discard(row);
       throw err;
     }

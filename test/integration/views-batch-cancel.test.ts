@@ -21,6 +21,7 @@ import { viewToOfflineState } from '../../engine/views/view-state.js';
 import { referenceRebuild } from '../support/reference-replay.js';
 import { tempDir } from '../support/temp-dir.js';
 import { writeViewSource } from '../support/view-source.js';
+import { stateHex } from '../support/views-helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -37,12 +38,6 @@ const stopAt = (n: number) => {
     },
   };
 };
-
-/** Every namespace's documents as sorted hex: raw BSON, types and field order included. */
-const contents = (state: Map<string, { docs: Map<string, Uint8Array> }>) =>
-  Object.fromEntries(
-    [...state].map(([ns, c]) => [ns, [...c.docs.values()].map((d) => Buffer.from(d).toString('hex')).sort()]),
-  );
 
 describe('view builds stopped mid-batch', () => {
   it('leave no view and no file; the rebuilt view equals the reference replay', async () => {
@@ -102,15 +97,15 @@ describe('view builds stopped mid-batch', () => {
 
     const plan = planRestore(engine.catalog, row.id, parseRestorePoint('latest'));
     if (!plan.ok) throw new Error(plan.message);
-    const ref = contents(await referenceRebuild(store.repo, plan));
+    const ref = stateHex(await referenceRebuild(store.repo, plan));
     expect(ref['shop.orders']!.length).toBeGreaterThan(2000);
     const moved = await pointView(engine, 'gen', 'latest', { kind: 'latest' });
     expect(moved.how).toBe('moved-forward');
-    expect(contents(viewToOfflineState(moved.db))).toEqual(ref);
+    expect(stateHex(viewToOfflineState(moved.db))).toEqual(ref);
     engine.views.drop(moved.row.id);
     engine.views.drop(base.row.id);
     const built = await pointView(engine, 'gen', 'latest', { kind: 'latest' });
     expect(built.how).toBe('built');
-    expect(contents(viewToOfflineState(built.db))).toEqual(ref);
+    expect(stateHex(viewToOfflineState(built.db))).toEqual(ref);
   }, 120_000);
 });

@@ -22,17 +22,12 @@ import { viewToOfflineState } from '../../engine/views/view-state.js';
 import { referenceRebuild } from '../support/reference-replay.js';
 import { tempDir } from '../support/temp-dir.js';
 import { writeViewSource } from '../support/view-source.js';
+import { stateHex } from '../support/views-helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** Every namespace's documents as sorted hex: raw BSON, types and field order included. */
-const contents = (state: Map<string, { docs: Map<string, Uint8Array> }>) =>
-  Object.fromEntries(
-    [...state].map(([ns, c]) => [ns, [...c.docs.values()].map((d) => Buffer.from(d).toString('hex')).sort()]),
-  );
 
 describe('view files of another format', () => {
   it('are rebuilt, not read or moved forward, even with the size and mtime their row recorded', async () => {
@@ -51,7 +46,7 @@ describe('view files of another format', () => {
     expect(readMeta(latest.db).format).toBe(VIEW_FORMAT);
     const plan = planRestore(engine.catalog, sourceId, parseRestorePoint('latest'));
     if (!plan.ok) throw new Error(plan.message);
-    const ref = contents(await referenceRebuild(store.repo, plan));
+    const ref = stateHex(await referenceRebuild(store.repo, plan));
     await engine.close();
 
     // Both files say they are of format 1 (the key table held the _id keys then); their index
@@ -82,7 +77,7 @@ describe('view files of another format', () => {
     const again = await pointView(engine, 'gen', 'latest', { kind: 'latest' });
     expect(again.how).toBe('built'); // neither reused nor moved forward from the old snapshot view
     expect(readMeta(again.db).format).toBe(VIEW_FORMAT);
-    expect(contents(viewToOfflineState(again.db))).toEqual(ref);
+    expect(stateHex(viewToOfflineState(again.db))).toEqual(ref);
     expect(engine.views.list().map((v) => v.id)).toEqual([again.row.id]);
     for (const row of [base.row, latest.row])
       expect(existsSync(join(dataDir, 'views', row.file))).toBe(false);

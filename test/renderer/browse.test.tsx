@@ -84,7 +84,7 @@ const history: CommandOutput<'history.get'> = {
 };
 
 /** The browser opened on a point handed over by the timeline, as the app does it. */
-async function opened() {
+async function opened(at = `${T0 + 41}:6`) {
   const a = connectedApp();
   stop = a.stop;
   a.client.answer('source.list', [] as never);
@@ -101,7 +101,7 @@ async function opened() {
   }));
   a.client.answer('query.close', async (input) => ({ cursorId: input.cursorId, closed: true }));
   a.client.answer('history.get', history);
-  useNavigation.getState().handOff({ action: 'browse', source: 'prod-rs', at: `${T0 + 41}:6` });
+  useNavigation.getState().handOff({ action: 'browse', source: 'prod-rs', at });
   renderWithProviders(<Browse />);
   a.client.setConnection('connected');
   return a;
@@ -134,6 +134,32 @@ describe('the point-in-time browser', () => {
       expect(screen.getByTestId('task-view.build').getAttribute('data-state')).toBe('succeeded'),
     );
     expect(screen.getByText('View finished')).toBeTruthy();
+  });
+
+  it('holds latest at the point of its view while browsing, until moved to latest again', async () => {
+    const a = await opened('latest');
+    fireEvent.click(await screen.findByLabelText('shop.orders'));
+    await screen.findByRole('table', { name: 'Results' });
+    // Capture goes on: the tree, the results and their next batches all read the view latest stood for.
+    expect(a.client.calls.find((c) => c.name === 'collections.list')?.input).toEqual({
+      source: 'prod-rs',
+      at: 'latest',
+    });
+    expect(a.client.calls.filter((c) => c.name === 'query.find').at(-1)?.input).toMatchObject({
+      at: `${T0 + 41}:6`,
+    });
+    const pinned = screen.getByTestId('pinned-latest');
+    expect(pinned.textContent).toContain(
+      `Latest as of ${new Date((T0 + 41) * 1000).toISOString().slice(0, 19).replace('T', ' ')} UTC (${T0 + 41}:6)`,
+    );
+    const builds = () => a.client.calls.filter((c) => c.name === 'view.build').map((c) => c.input);
+    expect(builds()).toEqual([{ source: 'prod-rs', at: 'latest' }]);
+    fireEvent.click(within(pinned).getByRole('button', { name: 'Move to latest' }));
+    await waitFor(() => expect(builds()).toHaveLength(2));
+    expect(builds()[1]).toEqual({ source: 'prod-rs', at: 'latest' });
+    // The namespace opened stays open at the new point.
+    await waitFor(() => expect(a.client.calls.filter((c) => c.name === 'collections.list')).toHaveLength(2));
+    await waitFor(() => expect(a.client.calls.filter((c) => c.name === 'query.find')).toHaveLength(2));
   });
 
   it('shows a JSON syntax error under the field as it is typed and sends nothing until it parses', async () => {

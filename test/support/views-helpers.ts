@@ -32,3 +32,9 @@ export function viewContents(view: ViewDb, db: string) {
     .map((k) => `${k.ns} ${k.field} ${k.key.toString('hex')} ${k.id.toString('hex')}`);
   return { ...state, keys };
 }
+
+/** Every namespace's documents as sorted hex: raw BSON, types and field order included. */
+export const stateHex = (state: Map<string, { docs: Map<string, Uint8Array> }>) =>
+  Object.fromEntries(
+    [...state].map(([ns, c]) => [ns, [...c.docs.values()].map((d) => Buffer.from(d).toString('hex')).sort()]),
+  );

@@ -36,7 +36,7 @@ function writeV1(path: string): void {
   first.close();
   const db = new Database(path);
   db.exec(`
-    DROP TABLE segment_ids; DROP TABLE segments_indexed;
+    DROP TABLE segment_ids; DROP TABLE segments_indexed; ALTER TABLE views DROP COLUMN for_latest;
     CREATE TABLE segments_indexed (repository_id TEXT NOT NULL, segment_path TEXT NOT NULL,
       commands INTEGER NOT NULL, PRIMARY KEY (repository_id, segment_path)) WITHOUT ROWID;
     CREATE TABLE segment_ids (repository_id TEXT NOT NULL, h INTEGER NOT NULL, segment_path TEXT NOT NULL,
@@ -55,7 +55,7 @@ describe('the segment _id index', () => {
     const path = fileIn();
     writeV1(path);
     withIndex((db) => {
-      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      expect(db.pragma('user_version', { simple: true })).toBe(4);
       expect(listViews(db).map((v) => v.file)).toEqual(['view-1.sqlite']);
       // Dropped: the segment is read whole again by the next history or build, which records it.
       expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg')).toBeNull();
@@ -103,16 +103,41 @@ describe('the segment _id index', () => {
     v.close();
     // As v2 left it: rows of an earlier recording of b.seg (sid 9) that nothing names.
     const db2 = new Database(path);
-    db2.exec('DROP TABLE retired_sids; INSERT INTO segment_ids VALUES (1, 9), (5, 9)');
+    db2.exec(
+      'DROP TABLE retired_sids; ALTER TABLE views DROP COLUMN for_latest; INSERT INTO segment_ids VALUES (1, 9), (5, 9)',
+    );
     db2.pragma('user_version = 2');
     db2.close();
     withIndex((db) => {
-      expect(db.pragma('user_version', { simple: true })).toBe(3);
+      expect(db.pragma('user_version', { simple: true })).toBe(4);
       expect(rowsOf(db)).toEqual([
         [1, 1],
         [2, 1],
       ]);
       expect([...segmentsTouching(db, 'repo', 2)]).toEqual(['oplog/a.seg']);
+    }, path);
+  });
+
+  it('migrates a v3 file: its views and segment rows kept, none of its views moved in place', () => {
+    const path = fileIn();
+    const v = openViewIndex(path);
+    recordSegmentIds(v, 'repo', 'oplog/a.seg', [1, 2], false);
+    v.close();
+    const db3 = new Database(path);
+    db3.exec(`
+      ALTER TABLE views DROP COLUMN for_latest;
+      INSERT INTO views (source_id, source_name, repository_id, snapshot_id, bound_t, bound_i, file, state,
+        created_at, last_used_at) VALUES ('s1', 'rs', 'repo', 'snap', 10, 1, 'view-1.sqlite', 'ready', 'x', 'x');
+    `);
+    db3.pragma('user_version = 3');
+    db3.close();
+    withIndex((db) => {
+      expect(db.pragma('user_version', { simple: true })).toBe(4);
+      expect(listViews(db).map((r) => [r.file, r.for_latest])).toEqual([['view-1.sqlite', 0]]);
+      expect(rowsOf(db)).toEqual([
+        [1, 1],
+        [2, 1],
+      ]);
     }, path);
   });
 

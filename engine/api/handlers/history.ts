@@ -29,19 +29,26 @@ export const historyHandlers: PartialHandlers<
     const atConsistent = snapView
       ? (aliases: Set<string>, key: Buffer) => documentByIdKey(svc.views.open(snapView), aliases, key)
       : null;
-    const result = await documentHistory(
-      store.repo,
-      window,
-      input.ns,
-      idDoc,
-      {
-        indexed: (path) => svc.views.segmentIndexed(repoId, path),
-        touching: (h) => svc.views.segmentsTouching(repoId, h),
-        record: (path, ids) => svc.views.recordSegment(repoId, path, ids.hashes, ids.commands),
-      },
-      from,
-      atConsistent,
-    );
+    // Read between segment reads: not moved in place meanwhile.
+    const release = snapView ? svc.views.lease(snapView.id) : () => undefined;
+    let result: Awaited<ReturnType<typeof documentHistory>>;
+    try {
+      result = await documentHistory(
+        store.repo,
+        window,
+        input.ns,
+        idDoc,
+        {
+          indexed: (path) => svc.views.segmentIndexed(repoId, path),
+          touching: (h) => svc.views.segmentsTouching(repoId, h),
+          record: (path, ids) => svc.views.recordSegment(repoId, path, ids.hashes, ids.commands),
+        },
+        from,
+        atConsistent,
+      );
+    } finally {
+      release();
+    }
     return historyView(source.name, input.ns, input.id, from, plan.bound, result);
   },
 };

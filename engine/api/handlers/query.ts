@@ -290,10 +290,12 @@ export const queryHandlers: PartialHandlers<
         // between the writes (pages of it, the connection free meanwhile); one found damaged ends the
         // task, removed (what was written stays: an upsert can simply be run again).
         const v = await pointView(svc, input.source, input.at, point);
+        const release = svc.views.lease(v.row.id); // read between writes: not moved in place meanwhile
         try {
+          const db = svc.views.open(v.row); // the same handle, unless the view was taken before the lease
           let batch: Buffer[] = [];
           let bytes = 0;
-          for (const d of matchingRaw(v.db, input.ns, { filter, skip: 0 })) {
+          for (const d of matchingRaw(db, input.ns, { filter, skip: 0 })) {
             const raw = bytesOf(d);
             batch.push(raw);
             bytes += raw.length;
@@ -314,6 +316,8 @@ export const queryHandlers: PartialHandlers<
             );
           }
           throw err;
+        } finally {
+          release();
         }
         audit(svc.catalog, {
           actor: svc.actor,

@@ -9,6 +9,7 @@ import { useSources } from '../sources/sources-store';
 import { useBrowse } from './browse-store';
 import { CollectionTree } from './CollectionTree';
 import { HistoryPanel } from './HistoryPanel';
+import { PinnedLatest } from './PinnedLatest';
 import { PointPicker } from './PointPicker';
 import { ResultActions } from './ResultActions';
 import { Results } from './Results';
@@ -23,6 +24,7 @@ export function Browse() {
   const sources = useSources((s) => s.sources);
   const source = useBrowse((s) => s.source);
   const at = useBrowse((s) => s.at);
+  const asked = useBrowse((s) => s.asked);
   const buildTask = useBrowse((s) => s.buildTask);
   const open = useBrowse((s) => s.open);
   // A point handed over by the timeline or an incident opens at once; it is read once.
@@ -31,7 +33,7 @@ export function Browse() {
     if (handoff) void open(handoff.source, handoff.at, handoff.ns ?? null);
   }, [handoff, open]);
   const names = (sources ?? []).map((s) => s.name);
-  const initial = handoff ?? (source && at ? { source, at } : null);
+  const initial = handoff ?? (source && asked ? { source, at: asked } : null);
 
   return (
     <Section title="Browse" lead="Query any second of any source without restoring it.">
@@ -43,6 +45,7 @@ export function Browse() {
           onOpen={(s, a) => void open(s, a)}
         />
         <TaskProgress taskId={buildTask} label="View" />
+        <PinnedLatest />
         {!(source && at) && (
           <EmptyState title="Point-in-time browser">
             Pick a source and a second inside its window to list its databases and collections as they were,

@@ -45,8 +45,14 @@ export const TABLE_BATCH = 100;
 
 interface BrowseSlice {
   source: string | null;
-  /** The point as the API takes it (latest, ISO second, t:i). */
+  /**
+   * The point as the API takes it (latest, ISO second, t:i). `latest` is pinned to the `t:i` of
+   * the view that answered it first: every later call reads that same view, whatever capture
+   * adds meanwhile (the tree's counts and the results agree), until the user moves to latest again.
+   */
   at: string | null;
+  /** The point as the user chose it (`latest` stays `latest` here once `at` is pinned). */
+  asked: string | null;
   /** The view.build task for the current point. */
   buildTask: string | null;
   collections: CollectionsAnswer | null;
@@ -145,6 +151,7 @@ const cleared = {
 export const useBrowse = create<BrowseSlice>((set, get) => ({
   source: null,
   at: null,
+  asked: null,
   buildTask: null,
   collections: null,
   loadingCollections: false,
@@ -155,7 +162,7 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
 
   async open(source, at, ns = null) {
     closeCursor(get().cursorId);
-    set({ source, at, collections: null, collectionsError: null, buildTask: null, ...cleared });
+    set({ source, at, asked: at, collections: null, collectionsError: null, buildTask: null, ...cleared });
     try {
       const { taskId } = await engine().invoke('view.build', { source, at });
       useTasks.getState().started(taskId, 'view.build');
@@ -166,7 +173,7 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
     }
     // collections.list waits for (or shares) the view the task builds.
     await get().reloadCollections();
-    if (ns && get().collections && get().source === source && get().at === at) get().openNamespace(ns);
+    if (ns && get().collections && get().source === source && get().asked === at) get().openNamespace(ns);
   },
 
   async reloadCollections() {
@@ -176,7 +183,12 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
     try {
       const collections = await engine().invoke('collections.list', { source, at });
       if (get().source === source && get().at === at)
-        set({ collections, collectionsError: null, loadingCollections: false });
+        set({
+          collections,
+          collectionsError: null,
+          loadingCollections: false,
+          ...(at === 'latest' ? { at: collections.view.bound.text } : {}),
+        });
     } catch (err) {
       if (get().source === source && get().at === at)
         set({ collectionsError: typed(err), loadingCollections: false });
