@@ -138,7 +138,7 @@ export function segmentStartAtOrBefore(db: CatalogDb, sourceId: string, ts: OpTi
 
 export type PlannedSegmentRow = Pick<
   SegmentRow,
-  'id' | 'path' | 'status' | 'first_t' | 'first_i' | 'last_t' | 'last_i' | 'entry_count'
+  'id' | 'path' | 'status' | 'first_t' | 'first_i' | 'last_t' | 'last_i' | 'entry_count' | 'payload_sha256'
 >;
 
 /** Segments whose first ts lies in [from, to], in chain order. */
@@ -150,7 +150,7 @@ export function segmentsStartingBetween(
 ): PlannedSegmentRow[] {
   return db
     .prepare(
-      `SELECT id, path, status, first_t, first_i, last_t, last_i, entry_count FROM oplog_segments
+      `SELECT id, path, status, first_t, first_i, last_t, last_i, entry_count, payload_sha256 FROM oplog_segments
        WHERE source_id = ? AND (first_t, first_i) >= (?, ?) AND (first_t, first_i) <= (?, ?)
        ORDER BY first_t, first_i`,
     )

@@ -27,7 +27,9 @@ export type ViewIndexDb = Database.Database;
  *    are garbage, so that they are removed (compactSegmentIds) instead of kept for ever: at 5,000
  *    writes a second, about 15 bytes per touched _id per segment came to gigabytes a day.
  * 4: views.for_latest: a view built because `latest` was asked, which the next `latest` of the
- *    same snapshot may move forward in place instead of copying (views/view-cache.ts).
+ *    same snapshot may move forward in place instead of copying (views/view-cache.ts); and
+ *    segments_indexed.payload_sha256, so that a record is trusted only for the segment it was made
+ *    of (earlier records are dropped: filled again as segments are read).
  */
 const SCHEMA_VERSION = 4;
 
@@ -67,6 +69,7 @@ const SEGMENT_IDS = `
     repository_id TEXT NOT NULL,
     segment_path TEXT NOT NULL,
     commands INTEGER NOT NULL,
+    payload_sha256 TEXT NOT NULL DEFAULT '',
     UNIQUE (repository_id, segment_path)
   );
   CREATE TABLE segment_ids (
@@ -115,18 +118,12 @@ function migrate(db: ViewIndexDb): void {
     const cols = db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('views') as string[];
     if (!cols.includes('for_latest'))
       db.exec('ALTER TABLE views ADD COLUMN for_latest INTEGER NOT NULL DEFAULT 0');
-    // v3's segment rows are v4's as they are.
-    if (version === 2) {
-      // v2's rows stay; those of segments recorded again (which v2 left behind) are removed once.
-      db.exec(RETIRED_SIDS);
-      db.exec('DELETE FROM segment_ids WHERE sid NOT IN (SELECT sid FROM segments_indexed)');
-    } else if (version !== 3) {
-      db.exec(
-        'DROP TABLE IF EXISTS segment_ids; DROP TABLE IF EXISTS segments_indexed; DROP TABLE IF EXISTS retired_sids;',
-      );
-      db.exec(SEGMENT_IDS);
-      db.exec(RETIRED_SIDS);
-    }
+    // Segment records before v4 name no payload hash: none can be trusted, all are read again.
+    db.exec(
+      'DROP TABLE IF EXISTS segment_ids; DROP TABLE IF EXISTS segments_indexed; DROP TABLE IF EXISTS retired_sids;',
+    );
+    db.exec(SEGMENT_IDS);
+    db.exec(RETIRED_SIDS);
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
@@ -313,14 +310,22 @@ export function deleteView(db: ViewIndexDb, id: number): void {
 
 // ---- The per-segment index of touched _ids ----
 
+/**
+ * The record of a segment, if it is of the segment the path names now: a path holds another
+ * segment once the repository's was deleted and written again (a capture started over after a
+ * rollback, a repository put back from elsewhere), whose _ids the record does not list.
+ */
 export function isSegmentIndexed(
   db: ViewIndexDb,
   repositoryId: string,
   path: string,
+  payload: string,
 ): { commands: boolean } | null {
   const r = db
-    .prepare('SELECT commands FROM segments_indexed WHERE repository_id = ? AND segment_path = ?')
-    .get(repositoryId, path) as { commands: number } | undefined;
+    .prepare(
+      'SELECT commands FROM segments_indexed WHERE repository_id = ? AND segment_path = ? AND payload_sha256 = ?',
+    )
+    .get(repositoryId, path, payload) as { commands: number } | undefined;
   return r ? { commands: r.commands === 1 } : null;
 }
 
@@ -335,14 +340,17 @@ export function recordSegmentIds(
   path: string,
   hashes: Iterable<number>,
   commands: boolean,
+  payload: string,
 ): void {
   const sorted = Float64Array.from(hashes).sort();
   db.transaction(() => {
     unrecord(db, repositoryId, path);
     const sid = Number(
       db
-        .prepare('INSERT INTO segments_indexed (repository_id, segment_path, commands) VALUES (?, ?, ?)')
-        .run(repositoryId, path, commands ? 1 : 0).lastInsertRowid,
+        .prepare(
+          'INSERT INTO segments_indexed (repository_id, segment_path, commands, payload_sha256) VALUES (?, ?, ?, ?)',
+        )
+        .run(repositoryId, path, commands ? 1 : 0, payload).lastInsertRowid,
     );
     const put = db.prepare('INSERT OR IGNORE INTO segment_ids (h, sid) VALUES (?, ?)');
     for (const h of sorted) put.run(h, sid);

@@ -34,6 +34,8 @@ export interface PlannedSegment {
   firstTs: OpTime;
   lastTs: OpTime;
   count: number;
+  /** The catalog's hash of the segment's payload ('' for a capture journal): which segment this path names now. */
+  payload: string;
 }
 
 export type Plan =
@@ -188,6 +190,7 @@ export function planRestore(db: CatalogDb, sourceId: string, point: RestorePoint
       firstTs: { t: r.first_t, i: r.first_i },
       lastTs: { t: r.last_t, i: r.last_i },
       count: r.entry_count,
+      payload: r.payload_sha256,
     });
   }
   // Then the journal's unsealed tail, so that `latest` is the last durable entry, not the last seal.
@@ -202,6 +205,7 @@ export function planRestore(db: CatalogDb, sourceId: string, point: RestorePoint
       firstTs: journalFirst(j),
       lastTs: journalLast(j),
       count: j.entry_count,
+      payload: '',
     });
   }
   return {

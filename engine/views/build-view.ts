@@ -63,8 +63,8 @@ export interface BuildInput {
   base?: { file: string; bound: OpTime; inPlace?: ViewDb | undefined } | undefined;
   ctx?: BuildProgress | undefined;
   /** Segments whose touched _ids are not yet recorded; called once per segment read whole. */
-  onSegmentIds?: ((path: string, ids: SegmentIdCollector) => void) | undefined;
-  isSegmentIndexed?: ((path: string) => boolean) | undefined;
+  onSegmentIds?: ((seg: { path: string; payload: string }, ids: SegmentIdCollector) => void) | undefined;
+  isSegmentIndexed?: ((seg: { path: string; payload: string }) => boolean) | undefined;
 }
 
 export interface BuildResult {
@@ -119,7 +119,7 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
         continue; // wholly before what this build applies
       }
       if (compareOpTime(seg.firstTs, plan.bound) > 0) break;
-      const ids = input.onSegmentIds && !input.isSegmentIndexed?.(seg.path) ? new SegmentIdCollector() : null;
+      const ids = input.onSegmentIds && !input.isSegmentIndexed?.(seg) ? new SegmentIdCollector() : null;
       // scanSegment turns anything thrown by the callback into CORRUPT: keep our own errors apart.
       let failed: unknown = null;
       await scanSegment(repo, seg.path, (raw, ts) => {
@@ -141,7 +141,7 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
         }
       });
       if (failed) throw failed;
-      if (ids) input.onSegmentIds!(seg.path, ids);
+      if (ids) input.onSegmentIds!(seg, ids);
     }
     ctx.progress({ done: seen, total, unit: 'entries', message: 'writing the staged operations' });
     sink.flush();

@@ -44,6 +44,7 @@ export function historyWindow(db: CatalogDb, sourceId: string, plan: OkPlan): Hi
       path: r.path,
       firstTs: { t: r.first_t, i: r.first_i },
       lastTs: { t: r.last_t, i: r.last_i },
+      payload: r.payload_sha256,
     });
   }
   // The unsealed tail: the plan's capture journals (no catalog segment row yet), after the last segment.
@@ -51,7 +52,7 @@ export function historyWindow(db: CatalogDb, sourceId: string, plan: OkPlan): Hi
   for (const j of plan.segments) {
     if (!isJournalPath(j.path)) continue;
     if (lastSealed && compareOpTime(j.firstTs, lastSealed) <= 0) continue;
-    segments.push({ path: j.path, firstTs: j.firstTs, lastTs: j.lastTs });
+    segments.push({ path: j.path, firstTs: j.firstTs, lastTs: j.lastTs, payload: j.payload });
   }
   return { snapshot, bound: plan.bound, segments };
 }

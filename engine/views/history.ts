@@ -39,6 +39,8 @@ export interface HistorySegment {
   path: string;
   firstTs: OpTime;
   lastTs: OpTime;
+  /** The catalog's payload hash: a record of another segment at this path is not trusted. */
+  payload: string;
 }
 
 export interface HistoryWindow {
@@ -49,9 +51,10 @@ export interface HistoryWindow {
 }
 
 export interface SegmentIdIndex {
-  indexed(path: string): { commands: boolean } | null;
+  /** The record of the segment at `path` whose payload hash is `payload`; null for none or another's. */
+  indexed(path: string, payload: string): { commands: boolean } | null;
   touching(hash: number): Set<string>;
-  record(path: string, ids: SegmentIdCollector): void;
+  record(path: string, payload: string, ids: SegmentIdCollector): void;
 }
 
 /**
@@ -204,7 +207,7 @@ export async function documentHistory(
   // scanned before the first recorded one replaces it.
   let prevSegmentLast: OpTime = start;
   for (const seg of window.segments) {
-    const known = index.indexed(seg.path);
+    const known = index.indexed(seg.path, seg.payload);
     const skip = known !== null && !known.commands && !touching.has(seg.path);
     if (skip) {
       prevSegmentLast = seg.lastTs;
@@ -229,7 +232,7 @@ export async function documentHistory(
       }
     });
     if (failed) throw failed;
-    if (ids) index.record(seg.path, ids);
+    if (ids) index.record(seg.path, seg.payload, ids);
     prevSegmentLast = seg.lastTs;
   }
 

@@ -288,9 +288,10 @@ export class ViewCache {
           : undefined,
         ctx,
         // A capture journal still grows: its _ids are never final, so it is never indexed.
-        isSegmentIndexed: (path) =>
-          isJournalPath(path) || isSegmentIndexed(idx, source.repo.id, path) !== null,
-        onSegmentIds: (path, ids) => this.recordSegment(source.repo.id, path, ids.hashes, ids.commands),
+        isSegmentIndexed: (seg) =>
+          isJournalPath(seg.path) || isSegmentIndexed(idx, source.repo.id, seg.path, seg.payload) !== null,
+        onSegmentIds: (seg, ids) =>
+          this.recordSegment(source.repo.id, seg.path, ids.hashes, ids.commands, seg.payload),
       });
       if (!moving) renameSync(temp, file);
       const st = statSync(file);
@@ -454,8 +455,8 @@ export class ViewCache {
   // ---- the per-segment _id index, for document history ----
 
   // A capture journal still grows, so its _ids are never final: never indexed, always read.
-  segmentIndexed(repositoryId: string, path: string): { commands: boolean } | null {
-    return isJournalPath(path) ? null : isSegmentIndexed(this.index(), repositoryId, path);
+  segmentIndexed(repositoryId: string, path: string, payload = ''): { commands: boolean } | null {
+    return isJournalPath(path) ? null : isSegmentIndexed(this.index(), repositoryId, path, payload);
   }
 
   /**
@@ -464,10 +465,16 @@ export class ViewCache {
    * (another engine holding the file past the busy timeout, a full disk); the segment is read
    * whole again next time. The record is one transaction, so it is there entirely or not at all.
    */
-  recordSegment(repositoryId: string, path: string, hashes: Iterable<number>, commands: boolean): void {
+  recordSegment(
+    repositoryId: string,
+    path: string,
+    hashes: Iterable<number>,
+    commands: boolean,
+    payload = '',
+  ): void {
     if (isJournalPath(path)) return;
     try {
-      recordSegmentIds(this.index(), repositoryId, path, hashes, commands);
+      recordSegmentIds(this.index(), repositoryId, path, hashes, commands, payload);
     } catch {
       // Not indexed: the next history reads this segment whole.
     }

@@ -129,6 +129,20 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
       const again = await call(engine, 'history.get', { source: 'rs', ns, id: '7.0' });
       expect(again.versions).toEqual(h.versions); // Double 7.0 is the same _id as Int32 7
       expect(again.segmentsRead).toBeLessThan(again.segmentsInWindow);
+      // Each path now names another segment (as after the repository's were deleted and written again
+      // behind this cache's back): no record is trusted, every segment is read, and recorded anew.
+      const payloads = engine.catalog.prepare('SELECT id, payload_sha256 AS p FROM oplog_segments').all() as {
+        id: number;
+        p: string;
+      }[];
+      const setPayload = engine.catalog.prepare('UPDATE oplog_segments SET payload_sha256 = ? WHERE id = ?');
+      for (const r of payloads) setPayload.run(r.p.split('').reverse().join(''), r.id);
+      const rewritten = await call(engine, 'history.get', { source: 'rs', ns, id: '7' });
+      expect(rewritten.versions).toEqual(h.versions);
+      expect(rewritten.segmentsRead).toBe(rewritten.segmentsInWindow);
+      const recorded = await call(engine, 'history.get', { source: 'rs', ns, id: '7' });
+      expect(recorded.segmentsRead).toBe(again.segmentsRead);
+      for (const r of payloads) setPayload.run(r.p, r.id);
 
       // The renamed collection's document: in the snapshot, renamed, then dropped with its database.
       const ren = entryOf((e) => e.op === 'c' && e.o.renameCollection === `${dbName}.old`);

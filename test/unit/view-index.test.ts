@@ -22,6 +22,9 @@ import {
 import { ViewCache } from '../../engine/views/view-cache.js';
 import { tempDir } from '../support/temp-dir.js';
 
+/** A segment's payload hash, as the catalog records it. */
+const P = 'a1'.repeat(32);
+
 const dirs: { remove: () => void }[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => d.remove()));
 const fileIn = () => {
@@ -58,10 +61,10 @@ describe('the segment _id index', () => {
       expect(db.pragma('user_version', { simple: true })).toBe(4);
       expect(listViews(db).map((v) => v.file)).toEqual(['view-1.sqlite']);
       // Dropped: the segment is read whole again by the next history or build, which records it.
-      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg')).toBeNull();
+      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg', P)).toBeNull();
       expect(segmentsTouching(db, 'repo', 42).size).toBe(0);
-      recordSegmentIds(db, 'repo', 'oplog/a.seg', [42, 7], false);
-      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg')).toEqual({ commands: false });
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [42, 7], false, P);
+      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg', P)).toEqual({ commands: false });
       expect([...segmentsTouching(db, 'repo', 42)]).toEqual(['oplog/a.seg']);
     }, path);
   });
@@ -69,10 +72,10 @@ describe('the segment _id index', () => {
   it('answers a hash with the segments of that repository that touch it, and the ones holding commands', () => {
     withIndex((db) => {
       const big = 2 ** 48 - 1; // the largest 48-bit hash
-      recordSegmentIds(db, 'repo', 'oplog/a.seg', new Set([5, 3, big]), false);
-      recordSegmentIds(db, 'repo', 'oplog/b.seg', [3], false);
-      recordSegmentIds(db, 'repo', 'oplog/c.seg', [], true);
-      recordSegmentIds(db, 'other', 'oplog/a.seg', [5], false);
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', new Set([5, 3, big]), false, P);
+      recordSegmentIds(db, 'repo', 'oplog/b.seg', [3], false, P);
+      recordSegmentIds(db, 'repo', 'oplog/c.seg', [], true, P);
+      recordSegmentIds(db, 'other', 'oplog/a.seg', [5], false, P);
       expect([...segmentsTouching(db, 'repo', 3)].sort()).toEqual([
         'oplog/a.seg',
         'oplog/b.seg',
@@ -81,75 +84,73 @@ describe('the segment _id index', () => {
       expect([...segmentsTouching(db, 'repo', big)].sort()).toEqual(['oplog/a.seg', 'oplog/c.seg']);
       expect([...segmentsTouching(db, 'repo', 4)]).toEqual(['oplog/c.seg']);
       expect([...segmentsTouching(db, 'other', 5)]).toEqual(['oplog/a.seg']);
-      expect(isSegmentIndexed(db, 'repo', 'oplog/c.seg')).toEqual({ commands: true });
+      expect(isSegmentIndexed(db, 'repo', 'oplog/c.seg', P)).toEqual({ commands: true });
     });
   });
 
   it('answers a segment recorded again with its new hashes only', () => {
     withIndex((db) => {
-      recordSegmentIds(db, 'repo', 'oplog/a.seg', [1, 2], true);
-      recordSegmentIds(db, 'repo', 'oplog/a.seg', [2, 3], false);
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [1, 2], true, P);
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [2, 3], false, P);
       expect(segmentsTouching(db, 'repo', 1).size).toBe(0);
       expect([...segmentsTouching(db, 'repo', 2)]).toEqual(['oplog/a.seg']);
       expect([...segmentsTouching(db, 'repo', 3)]).toEqual(['oplog/a.seg']);
-      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg')).toEqual({ commands: false });
+      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg', P)).toEqual({ commands: false });
     });
   });
 
-  it('migrates a v2 file: its rows kept, but those of segments recorded again', () => {
-    const path = fileIn();
-    const v = openViewIndex(path);
-    recordSegmentIds(v, 'repo', 'oplog/a.seg', [1, 2], false);
-    v.close();
-    // As v2 left it: rows of an earlier recording of b.seg (sid 9) that nothing names.
-    const db2 = new Database(path);
-    db2.exec(
-      'DROP TABLE retired_sids; ALTER TABLE views DROP COLUMN for_latest; INSERT INTO segment_ids VALUES (1, 9), (5, 9)',
-    );
-    db2.pragma('user_version = 2');
-    db2.close();
+  it('trusts a record only for the segment it was made of (the payload hash the catalog has)', () => {
     withIndex((db) => {
-      expect(db.pragma('user_version', { simple: true })).toBe(4);
-      expect(rowsOf(db)).toEqual([
-        [1, 1],
-        [2, 1],
-      ]);
-      expect([...segmentsTouching(db, 'repo', 2)]).toEqual(['oplog/a.seg']);
-    }, path);
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [1, 2], false, P);
+      // The path written again with other entries (a capture started over, a repository put back).
+      const other = 'b2'.repeat(32);
+      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg', other)).toBeNull();
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [3], false, other);
+      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg', other)).toEqual({ commands: false });
+      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg', P)).toBeNull();
+      expect(segmentsTouching(db, 'repo', 1).size).toBe(0);
+      expect([...segmentsTouching(db, 'repo', 3)]).toEqual(['oplog/a.seg']);
+    });
   });
 
-  it('migrates a v3 file: its views and segment rows kept, none of its views moved in place', () => {
-    const path = fileIn();
-    const v = openViewIndex(path);
-    recordSegmentIds(v, 'repo', 'oplog/a.seg', [1, 2], false);
-    v.close();
-    const db3 = new Database(path);
-    db3.exec(`
-      ALTER TABLE views DROP COLUMN for_latest;
-      INSERT INTO views (source_id, source_name, repository_id, snapshot_id, bound_t, bound_i, file, state,
-        created_at, last_used_at) VALUES ('s1', 'rs', 'repo', 'snap', 10, 1, 'view-1.sqlite', 'ready', 'x', 'x');
-    `);
-    db3.pragma('user_version = 3');
-    db3.close();
-    withIndex((db) => {
-      expect(db.pragma('user_version', { simple: true })).toBe(4);
-      expect(listViews(db).map((r) => [r.file, r.for_latest])).toEqual([['view-1.sqlite', 0]]);
-      expect(rowsOf(db)).toEqual([
-        [1, 1],
-        [2, 1],
-      ]);
-    }, path);
+  it('migrates a v2 or v3 file: its views kept (none moved in place), its segment records dropped', () => {
+    for (const version of [2, 3]) {
+      const path = fileIn();
+      const v = openViewIndex(path);
+      recordSegmentIds(v, 'repo', 'oplog/a.seg', [1, 2], false, P);
+      v.close();
+      // As v2 and v3 left it: no payload hash, no for_latest (and v2 no retired_sids).
+      const old = new Database(path);
+      old.exec(`
+        ${version === 2 ? 'DROP TABLE retired_sids;' : ''}
+        ALTER TABLE views DROP COLUMN for_latest;
+        ALTER TABLE segments_indexed DROP COLUMN payload_sha256;
+        INSERT INTO views (source_id, source_name, repository_id, snapshot_id, bound_t, bound_i, file, state,
+          created_at, last_used_at) VALUES ('s1', 'rs', 'repo', 'snap', 10, 1, 'view-1.sqlite', 'ready', 'x', 'x');
+      `);
+      old.pragma(`user_version = ${version}`);
+      old.close();
+      withIndex((db) => {
+        expect(db.pragma('user_version', { simple: true })).toBe(4);
+        expect(listViews(db).map((r) => [r.file, r.for_latest])).toEqual([['view-1.sqlite', 0]]);
+        // Records without a payload hash cannot say which segment they were made of: read again.
+        expect(rowsOf(db)).toEqual([]);
+        expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg', P)).toBeNull();
+        recordSegmentIds(db, 'repo', 'oplog/a.seg', [1], false, P);
+        expect([...segmentsTouching(db, 'repo', 1)]).toEqual(['oplog/a.seg']);
+      }, path);
+    }
   });
 
   it('forgets deleted segments, and removes their rows once they are as many as the live ones', () => {
     withIndex((db) => {
       const paths = Array.from({ length: 200 }, (_, k) => `oplog/${String(k).padStart(3, '0')}.seg`);
-      paths.forEach((p, k) => recordSegmentIds(db, 'repo', p, [k, 1000 + k], false));
-      recordSegmentIds(db, 'other', paths[0]!, [0], false);
+      paths.forEach((p, k) => recordSegmentIds(db, 'repo', p, [k, 1000 + k], false, P));
+      recordSegmentIds(db, 'other', paths[0]!, [0], false, P);
       // 90 gone: no longer indexed nor answered, their rows kept until garbage outweighs the rest.
       forgetSegments(db, 'repo', paths.slice(0, 90));
-      expect(isSegmentIndexed(db, 'repo', paths[0]!)).toBeNull();
-      expect(isSegmentIndexed(db, 'other', paths[0]!)).toEqual({ commands: false });
+      expect(isSegmentIndexed(db, 'repo', paths[0]!, P)).toBeNull();
+      expect(isSegmentIndexed(db, 'other', paths[0]!, P)).toEqual({ commands: false });
       expect([...segmentsTouching(db, 'repo', 5)]).toEqual([]);
       expect([...segmentsTouching(db, 'repo', 150)]).toEqual([paths[150]]);
       expect(rowsOf(db)).toHaveLength(401);
@@ -167,8 +168,8 @@ describe('the segment _id index', () => {
   it('retires the rows of a segment recorded again: a compaction removes them', () => {
     withIndex((db) => {
       // Hashes at both ends and beyond 48 bits (a crafted file): every range of the pass is covered.
-      recordSegmentIds(db, 'repo', 'oplog/a.seg', [-5, 1, 2, 2 ** 47, 2 ** 48 - 1, 2 ** 53], false);
-      recordSegmentIds(db, 'repo', 'oplog/a.seg', [2, 3], false);
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [-5, 1, 2, 2 ** 47, 2 ** 48 - 1, 2 ** 53], false, P);
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [2, 3], false, P);
       expect(rowsOf(db)).toHaveLength(8);
       expect(compactSegmentIds(db, true)).toBe(6);
       expect(rowsOf(db).map(([h]) => h)).toEqual([2, 3]);
@@ -216,7 +217,7 @@ describe('the view cache forgetting segments', () => {
   it('keeps reading when a segment cannot be recorded: the segment stays unindexed, nothing half-written', () => {
     const path = fileIn();
     const db = openViewIndex(path);
-    recordSegmentIds(db, 'repo', 'oplog/a.seg', [1], false);
+    recordSegmentIds(db, 'repo', 'oplog/a.seg', [1], false, P);
     // A file that refuses the second record's rows (as a busy or full disk would refuse them).
     db.exec(
       `CREATE TRIGGER refuse BEFORE INSERT ON segment_ids WHEN NEW.h = 99 BEGIN SELECT RAISE(ABORT, 'no'); END`,

@@ -39,9 +39,10 @@ export const historyHandlers: PartialHandlers<
         input.ns,
         idDoc,
         {
-          indexed: (path) => svc.views.segmentIndexed(repoId, path),
+          indexed: (path, payload) => svc.views.segmentIndexed(repoId, path, payload),
           touching: (h) => svc.views.segmentsTouching(repoId, h),
-          record: (path, ids) => svc.views.recordSegment(repoId, path, ids.hashes, ids.commands),
+          record: (path, payload, ids) =>
+            svc.views.recordSegment(repoId, path, ids.hashes, ids.commands, payload),
         },
         from,
         atConsistent,
