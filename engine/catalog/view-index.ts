@@ -30,8 +30,10 @@ export type ViewIndexDb = Database.Database;
  *    same snapshot may move forward in place instead of copying (views/view-cache.ts); and
  *    segments_indexed.payload_sha256, so that a record is trusted only for the segment it was made
  *    of (earlier records are dropped: filled again as segments are read).
+ * 5: the same tables as 4; an index left at 4 by a development build without payload_sha256 is
+ *    migrated again (its segment records dropped), not read with a column it lacks.
  */
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
 
 const VIEWS = `
   CREATE TABLE IF NOT EXISTS views (
@@ -254,8 +256,31 @@ export function markViewDamaged(db: ViewIndexDb, id: number): void {
   db.prepare(`UPDATE views SET state = 'damaged' WHERE id = ?`).run(id);
 }
 
-export function touchView(db: ViewIndexDb, id: number): void {
-  db.prepare('UPDATE views SET last_used_at = ? WHERE id = ?').run(new Date().toISOString(), id);
+/**
+ * A view used again; `named`: by a point named exactly (a `t:i`, a time, a snapshot), which someone
+ * relies on (Browse holds its point so): no longer moved in place by the next `latest`.
+ */
+export function touchView(db: ViewIndexDb, id: number, named = false): void {
+  db.prepare(`UPDATE views SET last_used_at = ?${named ? ', for_latest = 0' : ''} WHERE id = ?`).run(
+    new Date().toISOString(),
+    id,
+  );
+}
+
+/**
+ * A view taken for a move in place that did not change its file (stopped, or failed, before its
+ * first write): the 'building' row goes and the view's own row comes back as it was, under its own
+ * id (so that a reader holding that row reads it again). Whether it did.
+ */
+export function giveBackView(db: ViewIndexDb, buildingId: number, base: ViewRow): boolean {
+  return db.transaction(() => {
+    if (!deleteBuildingView(db, buildingId)) return false;
+    const cols = Object.keys(base);
+    db.prepare(`INSERT INTO views (${cols.join(', ')}) VALUES (${cols.map((c) => '@' + c).join(', ')})`).run(
+      base,
+    );
+    return true;
+  })();
 }
 
 /**
@@ -321,6 +346,7 @@ export function isSegmentIndexed(
   path: string,
   payload: string,
 ): { commands: boolean } | null {
+  if (payload === '') return null; // a segment of no known payload (registered corrupt): never trusted
   const r = db
     .prepare(
       'SELECT commands FROM segments_indexed WHERE repository_id = ? AND segment_path = ? AND payload_sha256 = ?',
@@ -342,6 +368,7 @@ export function recordSegmentIds(
   commands: boolean,
   payload: string,
 ): void {
+  if (payload === '') return; // nothing to check a record against later: read whole each time
   const sorted = Float64Array.from(hashes).sort();
   db.transaction(() => {
     unrecord(db, repositoryId, path);

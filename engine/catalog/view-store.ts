@@ -37,6 +37,7 @@ const override = Number(process.env.MBM_VIEW_CACHE_MIB);
 export const VIEW_FORMAT = '2';
 const BUILD_CACHE_KIB = (override > 0 ? override : 16) * 1024;
 const READ_CACHE_KIB = (override > 0 ? override : 16) * 1024;
+const READ_BUSY_MS = 100;
 
 /**
  * Tables first, indexes after the snapshot is loaded (indexViewFile): SQLite builds an index from
@@ -156,20 +157,6 @@ export function lockViewForMove(path: string): ViewDb | null {
   }
 }
 
-/** Whether a file is held by a connection (a move in place under way): its exclusive lock is refused. */
-export function viewFileHeld(path: string): boolean {
-  let db: ViewDb | null = null;
-  try {
-    db = new Database(path, { fileMustExist: true, timeout: 0 });
-    db.exec('BEGIN EXCLUSIVE; ROLLBACK');
-    return false;
-  } catch (err) {
-    return (err as { code?: string }).code === 'SQLITE_BUSY';
-  } finally {
-    db?.close();
-  }
-}
-
 function tuneForBuild(db: ViewDb): void {
   // Only the build's own connection ever opens a file being built (readers get it once it is
   // ready, renamed and closed): holding the lock for the whole build spares SQLite taking and
@@ -194,7 +181,10 @@ function tuneForBuild(db: ViewDb): void {
  * file moved in place between the lookup of its row and this open no longer matches it.
  */
 export function openViewForRead(path: string, check: boolean): ViewDb {
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  // A file held by a mover stays held for the whole move: wait long enough for the instant between
+  // a mover's lock and its row's take (or a sweep's look), never as long as better-sqlite3's 5 s
+  // default, which would stop this engine's event loop meanwhile.
+  const db = new Database(path, { readonly: true, fileMustExist: true, timeout: READ_BUSY_MS });
   try {
     db.pragma(`cache_size = -${READ_CACHE_KIB}`);
     db.exec('BEGIN');
@@ -209,6 +199,21 @@ export function openViewForRead(path: string, check: boolean): ViewDb {
     db.close();
     throw err;
   }
+}
+
+/**
+ * Written into a view's meta before a move in place changes anything else, and removed with the
+ * move's last write (endMove): a file that holds it is half moved (its mover was stopped or died,
+ * its journal-less writes cannot be undone), whatever bound its meta still names, and is never read.
+ */
+export const MOVING_KEY = 'movingFrom';
+
+export function markMoving(db: ViewDb, from: string): void {
+  writeMeta(db, { [MOVING_KEY]: from });
+}
+
+export function endMove(db: ViewDb): void {
+  db.prepare('DELETE FROM meta WHERE key = ?').run(MOVING_KEY);
 }
 
 export function readMeta(db: ViewDb): Record<string, string> {

@@ -25,9 +25,11 @@ import { OplogReplay } from '../restore/replay.js';
 import {
   countAllDocs,
   createViewFile,
+  endMove,
   finishBuild,
   indexViewFile,
   listCollectionRows,
+  markMoving,
   openViewForWrite,
   readMeta,
   viewWriter,
@@ -58,9 +60,11 @@ export interface BuildInput {
   /**
    * An earlier ready view of the same snapshot to move forward from: copied to `file`, or, with
    * `inPlace` (its file opened and locked by lockViewForMove, `file` naming that same file),
-   * moved forward where it is.
+   * moved forward where it is: then the caller keeps the connection, and closes it (its lock goes
+   * with it) only once the view's row is ready; `onFirstWrite` is called before the file is first
+   * changed (until then a failed move leaves the view as it was).
    */
-  base?: { file: string; bound: OpTime; inPlace?: ViewDb | undefined } | undefined;
+  base?: { file: string; bound: OpTime; inPlace?: ViewDb | undefined; onFirstWrite?: () => void } | undefined;
   ctx?: BuildProgress | undefined;
   /** Segments whose touched _ids are not yet recorded; called once per segment read whole. */
   onSegmentIds?: ((seg: { path: string; payload: string }, ids: SegmentIdCollector) => void) | undefined;
@@ -83,6 +87,7 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
   const ctx = input.ctx ?? noProgress;
   let db: ViewDb;
   let from: OpTime;
+  const inPlace = input.base?.inPlace !== undefined;
   if (input.base?.inPlace) {
     db = input.base.inPlace;
     from = input.base.bound;
@@ -109,6 +114,13 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
       indexViewFile(db);
     }
     const replay = new OplogReplay(sink);
+    let touched = false;
+    // Before the first entry can change the file: the mark that a stopped move leaves behind.
+    const firstWrite = () => {
+      touched = true;
+      input.base?.onFirstWrite?.();
+      if (inPlace) markMoving(db, `${from.t}:${from.i}`);
+    };
     const total = plan.segments.reduce((n, s) => n + s.count, 0);
     let seen = 0;
     let last: OpTime | null = null;
@@ -131,6 +143,7 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
           if (last && compareOpTime(ts, last) <= 0)
             throw new ApiError('CORRUPT', 'Oplog entries out of order across segments.');
           last = ts;
+          if (!touched) firstWrite();
           replay.push(asBuffer(raw));
           if ((seen & 0x3fff) === 0) {
             ctx.throwIfCancelled();
@@ -156,10 +169,11 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
       entriesApplied: String(entriesApplied),
       openTransactions: String(report.transactions.incomplete.length),
     });
+    if (inPlace) endMove(db);
     const documents = countAllDocs(db);
     const namespaces = listCollectionRows(db).length;
     finishBuild(db);
-    db.close();
+    if (!inPlace) db.close(); // a move in place keeps its lock until its row is ready (see base)
     const st = await stat(input.file);
     return {
       documents,
@@ -170,7 +184,7 @@ export async function buildView(input: BuildInput): Promise<BuildResult> {
       mtimeMs: st.mtimeMs,
     };
   } catch (err) {
-    if (db.open) db.close();
+    if (!inPlace && db.open) db.close();
     throw err;
   } finally {
     w?.closeStage();

@@ -55,6 +55,36 @@ export async function pointView(
   return { row, how, plan, db: deps.views.open(row) };
 }
 
+/**
+ * pointView for a read that spans awaits (a selective restore writing between its reads): the view
+ * is leased, so that no move in place takes it, until `release` is called.
+ */
+export async function leasedPointView(
+  deps: PointViewDeps,
+  sourceName: string,
+  at: string,
+  point: RestorePoint,
+  ctx?: BuildProgress,
+): Promise<PointView & { release: () => void }> {
+  for (let attempt = 0; ; attempt++) {
+    const v = await pointView(deps, sourceName, at, point, ctx);
+    const release = deps.views.lease(v.row.id);
+    // Still ready: nothing took it between its lookup and the lease (a move in place of a `latest`
+    // asked meanwhile); else looked up again, once.
+    if (deps.views.get(v.row.id)?.state === 'ready') {
+      try {
+        return { ...v, db: deps.views.open(v.row), release };
+      } catch (err) {
+        release();
+        throw err;
+      }
+    }
+    release();
+    if (attempt > 0)
+      throw new ApiError('CONFLICT', 'The view was moved forward in place meanwhile: run it again.');
+  }
+}
+
 /** Runs `read` on the view of the point; a view found damaged is rebuilt and read again, once. */
 export async function withView<R>(
   deps: PointViewDeps,
@@ -69,6 +99,8 @@ export async function withView<R>(
       v = await pointView(deps, sourceName, at, point);
       return read(v);
     } catch (err) {
+      if (attempt > 0 && (err as { code?: string }).code === 'VIEW_MOVED')
+        throw new ApiError('CONFLICT', `${(err as Error).message} (twice in a row).`);
       if (attempt > 0 || !isDamage(err)) throw err;
       if (v) deps.views.discard(v.row);
     }

@@ -24,6 +24,7 @@ import {
   deleteView,
   fileNamedByOther,
   getView,
+  giveBackView,
   insertView,
   isSegmentIndexed,
   listViews,
@@ -41,6 +42,7 @@ import {
   type ViewRow,
 } from '../catalog/view-index.js';
 import {
+  MOVING_KEY,
   VIEW_FORMAT,
   lockViewForMove,
   openViewForRead,
@@ -86,6 +88,12 @@ export function isDamage(err: unknown): boolean {
 export class ViewCache {
   private db: ViewIndexDb | null = null;
   private readonly inFlight = new Map<string, Promise<{ row: ViewRow; how: ViewHow }>>();
+  /**
+   * Moves in place under way here, by source and snapshot: while one runs its snapshot has no ready
+   * view to start from, so a request for another point of it waits for the move, then starts from
+   * its result (instead of building from the snapshot).
+   */
+  private readonly moves = new Map<string, Promise<void>>();
   private readonly handles = new Map<number, ViewDb>();
   /** Views in use across awaits (lease) and views being copied by a build here: never moved in place. */
   private readonly leases = new Map<number, number>();
@@ -142,8 +150,10 @@ export class ViewCache {
     try {
       held = lockViewForMove(path);
       if (!held) return; // its mover is at work
-    } catch {
-      // Not a database any more: nothing to wait for.
+    } catch (err) {
+      // Not a database any more, or gone: nothing to wait for. Anything else (out of file
+      // handles, an I/O error) says nothing about the move: the row is left for a later sweep.
+      if (!isDamage(err) && (err as { code?: string }).code !== 'SQLITE_CANTOPEN') return;
     }
     const gone = deleteBuildingView(this.db!, r.id);
     held?.close();
@@ -245,11 +255,13 @@ export class ViewCache {
     ctx: BuildProgress | undefined,
     latest: boolean,
   ): Promise<{ row: ViewRow; how: ViewHow }> {
+    const snapshotKey = `${source.id}/${plan.snapshot.id}`;
+    await this.afterMoves(snapshotKey, ctx);
     const idx = this.index();
     const exact = viewAt(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
     if (exact && this.trusted(exact) && this.readable(exact)) {
-      touchView(idx, exact.id);
-      return { row: getView(idx, exact.id)!, how: 'reused' };
+      touchView(idx, exact.id, !latest);
+      return this.handOut(getView(idx, exact.id)!, 'reused');
     }
     let base = viewBefore(idx, source.id, plan.snapshot.id, plan.bound.t, plan.bound.i);
     while (base && !(this.trusted(base) && this.readable(base)))
@@ -258,6 +270,9 @@ export class ViewCache {
     const point = { bound_t: plan.bound.t, bound_i: plan.bound.i };
     // A view that exists only because `latest` was asked is moved on by the next `latest`, not copied.
     const moving = base && latest && base.for_latest === 1 ? this.takeForMove(base, point) : null;
+    let moved = () => undefined as void;
+    if (moving) this.moves.set(snapshotKey, new Promise<void>((resolve) => (moved = resolve)));
+    let touched = false; // whether the move changed the file yet
     if (base && !moving && !this.readable(base)) base = undefined; // a failed take closed its handle
     const row =
       moving?.row ??
@@ -284,6 +299,7 @@ export class ViewCache {
               file: join(this.dir, base.file),
               bound: { t: base.bound_t, i: base.bound_i },
               inPlace: moving?.db,
+              onFirstWrite: () => (touched = true),
             }
           : undefined,
         ctx,
@@ -294,6 +310,8 @@ export class ViewCache {
           this.recordSegment(source.repo.id, seg.path, ids.hashes, ids.commands, seg.payload),
       });
       if (!moving) renameSync(temp, file);
+      // A move's file is still locked: marked ready before its lock goes, so that no sweep of
+      // another engine takes the finished file for a dead move's in between.
       const st = statSync(file);
       const ready = markViewReady(idx, row.id, {
         bytes: st.size,
@@ -305,10 +323,13 @@ export class ViewCache {
         moved_from_i: base ? base.bound_i : null,
         file_mtime_ms: st.mtimeMs,
       });
-      // Only a sweep of another engine, in the instant between the move's end and this row's update.
+      moving?.db.close();
+      // Only a damaged or edited index: the row went while the view was being built.
       if (!ready)
         throw new ApiError('CONFLICT', 'The view was removed as it was finished: run the query again.');
     } catch (err) {
+      // A move stopped before it changed anything gives the view back as it was (no rebuild).
+      if (moving && !touched && this.giveBack(moving, base!)) throw err;
       if (moving?.db.open) moving.db.close();
       rmSync(temp, { force: true }); // first: on a full disk, the space the row's delete may need
       try {
@@ -325,9 +346,23 @@ export class ViewCache {
       );
     } finally {
       releaseBase();
+      if (moving) {
+        this.moves.delete(snapshotKey);
+        moved();
+      }
     }
     this.evict(policy, row.id);
-    return { row: getView(idx, row.id)!, how: moving ? 'moved-in-place' : base ? 'moved-forward' : 'built' };
+    return this.handOut(getView(idx, row.id)!, moving ? 'moved-in-place' : base ? 'moved-forward' : 'built');
+  }
+
+  /**
+   * The view a request gets, leased until the next turn of the event loop: its caller opens and
+   * reads it in the continuations of this promise (withView reads synchronously), and no move in
+   * place of another request may take it in between (one woken by the end of a move, below).
+   */
+  private handOut(row: ViewRow, how: ViewHow): { row: ViewRow; how: ViewHow } {
+    setImmediate(this.lease(row.id));
+    return { row, how };
   }
 
   /**
@@ -343,11 +378,44 @@ export class ViewCache {
     const path = this.fileOf(base);
     if (!path || this.leases.has(base.id) || this.cursors.countView(base.id) > 0) return null;
     this.closeHandle(base.id); // this engine's own shared lock
-    const db = lockViewForMove(path);
+    let db: ViewDb | null = null;
+    try {
+      db = lockViewForMove(path);
+    } catch (err) {
+      // Gone or damaged since it was looked at (another engine's eviction): the caller's check of
+      // the base then discards it.
+      if (isDamage(err) || (err as { code?: string }).code === 'SQLITE_CANTOPEN') return null;
+      throw err;
+    }
     if (!db) return null;
     const row = takeOverView(this.index(), base, point);
     if (!row) db.close();
     return row ? { db, row } : null;
+  }
+
+  /** Waits for this engine's moves in place of a snapshot (cancellable meanwhile). */
+  private async afterMoves(snapshotKey: string, ctx: BuildProgress | undefined): Promise<void> {
+    for (let move = this.moves.get(snapshotKey); move; move = this.moves.get(snapshotKey)) {
+      ctx?.progress({ message: 'waiting for the view being moved forward' });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([move, new Promise<void>((r) => (timer = setTimeout(r, 250)))]);
+      clearTimeout(timer);
+      ctx?.throwIfCancelled();
+      // The move's own requests read its result first (handOut's lease ends at this turn's end).
+      if (!this.moves.has(snapshotKey)) await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  /** A taken view whose file is unchanged gets its row back; whether it did (else it is removed). */
+  private giveBack(moving: { db: ViewDb; row: ViewRow }, base: ViewRow): boolean {
+    try {
+      moving.db.close();
+      const st = statSync(join(this.dir, base.file));
+      if (st.size !== base.bytes || st.mtimeMs !== base.file_mtime_ms) return false;
+      return giveBackView(this.index(), moving.row.id, base);
+    } catch {
+      return false; // removed as any failed build is
+    }
   }
 
   /** The ready, trusted view of exactly this point, if the cache has it (nothing is built). */
@@ -396,13 +464,27 @@ export class ViewCache {
   /** The view's file opened to read (one connection per view per engine run). */
   open(row: ViewRow): ViewDb {
     const open = this.handles.get(row.id);
-    if (open) return open;
+    // A handle whose read transaction SQLite ended (a failed statement may roll it back) holds no
+    // lock any more, and a move in place could take its file: opened again, and checked again.
+    if (open?.inTransaction) return open;
+    if (open) this.closeHandle(row.id);
     let db: ViewDb | null = null;
     try {
       const path = this.fileOf(row);
       if (!path) throw Object.assign(new Error('view row names no view file'), { code: 'VIEW_DAMAGED' });
-      db = openViewForRead(path, false);
+      try {
+        db = openViewForRead(path, false);
+      } catch (err) {
+        // Gone since its row was read (evicted or dropped by another engine): as damaged, built again.
+        if ((err as { code?: string }).code === 'SQLITE_CANTOPEN' && !existsSync(path))
+          throw Object.assign(new Error('view file missing'), { code: 'VIEW_DAMAGED' });
+        throw err;
+      }
       const meta = readMeta(db);
+      if (meta[MOVING_KEY] !== undefined)
+        throw Object.assign(new Error(`view file half moved forward from ${meta[MOVING_KEY]}`), {
+          code: 'VIEW_MOVED',
+        });
       if (meta.format !== VIEW_FORMAT)
         throw Object.assign(new Error(`view file of format ${meta.format ?? '?'}, not ${VIEW_FORMAT}`), {
           code: 'VIEW_DAMAGED',
@@ -415,10 +497,13 @@ export class ViewCache {
         throw Object.assign(new Error('view file does not match its index row'), { code: 'VIEW_DAMAGED' });
     } catch (err) {
       db?.close();
-      // Held by a move in place (another engine's) since this row was read: the row is gone, and the
-      // read starts again from the plan, as after damage. (Not discarded: the file is the move's.)
-      if ((err as { code?: string }).code === 'SQLITE_BUSY' && !getView(this.index(), row.id))
-        throw Object.assign(new Error('the view was moved forward in place meanwhile'), {
+      const code = (err as { code?: string }).code;
+      // Held by a move in place since this row was read (its row is gone, or about to be), or
+      // left half moved by a mover that stopped or died (its 'building' row names the file, and
+      // the next sweep removes both): the read starts again from the plan, as after damage. Not
+      // discarded: the file is the move's (remove() keeps a file another row names).
+      if (code === 'SQLITE_BUSY')
+        throw Object.assign(new Error('the view is being moved forward in place: run the query again'), {
           code: 'VIEW_MOVED',
         });
       if (isDamage(err)) this.discard(row);
@@ -455,7 +540,7 @@ export class ViewCache {
   // ---- the per-segment _id index, for document history ----
 
   // A capture journal still grows, so its _ids are never final: never indexed, always read.
-  segmentIndexed(repositoryId: string, path: string, payload = ''): { commands: boolean } | null {
+  segmentIndexed(repositoryId: string, path: string, payload: string): { commands: boolean } | null {
     return isJournalPath(path) ? null : isSegmentIndexed(this.index(), repositoryId, path, payload);
   }
 
@@ -470,7 +555,7 @@ export class ViewCache {
     path: string,
     hashes: Iterable<number>,
     commands: boolean,
-    payload = '',
+    payload: string,
   ): void {
     if (isJournalPath(path)) return;
     try {

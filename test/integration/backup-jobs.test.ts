@@ -133,7 +133,7 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       // Every segment indexed for document history, as a build or a history would have left them.
       const rs = getSourceByName(engine.catalog, 'rs');
       const before = segmentPathsOfSource(engine.catalog, rs.id);
-      for (const p of before) engine.views.recordSegment(rs.repository_id, p, [1], false);
+      for (const p of before) engine.views.recordSegment(rs.repository_id, p, [1], false, `sha-${p}`);
       // A segment from long before every kept snapshot: retention deletes it.
       engine.catalog
         .prepare('UPDATE oplog_segments SET first_t = 1, last_t = 2 WHERE path = ?')
@@ -143,7 +143,9 @@ describe(`backup jobs (${MONGO_KIND})`, () => {
       expect(removed.segments).toEqual([before[0]]);
       // The segments retention deleted leave the history index; the others stay in it.
       for (const p of before)
-        expect(engine.views.segmentIndexed(rs.repository_id, p) === null).toBe(removed.segments.includes(p));
+        expect(engine.views.segmentIndexed(rs.repository_id, p, `sha-${p}`) === null).toBe(
+          removed.segments.includes(p),
+        );
       expect(engine.catalog.prepare('SELECT count(*) FROM snapshots').pluck().get()).toBe(1);
       const log = (await dispatch(engine, 'audit.list', {})) as {
         result: { action: string; actor: string }[];

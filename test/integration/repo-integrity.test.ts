@@ -230,7 +230,7 @@ describe('retention locks', () => {
     await runTask(fx.engine, 'catalog.rebuild');
     // Both indexed for document history: only the deleted one leaves that index.
     const other = segPaths(fx)[2]!;
-    for (const s of [p, other]) fx.engine.views.recordSegment(fx.repo.id, s, [1], false);
+    for (const s of [p, other]) fx.engine.views.recordSegment(fx.repo.id, s, [1], false, 'sha');
     expect(await dispatch(fx.engine, 'segment.delete', { path: p, confirm: true })).toMatchObject({
       ok: false,
       error: { code: 'RETENTION_LOCKED' },
@@ -238,8 +238,8 @@ describe('retention locks', () => {
     expect(await dispatch(fx.engine, 'segment.delete', { path: other, confirm: true })).toMatchObject({
       ok: true,
     });
-    expect(fx.engine.views.segmentIndexed(fx.repo.id, other)).toBeNull();
-    expect(fx.engine.views.segmentIndexed(fx.repo.id, p)).toEqual({ commands: false });
+    expect(fx.engine.views.segmentIndexed(fx.repo.id, other, 'sha')).toBeNull();
+    expect(fx.engine.views.segmentIndexed(fx.repo.id, p, 'sha')).toEqual({ commands: false });
     expect(listCoverage(fx.engine.catalog, fx.sourceId).gaps.length).toBe(2); // deleting a segment leaves a gap
   });
 });

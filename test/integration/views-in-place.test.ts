@@ -12,11 +12,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getSourceByName } from '../../engine/catalog/sources.js';
 import { lockViewForMove, openViewForRead } from '../../engine/catalog/view-store.js';
-import { openViewIndex } from '../../engine/catalog/view-index.js';
+import { openViewIndex, takeOverView } from '../../engine/catalog/view-index.js';
 import { Engine } from '../../engine/engine.js';
 import { ApiError } from '../../engine/errors.js';
 import { Repository } from '../../engine/repo/repository.js';
 import { parseRestorePoint, planRestore } from '../../engine/restore/planner.js';
+import { buildView } from '../../engine/views/build-view.js';
 import { pointView } from '../../engine/views/point-view.js';
 import { viewToOfflineState } from '../../engine/views/view-state.js';
 import { referenceRebuild } from '../support/reference-replay.js';
@@ -141,43 +142,160 @@ describe('views moved forward in place', () => {
     expect(engine.views.get(named.row.id)?.state).toBe('ready');
   }, 120_000);
 
-  it('a move stopped half way leaves no view and no file; a dead mover is swept, a live one is not', async () => {
-    const { dataDir, engine, more, reference, files } = await setUp();
-    await pointView(engine, 'gen', 'latest', latest);
+  it('a move stopped before it wrote gives the view back; one stopped after leaves no view and no file', async () => {
+    const { engine, more, reference, files } = await setUp();
+    const first = await pointView(engine, 'gen', 'latest', latest);
+    const contents = stateHex(viewToOfflineState(first.db));
     await more(5000);
-    const stop = {
+    const stopNow = {
       progress: () => undefined,
       throwIfCancelled: () => {
         throw new ApiError('CANCELLED', 'stopped by the test');
       },
     };
-    await expect(pointView(engine, 'gen', 'latest', latest, stop)).rejects.toMatchObject({
+    await expect(pointView(engine, 'gen', 'latest', latest, stopNow)).rejects.toMatchObject({
       code: 'CANCELLED',
     });
-    // The earlier view was taken: gone with the stopped move, never half trusted.
-    expect(engine.views.list()).toEqual([]);
-    expect(files()).toEqual([]);
-    const rebuilt = await pointView(engine, 'gen', 'latest', latest);
-    expect(rebuilt.how).toBe('built');
-    expect(stateHex(viewToOfflineState(rebuilt.db))).toEqual(await reference());
+    // Nothing was written: the view is back under its own row, its file trusted as it was.
+    expect(engine.views.list().map((v) => [v.id, v.state, v.bound_t, v.bound_i])).toEqual([
+      [first.row.id, 'ready', first.row.bound_t, first.row.bound_i],
+    ]);
+    expect(files()).toEqual([first.row.file]);
+    const named = `${first.row.bound_t}:${first.row.bound_i}`;
+    const back = await pointView(engine, 'gen', named, {
+      kind: 'ts',
+      ts: { t: first.row.bound_t, i: first.row.bound_i },
+    });
+    expect(back.how).toBe('reused');
+    expect(stateHex(viewToOfflineState(back.db))).toEqual(contents);
 
-    // A move whose engine died: its 'building' row names a file nobody holds.
-    const file = rebuilt.row.file;
+    // Stopped while writing the staged operations (inserts already written): the file cannot be
+    // trusted as either point, so it goes with its row.
+    const taken = await pointView(engine, 'gen', 'latest', latest); // the named use above kept it: copied
+    expect(taken.how).toBe('moved-forward');
+    await more(3000);
+    let writing = false;
+    const stopWriting = {
+      progress: (p: { message?: string }) => {
+        if (p.message === 'writing the staged operations') writing = true;
+      },
+      throwIfCancelled: () => {
+        if (writing) throw new ApiError('CANCELLED', 'stopped by the test');
+      },
+    };
+    await expect(pointView(engine, 'gen', 'latest', latest, stopWriting)).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
+    expect(writing).toBe(true);
+    expect(engine.views.list().map((v) => v.id)).toEqual([back.row.id]);
+    expect(files()).toEqual([back.row.file]);
+    const rebuilt = await pointView(engine, 'gen', 'latest', latest);
+    expect(rebuilt.how).toBe('moved-forward');
+    expect(stateHex(viewToOfflineState(rebuilt.db))).toEqual(await reference());
+  }, 120_000);
+
+  it('a half-moved file is never read, by a reader holding its old row either; a dead mover is swept, a live one is not', async () => {
+    const { dataDir, engine, more, reference } = await setUp();
+    const v = await pointView(engine, 'gen', 'latest', latest);
+    await more(5000);
+    const expected = await reference();
+    const file = join(dataDir, 'views', v.row.file);
+    // Another engine has read the row (not yet its file) when a mover takes the view and dies
+    // part way through (stopped here after its inserts, its connection then closed as by a kill).
     await engine.close();
+    const reader = Engine.open({ dataDir, mode: 'cli' });
+    cleanups.push(() => reader.close());
+    const stale = reader.views.get(v.row.id)!;
+    const plan = planRestore(reader.catalog, stale.source_id, parseRestorePoint('latest'));
+    if (!plan.ok) throw new Error(plan.message);
+    const mover = lockViewForMove(file)!;
     const idx = openViewIndex(join(dataDir, 'views', 'views.sqlite'));
-    idx.prepare(`UPDATE views SET state = 'building'`).run();
+    expect(takeOverView(idx, stale, { bound_t: plan.bound.t, bound_i: plan.bound.i })).not.toBeNull();
     idx.close();
-    // Held (a live mover in another engine): left alone.
-    const mover = lockViewForMove(join(dataDir, 'views', file))!;
-    expect(mover).not.toBeNull();
+    let writing = false;
+    await expect(
+      buildView({
+        repo: (await reader.stores.get(stale.repository_id)).repo,
+        plan,
+        file,
+        base: { file, bound: { t: stale.bound_t, i: stale.bound_i }, inPlace: mover },
+        ctx: {
+          progress: (p) => {
+            if (p.message === 'writing the staged operations') writing = true;
+          },
+          throwIfCancelled: () => {
+            if (writing) throw new ApiError('CANCELLED', 'killed');
+          },
+        },
+      }),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
+    mover.close();
+    // Its meta still names the old point; the mark of the move refuses it all the same.
+    expect(() => reader.views.open(stale)).toThrow(expect.objectContaining({ code: 'VIEW_MOVED' }));
+    expect(existsSync(file)).toBe(true); // the move's row names it: left to the sweep
+    await reader.close();
+
+    // Held (a live mover in another engine): left alone. Not held: row and file swept.
+    const live = lockViewForMove(file)!;
+    expect(live).not.toBeNull();
     const second = Engine.open({ dataDir, mode: 'cli' });
     cleanups.push(() => second.close());
-    expect(second.views.list().map((v) => v.state)).toEqual(['building']);
+    expect(second.views.list().map((r) => r.state)).toEqual(['building']);
     await second.close();
-    mover.close();
+    live.close();
     const third = Engine.open({ dataDir, mode: 'cli' });
     cleanups.push(() => third.close());
     expect(third.views.list()).toEqual([]);
-    expect(existsSync(join(dataDir, 'views', file))).toBe(false);
+    expect(existsSync(file)).toBe(false);
+    const rebuilt = await pointView(third, 'gen', 'latest', latest);
+    expect(rebuilt.how).toBe('built');
+    expect(stateHex(viewToOfflineState(rebuilt.db))).toEqual(expected);
+  }, 120_000);
+
+  it('a point named on a latest view keeps it: the next latest copies it', async () => {
+    const { engine, more } = await setUp();
+    const first = await pointView(engine, 'gen', 'latest', latest);
+    const at = `${first.row.bound_t}:${first.row.bound_i}`;
+    const pin = { kind: 'ts', ts: { t: first.row.bound_t, i: first.row.bound_i } } as const;
+    expect((await pointView(engine, 'gen', at, pin)).how).toBe('reused'); // Browse holding its point
+    expect(engine.views.get(first.row.id)?.for_latest).toBe(0);
+    await more(2000);
+    expect((await pointView(engine, 'gen', 'latest', latest)).how).toBe('moved-forward');
+    expect((await pointView(engine, 'gen', at, pin)).how).toBe('reused');
+  }, 120_000);
+
+  it('a later latest asked while a move runs waits for it and moves its result on', async () => {
+    const { engine, more, reference } = await setUp();
+    await pointView(engine, 'gen', 'latest', latest);
+    await more(8000);
+    let second: Promise<Awaited<ReturnType<typeof pointView>>> | null = null;
+    const messages: string[] = [];
+    const hook = {
+      progress: () => undefined,
+      throwIfCancelled: () => {
+        // During the move: more entries arrive, and a latest beyond the move's point is asked.
+        second ??= more(1000).then(() =>
+          pointView(engine, 'gen', 'latest', latest, {
+            progress: (p) => void messages.push(p.message ?? ''),
+            throwIfCancelled: () => undefined,
+          }),
+        );
+      },
+    };
+    expect((await pointView(engine, 'gen', 'latest', latest, hook)).how).toBe('moved-in-place');
+    const later = await second!;
+    expect(messages).toContain('waiting for the view being moved forward');
+    expect(later.how).toBe('moved-in-place'); // not built again from the snapshot
+    expect(stateHex(viewToOfflineState(later.db))).toEqual(await reference());
+  }, 120_000);
+
+  it('a handle whose read transaction ended is opened again (it no longer holds the view)', async () => {
+    const { engine } = await setUp();
+    const v = await pointView(engine, 'gen', 'latest', latest);
+    v.db.exec('COMMIT');
+    const again = engine.views.open(v.row);
+    expect(again).not.toBe(v.db);
+    expect(again.inTransaction).toBe(true);
+    expect(v.db.open).toBe(false);
   }, 120_000);
 });

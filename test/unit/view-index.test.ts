@@ -58,7 +58,7 @@ describe('the segment _id index', () => {
     const path = fileIn();
     writeV1(path);
     withIndex((db) => {
-      expect(db.pragma('user_version', { simple: true })).toBe(4);
+      expect(db.pragma('user_version', { simple: true })).toBe(5);
       expect(listViews(db).map((v) => v.file)).toEqual(['view-1.sqlite']);
       // Dropped: the segment is read whole again by the next history or build, which records it.
       expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg', P)).toBeNull();
@@ -113,17 +113,26 @@ describe('the segment _id index', () => {
     });
   });
 
-  it('migrates a v2 or v3 file: its views kept (none moved in place), its segment records dropped', () => {
-    for (const version of [2, 3]) {
+  it('never records nor trusts a segment of no known payload (one registered corrupt)', () => {
+    withIndex((db) => {
+      recordSegmentIds(db, 'repo', 'oplog/a.seg', [1], false, '');
+      expect(isSegmentIndexed(db, 'repo', 'oplog/a.seg', '')).toBeNull();
+      expect(rowsOf(db)).toEqual([]);
+    });
+  });
+
+  it('migrates a v2, v3 or development v4 file: its views kept (none moved in place), its segment records dropped', () => {
+    for (const version of [2, 3, 4]) {
       const path = fileIn();
       const v = openViewIndex(path);
       recordSegmentIds(v, 'repo', 'oplog/a.seg', [1, 2], false, P);
       v.close();
-      // As v2 and v3 left it: no payload hash, no for_latest (and v2 no retired_sids).
+      // As v2 and v3 left it: no payload hash, no for_latest (and v2 no retired_sids); as a
+      // development v4 left it: for_latest, and no payload hash.
       const old = new Database(path);
       old.exec(`
         ${version === 2 ? 'DROP TABLE retired_sids;' : ''}
-        ALTER TABLE views DROP COLUMN for_latest;
+        ${version === 4 ? '' : 'ALTER TABLE views DROP COLUMN for_latest;'}
         ALTER TABLE segments_indexed DROP COLUMN payload_sha256;
         INSERT INTO views (source_id, source_name, repository_id, snapshot_id, bound_t, bound_i, file, state,
           created_at, last_used_at) VALUES ('s1', 'rs', 'repo', 'snap', 10, 1, 'view-1.sqlite', 'ready', 'x', 'x');
@@ -131,7 +140,7 @@ describe('the segment _id index', () => {
       old.pragma(`user_version = ${version}`);
       old.close();
       withIndex((db) => {
-        expect(db.pragma('user_version', { simple: true })).toBe(4);
+        expect(db.pragma('user_version', { simple: true })).toBe(5);
         expect(listViews(db).map((r) => [r.file, r.for_latest])).toEqual([['view-1.sqlite', 0]]);
         // Records without a payload hash cannot say which segment they were made of: read again.
         expect(rowsOf(db)).toEqual([]);
@@ -225,8 +234,8 @@ describe('the view cache forgetting segments', () => {
     db.close();
     const cache = new ViewCache(dirname(path));
     try {
-      expect(() => cache.recordSegment('repo', 'oplog/b.seg', [2, 99], false)).not.toThrow();
-      expect(cache.segmentIndexed('repo', 'oplog/b.seg')).toBeNull();
+      expect(() => cache.recordSegment('repo', 'oplog/b.seg', [2, 99], false, P)).not.toThrow();
+      expect(cache.segmentIndexed('repo', 'oplog/b.seg', P)).toBeNull();
       expect([...cache.segmentsTouching('repo', 2)]).toEqual([]);
       expect([...cache.segmentsTouching('repo', 1)]).toEqual(['oplog/a.seg']);
     } finally {
@@ -278,8 +287,8 @@ describe('a damaged view index', () => {
     const cache = new ViewCache(dirname(path));
     try {
       expect(cache.list()).toEqual([]);
-      expect(cache.segmentIndexed('repo', 'oplog/a.seg')).toBeNull();
-      cache.recordSegment('repo', 'oplog/a.seg', [1], false);
+      expect(cache.segmentIndexed('repo', 'oplog/a.seg', P)).toBeNull();
+      cache.recordSegment('repo', 'oplog/a.seg', [1], false, P);
       expect([...cache.segmentsTouching('repo', 1)]).toEqual(['oplog/a.seg']);
     } finally {
       cache.close();

@@ -10,7 +10,7 @@ import { docOf, elementBytes, field } from '../../oplog/bson-raw.js';
 import { fsyncDir } from '../../repo/durable-file.js';
 import type { Services } from '../../services.js';
 import { ejsonText } from '../../views/ejson-text.js';
-import { pointView, withView } from '../../views/point-view.js';
+import { leasedPointView, withView } from '../../views/point-view.js';
 import { aggregateCursor, count, distinct, findCursor, matchingRaw } from '../../views/query.js';
 import { isDamage } from '../../views/view-cache.js';
 import type { ViewRow } from '../../catalog/view-index.js';
@@ -289,10 +289,10 @@ export const queryHandlers: PartialHandlers<
         // memory holds one batch, whatever the number of documents selected. The view's file is read
         // between the writes (pages of it, the connection free meanwhile); one found damaged ends the
         // task, removed (what was written stays: an upsert can simply be run again).
-        const v = await pointView(svc, input.source, input.at, point);
-        const release = svc.views.lease(v.row.id); // read between writes: not moved in place meanwhile
+        const v = await leasedPointView(svc, input.source, input.at, point); // not moved in place meanwhile
+        const release = v.release;
         try {
-          const db = svc.views.open(v.row); // the same handle, unless the view was taken before the lease
+          const db = v.db;
           let batch: Buffer[] = [];
           let bytes = 0;
           for (const d of matchingRaw(db, input.ns, { filter, skip: 0 })) {
