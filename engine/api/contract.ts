@@ -444,12 +444,18 @@ export const commands = {
         'Only findings starting at or before this point (t:i or an ISO-8601 second with zone).',
       ),
       limit: z.number().int().min(1).max(10_000).default(1000).describe('At most this many findings.'),
+      newest: z
+        .boolean()
+        .default(false)
+        .describe(
+          'When more than `limit` match: keep the newest (still listed oldest first), not the oldest. The Incidents list asks for these.',
+        ),
     }),
     output: z.strictObject({
       source: z.string(),
       scan: IncidentScanView,
       incidents: z.array(IncidentView),
-      /** More findings match than `limit`. */
+      /** More findings match than `limit` (the newest left out, or with `newest` the oldest). */
       truncated: z.boolean(),
     }),
     cliAliases: ['incidents'],

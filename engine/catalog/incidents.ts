@@ -229,15 +229,18 @@ export function incidentsBetween(
   from: OpTime | null,
   to: OpTime | null,
   limit: number,
+  newest = false,
 ): IncidentRow[] {
   const f = from ?? { t: -1, i: -1 };
   const t = to ?? { t: 2 ** 32, i: 0 };
-  return db
+  // Oldest first either way; `newest` keeps the last `limit` of the range instead of the first.
+  const rows = db
     .prepare(
       `SELECT * FROM incidents WHERE source_id = ? AND (first_t, first_i) >= (?, ?) AND (first_t, first_i) <= (?, ?)
-       ORDER BY first_t, first_i, id LIMIT ?`,
+       ORDER BY first_t ${newest ? 'DESC' : ''}, first_i ${newest ? 'DESC' : ''}, id ${newest ? 'DESC' : ''} LIMIT ?`,
     )
     .all(sourceId, f.t, f.i, t.t, t.i, limit) as IncidentRow[];
+  return newest ? rows.reverse() : rows;
 }
 
 /** Findings per bucket of [fromT, toT) split into `width` equal buckets, by the second of their first entry. */

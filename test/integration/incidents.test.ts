@@ -274,6 +274,13 @@ describe(`incident finder on a captured scenario (${MONGO_KIND})`, () => {
         // --from / --to select by the first entry.
         const only = await list(engine, { from: mine[1]!.firstTs.text, to: mine[2]!.firstTs.text });
         expect(only.incidents.map((f) => f.kind)).toEqual(['dropDatabase', 'renameOverCollection']);
+        // More than asked: the oldest by default, the newest (the Incidents list's) on request.
+        const ids = (l: CommandOutput<'incident.list'>) => l.incidents.map((f) => f.id);
+        const oldest = await list(engine, { limit: 2 });
+        expect([ids(oldest), oldest.truncated]).toEqual([ids(found).slice(0, 2), true]);
+        const newest = await list(engine, { limit: 2, newest: true });
+        expect([ids(newest), newest.truncated]).toEqual([ids(found).slice(-2), true]);
+        expect((await list(engine, { limit: found.incidents.length, newest: true })).truncated).toBe(false);
         const reversed = await dispatch(engine, 'incident.list', {
           source: 'rs',
           from: mine[2]!.firstTs.text,

@@ -107,7 +107,10 @@ describe('the Incidents list', () => {
     expect(rows[1]!.textContent).toContain('Database crm dropped (2 collections, 30 documents)');
     expect(rows[1]!.textContent).toContain(`${T0 + 49}:4`);
     expect(rows[2]!.textContent).toContain(`ts ${T0}:7`);
-    expect(a.client.calls.find((c) => c.name === 'incident.list')?.input).toEqual({ source: 'prod-rs' });
+    expect(a.client.calls.find((c) => c.name === 'incident.list')?.input).toEqual({
+      source: 'prod-rs',
+      newest: true,
+    });
     expect(
       screen.getByText(/more than\s+1,000\s+documents of one namespace within\s+10\s+seconds/),
     ).toBeTruthy();
@@ -175,8 +178,8 @@ describe('the Incidents list', () => {
     expect(screen.queryByRole('table', { name: 'Incidents' })).toBeNull();
     await waitFor(() =>
       expect(a.client.calls.filter((c) => c.name === 'incident.list').map((c) => c.input)).toEqual([
-        { source: 'prod-rs' },
-        { source: 'staging-rs' },
+        { source: 'prod-rs', newest: true },
+        { source: 'staging-rs', newest: true },
       ]),
     );
   });

@@ -23,7 +23,7 @@ export const incidentHandlers: PartialHandlers<
   'incident.list',
   Pick<Services, 'catalog' | 'stores' | 'incidents' | 'readOnly'>
 > = {
-  'incident.list': async (svc, { source, from, to, limit }) => {
+  'incident.list': async (svc, { source, from, to, limit, newest }) => {
     const fromTs = from ? bound(from, 'from') : null;
     const toTs = to ? bound(to, 'to') : null;
     if (fromTs && toTs && compareOpTime(fromTs, toTs) > 0)
@@ -33,7 +33,7 @@ export const incidentHandlers: PartialHandlers<
     let rows: IncidentRow[];
     if (!svc.readOnly) {
       await svc.incidents.catchUp(s.id);
-      rows = incidentsBetween(svc.catalog, s.id, fromTs, toTs, limit + 1);
+      rows = incidentsBetween(svc.catalog, s.id, fromTs, toTs, limit + 1, newest);
     } else {
       // Beside the engine that stores them: what it has stored, plus a scan in memory of the rest.
       const extra = await svc.incidents.unsaved(s.id);
@@ -44,14 +44,15 @@ export const incidentHandlers: PartialHandlers<
         ...extra.upserts
           .filter((f) => inRange(f.firstTs, fromTs, toTs))
           .map((f, k) => findingRow(s.id, f, -1 - k)),
-      ]
-        .sort((a, b) => a.first_t - b.first_t || a.first_i - b.first_i)
-        .slice(0, limit + 1);
+      ].sort((a, b) => a.first_t - b.first_t || a.first_i - b.first_i);
+      rows = newest ? rows.slice(-(limit + 1)) : rows.slice(0, limit + 1);
     }
+    // One more than asked was read, to say whether any were left out: the oldest with `newest`.
+    const kept = newest ? rows.slice(Math.max(0, rows.length - limit)) : rows.slice(0, limit);
     return {
       source: s.name,
       scan: incidentScanView(svc.incidents.status(s.id)),
-      incidents: rows.slice(0, limit).map(incidentView),
+      incidents: kept.map(incidentView),
       truncated: rows.length > limit,
     };
   },

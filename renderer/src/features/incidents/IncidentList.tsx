@@ -157,7 +157,7 @@ export function IncidentList() {
       )}
       {list?.truncated && (
         <Text size="xs" c="dimmed" mt="xs">
-          Only the first {list.incidents.length} findings are shown.
+          Only the newest {list.incidents.length} findings are shown.
         </Text>
       )}
     </Paper>

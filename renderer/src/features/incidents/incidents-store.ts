@@ -36,7 +36,7 @@ export const useIncidents = create<IncidentsSlice>((set, get) => ({
     if (!source) return;
     set({ loading: true });
     try {
-      const list = await engine().invoke('incident.list', { source });
+      const list = await engine().invoke('incident.list', { source, newest: true });
       if (get().source === source) set({ list, error: null, loading: false });
     } catch (err) {
       if (get().source === source) set({ error: errorMessage(err), loading: false });
