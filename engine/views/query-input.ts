@@ -22,6 +22,18 @@ function bad(part: QueryPart, message: string): ApiError {
 }
 
 /**
+ * An error raised while a query runs: one of mingo's (an expression given a value it cannot take,
+ * `$toDate` of a string that is no date, `$add` of a string) is the query's fault, typed as the
+ * part it came from; one with a code (SQLite's, ours) is passed on as it is (a damaged view is
+ * rebuilt by its code).
+ */
+export function runtimeError(part: QueryPart, err: unknown): unknown {
+  if (err instanceof ApiError || (err as { code?: unknown }).code !== undefined || !(err instanceof Error))
+    return err;
+  return bad(part, `${err.message} (while running it)`);
+}
+
+/**
  * Extended JSON text to a value, relaxed (plain JSON numbers are numbers, `$oid`, `$date`… are
  * BSON values) but exact: an Int64 beyond 2^53 (`{"$numberLong": "9007199254740993"}`) stays an
  * Int64, where the bson library's relaxed parse would round it to the nearest double and a

@@ -39,6 +39,7 @@ import { ExternalSort, SORT_MEMORY_BYTES } from './external-sort.js';
 import { dirname } from 'node:path';
 import { decodeList } from './view-sink.js';
 import { indexName } from '../restore/index-rules.js';
+import { runtimeError } from './query-input.js';
 
 /** A document to match: its decoded value, and its exact bytes when it has them. */
 interface Item {
@@ -459,7 +460,13 @@ export function findCursor(
     for (const it of items) {
       if (it.raw && raw) yield ejsonText(raw(it.raw), !o.canonical);
       else {
-        const js = o.projection ? (new Query({}).find([it.js], o.projection).all()[0] as Document) : it.js;
+        let js = it.js;
+        try {
+          // A computed projection builds a new document: `_id` first, as mongod writes it.
+          if (o.projection) js = idFirst(new Query({}).find([it.js], o.projection).all()[0] as Document);
+        } catch (err) {
+          throw runtimeError('projection', err);
+        }
         yield jsText(js, o.canonical);
       }
     }
@@ -581,7 +588,11 @@ export function aggregateCursor(
     joins(db, splitNs(ns).db),
   );
   function* texts(): Generator<string> {
-    for (const d of out) yield jsText(idFirst(d), canonical);
+    try {
+      for (const d of out) yield jsText(idFirst(d), canonical);
+    } catch (err) {
+      throw runtimeError('pipeline', err);
+    }
   }
   return texts();
 }

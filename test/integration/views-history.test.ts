@@ -435,6 +435,22 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
       expect(
         await refusal(engine, 'query.aggregate', { ...target, pipeline: '[{"$bogus": {}}]' }),
       ).toMatchObject({ code: 'INVALID_INPUT' });
+      // An expression failing on the documents (mingo's own error): typed, not INTERNAL.
+      expect(
+        await refusal(engine, 'query.aggregate', {
+          ...target,
+          pipeline: '[{"$project": {"x": {"$add": ["$qty", "a"]}}}]',
+        }),
+      ).toMatchObject({ code: 'INVALID_INPUT', details: { field: 'pipeline' } });
+      // A computed projection writes `_id` first, as mongod does.
+      const computed = await call(engine, 'query.find', {
+        ...target,
+        projection: '{"doubled": {"$multiply": ["$qty", 2]}}',
+        limit: 3,
+      });
+      expect(computed.documents.length).toBeGreaterThan(0);
+      for (const d of computed.documents)
+        expect(Object.keys(JSON.parse(d) as object)).toEqual(['_id', 'doubled']);
       expect(await refusal(engine, 'query.find', { ...target, ns: `${dbName}.nope` })).toMatchObject({
         code: 'NOT_FOUND',
         message: /does not exist at this point/,
