@@ -4,7 +4,7 @@
  * tests expect after `--oplogReplay`, byte for byte against the tests'
  * reference replay, and answers queries, counts and collection listings.
  */
-import { deserialize } from 'bson';
+import { deserialize, type Document } from 'bson';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dispatch } from '../../engine/api/dispatch.js';
 import { getSourceByName } from '../../engine/catalog/sources.js';
@@ -95,6 +95,29 @@ describe.skipIf(!HAVE_FIXTURES)(
         ],
       });
     });
+
+    for (const [name, ns] of [
+      ['create_indexes', 'create_indexes.test'],
+      ['commit_indexes_build', 'commit_index.test'],
+    ] as const) {
+      it(`${name}/: the view at latest lists the 3 indexes mongorestore's test asserts, b_1 with its partial filter, and equals the reference replay`, async () => {
+        env = await dumpEnv();
+        await env.importDump({ source: 'ci', dir: T(name) });
+        const { view, ref } = await viewAndReference('ci');
+        expect(hexes(view.get(ns)!.docs.values())).toEqual(hexes(ref.get(ns)!.docs.values()));
+        // The indexes the oplog's commands built, with their types as logged (the dump's _id index
+        // keeps the `ns` its metadata gives it, which the reference replay does not model).
+        const specs = (l: Document[]) => l.map(({ ns: _ns, ...spec }) => spec);
+        expect(specs(view.get(ns)!.indexes.map((b) => deserialize(b, { promoteValues: false })))).toEqual(
+          specs(ref.get(ns)!.indexes),
+        );
+        const list = await call(env.engine, 'collections.list', { source: 'ci', at: 'latest' });
+        const [db, coll] = [ns.split('.')[0], ns.split('.')[1]];
+        const c = list.databases.find((d) => d.name === db)!.collections.find((x) => x.name === coll)!;
+        expect(c.indexes.map((i) => i.name)).toEqual(['_id_', 'a_1', 'b_1']);
+        expect(c.indexes[2]).toMatchObject({ key: { b: 1 }, partialFilterExpression: { a: 1 } });
+      });
+    }
 
     it('keeps views within the cache settings: the least recently used beyond viewCacheMaxBytes, unused ones beyond viewMaxAgeDays', async () => {
       env = await dumpEnv();
