@@ -146,6 +146,37 @@ function aliasesOf(ns: string, recorded: Recorded[]): Set<string> {
   return out;
 }
 
+/**
+ * The names whose first entry in the window touching them is an insert of the document: it was
+ * not there before (mongod refuses a second insert of an _id), so the snapshot need not be read
+ * for them. A rename or drop naming them first leaves them to be looked up.
+ */
+function firstTouchIsInsert(aliases: Set<string>, recorded: Recorded[]): Set<string> {
+  const seen = new Set<string>();
+  const out = new Set<string>();
+  const touch = (n: string, insert: boolean) => {
+    if (!aliases.has(n) || seen.has(n)) return;
+    seen.add(n);
+    if (insert) out.add(n);
+  };
+  for (const { op } of recorded) {
+    if (op.op === 'insert') touch(op.ns, true);
+    else if (
+      op.op === 'update' ||
+      op.op === 'delete' ||
+      op.op === 'dropCollection' ||
+      op.op === 'emptyCollection'
+    )
+      touch(op.ns, false);
+    else if (op.op === 'renameCollection') {
+      touch(op.from, false);
+      touch(op.to, false);
+    } else if (op.op === 'dropDatabase')
+      for (const n of aliases) if (n.startsWith(`${op.db}.`)) touch(n, false);
+  }
+  return out;
+}
+
 /** Readable changes between two versions: `+ a: 1`, `- b`, `~ c: 1 -> 2`, sub-documents by dotted path. */
 export function describeChange(before: Buffer | null, after: Buffer | null, prefix = ''): string[] {
   const out: string[] = [];
@@ -237,43 +268,48 @@ export async function documentHistory(
   }
 
   const aliases = aliasesOf(ns, sink.recorded);
-  const first = sink.recorded.find(
-    (r) => ['insert', 'update', 'delete'].includes(r.op.op) && aliases.has((r.op as { ns: string }).ns),
-  );
-  let doc: Buffer | null = null;
-  let where: string | null = null;
+  // The document under each of its collection's names: a rename over a collection brings two
+  // documents of the same _id together (the target's, lost with its collection, and the source's,
+  // which takes its place), and each change is described against the version in its own namespace.
+  const docs = new Map<string, Buffer>();
   const versions: Version[] = [];
-  if (!first || first.op.op !== 'insert') {
-    const hit = atConsistent?.(aliases, key) ?? null;
-    if (hit) {
-      doc = hit.doc;
-      where = hit.ns;
-    } else if (!atConsistent) {
+  const startsWithInsert = firstTouchIsInsert(aliases, sink.recorded);
+  const lookIn = new Set([...aliases].filter((n) => !startsWithInsert.has(n)));
+  if (lookIn.size > 0) {
+    if (atConsistent) {
+      for (const n of lookIn) {
+        const hit = atConsistent(new Set([n]), key);
+        if (hit) docs.set(hit.ns, hit.doc);
+      }
+    } else {
       // The document as the window's oldest snapshot has it, under any of its collection's names.
       const manifest = await readManifest(repo, window.snapshot.path);
       for (const n of manifest.namespaces) {
-        if (!aliases.has(n.ns) || !n.file || doc) continue;
+        if (!lookIn.has(n.ns) || !n.file || docs.has(n.ns)) continue;
         for await (const raw of readCollection(repo, window.snapshot.path, n)) {
           const b = asBuffer(raw);
           if (idKeyOfDoc(b)?.equals(key)) {
-            doc = copyDocument(b);
-            where = n.ns;
+            docs.set(n.ns, copyDocument(b));
             break;
           }
         }
       }
     }
-    if (doc)
+    for (const [n, d] of docs)
       versions.push({
         ts: start,
         op: 'snapshot',
-        ns: where!,
+        ns: n,
         inTransaction: false,
         change: [],
-        after: ejsonText(doc),
+        after: ejsonText(d),
         restoreBefore: start,
       });
   }
+  const gone = (base: Omit<Version, 'op' | 'ns' | 'change' | 'after'>, op: Version['op'], n: string) => {
+    versions.push({ ...base, op, ns: n, change: describeChange(docs.get(n)!, null), after: null });
+    docs.delete(n);
+  };
 
   for (const { op, prev, inTxn } of sink.recorded) {
     const base = { ts: op.ts, inTransaction: inTxn, restoreBefore: before(op.ts, prev) };
@@ -284,84 +320,61 @@ export async function documentHistory(
           ...base,
           op: 'insert',
           ns: op.ns,
-          change: describeChange(doc, op.doc),
+          change: describeChange(docs.get(op.ns) ?? null, op.doc),
           after: ejsonText(op.doc),
         });
-        doc = op.doc;
-        where = op.ns;
+        docs.set(op.ns, op.doc);
         break;
       case 'update': {
         if (!aliases.has(op.ns)) break;
-        const next = applyUpdateEntry(doc, op.update, op.o2);
+        const next = applyUpdateEntry(docs.get(op.ns) ?? null, op.update, op.o2);
         const kind = updateKind(op.update) === 'replacement' ? 'replace' : 'update';
         versions.push({
           ...base,
           op: kind,
           ns: op.ns,
-          change: describeChange(doc, next),
+          change: describeChange(docs.get(op.ns) ?? null, next),
           after: ejsonText(next),
         });
-        doc = next;
-        where = op.ns;
+        docs.set(op.ns, next);
         break;
       }
       case 'delete':
-        if (!aliases.has(op.ns) || !doc) break;
-        versions.push({ ...base, op: 'delete', ns: op.ns, change: describeChange(doc, null), after: null });
-        doc = null;
+        if (docs.has(op.ns)) gone(base, 'delete', op.ns);
         break;
       case 'emptyCollection':
-        if (!doc || op.ns !== where) break;
-        versions.push({ ...base, op: 'delete', ns: op.ns, change: describeChange(doc, null), after: null });
-        doc = null;
+        if (docs.has(op.ns)) gone(base, 'delete', op.ns);
         break;
       case 'dropCollection':
-        if (!doc || op.ns !== where) break;
-        versions.push({
-          ...base,
-          op: 'drop-collection',
-          ns: op.ns,
-          change: describeChange(doc, null),
-          after: null,
-        });
-        doc = null;
+        if (docs.has(op.ns)) gone(base, 'drop-collection', op.ns);
         break;
       case 'dropDatabase':
-        if (!doc || !where?.startsWith(`${op.db}.`)) break;
-        versions.push({
-          ...base,
-          op: 'drop-database',
-          ns: where,
-          change: describeChange(doc, null),
-          after: null,
-        });
-        doc = null;
+        for (const n of [...docs.keys()]) if (n.startsWith(`${op.db}.`)) gone(base, 'drop-database', n);
         break;
-      case 'renameCollection':
-        if (doc && op.to === where && op.from !== where) {
-          // Renamed over: the collection holding the document is replaced.
-          versions.push({
-            ...base,
-            op: 'drop-collection',
-            ns: where,
-            change: describeChange(doc, null),
-            after: null,
-          });
-          doc = null;
-        } else if (doc && op.from === where) {
+      case 'renameCollection': {
+        if (op.from === op.to) break;
+        // Renamed over: the collection holding the target's document is replaced.
+        if (docs.has(op.to)) gone(base, 'drop-collection', op.to);
+        const moved = docs.get(op.from);
+        if (moved) {
           versions.push({
             ...base,
             op: 'rename',
             ns: op.to,
             change: [`ns: ${op.from} -> ${op.to}`],
-            after: ejsonText(doc),
+            after: ejsonText(moved),
           });
-          where = op.to;
+          docs.delete(op.from);
+          docs.set(op.to, moved);
         }
         break;
+      }
       default:
     }
   }
+  const first = sink.recorded.some(
+    (r) => ['insert', 'update', 'delete'].includes(r.op.op) && aliases.has((r.op as { ns: string }).ns),
+  );
   const shown = from
     ? versions.filter((v) => v.op === 'snapshot' || compareOpTime(v.ts, from) >= 0)
     : versions;

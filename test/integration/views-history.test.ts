@@ -67,6 +67,12 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
       await fill();
       await db.collection('old').rename('renamed');
       await fill();
+      // Two documents of one _id in two collections, then one collection renamed over the other.
+      await db.collection('dst').insertOne({ _id: 'y' as never, from: 'dst' });
+      await db.collection('src').insertOne({ _id: 'y' as never, from: 'src' });
+      await db.collection('src').updateOne({ _id: 'y' as never }, { $set: { n: 1 } });
+      await db.collection('src').rename('dst', { dropTarget: true });
+      await fill();
       await db.dropDatabase();
       await waitUntilCaptured(engine.capture.get(row.id)!, client);
       await engine.capture.stop(row.id);
@@ -160,6 +166,46 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
         ['rename', `${dbName}.renamed`, ren.ts, ren.before, '{"_id":"x","v":1}'],
         [end.op, `${dbName}.renamed`, end.ts, end.before, null],
       ]);
+      // Renamed over a collection holding the same _id: the target's document is lost with its
+      // collection, the source's takes its place; each change is against its own namespace's version.
+      const dstIns = entryOf((e) => e.op === 'i' && e.ns === `${dbName}.dst`);
+      const srcIns = entryOf((e) => e.op === 'i' && e.ns === `${dbName}.src`);
+      const srcUpd = entryOf((e) => e.op === 'u' && e.ns === `${dbName}.src`);
+      const over = entryOf((e) => e.op === 'c' && e.o.renameCollection === `${dbName}.src`);
+      const y = await call(engine, 'history.get', { source: 'rs', ns: `${dbName}.dst`, id: '"y"' });
+      const yEnd = y.versions.at(-1)!;
+      expect(
+        y.versions.slice(0, -1).map((v) => [v.op, v.ns, v.ts.text, v.restoreBefore.text, v.change, v.after]),
+      ).toEqual([
+        [
+          'insert',
+          `${dbName}.dst`,
+          dstIns.ts,
+          dstIns.before,
+          ['+ _id: "y"', '+ from: "dst"'],
+          '{"_id":"y","from":"dst"}',
+        ],
+        [
+          'insert',
+          `${dbName}.src`,
+          srcIns.ts,
+          srcIns.before,
+          ['+ _id: "y"', '+ from: "src"'],
+          '{"_id":"y","from":"src"}',
+        ],
+        ['update', `${dbName}.src`, srcUpd.ts, srcUpd.before, ['+ n: 1'], '{"_id":"y","from":"src","n":1}'],
+        ['drop-collection', `${dbName}.dst`, over.ts, over.before, ['- _id', '- from'], null],
+        [
+          'rename',
+          `${dbName}.dst`,
+          over.ts,
+          over.before,
+          [`ns: ${dbName}.src -> ${dbName}.dst`],
+          '{"_id":"y","from":"src","n":1}',
+        ],
+      ]);
+      expect([yEnd.op, yEnd.ns, yEnd.after]).toEqual([end.op, `${dbName}.dst`, null]);
+
       // With a view at the snapshot's point, the starting version comes from it (at the consistent point).
       const snapAt = `${snap.consistentTs.t}:${snap.consistentTs.i}`;
       expect(
