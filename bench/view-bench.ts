@@ -29,7 +29,13 @@ export async function runViewBench(o: ViewBenchOptions) {
     const store = await engine.stores.attach(await Repository.init(join(dir.path, 'repo')));
     const sourceId = await store.ensureSource('bench-rs');
     o.log(`view: writing a snapshot of ${o.docs} documents and ${o.entries} entries…`);
-    const src = await writeViewSource(store, sourceId, { docs: o.docs, entries: o.entries, log: o.log });
+    // The issue's point: one hour after the snapshot, the entries spread over that hour.
+    const src = await writeViewSource(store, sourceId, {
+      docs: o.docs,
+      entries: o.entries,
+      entriesSpanSeconds: 3600,
+      log: o.log,
+    });
     await engine.close();
     o.log('view: building and querying (child process)…');
     const out = execFileSync(
@@ -50,6 +56,7 @@ export async function runViewBench(o: ViewBenchOptions) {
       snapshotDocuments: o.docs,
       snapshotMB: Math.round(src.snapshotBytes / 1e5) / 10,
       oplogEntries: o.entries,
+      pointSecondsAfterSnapshot: src.factory.nextTs.t - src.snapshotConsistentT,
       ...(JSON.parse(out) as object),
       targets: { entriesPerSecond: 100_000, firstResultMs: 1000, historyMs: 1000 },
     };

@@ -37,7 +37,7 @@ const WORDS =
 export class OplogFactory {
   private t: number;
   private i: number;
-  private readonly perSecond: number;
+  private perSecond: number;
   private readonly docBytes: number;
   private readonly rand: () => number;
   private readonly ids: ObjectId[] = [];
@@ -49,6 +49,15 @@ export class OplogFactory {
     this.perSecond = opts.perSecond ?? 1000;
     this.docBytes = opts.docBytes ?? 1000;
     this.rand = mulberry32(opts.seed ?? 42);
+  }
+
+  /** Entries per second from now on (a quiet hour after a busy snapshot, say). */
+  setRate(perSecond: number): void {
+    this.perSecond = Math.max(1, Math.floor(perSecond));
+    if (this.i > this.perSecond) {
+      this.t++;
+      this.i = 1;
+    }
   }
 
   /** The ts the next entry will get. */

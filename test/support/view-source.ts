@@ -15,6 +15,8 @@ export interface ViewSourceOptions {
   docs: number;
   entries: number;
   docBytes?: number;
+  /** Seconds the entries after the snapshot span (default: 5,000 entries a second). */
+  entriesSpanSeconds?: number;
   log?: (m: string) => void;
 }
 
@@ -25,6 +27,8 @@ export interface ViewSource {
   /** An `_id` (hex ObjectId) and a `customer` of the snapshot, to look up. */
   sampleId: string;
   sampleCustomer: string;
+  /** The second of the snapshot's consistent point. */
+  snapshotConsistentT: number;
 }
 
 export async function writeViewSource(
@@ -75,11 +79,12 @@ export async function writeViewSource(
   const tip = factory.noop();
   await store.appendSegment(sourceId, [tip], store.chainTip(sourceId));
   await store.commitSnapshot(w, { consistentTs: readEntryTs(tip) });
+  if (o.entriesSpanSeconds) factory.setRate(Math.ceil(o.entries / o.entriesSpanSeconds));
   for (let left = o.entries; left > 0; left -= ENTRIES_PER_SEGMENT)
     await store.appendSegment(
       sourceId,
       factory.mixed(Math.min(ENTRIES_PER_SEGMENT, left)),
       store.chainTip(sourceId),
     );
-  return { factory, snapshotBytes, sampleId, sampleCustomer };
+  return { factory, snapshotBytes, sampleId, sampleCustomer, snapshotConsistentT: readEntryTs(tip).t };
 }
