@@ -397,13 +397,13 @@ export class IncidentFinder {
     return this.scan(sourceId, persist, () => undefined);
   }
 
-  /** Where to resume, or a fresh start when the stored scan cannot be trusted any more. */
+  /** Where to resume, or a fresh start when the stored scan cannot be trusted any more (other limits or rules). */
   private resumePoint(sourceId: string, limits: Thresholds): Resume {
     const row = incidentScan(this.deps.catalog, sourceId);
     const fresh: Resume = { state: emptyScanState(), through: null, maxSegmentId: 0, segments: 0 };
     if (!row) return fresh;
     const through = { t: row.through_t, i: row.through_i };
-    if (row.thresholds_json !== JSON.stringify(limits)) return fresh;
+    if (row.thresholds_json !== scanRules(limits)) return fresh;
     if (segmentRegisteredBehind(this.deps.catalog, sourceId, through, row.max_segment_id)) return fresh;
     return {
       state: JSON.parse(row.state_json) as ScanState,
@@ -423,7 +423,7 @@ export class IncidentFinder {
     const resume = this.resumePoint(sourceId, limits);
     const stored = incidentScan(db, sourceId);
     if (persist && stored && resume.through === null) forgetIncidents(db, sourceId); // starting over
-    const thresholdsJson = JSON.stringify(limits);
+    const thresholdsJson = scanRules(limits);
     let state = resume.state;
     let { through, maxSegmentId, segments } = resume;
     for (;;) {
@@ -794,3 +794,13 @@ export class IncidentFinder {
 /** A finding not stored yet, in the shape of its row (a read-only engine answers with these; ids < 0). */
 export const findingRow = (sourceId: string, f: Finding, id: number): IncidentRow =>
   incidentRow(sourceId, f, id);
+
+/**
+ * What a stored scan was made with: the thresholds and the version of the rules. A scan of other
+ * rules starts over, so that findings the scanner learnt to make (2: mass deletes and updates
+ * done as many small transactions) are found in what was scanned before.
+ */
+const SCAN_RULES = 2;
+function scanRules(limits: Thresholds): string {
+  return JSON.stringify({ ...limits, rules: SCAN_RULES });
+}

@@ -21,8 +21,22 @@
  *  - transactions (an `applyOps` with lsid/txnNumber, chains of `partialTxn`,
  *    prepared ones committed by `commitTransaction`; the same classification
  *    as the replay core, oplog/transactions.ts) whose operations delete or
- *    update more than `documents` documents of one namespace. Their operations
- *    are judged as one event, at commit, and do not feed the sliding windows.
+ *    update more than `documents` documents of one namespace, judged as one
+ *    event at commit (from the transaction's first entry).
+ *  Committed transactions also feed the sliding windows, so that a mass delete
+ *  (update) done as many small transactions is found: at its commit entry (the
+ *  last `applyOps` of the chain, or `commitTransaction`) each of its deletes
+ *  (updates) counts once, as an operation of that entry, at that entry's ts,
+ *  the same as the operations of a plain `applyOps`. Aborted or uncommitted
+ *  transactions count nowhere. A namespace that the transaction's own finding
+ *  names (its deletes or updates there are over `documents`) does not feed the
+ *  windows, so that no operation is reported twice; its other namespaces do.
+ *  A window finding whose first operation came from a transaction starts at
+ *  that transaction's commit entry (where its writes became visible): firstTs,
+ *  wall, lsid and txnNumber are that entry's, its restore point the entry
+ *  just before it (a chain's earlier `partialTxn`/`prepare` entries left
+ *  before that point are an uncommitted transaction there, never applied),
+ *  and its size counts each operation of each transaction it takes in.
  *
  * Why not the replay core: the finder needs the entries themselves (which
  * entry came first, the one before it, the session, `numRecords`, whether
@@ -471,6 +485,13 @@ export class IncidentScanner {
     const over = Object.entries(txn.counts)
       .filter(([, [d, u]]) => d > this.limits.documents || u > this.limits.documents)
       .sort((a, b) => b[1][0] + b[1][1] - (a[1][0] + a[1][1]));
+    // Its other namespaces' operations count into the windows, as this (the commit) entry's.
+    for (const ns in txn.counts) {
+      if (over.some(([o]) => o === ns)) continue; // the transaction's own finding has them
+      const [d, u] = txn.counts[ns]!;
+      for (let k = 0; k < d; k++) this.count('massDelete', ns, ts, seed);
+      for (let k = 0; k < u; k++) this.count('massUpdate', ns, ts, seed);
+    }
     if (over.length === 0) return;
     this.finding(
       'transaction',

@@ -143,8 +143,17 @@ describe('incident finder over a repository', () => {
     });
     await fx.engine.incidents.catchUp(fx.sourceId);
     expect(incidentScan(fx.engine.catalog, fx.sourceId)!.thresholds_json).toBe(
-      JSON.stringify({ documents: 1000, seconds: 60 }),
+      JSON.stringify({ documents: 1000, seconds: 60, rules: 2 }),
     );
     expect(drops(fx)).toHaveLength(2);
+
+    // A scan stored by an engine of older rules (no version): scanned again, the same findings.
+    fx.engine.catalog
+      .prepare('UPDATE incident_scans SET thresholds_json = ? WHERE source_id = ?')
+      .run(JSON.stringify({ documents: 1000, seconds: 60 }), fx.sourceId);
+    expect(fx.engine.incidents.status(fx.sourceId)).toMatchObject({ through: null, pending: 2 });
+    await fx.engine.incidents.catchUp(fx.sourceId);
+    expect(drops(fx)).toHaveLength(2);
+    expect(incidentScan(fx.engine.catalog, fx.sourceId)!.thresholds_json).toContain('"rules":2');
   });
 });

@@ -343,6 +343,208 @@ describe('incident scanner: transactions', () => {
   });
 });
 
+describe('incident scanner: mass deletes and updates done as many small transactions', () => {
+  // As mongod logs a committed transaction (op_observer_impl.cpp, oplog_entry.idl): one
+  // `applyOps` on admin.$cmd with the session's lsid (id, and uid the SHA-256 of the user) and
+  // txnNumber, prevOpTime null for a chain's first entry; a large one as `partialTxn` entries
+  // linked by prevOpTime ending with one that has `count`; a prepared one as `prepare: true`
+  // and a later `commitTransaction` (or `abortTransaction`) of the same session and txnNumber.
+  const ui = new UUID();
+  const sessions = Array.from({ length: 4 }, (_, k) => ({
+    id: new UUID(`5e55a0${k}0-0000-4000-8000-00000000000${k}`),
+    uid: new Binary(Buffer.alloc(32, 0xa0 + k)),
+  }));
+  const del = (ns: string, id: number) => ({ op: 'd', ns, ui, o: { _id: id } });
+  const upd = (ns: string, id: number) => ({
+    op: 'u',
+    ns,
+    ui,
+    o: { $v: 2, diff: { u: { n: id } } },
+    o2: { _id: id },
+  });
+  const nullOpTime = { ts: new Timestamp({ t: 0, i: 0 }), t: Long.fromNumber(-1) };
+  const opTime = (ts: { t: number; i: number }) => ({ ts: new Timestamp(ts), t: Long.fromNumber(1) });
+  let txnNumber = 0;
+  /** One small transaction, committed in one entry; the session the test's k-th one uses. */
+  const commit = (log: Log, k: number, applyOps: Document[]) =>
+    log.add({
+      lsid: sessions[k % sessions.length],
+      txnNumber: Long.fromNumber(++txnNumber),
+      op: 'c',
+      ns: 'admin.$cmd',
+      o: { applyOps },
+      prevOpTime: nullOpTime,
+    });
+
+  it('finds 300 transactions of 10 deletes each on a.b in 3 s as one mass delete from the first commit, restoring to the entry before it', () => {
+    const log = new Log();
+    const T = 1_700_010_000;
+    log.at(T);
+    log.insert('a.b', -1);
+    const before = log.upd('a.b', -1);
+    const firstTxnNumber = txnNumber + 1;
+    const commits: { t: number; i: number }[] = [];
+    let id = 0;
+    for (let s = 0; s < 3; s++) {
+      if (s) log.at(T + s);
+      for (let k = 0; k < 100; k++) {
+        commits.push(
+          commit(
+            log,
+            commits.length,
+            Array.from({ length: 10 }, () => del('a.b', id++)),
+          ),
+        );
+        if (k === 50) {
+          // Other clients between; a prepared transaction of 900 deletes that is aborted, and one
+          // of 900 that never commits: neither counts.
+          log.insert('a.c', id);
+          const aborted = { lsid: sessions[0], txnNumber: Long.fromNumber(++txnNumber) };
+          const p = log.add({
+            ...aborted,
+            op: 'c',
+            ns: 'admin.$cmd',
+            o: {
+              applyOps: Array.from({ length: 900 }, (_, j) => del('a.b', 1e6 + s * 1000 + j)),
+              prepare: true,
+            },
+            prevOpTime: nullOpTime,
+          });
+          log.add({
+            ...aborted,
+            op: 'c',
+            ns: 'admin.$cmd',
+            o: { abortTransaction: 1 },
+            prevOpTime: opTime(p),
+          });
+        }
+      }
+    }
+    log.add({
+      lsid: sessions[1],
+      txnNumber: Long.fromNumber(++txnNumber),
+      op: 'c',
+      ns: 'admin.$cmd',
+      o: { applyOps: Array.from({ length: 900 }, (_, j) => del('a.b', 2e6 + j)), prepare: true },
+      prevOpTime: nullOpTime,
+    });
+    log.at(T + 30);
+    log.insert('a.b', 1);
+    const found = scan(log.entries);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toEqual({
+      key: `massDelete@${commits[0]!.t}:${commits[0]!.i}@a.b`,
+      kind: 'massDelete',
+      ns: 'a.b',
+      firstTs: commits[0],
+      lastTs: commits[299],
+      restoreBefore: before,
+      wall: new Date(commits[0]!.t * 1000 + commits[0]!.i).toISOString(),
+      size: 3000,
+      lsid: { id: sessions[0]!.id.toHexString(), uid: 'a0'.repeat(32) },
+      txnNumber: firstTxnNumber,
+      details: {},
+    });
+    // The same when the scan stops after any entry (state saved as JSON, as across segments).
+    const cuts = log.entries.map((_, k) => k).filter((k) => k % 7 === 3);
+    expect(norm(scanInPieces(log.entries, cuts))).toEqual(norm(found));
+  });
+
+  it('finds a mass update done as small, chained and prepared transactions, once: a transaction over N on its own stays its own finding', () => {
+    const log = new Log();
+    const T = 1_700_020_000;
+    log.at(T);
+    log.insert('a.b', 0);
+    // A prepared transaction: its updates count at its commitTransaction, which the finding starts at.
+    const prepared = { lsid: sessions[2], txnNumber: Long.fromNumber(++txnNumber) };
+    const p = log.add({
+      ...prepared,
+      op: 'c',
+      ns: 'admin.$cmd',
+      o: { applyOps: Array.from({ length: 50 }, (_, j) => upd('a.b', j)), prepare: true },
+      prevOpTime: nullOpTime,
+    });
+    const beforeCommit = log.insert('a.c', 1);
+    const c = log.add({
+      ...prepared,
+      op: 'c',
+      ns: 'admin.$cmd',
+      o: { commitTransaction: 1, commitTimestamp: new Timestamp(p) },
+      prevOpTime: opTime(p),
+    });
+    let id = 100;
+    for (let k = 0; k < 60; k++)
+      commit(
+        log,
+        k,
+        Array.from({ length: 10 }, () => upd('a.b', id++)),
+      );
+    log.at(T + 1);
+    // A chain of 300 + 200 updates, counted at its last entry; plain updates too.
+    const chain = { lsid: sessions[3], txnNumber: Long.fromNumber(++txnNumber) };
+    const a = log.add({
+      ...chain,
+      op: 'c',
+      ns: 'admin.$cmd',
+      o: { applyOps: Array.from({ length: 300 }, () => upd('a.b', id++)), partialTxn: true },
+      prevOpTime: nullOpTime,
+    });
+    log.add({
+      ...chain,
+      op: 'c',
+      ns: 'admin.$cmd',
+      o: { applyOps: Array.from({ length: 200 }, () => upd('a.b', id++)), count: Long.fromNumber(500) },
+      prevOpTime: opTime(a),
+    });
+    for (let k = 0; k < 10; k++) log.upd('a.b', id++);
+    // One transaction of 1,200 updates of a.b (and 5 of a.c): its own finding, not counted again.
+    const bigTxnNumber = ++txnNumber;
+    const big = log.add({
+      lsid: sessions[0],
+      txnNumber: Long.fromNumber(bigTxnNumber),
+      op: 'c',
+      ns: 'admin.$cmd',
+      o: {
+        applyOps: [
+          ...Array.from({ length: 1200 }, () => upd('a.b', id++)),
+          ...Array.from({ length: 5 }, (_, j) => upd('a.c', j)),
+        ],
+      },
+      prevOpTime: nullOpTime,
+    });
+    log.at(T + 2);
+    for (let k = 0; k < 40; k++)
+      commit(
+        log,
+        k,
+        Array.from({ length: 10 }, () => upd('a.b', id++)),
+      );
+    const last = log.ts[log.ts.length - 1]!;
+    log.at(T + 40);
+    log.upd('a.b', 1);
+    const found = scan(log.entries);
+    expect(found.map((f) => [f.kind, f.ns, f.firstTs, f.lastTs, f.size])).toEqual([
+      ['massUpdate', 'a.b', c, last, 50 + 600 + 500 + 10 + 400],
+      ['transaction', 'a.b', big, big, 1200],
+    ]);
+    expect(found[0]).toMatchObject({
+      restoreBefore: beforeCommit,
+      lsid: { id: sessions[2]!.id.toHexString(), uid: 'a2'.repeat(32) },
+      txnNumber: Number(prepared.txnNumber),
+    });
+    expect(found[1]!.txnNumber).toBe(bigTxnNumber);
+    // A stop between the prepare and its commit, inside the chain, and anywhere else.
+    expect(
+      norm(
+        scanInPieces(
+          log.entries,
+          log.entries.map((_, k) => k),
+        ),
+      ),
+    ).toEqual(norm(found));
+  });
+});
+
 describe('incident summaries', () => {
   it('say what happened in one line, per kind', () => {
     const log = new Log();
