@@ -26,12 +26,27 @@ const EXIT: Partial<Record<ApiErrorShape['code'], number>> = {
 };
 
 /**
+ * Flags a command accepts on the command line and ignores: `query --count` with the --sort and
+ * --projection of the find it counts (mongosh's cursor.count() ignores them too; neither changes
+ * a count).
+ */
+const IGNORED_FLAGS: Partial<Record<CommandName, readonly string[]>> = {
+  'query.count': ['sort', 'projection'],
+};
+
+/**
  * Maps command words to a contract command: the dotted name (`settings get`)
  * or an alias (`info`, `tasks`). When several match,
  * the command whose
- * input accepts every given flag wins.
+ * input accepts every given flag wins; when none does, the one that knows the
+ * most of them (then the one most of whose required flags are given: `query
+ * --count` reads as query.count). `label` names the command in messages: as
+ * typed, with the command it was read as when the words name several.
  */
-function resolveCommand(words: string[], flagNames: string[]): { name: CommandName; rest: string[] } | null {
+function resolveCommand(
+  words: string[],
+  flagNames: string[],
+): { name: CommandName; rest: string[]; label: string } | null {
   for (let n = Math.min(words.length, 3); n >= 1; n--) {
     const phrase = words.slice(0, n);
     const candidates: CommandName[] = [];
@@ -42,13 +57,21 @@ function resolveCommand(words: string[], flagNames: string[]): { name: CommandNa
       if (aliases.includes(phrase.join(' '))) candidates.push(name as CommandName);
     }
     if (candidates.length === 0) continue;
-    const fits = (c: CommandName) => {
+    const score = (c: CommandName) => {
+      const fields = objectFields(commands[c].input);
       const known = new Set(
-        objectFields(commands[c].input).flatMap((f) => [kebab(f.key), `${kebab(f.key)}-env`]),
+        fields.flatMap((f) => [kebab(f.key), `${kebab(f.key)}-env`]).concat(IGNORED_FLAGS[c] ?? []),
       );
-      return flagNames.every((f) => known.has(f));
+      const required = fields.filter((f) => f.required && flagNames.includes(kebab(f.key))).length;
+      return { unknown: flagNames.filter((f) => !known.has(f)).length, required };
     };
-    return { name: candidates.find(fits) ?? candidates[0]!, rest: words.slice(n) };
+    const scored = candidates.map((c) => ({ c, ...score(c) }));
+    const best = scored.reduce((a, b) =>
+      b.unknown < a.unknown || (b.unknown === a.unknown && b.required > a.required) ? b : a,
+    );
+    const name = (scored.find((x) => x.unknown === 0) ?? best).c;
+    const label = candidates.length > 1 ? `${phrase.join(' ')} (${name})` : name;
+    return { name, rest: words.slice(n), label };
   }
   return null;
 }
@@ -57,7 +80,9 @@ function buildInput(
   name: CommandName,
   args: ParsedArgv,
   passphrase: string | undefined,
+  label: string = name,
 ): Record<string, unknown> {
+  for (const f of IGNORED_FLAGS[name] ?? []) args.flags.delete(f);
   const json = takeFlag(args, 'input-json');
   const input: Record<string, unknown> = json ? (JSON.parse(json) as Record<string, unknown>) : {};
   // --input-json is on the command line too, as visible to other users in the process list as a flag.
@@ -97,8 +122,9 @@ function buildInput(
     const known = objectFields(commands[name].input).map((f) => `--${kebab(f.key)}`);
     throw new ApiError(
       'INVALID_INPUT',
-      `Unknown flag(s) for ${name}: ${unknown.map((u) => `--${u}`).join(', ')}. ` +
-        `Accepted: ${known.length ? known.join(', ') : '(none)'}.`,
+      `Unknown flag(s) for ${label}: ${unknown.map((u) => `--${u}`).join(', ')}. ` +
+        `Accepted: ${known.length ? known.join(', ') : '(none)'}` +
+        `${(IGNORED_FLAGS[name] ?? []).map((f) => `, --${f} (ignored)`).join('')}.`,
     );
   }
   return input;
@@ -162,7 +188,7 @@ async function main(argv: string[]): Promise<number> {
   let passphrase: string | undefined;
   try {
     passphrase = passphraseFromEnv(passphraseEnv);
-    input = buildInput(resolved.name, args, passphrase);
+    input = buildInput(resolved.name, args, passphrase, resolved.label);
   } catch (err) {
     return fail(
       err instanceof ApiError

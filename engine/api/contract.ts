@@ -852,11 +852,26 @@ export const commands = {
   }),
   'query.count': command({
     readOnly: true,
-    summary: 'Count the documents of a namespace at a point that match a filter.',
+    summary:
+      "Count the documents of a namespace at a point that match a filter, as mongod's count command: skip, then limit, apply to the count (min(max(matching - skip, 0), limit)). From the CLI, `query --count` takes the find's --sort and --projection and ignores them, as mongosh's count does.",
     input: z.strictObject({
       ...QueryTarget,
       ...QueryFilter,
       count: z.literal(true).describe('Count instead of returning documents.'),
+      skip: z
+        .number()
+        .int()
+        .min(0)
+        .max(1_000_000_000)
+        .default(0)
+        .describe('Matching documents not counted, before the limit.'),
+      limit: z
+        .number()
+        .int()
+        .min(0)
+        .max(1_000_000_000)
+        .default(0)
+        .describe('Count at most this many, after skip (0: no limit, as in the count command).'),
     }),
     output: z.strictObject({ view: ViewAnswer, ns: z.string(), count: z.number().int() }),
     cliAliases: ['query'],

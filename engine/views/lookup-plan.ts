@@ -5,19 +5,45 @@
  *
  * Usable conditions on an indexed field, at the top level or inside a
  * top-level `$and`: equality to a plain value (not a document, array or
- * regex), `$eq`, `$in` of plain values, and `$gt`/`$gte`/`$lt`/`$lte`,
- * each bounded to the value's type class as MongoDB compares (`$gt: 5`
- * matches numbers only). A range with both ends uses one end only: on an
- * array field, one element may satisfy `$gt` and another `$lt`. Points beat
- * ranges, and `_id` beats other fields.
+ * regex), `$eq`, `$in` of plain values, `$gt`/`$gte`/`$lt`/`$lte`, each
+ * bounded to the value's type class as MongoDB compares (`$gt: 5` matches
+ * numbers only), and a `$or` whose every branch is a lookup of points on one
+ * field (their union). The bounds on one field (of one condition or of
+ * several `$and` entries) are intersected, as mongod intersects them, unless
+ * the field is multikey (some document has several keys of it): there one
+ * element may satisfy `$gt` and another `$lt` (`[3, 12]` matches
+ * `{$gt: 5, $lt: 10}`), so one bound is used alone, as mongod does on a
+ * multikey index. Elsewhere bounds of different type classes
+ * (`{$gte: "a", $lt: 5}`) match nothing: no key is read. With a null end,
+ * one end is used alone, and on a dotted path null is not looked up at all
+ * (an element of an array without the field is null to the filter but has
+ * no key). A number's
+ * end is kept in the key range even when exclusive (a number's key is its
+ * nearest double: `Decimal128("1.000000000000000001")` has the key of 1 and
+ * is `$gt: 1`). Points beat ranges, and `_id` beats other fields.
  */
 import { serialize, type Document } from 'bson';
 import { elements } from '../oplog/bson-raw.js';
-import { classBounds, keyOf } from './index-keys.js';
+import { NULL_KEY, classBounds, keyOf } from './index-keys.js';
 
 export type Lookup =
   | { field: string; kind: 'points'; keys: Buffer[] }
   | { field: string; kind: 'range'; lo: Buffer; loInclusive: boolean; hi: Buffer; hiInclusive: boolean };
+
+/**
+ * Whether some document holds more than one key of the field (an array there: mongod's multikey
+ * index). Asked only of a field with two or more range bounds; `_id` is never asked (never an array).
+ */
+export type IsMultikey = (field: string) => boolean;
+
+type Range = Extract<Lookup, { kind: 'range' }>;
+
+/** One `$gt`/`$gte` (a lower end) or `$lt`/`$lte` (an upper end). */
+interface Bound {
+  key: Buffer;
+  inclusive: boolean;
+  lower: boolean;
+}
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
@@ -32,69 +58,144 @@ function scalarKey(v: unknown): Buffer | null {
   return e ? keyOf(doc, e) : null;
 }
 
-function conditionLookup(field: string, cond: unknown): Lookup | null {
+/** The type class byte of numbers' keys. */
+const NUMBER_CLASS = scalarKey(0)![0]!;
+
+/** The condition's operators, or null when it is an equality (to a value or an embedded document). */
+function operators(cond: unknown): Record<string, unknown> | null {
+  if (!isPlainObject(cond) || Object.keys(cond).length === 0) return null;
+  return Object.keys(cond).every((k) => k.startsWith('$')) ? cond : null;
+}
+
+/** Equality, `$eq` or `$in` of plain values: the keys to look up. */
+function pointKeys(cond: unknown): Buffer[] | null {
   if (!isPlainObject(cond) || Object.keys(cond).length === 0) {
     const k = scalarKey(cond);
-    return k ? { field, kind: 'points', keys: [k] } : null;
+    return k ? [k] : null;
   }
-  const keys = Object.keys(cond);
-  if (!keys.every((k) => k.startsWith('$'))) return null; // equality with an embedded document
-  if ('$eq' in cond) {
-    const k = scalarKey(cond.$eq);
-    if (k) return { field, kind: 'points', keys: [k] };
+  const ops = operators(cond);
+  if (!ops) return null;
+  if ('$eq' in ops) {
+    const k = scalarKey(ops.$eq);
+    if (k) return [k];
   }
-  if ('$in' in cond && Array.isArray(cond.$in)) {
-    const ks = (cond.$in as unknown[]).map(scalarKey);
-    if (ks.every((k): k is Buffer => k !== null)) return { field, kind: 'points', keys: ks };
-  }
-  for (const op of ['$gte', '$gt'] as const) {
-    if (!(op in cond)) continue;
-    const k = scalarKey(cond[op]);
-    if (!k) continue;
-    return {
-      field,
-      kind: 'range',
-      lo: k,
-      loInclusive: op === '$gte',
-      hi: classBounds(k).hi,
-      hiInclusive: false,
-    };
-  }
-  for (const op of ['$lte', '$lt'] as const) {
-    if (!(op in cond)) continue;
-    const k = scalarKey(cond[op]);
-    if (!k) continue;
-    return {
-      field,
-      kind: 'range',
-      lo: classBounds(k).lo,
-      loInclusive: true,
-      hi: k,
-      hiInclusive: op === '$lte',
-    };
+  if ('$in' in ops && Array.isArray(ops.$in)) {
+    const ks = (ops.$in as unknown[]).map(scalarKey);
+    if (ks.every((k): k is Buffer => k !== null)) return ks;
   }
   return null;
 }
 
-/** The conditions ANDed at the top of a filter: its fields and those of `$and` entries. */
-function conjuncts(filter: Document): [string, unknown][] {
-  const out: [string, unknown][] = [];
-  for (const [k, v] of Object.entries(filter)) {
-    if (k === '$and' && Array.isArray(v)) {
-      for (const sub of v) if (isPlainObject(sub)) out.push(...conjuncts(sub));
-    } else if (!k.startsWith('$')) out.push([k, v]);
+/** The condition's range ends with a plain value, lower ends first (`$gte` before `$gt`). */
+function rangeBounds(cond: unknown): Bound[] {
+  const ops = operators(cond);
+  if (!ops) return [];
+  const out: Bound[] = [];
+  for (const op of ['$gte', '$gt', '$lte', '$lt'] as const) {
+    if (!(op in ops)) continue;
+    const key = scalarKey(ops[op]);
+    // A number's key is the nearest double: a Decimal128 or an Int64 beyond a double's precision
+    // shares the key of a bound it is above or below, so the key range keeps that key.
+    if (key)
+      out.push({ key, inclusive: op.endsWith('e') || key[0] === NUMBER_CLASS, lower: op.startsWith('$g') });
   }
   return out;
 }
 
-export function planLookup(filter: Document, indexed: readonly string[]): Lookup | null {
-  const candidates: Lookup[] = [];
-  for (const [field, cond] of conjuncts(filter)) {
-    if (!indexed.includes(field)) continue;
-    const l = conditionLookup(field, cond);
-    if (l) candidates.push(l);
+/** A bound alone: from it to the end of its type class, or from the start of the class to it. */
+function alone(field: string, b: Bound): Range {
+  const cls = classBounds(b.key);
+  return b.lower
+    ? { field, kind: 'range', lo: b.key, loInclusive: b.inclusive, hi: cls.hi, hiInclusive: false }
+    : { field, kind: 'range', lo: cls.lo, loInclusive: true, hi: b.key, hiInclusive: b.inclusive };
+}
+
+/** Every bound at once (a field that is not multikey): their intersection, or no key when it is empty. */
+function intersected(field: string, bounds: Bound[]): Lookup {
+  let r = alone(field, bounds[0]!);
+  for (const b of bounds.slice(1)) {
+    const s = alone(field, b);
+    const lo = Buffer.compare(s.lo, r.lo);
+    const hi = Buffer.compare(s.hi, r.hi);
+    r = {
+      field,
+      kind: 'range',
+      lo: lo > 0 ? s.lo : r.lo,
+      loInclusive: lo > 0 ? s.loInclusive : lo < 0 ? r.loInclusive : r.loInclusive && s.loInclusive,
+      hi: hi < 0 ? s.hi : r.hi,
+      hiInclusive: hi < 0 ? s.hiInclusive : hi > 0 ? r.hiInclusive : r.hiInclusive && s.hiInclusive,
+    };
   }
-  const rank = (l: Lookup) => (l.kind === 'points' ? 0 : 2) + (l.field === '_id' ? 0 : 1);
-  candidates.sort((a, b) => rank(a) - rank(b));
-  return candidates[0] ?? null;
+  const c = Buffer.compare(r.lo, r.hi);
+  if (c > 0 || (c === 0 && !(r.loInclusive && r.hiInclusive))) return { field, kind: 'points', keys: [] };
+  return r;
+}
+
+/** The conditions ANDed at the top of a filter (its fields and those of `$and` entries), and its `$or`s. */
+function conjuncts(filter: Document, out: { fields: [string, unknown][]; ors: unknown[][] }): void {
+  for (const [k, v] of Object.entries(filter)) {
+    if (k === '$and' && Array.isArray(v)) {
+      for (const sub of v) if (isPlainObject(sub)) conjuncts(sub, out);
+    } else if (k === '$or' && Array.isArray(v)) out.ors.push(v);
+    else if (!k.startsWith('$')) out.fields.push([k, v]);
+  }
+}
+
+/** A `$or` whose every branch looks up points of one field: the union of those points. */
+function unionOfPoints(branches: unknown[], indexed: readonly string[]): Lookup | null {
+  if (branches.length === 0) return null;
+  let field: string | null = null;
+  const keys: Buffer[] = [];
+  for (const b of branches) {
+    if (!isPlainObject(b)) return null;
+    // Ranges in a branch are not used here: no multikey question is asked for them.
+    const l = planLookup(b, indexed, () => true);
+    if (!l || l.kind !== 'points' || (field !== null && l.field !== field)) return null;
+    field = l.field;
+    keys.push(...l.keys);
+  }
+  return { field: field!, kind: 'points', keys };
+}
+
+/**
+ * The lookup that narrows a filter on these indexed fields, or null (a collection scan).
+ * `multikey` is asked only when a range with two or more ends is chosen; without it, one end is used.
+ */
+export function planLookup(
+  filter: Document,
+  indexed: readonly string[],
+  multikey: IsMultikey = () => true,
+): Lookup | null {
+  const parts: { fields: [string, unknown][]; ors: unknown[][] } = { fields: [], ors: [] };
+  conjuncts(filter, parts);
+  const points: Lookup[] = [];
+  const bounds = new Map<string, Bound[]>();
+  for (const [field, cond] of parts.fields) {
+    if (!indexed.includes(field)) continue;
+    // A dotted path through an array of documents: an element without the field is null to the
+    // filter, but the key table holds no null key for it; a null key is not looked up there.
+    const usable = (k: Buffer) => !(k[0] === NULL_KEY[0] && field.includes('.'));
+    const keys = pointKeys(cond);
+    if (keys) {
+      if (keys.every(usable)) points.push({ field, kind: 'points', keys });
+    } else {
+      const bs = rangeBounds(cond).filter((b) => usable(b.key));
+      if (bs.length) bounds.set(field, [...(bounds.get(field) ?? []), ...bs]);
+    }
+  }
+  for (const branches of parts.ors) {
+    const u = unionOfPoints(branches, indexed);
+    if (u) points.push(u);
+  }
+  if (points.length) return points.find((p) => p.field === '_id') ?? points[0]!;
+  const field = bounds.has('_id') ? '_id' : [...bounds.keys()][0];
+  if (field === undefined) return null;
+  const bs = bounds.get(field)!;
+  // Lower ends first (`$gte` before `$gt`), as one end alone has always been chosen.
+  const first = bs.find((b) => b.lower) ?? bs[0]!;
+  // With a null end, one end alone: null's class holds one key, so other ends narrow it only to
+  // nothing, and how null, missing fields and empty arrays meet other types is left to the filter.
+  const single = bs.length === 1 || bs.some((b) => b.key[0] === NULL_KEY[0]);
+  if (single || (field !== '_id' && multikey(field))) return alone(field, first);
+  return intersected(field, bs);
 }

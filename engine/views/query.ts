@@ -18,6 +18,7 @@ import { ApiError } from '../errors.js';
 import { DocBuilder, T, elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
 import {
   countDocs,
+  countKeys,
   docByRid,
   iterateDocs,
   listCollectionRows,
@@ -192,7 +193,7 @@ function source(
     return { items: derived(), use: base.use };
   }
   const fields = indexedFields(decodeList(row.indexes));
-  const lookup = planLookup(filter, fields);
+  const lookup = planLookup(filter, fields, multikeyIn(db, row.cid));
   if (lookup) {
     const get = docByRid(db);
     use.index = indexFor(row, lookup.field);
@@ -275,6 +276,24 @@ function* lookupRids(db: ViewDb, cid: number, l: Lookup): Generator<number> {
       : [l];
   for (const r of ranges) for (const { rid } of keysInOrder(db, cid, l.field, false, r)) yield rid;
 }
+
+/**
+ * Whether some document of the collection holds several keys of a field (an array there), as
+ * keySortable tells it: a range's two ends are intersected only on a field that is not.
+ */
+function multikeyIn(db: ViewDb, cid: number): (field: string) => boolean {
+  return (field) => {
+    // Counted once per connection: a ready view's file does not change while it is open (a move
+    // in place takes it only once every connection is closed), and each count reads a whole index.
+    let known = MULTIKEY.get(db);
+    if (!known) MULTIKEY.set(db, (known = new Map()));
+    const k = `${cid}\u0000${field}`;
+    let multikey = known.get(k);
+    if (multikey === undefined) known.set(k, (multikey = countKeys(db, cid, field) !== countDocs(db, cid)));
+    return multikey;
+  };
+}
+const MULTIKEY = new WeakMap<ViewDb, Map<string, boolean>>();
 
 /** The name of the index whose first field the lookup used. */
 function indexFor(row: CollectionRow, field: string): string {
@@ -368,6 +387,55 @@ function rawProjection(p: Document): ((raw: Buffer) => Buffer) | null {
 }
 
 /**
+ * A pipeline that is a find: `$match` stages, then at most one `$sort`, `$skip`, `$limit` and a
+ * last `$project` of top-level fields kept or left out, in that order (the order a find applies
+ * them); null for anything else, which runs as a pipeline.
+ */
+function findShaped(
+  pipeline: Document[],
+): { filter: Document; sort?: Document; skip: number; limit?: number; projection?: Document } | null {
+  const order = ['$match', '$sort', '$skip', '$limit', '$project'];
+  const matches: Document[] = [];
+  const out: { filter: Document; sort?: Document; skip: number; limit?: number; projection?: Document } = {
+    filter: {},
+    skip: 0,
+  };
+  let at = -1;
+  for (const stage of pipeline) {
+    const keys = Object.keys(stage);
+    if (keys.length !== 1) return null;
+    const name = keys[0]!;
+    const value = stage[name] as unknown;
+    const k = order.indexOf(name);
+    // In that order; only $match repeats (the stages after it would each need their own pass).
+    if (k < 0 || (name === '$match' ? at > 0 : k <= at)) return null;
+    at = Math.max(at, k);
+    if (name === '$match') {
+      if (!isPlainObject(value)) return null;
+      matches.push(value);
+    } else if (name === '$sort') {
+      if (!isPlainObject(value) || Object.keys(value).length === 0) return null;
+      out.sort = value;
+    } else if (name === '$skip' || name === '$limit') {
+      if (!Number.isSafeInteger(value) || (value as number) < (name === '$limit' ? 1 : 0)) return null;
+      if (name === '$skip') out.skip = value as number;
+      else out.limit = value as number;
+    } else {
+      if (!isPlainObject(value) || Object.keys(value).length === 0 || !rawProjection(value)) return null;
+      out.projection = value;
+    }
+  }
+  out.filter = matches.length === 1 ? matches[0]! : matches.length > 1 ? { $and: matches } : {};
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Document {
+  return (
+    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+  );
+}
+
+/**
  * mongod's pipeline stages ($project, $group, $addFields…) put `_id` first; mingo's inclusion
  * projection appends it after the other fields. Put it back where mongod has it.
  */
@@ -394,7 +462,7 @@ function matching(
   const row = collection(db, ns);
   if (o.sort && row?.kind === 'collection') {
     const fields = indexedFields(decodeList(row.indexes));
-    const lookup = planLookup(o.filter, fields);
+    const lookup = planLookup(o.filter, fields, multikeyIn(db, row.cid));
     // A lookup of a few points, or a range on another field, narrows more than walking the sort
     // field's whole key table would (then sorted in memory, within the limit); a range on the sort
     // field bounds the walk.
@@ -572,6 +640,10 @@ export function aggregateCursor(
   canonical: boolean,
   allowDiskUse = true,
 ): Generator<string> {
+  // Stages a find does alike run as one, on the stored bytes: the documents come out with their
+  // types as stored (Double 2.0, Int64 beyond 2^53), which a pipeline's JavaScript values lose.
+  const asFind = findShaped(pipeline);
+  if (asFind) return findCursor(db, ns, { ...asFind, canonical, allowDiskUse }).documents;
   const first = pipeline[0];
   const match = first && '$match' in first ? (first.$match as Document) : {};
   const { items } = source(db, ns, match);

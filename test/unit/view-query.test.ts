@@ -129,8 +129,12 @@ describe('queries on a view file', () => {
         viaKeys.documents.map((d) => EJSON.parse(d)).sort((a, b) => a._id - b._id),
         JSON.stringify(filter),
       ).toEqual(expected);
-      // Only the key's candidates are read: all of them match, but for the condition no index serves.
-      const candidates = 'score' in filter ? docs.filter((d) => d.grp === 4).length : expected.length;
+      // Only the key's candidates are read: all of them match, but for the condition no index serves
+      // and a number equal to an exclusive end (its key is a double's: a Decimal128 may be above it).
+      const candidates =
+        'score' in filter
+          ? docs.filter((d) => d.grp === 4).length
+          : expected.length + ('$lt' in Object(filter._id) ? 1 : 0);
       expect(viaKeys.plan.documentsExamined, JSON.stringify(filter)).toBe(candidates);
     }
     expect(count(db!, 't.c', {})).toBe(3000);

@@ -150,6 +150,42 @@ describe('sorts no key table serves', () => {
     expect(ids(agg.documents)).toEqual([5, 6, 7, 4, 2, 3, 1, 10, 9, 8]);
   });
 
+  it('keeps stored types through a pipeline a find does alike ($match, $sort, $skip, $limit, $project), as the pipeline gives the same documents', () => {
+    build([
+      { _id: 1, v: new Double(2), big: Long.fromString('9007199254740993'), s: 'a' },
+      { _id: 2, v: new Int32(3), big: Long.fromString('5'), s: 'b' },
+      { _id: 3, v: new Double(2.5), big: Long.fromString('-9007199254740995'), s: 'c' },
+      { _id: 4, v: new Int32(9), s: 'd' },
+    ]);
+    const shaped = [{ $match: { _id: { $lt: 4 } } }, { $sort: { v: -1 } }, { $skip: 0 }, { $limit: 3 }];
+    const got = aggregate(db!, 't.c', [...shaped, { $project: { s: 0 } }], 10, true).documents;
+    expect(got).toEqual([
+      '{"_id":{"$numberInt":"2"},"v":{"$numberInt":"3"},"big":{"$numberLong":"5"}}',
+      '{"_id":{"$numberInt":"3"},"v":{"$numberDouble":"2.5"},"big":{"$numberLong":"-9007199254740995"}}',
+      '{"_id":{"$numberInt":"1"},"v":{"$numberDouble":"2.0"},"big":{"$numberLong":"9007199254740993"}}',
+    ]);
+    // The same stages with a no-op $match after the $sort run as a pipeline: the same documents.
+    const piped = aggregate(
+      db!,
+      't.c',
+      [...shaped.slice(0, 2), { $match: { $expr: true } }, ...shaped.slice(2)],
+      10,
+      false,
+    );
+    expect(ids(piped.documents)).toEqual(ids(got));
+    expect(
+      ids(
+        aggregate(
+          db!,
+          't.c',
+          [{ $match: { s: { $ne: 'a' } } }, { $match: { v: { $gt: 2 } } }, { $sort: { _id: 1 } }],
+          10,
+          false,
+        ).documents,
+      ),
+    ).toEqual([2, 3, 4]);
+  });
+
   it('tells Int64 2^53+1 from Double 2^53 in distinct and $addToSet, and equal numbers of other types not', () => {
     build([
       { _id: 1, v: Long.fromString('9007199254740993') },

@@ -65,6 +65,12 @@ function* limitTo(docs: Generator<string>, limit: number | undefined): Generator
   }
 }
 
+/** mongod's count with skip and limit: the matching documents after skip, at most limit (0: no limit). */
+const windowed = (n: number, skip: number, limit: number) => {
+  const after = Math.max(n - skip, 0);
+  return limit > 0 ? Math.min(after, limit) : after;
+};
+
 const damaged = (err: unknown): never => {
   if (isDamage(err))
     throw new ApiError(
@@ -125,7 +131,7 @@ export const queryHandlers: PartialHandlers<
     return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => ({
       view: viewAnswer(v.row, v.how),
       ns: input.ns,
-      count: count(v.db, input.ns, filter),
+      count: windowed(count(v.db, input.ns, filter), input.skip, input.limit),
     }));
   },
   'query.distinct': async (svc, input) => {
