@@ -70,7 +70,7 @@ describe('the Incidents list', () => {
     const list: List = {
       source: 'prod-rs',
       scan,
-      truncated: false,
+      truncated: true, // older findings left out: the list says so
       incidents: [
         finding({}),
         finding({
@@ -111,6 +111,7 @@ describe('the Incidents list', () => {
       source: 'prod-rs',
       newest: true,
     });
+    expect(screen.getByText('Only the newest 3 findings are shown.')).toBeTruthy();
     expect(
       screen.getByText(/more than\s+1,000\s+documents of one namespace within\s+10\s+seconds/),
     ).toBeTruthy();
