@@ -248,9 +248,18 @@ export function countAllDocs(db: ViewDb): number {
  * Every document of a collection in row order, read a page at a time (bounded memory, and the
  * connection stays free between pages for the writes a caller makes meanwhile).
  */
-export function* iterateDocs(db: ViewDb, cid: number, page = 1000): Generator<{ rid: number; doc: Buffer }> {
-  const s = db.prepare('SELECT rid, doc FROM docs WHERE cid = ? AND rid > ? ORDER BY rid LIMIT ?');
-  let after = 0;
+export function* iterateDocs(
+  db: ViewDb,
+  cid: number,
+  page = 1000,
+  backwards = false,
+): Generator<{ rid: number; doc: Buffer }> {
+  const s = db.prepare(
+    backwards
+      ? 'SELECT rid, doc FROM docs WHERE cid = ? AND rid < ? ORDER BY rid DESC LIMIT ?'
+      : 'SELECT rid, doc FROM docs WHERE cid = ? AND rid > ? ORDER BY rid LIMIT ?',
+  );
+  let after = backwards ? Number.MAX_SAFE_INTEGER : 0;
   for (;;) {
     const rows = s.all(cid, after, page) as { rid: number; doc: Buffer }[];
     for (const r of rows) yield r;

@@ -99,6 +99,12 @@ export function parseSort(text: string | undefined): Document | undefined {
   const s = object('sort', text);
   if (s === undefined || Object.keys(s).length === 0) return undefined;
   for (const [k, v] of Object.entries(s)) if (v !== 1 && v !== -1) throw bad('sort', `${k} must be 1 or -1.`);
+  // The order the documents were written in, or by fields: not both (mongod refuses it too).
+  if ('$natural' in s && Object.keys(s).length > 1)
+    throw bad(
+      'sort',
+      '$natural sorts by the order documents were written in; it cannot be combined with fields.',
+    );
   return s;
 }
 

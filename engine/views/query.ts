@@ -460,6 +460,20 @@ function matching(
   const q = compileFilter(o.filter);
   const allowDiskUse = o.allowDiskUse ?? true;
   const row = collection(db, ns);
+  const natural = naturalOrder(o.sort);
+  if (natural && row?.kind === 'collection') {
+    // `{$natural: ±1}`: the collection scanned in the order its documents were written (a row id
+    // is taken at insert and kept by updates, as mongod's record ids are), no index: as mongod.
+    const use: IndexUse = { index: null, documentsExamined: 0 };
+    function* scanned(): Generator<Item> {
+      for (const { doc } of iterateDocs(db, row!.cid, 1000, natural === -1)) {
+        use.documentsExamined++;
+        const it = lazyItem(doc, decode);
+        if (q.item(it)) yield it;
+      }
+    }
+    return { items: window(scanned(), o.skip, o.limit), use };
+  }
   if (o.sort && row?.kind === 'collection') {
     const fields = indexedFields(decodeList(row.indexes));
     const lookup = planLookup(o.filter, fields, multikeyIn(db, row.cid));
@@ -497,6 +511,14 @@ function matching(
     for (const it of items) if (q.item(it)) yield it;
   }
   return { items: window(filtered(), o.skip, o.limit), use };
+}
+
+/** 1 or -1 for a sort that is `{$natural: 1}` or `{$natural: -1}` alone; null otherwise. */
+function naturalOrder(sort: Document | undefined): 1 | -1 | null {
+  if (!sort) return null;
+  const keys = Object.keys(sort);
+  if (keys.length !== 1 || keys[0] !== '$natural') return null;
+  return Number(sort.$natural) < 0 ? -1 : 1;
 }
 
 function* window<X>(items: Iterable<X>, skip: number, limit: number | undefined): Generator<X> {

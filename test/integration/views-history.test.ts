@@ -479,6 +479,21 @@ describe(`document history and queries at a point (${MONGO_KIND})`, () => {
         details: { field: 'sort' },
       });
       expect(
+        await refusal(engine, 'query.find', { ...target, sort: '{"$natural": -1, "qty": 1}' }),
+      ).toMatchObject({ code: 'INVALID_INPUT', details: { field: 'sort' }, message: /\$natural/ });
+      // Newest written first, as a DBA asks mongod for the last documents inserted.
+      const lastWritten = await call(engine, 'query.find', { ...target, sort: '{"$natural": -1}', limit: 2 });
+      const { count: n } = await call(engine, 'query.count', { ...target, count: true });
+      expect(n).toBeGreaterThan(2);
+      const firstWritten = await call(engine, 'query.find', {
+        ...target,
+        sort: '{"$natural": 1}',
+        skip: n - 2,
+        limit: 2,
+      });
+      expect(lastWritten.documents).toEqual([...firstWritten.documents].reverse());
+      expect(lastWritten.plan.index).toBeNull();
+      expect(
         await refusal(engine, 'query.aggregate', { ...target, pipeline: '[{"$bogus": {}}]' }),
       ).toMatchObject({ code: 'INVALID_INPUT' });
       // An expression failing on the documents (mingo's own error): typed, not INTERNAL.

@@ -150,6 +150,24 @@ describe('sorts no key table serves', () => {
     expect(ids(agg.documents)).toEqual([5, 6, 7, 4, 2, 3, 1, 10, 9, 8]);
   });
 
+  it('sorts by $natural in the order the documents were written, backwards with -1, filtered, no index', () => {
+    build(
+      [5, 3, 9, 1, 7].map((k) => ({ _id: k, v: k % 2 === 0 ? 'even' : 'odd', k })),
+      ['v'],
+    );
+    expect(sorted({ $natural: 1 })).toEqual([5, 3, 9, 1, 7]);
+    expect(sorted({ $natural: -1 })).toEqual([7, 1, 9, 3, 5]);
+    const page = find(db!, 't.c', {
+      filter: { _id: { $gt: 2 } },
+      sort: { $natural: -1 },
+      skip: 1,
+      limit: 2,
+      canonical: false,
+    });
+    expect(ids(page.documents)).toEqual([9, 3]);
+    expect(page.plan.index).toBeNull();
+  });
+
   it('keeps stored types through a pipeline a find does alike ($match, $sort, $skip, $limit, $project), as the pipeline gives the same documents', () => {
     build([
       { _id: 1, v: new Double(2), big: Long.fromString('9007199254740993'), s: 'a' },
