@@ -340,8 +340,6 @@ export async function documentHistory(
         break;
       }
       case 'delete':
-        if (docs.has(op.ns)) gone(base, 'delete', op.ns);
-        break;
       case 'emptyCollection':
         if (docs.has(op.ns)) gone(base, 'delete', op.ns);
         break;

@@ -57,8 +57,24 @@ const NUMBER_CLASS = 0x0a;
 export function keySortable(db: ViewDb, cid: number, fields: string[], sort: Document): string | null {
   const first = Object.keys(sort)[0];
   if (first === undefined || !fields.includes(first)) return null;
-  return countKeys(db, cid, first) === countDocs(db, cid) ? first : null;
+  return isMultikey(db, cid, first) ? null : first;
 }
+
+/**
+ * Whether some document of the collection holds more than one key of an indexed field (an array
+ * there: mongod's multikey index), as its key count against its document count tells. Counted once
+ * per connection: a ready view's file does not change while it is open (a move in place takes it
+ * only once every connection is closed), and each count reads a whole index.
+ */
+export function isMultikey(db: ViewDb, cid: number, field: string): boolean {
+  let known = MULTIKEY.get(db);
+  if (!known) MULTIKEY.set(db, (known = new Map()));
+  const k = `${cid}\u0000${field}`;
+  let multikey = known.get(k);
+  if (multikey === undefined) known.set(k, (multikey = countKeys(db, cid, field) !== countDocs(db, cid)));
+  return multikey;
+}
+const MULTIKEY = new WeakMap<ViewDb, Map<string, boolean>>();
 
 export function* keyOrdered(
   db: ViewDb,

@@ -45,7 +45,8 @@ interface Bound {
   lower: boolean;
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+/** A plain object (a filter, an operator's arguments), not an array or a BSON value. */
+export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 /** A value that compares as a scalar in an index (documents, arrays, regexes and Min/MaxKey do not here). */

@@ -57,7 +57,9 @@ export async function pointView(
 
 /**
  * pointView for a read that spans awaits (a selective restore writing between its reads): the view
- * is leased, so that no move in place takes it, until `release` is called.
+ * is leased, so that no move in place takes it, until `release` is called. The cache leases what it
+ * hands out until the next turn of the event loop (ViewCache.handOut), so this lease, taken in the
+ * same turn, leaves no instant in which the view could be taken.
  */
 export async function leasedPointView(
   deps: PointViewDeps,
@@ -66,23 +68,8 @@ export async function leasedPointView(
   point: RestorePoint,
   ctx?: BuildProgress,
 ): Promise<PointView & { release: () => void }> {
-  for (let attempt = 0; ; attempt++) {
-    const v = await pointView(deps, sourceName, at, point, ctx);
-    const release = deps.views.lease(v.row.id);
-    // Still ready: nothing took it between its lookup and the lease (a move in place of a `latest`
-    // asked meanwhile); else looked up again, once.
-    if (deps.views.get(v.row.id)?.state === 'ready') {
-      try {
-        return { ...v, db: deps.views.open(v.row), release };
-      } catch (err) {
-        release();
-        throw err;
-      }
-    }
-    release();
-    if (attempt > 0)
-      throw new ApiError('CONFLICT', 'The view was moved forward in place meanwhile: run it again.');
-  }
+  const v = await pointView(deps, sourceName, at, point, ctx);
+  return { ...v, release: deps.views.lease(v.row.id) };
 }
 
 /** Runs `read` on the view of the point; a view found damaged is rebuilt and read again, once. */

@@ -18,7 +18,6 @@ import { ApiError } from '../errors.js';
 import { DocBuilder, T, elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
 import {
   countDocs,
-  countKeys,
   docByRid,
   iterateDocs,
   listCollectionRows,
@@ -30,8 +29,8 @@ import {
 } from '../catalog/view-store.js';
 import { ejsonText, valueText } from './ejson-text.js';
 import { indexedFields, keysAt } from './index-keys.js';
-import { planLookup, type Lookup } from './lookup-plan.js';
-import { keyOrdered, keySortable, lazyItem } from './key-sort.js';
+import { isPlainObject, planLookup, type Lookup } from './lookup-plan.js';
+import { isMultikey, keyOrdered, keySortable, lazyItem } from './key-sort.js';
 import { compileFilter, type CompiledFilter } from './bson-match.js';
 import { timeseriesSpec, unpackBucket } from './timeseries.js';
 import { compareSortKeys, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
@@ -193,7 +192,7 @@ function source(
     return { items: derived(), use: base.use };
   }
   const fields = indexedFields(decodeList(row.indexes));
-  const lookup = planLookup(filter, fields, multikeyIn(db, row.cid));
+  const lookup = planLookup(filter, fields, (f) => isMultikey(db, row.cid, f));
   if (lookup) {
     const get = docByRid(db);
     use.index = indexFor(row, lookup.field);
@@ -276,24 +275,6 @@ function* lookupRids(db: ViewDb, cid: number, l: Lookup): Generator<number> {
       : [l];
   for (const r of ranges) for (const { rid } of keysInOrder(db, cid, l.field, false, r)) yield rid;
 }
-
-/**
- * Whether some document of the collection holds several keys of a field (an array there), as
- * keySortable tells it: a range's two ends are intersected only on a field that is not.
- */
-function multikeyIn(db: ViewDb, cid: number): (field: string) => boolean {
-  return (field) => {
-    // Counted once per connection: a ready view's file does not change while it is open (a move
-    // in place takes it only once every connection is closed), and each count reads a whole index.
-    let known = MULTIKEY.get(db);
-    if (!known) MULTIKEY.set(db, (known = new Map()));
-    const k = `${cid}\u0000${field}`;
-    let multikey = known.get(k);
-    if (multikey === undefined) known.set(k, (multikey = countKeys(db, cid, field) !== countDocs(db, cid)));
-    return multikey;
-  };
-}
-const MULTIKEY = new WeakMap<ViewDb, Map<string, boolean>>();
 
 /** The name of the index whose first field the lookup used. */
 function indexFor(row: CollectionRow, field: string): string {
@@ -429,12 +410,6 @@ function findShaped(
   return out;
 }
 
-function isPlainObject(v: unknown): v is Document {
-  return (
-    typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
-  );
-}
-
 /**
  * mongod's pipeline stages ($project, $group, $addFields…) put `_id` first; mingo's inclusion
  * projection appends it after the other fields. Put it back where mongod has it.
@@ -476,7 +451,7 @@ function matching(
   }
   if (o.sort && row?.kind === 'collection') {
     const fields = indexedFields(decodeList(row.indexes));
-    const lookup = planLookup(o.filter, fields, multikeyIn(db, row.cid));
+    const lookup = planLookup(o.filter, fields, (f) => isMultikey(db, row.cid, f));
     // A lookup of a few points, or a range on another field, narrows more than walking the sort
     // field's whole key table would (then sorted in memory, within the limit); a range on the sort
     // field bounds the walk.
