@@ -59,6 +59,7 @@ import {
   PointViewInfo,
   QueryTarget,
   QueryFilter,
+  QueryCollation,
   FindShape,
   CursorId,
   BatchSize,
@@ -896,6 +897,7 @@ export const commands = {
     input: z.strictObject({
       ...QueryTarget,
       pipeline: QueryText.describe('Extended JSON array of stages.'),
+      ...QueryCollation,
       limit: z
         .number()
         .int()

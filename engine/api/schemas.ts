@@ -735,8 +735,16 @@ export const QueryTarget = {
   ns: Namespace.describe('db.collection (a time-series collection returns its measurements).'),
 };
 
+/** A query's collation, as mongod takes it; without one, the collection's (or view's) own applies. */
+export const QueryCollation = {
+  collation: QueryText.optional().describe(
+    'Extended JSON collation, e.g. {"locale": "en", "strength": 2} (case-insensitive); default: the collection\'s or view\'s own, else {"locale": "simple"} (bytes).',
+  ),
+};
+
 export const QueryFilter = {
   filter: QueryText.optional().describe('Extended JSON filter, e.g. {"status": "A", "qty": {"$lt": 30}}.'),
+  ...QueryCollation,
 };
 
 export const FindShape = {

@@ -33,11 +33,12 @@ import {
   compareValues,
   sortKeyOf,
   sortSpec,
-  valueKey,
+  ValueSet,
   type SortSpec,
 } from './bson-order.js';
 import { ExternalSort, type SortRecord } from './external-sort.js';
 import { compileFilter } from './bson-match.js';
+import { collatorOf, type CollationSpec, type Collator } from './collation.js';
 import { plainSort, type IndexedJoin, type SpillOptions } from './stage-types.js';
 import { facetStage, setWindowFieldsStage } from './facet-window-stages.js';
 import { graphLookupStream, lookupStream, streamableLookup, unionWithStream } from './join-stages.js';
@@ -55,13 +56,18 @@ export function* sortStage(
   sort: Document,
   keep: number | undefined,
   o: SpillOptions,
+  collator?: Collator,
 ): Generator<Document> {
   const spec = sortSpec(sort);
-  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, spec.dirs), { ...o, keep, what: '$sort' });
+  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, spec.dirs, collator), {
+    ...o,
+    keep,
+    what: '$sort',
+  });
   try {
     for (const doc of input) {
       const raw = Buffer.from(serialize(doc));
-      sorter.add(sortKeyOf(raw, spec), raw);
+      sorter.add(sortKeyOf(raw, spec, collator), raw);
     }
   } catch (err) {
     sorter.close();
@@ -236,13 +242,19 @@ class State {
   last: unknown = null;
   list: unknown[] = [];
   listBytes = 0;
-  set = new Set<string>();
+  set: ValueSet;
   merged: Document = {};
   kept: Kept[] = [];
   seq = 0;
   positional = false;
 
-  constructor(readonly acc: Acc) {}
+  /** `collator`: the pipeline's collation ($min, $max, $addToSet and the N / top forms compare strings by it). */
+  constructor(
+    readonly acc: Acc,
+    private readonly collator?: Collator,
+  ) {
+    this.set = new ValueSet(collator);
+  }
 
   /**
    * One document's operand. `pos` (its place in the stage's input) is given by `$bucketAuto`, whose
@@ -287,7 +299,7 @@ class State {
       case '$min':
       case '$max': {
         if (!e || v === null || v === undefined) return;
-        const c = this.best ? compareValues(values, e, this.best.doc, this.best.e) : 0;
+        const c = this.best ? compareValues(values, e, this.best.doc, this.best.e, this.collator) : 0;
         if (!this.best || (op === '$min' ? c < 0 : c > 0)) this.best = { doc: values, e };
         return;
       }
@@ -302,9 +314,7 @@ class State {
       case '$addToSet': {
         if (!e) return;
         if (op === '$addToSet') {
-          const k = valueKey(values, e);
-          if (this.set.has(k)) return;
-          this.set.add(k);
+          if (!this.set.add(values, e)) return;
         }
         this.listBytes += e.end - e.start;
         if (this.listBytes > MAX_ARRAY_BYTES) throw memoryRefusal(op);
@@ -327,7 +337,9 @@ class State {
         // null and missing are not counted ($maxN / $minN docs).
         if (!e || v === null || v === undefined || e.type === 0x06) return;
         this.insert({ doc: values, e, key: null, seq: this.seq++, v }, (a, b) =>
-          op === '$maxN' ? compareValues(b.doc, b.e, a.doc, a.e) : compareValues(a.doc, a.e, b.doc, b.e),
+          op === '$maxN'
+            ? compareValues(b.doc, b.e, a.doc, a.e, this.collator)
+            : compareValues(a.doc, a.e, b.doc, b.e, this.collator),
         );
         return;
       }
@@ -336,14 +348,14 @@ class State {
       case '$bottom':
       case '$bottomN': {
         const doc = e && e.type === 0x03 ? subDocument(values, e) : EMPTY;
-        const key = sortKeyOf(doc, this.acc.sort!);
+        const key = sortKeyOf(doc, this.acc.sort!, this.collator);
         const dirs = this.acc.sort!.dirs;
         const top = op === '$top' || op === '$topN';
         const out = isObj(v) ? (v as Document).o : undefined;
         // Kept in sort order, earliest first among equal keys; $bottom keeps the last n of that order.
         this.insert(
           { doc, e: e!, key, seq: this.seq++, v: out ?? null },
-          (a, b) => compareSortKeys(a.key!, b.key!, dirs) || a.seq - b.seq,
+          (a, b) => compareSortKeys(a.key!, b.key!, dirs, this.collator) || a.seq - b.seq,
           !top,
         );
         return;
@@ -447,7 +459,8 @@ function sortedByKey(
   const shape: Document = { k: keyExpr };
   accs.forEach((a, i) => (shape[`v${i}`] = a.op === '$count' ? 1 : a.expr));
   const evaluated = streamThrough([{ $replaceWith: shape }], options, input);
-  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, [1]), { ...o, what });
+  const collator = collatorOf(options?.collation as CollationSpec | undefined);
+  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, [1], collator), { ...o, what });
   let n = 0;
   try {
     for (;;) {
@@ -493,6 +506,8 @@ export function* groupStage(
   if (!('_id' in spec)) throw badGroup('$group: a group specification must include an _id.');
   const accs = accumulators(spec);
   const { records } = sortedByKey(input, spec._id, accs, options, o, '$group');
+  // Group keys equal by the pipeline's collation are one group ("abc" and "ABC" at strength 2).
+  const collator = collatorOf(options?.collation as CollationSpec | undefined);
   let key: Buffer | null = null;
   let states: State[] = [];
   const emit = (): Document => {
@@ -501,10 +516,10 @@ export function* groupStage(
     return out;
   };
   for (const r of records) {
-    if (key === null || compareSortKeys(key, r.key, [1]) !== 0) {
+    if (key === null || compareSortKeys(key, r.key, [1], collator) !== 0) {
       if (key !== null) yield emit();
       key = r.key;
-      states = accs.map((a) => new State(a));
+      states = accs.map((a) => new State(a, collator));
     }
     accumulate(states, r.payload);
   }
@@ -549,6 +564,7 @@ export function* bucketAutoStage(
   if (!isObj(output)) throw badGroup("$bucketAuto: 'output' must be an object.");
   const accs = accumulators(output, '$bucketAuto');
   const { records, count } = sortedByKey(input, groupBy, accs, options, o, '$bucketAuto');
+  const collator = collatorOf(options?.collation as CollationSpec | undefined);
   const it = records[Symbol.iterator]();
   let next = it.next();
   const total = count();
@@ -556,7 +572,7 @@ export function* bucketAutoStage(
   const value = (key: Buffer): unknown => deserialize(key, DECODE).k;
   try {
     for (let b = 1; b <= nb && !next.done; b++) {
-      const states = accs.map((a) => new State(a));
+      const states = accs.map((a) => new State(a, collator));
       const min = next.value.key;
       let max = min;
       let taken = 0;
@@ -567,7 +583,7 @@ export function* bucketAutoStage(
         taken++;
         next = it.next();
       }
-      while (!next.done && compareSortKeys(next.value.key, max, [1]) === 0) {
+      while (!next.done && compareSortKeys(next.value.key, max, [1], collator) === 0) {
         accumulate(states, next.value.payload, true);
         next = it.next();
       }
@@ -732,7 +748,13 @@ export function runPipeline(
       flush();
       const next = stages[k + 1];
       const keep = next && '$limit' in next ? Number(next.$limit) : undefined;
-      stream = sortStage(stream, stage.$sort as Document, keep, spill);
+      stream = sortStage(
+        stream,
+        stage.$sort as Document,
+        keep,
+        spill,
+        collatorOf(options?.collation as CollationSpec | undefined),
+      );
     } else if ('$group' in stage) {
       flush();
       stream = groupStage(stream, stage.$group as Document, options, spill);

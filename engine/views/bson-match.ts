@@ -18,7 +18,10 @@
  *   path through an array of documents reaches the field of each;
  * - `$type` on the stored BSON type (an Int32 5 is "int", a Double 5.0 is
  *   "double", "number" is any of the four);
- * - a regex matches strings and symbols (and an equal regex), nothing else.
+ * - a regex matches strings and symbols (and an equal regex), nothing else;
+ * - strings compare by the query's collation when it has one (mingo's options'
+ *   `collation`, collation.ts), in embedded documents and arrays as well; a
+ *   regex and `$type` ignore it, as in mongod.
  *
  * `$expr`, `$jsonSchema` and the bitwise operators are evaluated by mingo
  * on the decoded document (expressions are mingo's); `$where`, `$text` and
@@ -32,6 +35,7 @@ import { ApiError } from '../errors.js';
 import { T, elements, field, subDocument, type RawElement } from '../oplog/bson-raw.js';
 import { compareValues } from './bson-order.js';
 import { typeClass } from './index-keys.js';
+import { collatorOf, type CollationSpec, type Collator } from './collation.js';
 
 /** Whether a document (its BSON bytes) matches. */
 export type Matcher = (doc: Buffer) => boolean;
@@ -143,7 +147,7 @@ const isNaNValue = (r: Reached): boolean => {
 type Cmp = '$eq' | '$lt' | '$lte' | '$gt' | '$gte';
 
 /** ComparisonMatchExpression::matchesSingleElement. */
-function comparison(op: Cmp, rhs: Reached): Leaf {
+function comparison(op: Cmp, rhs: Reached, collator?: Collator): Leaf {
   const rType = rhs.e.type;
   const rNull = rType === T.null;
   const rNaN = isNaNValue(rhs);
@@ -172,7 +176,7 @@ function comparison(op: Cmp, rhs: Reached): Leaf {
       const lNaN = isNaNValue(v);
       if (lNaN || rNaN) return (op === '$lte' || op === '$gte') && lNaN && rNaN;
     }
-    const c = compareValues(v.doc, v.e, rhs.doc, rhs.e);
+    const c = compareValues(v.doc, v.e, rhs.doc, rhs.e, collator);
     switch (op) {
       case '$eq':
         return c === 0;
@@ -447,10 +451,15 @@ class Compiler {
    * @param expand whether a path ending on an array reaches its elements too (false inside a
    * value `$elemMatch`: its operators see each element as it is, mongod's ElemMatchValue).
    */
+  /** The query's collation for string comparisons (mongod's: `$regex` and `$type` ignore it). */
+  private readonly collator: Collator | undefined;
+
   constructor(
     private readonly options: MingoOptions,
     private readonly expand = true,
-  ) {}
+  ) {
+    this.collator = collatorOf(options?.collation as CollationSpec | undefined);
+  }
 
   /** A whole filter document: its fields and logical operators, ANDed. */
   document(filter: Document): Pred {
@@ -532,7 +541,7 @@ class Compiler {
     }
     const re = regexParts(cond);
     if (re) return anyValue(parts, this.expand, regexLeaf(re.pattern, re.flags));
-    return anyValue(parts, this.expand, comparison('$eq', operand(cond)));
+    return anyValue(parts, this.expand, comparison('$eq', operand(cond), this.collator));
   }
 
   private regex(parts: string[], v: unknown, options: unknown): Pred {
@@ -554,13 +563,13 @@ class Compiler {
       case '$gte':
         // expression_parser.cpp: a regex is no bound ({a: {$gt: /b/}} is refused).
         if (regexParts(v)) throw bad(`Can't have RegEx as arg to predicate over field '${path}'.`);
-        return anyValue(parts, this.expand, comparison(op, operand(v)));
+        return anyValue(parts, this.expand, comparison(op, operand(v), this.collator));
       case '$eq':
-        return anyValue(parts, this.expand, comparison(op, operand(v)));
+        return anyValue(parts, this.expand, comparison(op, operand(v), this.collator));
       case '$ne': {
         // expression_parser.cpp (SERVER-1705): $ne is not the negation of a regex match.
         if (regexParts(v)) throw bad("Can't have regex as arg to $ne.");
-        const eq = anyValue(parts, this.expand, comparison('$eq', operand(v)));
+        const eq = anyValue(parts, this.expand, comparison('$eq', operand(v), this.collator));
         return (c) => !eq(c);
       }
       case '$in':
@@ -569,7 +578,7 @@ class Compiler {
         const leaves: Leaf[] = v.map((x) => {
           if (isPlain(x) && Object.keys(x)[0]?.startsWith('$')) throw bad(`cannot nest $ under ${op}`);
           const re = regexParts(x);
-          return re ? regexLeaf(re.pattern, re.flags) : comparison('$eq', operand(x));
+          return re ? regexLeaf(re.pattern, re.flags) : comparison('$eq', operand(x), this.collator);
         });
         const any = anyValue(parts, this.expand, (val) => leaves.some((l) => l(val)));
         return op === '$in' ? any : (c) => !any(c);
@@ -600,7 +609,7 @@ class Compiler {
           return anyValue(
             parts,
             this.expand,
-            re ? regexLeaf(re.pattern, re.flags) : comparison('$eq', operand(x)),
+            re ? regexLeaf(re.pattern, re.flags) : comparison('$eq', operand(x), this.collator),
           );
         });
         return and(preds);

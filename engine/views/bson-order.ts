@@ -8,7 +8,8 @@
  * - numbers by exact value across Int32, Int64, Double and Decimal128
  *   (Int64 2^53+1 is above Double 2^53, which a double-based key cannot
  *   tell), NaN below every other number;
- * - strings and symbols by their UTF-8 bytes (no collation);
+ * - strings and symbols by their UTF-8 bytes, or by a collation when one is given (collation.ts:
+ *   mongod applies a query's collation to strings and symbols, in documents and arrays too);
  * - documents and arrays element by element: type, then field name, then
  *   value, the shorter first when one is a prefix of the other;
  * - binary, ObjectId, booleans, dates and timestamps by their key bytes.
@@ -23,6 +24,8 @@ import {
   DocBuilder,
   ElementCursor,
   T,
+  docOf,
+  elementBytes,
   elements,
   field,
   makeElement,
@@ -30,6 +33,7 @@ import {
   type RawElement,
 } from '../oplog/bson-raw.js';
 import { keyOf, typeClass } from './index-keys.js';
+import type { Collator } from './collation.js';
 
 const T_UNDEFINED = 0x06;
 const T_DECIMAL = 0x13;
@@ -131,7 +135,13 @@ function compareNumbers(da: Buffer, ea: RawElement, db: Buffer, eb: RawElement):
 const sign = (n: number): number => (n < 0 ? -1 : n > 0 ? 1 : 0);
 
 /** Two BSON values (the elements' values; their names do not count), in MongoDB's order. */
-export function compareValues(da: Buffer, ea: RawElement, db: Buffer, eb: RawElement): number {
+export function compareValues(
+  da: Buffer,
+  ea: RawElement,
+  db: Buffer,
+  eb: RawElement,
+  collator?: Collator,
+): number {
   const ca = classOf(ea.type);
   const cb = classOf(eb.type);
   if (ca !== cb) return ca < cb ? -1 : 1;
@@ -144,18 +154,25 @@ export function compareValues(da: Buffer, ea: RawElement, db: Buffer, eb: RawEle
     case T.string:
     case T_SYMBOL:
     case T_CODE:
+      if (collator && ea.type !== T_CODE && eb.type !== T_CODE)
+        return sign(
+          collator(
+            da.toString('utf8', ea.valueStart + 4, ea.end - 1),
+            db.toString('utf8', eb.valueStart + 4, eb.end - 1),
+          ),
+        );
       // The bytes after the length, before the NUL; compared in place (sorts compare millions).
       return da.compare(db, eb.valueStart + 4, eb.end - 1, ea.valueStart + 4, ea.end - 1);
     case T.object:
     case T.array:
-      return compareDocuments(subDocument(da, ea), subDocument(db, eb));
+      return compareDocuments(subDocument(da, ea), subDocument(db, eb), collator);
     default:
       return sign(Buffer.compare(keyOf(da, ea), keyOf(db, eb)));
   }
 }
 
 /** Two documents (or arrays) as mongod compares them: element by element, type, name, then value. */
-export function compareDocuments(a: Buffer, b: Buffer): number {
+export function compareDocuments(a: Buffer, b: Buffer, collator?: Collator): number {
   const x = new ElementCursor(a);
   const y = new ElementCursor(b);
   for (;;) {
@@ -168,7 +185,7 @@ export function compareDocuments(a: Buffer, b: Buffer): number {
     // Field names as bytes (strcmp): between the type byte and the NUL.
     const c = a.compare(b, y.start + 1, y.valueStart - 1, x.start + 1, x.valueStart - 1);
     if (c !== 0) return c;
-    const v = compareValues(a, x, b, y);
+    const v = compareValues(a, x, b, y, collator);
     if (v !== 0) return v;
   }
 }
@@ -194,6 +211,40 @@ export function valueKey(doc: Buffer, e: RawElement): string {
   if (x.rank !== 2) return `n${x.rank}`;
   const g = gcd(x.num, x.den);
   return x.den === g ? `n${x.num / g}` : `n${x.num / g}/${x.den / g}`;
+}
+
+/**
+ * Values told apart as distinct and `$addToSet` tell them: by valueKey, or, under a collation, by
+ * compareValues with it ("abc" and "ABC" are one at strength 2), kept sorted to be searched. Each
+ * value is copied on its own (a one-field document), not held with the document it came from.
+ */
+export class ValueSet {
+  private readonly keys = new Set<string>();
+  private readonly sorted: Reached[] = [];
+  constructor(private readonly collator?: Collator) {}
+
+  /** Adds the value: false when an equal one is there already. */
+  add(doc: Buffer, e: RawElement): boolean {
+    if (!this.collator) {
+      const k = valueKey(doc, e);
+      if (this.keys.has(k)) return false;
+      this.keys.add(k);
+      return true;
+    }
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const x = this.sorted[mid]!;
+      const c = compareValues(x.doc, x.e, doc, e, this.collator);
+      if (c === 0) return false;
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const one = docOf(elementBytes(doc, e));
+    this.sorted.splice(lo, 0, { doc: one, e: elements(one)[0]! });
+    return true;
+  }
 }
 
 /** One value reached by a path: the element and the document (or array) holding it. */
@@ -262,7 +313,7 @@ const NULL_VALUE = Buffer.alloc(0);
  * (smallest or largest array element by direction, null when missing, undefined for an empty
  * array). Compared with compareSortKeys.
  */
-export function sortKeyOf(doc: Buffer, spec: SortSpec): Buffer {
+export function sortKeyOf(doc: Buffer, spec: SortSpec, collator?: Collator): Buffer {
   const b = new DocBuilder();
   for (let k = 0; k < spec.paths.length; k++) {
     const { values, empty } = valuesAtPath(doc, spec.paths[k]!);
@@ -273,7 +324,7 @@ export function sortKeyOf(doc: Buffer, spec: SortSpec): Buffer {
     }
     let best = values[0]!;
     for (let j = 1; j < values.length; j++) {
-      const c = compareValues(values[j]!.doc, values[j]!.e, best.doc, best.e);
+      const c = compareValues(values[j]!.doc, values[j]!.e, best.doc, best.e, collator);
       if (spec.dirs[k]! > 0 ? c < 0 : c > 0) best = values[j]!;
     }
     b.append(makeElement(best.e.type, name, best.doc.subarray(best.e.valueStart, best.e.end)));
@@ -303,16 +354,16 @@ function compareFirstPlain(a: Buffer, b: Buffer): number | null {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** Two sort keys of one specification, each field in its direction. */
-export function compareSortKeys(a: Buffer, b: Buffer, dirs: number[]): number {
-  const first = compareFirstPlain(a, b);
+/** Two sort keys of one specification, each field in its direction (strings by the collation, if any). */
+export function compareSortKeys(a: Buffer, b: Buffer, dirs: number[], collator?: Collator): number {
+  const first = collator ? null : compareFirstPlain(a, b);
   if (first !== null) {
     if (first !== 0 || dirs.length === 1) return first * dirs[0]!;
   }
   const x = new ElementCursor(a);
   const y = new ElementCursor(b);
   for (let k = 0; x.next() && y.next(); k++) {
-    const c = compareValues(a, x, b, y);
+    const c = compareValues(a, x, b, y, collator);
     if (c !== 0) return c * dirs[k]!;
   }
   return 0;

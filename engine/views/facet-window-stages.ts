@@ -17,6 +17,7 @@ import { calculateObjectSize, deserialize, serialize, type Document } from 'bson
 import { ApiError } from '../errors.js';
 import { DocBuilder, elements } from '../oplog/bson-raw.js';
 import { compareSortKeys, compareValues, sortKeyOf, sortSpec } from './bson-order.js';
+import { collatorOf, type CollationSpec } from './collation.js';
 import { plainSort, type SpillOptions } from './stage-types.js';
 import { ExternalSort } from './external-sort.js';
 import { MAX_DOCUMENT_BYTES } from './join-stages.js';
@@ -119,7 +120,9 @@ export function* setWindowFieldsStage(
     options,
     input,
   );
-  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, dirs), {
+  // Partitions and order by the pipeline's collation, as mongod's.
+  const collator = collatorOf(options?.collation as CollationSpec | undefined);
+  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, dirs, collator), {
     ...spill,
     what: '$setWindowFields',
   });
@@ -133,7 +136,7 @@ export function* setWindowFieldsStage(
       const key = new DocBuilder();
       const pe = elements(p)[0]!;
       key.appendRange(p, pe.start, pe.end);
-      const sk = sortKeyOf(raw, sort);
+      const sk = sortKeyOf(raw, sort, collator);
       for (const e of elements(sk)) key.appendRange(sk, e.start, e.end);
       sorter.add(key.finish(), raw);
     }
@@ -149,7 +152,7 @@ export function* setWindowFieldsStage(
   const samePartition = (a: Buffer, b: Buffer) => {
     const ea = elements(a)[0]!;
     const eb = elements(b)[0]!;
-    return compareValues(a, ea, b, eb) === 0;
+    return compareValues(a, ea, b, eb, collator) === 0;
   };
   const flush = function* (): Generator<Document> {
     if (!partition.length) return;

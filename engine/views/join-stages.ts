@@ -115,7 +115,8 @@ export function* lookupStream(
       const values = localValues(doc, localField);
       if (indexed) foreign = joins.matching(from as string, foreignField as string, values);
       else {
-        const m = compileFilter({ [foreignField as string]: { $in: values } });
+        // The pipeline's collation (options) compares the values, as mongod's $lookup does.
+        const m = compileFilter({ [foreignField as string]: { $in: values } }, options);
         foreign = (function* () {
           for (const it of joins.scan(from as string)) if (m.item(it)) yield it.js;
         })();
@@ -183,7 +184,7 @@ export function* graphLookupStream(
     throw badStage('$graphLookup', "'maxDepth' must be an integer.");
   if (max < 0) throw badStage('$graphLookup', "'maxDepth' must be nonnegative.");
   if (!isPlain(restrict)) throw badStage('$graphLookup', "'restrictSearchWithMatch' must be a document.");
-  const restricted = compileFilter(restrict);
+  const restricted = compileFilter(restrict, options);
   const indexed = joins.indexed(from as string, connectToField as string);
   const limit = spill.memoryBytes;
   const fromPath = (connectFromField as string).split('.');
@@ -204,7 +205,7 @@ export function* graphLookupStream(
       const values = [...frontier.values()];
       for (const k of frontier.keys()) queried.add(k);
       const next = new Map<string, unknown>();
-      const m = compileFilter({ [connectToField as string]: { $in: values } });
+      const m = compileFilter({ [connectToField as string]: { $in: values } }, options);
       const found = indexed
         ? joins.matching(from as string, connectToField as string, values)
         : (function* () {

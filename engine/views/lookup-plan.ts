@@ -21,6 +21,12 @@
  * end is kept in the key range even when exclusive (a number's key is its
  * nearest double: `Decimal128("1.000000000000000001")` has the key of 1 and
  * is `$gt: 1`). Points beat ranges, and `_id` beats other fields.
+ *
+ * Under a collation (a query's, or its collection's default) a string is no
+ * key: the key tables hold strings by their bytes, and a collation's equal
+ * strings ("abc", "ABC" at strength 2) have different bytes, so a condition
+ * on a string is left to the filter, as mongod leaves string bounds to the
+ * filter on an index of another collation. Other values are looked up.
  */
 import { serialize, type Document } from 'bson';
 import { elements } from '../oplog/bson-raw.js';
@@ -50,17 +56,18 @@ export const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 /** A value that compares as a scalar in an index (documents, arrays, regexes and Min/MaxKey do not here). */
-function scalarKey(v: unknown): Buffer | null {
+function scalarKey(v: unknown, collated: boolean): Buffer | null {
   if (v === undefined || Array.isArray(v) || isPlainObject(v) || v instanceof RegExp) return null;
   const t = (v as { _bsontype?: string } | null)?._bsontype;
   if (t === 'BSONRegExp' || t === 'MinKey' || t === 'MaxKey' || t === 'Code') return null;
+  if (collated && (typeof v === 'string' || t === 'BSONSymbol')) return null;
   const doc = Buffer.from(serialize({ v }));
   const e = elements(doc)[0];
   return e ? keyOf(doc, e) : null;
 }
 
 /** The type class byte of numbers' keys. */
-const NUMBER_CLASS = scalarKey(0)![0]!;
+const NUMBER_CLASS = scalarKey(0, false)![0]!;
 
 /** The condition's operators, or null when it is an equality (to a value or an embedded document). */
 function operators(cond: unknown): Record<string, unknown> | null {
@@ -69,32 +76,32 @@ function operators(cond: unknown): Record<string, unknown> | null {
 }
 
 /** Equality, `$eq` or `$in` of plain values: the keys to look up. */
-function pointKeys(cond: unknown): Buffer[] | null {
+function pointKeys(cond: unknown, collated: boolean): Buffer[] | null {
   if (!isPlainObject(cond) || Object.keys(cond).length === 0) {
-    const k = scalarKey(cond);
+    const k = scalarKey(cond, collated);
     return k ? [k] : null;
   }
   const ops = operators(cond);
   if (!ops) return null;
   if ('$eq' in ops) {
-    const k = scalarKey(ops.$eq);
+    const k = scalarKey(ops.$eq, collated);
     if (k) return [k];
   }
   if ('$in' in ops && Array.isArray(ops.$in)) {
-    const ks = (ops.$in as unknown[]).map(scalarKey);
+    const ks = (ops.$in as unknown[]).map((x) => scalarKey(x, collated));
     if (ks.every((k): k is Buffer => k !== null)) return ks;
   }
   return null;
 }
 
 /** The condition's range ends with a plain value, lower ends first (`$gte` before `$gt`). */
-function rangeBounds(cond: unknown): Bound[] {
+function rangeBounds(cond: unknown, collated: boolean): Bound[] {
   const ops = operators(cond);
   if (!ops) return [];
   const out: Bound[] = [];
   for (const op of ['$gte', '$gt', '$lte', '$lt'] as const) {
     if (!(op in ops)) continue;
-    const key = scalarKey(ops[op]);
+    const key = scalarKey(ops[op], collated);
     // A number's key is the nearest double: a Decimal128 or an Int64 beyond a double's precision
     // shares the key of a bound it is above or below, so the key range keeps that key.
     if (key)
@@ -143,14 +150,14 @@ function conjuncts(filter: Document, out: { fields: [string, unknown][]; ors: un
 }
 
 /** A `$or` whose every branch looks up points of one field: the union of those points. */
-function unionOfPoints(branches: unknown[], indexed: readonly string[]): Lookup | null {
+function unionOfPoints(branches: unknown[], indexed: readonly string[], collated: boolean): Lookup | null {
   if (branches.length === 0) return null;
   let field: string | null = null;
   const keys: Buffer[] = [];
   for (const b of branches) {
     if (!isPlainObject(b)) return null;
     // Ranges in a branch are not used here: no multikey question is asked for them.
-    const l = planLookup(b, indexed, () => true);
+    const l = planLookup(b, indexed, () => true, collated);
     if (!l || l.kind !== 'points' || (field !== null && l.field !== field)) return null;
     field = l.field;
     keys.push(...l.keys);
@@ -161,11 +168,13 @@ function unionOfPoints(branches: unknown[], indexed: readonly string[]): Lookup 
 /**
  * The lookup that narrows a filter on these indexed fields, or null (a collection scan).
  * `multikey` is asked only when a range with two or more ends is chosen; without it, one end is used.
+ * `collated`: the query compares strings by a collation (no string is looked up).
  */
 export function planLookup(
   filter: Document,
   indexed: readonly string[],
   multikey: IsMultikey = () => true,
+  collated = false,
 ): Lookup | null {
   const parts: { fields: [string, unknown][]; ors: unknown[][] } = { fields: [], ors: [] };
   conjuncts(filter, parts);
@@ -176,16 +185,16 @@ export function planLookup(
     // A dotted path through an array of documents: an element without the field is null to the
     // filter, but the key table holds no null key for it; a null key is not looked up there.
     const usable = (k: Buffer) => !(k[0] === NULL_KEY[0] && field.includes('.'));
-    const keys = pointKeys(cond);
+    const keys = pointKeys(cond, collated);
     if (keys) {
       if (keys.every(usable)) points.push({ field, kind: 'points', keys });
     } else {
-      const bs = rangeBounds(cond).filter((b) => usable(b.key));
+      const bs = rangeBounds(cond, collated).filter((b) => usable(b.key));
       if (bs.length) bounds.set(field, [...(bounds.get(field) ?? []), ...bs]);
     }
   }
   for (const branches of parts.ors) {
-    const u = unionOfPoints(branches, indexed);
+    const u = unionOfPoints(branches, indexed, collated);
     if (u) points.push(u);
   }
   if (points.length) return points.find((p) => p.field === '_id') ?? points[0]!;

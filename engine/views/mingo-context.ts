@@ -2,7 +2,8 @@
  * mingo, as the views run it: every operator of mingo's own, but for the
  * aggregation expressions that compare values (`$eq`, `$ne`, `$gt`, `$gte`,
  * `$lt`, `$lte`, `$cmp`), which use MongoDB's comparison order
- * (bson-order.ts) instead of mingo's. In mongod an expression compares any
+ * (bson-order.ts; strings by the pipeline's collation, options'
+ * `collation`) instead of mingo's. In mongod an expression compares any
  * two values, of any types, in the BSON order (`{$gt: ["abc", 5]}` is true:
  * strings sort above numbers), numbers by exact value across types, arrays
  * and documents as wholes, and a missing value below null; mingo brackets by
@@ -24,6 +25,7 @@ import * as windowOps from 'mingo/operators/window';
 import { Query as QueryBase } from 'mingo/query';
 import { elements, makeElement, type RawElement } from '../oplog/bson-raw.js';
 import { compareValues } from './bson-order.js';
+import { collatorOf, type CollationSpec, type Collator } from './collation.js';
 import { ApiError } from '../errors.js';
 
 type Options = NonNullable<ConstructorParameters<typeof AggregatorBase>[1]>;
@@ -44,10 +46,10 @@ function element(v: unknown): { doc: Buffer; e: RawElement } {
 }
 
 /** Two values in MongoDB's order: -1, 0 or 1. */
-export function compareJs(a: unknown, b: unknown): number {
+export function compareJs(a: unknown, b: unknown, collator?: Collator): number {
   const x = element(a);
   const y = element(b);
-  return Math.sign(compareValues(x.doc, x.e, y.doc, y.e));
+  return Math.sign(compareValues(x.doc, x.e, y.doc, y.e, collator));
 }
 
 function comparing(name: string, test: (c: number) => boolean | number) {
@@ -55,7 +57,8 @@ function comparing(name: string, test: (c: number) => boolean | number) {
     if (!Array.isArray(expr) || expr.length !== 2)
       throw new Error(`Expression ${name} takes exactly 2 arguments.`);
     const [a, b] = evalExpr(obj as never, expr, options as never) as unknown[];
-    return test(compareJs(a, b));
+    // Strings by the pipeline's collation, as mongod's expressions compare them.
+    return test(compareJs(a, b, collatorOf(options.collation as CollationSpec | undefined)));
   };
 }
 

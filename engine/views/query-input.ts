@@ -14,8 +14,9 @@ import { tmpdir } from 'node:os';
 import { ApiError } from '../errors.js';
 import { elements } from '../oplog/bson-raw.js';
 import { compileFilter } from './bson-match.js';
+import { checkCollation, type CollationSpec } from './collation.js';
 
-export type QueryPart = 'filter' | 'projection' | 'sort' | 'pipeline' | 'id';
+export type QueryPart = 'filter' | 'projection' | 'sort' | 'pipeline' | 'id' | 'collation';
 
 function bad(part: QueryPart, message: string): ApiError {
   return new ApiError('INVALID_INPUT', `${part}: ${message}`, { field: part });
@@ -128,6 +129,17 @@ export function parsePipeline(text: string): Document[] {
     throw bad('pipeline', (err as Error).message);
   }
   return p as Document[];
+}
+
+/**
+ * A request's collation, e.g. `{"locale": "en", "strength": 2}`, checked with mongod's rules
+ * (collation.ts): undefined when none is given (the namespace's own applies), null for
+ * `{"locale": "simple"}` (bytes, whatever the namespace's own).
+ */
+export function parseCollation(text: string | undefined): CollationSpec | null | undefined {
+  const c = object('collation', text);
+  if (c === undefined) return undefined;
+  return checkCollation(c, 'collation');
 }
 
 /** An `_id` given as Extended JSON, as the bytes of a one-field document `{_id: value}`. */

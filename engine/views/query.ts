@@ -11,6 +11,11 @@
  * time-series collection as the measurements of its buckets
  * (timeseries.ts), a MongoDB view as its pipeline over what it is defined
  * on (views of views included).
+ *
+ * Strings compare by the query's collation: the one the request gives, else
+ * the collection's or MongoDB view's own (its options' `collation`), else the
+ * simple one (their bytes); a view's is the only one its queries may use, as
+ * mongod allows no other (collation.ts, collationOf).
  */
 import { EJSON, deserialize, serialize, type Document } from 'bson';
 import { Query } from './mingo-context.js';
@@ -33,13 +38,16 @@ import { isPlainObject, planLookup, type Lookup } from './lookup-plan.js';
 import { isMultikey, keyOrdered, keySortable, lazyItem } from './key-sort.js';
 import { compileFilter, type CompiledFilter } from './bson-match.js';
 import { timeseriesSpec, unpackBucket } from './timeseries.js';
-import { compareSortKeys, sortKeyOf, sortSpec, valueKey } from './bson-order.js';
+import { ValueSet, compareSortKeys, sortKeyOf, sortSpec } from './bson-order.js';
 import { runPipeline, type IndexedJoin, type SpillOptions } from './blocking-stages.js';
 import { ExternalSort, SORT_MEMORY_BYTES } from './external-sort.js';
 import { dirname } from 'node:path';
 import { decodeList } from './view-sink.js';
 import { indexName } from '../restore/index-rules.js';
 import { runtimeError } from './query-input.js';
+import { checkCollation, collatorOf, sameCollation, type CollationSpec, type Collator } from './collation.js';
+
+type MingoOptions = NonNullable<Parameters<typeof runPipeline>[2]>;
 
 /** A document to match: its decoded value, and its exact bytes when it has them. */
 interface Item {
@@ -75,6 +83,60 @@ function readStringOption(options: Buffer, name: string): string | null {
   const e = elements(options).find((x) => x.name === name);
   return e && e.type === T.string ? options.toString('utf8', e.valueStart + 4, e.end - 1) : null;
 }
+
+/**
+ * A collation the request gives: a spec, null for `{locale: "simple"}`, undefined when it gives
+ * none (the namespace's own applies).
+ */
+export type RequestedCollation = CollationSpec | null | undefined;
+
+/** A namespace's own collation (its options'), null for none; one this engine cannot apply is refused, typed. */
+function ownCollation(row: CollectionRow): CollationSpec | null {
+  const e = elements(row.options).find((x) => x.name === 'collation');
+  if (!e || e.type !== T.object) return null;
+  const value = deserialize(subDocument(row.options, e), DECODE);
+  try {
+    return checkCollation(value, 'options');
+  } catch (err) {
+    throw new ApiError(
+      'UNSUPPORTED',
+      `${row.ns}'s default collation ${EJSON.stringify(value)} cannot be applied here (${(err as Error).message}); give the query a collation, e.g. {"locale": "simple"}.`,
+      { ns: row.ns, reason: 'collation' },
+    );
+  }
+}
+
+/**
+ * The collation a query on `ns` compares strings by: the request's, else the namespace's own, else
+ * simple (null). A MongoDB view's queries take its own only: another is refused, as mongod refuses
+ * it (OptionNotSupportedOnView, "Cannot override a view's default collation").
+ */
+export function collationOf(db: ViewDb, ns: string, requested: RequestedCollation): CollationSpec | null {
+  const row = collection(db, ns);
+  if (!row) return requested ?? null;
+  // The request's own wins on a collection: its default is not even read (one this engine cannot
+  // apply is passed by with {"locale": "simple"}).
+  if (row.kind !== 'view' && requested !== undefined) return requested;
+  const own = ownCollation(row);
+  if (row.kind === 'view') {
+    if (requested !== undefined && !sameCollation(requested, own))
+      throw new ApiError(
+        'INVALID_INPUT',
+        `collation: ${ns} is a view, whose queries use its own collation (${own ? EJSON.stringify(own) : 'simple'}) and no other, as in mongod.`,
+        { field: 'collation', ns },
+      );
+    return own;
+  }
+  return own;
+}
+
+/**
+ * mingo's options for a collation: filters and the stages read it there (bson-match.ts,
+ * blocking-stages.ts). mingo itself reads it only in a `$sort` it runs (a `$meta` sort); its type
+ * knows strengths 1-3 only, hence the cast.
+ */
+const withCollation = (c: CollationSpec | null) =>
+  c ? ({ collation: c } as unknown as Partial<MingoOptions>) : undefined;
 
 /** Plain objects and arrays only: a decoded Binary or ObjectId is a value, not a stage to walk. */
 function isWalkable(v: unknown): v is Document | unknown[] {
@@ -146,6 +208,7 @@ function source(
   ns: string,
   filter: Document,
   depth = 0,
+  collated = false,
 ): { items: Iterable<Item>; use: IndexUse } {
   if (depth > MAX_VIEW_DEPTH)
     throw new ApiError('INVALID_INPUT', `View ${ns} is nested deeper than ${MAX_VIEW_DEPTH} views.`);
@@ -174,6 +237,8 @@ function source(
     if (!viewOn) throw new ApiError('CORRUPT', `View ${ns} has no viewOn.`);
     refuseViewCycle(db, dbName, coll, [], new Set()); // a few catalog rows, before any document
     const pipeline = viewPipeline(row.options);
+    // The view's pipeline runs with the view's own collation, whatever its base collection's.
+    const own = ownCollation(row);
     const base = source(db, `${dbName}.${viewOn}`, {}, depth + 1);
     function* baseDocs(): Generator<Document> {
       for (const it of base.items) yield it.js;
@@ -182,9 +247,9 @@ function source(
     const out = runPipeline(
       baseDocs(),
       pipeline,
-      { collectionResolver: resolver(db, dbName, depth) },
+      { collectionResolver: resolver(db, dbName, depth), ...withCollation(own) },
       spillOptions(db, true),
-      joins(db, dbName, depth),
+      joins(db, dbName, depth, own),
     );
     function* derived(): Generator<Item> {
       for (const js of out) yield { js: idFirst(js), raw: null };
@@ -192,7 +257,7 @@ function source(
     return { items: derived(), use: base.use };
   }
   const fields = indexedFields(decodeList(row.indexes));
-  const lookup = planLookup(filter, fields, (f) => isMultikey(db, row.cid, f));
+  const lookup = planLookup(filter, fields, (f) => isMultikey(db, row.cid, f), collated);
   if (lookup) {
     const get = docByRid(db);
     use.index = indexFor(row, lookup.field);
@@ -223,7 +288,7 @@ function source(
 }
 
 /** `$lookup` on an indexed foreign field: the foreign documents read through its key table. */
-function joins(db: ViewDb, dbName: string, depth = 0): IndexedJoin {
+function joins(db: ViewDb, dbName: string, depth = 0, coll: CollationSpec | null = null): IndexedJoin {
   return {
     indexed: (from, field) => {
       const row = collection(db, `${dbName}.${from}`);
@@ -231,8 +296,8 @@ function joins(db: ViewDb, dbName: string, depth = 0): IndexedJoin {
     },
     *matching(from, field, values) {
       const filter = { [field]: { $in: values } };
-      const q = compileFilter(filter);
-      for (const it of source(db, `${dbName}.${from}`, filter, depth + 1).items)
+      const q = compileFilter(filter, withCollation(coll));
+      for (const it of source(db, `${dbName}.${from}`, filter, depth + 1, coll !== null).items)
         if (q.item(it)) yield idFirst(it.js);
     },
     *scan(from) {
@@ -306,9 +371,10 @@ function* topSorted(
   sort: Document,
   keep: number | undefined,
   allowDiskUse: boolean,
+  collator: Collator | undefined,
 ): Generator<Item> {
   const spec = sortSpec(sort);
-  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, spec.dirs), {
+  const sorter = new ExternalSort((a, b) => compareSortKeys(a, b, spec.dirs, collator), {
     ...spillOptions(db, allowDiskUse),
     keep,
     what: 'Sort',
@@ -320,7 +386,7 @@ function* topSorted(
       if (!q.item(it)) continue;
       derived = it.raw === null;
       const raw = it.raw ?? Buffer.from(serialize(it.js));
-      sorter.add(sortKeyOf(raw, spec), raw);
+      sorter.add(sortKeyOf(raw, spec, collator), raw);
     }
   } catch (err) {
     sorter.close();
@@ -339,6 +405,8 @@ export interface FindOptions {
   canonical: boolean;
   /** Whether a sort no index serves may spill to disk past its memory budget (mongod's default: true). */
   allowDiskUse?: boolean | undefined;
+  /** The request's collation (undefined: the namespace's own). */
+  collation?: RequestedCollation;
 }
 
 /** A projection that only includes or excludes top-level fields: applied to the bytes. */
@@ -430,9 +498,13 @@ const jsText = (js: Document, canonical: boolean) => EJSON.stringify(js, { relax
 function matching(
   db: ViewDb,
   ns: string,
-  o: Pick<FindOptions, 'filter' | 'sort' | 'skip' | 'allowDiskUse'> & { limit?: number | undefined },
+  o: Pick<FindOptions, 'filter' | 'sort' | 'skip' | 'allowDiskUse' | 'collation'> & {
+    limit?: number | undefined;
+  },
 ): { items: Iterable<Item>; use: IndexUse } {
-  const q = compileFilter(o.filter);
+  const coll = collationOf(db, ns, o.collation);
+  const collator = collatorOf(coll);
+  const q = compileFilter(o.filter, withCollation(coll));
   const allowDiskUse = o.allowDiskUse ?? true;
   const row = collection(db, ns);
   const natural = naturalOrder(o.sort);
@@ -449,7 +521,8 @@ function matching(
     }
     return { items: window(scanned(), o.skip, o.limit), use };
   }
-  if (o.sort && row?.kind === 'collection') {
+  // A key table orders strings by their bytes: under a collation the sort is done in memory.
+  if (o.sort && row?.kind === 'collection' && !collator) {
     const fields = indexedFields(decodeList(row.indexes));
     const lookup = planLookup(o.filter, fields, (f) => isMultikey(db, row.cid, f));
     // A lookup of a few points, or a range on another field, narrows more than walking the sort
@@ -476,11 +549,14 @@ function matching(
       return { items: window(items, o.skip, o.limit), use };
     }
   }
-  const { items, use } = source(db, ns, o.filter);
+  const { items, use } = source(db, ns, o.filter, 0, collator !== undefined);
   if (o.sort) {
     const sort = o.sort;
     const keep = o.limit === undefined ? undefined : o.skip + o.limit;
-    return { items: window(topSorted(db, items, q, sort, keep, allowDiskUse), o.skip, o.limit), use };
+    return {
+      items: window(topSorted(db, items, q, sort, keep, allowDiskUse, collator), o.skip, o.limit),
+      use,
+    };
   }
   function* filtered(): Generator<Item> {
     for (const it of items) if (q.item(it)) yield it;
@@ -555,7 +631,7 @@ export function find(
 export function* matchingRaw(
   db: ViewDb,
   ns: string,
-  o: Pick<FindOptions, 'filter' | 'projection' | 'sort' | 'skip' | 'allowDiskUse'> & {
+  o: Pick<FindOptions, 'filter' | 'projection' | 'sort' | 'skip' | 'allowDiskUse' | 'collation'> & {
     limit?: number | undefined;
   },
 ): Generator<{ raw: Buffer | null; js: Document }> {
@@ -570,13 +646,14 @@ export function* matchingRaw(
   }
 }
 
-export function count(db: ViewDb, ns: string, filter: Document): number {
+export function count(db: ViewDb, ns: string, filter: Document, collation?: RequestedCollation): number {
+  const coll = collationOf(db, ns, collation);
   if (Object.keys(filter).length === 0) {
     const row = collection(db, ns);
     if (row?.kind === 'collection') return countDocs(db, row.cid);
   }
-  const { items } = source(db, ns, filter);
-  const q = compileFilter(filter);
+  const { items } = source(db, ns, filter, 0, coll !== null);
+  const q = compileFilter(filter, withCollation(coll));
   let n = 0;
   for (const it of items) if (q.item(it)) n++;
   return n;
@@ -607,22 +684,23 @@ export function distinct(
   key: string,
   filter: Document,
   canonical: boolean,
+  collation?: RequestedCollation,
 ): string[] {
-  const { items } = source(db, ns, filter);
-  const q = compileFilter(filter);
-  const seen = new Map<string, string>();
+  const coll = collationOf(db, ns, collation);
+  const { items } = source(db, ns, filter, 0, coll !== null);
+  const q = compileFilter(filter, withCollation(coll));
+  // Values equal by the collation are one ("abc" and "ABC" at strength 2): the first seen is kept.
+  const seen = new ValueSet(collatorOf(coll));
+  const values: string[] = [];
   const parts = key.split('.');
   for (const it of items) {
     if (!q.item(it)) continue;
     const raw = it.raw ?? Buffer.from(serialize(it.js));
     const vals: { doc: Buffer; e: RawElement }[] = [];
     valuesAt(raw, parts, 0, vals);
-    for (const v of vals) {
-      const k = valueKey(v.doc, v.e);
-      if (!seen.has(k)) seen.set(k, valueText(v.doc, v.e, !canonical));
-    }
+    for (const v of vals) if (seen.add(v.doc, v.e)) values.push(valueText(v.doc, v.e, !canonical));
   }
-  return [...seen.values()];
+  return values;
 }
 
 /**
@@ -636,15 +714,17 @@ export function aggregateCursor(
   pipeline: Document[],
   canonical: boolean,
   allowDiskUse = true,
+  collation?: RequestedCollation,
 ): Generator<string> {
   // Stages a find does alike run as one, on the stored bytes: the documents come out with their
   // types as stored (Double 2.0, Int64 beyond 2^53), which a pipeline's JavaScript values lose.
   const asFind = findShaped(pipeline);
-  if (asFind) return findCursor(db, ns, { ...asFind, canonical, allowDiskUse }).documents;
+  if (asFind) return findCursor(db, ns, { ...asFind, canonical, allowDiskUse, collation }).documents;
+  const coll = collationOf(db, ns, collation);
   const first = pipeline[0];
   const match = first && '$match' in first ? (first.$match as Document) : {};
-  const { items } = source(db, ns, match);
-  const q = compileFilter(match);
+  const { items } = source(db, ns, match, 0, coll !== null);
+  const q = compileFilter(match, withCollation(coll));
   function* input(): Generator<Document> {
     for (const it of items) if (q.item(it)) yield it.js;
   }
@@ -652,9 +732,9 @@ export function aggregateCursor(
   const out = runPipeline(
     input(),
     rest,
-    { collectionResolver: resolver(db, splitNs(ns).db, 0) },
+    { collectionResolver: resolver(db, splitNs(ns).db, 0), ...withCollation(coll) },
     spillOptions(db, allowDiskUse),
-    joins(db, splitNs(ns).db),
+    joins(db, splitNs(ns).db, 0, coll),
   );
   function* texts(): Generator<string> {
     try {
@@ -672,9 +752,10 @@ export function aggregate(
   pipeline: Document[],
   limit: number,
   canonical: boolean,
+  collation?: RequestedCollation,
 ): { documents: string[]; more: boolean } {
   const documents: string[] = [];
-  for (const d of aggregateCursor(db, ns, pipeline, canonical)) {
+  for (const d of aggregateCursor(db, ns, pipeline, canonical, true, collation)) {
     documents.push(d);
     if (documents.length > limit) break;
   }

@@ -195,6 +195,31 @@ describe('the point-in-time browser', () => {
     });
   });
 
+  it('sends a collation typed in the query bar, checked as it is typed', async () => {
+    const a = await opened();
+    fireEvent.click(await screen.findByLabelText('shop.orders'));
+    await screen.findByRole('table', { name: 'Results' });
+    const finds = () => a.client.calls.filter((c) => c.name === 'query.find');
+    const before = finds().length;
+    const collation = screen.getByLabelText('Collation');
+    fireEvent.change(collation, { target: { value: '{"locale": "en",' } });
+    expect(screen.getByText(/Collation is not valid JSON/)).toBeTruthy();
+    expect((screen.getByRole('button', { name: 'Find' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.change(collation, { target: { value: '{"locale": "en", "strength": 2}' } });
+    fireEvent.change(screen.getByLabelText('Filter'), { target: { value: '{"status": "a"}' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Find' }));
+    await waitFor(() => expect(finds().length).toBe(before + 1));
+    expect(finds().at(-1)?.input).toEqual({
+      source: 'prod-rs',
+      at: `${T0 + 41}:6`,
+      ns: 'shop.orders',
+      filter: '{"status": "a"}',
+      collation: '{"locale": "en", "strength": 2}',
+      batchSize: 100,
+      skip: 0,
+    });
+  });
+
   it('shows an engine refusal with its code', async () => {
     const a = await opened();
     fireEvent.click(await screen.findByLabelText('shop.orders'));

@@ -15,8 +15,10 @@ export interface TestCollection {
   docs?: readonly (Document | Uint8Array)[];
   /** Fields with an ascending single-field index of their own, beside `_id_`. */
   indexed?: readonly string[];
-  /** A MongoDB view instead of a collection. */
-  view?: { viewOn: string; pipeline: Document[] };
+  /** A collection's options as listCollections gives them (a default collation…); none by default. */
+  options?: Document;
+  /** A MongoDB view instead of a collection (its options: a collation among them). */
+  view?: { viewOn: string; pipeline: Document[]; collation?: Document };
 }
 
 const ID_INDEX = Buffer.from(serialize({ v: 2, key: { _id: 1 }, name: '_id_' }));
@@ -44,7 +46,7 @@ export function useViewFile(prefix: string): { build(colls: Record<string, TestC
         const indexes = (c.indexed ?? []).map((f) =>
           Buffer.from(serialize({ v: 2, key: { [f]: 1 }, name: `${f}_1` })),
         );
-        sink.addCollection(ns, 'collection', Buffer.from(serialize({})), [ID_INDEX, ...indexes]);
+        sink.addCollection(ns, 'collection', Buffer.from(serialize(c.options ?? {})), [ID_INDEX, ...indexes]);
         for (const d of c.docs ?? []) sink.loadDocument(ns, d instanceof Uint8Array ? d : serialize(d));
       }
       sink.flush();

@@ -14,7 +14,13 @@ import { leasedPointView, withView } from '../../views/point-view.js';
 import { aggregateCursor, count, distinct, findCursor, matchingRaw } from '../../views/query.js';
 import { isDamage } from '../../views/view-cache.js';
 import type { ViewRow } from '../../catalog/view-index.js';
-import { parseFilter, parsePipeline, parseProjection, parseSort } from '../../views/query-input.js';
+import {
+  parseCollation,
+  parseFilter,
+  parsePipeline,
+  parseProjection,
+  parseSort,
+} from '../../views/query-input.js';
 import { viewAnswer } from '../views.js';
 import { pointOf } from './restore.js';
 import type { PartialHandlers } from './types.js';
@@ -95,11 +101,13 @@ export const queryHandlers: PartialHandlers<
     const filter = parseFilter(input.filter);
     const projection = parseProjection(input.projection);
     const sort = parseSort(input.sort);
+    const collation = parseCollation(input.collation);
     return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => {
       const { documents, plan } = findCursor(v.db, input.ns, {
         filter,
         projection,
         sort,
+        collation,
         skip: input.skip,
         limit: input.limit,
         canonical: input.canonical,
@@ -128,25 +136,28 @@ export const queryHandlers: PartialHandlers<
   }),
   'query.count': async (svc, input) => {
     const filter = parseFilter(input.filter);
+    const collation = parseCollation(input.collation);
     return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => ({
       view: viewAnswer(v.row, v.how),
       ns: input.ns,
-      count: windowed(count(v.db, input.ns, filter), input.skip, input.limit),
+      count: windowed(count(v.db, input.ns, filter, collation), input.skip, input.limit),
     }));
   },
   'query.distinct': async (svc, input) => {
     const filter = parseFilter(input.filter);
+    const collation = parseCollation(input.collation);
     return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => ({
       view: viewAnswer(v.row, v.how),
       ns: input.ns,
-      values: distinct(v.db, input.ns, input.distinct, filter, input.canonical),
+      values: distinct(v.db, input.ns, input.distinct, filter, input.canonical, collation),
     }));
   },
   'query.aggregate': async (svc, input, call) => {
     const pipeline = parsePipeline(input.pipeline);
+    const collation = parseCollation(input.collation);
     return withView(svc, input.source, input.at, pointFor(svc, input.source, input.at), (v) => {
       const limited = limitTo(
-        aggregateCursor(v.db, input.ns, pipeline, input.canonical, input.allowDiskUse),
+        aggregateCursor(v.db, input.ns, pipeline, input.canonical, input.allowDiskUse, collation),
         input.limit,
       );
       const batch = svc.views.cursors.start(
@@ -163,6 +174,7 @@ export const queryHandlers: PartialHandlers<
     const filter = parseFilter(input.filter);
     const projection = parseProjection(input.projection);
     const sort = parseSort(input.sort);
+    const collation = parseCollation(input.collation);
     const point = pointFor(svc, input.source, input.at);
     if (existsSync(input.out)) throw new ApiError('CONFLICT', `${input.out} exists; give a new file name.`);
     const task = svc.tasks.start('query.export', async (ctx) => {
@@ -184,6 +196,7 @@ export const queryHandlers: PartialHandlers<
             filter,
             projection,
             sort,
+            collation,
             skip: input.skip,
             limit: input.limit,
             allowDiskUse: input.allowDiskUse,
@@ -228,6 +241,7 @@ export const queryHandlers: PartialHandlers<
   },
   'query.restore': async (svc, input) => {
     const filter = parseFilter(input.filter);
+    const collation = parseCollation(input.collation);
     const point = pointFor(svc, input.source, input.at);
     const { config, password } = parseConnection(input.targetUri);
     const client = await connectSource(config, input.password ?? password, 10_000);
@@ -301,7 +315,7 @@ export const queryHandlers: PartialHandlers<
           const db = v.db;
           let batch: Buffer[] = [];
           let bytes = 0;
-          for (const d of matchingRaw(db, input.ns, { filter, skip: 0 })) {
+          for (const d of matchingRaw(db, input.ns, { filter, collation, skip: 0 })) {
             const raw = bytesOf(d);
             batch.push(raw);
             bytes += raw.length;

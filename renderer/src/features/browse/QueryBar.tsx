@@ -7,34 +7,45 @@ const FIELDS = [
   { key: 'filter', label: 'Filter', placeholder: '{"status": "A"}' },
   { key: 'projection', label: 'Projection', placeholder: '{"name": 1}' },
   { key: 'sort', label: 'Sort', placeholder: '{"_id": 1}' },
+  // Empty: the collection's own collation, as in mongod.
+  { key: 'collation', label: 'Collation', placeholder: '{"locale": "en", "strength": 2}' },
 ] as const;
 type Field = (typeof FIELDS)[number]['key'];
 /** The engine's largest limit (query.find). */
 const MAX_LIMIT = 1_000_000_000;
 
 /**
- * filter, projection, sort (JSON objects) and limit (empty: all); each field says what
+ * filter, projection, sort, collation (JSON objects) and limit (empty: all); each field says what
  * is wrong with it as it is typed, and Find stays off until all are valid,
  * so only well-formed text reaches the engine.
  */
 export function QueryBar({ busy, onRun }: { busy: boolean; onRun: (q: QueryShape) => void }) {
-  const [text, setText] = useState<Record<Field, string>>({ filter: '', projection: '', sort: '' });
+  const [text, setText] = useState<Record<Field, string>>({
+    filter: '',
+    projection: '',
+    sort: '',
+    collation: '',
+  });
   const [limit, setLimit] = useState('');
   const checked = {
     filter: checkObject('Filter', text.filter),
     projection: checkObject('Projection', text.projection),
     sort: checkObject('Sort', text.sort),
+    collation: checkObject('Collation', text.collation),
   };
   // Empty: every match, read a batch at a time as the table scrolls.
   const lim = limit.trim() === '' ? ({ ok: true, value: undefined } as const) : checkLimit(limit, MAX_LIMIT);
-  const valid = checked.filter.ok && checked.projection.ok && checked.sort.ok && lim.ok;
+  const valid =
+    checked.filter.ok && checked.projection.ok && checked.sort.ok && checked.collation.ok && lim.ok;
 
   function run() {
-    if (!valid || !checked.filter.ok || !checked.projection.ok || !checked.sort.ok || !lim.ok) return;
+    const { filter, projection, sort, collation } = checked;
+    if (!valid || !filter.ok || !projection.ok || !sort.ok || !collation.ok || !lim.ok) return;
     onRun({
-      filter: checked.filter.value,
-      projection: checked.projection.value,
-      sort: checked.sort.value,
+      filter: filter.value,
+      projection: projection.value,
+      sort: sort.value,
+      collation: collation.value,
       ...(lim.value !== undefined ? { limit: lim.value } : {}),
     });
   }

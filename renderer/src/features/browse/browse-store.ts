@@ -34,6 +34,8 @@ export interface QueryShape {
   filter?: string;
   projection?: string;
   sort?: string;
+  /** Extended JSON collation; undefined: the collection's own (mongod's default). */
+  collation?: string;
   /** At most this many documents in all; undefined: every match, a batch at a time. */
   limit?: number;
 }
@@ -118,6 +120,7 @@ function findInput(source: string, at: string, ns: string, query: QueryShape, sk
   if (query.filter) input.filter = query.filter;
   if (query.projection) input.projection = query.projection;
   if (query.sort) input.sort = query.sort;
+  if (query.collation) input.collation = query.collation;
   return input;
 }
 
@@ -291,6 +294,7 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
     const { source, at, ns, query, rows, selected } = get();
     if (!source || !at || !ns || !query || !rows) return [];
     const filter = which === 'selected' ? selectionFilter(rows, selected) : query.filter;
+    const collation = which === 'selected' ? undefined : query.collation;
     const lines: string[] = [];
     let answer: { documents: string[]; cursorId: string | null } = await engine().invoke('query.find', {
       source,
@@ -300,6 +304,7 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
       batchSize: EXPORT_PAGE,
       skip: 0,
       ...(filter ? { filter } : {}),
+      ...(collation ? { collation } : {}),
       ...(query.projection ? { projection: query.projection } : {}),
       ...(query.sort ? { sort: query.sort } : {}),
     });
@@ -316,6 +321,8 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
     set({ actionError: null });
     try {
       const filter = which === 'selected' ? selectionFilter(rows, selected) : query.filter;
+      // A selection is by exact _id: the collection's own collation, not the query's.
+      const collation = which === 'selected' ? undefined : query.collation;
       const { taskId } = await engine().invoke('query.export', {
         source,
         at,
@@ -325,6 +332,7 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
         canonical: true,
         skip: 0,
         ...(filter ? { filter } : {}),
+        ...(collation ? { collation } : {}),
         ...(query.projection ? { projection: query.projection } : {}),
         ...(query.sort ? { sort: query.sort } : {}),
       });
@@ -342,6 +350,7 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
     set({ actionError: null });
     try {
       const filter = which === 'selected' ? selectionFilter(rows, selected) : query.filter;
+      const collation = which === 'selected' ? undefined : query.collation;
       const { taskId } = await engine().invoke('query.restore', {
         source,
         at,
@@ -349,6 +358,7 @@ export const useBrowse = create<BrowseSlice>((set, get) => ({
         targetUri,
         mode: 'upsert',
         ...(filter ? { filter } : {}),
+        ...(collation ? { collation } : {}),
         ...(targetNs ? { targetNs } : {}),
         ...(password ? { password } : {}),
       });
