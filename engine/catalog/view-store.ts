@@ -32,9 +32,11 @@ const override = Number(process.env.MBM_VIEW_CACHE_MIB);
 /**
  * The layout of a view file, in its meta row `format`. A file of another format (built by an
  * older engine) is not read or moved forward: the cache builds the view again.
- * 1: `_id` keys in the key table. 2: `_id` keys in the docs table (column k).
+ * 1: `_id` keys in the key table. 2: `_id` keys in the docs table (column k). 3: the null key of
+ * a dotted path wherever it stops short in an array (`a.b` of `[{b: 1}, {}]`), and arrays entered
+ * at every level of the path, as mongod's key generator (index-keys.ts keysAt).
  */
-export const VIEW_FORMAT = '2';
+export const VIEW_FORMAT = '3';
 const BUILD_CACHE_KIB = (override > 0 ? override : 16) * 1024;
 const READ_CACHE_KIB = (override > 0 ? override : 16) * 1024;
 const READ_BUSY_MS = 100;

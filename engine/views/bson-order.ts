@@ -253,43 +253,153 @@ export interface Reached {
   e: RawElement;
 }
 
+/** A one-element document `{v: null}` or `{v: undefined}`: the values a path yields where it reaches none. */
+function marker(type: number): Reached {
+  const doc = Buffer.from([8, 0, 0, 0, type, 0x76, 0, 0]);
+  return { doc, e: elements(doc)[0]! };
+}
+const NULL_REACHED = marker(T.null);
+const UNDEFINED_REACHED = marker(T_UNDEFINED);
+
 /**
- * The values a dotted path reaches, arrays unwound one level at the end and traversed on the way
- * (and a numeric part naming an element by position, "a.0.b"); `empty` tells that the path ended
- * on an empty array.
+ * The values a dotted path yields for a sort, as mongod's key generator yields them
+ * (btree_key_generator.cpp; jstests/core/sort_dotted_paths.js): each value reached, an array at
+ * the end giving each of its elements (an array nested in it is one value), an empty one there
+ * undefined; and null wherever the path stops short: a missing field (in a document of an array
+ * too, beside the values its siblings give: `a.b` of `[{b: 3}, {}]` yields 3 and null), an
+ * element of an array on the way that is no document, an empty array on the way. A numeric
+ * part also names an array's element by position ("a.0.b").
  */
-export function valuesAtPath(doc: Buffer, parts: string[]): { values: Reached[]; empty: boolean } {
-  const out: Reached[] = [];
-  const state = { empty: false };
-  walk(doc, parts, 0, out, false, state);
-  return { values: out, empty: state.empty };
+export function valuesAtPath(doc: Buffer, parts: string[]): Yielded[] {
+  const out: Yielded[] = [];
+  walk(doc, parts, 0, out, false, false, undefined);
+  return out;
 }
 
+/**
+ * A value a sort path yields, and the elements of the arrays it was reached through (each array by
+ * its place in memory: two paths of one document through the same array see the same place), so
+ * that the paths of a compound sort through one array take their values from one element of it.
+ */
+interface Yielded extends Reached {
+  trail?: Map<number, number>;
+}
+
+const withTrail = (r: Reached, trail: Map<number, number> | undefined): Yielded =>
+  trail ? { doc: r.doc, e: r.e, trail } : r;
+
+function entered(trail: Map<number, number> | undefined, arr: Buffer, k: number): Map<number, number> {
+  const t = new Map(trail);
+  t.set(arr.byteOffset, k);
+  return t;
+}
+
+/**
+ * `inArray`: `doc` is an array reached by position ("a.0"), whose arrays are not entered again;
+ * `quiet`: a missing field yields nothing (the documents of an array a positional part also reads).
+ */
 function walk(
   doc: Buffer,
   parts: string[],
   at: number,
-  out: Reached[],
+  out: Yielded[],
   inArray: boolean,
-  state: { empty: boolean },
+  quiet: boolean,
+  trail: Map<number, number> | undefined,
 ): void {
   // The first element of that name, found without decoding the others (as index keys are).
   const e = field(doc, parts[at]!);
-  if (!e) return;
+  if (!e) {
+    if (!quiet) out.push(withTrail(NULL_REACHED, trail));
+    return;
+  }
   if (at === parts.length - 1) {
     if (e.type === T.array) {
       const arr = subDocument(doc, e);
       const items = elements(arr);
-      if (items.length === 0) state.empty = true;
-      for (const x of items) out.push({ doc: arr, e: x });
-    } else out.push({ doc, e });
-  } else if (e.type === T.object) walk(subDocument(doc, e), parts, at + 1, out, inArray, state);
+      if (items.length === 0) out.push(withTrail(UNDEFINED_REACHED, trail));
+      items.forEach((x, k) => out.push(withTrail({ doc: arr, e: x }, entered(trail, arr, k))));
+    } else out.push(withTrail({ doc, e }, trail));
+  } else if (e.type === T.object) walk(subDocument(doc, e), parts, at + 1, out, false, false, trail);
   else if (e.type === T.array && !inArray) {
     const arr = subDocument(doc, e);
-    for (const x of elements(arr))
-      if (x.type === T.object) walk(subDocument(arr, x), parts, at + 1, out, true, state);
-    if (/^\d+$/.test(parts[at + 1]!)) walk(arr, parts, at + 1, out, true, state);
-  }
+    const items = elements(arr);
+    if (/^\d+$/.test(parts[at + 1]!)) {
+      // By position as well as through each document that has such a field.
+      items.forEach((x, k) => {
+        if (x.type === T.object)
+          walk(subDocument(arr, x), parts, at + 1, out, false, true, entered(trail, arr, k));
+      });
+      walk(arr, parts, at + 1, out, true, true, trail);
+      if (out.length === 0) out.push(withTrail(NULL_REACHED, trail));
+      return;
+    }
+    if (items.length === 0) out.push(withTrail(NULL_REACHED, trail));
+    items.forEach((x, k) => {
+      // Each document goes on by name (an array there is entered in turn: `a.b.c` through
+      // `a: [{b: [{c: 1}]}]`); an array in the array is not (no name leads into it).
+      const t = entered(trail, arr, k);
+      if (x.type === T.object) walk(subDocument(arr, x), parts, at + 1, out, false, false, t);
+      else out.push(withTrail(NULL_REACHED, t));
+    });
+  } else if (!quiet) out.push(withTrail(NULL_REACHED, trail)); // no field to go on into, or an array in an array
+}
+
+/** Combinations of one value per path tried at most when paths share an array; past it, each path alone. */
+const MAX_COMBINATIONS = 10_000;
+
+/**
+ * The values of a compound sort's paths that order a document: the best combination (the
+ * smallest by the sort's directions) of one value per path, where paths through one array take
+ * theirs from the same element (mongod's key generator: `{"a.c": 1, "a.b": 1}` of
+ * `a: [{b: 4, c: 1}, {b: 1, c: 2}]` is (1, 4), not (1, 1)); paths through different arrays, or
+ * none, each take their own best.
+ */
+function bestValues(per: Yielded[][], dirs: number[], collator: Collator | undefined): Reached[] {
+  const alone = per.map((values, k) => {
+    let best = values[0]!;
+    for (let j = 1; j < values.length; j++) {
+      const c = compareValues(values[j]!.doc, values[j]!.e, best.doc, best.e, collator);
+      if (dirs[k]! > 0 ? c < 0 : c > 0) best = values[j]!;
+    }
+    return best;
+  });
+  if (per.length < 2 || per.filter((v) => v.length > 1).length < 2) return alone;
+  // Only paths sharing an array need combining.
+  const arrays = per.map((values) => new Set(values.flatMap((v) => (v.trail ? [...v.trail.keys()] : []))));
+  const shared = arrays.some((a, i) => arrays.some((b, j) => j > i && [...a].some((x) => b.has(x))));
+  if (!shared) return alone;
+  let combos = 1;
+  for (const v of per) combos *= v.length;
+  if (combos > MAX_COMBINATIONS) return alone;
+  let best: Yielded[] | null = null;
+  const pick: Yielded[] = [];
+  const better = (x: Yielded[], y: Yielded[]) => {
+    for (let k = 0; k < x.length; k++) {
+      const c = compareValues(x[k]!.doc, x[k]!.e, y[k]!.doc, y[k]!.e, collator) * dirs[k]!;
+      if (c !== 0) return c < 0;
+    }
+    return false;
+  };
+  const fits = (v: Yielded) =>
+    !v.trail ||
+    pick.every(
+      (p) => !p.trail || [...v.trail!].every(([arr, k]) => !p.trail!.has(arr) || p.trail!.get(arr) === k),
+    );
+  const choose = (k: number) => {
+    if (k === per.length) {
+      if (!best || better(pick, best)) best = [...pick];
+      return;
+    }
+    for (const v of per[k]!) {
+      if (!fits(v)) continue;
+      pick.push(v);
+      choose(k + 1);
+      pick.pop();
+    }
+  };
+  choose(0);
+  return best ?? alone;
 }
 
 /** A sort specification as paths and directions. */
@@ -306,29 +416,19 @@ export function sortSpec(sort: Record<string, unknown>): SortSpec {
   };
 }
 
-const NULL_VALUE = Buffer.alloc(0);
-
 /**
  * A document's sort key: a small document holding, per sort field, the value that orders it
- * (smallest or largest array element by direction, null when missing, undefined for an empty
- * array). Compared with compareSortKeys.
+ * among those its path yields (valuesAtPath): the smallest ascending, the largest descending.
+ * Compared with compareSortKeys.
  */
 export function sortKeyOf(doc: Buffer, spec: SortSpec, collator?: Collator): Buffer {
   const b = new DocBuilder();
-  for (let k = 0; k < spec.paths.length; k++) {
-    const { values, empty } = valuesAtPath(doc, spec.paths[k]!);
-    const name = String(k);
-    if (values.length === 0) {
-      b.append(makeElement(empty ? T_UNDEFINED : T.null, name, NULL_VALUE));
-      continue;
-    }
-    let best = values[0]!;
-    for (let j = 1; j < values.length; j++) {
-      const c = compareValues(values[j]!.doc, values[j]!.e, best.doc, best.e, collator);
-      if (spec.dirs[k]! > 0 ? c < 0 : c > 0) best = values[j]!;
-    }
-    b.append(makeElement(best.e.type, name, best.doc.subarray(best.e.valueStart, best.e.end)));
-  }
+  const best = bestValues(
+    spec.paths.map((p) => valuesAtPath(doc, p)),
+    spec.dirs,
+    collator,
+  );
+  best.forEach((v, k) => b.append(makeElement(v.e.type, String(k), v.doc.subarray(v.e.valueStart, v.e.end))));
   return b.finish();
 }
 

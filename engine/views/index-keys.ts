@@ -160,9 +160,13 @@ function classAnd(cls: number, doc: Buffer, start: number, end: number): Buffer 
 }
 
 /**
- * The keys of a dotted path in a document: one per value reached, arrays on
- * the way or at the end contributing each element; the null key when the
- * path reaches nothing.
+ * The keys of a dotted path in a document, as mongod's key generator makes
+ * them (btree_key_generator.cpp): one per value reached, arrays on the way
+ * (at every level) or at the end contributing each element, and the null key
+ * wherever the path stops short: the path reaches nothing, or a document of
+ * an array on the way lacks the rest of it (`a.b` of `[{b: 1}, {}]` has the
+ * keys 1 and null), or an element there is no document, or an array there is
+ * empty.
  */
 export function keysAt(doc: Buffer, path: string): Buffer[] {
   const out: Buffer[] = [];
@@ -182,28 +186,50 @@ function partsOf(path: string): string[] {
   return parts;
 }
 
-function collect(doc: Buffer, parts: string[], at: number, out: Buffer[], inArray: boolean): void {
+/**
+ * `inArray`: `doc` is an array read by position ("a.0"), whose arrays are not entered again;
+ * `quiet`: a path stopping short gives no null key there (the documents of an array that a
+ * positional part also reads; keysAt adds null when nothing at all is reached).
+ */
+function collect(
+  doc: Buffer,
+  parts: string[],
+  at: number,
+  out: Buffer[],
+  inArray: boolean,
+  quiet = false,
+): void {
   // The first element of that name, found without decoding the others (replay computes keys per write).
   const e = field(doc, parts[at]!);
-  if (e) {
-    if (at === parts.length - 1) {
-      if (e.type === T.array) {
-        const arr = subDocument(doc, e);
-        const items = elements(arr);
-        if (items.length === 0) out.push(Buffer.from([CLASS.null])); // mongod: undefined; sorts with null
-        for (const item of items) out.push(keyOf(arr, item));
-      } else out.push(keyOf(doc, e));
-    } else if (e.type === T.object) {
-      collect(subDocument(doc, e), parts, at + 1, out, inArray);
-    } else if (e.type === T.array && !inArray) {
-      const arr = subDocument(doc, e);
-      for (const item of elements(arr)) {
-        if (item.type === T.object) collect(subDocument(arr, item), parts, at + 1, out, true);
-      }
-      // A numeric next part also names an element by position ("a.0.b").
-      if (/^\d+$/.test(parts[at + 1]!)) collect(arr, parts, at + 1, out, true);
-    }
+  if (!e) {
+    if (!quiet) out.push(NULL_KEY);
+    return;
   }
+  if (at === parts.length - 1) {
+    if (e.type === T.array) {
+      const arr = subDocument(doc, e);
+      const items = elements(arr);
+      if (items.length === 0) out.push(NULL_KEY); // mongod: undefined; sorts with null
+      for (const item of items) out.push(keyOf(arr, item));
+    } else out.push(keyOf(doc, e));
+  } else if (e.type === T.object) {
+    collect(subDocument(doc, e), parts, at + 1, out, false, quiet);
+  } else if (e.type === T.array && !inArray) {
+    const arr = subDocument(doc, e);
+    const items = elements(arr);
+    if (/^\d+$/.test(parts[at + 1]!)) {
+      // A numeric next part also names an element by position ("a.0.b").
+      for (const item of items)
+        if (item.type === T.object) collect(subDocument(arr, item), parts, at + 1, out, false, true);
+      collect(arr, parts, at + 1, out, true, true);
+      return;
+    }
+    if (items.length === 0 && !quiet) out.push(NULL_KEY);
+    for (const item of items) {
+      if (item.type === T.object) collect(subDocument(arr, item), parts, at + 1, out, false, quiet);
+      else if (!quiet) out.push(NULL_KEY);
+    }
+  } else if (!quiet) out.push(NULL_KEY);
 }
 
 function dedupe(keys: Buffer[]): Buffer[] {

@@ -15,9 +15,7 @@
  * `{$gt: 5, $lt: 10}`), so one bound is used alone, as mongod does on a
  * multikey index. Elsewhere bounds of different type classes
  * (`{$gte: "a", $lt: 5}`) match nothing: no key is read. With a null end,
- * one end is used alone, and on a dotted path null is not looked up at all
- * (an element of an array without the field is null to the filter but has
- * no key). A number's
+ * one end is used alone. A number's
  * end is kept in the key range even when exclusive (a number's key is its
  * nearest double: `Decimal128("1.000000000000000001")` has the key of 1 and
  * is `$gt: 1`). Points beat ranges, and `_id` beats other fields.
@@ -182,14 +180,12 @@ export function planLookup(
   const bounds = new Map<string, Bound[]>();
   for (const [field, cond] of parts.fields) {
     if (!indexed.includes(field)) continue;
-    // A dotted path through an array of documents: an element without the field is null to the
-    // filter, but the key table holds no null key for it; a null key is not looked up there.
-    const usable = (k: Buffer) => !(k[0] === NULL_KEY[0] && field.includes('.'));
+    // A dotted path through an array of documents has the null key of each element without the
+    // field (keysAt, view format 3), so null is looked up there too.
     const keys = pointKeys(cond, collated);
-    if (keys) {
-      if (keys.every(usable)) points.push({ field, kind: 'points', keys });
-    } else {
-      const bs = rangeBounds(cond, collated).filter((b) => usable(b.key));
+    if (keys) points.push({ field, kind: 'points', keys });
+    else {
+      const bs = rangeBounds(cond, collated);
       if (bs.length) bounds.set(field, [...(bounds.get(field) ?? []), ...bs]);
     }
   }
