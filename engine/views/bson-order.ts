@@ -34,6 +34,7 @@ import {
 } from '../oplog/bson-raw.js';
 import { keyOf, typeClass } from './index-keys.js';
 import type { Collator } from './collation.js';
+import { ApiError } from '../errors.js';
 
 const T_UNDEFINED = 0x06;
 const T_DECIMAL = 0x13;
@@ -270,8 +271,8 @@ const UNDEFINED_REACHED = marker(T_UNDEFINED);
  * element of an array on the way that is no document, an empty array on the way. A numeric
  * part also names an array's element by position ("a.0.b").
  */
-export function valuesAtPath(doc: Buffer, parts: string[]): Yielded[] {
-  const out: Yielded[] = [];
+export function valuesAtPath(doc: Buffer, parts: string[]): PathValues {
+  const out: PathValues = [];
   walk(doc, parts, 0, out, false, false, undefined);
   return out;
 }
@@ -284,6 +285,11 @@ export function valuesAtPath(doc: Buffer, parts: string[]): Yielded[] {
 interface Yielded extends Reached {
   trail?: Map<number, number>;
 }
+
+/** A path's values, and every array it went through or ended on (by place), when there was one. */
+type PathValues = Yielded[] & { arrays?: Set<number> };
+
+const sawArray = (out: PathValues, arr: Buffer) => (out.arrays ??= new Set()).add(arr.byteOffset);
 
 const withTrail = (r: Reached, trail: Map<number, number> | undefined): Yielded =>
   trail ? { doc: r.doc, e: r.e, trail } : r;
@@ -302,7 +308,7 @@ function walk(
   doc: Buffer,
   parts: string[],
   at: number,
-  out: Yielded[],
+  out: PathValues,
   inArray: boolean,
   quiet: boolean,
   trail: Map<number, number> | undefined,
@@ -316,6 +322,7 @@ function walk(
   if (at === parts.length - 1) {
     if (e.type === T.array) {
       const arr = subDocument(doc, e);
+      sawArray(out, arr);
       const items = elements(arr);
       if (items.length === 0) out.push(withTrail(UNDEFINED_REACHED, trail));
       items.forEach((x, k) => out.push(withTrail({ doc: arr, e: x }, entered(trail, arr, k))));
@@ -323,6 +330,7 @@ function walk(
   } else if (e.type === T.object) walk(subDocument(doc, e), parts, at + 1, out, false, false, trail);
   else if (e.type === T.array && !inArray) {
     const arr = subDocument(doc, e);
+    sawArray(out, arr);
     const items = elements(arr);
     if (/^\d+$/.test(parts[at + 1]!)) {
       // By position as well as through each document that has such a field.
@@ -345,6 +353,30 @@ function walk(
   } else if (!quiet) out.push(withTrail(NULL_REACHED, trail)); // no field to go on into, or an array in an array
 }
 
+/**
+ * Two paths of a compound sort that each go through an array the other does not (`{a: 1, b: 1}`
+ * of `{a: [], b: []}`, `{"a.b": 1, "a.c": 1}` of `{a: {b: [1], c: [2]}}`) give no order: mongod
+ * refuses the sort ("cannot sort with keys that are parallel arrays", BadValue), and so does this.
+ */
+function refuseParallelArrays(per: PathValues[]): void {
+  for (let i = 0; i < per.length; i++) {
+    const a = per[i]!.arrays;
+    if (!a) continue;
+    for (let j = i + 1; j < per.length; j++) {
+      const b = per[j]!.arrays;
+      if (b && [...a].some((x) => !b.has(x)) && [...b].some((x) => !a.has(x)))
+        throw new ApiError(
+          'INVALID_INPUT',
+          'sort: cannot sort with keys that are parallel arrays (as mongod).',
+          {
+            field: 'sort',
+            reason: 'parallel-arrays',
+          },
+        );
+    }
+  }
+}
+
 /** Combinations of one value per path tried at most when paths share an array; past it, each path alone. */
 const MAX_COMBINATIONS = 10_000;
 
@@ -355,7 +387,8 @@ const MAX_COMBINATIONS = 10_000;
  * `a: [{b: 4, c: 1}, {b: 1, c: 2}]` is (1, 4), not (1, 1)); paths through different arrays, or
  * none, each take their own best.
  */
-function bestValues(per: Yielded[][], dirs: number[], collator: Collator | undefined): Reached[] {
+function bestValues(per: PathValues[], dirs: number[], collator: Collator | undefined): Reached[] {
+  refuseParallelArrays(per);
   const alone = per.map((values, k) => {
     let best = values[0]!;
     for (let j = 1; j < values.length; j++) {

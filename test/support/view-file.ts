@@ -35,6 +35,9 @@ export function useViewFile(prefix: string): { build(colls: Record<string, TestC
   return {
     /** `colls` by namespace (`db.coll`), created in this order. */
     build(colls) {
+      // A second build in one test replaces the first (closed and removed).
+      db?.close();
+      dir?.remove();
       dir = tempDir(prefix);
       db = createViewFile(join(dir.path, 'v.sqlite'));
       const sink = new ViewSink(viewWriter(db));
