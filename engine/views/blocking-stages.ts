@@ -22,7 +22,7 @@
  * accumulator that grows one group's array past 100 MB is refused
  * (ExceededMemoryLimit: mongod cannot spill those either).
  */
-import { Decimal128, Long, deserialize, serialize, type Document } from 'bson';
+import { Long, serialize, type Document } from 'bson';
 import { Aggregator, BUCKET_MISS, compareJs, streamThrough } from './mingo-context.js';
 import { typeClass } from './index-keys.js';
 import { resolve } from 'mingo/util';
@@ -41,9 +41,10 @@ import { compileFilter } from './bson-match.js';
 import { collatorOf, type CollationSpec, type Collator } from './collation.js';
 import { plainSort, type IndexedJoin, type SpillOptions } from './stage-types.js';
 import { facetStage, setWindowFieldsStage } from './facet-window-stages.js';
+import { decodeTyped, elementTyped } from './typed-values.js';
+import { NumberSum, StdDev } from './typed-operators.js';
 import { graphLookupStream, lookupStream, streamableLookup, unionWithStream } from './join-stages.js';
 
-const DECODE = { promoteValues: true, promoteLongs: true, bsonRegExp: false } as const;
 /** mongod's internalQueryMaxPushBytes / internalQueryMaxAddToSetBytes. */
 const MAX_ARRAY_BYTES = 100 * 1024 * 1024;
 
@@ -73,7 +74,7 @@ export function* sortStage(
     sorter.close();
     throw err;
   }
-  for (const r of sorter.sorted()) yield deserialize(r.payload, DECODE);
+  for (const r of sorter.sorted()) yield decodeTyped(r.payload);
 }
 
 type Op =
@@ -205,14 +206,6 @@ export function accumulators(spec: Document, what = '$group'): Acc[] {
   return out;
 }
 
-/** A number as JavaScript adds it (mingo's arithmetic), or null when the value is not one. */
-function numeric(v: unknown): number | null {
-  if (typeof v === 'number') return v;
-  if (v instanceof Long) return v.toNumber();
-  if (v instanceof Decimal128) return Number(v.toString());
-  return null;
-}
-
 /** One value kept by an N accumulator: its bytes, its order key, its arrival. */
 interface Kept {
   doc: Buffer;
@@ -233,9 +226,10 @@ function memoryRefusal(op: string): ApiError {
 /** The running state of one accumulator over one group. */
 class State {
   n = 0;
-  sum = 0;
-  mean = 0;
-  m2 = 0;
+  /** $sum and $avg, with mongod's result types (typed-operators.ts). */
+  total = new NumberSum();
+  /** $stdDevPop / $stdDevSamp (Welford's running mean and squares: one group's memory stays small). */
+  std = new StdDev();
   best: { doc: Buffer; e: RawElement } | null = null;
   first: unknown = undefined;
   seen = false;
@@ -278,24 +272,13 @@ class State {
         this.n++;
         return;
       case '$sum':
-      case '$avg': {
-        const x = numeric(v);
-        if (x !== null) {
-          this.sum += x;
-          this.n++;
-        }
+      case '$avg':
+        this.total.add(v);
         return;
-      }
       case '$stdDevPop':
-      case '$stdDevSamp': {
-        const x = numeric(v);
-        if (x === null) return;
-        this.n++;
-        const d = x - this.mean;
-        this.mean += d / this.n;
-        this.m2 += d * (x - this.mean);
+      case '$stdDevSamp':
+        this.std.add(v);
         return;
-      }
       case '$min':
       case '$max': {
         if (!e || v === null || v === undefined) return;
@@ -397,13 +380,13 @@ class State {
       case '$count':
         return this.n;
       case '$sum':
-        return this.sum;
+        return this.total.sum();
       case '$avg':
-        return this.n ? this.sum / this.n : null;
+        return this.total.avg();
       case '$stdDevPop':
-        return this.n ? Math.sqrt(this.m2 / this.n) : null;
+        return this.std.result(false);
       case '$stdDevSamp':
-        return this.n > 1 ? Math.sqrt(this.m2 / (this.n - 1)) : null;
+        return this.std.result(true);
       case '$min':
       case '$max':
         return this.best ? valueOf(this.best.doc, this.best.e) : null;
@@ -434,14 +417,8 @@ const EMPTY = Buffer.from([5, 0, 0, 0, 0]);
 /** mongod's positional accumulators (isPositionalAccumulator). */
 const POSITIONAL = new Set(['$first', '$last', '$firstN', '$lastN']);
 
-/** The decoded value of one element. */
-function valueOf(doc: Buffer, e: RawElement): unknown {
-  const one = Buffer.alloc(5 + e.end - e.start);
-  one.writeInt32LE(one.length, 0);
-  doc.copy(one, 4, e.start, e.end);
-  one[one.length - 1] = 0;
-  return Object.values(deserialize(one, DECODE))[0];
-}
+/** The decoded value of one element (its number type kept). */
+const valueOf = elementTyped;
 
 /**
  * The input of a grouping stage sorted by its key: per document, the key expression and the
@@ -485,7 +462,7 @@ function sortedByKey(
 /** Feeds one sorted record to the states of its group. */
 function accumulate(states: State[], payload: Buffer, positional = false): void {
   const els = elements(payload);
-  const decoded = els.length ? deserialize(payload, DECODE) : {};
+  const decoded = els.length ? decodeTyped(payload) : {};
   const pos = positional ? (decoded.p as number) : undefined;
   for (let i = 0; i < states.length; i++) {
     const e = els.find((x) => x.name === String(i));
@@ -511,7 +488,7 @@ export function* groupStage(
   let key: Buffer | null = null;
   let states: State[] = [];
   const emit = (): Document => {
-    const out: Document = { _id: deserialize(key!, DECODE).k };
+    const out: Document = { _id: decodeTyped(key!).k };
     for (const s of states) out[s.acc.field] = s.result();
     return out;
   };
@@ -569,7 +546,7 @@ export function* bucketAutoStage(
   let next = it.next();
   const total = count();
   const size = Math.max(1, Math.round(total / nb));
-  const value = (key: Buffer): unknown => deserialize(key, DECODE).k;
+  const value = (key: Buffer): unknown => decodeTyped(key).k;
   try {
     for (let b = 1; b <= nb && !next.done; b++) {
       const states = accs.map((a) => new State(a, collator));
@@ -632,7 +609,7 @@ function* lookupStage(input: Iterable<Document>, spec: Document, joins: IndexedJ
  * one type, strictly ascending; a default outside them. A value outside the boundaries with no
  * default is refused when it is met (mongod: 40066).
  */
-function bucketAsGroup(spec: unknown): Document[] {
+function bucketAsGroup(spec: unknown, collator?: Collator): Document[] {
   if (!isObj(spec)) throw badGroup('$bucket: the specification must be an object.');
   for (const k of Object.keys(spec))
     if (!['groupBy', 'boundaries', 'default', 'output'].includes(k))
@@ -653,15 +630,16 @@ function bucketAsGroup(spec: unknown): Document[] {
   for (let k = 1; k < boundaries.length; k++) {
     if (cls(boundaries[k]) !== first)
       throw badGroup("$bucket: all values in 'boundaries' must be of the same type.");
-    if (compareJs(boundaries[k - 1], boundaries[k]) >= 0)
+    // Strings by the pipeline's collation (document_source_bucket.cpp: the expression context's comparator).
+    if (compareJs(boundaries[k - 1], boundaries[k], collator) >= 0)
       throw badGroup("$bucket: 'boundaries' must be sorted in ascending order, without duplicates.");
   }
   const hasDefault = 'default' in spec;
   if (
     hasDefault &&
     cls(spec.default) === first &&
-    compareJs(spec.default, boundaries[0]) >= 0 &&
-    compareJs(spec.default, boundaries[boundaries.length - 1]) < 0
+    compareJs(spec.default, boundaries[0], collator) >= 0 &&
+    compareJs(spec.default, boundaries[boundaries.length - 1], collator) < 0
   )
     throw badGroup(
       "$bucket: the 'default' value must be less than the lowest boundary or greater than or equal to the highest.",
@@ -686,8 +664,8 @@ function bucketAsGroup(spec: unknown): Document[] {
  * `$count` and `$sortByCount` as the stages mongod documents them to be (mingo's `$count` collects
  * its whole input, and answers 0 where mongod answers nothing).
  */
-function expand(stage: Document): Document[] {
-  if ('$bucket' in stage) return bucketAsGroup(stage.$bucket);
+function expand(stage: Document, collator?: Collator): Document[] {
+  if ('$bucket' in stage) return bucketAsGroup(stage.$bucket, collator);
   if ('$count' in stage && typeof stage.$count === 'string')
     return [{ $group: { _id: null, [stage.$count]: { $sum: 1 } } }, { $project: { _id: 0 } }];
   if ('$sortByCount' in stage)
@@ -735,7 +713,8 @@ export function runPipeline(
   // A sub-pipeline ($lookup, $unionWith, $facet) runs with the same budget and joins.
   const run = (sub: Iterable<Document>, p: Document[], o: typeof options) =>
     runPipeline(sub, p, o, spill, joins);
-  const stages = pipeline.flatMap(expand);
+  const collator = collatorOf(options?.collation as CollationSpec | undefined);
+  const stages = pipeline.flatMap((st) => expand(st, collator));
   for (let k = 0; k < stages.length; k++) {
     const stage = stages[k]!;
     if ('$out' in stage || '$merge' in stage)

@@ -30,6 +30,7 @@
  * document is read.
  */
 import { BSONRegExp, Decimal128, Double, Int32, Long, deserialize, serialize, type Document } from 'bson';
+import { decodeTyped } from './typed-values.js';
 import { Query } from './mingo-context.js';
 import { ApiError } from '../errors.js';
 import { T, elements, field, subDocument, type RawElement } from '../oplog/bson-raw.js';
@@ -42,7 +43,6 @@ export type Matcher = (doc: Buffer) => boolean;
 
 type MingoOptions = ConstructorParameters<typeof Query>[1];
 
-const DECODE = { promoteValues: true, promoteLongs: true, bsonRegExp: false } as const;
 const T_UNDEFINED = 0x06;
 const T_REGEX = 0x0b;
 const T_SYMBOL = 0x0e;
@@ -511,7 +511,7 @@ class Compiler {
       if (err instanceof ApiError) throw err;
       throw bad((err as Error).message);
     }
-    return (c) => query.test((c.js ??= deserialize(c.raw, DECODE)));
+    return (c) => query.test((c.js ??= decodeTyped(c.raw)));
   }
 
   /** `path: condition`: an equality or a document of operators. */

@@ -224,6 +224,18 @@ export class ValueSet {
   private readonly sorted: Reached[] = [];
   constructor(private readonly collator?: Collator) {}
 
+  /** Empties the set. */
+  clear(): void {
+    this.keys.clear();
+    this.sorted.length = 0;
+  }
+
+  /** Whether an equal value is in the set. */
+  has(doc: Buffer, e: RawElement): boolean {
+    if (!this.collator) return this.keys.has(valueKey(doc, e));
+    return this.place(doc, e).found;
+  }
+
   /** Adds the value: false when an equal one is there already. */
   add(doc: Buffer, e: RawElement): boolean {
     if (!this.collator) {
@@ -232,19 +244,26 @@ export class ValueSet {
       this.keys.add(k);
       return true;
     }
+    const { found, at } = this.place(doc, e);
+    if (found) return false;
+    const one = docOf(elementBytes(doc, e));
+    this.sorted.splice(at, 0, { doc: one, e: elements(one)[0]! });
+    return true;
+  }
+
+  /** Where the value is, or would go, in the collated values (binary search). */
+  private place(doc: Buffer, e: RawElement): { found: boolean; at: number } {
     let lo = 0;
     let hi = this.sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       const x = this.sorted[mid]!;
       const c = compareValues(x.doc, x.e, doc, e, this.collator);
-      if (c === 0) return false;
+      if (c === 0) return { found: true, at: mid };
       if (c < 0) lo = mid + 1;
       else hi = mid;
     }
-    const one = docOf(elementBytes(doc, e));
-    this.sorted.splice(lo, 0, { doc: one, e: elements(one)[0]! });
-    return true;
+    return { found: false, at: lo };
   }
 }
 

@@ -13,11 +13,12 @@
  *   held; past the budget it is refused, as mongod refuses a partition past
  *   its 100 MB limit (5414201), never run out of memory.
  */
-import { calculateObjectSize, deserialize, serialize, type Document } from 'bson';
+import { calculateObjectSize, serialize, type Document } from 'bson';
+import { decodeTyped } from './typed-values.js';
 import { ApiError } from '../errors.js';
 import { DocBuilder, elements } from '../oplog/bson-raw.js';
 import { compareSortKeys, compareValues, sortKeyOf, sortSpec } from './bson-order.js';
-import { collatorOf, type CollationSpec } from './collation.js';
+import { bcp47, collatorOf, type CollationSpec } from './collation.js';
 import { plainSort, type SpillOptions } from './stage-types.js';
 import { ExternalSort } from './external-sort.js';
 import { MAX_DOCUMENT_BYTES } from './join-stages.js';
@@ -26,8 +27,6 @@ import { Spool } from './spool.js';
 
 type Options = ConstructorParameters<typeof Aggregator>[1];
 type Run = (input: Iterable<Document>, pipeline: Document[], options: Options) => Iterable<Document>;
-
-const DECODE = { promoteValues: true, promoteLongs: true, bsonRegExp: false } as const;
 
 const isObj = (v: unknown): v is Document => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -79,7 +78,7 @@ export function* facetStage(
     for (const [name, sub] of Object.entries(spec)) {
       const docs: Document[] = [];
       const source = (function* () {
-        for (const raw of spool.read()) yield deserialize(raw, DECODE);
+        for (const raw of spool.read()) yield decodeTyped(raw);
       })();
       for (const d of run(source, sub as Document[], options)) {
         bytes += calculateObjectSize(d);
@@ -97,6 +96,18 @@ export function* facetStage(
   } finally {
     spool.close();
   }
+}
+
+/** The field that carries a document's place in the stage's order to mingo (see setWindowFieldsStage). */
+const PLACE = '__viewsPlace';
+
+/** Whether any output reads its sortBy field's values: a range window, or an operator that computes on them. */
+function readsSortValues(output: unknown): boolean {
+  return Object.values(output as Document).some((o) => {
+    if (!isObj(o)) return false;
+    if (isObj(o.window) && ('range' in o.window || 'unit' in o.window)) return true;
+    return Object.keys(o).some((k) => ['$derivative', '$integral', '$linearFill'].includes(k));
+  });
 }
 
 export function* setWindowFieldsStage(
@@ -145,8 +156,33 @@ export function* setWindowFieldsStage(
     evaluated.return(undefined);
     throw err;
   }
-  const stage = { $setWindowFields: { ...(sortBy ? { sortBy } : {}), output: spec.output } };
+  // Under a collation, mingo gets each document's place in this stage's order instead of the
+  // sortBy values (equal keys, by the collation, the same place): its own sort and its ties
+  // ($rank, $denseRank) then follow the collation. Windows that read the values (range windows,
+  // $derivative, $integral, $linearFill) keep sortBy: they are numbers or dates.
+  const byPlace = collator !== undefined && sortBy !== undefined && !readsSortValues(spec.output);
+  const stage = {
+    $setWindowFields: {
+      ...(sortBy ? { sortBy: byPlace ? { [PLACE]: 1 } : sortBy } : {}),
+      output: spec.output,
+    },
+  };
+  // mingo sorts the partition again by sortBy with its own collator, built from options' collation
+  // with Intl.Collator, which takes a BCP 47 tag: mongod's 'en_US' threw there (RangeError).
+  const mingoOptions = (
+    options?.collation
+      ? {
+          ...options,
+          collation: {
+            ...(options.collation as CollationSpec),
+            locale: bcp47((options.collation as CollationSpec).locale),
+          },
+        }
+      : options
+  ) as Options;
   let partition: Document[] = [];
+  let place = 0;
+  let previous: Buffer | null = null;
   let bytes = 0;
   let current: Buffer | null = null;
   const samePartition = (a: Buffer, b: Buffer) => {
@@ -159,7 +195,9 @@ export function* setWindowFieldsStage(
     const docs = partition;
     partition = [];
     bytes = 0;
-    yield* new Aggregator([stage], options).run(docs) as Document[];
+    const out = new Aggregator([stage], mingoOptions).run(docs) as Document[];
+    if (byPlace) for (const d of out) delete d[PLACE];
+    yield* out;
   };
   for (const r of sorter.sorted()) {
     if (current !== null && !samePartition(current, r.key)) yield* flush();
@@ -171,7 +209,13 @@ export function* setWindowFieldsStage(
         `$setWindowFields: one partition exceeded the memory limit of ${spill.memoryBytes} bytes (mongod refuses a partition past its limit: 5414201): partition more finely or filter first.`,
         { reason: 'memory-limit', limitBytes: spill.memoryBytes },
       );
-    partition.push(deserialize(r.payload, DECODE));
+    const d = decodeTyped(r.payload);
+    if (byPlace) {
+      if (previous !== null && compareSortKeys(previous, r.key, dirs, collator) !== 0) place++;
+      previous = r.key;
+      d[PLACE] = place;
+    }
+    partition.push(d);
   }
   yield* flush();
 }

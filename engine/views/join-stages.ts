@@ -17,12 +17,14 @@
  *   ("$graphLookup reached maximum memory consumption", code 40099): past the
  *   budget, refused.
  */
-import { Long, calculateObjectSize, deserialize, serialize, type Document } from 'bson';
+import { Long, calculateObjectSize, serialize, type Document } from 'bson';
+import { elementTyped } from './typed-values.js';
 import { resolve } from 'mingo/util';
 import { ApiError } from '../errors.js';
 import { elements, subDocument, T } from '../oplog/bson-raw.js';
 import { compileFilter } from './bson-match.js';
-import { valueKey } from './bson-order.js';
+import { ValueSet } from './bson-order.js';
+import { collatorOf, type CollationSpec } from './collation.js';
 import { streamThrough, type Aggregator } from './mingo-context.js';
 import type { IndexedJoin, SpillOptions } from './stage-types.js';
 
@@ -188,23 +190,31 @@ export function* graphLookupStream(
   const indexed = joins.indexed(from as string, connectToField as string);
   const limit = spill.memoryBytes;
   const fromPath = (connectFromField as string).split('.');
+  const collator = collatorOf(options?.collation as CollationSpec | undefined);
   for (const { doc, vars } of withLets(input, { s: startWith }, options)) {
     const start = vars.s;
-    let frontier = new Map<string, unknown>();
-    const addValues = (v: unknown) => {
-      for (const x of Array.isArray(v) ? v : [v ?? null]) {
-        const b = Buffer.from(serialize({ v: x }));
-        frontier.set(valueKey(b, elements(b)[0]!), x);
-      }
+    // Values and _ids equal by the pipeline's collation are one (document_source_graph_lookup.cpp:
+    // _visited and the frontier are built from the expression context's value comparator).
+    let frontier: unknown[] = [];
+    const queried = new ValueSet(collator);
+    const inFrontier = new ValueSet(collator);
+    const addValue = (x: unknown) => {
+      const b = Buffer.from(serialize({ v: x }));
+      const e = elements(b)[0]!;
+      if (!queried.has(b, e) && inFrontier.add(b, e)) frontier.push(x);
     };
-    addValues(start);
-    const queried = new Set<string>();
-    const visited = new Map<string, Document>();
+    for (const x of Array.isArray(start) ? start : [start ?? null]) addValue(x);
+    const visitedIds = new ValueSet(collator);
+    const visited: Document[] = [];
     let bytes = 0;
-    for (let depth = 0; frontier.size > 0 && depth <= max; depth++) {
-      const values = [...frontier.values()];
-      for (const k of frontier.keys()) queried.add(k);
-      const next = new Map<string, unknown>();
+    for (let depth = 0; frontier.length > 0 && depth <= max; depth++) {
+      const values = frontier;
+      for (const x of values) {
+        const b = Buffer.from(serialize({ v: x }));
+        queried.add(b, elements(b)[0]!);
+      }
+      frontier = [];
+      inFrontier.clear();
       const m = compileFilter({ [connectToField as string]: { $in: values } }, options);
       const found = indexed
         ? joins.matching(from as string, connectToField as string, values)
@@ -215,15 +225,12 @@ export function* graphLookupStream(
         if (!restricted.js(d)) continue;
         const raw = Buffer.from(serialize(d));
         const idEl = elements(raw).find((e) => e.name === '_id');
-        const id = idEl ? valueKey(raw, idEl) : `#${visited.size}`;
-        if (visited.has(id)) continue;
+        if (idEl && !visitedIds.add(raw, idEl)) continue;
         const out = depthField ? { ...d, [depthField as string]: Long.fromNumber(depth) } : d;
-        visited.set(id, out);
+        visited.push(out);
         bytes += raw.length + 64;
         // The next round's values: connectFromField of the documents found, not queried yet.
-        for (const v of fromValues(raw, fromPath)) {
-          if (!queried.has(v.key)) next.set(v.key, v.value);
-        }
+        for (const v of fromValues(raw, fromPath)) addValue(v);
         if (bytes > limit) {
           (found as Partial<Generator<Document>>).return?.(undefined);
           throw new ApiError(
@@ -233,25 +240,24 @@ export function* graphLookupStream(
           );
         }
       }
-      frontier = next;
     }
     if (bytes + calculateObjectSize(doc) > MAX_DOCUMENT_BYTES)
       throw tooLarge('$graphLookup', MAX_DOCUMENT_BYTES);
-    yield { ...doc, [as as string]: [...visited.values()] };
+    yield { ...doc, [as as string]: visited };
   }
 }
 
-/** The values of a path in a document's bytes (arrays: each element), keyed as equal values are. */
-function fromValues(raw: Buffer, parts: string[]): { key: string; value: unknown }[] {
-  const out: { key: string; value: unknown }[] = [];
+/** The values of a path in a document's bytes (arrays: each element). */
+function fromValues(raw: Buffer, parts: string[]): unknown[] {
+  const out: unknown[] = [];
   const walk = (doc: Buffer, at: number) => {
     const e = elements(doc).find((x) => x.name === parts[at]);
     if (!e) return;
     if (at === parts.length - 1) {
       if (e.type === T.array) {
         const arr = subDocument(doc, e);
-        for (const x of elements(arr)) out.push({ key: valueKey(arr, x), value: valueAt(arr, x) });
-      } else out.push({ key: valueKey(doc, e), value: valueAt(doc, e) });
+        for (const x of elements(arr)) out.push(valueAt(arr, x));
+      } else out.push(valueAt(doc, e));
     } else if (e.type === T.object) walk(subDocument(doc, e), at + 1);
     else if (e.type === T.array) {
       const arr = subDocument(doc, e);
@@ -262,12 +268,5 @@ function fromValues(raw: Buffer, parts: string[]): { key: string; value: unknown
   return out;
 }
 
-const DECODE = { promoteValues: true, promoteLongs: true, bsonRegExp: false } as const;
-/** One element's decoded value. */
-function valueAt(doc: Buffer, e: { start: number; end: number }): unknown {
-  const one = Buffer.alloc(5 + e.end - e.start);
-  one.writeInt32LE(one.length, 0);
-  doc.copy(one, 4, e.start, e.end);
-  one[one.length - 1] = 0;
-  return Object.values(deserialize(one, DECODE))[0];
-}
+/** One element's decoded value (its number type kept). */
+const valueAt = elementTyped;

@@ -12,8 +12,11 @@
  *
  * Query filters are not mingo's at all (bson-match.ts); mingo evaluates the
  * expressions inside them (`$expr`) with this context.
+ *
+ * The documents hold typed numbers (typed-values.ts): every other operator is
+ * wrapped so that it computes on plain numbers and gives mongod's result
+ * types (typed-operators.ts).
  */
-import { serialize } from 'bson';
 import { Aggregator as AggregatorBase } from 'mingo/aggregator';
 import { Context, evalExpr } from 'mingo/core';
 import * as accumulator from 'mingo/operators/accumulator';
@@ -23,27 +26,15 @@ import * as projection from 'mingo/operators/projection';
 import * as query from 'mingo/operators/query';
 import * as windowOps from 'mingo/operators/window';
 import { Query as QueryBase } from 'mingo/query';
-import { elements, makeElement, type RawElement } from '../oplog/bson-raw.js';
+import { element } from './js-element.js';
+import { SET_EXPRESSIONS } from './set-expressions.js';
 import { compareValues } from './bson-order.js';
 import { collatorOf, type CollationSpec, type Collator } from './collation.js';
 import { ApiError } from '../errors.js';
+import { inMongodOrder, projectionTree } from './project-order.js';
+import { typedAccumulators, typedExpressions, typedExprQuery, typedWindows } from './typed-operators.js';
 
 type Options = NonNullable<ConstructorParameters<typeof AggregatorBase>[1]>;
-
-const T_UNDEFINED = 0x06;
-const UNDEFINED_ELEMENT = makeElement(T_UNDEFINED, 'v', Buffer.alloc(0));
-
-/** One JavaScript value as a BSON element (missing as undefined, which sorts below null). */
-function element(v: unknown): { doc: Buffer; e: RawElement } {
-  if (v === undefined) {
-    const doc = Buffer.alloc(5 + UNDEFINED_ELEMENT.length);
-    doc.writeInt32LE(doc.length, 0);
-    UNDEFINED_ELEMENT.copy(doc, 4);
-    return { doc, e: elements(doc)[0]! };
-  }
-  const doc = Buffer.from(serialize({ v }));
-  return { doc, e: elements(doc)[0]! };
-}
 
 /** Two values in MongoDB's order: -1, 0 or 1. */
 export function compareJs(a: unknown, b: unknown, collator?: Collator): number {
@@ -83,14 +74,37 @@ function bucketMiss(obj: unknown, expr: unknown, options: Options): never {
   );
 }
 
+/** `compareJs` as the typed operators call it: strings by the pipeline's collation. */
+const compareIn = (a: unknown, b: unknown, options: unknown): number =>
+  compareJs(a, b, collatorOf((options as Options | undefined)?.collation as CollationSpec | undefined));
+
+/** mingo's `$project` with its output's fields in mongod's order (project-order.ts). */
+function projectInOrder(coll: unknown, expr: unknown, options: unknown): unknown {
+  const tree = projectionTree(expr as Record<string, unknown>);
+  type Lazy = { map(f: (o: unknown) => unknown): Lazy };
+  const run = pipeline.$project as unknown as (c: Lazy, e: unknown, o: unknown) => Lazy;
+  if (!tree) return run(coll as Lazy, expr, options);
+  // $project maps one document to one, in order: the input last read is the output's.
+  let input: unknown;
+  const tapped = (coll as Lazy).map((o) => (input = o));
+  return run(tapped, expr, options).map((out) => inMongodOrder(out, input, tree));
+}
+
 export const VIEW_CONTEXT = Context.init({
-  accumulator,
-  expression: { ...expression, ...MONGO_COMPARISONS, [BUCKET_MISS]: bucketMiss },
-  pipeline,
+  accumulator: typedAccumulators(accumulator, compareIn),
+  expression: typedExpressions(
+    expression,
+    { ...SET_EXPRESSIONS, ...MONGO_COMPARISONS, [BUCKET_MISS]: bucketMiss } as unknown as Record<
+      string,
+      never
+    >,
+    compareIn,
+  ),
+  pipeline: { ...pipeline, $project: projectInOrder },
   projection,
-  query,
-  window: windowOps,
-} as Parameters<typeof Context.init>[0]);
+  query: { ...query, ...typedExprQuery() },
+  window: typedWindows(windowOps),
+} as unknown as Parameters<typeof Context.init>[0]);
 
 const withContext = (o: Options | undefined): Options => ({ ...o, context: VIEW_CONTEXT });
 

@@ -18,6 +18,8 @@
  * mongod allows no other (collation.ts, collationOf).
  */
 import { EJSON, deserialize, serialize, type Document } from 'bson';
+import { decodeTyped } from './typed-values.js';
+import { inMongodOrder, projectionTree } from './project-order.js';
 import { Query } from './mingo-context.js';
 import { ApiError } from '../errors.js';
 import { DocBuilder, T, elements, subDocument, type RawElement } from '../oplog/bson-raw.js';
@@ -64,7 +66,8 @@ const DECODE = { promoteValues: true, promoteLongs: true, bsonRegExp: false } as
 /** MongoDB refuses views defined on views beyond this depth (maxViewDepth). */
 const MAX_VIEW_DEPTH = 20;
 
-const decode = (raw: Buffer): Document => deserialize(raw, DECODE);
+/** A stored document as queries and pipelines compute on it: its number types kept (typed-values.ts). */
+const decode = (raw: Buffer): Document => decodeTyped(raw);
 
 export function notFound(ns: string): ApiError {
   return new ApiError('NOT_FOUND', `Namespace ${ns} does not exist at this point.`, { ns });
@@ -247,7 +250,7 @@ function source(
     const out = runPipeline(
       baseDocs(),
       pipeline,
-      { collectionResolver: resolver(db, dbName, depth), ...withCollation(own) },
+      { collectionResolver: resolver(db, dbName, depth, own), ...withCollation(own) },
       spillOptions(db, true),
       joins(db, dbName, depth, own),
     );
@@ -288,6 +291,23 @@ function source(
 }
 
 /** `$lookup` on an indexed foreign field: the foreign documents read through its key table. */
+/**
+ * A stage of a pipeline under `coll` reading the namespace `ns`: a MongoDB view there must have that
+ * same collation, as mongod requires of `$lookup`, `$graphLookup` and `$unionWith`
+ * (OptionNotSupportedOnView: jstests/core/views/views_collation.js).
+ */
+function checkJoined(db: ViewDb, ns: string, coll: CollationSpec | null): void {
+  const row = collection(db, ns);
+  if (row?.kind !== 'view') return;
+  const own = ownCollation(row);
+  if (!sameCollation(coll, own))
+    throw new ApiError(
+      'INVALID_INPUT',
+      `pipeline: ${ns} is a view whose collation (${own ? EJSON.stringify(own) : 'simple'}) is not the pipeline's (${coll ? EJSON.stringify(coll) : 'simple'}): mongod refuses to join a view under another collation.`,
+      { field: 'pipeline', ns, reason: 'collation' },
+    );
+}
+
 function joins(db: ViewDb, dbName: string, depth = 0, coll: CollationSpec | null = null): IndexedJoin {
   return {
     indexed: (from, field) => {
@@ -295,6 +315,7 @@ function joins(db: ViewDb, dbName: string, depth = 0, coll: CollationSpec | null
       return row?.kind === 'collection' && indexedFields(decodeList(row.indexes)).includes(field);
     },
     *matching(from, field, values) {
+      checkJoined(db, `${dbName}.${from}`, coll);
       const filter = { [field]: { $in: values } };
       const q = compileFilter(filter, withCollation(coll));
       for (const it of source(db, `${dbName}.${from}`, filter, depth + 1, coll !== null).items)
@@ -303,6 +324,7 @@ function joins(db: ViewDb, dbName: string, depth = 0, coll: CollationSpec | null
     *scan(from) {
       const ns = `${dbName}.${from}`;
       if (!collection(db, ns)) return; // mongod: a missing collection is empty
+      checkJoined(db, ns, coll);
       // Matched on their bytes by the caller, decoded only when joined.
       for (const it of source(db, ns, {}, depth + 1).items)
         yield {
@@ -316,10 +338,16 @@ function joins(db: ViewDb, dbName: string, depth = 0, coll: CollationSpec | null
 }
 
 /** `$lookup` / `$graphLookup` / `$unionWith` read other namespaces of the same database in the view. */
-function resolver(db: ViewDb, dbName: string, depth: number): (name: string) => Document[] {
+function resolver(
+  db: ViewDb,
+  dbName: string,
+  depth: number,
+  coll: CollationSpec | null,
+): (name: string) => Document[] {
   return (name) => {
     const ns = `${dbName}.${name}`;
     if (!collection(db, ns)) return []; // mongod: a missing collection is empty
+    checkJoined(db, ns, coll);
     return [...source(db, ns, {}, depth + 1).items].map((i) => i.js);
   };
 }
@@ -597,6 +625,7 @@ export function findCursor(
 ): { documents: Generator<string>; plan: IndexUse } {
   const { items, use } = matching(db, ns, o);
   const raw = o.projection ? rawProjection(o.projection) : (b: Buffer) => b;
+  const project = computedProjection(db, ns, o);
   function* texts(): Generator<string> {
     for (const it of items) {
       if (it.raw && raw) yield ejsonText(raw(it.raw), !o.canonical);
@@ -604,7 +633,7 @@ export function findCursor(
         let js = it.js;
         try {
           // A computed projection builds a new document: `_id` first, as mongod writes it.
-          if (o.projection) js = idFirst(new Query({}).find([it.js], o.projection).all()[0] as Document);
+          if (project) js = idFirst(project(it.js));
         } catch (err) {
           throw runtimeError('projection', err);
         }
@@ -637,13 +666,44 @@ export function* matchingRaw(
 ): Generator<{ raw: Buffer | null; js: Document }> {
   const { items } = matching(db, ns, o);
   const proj = o.projection ? rawProjection(o.projection) : (b: Buffer) => b;
+  const project = computedProjection(db, ns, o);
   for (const it of items) {
     if (it.raw && proj) yield { raw: proj(it.raw), js: it.js };
-    else {
-      const js = o.projection ? (new Query({}).find([it.js], o.projection).all()[0] as Document) : it.js;
-      yield { raw: null, js };
-    }
+    else yield { raw: null, js: project ? project(it.js) : it.js };
   }
+}
+
+/**
+ * A find's projection computed by mingo, with the query's collation (its `$eq`… compare strings
+ * by it, as mongod's projection inherits the query's: jstests project_with_collation.js) and the
+ * fields in mongod's order (project-order.ts); null without a projection.
+ */
+function computedProjection(
+  db: ViewDb,
+  ns: string,
+  o: Pick<FindOptions, 'projection' | 'collation' | 'filter'>,
+): ((js: Document) => Document) | null {
+  const projection = o.projection;
+  if (!projection) return null;
+  const options = withCollation(collationOf(db, ns, o.collation));
+  const order = projectionTree(projection);
+  // A positional projection (`"a.$": 1`) takes the first element the query's condition on `a`
+  // matched: mingo reads that condition from its options, which a Query({}) leaves empty.
+  // A document our matcher took and mingo's would not (it knows fewer operators) is projected
+  // without the condition, as before.
+  let conditioned: Query | null = null;
+  if (Object.keys(projection).some((k) => k.endsWith('.$')))
+    try {
+      conditioned = new Query(o.filter ?? {}, options);
+    } catch {
+      conditioned = null;
+    }
+  const plain = new Query({}, options);
+  return (js) => {
+    const out = ((conditioned?.find([js], projection).all()[0] as Document | undefined) ??
+      plain.find([js], projection).all()[0]) as Document;
+    return order ? (inMongodOrder(out, js, order) as Document) : out;
+  };
 }
 
 export function count(db: ViewDb, ns: string, filter: Document, collation?: RequestedCollation): number {
@@ -732,7 +792,7 @@ export function aggregateCursor(
   const out = runPipeline(
     input(),
     rest,
-    { collectionResolver: resolver(db, splitNs(ns).db, 0), ...withCollation(coll) },
+    { collectionResolver: resolver(db, splitNs(ns).db, 0, coll), ...withCollation(coll) },
     spillOptions(db, allowDiskUse),
     joins(db, splitNs(ns).db, 0, coll),
   );

@@ -43,6 +43,7 @@ afterEach(() => {
 });
 
 const TWO53 = 2 ** 53;
+const asDouble = (x: number) => (Number.isInteger(x) ? new Double(x) : x);
 
 function cmp(a: unknown, b: unknown): number {
   const x = Buffer.from(serialize({ v: a }));
@@ -426,7 +427,8 @@ describe('$group and $sort over spilled runs', () => {
         count: members.length,
         total: ns.reduce((a, b) => a + b, 0),
         ones: members.length,
-        avg: ns.length ? ns.reduce((a, b) => a + b, 0) / ns.length : null,
+        // $avg is a Double, integral or not (mongod's AccumulatorAvg): decoded as a Double object when integral.
+        avg: ns.length ? asDouble(ns.reduce((a, b) => a + b, 0) / ns.length) : null,
         min: ns.length ? Math.min(...ns) : null,
         max: ns.length ? Math.max(...ns) : null,
         first: members[0]!._id,
