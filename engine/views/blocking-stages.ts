@@ -305,7 +305,13 @@ class State {
         return;
       }
       case '$mergeObjects':
-        if (v && typeof v === 'object') Object.assign(this.merged, v);
+        // null and missing are ignored; anything else but a document is refused (mongod: 40400).
+        if (v === null || v === undefined) return;
+        if (!isObj(v) || Object.getPrototypeOf(v) !== Object.prototype)
+          throw badGroup(
+            `$mergeObjects requires object inputs, but input ${JSON.stringify(v)} is not a document.`,
+          );
+        Object.assign(this.merged, v);
         return;
       case '$firstN':
         // mongod keeps null and missing (as null) in $firstN / $lastN.
@@ -664,8 +670,57 @@ function bucketAsGroup(spec: unknown, collator?: Collator): Document[] {
  * `$count` and `$sortByCount` as the stages mongod documents them to be (mingo's `$count` collects
  * its whole input, and answers 0 where mongod answers nothing).
  */
+/**
+ * `$fill` as mongod documents it: a `$setWindowFields` of `$locf` / `$linearFill` for the outputs
+ * with a `method` (sorted by its sortBy, partitioned by partitionBy or partitionByFields), then an
+ * `$addFields` of `$ifNull` for those with a `value`; run by this engine's stages, so its order is
+ * MongoDB's and its values keep their types.
+ */
+function fillStages(spec: unknown): Document[] {
+  if (!isObj(spec)) throw badGroup('$fill must be an object.');
+  for (const k of Object.keys(spec))
+    if (!['partitionBy', 'partitionByFields', 'sortBy', 'output'].includes(k))
+      throw badGroup(`$fill: unknown field '${k}'.`);
+  if (spec.partitionBy !== undefined && spec.partitionByFields !== undefined)
+    throw badGroup("$fill: only one of 'partitionBy' and 'partitionByFields' may be given.");
+  if (!isObj(spec.output) || !Object.keys(spec.output).length)
+    throw badGroup("$fill: 'output' must be a non-empty object.");
+  const windows: Document = {};
+  const values: Document = {};
+  for (const [field, how] of Object.entries(spec.output)) {
+    if (!isObj(how) || Object.keys(how).length !== 1)
+      throw badGroup(
+        `$fill: output '${field}' must be {method: 'locf' | 'linear'} or {value: <expression>}.`,
+      );
+    if ('value' in how) values[field] = { $ifNull: [`$${field}`, how.value] };
+    else if (how.method === 'locf') windows[field] = { $locf: `$${field}` };
+    else if (how.method === 'linear') windows[field] = { $linearFill: `$${field}` };
+    else throw badGroup(`$fill: output '${field}': method must be 'locf' or 'linear'.`);
+  }
+  const out: Document[] = [];
+  if (Object.keys(windows).length) {
+    if (!isObj(spec.sortBy)) throw badGroup("$fill: 'sortBy' is required to fill by a method.");
+    const byFields = spec.partitionByFields;
+    if (byFields !== undefined && (!Array.isArray(byFields) || byFields.some((f) => typeof f !== 'string')))
+      throw badGroup("$fill: 'partitionByFields' must be an array of field names.");
+    const partitionBy =
+      spec.partitionBy ??
+      (byFields ? Object.fromEntries((byFields as string[]).map((f) => [f, `$${f}`])) : undefined);
+    out.push({
+      $setWindowFields: {
+        ...(partitionBy !== undefined ? { partitionBy } : {}),
+        sortBy: spec.sortBy,
+        output: windows,
+      },
+    });
+  }
+  if (Object.keys(values).length) out.push({ $addFields: values });
+  return out;
+}
+
 function expand(stage: Document, collator?: Collator): Document[] {
   if ('$bucket' in stage) return bucketAsGroup(stage.$bucket, collator);
+  if ('$fill' in stage) return fillStages(stage.$fill);
   if ('$count' in stage && typeof stage.$count === 'string')
     return [{ $group: { _id: null, [stage.$count]: { $sum: 1 } } }, { $project: { _id: 0 } }];
   if ('$sortByCount' in stage)

@@ -14,7 +14,7 @@
  *   its 100 MB limit (5414201), never run out of memory.
  */
 import { calculateObjectSize, serialize, type Document } from 'bson';
-import { decodeTyped } from './typed-values.js';
+import { decodeTyped, plainValue } from './typed-values.js';
 import { ApiError } from '../errors.js';
 import { DocBuilder, elements } from '../oplog/bson-raw.js';
 import { compareSortKeys, compareValues, sortKeyOf, sortSpec } from './bson-order.js';
@@ -100,6 +100,36 @@ export function* facetStage(
 
 /** The field that carries a document's place in the stage's order to mingo (see setWindowFieldsStage). */
 const PLACE = '__viewsPlace';
+/** A document's number in its partition, to give its typed sortBy values back. */
+const SEQ = '__viewsSeq';
+
+/** The value at a dotted path of plain documents (undefined where it stops). */
+function getPath(d: Document, path: string): unknown {
+  let v: unknown = d;
+  for (const p of path.split('.')) v = isObj(v) ? (v as Document)[p] : undefined;
+  return v;
+}
+
+/** A copy of `d` with a dotted path's value replaced (the documents on the path copied, not `d`'s own). */
+function withPath(d: Document, path: string, value: unknown): Document {
+  const [head, ...rest] = path.split('.') as [string, ...string[]];
+  if (!(head in d)) return d;
+  if (!rest.length) return value === undefined ? d : { ...d, [head]: value };
+  const sub = d[head];
+  return isObj(sub) ? { ...d, [head]: withPath(sub as Document, rest.join('.'), value) } : d;
+}
+
+/** Sets a dotted path's value where the path exists as plain documents (nothing otherwise). */
+function setPath(d: Document, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let at: unknown = d;
+  for (const p of parts.slice(0, -1)) {
+    at = isObj(at) ? (at as Document)[p] : undefined;
+    if (!isObj(at)) return;
+  }
+  const last = parts[parts.length - 1]!;
+  if (value !== undefined && last in (at as Document)) (at as Document)[last] = value;
+}
 
 /** Whether any output reads its sortBy field's values: a range window, or an operator that computes on them. */
 function readsSortValues(output: unknown): boolean {
@@ -156,11 +186,13 @@ export function* setWindowFieldsStage(
     evaluated.return(undefined);
     throw err;
   }
-  // Under a collation, mingo gets each document's place in this stage's order instead of the
-  // sortBy values (equal keys, by the collation, the same place): its own sort and its ties
-  // ($rank, $denseRank) then follow the collation. Windows that read the values (range windows,
-  // $derivative, $integral, $linearFill) keep sortBy: they are numbers or dates.
-  const byPlace = collator !== undefined && sortBy !== undefined && !readsSortValues(spec.output);
+  // mingo sorts the partition again, by its own order (JavaScript's, bson objects by their text):
+  // it gets each document's place in this stage's order instead of the sortBy values (equal keys,
+  // by MongoDB's order and the collation, the same place), so that its sort and its ties ($rank,
+  // $denseRank) follow mongod's. Windows that read the values (range windows, $derivative,
+  // $integral, $linearFill) keep sortBy, its values plain numbers (or dates), given back after.
+  const byPlace = sortBy !== undefined && !readsSortValues(spec.output);
+  const plainPaths = sortBy !== undefined && !byPlace ? Object.keys(sortBy) : [];
   const stage = {
     $setWindowFields: {
       ...(sortBy ? { sortBy: byPlace ? { [PLACE]: 1 } : sortBy } : {}),
@@ -183,6 +215,8 @@ export function* setWindowFieldsStage(
   let partition: Document[] = [];
   let place = 0;
   let previous: Buffer | null = null;
+  /** The partition's documents as decoded, by SEQ, where mingo gets their sortBy values plain. */
+  let typedSort: Document[] = [];
   let bytes = 0;
   let current: Buffer | null = null;
   const samePartition = (a: Buffer, b: Buffer) => {
@@ -196,7 +230,13 @@ export function* setWindowFieldsStage(
     partition = [];
     bytes = 0;
     const out = new Aggregator([stage], mingoOptions).run(docs) as Document[];
-    if (byPlace) for (const d of out) delete d[PLACE];
+    for (const d of out) {
+      delete d[PLACE];
+      const seq = d[SEQ] as number;
+      delete d[SEQ];
+      for (const path of plainPaths) setPath(d, path, getPath(typedSort[seq]!, path));
+    }
+    typedSort = [];
     yield* out;
   };
   for (const r of sorter.sorted()) {
@@ -214,6 +254,14 @@ export function* setWindowFieldsStage(
       if (previous !== null && compareSortKeys(previous, r.key, dirs, collator) !== 0) place++;
       previous = r.key;
       d[PLACE] = place;
+    }
+    if (plainPaths.length) {
+      d[SEQ] = typedSort.length;
+      typedSort.push(d);
+      let plain: Document = d;
+      for (const path of plainPaths) plain = withPath(plain, path, plainValue(getPath(d, path)));
+      partition.push(plain);
+      continue;
     }
     partition.push(d);
   }

@@ -32,7 +32,14 @@ import { compareValues } from './bson-order.js';
 import { collatorOf, type CollationSpec, type Collator } from './collation.js';
 import { ApiError } from '../errors.js';
 import { inMongodOrder, projectionTree } from './project-order.js';
-import { typedAccumulators, typedExpressions, typedExprQuery, typedWindows } from './typed-operators.js';
+import {
+  typedAccumulators,
+  typedExpressions,
+  typedExprQuery,
+  typedProjections,
+  typedStages,
+  typedWindows,
+} from './typed-operators.js';
 
 type Options = NonNullable<ConstructorParameters<typeof AggregatorBase>[1]>;
 
@@ -100,8 +107,8 @@ export const VIEW_CONTEXT = Context.init({
     >,
     compareIn,
   ),
-  pipeline: { ...pipeline, $project: projectInOrder },
-  projection,
+  pipeline: { ...pipeline, ...typedStages(pipeline), $project: projectInOrder },
+  projection: { ...projection, ...typedProjections(projection) },
   query: { ...query, ...typedExprQuery() },
   window: typedWindows(windowOps),
 } as unknown as Parameters<typeof Context.init>[0]);

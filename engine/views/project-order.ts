@@ -51,8 +51,11 @@ export function projectionTree(spec: Record<string, unknown>): Tree | null {
 
 /** `out` (the projection of `input`) with its fields in mongod's order. */
 export function inMongodOrder(out: unknown, input: unknown, tree: Tree): unknown {
-  if (Array.isArray(out))
-    return out.map((x, i) => inMongodOrder(x, Array.isArray(input) ? input[i] : undefined, tree));
+  if (Array.isArray(out)) {
+    // An inclusion drops an array's other elements: the output's are its documents and arrays.
+    const kept = Array.isArray(input) ? input.filter((x) => isPlain(x) || Array.isArray(x)) : [];
+    return out.map((x, i) => inMongodOrder(x, kept[i], tree));
+  }
   if (!isPlain(out)) return out;
   const from = isPlain(input) ? input : {};
   const order: string[] = [];

@@ -18,7 +18,8 @@
  * mongod allows no other (collation.ts, collationOf).
  */
 import { EJSON, deserialize, serialize, type Document } from 'bson';
-import { decodeTyped } from './typed-values.js';
+import { decodeTyped, plainValue } from './typed-values.js';
+import { retyped } from './typed-operators.js';
 import { inMongodOrder, projectionTree } from './project-order.js';
 import { Query } from './mingo-context.js';
 import { ApiError } from '../errors.js';
@@ -448,7 +449,8 @@ function rawProjection(p: Document): ((raw: Buffer) => Buffer) | null {
     return null;
   const on = (v: unknown) => v === 1 || v === true;
   const rest = entries.filter(([k]) => k !== '_id');
-  const inclusive = rest.length > 0 ? on(rest[0]![1]) : false;
+  // `{_id: 1}` alone includes `_id` only; `{_id: 0}` alone excludes it (mongod's projection parser).
+  const inclusive = rest.length > 0 ? on(rest[0]![1]) : entries.some(([k, v]) => k === '_id' && on(v));
   if (rest.some(([, v]) => on(v) !== inclusive)) return null; // mixed: mingo says why
   const named = new Set(rest.map(([k]) => k));
   const idEntry = entries.find(([k]) => k === '_id');
@@ -700,8 +702,10 @@ function computedProjection(
     }
   const plain = new Query({}, options);
   return (js) => {
-    const out = ((conditioned?.find([js], projection).all()[0] as Document | undefined) ??
-      plain.find([js], projection).all()[0]) as Document;
+    // The positional element is found by mingo's matching, on plain numbers, then given back typed.
+    const pjs = conditioned ? (plainValue(js) as Document) : js;
+    const found = conditioned?.find([pjs], projection).all()[0] as Document | undefined;
+    const out = (found ? retyped(found, js, pjs) : plain.find([js], projection).all()[0]) as Document;
     return order ? (inMongodOrder(out, js, order) as Document) : out;
   };
 }

@@ -130,9 +130,10 @@ export const SET_EXPRESSIONS: Record<string, Op> = {
     const c = collatorIn(options);
     const first = setOf(sets[0]!, c);
     const firstValues = sets[0]!;
-    return sets
-      .slice(1)
-      .every((s) => s.every((v) => inSet(first, v)) && firstValues.every((v) => inSet(setOf(s, c), v)));
+    return sets.slice(1).every((s) => {
+      const other = setOf(s, c);
+      return s.every((v) => inSet(first, v)) && firstValues.every((v) => inSet(other, v));
+    });
   },
   $setIsSubset: (obj, expr, options) => {
     const [a, b] = operands('$setIsSubset', obj, expr, options, 2, 2);
@@ -152,7 +153,8 @@ export const SET_EXPRESSIONS: Record<string, Op> = {
     if (isNullish(a) || isNullish(b)) return null;
     const [x, y] = arrays('$setDifference', [a, b], 'both operands');
     const c = collatorIn(options);
-    return distinctOf(x!, c).filter((v) => !inSet(setOf(y!, c), v));
+    const other = setOf(y!, c);
+    return distinctOf(x!, c).filter((v) => !inSet(other, v));
   },
   $setIntersection: (obj, expr, options) => {
     const vals = operands('$setIntersection', obj, expr, options, 0, Infinity);

@@ -6,22 +6,31 @@
  * - arithmetic gets plain numbers and gives its result mongod's type: the
  *   widest of its operands' for `$add`, `$subtract`, `$multiply`, `$mod`,
  *   `$abs`, `$ceil`, `$floor`, `$trunc`, `$round` and `$pow` (an Int32 that
- *   overflows becomes an Int64), a Double for `$divide`, `$sqrt`, `$exp`,
- *   the logarithms, the trigonometry and `$toDouble`, an Int64 for
- *   `$toLong` and for a Date minus a Date (as mongod's ExpressionSubtract);
+ *   overflows becomes an Int64; integer `$add`/`$subtract`/`$multiply` are
+ *   exact), a Double for `$divide`, `$sqrt`, `$exp`, the logarithms, the
+ *   trigonometry and `$toDouble`, an Int64 for `$toLong` and for a Date
+ *   minus a Date (as mongod's ExpressionSubtract); the bitwise operators
+ *   work over 64 bits;
  * - `$sum`, `$avg`, `$min`, `$max`, `$stdDevPop` and `$stdDevSamp`, as
  *   expressions and as window accumulators, are computed here with mongod's
- *   types (Int32 sums stay exact and widen to Int64, then Double; `$avg` is
- *   a Double; `$min` / `$max` give back the operand itself);
- * - `$cond`, `$and`, `$or`, `$not`, `$switch` and the query's `$expr` use
- *   mongod's truthiness (a Double 0.0 or Int64 0 is false);
- * - every other operator that looks at numbers sees plain ones, as before
- *   (its result's type is mingo's); those that only move values (`$map`,
- *   `$filter`, `$let`, `$ifNull`, `$arrayElemAt`, `$concatArrays`…) see the
- *   typed values and keep them.
+ *   types (Int32 sums stay exact and widen to Int64, then Double; Decimal128
+ *   sums are exact, decimal-sum.ts; `$avg` is a Double; `$min` / `$max` give
+ *   back the operand itself);
+ * - `$cond`, `$and`, `$or`, `$not`, `$switch`, `$filter`'s cond and the
+ *   query's `$expr` use mongod's truthiness (a Double 0.0 or Int64 0 is false);
+ * - every other operator that looks at numbers sees plain ones (named
+ *   operands evaluated to plain literals: mingo reads field paths from its
+ *   root, not from the document it is handed), and its result's type is
+ *   mingo's, but for `$maxN` / `$minN` and a projection's `$elemMatch`, which
+ *   give back the chosen values as stored; those that only move values
+ *   (`$map`, `$let`, `$ifNull`, `$arrayElemAt`, `$concatArrays`…) see the
+ *   typed values and keep them;
+ * - mingo's `$densify` gets plain documents, and `$unwind`'s index is an Int64.
  */
 import { Decimal128, Long } from 'bson';
 import { evalExpr } from 'mingo/core';
+import { addDec, decimalOf, divDec, toDecimal128, type Dec } from './decimal-sum.js';
+import { resolve } from 'mingo/util';
 import {
   asDouble,
   integerResult,
@@ -75,7 +84,6 @@ const MOVES = new Set([
   '$literal',
   '$let',
   '$map',
-  '$filter',
   '$reduce',
   '$ifNull',
   '$mergeObjects',
@@ -123,6 +131,8 @@ function accumulated(obj: unknown, expr: unknown, options: never): unknown[] {
 export class NumberSum {
   private ints = 0n;
   private doubles = 0;
+  /** The exact decimal sum of everything added, while no NaN or infinity came (a Decimal128 result). */
+  private dec: Dec | null = { c: 0n, e: 0 };
   private kind: NumberKind | null = null;
   count = 0;
 
@@ -132,9 +142,19 @@ export class NumberSum {
     if (!k) return;
     this.count++;
     if (!this.kind || RANK[k] > RANK[this.kind]) this.kind = k;
-    if (k === 'int' || k === 'long')
-      this.ints += BigInt(v instanceof Long ? v.toString() : (plainValue(v) as number));
-    else this.doubles += k === 'decimal' ? Number((v as Decimal128).toString()) : (plainValue(v) as number);
+    let exact: Dec | null;
+    if (k === 'int' || k === 'long') {
+      const n = BigInt(v instanceof Long ? v.toString() : (plainValue(v) as number));
+      this.ints += n;
+      exact = decimalOf(n);
+    } else if (k === 'decimal') {
+      this.doubles += Number((v as Decimal128).toString());
+      exact = decimalOf(v as Decimal128);
+    } else {
+      this.doubles += plainValue(v) as number;
+      exact = decimalOf(plainValue(v) as number);
+    }
+    this.dec = this.dec && exact ? addDec(this.dec, exact) : null;
   }
 
   private total(): number {
@@ -143,15 +163,19 @@ export class NumberSum {
 
   sum(): unknown {
     if (this.kind === null) return 0;
-    if (this.kind === 'decimal') return Decimal128.fromString(String(this.total()));
+    if (this.kind === 'decimal')
+      return this.dec ? toDecimal128(this.dec) : Decimal128.fromString(String(this.total()));
     if (this.kind === 'double') return asDouble(this.total());
     return integerResult(this.ints, this.kind);
   }
 
   avg(): unknown {
     if (this.count === 0) return null;
-    const mean = this.total() / this.count;
-    return this.kind === 'decimal' ? Decimal128.fromString(String(mean)) : asDouble(mean);
+    if (this.kind === 'decimal')
+      return this.dec
+        ? toDecimal128(divDec(this.dec, this.count))
+        : Decimal128.fromString(String(this.total() / this.count));
+    return asDouble(this.total() / this.count);
   }
 }
 const RANK: Record<NumberKind, number> = { int: 0, long: 1, double: 2, decimal: 3 };
@@ -209,10 +233,34 @@ function accumulatorValue(op: string, values: unknown[], compare: Compare, optio
 }
 const NATIVE_ACCUMULATORS = ['$sum', '$avg', '$min', '$max', '$stdDevPop', '$stdDevSamp'];
 
+/** Integer operands of `$add`, `$subtract`, `$multiply` computed exactly (an Int64 past 2^53). */
+const EXACT: Record<string, (a: bigint, b: bigint) => bigint> = {
+  $add: (a, b) => a + b,
+  $subtract: (a, b) => a - b,
+  $multiply: (a, b) => a * b,
+};
+
+function integer(v: unknown): bigint | null {
+  if (v instanceof Long) return BigInt(v.toString());
+  const k = numberKind(v);
+  return k === 'int' ? BigInt(plainValue(v) as number) : null;
+}
+
 /** Retypes an arithmetic operator's result from its operands. */
 function arithmetic(name: string, orig: Op): Op {
   return (obj, expr, options) => {
     const vals = operands(obj, expr, options);
+    const exact = EXACT[name];
+    if (exact && vals.length > 0 && (name !== '$subtract' || vals.length === 2)) {
+      const ints = vals.map(integer);
+      if (ints.every((x) => x !== null)) {
+        const kind = vals.some((v) => v instanceof Long) ? 'long' : 'int';
+        return integerResult(
+          (ints as bigint[]).reduce((a, b) => exact(a, b)),
+          kind,
+        );
+      }
+    }
     const result = orig(obj, literal(vals.map(plainValue), expr), options);
     if (DOUBLE.has(name)) return typeof result === 'number' ? asDouble(result) : result;
     if (name === '$subtract' && vals[0] instanceof Date && vals[1] instanceof Date)
@@ -231,7 +279,7 @@ function plained(name: string, orig: Op): Op {
     };
   if (name === '$convert')
     return (obj, expr, options) => {
-      const r = orig(plainValue(obj), expr, options);
+      const r = plained('', orig)(obj, expr, options);
       if (typeof r !== 'number') return r;
       const to =
         (evalExpr(obj as never, (expr as { to?: unknown })?.to as never, options) as unknown) ?? null;
@@ -244,7 +292,43 @@ function plained(name: string, orig: Op): Op {
       const vals = operands(obj, expr, options);
       return orig(obj, literal(vals.map(plainValue), expr), options);
     }
-    return orig(plainValue(obj), expr, options);
+    return orig(obj, namedPlain(obj, expr as Record<string, unknown>, options), options);
+  };
+}
+
+/**
+ * Named operands (`{input: "$a", n: 2}`) evaluated and given as plain literals; a constant (a
+ * number, a string not naming a field, a boolean) is left as written, since some operators read
+ * theirs as they are (`$median`'s `method`). mingo reads field paths from its options' root, not
+ * from the document it is handed: the operands themselves must be plain.
+ */
+function namedPlain(obj: unknown, expr: Record<string, unknown>, options: never): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(expr)) {
+    out[k] = isConstant(v) ? v : { $literal: plainValue(evalExpr(obj as never, v as never, options)) };
+  }
+  return out;
+}
+
+/** Whether an operand is written as a constant: no field path, variable or operator anywhere in it. */
+function isConstant(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return typeof v !== 'string' || !v.startsWith('$');
+  if (Array.isArray(v)) return v.every(isConstant);
+  if (Object.getPrototypeOf(v) !== Object.prototype) return true;
+  return Object.entries(v).every(([k, x]) => !k.startsWith('$') && isConstant(x));
+}
+
+/**
+ * `$maxN` / `$minN` (expression forms): computed on plain numbers, then each chosen value given
+ * back as the input held it (its number type), the first unused equal one.
+ */
+function selecting(orig: Op): Op {
+  return (obj, expr, options) => {
+    if (!expr || typeof expr !== 'object' || Array.isArray(expr)) return orig(obj, expr, options);
+    const e = expr as Record<string, unknown>;
+    const input = evalExpr(obj as never, e.input as never, options);
+    const r = orig(obj, namedPlain(obj, e, options), options);
+    return Array.isArray(input) ? retyped(r, input, input.map(plainValue)) : r;
   };
 }
 
@@ -273,9 +357,19 @@ function countsPlain(orig: Op): Op {
   };
 }
 
-function truthOps(): Record<string, Op> {
+/** mongod's truthiness of an expression's value, as a boolean mingo's own truthiness reads rightly. */
+const TRUTH = '$__viewsTruth';
+
+function truthOps(filter: Op): Record<string, Op> {
   const bad = (m: string) => new Error(m);
   return {
+    [TRUTH]: (obj, expr, options) => isTrue(evalExpr(obj as never, expr as never, options)),
+    // mingo's $filter binds its variable and keeps the elements whose cond it finds truthy.
+    $filter: (obj, expr, options) => {
+      if (!expr || typeof expr !== 'object' || !('cond' in expr)) return filter(obj, expr, options);
+      const e = expr as Record<string, unknown>;
+      return filter(obj, { ...e, cond: { [TRUTH]: e.cond } }, options);
+    },
     $cond: (obj, expr, options) => {
       let parts: unknown[];
       if (Array.isArray(expr)) {
@@ -310,6 +404,33 @@ function truthOps(): Record<string, Op> {
   };
 }
 
+/**
+ * `$bitAnd`, `$bitOr`, `$bitXor` and `$bitNot` over 64 bits: Int32 operands give an Int32, any Int64
+ * an Int64 (docs: bitAnd, "Behavior"); a non-integer operand is refused, null or missing gives null.
+ */
+function bitOps(): Record<string, Op> {
+  const bits =
+    (name: string, f: (a: bigint, b: bigint) => bigint | null): Op =>
+    (obj, expr, options) => {
+      const vals = operands(obj, expr, options);
+      if (vals.some((v) => v === null || v === undefined)) return null;
+      const ints = vals.map(integer);
+      if (ints.some((x) => x === null)) throw new Error(`${name} only supports int and long operands.`);
+      const long = vals.some((v) => v instanceof Long);
+      const r =
+        name === '$bitNot'
+          ? ~(ints[0] as bigint)
+          : (ints as bigint[]).reduce((a, b) => f(a, b) as bigint, name === '$bitAnd' ? -1n : 0n);
+      return long ? Long.fromBigInt(BigInt.asIntN(64, r)) : Number(BigInt.asIntN(32, r));
+    };
+  return {
+    $bitAnd: bits('$bitAnd', (a, b) => a & b),
+    $bitOr: bits('$bitOr', (a, b) => a | b),
+    $bitXor: bits('$bitXor', (a, b) => a ^ b),
+    $bitNot: bits('$bitNot', () => null),
+  };
+}
+
 /** Every expression operator, typed (see the header); `own` (the views' comparisons) taken as they are. */
 export function typedExpressions(
   expression: Record<string, unknown>,
@@ -322,12 +443,13 @@ export function typedExpressions(
     const orig = fn as Op;
     if (MOVES.has(name)) out[name] = orig;
     else if (MOVES_WITH_COUNTS.has(name)) out[name] = countsPlain(orig);
+    else if (name === '$maxN' || name === '$minN') out[name] = selecting(orig);
     else if (WIDEST.has(name) || FIRST.has(name) || DOUBLE.has(name)) out[name] = arithmetic(name, orig);
     else out[name] = plained(name, orig);
   }
   for (const op of NATIVE_ACCUMULATORS)
     out[op] = (obj, expr, options) => accumulatorValue(op, accumulated(obj, expr, options), compare, options);
-  return { ...out, ...truthOps(), ...own };
+  return { ...out, ...truthOps(expression.$filter as Op), ...bitOps(), ...own };
 }
 
 /** mingo's accumulators (its `$setWindowFields` windows use them) over typed documents. */
@@ -363,6 +485,14 @@ export function typedWindows(windowOps: Record<string, unknown>): Record<string,
     const orig = fn as Win;
     // $shift and $locf move values; the rest compute, and give Doubles ($rank and $documentNumber integers).
     if (name === '$shift' || name === '$locf') out[name] = orig;
+    else if (name === '$linearFill')
+      // A value that is there is given back as it is; only the filled ones are computed Doubles.
+      out[name] = (obj, coll, expr, options) => {
+        const present = evalExpr(obj as never, (expr as { inputExpr?: unknown }).inputExpr as never, options);
+        if (present !== null && present !== undefined) return present;
+        const r = orig(plainValue(obj), plainList(coll), expr, options);
+        return typeof r === 'number' ? asDouble(r) : r;
+      };
     else
       out[name] = (obj, coll, expr, options) => {
         const r = orig(plainValue(obj), plainList(coll), expr, options);
@@ -372,6 +502,81 @@ export function typedWindows(windowOps: Record<string, unknown>): Record<string,
   return out;
 }
 const INTEGER_WINDOWS = new Set(['$rank', '$denseRank', '$documentNumber']);
+
+/**
+ * mingo's pipeline stages that compute on their documents' numbers themselves (`$densify`, `$fill`)
+ * get them plain (their output's numbers are JavaScript's); `$unwind`'s `includeArrayIndex` is an
+ * Int64, as mongod writes it.
+ */
+export function typedStages(pipeline: Record<string, unknown>): Record<string, unknown> {
+  type Lazy = { map(f: (o: unknown) => unknown): Lazy };
+  type Stage = (coll: Lazy, expr: unknown, options: unknown) => Lazy;
+  const plainDocs =
+    (orig: Stage): Stage =>
+    (coll, expr, options) =>
+      orig(coll.map(plainValue), expr, options);
+  const unwind = pipeline.$unwind as Stage;
+  return {
+    $densify: plainDocs(pipeline.$densify as Stage),
+    $unwind: ((coll, expr, options) => {
+      const index = (expr as { includeArrayIndex?: unknown } | null)?.includeArrayIndex;
+      const out = unwind(coll, expr, options);
+      if (typeof index !== 'string') return out;
+      return out.map((d) => {
+        const doc = d as Record<string, unknown>;
+        if (typeof doc[index] === 'number') doc[index] = Long.fromNumber(doc[index]);
+        return doc;
+      });
+    }) as Stage,
+  };
+}
+
+/**
+ * A projection's `$elemMatch` (mingo's query matching on plain numbers), giving back the matched
+ * element as the document holds it (its number type).
+ */
+export function typedProjections(projection: Record<string, unknown>): Record<string, unknown> {
+  type Proj = (obj: unknown, expr: unknown, field: string, options: unknown) => unknown;
+  const elemMatch = projection.$elemMatch as Proj;
+  return {
+    $elemMatch: ((obj, expr, field, options) => {
+      const plainObj = plainValue(obj);
+      return retyped(
+        elemMatch(plainObj, expr, field, options),
+        resolve(obj as never, field),
+        resolve(plainObj as never, field),
+      );
+    }) as Proj,
+  };
+}
+
+/**
+ * `out`, computed from `plain` (the plain copy of `typed`), with the values it took from it given
+ * back as `typed` holds them: array elements found by identity or equal value (the first unused),
+ * documents field by field, numbers by value.
+ */
+export function retyped(out: unknown, typed: unknown, plain: unknown): unknown {
+  if (out === plain) return typed;
+  if (Array.isArray(out) && Array.isArray(typed) && Array.isArray(plain)) {
+    const used = new Set<number>();
+    return out.map((x) => {
+      const i = plain.findIndex((p, k) => !used.has(k) && p === x);
+      if (i < 0) return x;
+      used.add(i);
+      return typed[i];
+    });
+  }
+  if (isDoc(out) && isDoc(typed) && isDoc(plain)) {
+    const res: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(out)) res[k] = retyped(v, typed[k], plain[k]);
+    return res;
+  }
+  if (typeof out === 'number' && numberKind(typed) && plainValue(typed) === out) return typed;
+  return out;
+}
+
+const isDoc = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
 
 /** The query's `$expr`, true by mongod's truthiness. */
 export function typedExprQuery(): Record<string, unknown> {
