@@ -46,6 +46,35 @@ export function divDec(a: Dec, n: number): Dec {
   return { c, e };
 }
 
+/**
+ * A double's exact binary value as a decimal, rounded to 34 significant digits and without
+ * trailing zeros (2.5 is 25E-1): how mongod turns the double part of a sum into a Decimal128
+ * before adding the decimals (accumulator_sum.cpp); null for NaN and the infinities.
+ */
+export function doubleToDec(x: number): Dec | null {
+  if (!Number.isFinite(x)) return null;
+  if (x === 0) return { c: 0n, e: 0 };
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & ((1n << 52n) - 1n);
+  let exp = -1074;
+  if (biased !== 0) {
+    mant |= 1n << 52n;
+    exp = biased - 1075;
+  }
+  let c = exp >= 0 ? mant << BigInt(exp) : mant * 5n ** BigInt(-exp);
+  let e = exp >= 0 ? 0 : exp;
+  if (bits >> 63n) c = -c;
+  c = roundTo(c, (drop) => (e += drop));
+  while (c % 10n === 0n) {
+    c /= 10n;
+    e++;
+  }
+  return { c, e };
+}
+
 /** At most 34 significant digits, rounded half to even; `shift` is told how many digits went. */
 function roundTo(c: bigint, shift: (drop: number) => void): bigint {
   const digits = (c < 0n ? -c : c).toString().length;

@@ -103,6 +103,16 @@ const PLACE = '__viewsPlace';
 /** A document's number in its partition, to give its typed sortBy values back. */
 const SEQ = '__viewsSeq';
 
+/** Removes PLACE and SEQ from the documents inside a window's output value (its copies of $$ROOT). */
+function stripBookkeeping(v: unknown): void {
+  if (Array.isArray(v)) for (const x of v) stripBookkeeping(x);
+  else if (isObj(v) && Object.getPrototypeOf(v) === Object.prototype) {
+    delete (v as Document)[PLACE];
+    delete (v as Document)[SEQ];
+    for (const x of Object.values(v)) stripBookkeeping(x);
+  }
+}
+
 /** The value at a dotted path of plain documents (undefined where it stops). */
 function getPath(d: Document, path: string): unknown {
   let v: unknown = d;
@@ -193,6 +203,9 @@ export function* setWindowFieldsStage(
   // $integral, $linearFill) keep sortBy, its values plain numbers (or dates), given back after.
   const byPlace = sortBy !== undefined && !readsSortValues(spec.output);
   const plainPaths = sortBy !== undefined && !byPlace ? Object.keys(sortBy) : [];
+  const outputs = Object.keys(spec.output);
+  const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
+  const restored = plainPaths.filter((p) => !outputs.some((o) => overlaps(o, p)));
   const stage = {
     $setWindowFields: {
       ...(sortBy ? { sortBy: byPlace ? { [PLACE]: 1 } : sortBy } : {}),
@@ -234,7 +247,10 @@ export function* setWindowFieldsStage(
       delete d[PLACE];
       const seq = d[SEQ] as number;
       delete d[SEQ];
-      for (const path of plainPaths) setPath(d, path, getPath(typedSort[seq]!, path));
+      // An output that reads $$ROOT ($push of it…) copied the bookkeeping fields too.
+      for (const f of outputs) stripBookkeeping(d[f]);
+      // The sortBy values mingo got plain, given back (not where an output wrote the field).
+      for (const path of restored) setPath(d, path, getPath(typedSort[seq]!, path));
     }
     typedSort = [];
     yield* out;

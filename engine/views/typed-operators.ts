@@ -27,9 +27,10 @@
  *   typed values and keep them;
  * - mingo's `$densify` gets plain documents, and `$unwind`'s index is an Int64.
  */
-import { Decimal128, Long } from 'bson';
+import { Decimal128, Long, serialize } from 'bson';
 import { evalExpr } from 'mingo/core';
-import { addDec, decimalOf, divDec, toDecimal128, type Dec } from './decimal-sum.js';
+import { addDec, decimalOf, divDec, doubleToDec, toDecimal128, type Dec } from './decimal-sum.js';
+import { Query as MingoQuery } from 'mingo/query';
 import { resolve } from 'mingo/util';
 import {
   asDouble,
@@ -131,8 +132,10 @@ function accumulated(obj: unknown, expr: unknown, options: never): unknown[] {
 export class NumberSum {
   private ints = 0n;
   private doubles = 0;
-  /** The exact decimal sum of everything added, while no NaN or infinity came (a Decimal128 result). */
-  private dec: Dec | null = { c: 0n, e: 0 };
+  /** The Double terms alone (the doubles above include the decimals, for a total as a double). */
+  private doubleTerms = 0;
+  /** The exact sum of the Decimal128 terms; null once one is NaN or infinite. */
+  private decimals: Dec | null = { c: 0n, e: 0 };
   private kind: NumberKind | null = null;
   count = 0;
 
@@ -142,39 +145,50 @@ export class NumberSum {
     if (!k) return;
     this.count++;
     if (!this.kind || RANK[k] > RANK[this.kind]) this.kind = k;
-    let exact: Dec | null;
-    if (k === 'int' || k === 'long') {
-      const n = BigInt(v instanceof Long ? v.toString() : (plainValue(v) as number));
-      this.ints += n;
-      exact = decimalOf(n);
-    } else if (k === 'decimal') {
+    if (k === 'int' || k === 'long')
+      this.ints += BigInt(v instanceof Long ? v.toString() : (plainValue(v) as number));
+    else if (k === 'decimal') {
+      const d = decimalOf(v as Decimal128);
+      this.decimals = this.decimals && d ? addDec(this.decimals, d) : null;
       this.doubles += Number((v as Decimal128).toString());
-      exact = decimalOf(v as Decimal128);
     } else {
       this.doubles += plainValue(v) as number;
-      exact = decimalOf(plainValue(v) as number);
+      this.doubleTerms += plainValue(v) as number;
     }
-    this.dec = this.dec && exact ? addDec(this.dec, exact) : null;
   }
 
   private total(): number {
     return Number(this.ints) + this.doubles;
   }
 
+  /**
+   * The decimal total as mongod makes it (accumulator_sum.cpp): the decimals added exactly, the
+   * integers exactly, the doubles summed as doubles and converted once.
+   */
+  private decimalTotal(): Dec | null {
+    if (!this.decimals) return null;
+    const d = doubleToDec(this.doubleTerms);
+    return d ? addDec(addDec(this.decimals, { c: this.ints, e: 0 }), d) : null;
+  }
+
   sum(): unknown {
     if (this.kind === null) return 0;
-    if (this.kind === 'decimal')
-      return this.dec ? toDecimal128(this.dec) : Decimal128.fromString(String(this.total()));
+    if (this.kind === 'decimal') {
+      const d = this.decimalTotal();
+      return d ? toDecimal128(d) : Decimal128.fromString(String(this.total()));
+    }
     if (this.kind === 'double') return asDouble(this.total());
     return integerResult(this.ints, this.kind);
   }
 
   avg(): unknown {
     if (this.count === 0) return null;
-    if (this.kind === 'decimal')
-      return this.dec
-        ? toDecimal128(divDec(this.dec, this.count))
+    if (this.kind === 'decimal') {
+      const d = this.decimalTotal();
+      return d
+        ? toDecimal128(divDec(d, this.count))
         : Decimal128.fromString(String(this.total() / this.count));
+    }
     return asDouble(this.total() / this.count);
   }
 }
@@ -368,7 +382,17 @@ function truthOps(filter: Op): Record<string, Op> {
     $filter: (obj, expr, options) => {
       if (!expr || typeof expr !== 'object' || !('cond' in expr)) return filter(obj, expr, options);
       const e = expr as Record<string, unknown>;
-      return filter(obj, { ...e, cond: { [TRUTH]: e.cond } }, options);
+      // mingo reads its limit as written: one read from a document (or an Int64) is given to it
+      // evaluated and plain (mongod takes any integral number: limitValue.integral(); null: none).
+      const rest: Record<string, unknown> = { ...e };
+      if ('limit' in e) {
+        const v = plainValue(
+          isConstant(e.limit) ? e.limit : evalExpr(obj as never, e.limit as never, options),
+        );
+        if (v === null || v === undefined) delete rest.limit;
+        else rest.limit = v;
+      }
+      return filter(obj, { ...rest, cond: { [TRUTH]: e.cond } }, options);
     },
     $cond: (obj, expr, options) => {
       let parts: unknown[];
@@ -413,6 +437,8 @@ function bitOps(): Record<string, Op> {
     (name: string, f: (a: bigint, b: bigint) => bigint | null): Op =>
     (obj, expr, options) => {
       const vals = operands(obj, expr, options);
+      if (name === '$bitNot' && vals.length !== 1)
+        throw new Error(`Expression $bitNot takes exactly 1 arguments. ${vals.length} were passed in.`);
       if (vals.some((v) => v === null || v === undefined)) return null;
       const ints = vals.map(integer);
       if (ints.some((x) => x === null)) throw new Error(`${name} only supports int and long operands.`);
@@ -516,8 +542,23 @@ export function typedStages(pipeline: Record<string, unknown>): Record<string, u
     (coll, expr, options) =>
       orig(coll.map(plainValue), expr, options);
   const unwind = pipeline.$unwind as Stage;
+  const densify = pipeline.$densify as Stage;
   return {
-    $densify: plainDocs(pipeline.$densify as Stage),
+    $densify: ((coll, expr, options) => {
+      // mingo computes on the densified field: each document goes in with that field plain, and
+      // comes out as it was (its own numbers' types kept) unless the stage made it (a new one).
+      const field = (expr as { field?: unknown } | null)?.field;
+      if (typeof field !== 'string') return plainDocs(densify)(coll, expr, options);
+      const originals = new WeakMap<object, unknown>();
+      const input = coll.map((d) => {
+        const copy = withPlainPath(d, field.split('.'));
+        if (copy !== d && copy && typeof copy === 'object') originals.set(copy, d);
+        return copy;
+      });
+      return densify(input, expr, options).map((d) =>
+        d && typeof d === 'object' && originals.has(d) ? originals.get(d) : d,
+      );
+    }) as Stage,
     $unwind: ((coll, expr, options) => {
       const index = (expr as { includeArrayIndex?: unknown } | null)?.includeArrayIndex;
       const out = unwind(coll, expr, options);
@@ -541,6 +582,16 @@ export function typedProjections(projection: Record<string, unknown>): Record<st
   return {
     $elemMatch: ((obj, expr, field, options) => {
       const plainObj = plainValue(obj);
+      if (isValueCondition(expr)) {
+        // `{$elemMatch: {$gt: 4}}` on scalar elements: each element matched as a value (mingo's
+        // own reads the condition as a document's and refuses a top-level $gt).
+        const arr = resolve(obj as never, field);
+        const plainArr = resolve(plainObj as never, field);
+        if (!Array.isArray(arr) || !Array.isArray(plainArr)) return undefined;
+        const q = new MingoQuery({ v: expr } as never, options as never);
+        const i = plainArr.findIndex((x) => q.test({ v: x }));
+        return i < 0 ? undefined : [arr[i]];
+      }
       return retyped(
         elemMatch(plainObj, expr, field, options),
         resolve(obj as never, field),
@@ -548,6 +599,16 @@ export function typedProjections(projection: Record<string, unknown>): Record<st
       );
     }) as Proj,
   };
+}
+
+/** A condition on a value (`{$gt: 4}`), not on a document's fields. */
+function isValueCondition(expr: unknown): boolean {
+  if (!expr || typeof expr !== 'object' || Array.isArray(expr)) return false;
+  const keys = Object.keys(expr);
+  return (
+    keys.length > 0 &&
+    keys.every((k) => k.startsWith('$') && !['$and', '$or', '$nor', '$expr', '$where', '$text'].includes(k))
+  );
 }
 
 /**
@@ -558,12 +619,18 @@ export function typedProjections(projection: Record<string, unknown>): Record<st
 export function retyped(out: unknown, typed: unknown, plain: unknown): unknown {
   if (out === plain) return typed;
   if (Array.isArray(out) && Array.isArray(typed) && Array.isArray(plain)) {
-    const used = new Set<number>();
+    // Where each value sits in `plain`: primitives by value, documents by identity or their bytes
+    // (mingo may copy them); each place taken once, in order.
+    const places = new Map<unknown, number[]>();
+    plain.forEach((p, k) => {
+      const key = placeKey(p);
+      const list = places.get(key);
+      if (list) list.push(k);
+      else places.set(key, [k]);
+    });
     return out.map((x) => {
-      const i = plain.findIndex((p, k) => !used.has(k) && p === x);
-      if (i < 0) return x;
-      used.add(i);
-      return typed[i];
+      const i = places.get(x)?.shift() ?? places.get(placeKey(x))?.shift();
+      return i === undefined ? x : typed[i];
     });
   }
   if (isDoc(out) && isDoc(typed) && isDoc(plain)) {
@@ -575,8 +642,26 @@ export function retyped(out: unknown, typed: unknown, plain: unknown): unknown {
   return out;
 }
 
+/** A value's key among an array's values: a primitive itself, a document or array its BSON bytes. */
+function placeKey(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  try {
+    return Buffer.from(serialize({ v })).toString('latin1');
+  } catch {
+    return v;
+  }
+}
+
 const isDoc = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
+
+/** `d` with the value at `path` plain (the documents on the path copied); `d` itself when nothing changes. */
+function withPlainPath(d: unknown, path: string[]): unknown {
+  if (!isDoc(d) || !(path[0]! in d)) return d;
+  const v = d[path[0]!];
+  const next = path.length === 1 ? plainValue(v) : withPlainPath(v, path.slice(1));
+  return next === v ? d : { ...d, [path[0]!]: next };
+}
 
 /** The query's `$expr`, true by mongod's truthiness. */
 export function typedExprQuery(): Record<string, unknown> {

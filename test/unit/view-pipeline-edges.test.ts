@@ -1,0 +1,148 @@
+/**
+ * Edge cases of pipelines over typed values, each against mongod's docs, source or jstests
+ * (cited above each test): bookkeeping fields never leak from $setWindowFields, Decimal128 sums
+ * mixed with other numbers as mongod's accumulator_sum.cpp makes them, typed operands of
+ * $filter's limit, $maxN, $bitNot and $densify, and $elemMatch projections of scalar elements.
+ */
+import { Decimal128, Double, EJSON, Long, deserialize, serialize, type Document } from 'bson';
+import { describe, expect, it } from 'vitest';
+import { aggregate, find } from '../../engine/views/query.js';
+import { useViewFile } from '../support/view-file.js';
+
+const canon = (d: Document) =>
+  EJSON.stringify(deserialize(serialize(d), { promoteValues: false }), { relaxed: false });
+const norm = (t: string) => canon(EJSON.parse(t, { relaxed: false }) as Document);
+const want = (docs: Document[]) => docs.map(canon);
+
+describe('$setWindowFields bookkeeping', () => {
+  const file = useViewFile('mbm-pipeline-edges-1-');
+  const agg = (docs: Document[], p: Document[]) =>
+    aggregate(file.build({ 't.c': { docs } }), 't.c', p, 100, true).documents.map(norm);
+
+  // mongod adds only the output fields (docs: setWindowFields); $$ROOT is the input document.
+  // A documents window gets places (PLACE), a range window plain sortBy values (SEQ).
+  it.each([
+    ['documents', { documents: ['unbounded', 'unbounded'] }],
+    ['range', { range: ['unbounded', 'unbounded'] }],
+  ])("$$ROOT in an output over a %s window carries none of the engine's fields", (_, window) => {
+    const docs = [
+      { _id: 1, v: 2 },
+      { _id: 2, v: 1 },
+    ];
+    const all = [
+      { _id: 2, v: 1 },
+      { _id: 1, v: 2 },
+    ];
+    expect(
+      agg(docs, [{ $setWindowFields: { sortBy: { v: 1 }, output: { all: { $push: '$$ROOT', window } } } }]),
+    ).toEqual(
+      want([
+        { _id: 2, v: 1, all },
+        { _id: 1, v: 2, all },
+      ]),
+    );
+  });
+});
+
+describe('Decimal128 $sum with other numbers (jstests/noPassthrough/sum_accumulator_bug_fix.js)', () => {
+  const file = useViewFile('mbm-pipeline-edges-3-');
+  const sumOf = (ns: unknown[]) =>
+    aggregate(
+      file.build({ 't.c': { docs: ns.map((n, i) => ({ _id: i, n })) } }),
+      't.c',
+      [{ $group: { _id: null, o: { $sum: '$n' } } }],
+      100,
+      true,
+    ).documents.map(norm);
+  const D = (s: string) => Decimal128.fromString(s);
+
+  // jstests/noPassthrough/sum_accumulator_bug_fix.js (mongodb/mongo), testShardedSumOnBothEngines:
+  // accumulator_sum.cpp sums non-decimals as a double-double and adds its getDecimal()
+  // (Decimal128(double, kRoundTo34Digits): the double's exact value, not 15 digits).
+  describe('$sum of Decimal128 with Doubles, as mongod', () => {
+    it('"A double and a decimal": 2.5 + 2.5 is 5.0', () => {
+      expect(sumOf([new Double(2.5), D('2.5')])).toEqual(want([{ _id: null, o: D('5.0') }]));
+    });
+    it('"An int, long, double and decimal": 40.1', () => {
+      expect(sumOf([10, Long.fromNumber(10), new Double(10.5), D('9.6')])).toEqual(
+        want([{ _id: null, o: D('40.1') }]),
+      );
+    });
+    it('"The double closest to the long max and a very small decimal"', () => {
+      expect(sumOf([new Double(9223372036854775808), D('1e-15')])).toEqual(
+        want([{ _id: null, o: D('9223372036854775808.000000000000001') }]),
+      );
+    });
+  });
+});
+
+describe('typed operands of $filter, $maxN, $bitNot and $densify', () => {
+  const file = useViewFile('mbm-pipeline-edges-4-');
+  const agg = (docs: Document[], p: Document[]) =>
+    aggregate(file.build({ 't.c': { docs } }), 't.c', p, 100, true).documents.map(norm);
+
+  describe('typed operands', () => {
+    // mongod $filter (expression evaluation): limit must be integral (Value::integral: a Double 2.0 is),
+    // "$filter: limit must be represented as a 32-bit integral value" only otherwise (327391).
+    it('$filter limit read from a Double field (mongosh stores 2 as a Double)', () => {
+      expect(
+        agg(
+          [{ _id: 1, a: [1, 2, 3], n: new Double(2) }],
+          [{ $project: { f: { $filter: { input: '$a', cond: true, limit: '$n' } } } }],
+        ),
+      ).toEqual(want([{ _id: 1, f: [1, 2] }]));
+    });
+    // docs $maxN (array operator): returns the n largest values of the array, as they are.
+    it('$maxN of documents gives them back with their Doubles', () => {
+      expect(
+        agg(
+          [{ _id: 1, a: [{ x: new Double(1) }, { x: new Double(2) }] }],
+          [{ $project: { m: { $maxN: { input: '$a', n: 1 } } } }],
+        ),
+      ).toEqual(want([{ _id: 1, m: [{ x: new Double(2) }] }]));
+    });
+    // src/mongo/db/pipeline/expression.h: class ExpressionBitNot : ExpressionFixedArity<ExpressionBitNot, 1>
+    // ("Expression $bitNot takes exactly 1 arguments. 2 were passed in.").
+    it('$bitNot with two operands is refused', () => {
+      expect(() => agg([{ _id: 1, i: 5 }], [{ $project: { c: { $bitNot: ['$i', '$i'] } } }])).toThrow(
+        /exactly 1 argument/,
+      );
+    });
+    // docs $densify: it adds documents; the existing ones pass through unchanged.
+    it("$densify keeps the other documents' Int64 and Double fields", () => {
+      expect(
+        agg(
+          [
+            { _id: 1, x: 1, o: Long.fromNumber(5), d: new Double(2) },
+            { _id: 2, x: 3 },
+          ],
+          [{ $densify: { field: 'x', range: { step: 1, bounds: 'full' } } }],
+        ),
+      ).toEqual(
+        want([{ _id: 1, x: 1, o: Long.fromNumber(5), d: new Double(2) }, { x: 2 }, { _id: 2, x: 3 }]),
+      );
+    });
+  });
+});
+
+describe('$elemMatch projection of scalar elements', () => {
+  const file = useViewFile('mbm-pipeline-edges-7-');
+  const findIn = (docs: Document[], filter: Document, projection: Document) =>
+    find(file.build({ 't.c': { docs } }), 't.c', {
+      filter,
+      projection,
+      skip: 0,
+      limit: 10,
+      canonical: true,
+    }).documents.map(norm);
+
+  // docs projection/elemMatch: the first element matching the condition; mongod parses it as the
+  // query {g: {$elemMatch: ...}}, where operators on scalar elements are allowed.
+  describe('$elemMatch projections', () => {
+    it('over an array of numbers', () => {
+      expect(findIn([{ _id: 1, g: [1, 5, 7] }], {}, { g: { $elemMatch: { $gt: 4 } } })).toEqual(
+        want([{ _id: 1, g: [5] }]),
+      );
+    });
+  });
+});
