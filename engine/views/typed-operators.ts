@@ -25,7 +25,9 @@
  *   give back the chosen values as stored; those that only move values
  *   (`$map`, `$let`, `$ifNull`, `$arrayElemAt`, `$concatArrays`…) see the
  *   typed values and keep them;
- * - mingo's `$densify` gets plain documents, and `$unwind`'s index is an Int64.
+ * - `$round` / `$trunc` (any place, ties to even, the operand's type), `$mod` by zero
+ *   refused and `$toDecimal` are this engine's (mingo truncated at negative places);
+ * - mingo's `$densify` gets its field plain, and `$unwind`'s index is an Int64.
  */
 import { Decimal128, Long, serialize } from 'bson';
 import { evalExpr } from 'mingo/core';
@@ -264,6 +266,13 @@ function integer(v: unknown): bigint | null {
 function arithmetic(name: string, orig: Op): Op {
   return (obj, expr, options) => {
     const vals = operands(obj, expr, options);
+    if (
+      name === '$mod' &&
+      vals.length === 2 &&
+      numberKind(vals[1]) &&
+      Number(plainValue(vals[1]) as number) === 0
+    )
+      throw new Error("can't $mod by zero");
     const exact = EXACT[name];
     if (exact && vals.length > 0 && (name !== '$subtract' || vals.length === 2)) {
       const ints = vals.map(integer);
@@ -457,6 +466,84 @@ function bitOps(): Record<string, Op> {
   };
 }
 
+/** The nearest integer, ties to even (C's nearbyint under the default rounding mode). */
+function roundHalfEven(y: number): number {
+  const f = Math.floor(y);
+  const d = y - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * `$round` (ties to even) and `$trunc` at a place from -20 to 100, as mongod's
+ * ExpressionRound/ExpressionTrunc: an Int32 or Int64 exactly (an Int32 that overflows becomes an
+ * Int64), a Double by its decimal place; the result has the operand's type. mingo truncated
+ * where the place is negative. A Decimal128 goes to mingo.
+ */
+function roundingOps(round: Op, trunc: Op): Record<string, Op> {
+  const at =
+    (name: '$round' | '$trunc', orig: Op): Op =>
+    (obj, expr, options) => {
+      const vals = operands(obj, expr, options);
+      if (vals.length < 1 || vals.length > 2)
+        throw new Error(
+          `Expression ${name} takes at least 1 arguments, and at most 2, but ${vals.length} were passed in.`,
+        );
+      const [x, p = 0] = vals;
+      if (x === null || x === undefined || p === null || p === undefined) return null;
+      const kind = numberKind(x);
+      if (!kind) throw new Error(`${name} only supports numeric types, not ${typeof x}`);
+      if (kind === 'decimal') return orig(obj, expr, options);
+      const place = plainValue(p);
+      if (typeof place !== 'number' || !Number.isInteger(place) || place < -20 || place > 100)
+        throw new Error(`${name}: place must be an integer between -20 and 100, got ${String(place)}`);
+      if (kind === 'int' || kind === 'long') {
+        if (place >= 0) return x;
+        const n = integer(x)!;
+        const m = 10n ** BigInt(-place);
+        let q = n / m;
+        const r = n % m;
+        if (name === '$round') {
+          const twice = (r < 0n ? -r : r) * 2n;
+          if (twice > m || (twice === m && q % 2n !== 0n)) q += n < 0n ? -1n : 1n;
+        }
+        return integerResult(q * m, kind);
+      }
+      const v = plainValue(x) as number;
+      if (!Number.isFinite(v)) return x;
+      const f = name === '$round' ? roundHalfEven : Math.trunc;
+      const r = place >= 0 ? f(v * 10 ** place) / 10 ** place : f(v / 10 ** -place) * 10 ** -place;
+      return asDouble(r);
+    };
+  return { $round: at('$round', round), $trunc: at('$trunc', trunc) };
+}
+
+/** `$toDecimal` as mongod's table gives it: a Double to 15 digits (2.5 is 2.50000000000000), integers exact. */
+function toDecimalOp(): Op {
+  return (obj, expr, options) => {
+    const [v] = operands(obj, expr, options);
+    if (v === null || v === undefined) return null;
+    if (v instanceof Decimal128) return v;
+    if (typeof v === 'boolean') return Decimal128.fromString(v ? '1' : '0');
+    if (v instanceof Date) return Decimal128.fromString(String(v.getTime()));
+    if (typeof v === 'string') {
+      try {
+        return Decimal128.fromString(v);
+      } catch {
+        throw new Error(`Failed to parse number '${v}' in $convert with no onError value`);
+      }
+    }
+    const kind = numberKind(v);
+    if (kind === 'int' || kind === 'long') return Decimal128.fromString(integer(v)!.toString());
+    if (kind === 'double') {
+      const d = plainValue(v) as number;
+      return Decimal128.fromString(Number.isFinite(d) ? d.toPrecision(15) : String(d));
+    }
+    throw new Error(`Unsupported conversion from ${typeof v} to decimal in $convert with no onError value`);
+  };
+}
+
 /** Every expression operator, typed (see the header); `own` (the views' comparisons) taken as they are. */
 export function typedExpressions(
   expression: Record<string, unknown>,
@@ -475,7 +562,14 @@ export function typedExpressions(
   }
   for (const op of NATIVE_ACCUMULATORS)
     out[op] = (obj, expr, options) => accumulatorValue(op, accumulated(obj, expr, options), compare, options);
-  return { ...out, ...truthOps(expression.$filter as Op), ...bitOps(), ...own };
+  return {
+    ...out,
+    ...truthOps(expression.$filter as Op),
+    ...bitOps(),
+    ...roundingOps(expression.$round as Op, expression.$trunc as Op),
+    $toDecimal: toDecimalOp(),
+    ...own,
+  };
 }
 
 /** mingo's accumulators (its `$setWindowFields` windows use them) over typed documents. */

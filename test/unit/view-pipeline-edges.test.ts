@@ -146,3 +146,65 @@ describe('$elemMatch projection of scalar elements', () => {
     });
   });
 });
+
+// docs aggregation/round ("Rounding to Even Values", negative places) and aggregation/trunc;
+// mongod's ExpressionRound keeps the operand's type, an Int32 that overflows becoming an Int64.
+// docs aggregation/mod: mongod refuses a zero divisor (16610); docs aggregation/toDecimal's table.
+describe('$round, $trunc, $mod by zero and $toDecimal', () => {
+  const file = useViewFile('mbm-pipeline-edges-round-');
+  const one = (p: Document) =>
+    aggregate(
+      file.build({ 't.c': { docs: [{ _id: 1 }] } }),
+      't.c',
+      [{ $project: { _id: 0, ...p } }],
+      10,
+      true,
+    ).documents.map(norm);
+
+  it('rounds ties to even at any place, in the operand type', () => {
+    expect(
+      one({
+        a: { $round: [10.5, 0] },
+        b: { $round: [11.5, 0] },
+        c: { $round: [-10.5, 0] },
+        d: { $round: [1234.5678, -2] },
+        e: { $round: [{ $literal: 38 }, -1] },
+        f: { $round: [35, -1] },
+        g: { $round: [2147483647, -1] },
+        h: { $round: [1234.5678, 2] },
+      }),
+    ).toEqual(
+      want([
+        {
+          a: new Double(10),
+          b: new Double(12),
+          c: new Double(-10),
+          d: new Double(1200),
+          e: 40,
+          f: 40,
+          g: Long.fromNumber(2147483650),
+          h: 1234.57,
+        },
+      ]),
+    );
+  });
+
+  it('truncates toward zero at any place', () => {
+    expect(
+      one({ a: { $trunc: [38, -1] }, b: { $trunc: [-38.7, 0] }, c: { $trunc: [1234.5678, 2] } }),
+    ).toEqual(want([{ a: 30, b: new Double(-38), c: 1234.56 }]));
+  });
+
+  it('refuses $mod by zero and converts with $toDecimal as its table says', () => {
+    expect(() => one({ m: { $mod: [5, 0] } })).toThrow(/mod by zero/);
+    expect(one({ a: { $toDecimal: 2.5 }, b: { $toDecimal: 5 }, c: { $toDecimal: true } })).toEqual(
+      want([
+        {
+          a: Decimal128.fromString('2.50000000000000'),
+          b: Decimal128.fromString('5'),
+          c: Decimal128.fromString('1'),
+        },
+      ]),
+    );
+  });
+});
