@@ -100,15 +100,15 @@ export function* facetStage(
 
 /** The field that carries a document's place in the stage's order to mingo (see setWindowFieldsStage). */
 const PLACE = '__viewsPlace';
-/** A document's number in its partition, to give its typed sortBy values back. */
-const SEQ = '__viewsSeq';
+/** The sortBy value, plain (a number or a date), that mingo's range windows read (see setWindowFieldsStage). */
+const SORT_VALUE = '__viewsSortValue';
 
-/** Removes PLACE and SEQ from the documents inside a window's output value (its copies of $$ROOT). */
+/** Removes PLACE and SORT_VALUE from the documents inside a window's output value (its copies of $$ROOT). */
 function stripBookkeeping(v: unknown): void {
   if (Array.isArray(v)) for (const x of v) stripBookkeeping(x);
   else if (isObj(v) && Object.getPrototypeOf(v) === Object.prototype) {
     delete (v as Document)[PLACE];
-    delete (v as Document)[SEQ];
+    delete (v as Document)[SORT_VALUE];
     for (const x of Object.values(v)) stripBookkeeping(x);
   }
 }
@@ -120,25 +120,23 @@ function getPath(d: Document, path: string): unknown {
   return v;
 }
 
-/** A copy of `d` with a dotted path's value replaced (the documents on the path copied, not `d`'s own). */
-function withPath(d: Document, path: string, value: unknown): Document {
-  const [head, ...rest] = path.split('.') as [string, ...string[]];
-  if (!(head in d)) return d;
-  if (!rest.length) return value === undefined ? d : { ...d, [head]: value };
-  const sub = d[head];
-  return isObj(sub) ? { ...d, [head]: withPath(sub as Document, rest.join('.'), value) } : d;
+/** The one sortBy field whose values a range window, $derivative, $integral or $linearFill read. */
+function sortValuePath(sortBy: Document): string {
+  const paths = Object.keys(sortBy);
+  if (paths.length !== 1)
+    throw bad(
+      '$setWindowFields: a range window, $derivative, $integral and $linearFill need a sortBy of exactly one field, as in mongod.',
+    );
+  return paths[0]!;
 }
 
-/** Sets a dotted path's value where the path exists as plain documents (nothing otherwise). */
-function setPath(d: Document, path: string, value: unknown): void {
-  const parts = path.split('.');
-  let at: unknown = d;
-  for (const p of parts.slice(0, -1)) {
-    at = isObj(at) ? (at as Document)[p] : undefined;
-    if (!isObj(at)) return;
-  }
-  const last = parts[parts.length - 1]!;
-  if (value !== undefined && last in (at as Document)) (at as Document)[last] = value;
+/** A document's sortBy value for those windows: a number or a date, else refused as mongod refuses it (5429414). */
+function sortValueOf(d: Document, path: string): unknown {
+  const v = plainValue(getPath(d, path));
+  if (typeof v === 'number' || v instanceof Date) return v;
+  throw bad(
+    `$setWindowFields: Invalid range: Expected the sortBy field '${path}' to be a number or a date, but it was ${v === undefined ? 'missing' : v === null ? 'null' : typeof v} (mongod: 5429414).`,
+  );
 }
 
 /** Whether any output reads its sortBy field's values: a range window, or an operator that computes on them. */
@@ -200,15 +198,16 @@ export function* setWindowFieldsStage(
   // it gets each document's place in this stage's order instead of the sortBy values (equal keys,
   // by MongoDB's order and the collation, the same place), so that its sort and its ties ($rank,
   // $denseRank) follow mongod's. Windows that read the values (range windows, $derivative,
-  // $integral, $linearFill) keep sortBy, its values plain numbers (or dates), given back after.
-  const byPlace = sortBy !== undefined && !readsSortValues(spec.output);
-  const plainPaths = sortBy !== undefined && !byPlace ? Object.keys(sortBy) : [];
+  // $integral, $linearFill) sort by one field, whose value they get plain in a field of its own
+  // (mingo's ranges read neither bson objects nor dotted paths); the document keeps its own.
+  const valuePath = sortBy !== undefined && readsSortValues(spec.output) ? sortValuePath(sortBy) : null;
+  const byPlace = sortBy !== undefined && valuePath === null;
   const outputs = Object.keys(spec.output);
-  const overlaps = (a: string, b: string) => a === b || a.startsWith(`${b}.`) || b.startsWith(`${a}.`);
-  const restored = plainPaths.filter((p) => !outputs.some((o) => overlaps(o, p)));
   const stage = {
     $setWindowFields: {
-      ...(sortBy ? { sortBy: byPlace ? { [PLACE]: 1 } : sortBy } : {}),
+      ...(sortBy
+        ? { sortBy: byPlace ? { [PLACE]: 1 } : { [SORT_VALUE]: sortBy[valuePath!] as number } }
+        : {}),
       output: spec.output,
     },
   };
@@ -228,8 +227,6 @@ export function* setWindowFieldsStage(
   let partition: Document[] = [];
   let place = 0;
   let previous: Buffer | null = null;
-  /** The partition's documents as decoded, by SEQ, where mingo gets their sortBy values plain. */
-  let typedSort: Document[] = [];
   let bytes = 0;
   let current: Buffer | null = null;
   const samePartition = (a: Buffer, b: Buffer) => {
@@ -245,14 +242,10 @@ export function* setWindowFieldsStage(
     const out = new Aggregator([stage], mingoOptions).run(docs) as Document[];
     for (const d of out) {
       delete d[PLACE];
-      const seq = d[SEQ] as number;
-      delete d[SEQ];
+      delete d[SORT_VALUE];
       // An output that reads $$ROOT ($push of it…) copied the bookkeeping fields too.
       for (const f of outputs) stripBookkeeping(d[f]);
-      // The sortBy values mingo got plain, given back (not where an output wrote the field).
-      for (const path of restored) setPath(d, path, getPath(typedSort[seq]!, path));
     }
-    typedSort = [];
     yield* out;
   };
   for (const r of sorter.sorted()) {
@@ -271,14 +264,7 @@ export function* setWindowFieldsStage(
       previous = r.key;
       d[PLACE] = place;
     }
-    if (plainPaths.length) {
-      d[SEQ] = typedSort.length;
-      typedSort.push(d);
-      let plain: Document = d;
-      for (const path of plainPaths) plain = withPath(plain, path, plainValue(getPath(d, path)));
-      partition.push(plain);
-      continue;
-    }
+    if (valuePath !== null) d[SORT_VALUE] = sortValueOf(d, valuePath);
     partition.push(d);
   }
   yield* flush();

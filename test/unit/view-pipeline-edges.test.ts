@@ -44,6 +44,64 @@ describe('$setWindowFields bookkeeping', () => {
   });
 });
 
+// Windows that read sortBy values (docs: setWindowFields, range windows): mongod sorts by one field and
+// refuses a document whose sortBy value is not a number (window/partition_iterator.cpp, 5429414;
+// jstests/aggregation/sources/setWindowFields/range.js inserts {}, {x: null}, {x: ''}).
+describe('$setWindowFields range windows', () => {
+  const file = useViewFile('mbm-pipeline-edges-range-');
+  const agg = (docs: Document[], p: Document[]) =>
+    aggregate(file.build({ 't.c': { docs } }), 't.c', p, 100, true).documents.map(norm);
+  const sum = (sortBy: Document, field = '$x') => [
+    { $setWindowFields: { sortBy, output: { s: { $sum: field, window: { range: [-1, 0] } } } } },
+  ];
+
+  it('over a dotted sortBy path', () => {
+    const docs = [
+      { _id: 1, a: { t: 2 }, x: 1 },
+      { _id: 2, a: { t: 1 }, x: 2 },
+    ];
+    expect(agg(docs, sum({ 'a.t': 1 }))).toEqual(
+      want([
+        { _id: 2, a: { t: 1 }, x: 2, s: 2 },
+        { _id: 1, a: { t: 2 }, x: 1, s: 3 },
+      ]),
+    );
+  });
+
+  it('an output that overwrites the sortBy field keeps its computed value and type', () => {
+    const docs = [
+      { _id: 1, v: new Double(10) },
+      { _id: 2, v: new Double(1) },
+    ];
+    const p = [
+      {
+        $setWindowFields: {
+          sortBy: { v: 1 },
+          output: { v: { $sum: '$v', window: { range: ['unbounded', 'current'] } } },
+        },
+      },
+    ];
+    expect(agg(docs, p)).toEqual(
+      want([
+        { _id: 2, v: new Double(1) },
+        { _id: 1, v: new Double(11) },
+      ]),
+    );
+  });
+
+  it.each([
+    ['missing', { _id: 2, v: 2 }],
+    ['null', { _id: 2, t: null, v: 2 }],
+    ['a string', { _id: 2, t: '', v: 2 }],
+  ])('refuses a sortBy value that is %s', (_, doc) => {
+    expect(() => agg([{ _id: 1, t: 1, v: 1 }, doc], sum({ t: 1 }, '$v'))).toThrow(/to be a number or a date/);
+  });
+
+  it('refuses a compound sortBy', () => {
+    expect(() => agg([{ _id: 1, t: 1, u: 1, x: 1 }], sum({ t: 1, u: 1 }))).toThrow(/exactly one field/);
+  });
+});
+
 describe('Decimal128 $sum with other numbers (jstests/noPassthrough/sum_accumulator_bug_fix.js)', () => {
   const file = useViewFile('mbm-pipeline-edges-3-');
   const sumOf = (ns: unknown[]) =>
