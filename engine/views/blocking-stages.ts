@@ -42,7 +42,7 @@ import { collatorOf, type CollationSpec, type Collator } from './collation.js';
 import { plainSort, type IndexedJoin, type SpillOptions } from './stage-types.js';
 import { facetStage, setWindowFieldsStage } from './facet-window-stages.js';
 import { decodeTyped, elementTyped } from './typed-values.js';
-import { NumberSum, StdDev } from './typed-operators.js';
+import { NumberSum, StdDev } from './number-sums.js';
 import { graphLookupStream, lookupStream, streamableLookup, unionWithStream } from './join-stages.js';
 
 /** mongod's internalQueryMaxPushBytes / internalQueryMaxAddToSetBytes. */
@@ -395,7 +395,7 @@ class State {
         return this.std.result(true);
       case '$min':
       case '$max':
-        return this.best ? valueOf(this.best.doc, this.best.e) : null;
+        return this.best ? elementTyped(this.best.doc, this.best.e) : null;
       case '$first':
         return this.seen ? this.first : null;
       case '$last':
@@ -422,9 +422,6 @@ class State {
 const EMPTY = Buffer.from([5, 0, 0, 0, 0]);
 /** mongod's positional accumulators (isPositionalAccumulator). */
 const POSITIONAL = new Set(['$first', '$last', '$firstN', '$lastN']);
-
-/** The decoded value of one element (its number type kept). */
-const valueOf = elementTyped;
 
 /**
  * The input of a grouping stage sorted by its key: per document, the key expression and the

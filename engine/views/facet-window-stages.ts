@@ -15,6 +15,7 @@
  */
 import { calculateObjectSize, serialize, type Document } from 'bson';
 import { decodeTyped, plainValue } from './typed-values.js';
+import { isPlainObject } from './lookup-plan.js';
 import { ApiError } from '../errors.js';
 import { DocBuilder, elements } from '../oplog/bson-raw.js';
 import { compareSortKeys, compareValues, sortKeyOf, sortSpec } from './bson-order.js';
@@ -106,7 +107,7 @@ const SORT_VALUE = '__viewsSortValue';
 /** Removes PLACE and SORT_VALUE from the documents inside a window's output value (its copies of $$ROOT). */
 function stripBookkeeping(v: unknown): void {
   if (Array.isArray(v)) for (const x of v) stripBookkeeping(x);
-  else if (isObj(v) && Object.getPrototypeOf(v) === Object.prototype) {
+  else if (isPlainObject(v)) {
     delete (v as Document)[PLACE];
     delete (v as Document)[SORT_VALUE];
     for (const x of Object.values(v)) stripBookkeeping(x);

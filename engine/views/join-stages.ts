@@ -195,24 +195,21 @@ export function* graphLookupStream(
     const start = vars.s;
     // Values and _ids equal by the pipeline's collation are one (document_source_graph_lookup.cpp:
     // _visited and the frontier are built from the expression context's value comparator).
-    let frontier: unknown[] = [];
+    let frontier: { x: unknown; b: Buffer }[] = [];
     const queried = new ValueSet(collator);
     const inFrontier = new ValueSet(collator);
     const addValue = (x: unknown) => {
       const b = Buffer.from(serialize({ v: x }));
       const e = elements(b)[0]!;
-      if (!queried.has(b, e) && inFrontier.add(b, e)) frontier.push(x);
+      if (!queried.has(b, e) && inFrontier.add(b, e)) frontier.push({ x, b });
     };
     for (const x of Array.isArray(start) ? start : [start ?? null]) addValue(x);
     const visitedIds = new ValueSet(collator);
     const visited: Document[] = [];
     let bytes = 0;
     for (let depth = 0; frontier.length > 0 && depth <= max; depth++) {
-      const values = frontier;
-      for (const x of values) {
-        const b = Buffer.from(serialize({ v: x }));
-        queried.add(b, elements(b)[0]!);
-      }
+      const values = frontier.map((f) => f.x);
+      for (const { b } of frontier) queried.add(b, elements(b)[0]!);
       frontier = [];
       inFrontier.clear();
       const m = compileFilter({ [connectToField as string]: { $in: values } }, options);
@@ -256,8 +253,8 @@ function fromValues(raw: Buffer, parts: string[]): unknown[] {
     if (at === parts.length - 1) {
       if (e.type === T.array) {
         const arr = subDocument(doc, e);
-        for (const x of elements(arr)) out.push(valueAt(arr, x));
-      } else out.push(valueAt(doc, e));
+        for (const x of elements(arr)) out.push(elementTyped(arr, x));
+      } else out.push(elementTyped(doc, e));
     } else if (e.type === T.object) walk(subDocument(doc, e), at + 1);
     else if (e.type === T.array) {
       const arr = subDocument(doc, e);
@@ -267,6 +264,3 @@ function fromValues(raw: Buffer, parts: string[]): unknown[] {
   walk(raw, 0);
   return out;
 }
-
-/** One element's decoded value (its number type kept). */
-const valueAt = elementTyped;

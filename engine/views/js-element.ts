@@ -2,9 +2,12 @@
  * One JavaScript value of a pipeline as a BSON element, so that it compares
  * and deduplicates by MongoDB's rules (bson-order.ts) rather than
  * JavaScript's; missing (undefined) as BSON undefined, which sorts below null.
+ * `compareJs` compares two such values (mingo-context.ts re-exports it).
  */
 import { serialize } from 'bson';
 import { elements, makeElement, type RawElement } from '../oplog/bson-raw.js';
+import { compareValues } from './bson-order.js';
+import type { Collator } from './collation.js';
 
 const T_UNDEFINED = 0x06;
 const UNDEFINED_ELEMENT = makeElement(T_UNDEFINED, 'v', Buffer.alloc(0));
@@ -18,4 +21,11 @@ export function element(v: unknown): { doc: Buffer; e: RawElement } {
   }
   const doc = Buffer.from(serialize({ v }));
   return { doc, e: elements(doc)[0]! };
+}
+
+/** Two values in MongoDB's order: -1, 0 or 1. */
+export function compareJs(a: unknown, b: unknown, collator?: Collator): number {
+  const x = element(a);
+  const y = element(b);
+  return Math.sign(compareValues(x.doc, x.e, y.doc, y.e, collator));
 }

@@ -26,10 +26,9 @@ import * as projection from 'mingo/operators/projection';
 import * as query from 'mingo/operators/query';
 import * as windowOps from 'mingo/operators/window';
 import { Query as QueryBase } from 'mingo/query';
-import { element } from './js-element.js';
+import { compareJs } from './js-element.js';
 import { SET_EXPRESSIONS } from './set-expressions.js';
-import { compareValues } from './bson-order.js';
-import { collatorOf, type CollationSpec, type Collator } from './collation.js';
+import { collatorOf, type CollationSpec } from './collation.js';
 import { ApiError } from '../errors.js';
 import { inMongodOrder, projectionTree } from './project-order.js';
 import {
@@ -43,12 +42,7 @@ import {
 
 type Options = NonNullable<ConstructorParameters<typeof AggregatorBase>[1]>;
 
-/** Two values in MongoDB's order: -1, 0 or 1. */
-export function compareJs(a: unknown, b: unknown, collator?: Collator): number {
-  const x = element(a);
-  const y = element(b);
-  return Math.sign(compareValues(x.doc, x.e, y.doc, y.e, collator));
-}
+export { compareJs } from './js-element.js';
 
 function comparing(name: string, test: (c: number) => boolean | number) {
   return (obj: unknown, expr: unknown, options: Options): unknown => {

@@ -9,6 +9,8 @@
  * a: 1}` came out as `{_id, a, c, z}` where mongod gives `{_id, a, z, c}`.
  * An exclusion projection keeps the input's order in both.
  */
+import { isPlainObject } from './lookup-plan.js';
+
 type Node = 'keep' | 'computed' | Tree;
 type Tree = Map<string, Node>;
 
@@ -26,17 +28,12 @@ export function projectionTree(spec: Record<string, unknown>): Tree | null {
     }
     const node = nodeOf(v);
     if (node === null) return; // an exclusion (of `_id`, in an inclusion projection)
-    if (node === 'computed' || node instanceof Map || node === 'keep') includes = true;
+    includes = true;
     tree.set(head, node);
   };
   const nodeOf = (v: unknown): Node | null => {
     if (typeof v === 'number' || typeof v === 'boolean') return v ? 'keep' : null;
-    if (
-      v !== null &&
-      typeof v === 'object' &&
-      !Array.isArray(v) &&
-      Object.getPrototypeOf(v) === Object.prototype
-    ) {
+    if (isPlainObject(v)) {
       const keys = Object.keys(v);
       if (keys.length === 0 || keys[0]!.startsWith('$')) return 'computed';
       const sub: Tree = new Map();
@@ -53,11 +50,11 @@ export function projectionTree(spec: Record<string, unknown>): Tree | null {
 export function inMongodOrder(out: unknown, input: unknown, tree: Tree): unknown {
   if (Array.isArray(out)) {
     // An inclusion drops an array's other elements: the output's are its documents and arrays.
-    const kept = Array.isArray(input) ? input.filter((x) => isPlain(x) || Array.isArray(x)) : [];
+    const kept = Array.isArray(input) ? input.filter((x) => isPlainObject(x) || Array.isArray(x)) : [];
     return out.map((x, i) => inMongodOrder(x, kept[i], tree));
   }
-  if (!isPlain(out)) return out;
-  const from = isPlain(input) ? input : {};
+  if (!isPlainObject(out)) return out;
+  const from = isPlainObject(input) ? input : {};
   const order: string[] = [];
   const taken = new Set<string>();
   const take = (k: string) => {
@@ -79,10 +76,4 @@ export function inMongodOrder(out: unknown, input: unknown, tree: Tree): unknown
     res[k] = node instanceof Map ? inMongodOrder(out[k], from[k], node) : out[k];
   }
   return res;
-}
-
-function isPlain(v: unknown): v is Record<string, unknown> {
-  return (
-    v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
-  );
 }

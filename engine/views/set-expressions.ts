@@ -13,7 +13,7 @@
 import { evalExpr } from 'mingo/core';
 import { ValueSet, compareSortKeys, compareValues, sortKeyOf, sortSpec } from './bson-order.js';
 import { collatorOf, type CollationSpec, type Collator } from './collation.js';
-import { element } from './js-element.js';
+import { compareJs, element } from './js-element.js';
 import { plainValue } from './typed-values.js';
 
 type Op = (obj: unknown, expr: unknown, options: never) => unknown;
@@ -43,12 +43,6 @@ function operands(
 }
 
 const isNullish = (v: unknown) => v === null || v === undefined;
-
-function equal(a: unknown, b: unknown, collator: Collator | undefined): boolean {
-  const x = element(a);
-  const y = element(b);
-  return compareValues(x.doc, x.e, y.doc, y.e, collator) === 0;
-}
 
 function setOf(values: unknown[], collator: Collator | undefined): ValueSet {
   const s = new ValueSet(collator);
@@ -112,7 +106,7 @@ export const SET_EXPRESSIONS: Record<string, Op> = {
     if (!Array.isArray(arr))
       throw new Error(`$in requires an array as a second argument, found: ${typeName(arr)}`);
     const c = collatorIn(options);
-    return arr.some((v) => equal(x, v, c));
+    return arr.some((v) => compareJs(x, v, c) === 0);
   },
   $indexOfArray: (obj, expr, options) => {
     const [arr, x, start, end] = operands('$indexOfArray', obj, expr, options, 2, 4);
@@ -122,7 +116,7 @@ export const SET_EXPRESSIONS: Record<string, Op> = {
     const from = start === undefined ? 0 : position(start, 'starting');
     const to = end === undefined ? arr.length : Math.min(position(end, 'ending'), arr.length);
     const c = collatorIn(options);
-    for (let i = from; i < to; i++) if (equal(arr[i], x, c)) return i;
+    for (let i = from; i < to; i++) if (compareJs(arr[i], x, c) === 0) return i;
     return -1;
   },
   $setEquals: (obj, expr, options) => {

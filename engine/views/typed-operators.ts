@@ -11,7 +11,7 @@
  *   trigonometry and `$toDouble`, an Int64 for `$toLong` and for a Date
  *   minus a Date (as mongod's ExpressionSubtract); the bitwise operators
  *   work over 64 bits;
- * - `$sum`, `$avg`, `$min`, `$max`, `$stdDevPop` and `$stdDevSamp`, as
+ * - `$sum`, `$avg`, `$min`, `$max`, `$stdDevPop` and `$stdDevSamp` (number-sums.ts), as
  *   expressions and as window accumulators, are computed here with mongod's
  *   types (Int32 sums stay exact and widen to Int64, then Double; Decimal128
  *   sums are exact, decimal-sum.ts; `$avg` is a Double; `$min` / `$max` give
@@ -31,9 +31,10 @@
  */
 import { Decimal128, Long, serialize } from 'bson';
 import { evalExpr } from 'mingo/core';
-import { addDec, decimalOf, divDec, doubleToDec, toDecimal128, type Dec } from './decimal-sum.js';
+import { NumberSum, StdDev } from './number-sums.js';
 import { Query as MingoQuery } from 'mingo/query';
 import { resolve } from 'mingo/util';
+import { isPlainObject } from './lookup-plan.js';
 import {
   asDouble,
   integerResult,
@@ -42,7 +43,6 @@ import {
   plainValue,
   typedResult,
   widestKind,
-  type NumberKind,
 } from './typed-values.js';
 
 type Op = (obj: unknown, expr: unknown, options: never) => unknown;
@@ -128,94 +128,6 @@ function accumulated(obj: unknown, expr: unknown, options: never): unknown[] {
   const vals = operands(obj, expr, options);
   if (vals.length === 1 && Array.isArray(vals[0])) return vals[0];
   return vals;
-}
-
-/** A running `$sum` / `$avg` as mongod keeps it: integers exact, widening Int32 → Int64 → Double. */
-export class NumberSum {
-  private ints = 0n;
-  private doubles = 0;
-  /** The Double terms alone (the doubles above include the decimals, for a total as a double). */
-  private doubleTerms = 0;
-  /** The exact sum of the Decimal128 terms; null once one is NaN or infinite. */
-  private decimals: Dec | null = { c: 0n, e: 0 };
-  private kind: NumberKind | null = null;
-  count = 0;
-
-  /** Adds a number of any type; anything else is ignored (mongod's $sum and $avg skip non-numbers). */
-  add(v: unknown): void {
-    const k = numberKind(v);
-    if (!k) return;
-    this.count++;
-    if (!this.kind || RANK[k] > RANK[this.kind]) this.kind = k;
-    if (k === 'int' || k === 'long')
-      this.ints += BigInt(v instanceof Long ? v.toString() : (plainValue(v) as number));
-    else if (k === 'decimal') {
-      const d = decimalOf(v as Decimal128);
-      this.decimals = this.decimals && d ? addDec(this.decimals, d) : null;
-      this.doubles += Number((v as Decimal128).toString());
-    } else {
-      this.doubles += plainValue(v) as number;
-      this.doubleTerms += plainValue(v) as number;
-    }
-  }
-
-  private total(): number {
-    return Number(this.ints) + this.doubles;
-  }
-
-  /**
-   * The decimal total as mongod makes it (accumulator_sum.cpp): the decimals added exactly, the
-   * integers exactly, the doubles summed as doubles and converted once.
-   */
-  private decimalTotal(): Dec | null {
-    if (!this.decimals) return null;
-    const d = doubleToDec(this.doubleTerms);
-    return d ? addDec(addDec(this.decimals, { c: this.ints, e: 0 }), d) : null;
-  }
-
-  sum(): unknown {
-    if (this.kind === null) return 0;
-    if (this.kind === 'decimal') {
-      const d = this.decimalTotal();
-      return d ? toDecimal128(d) : Decimal128.fromString(String(this.total()));
-    }
-    if (this.kind === 'double') return asDouble(this.total());
-    return integerResult(this.ints, this.kind);
-  }
-
-  avg(): unknown {
-    if (this.count === 0) return null;
-    if (this.kind === 'decimal') {
-      const d = this.decimalTotal();
-      return d
-        ? toDecimal128(divDec(d, this.count))
-        : Decimal128.fromString(String(this.total() / this.count));
-    }
-    return asDouble(this.total() / this.count);
-  }
-}
-const RANK: Record<NumberKind, number> = { int: 0, long: 1, double: 2, decimal: 3 };
-
-/** A running standard deviation (Welford) of the numbers added; anything else is ignored. */
-export class StdDev {
-  private n = 0;
-  private mean = 0;
-  private m2 = 0;
-
-  add(v: unknown): void {
-    if (!numberKind(v)) return;
-    const x = Number(v instanceof Long || v instanceof Decimal128 ? v.toString() : (plainValue(v) as number));
-    this.n++;
-    const d = x - this.mean;
-    this.mean += d / this.n;
-    this.m2 += d * (x - this.mean);
-  }
-
-  /** The population's (or the sample's) as a Double; null for too few numbers. */
-  result(sample: boolean): unknown {
-    if (sample ? this.n < 2 : this.n < 1) return null;
-    return asDouble(Math.sqrt(this.m2 / (sample ? this.n - 1 : this.n)));
-  }
 }
 
 /** The smallest (`sign` -1) or largest (1) value, itself, ignoring null and missing; null when none. */
@@ -727,7 +639,7 @@ export function retyped(out: unknown, typed: unknown, plain: unknown): unknown {
       return i === undefined ? x : typed[i];
     });
   }
-  if (isDoc(out) && isDoc(typed) && isDoc(plain)) {
+  if (isPlainObject(out) && isPlainObject(typed) && isPlainObject(plain)) {
     const res: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(out)) res[k] = retyped(v, typed[k], plain[k]);
     return res;
@@ -746,12 +658,9 @@ function placeKey(v: unknown): unknown {
   }
 }
 
-const isDoc = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype;
-
 /** `d` with the value at `path` plain (the documents on the path copied); `d` itself when nothing changes. */
 function withPlainPath(d: unknown, path: string[]): unknown {
-  if (!isDoc(d) || !(path[0]! in d)) return d;
+  if (!isPlainObject(d) || !(path[0]! in d)) return d;
   const v = d[path[0]!];
   const next = path.length === 1 ? plainValue(v) : withPlainPath(v, path.slice(1));
   return next === v ? d : { ...d, [path[0]!]: next };

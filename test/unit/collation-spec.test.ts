@@ -17,24 +17,12 @@ import {
 } from '../../engine/views/collation.js';
 import { find } from '../../engine/views/query.js';
 import { parseCollation } from '../../engine/views/query-input.js';
+import { storedCollation } from '../support/stored-collation.js';
 import { useViewFile } from '../support/view-file.js';
 
 const file = useViewFile('mbm-collation-spec-');
 
-/** A collation as mongod stores it (every field, version included), as jstests/core/collation.js shows it. */
-const stored = (locale: string, o: Partial<CollationSpec> = {}): CollationSpec => ({
-  locale,
-  caseLevel: false,
-  caseFirst: 'off',
-  strength: 3,
-  numericOrdering: false,
-  alternate: 'non-ignorable',
-  maxVariable: 'punct',
-  normalization: false,
-  backwards: false,
-  version: '57.1',
-  ...o,
-});
+const stored = storedCollation;
 
 /** checkCollation refuses `spec` with INVALID_INPUT, its message matching `message`. */
 function refused(spec: unknown, message: RegExp | string) {

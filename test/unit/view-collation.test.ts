@@ -12,24 +12,14 @@ import type { ViewDb } from '../../engine/catalog/view-store.js';
 import { aggregate, count, distinct, find } from '../../engine/views/query.js';
 import { parseCollation } from '../../engine/views/query-input.js';
 import type { CollationSpec } from '../../engine/views/collation.js';
+import { storedCollation } from '../support/stored-collation.js';
 import { useViewFile, type TestCollection } from '../support/view-file.js';
 
 const file = useViewFile('mbm-view-collation-');
 let db: ViewDb | null = null;
 
 /** A collation as mongod stores it in a collection's options (every field, version included). */
-const stored = (locale: string, strength: number) => ({
-  locale,
-  caseLevel: false,
-  caseFirst: 'off',
-  strength,
-  numericOrdering: false,
-  alternate: 'non-ignorable',
-  maxVariable: 'punct',
-  normalization: false,
-  backwards: false,
-  version: '57.1',
-});
+const stored = (locale: string, strength: number) => storedCollation(locale, { strength });
 
 /** A view holding `t.c` (options, indexed fields) with these documents, and MongoDB views if asked. */
 function build(
